@@ -1,0 +1,278 @@
+//! Every engine knob, with the defaults a capture analyst expects.
+//!
+//! The structs deserialize from the `[decode]`, `[tunnel]`, `[flow]` and
+//! `[defrag]` tables of a flowscope TOML config; unknown keys are errors so a
+//! typo never silently falls back to a default. `configs/default.toml`
+//! documents each field.
+
+use serde::Deserialize;
+
+/// The whole engine configuration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// Packet decoding.
+    pub decode: DecodeConfig,
+    /// Tunnel decapsulation.
+    pub tunnel: TunnelConfig,
+    /// Flow keying, timeouts and capacity.
+    pub flow: FlowConfig,
+    /// IPv4/IPv6 fragment reassembly.
+    pub defrag: DefragConfig,
+}
+
+/// Packet decoding options.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecodeConfig {
+    /// Verify IPv4 header checksums. A bad checksum is counted, never
+    /// dropped: offloaded sends are captured with unfilled checksums.
+    pub verify_ipv4_checksum: bool,
+    /// Most IPv6 extension headers followed before the packet is malformed.
+    pub max_ipv6_extension_headers: usize,
+    /// Most MPLS labels followed.
+    pub max_mpls_labels: usize,
+    /// Emit an anomaly event for every malformed packet (they are always
+    /// counted).
+    pub anomaly_events: bool,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        DecodeConfig {
+            verify_ipv4_checksum: true,
+            max_ipv6_extension_headers: 8,
+            max_mpls_labels: 8,
+            anomaly_events: true,
+        }
+    }
+}
+
+/// Tunnel decapsulation options.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TunnelConfig {
+    /// Decode tunnels and track the inner flows. When off, tunnels are
+    /// ordinary outer flows.
+    pub decapsulate: bool,
+    /// Most nested tunnels followed; deeper packets are tracked at the last
+    /// level reached and counted.
+    pub max_depth: u8,
+    /// UDP destination ports carrying VXLAN.
+    pub vxlan_ports: Vec<u16>,
+    /// UDP destination ports carrying Geneve.
+    pub geneve_ports: Vec<u16>,
+    /// UDP ports (either side) carrying GTP-U.
+    pub gtpu_ports: Vec<u16>,
+    /// UDP ports (either side) checked for Teredo.
+    pub teredo_ports: Vec<u16>,
+}
+
+impl Default for TunnelConfig {
+    fn default() -> Self {
+        TunnelConfig {
+            decapsulate: true,
+            max_depth: 4,
+            vxlan_ports: vec![4789],
+            geneve_ports: vec![6081],
+            gtpu_ports: vec![2152],
+            teredo_ports: vec![3544],
+        }
+    }
+}
+
+/// Which flow key the engine tracks.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// Bidirectional 5-tuple (the default).
+    #[default]
+    FiveTuple,
+    /// One flow per direction of a 5-tuple.
+    DirectionalFiveTuple,
+    /// Bidirectional IP address pair.
+    IpPair,
+    /// Bidirectional MAC address pair (works for non-IP traffic too).
+    MacPair,
+}
+
+/// A timeout override for one port.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PortTimeout {
+    /// `"tcp"`, `"udp"` or `"sctp"`.
+    pub proto: PortProto,
+    /// Server port the override applies to (either endpoint matches).
+    pub port: u16,
+    /// Idle timeout in seconds.
+    pub timeout: u32,
+}
+
+/// Transport protocols with ports.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PortProto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+/// Flow tracking options.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowConfig {
+    /// The flow key.
+    pub key: KeyKind,
+    /// Put VLAN ids in the key (like Suricata's `vlan.use-for-tracking`).
+    pub vlan_in_key: bool,
+    /// Put the tunnel type and id (VNI, GRE key, TEID) in the key.
+    pub tunnel_in_key: bool,
+    /// Seed of the flow hash. The default is fixed so runs are reproducible;
+    /// set a secret value against hash-flooding on untrusted live traffic.
+    pub hash_seed: u64,
+    /// Most flows held at once (per engine: per shard in the pipeline).
+    /// When full, the least recently active flow is evicted.
+    pub max_flows: usize,
+    /// Idle timeout for TCP flows, seconds.
+    pub tcp_timeout: u32,
+    /// Idle timeout for UDP flows, seconds.
+    pub udp_timeout: u32,
+    /// Idle timeout for every other protocol, seconds.
+    pub other_timeout: u32,
+    /// Per-port idle timeout overrides.
+    pub port_timeouts: Vec<PortTimeout>,
+    /// After a TCP flow ends by FIN or RST its key is remembered this many
+    /// seconds so trailing ACKs and retransmissions do not start ghost flows.
+    pub tcp_closed_linger: u32,
+    /// Active timeout in seconds: a flow alive this long is reported and
+    /// restarted (its state kept, its counters reset). 0 disables it.
+    pub active_timeout: u32,
+    /// Ports treated as server ports when deciding who initiated a flow
+    /// picked up mid-stream, in addition to every port below 1024.
+    pub server_ports: Vec<u16>,
+    /// Emit `Started`, `Established` and `StateChange` events (the `Ended`
+    /// and `Anomaly` events are always emitted).
+    pub lifecycle_events: bool,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            key: KeyKind::FiveTuple,
+            vlan_in_key: true,
+            tunnel_in_key: true,
+            hash_seed: 0x666c_6f77_7363_6f70, // "flowscop"
+            max_flows: 1_000_000,
+            tcp_timeout: 300,
+            udp_timeout: 60,
+            other_timeout: 30,
+            port_timeouts: Vec::new(),
+            tcp_closed_linger: 10,
+            active_timeout: 0,
+            server_ports: vec![
+                1080, 1433, 1521, 1883, 2049, 3128, 3306, 3389, 5060, 5061, 5222, 5432, 5672, 5900,
+                6379, 6443, 8000, 8008, 8080, 8081, 8443, 8883, 8888, 9000, 9090, 9092, 9200,
+                11211, 27017,
+            ],
+            lifecycle_events: false,
+        }
+    }
+}
+
+/// Fragment reassembly options.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefragConfig {
+    /// Reassemble fragmented datagrams (when off, fragments are counted and
+    /// skipped).
+    pub enabled: bool,
+    /// Most datagrams being reassembled at once.
+    pub max_datagrams: usize,
+    /// Most fragment bytes buffered at once.
+    pub max_bytes: usize,
+    /// Most fragments accepted for one datagram.
+    pub max_fragments_per_datagram: usize,
+    /// Seconds (packet time) a datagram may take to complete.
+    pub timeout: u32,
+}
+
+impl Default for DefragConfig {
+    fn default() -> Self {
+        DefragConfig {
+            enabled: true,
+            max_datagrams: 8192,
+            max_bytes: 32 << 20,
+            max_fragments_per_datagram: 256,
+            timeout: 30,
+        }
+    }
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl EngineConfig {
+    /// Checks values that deserialize fine but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError(m.to_owned()));
+        if self.flow.max_flows == 0 {
+            return bad("flow.max_flows must be at least 1");
+        }
+        if self.flow.max_flows > u32::MAX as usize / 2 {
+            return bad("flow.max_flows is larger than one engine can index");
+        }
+        for (name, t) in [
+            ("flow.tcp_timeout", self.flow.tcp_timeout),
+            ("flow.udp_timeout", self.flow.udp_timeout),
+            ("flow.other_timeout", self.flow.other_timeout),
+        ] {
+            if t == 0 {
+                return Err(ConfigError(format!("{name} must be at least 1 second")));
+            }
+        }
+        if self.flow.port_timeouts.iter().any(|p| p.timeout == 0) {
+            return bad("flow.port_timeouts entries need a timeout of at least 1 second");
+        }
+        if self.flow.port_timeouts.len() > 64 {
+            return bad("flow.port_timeouts holds at most 64 entries");
+        }
+        if self.defrag.enabled && (self.defrag.max_datagrams == 0 || self.defrag.timeout == 0) {
+            return bad("defrag.max_datagrams and defrag.timeout must be at least 1");
+        }
+        if self.tunnel.max_depth > 16 {
+            return bad("tunnel.max_depth is at most 16");
+        }
+        if self.decode.max_ipv6_extension_headers > 64 || self.decode.max_mpls_labels > 64 {
+            return bad("decode limits are at most 64");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        assert_eq!(EngineConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let mut c = EngineConfig::default();
+        c.flow.max_flows = 0;
+        assert!(c.validate().is_err());
+        let mut c = EngineConfig::default();
+        c.flow.udp_timeout = 0;
+        assert!(c.validate().unwrap_err().0.contains("udp_timeout"));
+        let mut c = EngineConfig::default();
+        c.tunnel.max_depth = 40;
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,578 @@
+//! The layer walker: from link type to the innermost transport header,
+//! through VLAN/QinQ, MPLS, PPPoE, IPv6 extension headers and tunnels.
+//!
+//! It strings the [`crate::wire`] views together and fills a
+//! [`PacketView`] in place without allocating. Fragments stop the walk at
+//! the IP layer; after reassembly [`Decoder::decode_reassembled`] resumes it.
+
+use crate::config::{DecodeConfig, TunnelConfig};
+use crate::packet::{
+    FragmentInfo, IcmpInfo, IpInfo, LinkType, PacketView, Ports, QuotedPacket, RawPacket,
+    Transport, Tunnel, TunnelKind,
+};
+use crate::wire::ip::{AuthHeader, Ipv4Packet, Ipv6Packet, walk_ipv6_extensions};
+use crate::wire::l2::{
+    EthernetFrame, MplsLabel, NullFamily, NullHeader, PppoeSession, Sll, Sll2, VlanTag, arphrd,
+    ppp, sll_proto,
+};
+use crate::wire::transport::{
+    IcmpMessage, SctpPacket, TcpSegment, UdpDatagram, icmpv4_is_error, icmpv6_is_error,
+};
+use crate::wire::tunnel::{
+    ErspanHeader, GeneveHeader, GreHeader, GtpuHeader, VxlanHeader, teredo_inner,
+};
+use crate::wire::{DecodeError, ethertype, ipproto};
+use std::net::IpAddr;
+
+/// Largest datagram fragments may rebuild (the IP length fields' limit).
+const MAX_DATAGRAM: u32 = 65_535;
+/// Authentication headers followed in a row before giving up.
+const MAX_AH_CHAIN: usize = 4;
+
+/// Decodes raw packets into [`PacketView`]s.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    verify_ipv4_checksum: bool,
+    max_ipv6_ext: usize,
+    max_mpls: usize,
+    decapsulate: bool,
+    max_tunnel_depth: u8,
+    vxlan_ports: Vec<u16>,
+    geneve_ports: Vec<u16>,
+    gtpu_ports: Vec<u16>,
+    teredo_ports: Vec<u16>,
+}
+
+impl Decoder {
+    /// A decoder with the given options.
+    pub fn new(decode: &DecodeConfig, tunnel: &TunnelConfig) -> Self {
+        Decoder {
+            verify_ipv4_checksum: decode.verify_ipv4_checksum,
+            max_ipv6_ext: decode.max_ipv6_extension_headers,
+            max_mpls: decode.max_mpls_labels,
+            decapsulate: tunnel.decapsulate,
+            max_tunnel_depth: tunnel.max_depth,
+            vxlan_ports: tunnel.vxlan_ports.clone(),
+            geneve_ports: tunnel.geneve_ports.clone(),
+            gtpu_ports: tunnel.gtpu_ports.clone(),
+            teredo_ports: tunnel.teredo_ports.clone(),
+        }
+    }
+
+    /// Decodes `raw` into `view`. On error `view` keeps what was decoded
+    /// before the failing layer (addresses, for instance), which anomaly
+    /// reports use.
+    pub fn decode<'a>(
+        &self,
+        raw: &RawPacket<'a>,
+        view: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        *view = PacketView::empty(raw);
+        let result = self.link(raw.linktype, raw.data, view);
+        match result {
+            Err(e) if e.is_truncation() && raw.data.len() < raw.wire_len as usize => {
+                Err(DecodeError::CaptureTruncated)
+            }
+            other => other,
+        }
+    }
+
+    /// Resumes decoding after fragment reassembly: `datagram` is the rebuilt
+    /// IP payload and `protocol` the protocol of its first byte (for IPv6,
+    /// the fragment header's next header).
+    pub fn decode_reassembled<'a>(
+        &self,
+        view: &mut PacketView<'a>,
+        protocol: u8,
+        datagram: &'a [u8],
+    ) -> Result<(), DecodeError> {
+        view.transport = Transport::None;
+        view.payload = &[];
+        let Some(ip) = view.ip.as_mut() else {
+            return Err(DecodeError::IpBadVersion);
+        };
+        ip.fragment = None;
+        if ip.src.is_ipv6() {
+            let up = walk_ipv6_extensions(protocol, datagram, self.max_ipv6_ext)?;
+            if up.fragment.is_some() {
+                // A fragment header inside a reassembled fragmentable part is
+                // not something a sender can produce.
+                return Err(DecodeError::Ipv6FragmentTooLarge);
+            }
+            ip.protocol = up.protocol;
+            self.ip_payload(up.protocol, up.payload, view)
+        } else {
+            ip.protocol = protocol;
+            self.ip_payload(protocol, datagram, view)
+        }
+    }
+
+    fn link<'a>(
+        &self,
+        linktype: LinkType,
+        data: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        match linktype {
+            LinkType::ETHERNET => self.ethernet(data, v),
+            LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 => self.raw_ip(data, v),
+            LinkType::IPV4 => self.ipv4(data, v),
+            LinkType::IPV6 => self.ipv6(data, v),
+            LinkType::NULL | LinkType::LOOP => {
+                let h = NullHeader::new_checked(data)?;
+                match h.family()? {
+                    NullFamily::Ipv4 => self.ipv4(h.payload(), v),
+                    NullFamily::Ipv6 => self.ipv6(h.payload(), v),
+                }
+            }
+            LinkType::LINUX_SLL => {
+                let h = Sll::new_checked(data)?;
+                v.src_mac = h.src_mac();
+                self.cooked(h.arphrd(), h.protocol(), h.payload(), v)
+            }
+            LinkType::LINUX_SLL2 => {
+                let h = Sll2::new_checked(data)?;
+                v.src_mac = h.src_mac();
+                self.cooked(h.arphrd(), h.protocol(), h.payload(), v)
+            }
+            _ => Err(DecodeError::UnsupportedLinkType),
+        }
+    }
+
+    /// SLL/SLL2 payload: the protocol field is an EtherType except for a
+    /// few interface types.
+    fn cooked<'a>(
+        &self,
+        arphrd_type: u16,
+        protocol: u16,
+        payload: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        match (arphrd_type, protocol) {
+            (arphrd::NETLINK, _) | (_, sll_proto::ETH_P_802_3 | sll_proto::ETH_P_802_2) => {
+                v.non_ip_ethertype = protocol;
+                Ok(())
+            }
+            (arphrd::IPGRE, _) => self.gre(payload, v),
+            _ => self.ethertype(protocol, payload, v),
+        }
+    }
+
+    fn raw_ip<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        match data.first().map(|b| b >> 4) {
+            Some(4) => self.ipv4(data, v),
+            Some(6) => self.ipv6(data, v),
+            Some(_) => Err(DecodeError::IpBadVersion),
+            None => Err(DecodeError::Ipv4Truncated),
+        }
+    }
+
+    fn ethernet<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let eth = EthernetFrame::new_checked(data)?;
+        v.src_mac = Some(eth.src());
+        v.dst_mac = Some(eth.dst());
+        self.ethertype(eth.ethertype(), eth.payload(), v)
+    }
+
+    fn ethertype<'a>(
+        &self,
+        mut et: u16,
+        mut buf: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        loop {
+            match et {
+                ethertype::IPV4 => return self.ipv4(buf, v),
+                ethertype::IPV6 => return self.ipv6(buf, v),
+                ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => {
+                    let tag = VlanTag::new_checked(buf)?;
+                    // Ids past the third are decoded through, not recorded.
+                    v.vlans.push(tag.vid());
+                    et = tag.ethertype();
+                    buf = tag.payload();
+                }
+                ethertype::MPLS_UC | ethertype::MPLS_MC => return self.mpls(buf, v),
+                ethertype::PPPOE_SESSION => {
+                    let p = PppoeSession::new_checked(buf)?;
+                    v.pppoe_session = Some(p.session_id());
+                    return match p.ppp_protocol() {
+                        ppp::IPV4 => self.ipv4(p.payload(), v),
+                        ppp::IPV6 => self.ipv6(p.payload(), v),
+                        other => {
+                            v.non_ip_ethertype = other;
+                            Ok(())
+                        }
+                    };
+                }
+                other => {
+                    v.non_ip_ethertype = other;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn mpls<'a>(&self, mut buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        for _ in 0..self.max_mpls.max(1) {
+            let label = MplsLabel::new_checked(buf)?;
+            v.mpls_labels = v.mpls_labels.saturating_add(1);
+            buf = label.payload();
+            if label.bottom_of_stack() {
+                return match buf.first().map(|b| b >> 4) {
+                    Some(4) => self.ipv4(buf, v),
+                    Some(6) => self.ipv6(buf, v),
+                    // An Ethernet pseudowire behind a 4-byte control word.
+                    Some(0) if buf.len() >= 4 => self.ethernet(&buf[4..], v),
+                    Some(0) | None => Err(DecodeError::MplsTruncated),
+                    Some(_) => Err(DecodeError::MplsUnknownPayload),
+                };
+            }
+        }
+        Err(DecodeError::MplsTooManyLabels)
+    }
+
+    fn ipv4<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let ip = Ipv4Packet::new_checked(buf)?;
+        let fragment = ip.is_fragment().then(|| FragmentInfo {
+            ident: u32::from(ip.ident()),
+            offset: ip.frag_offset(),
+            more: ip.more_fragments(),
+        });
+        v.ip = Some(IpInfo {
+            src: IpAddr::V4(ip.src()),
+            dst: IpAddr::V4(ip.dst()),
+            protocol: ip.protocol(),
+            ttl: ip.ttl(),
+            fragment,
+        });
+        v.non_ip_ethertype = 0;
+        v.truncated |= ip.is_short();
+        if self.verify_ipv4_checksum && !ip.checksum_ok() {
+            v.ipv4_checksum_bad = true;
+        }
+        if let Some(f) = fragment {
+            if f.offset + ip.payload().len() as u32 > MAX_DATAGRAM {
+                return Err(DecodeError::Ipv4FragmentTooLarge);
+            }
+            v.transport = Transport::Fragment;
+            v.payload = ip.payload();
+            return Ok(());
+        }
+        self.ip_payload(ip.protocol(), ip.payload(), v)
+    }
+
+    fn ipv6<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let ip = Ipv6Packet::new_checked(buf)?;
+        v.truncated |= ip.is_short();
+        v.non_ip_ethertype = 0;
+        // Record the addresses before walking, so a bad extension chain
+        // still reports who sent it.
+        v.ip = Some(IpInfo {
+            src: IpAddr::V6(ip.src()),
+            dst: IpAddr::V6(ip.dst()),
+            protocol: ip.next_header(),
+            ttl: ip.hop_limit(),
+            fragment: None,
+        });
+        let up = walk_ipv6_extensions(ip.next_header(), ip.payload(), self.max_ipv6_ext)?;
+        let fragment = up.fragment.map(|f| FragmentInfo {
+            ident: f.ident,
+            offset: f.offset,
+            more: f.more,
+        });
+        if let Some(info) = v.ip.as_mut() {
+            info.protocol = up.protocol;
+            info.fragment = fragment;
+        }
+        if let Some(f) = fragment {
+            if f.offset + up.payload.len() as u32 > MAX_DATAGRAM {
+                return Err(DecodeError::Ipv6FragmentTooLarge);
+            }
+            v.transport = Transport::Fragment;
+            v.payload = up.payload;
+            return Ok(());
+        }
+        self.ip_payload(up.protocol, up.payload, v)
+    }
+
+    fn ip_payload<'a>(
+        &self,
+        mut protocol: u8,
+        mut buf: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        let is_v6 = v.ip.is_some_and(|ip| ip.src.is_ipv6());
+        // IPv4 AH sits between IP and the transport (IPv6 walks it as an
+        // extension header).
+        let mut ah = 0;
+        while protocol == ipproto::AH && !is_v6 {
+            ah += 1;
+            if ah > MAX_AH_CHAIN {
+                return Err(DecodeError::AhTruncated);
+            }
+            let h = AuthHeader::new_checked(buf)?;
+            protocol = h.next_header();
+            buf = h.payload();
+            if let Some(ip) = v.ip.as_mut() {
+                ip.protocol = protocol;
+            }
+        }
+        // Anything not decoded further is an IP flow of its protocol.
+        v.transport = Transport::None;
+        v.payload = buf;
+        match protocol {
+            ipproto::TCP => {
+                let t = TcpSegment::new_checked(buf)?;
+                v.payload = t.payload();
+                v.transport = Transport::Tcp(t);
+                Ok(())
+            }
+            ipproto::UDP => {
+                let u = UdpDatagram::new_checked(buf)?;
+                v.truncated |= u.is_short();
+                v.payload = u.payload();
+                v.transport = Transport::Udp(Ports {
+                    src: u.src_port(),
+                    dst: u.dst_port(),
+                });
+                self.udp_tunnels(u.src_port(), u.dst_port(), u.payload(), v)
+            }
+            ipproto::SCTP => {
+                let s = SctpPacket::new_checked(buf)?;
+                v.payload = s.payload();
+                v.transport = Transport::Sctp(Ports {
+                    src: s.src_port(),
+                    dst: s.dst_port(),
+                });
+                Ok(())
+            }
+            ipproto::ICMP if !is_v6 => self.icmp(false, buf, v),
+            ipproto::ICMPV6 if is_v6 => self.icmp(true, buf, v),
+            ipproto::GRE => self.gre(buf, v),
+            ipproto::IPIP => {
+                let kind = if is_v6 {
+                    TunnelKind::FourInSix
+                } else {
+                    TunnelKind::IpInIp
+                };
+                self.tunnel(v, kind, 0, |d, v| d.ipv4(buf, v))
+            }
+            ipproto::IPV6 => {
+                let kind = if is_v6 {
+                    TunnelKind::SixInSix
+                } else {
+                    TunnelKind::SixInFour
+                };
+                self.tunnel(v, kind, 0, |d, v| d.ipv6(buf, v))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn icmp<'a>(&self, v6: bool, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let m = IcmpMessage::new_checked(buf)?;
+        let is_error = if v6 {
+            icmpv6_is_error(m.msg_type())
+        } else {
+            icmpv4_is_error(m.msg_type())
+        };
+        let quoted = if is_error {
+            self.quoted(m.payload())
+        } else {
+            None
+        };
+        v.payload = m.payload();
+        v.transport = Transport::Icmp(IcmpInfo {
+            v6,
+            msg_type: m.msg_type(),
+            code: m.code(),
+            rest: m.rest_of_header(),
+            quoted,
+        });
+        Ok(())
+    }
+
+    /// The header an ICMP error quotes: the IP header plus at least 8 bytes
+    /// of transport, usually cut short of the datagram's full length.
+    fn quoted(&self, buf: &[u8]) -> Option<QuotedPacket> {
+        let (src, dst, protocol, l4) = match buf.first()? >> 4 {
+            4 => {
+                let ip = Ipv4Packet::new_checked(buf).ok()?;
+                (
+                    IpAddr::V4(ip.src()),
+                    IpAddr::V4(ip.dst()),
+                    ip.protocol(),
+                    ip.payload(),
+                )
+            }
+            6 => {
+                let ip = Ipv6Packet::new_checked(buf).ok()?;
+                let up =
+                    walk_ipv6_extensions(ip.next_header(), ip.payload(), self.max_ipv6_ext).ok()?;
+                (
+                    IpAddr::V6(ip.src()),
+                    IpAddr::V6(ip.dst()),
+                    up.protocol,
+                    up.payload,
+                )
+            }
+            _ => return None,
+        };
+        let (src_port, dst_port) = match protocol {
+            ipproto::TCP | ipproto::UDP | ipproto::SCTP if l4.len() >= 4 => (
+                u16::from_be_bytes([l4[0], l4[1]]),
+                u16::from_be_bytes([l4[2], l4[3]]),
+            ),
+            _ => (0, 0),
+        };
+        Some(QuotedPacket {
+            src,
+            dst,
+            protocol,
+            src_port,
+            dst_port,
+        })
+    }
+
+    fn udp_tunnels<'a>(
+        &self,
+        sport: u16,
+        dport: u16,
+        payload: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        if !self.decapsulate {
+            return Ok(());
+        }
+        if self.vxlan_ports.contains(&dport) {
+            if let Ok(h) = VxlanHeader::new_checked(payload) {
+                return self.tunnel(v, TunnelKind::Vxlan, h.vni(), |d, v| {
+                    d.ethernet(h.payload(), v)
+                });
+            }
+        } else if self.geneve_ports.contains(&dport) {
+            if let Ok(h) = GeneveHeader::new_checked(payload) {
+                return self.tunnel(v, TunnelKind::Geneve, h.vni(), |d, v| match h.protocol() {
+                    ethertype::TEB => d.ethernet(h.payload(), v),
+                    et => d.ethertype(et, h.payload(), v),
+                });
+            }
+        } else if self.gtpu_ports.contains(&dport) || self.gtpu_ports.contains(&sport) {
+            // Echo and other signalling messages stay plain UDP.
+            if let Ok(Some(h)) = GtpuHeader::new_checked(payload) {
+                return self.tunnel(v, TunnelKind::GtpU, h.teid(), |d, v| {
+                    d.raw_ip(h.payload(), v)
+                });
+            }
+        } else if self.teredo_ports.contains(&dport) || self.teredo_ports.contains(&sport) {
+            // Teredo's port is shared by ordinary traffic: only a payload that
+            // really is an IPv6 packet is decapsulated.
+            let Some(inner) = teredo_inner(payload) else {
+                return Ok(());
+            };
+            return self.tunnel(v, TunnelKind::Teredo, 0, |d, v| d.ipv6(inner, v));
+        }
+        Ok(())
+    }
+
+    fn gre<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let g = GreHeader::new_checked(buf)?;
+        if !self.decapsulate {
+            return Ok(());
+        }
+        let key = g.key().unwrap_or(0);
+        let inner = g.payload();
+        match (g.version(), g.protocol()) {
+            (0, ethertype::IPV4) => self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv4(inner, v)),
+            (0, ethertype::IPV6) => self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv6(inner, v)),
+            (0, ethertype::TEB) => {
+                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ethernet(inner, v))
+            }
+            (0, ethertype::MPLS_UC | ethertype::MPLS_MC) => {
+                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.mpls(inner, v))
+            }
+            (0, ethertype::ERSPAN_II) if !g.has_sequence() => {
+                // Type I: the mirrored frame follows GRE directly.
+                self.tunnel(v, TunnelKind::Erspan, 0, |d, v| d.ethernet(inner, v))
+            }
+            (0, ethertype::ERSPAN_II) => {
+                let e = ErspanHeader::new_type2(inner)?;
+                self.tunnel(v, TunnelKind::Erspan, u32::from(e.session_id()), |d, v| {
+                    d.ethernet(e.payload(), v)
+                })
+            }
+            (0, ethertype::ERSPAN_III) => {
+                let e = ErspanHeader::new_type3(inner)?;
+                self.tunnel(v, TunnelKind::Erspan, u32::from(e.session_id()), |d, v| {
+                    d.ethernet(e.payload(), v)
+                })
+            }
+            (1, ethertype::PPP) => match ppp_payload(inner) {
+                Some((ppp::IPV4, ip)) => {
+                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ipv4(ip, v))
+                }
+                Some((ppp::IPV6, ip)) => {
+                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ipv6(ip, v))
+                }
+                // Compressed or control PPP frames stay part of the GRE flow.
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens a tunnel: the current IP header becomes the outer context and
+    /// `inner` decodes what it carries. When the depth bound is reached, or
+    /// when the inner packet fails to decode, the packet stays its outer
+    /// flow (flagged on the view) instead of being lost.
+    fn tunnel<'a>(
+        &self,
+        v: &mut PacketView<'a>,
+        kind: TunnelKind,
+        id: u32,
+        inner: impl FnOnce(&Self, &mut PacketView<'a>) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        let Some(outer) = v.ip else {
+            return Ok(());
+        };
+        if v.tunnel_depth >= self.max_tunnel_depth {
+            v.tunnel_depth_exceeded = true;
+            return Ok(());
+        }
+        let saved = *v;
+        v.tunnel = Some(Tunnel {
+            kind,
+            id,
+            outer_src: outer.src,
+            outer_dst: outer.dst,
+        });
+        v.tunnel_depth += 1;
+        v.ip = None;
+        v.transport = Transport::None;
+        v.payload = &[];
+        if let Err(e) = inner(self, v) {
+            let depth_exceeded = v.tunnel_depth_exceeded;
+            *v = saved;
+            v.tunnel_inner_error = Some(e);
+            v.tunnel_depth_exceeded |= depth_exceeded;
+        }
+        Ok(())
+    }
+}
+
+/// Strips PPP's optional address/control bytes and reads the (possibly
+/// compressed, RFC 1661 §6.5) protocol field.
+fn ppp_payload(buf: &[u8]) -> Option<(u16, &[u8])> {
+    let buf = match buf {
+        [0xff, 0x03, rest @ ..] => rest,
+        other => other,
+    };
+    match buf {
+        [p, rest @ ..] if p & 1 == 1 => Some((u16::from(*p), rest)),
+        [hi, lo, rest @ ..] => Some((u16::from_be_bytes([*hi, *lo]), rest)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

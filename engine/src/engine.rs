@@ -1,0 +1,959 @@
+//! The engine: one single-threaded, deterministic flow tracker. It decodes
+//! packets, reassembles fragments, keys and tracks flows (TCP state, Zeek
+//! history, timeouts, eviction) and pushes ordered events into a buffer the
+//! caller owns. It reads no clock: the driver passes the packet clock in.
+
+use crate::community_id::community_id_v1;
+use crate::config::{ConfigError, EngineConfig, PortProto};
+use crate::decode::Decoder;
+use crate::defrag::{Defrag, DefragOutcome};
+use crate::event::{
+    AnomalyKind, Cause, EndReason, FlowEvent, FlowSide, FlowState, FlowStats, Ordered,
+};
+use crate::flow::history::{History, Letter};
+use crate::flow::tcp::{self, ConnProto, Endpoint};
+use crate::flow::{FlowEntry, FlowTable, NIL, SideCounters, idle_expired, side_index};
+use crate::key::{Extracted, FiveTupleKey, FlowExtractor, Orientation, icmp_is_reply};
+use crate::packet::{PacketView, RawPacket, Transport};
+use crate::stats::EngineStats;
+use crate::timestamp::Timestamp;
+use crate::wire::ipproto;
+use crate::wire::transport::{TcpSegment, tcp_flags};
+use std::time::Duration;
+
+/// The output buffer type for an engine keyed by `K`.
+pub type EventBuf<K> = Vec<Ordered<FlowEvent<K>>>;
+
+/// Timeout class of flows that closed (FIN/FIN) or were reported and now
+/// only absorb trailing packets.
+const LINGER_CLASS: u8 = 0;
+/// Fragment nesting followed (a fragmented tunnel carrying fragments).
+const MAX_DEFRAG_NESTING: u8 = 2;
+/// Distinct unsupported link types reported as anomalies (later ones are
+/// only counted).
+const MAX_LINKTYPE_REPORTS: usize = 16;
+
+/// Maps a flow's protocol and ports to its timeout class.
+#[derive(Debug, Clone)]
+struct Timeouts {
+    tcp: u8,
+    udp: u8,
+    other: u8,
+    ports: Vec<(u8, u16, u8)>,
+    /// Seconds per class.
+    seconds: Vec<u32>,
+}
+
+impl Timeouts {
+    fn new(cfg: &EngineConfig) -> Self {
+        let mut seconds = vec![cfg.flow.tcp_closed_linger.max(1)];
+        let mut class_of = |t: u32| -> u8 {
+            match seconds.iter().skip(1).position(|&s| s == t) {
+                Some(i) => (i + 1) as u8,
+                None => {
+                    seconds.push(t);
+                    (seconds.len() - 1) as u8
+                }
+            }
+        };
+        let tcp = class_of(cfg.flow.tcp_timeout);
+        let udp = class_of(cfg.flow.udp_timeout);
+        let other = class_of(cfg.flow.other_timeout);
+        let ports = cfg
+            .flow
+            .port_timeouts
+            .iter()
+            .map(|p| {
+                let proto = match p.proto {
+                    PortProto::Tcp => ipproto::TCP,
+                    PortProto::Udp => ipproto::UDP,
+                    PortProto::Sctp => ipproto::SCTP,
+                };
+                (proto, p.port, class_of(p.timeout))
+            })
+            .collect();
+        Timeouts {
+            tcp,
+            udp,
+            other,
+            ports,
+            seconds,
+        }
+    }
+
+    fn class_for(&self, proto: u8, sport: u16, dport: u16) -> u8 {
+        for &(p, port, class) in &self.ports {
+            if p == proto && (port == sport || port == dport) {
+                return class;
+            }
+        }
+        match proto {
+            ipproto::TCP => self.tcp,
+            ipproto::UDP => self.udp,
+            _ => self.other,
+        }
+    }
+}
+
+/// Ports treated as server ports when deciding roles mid-stream.
+#[derive(Clone)]
+struct PortSet(Box<[u64; 1024]>);
+
+impl PortSet {
+    fn new(extra: &[u16]) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for p in (0u16..1024).chain(extra.iter().copied()) {
+            bits[usize::from(p >> 6)] |= 1 << (p & 63);
+        }
+        PortSet(bits)
+    }
+    fn contains(&self, p: u16) -> bool {
+        self.0[usize::from(p >> 6)] & (1 << (p & 63)) != 0
+    }
+}
+
+impl std::fmt::Debug for PortSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortSet")
+    }
+}
+
+/// What a TCP segment did to the connection.
+#[derive(Debug, Default, Clone, Copy)]
+struct TcpStep {
+    reset: bool,
+    fin_now: bool,
+    final_ack: bool,
+}
+
+/// A flow due to end at a timer tick.
+struct DueEnd<K> {
+    ts: Timestamp,
+    key: K,
+    idx: u32,
+    reason: Option<EndReason>,
+}
+
+/// The flow engine. See the crate docs for the driving protocol.
+#[derive(Debug)]
+pub struct Engine<E: FlowExtractor> {
+    decoder: Decoder,
+    extractor: E,
+    table: FlowTable<E::Key>,
+    defrag: Defrag,
+    clock: Timestamp,
+    stats: EngineStats,
+    timeouts: Timeouts,
+    server_ports: PortSet,
+    max_flows: usize,
+    active_timeout: u32,
+    linger: bool,
+    lifecycle_events: bool,
+    anomaly_events: bool,
+    transport_state: bool,
+    reported_linktypes: Vec<u32>,
+    evicted_pending: u64,
+    /// `(seq, cause)` of the last event emitted, and the next `sub` for it.
+    cursor: (u64, Cause),
+    sub: u32,
+    scratch_idx: Vec<u32>,
+}
+
+impl<E: FlowExtractor> Engine<E> {
+    /// An engine with this configuration and extractor.
+    pub fn new(cfg: &EngineConfig, extractor: E) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let timeouts = Timeouts::new(cfg);
+        Ok(Engine {
+            decoder: Decoder::new(&cfg.decode, &cfg.tunnel),
+            transport_state: extractor.transport_state(),
+            extractor,
+            table: FlowTable::new(&timeouts.seconds, cfg.flow.max_flows),
+            defrag: Defrag::new(cfg.defrag.clone()),
+            clock: Timestamp::ZERO,
+            stats: EngineStats::default(),
+            timeouts,
+            server_ports: PortSet::new(&cfg.flow.server_ports),
+            max_flows: cfg.flow.max_flows,
+            active_timeout: cfg.flow.active_timeout,
+            linger: cfg.flow.tcp_closed_linger > 0,
+            lifecycle_events: cfg.flow.lifecycle_events,
+            anomaly_events: cfg.decode.anomaly_events,
+            reported_linktypes: Vec::new(),
+            evicted_pending: 0,
+            cursor: (0, Cause::Packet),
+            sub: 0,
+            scratch_idx: Vec::new(),
+        })
+    }
+
+    /// The counters, reassembly counters included.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.stats.clone();
+        s.defrag = self.defrag.counters().clone();
+        s
+    }
+
+    /// Flows currently tracked (closed flows lingering excluded).
+    pub fn active_flows(&self) -> u64 {
+        self.stats.flows_created - self.stats.flows_ended_total()
+    }
+
+    /// Table entries held, lingering closed flows included.
+    pub fn table_len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Heap bytes held by the flow table.
+    pub fn table_bytes(&self) -> usize {
+        self.table.heap_bytes()
+    }
+
+    /// Size of one flow entry in the table.
+    pub fn entry_size() -> usize {
+        size_of::<FlowEntry<E::Key>>()
+    }
+
+    /// The packet clock.
+    pub fn clock(&self) -> Timestamp {
+        self.clock
+    }
+
+    /// Processes packet number `seq`. `now` is the packet clock: the
+    /// largest timestamp the driver has read so far, this packet's included
+    /// (in a sharded pipeline, over all shards' packets, which keeps the
+    /// output independent of how packets were spread).
+    pub fn process(
+        &mut self,
+        seq: u64,
+        now: Timestamp,
+        raw: &RawPacket<'_>,
+        out: &mut EventBuf<E::Key>,
+    ) {
+        self.clock = self.clock.max(now).max(raw.ts);
+        self.stats.packets += 1;
+        self.stats.bytes += u64::from(raw.wire_len);
+        if raw.data.len() < raw.wire_len as usize {
+            self.stats.truncated += 1;
+        }
+        if !raw.linktype.is_supported() {
+            self.stats.unsupported_linktype += 1;
+            if !self.reported_linktypes.contains(&raw.linktype.0)
+                && self.reported_linktypes.len() < MAX_LINKTYPE_REPORTS
+            {
+                self.reported_linktypes.push(raw.linktype.0);
+                let kind = AnomalyKind::UnsupportedLinkType(raw.linktype);
+                self.anomaly(out, seq, Cause::Packet, None, kind, raw.ts);
+            }
+            return;
+        }
+        let mut view = PacketView::empty(raw);
+        if let Err(e) = self.decoder.decode(raw, &mut view) {
+            self.decode_error(out, seq, e, raw.ts);
+            return;
+        }
+        self.note(seq, &view, out);
+        self.dispatch(seq, &view, 0, out);
+    }
+
+    /// Fires the timers due at packet time `now`, as of the epoch boundary
+    /// after packet `seq`: idle and active timeouts, close lingers, fragment
+    /// timeouts, and the eviction-pressure report.
+    pub fn advance(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
+        self.clock = self.clock.max(now);
+        self.defrag.expire(self.clock);
+        self.drain_defrag(seq, Cause::Timer, out);
+
+        let now_sec = self.clock.secs();
+        let mut idx = std::mem::take(&mut self.scratch_idx);
+        idx.clear();
+        self.table.collect_idle(now_sec, &mut idx);
+        let idle_count = idx.len();
+        if self.active_timeout > 0 {
+            self.table
+                .collect_active(self.active_timeout, now_sec, &mut idx);
+        }
+        let mut due: Vec<DueEnd<E::Key>> = Vec::with_capacity(idx.len());
+        for (n, &i) in idx.iter().enumerate() {
+            let e = self.table.get(i);
+            if n < idle_count {
+                let timeout = self.timeouts.seconds[usize::from(e.class)];
+                let ts = e
+                    .last_seen()
+                    .saturating_add(Duration::from_secs(u64::from(timeout)));
+                let reason = if e.ended {
+                    None
+                } else if e.class == LINGER_CLASS {
+                    Some(EndReason::Fin)
+                } else {
+                    Some(EndReason::IdleTimeout)
+                };
+                due.push(DueEnd {
+                    ts,
+                    key: e.key.clone(),
+                    idx: i,
+                    reason,
+                });
+            } else if !idx[..idle_count].contains(&i) {
+                let ts =
+                    Timestamp::new(u64::from(e.created_sec) + u64::from(self.active_timeout), 0);
+                due.push(DueEnd {
+                    ts,
+                    key: e.key.clone(),
+                    idx: i,
+                    reason: Some(EndReason::ActiveTimeout),
+                });
+            }
+        }
+        due.sort_unstable_by(|a, b| (a.ts, &a.key).cmp(&(b.ts, &b.key)));
+        for d in due {
+            match d.reason {
+                None => self.table.remove(d.idx),
+                Some(reason) => self.end(d.idx, reason, d.ts, seq, Cause::Timer, out),
+            }
+        }
+        self.scratch_idx = idx;
+
+        if self.evicted_pending > 0 {
+            let kind = AnomalyKind::FlowTableEvictionPressure {
+                evicted: self.evicted_pending,
+            };
+            self.evicted_pending = 0;
+            self.anomaly(out, seq, Cause::Timer, None, kind, self.clock);
+        }
+    }
+
+    /// End of input after packet `seq` at packet time `now`: fires due
+    /// timers, then ends every open flow with [`EndReason::Shutdown`]
+    /// (ordered by key) and drops unfinished fragment datagrams.
+    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
+        self.advance(now, seq, out);
+        self.defrag.flush(self.clock);
+        self.drain_defrag(seq, Cause::Flush, out);
+        let mut open: Vec<(E::Key, u32)> = Vec::new();
+        for i in self.table.all_indexes() {
+            let e = self.table.get(i);
+            if e.ended {
+                self.table.remove(i);
+            } else {
+                open.push((e.key.clone(), i));
+            }
+        }
+        open.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let ts = self.clock;
+        for (_, i) in open {
+            self.end(i, EndReason::Shutdown, ts, seq, Cause::Flush, out);
+        }
+    }
+
+    /// Pushes an event with the next order key. `sub` restarts whenever
+    /// `(seq, cause)` changes, so keys stay unique even when a driver calls
+    /// `advance` and then `finish` at the same boundary.
+    fn emit(
+        &mut self,
+        out: &mut EventBuf<E::Key>,
+        seq: u64,
+        cause: Cause,
+        event: FlowEvent<E::Key>,
+    ) {
+        if self.cursor != (seq, cause) {
+            self.cursor = (seq, cause);
+            self.sub = 0;
+        }
+        out.push(Ordered {
+            seq,
+            cause,
+            sub: self.sub,
+            event,
+        });
+        self.sub += 1;
+    }
+
+    fn anomaly(
+        &mut self,
+        out: &mut EventBuf<E::Key>,
+        seq: u64,
+        cause: Cause,
+        flow: Option<(E::Key, u64)>,
+        kind: AnomalyKind,
+        ts: Timestamp,
+    ) {
+        let (key, flow_id) = match flow {
+            Some((k, id)) => (Some(k), Some(id)),
+            None => (None, None),
+        };
+        self.emit(
+            out,
+            seq,
+            cause,
+            FlowEvent::Anomaly {
+                key,
+                flow_id,
+                kind,
+                ts,
+            },
+        );
+    }
+
+    fn decode_error(
+        &mut self,
+        out: &mut EventBuf<E::Key>,
+        seq: u64,
+        e: crate::wire::DecodeError,
+        ts: Timestamp,
+    ) {
+        self.stats.decode_errors[e.index()] += 1;
+        if self.anomaly_events {
+            self.anomaly(out, seq, Cause::Packet, None, AnomalyKind::Decode(e), ts);
+        }
+    }
+
+    /// Counts what the decode step flagged on a view.
+    fn note(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
+        if view.ipv4_checksum_bad {
+            self.stats.ipv4_bad_checksum += 1;
+        }
+        if view.tunnel_depth_exceeded {
+            self.stats.tunnel_depth_exceeded += 1;
+            if self.anomaly_events {
+                self.anomaly(
+                    out,
+                    seq,
+                    Cause::Packet,
+                    None,
+                    AnomalyKind::TunnelDepthExceeded,
+                    view.ts,
+                );
+            }
+        }
+        if let Some(e) = view.tunnel_inner_error {
+            self.stats.tunnel_inner_invalid += 1;
+            if self.anomaly_events {
+                let kind = AnomalyKind::TunnelInnerInvalid(e);
+                self.anomaly(out, seq, Cause::Packet, None, kind, view.ts);
+            }
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        seq: u64,
+        view: &PacketView<'_>,
+        nesting: u8,
+        out: &mut EventBuf<E::Key>,
+    ) {
+        if !matches!(view.transport, Transport::Fragment) {
+            self.track(seq, view, out);
+            return;
+        }
+        let outcome = self.defrag.insert(view);
+        self.drain_defrag(seq, Cause::Packet, out);
+        let DefragOutcome::Complete(datagram) = outcome else {
+            return;
+        };
+        let mut whole = *view;
+        whole.wire_len = u32::try_from(datagram.wire_bytes).unwrap_or(u32::MAX);
+        whole.frames = datagram.fragments;
+        whole.ipv4_checksum_bad = false;
+        whole.tunnel_depth_exceeded = false;
+        whole.tunnel_inner_error = None;
+        match self
+            .decoder
+            .decode_reassembled(&mut whole, datagram.protocol, &datagram.data)
+        {
+            Ok(()) => {
+                self.note(seq, &whole, out);
+                if matches!(whole.transport, Transport::Fragment) && nesting >= MAX_DEFRAG_NESTING {
+                    self.decode_error(
+                        out,
+                        seq,
+                        crate::wire::DecodeError::Ipv4FragmentTooLarge,
+                        view.ts,
+                    );
+                } else {
+                    self.dispatch(seq, &whole, nesting + 1, out);
+                }
+            }
+            Err(e) => self.decode_error(out, seq, e, view.ts),
+        }
+        self.defrag.recycle(datagram.data);
+    }
+
+    fn drain_defrag(&mut self, seq: u64, cause: Cause, out: &mut EventBuf<E::Key>) {
+        let events: Vec<_> = self.defrag.drain_events().collect();
+        for ev in events {
+            let kind = AnomalyKind::Defrag {
+                drop: ev.drop,
+                src: ev.key.src,
+                dst: ev.key.dst,
+                fragments: ev.fragments,
+                bytes: ev.bytes,
+            };
+            self.anomaly(out, seq, cause, None, kind, ev.ts);
+        }
+    }
+
+    fn now_sec(&self) -> u32 {
+        u32::try_from(self.clock.secs()).unwrap_or(u32::MAX)
+    }
+
+    fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
+        let Some(x) = self.extractor.extract(view) else {
+            self.stats.non_ip += u64::from(view.frames);
+            return;
+        };
+        if let Some(t) = view.tunnel {
+            self.stats.tunnel_packets[t.kind.index()] += u64::from(view.frames);
+        }
+        let tcp = if self.transport_state {
+            view.tcp().copied()
+        } else {
+            None
+        };
+        let new_syn =
+            tcp.is_some_and(|t| t.flags() & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN);
+        let found = match self.table.find(x.hash, &x.key) {
+            None => None,
+            Some(idx) => {
+                let e = self.table.get(idx);
+                let timeout = self.timeouts.seconds[usize::from(e.class)];
+                if e.ended {
+                    if new_syn {
+                        // Port reuse after close: the old connection is gone.
+                        self.table.remove(idx);
+                        None
+                    } else {
+                        self.stats.packets_after_close += u64::from(view.frames);
+                        return;
+                    }
+                } else if idle_expired(e.activity_sec, timeout, self.clock.secs()) {
+                    let ts = e
+                        .last_seen()
+                        .saturating_add(Duration::from_secs(u64::from(timeout)));
+                    let reason = if e.class == LINGER_CLASS {
+                        EndReason::Fin
+                    } else {
+                        EndReason::IdleTimeout
+                    };
+                    self.end(idx, reason, ts, seq, Cause::Packet, out);
+                    self.forget_tombstone(&x);
+                    None
+                } else if new_syn && reusable(e) {
+                    let reason = if e.endpoints.contains(&Endpoint::Reset) {
+                        EndReason::Rst
+                    } else {
+                        EndReason::Fin
+                    };
+                    self.end(idx, reason, view.ts, seq, Cause::Packet, out);
+                    self.forget_tombstone(&x);
+                    None
+                } else {
+                    Some(idx)
+                }
+            }
+        };
+        let idx = match found {
+            Some(idx) => idx,
+            None => self.create(seq, view, &x, out),
+        };
+        self.update(seq, idx, view, x.orientation, tcp.as_ref(), out);
+    }
+
+    /// After ending a flow in order to start a new one with the same key,
+    /// drops the linger entry `end` may have left.
+    fn forget_tombstone(&mut self, x: &Extracted<E::Key>) {
+        if let Some(idx) = self.table.find(x.hash, &x.key) {
+            self.table.remove(idx);
+        }
+    }
+
+    fn create(
+        &mut self,
+        seq: u64,
+        view: &PacketView<'_>,
+        x: &Extracted<E::Key>,
+        out: &mut EventBuf<E::Key>,
+    ) -> u32 {
+        while self.table.len() >= self.max_flows {
+            let Some(victim) = self.table.eviction_victim(LINGER_CLASS) else {
+                break;
+            };
+            if self.table.get(victim).ended {
+                self.table.remove(victim);
+            } else {
+                self.evicted_pending += 1;
+                self.end(victim, EndReason::Evicted, view.ts, seq, Cause::Packet, out);
+            }
+        }
+        let proto = view.ip.map_or(0, |i| i.protocol);
+        let sender_initiates = self.sender_initiates(view);
+        let initiator = if sender_initiates {
+            x.orientation
+        } else {
+            x.orientation.flip()
+        };
+        let (sport, dport) = view.ports().unwrap_or((0, 0));
+        let class = self.timeouts.class_for(proto, sport, dport);
+        let conn_proto = match proto {
+            _ if !self.transport_state => ConnProto::Other,
+            ipproto::TCP => ConnProto::Tcp,
+            ipproto::UDP => ConnProto::Udp,
+            _ => ConnProto::Other,
+        };
+        let mut history = History::default();
+        if !sender_initiates {
+            history.push_flipped();
+        }
+        let now_sec = self.now_sec();
+        let flow_id = flow_id(x.hash, seq);
+        let entry = FlowEntry {
+            key: x.key.clone(),
+            hash: x.hash,
+            flow_id,
+            start: view.ts,
+            sides: [SideCounters::default(); 2],
+            history,
+            tunnel: view.tunnel.map(Box::new),
+            initiator,
+            endpoints: [Endpoint::Inactive; 2],
+            tcp_flags: [0; 2],
+            conn_proto,
+            state: FlowState::New,
+            ended: false,
+            last_fin: None,
+            prev: NIL,
+            next: NIL,
+            activity_sec: now_sec,
+            class,
+            act_prev: NIL,
+            act_next: NIL,
+            created_sec: now_sec,
+        };
+        let idx = self.table.insert(entry);
+        if self.active_timeout > 0 {
+            self.table.link_active(idx);
+        }
+        self.stats.flows_created += 1;
+        let p = &mut self.stats.flows_by_proto;
+        match proto {
+            _ if !self.transport_state => p.other += 1,
+            ipproto::TCP => p.tcp += 1,
+            ipproto::UDP => p.udp += 1,
+            ipproto::SCTP => p.sctp += 1,
+            ipproto::ICMP | ipproto::ICMPV6 => p.icmp += 1,
+            _ => p.other += 1,
+        }
+        self.stats.peak_flows = self.stats.peak_flows.max(self.active_flows());
+        if self.lifecycle_events {
+            let ev = FlowEvent::Started {
+                key: x.key.clone(),
+                flow_id,
+                initiator,
+                ts: view.ts,
+            };
+            self.emit(out, seq, Cause::Packet, ev);
+        }
+        idx
+    }
+
+    /// Roles: a SYN's sender initiates, a SYN-ACK's receiver does; otherwise
+    /// the sender does unless the packet looks like a reply (from a server
+    /// port to a client port, or an ICMP reply type).
+    fn sender_initiates(&self, view: &PacketView<'_>) -> bool {
+        let looks_like_reply =
+            |s: u16, d: u16| self.server_ports.contains(s) && !self.server_ports.contains(d);
+        match view.transport {
+            Transport::Tcp(t) => {
+                let f = t.flags();
+                if f & tcp_flags::SYN != 0 {
+                    f & tcp_flags::ACK == 0
+                } else {
+                    !looks_like_reply(t.src_port(), t.dst_port())
+                }
+            }
+            Transport::Udp(p) | Transport::Sctp(p) => !looks_like_reply(p.src, p.dst),
+            Transport::Icmp(i) => !icmp_is_reply(i.v6, i.msg_type),
+            Transport::None | Transport::Fragment => true,
+        }
+    }
+
+    fn update(
+        &mut self,
+        seq: u64,
+        idx: u32,
+        view: &PacketView<'_>,
+        orientation: Orientation,
+        tcp: Option<&TcpSegment<'_>>,
+        out: &mut EventBuf<E::Key>,
+    ) {
+        let now_sec = self.now_sec();
+        let e = self.table.get_mut(idx);
+        let side = if orientation == e.initiator {
+            FlowSide::Initiator
+        } else {
+            FlowSide::Responder
+        };
+        let s = e.side_mut(side);
+        s.packets += u64::from(view.frames);
+        s.bytes += u64::from(view.wire_len);
+        s.payload += view.payload.len() as u64;
+        s.last_seen = s.last_seen.max(view.ts);
+
+        let before = e.state;
+        let mut step = TcpStep::default();
+        match (e.conn_proto, tcp) {
+            (ConnProto::Tcp, Some(t)) => step = tcp_step(e, side, t, view.payload.len()),
+            (ConnProto::Udp, _) => {
+                e.endpoints[side_index(side)] = Endpoint::Partial;
+                e.history.push(Letter::Data, side);
+            }
+            _ => e.endpoints[side_index(side)] = Endpoint::Partial,
+        }
+        // Coarse state.
+        if e.state == FlowState::New {
+            let handshake = e.endpoints == [Endpoint::Established; 2];
+            let both_seen = e.sides[0].packets > 0 && e.sides[1].packets > 0;
+            let syn_seen = e.history.has(Letter::Syn, FlowSide::Initiator);
+            if handshake || (both_seen && !syn_seen) {
+                e.state = FlowState::Established;
+            }
+        }
+        if step.fin_now && e.state != FlowState::Closing {
+            e.state = FlowState::Closing;
+        }
+        let now_closing = e.endpoints == [Endpoint::Closed; 2] && e.class != LINGER_CLASS;
+        if now_closing {
+            e.last_fin = Some(side);
+        }
+        let (key, flow_id, state) = (e.key.clone(), e.flow_id, e.state);
+        if now_closing {
+            self.table.set_class(idx, LINGER_CLASS, now_sec);
+        } else {
+            self.table.touch(idx, now_sec);
+        }
+
+        if self.lifecycle_events && state != before {
+            if state == FlowState::Established {
+                self.emit(
+                    out,
+                    seq,
+                    Cause::Packet,
+                    FlowEvent::Established {
+                        key: key.clone(),
+                        flow_id,
+                        ts: view.ts,
+                    },
+                );
+            }
+            self.emit(
+                out,
+                seq,
+                Cause::Packet,
+                FlowEvent::StateChange {
+                    key,
+                    flow_id,
+                    state,
+                    ts: view.ts,
+                },
+            );
+        }
+        if step.reset {
+            self.end(idx, EndReason::Rst, view.ts, seq, Cause::Packet, out);
+        } else if step.final_ack {
+            self.end(idx, EndReason::Fin, view.ts, seq, Cause::Packet, out);
+        }
+    }
+
+    /// Reports a flow as ended. TCP flows ended by FIN or RST stay as
+    /// linger entries so trailing packets do not start ghost flows; an
+    /// active timeout restarts the flow in place; everything else is removed.
+    fn end(
+        &mut self,
+        idx: u32,
+        reason: EndReason,
+        ts: Timestamp,
+        seq: u64,
+        cause: Cause,
+        out: &mut EventBuf<E::Key>,
+    ) {
+        let now_sec = self.now_sec();
+        let e = self.table.get_mut(idx);
+        let final_state = match reason {
+            EndReason::Fin | EndReason::Rst => FlowState::Closed,
+            _ => e.state,
+        };
+        let stats = flow_stats(e, final_state);
+        let event = FlowEvent::Ended {
+            key: e.key.clone(),
+            flow_id: e.flow_id,
+            initiator: e.initiator,
+            reason,
+            stats,
+            tunnel: e.tunnel.as_deref().copied(),
+            ts,
+        };
+        let tcp = e.conn_proto == ConnProto::Tcp;
+        self.emit(out, seq, cause, event);
+        self.stats.flows_ended[reason.index()] += 1;
+        match reason {
+            EndReason::ActiveTimeout => {
+                // Report and restart: connection state carries on, counters
+                // and history start afresh under a new id.
+                self.stats.flows_created += 1;
+                let e = self.table.get_mut(idx);
+                e.flow_id = flow_id(e.hash, seq ^ (1 << 63));
+                e.start = ts;
+                e.sides = [SideCounters::default(); 2];
+                e.history = History::default();
+                e.tcp_flags = [0; 2];
+                e.created_sec = now_sec;
+                self.table.unlink_active(idx);
+                self.table.link_active(idx);
+            }
+            EndReason::Fin | EndReason::Rst if tcp && self.linger => {
+                let e = self.table.get_mut(idx);
+                e.ended = true;
+                e.state = FlowState::Closed;
+                self.table.unlink_active(idx);
+                self.table.set_class(idx, LINGER_CLASS, now_sec);
+            }
+            _ => self.table.remove(idx),
+        }
+    }
+}
+
+/// A connection that a fresh SYN replaces rather than joins: one side has
+/// closed or reset.
+fn reusable<K>(e: &FlowEntry<K>) -> bool {
+    e.endpoints
+        .iter()
+        .any(|s| matches!(s, Endpoint::Closed | Endpoint::Reset))
+}
+
+/// Applies one TCP segment to the endpoint states and the history.
+fn tcp_step<K>(
+    e: &mut FlowEntry<K>,
+    side: FlowSide,
+    t: &TcpSegment<'_>,
+    payload_len: usize,
+) -> TcpStep {
+    use Endpoint::*;
+    let f = t.flags();
+    let (me, peer) = (side_index(side), 1 - side_index(side));
+    e.tcp_flags[me] |= f;
+    let syn = f & tcp_flags::SYN != 0;
+    let ack = f & tcp_flags::ACK != 0;
+    let fin = f & tcp_flags::FIN != 0;
+    let rst = f & tcp_flags::RST != 0;
+
+    let h = &mut e.history;
+    if syn && (fin || rst) {
+        h.push(Letter::MultiFlag, side);
+    }
+    if fin && rst {
+        h.push(Letter::Inconsistent, side);
+    }
+    if syn {
+        h.push(if ack { Letter::SynAck } else { Letter::Syn }, side);
+    }
+    if fin {
+        h.push(Letter::Fin, side);
+    }
+    if rst {
+        h.push(Letter::Rst, side);
+    }
+    if payload_len > 0 {
+        h.push(Letter::Data, side);
+    } else if ack && !syn && !fin && !rst {
+        h.push(Letter::Ack, side);
+    }
+    if t.window() == 0 && !syn && !fin && !rst {
+        h.push(Letter::ZeroWindow, side);
+    }
+
+    let mut step = TcpStep::default();
+    let closing_before = e.endpoints == [Closed, Closed];
+    if rst {
+        e.endpoints[me] = Reset;
+        step.reset = true;
+        return step;
+    }
+    match (syn, ack) {
+        (true, false) => {
+            if e.endpoints[me] == Inactive {
+                e.endpoints[me] = SynSent;
+            }
+        }
+        (true, true) => {
+            if matches!(e.endpoints[me], Inactive | SynSent) {
+                e.endpoints[me] = SynAckSent;
+            }
+        }
+        _ => {
+            if e.endpoints[me] == Inactive {
+                e.endpoints[me] = Partial;
+            }
+            if ack && e.endpoints[me] == SynSent && e.endpoints[peer] == SynAckSent {
+                e.endpoints = [Established, Established];
+            }
+        }
+    }
+    if fin && e.endpoints[me] != Closed {
+        e.endpoints[me] = Closed;
+        step.fin_now = true;
+    }
+    // Both sides closed before this packet: the first pure ACK from the
+    // side that did not send the last FIN completes the close.
+    if closing_before
+        && e.last_fin.is_some_and(|s| s != side)
+        && ack
+        && !syn
+        && !fin
+        && payload_len == 0
+    {
+        step.final_ack = true;
+    }
+    step
+}
+
+/// Builds the reported statistics of a flow.
+fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
+    let history = e.history;
+    let conn_state = tcp::conn_state(
+        e.conn_proto,
+        e.endpoints[0],
+        e.endpoints[1],
+        &history,
+        e.sides[0].payload,
+        e.sides[1].payload,
+    );
+    FlowStats {
+        initiator: e.sides[0].to_stats(e.tcp_flags[0]),
+        responder: e.sides[1].to_stats(e.tcp_flags[1]),
+        started: e.start,
+        last_seen: e.last_seen().max(e.start),
+        state,
+        conn_state,
+        history,
+    }
+}
+
+/// A flow id: a mix of the flow hash and the sequence number of the packet
+/// that created the flow, so ids are unique per flow instance, identical
+/// across runs and shard counts, and fit in 51 bits (exact in a JSON double).
+pub fn flow_id(hash: u64, seq: u64) -> u64 {
+    let mut z = hash ^ seq.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z & ((1 << 51) - 1)).max(1)
+}
+
+/// Community ID v1 of a 5-tuple flow, from its initiator's point of view.
+pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> String {
+    let (src, dst) = key.oriented(initiator);
+    community_id_v1(key.proto, src.addr, src.port, dst.addr, dst.port, seed)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,389 @@
+//! The engine's output vocabulary: flow lifecycle events, why flows end,
+//! their statistics, anomalies, and the order keys that make the output
+//! reproducible.
+
+use crate::defrag::DefragDrop;
+use crate::flow::history::History;
+use crate::key::Orientation;
+use crate::packet::{LinkType, Tunnel};
+use crate::timestamp::Timestamp;
+use crate::wire::DecodeError;
+use std::net::IpAddr;
+
+/// Which side of a flow a packet or message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlowSide {
+    /// The side that opened the flow (the client).
+    Initiator,
+    /// The other side (the server).
+    Responder,
+}
+
+impl FlowSide {
+    /// The other side.
+    pub fn other(self) -> FlowSide {
+        match self {
+            FlowSide::Initiator => FlowSide::Responder,
+            FlowSide::Responder => FlowSide::Initiator,
+        }
+    }
+}
+
+/// Why a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// Both sides closed with FIN.
+    Fin,
+    /// A RST was seen.
+    Rst,
+    /// No packet for the idle timeout.
+    IdleTimeout,
+    /// Alive for the active timeout: reported and restarted.
+    ActiveTimeout,
+    /// Evicted to stay within `max_flows`.
+    Evicted,
+    /// A reassembly buffer cap with the `DropFlow` policy was hit.
+    BufferOverflow,
+    /// A parser poisoned itself.
+    ParseError,
+    /// End of input or shutdown: every open flow is flushed.
+    Shutdown,
+}
+
+impl EndReason {
+    /// Every reason, for counters.
+    pub const ALL: [EndReason; 8] = [
+        EndReason::Fin,
+        EndReason::Rst,
+        EndReason::IdleTimeout,
+        EndReason::ActiveTimeout,
+        EndReason::Evicted,
+        EndReason::BufferOverflow,
+        EndReason::ParseError,
+        EndReason::Shutdown,
+    ];
+
+    /// Stable snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Fin => "fin",
+            EndReason::Rst => "rst",
+            EndReason::IdleTimeout => "idle_timeout",
+            EndReason::ActiveTimeout => "active_timeout",
+            EndReason::Evicted => "evicted",
+            EndReason::BufferOverflow => "buffer_overflow",
+            EndReason::ParseError => "parse_error",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+
+    /// Dense index in [`EndReason::ALL`].
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|&r| r == self).unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Coarse flow state, as Suricata reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FlowState {
+    /// Handshake not complete (or only one side seen).
+    #[default]
+    New,
+    /// Handshake complete, or both sides seen for a flow picked up mid-stream.
+    Established,
+    /// One side has closed.
+    Closing,
+    /// Ended by FIN or RST.
+    Closed,
+}
+
+impl FlowState {
+    /// Stable lower-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlowState::New => "new",
+            FlowState::Established => "established",
+            FlowState::Closing => "closing",
+            FlowState::Closed => "closed",
+        }
+    }
+}
+
+/// Zeek's connection states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConnState {
+    /// Connection attempt seen, no reply.
+    S0,
+    /// Established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Connection attempt rejected.
+    REJ,
+    /// Established, originator closed, no reply from responder.
+    S2,
+    /// Established, responder closed, no reply from originator.
+    S3,
+    /// Established, originator aborted (RST).
+    RSTO,
+    /// Responder sent a RST.
+    RSTR,
+    /// Originator sent a SYN then a RST; no SYN-ACK seen.
+    RSTOS0,
+    /// Responder sent a SYN-ACK then a RST; no SYN from the originator seen.
+    RSTRH,
+    /// Originator sent a SYN then a FIN; no SYN-ACK seen.
+    SH,
+    /// Responder sent a SYN-ACK then a FIN; no SYN from the originator seen.
+    SHR,
+    /// No SYN seen: mid-stream traffic, or a protocol without states.
+    #[default]
+    OTH,
+}
+
+impl ConnState {
+    /// Zeek's spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+}
+
+/// Counters for one side of a flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SideStats {
+    /// Packets sent (a reassembled datagram counts its fragments).
+    pub packets: u64,
+    /// Bytes on the wire (frame lengths).
+    pub bytes: u64,
+    /// Transport payload bytes.
+    pub payload_bytes: u64,
+    /// Last packet from this side (zero when none).
+    pub last_seen: Timestamp,
+    /// OR of every TCP flag byte this side sent.
+    pub tcp_flags: u8,
+    /// Retransmitted segments (filled by reassembly).
+    pub retransmits: u64,
+    /// Segments that arrived out of order (filled by reassembly).
+    pub out_of_order: u64,
+    /// Bytes never seen: gaps in the stream (Zeek's `missed_bytes`).
+    pub gap_bytes: u64,
+}
+
+/// Everything counted about a flow, as reported when it ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlowStats {
+    /// The initiator's side.
+    pub initiator: SideStats,
+    /// The responder's side.
+    pub responder: SideStats,
+    /// First packet.
+    pub started: Timestamp,
+    /// Last packet from either side.
+    pub last_seen: Timestamp,
+    /// Coarse state when the flow ended.
+    pub state: FlowState,
+    /// Zeek connection state.
+    pub conn_state: ConnState,
+    /// Zeek connection history.
+    pub history: History,
+}
+
+impl FlowStats {
+    /// One side's counters.
+    pub fn side(&self, side: FlowSide) -> &SideStats {
+        match side {
+            FlowSide::Initiator => &self.initiator,
+            FlowSide::Responder => &self.responder,
+        }
+    }
+    /// Packets both ways.
+    pub fn total_packets(&self) -> u64 {
+        self.initiator.packets + self.responder.packets
+    }
+    /// Bytes both ways.
+    pub fn total_bytes(&self) -> u64 {
+        self.initiator.bytes + self.responder.bytes
+    }
+    /// `last_seen - started`.
+    pub fn duration(&self) -> std::time::Duration {
+        self.last_seen.saturating_sub(self.started)
+    }
+}
+
+/// What was anomalous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnomalyKind {
+    /// A packet failed to decode.
+    Decode(DecodeError),
+    /// The first packet of a link type the decoder does not know (later
+    /// ones are only counted).
+    UnsupportedLinkType(LinkType),
+    /// A fragment or datagram was dropped.
+    Defrag {
+        /// Why.
+        drop: DefragDrop,
+        /// Datagram source.
+        src: IpAddr,
+        /// Datagram destination.
+        dst: IpAddr,
+        /// Fragments dropped.
+        fragments: u32,
+        /// Bytes dropped.
+        bytes: u32,
+    },
+    /// Tunnels nested deeper than `tunnel.max_depth`.
+    TunnelDepthExceeded,
+    /// A tunnel header whose inner packet did not decode; the packet was
+    /// tracked as its outer flow.
+    TunnelInnerInvalid(DecodeError),
+    /// Flows were evicted to stay within `max_flows` during the epoch.
+    FlowTableEvictionPressure {
+        /// Flows evicted since the last report.
+        evicted: u64,
+    },
+}
+
+impl AnomalyKind {
+    /// `(type, event)` names in the style of Suricata's anomaly records.
+    pub fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            AnomalyKind::Decode(e) => ("decode", e.name()),
+            AnomalyKind::UnsupportedLinkType(_) => ("decode", "link.unsupported"),
+            AnomalyKind::Defrag { drop, .. } => ("defrag", drop.name()),
+            AnomalyKind::TunnelDepthExceeded => ("decode", "tunnel.depth_exceeded"),
+            AnomalyKind::TunnelInnerInvalid(_) => ("decode", "tunnel.inner_invalid"),
+            AnomalyKind::FlowTableEvictionPressure { .. } => ("flow", "flow.eviction_pressure"),
+        }
+    }
+}
+
+/// A flow lifecycle event.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FlowEvent<K> {
+    /// A flow's first packet.
+    Started {
+        /// Flow key.
+        key: K,
+        /// Flow id.
+        flow_id: u64,
+        /// Which key endpoint is the initiator.
+        initiator: Orientation,
+        /// Packet time.
+        ts: Timestamp,
+    },
+    /// Handshake complete (or both sides seen mid-stream).
+    Established {
+        /// Flow key.
+        key: K,
+        /// Flow id.
+        flow_id: u64,
+        /// Packet time.
+        ts: Timestamp,
+    },
+    /// The coarse state changed.
+    StateChange {
+        /// Flow key.
+        key: K,
+        /// Flow id.
+        flow_id: u64,
+        /// New state.
+        state: FlowState,
+        /// Packet time.
+        ts: Timestamp,
+    },
+    /// The flow ended.
+    Ended {
+        /// Flow key.
+        key: K,
+        /// Flow id.
+        flow_id: u64,
+        /// Which key endpoint is the initiator.
+        initiator: Orientation,
+        /// Why.
+        reason: EndReason,
+        /// Its counters.
+        stats: FlowStats,
+        /// The tunnel its first packet came in, if any.
+        tunnel: Option<Tunnel>,
+        /// When it ended: the packet that ended it, or the expiry time.
+        ts: Timestamp,
+    },
+    /// Something anomalous, tied to a flow when one is known.
+    Anomaly {
+        /// Flow key, when the anomaly belongs to a flow.
+        key: Option<K>,
+        /// Flow id, likewise.
+        flow_id: Option<u64>,
+        /// What.
+        kind: AnomalyKind,
+        /// Packet time.
+        ts: Timestamp,
+    },
+}
+
+impl<K> FlowEvent<K> {
+    /// The event's timestamp.
+    pub fn ts(&self) -> Timestamp {
+        match self {
+            FlowEvent::Started { ts, .. }
+            | FlowEvent::Established { ts, .. }
+            | FlowEvent::StateChange { ts, .. }
+            | FlowEvent::Ended { ts, .. }
+            | FlowEvent::Anomaly { ts, .. } => *ts,
+        }
+    }
+}
+
+/// What put an event in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// The packet numbered `seq`.
+    Packet,
+    /// Timers fired at the epoch boundary after packet `seq`.
+    Timer,
+    /// End of input, after packet `seq`.
+    Flush,
+}
+
+/// An event with its position in the output order.
+///
+/// Events sort by `(seq, cause, sub)`: `seq` is the global number of the
+/// packet that caused the event (or of the last packet before the epoch
+/// boundary that fired it), `sub` its index among the events with the same
+/// `seq` and cause. Timer and flush events within one boundary are numbered
+/// in `(event time, flow key)` order, so the order depends only on the input.
+#[derive(Debug, Clone)]
+pub struct Ordered<E> {
+    /// Packet sequence number (0-based).
+    pub seq: u64,
+    /// Packet-driven or time-driven.
+    pub cause: Cause,
+    /// Index among events with the same `seq` and `cause`.
+    pub sub: u32,
+    /// The event.
+    pub event: E,
+}

@@ -1,0 +1,428 @@
+//! The flow table: a slab of flow entries indexed by a hashbrown
+//! `HashTable` keyed on the precomputed flow hash, plus the activity wheel
+//! that drives idle timeouts and least-recently-active eviction.
+//!
+//! # Timers
+//!
+//! Flows are grouped into *timeout classes* (one per distinct idle timeout:
+//! TCP, UDP, other, each per-port override, and the TCP close linger). Each
+//! class is a one-second-granularity timing wheel whose buckets are chained
+//! into a single intrusive list ordered by the second of last activity.
+//! Because every flow in a class shares one timeout, re-arming a flow is
+//! "move it to the tail", done at most once per second of packet time per
+//! flow, and firing is "pop from the head while expired": per packet O(1)
+//! with no relinking at all within a second, per tick O(expired flows),
+//! never a scan of the table.
+//!
+//! A flow is idle-expired at packet time `now` when
+//! `activity_second + timeout + 1 <= now.secs()`: the exact deadline
+//! `last_activity + timeout` rounded up to the next whole second. The
+//! reported end time is the exact deadline.
+//!
+//! The heads of the class lists are, per class, the least recently active
+//! flows; the oldest head over all classes is the eviction victim when the
+//! table is full. A separate list in creation order serves the optional
+//! active timeout.
+
+pub mod history;
+pub mod tcp;
+
+use crate::event::{FlowSide, FlowState, SideStats};
+use crate::key::Orientation;
+use crate::packet::Tunnel;
+use crate::timestamp::Timestamp;
+use hashbrown::HashTable;
+use history::History;
+
+/// "No entry" in the intrusive lists.
+pub(crate) const NIL: u32 = u32::MAX;
+const CHUNK_SHIFT: u32 = 12;
+const CHUNK: usize = 1 << CHUNK_SHIFT;
+
+/// Per-side counters kept hot in the table.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SideCounters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub payload: u64,
+    pub last_seen: Timestamp,
+}
+
+impl SideCounters {
+    pub(crate) fn to_stats(self, tcp_flags: u8) -> SideStats {
+        SideStats {
+            packets: self.packets,
+            bytes: self.bytes,
+            payload_bytes: self.payload,
+            last_seen: self.last_seen,
+            tcp_flags,
+            ..SideStats::default()
+        }
+    }
+}
+
+/// One tracked flow.
+#[derive(Debug, Clone)]
+pub(crate) struct FlowEntry<K> {
+    pub key: K,
+    pub hash: u64,
+    pub flow_id: u64,
+    pub start: Timestamp,
+    /// Initiator then responder.
+    pub sides: [SideCounters; 2],
+    pub history: History,
+    pub tunnel: Option<Box<Tunnel>>,
+    pub initiator: Orientation,
+    /// TCP endpoint states, initiator then responder (UDP/other use
+    /// `Inactive` vs `Partial` for "sent something").
+    pub endpoints: [tcp::Endpoint; 2],
+    pub tcp_flags: [u8; 2],
+    pub conn_proto: tcp::ConnProto,
+    pub state: FlowState,
+    /// Reported already; kept only to absorb trailing packets.
+    pub ended: bool,
+    /// Side that sent the last FIN while closing.
+    pub last_fin: Option<FlowSide>,
+    // Activity-wheel links.
+    pub prev: u32,
+    pub next: u32,
+    pub activity_sec: u32,
+    pub class: u8,
+    // Active-timeout list links.
+    pub act_prev: u32,
+    pub act_next: u32,
+    pub created_sec: u32,
+}
+
+impl<K> FlowEntry<K> {
+    pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
+        &mut self.sides[side_index(side)]
+    }
+
+    /// Latest packet time from either side.
+    pub(crate) fn last_seen(&self) -> Timestamp {
+        self.sides[0].last_seen.max(self.sides[1].last_seen)
+    }
+}
+
+pub(crate) fn side_index(side: FlowSide) -> usize {
+    match side {
+        FlowSide::Initiator => 0,
+        FlowSide::Responder => 1,
+    }
+}
+
+/// Head and tail of one intrusive list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct List {
+    pub head: u32,
+    pub tail: u32,
+    pub len: usize,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
+    }
+}
+
+/// A timeout class: one idle timeout shared by its flows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeoutClass {
+    pub timeout: u32,
+    pub list: List,
+}
+
+/// The table.
+#[derive(Debug)]
+pub(crate) struct FlowTable<K> {
+    map: HashTable<u32>,
+    chunks: Vec<Vec<FlowEntry<K>>>,
+    free: Vec<u32>,
+    len: usize,
+    pub classes: Vec<TimeoutClass>,
+    pub active: List,
+}
+
+impl<K: Eq> FlowTable<K> {
+    /// A table whose classes have these timeouts (seconds).
+    pub fn new(class_timeouts: &[u32], expected_flows: usize) -> Self {
+        FlowTable {
+            map: HashTable::with_capacity(expected_flows.min(1 << 16)),
+            chunks: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            classes: class_timeouts
+                .iter()
+                .map(|&timeout| TimeoutClass {
+                    timeout,
+                    list: List::default(),
+                })
+                .collect(),
+            active: List::default(),
+        }
+    }
+
+    /// Entries held (live flows and tombstones).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub fn get(&self, idx: u32) -> &FlowEntry<K> {
+        &self.chunks[(idx >> CHUNK_SHIFT) as usize][idx as usize & (CHUNK - 1)]
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, idx: u32) -> &mut FlowEntry<K> {
+        &mut self.chunks[(idx >> CHUNK_SHIFT) as usize][idx as usize & (CHUNK - 1)]
+    }
+
+    /// The entry holding `key`, if any.
+    #[inline]
+    pub fn find(&self, hash: u64, key: &K) -> Option<u32> {
+        let chunks = &self.chunks;
+        self.map
+            .find(hash, |&i| {
+                let e = &chunks[(i >> CHUNK_SHIFT) as usize][i as usize & (CHUNK - 1)];
+                e.hash == hash && e.key == *key
+            })
+            .copied()
+    }
+
+    /// Stores a new entry (the caller has checked the key is absent) and
+    /// links it at the tail of its class list.
+    pub fn insert(&mut self, entry: FlowEntry<K>) -> u32 {
+        let hash = entry.hash;
+        let idx = match self.free.pop() {
+            Some(idx) => {
+                *self.get_mut(idx) = entry;
+                idx
+            }
+            None => {
+                if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                let chunk_no = self.chunks.len() - 1;
+                let chunk = &mut self.chunks[chunk_no];
+                chunk.push(entry);
+                ((chunk_no << CHUNK_SHIFT) | (chunk.len() - 1)) as u32
+            }
+        };
+        let chunks = &self.chunks;
+        self.map.insert_unique(hash, idx, |&i| {
+            chunks[(i >> CHUNK_SHIFT) as usize][i as usize & (CHUNK - 1)].hash
+        });
+        self.len += 1;
+        let class = self.get(idx).class;
+        self.link_tail(class, idx);
+        idx
+    }
+
+    /// Removes an entry from the map and every list.
+    pub fn remove(&mut self, idx: u32) {
+        let (hash, class) = {
+            let e = self.get(idx);
+            (e.hash, e.class)
+        };
+        if let Ok(entry) = self.map.find_entry(hash, |&i| i == idx) {
+            entry.remove();
+        }
+        self.unlink(class, idx);
+        self.unlink_active(idx);
+        let e = self.get_mut(idx);
+        e.tunnel = None;
+        self.free.push(idx);
+        self.len -= 1;
+    }
+
+    /// Moves an entry to the tail of its class list when its activity
+    /// second changed (the only per-packet timer work).
+    #[inline]
+    pub fn touch(&mut self, idx: u32, now_sec: u32) {
+        let (class, sec) = {
+            let e = self.get(idx);
+            (e.class, e.activity_sec)
+        };
+        if sec != now_sec {
+            self.unlink(class, idx);
+            self.get_mut(idx).activity_sec = now_sec;
+            self.link_tail(class, idx);
+        }
+    }
+
+    /// Moves an entry to another timeout class (at its tail, active now).
+    pub fn set_class(&mut self, idx: u32, class: u8, now_sec: u32) {
+        let old = self.get(idx).class;
+        self.unlink(old, idx);
+        let e = self.get_mut(idx);
+        e.class = class;
+        e.activity_sec = now_sec;
+        self.link_tail(class, idx);
+    }
+
+    /// Appends an entry to the active-timeout list.
+    pub fn link_active(&mut self, idx: u32) {
+        let tail = self.active.tail;
+        {
+            let e = self.get_mut(idx);
+            e.act_prev = tail;
+            e.act_next = NIL;
+        }
+        if tail == NIL {
+            self.active.head = idx;
+        } else {
+            self.get_mut(tail).act_next = idx;
+        }
+        self.active.tail = idx;
+        self.active.len += 1;
+    }
+
+    /// Takes an entry off the active-timeout list (no-op when not on it).
+    pub fn unlink_active(&mut self, idx: u32) {
+        let (prev, next) = {
+            let e = self.get(idx);
+            (e.act_prev, e.act_next)
+        };
+        let on_list = prev != NIL || next != NIL || self.active.head == idx;
+        if !on_list {
+            return;
+        }
+        if prev == NIL {
+            self.active.head = next;
+        } else {
+            self.get_mut(prev).act_next = next;
+        }
+        if next == NIL {
+            self.active.tail = prev;
+        } else {
+            self.get_mut(next).act_prev = prev;
+        }
+        let e = self.get_mut(idx);
+        e.act_prev = NIL;
+        e.act_next = NIL;
+        self.active.len -= 1;
+    }
+
+    fn link_tail(&mut self, class: u8, idx: u32) {
+        let tail = self.classes[usize::from(class)].list.tail;
+        {
+            let e = self.get_mut(idx);
+            e.prev = tail;
+            e.next = NIL;
+        }
+        if tail == NIL {
+            self.classes[usize::from(class)].list.head = idx;
+        } else {
+            self.get_mut(tail).next = idx;
+        }
+        let list = &mut self.classes[usize::from(class)].list;
+        list.tail = idx;
+        list.len += 1;
+    }
+
+    fn unlink(&mut self, class: u8, idx: u32) {
+        let (prev, next) = {
+            let e = self.get(idx);
+            (e.prev, e.next)
+        };
+        if prev == NIL {
+            self.classes[usize::from(class)].list.head = next;
+        } else {
+            self.get_mut(prev).next = next;
+        }
+        if next == NIL {
+            self.classes[usize::from(class)].list.tail = prev;
+        } else {
+            self.get_mut(next).prev = prev;
+        }
+        let e = self.get_mut(idx);
+        e.prev = NIL;
+        e.next = NIL;
+        self.classes[usize::from(class)].list.len -= 1;
+    }
+
+    /// Appends to `out` every entry idle-expired at `now_sec`, class by
+    /// class (each class in activity order). Entries stay in the table.
+    pub fn collect_idle(&self, now_sec: u64, out: &mut Vec<u32>) {
+        for class in &self.classes {
+            let mut idx = class.list.head;
+            while idx != NIL {
+                let e = self.get(idx);
+                if !idle_expired(e.activity_sec, class.timeout, now_sec) {
+                    break;
+                }
+                out.push(idx);
+                idx = e.next;
+            }
+        }
+    }
+
+    /// Appends to `out` every entry on the active list whose active timeout
+    /// passed at `now_sec`.
+    pub fn collect_active(&self, timeout: u32, now_sec: u64, out: &mut Vec<u32>) {
+        let mut idx = self.active.head;
+        while idx != NIL {
+            let e = self.get(idx);
+            if !idle_expired(e.created_sec, timeout, now_sec) {
+                break;
+            }
+            out.push(idx);
+            idx = e.act_next;
+        }
+    }
+
+    /// The eviction victim: the head of the close-linger class (`linger`)
+    /// when it has one (tombstones and closing flows lose the least), else
+    /// the least recently active flow over all classes.
+    pub fn eviction_victim(&self, linger: u8) -> Option<u32> {
+        let linger_head = self.classes[usize::from(linger)].list.head;
+        if linger_head != NIL {
+            return Some(linger_head);
+        }
+        self.classes
+            .iter()
+            .filter(|c| c.list.head != NIL)
+            .min_by_key(|c| self.get(c.list.head).activity_sec)
+            .map(|c| c.list.head)
+    }
+
+    /// Indexes of every entry, in slab order (for the end-of-input flush,
+    /// which sorts them).
+    pub fn all_indexes(&self) -> Vec<u32> {
+        let mut v = Vec::with_capacity(self.len);
+        for class in &self.classes {
+            let mut idx = class.list.head;
+            while idx != NIL {
+                v.push(idx);
+                idx = self.get(idx).next;
+            }
+        }
+        v
+    }
+
+    /// Heap bytes held by the table structures (slab chunks, hash index,
+    /// free list), for memory reports.
+    pub fn heap_bytes(&self) -> usize {
+        let slab: usize = self
+            .chunks
+            .iter()
+            .map(|c| c.capacity() * size_of::<FlowEntry<K>>())
+            .sum();
+        slab + self.map.allocation_size() + self.free.capacity() * 4
+    }
+}
+
+/// The idle rule shared by the timers and the lazy check on packet arrival:
+/// expired once `since_sec + timeout + 1 <= now_sec`.
+#[inline]
+pub(crate) fn idle_expired(since_sec: u32, timeout: u32, now_sec: u64) -> bool {
+    u64::from(since_sec) + u64::from(timeout) < now_sec
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! Flow-table tests: the activity wheel against a brute-force scan.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+const TIMEOUTS: [u32; 4] = [5, 300, 60, 30];
+
+fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
+    FlowEntry {
+        key,
+        hash: u64::from(key).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        flow_id: u64::from(key),
+        start: Timestamp::new(u64::from(now), 0),
+        sides: [SideCounters::default(); 2],
+        history: History::default(),
+        tunnel: None,
+        initiator: Orientation::Forward,
+        endpoints: [tcp::Endpoint::Inactive; 2],
+        tcp_flags: [0; 2],
+        conn_proto: tcp::ConnProto::Other,
+        state: FlowState::New,
+        ended: false,
+        last_fin: None,
+        prev: NIL,
+        next: NIL,
+        activity_sec: now,
+        class,
+        act_prev: NIL,
+        act_next: NIL,
+        created_sec: now,
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u32, u8),
+    Touch(u32),
+    Remove(u32),
+    Reclass(u32, u8),
+    Tick(u32),
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u32..64, 0u8..4).prop_map(|(k, c)| Op::Insert(k, c)),
+        4 => (0u32..64).prop_map(Op::Touch),
+        1 => (0u32..64).prop_map(Op::Remove),
+        1 => (0u32..64, 0u8..4).prop_map(|(k, c)| Op::Reclass(k, c)),
+        3 => (0u32..40).prop_map(Op::Tick),
+    ]
+}
+
+proptest! {
+    /// The wheel fires exactly the flows a scan of the whole table would,
+    /// and the eviction victim is the least recently active flow.
+    #[test]
+    fn wheel_matches_brute_force(ops in proptest::collection::vec(arb_op(), 1..400)) {
+        let mut t: FlowTable<u32> = FlowTable::new(&TIMEOUTS, 64);
+        // key -> (idx, activity_sec, class)
+        let mut model: HashMap<u32, (u32, u32, u8)> = HashMap::new();
+        let mut now: u32 = 1000;
+        for op in ops {
+            match op {
+                Op::Insert(k, c) => {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = model.entry(k) {
+                        let e = entry(k, c, now);
+                        prop_assert!(t.find(e.hash, &k).is_none());
+                        slot.insert((t.insert(e), now, c));
+                    }
+                }
+                Op::Touch(k) => {
+                    if let Some(m) = model.get_mut(&k) {
+                        t.touch(m.0, now);
+                        m.1 = now;
+                    }
+                }
+                Op::Remove(k) => {
+                    if let Some((idx, _, _)) = model.remove(&k) {
+                        t.remove(idx);
+                    }
+                }
+                Op::Reclass(k, c) => {
+                    if let Some(m) = model.get_mut(&k) {
+                        t.set_class(m.0, c, now);
+                        m.1 = now;
+                        m.2 = c;
+                    }
+                }
+                Op::Tick(dt) => {
+                    now += dt;
+                    let mut fired = Vec::new();
+                    t.collect_idle(u64::from(now), &mut fired);
+                    let mut got: Vec<u32> = fired.iter().map(|&i| t.get(i).key).collect();
+                    let mut want: Vec<u32> = model
+                        .iter()
+                        .filter(|&(_, &(_, sec, c))| idle_expired(sec, TIMEOUTS[usize::from(c)], u64::from(now)))
+                        .map(|(&k, _)| k)
+                        .collect();
+                    got.sort_unstable();
+                    want.sort_unstable();
+                    prop_assert_eq!(&got, &want);
+                    for k in got {
+                        let (idx, _, _) = model.remove(&k).unwrap();
+                        t.remove(idx);
+                    }
+                }
+            }
+            prop_assert_eq!(t.len(), model.len());
+            // Lookups agree with the model.
+            for (&k, &(idx, _, _)) in &model {
+                prop_assert_eq!(t.find(t.get(idx).hash, &k), Some(idx));
+            }
+            // Eviction: linger class (0) first, else the oldest activity.
+            if let Some(v) = t.eviction_victim(0) {
+                let e = t.get(v);
+                let in_linger = model.values().any(|&(_, _, c)| c == 0);
+                if in_linger {
+                    prop_assert_eq!(e.class, 0);
+                } else {
+                    let oldest = model.values().map(|&(_, s, _)| s).min().unwrap();
+                    prop_assert_eq!(e.activity_sec, oldest);
+                }
+            } else {
+                prop_assert!(model.is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn active_list_in_creation_order() {
+    let mut t: FlowTable<u32> = FlowTable::new(&TIMEOUTS, 8);
+    let a = t.insert(entry(1, 1, 100));
+    let b = t.insert(entry(2, 1, 101));
+    t.link_active(a);
+    t.link_active(b);
+    let mut out = Vec::new();
+    t.collect_active(10, 111, &mut out);
+    assert_eq!(out, vec![a]);
+    out.clear();
+    t.collect_active(10, 112, &mut out);
+    assert_eq!(out, vec![a, b]);
+    t.remove(a);
+    out.clear();
+    t.collect_active(10, 112, &mut out);
+    assert_eq!(out, vec![b]);
+    // Slots are reused.
+    let c = t.insert(entry(3, 2, 120));
+    assert_eq!(c, a);
+    assert!(t.heap_bytes() > 0);
+}

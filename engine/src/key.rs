@@ -1,0 +1,523 @@
+//! Flow keys and the extractors that build them from decoded packets.
+//!
+//! An extractor turns a [`PacketView`] into a key, the packet's orientation
+//! relative to that key, and a 64-bit hash of the key computed once and
+//! reused by the flow table (and by the shard dispatcher). Bidirectional
+//! keys are canonical (endpoints sorted), so both directions of a
+//! conversation produce the same key and the same hash.
+
+use crate::config::EngineConfig;
+use crate::packet::{PacketView, Transport, TunnelKind, VlanIds};
+use std::fmt::Debug;
+use std::hash::{BuildHasher, Hash};
+use std::net::IpAddr;
+
+/// What every flow key type provides.
+pub trait FlowKey: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static {}
+
+/// Which way a packet travels relative to its key's endpoint order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Orientation {
+    /// The packet's source is the key's first endpoint.
+    Forward,
+    /// The packet's source is the key's second endpoint.
+    Reverse,
+}
+
+impl Orientation {
+    /// The opposite orientation.
+    pub fn flip(self) -> Orientation {
+        match self {
+            Orientation::Forward => Orientation::Reverse,
+            Orientation::Reverse => Orientation::Forward,
+        }
+    }
+}
+
+/// The result of keying one packet.
+#[derive(Debug, Clone)]
+pub struct Extracted<K> {
+    /// The flow key.
+    pub key: K,
+    /// The packet's direction relative to the key.
+    pub orientation: Orientation,
+    /// Seeded 64-bit hash of `key`.
+    pub hash: u64,
+}
+
+/// Builds flow keys from decoded packets.
+pub trait FlowExtractor: Send + 'static {
+    /// The key type.
+    type Key: FlowKey;
+    /// Keys a packet, or `None` when it carries nothing this extractor keys
+    /// on (a non-IP frame for an IP key, say).
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<Self::Key>>;
+
+    /// Whether one flow of this key is one transport conversation, so TCP
+    /// state, `conn_state` and history apply. Keys that aggregate several
+    /// conversations (IP pair, MAC pair) say no.
+    fn transport_state(&self) -> bool {
+        true
+    }
+}
+
+/// Options shared by the built-in extractors.
+#[derive(Debug, Clone)]
+pub struct KeyOptions {
+    /// Include VLAN ids in the key.
+    pub vlan_in_key: bool,
+    /// Include the tunnel type and id in the key.
+    pub tunnel_in_key: bool,
+    /// Hash seed.
+    pub hash_seed: u64,
+}
+
+impl KeyOptions {
+    /// The key options of an engine configuration.
+    pub fn from_config(cfg: &EngineConfig) -> Self {
+        KeyOptions {
+            vlan_in_key: cfg.flow.vlan_in_key,
+            tunnel_in_key: cfg.flow.tunnel_in_key,
+            hash_seed: cfg.flow.hash_seed,
+        }
+    }
+
+    fn hasher(&self) -> foldhash::fast::FixedState {
+        foldhash::fast::FixedState::with_seed(self.hash_seed)
+    }
+
+    fn context(&self, pkt: &PacketView<'_>) -> KeyContext {
+        KeyContext {
+            vlans: if self.vlan_in_key {
+                pkt.vlans
+            } else {
+                VlanIds::default()
+            },
+            tunnel: match pkt.tunnel {
+                Some(t) if self.tunnel_in_key => Some((t.kind, t.id)),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl Default for KeyOptions {
+    fn default() -> Self {
+        KeyOptions::from_config(&EngineConfig::default())
+    }
+}
+
+/// The encapsulation a flow lives in, when the configuration keys on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyContext {
+    /// VLAN ids (empty when VLANs are not part of the key).
+    pub vlans: VlanIds,
+    /// Tunnel type and id (None when tunnels are not part of the key).
+    pub tunnel: Option<(TunnelKind, u32)>,
+}
+
+/// One side of a 5-tuple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// IP address.
+    pub addr: IpAddr,
+    /// Port; for ICMP the Zeek/Community-ID port equivalent of type/code.
+    pub port: u16,
+}
+
+/// A 5-tuple key plus encapsulation context.
+///
+/// Field order matters: the derived `Ord` (used to order time-driven
+/// events deterministically) compares endpoints first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FiveTupleKey {
+    /// First endpoint (the smaller one for bidirectional keys; the source
+    /// for directional keys).
+    pub a: Endpoint,
+    /// Second endpoint.
+    pub b: Endpoint,
+    /// IP protocol number.
+    pub proto: u8,
+    /// VLAN / tunnel context.
+    pub context: KeyContext,
+}
+
+impl FlowKey for FiveTupleKey {}
+
+impl FiveTupleKey {
+    /// The endpoints as (initiator, responder) given the flow's initiator
+    /// orientation.
+    pub fn oriented(&self, initiator: Orientation) -> (Endpoint, Endpoint) {
+        match initiator {
+            Orientation::Forward => (self.a, self.b),
+            Orientation::Reverse => (self.b, self.a),
+        }
+    }
+}
+
+/// The port-like values of a packet: real ports for TCP/UDP/SCTP, the
+/// Zeek/Community-ID mapping for ICMP, zeros otherwise. The bool says
+/// whether the pair is one-way (ICMP messages without a counterpart type),
+/// which keeps them from being reordered.
+pub fn port_equivalents(pkt: &PacketView<'_>) -> (u16, u16, bool) {
+    match pkt.transport {
+        Transport::Tcp(t) => (t.src_port(), t.dst_port(), false),
+        Transport::Udp(p) | Transport::Sctp(p) => (p.src, p.dst, false),
+        Transport::Icmp(i) => icmp_port_equivalents(i.v6, i.msg_type, i.code),
+        Transport::None | Transport::Fragment => (0, 0, false),
+    }
+}
+
+/// Zeek's mapping of ICMP type/code to ports: request/response types map to
+/// their counterpart so both directions meet; other types keep (type, code)
+/// and are one-way.
+pub fn icmp_port_equivalents(v6: bool, msg_type: u8, code: u8) -> (u16, u16, bool) {
+    let counterpart = if v6 {
+        match msg_type {
+            128 => Some(129),
+            129 => Some(128),
+            130 => Some(131),
+            131 => Some(130),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match msg_type {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match counterpart {
+        Some(c) => (u16::from(msg_type), c, false),
+        None => (u16::from(msg_type), u16::from(code), true),
+    }
+}
+
+/// ICMP types that answer a request: seeing one first means the sender is
+/// the responder.
+pub fn icmp_is_reply(v6: bool, msg_type: u8) -> bool {
+    if v6 {
+        matches!(msg_type, 129 | 131 | 134 | 136 | 140 | 145)
+    } else {
+        matches!(msg_type, 0 | 14 | 16 | 18 | 9)
+    }
+}
+
+/// Bidirectional 5-tuple extractor (the default).
+#[derive(Debug, Clone, Default)]
+pub struct FiveTuple {
+    opts: KeyOptions,
+}
+
+impl FiveTuple {
+    /// With the given options.
+    pub fn new(opts: KeyOptions) -> Self {
+        FiveTuple { opts }
+    }
+}
+
+impl FlowExtractor for FiveTuple {
+    type Key = FiveTupleKey;
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
+        let ip = pkt.ip?;
+        let (sport, dport, one_way) = port_equivalents(pkt);
+        let src = Endpoint {
+            addr: ip.src,
+            port: sport,
+        };
+        let dst = Endpoint {
+            addr: ip.dst,
+            port: dport,
+        };
+        // One-way ICMP keeps sender first so opposite messages stay apart.
+        let orientation = if one_way || src <= dst {
+            Orientation::Forward
+        } else {
+            Orientation::Reverse
+        };
+        let (a, b) = if orientation == Orientation::Forward {
+            (src, dst)
+        } else {
+            (dst, src)
+        };
+        let key = FiveTupleKey {
+            a,
+            b,
+            proto: ip.protocol,
+            context: self.opts.context(pkt),
+        };
+        let hash = self.opts.hasher().hash_one(key);
+        Some(Extracted {
+            key,
+            orientation,
+            hash,
+        })
+    }
+}
+
+/// Directional 5-tuple extractor: each direction is its own flow.
+#[derive(Debug, Clone, Default)]
+pub struct DirectionalFiveTuple {
+    opts: KeyOptions,
+}
+
+impl DirectionalFiveTuple {
+    /// With the given options.
+    pub fn new(opts: KeyOptions) -> Self {
+        DirectionalFiveTuple { opts }
+    }
+}
+
+impl FlowExtractor for DirectionalFiveTuple {
+    type Key = FiveTupleKey;
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
+        let ip = pkt.ip?;
+        let (sport, dport, _) = port_equivalents(pkt);
+        let key = FiveTupleKey {
+            a: Endpoint {
+                addr: ip.src,
+                port: sport,
+            },
+            b: Endpoint {
+                addr: ip.dst,
+                port: dport,
+            },
+            proto: ip.protocol,
+            context: self.opts.context(pkt),
+        };
+        let hash = self.opts.hasher().hash_one(key);
+        Some(Extracted {
+            key,
+            orientation: Orientation::Forward,
+            hash,
+        })
+    }
+}
+
+/// An IP address pair key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IpPairKey {
+    /// The smaller address.
+    pub a: IpAddr,
+    /// The larger address.
+    pub b: IpAddr,
+    /// VLAN / tunnel context.
+    pub context: KeyContext,
+}
+
+impl FlowKey for IpPairKey {}
+
+/// Bidirectional IP-pair extractor: every protocol between two hosts is one flow.
+#[derive(Debug, Clone, Default)]
+pub struct IpPair {
+    opts: KeyOptions,
+}
+
+impl IpPair {
+    /// With the given options.
+    pub fn new(opts: KeyOptions) -> Self {
+        IpPair { opts }
+    }
+}
+
+impl FlowExtractor for IpPair {
+    type Key = IpPairKey;
+
+    fn transport_state(&self) -> bool {
+        false
+    }
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<IpPairKey>> {
+        let ip = pkt.ip?;
+        let (orientation, a, b) = if ip.src <= ip.dst {
+            (Orientation::Forward, ip.src, ip.dst)
+        } else {
+            (Orientation::Reverse, ip.dst, ip.src)
+        };
+        let key = IpPairKey {
+            a,
+            b,
+            context: self.opts.context(pkt),
+        };
+        let hash = self.opts.hasher().hash_one(key);
+        Some(Extracted {
+            key,
+            orientation,
+            hash,
+        })
+    }
+}
+
+/// A MAC address pair key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MacPairKey {
+    /// The smaller address.
+    pub a: [u8; 6],
+    /// The larger address.
+    pub b: [u8; 6],
+    /// VLAN ids when they are part of the key.
+    pub vlans: VlanIds,
+}
+
+impl FlowKey for MacPairKey {}
+
+/// Bidirectional MAC-pair extractor; keys non-IP frames too.
+#[derive(Debug, Clone, Default)]
+pub struct MacPair {
+    opts: KeyOptions,
+}
+
+impl MacPair {
+    /// With the given options.
+    pub fn new(opts: KeyOptions) -> Self {
+        MacPair { opts }
+    }
+}
+
+impl FlowExtractor for MacPair {
+    type Key = MacPairKey;
+
+    fn transport_state(&self) -> bool {
+        false
+    }
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<MacPairKey>> {
+        let (src, dst) = (pkt.src_mac?, pkt.dst_mac?);
+        let (orientation, a, b) = if src <= dst {
+            (Orientation::Forward, src, dst)
+        } else {
+            (Orientation::Reverse, dst, src)
+        };
+        let vlans = if self.opts.vlan_in_key {
+            pkt.vlans
+        } else {
+            VlanIds::default()
+        };
+        let key = MacPairKey { a, b, vlans };
+        let hash = self.opts.hasher().hash_one(key);
+        Some(Extracted {
+            key,
+            orientation,
+            hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{IpInfo, LinkType, Ports, RawPacket};
+    use crate::timestamp::Timestamp;
+    use proptest::prelude::*;
+
+    fn udp_view(src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> PacketView<'static> {
+        let raw = RawPacket {
+            ts: Timestamp::ZERO,
+            linktype: LinkType::RAW,
+            wire_len: 0,
+            data: &[],
+        };
+        let mut v = PacketView::empty(&raw);
+        v.ip = Some(IpInfo {
+            src,
+            dst,
+            protocol: 17,
+            ttl: 64,
+            fragment: None,
+        });
+        v.transport = Transport::Udp(Ports {
+            src: sport,
+            dst: dport,
+        });
+        v
+    }
+
+    fn arb_ip() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(IpAddr::from),
+            any::<[u8; 16]>().prop_map(IpAddr::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn five_tuple_is_symmetric(a in arb_ip(), b in arb_ip(), pa: u16, pb: u16) {
+            let x = FiveTuple::default();
+            let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
+            let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
+            prop_assert_eq!(fwd.key, rev.key);
+            prop_assert_eq!(fwd.hash, rev.hash);
+            prop_assert!(fwd.key.a <= fwd.key.b);
+            if (a, pa) != (b, pb) {
+                prop_assert_ne!(fwd.orientation, rev.orientation);
+            }
+            let ip = IpPair::default();
+            let f = ip.extract(&udp_view(a, pa, b, pb)).unwrap();
+            let r = ip.extract(&udp_view(b, pb, a, pa)).unwrap();
+            prop_assert_eq!(f.key, r.key);
+            prop_assert_eq!(f.hash, r.hash);
+        }
+
+        #[test]
+        fn directional_keeps_direction(a in arb_ip(), b in arb_ip(), pa: u16, pb: u16) {
+            prop_assume!((a, pa) != (b, pb));
+            let x = DirectionalFiveTuple::default();
+            let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
+            let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
+            prop_assert_ne!(fwd.key, rev.key);
+            prop_assert_eq!(fwd.orientation, Orientation::Forward);
+        }
+    }
+
+    #[test]
+    fn icmp_mapping() {
+        assert_eq!(icmp_port_equivalents(false, 8, 0), (8, 0, false));
+        assert_eq!(icmp_port_equivalents(false, 0, 0), (0, 8, false));
+        assert_eq!(icmp_port_equivalents(false, 3, 1), (3, 1, true));
+        assert_eq!(icmp_port_equivalents(true, 128, 0), (128, 129, false));
+        assert_eq!(icmp_port_equivalents(true, 1, 4), (1, 4, true));
+        assert!(icmp_is_reply(false, 0) && !icmp_is_reply(false, 8));
+    }
+
+    #[test]
+    fn context_follows_options() {
+        let mut v = udp_view(
+            "10.0.0.1".parse().unwrap(),
+            1,
+            "10.0.0.2".parse().unwrap(),
+            2,
+        );
+        v.vlans.push(7);
+        let with = FiveTuple::default().extract(&v).unwrap();
+        assert_eq!(with.key.context.vlans.as_slice(), &[7]);
+        let opts = KeyOptions {
+            vlan_in_key: false,
+            ..KeyOptions::default()
+        };
+        let without = FiveTuple::new(opts).extract(&v).unwrap();
+        assert!(without.key.context.vlans.is_empty());
+        assert_ne!(with.hash, without.hash);
+    }
+}

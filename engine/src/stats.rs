@@ -1,0 +1,154 @@
+//! Engine counters: what was seen, skipped (by reason), created and ended.
+//! Plain per-engine integers (one engine per shard, no sharing); the
+//! pipeline sums them with [`EngineStats::merge`].
+
+use crate::defrag::{DefragCounters, DefragDrop};
+use crate::event::EndReason;
+use crate::packet::TunnelKind;
+use crate::wire::DecodeError;
+
+/// Flows created per transport protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProtoCounts {
+    /// TCP flows.
+    pub tcp: u64,
+    /// UDP flows.
+    pub udp: u64,
+    /// SCTP flows.
+    pub sctp: u64,
+    /// ICMP and ICMPv6 flows.
+    pub icmp: u64,
+    /// Any other IP protocol, and non-IP keys.
+    pub other: u64,
+}
+
+/// All engine counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Packets handed to the engine.
+    pub packets: u64,
+    /// Their wire bytes.
+    pub bytes: u64,
+    /// Packets the capture cut short (captured length below wire length).
+    pub truncated: u64,
+    /// Malformed packets by decode error (skipped).
+    pub decode_errors: [u64; DecodeError::ALL.len()],
+    /// Packets of a link type the decoder does not know (skipped).
+    pub unsupported_linktype: u64,
+    /// Non-IP frames (ARP, LLDP, STP...) the key does not cover (skipped).
+    pub non_ip: u64,
+    /// IPv4 headers whose checksum did not verify (still processed).
+    pub ipv4_bad_checksum: u64,
+    /// Packets decapsulated, per innermost tunnel kind.
+    pub tunnel_packets: [u64; TunnelKind::ALL.len()],
+    /// Packets whose tunnels nested deeper than allowed.
+    pub tunnel_depth_exceeded: u64,
+    /// Tunnel headers whose inner packet did not decode (tracked as the
+    /// outer flow).
+    pub tunnel_inner_invalid: u64,
+    /// Flows created.
+    pub flows_created: u64,
+    /// Flows created per protocol.
+    pub flows_by_proto: ProtoCounts,
+    /// Flows ended, per reason.
+    pub flows_ended: [u64; EndReason::ALL.len()],
+    /// Packets absorbed by a closed flow's linger entry (trailing ACKs,
+    /// retransmitted FINs) instead of starting a ghost flow.
+    pub packets_after_close: u64,
+    /// Most flows held at once.
+    pub peak_flows: u64,
+    /// Fragment reassembly counters.
+    pub defrag: DefragCounters,
+}
+
+impl Default for EngineStats {
+    fn default() -> Self {
+        EngineStats {
+            packets: 0,
+            bytes: 0,
+            truncated: 0,
+            decode_errors: [0; DecodeError::ALL.len()],
+            unsupported_linktype: 0,
+            non_ip: 0,
+            ipv4_bad_checksum: 0,
+            tunnel_packets: [0; TunnelKind::ALL.len()],
+            tunnel_depth_exceeded: 0,
+            tunnel_inner_invalid: 0,
+            flows_created: 0,
+            flows_by_proto: ProtoCounts::default(),
+            flows_ended: [0; EndReason::ALL.len()],
+            packets_after_close: 0,
+            peak_flows: 0,
+            defrag: DefragCounters::default(),
+        }
+    }
+}
+
+impl EngineStats {
+    /// Flows ended for any reason.
+    pub fn flows_ended_total(&self) -> u64 {
+        self.flows_ended.iter().sum()
+    }
+
+    /// Malformed packets for any reason.
+    pub fn decode_errors_total(&self) -> u64 {
+        self.decode_errors.iter().sum()
+    }
+
+    /// Packets that produced no flow update, by reason.
+    pub fn skipped(&self) -> Vec<(&'static str, u64)> {
+        let mut v = vec![
+            ("malformed", self.decode_errors_total()),
+            ("unsupported_linktype", self.unsupported_linktype),
+            ("non_ip", self.non_ip),
+            ("fragment_dropped", self.defrag.drops.iter().sum()),
+        ];
+        v.retain(|&(_, n)| n > 0);
+        v
+    }
+
+    /// Adds another engine's counters (peaks are summed too: shards hold
+    /// disjoint flows at the same time).
+    pub fn merge(&mut self, o: &EngineStats) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.truncated += o.truncated;
+        add(&mut self.decode_errors, &o.decode_errors);
+        self.unsupported_linktype += o.unsupported_linktype;
+        self.non_ip += o.non_ip;
+        self.ipv4_bad_checksum += o.ipv4_bad_checksum;
+        add(&mut self.tunnel_packets, &o.tunnel_packets);
+        self.tunnel_depth_exceeded += o.tunnel_depth_exceeded;
+        self.tunnel_inner_invalid += o.tunnel_inner_invalid;
+        self.flows_created += o.flows_created;
+        let (p, q) = (&mut self.flows_by_proto, &o.flows_by_proto);
+        p.tcp += q.tcp;
+        p.udp += q.udp;
+        p.sctp += q.sctp;
+        p.icmp += q.icmp;
+        p.other += q.other;
+        add(&mut self.flows_ended, &o.flows_ended);
+        self.packets_after_close += o.packets_after_close;
+        self.peak_flows += o.peak_flows;
+        let (d, e) = (&mut self.defrag, &o.defrag);
+        d.fragments += e.fragments;
+        d.reassembled += e.reassembled;
+        d.duplicates += e.duplicates;
+        add(&mut d.drops, &e.drops);
+        d.peak_datagrams += e.peak_datagrams;
+        d.peak_bytes += e.peak_bytes;
+    }
+
+    /// Fragment drops by reason name.
+    pub fn defrag_drops(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        DefragDrop::ALL
+            .iter()
+            .map(|d| (d.name(), self.defrag.drops[d.index()]))
+    }
+}
+
+fn add<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}

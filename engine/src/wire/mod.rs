@@ -1,0 +1,335 @@
+//! Zero-copy, checked-once views over protocol headers.
+//!
+//! Each view is built by a `new_checked` constructor that validates every
+//! length the accessors rely on; after that the accessors are infallible and
+//! read fixed offsets (named constants) straight from the borrowed bytes.
+//! Nothing here allocates. The layer walker that strings these views together
+//! lives in [`crate::decode`].
+
+pub mod ip;
+pub mod l2;
+pub mod transport;
+pub mod tunnel;
+
+use std::fmt;
+
+/// Why a packet (or one of its layers) could not be decoded.
+///
+/// Every variant has a stable dotted name ([`DecodeError::name`]) used in
+/// anomaly records and counters, in the style of Suricata's decoder events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Ethernet header shorter than 14 bytes.
+    EthernetTruncated,
+    /// 802.1Q/802.1ad tag cut short.
+    VlanTruncated,
+    /// MPLS label stack cut short.
+    MplsTruncated,
+    /// MPLS label stack deeper than the decoder follows.
+    MplsTooManyLabels,
+    /// MPLS payload that is neither IPv4, IPv6 nor an Ethernet pseudowire.
+    MplsUnknownPayload,
+    /// PPPoE session header cut short.
+    PppoeTruncated,
+    /// PPPoE header with a version/type other than 1/1.
+    PppoeBadVersion,
+    /// Linux cooked capture (SLL/SLL2) header cut short.
+    SllTruncated,
+    /// BSD NULL/LOOP header cut short.
+    NullTruncated,
+    /// BSD NULL/LOOP address family that is not IPv4/IPv6.
+    NullUnknownFamily,
+    /// IPv4 header cut short.
+    Ipv4Truncated,
+    /// IP version nibble does not match the layer.
+    IpBadVersion,
+    /// IPv4 header length below 20 bytes or beyond the packet.
+    Ipv4BadHeaderLength,
+    /// IPv4 total length smaller than the header.
+    Ipv4BadTotalLength,
+    /// IPv4 fragment that would end beyond 65535 bytes.
+    Ipv4FragmentTooLarge,
+    /// IPv6 fixed header cut short.
+    Ipv6Truncated,
+    /// IPv6 extension header cut short.
+    Ipv6ExtensionTruncated,
+    /// More IPv6 extension headers than the configured bound.
+    Ipv6TooManyExtensions,
+    /// IPv6 fragment that would end beyond 65535 bytes.
+    Ipv6FragmentTooLarge,
+    /// TCP header cut short.
+    TcpTruncated,
+    /// TCP data offset below 5 words or beyond the segment.
+    TcpBadDataOffset,
+    /// UDP header cut short.
+    UdpTruncated,
+    /// UDP length field smaller than the header.
+    UdpBadLength,
+    /// ICMP/ICMPv6 header cut short.
+    IcmpTruncated,
+    /// SCTP common header cut short.
+    SctpTruncated,
+    /// GRE header cut short.
+    GreTruncated,
+    /// GRE version or flag combination the decoder does not follow.
+    GreUnsupported,
+    /// ERSPAN header cut short.
+    ErspanTruncated,
+    /// VXLAN header cut short.
+    VxlanTruncated,
+    /// Geneve header cut short or with a bad version.
+    GeneveInvalid,
+    /// GTP-U header or extension chain cut short.
+    GtpTruncated,
+    /// AH header cut short.
+    AhTruncated,
+    /// Tunnel payload that failed to decode as the inner packet.
+    TunnelInnerInvalid,
+    /// Captured bytes end inside a header (snaplen truncation).
+    CaptureTruncated,
+    /// A link type the decoder does not know.
+    UnsupportedLinkType,
+}
+
+impl DecodeError {
+    /// Stable dotted name, e.g. `"ipv4.trunc_pkt"`.
+    pub const fn name(self) -> &'static str {
+        use DecodeError::*;
+        match self {
+            EthernetTruncated => "ethernet.trunc_pkt",
+            VlanTruncated => "vlan.trunc_pkt",
+            MplsTruncated => "mpls.trunc_pkt",
+            MplsTooManyLabels => "mpls.too_many_labels",
+            MplsUnknownPayload => "mpls.unknown_payload_type",
+            PppoeTruncated => "pppoe.trunc_pkt",
+            PppoeBadVersion => "pppoe.wrong_version",
+            SllTruncated => "sll.trunc_pkt",
+            NullTruncated => "null.trunc_pkt",
+            NullUnknownFamily => "null.unsupported_family",
+            Ipv4Truncated => "ipv4.trunc_pkt",
+            IpBadVersion => "ip.wrong_version",
+            Ipv4BadHeaderLength => "ipv4.hlen_invalid",
+            Ipv4BadTotalLength => "ipv4.iplen_smaller_than_hlen",
+            Ipv4FragmentTooLarge => "ipv4.frag_pkt_too_large",
+            Ipv6Truncated => "ipv6.trunc_pkt",
+            Ipv6ExtensionTruncated => "ipv6.trunc_exthdr",
+            Ipv6TooManyExtensions => "ipv6.exthdr_limit",
+            Ipv6FragmentTooLarge => "ipv6.frag_pkt_too_large",
+            TcpTruncated => "tcp.trunc_pkt",
+            TcpBadDataOffset => "tcp.hlen_invalid",
+            UdpTruncated => "udp.trunc_pkt",
+            UdpBadLength => "udp.len_invalid",
+            IcmpTruncated => "icmp.trunc_pkt",
+            SctpTruncated => "sctp.trunc_pkt",
+            GreTruncated => "gre.trunc_pkt",
+            GreUnsupported => "gre.unsupported",
+            ErspanTruncated => "erspan.trunc_pkt",
+            VxlanTruncated => "vxlan.trunc_pkt",
+            GeneveInvalid => "geneve.invalid",
+            GtpTruncated => "gtpu.trunc_pkt",
+            AhTruncated => "ah.trunc_pkt",
+            TunnelInnerInvalid => "tunnel.inner_invalid",
+            CaptureTruncated => "capture.snaplen_cut",
+            UnsupportedLinkType => "link.unsupported",
+        }
+    }
+
+    /// Every variant, for exhaustive counters and tests.
+    pub const ALL: [DecodeError; 35] = {
+        use DecodeError::*;
+        [
+            EthernetTruncated,
+            VlanTruncated,
+            MplsTruncated,
+            MplsTooManyLabels,
+            MplsUnknownPayload,
+            PppoeTruncated,
+            PppoeBadVersion,
+            SllTruncated,
+            NullTruncated,
+            NullUnknownFamily,
+            Ipv4Truncated,
+            IpBadVersion,
+            Ipv4BadHeaderLength,
+            Ipv4BadTotalLength,
+            Ipv4FragmentTooLarge,
+            Ipv6Truncated,
+            Ipv6ExtensionTruncated,
+            Ipv6TooManyExtensions,
+            Ipv6FragmentTooLarge,
+            TcpTruncated,
+            TcpBadDataOffset,
+            UdpTruncated,
+            UdpBadLength,
+            IcmpTruncated,
+            SctpTruncated,
+            GreTruncated,
+            GreUnsupported,
+            ErspanTruncated,
+            VxlanTruncated,
+            GeneveInvalid,
+            GtpTruncated,
+            AhTruncated,
+            TunnelInnerInvalid,
+            CaptureTruncated,
+            UnsupportedLinkType,
+        ]
+    };
+
+    /// Whether the error means "the bytes ran out" (as opposed to a field
+    /// holding an impossible value). Such errors on a packet that the capture
+    /// cut short (caplen < wire length) are snaplen cuts, not malformations.
+    pub const fn is_truncation(self) -> bool {
+        use DecodeError::*;
+        matches!(
+            self,
+            EthernetTruncated
+                | VlanTruncated
+                | MplsTruncated
+                | PppoeTruncated
+                | SllTruncated
+                | NullTruncated
+                | Ipv4Truncated
+                | Ipv6Truncated
+                | Ipv6ExtensionTruncated
+                | TcpTruncated
+                | UdpTruncated
+                | IcmpTruncated
+                | SctpTruncated
+                | GreTruncated
+                | ErspanTruncated
+                | VxlanTruncated
+                | GtpTruncated
+                | AhTruncated
+        )
+    }
+
+    /// Dense index of this variant in [`DecodeError::ALL`].
+    pub fn index(self) -> usize {
+        // ALL is tiny; the position lookup only runs on the error path.
+        Self::ALL.iter().position(|&e| e == self).unwrap_or(0)
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Big-endian u16 at `at`. Callers have checked the length in `new_checked`.
+#[inline(always)]
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+/// Big-endian u32 at `at`. Callers have checked the length in `new_checked`.
+#[inline(always)]
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Six bytes at `at` as a MAC address.
+#[inline(always)]
+pub(crate) fn mac(b: &[u8], at: usize) -> [u8; 6] {
+    [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]]
+}
+
+/// Well-known EtherType values the decoder dispatches on.
+pub mod ethertype {
+    /// IPv4.
+    pub const IPV4: u16 = 0x0800;
+    /// ARP.
+    pub const ARP: u16 = 0x0806;
+    /// IEEE 802.1Q customer VLAN tag.
+    pub const VLAN: u16 = 0x8100;
+    /// IEEE 802.1ad service VLAN tag (QinQ outer).
+    pub const QINQ: u16 = 0x88a8;
+    /// Pre-standard QinQ tag used by some vendors.
+    pub const QINQ_OLD: u16 = 0x9100;
+    /// IPv6.
+    pub const IPV6: u16 = 0x86dd;
+    /// MPLS unicast.
+    pub const MPLS_UC: u16 = 0x8847;
+    /// MPLS multicast.
+    pub const MPLS_MC: u16 = 0x8848;
+    /// PPPoE discovery stage.
+    pub const PPPOE_DISCOVERY: u16 = 0x8863;
+    /// PPPoE session stage.
+    pub const PPPOE_SESSION: u16 = 0x8864;
+    /// Transparent Ethernet bridging (Ethernet inside GRE/Geneve).
+    pub const TEB: u16 = 0x6558;
+    /// ERSPAN type I/II inside GRE.
+    pub const ERSPAN_II: u16 = 0x88be;
+    /// ERSPAN type III inside GRE.
+    pub const ERSPAN_III: u16 = 0x22eb;
+    /// PPP inside GRE (PPTP, enhanced GRE version 1).
+    pub const PPP: u16 = 0x880b;
+}
+
+/// IP protocol numbers the decoder dispatches on.
+pub mod ipproto {
+    /// IPv6 hop-by-hop options.
+    pub const HOPOPT: u8 = 0;
+    /// ICMP.
+    pub const ICMP: u8 = 1;
+    /// IPv4 encapsulation (IP-in-IP, 4in6).
+    pub const IPIP: u8 = 4;
+    /// TCP.
+    pub const TCP: u8 = 6;
+    /// UDP.
+    pub const UDP: u8 = 17;
+    /// IPv6 encapsulation (6in4, 6in6).
+    pub const IPV6: u8 = 41;
+    /// IPv6 routing header.
+    pub const ROUTING: u8 = 43;
+    /// IPv6 fragment header.
+    pub const FRAGMENT: u8 = 44;
+    /// GRE.
+    pub const GRE: u8 = 47;
+    /// ESP.
+    pub const ESP: u8 = 50;
+    /// Authentication header.
+    pub const AH: u8 = 51;
+    /// ICMPv6.
+    pub const ICMPV6: u8 = 58;
+    /// IPv6 "no next header".
+    pub const NO_NEXT: u8 = 59;
+    /// IPv6 destination options.
+    pub const DSTOPTS: u8 = 60;
+    /// Mobility header.
+    pub const MOBILITY: u8 = 135;
+    /// SCTP.
+    pub const SCTP: u8 = 132;
+    /// Host identity protocol (an IPv6 extension header).
+    pub const HIP: u8 = 139;
+    /// Shim6 (an IPv6 extension header).
+    pub const SHIM6: u8 = 140;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_unique_and_indexed() {
+        let mut names: Vec<_> = DecodeError::ALL.iter().map(|e| e.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DecodeError::ALL.len());
+        for (i, e) in DecodeError::ALL.iter().enumerate() {
+            assert_eq!(e.index(), i);
+        }
+    }
+
+    #[test]
+    fn byte_readers() {
+        let b = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
+        assert_eq!(be16(&b, 1), 0x3456);
+        assert_eq!(be32(&b, 2), 0x5678_9abc);
+        assert_eq!(mac(&b, 0), b);
+    }
+}

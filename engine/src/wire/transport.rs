@@ -1,0 +1,486 @@
+//! Transport-layer views: TCP (with its options), UDP, ICMP/ICMPv6 and the
+//! SCTP common header.
+
+use super::{DecodeError, be16, be32};
+
+/// TCP flag bits (the low byte of the flags field).
+pub mod tcp_flags {
+    /// No more data from sender.
+    pub const FIN: u8 = 0x01;
+    /// Synchronise sequence numbers.
+    pub const SYN: u8 = 0x02;
+    /// Reset the connection.
+    pub const RST: u8 = 0x04;
+    /// Push function.
+    pub const PSH: u8 = 0x08;
+    /// Acknowledgment field is significant.
+    pub const ACK: u8 = 0x10;
+    /// Urgent pointer field is significant.
+    pub const URG: u8 = 0x20;
+    /// ECN echo.
+    pub const ECE: u8 = 0x40;
+    /// Congestion window reduced.
+    pub const CWR: u8 = 0x80;
+}
+
+/// A TCP segment: header checked, options and payload reachable.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpSegment<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+}
+
+impl<'a> TcpSegment<'a> {
+    const SRC_PORT: usize = 0;
+    const DST_PORT: usize = 2;
+    const SEQ: usize = 4;
+    const ACK: usize = 8;
+    const DATA_OFF: usize = 12;
+    const FLAGS: usize = 13;
+    const WINDOW: usize = 14;
+    const URGENT: usize = 18;
+    /// Minimum header length.
+    pub const MIN_HEADER_LEN: usize = 20;
+
+    /// Checks the fixed header and that the data offset fits.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::MIN_HEADER_LEN {
+            return Err(DecodeError::TcpTruncated);
+        }
+        let header_len = usize::from(buf[Self::DATA_OFF] >> 4) * 4;
+        if header_len < Self::MIN_HEADER_LEN {
+            return Err(DecodeError::TcpBadDataOffset);
+        }
+        if header_len > buf.len() {
+            return Err(DecodeError::TcpTruncated);
+        }
+        Ok(TcpSegment { buf, header_len })
+    }
+    /// Source port.
+    pub fn src_port(&self) -> u16 {
+        be16(self.buf, Self::SRC_PORT)
+    }
+    /// Destination port.
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buf, Self::DST_PORT)
+    }
+    /// Sequence number.
+    pub fn seq(&self) -> u32 {
+        be32(self.buf, Self::SEQ)
+    }
+    /// Acknowledgment number.
+    pub fn ack(&self) -> u32 {
+        be32(self.buf, Self::ACK)
+    }
+    /// Header length in bytes, options included.
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+    /// Flag byte (see [`tcp_flags`]).
+    pub fn flags(&self) -> u8 {
+        self.buf[Self::FLAGS]
+    }
+    /// Whether every bit of `mask` is set.
+    pub fn has(&self, mask: u8) -> bool {
+        self.flags() & mask == mask
+    }
+    /// Advertised window (unscaled).
+    pub fn window(&self) -> u16 {
+        be16(self.buf, Self::WINDOW)
+    }
+    /// Urgent pointer.
+    pub fn urgent(&self) -> u16 {
+        be16(self.buf, Self::URGENT)
+    }
+    /// Raw option bytes.
+    pub fn option_bytes(&self) -> &'a [u8] {
+        &self.buf[Self::MIN_HEADER_LEN..self.header_len]
+    }
+    /// Iterator over the options.
+    pub fn options(&self) -> TcpOptions<'a> {
+        TcpOptions {
+            rest: self.option_bytes(),
+        }
+    }
+    /// Bytes after the header.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.header_len..]
+    }
+}
+
+/// One parsed TCP option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    /// Maximum segment size.
+    Mss(u16),
+    /// Window scale shift count.
+    WindowScale(u8),
+    /// SACK permitted.
+    SackPermitted,
+    /// SACK blocks (raw pairs of left/right edges).
+    Sack(&'a [u8]),
+    /// Timestamps: value and echo reply.
+    Timestamps {
+        /// TSval.
+        value: u32,
+        /// TSecr.
+        echo: u32,
+    },
+    /// Any other option, with its data.
+    Other {
+        /// Option kind.
+        kind: u8,
+        /// Option data (after kind and length).
+        data: &'a [u8],
+    },
+}
+
+/// Iterator over TCP options. A malformed option (bad length, wrong size
+/// for its kind) ends the iteration: nothing after it can be trusted.
+#[derive(Debug, Clone)]
+pub struct TcpOptions<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for TcpOptions<'a> {
+    type Item = TcpOption<'a>;
+
+    fn next(&mut self) -> Option<TcpOption<'a>> {
+        loop {
+            let (&kind, after) = self.rest.split_first()?;
+            match kind {
+                0 => {
+                    self.rest = &[];
+                    return None;
+                }
+                1 => {
+                    self.rest = after;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(&len) = after.first() else {
+                self.rest = &[];
+                return None;
+            };
+            let len = usize::from(len);
+            if len < 2 || len > self.rest.len() {
+                self.rest = &[];
+                return None;
+            }
+            let data = &self.rest[2..len];
+            self.rest = &self.rest[len..];
+            let opt = match (kind, data.len()) {
+                (2, 2) => TcpOption::Mss(be16(data, 0)),
+                (3, 1) => TcpOption::WindowScale(data[0]),
+                (4, 0) => TcpOption::SackPermitted,
+                (5, n) if n % 8 == 0 => TcpOption::Sack(data),
+                (8, 8) => TcpOption::Timestamps {
+                    value: be32(data, 0),
+                    echo: be32(data, 4),
+                },
+                (2..=5 | 8, _) => {
+                    self.rest = &[];
+                    return None;
+                }
+                _ => TcpOption::Other { kind, data },
+            };
+            return Some(opt);
+        }
+    }
+}
+
+/// The options a handshake negotiates, gathered in one pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpHandshakeOptions {
+    /// Maximum segment size.
+    pub mss: Option<u16>,
+    /// Window scale shift (clamped to 14 as RFC 7323 says).
+    pub window_scale: Option<u8>,
+    /// SACK permitted.
+    pub sack_permitted: bool,
+    /// Timestamps present.
+    pub timestamps: bool,
+}
+
+impl TcpHandshakeOptions {
+    /// Collects the negotiated options of a segment.
+    pub fn of(seg: &TcpSegment<'_>) -> Self {
+        let mut o = TcpHandshakeOptions::default();
+        for opt in seg.options() {
+            match opt {
+                TcpOption::Mss(m) => o.mss = Some(m),
+                TcpOption::WindowScale(s) => o.window_scale = Some(s.min(14)),
+                TcpOption::SackPermitted => o.sack_permitted = true,
+                TcpOption::Timestamps { .. } => o.timestamps = true,
+                _ => {}
+            }
+        }
+        o
+    }
+}
+
+/// A UDP datagram.
+#[derive(Debug, Clone, Copy)]
+pub struct UdpDatagram<'a> {
+    buf: &'a [u8],
+    end: usize,
+    short: bool,
+}
+
+impl<'a> UdpDatagram<'a> {
+    const SRC_PORT: usize = 0;
+    const DST_PORT: usize = 2;
+    const LENGTH: usize = 4;
+    /// Header length.
+    pub const HEADER_LEN: usize = 8;
+
+    /// Checks the header and the length field. A zero length (IPv6
+    /// jumbogram) is read as "to the end of the bytes at hand".
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::HEADER_LEN {
+            return Err(DecodeError::UdpTruncated);
+        }
+        let declared = usize::from(be16(buf, Self::LENGTH));
+        let (end, short) = if declared == 0 {
+            (buf.len(), false)
+        } else if declared < Self::HEADER_LEN {
+            return Err(DecodeError::UdpBadLength);
+        } else if declared > buf.len() {
+            (buf.len(), true)
+        } else {
+            (declared, false)
+        };
+        Ok(UdpDatagram { buf, end, short })
+    }
+    /// Source port.
+    pub fn src_port(&self) -> u16 {
+        be16(self.buf, Self::SRC_PORT)
+    }
+    /// Destination port.
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buf, Self::DST_PORT)
+    }
+    /// Length field.
+    pub fn length(&self) -> u16 {
+        be16(self.buf, Self::LENGTH)
+    }
+    /// True when the datagram extends beyond the bytes at hand.
+    pub fn is_short(&self) -> bool {
+        self.short
+    }
+    /// Payload, trimmed to the length field.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[Self::HEADER_LEN..self.end]
+    }
+}
+
+/// An ICMP or ICMPv6 message (both share this 8-byte layout).
+#[derive(Debug, Clone, Copy)]
+pub struct IcmpMessage<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> IcmpMessage<'a> {
+    const TYPE: usize = 0;
+    const CODE: usize = 1;
+    const REST: usize = 4;
+    /// Header length (type, code, checksum, rest-of-header).
+    pub const HEADER_LEN: usize = 8;
+
+    /// Checks the 8-byte header is present.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::HEADER_LEN {
+            return Err(DecodeError::IcmpTruncated);
+        }
+        Ok(IcmpMessage { buf })
+    }
+    /// Message type.
+    pub fn msg_type(&self) -> u8 {
+        self.buf[Self::TYPE]
+    }
+    /// Message code.
+    pub fn code(&self) -> u8 {
+        self.buf[Self::CODE]
+    }
+    /// The 4 "rest of header" bytes (identifier and sequence for echo).
+    pub fn rest_of_header(&self) -> u32 {
+        be32(self.buf, Self::REST)
+    }
+    /// Bytes after the 8-byte header (the quoted packet for errors).
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[Self::HEADER_LEN..]
+    }
+}
+
+/// ICMPv4 types that quote the offending packet.
+pub fn icmpv4_is_error(msg_type: u8) -> bool {
+    matches!(msg_type, 3 | 4 | 5 | 11 | 12)
+}
+
+/// ICMPv6 types that quote the offending packet.
+pub fn icmpv6_is_error(msg_type: u8) -> bool {
+    matches!(msg_type, 1..=4)
+}
+
+/// The SCTP common header.
+#[derive(Debug, Clone, Copy)]
+pub struct SctpPacket<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> SctpPacket<'a> {
+    const SRC_PORT: usize = 0;
+    const DST_PORT: usize = 2;
+    const VTAG: usize = 4;
+    /// Common header length.
+    pub const HEADER_LEN: usize = 12;
+
+    /// Checks the 12-byte common header is present.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::HEADER_LEN {
+            return Err(DecodeError::SctpTruncated);
+        }
+        Ok(SctpPacket { buf })
+    }
+    /// Source port.
+    pub fn src_port(&self) -> u16 {
+        be16(self.buf, Self::SRC_PORT)
+    }
+    /// Destination port.
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buf, Self::DST_PORT)
+    }
+    /// Verification tag.
+    pub fn verification_tag(&self) -> u32 {
+        be32(self.buf, Self::VTAG)
+    }
+    /// Chunks after the common header.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[Self::HEADER_LEN..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 1234 -> 80, seq 1, ack 0, SYN, window 65535, options:
+    // MSS 1460, NOP, WS 7, SACK-permitted, timestamps 1/0, then 2 data bytes.
+    const SYN: [u8; 42] = [
+        0x04, 0xd2, 0x00, 0x50, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02, 0xff,
+        0xff, 0x00, 0x00, 0x00, 0x00, // fixed header, data offset 10 words
+        0x02, 0x04, 0x05, 0xb4, // MSS
+        0x01, 0x03, 0x03, 0x07, // NOP, WS 7
+        0x04, 0x02, // SACK permitted
+        0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // timestamps
+        0xab, 0xcd,
+    ];
+
+    #[test]
+    fn tcp_fields() {
+        let t = TcpSegment::new_checked(&SYN).unwrap();
+        assert_eq!(t.src_port(), 1234);
+        assert_eq!(t.dst_port(), 80);
+        assert_eq!(t.seq(), 1);
+        assert_eq!(t.ack(), 0);
+        assert_eq!(t.header_len(), 40);
+        assert!(t.has(tcp_flags::SYN));
+        assert!(!t.has(tcp_flags::ACK));
+        assert_eq!(t.window(), 0xffff);
+        assert_eq!(t.payload(), &[0xab, 0xcd]);
+    }
+
+    #[test]
+    fn tcp_options() {
+        let t = TcpSegment::new_checked(&SYN).unwrap();
+        let opts: Vec<_> = t.options().collect();
+        assert_eq!(
+            opts,
+            vec![
+                TcpOption::Mss(1460),
+                TcpOption::WindowScale(7),
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps { value: 1, echo: 0 },
+            ]
+        );
+        let h = TcpHandshakeOptions::of(&t);
+        assert_eq!(h.mss, Some(1460));
+        assert_eq!(h.window_scale, Some(7));
+        assert!(h.sack_permitted && h.timestamps);
+    }
+
+    #[test]
+    fn tcp_malformed_options_stop() {
+        let mut seg = SYN;
+        seg[21] = 0x09; // MSS length 9: runs past the options
+        let t = TcpSegment::new_checked(&seg).unwrap();
+        assert_eq!(t.options().count(), 0);
+        let mut seg = SYN;
+        seg[21] = 0x03; // MSS with 1 data byte: wrong size for the kind
+        let t = TcpSegment::new_checked(&seg).unwrap();
+        assert_eq!(t.options().count(), 0);
+    }
+
+    #[test]
+    fn tcp_errors() {
+        assert_eq!(
+            TcpSegment::new_checked(&SYN[..19]).unwrap_err(),
+            DecodeError::TcpTruncated
+        );
+        let mut s = SYN;
+        s[12] = 0x40;
+        assert_eq!(
+            TcpSegment::new_checked(&s).unwrap_err(),
+            DecodeError::TcpBadDataOffset
+        );
+        s[12] = 0xf0; // 60 bytes of header, 42 present
+        assert_eq!(
+            TcpSegment::new_checked(&s).unwrap_err(),
+            DecodeError::TcpTruncated
+        );
+    }
+
+    #[test]
+    fn udp_length_handling() {
+        let d = [
+            0x30, 0x39, 0x00, 0x35, 0x00, 0x0a, 0x00, 0x00, 0x61, 0x62, 0x00, 0x00,
+        ];
+        let u = UdpDatagram::new_checked(&d).unwrap();
+        assert_eq!(u.src_port(), 12345);
+        assert_eq!(u.dst_port(), 53);
+        assert_eq!(u.payload(), b"ab");
+        assert!(!u.is_short());
+        let mut bad = d;
+        bad[5] = 4;
+        assert_eq!(
+            UdpDatagram::new_checked(&bad).unwrap_err(),
+            DecodeError::UdpBadLength
+        );
+        let mut long = d;
+        long[5] = 100;
+        let u = UdpDatagram::new_checked(&long).unwrap();
+        assert!(u.is_short());
+        assert_eq!(u.payload().len(), 4);
+        assert!(UdpDatagram::new_checked(&d[..7]).is_err());
+    }
+
+    #[test]
+    fn icmp_and_sctp() {
+        let echo = [8, 0, 0xf7, 0xfd, 0x00, 0x01, 0x00, 0x02, 0x41];
+        let m = IcmpMessage::new_checked(&echo).unwrap();
+        assert_eq!(m.msg_type(), 8);
+        assert_eq!(m.code(), 0);
+        assert_eq!(m.rest_of_header(), 0x0001_0002);
+        assert_eq!(m.payload(), b"A");
+        assert!(icmpv4_is_error(3) && !icmpv4_is_error(8));
+        assert!(icmpv6_is_error(1) && !icmpv6_is_error(128));
+
+        let s = [0x00, 0x07, 0x00, 0x07, 0, 0, 0, 9, 0, 0, 0, 0, 1];
+        let p = SctpPacket::new_checked(&s).unwrap();
+        assert_eq!((p.src_port(), p.dst_port()), (7, 7));
+        assert_eq!(p.verification_tag(), 9);
+        assert_eq!(p.payload(), &[1]);
+        assert!(SctpPacket::new_checked(&s[..11]).is_err());
+    }
+}

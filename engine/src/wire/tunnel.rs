@@ -1,0 +1,436 @@
+//! Tunnel header views: GRE (v0 and PPTP's enhanced v1), ERSPAN types II
+//! and III, VXLAN, Geneve, GTP-U (with its extension-header chain) and
+//! Teredo's optional indicators.
+
+use super::{DecodeError, be16, be32};
+
+/// A GRE header (RFC 2784/2890 version 0, or RFC 2637 enhanced version 1).
+#[derive(Debug, Clone, Copy)]
+pub struct GreHeader<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+}
+
+impl<'a> GreHeader<'a> {
+    const FLAGS: usize = 0;
+    const PROTOCOL: usize = 2;
+    const OPTIONAL: usize = 4;
+    const F_CHECKSUM: u16 = 0x8000;
+    const F_ROUTING: u16 = 0x4000;
+    const F_KEY: u16 = 0x2000;
+    const F_SEQ: u16 = 0x1000;
+    const F_ACK_V1: u16 = 0x0080;
+
+    /// Checks the header. Source routing (deprecated by RFC 2784) and
+    /// versions other than 0 and 1 are refused.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < 4 {
+            return Err(DecodeError::GreTruncated);
+        }
+        let flags = be16(buf, Self::FLAGS);
+        let version = flags & 0x7;
+        let header_len = match version {
+            0 => {
+                if flags & Self::F_ROUTING != 0 {
+                    return Err(DecodeError::GreUnsupported);
+                }
+                4 + 4 * usize::from(flags & Self::F_CHECKSUM != 0)
+                    + 4 * usize::from(flags & Self::F_KEY != 0)
+                    + 4 * usize::from(flags & Self::F_SEQ != 0)
+            }
+            1 => {
+                // Enhanced GRE always carries the key (payload length + call id).
+                if flags & Self::F_KEY == 0 || flags & (Self::F_CHECKSUM | Self::F_ROUTING) != 0 {
+                    return Err(DecodeError::GreUnsupported);
+                }
+                8 + 4 * usize::from(flags & Self::F_SEQ != 0)
+                    + 4 * usize::from(flags & Self::F_ACK_V1 != 0)
+            }
+            _ => return Err(DecodeError::GreUnsupported),
+        };
+        if buf.len() < header_len {
+            return Err(DecodeError::GreTruncated);
+        }
+        Ok(GreHeader { buf, header_len })
+    }
+    /// GRE version (0 or 1).
+    pub fn version(&self) -> u8 {
+        (be16(self.buf, Self::FLAGS) & 0x7) as u8
+    }
+    /// Protocol type (an EtherType).
+    pub fn protocol(&self) -> u16 {
+        be16(self.buf, Self::PROTOCOL)
+    }
+    /// Whether the sequence-number field is present.
+    pub fn has_sequence(&self) -> bool {
+        be16(self.buf, Self::FLAGS) & Self::F_SEQ != 0
+    }
+    /// The key field, when present. For version 1 this is the PPTP call id.
+    pub fn key(&self) -> Option<u32> {
+        let flags = be16(self.buf, Self::FLAGS);
+        if flags & Self::F_KEY == 0 {
+            return None;
+        }
+        if self.version() == 1 {
+            return Some(u32::from(be16(self.buf, Self::OPTIONAL + 2)));
+        }
+        let at = Self::OPTIONAL + 4 * usize::from(flags & Self::F_CHECKSUM != 0);
+        Some(be32(self.buf, at))
+    }
+    /// Header length in bytes.
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+    /// Bytes after the header.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.header_len..]
+    }
+}
+
+/// An ERSPAN header carried in GRE: type II (8 bytes) or type III (12 bytes,
+/// plus an 8-byte platform sub-header when its O flag is set).
+#[derive(Debug, Clone, Copy)]
+pub struct ErspanHeader<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+}
+
+impl<'a> ErspanHeader<'a> {
+    /// Type II header length.
+    pub const TYPE2_LEN: usize = 8;
+    /// Type III header length without the platform sub-header.
+    pub const TYPE3_LEN: usize = 12;
+
+    /// Checks a type II header (version field 1).
+    pub fn new_type2(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::TYPE2_LEN {
+            return Err(DecodeError::ErspanTruncated);
+        }
+        if buf[0] >> 4 != 1 {
+            return Err(DecodeError::GreUnsupported);
+        }
+        Ok(ErspanHeader {
+            buf,
+            header_len: Self::TYPE2_LEN,
+        })
+    }
+    /// Checks a type III header (version field 2).
+    pub fn new_type3(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::TYPE3_LEN {
+            return Err(DecodeError::ErspanTruncated);
+        }
+        if buf[0] >> 4 != 2 {
+            return Err(DecodeError::GreUnsupported);
+        }
+        let header_len = Self::TYPE3_LEN + 8 * usize::from(buf[11] & 0x01 != 0);
+        if buf.len() < header_len {
+            return Err(DecodeError::ErspanTruncated);
+        }
+        Ok(ErspanHeader { buf, header_len })
+    }
+    /// The 10-bit session id.
+    pub fn session_id(&self) -> u16 {
+        be16(self.buf, 2) & 0x03ff
+    }
+    /// The original VLAN id of the mirrored frame.
+    pub fn vlan(&self) -> u16 {
+        be16(self.buf, 0) & 0x0fff
+    }
+    /// The mirrored Ethernet frame.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.header_len..]
+    }
+}
+
+/// A VXLAN header (RFC 7348).
+#[derive(Debug, Clone, Copy)]
+pub struct VxlanHeader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> VxlanHeader<'a> {
+    /// Header length.
+    pub const HEADER_LEN: usize = 8;
+    const FLAG_VNI_VALID: u8 = 0x08;
+
+    /// Checks the header and that the VNI-valid flag is set; without it the
+    /// datagram is not VXLAN (some other protocol on the port).
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::HEADER_LEN {
+            return Err(DecodeError::VxlanTruncated);
+        }
+        if buf[0] & Self::FLAG_VNI_VALID == 0 {
+            return Err(DecodeError::TunnelInnerInvalid);
+        }
+        Ok(VxlanHeader { buf })
+    }
+    /// The 24-bit VXLAN network identifier.
+    pub fn vni(&self) -> u32 {
+        be32(self.buf, 4) >> 8
+    }
+    /// The inner Ethernet frame.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[Self::HEADER_LEN..]
+    }
+}
+
+/// A Geneve header (RFC 8926) with its options skipped.
+#[derive(Debug, Clone, Copy)]
+pub struct GeneveHeader<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+}
+
+impl<'a> GeneveHeader<'a> {
+    const BASE_LEN: usize = 8;
+
+    /// Checks version 0 and that the options fit.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < Self::BASE_LEN || buf[0] >> 6 != 0 {
+            return Err(DecodeError::GeneveInvalid);
+        }
+        let header_len = Self::BASE_LEN + usize::from(buf[0] & 0x3f) * 4;
+        if buf.len() < header_len {
+            return Err(DecodeError::GeneveInvalid);
+        }
+        Ok(GeneveHeader { buf, header_len })
+    }
+    /// Protocol of the payload (an EtherType; 0x6558 for Ethernet).
+    pub fn protocol(&self) -> u16 {
+        be16(self.buf, 2)
+    }
+    /// The 24-bit virtual network identifier.
+    pub fn vni(&self) -> u32 {
+        be32(self.buf, 4) >> 8
+    }
+    /// Bytes after the header and its options.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.header_len..]
+    }
+}
+
+/// A GTPv1-U header with its optional fields and extension headers walked.
+#[derive(Debug, Clone, Copy)]
+pub struct GtpuHeader<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+    end: usize,
+}
+
+impl<'a> GtpuHeader<'a> {
+    const FLAGS: usize = 0;
+    const MSG_TYPE: usize = 1;
+    const LENGTH: usize = 2;
+    const TEID: usize = 4;
+    const BASE_LEN: usize = 8;
+    const F_EXT: u8 = 0x04;
+    const F_ANY_OPTIONAL: u8 = 0x07;
+    /// The message type that carries a user packet.
+    pub const MSG_G_PDU: u8 = 0xff;
+    /// Bound on the extension-header chain.
+    pub const MAX_EXTENSIONS: usize = 8;
+
+    /// Checks version 1 / protocol type GTP and walks the optional fields
+    /// and extension headers. Returns `Ok(None)` for a valid GTP-U header
+    /// that carries no user packet (echo, error indication, end marker).
+    pub fn new_checked(buf: &'a [u8]) -> Result<Option<Self>, DecodeError> {
+        if buf.len() < Self::BASE_LEN {
+            return Err(DecodeError::GtpTruncated);
+        }
+        let flags = buf[Self::FLAGS];
+        if flags >> 5 != 1 || flags & 0x10 == 0 {
+            return Err(DecodeError::TunnelInnerInvalid);
+        }
+        let end = (Self::BASE_LEN + usize::from(be16(buf, Self::LENGTH))).min(buf.len());
+        let mut header_len = Self::BASE_LEN;
+        if flags & Self::F_ANY_OPTIONAL != 0 {
+            header_len += 4;
+            if end < header_len {
+                return Err(DecodeError::GtpTruncated);
+            }
+            if flags & Self::F_EXT != 0 {
+                let mut next = buf[header_len - 1];
+                let mut walked = 0;
+                while next != 0 {
+                    walked += 1;
+                    if walked > Self::MAX_EXTENSIONS || end <= header_len {
+                        return Err(DecodeError::GtpTruncated);
+                    }
+                    let ext_len = usize::from(buf[header_len]) * 4;
+                    if ext_len == 0 || end < header_len + ext_len {
+                        return Err(DecodeError::GtpTruncated);
+                    }
+                    header_len += ext_len;
+                    next = buf[header_len - 1];
+                }
+            }
+        }
+        if buf[Self::MSG_TYPE] != Self::MSG_G_PDU {
+            return Ok(None);
+        }
+        Ok(Some(GtpuHeader {
+            buf,
+            header_len,
+            end,
+        }))
+    }
+    /// Tunnel endpoint identifier.
+    pub fn teid(&self) -> u32 {
+        be32(self.buf, Self::TEID)
+    }
+    /// The user packet (T-PDU).
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.header_len..self.end]
+    }
+}
+
+/// Strips Teredo's authentication and origin indicators (RFC 4380 §5.1.1)
+/// and returns the encapsulated IPv6 packet when the bytes really are one:
+/// version 6 and a payload length that accounts for every remaining byte.
+pub fn teredo_inner(mut buf: &[u8]) -> Option<&[u8]> {
+    if buf.len() >= 4 && buf[0] == 0x00 && buf[1] == 0x01 {
+        let id_len = usize::from(buf[2]);
+        let au_len = usize::from(buf[3]);
+        let skip = 4 + id_len + au_len + 8 + 1;
+        buf = buf.get(skip..)?;
+    }
+    if buf.len() >= 8 && buf[0] == 0x00 && buf[1] == 0x00 {
+        buf = &buf[8..];
+    }
+    if buf.len() < 40 || buf[0] >> 4 != 6 {
+        return None;
+    }
+    let payload_len = usize::from(be16(buf, 4));
+    (40 + payload_len == buf.len()).then_some(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gre_v0_with_key_and_seq() {
+        // C K S set: checksum(4) key(4) seq(4) -> 16-byte header
+        let h = [
+            0xb0, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x2a, 0, 0, 0, 7, 0x45,
+        ];
+        let g = GreHeader::new_checked(&h).unwrap();
+        assert_eq!(g.version(), 0);
+        assert_eq!(g.protocol(), 0x0800);
+        assert_eq!(g.key(), Some(42));
+        assert!(g.has_sequence());
+        assert_eq!(g.header_len(), 16);
+        assert_eq!(g.payload(), &[0x45]);
+        assert!(GreHeader::new_checked(&h[..15]).is_err());
+    }
+
+    #[test]
+    fn gre_v1_pptp_and_refusals() {
+        // K S A, version 1, PPP: key = len 0x0010, call id 0x1234
+        let h = [
+            0x30, 0x81, 0x88, 0x0b, 0x00, 0x10, 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 2, 0xff,
+        ];
+        let g = GreHeader::new_checked(&h).unwrap();
+        assert_eq!(g.version(), 1);
+        assert_eq!(g.key(), Some(0x1234));
+        assert_eq!(g.header_len(), 16);
+        assert_eq!(g.payload(), &[0xff]);
+        // routing bit in v0
+        assert_eq!(
+            GreHeader::new_checked(&[0x40, 0, 8, 0]).unwrap_err(),
+            DecodeError::GreUnsupported
+        );
+        // version 2
+        assert_eq!(
+            GreHeader::new_checked(&[0x00, 2, 8, 0]).unwrap_err(),
+            DecodeError::GreUnsupported
+        );
+    }
+
+    #[test]
+    fn erspan_types() {
+        let t2 = [0x10, 0x64, 0x00, 0x05, 0, 0, 0, 0, 0xee];
+        let e = ErspanHeader::new_type2(&t2).unwrap();
+        assert_eq!(e.vlan(), 100);
+        assert_eq!(e.session_id(), 5);
+        assert_eq!(e.payload(), &[0xee]);
+        let mut t3 = vec![0x20, 0x00, 0x00, 0x09, 0, 0, 0, 0, 0, 0, 0, 0x01];
+        t3.extend_from_slice(&[0; 8]);
+        t3.push(0xdd);
+        let e = ErspanHeader::new_type3(&t3).unwrap();
+        assert_eq!(e.session_id(), 9);
+        assert_eq!(e.payload(), &[0xdd]);
+        assert!(ErspanHeader::new_type3(&t3[..15]).is_err());
+        assert!(ErspanHeader::new_type2(&t3).is_err());
+    }
+
+    #[test]
+    fn vxlan_and_geneve() {
+        let v = [0x08, 0, 0, 0, 0x00, 0x01, 0x23, 0x00, 0xaa];
+        let h = VxlanHeader::new_checked(&v).unwrap();
+        assert_eq!(h.vni(), 0x123);
+        assert_eq!(h.payload(), &[0xaa]);
+        assert!(VxlanHeader::new_checked(&[0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+
+        // one 4-byte option word
+        let g = [
+            0x01, 0x00, 0x65, 0x58, 0x00, 0x00, 0x07, 0x00, 1, 2, 3, 4, 0xbb,
+        ];
+        let h = GeneveHeader::new_checked(&g).unwrap();
+        assert_eq!(h.protocol(), 0x6558);
+        assert_eq!(h.vni(), 7);
+        assert_eq!(h.payload(), &[0xbb]);
+        assert!(GeneveHeader::new_checked(&g[..11]).is_err());
+        let mut bad = g;
+        bad[0] = 0x41;
+        assert!(GeneveHeader::new_checked(&bad).is_err());
+    }
+
+    #[test]
+    fn gtpu_plain_and_extensions() {
+        // version 1, PT, no optional: length 2, TEID 0x01020304
+        let g = [0x30, 0xff, 0x00, 0x02, 1, 2, 3, 4, 0x45, 0x00, 0x99];
+        let h = GtpuHeader::new_checked(&g).unwrap().unwrap();
+        assert_eq!(h.teid(), 0x0102_0304);
+        assert_eq!(h.payload(), &[0x45, 0x00]);
+
+        // E flag: seq/npdu/next=0x85, one 4-byte PDU session container, next 0
+        let g = [
+            0x34, 0xff, 0x00, 0x09, 0, 0, 0, 9, 0, 0, 0, 0x85, 0x01, 0x10, 0x05, 0x00, 0x60,
+        ];
+        let h = GtpuHeader::new_checked(&g).unwrap().unwrap();
+        assert_eq!(h.payload(), &[0x60]);
+
+        // echo request: valid header, no user packet
+        let echo = [0x32, 0x01, 0x00, 0x04, 0, 0, 0, 0, 0, 1, 0, 0];
+        assert!(GtpuHeader::new_checked(&echo).unwrap().is_none());
+
+        // extension length 0 is a loop hazard: refused
+        let bad = [
+            0x34, 0xff, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x85, 0x00, 0, 0, 0,
+        ];
+        assert!(GtpuHeader::new_checked(&bad).is_err());
+        // not version 1
+        assert!(GtpuHeader::new_checked(&[0x50, 0xff, 0, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn teredo_indicators() {
+        let mut ip6 = vec![0x60, 0, 0, 0, 0, 2, 59, 64];
+        ip6.extend_from_slice(&[0; 32]);
+        ip6.extend_from_slice(&[7, 7]);
+        assert_eq!(teredo_inner(&ip6), Some(&ip6[..]));
+        let mut with_origin = vec![0, 0, 0x12, 0x34, 1, 2, 3, 4];
+        with_origin.extend_from_slice(&ip6);
+        assert_eq!(teredo_inner(&with_origin), Some(&ip6[..]));
+        let mut with_auth = vec![0, 1, 0, 0];
+        with_auth.extend_from_slice(&[0; 9]);
+        with_auth.extend_from_slice(&ip6);
+        assert_eq!(teredo_inner(&with_auth), Some(&ip6[..]));
+        // payload length disagreeing with the bytes: not Teredo
+        let mut wrong = ip6.clone();
+        wrong.push(0);
+        assert_eq!(teredo_inner(&wrong), None);
+        assert_eq!(teredo_inner(b"GET / HTTP/1.1\r\n"), None);
+    }
+}
