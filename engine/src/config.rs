@@ -66,6 +66,8 @@ pub struct TunnelConfig {
     pub gtpu_ports: Vec<u16>,
     /// UDP ports (either side) checked for Teredo.
     pub teredo_ports: Vec<u16>,
+    /// UDP ports (either side) carrying L2TPv2.
+    pub l2tp_ports: Vec<u16>,
 }
 
 impl Default for TunnelConfig {
@@ -77,6 +79,7 @@ impl Default for TunnelConfig {
             geneve_ports: vec![6081],
             gtpu_ports: vec![2152],
             teredo_ports: vec![3544],
+            l2tp_ports: vec![1701],
         }
     }
 }
@@ -128,7 +131,10 @@ pub struct FlowConfig {
     pub key: KeyKind,
     /// Put VLAN ids in the key (like Suricata's `vlan.use-for-tracking`).
     pub vlan_in_key: bool,
-    /// Put the tunnel type and id (VNI, GRE key, TEID) in the key.
+    /// Put the tunnel type and id (VNI, GRE key, ERSPAN session) in the
+    /// key. Ids chosen per direction (GTP-U TEID, PPTP call id, L2TP ids)
+    /// contribute only the tunnel type, or a conversation's two directions
+    /// would become two flows.
     pub tunnel_in_key: bool,
     /// Seed of the flow hash. The default is fixed so runs are reproducible;
     /// set a secret value against hash-flooding on untrusted live traffic.
@@ -170,7 +176,7 @@ impl Default for FlowConfig {
             udp_timeout: 60,
             other_timeout: 30,
             port_timeouts: Vec::new(),
-            tcp_closed_linger: 10,
+            tcp_closed_linger: 60,
             active_timeout: 0,
             server_ports: vec![
                 1080, 1433, 1521, 1883, 2049, 3128, 3306, 3389, 5060, 5061, 5222, 5432, 5672, 5900,

@@ -12,14 +12,14 @@ use crate::packet::{
 };
 use crate::wire::ip::{AuthHeader, Ipv4Packet, Ipv6Packet, walk_ipv6_extensions};
 use crate::wire::l2::{
-    EthernetFrame, MplsLabel, NullFamily, NullHeader, PppoeSession, Sll, Sll2, VlanTag, arphrd,
-    ppp, sll_proto,
+    EthernetFrame, Ieee80211, MplsLabel, NullFamily, NullHeader, PppoeSession, Radiotap, Sll, Sll2,
+    VlanTag, arphrd, ppp, ppp_frame, sll_proto,
 };
 use crate::wire::transport::{
     IcmpMessage, SctpPacket, TcpSegment, UdpDatagram, icmpv4_is_error, icmpv6_is_error,
 };
 use crate::wire::tunnel::{
-    ErspanHeader, GeneveHeader, GreHeader, GtpuHeader, VxlanHeader, teredo_inner,
+    ErspanHeader, GeneveHeader, GreHeader, GtpuHeader, L2tpHeader, VxlanHeader, teredo_inner,
 };
 use crate::wire::{DecodeError, ethertype, ipproto};
 use std::net::IpAddr;
@@ -41,6 +41,10 @@ pub struct Decoder {
     geneve_ports: Vec<u16>,
     gtpu_ports: Vec<u16>,
     teredo_ports: Vec<u16>,
+    l2tp_ports: Vec<u16>,
+    /// Every UDP port above, as a bitmap: most datagrams are ruled out by
+    /// one bit test per port.
+    tunnel_ports: Box<[u64; 1024]>,
 }
 
 impl Decoder {
@@ -56,24 +60,50 @@ impl Decoder {
             geneve_ports: tunnel.geneve_ports.clone(),
             gtpu_ports: tunnel.gtpu_ports.clone(),
             teredo_ports: tunnel.teredo_ports.clone(),
+            l2tp_ports: tunnel.l2tp_ports.clone(),
+            tunnel_ports: {
+                let mut bits = Box::new([0u64; 1024]);
+                for &p in tunnel
+                    .vxlan_ports
+                    .iter()
+                    .chain(&tunnel.geneve_ports)
+                    .chain(&tunnel.gtpu_ports)
+                    .chain(&tunnel.teredo_ports)
+                    .chain(&tunnel.l2tp_ports)
+                {
+                    bits[usize::from(p >> 6)] |= 1 << (p & 63);
+                }
+                bits
+            },
         }
     }
 
-    /// Decodes `raw` into `view`. On error `view` keeps what was decoded
-    /// before the failing layer (addresses, for instance), which anomaly
-    /// reports use.
-    pub fn decode<'a>(
+    #[inline]
+    fn maybe_tunnel_port(&self, p: u16) -> bool {
+        self.tunnel_ports[usize::from(p >> 6)] & (1 << (p & 63)) != 0
+    }
+
+    /// Decodes `raw`.
+    pub fn decode<'a>(&self, raw: &RawPacket<'a>) -> Result<PacketView<'a>, DecodeError> {
+        let mut view = PacketView::empty(raw);
+        self.decode_into(raw, &mut view).map(|()| view)
+    }
+
+    /// Decodes `raw` into `view`, which must be `PacketView::empty(raw)`.
+    /// (The engine's hot path: filling the caller's view in place saves
+    /// copying a 200-byte struct twice per packet.)
+    #[inline]
+    pub fn decode_into<'a>(
         &self,
         raw: &RawPacket<'a>,
         view: &mut PacketView<'a>,
     ) -> Result<(), DecodeError> {
-        *view = PacketView::empty(raw);
-        let result = self.link(raw.linktype, raw.data, view);
-        match result {
+        match self.link(raw.linktype, raw.data, view) {
+            Ok(()) => Ok(()),
             Err(e) if e.is_truncation() && raw.data.len() < raw.wire_len as usize => {
                 Err(DecodeError::CaptureTruncated)
             }
-            other => other,
+            Err(e) => Err(e),
         }
     }
 
@@ -118,11 +148,53 @@ impl Decoder {
             LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 => self.raw_ip(data, v),
             LinkType::IPV4 => self.ipv4(data, v),
             LinkType::IPV6 => self.ipv6(data, v),
-            LinkType::NULL | LinkType::LOOP => {
-                let h = NullHeader::new_checked(data)?;
-                match h.family()? {
-                    NullFamily::Ipv4 => self.ipv4(h.payload(), v),
-                    NullFamily::Ipv6 => self.ipv6(h.payload(), v),
+            LinkType::NULL | LinkType::LOOP => match data {
+                // Some BSD/OS captures put PPP or Cisco HDLC frames on the
+                // NULL link type; the family field would be garbage.
+                [0xff, 0x03, ..] => self.ppp_link(data, v),
+                [0x0f | 0x8f, 0x00, ..] => self.chdlc(data, v),
+                _ => {
+                    let h = NullHeader::new_checked(data)?;
+                    match h.family()? {
+                        NullFamily::Ipv4 => self.ipv4(h.payload(), v),
+                        NullFamily::Ipv6 => self.ipv6(h.payload(), v),
+                    }
+                }
+            },
+            LinkType::PPP | LinkType::PPP_HDLC => self.ppp_link(data, v),
+            LinkType::IEEE802_11 => self.ieee80211(data, v),
+            LinkType::RADIOTAP => {
+                let r = Radiotap::new_checked(data)?;
+                self.ieee80211(r.frame(), v)
+            }
+            LinkType::C_HDLC => self.chdlc(data, v),
+            LinkType::PPI => {
+                // version, flags, header length (LE), inner link type (LE).
+                if data.len() < 8 {
+                    return Err(DecodeError::LinkTruncated);
+                }
+                let len = usize::from(u16::from_le_bytes([data[2], data[3]]));
+                let inner = LinkType(u32::from_le_bytes([data[4], data[5], data[6], data[7]]));
+                if len < 8 || data.len() < len {
+                    return Err(DecodeError::LinkTruncated);
+                }
+                if inner == LinkType::PPI || !inner.is_supported() {
+                    return Err(DecodeError::UnsupportedLinkType);
+                }
+                self.link(inner, &data[len..], v)
+            }
+            LinkType::IPNET => {
+                // Solaris ipnet: version, family (2 = IPv4, 26 = IPv6), 22 more bytes.
+                if data.len() < 24 {
+                    return Err(DecodeError::LinkTruncated);
+                }
+                match data[1] {
+                    2 => self.ipv4(&data[24..], v),
+                    26 => self.ipv6(&data[24..], v),
+                    _ => {
+                        v.non_ip_ethertype = u16::from(data[1]);
+                        Ok(())
+                    }
                 }
             }
             LinkType::LINUX_SLL => {
@@ -156,6 +228,58 @@ impl Decoder {
             (arphrd::IPGRE, _) => self.gre(payload, v),
             _ => self.ethertype(protocol, payload, v),
         }
+    }
+
+    /// A PPP frame on a PPP link. Cisco routers also write Cisco HDLC
+    /// frames under the PPP link type; those start with address 0x0f/0x8f.
+    fn ppp_link<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        if let [0x0f | 0x8f, 0x00, ..] = data {
+            return self.chdlc(data, v);
+        }
+        let (protocol, payload) = ppp_frame(data).ok_or(DecodeError::LinkTruncated)?;
+        self.ppp(protocol, payload, v)
+    }
+
+    /// An IEEE 802.11 frame: data frames carry LLC/SNAP and an EtherType;
+    /// management, control and encrypted frames carry no IP we can read.
+    fn ieee80211<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        let f = Ieee80211::new_checked(data)?;
+        v.src_mac = Some(f.src());
+        v.dst_mac = Some(f.dst());
+        match f.llc_payload() {
+            Some((et, payload)) => self.ethertype(et, payload, v),
+            None => {
+                v.non_ip_ethertype = 0;
+                Ok(())
+            }
+        }
+    }
+
+    /// What a PPP protocol field announces (PPPoE, PPP links, PPTP, L2TP).
+    fn ppp<'a>(
+        &self,
+        protocol: u16,
+        payload: &'a [u8],
+        v: &mut PacketView<'a>,
+    ) -> Result<(), DecodeError> {
+        match protocol {
+            ppp::IPV4 => self.ipv4(payload, v),
+            ppp::IPV6 => self.ipv6(payload, v),
+            ppp::MPLS_UC | ppp::MPLS_MC => self.mpls(payload, v),
+            other => {
+                // LCP, IPCP, CCP...: link control, not IP.
+                v.non_ip_ethertype = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// Cisco HDLC: address, control, then an EtherType.
+    fn chdlc<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
+        if data.len() < 4 {
+            return Err(DecodeError::LinkTruncated);
+        }
+        self.ethertype(u16::from_be_bytes([data[2], data[3]]), &data[4..], v)
     }
 
     fn raw_ip<'a>(&self, data: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
@@ -195,14 +319,7 @@ impl Decoder {
                 ethertype::PPPOE_SESSION => {
                     let p = PppoeSession::new_checked(buf)?;
                     v.pppoe_session = Some(p.session_id());
-                    return match p.ppp_protocol() {
-                        ppp::IPV4 => self.ipv4(p.payload(), v),
-                        ppp::IPV6 => self.ipv6(p.payload(), v),
-                        other => {
-                            v.non_ip_ethertype = other;
-                            Ok(())
-                        }
-                    };
+                    return self.ppp(p.ppp_protocol(), p.payload(), v);
                 }
                 other => {
                     v.non_ip_ethertype = other;
@@ -322,7 +439,13 @@ impl Decoder {
         v.payload = buf;
         match protocol {
             ipproto::TCP => {
-                let t = TcpSegment::new_checked(buf)?;
+                // Only a capture cut may shorten the header; on a complete
+                // packet a short TCP header is malformed.
+                let t = if v.truncated {
+                    TcpSegment::new_cut(buf)?
+                } else {
+                    TcpSegment::new_checked(buf)?
+                };
                 v.payload = t.payload();
                 v.transport = Transport::Tcp(t);
                 Ok(())
@@ -371,30 +494,32 @@ impl Decoder {
 
     fn icmp<'a>(&self, v6: bool, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
         let m = IcmpMessage::new_checked(buf)?;
-        let is_error = if v6 {
-            icmpv6_is_error(m.msg_type())
-        } else {
-            icmpv4_is_error(m.msg_type())
-        };
-        let quoted = if is_error {
-            self.quoted(m.payload())
-        } else {
-            None
-        };
         v.payload = m.payload();
         v.transport = Transport::Icmp(IcmpInfo {
             v6,
             msg_type: m.msg_type(),
             code: m.code(),
             rest: m.rest_of_header(),
-            quoted,
         });
         Ok(())
     }
 
-    /// The header an ICMP error quotes: the IP header plus at least 8 bytes
-    /// of transport, usually cut short of the datagram's full length.
-    fn quoted(&self, buf: &[u8]) -> Option<QuotedPacket> {
+    /// For an ICMP error, the header it quotes: the offending packet's IP
+    /// header plus at least 8 bytes of transport (usually cut short of the
+    /// datagram's full length). Parsed on demand, off the per-packet path.
+    pub fn icmp_quoted(&self, view: &PacketView<'_>) -> Option<QuotedPacket> {
+        let Transport::Icmp(i) = view.transport else {
+            return None;
+        };
+        let is_error = if i.v6 {
+            icmpv6_is_error(i.msg_type)
+        } else {
+            icmpv4_is_error(i.msg_type)
+        };
+        if !is_error {
+            return None;
+        }
+        let buf = view.payload;
         let (src, dst, protocol, l4) = match buf.first()? >> 4 {
             4 => {
                 let ip = Ipv4Packet::new_checked(buf).ok()?;
@@ -441,7 +566,7 @@ impl Decoder {
         payload: &'a [u8],
         v: &mut PacketView<'a>,
     ) -> Result<(), DecodeError> {
-        if !self.decapsulate {
+        if !self.decapsulate || !(self.maybe_tunnel_port(dport) || self.maybe_tunnel_port(sport)) {
             return Ok(());
         }
         if self.vxlan_ports.contains(&dport) {
@@ -463,6 +588,14 @@ impl Decoder {
                 return self.tunnel(v, TunnelKind::GtpU, h.teid(), |d, v| {
                     d.raw_ip(h.payload(), v)
                 });
+            }
+        } else if self.l2tp_ports.contains(&dport) || self.l2tp_ports.contains(&sport) {
+            // Control messages and anything that is not L2TPv2 carrying IP
+            // stay plain UDP.
+            let l2tp = L2tpHeader::new_checked(payload).ok().flatten();
+            let frame = l2tp.and_then(|h| ppp_frame(h.payload()).map(|f| (h.ids(), f)));
+            if let Some((ids, (protocol @ (ppp::IPV4 | ppp::IPV6), inner))) = frame {
+                return self.tunnel(v, TunnelKind::L2tp, ids, |d, v| d.ppp(protocol, inner, v));
             }
         } else if self.teredo_ports.contains(&dport) || self.teredo_ports.contains(&sport) {
             // Teredo's port is shared by ordinary traffic: only a payload that
@@ -488,6 +621,15 @@ impl Decoder {
             (0, ethertype::TEB) => {
                 self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ethernet(inner, v))
             }
+            (0, ethertype::WCCP) => {
+                // WCCPv2 puts a 4-byte redirect header before the IPv4
+                // packet; WCCPv1 does not.
+                let ip = match inner.first() {
+                    Some(b) if b >> 4 == 4 => inner,
+                    _ => inner.get(4..).unwrap_or(&[]),
+                };
+                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv4(ip, v))
+            }
             (0, ethertype::MPLS_UC | ethertype::MPLS_MC) => {
                 self.tunnel(v, TunnelKind::Gre, key, |d, v| d.mpls(inner, v))
             }
@@ -507,12 +649,9 @@ impl Decoder {
                     d.ethernet(e.payload(), v)
                 })
             }
-            (1, ethertype::PPP) => match ppp_payload(inner) {
-                Some((ppp::IPV4, ip)) => {
-                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ipv4(ip, v))
-                }
-                Some((ppp::IPV6, ip)) => {
-                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ipv6(ip, v))
+            (1, ethertype::PPP) => match ppp_frame(inner) {
+                Some((protocol @ (ppp::IPV4 | ppp::IPV6), payload)) => {
+                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ppp(protocol, payload, v))
                 }
                 // Compressed or control PPP frames stay part of the GRE flow.
                 _ => Ok(()),
@@ -557,20 +696,6 @@ impl Decoder {
             v.tunnel_depth_exceeded |= depth_exceeded;
         }
         Ok(())
-    }
-}
-
-/// Strips PPP's optional address/control bytes and reads the (possibly
-/// compressed, RFC 1661 §6.5) protocol field.
-fn ppp_payload(buf: &[u8]) -> Option<(u16, &[u8])> {
-    let buf = match buf {
-        [0xff, 0x03, rest @ ..] => rest,
-        other => other,
-    };
-    match buf {
-        [p, rest @ ..] if p & 1 == 1 => Some((u16::from(*p), rest)),
-        [hi, lo, rest @ ..] => Some((u16::from_be_bytes([*hi, *lo]), rest)),
-        _ => None,
     }
 }
 

@@ -53,11 +53,15 @@ pub enum DefragDrop {
     Disabled,
     /// Still incomplete at end of input.
     Unfinished,
+    /// The capture cut the fragment short (snapshot length), so it cannot
+    /// be reassembled. A first fragment is still tracked from its
+    /// transport header; later ones are dropped.
+    CaptureTruncated,
 }
 
 impl DefragDrop {
     /// Every reason, for counters.
-    pub const ALL: [DefragDrop; 8] = [
+    pub const ALL: [DefragDrop; 9] = [
         DefragDrop::Overlap,
         DefragDrop::AfterOverlap,
         DefragDrop::InvalidLength,
@@ -66,6 +70,7 @@ impl DefragDrop {
         DefragDrop::CapacityEvicted,
         DefragDrop::Disabled,
         DefragDrop::Unfinished,
+        DefragDrop::CaptureTruncated,
     ];
 
     /// Stable name, e.g. `"defrag.overlap"`.
@@ -79,6 +84,7 @@ impl DefragDrop {
             DefragDrop::CapacityEvicted => "defrag.capacity_evicted",
             DefragDrop::Disabled => "defrag.disabled",
             DefragDrop::Unfinished => "defrag.unfinished",
+            DefragDrop::CaptureTruncated => "defrag.capture_truncated",
         }
     }
 
@@ -341,6 +347,30 @@ impl Defrag {
                 }
             }
         }
+    }
+
+    /// Records a fragment the capture cut short: it cannot be reassembled.
+    pub fn note_truncated(&mut self, view: &PacketView<'_>) {
+        let (Some(ip), Some(frag)) = (view.ip, view.ip.and_then(|i| i.fragment)) else {
+            return;
+        };
+        self.counters.fragments += 1;
+        self.counters.drops[DefragDrop::CaptureTruncated.index()] += 1;
+        let key = FragmentKey {
+            src: ip.src,
+            dst: ip.dst,
+            ident: frag.ident,
+            proto: if ip.src.is_ipv4() { ip.protocol } else { 0 },
+            vlans: view.vlans,
+            tunnel: view.tunnel.map(|t| (t.kind, t.id)),
+        };
+        self.events.push(DefragEvent {
+            key,
+            drop: DefragDrop::CaptureTruncated,
+            fragments: 1,
+            bytes: view.payload.len() as u32,
+            ts: view.ts,
+        });
     }
 
     /// Drops every datagram older than the timeout at packet time `now`.

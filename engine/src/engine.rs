@@ -248,7 +248,7 @@ impl<E: FlowExtractor> Engine<E> {
             return;
         }
         let mut view = PacketView::empty(raw);
-        if let Err(e) = self.decoder.decode(raw, &mut view) {
+        if let Err(e) = self.decoder.decode_into(raw, &mut view) {
             self.decode_error(out, seq, e, raw.ts);
             return;
         }
@@ -295,8 +295,7 @@ impl<E: FlowExtractor> Engine<E> {
                     reason,
                 });
             } else if !idx[..idle_count].contains(&i) {
-                let ts =
-                    Timestamp::new(u64::from(e.created_sec) + u64::from(self.active_timeout), 0);
+                let ts = Timestamp::new(e.start.secs() + u64::from(self.active_timeout), 0);
                 due.push(DueEnd {
                     ts,
                     key: e.key.clone(),
@@ -325,7 +324,8 @@ impl<E: FlowExtractor> Engine<E> {
 
     /// End of input after packet `seq` at packet time `now`: fires due
     /// timers, then ends every open flow with [`EndReason::Shutdown`]
-    /// (ordered by key) and drops unfinished fragment datagrams.
+    /// ([`EndReason::Fin`] when both sides had already closed), ordered by
+    /// key, and drops unfinished fragment datagrams.
     pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
         self.advance(now, seq, out);
         self.defrag.flush(self.clock);
@@ -342,7 +342,15 @@ impl<E: FlowExtractor> Engine<E> {
         open.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ts = self.clock;
         for (_, i) in open {
-            self.end(i, EndReason::Shutdown, ts, seq, Cause::Flush, out);
+            // Both sides already sent FIN: the connection is over, only its
+            // last ACK is missing.
+            let closed = self.table.get(i).endpoints == [Endpoint::Closed; 2];
+            let reason = if closed {
+                EndReason::Fin
+            } else {
+                EndReason::Shutdown
+            };
+            self.end(i, reason, ts, seq, Cause::Flush, out);
         }
     }
 
@@ -409,6 +417,7 @@ impl<E: FlowExtractor> Engine<E> {
     }
 
     /// Counts what the decode step flagged on a view.
+    #[inline]
     fn note(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
         if view.ipv4_checksum_bad {
             self.stats.ipv4_bad_checksum += 1;
@@ -435,6 +444,7 @@ impl<E: FlowExtractor> Engine<E> {
         }
     }
 
+    #[inline]
     fn dispatch(
         &mut self,
         seq: u64,
@@ -444,6 +454,29 @@ impl<E: FlowExtractor> Engine<E> {
     ) {
         if !matches!(view.transport, Transport::Fragment) {
             self.track(seq, view, out);
+            return;
+        }
+        if view.truncated {
+            // Cut by the capture: it cannot be reassembled. A first fragment
+            // still carries the transport header, so its flow is tracked
+            // from it (as tshark does) instead of vanishing.
+            self.defrag.note_truncated(view);
+            self.drain_defrag(seq, Cause::Packet, out);
+            let first = view
+                .ip
+                .and_then(|i| i.fragment)
+                .is_some_and(|f| f.offset == 0);
+            if let (true, Some(ip)) = (first, view.ip) {
+                let mut head = *view;
+                if self
+                    .decoder
+                    .decode_reassembled(&mut head, ip.protocol, view.payload)
+                    .is_ok()
+                {
+                    head.truncated = true;
+                    self.track(seq, &head, out);
+                }
+            }
             return;
         }
         let outcome = self.defrag.insert(view);
@@ -497,6 +530,7 @@ impl<E: FlowExtractor> Engine<E> {
         u32::try_from(self.clock.secs()).unwrap_or(u32::MAX)
     }
 
+    #[inline]
     fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
         let Some(x) = self.extractor.extract(view) else {
             self.stats.non_ip += u64::from(view.frames);
@@ -512,30 +546,40 @@ impl<E: FlowExtractor> Engine<E> {
         };
         let new_syn =
             tcp.is_some_and(|t| t.flags() & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN);
+        let now_sec = self.clock.secs();
         let found = match self.table.find(x.hash, &x.key) {
             None => None,
             Some(idx) => {
                 let e = self.table.get(idx);
                 let timeout = self.timeouts.seconds[usize::from(e.class)];
-                if e.ended {
-                    if new_syn {
-                        // Port reuse after close: the old connection is gone.
-                        self.table.remove(idx);
-                        None
-                    } else {
-                        self.stats.packets_after_close += u64::from(view.frames);
-                        return;
-                    }
-                } else if idle_expired(e.activity_sec, timeout, self.clock.secs()) {
+                let expired = idle_expired(e.activity_sec, timeout, now_sec);
+                if e.ended && (expired || new_syn) {
+                    // The linger is over, or a new connection reuses the
+                    // ports: the old connection is gone.
+                    self.table.remove(idx);
+                    None
+                } else if e.ended {
+                    self.absorb_after_close(idx, view);
+                    return;
+                } else if expired {
                     let ts = e
                         .last_seen()
                         .saturating_add(Duration::from_secs(u64::from(timeout)));
-                    let reason = if e.class == LINGER_CLASS {
+                    let closing = e.class == LINGER_CLASS;
+                    let reason = if closing {
                         EndReason::Fin
                     } else {
                         EndReason::IdleTimeout
                     };
                     self.end(idx, reason, ts, seq, Cause::Packet, out);
+                    if closing && !new_syn {
+                        // A late retransmission of a connection that closed
+                        // while waiting for its last ACK: not a new flow.
+                        if let Some(t) = self.table.find(x.hash, &x.key) {
+                            self.absorb_after_close(t, view);
+                            return;
+                        }
+                    }
                     self.forget_tombstone(&x);
                     None
                 } else if new_syn && reusable(e) {
@@ -557,6 +601,15 @@ impl<E: FlowExtractor> Engine<E> {
             None => self.create(seq, view, &x, out),
         };
         self.update(seq, idx, view, x.orientation, tcp.as_ref(), out);
+    }
+
+    /// A packet of a connection already reported closed (trailing ACK,
+    /// retransmitted FIN, repeated RST): counted, and it extends the linger
+    /// so a slow stream of retransmissions never turns into a ghost flow.
+    fn absorb_after_close(&mut self, idx: u32, view: &PacketView<'_>) {
+        self.stats.packets_after_close += u64::from(view.frames);
+        let now_sec = self.now_sec();
+        self.table.touch(idx, now_sec);
     }
 
     /// After ending a flow in order to start a new one with the same key,
@@ -605,11 +658,10 @@ impl<E: FlowExtractor> Engine<E> {
             history.push_flipped();
         }
         let now_sec = self.now_sec();
-        let flow_id = flow_id(x.hash, seq);
+        let flow_id = flow_id(x.hash, view.ts.as_nanos());
         let entry = FlowEntry {
             key: x.key.clone(),
             hash: x.hash,
-            flow_id,
             start: view.ts,
             sides: [SideCounters::default(); 2],
             history,
@@ -627,7 +679,6 @@ impl<E: FlowExtractor> Engine<E> {
             class,
             act_prev: NIL,
             act_next: NIL,
-            created_sec: now_sec,
         };
         let idx = self.table.insert(entry);
         if self.active_timeout > 0 {
@@ -725,7 +776,7 @@ impl<E: FlowExtractor> Engine<E> {
         if now_closing {
             e.last_fin = Some(side);
         }
-        let (key, flow_id, state) = (e.key.clone(), e.flow_id, e.state);
+        let state = e.state;
         if now_closing {
             self.table.set_class(idx, LINGER_CLASS, now_sec);
         } else {
@@ -733,29 +784,23 @@ impl<E: FlowExtractor> Engine<E> {
         }
 
         if self.lifecycle_events && state != before {
+            let e = self.table.get(idx);
+            let (key, flow_id) = (e.key.clone(), e.flow_id());
             if state == FlowState::Established {
-                self.emit(
-                    out,
-                    seq,
-                    Cause::Packet,
-                    FlowEvent::Established {
-                        key: key.clone(),
-                        flow_id,
-                        ts: view.ts,
-                    },
-                );
-            }
-            self.emit(
-                out,
-                seq,
-                Cause::Packet,
-                FlowEvent::StateChange {
-                    key,
+                let ev = FlowEvent::Established {
+                    key: key.clone(),
                     flow_id,
-                    state,
                     ts: view.ts,
-                },
-            );
+                };
+                self.emit(out, seq, Cause::Packet, ev);
+            }
+            let ev = FlowEvent::StateChange {
+                key,
+                flow_id,
+                state,
+                ts: view.ts,
+            };
+            self.emit(out, seq, Cause::Packet, ev);
         }
         if step.reset {
             self.end(idx, EndReason::Rst, view.ts, seq, Cause::Packet, out);
@@ -785,7 +830,7 @@ impl<E: FlowExtractor> Engine<E> {
         let stats = flow_stats(e, final_state);
         let event = FlowEvent::Ended {
             key: e.key.clone(),
-            flow_id: e.flow_id,
+            flow_id: e.flow_id(),
             initiator: e.initiator,
             reason,
             stats,
@@ -801,12 +846,10 @@ impl<E: FlowExtractor> Engine<E> {
                 // and history start afresh under a new id.
                 self.stats.flows_created += 1;
                 let e = self.table.get_mut(idx);
-                e.flow_id = flow_id(e.hash, seq ^ (1 << 63));
                 e.start = ts;
                 e.sides = [SideCounters::default(); 2];
                 e.history = History::default();
                 e.tcp_flags = [0; 2];
-                e.created_sec = now_sec;
                 self.table.unlink_active(idx);
                 self.table.link_active(idx);
             }
@@ -938,11 +981,11 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
     }
 }
 
-/// A flow id: a mix of the flow hash and the sequence number of the packet
-/// that created the flow, so ids are unique per flow instance, identical
-/// across runs and shard counts, and fit in 51 bits (exact in a JSON double).
-pub fn flow_id(hash: u64, seq: u64) -> u64 {
-    let mut z = hash ^ seq.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// A flow id: a mix of the flow hash and the flow's start time (ns), so ids
+/// differ between successive flows of one key, are identical across runs and
+/// shard counts, and fit in 51 bits (exact in a JSON double).
+pub fn flow_id(hash: u64, start_nanos: u64) -> u64 {
+    let mut z = hash ^ start_nanos.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;

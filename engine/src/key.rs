@@ -9,7 +9,7 @@
 use crate::config::EngineConfig;
 use crate::packet::{PacketView, Transport, TunnelKind, VlanIds};
 use std::fmt::Debug;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::net::IpAddr;
 
 /// What every flow key type provides.
@@ -82,8 +82,27 @@ impl KeyOptions {
         }
     }
 
-    fn hasher(&self) -> foldhash::fast::FixedState {
-        foldhash::fast::FixedState::with_seed(self.hash_seed)
+    /// Hashes a key's words: a chain of folded 64x64->128 multiplies (the
+    /// construction foldhash uses), about one multiply per 16 bytes of key,
+    /// instead of feeding every field through the generic `Hash` machinery.
+    #[inline]
+    fn hash_words<const N: usize>(&self, words: [u64; N]) -> u64 {
+        const K: [u64; 4] = [
+            0x243f_6a88_85a3_08d3,
+            0x1319_8a2e_0370_7344,
+            0xa409_3822_299f_31d0,
+            0x082e_fa98_ec4e_6c89,
+        ];
+        let mut acc = self.hash_seed ^ K[3];
+        let mut i = 0;
+        while i + 1 < N {
+            acc = folded_multiply(words[i] ^ acc ^ K[0], words[i + 1] ^ K[1]);
+            i += 2;
+        }
+        if i < N {
+            acc = folded_multiply(words[i] ^ acc ^ K[0], K[1]);
+        }
+        folded_multiply(acc, K[2])
     }
 
     fn context(&self, pkt: &PacketView<'_>) -> KeyContext {
@@ -94,7 +113,9 @@ impl KeyOptions {
                 VlanIds::default()
             },
             tunnel: match pkt.tunnel {
-                Some(t) if self.tunnel_in_key => Some((t.kind, t.id)),
+                Some(t) if self.tunnel_in_key => {
+                    Some((t.kind, if t.kind.id_is_symmetric() { t.id } else { 0 }))
+                }
                 _ => None,
             },
         }
@@ -104,6 +125,21 @@ impl KeyOptions {
 impl Default for KeyOptions {
     fn default() -> Self {
         KeyOptions::from_config(&EngineConfig::default())
+    }
+}
+
+#[inline(always)]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// An address as 128 bits (IPv4 mapped, so the families never collide).
+#[inline(always)]
+fn addr_bits(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => (0xffff_u128 << 32) | u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
     }
 }
 
@@ -144,7 +180,36 @@ pub struct FiveTupleKey {
 
 impl FlowKey for FiveTupleKey {}
 
+impl KeyContext {
+    /// VLAN ids and tunnel id folded into one word for hashing.
+    #[inline]
+    fn word(&self) -> u64 {
+        let v = self.vlans.as_slice();
+        let mut w = v.len() as u64;
+        for (i, &id) in v.iter().enumerate() {
+            w |= u64::from(id) << (4 + 12 * i);
+        }
+        if let Some((kind, id)) = self.tunnel {
+            w ^= (u64::from(id) << 24) ^ ((kind as u64 + 1) << 56);
+        }
+        w
+    }
+}
+
 impl FiveTupleKey {
+    #[inline]
+    fn hash_with(&self, opts: &KeyOptions) -> u64 {
+        let (a, b) = (addr_bits(self.a.addr), addr_bits(self.b.addr));
+        opts.hash_words([
+            (a >> 64) as u64,
+            a as u64,
+            (b >> 64) as u64,
+            b as u64,
+            u64::from(self.a.port) | (u64::from(self.b.port) << 16) | (u64::from(self.proto) << 32),
+            self.context.word(),
+        ])
+    }
+
     /// The endpoints as (initiator, responder) given the flow's initiator
     /// orientation.
     pub fn oriented(&self, initiator: Orientation) -> (Endpoint, Endpoint) {
@@ -239,32 +304,54 @@ impl FlowExtractor for FiveTuple {
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, one_way) = port_equivalents(pkt);
-        let src = Endpoint {
-            addr: ip.src,
-            port: sport,
-        };
-        let dst = Endpoint {
-            addr: ip.dst,
-            port: dport,
-        };
-        // One-way ICMP keeps sender first so opposite messages stay apart.
-        let orientation = if one_way || src <= dst {
-            Orientation::Forward
+        let (sa, da) = (addr_bits(ip.src), addr_bits(ip.dst));
+        // Canonical order: the smaller (address, port) first. Comparing the
+        // 128-bit forms orders exactly like `IpAddr` within one family.
+        // One-way ICMP keeps the sender first so opposite messages stay apart.
+        let forward = one_way || (sa, sport) <= (da, dport);
+        let (orientation, a, b, (x, y)) = if forward {
+            (
+                Orientation::Forward,
+                Endpoint {
+                    addr: ip.src,
+                    port: sport,
+                },
+                Endpoint {
+                    addr: ip.dst,
+                    port: dport,
+                },
+                (sa, da),
+            )
         } else {
-            Orientation::Reverse
+            (
+                Orientation::Reverse,
+                Endpoint {
+                    addr: ip.dst,
+                    port: dport,
+                },
+                Endpoint {
+                    addr: ip.src,
+                    port: sport,
+                },
+                (da, sa),
+            )
         };
-        let (a, b) = if orientation == Orientation::Forward {
-            (src, dst)
-        } else {
-            (dst, src)
-        };
+        let context = self.opts.context(pkt);
+        let hash = self.opts.hash_words([
+            (x >> 64) as u64,
+            x as u64,
+            (y >> 64) as u64,
+            y as u64,
+            u64::from(a.port) | (u64::from(b.port) << 16) | (u64::from(ip.protocol) << 32),
+            context.word(),
+        ]);
         let key = FiveTupleKey {
             a,
             b,
             proto: ip.protocol,
-            context: self.opts.context(pkt),
+            context,
         };
-        let hash = self.opts.hasher().hash_one(key);
+        debug_assert_eq!(hash, key.hash_with(&self.opts));
         Some(Extracted {
             key,
             orientation,
@@ -305,7 +392,7 @@ impl FlowExtractor for DirectionalFiveTuple {
             proto: ip.protocol,
             context: self.opts.context(pkt),
         };
-        let hash = self.opts.hasher().hash_one(key);
+        let hash = key.hash_with(&self.opts);
         Some(Extracted {
             key,
             orientation: Orientation::Forward,
@@ -360,7 +447,14 @@ impl FlowExtractor for IpPair {
             b,
             context: self.opts.context(pkt),
         };
-        let hash = self.opts.hasher().hash_one(key);
+        let (x, y) = (addr_bits(a), addr_bits(b));
+        let hash = self.opts.hash_words([
+            (x >> 64) as u64,
+            x as u64,
+            (y >> 64) as u64,
+            y as u64,
+            key.context.word(),
+        ]);
         Some(Extracted {
             key,
             orientation,
@@ -416,7 +510,12 @@ impl FlowExtractor for MacPair {
             VlanIds::default()
         };
         let key = MacPairKey { a, b, vlans };
-        let hash = self.opts.hasher().hash_one(key);
+        let mac = |m: [u8; 6]| m.iter().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+        let ctx = KeyContext {
+            vlans,
+            tunnel: None,
+        };
+        let hash = self.opts.hash_words([mac(a), mac(b), ctx.word()]);
         Some(Extracted {
             key,
             orientation,

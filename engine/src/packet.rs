@@ -32,10 +32,42 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// PPP (RFC 1661), optionally with HDLC address/control bytes.
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC-like framing (RFC 1662).
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    /// Cisco HDLC.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// Per-Packet Information header around another link type.
+    pub const PPI: LinkType = LinkType(192);
+    /// IEEE 802.11 without radio header.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// IEEE 802.11 behind a radiotap header.
+    pub const RADIOTAP: LinkType = LinkType(127);
+    /// Solaris ipnet.
+    pub const IPNET: LinkType = LinkType(226);
 
     /// Whether the decoder understands this link type.
     pub fn is_supported(self) -> bool {
-        matches!(self.0, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
+        matches!(
+            self.0,
+            0 | 1
+                | 9
+                | 12
+                | 14
+                | 50
+                | 101
+                | 104
+                | 105
+                | 108
+                | 113
+                | 127
+                | 192
+                | 226
+                | 228
+                | 229
+                | 276
+        )
     }
 
     /// Short name for reports.
@@ -49,6 +81,12 @@ impl LinkType {
             228 => "ipv4",
             229 => "ipv6",
             276 => "linux_sll2",
+            9 | 50 => "ppp",
+            104 => "c_hdlc",
+            105 => "ieee802_11",
+            127 => "radiotap",
+            192 => "ppi",
+            226 => "ipnet",
             _ => "unsupported",
         }
     }
@@ -135,11 +173,13 @@ pub enum TunnelKind {
     SixInSix,
     /// Teredo (IPv6 over UDP).
     Teredo,
+    /// L2TP version 2 (PPP over UDP).
+    L2tp,
 }
 
 impl TunnelKind {
     /// Every kind, for counters.
-    pub const ALL: [TunnelKind; 11] = [
+    pub const ALL: [TunnelKind; 12] = [
         TunnelKind::Gre,
         TunnelKind::Erspan,
         TunnelKind::Pptp,
@@ -151,6 +191,7 @@ impl TunnelKind {
         TunnelKind::FourInSix,
         TunnelKind::SixInSix,
         TunnelKind::Teredo,
+        TunnelKind::L2tp,
     ];
 
     /// Stable lower-case name.
@@ -167,12 +208,21 @@ impl TunnelKind {
             TunnelKind::FourInSix => "4in6",
             TunnelKind::SixInSix => "6in6",
             TunnelKind::Teredo => "teredo",
+            TunnelKind::L2tp => "l2tp",
         }
     }
 
     /// Dense index in [`TunnelKind::ALL`].
     pub fn index(self) -> usize {
         Self::ALL.iter().position(|&k| k == self).unwrap_or(0)
+    }
+
+    /// Whether both directions of a conversation carry the same tunnel id.
+    /// GTP-U TEIDs, PPTP call ids and L2TP tunnel/session ids are chosen
+    /// by each end, so they differ per direction and cannot key a
+    /// bidirectional flow.
+    pub const fn id_is_symmetric(self) -> bool {
+        !matches!(self, TunnelKind::GtpU | TunnelKind::Pptp | TunnelKind::L2tp)
     }
 }
 
@@ -181,8 +231,8 @@ impl TunnelKind {
 pub struct Tunnel {
     /// Tunnel type.
     pub kind: TunnelKind,
-    /// VNI, GRE key, ERSPAN session, GTP TEID or PPTP call id; 0 when the
-    /// tunnel has none.
+    /// VNI, GRE key, ERSPAN session, GTP TEID, PPTP call id or L2TP
+    /// tunnel and session ids (16 bits each); 0 when the tunnel has none.
     pub id: u32,
     /// Source address of the carrying IP header.
     pub outer_src: IpAddr,
@@ -249,8 +299,6 @@ pub struct IcmpInfo {
     pub code: u8,
     /// Rest-of-header word (identifier and sequence for echo).
     pub rest: u32,
-    /// For error messages: the offending packet's header.
-    pub quoted: Option<QuotedPacket>,
 }
 
 /// Ports of a UDP or SCTP packet.
@@ -392,7 +440,8 @@ mod tests {
     fn linktypes() {
         assert!(LinkType::ETHERNET.is_supported());
         assert!(LinkType::LINUX_SLL2.is_supported());
-        assert!(!LinkType(9).is_supported());
+        assert!(!LinkType(147).is_supported());
+        assert!(LinkType::PPP.is_supported() && LinkType::C_HDLC.is_supported());
         assert_eq!(LinkType(147).name(), "unsupported");
         for (i, k) in TunnelKind::ALL.iter().enumerate() {
             assert_eq!(k.index(), i);

@@ -25,8 +25,7 @@ fn decode_with<'a>(
         wire_len: data.len() as u32,
         data,
     };
-    let mut v = PacketView::empty(&raw);
-    d.decode(&raw, &mut v).map(|()| v)
+    d.decode(&raw)
 }
 
 fn decode(lt: LinkType, data: &[u8]) -> PacketView<'_> {
@@ -36,10 +35,7 @@ fn decode(lt: LinkType, data: &[u8]) -> PacketView<'_> {
         wire_len: data.len() as u32,
         data,
     };
-    let mut v = PacketView::empty(&raw);
-    let d = decoder();
-    d.decode(&raw, &mut v).expect("decodes");
-    v
+    decoder().decode(&raw).expect("decodes")
 }
 
 fn v4(s: &str) -> IpAddr {
@@ -94,8 +90,7 @@ fn snaplen_cut_is_flagged_not_malformed() {
         wire_len: frame.len() as u32,
         data: cut,
     };
-    let mut v = PacketView::empty(&raw);
-    decoder().decode(&raw, &mut v).unwrap();
+    let v = decoder().decode(&raw).unwrap();
     assert!(v.truncated);
     assert_eq!(v.payload.len(), 6);
     // Cut inside the TCP header: a capture cut, not a malformed packet.
@@ -104,8 +99,8 @@ fn snaplen_cut_is_flagged_not_malformed() {
         ..raw
     };
     assert_eq!(
-        decoder().decode(&raw, &mut v),
-        Err(DecodeError::CaptureTruncated)
+        decoder().decode(&raw).unwrap_err(),
+        DecodeError::CaptureTruncated
     );
     // The same bytes with no snaplen cut are malformed.
     let raw = RawPacket {
@@ -113,8 +108,8 @@ fn snaplen_cut_is_flagged_not_malformed() {
         ..raw
     };
     assert_eq!(
-        decoder().decode(&raw, &mut v),
-        Err(DecodeError::TcpTruncated)
+        decoder().decode(&raw).unwrap_err(),
+        DecodeError::TcpTruncated
     );
 }
 
@@ -509,7 +504,7 @@ fn icmp_errors_quote_the_offending_header() {
         panic!("icmp")
     };
     assert_eq!((i.msg_type, i.code), (3, 3));
-    let q = i.quoted.unwrap();
+    let q = decoder().icmp_quoted(&v).unwrap();
     assert_eq!(
         (q.src, q.dst, q.protocol, q.src_port, q.dst_port),
         (v4("10.0.0.1"), v4("10.0.0.2"), 17, 5353, 53)

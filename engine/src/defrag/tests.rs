@@ -23,8 +23,7 @@ fn feed(d: &mut Defrag, pkt: &[u8], t: u64) -> DefragOutcome {
         wire_len: pkt.len() as u32,
         data: pkt,
     };
-    let mut v = PacketView::empty(&raw);
-    dec.decode(&raw, &mut v).expect("decodes");
+    let v = dec.decode(&raw).expect("decodes");
     d.insert(&v)
 }
 

@@ -159,6 +159,78 @@ fn retransmitted_fin_does_not_close() {
     assert_eq!(e[0].ts, Timestamp::from_nanos(700_000_000));
 }
 
+/// The server closes, the client answers with FIN and then retransmits it
+/// with exponential backoff because the last ACK never comes (a real trace:
+/// nDPI's bt-http.pcapng). One flow, however late the retransmissions.
+#[test]
+fn late_fin_retransmissions_do_not_start_ghost_flows() {
+    let mut p = vec![
+        (0.0, c2s(SYN, b"")),
+        (0.01, s2c(SYN | ACK, b"")),
+        (0.02, c2s(ACK, b"")),
+        (0.03, c2s(ACK | PSH, b"GET / HTTP/1.1\r\n\r\n")),
+        (0.04, s2c(ACK | PSH | FIN, b"HTTP/1.1 200 OK\r\n\r\n")),
+        (0.05, c2s(ACK | FIN, b"")),
+    ];
+    let mut t = 0.05;
+    for gap in [0.2, 0.46, 0.9, 1.8, 3.7, 7.2, 14.3, 28.9, 57.0] {
+        t += gap;
+        p.push((t, c2s(ACK | FIN, b"")));
+    }
+    let (events, engine) = run_with(
+        &EngineConfig::default(),
+        &p.into_iter()
+            .map(|(t, f)| (t, LinkType::ETHERNET, f))
+            .collect::<Vec<_>>(),
+        1,
+    );
+    let f = ends(&events);
+    assert_eq!(f.len(), 1, "no ghost flow from retransmitted FINs");
+    assert_eq!(
+        (f[0].reason, f[0].stats.conn_state),
+        (EndReason::Fin, ConnState::SF)
+    );
+    assert_eq!(
+        f[0].stats.initiator.packets, 13,
+        "every retransmission belongs to the flow"
+    );
+    assert_eq!(engine.stats().flows_created, 1);
+}
+
+#[test]
+fn snaplen_cut_first_fragment_still_tracks_its_flow() {
+    let payload = vec![7u8; 1400];
+    let whole = ip4_udp(C, 53, S, 40000, &payload);
+    let frags = fragment4(&whole, 1200, 3);
+    let mut cfg = EngineConfig::default();
+    cfg.defrag.enabled = true;
+    let mut engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg))).unwrap();
+    let mut out = Vec::new();
+    for (i, f) in frags.iter().enumerate() {
+        // Captured with a 96-byte snapshot length.
+        let raw = RawPacket {
+            ts: Timestamp::new(1, 0),
+            linktype: LinkType::RAW,
+            wire_len: f.len() as u32,
+            data: &f[..96],
+        };
+        engine.process(i as u64, raw.ts, &raw, &mut out);
+    }
+    engine.finish(Timestamp::new(1, 0), 1, &mut out);
+    let f = ends(&out);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].key.a.port.min(f[0].key.b.port), 53);
+    assert_eq!(
+        f[0].stats.responder.packets + f[0].stats.initiator.packets,
+        1
+    );
+    let s = engine.stats();
+    assert_eq!(
+        s.defrag.drops[crate::defrag::DefragDrop::CaptureTruncated.index()],
+        2
+    );
+}
+
 #[test]
 fn resets_and_rejections() {
     // SYN answered by RST: rejected.

@@ -40,13 +40,15 @@ const FLIPPED: u32 = 24;
 const CODE_BITS: u32 = 5;
 const MAX_ENTRIES: u32 = 25;
 
-/// A history string packed into 16 bytes: up to 25 five-bit codes.
+/// A history string packed into 20 bytes: up to 25 five-bit codes in the
+/// first four words; the fifth holds which codes were seen (25 bits) and the
+/// count (top 7 bits).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct History {
-    codes: [u64; 2],
-    seen: u32,
-    len: u8,
+    words: [u32; 5],
 }
+
+const SEEN_MASK: u32 = (1 << 25) - 1;
 
 impl History {
     /// Records `letter` for `side` unless already recorded.
@@ -63,34 +65,42 @@ impl History {
     /// Whether `letter` was recorded for `side`.
     pub fn has(&self, letter: Letter, side: FlowSide) -> bool {
         let code = (letter as u32) * 2 + u32::from(side == FlowSide::Responder);
-        self.seen & (1 << code) != 0
+        self.words[4] & (1 << code) != 0
     }
 
+    #[inline]
     fn push_code(&mut self, code: u32) {
-        if self.seen & (1 << code) != 0 || u32::from(self.len) >= MAX_ENTRIES {
+        let meta = self.words[4];
+        let len = meta >> 25;
+        if meta & (1 << code) != 0 || len >= MAX_ENTRIES {
             return;
         }
-        self.seen |= 1 << code;
-        let mut packed = (u128::from(self.codes[1]) << 64) | u128::from(self.codes[0]);
-        packed |= u128::from(code) << (CODE_BITS * u32::from(self.len));
-        self.codes = [packed as u64, (packed >> 64) as u64];
-        self.len += 1;
+        let mut packed = self.packed();
+        packed |= u128::from(code) << (CODE_BITS * len);
+        for (i, w) in self.words[..4].iter_mut().enumerate() {
+            *w = (packed >> (32 * i)) as u32;
+        }
+        self.words[4] = ((len + 1) << 25) | (meta & SEEN_MASK) | (1 << code);
+    }
+
+    fn packed(&self) -> u128 {
+        self.words[..4].iter().rev().fold(0u128, |acc, &w| (acc << 32) | u128::from(w))
     }
 
     /// Number of letters.
     pub fn len(&self) -> usize {
-        usize::from(self.len)
+        (self.words[4] >> 25) as usize
     }
 
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The letters in order.
     pub fn chars(&self) -> impl Iterator<Item = char> + '_ {
-        let packed = (u128::from(self.codes[1]) << 64) | u128::from(self.codes[0]);
-        (0..u32::from(self.len)).map(move |i| {
+        let packed = self.packed();
+        (0..self.len() as u32).map(move |i| {
             let code = ((packed >> (CODE_BITS * i)) & 0x1f) as u32;
             if code == FLIPPED {
                 return '^';

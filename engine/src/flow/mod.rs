@@ -66,7 +66,6 @@ impl SideCounters {
 pub(crate) struct FlowEntry<K> {
     pub key: K,
     pub hash: u64,
-    pub flow_id: u64,
     pub start: Timestamp,
     /// Initiator then responder.
     pub sides: [SideCounters; 2],
@@ -91,10 +90,15 @@ pub(crate) struct FlowEntry<K> {
     // Active-timeout list links.
     pub act_prev: u32,
     pub act_next: u32,
-    pub created_sec: u32,
 }
 
 impl<K> FlowEntry<K> {
+    /// The flow's id: derived from its hash and start time rather than
+    /// stored, which keeps an entry at 200 bytes.
+    pub(crate) fn flow_id(&self) -> u64 {
+        crate::engine::flow_id(self.hash, self.start.as_nanos())
+    }
+
     pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
         &mut self.sides[side_index(side)]
     }
@@ -152,7 +156,10 @@ impl<K: Eq> FlowTable<K> {
     /// A table whose classes have these timeouts (seconds).
     pub fn new(class_timeouts: &[u32], expected_flows: usize) -> Self {
         FlowTable {
-            map: HashTable::with_capacity(expected_flows.min(1 << 16)),
+            // Start small and grow: a table sized for `max_flows` up front
+            // would spread a few thousand live flows over megabytes of
+            // control bytes and miss the cache on every lookup.
+            map: HashTable::with_capacity(expected_flows.min(1024)),
             chunks: Vec::new(),
             free: Vec::new(),
             len: 0,
@@ -363,12 +370,13 @@ impl<K: Eq> FlowTable<K> {
     }
 
     /// Appends to `out` every entry on the active list whose active timeout
-    /// passed at `now_sec`.
+    /// (counted from its start) passed at `now_sec`.
     pub fn collect_active(&self, timeout: u32, now_sec: u64, out: &mut Vec<u32>) {
         let mut idx = self.active.head;
         while idx != NIL {
             let e = self.get(idx);
-            if !idle_expired(e.created_sec, timeout, now_sec) {
+            let started = u32::try_from(e.start.secs()).unwrap_or(u32::MAX);
+            if !idle_expired(started, timeout, now_sec) {
                 break;
             }
             out.push(idx);

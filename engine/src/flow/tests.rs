@@ -10,7 +10,6 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
     FlowEntry {
         key,
         hash: u64::from(key).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-        flow_id: u64::from(key),
         start: Timestamp::new(u64::from(now), 0),
         sides: [SideCounters::default(); 2],
         history: History::default(),
@@ -28,7 +27,6 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
         class,
         act_prev: NIL,
         act_next: NIL,
-        created_sec: now,
     }
 }
 
@@ -149,4 +147,11 @@ fn active_list_in_creation_order() {
     let c = t.insert(entry(3, 2, 120));
     assert_eq!(c, a);
     assert!(t.heap_bytes() > 0);
+}
+
+/// DESIGN.md's budget: at most 200 bytes of hot state per flow.
+#[test]
+fn flow_entry_fits_the_budget() {
+    assert!(size_of::<FlowEntry<crate::key::FiveTupleKey>>() <= 200);
+    assert_eq!(size_of::<History>(), 20);
 }

@@ -142,13 +142,18 @@ impl<'a> Ipv4Packet<'a> {
 /// One's-complement sum folded to 16 bits and inverted (RFC 1071). A header
 /// that includes its own correct checksum sums to zero.
 pub fn internet_checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    // Sum 32-bit big-endian words into 64 bits and fold at the end: the
+    // one's-complement sum is the same whatever the word size.
+    let mut sum: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
     }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
+    match *words.remainder() {
+        [a, b, c] => sum += (u64::from(a) << 24) | (u64::from(b) << 16) | (u64::from(c) << 8),
+        [a, b] => sum += (u64::from(a) << 24) | (u64::from(b) << 16),
+        [a] => sum += u64::from(a) << 24,
+        _ => {}
     }
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
@@ -398,6 +403,31 @@ mod tests {
         assert!(Ipv4Packet::new_checked(&hdr).unwrap().checksum_ok());
         hdr[11] ^= 1;
         assert!(!Ipv4Packet::new_checked(&hdr).unwrap().checksum_ok());
+    }
+
+    #[test]
+    fn checksum_matches_the_16_bit_definition() {
+        fn reference(data: &[u8]) -> u16 {
+            let mut sum: u32 = 0;
+            for c in data.chunks(2) {
+                sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+            }
+            while sum > 0xffff {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            !(sum as u16)
+        }
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(37) ^ 0xa5) as u8)
+            .collect();
+        for len in 0..data.len() {
+            assert_eq!(
+                internet_checksum(&data[..len]),
+                reference(&data[..len]),
+                "len {len}"
+            );
+        }
+        assert_eq!(internet_checksum(&[0xff; 64]), reference(&[0xff; 64]));
     }
 
     #[test]

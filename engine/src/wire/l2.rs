@@ -150,12 +150,31 @@ impl<'a> PppoeSession<'a> {
     }
 }
 
-/// PPP protocol numbers carried by PPPoE and PPTP's GRE.
+/// PPP protocol numbers carried by PPPoE, PPTP's GRE, L2TP and PPP links.
 pub mod ppp {
     /// IPv4.
     pub const IPV4: u16 = 0x0021;
     /// IPv6.
     pub const IPV6: u16 = 0x0057;
+    /// MPLS unicast.
+    pub const MPLS_UC: u16 = 0x0281;
+    /// MPLS multicast.
+    pub const MPLS_MC: u16 = 0x0283;
+}
+
+/// Splits a PPP frame into its protocol and payload: strips the optional
+/// HDLC address/control bytes (`ff 03`) and reads a 1-byte (compressed,
+/// RFC 1661 §6.5) or 2-byte protocol field.
+pub fn ppp_frame(buf: &[u8]) -> Option<(u16, &[u8])> {
+    let buf = match buf {
+        [0xff, 0x03, rest @ ..] => rest,
+        other => other,
+    };
+    match buf {
+        [p, rest @ ..] if p & 1 == 1 => Some((u16::from(*p), rest)),
+        [hi, lo, rest @ ..] => Some((u16::from_be_bytes([*hi, *lo]), rest)),
+        _ => None,
+    }
 }
 
 /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`, 113).
@@ -247,6 +266,152 @@ pub mod sll_proto {
     pub const ETH_P_802_3: u16 = 0x0001;
     /// 802.2 LLC frames.
     pub const ETH_P_802_2: u16 = 0x0004;
+}
+
+/// An IEEE 802.11 MAC frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Ieee80211<'a> {
+    buf: &'a [u8],
+    header_len: usize,
+}
+
+impl<'a> Ieee80211<'a> {
+    const FC_TYPE_DATA: u8 = 0x08;
+    const FC_PROTECTED: u8 = 0x40;
+    const FC_ORDER: u8 = 0x80;
+    const TO_DS: u8 = 0x01;
+    const FROM_DS: u8 = 0x02;
+
+    /// Checks the MAC header (24 bytes, 30 with a fourth address, plus QoS
+    /// and HT control fields when present).
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        // Control frames (ACK, CTS: 10 bytes; RTS: 16) have short headers
+        // and never carry data.
+        if buf.len() >= 10 && buf[0] & 0x0c == 0x04 {
+            return Ok(Ieee80211 {
+                buf,
+                header_len: buf.len(),
+            });
+        }
+        if buf.len() < 24 {
+            return Err(DecodeError::LinkTruncated);
+        }
+        let (fc0, fc1) = (buf[0], buf[1]);
+        let mut header_len = 24;
+        if fc1 & (Self::TO_DS | Self::FROM_DS) == Self::TO_DS | Self::FROM_DS {
+            header_len += 6;
+        }
+        let qos = fc0 & 0x0c == Self::FC_TYPE_DATA && fc0 & 0x80 != 0;
+        if qos {
+            header_len += 2;
+            if fc1 & Self::FC_ORDER != 0 {
+                header_len += 4;
+            }
+        }
+        if buf.len() < header_len {
+            return Err(DecodeError::LinkTruncated);
+        }
+        Ok(Ieee80211 { buf, header_len })
+    }
+
+    fn ds(&self) -> u8 {
+        self.buf[1] & (Self::TO_DS | Self::FROM_DS)
+    }
+
+    fn is_control(&self) -> bool {
+        self.buf[0] & 0x0c == 0x04
+    }
+
+    /// Source address (SA), by the DS bits (the transmitter for control
+    /// frames that name one, else zeros).
+    pub fn src(&self) -> [u8; 6] {
+        if self.is_control() {
+            return if self.buf.len() >= 16 {
+                mac(self.buf, 10)
+            } else {
+                [0; 6]
+            };
+        }
+        match self.ds() {
+            0 | 1 => mac(self.buf, 10),
+            2 => mac(self.buf, 16),
+            _ => mac(self.buf, 24),
+        }
+    }
+
+    /// Destination address (DA), by the DS bits (the receiver for control
+    /// frames).
+    pub fn dst(&self) -> [u8; 6] {
+        if self.is_control() {
+            return mac(self.buf, 4);
+        }
+        match self.ds() {
+            0 | 2 => mac(self.buf, 4),
+            _ => mac(self.buf, 16),
+        }
+    }
+
+    /// For an unprotected data frame carrying LLC/SNAP: its EtherType and
+    /// payload. `None` for management, control, null-data and encrypted
+    /// frames.
+    pub fn llc_payload(&self) -> Option<(u16, &'a [u8])> {
+        let (fc0, fc1) = (self.buf[0], self.buf[1]);
+        if self.is_control() || fc0 & 0x0c != Self::FC_TYPE_DATA || fc1 & Self::FC_PROTECTED != 0 {
+            return None;
+        }
+        match &self.buf[self.header_len..] {
+            [0xaa, 0xaa, 0x03, _, _, _, hi, lo, rest @ ..] => {
+                Some((u16::from_be_bytes([*hi, *lo]), rest))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A radiotap header in front of an 802.11 frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Radiotap<'a> {
+    buf: &'a [u8],
+    len: usize,
+    fcs: bool,
+}
+
+impl<'a> Radiotap<'a> {
+    const PRESENT_FLAGS: u32 = 0x02;
+    const FLAG_FCS: u8 = 0x10;
+
+    /// Checks the header length and notes whether the frame ends in an FCS.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        if buf.len() < 8 {
+            return Err(DecodeError::LinkTruncated);
+        }
+        let len = usize::from(u16::from_le_bytes([buf[2], buf[3]]));
+        if len < 8 || buf.len() < len {
+            return Err(DecodeError::LinkTruncated);
+        }
+        let present = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        // The flags field follows the TSFT field (8 bytes, 8-aligned) when
+        // both are present; only the simple layouts are read, the FCS bit
+        // defaults to absent otherwise.
+        let mut fcs = false;
+        if present & Self::PRESENT_FLAGS != 0 && present & 0x8000_0000 == 0 {
+            let at = if present & 0x01 != 0 { 16 } else { 8 };
+            if at < len {
+                fcs = buf[at] & Self::FLAG_FCS != 0;
+            }
+        }
+        Ok(Radiotap { buf, len, fcs })
+    }
+
+    /// The 802.11 frame (without a trailing FCS).
+    pub fn frame(&self) -> &'a [u8] {
+        let end = if self.fcs {
+            self.buf.len().saturating_sub(4).max(self.len)
+        } else {
+            self.buf.len()
+        };
+        &self.buf[self.len..end]
+    }
 }
 
 /// ARPHRD values whose SLL protocol field needs special handling.
@@ -362,6 +527,58 @@ mod tests {
             PppoeSession::new_checked(&bad).unwrap_err(),
             DecodeError::PppoeBadVersion
         );
+    }
+
+    #[test]
+    fn ieee80211_data_frames() {
+        // QoS data, to-DS: a1 = BSSID, a2 = SA, a3 = DA; then LLC/SNAP IPv4.
+        let mut f = vec![0x88, 0x01, 0, 0];
+        f.extend_from_slice(&[1, 1, 1, 1, 1, 1]);
+        f.extend_from_slice(&[2, 2, 2, 2, 2, 2]);
+        f.extend_from_slice(&[3, 3, 3, 3, 3, 3]);
+        f.extend_from_slice(&[0, 0, 0, 0]); // seq, QoS
+        f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45]);
+        let h = Ieee80211::new_checked(&f).unwrap();
+        assert_eq!(h.src(), [2; 6]);
+        assert_eq!(h.dst(), [3; 6]);
+        assert_eq!(h.llc_payload(), Some((0x0800, &[0x45u8][..])));
+        let mut protected = f.clone();
+        protected[1] |= 0x40;
+        assert_eq!(
+            Ieee80211::new_checked(&protected).unwrap().llc_payload(),
+            None
+        );
+        let ack = [0xd4u8, 0, 0, 0, 9, 9, 9, 9, 9, 9];
+        let a = Ieee80211::new_checked(&ack).unwrap();
+        assert_eq!((a.dst(), a.llc_payload()), ([9; 6], None));
+        let beacon = [0x80u8; 24];
+        assert_eq!(Ieee80211::new_checked(&beacon).unwrap().llc_payload(), None);
+        assert!(Ieee80211::new_checked(&f[..20]).is_err());
+
+        // radiotap with flags (FCS present) in front
+        let mut r = vec![0, 0, 9, 0, 0x02, 0, 0, 0, 0x10];
+        r.extend_from_slice(&f);
+        r.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        let rt = Radiotap::new_checked(&r).unwrap();
+        assert_eq!(rt.frame(), &f[..]);
+    }
+
+    #[test]
+    fn ppp_frames() {
+        assert_eq!(
+            ppp_frame(&[0xff, 0x03, 0x00, 0x21, 0x45]),
+            Some((ppp::IPV4, &[0x45u8][..]))
+        );
+        assert_eq!(
+            ppp_frame(&[0x00, 0x57, 0x60]),
+            Some((ppp::IPV6, &[0x60u8][..]))
+        );
+        assert_eq!(
+            ppp_frame(&[0x21, 0x45]),
+            Some((0x21, &[0x45u8][..])),
+            "compressed protocol field"
+        );
+        assert_eq!(ppp_frame(&[0xff, 0x03]), None);
     }
 
     #[test]

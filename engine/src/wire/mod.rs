@@ -90,6 +90,8 @@ pub enum DecodeError {
     CaptureTruncated,
     /// A link type the decoder does not know.
     UnsupportedLinkType,
+    /// A PPP, Cisco HDLC, PPI or ipnet header cut short.
+    LinkTruncated,
 }
 
 impl DecodeError {
@@ -132,11 +134,12 @@ impl DecodeError {
             TunnelInnerInvalid => "tunnel.inner_invalid",
             CaptureTruncated => "capture.snaplen_cut",
             UnsupportedLinkType => "link.unsupported",
+            LinkTruncated => "link.trunc_pkt",
         }
     }
 
     /// Every variant, for exhaustive counters and tests.
-    pub const ALL: [DecodeError; 35] = {
+    pub const ALL: [DecodeError; 36] = {
         use DecodeError::*;
         [
             EthernetTruncated,
@@ -174,6 +177,7 @@ impl DecodeError {
             TunnelInnerInvalid,
             CaptureTruncated,
             UnsupportedLinkType,
+            LinkTruncated,
         ]
     };
 
@@ -202,6 +206,7 @@ impl DecodeError {
                 | VxlanTruncated
                 | GtpTruncated
                 | AhTruncated
+                | LinkTruncated
         )
     }
 
@@ -235,7 +240,9 @@ pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
 /// Six bytes at `at` as a MAC address.
 #[inline(always)]
 pub(crate) fn mac(b: &[u8], at: usize) -> [u8; 6] {
-    [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]]
+    let mut m = [0u8; 6];
+    m.copy_from_slice(&b[at..at + 6]);
+    m
 }
 
 /// Well-known EtherType values the decoder dispatches on.
@@ -268,6 +275,8 @@ pub mod ethertype {
     pub const ERSPAN_III: u16 = 0x22eb;
     /// PPP inside GRE (PPTP, enhanced GRE version 1).
     pub const PPP: u16 = 0x880b;
+    /// Cisco WCCP redirection inside GRE.
+    pub const WCCP: u16 = 0x883e;
 }
 
 /// IP protocol numbers the decoder dispatches on.
