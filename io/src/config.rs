@@ -1,0 +1,148 @@
+//! The flowscope TOML configuration file: the engine's tables plus
+//! `[output]` and `[pipeline]`. Every key is optional; unknown keys are
+//! errors so a typo is reported, not silently ignored.
+
+use crate::eve::OutputConfig;
+use flowscope_engine::EngineConfig;
+use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Pipeline options.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Packets per epoch: timers fire every this many packets.
+    pub epoch_packets: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            epoch_packets: flowscope_shards::DEFAULT_EPOCH_PACKETS,
+        }
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[decode]`.
+    pub decode: DecodeConfig,
+    /// `[tunnel]`.
+    pub tunnel: TunnelConfig,
+    /// `[flow]`.
+    pub flow: FlowConfig,
+    /// `[defrag]`.
+    pub defrag: DefragConfig,
+    /// `[output]`.
+    pub output: OutputConfig,
+    /// `[pipeline]`.
+    pub pipeline: PipelineConfig,
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys or wrong types.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// Values that parse but cannot work.
+    #[error("invalid config {path}: {source}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: flowscope_engine::ConfigError,
+    },
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let cfg = Config::parse(&text).map_err(|message| ConfigFileError::Parse {
+            path: path.to_owned(),
+            message,
+        })?;
+        cfg.engine()
+            .validate()
+            .map_err(|source| ConfigFileError::Invalid {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(cfg)
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// The engine part.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            decode: self.decode.clone(),
+            tunnel: self.tunnel.clone(),
+            flow: self.flow.clone(),
+            defrag: self.defrag.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_default() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn shipped_default_config_is_the_default() {
+        let text = include_str!("../../configs/default.toml");
+        assert_eq!(
+            Config::parse(text).unwrap(),
+            Config::default(),
+            "configs/default.toml drifted from the code defaults"
+        );
+    }
+
+    #[test]
+    fn values_and_errors() {
+        let c = Config::parse(
+            "[flow]\nkey = \"ip_pair\"\nudp_timeout = 30\nport_timeouts = [{ proto = \"udp\", port = 53, timeout = 5 }]\n[pipeline]\nepoch_packets = 10\n",
+        )
+        .unwrap();
+        assert_eq!(c.flow.key, flowscope_engine::KeyKind::IpPair);
+        assert_eq!(c.flow.udp_timeout, 30);
+        assert_eq!(c.flow.port_timeouts[0].port, 53);
+        assert_eq!(c.pipeline.epoch_packets, 10);
+        let e = Config::parse("[flow]\nudp_timout = 30\n").unwrap_err();
+        assert!(e.contains("udp_timout"), "{e}");
+        let e = Config::parse("[flows]\n").unwrap_err();
+        assert!(e.contains("flows"), "{e}");
+        let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();
+        assert!(e.contains("max_flows") || e.contains("integer"), "{e}");
+    }
+}

@@ -1,0 +1,348 @@
+//! EVE JSON Lines records, shaped like Suricata's: `flow` records when
+//! flows end, `anomaly` records, and a final `stats` record. The schema is
+//! documented in the README (schema version [`SCHEMA_VERSION`]).
+
+use crate::json::JsonObject;
+use flowscope_engine::{
+    AnomalyKind, EngineStats, FiveTupleKey, FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered,
+    Orientation, Timestamp, Tunnel, community_id, wire::DecodeError,
+};
+use serde::Deserialize;
+
+/// Version of the record layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Output options (the `[output]` table of the config).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Write `anomaly` records.
+    pub anomalies: bool,
+    /// Write the final `stats` record.
+    pub stats: bool,
+    /// Seed of the Community ID hash (0 is the standard default).
+    pub community_id_seed: u16,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            anomalies: true,
+            stats: true,
+            community_id_seed: 0,
+        }
+    }
+}
+
+/// How a key type appears in a record.
+pub trait EveKey {
+    /// Writes the endpoint fields (`src_ip` ... `proto`, `vlan`,
+    /// `community_id`) with the initiator as source.
+    fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, seed: u16);
+}
+
+/// Suricata's protocol names.
+pub fn proto_name(p: u8) -> std::borrow::Cow<'static, str> {
+    let name = match p {
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "IPv6-ICMP",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        132 => "SCTP",
+        other => return std::borrow::Cow::Owned(other.to_string()),
+    };
+    std::borrow::Cow::Borrowed(name)
+}
+
+impl EveKey for FiveTupleKey {
+    fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, seed: u16) {
+        let (src, dst) = self.oriented(initiator);
+        if !self.context.vlans.is_empty() {
+            o.u64_array(
+                "vlan",
+                self.context.vlans.as_slice().iter().map(|&v| u64::from(v)),
+            );
+        }
+        o.ip("src_ip", src.addr);
+        let icmp = matches!(self.proto, 1 | 58);
+        let has_ports = matches!(self.proto, 6 | 17 | 132);
+        if has_ports {
+            o.u64("src_port", u64::from(src.port));
+        }
+        o.ip("dest_ip", dst.addr);
+        if has_ports {
+            o.u64("dest_port", u64::from(dst.port));
+        }
+        o.str("proto", &proto_name(self.proto));
+        if icmp {
+            // The key holds Zeek's port equivalents: the initiator's type, and
+            // for one-way messages the code (request/reply types hold the
+            // counterpart type instead).
+            let v6 = self.proto == 58;
+            let msg_type = u8::try_from(src.port).unwrap_or(0);
+            o.u64("icmp_type", u64::from(src.port));
+            if flowscope_engine::key::icmp_port_equivalents(v6, msg_type, 0).2 {
+                o.u64("icmp_code", u64::from(dst.port));
+            }
+        }
+        o.str("community_id", &community_id(self, initiator, seed));
+    }
+}
+
+impl EveKey for IpPairKey {
+    fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, _seed: u16) {
+        let (src, dst) = match initiator {
+            Orientation::Forward => (self.a, self.b),
+            Orientation::Reverse => (self.b, self.a),
+        };
+        if !self.context.vlans.is_empty() {
+            o.u64_array(
+                "vlan",
+                self.context.vlans.as_slice().iter().map(|&v| u64::from(v)),
+            );
+        }
+        o.ip("src_ip", src);
+        o.ip("dest_ip", dst);
+    }
+}
+
+fn mac_str(m: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+impl EveKey for MacPairKey {
+    fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, _seed: u16) {
+        let (src, dst) = match initiator {
+            Orientation::Forward => (self.a, self.b),
+            Orientation::Reverse => (self.b, self.a),
+        };
+        if !self.vlans.is_empty() {
+            o.u64_array("vlan", self.vlans.as_slice().iter().map(|&v| u64::from(v)));
+        }
+        o.str("src_mac", &mac_str(src));
+        o.str("dest_mac", &mac_str(dst));
+    }
+}
+
+/// Renders events as EVE lines.
+#[derive(Debug, Clone)]
+pub struct EveRenderer {
+    cfg: OutputConfig,
+}
+
+impl EveRenderer {
+    /// A renderer with these options.
+    pub fn new(cfg: OutputConfig) -> Self {
+        EveRenderer { cfg }
+    }
+
+    /// Appends the line for `ev` to `out` (nothing for events that have no
+    /// record, or whose records are switched off).
+    pub fn render<K: EveKey>(&self, ev: &Ordered<FlowEvent<K>>, out: &mut Vec<u8>) {
+        let pcap_cnt = ev.seq + 1;
+        match &ev.event {
+            FlowEvent::Ended {
+                key,
+                flow_id,
+                initiator,
+                reason,
+                stats,
+                tunnel,
+                ts,
+            } => {
+                let mut o = JsonObject::new(out);
+                o.ts("timestamp", *ts)
+                    .u64("flow_id", *flow_id)
+                    .u64("pcap_cnt", pcap_cnt);
+                o.str("event_type", "flow");
+                key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                if let Some(t) = tunnel {
+                    write_tunnel(&mut o, t);
+                }
+                write_flow(&mut o, reason.as_str(), stats);
+                o.finish_line();
+            }
+            FlowEvent::Anomaly {
+                key,
+                flow_id,
+                kind,
+                ts,
+            } if self.cfg.anomalies => {
+                let mut o = JsonObject::new(out);
+                o.ts("timestamp", *ts);
+                if let Some(id) = flow_id {
+                    o.u64("flow_id", *id);
+                }
+                o.u64("pcap_cnt", pcap_cnt).str("event_type", "anomaly");
+                if let Some(k) = key {
+                    k.write_endpoints(Orientation::Forward, &mut o, self.cfg.community_id_seed);
+                }
+                write_anomaly(&mut o, kind);
+                o.finish_line();
+            }
+            _ => {}
+        }
+    }
+
+    /// Appends the final `stats` record: engine counters only, nothing that
+    /// depends on the machine or the run, so it is reproducible too.
+    pub fn render_stats(&self, stats: &EngineStats, ts: Timestamp, out: &mut Vec<u8>) {
+        if !self.cfg.stats {
+            return;
+        }
+        let mut o = JsonObject::new(out);
+        o.ts("timestamp", ts)
+            .str("event_type", "stats")
+            .begin("stats");
+        o.u64("schema_version", SCHEMA_VERSION);
+        o.u64("packets", stats.packets)
+            .u64("bytes", stats.bytes)
+            .u64("truncated", stats.truncated);
+        o.begin("decoder");
+        o.u64("malformed", stats.decode_errors_total());
+        o.begin("malformed_by_reason");
+        for e in DecodeError::ALL {
+            let n = stats.decode_errors[e.index()];
+            if n > 0 {
+                o.u64(e.name(), n);
+            }
+        }
+        o.end();
+        o.u64("unsupported_linktype", stats.unsupported_linktype);
+        o.u64("non_ip", stats.non_ip);
+        o.u64("ipv4_bad_checksum", stats.ipv4_bad_checksum);
+        o.end();
+        o.begin("tunnel");
+        for k in flowscope_engine::TunnelKind::ALL {
+            let n = stats.tunnel_packets[k.index()];
+            if n > 0 {
+                o.u64(k.name(), n);
+            }
+        }
+        o.u64("depth_exceeded", stats.tunnel_depth_exceeded);
+        o.u64("inner_invalid", stats.tunnel_inner_invalid);
+        o.end();
+        o.begin("flow");
+        let p = &stats.flows_by_proto;
+        o.u64("created", stats.flows_created);
+        o.u64("tcp", p.tcp)
+            .u64("udp", p.udp)
+            .u64("sctp", p.sctp)
+            .u64("icmp", p.icmp)
+            .u64("other", p.other);
+        o.begin("ended");
+        for r in flowscope_engine::EndReason::ALL {
+            o.u64(r.as_str(), stats.flows_ended[r.index()]);
+        }
+        o.end();
+        o.u64("packets_after_close", stats.packets_after_close);
+        o.u64("peak", stats.peak_flows);
+        o.end();
+        let d = &stats.defrag;
+        o.begin("defrag");
+        o.u64("fragments", d.fragments)
+            .u64("reassembled", d.reassembled)
+            .u64("duplicates", d.duplicates);
+        o.begin("dropped");
+        for (name, n) in stats.defrag_drops() {
+            if n > 0 {
+                o.u64(name, n);
+            }
+        }
+        o.end();
+        o.end();
+        o.finish_line();
+    }
+}
+
+fn write_tunnel(o: &mut JsonObject<'_>, t: &Tunnel) {
+    o.begin("tunnel");
+    o.str("type", t.kind.name());
+    if t.id != 0 {
+        o.u64("id", u64::from(t.id));
+    }
+    o.ip("src_ip", t.outer_src).ip("dest_ip", t.outer_dst);
+    o.end();
+}
+
+fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
+    o.begin("flow");
+    o.u64("pkts_toserver", s.initiator.packets);
+    o.u64("pkts_toclient", s.responder.packets);
+    o.u64("bytes_toserver", s.initiator.bytes);
+    o.u64("bytes_toclient", s.responder.bytes);
+    o.u64("payload_bytes_toserver", s.initiator.payload_bytes);
+    o.u64("payload_bytes_toclient", s.responder.payload_bytes);
+    o.ts("start", s.started).ts("end", s.last_seen);
+    o.u64("age", s.last_seen.secs().saturating_sub(s.started.secs()));
+    o.str("state", s.state.as_str()).str("reason", reason);
+    o.str("conn_state", s.conn_state.as_str());
+    let history = s.history.to_string();
+    o.str("history", &history);
+    o.end();
+    let (ts_flags, tc_flags) = (s.initiator.tcp_flags, s.responder.tcp_flags);
+    if ts_flags | tc_flags != 0 {
+        let all = ts_flags | tc_flags;
+        o.begin("tcp");
+        o.str("tcp_flags", &format!("{all:02x}"));
+        o.str("tcp_flags_ts", &format!("{ts_flags:02x}"));
+        o.str("tcp_flags_tc", &format!("{tc_flags:02x}"));
+        for (bit, name) in [
+            (0x01, "fin"),
+            (0x02, "syn"),
+            (0x04, "rst"),
+            (0x08, "psh"),
+            (0x10, "ack"),
+            (0x20, "urg"),
+            (0x40, "ecn"),
+            (0x80, "cwr"),
+        ] {
+            if all & bit != 0 {
+                o.bool(name, true);
+            }
+        }
+        o.end();
+    }
+}
+
+fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
+    let (kind_type, event) = kind.names();
+    o.begin("anomaly");
+    o.str("type", kind_type).str("event", event);
+    match kind {
+        AnomalyKind::UnsupportedLinkType(lt) => {
+            o.u64("linktype", u64::from(lt.0));
+        }
+        AnomalyKind::Defrag {
+            src,
+            dst,
+            fragments,
+            bytes,
+            ..
+        } => {
+            o.ip("src_ip", *src).ip("dest_ip", *dst);
+            o.u64("fragments", u64::from(*fragments))
+                .u64("bytes", u64::from(*bytes));
+        }
+        AnomalyKind::TunnelInnerInvalid(e) => {
+            o.str("inner_error", e.name());
+        }
+        AnomalyKind::FlowTableEvictionPressure { evicted } => {
+            o.u64("evicted", *evicted);
+        }
+        _ => {}
+    }
+    o.end();
+}

@@ -1,0 +1,323 @@
+//! A minimal JSON writer into a reused byte buffer: the hot output path
+//! renders records without building a value tree. Strings are escaped per
+//! RFC 8259; bytes that are not UTF-8 are kept as `\u00XX` escapes of each
+//! byte (lossless and reversible, never dropped).
+
+use flowscope_engine::Timestamp;
+use std::net::IpAddr;
+
+/// Builds one JSON object at a time into a caller-owned buffer.
+#[derive(Debug)]
+pub struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    first: Vec<bool>,
+}
+
+impl<'a> JsonObject<'a> {
+    /// Opens an object at the end of `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        JsonObject {
+            out,
+            first: vec![true],
+        }
+    }
+
+    fn key(&mut self, k: &str) {
+        let first = self.first.last_mut().expect("an open object");
+        if !*first {
+            self.out.push(b',');
+        }
+        *first = false;
+        write_str(self.out, k);
+        self.out.push(b':');
+    }
+
+    /// `"k":"v"`.
+    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
+        self.key(k);
+        write_str(self.out, v);
+        self
+    }
+
+    /// `"k":"v"` for raw bytes (escaped where not UTF-8).
+    pub fn bytes(&mut self, k: &str, v: &[u8]) -> &mut Self {
+        self.key(k);
+        write_bytes(self.out, v);
+        self
+    }
+
+    /// `"k":n`.
+    pub fn u64(&mut self, k: &str, v: u64) -> &mut Self {
+        self.key(k);
+        let mut b = itoa::Buffer::new();
+        self.out.extend_from_slice(b.format(v).as_bytes());
+        self
+    }
+
+    /// `"k":true|false`.
+    pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
+        self.key(k);
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        self
+    }
+
+    /// `"k":"<address>"`.
+    pub fn ip(&mut self, k: &str, v: IpAddr) -> &mut Self {
+        self.key(k);
+        self.out.push(b'"');
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.out, "{v}");
+        self.out.push(b'"');
+        self
+    }
+
+    /// `"k":"<RFC 3339 time with microseconds>"`.
+    pub fn ts(&mut self, k: &str, v: Timestamp) -> &mut Self {
+        self.key(k);
+        self.out.push(b'"');
+        write_rfc3339(self.out, v);
+        self.out.push(b'"');
+        self
+    }
+
+    /// `"k":[n,...]`.
+    pub fn u64_array(&mut self, k: &str, v: impl IntoIterator<Item = u64>) -> &mut Self {
+        self.key(k);
+        self.out.push(b'[');
+        let mut b = itoa::Buffer::new();
+        for (i, n) in v.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.out.extend_from_slice(b.format(n).as_bytes());
+        }
+        self.out.push(b']');
+        self
+    }
+
+    /// Opens a nested object under `k`; close it with [`JsonObject::end`].
+    pub fn begin(&mut self, k: &str) -> &mut Self {
+        self.key(k);
+        self.out.push(b'{');
+        self.first.push(true);
+        self
+    }
+
+    /// Closes the innermost open object (the outermost one included).
+    pub fn end(&mut self) -> &mut Self {
+        self.out.push(b'}');
+        self.first.pop();
+        self
+    }
+
+    /// Closes every open object and terminates the line.
+    pub fn finish_line(mut self) {
+        while !self.first.is_empty() {
+            self.end();
+        }
+        self.out.push(b'\n');
+    }
+}
+
+/// Writes a JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escape_into(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Writes bytes as a JSON string: valid UTF-8 runs as text, every invalid
+/// byte as `\u00XX`.
+pub fn write_bytes(out: &mut Vec<u8>, mut v: &[u8]) {
+    out.push(b'"');
+    loop {
+        match std::str::from_utf8(v) {
+            Ok(s) => {
+                escape_into(out, s.as_bytes());
+                break;
+            }
+            Err(e) => {
+                let (good, rest) = v.split_at(e.valid_up_to());
+                escape_into(out, good);
+                let bad = e.error_len().unwrap_or(rest.len());
+                for &b in &rest[..bad] {
+                    push_u_escape(out, b);
+                }
+                v = &rest[bad..];
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+fn push_u_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\u00");
+    out.push(HEX[usize::from(b >> 4)]);
+    out.push(HEX[usize::from(b & 0xf)]);
+}
+
+/// Escapes UTF-8 text (already validated by the caller's type).
+fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0..=0x1f | 0x7f => None,
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        match esc {
+            Some(e) => out.extend_from_slice(e),
+            None => push_u_escape(out, b),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+/// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (UTC, microseconds).
+pub fn write_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
+    let secs = ts.secs();
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    let two = |out: &mut Vec<u8>, n: u64| {
+        out.push(b'0' + (n / 10 % 10) as u8);
+        out.push(b'0' + (n % 10) as u8);
+    };
+    let mut b = itoa::Buffer::new();
+    let year = b.format(y);
+    for _ in year.len()..4 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(year.as_bytes());
+    out.push(b'-');
+    two(out, m);
+    out.push(b'-');
+    two(out, d);
+    out.push(b'T');
+    two(out, rem / 3600);
+    out.push(b':');
+    two(out, rem / 60 % 60);
+    out.push(b':');
+    two(out, rem % 60);
+    out.push(b'.');
+    let us = ts.subsec_micros();
+    let digits = b.format(us);
+    for _ in digits.len()..6 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(digits.as_bytes());
+    out.extend_from_slice(b"+00:00");
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u64, u64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts_str(t: Timestamp) -> String {
+        let mut v = Vec::new();
+        write_rfc3339(&mut v, t);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(ts_str(Timestamp::ZERO), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            ts_str(Timestamp::new(1_259_097_229, 534_255_999)),
+            "2009-11-24T21:13:49.534255+00:00"
+        );
+        assert_eq!(
+            ts_str(Timestamp::new(951_782_400, 0)),
+            "2000-02-29T00:00:00.000000+00:00"
+        );
+        assert_eq!(
+            ts_str(Timestamp::new(4_102_444_799, 999_999_000)),
+            "2099-12-31T23:59:59.999999+00:00"
+        );
+        // Cross-check every day boundary of a leap cycle against a naive count.
+        let mut day = 0i64;
+        for y in 1970..2001i64 {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            for (m, len) in [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                for d in 1..=len {
+                    assert_eq!(civil_from_days(day), (y, m as u64 + 1, d));
+                    day += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        let mut v = Vec::new();
+        write_str(&mut v, "a\"b\\c\n\u{1}é");
+        assert_eq!(String::from_utf8(v).unwrap(), r#""a\"b\\c\n\u0001é""#);
+        let mut v = Vec::new();
+        write_bytes(&mut v, b"ok\xff\xfe!\xc3\xa9\xc3");
+        let s = String::from_utf8(v).unwrap();
+        assert_eq!(s, r#""ok\u00ff\u00fe!é\u00c3""#);
+        let parsed: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(parsed, "ok\u{ff}\u{fe}!é\u{c3}");
+    }
+
+    #[test]
+    fn objects_nest_and_parse() {
+        let mut v = Vec::new();
+        let mut o = JsonObject::new(&mut v);
+        o.str("a", "x")
+            .u64("n", 42)
+            .begin("inner")
+            .bool("t", true)
+            .u64_array("l", [1, 2])
+            .end();
+        o.ip("ip", "2001:db8::1".parse().unwrap());
+        o.finish_line();
+        let s = String::from_utf8(v).unwrap();
+        assert_eq!(
+            s,
+            "{\"a\":\"x\",\"n\":42,\"inner\":{\"t\":true,\"l\":[1,2]},\"ip\":\"2001:db8::1\"}\n"
+        );
+        let _: serde_json::Value = serde_json::from_str(&s).unwrap();
+    }
+}

@@ -1,0 +1,36 @@
+//! flowscope-io: everything at the edges of flowscope — capture files in,
+//! EVE JSON out, the TOML configuration, the bundled demo capture — and the
+//! `flowscope` command line built on them.
+//!
+//! Reading a capture through the engine (the README's example):
+//!
+//! ```no_run
+//! use flowscope_engine::{Engine, EngineConfig, FiveTuple, FlowEvent, KeyOptions};
+//! use flowscope_io::capture::CaptureFile;
+//! use flowscope_shards::InlineRunner;
+//!
+//! let cfg = EngineConfig::default();
+//! let engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)))?;
+//! let mut runner = InlineRunner::new(engine, 4096);
+//! let file = CaptureFile::open("capture.pcap".as_ref())?;
+//! for packet in file.packets()? {
+//!     runner.push(&packet?);
+//!     for ev in runner.events() {
+//!         if let FlowEvent::Ended { key, stats, .. } = &ev.event {
+//!             println!("{key:?}: {} packets", stats.total_packets());
+//!         }
+//!     }
+//! }
+//! runner.finish();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod capture;
+pub mod config;
+pub mod demo;
+pub mod eve;
+pub mod json;
+pub mod pcap_writer;
+pub mod replay;

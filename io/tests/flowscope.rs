@@ -1,0 +1,428 @@
+//! End-to-end tests of the `flowscope` binary and of the replay library on
+//! real captures. The one integration-test binary of flowscope-io.
+//!
+//! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
+//! exists they print a loud SKIPPED line and return.
+
+use flowscope_io::config::Config;
+use flowscope_io::pcap_writer::{PcapWriter, Precision};
+use flowscope_io::replay::{Input, ReplayOptions, replay};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flowscope"))
+}
+
+fn records(stdout: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(stdout)
+        .expect("output is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("flowscope-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("FLOWSCOPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    if dir.join("MANIFEST.tsv").exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n*** SKIPPED: no capture corpus at {} (set FLOWSCOPE_CORPUS). Corpus checks did NOT run. ***\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn demo_replay_reports_every_kind_of_flow() {
+    let out = bin().args(["replay", "-q"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "-q keeps stderr quiet");
+    let recs = records(&out.stdout);
+    let flows: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "flow").collect();
+    let find = |pred: &dyn Fn(&Value) -> bool| flows.iter().find(|r| pred(r)).copied();
+
+    let http = find(&|r| r["dest_port"] == 80 && r["tunnel"].is_null()).expect("HTTP flow");
+    assert_eq!(http["src_ip"], "192.0.2.10");
+    assert_eq!(http["proto"], "TCP");
+    assert_eq!(http["flow"]["reason"], "fin");
+    assert_eq!(http["flow"]["conn_state"], "SF");
+    assert_eq!(http["flow"]["history"], "ShADadFf");
+    assert_eq!(http["flow"]["pkts_toserver"], 6);
+    assert_eq!(http["flow"]["pkts_toclient"], 4);
+    assert!(http["community_id"].as_str().unwrap().starts_with("1:"));
+    assert_eq!(http["tcp"]["tcp_flags"], "1b");
+    assert_eq!(http["timestamp"], "2023-11-14T22:13:20.105000+00:00");
+
+    let reset = find(&|r| r["dest_port"] == 443).expect("RST flow");
+    assert_eq!(
+        (
+            reset["flow"]["reason"].as_str(),
+            reset["flow"]["conn_state"].as_str()
+        ),
+        (Some("rst"), Some("RSTO"))
+    );
+    let rejected = find(&|r| r["dest_port"] == 8080).expect("IPv6 flow");
+    assert_eq!(rejected["flow"]["conn_state"], "REJ");
+    assert_eq!(rejected["src_ip"], "2001:db8:1::10");
+    let syn_only = find(&|r| r["dest_port"] == 22).expect("S0 flow");
+    assert_eq!(
+        (
+            syn_only["flow"]["conn_state"].as_str(),
+            syn_only["flow"]["reason"].as_str()
+        ),
+        (Some("S0"), Some("shutdown"))
+    );
+    let icmp = find(&|r| r["proto"] == "ICMP").expect("ICMP flow");
+    assert_eq!(icmp["icmp_type"], 8);
+    assert_eq!(icmp["flow"]["pkts_toclient"], 1);
+    let ntp = find(&|r| r["dest_port"] == 123).expect("VLAN flow");
+    assert_eq!(ntp["vlan"], serde_json::json!([42]));
+    let tunnelled = find(&|r| !r["tunnel"].is_null()).expect("VXLAN flow");
+    assert_eq!(tunnelled["tunnel"]["type"], "vxlan");
+    assert_eq!(tunnelled["tunnel"]["id"], 4242);
+    assert_eq!(tunnelled["src_ip"], "10.10.0.5");
+    assert_eq!(tunnelled["dest_port"], 80);
+    let fragmented = find(&|r| r["dest_port"] == 9999).expect("fragmented datagram");
+    assert_eq!(fragmented["flow"]["pkts_toserver"], 3);
+    assert_eq!(fragmented["flow"]["payload_bytes_toserver"], 3000);
+    let syslog: Vec<_> = flows.iter().filter(|r| r["dest_port"] == 514).collect();
+    assert_eq!(syslog.len(), 2, "the 90 s silence splits the UDP flow");
+    assert_eq!(syslog[0]["flow"]["reason"], "idle_timeout");
+    assert_eq!(
+        syslog[0]["timestamp"], "2023-11-14T22:14:21.000000+00:00",
+        "exact deadline: last packet + 60 s"
+    );
+
+    let anomalies: Vec<_> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "anomaly")
+        .collect();
+    assert_eq!(anomalies.len(), 1);
+    assert_eq!(anomalies[0]["anomaly"]["event"], "ipv4.trunc_pkt");
+    assert_eq!(anomalies[0]["pcap_cnt"], 32);
+
+    let stats = recs.last().unwrap();
+    assert_eq!(stats["event_type"], "stats");
+    assert_eq!(stats["stats"]["packets"], 35);
+    assert_eq!(stats["stats"]["decoder"]["non_ip"], 1);
+    assert_eq!(stats["stats"]["flow"]["created"], flows.len());
+    assert_eq!(stats["stats"]["defrag"]["reassembled"], 1);
+
+    // Records are in (pcap_cnt) order.
+    let cnts: Vec<u64> = recs.iter().filter_map(|r| r["pcap_cnt"].as_u64()).collect();
+    assert!(cnts.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn output_is_identical_on_rerun_and_to_a_file() {
+    let a = bin().args(["replay", "-q"]).output().unwrap();
+    let b = bin().args(["replay", "-q"]).output().unwrap();
+    assert_eq!(a.stdout, b.stdout);
+    let dir = tmpdir("outfile");
+    let path = dir.join("out.json");
+    let c = bin()
+        .args(["replay", "-q", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(c.status.success());
+    assert!(c.stdout.is_empty());
+    assert_eq!(std::fs::read(&path).unwrap(), a.stdout);
+}
+
+#[test]
+fn summary_goes_to_stderr() {
+    let out = bin().arg("replay").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("35 packets"), "{err}");
+    assert!(err.contains("flows: 11"), "{err}");
+    assert!(err.contains("malformed 1 (ipv4.trunc_pkt 1)"), "{err}");
+    assert!(records(&out.stdout).len() > 10);
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    // A capture big enough that the output overflows the pipe buffer.
+    let dir = tmpdir("pipe");
+    let path = dir.join("many.pcap");
+    let mut w = PcapWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        flowscope_engine::LinkType::RAW,
+        65535,
+        Precision::Micros,
+    )
+    .unwrap();
+    for i in 0..20_000u32 {
+        let (hi, lo) = ((i >> 8) as u8, i as u8);
+        let pkt = [
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 1, hi, lo, 10, 2, 0, 1, 0x30, 0x39, 0,
+            53, 0, 8, 0, 0,
+        ];
+        w.write_packet(
+            flowscope_engine::Timestamp::new(1_000 + u64::from(i), 0),
+            &pkt,
+        )
+        .unwrap();
+    }
+    w.into_inner().unwrap();
+    let mut child = bin()
+        .args(["replay"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("error"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn missing_and_damaged_files_fail_cleanly() {
+    let out = bin()
+        .args(["replay", "/nonexistent/file.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is processed when an input cannot be opened"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.pcap"));
+
+    // A good capture with its last record cut in half, followed by a good one.
+    let dir = tmpdir("damaged");
+    let good = dir.join("good.pcap");
+    let cut = dir.join("cut.pcap");
+    let demo = flowscope_io::demo::DEMO_PCAP;
+    std::fs::write(&good, demo).unwrap();
+    std::fs::write(&cut, &demo[..demo.len() - 30]).unwrap();
+    let out = bin()
+        .args(["replay", "-q"])
+        .arg(&cut)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.pcap") && err.contains("byte offset"),
+        "{err}"
+    );
+    let recs = records(&out.stdout);
+    let stats = recs.last().unwrap();
+    assert_eq!(
+        stats["event_type"], "stats",
+        "flows are flushed and the stats record written"
+    );
+    assert_eq!(
+        stats["stats"]["packets"],
+        34 + 35,
+        "every packet before the damage, then the next file"
+    );
+
+    // Not a capture at all.
+    let junk = dir.join("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture file").unwrap();
+    let out = bin().args(["replay"]).arg(&junk).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng file"));
+}
+
+#[test]
+fn config_errors_are_usage_errors() {
+    let dir = tmpdir("config");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[flow]\nudp_timout = 5\n").unwrap();
+    let out = bin().args(["replay", "-c"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("udp_timout"),
+        "{err}"
+    );
+
+    std::fs::write(&bad, "[flow]\nmax_flows = 0\n").unwrap();
+    let out = bin().args(["replay", "-c"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = bin().args(["replay", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // The shipped default config is accepted and changes nothing.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/default.toml");
+    let with = bin()
+        .args(["replay", "-q", "-c"])
+        .arg(&shipped)
+        .output()
+        .unwrap();
+    let without = bin().args(["replay", "-q"]).output().unwrap();
+    assert!(with.status.success());
+    assert_eq!(with.stdout, without.stdout);
+}
+
+#[test]
+fn config_changes_behaviour() {
+    let dir = tmpdir("config2");
+    let cfg = dir.join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[flow]\nudp_timeout = 300\n[output]\nstats = false\nanomalies = false\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["replay", "-q", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    assert!(recs.iter().all(|r| r["event_type"] == "flow"));
+    let syslog = recs.iter().filter(|r| r["dest_port"] == 514).count();
+    assert_eq!(syslog, 1, "a 300 s timeout keeps the syslog flow whole");
+
+    std::fs::write(&cfg, "[flow]\nkey = \"ip_pair\"\n").unwrap();
+    let out = bin()
+        .args(["replay", "-q", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    let web: Vec<_> = recs
+        .iter()
+        .filter(|r| {
+            r["event_type"] == "flow"
+                && (r["dest_ip"] == "198.51.100.80" || r["src_ip"] == "198.51.100.80")
+        })
+        .collect();
+    assert_eq!(
+        web.len(),
+        1,
+        "HTTP, ICMP and the fragmented datagram share one IP pair"
+    );
+    assert!(web[0]["src_port"].is_null());
+}
+
+#[test]
+fn library_replay_matches_the_cli() {
+    let opts = ReplayOptions {
+        inputs: vec![Input::Demo],
+        config: Config::default(),
+        progress: false,
+    };
+    let mut buf = Vec::new();
+    let summary = replay(&opts, &mut buf).unwrap();
+    assert_eq!(summary.stats.packets, 35);
+    let cli = bin().args(["replay", "-q"]).output().unwrap();
+    assert_eq!(buf, cli.stdout);
+}
+
+fn manifest(corpus: &Path) -> Vec<(String, bool)> {
+    let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() > 8).then(|| (cols[0].to_owned(), cols[8].contains("INVALID")))
+        })
+        .collect()
+}
+
+/// Every corpus capture: only the deliberately invalid ones error, nothing
+/// panics, and a second run gives byte-identical output.
+#[test]
+fn corpus_replays_cleanly_and_reproducibly() {
+    let Some(corpus) = corpus() else { return };
+    let files = manifest(&corpus);
+    assert!(files.len() > 700, "manifest lists {} files", files.len());
+    let mut failures = Vec::new();
+    for (path, invalid) in &files {
+        let opts = ReplayOptions {
+            inputs: vec![Input::File(corpus.join(path))],
+            config: Config::default(),
+            progress: false,
+        };
+        let mut first = Vec::new();
+        let summary = match replay(&opts, &mut first) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{path}: cannot replay: {e}"));
+                continue;
+            }
+        };
+        if summary.damaged.is_empty() == *invalid {
+            failures.push(format!(
+                "{path}: invalid={invalid} but errors={:?}",
+                summary.damaged
+            ));
+        }
+        let mut second = Vec::new();
+        replay(&opts, &mut second).unwrap();
+        if first != second {
+            failures.push(format!("{path}: output differs between two runs"));
+        }
+        for line in first.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            if let Err(e) = serde_json::from_slice::<Value>(line) {
+                failures.push(format!("{path}: invalid JSON line: {e}"));
+                break;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The corpus comparison with tshark (scripts/corpus_check.py): no crash,
+/// no hang, errors only on invalid files, every difference explained.
+#[test]
+fn corpus_matches_tshark_or_the_difference_is_explained() {
+    let Some(corpus) = corpus() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/corpus_check.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_flowscope"))
+        .arg(&corpus)
+        .output()
+        .expect("python3 runs scripts/corpus_check.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    assert!(
+        out.status.success(),
+        "corpus check failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("crashes:                    0"));
+}
