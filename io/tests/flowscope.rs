@@ -426,3 +426,39 @@ fn corpus_matches_tshark_or_the_difference_is_explained() {
     );
     assert!(text.contains("crashes:                    0"));
 }
+
+/// Community IDs agree with Suricata's on real captures
+/// (scripts/community_id_check.py). Needs `suricata` on PATH; `.ci/run`
+/// installs it and sets FLOWSCOPE_REQUIRE_PEERS so CI cannot skip it.
+#[test]
+fn community_ids_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    let have = Command::new("suricata")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("FLOWSCOPE_REQUIRE_PEERS").is_none(),
+            "suricata is required (FLOWSCOPE_REQUIRE_PEERS is set) but not installed"
+        );
+        eprintln!(
+            "\n*** SKIPPED: suricata not installed; the Community ID cross-check did NOT run. ***\n"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/community_id_check.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_flowscope"))
+        .arg(&corpus)
+        .output()
+        .expect("python3 runs scripts/community_id_check.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    assert!(
+        out.status.success(),
+        "community id check failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -84,7 +84,10 @@ impl History {
     }
 
     fn packed(&self) -> u128 {
-        self.words[..4].iter().rev().fold(0u128, |acc, &w| (acc << 32) | u128::from(w))
+        self.words[..4]
+            .iter()
+            .rev()
+            .fold(0u128, |acc, &w| (acc << 32) | u128::from(w))
     }
 
     /// Number of letters.
