@@ -995,7 +995,7 @@ pub fn flow_id(hash: u64, start_nanos: u64) -> u64 {
 /// Community ID v1 of a 5-tuple flow, from its initiator's point of view.
 pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> String {
     let (src, dst) = key.oriented(initiator);
-    community_id_v1(key.proto, src.addr, src.port, dst.addr, dst.port, seed)
+    community_id_v1(key.proto(), src.addr, src.port, dst.addr, dst.port, seed)
 }
 
 #[cfg(test)]

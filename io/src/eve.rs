@@ -66,15 +66,19 @@ pub fn proto_name(p: u8) -> std::borrow::Cow<'static, str> {
 impl EveKey for FiveTupleKey {
     fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, seed: u16) {
         let (src, dst) = self.oriented(initiator);
-        if !self.context.vlans.is_empty() {
+        if !self.context().vlans.is_empty() {
             o.u64_array(
                 "vlan",
-                self.context.vlans.as_slice().iter().map(|&v| u64::from(v)),
+                self.context()
+                    .vlans
+                    .as_slice()
+                    .iter()
+                    .map(|&v| u64::from(v)),
             );
         }
         o.ip("src_ip", src.addr);
-        let icmp = matches!(self.proto, 1 | 58);
-        let has_ports = matches!(self.proto, 6 | 17 | 132);
+        let icmp = matches!(self.proto(), 1 | 58);
+        let has_ports = matches!(self.proto(), 6 | 17 | 132);
         if has_ports {
             o.u64("src_port", u64::from(src.port));
         }
@@ -82,12 +86,12 @@ impl EveKey for FiveTupleKey {
         if has_ports {
             o.u64("dest_port", u64::from(dst.port));
         }
-        o.str("proto", &proto_name(self.proto));
+        o.str("proto", &proto_name(self.proto()));
         if icmp {
             // The key holds Zeek's port equivalents: the initiator's type, and
             // for one-way messages the code (request/reply types hold the
             // counterpart type instead).
-            let v6 = self.proto == 58;
+            let v6 = self.proto() == 58;
             let msg_type = u8::try_from(src.port).unwrap_or(0);
             o.u64("icmp_type", u64::from(src.port));
             if flowscope_engine::key::icmp_port_equivalents(v6, msg_type, 0).2 {

@@ -376,10 +376,10 @@ fn vxlan_flow_key_is_the_inner_flow() {
     let frame = vxlan(5, &tcp4(A, 1234, B, 80, ACK, 1, HTTP));
     let v = decode(LinkType::ETHERNET, &frame);
     let x = FiveTuple::default().extract(&v).unwrap();
-    assert_eq!(x.key.proto, 6);
-    assert_eq!((x.key.a.addr, x.key.a.port), (v4("10.0.0.1"), 1234));
-    assert_eq!((x.key.b.addr, x.key.b.port), (v4("10.0.0.2"), 80));
-    assert_eq!(x.key.context.tunnel, Some((TunnelKind::Vxlan, 5)));
+    assert_eq!(x.key.proto(), 6);
+    assert_eq!((x.key.a().addr, x.key.a().port), (v4("10.0.0.1"), 1234));
+    assert_eq!((x.key.b().addr, x.key.b().port), (v4("10.0.0.2"), 80));
+    assert_eq!(x.key.context().tunnel, Some((TunnelKind::Vxlan, 5)));
 }
 
 #[test]

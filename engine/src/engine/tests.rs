@@ -219,7 +219,7 @@ fn snaplen_cut_first_fragment_still_tracks_its_flow() {
     engine.finish(Timestamp::new(1, 0), 1, &mut out);
     let f = ends(&out);
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].key.a.port.min(f[0].key.b.port), 53);
+    assert_eq!(f[0].key.a().port.min(f[0].key.b().port), 53);
     assert_eq!(
         f[0].stats.responder.packets + f[0].stats.initiator.packets,
         1
@@ -425,7 +425,7 @@ fn fragments_rebuild_into_one_flow_update() {
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].stats.initiator.packets, 3);
     assert_eq!(f[0].stats.initiator.payload_bytes, 3000);
-    assert_eq!(f[0].key.proto, 17);
+    assert_eq!(f[0].key.proto(), 17);
     assert_eq!(engine.stats().defrag.reassembled, 1);
 
     // An overlapping fragment is reported as an anomaly.
@@ -465,7 +465,7 @@ fn vxlan_inner_flow_is_tracked_with_its_tunnel() {
         _ => None,
     });
     let (key, tunnel, stats) = e.unwrap();
-    assert_eq!(key.proto, 6);
+    assert_eq!(key.proto(), 6);
     assert_eq!(stats.initiator.payload_bytes, 5);
     let t = tunnel.unwrap();
     assert_eq!((t.kind, t.id), (crate::packet::TunnelKind::Vxlan, 0x63));
