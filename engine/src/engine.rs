@@ -126,14 +126,6 @@ struct TcpStep {
     final_ack: bool,
 }
 
-/// A flow due to end at a timer tick.
-struct DueEnd<K> {
-    ts: Timestamp,
-    key: K,
-    idx: u32,
-    reason: Option<EndReason>,
-}
-
 /// The flow engine. See the crate docs for the driving protocol.
 #[derive(Debug)]
 pub struct Engine<E: FlowExtractor> {
@@ -153,9 +145,12 @@ pub struct Engine<E: FlowExtractor> {
     transport_state: bool,
     reported_linktypes: Vec<u32>,
     evicted_pending: u64,
-    /// `(seq, cause)` of the last event emitted, and the next `sub` for it.
-    cursor: (u64, Cause),
-    sub: u32,
+    /// The seq of the last event emitted, and the next `sub` for that seq:
+    /// `sub` counts every event of one seq, packet-driven then time-driven.
+    cursor: Option<u64>,
+    next_sub: u32,
+    /// The flow hash of the packet being processed, when the driver knew it.
+    known_hash: Option<u64>,
     scratch_idx: Vec<u32>,
 }
 
@@ -181,8 +176,9 @@ impl<E: FlowExtractor> Engine<E> {
             anomaly_events: cfg.decode.anomaly_events,
             reported_linktypes: Vec::new(),
             evicted_pending: 0,
-            cursor: (0, Cause::Packet),
-            sub: 0,
+            cursor: None,
+            next_sub: 0,
+            known_hash: None,
             scratch_idx: Vec::new(),
         })
     }
@@ -230,6 +226,21 @@ impl<E: FlowExtractor> Engine<E> {
         raw: &RawPacket<'_>,
         out: &mut EventBuf<E::Key>,
     ) {
+        self.process_hashed(seq, now, raw, None, out);
+    }
+
+    /// [`Engine::process`] with the flow hash already computed (by a
+    /// pipeline's ingest, with an extractor configured like this engine's),
+    /// so it is not computed twice. `None` when the ingest had no flow hash
+    /// (fragments: the key is known only after reassembly).
+    pub fn process_hashed(
+        &mut self,
+        seq: u64,
+        now: Timestamp,
+        raw: &RawPacket<'_>,
+        flow_hash: Option<u64>,
+        out: &mut EventBuf<E::Key>,
+    ) {
         self.clock = self.clock.max(now).max(raw.ts);
         self.stats.packets += 1;
         self.stats.bytes += u64::from(raw.wire_len);
@@ -253,16 +264,26 @@ impl<E: FlowExtractor> Engine<E> {
             return;
         }
         self.note(seq, &view, out);
+        self.known_hash = flow_hash;
         self.dispatch(seq, &view, 0, out);
+        self.known_hash = None;
     }
 
     /// Fires the timers due at packet time `now`, as of the epoch boundary
     /// after packet `seq`: idle and active timeouts, close lingers, fragment
     /// timeouts, and the eviction-pressure report.
     pub fn advance(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
+        let start = out.len();
+        self.fire_timers(now, seq, Cause::Timer, out);
+        self.seal_time_driven(seq, Cause::Timer, start, out);
+    }
+
+    /// Idle/active timeouts, lingers and fragment timeouts due at `now`,
+    /// emitted (unsorted) under `cause`.
+    fn fire_timers(&mut self, now: Timestamp, seq: u64, cause: Cause, out: &mut EventBuf<E::Key>) {
         self.clock = self.clock.max(now);
         self.defrag.expire(self.clock);
-        self.drain_defrag(seq, Cause::Timer, out);
+        self.drain_defrag(seq, cause, out);
 
         let now_sec = self.clock.secs();
         let mut idx = std::mem::take(&mut self.scratch_idx);
@@ -273,7 +294,6 @@ impl<E: FlowExtractor> Engine<E> {
             self.table
                 .collect_active(self.active_timeout, now_sec, &mut idx);
         }
-        let mut due: Vec<DueEnd<E::Key>> = Vec::with_capacity(idx.len());
         for (n, &i) in idx.iter().enumerate() {
             let e = self.table.get(i);
             if n < idle_count {
@@ -281,34 +301,19 @@ impl<E: FlowExtractor> Engine<E> {
                 let ts = e
                     .last_seen()
                     .saturating_add(Duration::from_secs(u64::from(timeout)));
-                let reason = if e.ended {
-                    None
-                } else if e.class == LINGER_CLASS {
-                    Some(EndReason::Fin)
+                if e.ended {
+                    self.table.remove(i);
                 } else {
-                    Some(EndReason::IdleTimeout)
-                };
-                due.push(DueEnd {
-                    ts,
-                    key: e.key.clone(),
-                    idx: i,
-                    reason,
-                });
+                    let reason = if e.class == LINGER_CLASS {
+                        EndReason::Fin
+                    } else {
+                        EndReason::IdleTimeout
+                    };
+                    self.end(i, reason, ts, seq, cause, out);
+                }
             } else if !idx[..idle_count].contains(&i) {
                 let ts = Timestamp::new(e.start.secs() + u64::from(self.active_timeout), 0);
-                due.push(DueEnd {
-                    ts,
-                    key: e.key.clone(),
-                    idx: i,
-                    reason: Some(EndReason::ActiveTimeout),
-                });
-            }
-        }
-        due.sort_unstable_by(|a, b| (a.ts, &a.key).cmp(&(b.ts, &b.key)));
-        for d in due {
-            match d.reason {
-                None => self.table.remove(d.idx),
-                Some(reason) => self.end(d.idx, reason, d.ts, seq, Cause::Timer, out),
+                self.end(i, EndReason::ActiveTimeout, ts, seq, cause, out);
             }
         }
         self.scratch_idx = idx;
@@ -318,30 +323,30 @@ impl<E: FlowExtractor> Engine<E> {
                 evicted: self.evicted_pending,
             };
             self.evicted_pending = 0;
-            self.anomaly(out, seq, Cause::Timer, None, kind, self.clock);
+            self.anomaly(out, seq, cause, None, kind, self.clock);
         }
     }
 
     /// End of input after packet `seq` at packet time `now`: fires due
-    /// timers, then ends every open flow with [`EndReason::Shutdown`]
-    /// ([`EndReason::Fin`] when both sides had already closed), ordered by
-    /// key, and drops unfinished fragment datagrams.
+    /// timers, ends every open flow with [`EndReason::Shutdown`]
+    /// ([`EndReason::Fin`] when both sides had already closed) and drops
+    /// unfinished fragment datagrams, all as one [`Cause::Flush`] batch in
+    /// time order.
     pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
-        self.advance(now, seq, out);
+        let start = out.len();
+        self.fire_timers(now, seq, Cause::Flush, out);
         self.defrag.flush(self.clock);
         self.drain_defrag(seq, Cause::Flush, out);
-        let mut open: Vec<(E::Key, u32)> = Vec::new();
+        let mut open: Vec<u32> = Vec::new();
         for i in self.table.all_indexes() {
-            let e = self.table.get(i);
-            if e.ended {
+            if self.table.get(i).ended {
                 self.table.remove(i);
             } else {
-                open.push((e.key.clone(), i));
+                open.push(i);
             }
         }
-        open.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let ts = self.clock;
-        for (_, i) in open {
+        for i in open {
             // Both sides already sent FIN: the connection is over, only its
             // last ACK is missing.
             let closed = self.table.get(i).endpoints == [Endpoint::Closed; 2];
@@ -352,11 +357,30 @@ impl<E: FlowExtractor> Engine<E> {
             };
             self.end(i, reason, ts, seq, Cause::Flush, out);
         }
+        self.seal_time_driven(seq, Cause::Flush, start, out);
     }
 
-    /// Pushes an event with the next order key. `sub` restarts whenever
-    /// `(seq, cause)` changes, so keys stay unique even when a driver calls
-    /// `advance` and then `finish` at the same boundary.
+    /// Sorts the time-driven events emitted since `start` by
+    /// `(time, tiebreak)` and numbers them, continuing the `sub` sequence of
+    /// `(seq, cause)`.
+    fn seal_time_driven(
+        &mut self,
+        seq: u64,
+        cause: Cause,
+        start: usize,
+        out: &mut EventBuf<E::Key>,
+    ) {
+        let batch = &mut out[start..];
+        batch.sort_by_key(|o| (o.time, o.tiebreak));
+        for o in batch {
+            debug_assert_eq!((o.seq, o.cause), (seq, cause));
+            o.sub = self.next_sub_for(seq);
+        }
+    }
+
+    /// Pushes an event. Packet events get the next `sub` of their seq;
+    /// time-driven ones get their `(time, tiebreak)` and are numbered when
+    /// their batch is sealed.
     fn emit(
         &mut self,
         out: &mut EventBuf<E::Key>,
@@ -364,17 +388,38 @@ impl<E: FlowExtractor> Engine<E> {
         cause: Cause,
         event: FlowEvent<E::Key>,
     ) {
-        if self.cursor != (seq, cause) {
-            self.cursor = (seq, cause);
-            self.sub = 0;
+        if cause != Cause::Packet {
+            let (time, tiebreak) = time_order(&event);
+            out.push(Ordered {
+                seq,
+                cause,
+                time,
+                tiebreak,
+                sub: 0,
+                event,
+            });
+            return;
         }
+        let sub = self.next_sub_for(seq);
         out.push(Ordered {
             seq,
             cause,
-            sub: self.sub,
+            time: Timestamp::ZERO,
+            tiebreak: 0,
+            sub,
             event,
         });
-        self.sub += 1;
+    }
+
+    /// The next `sub` of `seq`'s events.
+    fn next_sub_for(&mut self, seq: u64) -> u32 {
+        if self.cursor != Some(seq) {
+            self.cursor = Some(seq);
+            self.next_sub = 0;
+        }
+        let sub = self.next_sub;
+        self.next_sub += 1;
+        sub
     }
 
     fn anomaly(
@@ -532,7 +577,11 @@ impl<E: FlowExtractor> Engine<E> {
 
     #[inline]
     fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
-        let Some(x) = self.extractor.extract(view) else {
+        let extracted = match self.known_hash.take() {
+            Some(h) => self.extractor.extract_hashed(view, h),
+            None => self.extractor.extract(view),
+        };
+        let Some(x) = extracted else {
             self.stats.non_ip += u64::from(view.frames);
             return;
         };
@@ -862,6 +911,32 @@ impl<E: FlowExtractor> Engine<E> {
             }
             _ => self.table.remove(idx),
         }
+    }
+}
+
+/// `(time, tiebreak)` of a time-driven event: its own time, and a value
+/// derived from its content that does not depend on which engine made it.
+fn time_order<K>(event: &FlowEvent<K>) -> (Timestamp, u64) {
+    match event {
+        FlowEvent::Ended { flow_id, ts, .. } => (*ts, *flow_id),
+        FlowEvent::Anomaly {
+            kind:
+                AnomalyKind::Defrag {
+                    drop,
+                    src,
+                    dst,
+                    fragments,
+                    bytes,
+                },
+            ts,
+            ..
+        } => {
+            use std::hash::BuildHasher;
+            let h = foldhash::fast::FixedState::with_seed(0x6465_6672_6167)
+                .hash_one((src, dst, drop, fragments, bytes));
+            (*ts, h)
+        }
+        other => (other.ts(), u64::MAX),
     }
 }
 

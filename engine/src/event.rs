@@ -371,19 +371,42 @@ pub enum Cause {
 
 /// An event with its position in the output order.
 ///
-/// Events sort by `(seq, cause, sub)`: `seq` is the global number of the
-/// packet that caused the event (or of the last packet before the epoch
-/// boundary that fired it), `sub` its index among the events with the same
-/// `seq` and cause. Timer and flush events within one boundary are numbered
-/// in `(event time, flow key)` order, so the order depends only on the input.
+/// Events sort by [`Ordered::key`] = `(seq, cause, time, tiebreak, sub)`.
+/// `seq` is the global number of the packet that caused the event, or of
+/// the last packet before the epoch boundary (or end of input) that fired
+/// it. Packet events have `time` and `tiebreak` zero and are numbered by
+/// `sub` in the order the packet produced them; one packet is only ever
+/// handled by one engine. Time-driven events carry their own time (a
+/// timeout deadline, the flush time) and a tiebreak derived from their
+/// content (the flow id; a hash of a fragment datagram's key), so the events
+/// of one boundary sort the same way whether one engine or many produced
+/// them: the order depends only on the input.
 #[derive(Debug, Clone)]
 pub struct Ordered<E> {
     /// Packet sequence number (0-based).
     pub seq: u64,
     /// Packet-driven or time-driven.
     pub cause: Cause,
-    /// Index among events with the same `seq` and `cause`.
+    /// For time-driven events: the event's time.
+    pub time: Timestamp,
+    /// For time-driven events: a content-derived tiebreak.
+    pub tiebreak: u64,
+    /// Index among the events with this `seq` (packet-driven first, then
+    /// time-driven in `(time, tiebreak)` order), so `(seq, sub)` alone is
+    /// unique and increasing in the output. A sharded pipeline renumbers it
+    /// after the merge, which makes it equal to the single-engine value.
     pub sub: u32,
     /// The event.
     pub event: E,
+}
+
+/// The sort key of an [`Ordered`] event.
+pub type OrderKey = (u64, Cause, Timestamp, u64, u32);
+
+impl<E> Ordered<E> {
+    /// The sort key.
+    #[inline]
+    pub fn key(&self) -> OrderKey {
+        (self.seq, self.cause, self.time, self.tiebreak, self.sub)
+    }
 }

@@ -53,6 +53,24 @@ pub trait FlowExtractor: Send + 'static {
     /// on (a non-IP frame for an IP key, say).
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<Self::Key>>;
 
+    /// Like [`FlowExtractor::extract`] when the hash is already known (a
+    /// pipeline's ingest computed it with this same extractor): extractors
+    /// that can build the key without rehashing override this.
+    fn extract_hashed(&self, pkt: &PacketView<'_>, hash: u64) -> Option<Extracted<Self::Key>> {
+        let _ = hash;
+        self.extract(pkt)
+    }
+
+    /// The hash a sharded pipeline dispatches on. Every packet that can
+    /// belong to one flow — both directions, and every fragment of a
+    /// datagram, which carries no ports — must get the same value. The
+    /// default, the symmetric hash of the IP address pair (else the MAC
+    /// pair), is right for every key that contains the addresses; coarser
+    /// than the key is fine, it only decides the shard.
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        default_dispatch_hash(pkt)
+    }
+
     /// Whether one flow of this key is one transport conversation, so TCP
     /// state, `conn_state` and history apply. Keys that aggregate several
     /// conversations (IP pair, MAC pair) say no.
@@ -141,6 +159,23 @@ fn addr_bits(a: IpAddr) -> u128 {
         IpAddr::V4(v4) => (0xffff_u128 << 32) | u128::from(u32::from(v4)),
         IpAddr::V6(v6) => u128::from(v6),
     }
+}
+
+/// The symmetric hash of a packet's IP address pair (or, for non-IP
+/// frames, its MAC pair): the default shard-dispatch hash.
+pub fn default_dispatch_hash(pkt: &PacketView<'_>) -> Option<u64> {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (x, y) = match pkt.ip {
+        Some(ip) => (addr_bits(ip.src), addr_bits(ip.dst)),
+        None => {
+            let mac = |m: [u8; 6]| m.iter().fold(0u128, |w, &b| (w << 8) | u128::from(b));
+            (mac(pkt.src_mac?), mac(pkt.dst_mac?))
+        }
+    };
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+    let a = folded_multiply((lo >> 64) as u64 ^ K, lo as u64 ^ 0x243f_6a88_85a3_08d3);
+    let b = folded_multiply((hi >> 64) as u64 ^ a, hi as u64 ^ 0x1319_8a2e_0370_7344);
+    Some(folded_multiply(b, K))
 }
 
 /// The encapsulation a flow lives in, when the configuration keys on it.
@@ -394,6 +429,22 @@ impl FlowExtractor for FiveTuple {
 
     #[inline]
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
+        self.extract_with(pkt, None)
+    }
+
+    #[inline]
+    fn extract_hashed(&self, pkt: &PacketView<'_>, hash: u64) -> Option<Extracted<FiveTupleKey>> {
+        self.extract_with(pkt, Some(hash))
+    }
+}
+
+impl FiveTuple {
+    #[inline(always)]
+    fn extract_with(
+        &self,
+        pkt: &PacketView<'_>,
+        known: Option<u64>,
+    ) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, one_way) = port_equivalents(pkt);
         let (sa, da) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
@@ -407,15 +458,18 @@ impl FlowExtractor for FiveTuple {
             (Orientation::Reverse, da, dport, sa, sport)
         };
         let context = self.opts.context(pkt);
-        let hash = hash_parts(
-            &self.opts,
-            a_addr,
-            b_addr,
-            a_port,
-            b_port,
-            ip.protocol,
-            &context,
-        );
+        let hash = match known {
+            Some(h) => h,
+            None => hash_parts(
+                &self.opts,
+                a_addr,
+                b_addr,
+                a_port,
+                b_port,
+                ip.protocol,
+                &context,
+            ),
+        };
         let key = FiveTupleKey {
             a_addr,
             b_addr,
@@ -566,6 +620,13 @@ impl FlowExtractor for MacPair {
         false
     }
 
+    /// The key's own hash: one MAC pair spans many address pairs (every
+    /// host behind a router), so the default address-pair dispatch would
+    /// split its flow across shards.
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.extract(pkt).map(|x| x.hash)
+    }
+
     #[inline]
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<MacPairKey>> {
         let (src, dst) = (pkt.src_mac?, pkt.dst_mac?);
@@ -639,6 +700,11 @@ mod tests {
             let x = FiveTuple::default();
             let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
             let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
+            // Both directions dispatch to one shard, and a known hash
+            // rebuilds the same key.
+            prop_assert_eq!(x.dispatch_hash(&udp_view(a, pa, b, pb)), x.dispatch_hash(&udp_view(b, pb, a, pa)));
+            let again = x.extract_hashed(&udp_view(a, pa, b, pb), fwd.hash).unwrap();
+            prop_assert_eq!(again.key, fwd.key);
             prop_assert_eq!(fwd.key, rev.key);
             prop_assert_eq!(fwd.hash, rev.hash);
             prop_assert!(fwd.key.a() <= fwd.key.b());

@@ -50,8 +50,8 @@ pub use community_id::community_id_v1;
 pub use config::{ConfigError, EngineConfig, KeyKind};
 pub use engine::{Engine, EventBuf, community_id, flow_id};
 pub use event::{
-    AnomalyKind, Cause, ConnState, EndReason, FlowEvent, FlowSide, FlowState, FlowStats, Ordered,
-    SideStats,
+    AnomalyKind, Cause, ConnState, EndReason, FlowEvent, FlowSide, FlowState, FlowStats, OrderKey,
+    Ordered, SideStats,
 };
 pub use flow::history::History;
 pub use key::{

@@ -9,12 +9,23 @@
 //!
 //! [`InlineRunner`] runs one engine on the caller's thread (the `shards = 0`
 //! path: embedding, tests, and the reference every sharded run must match).
+//! [`Pipeline`] runs the same protocol on an ingest thread, N shard threads
+//! and a merger thread, and delivers the same events in the same order.
 
 #![warn(missing_docs)]
 
+mod pipeline;
 mod sequencer;
+mod source;
 
+pub use pipeline::{
+    Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
+    PipelineConfig, PipelineError, PipelineReport, ShardReport,
+};
 pub use sequencer::{Sequencer, Stamp};
+pub use source::{
+    MemorySource, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
+};
 
 use flowscope_engine::{Engine, EventBuf, FlowExtractor, RawPacket};
 

@@ -1,0 +1,1000 @@
+//! The sharded pipeline: one ingest thread, N shard threads each owning an
+//! [`Engine`], and a merger thread that puts the shards' output back into
+//! one deterministic order.
+//!
+//! # Protocol
+//!
+//! The ingest numbers packets (`seq`), tracks the packet clock, decodes the
+//! headers (with the same decoder and tunnel/VLAN policy as the engines),
+//! and sends each packet to shard `dispatch_hash % N` as a *handle* (an
+//! offset into the source's shared bytes — payload is never copied — plus
+//! the packet's seq, clock and precomputed flow hash). The dispatch hash is
+//! the extractor's [`FlowExtractor::dispatch_hash`]: the symmetric hash of
+//! the address pair by default, so both directions of a flow *and every
+//! fragment of its datagrams* (which carry no ports) reach the same shard.
+//! Packets that cannot be keyed (malformed, unsupported link type, non-IP)
+//! go to shard 0, where they are counted and reported.
+//!
+//! Every `epoch_packets` packets the ingest flushes its partial batches and
+//! sends every shard an epoch marker with the boundary's seq and clock; each
+//! shard fires its timers and reports the epoch done. The merger releases
+//! events in [`Ordered::key`] order only up to the last boundary every shard
+//! has finished, so its output is exactly the inline engine's, whatever N is
+//! (unless a per-shard capacity — `max_flows`, defrag bounds — is reached,
+//! which is reported).
+//!
+//! Every channel is bounded. Offline input blocks when shards fall behind
+//! (lossless); live input drops whole batches at the ingest and counts
+//! them. Batches come back to the ingest on a return channel for reuse.
+
+use crate::sequencer::{Sequencer, Stamp};
+use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slice};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, unbounded};
+use flowscope_engine::decode::Decoder;
+use flowscope_engine::{
+    Cause, Engine, EngineConfig, EngineStats, FlowEvent, FlowExtractor, LinkType, OrderKey,
+    Ordered, PacketView, RawPacket, Timestamp, Transport,
+};
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Turns engine events into the items the pipeline delivers. It runs on the
+/// shard threads, in parallel, so expensive per-event work (rendering JSON,
+/// say) belongs here rather than after the merge.
+pub trait EventSink<K>: Clone + Send + 'static {
+    /// What the pipeline delivers.
+    type Item: Send + 'static;
+    /// Maps one event; `None` drops it.
+    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Self::Item>;
+
+    /// Called by the merger with the item's final `sub` (its index among
+    /// the merged events of its seq, the value a single engine would have
+    /// given it). Items that carry no order key ignore it.
+    fn renumber(_item: &mut Self::Item, _sub: u32) {}
+}
+
+/// The identity sink: the pipeline delivers the engine's events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Events;
+
+impl<K: Send + 'static> EventSink<K> for Events {
+    type Item = Ordered<FlowEvent<K>>;
+    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Self::Item> {
+        Some(event)
+    }
+    fn renumber(item: &mut Self::Item, sub: u32) {
+        item.sub = sub;
+    }
+}
+
+/// What the ingest does when a shard's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backpressure {
+    /// Wait (offline input: lossless).
+    Block,
+    /// Drop the batch and count its packets (live input).
+    Drop,
+}
+
+/// Pipeline options.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Shard threads (at least 1; the thread-free path is `InlineRunner`).
+    pub shards: usize,
+    /// Pin threads to cores: `None` pins when `shards + 2` cores exist.
+    pub pin: Option<bool>,
+    /// Packets per epoch.
+    pub epoch_packets: u64,
+    /// Packets per batch sent to a shard.
+    pub batch_packets: usize,
+    /// Batches queued per shard.
+    pub queue_batches: usize,
+    /// Items queued between the merger and the consumer.
+    pub output_capacity: usize,
+    /// `None`: block for offline sources, drop for live ones.
+    pub backpressure: Option<Backpressure>,
+    /// Benchmark mode: shards receive and recycle batches without
+    /// processing them (measures the ingest alone).
+    pub noop_shards: bool,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            shards: 1,
+            pin: None,
+            epoch_packets: crate::DEFAULT_EPOCH_PACKETS,
+            batch_packets: 256,
+            queue_batches: 16,
+            output_capacity: 4096,
+            backpressure: None,
+            noop_shards: false,
+        }
+    }
+}
+
+/// Why a pipeline failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The engine configuration cannot work.
+    #[error(transparent)]
+    Config(#[from] flowscope_engine::ConfigError),
+    /// A thread could not be started.
+    #[error("cannot start pipeline thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// The ingest thread panicked.
+    #[error("ingest thread panicked: {0}")]
+    IngestPanicked(String),
+    /// A shard panicked; the others were flushed. The report covers what
+    /// ran.
+    #[error("shard {shard} panicked: {message}")]
+    ShardPanicked {
+        /// The shard.
+        shard: usize,
+        /// The panic message.
+        message: String,
+        /// Counters of the run up to the failure.
+        report: Box<PipelineReport<()>>,
+    },
+}
+
+/// Per-shard figures.
+#[derive(Debug, Clone, Default)]
+pub struct ShardReport {
+    /// Shard number.
+    pub shard: usize,
+    /// Packets it processed.
+    pub packets: u64,
+    /// Items it produced.
+    pub items: u64,
+    /// Time spent processing (not waiting for input).
+    pub busy: Duration,
+    /// Its engine's counters.
+    pub engine: EngineStats,
+    /// Flows it held at once, at most.
+    pub peak_flows: u64,
+}
+
+/// Ingest figures.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    /// Packets read.
+    pub packets: u64,
+    /// Wire bytes read.
+    pub bytes: u64,
+    /// Time spent reading, keying and dispatching (not blocked on a shard).
+    pub busy: Duration,
+    /// Time blocked on full shard queues.
+    pub blocked: Duration,
+    /// Per shard: packets sent.
+    pub sent: Vec<u64>,
+    /// Per shard: times its queue was full.
+    pub stalls: Vec<u64>,
+    /// Per shard: most batches queued at once.
+    pub queue_high_water: Vec<usize>,
+    /// Per shard: packets dropped because the shard fell behind (live).
+    pub dropped: Vec<u64>,
+    /// Problems the source reported.
+    pub source_errors: Vec<SourceError>,
+    /// The stop flag ended the input early.
+    pub stopped: bool,
+    /// Packet clock at the end.
+    pub clock: Timestamp,
+}
+
+impl IngestReport {
+    /// Max shard packets over mean shard packets (1.0 is perfect balance).
+    pub fn imbalance(&self) -> f64 {
+        let n = self.sent.len().max(1) as f64;
+        let total: u64 = self.sent.iter().sum();
+        let max = self.sent.iter().copied().max().unwrap_or(0);
+        if total == 0 {
+            1.0
+        } else {
+            max as f64 / (total as f64 / n)
+        }
+    }
+}
+
+/// Merger figures.
+#[derive(Debug, Clone, Default)]
+pub struct MergerReport {
+    /// Items delivered.
+    pub items: u64,
+    /// Time spent merging (not waiting).
+    pub busy: Duration,
+    /// Most items held back waiting for a slower shard.
+    pub held_high_water: usize,
+}
+
+/// What a finished pipeline did.
+#[derive(Debug, Clone)]
+pub struct PipelineReport<S> {
+    /// The source, handed back (for its own error lists, say).
+    pub source: S,
+    /// Ingest figures.
+    pub ingest: IngestReport,
+    /// Per-shard figures.
+    pub shards: Vec<ShardReport>,
+    /// Merger figures.
+    pub merger: MergerReport,
+    /// All shards' engine counters added up (peaks summed).
+    pub engine: EngineStats,
+    /// Whether threads were pinned to cores.
+    pub pinned: bool,
+    /// Wall time from start to the merger's end.
+    pub wall: Duration,
+}
+
+impl<S> PipelineReport<S> {
+    fn without_source(self) -> (S, PipelineReport<()>) {
+        let PipelineReport {
+            source,
+            ingest,
+            shards,
+            merger,
+            engine,
+            pinned,
+            wall,
+        } = self;
+        (
+            source,
+            PipelineReport {
+                source: (),
+                ingest,
+                shards,
+                merger,
+                engine,
+                pinned,
+                wall,
+            },
+        )
+    }
+}
+
+/// One packet as the ingest hands it to a shard.
+#[derive(Debug, Clone, Copy)]
+struct Handle {
+    seq: u64,
+    now: Timestamp,
+    ts: Timestamp,
+    offset: usize,
+    len: u32,
+    wire_len: u32,
+    linktype: LinkType,
+    copied: bool,
+    flow_hash: Option<u64>,
+}
+
+/// Packets for one shard.
+struct PacketBatch {
+    handles: Vec<Handle>,
+    storage: Option<SharedBytes>,
+    copied: Vec<u8>,
+}
+
+impl PacketBatch {
+    fn new(cap: usize) -> Self {
+        PacketBatch {
+            handles: Vec::with_capacity(cap),
+            storage: None,
+            copied: Vec::new(),
+        }
+    }
+    fn clear(&mut self) {
+        self.handles.clear();
+        self.storage = None;
+        self.copied.clear();
+    }
+}
+
+enum ShardMsg {
+    Batch(PacketBatch),
+    Epoch(Stamp),
+    Finish(Stamp),
+}
+
+type Keyed<T> = (OrderKey, T);
+
+/// What the merger hands back: shard reports, its own, shard failures.
+type MergerOutcome = (Vec<ShardReport>, MergerReport, Vec<(usize, String)>);
+
+enum MergerMsg<T> {
+    Items(usize, Vec<Keyed<T>>),
+    EpochDone(usize, u64),
+    Finished(Box<ShardReport>),
+    Failed(usize, String),
+}
+
+/// Configures and starts a pipeline.
+#[derive(Debug)]
+pub struct PipelineBuilder<E, S> {
+    cfg: PipelineConfig,
+    engine: EngineConfig,
+    extractor: E,
+    sink: S,
+    stop: Arc<AtomicBool>,
+}
+
+/// A running pipeline: read its items from [`Pipeline::receiver`] (or
+/// iterate it), then [`Pipeline::join`] it.
+#[derive(Debug)]
+pub struct Pipeline<T, S> {
+    receiver: Receiver<T>,
+    ingest: JoinHandle<(S, IngestReport)>,
+    shards: Vec<JoinHandle<()>>,
+    merger: JoinHandle<MergerOutcome>,
+    pinned: bool,
+    started: Instant,
+}
+
+impl Pipeline<(), ()> {
+    /// A builder for a pipeline of engines with this configuration and
+    /// extractor (cloned per shard and for the ingest).
+    pub fn builder<E: FlowExtractor + Clone>(
+        engine: EngineConfig,
+        extractor: E,
+    ) -> PipelineBuilder<E, Events> {
+        PipelineBuilder {
+            cfg: PipelineConfig::default(),
+            engine,
+            extractor,
+            sink: Events,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl<E, S> PipelineBuilder<E, S>
+where
+    E: FlowExtractor + Clone,
+    S: EventSink<E::Key>,
+{
+    /// All options at once.
+    pub fn config(mut self, cfg: PipelineConfig) -> Self {
+        self.cfg = cfg;
+        self
+    }
+    /// Shard threads (at least 1).
+    pub fn shards(mut self, n: usize) -> Self {
+        self.cfg.shards = n.max(1);
+        self
+    }
+    /// Force pinning on or off (default: pin when `shards + 2` cores exist).
+    pub fn pin(mut self, pin: bool) -> Self {
+        self.cfg.pin = Some(pin);
+        self
+    }
+    /// Packets per epoch.
+    pub fn epoch_packets(mut self, n: u64) -> Self {
+        self.cfg.epoch_packets = n.max(1);
+        self
+    }
+    /// A flag that, once set, ends the input: the pipeline drains, flushes
+    /// every flow and finishes cleanly (Ctrl-C).
+    pub fn stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = flag;
+        self
+    }
+    /// The per-event work done on the shard threads.
+    pub fn sink<S2: EventSink<E::Key>>(self, sink: S2) -> PipelineBuilder<E, S2> {
+        PipelineBuilder {
+            cfg: self.cfg,
+            engine: self.engine,
+            extractor: self.extractor,
+            sink,
+            stop: self.stop,
+        }
+    }
+
+    /// Starts the threads reading `source`.
+    pub fn build<Src: PacketSource + 'static>(
+        self,
+        source: Src,
+    ) -> Result<Pipeline<S::Item, Src>, PipelineError> {
+        self.engine.validate()?;
+        let cfg = self.cfg;
+        let n = cfg.shards.max(1);
+        let cores = core_affinity::get_core_ids().unwrap_or_default();
+        let pin = cfg.pin.unwrap_or(n + 2 <= cores.len()) && cores.len() >= 2;
+        let core_for = |i: usize| {
+            if pin {
+                cores.get(i % cores.len()).copied()
+            } else {
+                None
+            }
+        };
+        let backpressure = cfg.backpressure.unwrap_or(if source.is_live() {
+            Backpressure::Drop
+        } else {
+            Backpressure::Block
+        });
+
+        let (out_tx, out_rx) = bounded::<S::Item>(cfg.output_capacity.max(1));
+        let (merger_tx, merger_rx) = bounded::<MergerMsg<S::Item>>(n * 8 + 8);
+        let (pool_tx, pool_rx) = unbounded::<PacketBatch>();
+        let mut shard_txs = Vec::with_capacity(n);
+        let mut shard_handles = Vec::with_capacity(n);
+        let mut item_returns = Vec::with_capacity(n);
+        for k in 0..n {
+            let (tx, rx) = bounded::<ShardMsg>(cfg.queue_batches.max(1));
+            let (ret_tx, ret_rx) = unbounded::<Vec<Keyed<S::Item>>>();
+            shard_txs.push(tx);
+            item_returns.push(ret_tx);
+            let engine = Engine::new(&self.engine, self.extractor.clone())?;
+            let sink = self.sink.clone();
+            let pool_tx = pool_tx.clone();
+            let merger_tx = merger_tx.clone();
+            let core = core_for(k + 1);
+            let noop = cfg.noop_shards;
+            let h = std::thread::Builder::new()
+                .name(format!("flowscope-shard-{k}"))
+                .spawn(move || {
+                    if let Some(c) = core {
+                        core_affinity::set_for_current(c);
+                    }
+                    shard_main(k, engine, sink, rx, pool_tx, merger_tx, ret_rx, noop);
+                })
+                .map_err(PipelineError::Spawn)?;
+            shard_handles.push(h);
+        }
+        drop(merger_tx);
+        drop(pool_tx);
+
+        let stop = self.stop.clone();
+        let merger_core = core_for(n + 1);
+        let merger = std::thread::Builder::new()
+            .name("flowscope-merger".into())
+            .spawn(move || {
+                if let Some(c) = merger_core {
+                    core_affinity::set_for_current(c);
+                }
+                merger_main::<E::Key, S>(n, merger_rx, out_tx, item_returns, stop)
+            })
+            .map_err(PipelineError::Spawn)?;
+
+        let decoder = Decoder::new(&self.engine.decode, &self.engine.tunnel);
+        let extractor = self.extractor;
+        let stop = self.stop;
+        let ingest_core = core_for(0);
+        let ingest = std::thread::Builder::new()
+            .name("flowscope-ingest".into())
+            .spawn(move || {
+                if let Some(c) = ingest_core {
+                    core_affinity::set_for_current(c);
+                }
+                let ctx = IngestCtx {
+                    decoder,
+                    extractor,
+                    shards: shard_txs,
+                    pool: pool_rx,
+                    batch_packets: cfg.batch_packets.max(1),
+                    backpressure,
+                    stop,
+                };
+                ingest_main(source, ctx, cfg.epoch_packets)
+            })
+            .map_err(PipelineError::Spawn)?;
+
+        Ok(Pipeline {
+            receiver: out_rx,
+            ingest,
+            shards: shard_handles,
+            merger,
+            pinned: pin,
+            started: Instant::now(),
+        })
+    }
+}
+
+impl<T, S> Pipeline<T, S> {
+    /// The merged, ordered items. Iteration ends when the pipeline is done.
+    pub fn receiver(&self) -> &Receiver<T> {
+        &self.receiver
+    }
+
+    /// Waits for every thread and gathers the figures. Drain the receiver
+    /// first (or drop it: the pipeline then stops reading and finishes).
+    pub fn join(self) -> Result<PipelineReport<S>, PipelineError> {
+        let Pipeline {
+            receiver,
+            ingest,
+            shards,
+            merger,
+            pinned,
+            started,
+        } = self;
+        // Whatever the consumer left unread is discarded; the merger stops
+        // the input as soon as it notices nobody reads.
+        drop(receiver);
+        let merged = merger
+            .join()
+            .map_err(|p| PipelineError::IngestPanicked(panic_text(&*p)))?;
+        let wall = started.elapsed();
+        let (source, ingest) = ingest
+            .join()
+            .map_err(|p| PipelineError::IngestPanicked(panic_text(&*p)))?;
+        for h in shards {
+            // Shard panics are caught inside the thread and reported to the
+            // merger; a join error here would be a panic in that reporting.
+            let _ = h.join();
+        }
+        let (mut shard_reports, merger, failures) = merged;
+        shard_reports.sort_by_key(|r| r.shard);
+        let mut engine = EngineStats::default();
+        for r in &shard_reports {
+            engine.merge(&r.engine);
+        }
+        let report = PipelineReport {
+            source,
+            ingest,
+            shards: shard_reports,
+            merger,
+            engine,
+            pinned,
+            wall,
+        };
+        match failures.into_iter().next() {
+            None => Ok(report),
+            Some((shard, message)) => {
+                let (_, report) = report.without_source();
+                Err(PipelineError::ShardPanicked {
+                    shard,
+                    message,
+                    report: Box::new(report),
+                })
+            }
+        }
+    }
+}
+
+impl<'a, T, S> IntoIterator for &'a Pipeline<T, S> {
+    type Item = T;
+    type IntoIter = crossbeam_channel::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.receiver.iter()
+    }
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+struct IngestCtx<E> {
+    decoder: Decoder,
+    extractor: E,
+    shards: Vec<Sender<ShardMsg>>,
+    pool: Receiver<PacketBatch>,
+    batch_packets: usize,
+    backpressure: Backpressure,
+    stop: Arc<AtomicBool>,
+}
+
+impl<E> IngestCtx<E> {
+    fn fresh_batch(&self) -> PacketBatch {
+        match self.pool.try_recv() {
+            Ok(b) => b,
+            Err(_) => PacketBatch::new(self.batch_packets),
+        }
+    }
+
+    /// Sends shard `k`'s batch (if it holds anything) and puts a fresh one
+    /// in its place.
+    fn send_batch(&self, k: usize, batches: &mut [PacketBatch], report: &mut IngestReport) {
+        if batches[k].handles.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut batches[k], self.fresh_batch());
+        let count = batch.handles.len() as u64;
+        match self.shards[k].try_send(ShardMsg::Batch(batch)) {
+            Ok(()) => report.sent[k] += count,
+            Err(TrySendError::Full(msg)) => {
+                report.stalls[k] += 1;
+                match self.backpressure {
+                    Backpressure::Block => {
+                        let t = Instant::now();
+                        if self.shards[k].send(msg).is_ok() {
+                            report.sent[k] += count;
+                        }
+                        report.blocked += t.elapsed();
+                    }
+                    Backpressure::Drop => {
+                        report.dropped[k] += count;
+                        if let ShardMsg::Batch(mut b) = msg {
+                            b.clear();
+                            batches[k] = b;
+                        }
+                    }
+                }
+            }
+            // The shard is gone (it panicked); its packets are lost and the
+            // merger reports the failure.
+            Err(TrySendError::Disconnected(_)) => report.dropped[k] += count,
+        }
+        report.queue_high_water[k] = report.queue_high_water[k].max(self.shards[k].len());
+    }
+
+    fn broadcast(&self, msg: impl Fn() -> ShardMsg, report: &mut IngestReport) {
+        let t = Instant::now();
+        for tx in &self.shards {
+            let _ = tx.send(msg());
+        }
+        report.blocked += t.elapsed();
+    }
+}
+
+fn ingest_main<Src: PacketSource, E: FlowExtractor>(
+    mut source: Src,
+    ctx: IngestCtx<E>,
+    epoch_packets: u64,
+) -> (Src, IngestReport) {
+    let n = ctx.shards.len();
+    let started = Instant::now();
+    let mut report = IngestReport {
+        sent: vec![0; n],
+        stalls: vec![0; n],
+        queue_high_water: vec![0; n],
+        dropped: vec![0; n],
+        ..IngestReport::default()
+    };
+    let mut seq = Sequencer::new(epoch_packets);
+    let mut batches: Vec<PacketBatch> = (0..n)
+        .map(|_| PacketBatch::new(ctx.batch_packets))
+        .collect();
+    loop {
+        if ctx.stop.load(Ordering::Relaxed) {
+            report.stopped = true;
+            break;
+        }
+        let pkt = match source.next_packet() {
+            None => break,
+            Some(Err(e)) => {
+                report.source_errors.push(e);
+                continue;
+            }
+            Some(Ok(p)) => p,
+        };
+        let raw = pkt.raw;
+        let stamp = seq.stamp(raw.ts);
+        report.packets += 1;
+        report.bytes += u64::from(raw.wire_len);
+
+        let mut view = PacketView::empty(&raw);
+        let (k, flow_hash) = match ctx.decoder.decode_into(&raw, &mut view) {
+            Ok(()) => {
+                let shard = ctx
+                    .extractor
+                    .dispatch_hash(&view)
+                    .map_or(0, |h| (h % n as u64) as usize);
+                // Fragments are keyed only after reassembly, in the shard.
+                let flow_hash = if matches!(view.transport, Transport::Fragment) {
+                    None
+                } else {
+                    ctx.extractor.extract(&view).map(|x| x.hash)
+                };
+                (shard, flow_hash)
+            }
+            Err(_) => (0, None),
+        };
+
+        let mut handle = Handle {
+            seq: stamp.seq,
+            now: stamp.now,
+            ts: raw.ts,
+            offset: 0,
+            len: raw.data.len() as u32,
+            wire_len: raw.wire_len,
+            linktype: raw.linktype,
+            copied: false,
+            flow_hash,
+        };
+        match pkt.storage {
+            Storage::Shared(bytes) => {
+                let same = batches[k]
+                    .storage
+                    .as_ref()
+                    .is_none_or(|s| same_storage(s, bytes));
+                if !same {
+                    ctx.send_batch(k, &mut batches, &mut report);
+                }
+                let b = &mut batches[k];
+                if b.storage.is_none() {
+                    b.storage = Some(bytes.clone());
+                }
+                let base = shared_slice(bytes).as_ptr() as usize;
+                handle.offset = raw.data.as_ptr() as usize - base;
+            }
+            Storage::Transient => {
+                let b = &mut batches[k];
+                handle.offset = b.copied.len();
+                handle.copied = true;
+                b.copied.extend_from_slice(raw.data);
+            }
+        }
+        batches[k].handles.push(handle);
+        if batches[k].handles.len() >= ctx.batch_packets {
+            ctx.send_batch(k, &mut batches, &mut report);
+        }
+        if let Some(boundary) = seq.close_epoch_if_due() {
+            for k in 0..n {
+                ctx.send_batch(k, &mut batches, &mut report);
+            }
+            ctx.broadcast(|| ShardMsg::Epoch(boundary), &mut report);
+        }
+    }
+    for k in 0..n {
+        ctx.send_batch(k, &mut batches, &mut report);
+    }
+    let end = Stamp {
+        seq: seq.last_seq().unwrap_or(0),
+        now: seq.clock(),
+    };
+    report.clock = seq.clock();
+    ctx.broadcast(|| ShardMsg::Finish(end), &mut report);
+    report.busy = started.elapsed().saturating_sub(report.blocked);
+    (source, report)
+}
+
+fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
+    k: usize,
+    engine: Engine<E>,
+    sink: S,
+    rx: Receiver<ShardMsg>,
+    pool_tx: Sender<PacketBatch>,
+    merger_tx: Sender<MergerMsg<S::Item>>,
+    item_returns: Receiver<Vec<Keyed<S::Item>>>,
+    noop: bool,
+) {
+    let merger = merger_tx.clone();
+    let run = catch_unwind(AssertUnwindSafe(move || {
+        let mut shard = Shard {
+            k,
+            engine,
+            sink,
+            events: Vec::new(),
+            items: Vec::new(),
+            report: ShardReport {
+                shard: k,
+                ..ShardReport::default()
+            },
+        };
+        while let Ok(msg) = rx.recv() {
+            let t = Instant::now();
+            match msg {
+                ShardMsg::Batch(mut b) => {
+                    if !noop {
+                        shard.process(&b);
+                    }
+                    shard.report.packets += b.handles.len() as u64;
+                    b.clear();
+                    let _ = pool_tx.send(b);
+                    shard.flush(&merger_tx, &item_returns);
+                }
+                ShardMsg::Epoch(st) => {
+                    if !noop {
+                        shard.engine.advance(st.now, st.seq, &mut shard.events);
+                        shard.report.peak_flows =
+                            shard.report.peak_flows.max(shard.engine.active_flows());
+                    }
+                    shard.map_events();
+                    shard.flush(&merger_tx, &item_returns);
+                    let _ = merger_tx.send(MergerMsg::EpochDone(k, st.seq));
+                }
+                ShardMsg::Finish(st) => {
+                    if !noop {
+                        shard.engine.finish(st.now, st.seq, &mut shard.events);
+                    }
+                    shard.map_events();
+                    shard.flush(&merger_tx, &item_returns);
+                    shard.report.busy += t.elapsed();
+                    shard.report.engine = shard.engine.stats();
+                    shard.report.peak_flows =
+                        shard.report.peak_flows.max(shard.report.engine.peak_flows);
+                    let _ = merger_tx.send(MergerMsg::Finished(Box::new(shard.report)));
+                    return;
+                }
+            }
+            shard.report.busy += t.elapsed();
+        }
+        // The ingest went away without a Finish (it panicked).
+        let _ = merger_tx.send(MergerMsg::Failed(
+            k,
+            "input ended without a finish marker".into(),
+        ));
+    }));
+    if let Err(p) = run {
+        let _ = merger.send(MergerMsg::Failed(k, panic_text(&*p)));
+    }
+}
+
+struct Shard<E: FlowExtractor, S: EventSink<E::Key>> {
+    k: usize,
+    engine: Engine<E>,
+    sink: S,
+    events: Vec<Ordered<FlowEvent<E::Key>>>,
+    items: Vec<Keyed<S::Item>>,
+    report: ShardReport,
+}
+
+impl<E: FlowExtractor, S: EventSink<E::Key>> Shard<E, S> {
+    fn process(&mut self, b: &PacketBatch) {
+        let shared: &[u8] = match &b.storage {
+            Some(s) => shared_slice(s),
+            None => &[],
+        };
+        for h in &b.handles {
+            let bytes = if h.copied { &b.copied[..] } else { shared };
+            let end = h.offset + h.len as usize;
+            let Some(data) = bytes.get(h.offset..end) else {
+                continue;
+            };
+            let raw = RawPacket {
+                ts: h.ts,
+                linktype: h.linktype,
+                wire_len: h.wire_len,
+                data,
+            };
+            self.engine
+                .process_hashed(h.seq, h.now, &raw, h.flow_hash, &mut self.events);
+        }
+        self.map_events();
+    }
+
+    fn map_events(&mut self) {
+        for ev in self.events.drain(..) {
+            let key = ev.key();
+            if let Some(item) = self.sink.map(ev) {
+                self.items.push((key, item));
+            }
+        }
+    }
+
+    fn flush(&mut self, tx: &Sender<MergerMsg<S::Item>>, returns: &Receiver<Vec<Keyed<S::Item>>>) {
+        if self.items.is_empty() {
+            return;
+        }
+        self.report.items += self.items.len() as u64;
+        let fresh = returns.try_recv().unwrap_or_default();
+        let items = std::mem::replace(&mut self.items, fresh);
+        let _ = tx.send(MergerMsg::Items(self.k, items));
+    }
+}
+
+fn merger_main<K, S: EventSink<K>>(
+    n: usize,
+    rx: Receiver<MergerMsg<S::Item>>,
+    out: Sender<S::Item>,
+    returns: Vec<Sender<Vec<Keyed<S::Item>>>>,
+    stop: Arc<AtomicBool>,
+) -> MergerOutcome {
+    let mut m = Merger::<K, S> {
+        cursor: None,
+        next_sub: 0,
+        _sink: std::marker::PhantomData,
+        queues: (0..n).map(|_| VecDeque::new()).collect(),
+        done: vec![None; n],
+        finished: vec![false; n],
+        out,
+        out_closed: false,
+        stop,
+        report: MergerReport::default(),
+    };
+    let mut reports = Vec::with_capacity(n);
+    let mut failures = Vec::new();
+    while let Ok(msg) = rx.recv() {
+        let t = Instant::now();
+        match msg {
+            MergerMsg::Items(k, mut items) => {
+                m.queues[k].extend(items.drain(..));
+                let _ = returns[k].send(items);
+                let held: usize = m.queues.iter().map(VecDeque::len).sum();
+                m.report.held_high_water = m.report.held_high_water.max(held);
+            }
+            MergerMsg::EpochDone(k, seq) => {
+                m.done[k] = Some(seq);
+                m.release();
+            }
+            MergerMsg::Finished(r) => {
+                m.finished[r.shard] = true;
+                reports.push(*r);
+                m.release();
+            }
+            MergerMsg::Failed(k, why) => {
+                m.finished[k] = true;
+                failures.push((k, why));
+                m.release();
+            }
+        }
+        m.report.busy += t.elapsed();
+        if m.finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    // Whatever is left (every shard finished, or failed): in order.
+    m.finished.iter_mut().for_each(|f| *f = true);
+    m.release();
+    (reports, m.report, failures)
+}
+
+struct Merger<K, S: EventSink<K>> {
+    /// The seq of the last item released and the next `sub` for it.
+    cursor: Option<u64>,
+    next_sub: u32,
+    _sink: std::marker::PhantomData<fn(K) -> S>,
+    queues: Vec<VecDeque<Keyed<S::Item>>>,
+    done: Vec<Option<u64>>,
+    finished: Vec<bool>,
+    out: Sender<S::Item>,
+    out_closed: bool,
+    stop: Arc<AtomicBool>,
+    report: MergerReport,
+}
+
+impl<K, S: EventSink<K>> Merger<K, S> {
+    /// Releases, in key order, every held item that no shard can still
+    /// precede: those with a seq at or below the last epoch boundary every
+    /// unfinished shard has completed.
+    fn release(&mut self) {
+        // An epoch done at seq `s` means every packet up to `s` and the
+        // timers at `s` are in; the end-of-input flush at `s`, which sorts
+        // after them, is not. A finished shard bounds nothing.
+        let mut bound = (u64::MAX, Cause::Flush);
+        for k in 0..self.queues.len() {
+            if self.finished[k] {
+                continue;
+            }
+            match self.done[k] {
+                Some(s) => bound = bound.min((s, Cause::Timer)),
+                None => return,
+            }
+        }
+        loop {
+            let mut best: Option<(usize, OrderKey)> = None;
+            for (k, q) in self.queues.iter().enumerate() {
+                if let Some((key, _)) = q.front()
+                    && (key.0, key.1) <= bound
+                    && best.is_none_or(|(_, b)| *key < b)
+                {
+                    best = Some((k, *key));
+                }
+            }
+            let Some((k, _)) = best else { break };
+            let Some((key, mut item)) = self.queues[k].pop_front() else {
+                break;
+            };
+            if self.cursor != Some(key.0) {
+                self.cursor = Some(key.0);
+                self.next_sub = 0;
+            }
+            S::renumber(&mut item, self.next_sub);
+            self.next_sub += 1;
+            if !self.out_closed {
+                if self.out.send(item).is_err() {
+                    // Nobody reads any more: stop the input, finish quietly.
+                    self.out_closed = true;
+                    self.stop.store(true, Ordering::Relaxed);
+                } else {
+                    self.report.items += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,638 @@
+//! The pipeline against its oracle, the inline runner: same events, same
+//! order, for any shard count, batch size and queue depth; plus the failure
+//! paths (a panicking shard, a stop request, a consumer that leaves, live
+//! drops).
+
+use super::*;
+use crate::{InlineRunner, MemorySource, SourcePacket};
+use flowscope_engine::{
+    Engine, EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions, LinkType, Ordered,
+    RawPacket, Timestamp,
+};
+use proptest::prelude::*;
+use std::sync::atomic::AtomicUsize;
+
+type Event = Ordered<FlowEvent<FiveTupleKey>>;
+
+fn checksum(h: &[u8]) -> u16 {
+    let mut sum = 0u32;
+    for c in h.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// A raw IPv4 packet: 20-byte header (checksummed) around `l4`.
+fn ipv4(src: u8, dst: u8, proto: u8, ident: u16, frag: u16, l4: &[u8]) -> Vec<u8> {
+    let total = (20 + l4.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&ident.to_be_bytes());
+    p.extend_from_slice(&frag.to_be_bytes());
+    p.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, src, 10, 0, 1, dst]);
+    let c = checksum(&p);
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+    p.extend_from_slice(l4);
+    p
+}
+
+fn udp(sport: u16, dport: u16, payload: usize) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.resize(8 + payload, 0x61);
+    u
+}
+
+fn tcp(sport: u16, dport: u16, flags: u8, seq: u32) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t
+}
+
+/// What one generated packet is.
+#[derive(Debug, Clone)]
+enum Step {
+    Udp {
+        a: u8,
+        b: u8,
+        port: u16,
+        reply: bool,
+    },
+    Tcp {
+        a: u8,
+        b: u8,
+        port: u16,
+        flags: u8,
+        reply: bool,
+    },
+    /// A UDP datagram in two fragments (the second `gap` packets later,
+    /// i.e. immediately after).
+    Fragmented {
+        a: u8,
+        b: u8,
+        ident: u16,
+    },
+    Garbage(u8),
+}
+
+/// Packets with their capture time in seconds.
+fn build(steps: &[(u32, Step)]) -> Vec<(Timestamp, Vec<u8>)> {
+    let mut t = 1_000_000u64;
+    let mut out = Vec::new();
+    for (dt, step) in steps {
+        t += u64::from(*dt);
+        let ts = Timestamp::new(t, 0);
+        match *step {
+            Step::Udp { a, b, port, reply } => {
+                let (s, d, sp, dp) = if reply {
+                    (b, a, 53, port)
+                } else {
+                    (a, b, port, 53)
+                };
+                out.push((ts, ipv4(s, d, 17, 0, 0, &udp(sp, dp, 12))));
+            }
+            Step::Tcp {
+                a,
+                b,
+                port,
+                flags,
+                reply,
+            } => {
+                let (s, d, sp, dp) = if reply {
+                    (b, a, 80, port)
+                } else {
+                    (a, b, port, 80)
+                };
+                out.push((ts, ipv4(s, d, 6, 0, 0, &tcp(sp, dp, flags, 1000))));
+            }
+            Step::Fragmented { a, b, ident } => {
+                let l4 = udp(4000 + u16::from(a), 5353, 40);
+                out.push((ts, ipv4(a, b, 17, ident, 0x2000, &l4[..24])));
+                out.push((ts, ipv4(a, b, 17, ident, 3, &l4[24..])));
+            }
+            Step::Garbage(n) => out.push((ts, vec![0x45, n, 0, 1])),
+        }
+    }
+    out
+}
+
+fn raws(packets: &[(Timestamp, Vec<u8>)]) -> impl Iterator<Item = RawPacket<'_>> {
+    packets.iter().map(|(ts, data)| RawPacket {
+        ts: *ts,
+        linktype: LinkType::RAW,
+        wire_len: data.len() as u32,
+        data,
+    })
+}
+
+fn extractor(cfg: &EngineConfig) -> FiveTuple {
+    FiveTuple::new(KeyOptions::from_config(cfg))
+}
+
+fn inline(packets: &[(Timestamp, Vec<u8>)], epoch: u64) -> Vec<Event> {
+    let cfg = EngineConfig::default();
+    let engine = Engine::new(&cfg, extractor(&cfg)).unwrap();
+    let mut r = InlineRunner::new(engine, epoch);
+    let mut out = Vec::new();
+    for raw in raws(packets) {
+        r.push(&raw);
+        out.extend(r.events());
+    }
+    r.finish();
+    out.extend(r.events());
+    out
+}
+
+fn piped(
+    packets: &[(Timestamp, Vec<u8>)],
+    cfg: PipelineConfig,
+) -> (Vec<Event>, PipelineReport<MemorySource>) {
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(cfg)
+        .build(MemorySource::new(raws(packets)))
+        .unwrap();
+    let events: Vec<Event> = p.receiver().iter().collect();
+    (events, p.join().unwrap())
+}
+
+/// Every event of a default-configured pipeline over `src`.
+fn drain(src: impl PacketSource + 'static, shards: usize) -> Vec<Event> {
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .shards(shards)
+        .pin(false)
+        .build(src)
+        .unwrap();
+    let got: Vec<Event> = p.into_iter().collect();
+    p.join().unwrap();
+    got
+}
+
+fn render(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| format!("{:?}/{}/{:?}", e.key(), e.seq, e.event))
+        .collect()
+}
+
+fn assert_strictly_increasing(events: &[Event]) {
+    for w in events.windows(2) {
+        assert!(
+            (w[0].seq, w[0].sub) < (w[1].seq, w[1].sub),
+            "(seq, sub) not increasing: {:?} then {:?}",
+            (w[0].seq, w[0].sub),
+            (w[1].seq, w[1].sub)
+        );
+    }
+}
+
+fn step() -> impl Strategy<Value = (u32, Step)> {
+    let dt = prop_oneof![8 => 0u32..3, 2 => 0u32..100, 1 => 0u32..700];
+    let host = 1u8..12;
+    let s = prop_oneof![
+        4 => (host.clone(), host.clone(), 1000u16..1006, any::<bool>())
+            .prop_map(|(a, b, port, reply)| Step::Udp { a, b, port, reply }),
+        4 => (host.clone(), host.clone(), 1000u16..1004, prop::sample::select(vec![0x02u8, 0x12, 0x10, 0x11, 0x04, 0x18]), any::<bool>())
+            .prop_map(|(a, b, port, flags, reply)| Step::Tcp { a, b, port, flags, reply }),
+        1 => (host.clone(), host, 0u16..4).prop_map(|(a, b, ident)| Step::Fragmented { a, b, ident }),
+        1 => any::<u8>().prop_map(Step::Garbage),
+    ];
+    (dt, s)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The core promise: for any shard count, epoch, batch size and queue
+    /// depth, the merged output is the inline engine's, event for event,
+    /// with `(seq, sub)` strictly increasing.
+    #[test]
+    fn pipeline_output_equals_inline(
+        steps in prop::collection::vec(step(), 1..300),
+        shards in 1usize..5,
+        epoch in prop::sample::select(vec![1u64, 2, 7, 64, 4096]),
+        batch in 1usize..40,
+        queue in 1usize..4,
+    ) {
+        let packets = build(&steps);
+        let want = inline(&packets, epoch);
+        let cfg = PipelineConfig {
+            shards,
+            pin: Some(false),
+            epoch_packets: epoch,
+            batch_packets: batch,
+            queue_batches: queue,
+            output_capacity: 3,
+            ..PipelineConfig::default()
+        };
+        let (got, report) = piped(&packets, cfg);
+        assert_strictly_increasing(&want);
+        assert_strictly_increasing(&got);
+        prop_assert_eq!(render(&got), render(&want));
+        prop_assert_eq!(report.ingest.packets, packets.len() as u64);
+        prop_assert_eq!(report.ingest.sent.iter().sum::<u64>(), packets.len() as u64);
+        prop_assert_eq!(report.merger.items, got.len() as u64);
+        prop_assert_eq!(report.engine.packets, packets.len() as u64);
+    }
+}
+
+/// A busy trace: many flows over many address pairs, timeouts included.
+fn busy_trace() -> Vec<(Timestamp, Vec<u8>)> {
+    let mut steps = Vec::new();
+    for i in 0..4000u32 {
+        let a = (i % 37) as u8 + 1;
+        let b = (i % 11) as u8 + 100;
+        let dt = if i % 500 == 499 {
+            90
+        } else {
+            u32::from(i % 3 == 0)
+        };
+        let step = match i % 5 {
+            0 | 1 => Step::Udp {
+                a,
+                b,
+                port: 1000 + (i % 7) as u16,
+                reply: i % 2 == 0,
+            },
+            2 | 3 => Step::Tcp {
+                a,
+                b,
+                port: 2000 + (i % 5) as u16,
+                flags: 0x18,
+                reply: i % 3 == 0,
+            },
+            _ => Step::Fragmented {
+                a,
+                b,
+                ident: i as u16,
+            },
+        };
+        steps.push((dt, step));
+    }
+    build(&steps)
+}
+
+#[test]
+fn every_flow_gets_the_same_events_as_inline() {
+    let packets = busy_trace();
+    let want = inline(&packets, 64);
+    let count_per_flow = |events: &[Event]| {
+        let mut m = std::collections::BTreeMap::<String, usize>::new();
+        for e in events {
+            let key = match &e.event {
+                FlowEvent::Started { key, .. }
+                | FlowEvent::Established { key, .. }
+                | FlowEvent::StateChange { key, .. }
+                | FlowEvent::Ended { key, .. } => Some(key),
+                FlowEvent::Anomaly { key, .. } => key.as_ref(),
+                _ => None,
+            };
+            *m.entry(format!("{key:?}")).or_default() += 1;
+        }
+        m
+    };
+    for shards in 1..=4 {
+        let cfg = PipelineConfig {
+            shards,
+            pin: Some(false),
+            epoch_packets: 64,
+            ..PipelineConfig::default()
+        };
+        let (got, report) = piped(&packets, cfg);
+        assert_strictly_increasing(&got);
+        assert_eq!(got.len(), want.len(), "shards={shards}");
+        assert_eq!(
+            count_per_flow(&got),
+            count_per_flow(&want),
+            "shards={shards}"
+        );
+        assert_eq!(render(&got), render(&want), "shards={shards}");
+        assert_eq!(report.shards.len(), shards);
+        assert!(report.ingest.imbalance() >= 1.0);
+        if shards > 1 {
+            assert!(
+                report.shards.iter().all(|s| s.packets > 0),
+                "every shard gets work"
+            );
+        }
+    }
+}
+
+/// A source whose packets live in a buffer it overwrites: the ingest must
+/// copy them.
+struct TransientSource {
+    packets: Vec<(Timestamp, Vec<u8>)>,
+    next: usize,
+    buf: Vec<u8>,
+}
+
+impl PacketSource for TransientSource {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        let (ts, data) = self.packets.get(self.next)?;
+        self.next += 1;
+        self.buf.clear();
+        self.buf.extend_from_slice(data);
+        Some(Ok(SourcePacket {
+            raw: RawPacket {
+                ts: *ts,
+                linktype: LinkType::RAW,
+                wire_len: data.len() as u32,
+                data: &self.buf,
+            },
+            storage: Storage::Transient,
+        }))
+    }
+}
+
+#[test]
+fn transient_packets_are_copied() {
+    let packets = busy_trace();
+    let want = inline(&packets, 4096);
+    let src = TransientSource {
+        packets: packets.clone(),
+        next: 0,
+        buf: Vec::new(),
+    };
+    assert_eq!(render(&drain(src, 3)), render(&want));
+}
+
+/// Two shared buffers, alternating every few packets (a multi-file input).
+struct TwoBuffers {
+    a: MemorySource,
+    b: MemorySource,
+    n: usize,
+}
+
+impl PacketSource for TwoBuffers {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        self.n += 1;
+        if (self.n / 5) % 2 == 0 {
+            self.a.next_packet().or_else(|| self.b.next_packet())
+        } else {
+            self.b.next_packet().or_else(|| self.a.next_packet())
+        }
+    }
+}
+
+#[test]
+fn batches_never_mix_storages() {
+    let packets = busy_trace();
+    let (first, second) = packets.split_at(packets.len() / 2);
+    // The order the two-buffer source yields, for the oracle.
+    let mut src = TwoBuffers {
+        a: MemorySource::new(raws(first)),
+        b: MemorySource::new(raws(second)),
+        n: 0,
+    };
+    let mut order = Vec::new();
+    while let Some(Ok(p)) = src.next_packet() {
+        order.push((p.raw.ts, p.raw.data.to_vec()));
+    }
+    let want = inline(&order, 4096);
+    let src = TwoBuffers {
+        a: MemorySource::new(raws(first)),
+        b: MemorySource::new(raws(second)),
+        n: 0,
+    };
+    assert_eq!(render(&drain(src, 2)), render(&want));
+}
+
+/// Panics in the shard that sees 10.0.0.5 <-> 10.0.1.100 port 2002, on the shard thread only (the
+/// ingest keys with `extract`, the shard with `extract_hashed`).
+#[derive(Debug, Clone)]
+struct PanicsOnPort(FiveTuple);
+
+impl FlowExtractor for PanicsOnPort {
+    type Key = FiveTupleKey;
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<flowscope_engine::Extracted<FiveTupleKey>> {
+        self.0.extract(pkt)
+    }
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        hash: u64,
+    ) -> Option<flowscope_engine::Extracted<FiveTupleKey>> {
+        let x = self.0.extract_hashed(pkt, hash)?;
+        // One address pair, so one shard.
+        let (h5, h100): (std::net::IpAddr, std::net::IpAddr) =
+            ([10, 0, 0, 5].into(), [10, 0, 1, 100].into());
+        let ends = [x.key.a(), x.key.b()];
+        let doomed = ends.iter().any(|e| e.addr == h5)
+            && ends.iter().any(|e| e.addr == h100)
+            && ends.iter().any(|e| e.port == 2002);
+        assert!(!doomed, "test panic on 10.0.0.5 port 2002");
+        Some(x)
+    }
+}
+
+#[test]
+fn a_panicking_shard_is_reported_and_the_others_flush() {
+    let packets = busy_trace();
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), PanicsOnPort(extractor(&ecfg)))
+        .shards(3)
+        .pin(false)
+        .build(MemorySource::new(raws(&packets)))
+        .unwrap();
+    let got: Vec<Event> = p.into_iter().collect();
+    match p.join() {
+        Err(PipelineError::ShardPanicked {
+            shard,
+            message,
+            report,
+        }) => {
+            assert!(shard < 3);
+            assert!(message.contains("port 2002"), "{message}");
+            assert_eq!(report.shards.len(), 2, "the other shards reported");
+        }
+        other => panic!("expected a shard panic, got {other:?}"),
+    }
+    // The other shards' flows were flushed at the end.
+    let shutdowns = got
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                FlowEvent::Ended {
+                    reason: flowscope_engine::EndReason::Shutdown,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(shutdowns > 0);
+    assert_strictly_increasing(&got);
+}
+
+/// Sets the stop flag after `after` packets.
+struct StopsAfter {
+    inner: MemorySource,
+    after: usize,
+    count: usize,
+    stop: Arc<AtomicBool>,
+}
+
+impl PacketSource for StopsAfter {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        self.count += 1;
+        if self.count == self.after {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        self.inner.next_packet()
+    }
+}
+
+#[test]
+fn stop_flag_drains_and_flushes_like_end_of_input() {
+    let packets = busy_trace();
+    let after = 1234;
+    let want = inline(&packets[..after], 4096);
+    let stop = Arc::new(AtomicBool::new(false));
+    let ecfg = EngineConfig::default();
+    let src = StopsAfter {
+        inner: MemorySource::new(raws(&packets)),
+        after,
+        count: 0,
+        stop: stop.clone(),
+    };
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .shards(2)
+        .pin(false)
+        .stop_flag(stop)
+        .build(src)
+        .unwrap();
+    let got: Vec<Event> = p.into_iter().collect();
+    let report = p.join().unwrap();
+    assert!(report.ingest.stopped);
+    assert_eq!(report.ingest.packets, after as u64);
+    assert_eq!(render(&got), render(&want));
+    assert!(matches!(
+        got.last().map(|e| &e.event),
+        Some(FlowEvent::Ended {
+            reason: flowscope_engine::EndReason::Shutdown,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_consumer_that_leaves_stops_the_input() {
+    // Enough packets that the run cannot finish before the consumer leaves.
+    let mut packets = Vec::new();
+    for round in 0..20 {
+        packets.extend(
+            busy_trace()
+                .into_iter()
+                .map(|(ts, p)| (Timestamp::new(ts.secs() + round * 100_000, 0), p)),
+        );
+    }
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            output_capacity: 4,
+            ..PipelineConfig::default()
+        })
+        .build(MemorySource::new(raws(&packets)))
+        .unwrap();
+    let first: Vec<Event> = p.receiver().iter().take(5).collect();
+    assert_eq!(first.len(), 5);
+    let report = p.join().unwrap();
+    assert!(report.ingest.stopped, "the ingest noticed");
+    assert!(report.ingest.packets < packets.len() as u64);
+}
+
+/// A sink that works slowly, so shards fall behind a live source.
+#[derive(Debug, Clone)]
+struct Slow(Arc<AtomicUsize>);
+
+impl EventSink<FiveTupleKey> for Slow {
+    type Item = ();
+    fn map(&mut self, _: Event) -> Option<()> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_micros(200));
+        Some(())
+    }
+}
+
+struct Live(MemorySource);
+
+impl PacketSource for Live {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        self.0.next_packet()
+    }
+    fn is_live(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn live_input_drops_and_counts_instead_of_blocking() {
+    let packets = busy_trace();
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 1,
+            pin: Some(false),
+            batch_packets: 4,
+            queue_batches: 1,
+            ..PipelineConfig::default()
+        })
+        .sink(Slow(Arc::new(AtomicUsize::new(0))))
+        .build(Live(MemorySource::new(raws(&packets))))
+        .unwrap();
+    let items = p.receiver().iter().count();
+    let report = p.join().unwrap();
+    let dropped: u64 = report.ingest.dropped.iter().sum();
+    assert!(dropped > 0, "the slow shard made the ingest drop");
+    assert_eq!(
+        report.ingest.sent[0] + dropped,
+        packets.len() as u64,
+        "every packet sent or counted"
+    );
+    assert_eq!(report.shards[0].packets, report.ingest.sent[0]);
+    assert_eq!(items as u64, report.merger.items);
+}
+
+#[test]
+fn noop_shards_measure_the_ingest_alone() {
+    let packets = busy_trace();
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            noop_shards: true,
+            ..PipelineConfig::default()
+        })
+        .build(MemorySource::new(raws(&packets)))
+        .unwrap();
+    assert_eq!(p.receiver().iter().count(), 0);
+    let report = p.join().unwrap();
+    assert_eq!(
+        report.shards.iter().map(|s| s.packets).sum::<u64>(),
+        packets.len() as u64
+    );
+    assert_eq!(report.engine.packets, 0);
+}
+
+#[test]
+fn an_invalid_engine_config_is_an_error_not_a_thread() {
+    let mut ecfg = EngineConfig::default();
+    ecfg.flow.max_flows = 0;
+    let r = Pipeline::builder(ecfg.clone(), extractor(&EngineConfig::default()))
+        .build(MemorySource::new(std::iter::empty()));
+    assert!(matches!(r, Err(PipelineError::Config(_))));
+}

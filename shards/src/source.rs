@@ -1,0 +1,117 @@
+//! Where packets come from: the [`PacketSource`] trait the ingest thread
+//! reads, and the storage packets live in while shards work on them.
+
+use flowscope_engine::RawPacket;
+use std::fmt;
+use std::sync::Arc;
+
+/// Bytes that packets are slices of, shared with the shard threads: a
+/// memory-mapped capture file, say. Shards receive offsets into it, so
+/// payload is never copied.
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// The bytes behind a [`SharedBytes`].
+pub fn shared_slice(bytes: &SharedBytes) -> &[u8] {
+    (**bytes).as_ref()
+}
+
+/// Where a packet's bytes live.
+#[derive(Clone, Copy)]
+pub enum Storage<'a> {
+    /// Inside shared bytes: the ingest passes an offset, not the bytes.
+    Shared(&'a SharedBytes),
+    /// In a buffer the source reuses (live capture): the ingest copies the
+    /// bytes into the batch, which is recycled.
+    Transient,
+}
+
+impl fmt::Debug for Storage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Storage::Shared(b) => write!(f, "Shared({} bytes)", shared_slice(b).len()),
+            Storage::Transient => f.write_str("Transient"),
+        }
+    }
+}
+
+/// One packet from a source.
+#[derive(Debug, Clone, Copy)]
+pub struct SourcePacket<'a> {
+    /// The packet.
+    pub raw: RawPacket<'a>,
+    /// Where `raw.data` lives.
+    pub storage: Storage<'a>,
+}
+
+/// A problem a source ran into. The source decides whether packets follow
+/// (a damaged file ends, the next file may still be read).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// A packet source for the pipeline's ingest thread.
+pub trait PacketSource: Send {
+    /// The next packet, `None` at the end of input.
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>>;
+
+    /// Whether the source is live (packets arrive in real time). Live
+    /// input is never blocked on: when shards fall behind, packets are
+    /// dropped and counted instead.
+    fn is_live(&self) -> bool {
+        false
+    }
+}
+
+/// A source over packets held in memory (tests, embedding).
+#[derive(Clone)]
+pub struct MemorySource {
+    bytes: SharedBytes,
+    packets: Vec<(
+        flowscope_engine::Timestamp,
+        flowscope_engine::LinkType,
+        u32,
+        usize,
+        usize,
+    )>,
+    next: usize,
+}
+
+impl fmt::Debug for MemorySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemorySource({} packets)", self.packets.len())
+    }
+}
+
+impl MemorySource {
+    /// A source replaying `packets` in order.
+    pub fn new<'a>(packets: impl IntoIterator<Item = RawPacket<'a>>) -> Self {
+        let mut bytes = Vec::new();
+        let mut index = Vec::new();
+        for p in packets {
+            index.push((p.ts, p.linktype, p.wire_len, bytes.len(), p.data.len()));
+            bytes.extend_from_slice(p.data);
+        }
+        MemorySource {
+            bytes: Arc::new(bytes),
+            packets: index,
+            next: 0,
+        }
+    }
+}
+
+impl PacketSource for MemorySource {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        let &(ts, linktype, wire_len, off, len) = self.packets.get(self.next)?;
+        self.next += 1;
+        let data = &shared_slice(&self.bytes)[off..off + len];
+        Some(Ok(SourcePacket {
+            raw: RawPacket {
+                ts,
+                linktype,
+                wire_len,
+                data,
+            },
+            storage: Storage::Shared(&self.bytes),
+        }))
+    }
+}
