@@ -42,6 +42,12 @@ pub enum CaptureBytes {
     Static(&'static [u8]),
 }
 
+impl AsRef<[u8]> for CaptureBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl CaptureBytes {
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
@@ -125,6 +131,11 @@ impl CaptureFile {
     /// Whether the file is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The display name and the bytes.
+    pub fn into_parts(self) -> (PathBuf, CaptureBytes) {
+        (self.path, self.bytes)
     }
 
     /// A reader over the packets.
@@ -240,6 +251,40 @@ enum Format {
 #[derive(Debug)]
 pub struct PacketReader<'a> {
     data: &'a [u8],
+    cursor: RecordCursor,
+}
+
+impl<'a> PacketReader<'a> {
+    /// Reads the file header.
+    pub fn new(data: &'a [u8]) -> Result<Self, CaptureError> {
+        Ok(PacketReader {
+            data,
+            cursor: RecordCursor::new(data)?,
+        })
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.cursor.offset()
+    }
+
+    /// Whether the file is pcapng.
+    pub fn is_pcapng(&self) -> bool {
+        self.cursor.is_pcapng()
+    }
+
+    /// The next packet; `None` at the end of the file. After an error the
+    /// reader stays finished.
+    pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        self.cursor.next_packet(self.data)
+    }
+}
+
+/// A reader's position and format state, apart from the bytes: whoever
+/// owns the bytes (a pipeline source sharing them with other threads, say)
+/// keeps both side by side and passes the bytes to every call.
+#[derive(Debug)]
+pub struct RecordCursor {
     pos: usize,
     format: Format,
     failed: bool,
@@ -263,9 +308,9 @@ fn u32_at(d: &[u8], at: usize, be: bool) -> u32 {
     }
 }
 
-impl<'a> PacketReader<'a> {
-    /// Reads the file header.
-    pub fn new(data: &'a [u8]) -> Result<Self, CaptureError> {
+impl RecordCursor {
+    /// Reads the file header of `data`.
+    pub fn new(data: &[u8]) -> Result<Self, CaptureError> {
         let err = |kind| CaptureError { kind, offset: 0 };
         if data.len() < 4 {
             return Err(err(CaptureErrorKind::HeaderTruncated));
@@ -273,8 +318,7 @@ impl<'a> PacketReader<'a> {
         let magic_le = u32_at(data, 0, false);
         if magic_le == PCAPNG_SHB {
             // The section header is parsed by the first `next` call.
-            return Ok(PacketReader {
-                data,
+            return Ok(RecordCursor {
                 pos: 0,
                 format: Format::Pcapng {
                     big_endian: false,
@@ -304,8 +348,7 @@ impl<'a> PacketReader<'a> {
         if raw_linktype & 0x03ff_0000 != 0 {
             return Err(err(CaptureErrorKind::BadLinkTypeField(raw_linktype)));
         }
-        Ok(PacketReader {
-            data,
+        Ok(RecordCursor {
             pos: 24,
             format: Format::Pcap {
                 big_endian,
@@ -328,15 +371,18 @@ impl<'a> PacketReader<'a> {
         matches!(self.format, Format::Pcapng { .. })
     }
 
-    /// The next packet; `None` at the end of the file. After an error the
-    /// reader stays finished.
-    pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+    /// The next packet of `data` (the bytes this cursor was created on);
+    /// `None` at the end. After an error the cursor stays finished.
+    pub fn next_packet<'a>(
+        &mut self,
+        data: &'a [u8],
+    ) -> Option<Result<RawPacket<'a>, CaptureError>> {
         if self.failed {
             return None;
         }
         let r = match self.format {
-            Format::Pcap { .. } => self.next_pcap(),
-            Format::Pcapng { .. } => self.next_pcapng(),
+            Format::Pcap { .. } => self.next_pcap(data),
+            Format::Pcapng { .. } => self.next_pcapng(data),
         };
         if matches!(r, Some(Err(_))) {
             self.failed = true;
@@ -344,14 +390,14 @@ impl<'a> PacketReader<'a> {
         r
     }
 
-    fn fail(&self, kind: CaptureErrorKind) -> Option<Result<RawPacket<'a>, CaptureError>> {
+    fn fail<'a>(&self, kind: CaptureErrorKind) -> Option<Result<RawPacket<'a>, CaptureError>> {
         Some(Err(CaptureError {
             kind,
             offset: self.pos as u64,
         }))
     }
 
-    fn next_pcap(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+    fn next_pcap<'a>(&mut self, data: &'a [u8]) -> Option<Result<RawPacket<'a>, CaptureError>> {
         let Format::Pcap {
             big_endian: be,
             nanos,
@@ -362,7 +408,7 @@ impl<'a> PacketReader<'a> {
         else {
             return None;
         };
-        let rest = &self.data[self.pos..];
+        let rest = &data[self.pos..];
         if rest.is_empty() {
             return None;
         }
@@ -404,9 +450,9 @@ impl<'a> PacketReader<'a> {
         Some(Ok(pkt))
     }
 
-    fn next_pcapng(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+    fn next_pcapng<'a>(&mut self, data: &'a [u8]) -> Option<Result<RawPacket<'a>, CaptureError>> {
         loop {
-            let rest = &self.data[self.pos..];
+            let rest = &data[self.pos..];
             if rest.is_empty() {
                 return None;
             }
@@ -478,7 +524,10 @@ impl<'a> PacketReader<'a> {
         }
     }
 
-    fn section_header(&mut self, block: &[u8]) -> Result<Option<RawPacket<'a>>, CaptureErrorKind> {
+    fn section_header<'a>(
+        &mut self,
+        block: &[u8],
+    ) -> Result<Option<RawPacket<'a>>, CaptureErrorKind> {
         let shb = match pcap_parser::pcapng::parse_sectionheaderblock(block) {
             Ok((_, shb)) => shb,
             Err(_) => return Err(CaptureErrorKind::BadOptions("section header")),
@@ -494,7 +543,7 @@ impl<'a> PacketReader<'a> {
         Ok(None)
     }
 
-    fn interface(
+    fn interface<'a>(
         &mut self,
         block: &'a [u8],
         be: bool,
@@ -531,7 +580,7 @@ impl<'a> PacketReader<'a> {
         }
     }
 
-    fn packet(
+    fn packet<'a>(
         &self,
         iface: Interface,
         ts_units: u64,
@@ -557,7 +606,7 @@ impl<'a> PacketReader<'a> {
         }))
     }
 
-    fn enhanced_packet(
+    fn enhanced_packet<'a>(
         &self,
         body: &'a [u8],
         be: bool,
@@ -575,7 +624,7 @@ impl<'a> PacketReader<'a> {
         self.packet(iface, ts, caplen, origlen, &body[20..], PCAPNG_EPB)
     }
 
-    fn simple_packet(
+    fn simple_packet<'a>(
         &self,
         body: &'a [u8],
         be: bool,
@@ -599,7 +648,7 @@ impl<'a> PacketReader<'a> {
         self.packet(iface, 0, caplen, origlen, data, PCAPNG_SPB)
     }
 
-    fn obsolete_packet(
+    fn obsolete_packet<'a>(
         &self,
         body: &'a [u8],
         be: bool,

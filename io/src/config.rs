@@ -8,18 +8,55 @@ use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelCon
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// Pipeline options.
+/// Pipeline options (`[pipeline]`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
     /// Packets per epoch: timers fire every this many packets.
     pub epoch_packets: u64,
+    /// Shard threads; 0 runs one engine on the main thread. Absent: one per
+    /// core but one, at least one.
+    pub shards: Option<usize>,
+    /// Pin threads to cores. Absent: pin when every thread gets a core.
+    pub pin: Option<bool>,
+    /// Packets per batch handed to a shard.
+    pub batch_packets: usize,
+    /// Batches queued per shard before the ingest waits.
+    pub queue_batches: usize,
+}
+
+/// Most shard threads a configuration may ask for.
+pub const MAX_SHARDS: usize = 1024;
+
+impl PipelineConfig {
+    /// Rejects values the pipeline cannot work with.
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |what: &str| Err(format!("[pipeline] {what}"));
+        if self.epoch_packets == 0 {
+            return bad("epoch_packets must be at least 1");
+        }
+        if !(1..=65_536).contains(&self.batch_packets) {
+            return bad("batch_packets must be between 1 and 65536");
+        }
+        if !(1..=4096).contains(&self.queue_batches) {
+            return bad("queue_batches must be between 1 and 4096");
+        }
+        if self.shards.is_some_and(|n| n > MAX_SHARDS) {
+            return bad("shards must be at most 1024");
+        }
+        Ok(())
+    }
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
+        let p = flowscope_shards::PipelineConfig::default();
         PipelineConfig {
             epoch_packets: flowscope_shards::DEFAULT_EPOCH_PACKETS,
+            shards: None,
+            pin: None,
+            batch_packets: p.batch_packets,
+            queue_batches: p.queue_batches,
         }
     }
 }
@@ -95,7 +132,9 @@ impl Config {
 
     /// Parses TOML text.
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        cfg.pipeline.check()?;
+        Ok(cfg)
     }
 
     /// The engine part.
@@ -140,6 +179,12 @@ mod tests {
         assert_eq!(c.pipeline.epoch_packets, 10);
         let e = Config::parse("[flow]\nudp_timout = 30\n").unwrap_err();
         assert!(e.contains("udp_timout"), "{e}");
+        let e = Config::parse("[pipeline]\nbatch_packets = 0\n").unwrap_err();
+        assert!(e.contains("batch_packets"), "{e}");
+        let e = Config::parse("[pipeline]\nepoch_packets = 0\n").unwrap_err();
+        assert!(e.contains("epoch_packets"), "{e}");
+        let c = Config::parse("[pipeline]\nshards = 3\npin = false\n").unwrap();
+        assert_eq!((c.pipeline.shards, c.pipeline.pin), (Some(3), Some(false)));
         let e = Config::parse("[flows]\n").unwrap_err();
         assert!(e.contains("flows"), "{e}");
         let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();

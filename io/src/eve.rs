@@ -252,7 +252,8 @@ impl EveRenderer {
         }
         o.end();
         o.u64("packets_after_close", stats.packets_after_close);
-        o.u64("peak", stats.peak_flows);
+        // No peak flow count: it depends on how flows were spread over
+        // shards, and this record is identical for every shard count.
         o.end();
         let d = &stats.defrag;
         o.begin("defrag");

@@ -34,3 +34,4 @@ pub mod eve;
 pub mod json;
 pub mod pcap_writer;
 pub mod replay;
+pub mod source;

@@ -2,22 +2,27 @@
 //!
 //! Files are opened (and mapped) up front, so a missing or unreadable file
 //! is reported before any output. They are then read in order as one packet
-//! stream. A damaged file ends where the damage starts: its earlier packets
-//! count, the error is recorded with the byte offset, and the next file
-//! follows. At the end every open flow is flushed and the `stats` record is
-//! written.
+//! stream ([`FileSource`]): through one engine on this thread (`shards =
+//! 0`) or through the sharded pipeline, which renders records on its shard
+//! threads and yields them in the same order. At the end every open flow is
+//! flushed and the `stats` record is written.
 
 use crate::capture::{CaptureBytes, CaptureError, CaptureFile, OpenError};
 use crate::config::Config;
 use crate::demo::{DEMO_NAME, DEMO_PCAP};
 use crate::eve::{EveKey, EveRenderer};
+use crate::source::FileSource;
 use flowscope_engine::{
-    DirectionalFiveTuple, Engine, EngineStats, FiveTuple, FlowExtractor, IpPair, KeyKind,
-    KeyOptions, MacPair, Timestamp,
+    DirectionalFiveTuple, Engine, EngineStats, FiveTuple, FlowEvent, FlowExtractor, IpPair,
+    KeyKind, KeyOptions, MacPair, Ordered,
 };
-use flowscope_shards::InlineRunner;
+use flowscope_shards::{
+    EventSink, InlineRunner, PacketSource, Pipeline, PipelineConfig, PipelineError, PipelineReport,
+};
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One input of a replay.
@@ -38,6 +43,44 @@ pub struct ReplayOptions {
     pub config: Config,
     /// Show a progress bar (by bytes) on stderr.
     pub progress: bool,
+    /// Shard threads, overriding the configuration: `0` runs one engine on
+    /// the calling thread; `None` takes `[pipeline] shards`, else one per
+    /// core but one (for the ingest), at least one.
+    pub shards: Option<usize>,
+    /// Pin threads to cores, overriding the configuration (`None`: pin when
+    /// there are cores for every thread).
+    pub pin: Option<bool>,
+    /// Once set, reading stops; every open flow is flushed with reason
+    /// `shutdown` and the output is finished (Ctrl-C).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl ReplayOptions {
+    /// Options for `inputs` with everything else from `config`.
+    pub fn new(inputs: Vec<Input>, config: Config) -> Self {
+        ReplayOptions {
+            inputs,
+            config,
+            progress: false,
+            shards: None,
+            pin: None,
+            stop: None,
+        }
+    }
+
+    /// The shard count this replay runs with (0: inline).
+    pub fn shard_count(&self) -> usize {
+        self.shards
+            .or(self.config.pipeline.shards)
+            .unwrap_or_else(default_shards)
+    }
+}
+
+/// One shard per core, keeping one core for the ingest; at least one.
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
 }
 
 /// A damaged capture.
@@ -60,6 +103,9 @@ pub enum ReplayError {
     /// The configuration cannot work.
     #[error(transparent)]
     Config(#[from] flowscope_engine::ConfigError),
+    /// The pipeline could not start or its ingest failed.
+    #[error(transparent)]
+    Pipeline(PipelineError),
     /// Writing the output failed (other than the reader going away).
     #[error("writing output: {0}")]
     Output(#[source] io::Error),
@@ -72,7 +118,7 @@ pub struct Summary {
     pub files: usize,
     /// Capture bytes read.
     pub input_bytes: u64,
-    /// Engine counters (packets, flows, skips...).
+    /// Engine counters (packets, flows, skips...), all shards added up.
     pub stats: EngineStats,
     /// Records written.
     pub records: u64,
@@ -82,12 +128,19 @@ pub struct Summary {
     pub damaged: Vec<DamagedInput>,
     /// The output's reader went away (broken pipe): processing stopped.
     pub output_closed: bool,
+    /// The stop flag ended the input early (every flow was still flushed).
+    pub stopped: bool,
+    /// Shard threads (0: inline).
+    pub shards: usize,
+    /// The pipeline's figures (sharded runs).
+    pub pipeline: Option<PipelineReport<()>>,
+    /// A shard that failed, and why: its flows are missing from the output,
+    /// which holds everything the other shards produced.
+    pub shard_failure: Option<(usize, String)>,
 }
 
 /// Output is written in chunks of about this size.
 const FLUSH_AT: usize = 256 * 1024;
-/// Progress is updated every this many packets.
-const PROGRESS_EVERY: u64 = 16 * 1024;
 
 /// Runs a replay, writing EVE lines to `out`.
 pub fn replay<W: Write>(opts: &ReplayOptions, out: W) -> Result<Summary, ReplayError> {
@@ -124,113 +177,257 @@ fn open_all(inputs: &[Input]) -> Result<Vec<CaptureFile>, ReplayError> {
     }
 }
 
-/// Writes buffered output; `Ok(false)` when the reader went away.
-fn flush<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> Result<bool, ReplayError> {
-    let r = out.write_all(buf);
-    buf.clear();
-    match r {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(ReplayError::Output(e)),
+/// Buffered EVE output that notices a reader going away.
+struct Output<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    records: u64,
+    open: bool,
+}
+
+impl<W: Write> Output<W> {
+    fn new(out: W) -> Self {
+        Output {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+            records: 0,
+            open: true,
+        }
+    }
+
+    /// Counts the line(s) just appended to the buffer and writes the buffer
+    /// out once it is large; `Ok(false)` once the reader has gone away.
+    fn wrote(&mut self, lines: u64) -> Result<bool, ReplayError> {
+        self.records += lines;
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(self.open)
+    }
+
+    fn flush_buf(&mut self) -> Result<(), ReplayError> {
+        if self.open {
+            match self.out.write_all(&self.buf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.open = false,
+                Err(e) => return Err(ReplayError::Output(e)),
+            }
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes everything out; whether the reader is still there.
+    fn finish(&mut self) -> Result<bool, ReplayError> {
+        self.flush_buf()?;
+        if self.open {
+            match self.out.flush() {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.open = false,
+                Err(e) => return Err(ReplayError::Output(e)),
+            }
+        }
+        Ok(self.open)
     }
 }
 
-fn run<E, W>(opts: &ReplayOptions, extractor: E, mut out: W) -> Result<Summary, ReplayError>
+/// Renders EVE lines on the shard threads.
+#[derive(Debug, Clone)]
+struct EveSink(EveRenderer);
+
+impl<K: EveKey> EventSink<K> for EveSink {
+    type Item = Vec<u8>;
+    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Vec<u8>> {
+        let mut line = Vec::new();
+        self.0.render(&event, &mut line);
+        (!line.is_empty()).then_some(line)
+    }
+}
+
+fn run<E, W>(opts: &ReplayOptions, extractor: E, out: W) -> Result<Summary, ReplayError>
 where
-    E: FlowExtractor,
+    E: FlowExtractor + Clone,
     E::Key: EveKey,
     W: Write,
 {
     let started = Instant::now();
     let files = open_all(&opts.inputs)?;
-    let total_bytes: u64 = files.iter().map(|f| f.len() as u64).sum();
+    let mut source = FileSource::new(files);
+    let total_bytes = source.total_bytes();
+    let files = source.files();
     let progress = opts.progress.then(|| progress_bar(total_bytes));
-
-    let engine = Engine::new(&opts.config.engine(), extractor)?;
-    let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
+    if let Some(pb) = &progress {
+        let pb = pb.clone();
+        source = source.with_progress(Box::new(move |done| pb.set_position(done)));
+    }
     let renderer = EveRenderer::new(opts.config.output.clone());
-    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 64 * 1024);
-    let mut damaged = Vec::new();
-    let mut records = 0u64;
-    let mut done_bytes = 0u64;
-    let mut open = true;
+    let stop = opts
+        .stop
+        .clone()
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let shards = opts.shard_count();
+    let mut out = Output::new(out);
 
-    'files: for file in &files {
-        let reader = match file.packets() {
-            Ok(r) => r,
-            Err(source) => {
-                damaged.push(DamagedInput {
-                    path: file.path.clone(),
-                    source,
-                });
-                done_bytes += file.len() as u64;
-                continue;
-            }
-        };
-        let mut reader = reader;
-        while let Some(next) = reader.next_packet() {
-            let raw = match next {
-                Ok(raw) => raw,
-                Err(source) => {
-                    damaged.push(DamagedInput {
-                        path: file.path.clone(),
-                        source,
-                    });
-                    break;
-                }
-            };
-            runner.push(&raw);
-            for ev in runner.events() {
-                let before = buf.len();
-                renderer.render(&ev, &mut buf);
-                records += u64::from(buf.len() > before);
-            }
-            if buf.len() >= FLUSH_AT && !flush(&mut out, &mut buf)? {
-                open = false;
-                break 'files;
-            }
-            if let Some(pb) = &progress
-                && runner.packets() % PROGRESS_EVERY == 0
-            {
-                pb.set_position(done_bytes + reader.offset());
-            }
-        }
-        done_bytes += file.len() as u64;
-    }
-
-    if open {
-        runner.finish();
-        for ev in runner.events() {
-            let before = buf.len();
-            renderer.render(&ev, &mut buf);
-            records += u64::from(buf.len() > before);
-        }
-        let stats = runner.engine().stats();
-        let last_ts = runner.engine().clock();
-        let before = buf.len();
-        renderer.render_stats(&stats, last_ts.max(Timestamp::ZERO), &mut buf);
-        records += u64::from(buf.len() > before);
-        open = flush(&mut out, &mut buf)?;
-        if open {
-            match out.flush() {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => open = false,
-                Err(e) => return Err(ReplayError::Output(e)),
-            }
-        }
-    }
+    let mut summary = if shards == 0 {
+        run_inline(opts, extractor, source, &renderer, &stop, &mut out)?
+    } else {
+        run_sharded(opts, extractor, source, shards, &renderer, &stop, &mut out)?
+    };
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    Ok(Summary {
-        files: files.len(),
-        input_bytes: total_bytes,
-        stats: runner.engine().stats(),
-        records,
-        elapsed: started.elapsed(),
-        damaged,
-        output_closed: !open,
-    })
+    summary.files = files;
+    summary.input_bytes = total_bytes;
+    summary.records = out.records;
+    summary.output_closed = !out.open;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn empty_summary(shards: usize) -> Summary {
+    Summary {
+        files: 0,
+        input_bytes: 0,
+        stats: EngineStats::default(),
+        records: 0,
+        elapsed: Duration::ZERO,
+        damaged: Vec::new(),
+        output_closed: false,
+        stopped: false,
+        shards,
+        pipeline: None,
+        shard_failure: None,
+    }
+}
+
+/// `shards = 0`: one engine on this thread.
+fn run_inline<E, W>(
+    opts: &ReplayOptions,
+    extractor: E,
+    mut source: FileSource,
+    renderer: &EveRenderer,
+    stop: &AtomicBool,
+    out: &mut Output<W>,
+) -> Result<Summary, ReplayError>
+where
+    E: FlowExtractor,
+    E::Key: EveKey,
+    W: Write,
+{
+    let mut summary = empty_summary(0);
+    let engine = Engine::new(&opts.config.engine(), extractor)?;
+    let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            summary.stopped = true;
+            break;
+        }
+        let Some(Ok(packet)) = source.next_packet() else {
+            break;
+        };
+        runner.push(&packet.raw);
+        let before = out.buf.len();
+        let mut lines = 0;
+        for ev in runner.events() {
+            let at = out.buf.len();
+            renderer.render(&ev, &mut out.buf);
+            lines += u64::from(out.buf.len() > at);
+        }
+        if out.buf.len() > before && !out.wrote(lines)? {
+            break;
+        }
+    }
+    if out.open {
+        runner.finish();
+        let mut lines = 0;
+        for ev in runner.events() {
+            let at = out.buf.len();
+            renderer.render(&ev, &mut out.buf);
+            lines += u64::from(out.buf.len() > at);
+        }
+        out.wrote(lines)?;
+        let stats = runner.engine().stats();
+        let at = out.buf.len();
+        renderer.render_stats(&stats, runner.engine().clock(), &mut out.buf);
+        out.wrote(u64::from(out.buf.len() > at))?;
+        out.finish()?;
+    }
+    summary.stats = runner.engine().stats();
+    summary.damaged = source.take_damaged();
+    Ok(summary)
+}
+
+/// `shards >= 1`: the threaded pipeline, rendering on the shard threads.
+fn run_sharded<E, W>(
+    opts: &ReplayOptions,
+    extractor: E,
+    source: FileSource,
+    shards: usize,
+    renderer: &EveRenderer,
+    stop: &Arc<AtomicBool>,
+    out: &mut Output<W>,
+) -> Result<Summary, ReplayError>
+where
+    E: FlowExtractor + Clone,
+    E::Key: EveKey,
+    W: Write,
+{
+    let mut summary = empty_summary(shards);
+    let p = &opts.config.pipeline;
+    let cfg = PipelineConfig {
+        shards,
+        pin: opts.pin.or(p.pin),
+        epoch_packets: p.epoch_packets,
+        batch_packets: p.batch_packets,
+        queue_batches: p.queue_batches,
+        ..PipelineConfig::default()
+    };
+    let pipeline = Pipeline::builder(opts.config.engine(), extractor)
+        .config(cfg)
+        .stop_flag(stop.clone())
+        .sink(EveSink(renderer.clone()))
+        .build(source)
+        .map_err(|e| match e {
+            PipelineError::Config(c) => ReplayError::Config(c),
+            other => ReplayError::Pipeline(other),
+        })?;
+    for line in &pipeline {
+        out.buf.extend_from_slice(&line);
+        if !out.wrote(1)? {
+            // Dropping the receiver (in `join`) stops the input.
+            break;
+        }
+    }
+    let report = match pipeline.join() {
+        Ok(report) => report,
+        Err(PipelineError::ShardPanicked {
+            shard,
+            message,
+            report,
+        }) => {
+            // What the other shards produced is out; no stats record, which
+            // would claim a complete run.
+            out.finish()?;
+            summary.shard_failure = Some((shard, message));
+            summary.stats = report.engine.clone();
+            summary.stopped = report.ingest.stopped;
+            summary.pipeline = Some(*report);
+            return Ok(summary);
+        }
+        Err(e) => return Err(ReplayError::Pipeline(e)),
+    };
+    let (mut source, report) = report.without_source();
+    if out.open {
+        let at = out.buf.len();
+        renderer.render_stats(&report.engine, report.ingest.clock, &mut out.buf);
+        out.wrote(u64::from(out.buf.len() > at))?;
+        out.finish()?;
+    }
+    summary.stats = report.engine.clone();
+    summary.stopped = report.ingest.stopped && out.open;
+    summary.damaged = source.take_damaged();
+    summary.pipeline = Some(report);
+    Ok(summary)
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -320,6 +517,69 @@ impl Summary {
         if !tunnels.is_empty() {
             lines.push(format!("  tunnelled packets: {}", tunnels.join(", ")));
         }
+        match &self.pipeline {
+            None => lines.push(format!(
+                "  inline: one engine on the main thread, peak {} flows",
+                s.peak_flows
+            )),
+            Some(p) => {
+                lines.extend(pipeline_lines(p));
+                let evicted = s.flows_ended[flowscope_engine::EndReason::Evicted.index()];
+                let frag_evicted =
+                    s.defrag.drops[flowscope_engine::defrag::DefragDrop::CapacityEvicted.index()];
+                if evicted + frag_evicted > 0 {
+                    lines.push(format!(
+                        "  note: a per-shard capacity was reached ({evicted} flows evicted, {frag_evicted} fragment datagrams evicted); output can differ from a run with another shard count"
+                    ));
+                }
+            }
+        }
         lines.join("\n")
     }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// The per-thread figures of a sharded run, for stderr.
+fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
+    let i = &p.ingest;
+    let mut lines = vec![format!(
+        "  pipeline: {} shard(s){}, wall {}; imbalance {:.3} (max shard packets / mean)",
+        p.shards.len(),
+        if p.pinned { ", pinned" } else { ", not pinned" },
+        secs(p.wall),
+        i.imbalance(),
+    )];
+    lines.push(format!(
+        "  ingest: {} packets, busy {}, blocked on full shard queues {}",
+        i.packets,
+        secs(i.busy),
+        secs(i.blocked)
+    ));
+    for s in &p.shards {
+        let k = s.shard;
+        lines.push(format!(
+            "  shard {k}: {} packets, {} flows (peak {}), {} events, busy {}; queue high-water {} batches, {} stalls{}",
+            s.packets,
+            s.engine.flows_created,
+            s.peak_flows,
+            s.items,
+            secs(s.busy),
+            i.queue_high_water.get(k).copied().unwrap_or(0),
+            i.stalls.get(k).copied().unwrap_or(0),
+            match i.dropped.get(k).copied().unwrap_or(0) {
+                0 => String::new(),
+                d => format!(", {d} packets dropped"),
+            },
+        ));
+    }
+    lines.push(format!(
+        "  merger: {} records, busy {}, at most {} held back for a slower shard",
+        p.merger.items,
+        secs(p.merger.busy),
+        p.merger.held_high_water
+    ));
+    lines
 }

@@ -157,20 +157,19 @@ fn summary_goes_to_stderr() {
     assert!(records(&out.stdout).len() > 10);
 }
 
-#[test]
-fn broken_pipe_exits_quietly() {
-    // A capture big enough that the output overflows the pipe buffer.
-    let dir = tmpdir("pipe");
-    let path = dir.join("many.pcap");
+/// A raw-IP capture of `n` one-packet UDP flows (one second apart), from
+/// `flows` distinct address pairs.
+fn write_udp_capture(path: &Path, n: u32, flows: u32) {
     let mut w = PcapWriter::new(
-        std::fs::File::create(&path).unwrap(),
+        std::fs::File::create(path).unwrap(),
         flowscope_engine::LinkType::RAW,
         65535,
         Precision::Micros,
     )
     .unwrap();
-    for i in 0..20_000u32 {
-        let (hi, lo) = ((i >> 8) as u8, i as u8);
+    for i in 0..n {
+        let f = i % flows.max(1);
+        let (hi, lo) = ((f >> 8) as u8, f as u8);
         let pkt = [
             0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 1, hi, lo, 10, 2, 0, 1, 0x30, 0x39, 0,
             53, 0, 8, 0, 0,
@@ -182,29 +181,125 @@ fn broken_pipe_exits_quietly() {
         .unwrap();
     }
     w.into_inner().unwrap();
-    let mut child = bin()
-        .args(["replay"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 64];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("error"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    // A capture big enough that the output overflows the pipe buffer.
+    let dir = tmpdir("pipe");
+    let path = dir.join("many.pcap");
+    write_udp_capture(&path, 20_000, 20_000);
+    for shards in ["0", "2"] {
+        let mut child = bin()
+            .args(["replay", "--shards", shards])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "shards={shards} stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("error"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Ctrl-C (and SIGTERM) in the middle of a long replay: the output ends
+/// with a `shutdown` record for every flow still open and the stats record,
+/// every line is valid JSON, every flow created has its record, and the
+/// exit status is 128 + the signal.
+#[test]
+fn a_signal_mid_replay_flushes_every_flow_and_finishes_the_output() {
+    let dir = tmpdir("signal");
+    let path = dir.join("long.pcap");
+    // 50k packets over 5k address pairs; read 400 times over it is far
+    // longer than the test waits.
+    write_udp_capture(&path, 50_000, 5_000);
+    let inputs: Vec<&Path> = std::iter::repeat_n(path.as_path(), 400).collect();
+    for (shards, signal, code) in [("0", "INT", 130), ("2", "INT", 130), ("1", "TERM", 143)] {
+        let out_path = dir.join(format!("out-{shards}-{signal}.json"));
+        let mut child = bin()
+            .args(["replay", "--shards", shards, "-o"])
+            .arg(&out_path)
+            .args(&inputs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until records are being written, so the signal lands mid-run.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::fs::metadata(&out_path).map_or(0, |m| m.len()) == 0 {
+            assert!(std::time::Instant::now() < deadline, "no output after 60 s");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let stderr = {
+            let mut s = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut s).unwrap();
+            s
+        };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "shards={shards}: {stderr}");
+        assert!(
+            stderr.contains(&format!("SIG{signal}: stopped reading")),
+            "{stderr}"
+        );
+
+        let text = std::fs::read(&out_path).unwrap();
+        assert_eq!(text.last(), Some(&b'\n'), "the last line is complete");
+        let recs = records(&text);
+        let stats = recs.last().unwrap();
+        assert_eq!(stats["event_type"], "stats", "the output ends with stats");
+        let packets = stats["stats"]["packets"].as_u64().unwrap();
+        assert!(
+            packets < 400 * 50_000,
+            "the signal stopped the run early ({packets} packets)"
+        );
+        let flows: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "flow").collect();
+        assert_eq!(
+            flows.len() as u64,
+            stats["stats"]["flow"]["created"].as_u64().unwrap(),
+            "every flow has its record"
+        );
+        let shutdown = flows
+            .iter()
+            .filter(|r| r["flow"]["reason"] == "shutdown")
+            .count();
+        assert!(shutdown > 0, "open flows were flushed as shutdown");
+        assert_eq!(
+            shutdown as u64,
+            stats["stats"]["flow"]["ended"]["shutdown"]
+                .as_u64()
+                .unwrap()
+        );
+        // The shutdown records close the output, after every other flow.
+        let first_shutdown = flows
+            .iter()
+            .position(|r| r["flow"]["reason"] == "shutdown")
+            .unwrap();
+        assert!(
+            flows[first_shutdown..]
+                .iter()
+                .all(|r| r["flow"]["reason"] == "shutdown")
+        );
+    }
 }
 
 #[test]
@@ -334,11 +429,7 @@ fn config_changes_behaviour() {
 
 #[test]
 fn library_replay_matches_the_cli() {
-    let opts = ReplayOptions {
-        inputs: vec![Input::Demo],
-        config: Config::default(),
-        progress: false,
-    };
+    let opts = ReplayOptions::new(vec![Input::Demo], Config::default());
     let mut buf = Vec::new();
     let summary = replay(&opts, &mut buf).unwrap();
     assert_eq!(summary.stats.packets, 35);
@@ -358,21 +449,25 @@ fn manifest(corpus: &Path) -> Vec<(String, bool)> {
 }
 
 /// Every corpus capture: only the deliberately invalid ones error, nothing
-/// panics, and a second run gives byte-identical output.
+/// panics, the output is byte-identical for 0 (inline), 1, 2, 3 and 4
+/// shards, and a second run of the same command gives the same bytes.
 #[test]
-fn corpus_replays_cleanly_and_reproducibly() {
+fn corpus_replays_cleanly_and_identically_for_any_shard_count() {
     let Some(corpus) = corpus() else { return };
     let files = manifest(&corpus);
     assert!(files.len() > 700, "manifest lists {} files", files.len());
     let mut failures = Vec::new();
+    let mut compared = 0;
     for (path, invalid) in &files {
-        let opts = ReplayOptions {
-            inputs: vec![Input::File(corpus.join(path))],
-            config: Config::default(),
-            progress: false,
+        let run = |shards: usize| {
+            let mut opts =
+                ReplayOptions::new(vec![Input::File(corpus.join(path))], Config::default());
+            opts.shards = Some(shards);
+            opts.pin = Some(false);
+            let mut out = Vec::new();
+            replay(&opts, &mut out).map(|s| (s, out))
         };
-        let mut first = Vec::new();
-        let summary = match replay(&opts, &mut first) {
+        let (summary, inline) = match run(0) {
             Ok(s) => s,
             Err(e) => {
                 failures.push(format!("{path}: cannot replay: {e}"));
@@ -385,18 +480,24 @@ fn corpus_replays_cleanly_and_reproducibly() {
                 summary.damaged
             ));
         }
-        let mut second = Vec::new();
-        replay(&opts, &mut second).unwrap();
-        if first != second {
-            failures.push(format!("{path}: output differs between two runs"));
-        }
-        for line in first.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        for line in inline.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             if let Err(e) = serde_json::from_slice::<Value>(line) {
                 failures.push(format!("{path}: invalid JSON line: {e}"));
                 break;
             }
         }
+        for shards in [0, 1, 2, 3, 4, 2] {
+            match run(shards) {
+                Ok((s, out)) if out == inline && s.damaged.len() == summary.damaged.len() => {}
+                Ok(_) => failures.push(format!(
+                    "{path}: --shards {shards} output differs from the first --shards 0 run"
+                )),
+                Err(e) => failures.push(format!("{path}: --shards {shards}: {e}")),
+            }
+        }
+        compared += 1;
     }
+    eprintln!("{compared} captures: --shards 0,0,1,2,3,4,2 outputs compared");
     assert!(
         failures.is_empty(),
         "{} problems:\n{}",

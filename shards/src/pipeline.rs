@@ -231,7 +231,8 @@ pub struct PipelineReport<S> {
 }
 
 impl<S> PipelineReport<S> {
-    fn without_source(self) -> (S, PipelineReport<()>) {
+    /// Splits off the source.
+    pub fn without_source(self) -> (S, PipelineReport<()>) {
         let PipelineReport {
             source,
             ingest,

@@ -11,6 +11,8 @@ use flowscope_io::replay::{Input, ReplayError, ReplayOptions, replay};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Exit status: everything worked.
 const EXIT_OK: u8 = 0;
@@ -18,6 +20,13 @@ const EXIT_OK: u8 = 0;
 const EXIT_INPUT: u8 = 1;
 /// Exit status: bad usage or configuration (clap also exits 2 on usage).
 const EXIT_USAGE: u8 = 2;
+/// Exit status: a shard thread failed (a bug); the other shards' records
+/// were written.
+const EXIT_INTERNAL: u8 = 3;
+/// Exit status after SIGINT (128 + 2), as shells report it.
+const EXIT_SIGINT: u8 = 130;
+/// Exit status after SIGTERM (128 + 15).
+const EXIT_SIGTERM: u8 = 143;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +60,19 @@ struct ReplayArgs {
     /// No run summary and no progress bar on stderr (errors are still printed).
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Shard threads (each owns a flow table; an ingest thread feeds them).
+    /// 0 runs one engine on the main thread. Default: `[pipeline] shards`,
+    /// else one per core but one, at least 1. The output is the same for
+    /// every value.
+    #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
+    shards: Option<u16>,
+    /// Pin the ingest, shard and merger threads to cores (default: when
+    /// there is a core for each).
+    #[arg(long, overrides_with = "no_pin")]
+    pin: bool,
+    /// Do not pin threads to cores.
+    #[arg(long, overrides_with = "pin")]
+    no_pin: bool,
 }
 
 fn main() -> ExitCode {
@@ -76,10 +98,23 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
     } else {
         args.files.iter().cloned().map(Input::File).collect()
     };
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("flowscope: error: cannot install signal handlers: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    };
     let opts = ReplayOptions {
-        inputs,
-        config,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        shards: args.shards.map(usize::from),
+        pin: match (args.pin, args.no_pin) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        stop: Some(signals.stop.clone()),
+        ..ReplayOptions::new(inputs, config)
     };
     let result: anyhow::Result<_> = match &args.output {
         Some(path) => open_output(path).and_then(|f| {
@@ -102,6 +137,20 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
             for d in &summary.damaged {
                 eprintln!("flowscope: error: {d}");
             }
+            if let Some((shard, why)) = &summary.shard_failure {
+                eprintln!(
+                    "flowscope: error: shard {shard} failed ({why}); its flows are missing from the output, which has every other shard's records but no stats record"
+                );
+                return ExitCode::from(EXIT_INTERNAL);
+            }
+            if summary.stopped {
+                let (name, code) = signals.received();
+                eprintln!(
+                    "flowscope: {name}: stopped reading after {} packets; every open flow was flushed (reason \"shutdown\")",
+                    summary.stats.packets
+                );
+                return ExitCode::from(code);
+            }
             if summary.damaged.is_empty() {
                 ExitCode::from(EXIT_OK)
             } else {
@@ -121,4 +170,37 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
 
 fn open_output(path: &PathBuf) -> anyhow::Result<std::fs::File> {
     std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// SIGINT/SIGTERM handling: the first signal sets the stop flag (the replay
+/// drains, flushes every flow and finishes its output); a second one exits
+/// at once.
+struct Signals {
+    stop: Arc<AtomicBool>,
+    which: Arc<AtomicUsize>,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::flag;
+        let stop = Arc::new(AtomicBool::new(false));
+        let which = Arc::new(AtomicUsize::new(0));
+        for (sig, code) in [(SIGINT, EXIT_SIGINT), (SIGTERM, EXIT_SIGTERM)] {
+            // Registered before the flag, so it sees the flag as the
+            // previous signal left it: set means "second signal".
+            flag::register_conditional_shutdown(sig, i32::from(code), stop.clone())?;
+            flag::register_usize(sig, which.clone(), usize::from(code))?;
+            flag::register(sig, stop.clone())?;
+        }
+        Ok(Signals { stop, which })
+    }
+
+    /// The signal that stopped the run and its exit status.
+    fn received(&self) -> (&'static str, u8) {
+        match self.which.load(Ordering::SeqCst) {
+            x if x == usize::from(EXIT_SIGTERM) => ("SIGTERM", EXIT_SIGTERM),
+            _ => ("SIGINT", EXIT_SIGINT),
+        }
+    }
 }
