@@ -149,7 +149,8 @@ pub struct Engine<E: FlowExtractor> {
     /// `sub` counts every event of one seq, packet-driven then time-driven.
     cursor: Option<u64>,
     next_sub: u32,
-    /// The flow hash of the packet being processed, when the driver knew it.
+    /// The dispatch hash of the packet being processed, when the driver
+    /// computed it.
     known_hash: Option<u64>,
     scratch_idx: Vec<u32>,
 }
@@ -229,16 +230,17 @@ impl<E: FlowExtractor> Engine<E> {
         self.process_hashed(seq, now, raw, None, out);
     }
 
-    /// [`Engine::process`] with the flow hash already computed (by a
-    /// pipeline's ingest, with an extractor configured like this engine's),
-    /// so it is not computed twice. `None` when the ingest had no flow hash
-    /// (fragments: the key is known only after reassembly).
+    /// [`Engine::process`] given the packet's
+    /// [`FlowExtractor::dispatch_hash`], which a pipeline's ingest computed
+    /// (with an extractor configured like this engine's) to pick the shard:
+    /// the flow hash is finished from it instead of started over. `None`
+    /// when the ingest had none (a packet it could not key).
     pub fn process_hashed(
         &mut self,
         seq: u64,
         now: Timestamp,
         raw: &RawPacket<'_>,
-        flow_hash: Option<u64>,
+        dispatch_hash: Option<u64>,
         out: &mut EventBuf<E::Key>,
     ) {
         self.clock = self.clock.max(now).max(raw.ts);
@@ -264,7 +266,13 @@ impl<E: FlowExtractor> Engine<E> {
             return;
         }
         self.note(seq, &view, out);
-        self.known_hash = flow_hash;
+        // A reassembled datagram may turn out to be a tunnel whose inner
+        // addresses differ from the fragments': its hash starts over.
+        self.known_hash = if matches!(view.transport, Transport::Fragment) {
+            None
+        } else {
+            dispatch_hash
+        };
         self.dispatch(seq, &view, 0, out);
         self.known_hash = None;
     }
@@ -578,7 +586,14 @@ impl<E: FlowExtractor> Engine<E> {
     #[inline]
     fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
         let extracted = match self.known_hash.take() {
-            Some(h) => self.extractor.extract_hashed(view, h),
+            Some(h) => {
+                debug_assert_eq!(
+                    self.extractor.dispatch_hash(view),
+                    Some(h),
+                    "the driver's dispatch hash is this packet's"
+                );
+                self.extractor.extract_hashed(view, h)
+            }
             None => self.extractor.extract(view),
         };
         let Some(x) = extracted else {

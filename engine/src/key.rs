@@ -53,11 +53,17 @@ pub trait FlowExtractor: Send + 'static {
     /// on (a non-IP frame for an IP key, say).
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<Self::Key>>;
 
-    /// Like [`FlowExtractor::extract`] when the hash is already known (a
-    /// pipeline's ingest computed it with this same extractor): extractors
-    /// that can build the key without rehashing override this.
-    fn extract_hashed(&self, pkt: &PacketView<'_>, hash: u64) -> Option<Extracted<Self::Key>> {
-        let _ = hash;
+    /// Like [`FlowExtractor::extract`], given the packet's
+    /// [`FlowExtractor::dispatch_hash`] (which a pipeline's ingest computed
+    /// to pick the shard): extractors whose flow hash builds on it finish
+    /// the hash from there instead of starting over. Must return exactly
+    /// what `extract` returns.
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<Self::Key>> {
+        let _ = dispatch_hash;
         self.extract(pkt)
     }
 
@@ -121,6 +127,33 @@ impl KeyOptions {
             acc = folded_multiply(words[i] ^ acc ^ K[0], K[1]);
         }
         folded_multiply(acc, K[2])
+    }
+
+    /// The seeded, symmetric hash of an address pair: the dispatch hash of
+    /// the built-in address keys, and the start of their flow hashes (so a
+    /// pipeline hashes the addresses once, in its ingest).
+    #[inline]
+    pub fn pair_hash(&self, x: AddrBits, y: AddrBits) -> u64 {
+        let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+        self.hash_words([lo.0[0], lo.0[1], hi.0[0], hi.0[1]])
+    }
+
+    /// [`KeyOptions::pair_hash`] of a packet's IP addresses.
+    #[inline]
+    pub fn packet_pair_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        let ip = pkt.ip?;
+        Some(self.pair_hash(AddrBits::of(ip.src), AddrBits::of(ip.dst)))
+    }
+
+    /// A flow hash from the pair hash and the key's other words.
+    #[inline]
+    fn finish(&self, pair: u64, ports: u64, context: u64) -> u64 {
+        const K: [u64; 3] = [
+            0x4528_21e6_38d0_1377,
+            0xbe54_66cf_34e9_0c6c,
+            0xc0ac_29b7_c97c_50dd,
+        ];
+        folded_multiply(folded_multiply(pair ^ ports ^ K[0], context ^ K[1]), K[2])
     }
 
     fn context(&self, pkt: &PacketView<'_>) -> KeyContext {
@@ -242,28 +275,28 @@ pub struct FiveTupleKey {
 
 impl FlowKey for FiveTupleKey {}
 
-/// The 5-tuple hash from the parts in registers. (Hashing a key just built
-/// on the stack reads back its 2-byte port fields as one 4-byte word,
-/// which the CPU cannot forward from the two stores: a ~15-cycle stall per
-/// packet.)
+/// The 5-tuple hash from the parts in registers, given the pair hash.
+/// (Hashing a key just built on the stack reads back its 2-byte port
+/// fields as one 4-byte word, which the CPU cannot forward from the two
+/// stores: a ~15-cycle stall per packet.)
 #[inline(always)]
 fn hash_parts(
     opts: &KeyOptions,
-    a: AddrBits,
-    b: AddrBits,
+    pair: u64,
     a_port: u16,
     b_port: u16,
     proto: u8,
+    forward: bool,
     context: &KeyContext,
 ) -> u64 {
-    opts.hash_words([
-        a.0[0],
-        a.0[1],
-        b.0[0],
-        b.0[1],
-        u64::from(a_port) | (u64::from(b_port) << 16) | (u64::from(proto) << 32),
+    opts.finish(
+        pair,
+        u64::from(a_port)
+            | (u64::from(b_port) << 16)
+            | (u64::from(proto) << 32)
+            | (u64::from(forward) << 40),
         context.word(),
-    ])
+    )
 }
 
 impl KeyContext {
@@ -322,19 +355,6 @@ impl FiveTupleKey {
     /// VLAN / tunnel context.
     pub fn context(&self) -> &KeyContext {
         &self.context
-    }
-
-    #[inline]
-    fn hash_with(&self, opts: &KeyOptions) -> u64 {
-        hash_parts(
-            opts,
-            self.a_addr,
-            self.b_addr,
-            self.a_port,
-            self.b_port,
-            self.proto,
-            &self.context,
-        )
     }
 
     /// The endpoints as (initiator, responder) given the flow's initiator
@@ -433,8 +453,17 @@ impl FlowExtractor for FiveTuple {
     }
 
     #[inline]
-    fn extract_hashed(&self, pkt: &PacketView<'_>, hash: u64) -> Option<Extracted<FiveTupleKey>> {
-        self.extract_with(pkt, Some(hash))
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<FiveTupleKey>> {
+        self.extract_with(pkt, Some(dispatch_hash))
+    }
+
+    #[inline]
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.opts.packet_pair_hash(pkt)
     }
 }
 
@@ -443,7 +472,7 @@ impl FiveTuple {
     fn extract_with(
         &self,
         pkt: &PacketView<'_>,
-        known: Option<u64>,
+        pair: Option<u64>,
     ) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, one_way) = port_equivalents(pkt);
@@ -458,18 +487,18 @@ impl FiveTuple {
             (Orientation::Reverse, da, dport, sa, sport)
         };
         let context = self.opts.context(pkt);
-        let hash = match known {
-            Some(h) => h,
-            None => hash_parts(
-                &self.opts,
-                a_addr,
-                b_addr,
-                a_port,
-                b_port,
-                ip.protocol,
-                &context,
-            ),
-        };
+        let pair = pair.unwrap_or_else(|| self.opts.pair_hash(sa, da));
+        // The pair hash is symmetric; which address is `a` still tells
+        // apart the two one-way ICMP keys of one pair.
+        let hash = hash_parts(
+            &self.opts,
+            pair,
+            a_port,
+            b_port,
+            ip.protocol,
+            a_addr <= b_addr,
+            &context,
+        );
         let key = FiveTupleKey {
             a_addr,
             b_addr,
@@ -507,16 +536,58 @@ impl FlowExtractor for DirectionalFiveTuple {
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, _) = port_equivalents(pkt);
+        self.extract_with(pkt, ip, sport, dport, None)
+    }
+
+    #[inline]
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<FiveTupleKey>> {
+        let ip = pkt.ip?;
+        let (sport, dport, _) = port_equivalents(pkt);
+        self.extract_with(pkt, ip, sport, dport, Some(dispatch_hash))
+    }
+
+    #[inline]
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.opts.packet_pair_hash(pkt)
+    }
+}
+
+impl DirectionalFiveTuple {
+    #[inline(always)]
+    fn extract_with(
+        &self,
+        pkt: &PacketView<'_>,
+        ip: crate::packet::IpInfo,
+        sport: u16,
+        dport: u16,
+        pair: Option<u64>,
+    ) -> Option<Extracted<FiveTupleKey>> {
+        let (a_addr, b_addr) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
+        let context = self.opts.context(pkt);
+        let pair = pair.unwrap_or_else(|| self.opts.pair_hash(a_addr, b_addr));
+        // The pair hash is symmetric: the direction goes in with the ports.
+        let hash = hash_parts(
+            &self.opts,
+            pair,
+            sport,
+            dport,
+            ip.protocol,
+            a_addr <= b_addr,
+            &context,
+        );
         let key = FiveTupleKey {
-            a_addr: AddrBits::of(ip.src),
-            b_addr: AddrBits::of(ip.dst),
+            a_addr,
+            b_addr,
             a_port: sport,
             b_port: dport,
             proto: ip.protocol,
             v6: ip.src.is_ipv6(),
-            context: self.opts.context(pkt),
+            context,
         };
-        let hash = key.hash_with(&self.opts);
         Some(Extracted {
             key,
             orientation: Orientation::Forward,
@@ -560,6 +631,31 @@ impl FlowExtractor for IpPair {
 
     #[inline]
     fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<IpPairKey>> {
+        self.extract_with(pkt, None)
+    }
+
+    #[inline]
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<IpPairKey>> {
+        self.extract_with(pkt, Some(dispatch_hash))
+    }
+
+    #[inline]
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.opts.packet_pair_hash(pkt)
+    }
+}
+
+impl IpPair {
+    #[inline]
+    fn extract_with(
+        &self,
+        pkt: &PacketView<'_>,
+        pair: Option<u64>,
+    ) -> Option<Extracted<IpPairKey>> {
         let ip = pkt.ip?;
         let (orientation, a, b) = if ip.src <= ip.dst {
             (Orientation::Forward, ip.src, ip.dst)
@@ -571,14 +667,8 @@ impl FlowExtractor for IpPair {
             b,
             context: self.opts.context(pkt),
         };
-        let (x, y) = (addr_bits(a), addr_bits(b));
-        let hash = self.opts.hash_words([
-            (x >> 64) as u64,
-            x as u64,
-            (y >> 64) as u64,
-            y as u64,
-            key.context.word(),
-        ]);
+        let pair = pair.unwrap_or_else(|| self.opts.pair_hash(AddrBits::of(a), AddrBits::of(b)));
+        let hash = self.opts.finish(pair, 0, key.context.word());
         Some(Extracted {
             key,
             orientation,
@@ -625,6 +715,19 @@ impl FlowExtractor for MacPair {
     /// split its flow across shards.
     fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
         self.extract(pkt).map(|x| x.hash)
+    }
+
+    /// The dispatch hash is the flow hash.
+    #[inline]
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<MacPairKey>> {
+        self.extract(pkt).map(|x| Extracted {
+            hash: dispatch_hash,
+            ..x
+        })
     }
 
     #[inline]
@@ -703,8 +806,10 @@ mod tests {
             // Both directions dispatch to one shard, and a known hash
             // rebuilds the same key.
             prop_assert_eq!(x.dispatch_hash(&udp_view(a, pa, b, pb)), x.dispatch_hash(&udp_view(b, pb, a, pa)));
-            let again = x.extract_hashed(&udp_view(a, pa, b, pb), fwd.hash).unwrap();
+            let d = x.dispatch_hash(&udp_view(a, pa, b, pb)).unwrap();
+            let again = x.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap();
             prop_assert_eq!(again.key, fwd.key);
+            prop_assert_eq!(again.hash, fwd.hash);
             prop_assert_eq!(fwd.key, rev.key);
             prop_assert_eq!(fwd.hash, rev.hash);
             prop_assert!(fwd.key.a() <= fwd.key.b());
@@ -716,6 +821,8 @@ mod tests {
             let r = ip.extract(&udp_view(b, pb, a, pa)).unwrap();
             prop_assert_eq!(f.key, r.key);
             prop_assert_eq!(f.hash, r.hash);
+            let d = ip.dispatch_hash(&udp_view(b, pb, a, pa)).unwrap();
+            prop_assert_eq!(ip.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap().hash, f.hash);
         }
 
         #[test]
@@ -725,7 +832,10 @@ mod tests {
             let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
             let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
             prop_assert_ne!(fwd.key, rev.key);
+            prop_assert_ne!(fwd.hash, rev.hash);
             prop_assert_eq!(fwd.orientation, Orientation::Forward);
+            let d = x.dispatch_hash(&udp_view(b, pb, a, pa)).unwrap();
+            prop_assert_eq!(x.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap().hash, fwd.hash);
         }
     }
 

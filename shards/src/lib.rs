@@ -29,6 +29,25 @@ pub use source::{
 
 use flowscope_engine::{Engine, EventBuf, FlowExtractor, RawPacket};
 
+/// Hints the CPU to start loading the cache line at the start of `bytes`
+/// (a packet a few records ahead), so decoding does not wait on memory.
+#[inline(always)]
+pub fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if !bytes.is_empty() {
+        // SAFETY: `_mm_prefetch` is a hint that never faults or reads into
+        // the program; the pointer is in bounds of a live slice anyway.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                bytes.as_ptr().cast(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// Default packets per epoch: timers fire this often (in packets).
 pub const DEFAULT_EPOCH_PACKETS: u64 = 4096;
 

@@ -158,11 +158,23 @@ fn piped(
     cfg: PipelineConfig,
 ) -> (Vec<Event>, PipelineReport<MemorySource>) {
     let ecfg = EngineConfig::default();
-    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+    let on_consumer = cfg.merge_on_consumer;
+    let mut p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(cfg)
         .build(MemorySource::new(raws(packets)))
         .unwrap();
-    let events: Vec<Event> = p.receiver().iter().collect();
+    let mut events: Vec<Event> = Vec::new();
+    if on_consumer {
+        assert!(p.receiver().iter().next().is_none());
+        assert!(p.merge_here(|e| {
+            events.push(e);
+            true
+        }));
+        assert!(!p.merge_here(|_| true), "the merge runs once");
+    } else {
+        assert!(!p.merge_here(|_| true), "the merge has its own thread");
+        events = p.receiver().iter().collect();
+    }
     (events, p.join().unwrap())
 }
 
@@ -224,6 +236,7 @@ proptest! {
         epoch in prop::sample::select(vec![1u64, 2, 7, 64, 4096]),
         batch in 1usize..40,
         queue in 1usize..4,
+        on_consumer in any::<bool>(),
     ) {
         let packets = build(&steps);
         let want = inline(&packets, epoch);
@@ -234,6 +247,7 @@ proptest! {
             batch_packets: batch,
             queue_batches: queue,
             output_capacity: 3,
+            merge_on_consumer: on_consumer,
             ..PipelineConfig::default()
         };
         let (got, report) = piped(&packets, cfg);
@@ -302,11 +316,12 @@ fn every_flow_gets_the_same_events_as_inline() {
         }
         m
     };
-    for shards in 1..=4 {
+    for (shards, on_consumer) in [(1, false), (2, false), (3, true), (4, false), (4, true)] {
         let cfg = PipelineConfig {
             shards,
             pin: Some(false),
             epoch_packets: 64,
+            merge_on_consumer: on_consumer,
             ..PipelineConfig::default()
         };
         let (got, report) = piped(&packets, cfg);
@@ -551,6 +566,26 @@ fn a_consumer_that_leaves_stops_the_input() {
     assert_eq!(first.len(), 5);
     let report = p.join().unwrap();
     assert!(report.ingest.stopped, "the ingest noticed");
+    assert!(report.ingest.packets < packets.len() as u64);
+
+    // The same when the merge runs here and the consumer says "enough".
+    let mut p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            merge_on_consumer: true,
+            ..PipelineConfig::default()
+        })
+        .build(MemorySource::new(raws(&packets)))
+        .unwrap();
+    let mut taken = 0;
+    p.merge_here(|_| {
+        taken += 1;
+        taken < 5
+    });
+    assert_eq!(taken, 5);
+    let report = p.join().unwrap();
+    assert!(report.ingest.stopped);
     assert!(report.ingest.packets < packets.len() as u64);
 }
 
