@@ -4,6 +4,11 @@
 //! the capture is read into memory and its records indexed first, so the
 //! timed loop is exactly decode + flow tracking (+ timers at epoch
 //! boundaries) over every packet, as `InlineRunner` drives it in the CLI.
+//!
+//! `flowscope-bench pipeline FILE --shards 0,1,2` measures the sharded
+//! pipeline per shard count (see [`pipeline`]).
+
+mod pipeline;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -39,6 +44,43 @@ enum Command {
         /// the median are reported.
         #[arg(long, default_value_t = 5)]
         repeat: usize,
+        /// TOML configuration (as for `flowscope replay --config`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also print the result as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The sharded pipeline (ingest thread, N shards, ordered merge, a
+    /// consumer counting events) per shard count, against the inline
+    /// engine (`0`): Mpps, speed-up, imbalance, ingest→event latency; and
+    /// the ingest alone.
+    Pipeline {
+        /// pcap or pcapng file.
+        file: PathBuf,
+        /// Shard counts, comma-separated (0: one engine on the main
+        /// thread). Default: 0 and 1 to the number of cores.
+        #[arg(long, value_delimiter = ',')]
+        shards: Vec<usize>,
+        /// Timed passes per configuration (best and median reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Where the merge runs: its own thread, the consumer's, or both.
+        #[arg(long, value_enum, default_value_t = pipeline::MergeMode::Thread)]
+        merge: pipeline::MergeMode,
+        /// Pin threads to cores (default: when there is a core for each).
+        #[arg(long, overrides_with = "no_pin")]
+        pin: bool,
+        /// Do not pin.
+        #[arg(long, overrides_with = "pin")]
+        no_pin: bool,
+        /// Also measure the ingest alone (read + key + dispatch into a
+        /// shard that drops its batches).
+        #[arg(long)]
+        ingest_only: bool,
+        /// Skip the latency passes.
+        #[arg(long)]
+        no_latency: bool,
         /// TOML configuration (as for `flowscope replay --config`).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -86,18 +128,59 @@ fn main() -> anyhow::Result<()> {
             config,
             json,
         } => {
-            let cfg = match config {
-                Some(p) => Config::load(&p)?,
-                None => Config::default(),
-            };
+            let cfg = load_config(config)?;
             let r = bench_engine(&file, repeat.max(1), &cfg)?;
             print_engine(&r);
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             }
         }
+        Command::Pipeline {
+            file,
+            shards,
+            repeat,
+            merge,
+            pin,
+            no_pin,
+            ingest_only,
+            no_latency,
+            config,
+            json,
+        } => {
+            let cfg = load_config(config)?;
+            let shards = if shards.is_empty() {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (0..=cores).collect()
+            } else {
+                shards
+            };
+            let opts = pipeline::PipelineBench {
+                shards,
+                repeat: repeat.max(1),
+                merge,
+                pin: match (pin, no_pin) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                ingest_only,
+                latency: !no_latency,
+            };
+            let r = pipeline::run(&file, &cfg, &opts)?;
+            pipeline::print(&r);
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+        }
     }
     Ok(())
+}
+
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(p) => Config::load(&p)?,
+        None => Config::default(),
+    })
 }
 
 fn bench_engine(path: &PathBuf, repeat: usize, cfg: &Config) -> anyhow::Result<EngineResult> {
