@@ -380,9 +380,10 @@ where
         epoch_packets: p.epoch_packets,
         batch_packets: p.batch_packets,
         queue_batches: p.queue_batches,
+        merge_on_consumer: !p.merger_thread,
         ..PipelineConfig::default()
     };
-    let pipeline = Pipeline::builder(opts.config.engine(), extractor)
+    let mut pipeline = Pipeline::builder(opts.config.engine(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
         .sink(EveSink(renderer.clone()))
@@ -391,12 +392,28 @@ where
             PipelineError::Config(c) => ReplayError::Config(c),
             other => ReplayError::Pipeline(other),
         })?;
-    for line in &pipeline {
+    // Returning false stops the input; the write error, if any, is kept.
+    let mut write_error = None;
+    let mut write = |line: Vec<u8>| {
         out.buf.extend_from_slice(&line);
-        if !out.wrote(1)? {
-            // Dropping the receiver (in `join`) stops the input.
-            break;
+        match out.wrote(1) {
+            Ok(open) => open,
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
         }
+    };
+    if !pipeline.merge_here(&mut write) {
+        for line in pipeline.receiver() {
+            if !write(line) {
+                break;
+            }
+        }
+    }
+    if let Some(e) = write_error {
+        let _ = pipeline.join();
+        return Err(e);
     }
     let report = match pipeline.join() {
         Ok(report) => report,
