@@ -238,7 +238,8 @@ struct EveSink(EveRenderer);
 impl<K: EveKey> EventSink<K> for EveSink {
     type Item = Vec<u8>;
     fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Vec<u8>> {
-        let mut line = Vec::new();
+        // Room for a typical flow record, so rendering does not regrow it.
+        let mut line = Vec::with_capacity(768);
         self.0.render(&event, &mut line);
         (!line.is_empty()).then_some(line)
     }

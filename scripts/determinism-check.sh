@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Byte-identity of `flowscope replay` output across shard counts and reruns, with the release
+# binary: every TRACE is replayed with --shards 0 (one engine, the reference), 1, 2, 3, 4 (and
+# any counts given in SHARDS), plus a second --shards 2 run; every output must equal the first.
+# With no TRACE it uses the make_big.sh throughput trace, building it first if needed
+# (needs tshark's editcap/mergecap and tcprewrite: wireshark-common, tcpreplay).
+# (CI checks the same property on every corpus capture in io/tests/flowscope.rs.)
+#
+#   scripts/determinism-check.sh [TRACE...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+corpus=${FLOWSCOPE_CORPUS:-$root/../shared/corpus}
+if [ $# -eq 0 ]; then
+  big=${BIG_DIR:-/tmp/flowscope-big}
+  if [ ! -f "$big/big.pcap" ]; then
+    echo "building $big/big.pcap with $corpus/make_big.sh" >&2
+    OUT="$big" bash "$corpus/make_big.sh" >&2
+  fi
+  set -- "$big/big.pcap"
+fi
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
+bin="$root/target/release/flowscope"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+for trace in "$@"; do
+  "$bin" replay -q --shards 0 -o "$tmp/ref.json" "$trace" || true
+  ref=$(sha256sum < "$tmp/ref.json" | cut -d' ' -f1)
+  printf '%s: --shards 0 %s (%s records)\n' "$trace" "${ref:0:16}" "$(wc -l < "$tmp/ref.json")"
+  for n in 1 2 3 4 ${SHARDS:-} 2; do
+    "$bin" replay -q --shards "$n" -o "$tmp/out.json" "$trace" || true
+    got=$(sha256sum < "$tmp/out.json" | cut -d' ' -f1)
+    if [ "$got" = "$ref" ]; then
+      printf '  --shards %-3s identical\n' "$n"
+    else
+      printf '  --shards %-3s DIFFERS (%s)\n' "$n" "${got:0:16}"
+      fail=1
+    fi
+  done
+done
+exit $fail
