@@ -24,6 +24,30 @@
 //! runner.finish();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The same on shard threads (same events, same order):
+//!
+//! ```no_run
+//! use flowscope_engine::{EngineConfig, FiveTuple, FlowEvent, KeyOptions};
+//! use flowscope_io::capture::CaptureFile;
+//! use flowscope_io::source::FileSource;
+//! use flowscope_shards::Pipeline;
+//!
+//! let cfg = EngineConfig::default();
+//! let source = FileSource::new(vec![CaptureFile::open("capture.pcap".as_ref())?]);
+//! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
+//!     .shards(4)
+//!     .pin(true)
+//!     .build(source)?;
+//! for ev in pipeline.receiver() {
+//!     if let FlowEvent::Ended { key, stats, .. } = &ev.event {
+//!         println!("{key:?}: {} packets", stats.total_packets());
+//!     }
+//! }
+//! let report = pipeline.join()?;
+//! println!("imbalance {:.2}", report.ingest.imbalance());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 
