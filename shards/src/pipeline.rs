@@ -90,6 +90,9 @@ pub struct PipelineConfig {
     pub pin: Option<bool>,
     /// Packets per epoch.
     pub epoch_packets: u64,
+    /// Live sources also close an epoch when this much wall time has passed
+    /// since the last boundary (offline input never looks at the clock).
+    pub epoch_interval: Duration,
     /// Packets per batch sent to a shard.
     pub batch_packets: usize,
     /// Batches queued per shard.
@@ -112,6 +115,7 @@ impl Default for PipelineConfig {
             shards: 1,
             pin: None,
             epoch_packets: crate::DEFAULT_EPOCH_PACKETS,
+            epoch_interval: Duration::from_millis(1),
             batch_packets: 256,
             queue_batches: 16,
             output_capacity: 4096,
@@ -183,8 +187,10 @@ pub struct IngestReport {
     pub queue_high_water: Vec<usize>,
     /// Per shard: packets dropped because the shard fell behind (live).
     pub dropped: Vec<u64>,
-    /// Problems the source reported.
+    /// Problems the source reported (the first 64).
     pub source_errors: Vec<SourceError>,
+    /// Problems the source reported, all counted.
+    pub source_error_count: u64,
     /// The stop flag ended the input early.
     pub stopped: bool,
     /// Packet clock at the end.
@@ -305,6 +311,9 @@ enum ShardMsg {
 }
 
 type Keyed<T> = (OrderKey, T);
+
+/// Source problems kept in the report; the rest are only counted.
+const MAX_SOURCE_ERRORS: usize = 64;
 
 /// What the merger hands back: shard reports, its own, shard failures.
 type MergerOutcome = (Vec<ShardReport>, MergerReport, Vec<(usize, String)>);
@@ -520,7 +529,7 @@ where
                     backpressure,
                     stop,
                 };
-                ingest_main(source, ctx, cfg.epoch_packets)
+                ingest_main(source, ctx, cfg.epoch_packets, cfg.epoch_interval)
             })
             .map_err(PipelineError::Spawn)?;
 
@@ -695,6 +704,14 @@ impl<E> IngestCtx<E> {
         report.queue_high_water[k] = report.queue_high_water[k].max(self.shards[k].len());
     }
 
+    /// Sends every partial batch, then the epoch marker to every shard.
+    fn end_epoch(&self, boundary: Stamp, batches: &mut [PacketBatch], report: &mut IngestReport) {
+        for k in 0..batches.len() {
+            self.send_batch(k, batches, report);
+        }
+        self.broadcast(|| ShardMsg::Epoch(boundary), report);
+    }
+
     fn broadcast(&self, msg: impl Fn() -> ShardMsg, report: &mut IngestReport) {
         let t = Instant::now();
         for tx in &self.shards {
@@ -708,7 +725,10 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
     mut source: Src,
     ctx: IngestCtx<E>,
     epoch_packets: u64,
+    epoch_interval: Duration,
 ) -> (Src, IngestReport) {
+    let live = source.is_live();
+    let mut last_epoch = Instant::now();
     let n = ctx.shards.len();
     let started = Instant::now();
     let mut report = IngestReport {
@@ -727,10 +747,22 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             report.stopped = true;
             break;
         }
+        // Live input: an epoch also ends on time, so flows time out and
+        // output flows while the link is quiet.
+        if live && last_epoch.elapsed() >= epoch_interval {
+            last_epoch = Instant::now();
+            if let Some(boundary) = seq.close_epoch_now() {
+                ctx.end_epoch(boundary, &mut batches, &mut report);
+            }
+        }
         let pkt = match source.next_packet() {
             None => break,
+            Some(Err(SourceError::Idle)) => continue,
             Some(Err(e)) => {
-                report.source_errors.push(e);
+                if report.source_errors.len() < MAX_SOURCE_ERRORS {
+                    report.source_errors.push(e);
+                }
+                report.source_error_count += 1;
                 continue;
             }
             Some(Ok(p)) => p,
@@ -789,10 +821,8 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             ctx.send_batch(k, &mut batches, &mut report);
         }
         if let Some(boundary) = seq.close_epoch_if_due() {
-            for k in 0..n {
-                ctx.send_batch(k, &mut batches, &mut report);
-            }
-            ctx.broadcast(|| ShardMsg::Epoch(boundary), &mut report);
+            ctx.end_epoch(boundary, &mut batches, &mut report);
+            last_epoch = Instant::now();
         }
     }
     for k in 0..n {

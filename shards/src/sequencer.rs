@@ -59,6 +59,21 @@ impl Sequencer {
         })
     }
 
+    /// Closes the epoch now, whatever its length (live input closes epochs
+    /// by wall time): the boundary after the last packet, or `None` when no
+    /// packet arrived since the last boundary (a boundary needs a seq, and
+    /// nothing new could have fallen due at an unchanged packet clock).
+    pub fn close_epoch_now(&mut self) -> Option<Stamp> {
+        if self.in_epoch == 0 {
+            return None;
+        }
+        self.in_epoch = 0;
+        Some(Stamp {
+            seq: self.next_seq - 1,
+            now: self.clock,
+        })
+    }
+
     /// Seq of the last packet stamped.
     pub fn last_seq(&self) -> Option<u64> {
         self.next_seq.checked_sub(1)

@@ -43,11 +43,20 @@ pub struct SourcePacket<'a> {
     pub storage: Storage<'a>,
 }
 
-/// A problem a source ran into. The source decides whether packets follow
-/// (a damaged file ends, the next file may still be read).
+/// What a source reports instead of a packet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceError(pub String);
+#[non_exhaustive]
+pub enum SourceError {
+    /// Not a failure: a live source had no packet within its poll interval.
+    /// Returning it lets the pipeline close epochs on time while the link
+    /// is quiet.
+    #[error("no packet within the poll interval")]
+    Idle,
+    /// A problem the source ran into. The source decides whether packets
+    /// follow (a damaged file ends, the next file may still be read).
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// A packet source for the pipeline's ingest thread.
 pub trait PacketSource: Send {

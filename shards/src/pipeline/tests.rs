@@ -671,3 +671,76 @@ fn an_invalid_engine_config_is_an_error_not_a_thread() {
         .build(MemorySource::new(std::iter::empty()));
     assert!(matches!(r, Err(PipelineError::Config(_))));
 }
+
+/// A live source: one malformed packet, then quiet (Idle) until the test
+/// has seen that packet's event, or five seconds.
+struct QuietLink {
+    packet: Vec<u8>,
+    sent: bool,
+    seen: Arc<AtomicBool>,
+    started: std::time::Instant,
+}
+
+impl PacketSource for QuietLink {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        if !self.sent {
+            self.sent = true;
+            return Some(Ok(SourcePacket {
+                raw: RawPacket {
+                    ts: Timestamp::new(1, 0),
+                    linktype: LinkType::RAW,
+                    wire_len: self.packet.len() as u32,
+                    data: &self.packet,
+                },
+                storage: Storage::Transient,
+            }));
+        }
+        if self.seen.load(Ordering::SeqCst) || self.started.elapsed() > Duration::from_secs(5) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        Some(Err(SourceError::Idle))
+    }
+    fn is_live(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn live_epochs_close_on_time_while_the_link_is_quiet() {
+    let seen = Arc::new(AtomicBool::new(false));
+    let src = QuietLink {
+        packet: vec![0x45, 0, 0, 1],
+        sent: false,
+        seen: seen.clone(),
+        started: std::time::Instant::now(),
+    };
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            epoch_interval: Duration::from_millis(5),
+            ..PipelineConfig::default()
+        })
+        .build(src)
+        .unwrap();
+    // 4096-packet epochs would hold the anomaly until the end of input;
+    // the time-driven epoch releases it while the source is still open.
+    let t = std::time::Instant::now();
+    let first = p.receiver().recv().unwrap();
+    assert!(matches!(first.event, FlowEvent::Anomaly { .. }));
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "released by a time-driven epoch, not by the end of input"
+    );
+    seen.store(true, Ordering::SeqCst);
+    let rest: Vec<Event> = p.receiver().iter().collect();
+    assert!(rest.is_empty());
+    let report = p.join().unwrap();
+    assert!(
+        report.ingest.source_errors.is_empty(),
+        "idle is not an error"
+    );
+    assert_eq!(report.ingest.packets, 1);
+}
