@@ -392,7 +392,7 @@ struct TwoBuffers {
 impl PacketSource for TwoBuffers {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
         self.n += 1;
-        if (self.n / 5) % 2 == 0 {
+        if (self.n / 5).is_multiple_of(2) {
             self.a.next_packet().or_else(|| self.b.next_packet())
         } else {
             self.b.next_packet().or_else(|| self.a.next_packet())
@@ -678,7 +678,7 @@ struct QuietLink {
     packet: Vec<u8>,
     sent: bool,
     seen: Arc<AtomicBool>,
-    started: std::time::Instant,
+    started: Instant,
 }
 
 impl PacketSource for QuietLink {
@@ -713,7 +713,7 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
         packet: vec![0x45, 0, 0, 1],
         sent: false,
         seen: seen.clone(),
-        started: std::time::Instant::now(),
+        started: Instant::now(),
     };
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
@@ -727,7 +727,7 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
         .unwrap();
     // 4096-packet epochs would hold the anomaly until the end of input;
     // the time-driven epoch releases it while the source is still open.
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     let first = p.receiver().recv().unwrap();
     assert!(matches!(first.event, FlowEvent::Anomaly { .. }));
     assert!(
