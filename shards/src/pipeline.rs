@@ -30,7 +30,7 @@
 
 use crate::sequencer::{Sequencer, Stamp};
 use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slice};
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use flowscope_engine::decode::Decoder;
 use flowscope_engine::{
     Cause, Engine, EngineConfig, EngineStats, FlowEvent, FlowExtractor, LinkType, OrderKey,
@@ -312,6 +312,9 @@ enum ShardMsg {
 
 type Keyed<T> = (OrderKey, T);
 
+/// Emptied item buffers kept for reuse per shard (more are freed).
+const RETURNED_ITEM_BUFFERS: usize = 8;
+
 /// Source problems kept in the report; the rest are only counted.
 const MAX_SOURCE_ERRORS: usize = 64;
 
@@ -451,13 +454,17 @@ where
 
         let (out_tx, out_rx) = bounded::<S::Item>(cfg.output_capacity.max(1));
         let (merger_tx, merger_rx) = bounded::<MergerMsg<S::Item>>(n * 8 + 8);
-        let (pool_tx, pool_rx) = unbounded::<PacketBatch>();
+        // Return channels hold at most what exists: every batch queued or
+        // in a shard's hands, plus one being filled per shard. A send that
+        // finds one full (it cannot) would drop the buffer, not block.
+        let batches_in_flight = n * (cfg.queue_batches.max(1) + 2);
+        let (pool_tx, pool_rx) = bounded::<PacketBatch>(batches_in_flight);
         let mut shard_txs = Vec::with_capacity(n);
         let mut shard_handles = Vec::with_capacity(n);
         let mut item_returns = Vec::with_capacity(n);
         for k in 0..n {
             let (tx, rx) = bounded::<ShardMsg>(cfg.queue_batches.max(1));
-            let (ret_tx, ret_rx) = unbounded::<Vec<Keyed<S::Item>>>();
+            let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
             let engine = Engine::new(&self.engine, self.extractor.clone())?;
@@ -883,7 +890,7 @@ fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
                     }
                     shard.report.packets += b.handles.len() as u64;
                     b.clear();
-                    let _ = pool_tx.send(b);
+                    let _ = pool_tx.try_send(b);
                     shard.flush(&merger_tx, &item_returns);
                 }
                 ShardMsg::Epoch(st) => {
@@ -1024,7 +1031,7 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
         match msg {
             MergerMsg::Items(k, mut items) => {
                 m.queues[k].extend(items.drain(..));
-                let _ = returns[k].send(items);
+                let _ = returns[k].try_send(items);
                 let held: usize = m.queues.iter().map(VecDeque::len).sum();
                 m.report.held_high_water = m.report.held_high_water.max(held);
             }
