@@ -245,9 +245,11 @@ impl Ctx<'_> {
             MergeMode::Thread => &[MergeMode::Thread],
             MergeMode::Consumer => &[MergeMode::Consumer],
         };
+        // (shards, label, how to run it)
+        let mut configs: Vec<(usize, &'static str, Option<MergeMode>, bool)> = Vec::new();
         for &n in &self.opts.shards {
             if n == 0 {
-                rows.push(self.row(0, "inline", || self.inline(extractor.clone(), None))?);
+                configs.push((0, "inline", None, false));
                 continue;
             }
             for &mode in modes {
@@ -256,30 +258,39 @@ impl Ctx<'_> {
                 } else {
                     "consumer"
                 };
-                rows.push(self.row(n, label, || {
-                    self.sharded(extractor.clone(), n, mode, false, None)
-                })?);
+                configs.push((n, label, Some(mode), false));
             }
         }
         if self.opts.ingest_only {
-            rows.push(self.row(1, "ingest_only", || {
-                self.sharded(extractor.clone(), 1, MergeMode::Thread, true, None)
-            })?);
+            configs.push((1, "ingest_only", Some(MergeMode::Thread), true));
         }
-        // Latency passes, after the timed ones (stamping costs time).
-        if self.opts.latency {
-            for row in rows.iter_mut().filter(|r| r.mode != "ingest_only") {
+        // Round-robin: pass r of every configuration runs before pass r + 1
+        // of any, so a noisy minute on a shared machine hits them alike.
+        let mut passes: Vec<Vec<Pass>> = configs.iter().map(|_| Vec::new()).collect();
+        for _ in 0..self.opts.repeat.max(1) {
+            for (i, &(n, label, mode, noop)) in configs.iter().enumerate() {
+                let p = match mode {
+                    None => self.inline(extractor.clone(), None)?,
+                    Some(m) => self.sharded(extractor.clone(), n, m, noop, None)?,
+                };
+                if p.packets != self.packets {
+                    bail!(
+                        "{label} with {n} shards saw {} of {} packets",
+                        p.packets,
+                        self.packets
+                    );
+                }
+                passes[i].push(p);
+            }
+        }
+        for (&(n, label, mode, noop), mut runs) in configs.iter().zip(passes) {
+            let mut row = self.row(n, label, &mut runs);
+            // Latency passes, after the timed ones (stamping costs time).
+            if self.opts.latency && !noop {
                 let mut hist = Histogram::<u64>::new(3)?;
-                match row.mode {
-                    "inline" => self.inline(extractor.clone(), Some(&mut hist))?,
-                    mode => {
-                        let m = if mode == "thread" {
-                            MergeMode::Thread
-                        } else {
-                            MergeMode::Consumer
-                        };
-                        self.sharded(extractor.clone(), row.shards, m, false, Some(&mut hist))?
-                    }
+                match mode {
+                    None => self.inline(extractor.clone(), Some(&mut hist))?,
+                    Some(m) => self.sharded(extractor.clone(), n, m, false, Some(&mut hist))?,
                 };
                 let us = |q: f64| hist.value_at_quantile(q) as f64 / 1e3;
                 row.latency_us = Some(Latency {
@@ -289,32 +300,16 @@ impl Ctx<'_> {
                     max: hist.max() as f64 / 1e3,
                 });
             }
+            rows.push(row);
         }
         Ok(())
     }
 
-    fn row(
-        &self,
-        shards: usize,
-        mode: &'static str,
-        mut pass: impl FnMut() -> anyhow::Result<Pass>,
-    ) -> anyhow::Result<PipelineRow> {
-        let mut passes = Vec::new();
-        for _ in 0..self.opts.repeat.max(1) {
-            let p = pass()?;
-            if p.packets != self.packets {
-                bail!(
-                    "{mode} with {shards} shards saw {} of {} packets",
-                    p.packets,
-                    self.packets
-                );
-            }
-            passes.push(p);
-        }
+    fn row(&self, shards: usize, mode: &'static str, passes: &mut [Pass]) -> PipelineRow {
         passes.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
         let best = &passes[0];
         let median = &passes[passes.len() / 2];
-        Ok(PipelineRow {
+        PipelineRow {
             shards,
             mode,
             best_mpps: best.packets as f64 / best.seconds / 1e6,
@@ -328,7 +323,7 @@ impl Ctx<'_> {
             pinned: best.pinned,
             events: best.events,
             latency_us: None,
-        })
+        }
     }
 
     fn stamped(&self, on: bool) -> (Stamped<FileSource>, Arc<Vec<AtomicU64>>, Instant) {
