@@ -20,7 +20,7 @@ mod source;
 
 pub use pipeline::{
     Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
-    PipelineConfig, PipelineError, PipelineReport, ShardReport,
+    PipelineConfig, PipelineError, PipelineReport, PipelineStats, ShardReport,
 };
 pub use sequencer::{Sequencer, Stamp};
 pub use source::{

@@ -39,7 +39,7 @@ use flowscope_engine::{
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -149,6 +149,33 @@ pub enum PipelineError {
         /// Counters of the run up to the failure.
         report: Box<PipelineReport<()>>,
     },
+}
+
+/// Counters of a running pipeline, published once per epoch (never per
+/// packet, so the hot paths share no cache line).
+#[derive(Debug, Default)]
+struct LiveCounters {
+    read: AtomicU64,
+    dropped: AtomicU64,
+    merged: AtomicU64,
+    shard_packets: Vec<AtomicU64>,
+    shard_flows: Vec<AtomicU64>,
+}
+
+/// A snapshot of a running pipeline ([`Pipeline::stats`]), as of the last
+/// epoch boundary each thread passed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    /// Packets the ingest has read.
+    pub packets_read: u64,
+    /// Packets dropped because a shard fell behind (live input).
+    pub packets_dropped: u64,
+    /// Per shard: packets processed.
+    pub shard_packets: Vec<u64>,
+    /// Per shard: flows held now.
+    pub shard_flows: Vec<u64>,
+    /// Items the merge has delivered.
+    pub items_merged: u64,
 }
 
 /// Per-shard figures.
@@ -343,6 +370,7 @@ pub struct PipelineBuilder<E, S> {
 #[derive(Debug)]
 pub struct Pipeline<T, S> {
     receiver: Receiver<T>,
+    live: Arc<LiveCounters>,
     ingest: JoinHandle<(S, IngestReport)>,
     shards: Vec<JoinHandle<()>>,
     merger: MergerRun<T>,
@@ -459,6 +487,11 @@ where
         // finds one full (it cannot) would drop the buffer, not block.
         let batches_in_flight = n * (cfg.queue_batches.max(1) + 2);
         let (pool_tx, pool_rx) = bounded::<PacketBatch>(batches_in_flight);
+        let live = Arc::new(LiveCounters {
+            shard_packets: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            shard_flows: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            ..LiveCounters::default()
+        });
         let mut shard_txs = Vec::with_capacity(n);
         let mut shard_handles = Vec::with_capacity(n);
         let mut item_returns = Vec::with_capacity(n);
@@ -473,13 +506,20 @@ where
             let merger_tx = merger_tx.clone();
             let core = core_for(k + 1);
             let noop = cfg.noop_shards;
+            let shard_live = live.clone();
             let h = std::thread::Builder::new()
                 .name(format!("flowscope-shard-{k}"))
                 .spawn(move || {
                     if let Some(c) = core {
                         core_affinity::set_for_current(c);
                     }
-                    shard_main(k, engine, sink, rx, pool_tx, merger_tx, ret_rx, noop);
+                    let channels = ShardChannels {
+                        rx,
+                        pool_tx,
+                        merger_tx,
+                        item_returns: ret_rx,
+                    };
+                    shard_main(k, engine, sink, channels, noop, &shard_live);
                 })
                 .map_err(PipelineError::Spawn)?;
             shard_handles.push(h);
@@ -488,6 +528,7 @@ where
         drop(pool_tx);
 
         let merger_input = MergerInput {
+            live: live.clone(),
             n,
             rx: merger_rx,
             returns: item_returns,
@@ -521,6 +562,7 @@ where
         let extractor = self.extractor;
         let stop = self.stop;
         let ingest_core = core_for(0);
+        let ingest_live = live.clone();
         let ingest = std::thread::Builder::new()
             .name("flowscope-ingest".into())
             .spawn(move || {
@@ -528,6 +570,7 @@ where
                     core_affinity::set_for_current(c);
                 }
                 let ctx = IngestCtx {
+                    live: ingest_live,
                     decoder,
                     extractor,
                     shards: shard_txs,
@@ -542,6 +585,7 @@ where
 
         Ok(Pipeline {
             receiver: out_rx,
+            live,
             ingest,
             shards: shard_handles,
             merger,
@@ -557,6 +601,27 @@ impl<T, S> Pipeline<T, S> {
     /// ([`PipelineConfig::merge_on_consumer`]): use [`Pipeline::merge_here`].
     pub fn receiver(&self) -> &Receiver<T> {
         &self.receiver
+    }
+
+    /// Counters of the running pipeline, as of the last epoch boundary each
+    /// thread passed (cheap: no thread is interrupted).
+    pub fn stats(&self) -> PipelineStats {
+        let l = &self.live;
+        PipelineStats {
+            packets_read: l.read.load(Ordering::Relaxed),
+            packets_dropped: l.dropped.load(Ordering::Relaxed),
+            shard_packets: l
+                .shard_packets
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed))
+                .collect(),
+            shard_flows: l
+                .shard_flows
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed))
+                .collect(),
+            items_merged: l.merged.load(Ordering::Relaxed),
+        }
     }
 
     /// With [`PipelineConfig::merge_on_consumer`], runs the merge on this
@@ -584,6 +649,7 @@ impl<T, S> Pipeline<T, S> {
     pub fn join(self) -> Result<PipelineReport<S>, PipelineError> {
         let Pipeline {
             receiver,
+            live: _,
             ingest,
             shards,
             merger,
@@ -658,6 +724,7 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 struct IngestCtx<E> {
+    live: Arc<LiveCounters>,
     decoder: Decoder,
     extractor: E,
     shards: Vec<Sender<ShardMsg>>,
@@ -717,6 +784,13 @@ impl<E> IngestCtx<E> {
             self.send_batch(k, batches, report);
         }
         self.broadcast(|| ShardMsg::Epoch(boundary), report);
+        self.publish(report);
+    }
+
+    fn publish(&self, report: &IngestReport) {
+        self.live.read.store(report.packets, Ordering::Relaxed);
+        let dropped = report.dropped.iter().sum();
+        self.live.dropped.store(dropped, Ordering::Relaxed);
     }
 
     fn broadcast(&self, msg: impl Fn() -> ShardMsg, report: &mut IngestReport) {
@@ -840,6 +914,9 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         now: seq.clock(),
     };
     report.clock = seq.clock();
+    // Published before the finish marker, so whoever sees the output end
+    // also sees the final counts.
+    ctx.publish(&report);
     ctx.broadcast(|| ShardMsg::Finish(end), &mut report);
     report.busy = started.elapsed().saturating_sub(report.blocked);
     (source, report)
@@ -857,17 +934,28 @@ fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A shard's ends of the channels.
+struct ShardChannels<T> {
+    rx: Receiver<ShardMsg>,
+    pool_tx: Sender<PacketBatch>,
+    merger_tx: Sender<MergerMsg<T>>,
+    item_returns: Receiver<Vec<Keyed<T>>>,
+}
+
 fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
     k: usize,
     engine: Engine<E>,
     sink: S,
-    rx: Receiver<ShardMsg>,
-    pool_tx: Sender<PacketBatch>,
-    merger_tx: Sender<MergerMsg<S::Item>>,
-    item_returns: Receiver<Vec<Keyed<S::Item>>>,
+    channels: ShardChannels<S::Item>,
     noop: bool,
+    live: &LiveCounters,
 ) {
+    let ShardChannels {
+        rx,
+        pool_tx,
+        merger_tx,
+        item_returns,
+    } = channels;
     let merger = merger_tx.clone();
     let run = catch_unwind(AssertUnwindSafe(move || {
         let mut shard = Shard {
@@ -902,6 +990,8 @@ fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
                     shard.map_events();
                     shard.flush(&merger_tx, &item_returns);
                     let _ = merger_tx.send(MergerMsg::EpochDone(k, st.seq));
+                    live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
+                    live.shard_flows[k].store(shard.engine.active_flows(), Ordering::Relaxed);
                 }
                 ShardMsg::Finish(st) => {
                     if !noop {
@@ -913,6 +1003,8 @@ fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
                     shard.report.engine = shard.engine.stats();
                     shard.report.peak_flows =
                         shard.report.peak_flows.max(shard.report.engine.peak_flows);
+                    live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
+                    live.shard_flows[k].store(0, Ordering::Relaxed);
                     let _ = merger_tx.send(MergerMsg::Finished(Box::new(shard.report)));
                     return;
                 }
@@ -994,6 +1086,7 @@ impl<E: FlowExtractor, S: EventSink<E::Key>> Shard<E, S> {
 
 /// What the merger works from, wherever it runs.
 struct MergerInput<T> {
+    live: Arc<LiveCounters>,
     n: usize,
     rx: Receiver<MergerMsg<T>>,
     returns: Vec<Sender<Vec<Keyed<T>>>>,
@@ -1006,6 +1099,7 @@ struct MergerInput<T> {
 /// and the rest discarded).
 fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> MergerOutcome {
     let MergerInput {
+        live,
         n,
         rx,
         returns,
@@ -1051,6 +1145,7 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
             }
         }
         m.report.busy += t.elapsed().saturating_sub(emitted);
+        live.merged.store(m.report.items, Ordering::Relaxed);
         if m.finished.iter().all(|&f| f) {
             break;
         }
@@ -1058,6 +1153,7 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
     // Whatever is left (every shard finished, or failed): in order.
     m.finished.iter_mut().for_each(|f| *f = true);
     m.release(emit);
+    live.merged.store(m.report.items, Ordering::Relaxed);
     (reports, m.report, failures)
 }
 

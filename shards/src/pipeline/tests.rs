@@ -175,6 +175,12 @@ fn piped(
         assert!(!p.merge_here(|_| true), "the merge has its own thread");
         events = p.receiver().iter().collect();
     }
+    // The output has ended: the live counters show the final figures.
+    let st = p.stats();
+    assert_eq!(st.packets_read, packets.len() as u64);
+    assert_eq!(st.shard_packets.iter().sum::<u64>(), packets.len() as u64);
+    assert_eq!(st.items_merged, events.len() as u64);
+    assert!(st.shard_flows.iter().all(|&f| f == 0), "all flushed");
     (events, p.join().unwrap())
 }
 
