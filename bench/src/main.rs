@@ -16,8 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use flowscope_engine::{
-    DirectionalFiveTuple, Engine, EngineConfig, FiveTuple, FlowExtractor, IpPair, KeyKind,
-    KeyOptions, LinkType, MacPair, RawPacket, Timestamp,
+    Engine, EngineConfig, FlowExtractor, KeyOptions, LinkType, RawPacket, Timestamp, with_extractor,
 };
 use flowscope_io::capture::PacketReader;
 use flowscope_io::config::Config;
@@ -207,36 +206,9 @@ fn bench_engine(path: &PathBuf, repeat: usize, cfg: &Config) -> anyhow::Result<E
     let mut runs = Vec::with_capacity(repeat);
     let mut last = None;
     for _ in 0..repeat {
-        let run = match engine_cfg.flow.key {
-            KeyKind::FiveTuple => timed_pass(
-                &data,
-                &records,
-                &engine_cfg,
-                FiveTuple::new(keys.clone()),
-                epoch,
-            )?,
-            KeyKind::DirectionalFiveTuple => timed_pass(
-                &data,
-                &records,
-                &engine_cfg,
-                DirectionalFiveTuple::new(keys.clone()),
-                epoch,
-            )?,
-            KeyKind::IpPair => timed_pass(
-                &data,
-                &records,
-                &engine_cfg,
-                IpPair::new(keys.clone()),
-                epoch,
-            )?,
-            KeyKind::MacPair => timed_pass(
-                &data,
-                &records,
-                &engine_cfg,
-                MacPair::new(keys.clone()),
-                epoch,
-            )?,
-        };
+        let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
+            timed_pass(&data, &records, &engine_cfg, x, epoch)
+        })?;
         runs.push(run.seconds);
         last = Some(run);
     }

@@ -9,11 +9,7 @@
 //! summary measures rendering and writing too).
 
 use anyhow::{Context as _, bail};
-use flowscope_engine::Engine;
-use flowscope_engine::{
-    DirectionalFiveTuple, EngineConfig, FiveTuple, FlowExtractor, IpPair, KeyKind, KeyOptions,
-    MacPair,
-};
+use flowscope_engine::{Engine, EngineConfig, FlowExtractor, KeyOptions, with_extractor};
 use flowscope_io::capture::{CaptureBytes, CaptureFile};
 use flowscope_io::config::Config;
 use flowscope_io::source::FileSource;
@@ -191,12 +187,7 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
         opts,
         packets,
     };
-    match engine_cfg.flow.key {
-        KeyKind::FiveTuple => ctx.all(FiveTuple::new(keys), &mut rows)?,
-        KeyKind::DirectionalFiveTuple => ctx.all(DirectionalFiveTuple::new(keys), &mut rows)?,
-        KeyKind::IpPair => ctx.all(IpPair::new(keys), &mut rows)?,
-        KeyKind::MacPair => ctx.all(MacPair::new(keys), &mut rows)?,
-    }
+    with_extractor!(engine_cfg.flow.key, keys, |x| ctx.all(x, &mut rows))?;
     let inline_best = rows
         .iter()
         .find(|r| r.mode == "inline")

@@ -99,6 +99,41 @@ pub enum KeyKind {
     MacPair,
 }
 
+/// Runs `$body` with `$x` bound to the built-in extractor a [`KeyKind`]
+/// names, built with `$opts` ([`crate::KeyOptions`]). Each arm is its own
+/// monomorphised copy of `$body`, so generic code downstream stays static:
+///
+/// ```
+/// use flowscope_engine::{EngineConfig, FlowExtractor, KeyOptions, with_extractor};
+/// fn name<E: FlowExtractor>(_: &E) -> &'static str { std::any::type_name::<E>() }
+/// let cfg = EngineConfig::default();
+/// let n = with_extractor!(cfg.flow.key, KeyOptions::from_config(&cfg), |x| name(&x));
+/// assert!(n.ends_with("FiveTuple"));
+/// ```
+#[macro_export]
+macro_rules! with_extractor {
+    ($kind:expr, $opts:expr, |$x:ident| $body:expr) => {
+        match $kind {
+            $crate::KeyKind::FiveTuple => {
+                let $x = $crate::FiveTuple::new($opts);
+                $body
+            }
+            $crate::KeyKind::DirectionalFiveTuple => {
+                let $x = $crate::DirectionalFiveTuple::new($opts);
+                $body
+            }
+            $crate::KeyKind::IpPair => {
+                let $x = $crate::IpPair::new($opts);
+                $body
+            }
+            $crate::KeyKind::MacPair => {
+                let $x = $crate::MacPair::new($opts);
+                $body
+            }
+        }
+    };
+}
+
 /// A timeout override for one port.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -13,8 +13,7 @@ use crate::demo::{DEMO_NAME, DEMO_PCAP};
 use crate::eve::{EveKey, EveRenderer};
 use crate::source::FileSource;
 use flowscope_engine::{
-    DirectionalFiveTuple, Engine, EngineStats, FiveTuple, FlowEvent, FlowExtractor, IpPair,
-    KeyKind, KeyOptions, MacPair, Ordered,
+    Engine, EngineStats, FlowEvent, FlowExtractor, KeyOptions, Ordered, with_extractor,
 };
 use flowscope_shards::{
     EventSink, InlineRunner, PacketSource, Pipeline, PipelineConfig, PipelineError, PipelineReport,
@@ -147,12 +146,7 @@ pub fn replay<W: Write>(opts: &ReplayOptions, out: W) -> Result<Summary, ReplayE
     let engine_cfg = opts.config.engine();
     engine_cfg.validate()?;
     let keys = KeyOptions::from_config(&engine_cfg);
-    match engine_cfg.flow.key {
-        KeyKind::FiveTuple => run(opts, FiveTuple::new(keys), out),
-        KeyKind::DirectionalFiveTuple => run(opts, DirectionalFiveTuple::new(keys), out),
-        KeyKind::IpPair => run(opts, IpPair::new(keys), out),
-        KeyKind::MacPair => run(opts, MacPair::new(keys), out),
-    }
+    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
 }
 
 fn open_all(inputs: &[Input]) -> Result<Vec<CaptureFile>, ReplayError> {
