@@ -31,6 +31,20 @@ pub struct FragmentKey {
     pub tunnel: Option<(TunnelKind, u32)>,
 }
 
+impl FragmentKey {
+    /// The reassembly key of a fragment.
+    fn of(view: &PacketView<'_>, ip: &crate::packet::IpInfo, ident: u32) -> Self {
+        FragmentKey {
+            src: ip.src,
+            dst: ip.dst,
+            ident,
+            proto: if ip.src.is_ipv4() { ip.protocol } else { 0 },
+            vlans: view.vlans,
+            tunnel: view.tunnel.map(|t| (t.kind, t.id)),
+        }
+    }
+}
+
 /// Why fragments or a datagram were dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -246,14 +260,7 @@ impl Defrag {
             self.counters.drops[DefragDrop::Disabled.index()] += 1;
             return DefragOutcome::Dropped(DefragDrop::Disabled);
         }
-        let key = FragmentKey {
-            src: ip.src,
-            dst: ip.dst,
-            ident: frag.ident,
-            proto: if ip.src.is_ipv4() { ip.protocol } else { 0 },
-            vlans: view.vlans,
-            tunnel: view.tunnel.map(|t| (t.kind, t.id)),
-        };
+        let key = FragmentKey::of(view, &ip, frag.ident);
         let data = view.payload;
         let start = frag.offset;
         let end = start + data.len() as u32;
@@ -356,14 +363,7 @@ impl Defrag {
         };
         self.counters.fragments += 1;
         self.counters.drops[DefragDrop::CaptureTruncated.index()] += 1;
-        let key = FragmentKey {
-            src: ip.src,
-            dst: ip.dst,
-            ident: frag.ident,
-            proto: if ip.src.is_ipv4() { ip.protocol } else { 0 },
-            vlans: view.vlans,
-            tunnel: view.tunnel.map(|t| (t.kind, t.id)),
-        };
+        let key = FragmentKey::of(view, &ip, frag.ident);
         self.events.push(DefragEvent {
             key,
             drop: DefragDrop::CaptureTruncated,

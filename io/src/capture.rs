@@ -628,17 +628,31 @@ impl RecordCursor {
         body: &'a [u8],
         be: bool,
     ) -> Result<Option<RawPacket<'a>>, CaptureErrorKind> {
-        if body.len() < 20 {
+        let iface_id = body.get(..4).map(|b| u32_at(b, 0, be));
+        self.timestamped_packet(body, iface_id, be, PCAPNG_EPB)
+    }
+
+    /// The body shared by enhanced and obsolete packet blocks after their
+    /// interface id (32 bits in an EPB, 16 plus drop count in a PB):
+    /// timestamp high/low, captured and original length, data.
+    fn timestamped_packet<'a>(
+        &self,
+        body: &'a [u8],
+        iface_id: Option<u32>,
+        be: bool,
+        block_type: u32,
+    ) -> Result<Option<RawPacket<'a>>, CaptureErrorKind> {
+        let Some(iface_id) = iface_id.filter(|_| body.len() >= 20) else {
             return Err(CaptureErrorKind::BadBlock {
-                block_type: PCAPNG_EPB,
+                block_type,
                 length: body.len() as u32 + 12,
             });
-        }
-        let iface = self.iface(u32_at(body, 0, be))?;
+        };
+        let iface = self.iface(iface_id)?;
         let ts = (u64::from(u32_at(body, 4, be)) << 32) | u64::from(u32_at(body, 8, be));
         let caplen = u32_at(body, 12, be);
         let origlen = u32_at(body, 16, be);
-        self.packet(iface, ts, caplen, origlen, &body[20..], PCAPNG_EPB)
+        self.packet(iface, ts, caplen, origlen, &body[20..], block_type)
     }
 
     fn simple_packet<'a>(
@@ -670,17 +684,8 @@ impl RecordCursor {
         body: &'a [u8],
         be: bool,
     ) -> Result<Option<RawPacket<'a>>, CaptureErrorKind> {
-        if body.len() < 20 {
-            return Err(CaptureErrorKind::BadBlock {
-                block_type: PCAPNG_PB,
-                length: body.len() as u32 + 12,
-            });
-        }
-        let iface = self.iface(u32::from(u16_at(body, 0, be)))?;
-        let ts = (u64::from(u32_at(body, 4, be)) << 32) | u64::from(u32_at(body, 8, be));
-        let caplen = u32_at(body, 12, be);
-        let origlen = u32_at(body, 16, be);
-        self.packet(iface, ts, caplen, origlen, &body[20..], PCAPNG_PB)
+        let iface_id = body.get(..2).map(|b| u32::from(u16_at(b, 0, be)));
+        self.timestamped_packet(body, iface_id, be, PCAPNG_PB)
     }
 }
 

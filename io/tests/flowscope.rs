@@ -560,25 +560,34 @@ fn corpus_replays_cleanly_and_identically_for_any_shard_count() {
     );
 }
 
+/// Runs `scripts/NAME BINARY CORPUS`, echoes its report to stderr and
+/// fails the test when the script does; returns the report.
+fn run_check_script(name: &str, corpus: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(name);
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_flowscope"))
+        .arg(corpus)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 runs scripts/{name}: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    assert!(
+        out.status.success(),
+        "scripts/{name} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// The corpus comparison with tshark (scripts/corpus_check.py): no crash,
 /// no hang, errors only on invalid files, every difference explained.
 #[test]
 fn corpus_matches_tshark_or_the_difference_is_explained() {
     let Some(corpus) = corpus() else { return };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/corpus_check.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_flowscope"))
-        .arg(&corpus)
-        .output()
-        .expect("python3 runs scripts/corpus_check.py");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let _ = std::io::stderr().write_all(text.as_bytes());
-    assert!(
-        out.status.success(),
-        "corpus check failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = run_check_script("corpus_check.py", &corpus);
     assert!(text.contains("crashes:                    0"));
 }
 
@@ -602,18 +611,5 @@ fn community_ids_match_suricata() {
         );
         return;
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/community_id_check.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_flowscope"))
-        .arg(&corpus)
-        .output()
-        .expect("python3 runs scripts/community_id_check.py");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let _ = std::io::stderr().write_all(text.as_bytes());
-    assert!(
-        out.status.success(),
-        "community id check failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_check_script("community_id_check.py", &corpus);
 }
