@@ -37,21 +37,10 @@ const RST: u8 = 0x04;
 const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
 
+/// The Internet checksum over `chunks` laid end to end (every chunk but the
+/// last has even length here: headers and the 12-byte pseudo-header).
 fn checksum(chunks: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    for c in chunks {
-        let mut it = c.chunks_exact(2);
-        for w in &mut it {
-            sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
-        }
-        if let [b] = it.remainder() {
-            sum += u32::from(*b) << 8;
-        }
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+    flowscope_engine::wire::ip::internet_checksum(&chunks.concat())
 }
 
 /// An IPv4 header + payload, checksum filled in.

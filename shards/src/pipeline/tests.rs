@@ -14,17 +14,6 @@ use std::sync::atomic::AtomicUsize;
 
 type Event = Ordered<FlowEvent<FiveTupleKey>>;
 
-fn checksum(h: &[u8]) -> u16 {
-    let mut sum = 0u32;
-    for c in h.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// A raw IPv4 packet: 20-byte header (checksummed) around `l4`.
 fn ipv4(src: u8, dst: u8, proto: u8, ident: u16, frag: u16, l4: &[u8]) -> Vec<u8> {
     let total = (20 + l4.len()) as u16;
@@ -33,7 +22,7 @@ fn ipv4(src: u8, dst: u8, proto: u8, ident: u16, frag: u16, l4: &[u8]) -> Vec<u8
     p.extend_from_slice(&ident.to_be_bytes());
     p.extend_from_slice(&frag.to_be_bytes());
     p.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, src, 10, 0, 1, dst]);
-    let c = checksum(&p);
+    let c = flowscope_engine::wire::ip::internet_checksum(&p);
     p[10..12].copy_from_slice(&c.to_be_bytes());
     p.extend_from_slice(l4);
     p
