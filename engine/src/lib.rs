@@ -39,6 +39,7 @@ pub mod event;
 pub mod flow;
 pub mod key;
 pub mod packet;
+pub mod reassembly;
 pub mod stats;
 pub mod timestamp;
 pub mod wire;

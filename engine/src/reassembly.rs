@@ -1,0 +1,644 @@
+//! TCP stream reassembly for one direction of one connection.
+//!
+//! A [`Reassembler`] turns segments, in whatever order the capture holds
+//! them, into the sender's byte stream: in-order bytes are handed to the
+//! consumer straight from the packet (no copy); segments ahead of a hole are
+//! copied into a bounded, sorted, non-overlapping hold list and released
+//! when the hole fills. A hole that will not fill — the receiver
+//! acknowledged past it, the flow ended, or a cap forced it — is reported as
+//! a [`Chunk::Gap`] of its length and the stream continues after it: it
+//! never stalls.
+//!
+//! Positions are 64-bit *stream offsets* (bytes delivered plus gap bytes),
+//! derived from the 32-bit wire sequence numbers relative to the next
+//! expected byte, so sequence-number wrap-around needs no special case.
+//!
+//! What is counted per side: retransmissions (segments that bring no new
+//! bytes), out-of-order segments (held), overlaps (segments that partly
+//! cover bytes already delivered or held), inconsistent overlaps (covered
+//! bytes that differ — an evasion signal; only detectable against bytes
+//! still held, as delivered bytes are not kept), gaps and gap bytes.
+
+use serde::Deserialize;
+
+/// Which copy wins where segments overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlapPolicy {
+    /// The bytes that arrived first (Suricata's default, and what most
+    /// stacks do with already-queued data).
+    #[default]
+    First,
+    /// The bytes that arrived last.
+    Last,
+}
+
+/// What happens when a cap on held out-of-order data is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowPolicy {
+    /// Give up on the oldest hole: report it as a gap, release the held
+    /// bytes behind it, and carry on.
+    #[default]
+    SlidingWindow,
+    /// Stop reassembling the flow: it ends with `EndReason::BufferOverflow`.
+    DropFlow,
+}
+
+/// Reassembly and parser-driving options (the `[reassembly]` config table).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReassemblyConfig {
+    /// Most out-of-order bytes held per direction of a flow.
+    pub max_ooo_bytes: usize,
+    /// Most out-of-order segments held per direction of a flow.
+    pub max_ooo_segments: usize,
+    /// Most out-of-order bytes held by one engine (shard) over all flows.
+    pub memcap: usize,
+    /// Which bytes win in overlaps.
+    pub overlap: OverlapPolicy,
+    /// What a cap hit does.
+    pub overflow: OverflowPolicy,
+    /// Most leading bytes per direction buffered while content probes still
+    /// ask for more before a parser is chosen.
+    pub probe_bytes: usize,
+    /// Most datagrams per flow shown to UDP probes before giving up.
+    pub probe_datagrams: u32,
+}
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        ReassemblyConfig {
+            max_ooo_bytes: 1 << 20,
+            max_ooo_segments: 1024,
+            memcap: 256 << 20,
+            overlap: OverlapPolicy::First,
+            overflow: OverflowPolicy::SlidingWindow,
+            probe_bytes: 2048,
+            probe_datagrams: 4,
+        }
+    }
+}
+
+/// A piece of the reassembled stream, in stream order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunk<'a> {
+    /// Bytes, in order.
+    Data(&'a [u8]),
+    /// This many bytes are missing here and will never be delivered.
+    Gap(u64),
+}
+
+/// Per-direction reassembly counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamCounters {
+    /// Bytes delivered.
+    pub delivered: u64,
+    /// Segments that brought no new byte.
+    pub retransmits: u64,
+    /// Segments held because they arrived ahead of a hole.
+    pub out_of_order: u64,
+    /// Segments that partly covered bytes already delivered or held.
+    pub overlaps: u64,
+    /// Overlaps whose covered bytes differed from the first copy.
+    pub inconsistent: u64,
+    /// Holes given up on.
+    pub gaps: u64,
+    /// Bytes in those holes (Zeek's `missed_bytes`).
+    pub gap_bytes: u64,
+    /// Times a cap forced a hole to be given up (or the flow dropped).
+    pub cap_hits: u64,
+}
+
+/// Why held data could not be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapHit {
+    /// `max_ooo_bytes` for this direction.
+    SideBytes,
+    /// `max_ooo_segments` for this direction.
+    SideSegments,
+    /// The engine-wide memcap.
+    Memcap,
+}
+
+impl CapHit {
+    /// Stable name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CapHit::SideBytes => "reassembly.ooo_bytes_cap",
+            CapHit::SideSegments => "reassembly.ooo_segments_cap",
+            CapHit::Memcap => "reassembly.memcap",
+        }
+    }
+}
+
+/// What one segment did, beyond the bytes it delivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentOutcome {
+    /// A cap was hit (and handled by the overflow policy).
+    pub cap_hit: Option<CapHit>,
+    /// The overflow policy is `DropFlow` and a cap was hit: the flow must
+    /// end; nothing more was delivered.
+    pub drop_flow: bool,
+    /// Covered bytes differed from the copy that won.
+    pub inconsistent: bool,
+}
+
+/// Out-of-order bytes held by all reassemblers of one engine, against the
+/// memcap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// Bytes held now.
+    pub used: usize,
+    /// Most bytes held at once.
+    pub peak: usize,
+}
+
+impl Memory {
+    fn add(&mut self, n: usize) {
+        self.used += n;
+        self.peak = self.peak.max(self.used);
+    }
+    fn sub(&mut self, n: usize) {
+        self.used = self.used.saturating_sub(n);
+    }
+}
+
+/// A held out-of-order segment.
+#[derive(Debug, Clone)]
+struct Held {
+    off: u64,
+    data: Vec<u8>,
+}
+
+impl Held {
+    fn end(&self) -> u64 {
+        self.off + self.data.len() as u64
+    }
+}
+
+/// Largest forward jump of an acknowledgement taken as proof that the
+/// bytes before it were lost to the capture (a window's worth); a larger
+/// jump is a bogus ACK field, ignored.
+const MAX_ACK_JUMP: u64 = 1 << 30;
+
+/// One direction of a TCP connection being reassembled.
+#[derive(Debug, Clone, Default)]
+pub struct Reassembler {
+    anchored: bool,
+    /// Wire sequence number of the byte at `next`.
+    next_seq: u32,
+    /// Stream offset of the next byte to deliver.
+    next: u64,
+    /// Held segments: sorted, non-overlapping, all starting after `next`.
+    held: Vec<Held>,
+    held_bytes: usize,
+    /// Stream offset of the FIN, once seen.
+    fin: Option<u64>,
+    fin_reported: bool,
+    counters: StreamCounters,
+}
+
+impl Reassembler {
+    /// A reassembler anchored on the initial sequence number from a SYN:
+    /// the first data byte is `isn + 1`.
+    pub fn from_isn(isn: u32) -> Self {
+        let mut r = Reassembler::default();
+        r.anchor(isn.wrapping_add(1));
+        r
+    }
+
+    /// A reassembler that anchors on the first segment it sees (a stream
+    /// picked up mid-way).
+    pub fn mid_stream() -> Self {
+        Reassembler::default()
+    }
+
+    fn anchor(&mut self, seq: u32) {
+        self.anchored = true;
+        self.next_seq = seq;
+        self.next = 0;
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> &StreamCounters {
+        &self.counters
+    }
+
+    /// Stream offset of the next byte to deliver.
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    /// Out-of-order bytes held now.
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Out-of-order segments held now.
+    pub fn held_segments(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether the stream has an anchor (a SYN or a first segment seen).
+    pub fn is_anchored(&self) -> bool {
+        self.anchored
+    }
+
+    /// Stream offset of a wire sequence number: the value nearest the next
+    /// expected byte (negative before the stream start).
+    fn offset_of(&self, seq: u32) -> i128 {
+        let rel = seq.wrapping_sub(self.next_seq) as i32;
+        i128::from(self.next) + i128::from(rel)
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.next += n;
+        self.next_seq = self.next_seq.wrapping_add(n as u32);
+    }
+
+    fn deliver(&mut self, data: &[u8], sink: &mut impl FnMut(Chunk<'_>)) {
+        if data.is_empty() {
+            return;
+        }
+        sink(Chunk::Data(data));
+        self.counters.delivered += data.len() as u64;
+        self.advance(data.len() as u64);
+    }
+
+    fn gap(&mut self, len: u64, sink: &mut impl FnMut(Chunk<'_>)) {
+        if len == 0 {
+            return;
+        }
+        sink(Chunk::Gap(len));
+        self.counters.gaps += 1;
+        self.counters.gap_bytes += len;
+        self.advance(len);
+    }
+
+    /// True once, when every byte before the FIN has been delivered (or
+    /// given up as a gap): the moment to tell the consumer the side closed.
+    pub fn take_fin(&mut self) -> bool {
+        match self.fin {
+            Some(f) if !self.fin_reported && self.next >= f => {
+                self.fin_reported = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a FIN was seen on this side.
+    pub fn fin_seen(&self) -> bool {
+        self.fin.is_some()
+    }
+
+    /// Feeds one segment: its sequence number, payload and FIN flag.
+    /// In-order bytes (and held bytes the segment releases) go to `sink`.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        fin: bool,
+        cfg: &ReassemblyConfig,
+        mem: &mut Memory,
+        sink: &mut impl FnMut(Chunk<'_>),
+    ) -> SegmentOutcome {
+        let mut outcome = SegmentOutcome::default();
+        if !self.anchored {
+            if payload.is_empty() && !fin {
+                return outcome;
+            }
+            self.anchor(seq);
+        }
+        let start = self.offset_of(seq);
+        let end = start + payload.len() as i128;
+        if fin && self.fin.is_none() && end >= i128::from(self.next) {
+            // A FIN before what was already delivered is a bogus one.
+            self.fin = Some(end as u64);
+        }
+        if payload.is_empty() {
+            return outcome;
+        }
+        let next = i128::from(self.next);
+        if end <= next {
+            self.counters.retransmits += 1;
+            return outcome;
+        }
+        if start > next {
+            let start = start as u64;
+            return self.hold(start, payload, cfg, mem, sink);
+        }
+        // Starts at or before the next byte: new bytes from `next` on.
+        if start < next {
+            self.counters.retransmits += 1;
+            self.counters.overlaps += 1;
+        }
+        let skip = (next - start) as usize;
+        outcome.inconsistent = self.deliver_in_order(&payload[skip..], cfg, mem, sink);
+        self.release(mem, sink);
+        outcome
+    }
+
+    /// Delivers `data`, which starts at `next`, merging any held segments
+    /// it covers by the overlap policy. Returns whether covered bytes
+    /// differed.
+    fn deliver_in_order(
+        &mut self,
+        mut data: &[u8],
+        cfg: &ReassemblyConfig,
+        mem: &mut Memory,
+        sink: &mut impl FnMut(Chunk<'_>),
+    ) -> bool {
+        let mut inconsistent = false;
+        while !data.is_empty() {
+            let end = self.next + data.len() as u64;
+            let Some(h) = self.held.first() else {
+                self.deliver(data, sink);
+                break;
+            };
+            if h.off >= end {
+                self.deliver(data, sink);
+                break;
+            }
+            // Packet bytes up to the held segment, then the overlap.
+            let lead = (h.off - self.next) as usize;
+            self.deliver(&data[..lead], sink);
+            data = &data[lead..];
+            let h = self.held.remove(0);
+            self.held_bytes -= h.data.len();
+            mem.sub(h.data.len());
+            let covered = data.len().min(h.data.len());
+            self.counters.overlaps += 1;
+            if data[..covered] != h.data[..covered] {
+                inconsistent = true;
+                self.counters.inconsistent += 1;
+            }
+            match cfg.overlap {
+                OverlapPolicy::First => self.deliver(&h.data, sink),
+                OverlapPolicy::Last => {
+                    self.deliver(&data[..covered], sink);
+                    self.deliver(&h.data[covered..], sink);
+                }
+            }
+            data = &data[covered..];
+        }
+        inconsistent
+    }
+
+    /// Delivers held segments that now start at the next byte.
+    fn release(&mut self, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+        while self.held.first().is_some_and(|h| h.off <= self.next) {
+            let h = self.held.remove(0);
+            self.held_bytes -= h.data.len();
+            mem.sub(h.data.len());
+            // Held segments never start before `next` (they would have been
+            // merged); stay safe if one does.
+            let skip = (self.next.saturating_sub(h.off) as usize).min(h.data.len());
+            self.deliver(&h.data[skip..], sink);
+        }
+    }
+
+    /// Holds a segment that starts after a hole at `start`.
+    fn hold(
+        &mut self,
+        start: u64,
+        payload: &[u8],
+        cfg: &ReassemblyConfig,
+        mem: &mut Memory,
+        sink: &mut impl FnMut(Chunk<'_>),
+    ) -> SegmentOutcome {
+        let mut outcome = SegmentOutcome::default();
+        let end = start + payload.len() as u64;
+        // The parts of [start, end) not already held, and how the overlaps
+        // compare.
+        let mut uncovered: Vec<(u64, u64)> = Vec::new();
+        let mut covered_any = false;
+        let mut cur = start;
+        let first = self.held.partition_point(|h| h.end() <= start);
+        for h in &self.held[first..] {
+            if h.off >= end {
+                break;
+            }
+            if h.off > cur {
+                uncovered.push((cur, h.off));
+            }
+            let (a, b) = (h.off.max(start), h.end().min(end));
+            covered_any = true;
+            let new = &payload[(a - start) as usize..(b - start) as usize];
+            let old = &h.data[(a - h.off) as usize..(b - h.off) as usize];
+            if new != old {
+                outcome.inconsistent = true;
+            }
+            cur = cur.max(h.end());
+        }
+        if cur < end {
+            uncovered.push((cur, end));
+        }
+        if outcome.inconsistent {
+            self.counters.inconsistent += 1;
+        }
+        if covered_any {
+            self.counters.overlaps += 1;
+        }
+        let last_wins = cfg.overlap == OverlapPolicy::Last && covered_any;
+        if uncovered.is_empty() && !last_wins {
+            self.counters.retransmits += 1;
+            return outcome;
+        }
+        // What holding it would cost.
+        let added: usize = if last_wins {
+            payload.len()
+        } else {
+            uncovered.iter().map(|&(a, b)| (b - a) as usize).sum()
+        };
+        let freed: usize = if last_wins {
+            self.held[first..]
+                .iter()
+                .take_while(|h| h.off < end)
+                .map(|h| (h.end().min(end) - h.off.max(start)) as usize)
+                .sum()
+        } else {
+            0
+        };
+        let new_segments = if last_wins { 2 } else { uncovered.len() };
+        let hit = if self.held_bytes + added - freed > cfg.max_ooo_bytes {
+            Some(CapHit::SideBytes)
+        } else if self.held.len() + new_segments > cfg.max_ooo_segments {
+            Some(CapHit::SideSegments)
+        } else if mem.used + added - freed > cfg.memcap {
+            Some(CapHit::Memcap)
+        } else {
+            None
+        };
+        if let Some(hit) = hit {
+            outcome.cap_hit = Some(hit);
+            self.counters.cap_hits += 1;
+            if cfg.overflow == OverflowPolicy::DropFlow {
+                outcome.drop_flow = true;
+                return outcome;
+            }
+            // Sliding window: give up holes, oldest first, until this
+            // segment fits or is in order.
+            while self.next < start
+                && !self.held.is_empty()
+                && self.over_caps(added, new_segments, cfg, mem)
+            {
+                self.skip_hole(sink, mem);
+            }
+            if self.next < start && self.over_caps(added, new_segments, cfg, mem) {
+                let hole = start - self.next;
+                self.gap(hole, sink);
+            }
+            if self.next >= start {
+                let skip = (self.next - start).min(payload.len() as u64) as usize;
+                let inconsistent = self.deliver_in_order(&payload[skip..], cfg, mem, sink);
+                outcome.inconsistent |= inconsistent;
+                self.release(mem, sink);
+                return outcome;
+            }
+            // Holes were given up but this one still sits after one: hold
+            // it below, recomputing what it covers.
+            return self.hold(start, payload, cfg, mem, sink).merge(outcome);
+        }
+        self.counters.out_of_order += 1;
+        if last_wins {
+            self.cut_out(start, end, mem);
+            let at = self.held.partition_point(|h| h.off < start);
+            self.held.insert(
+                at,
+                Held {
+                    off: start,
+                    data: payload.to_vec(),
+                },
+            );
+            self.held_bytes += payload.len();
+            mem.add(payload.len());
+        } else {
+            for (a, b) in uncovered {
+                let at = self.held.partition_point(|h| h.off < a);
+                let data = payload[(a - start) as usize..(b - start) as usize].to_vec();
+                self.held_bytes += data.len();
+                mem.add(data.len());
+                self.held.insert(at, Held { off: a, data });
+            }
+        }
+        outcome
+    }
+
+    fn over_caps(
+        &self,
+        added: usize,
+        new_segments: usize,
+        cfg: &ReassemblyConfig,
+        mem: &Memory,
+    ) -> bool {
+        self.held_bytes + added > cfg.max_ooo_bytes
+            || self.held.len() + new_segments > cfg.max_ooo_segments
+            || mem.used + added > cfg.memcap
+    }
+
+    /// Removes the bytes in `[start, end)` from the held segments, keeping
+    /// what lies either side.
+    fn cut_out(&mut self, start: u64, end: u64, mem: &mut Memory) {
+        let mut kept = Vec::with_capacity(self.held.len() + 1);
+        for h in self.held.drain(..) {
+            if h.end() <= start || h.off >= end {
+                kept.push(h);
+                continue;
+            }
+            let before = h.data.len();
+            let mut after = 0;
+            if h.off < start {
+                let d = h.data[..(start - h.off) as usize].to_vec();
+                after += d.len();
+                kept.push(Held {
+                    off: h.off,
+                    data: d,
+                });
+            }
+            if h.end() > end {
+                let d = h.data[(end - h.off) as usize..].to_vec();
+                after += d.len();
+                kept.push(Held { off: end, data: d });
+            }
+            self.held_bytes -= before - after;
+            mem.sub(before - after);
+        }
+        self.held = kept;
+    }
+
+    /// Gives up the hole before the first held segment: reports it as a gap
+    /// and delivers the held bytes behind it up to the next hole.
+    fn skip_hole(&mut self, sink: &mut impl FnMut(Chunk<'_>), mem: &mut Memory) {
+        if let Some(h) = self.held.first() {
+            let hole = h.off.saturating_sub(self.next);
+            self.gap(hole, sink);
+            self.release(mem, sink);
+        }
+    }
+
+    /// The peer acknowledged up to wire sequence number `ack`: bytes before
+    /// it that were never seen were lost to the capture (the sender will
+    /// not send them again), so the holes before it become gaps.
+    pub fn acked(&mut self, ack: u32, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+        if !self.anchored {
+            return;
+        }
+        let a = self.offset_of(ack);
+        if a <= i128::from(self.next) {
+            return;
+        }
+        let mut a = a as u64;
+        if let Some(f) = self.fin {
+            // The FIN takes a sequence number of its own.
+            a = a.min(f);
+        }
+        if a <= self.next || a - self.next > MAX_ACK_JUMP {
+            return;
+        }
+        while self.next < a {
+            match self.held.first() {
+                Some(h) if h.off < a => self.skip_hole(sink, mem),
+                _ => {
+                    let hole = a - self.next;
+                    self.gap(hole, sink);
+                }
+            }
+        }
+    }
+
+    /// The flow is over: every held byte is delivered with the holes before
+    /// it reported as gaps, and a hole before a seen FIN too.
+    pub fn flush(&mut self, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+        while !self.held.is_empty() {
+            self.skip_hole(sink, mem);
+        }
+        if let Some(f) = self.fin
+            && f > self.next
+        {
+            let hole = f - self.next;
+            self.gap(hole, sink);
+        }
+    }
+
+    /// Drops everything held (the flow is dropped), returning the bytes to
+    /// the memcap.
+    pub fn discard(&mut self, mem: &mut Memory) {
+        mem.sub(self.held_bytes);
+        self.held.clear();
+        self.held_bytes = 0;
+    }
+}
+
+impl SegmentOutcome {
+    fn merge(mut self, earlier: SegmentOutcome) -> SegmentOutcome {
+        self.cap_hit = self.cap_hit.or(earlier.cap_hit);
+        self.inconsistent |= earlier.inconsistent;
+        self.drop_flow |= earlier.drop_flow;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests;
