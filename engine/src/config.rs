@@ -1,7 +1,7 @@
 //! Every engine knob, with the defaults a capture analyst expects.
 //!
-//! The structs deserialize from the `[decode]`, `[tunnel]`, `[flow]` and
-//! `[defrag]` tables of a flowscope TOML config; unknown keys are errors so a
+//! The structs deserialize from the `[decode]`, `[tunnel]`, `[flow]`,
+//! `[defrag]` and `[reassembly]` tables of a flowscope TOML config; unknown keys are errors so a
 //! typo never silently falls back to a default. `configs/default.toml`
 //! documents each field.
 
@@ -19,6 +19,9 @@ pub struct EngineConfig {
     pub flow: FlowConfig,
     /// IPv4/IPv6 fragment reassembly.
     pub defrag: DefragConfig,
+    /// TCP stream reassembly and parser selection (used when the engine
+    /// runs [`Sessions`](crate::Sessions)).
+    pub reassembly: crate::reassembly::ReassemblyConfig,
 }
 
 /// Packet decoding options.
@@ -261,6 +264,10 @@ impl EngineConfig {
     /// Checks values that deserialize fine but cannot work.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError(m.to_owned()));
+        let r = &self.reassembly;
+        if r.max_ooo_segments == 0 || r.max_ooo_bytes == 0 || r.memcap == 0 {
+            return bad("reassembly caps must be at least 1");
+        }
         if self.flow.max_flows == 0 {
             return bad("flow.max_flows must be at least 1");
         }

@@ -13,6 +13,7 @@ use crate::event::{
 use crate::flow::history::{History, Letter};
 use crate::flow::tcp::{self, ConnProto, Endpoint};
 use crate::flow::{FlowEntry, FlowTable, NIL, SideCounters, idle_expired, side_index};
+use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
 use crate::key::{Extracted, FiveTupleKey, FlowExtractor, Orientation, icmp_is_reply};
 use crate::packet::{PacketView, RawPacket, Transport};
 use crate::stats::EngineStats;
@@ -21,8 +22,8 @@ use crate::wire::ipproto;
 use crate::wire::transport::{TcpSegment, tcp_flags};
 use std::time::Duration;
 
-/// The output buffer type for an engine keyed by `K`.
-pub type EventBuf<K> = Vec<Ordered<FlowEvent<K>>>;
+/// The output buffer type for an engine keyed by `K` whose hook emits `M`.
+pub type EventBuf<K, M = NoMessage> = Vec<Ordered<FlowEvent<K, M>>>;
 
 /// Timeout class of flows that closed (FIN/FIN) or were reported and now
 /// only absorb trailing packets.
@@ -126,9 +127,11 @@ struct TcpStep {
     final_ack: bool,
 }
 
-/// The flow engine. See the crate docs for the driving protocol.
+/// The flow engine. See the crate docs for the driving protocol. `H` sees
+/// every flow's packets and end ([`Sessions`](crate::Sessions) runs
+/// reassembly and parsers); the default [`NoHook`] compiles away.
 #[derive(Debug)]
-pub struct Engine<E: FlowExtractor> {
+pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     decoder: Decoder,
     extractor: E,
     table: FlowTable<E::Key>,
@@ -153,11 +156,23 @@ pub struct Engine<E: FlowExtractor> {
     /// computed it.
     known_hash: Option<u64>,
     scratch_idx: Vec<u32>,
+    hook: H,
+    hook_items: Vec<HookItem<H::Message>>,
+    /// The flow being updated was created by this packet.
+    created_now: bool,
 }
 
 impl<E: FlowExtractor> Engine<E> {
     /// An engine with this configuration and extractor.
     pub fn new(cfg: &EngineConfig, extractor: E) -> Result<Self, ConfigError> {
+        Self::with_hook(cfg, extractor, NoHook)
+    }
+}
+
+impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
+    /// An engine that runs `hook` on every flow (for example
+    /// [`Sessions`](crate::Sessions): reassembly and parsers).
+    pub fn with_hook(cfg: &EngineConfig, extractor: E, hook: H) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let timeouts = Timeouts::new(cfg);
         Ok(Engine {
@@ -181,7 +196,20 @@ impl<E: FlowExtractor> Engine<E> {
             next_sub: 0,
             known_hash: None,
             scratch_idx: Vec::new(),
+            hook,
+            hook_items: Vec::new(),
+            created_now: false,
         })
+    }
+
+    /// The hook.
+    pub fn hook(&self) -> &H {
+        &self.hook
+    }
+
+    /// The hook, mutably.
+    pub fn hook_mut(&mut self) -> &mut H {
+        &mut self.hook
     }
 
     /// The counters, reassembly counters included.
@@ -225,7 +253,7 @@ impl<E: FlowExtractor> Engine<E> {
         seq: u64,
         now: Timestamp,
         raw: &RawPacket<'_>,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         self.process_hashed(seq, now, raw, None, out);
     }
@@ -241,7 +269,7 @@ impl<E: FlowExtractor> Engine<E> {
         now: Timestamp,
         raw: &RawPacket<'_>,
         dispatch_hash: Option<u64>,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         self.clock = self.clock.max(now).max(raw.ts);
         self.stats.packets += 1;
@@ -280,7 +308,7 @@ impl<E: FlowExtractor> Engine<E> {
     /// Fires the timers due at packet time `now`, as of the epoch boundary
     /// after packet `seq`: idle and active timeouts, close lingers, fragment
     /// timeouts, and the eviction-pressure report.
-    pub fn advance(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
+    pub fn advance(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
         let start = out.len();
         self.fire_timers(now, seq, Cause::Timer, out);
         self.seal_time_driven(seq, Cause::Timer, start, out);
@@ -288,7 +316,13 @@ impl<E: FlowExtractor> Engine<E> {
 
     /// Idle/active timeouts, lingers and fragment timeouts due at `now`,
     /// emitted (unsorted) under `cause`.
-    fn fire_timers(&mut self, now: Timestamp, seq: u64, cause: Cause, out: &mut EventBuf<E::Key>) {
+    fn fire_timers(
+        &mut self,
+        now: Timestamp,
+        seq: u64,
+        cause: Cause,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
         self.clock = self.clock.max(now);
         self.defrag.expire(self.clock);
         self.drain_defrag(seq, cause, out);
@@ -340,7 +374,7 @@ impl<E: FlowExtractor> Engine<E> {
     /// ([`EndReason::Fin`] when both sides had already closed) and drops
     /// unfinished fragment datagrams, all as one [`Cause::Flush`] batch in
     /// time order.
-    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key>) {
+    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
         let start = out.len();
         self.fire_timers(now, seq, Cause::Flush, out);
         self.defrag.flush(self.clock);
@@ -376,7 +410,7 @@ impl<E: FlowExtractor> Engine<E> {
         seq: u64,
         cause: Cause,
         start: usize,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let batch = &mut out[start..];
         batch.sort_by_key(|o| (o.time, o.tiebreak));
@@ -391,10 +425,10 @@ impl<E: FlowExtractor> Engine<E> {
     /// their batch is sealed.
     fn emit(
         &mut self,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
         seq: u64,
         cause: Cause,
-        event: FlowEvent<E::Key>,
+        event: FlowEvent<E::Key, H::Message>,
     ) {
         if cause != Cause::Packet {
             let (time, tiebreak) = time_order(&event);
@@ -432,7 +466,7 @@ impl<E: FlowExtractor> Engine<E> {
 
     fn anomaly(
         &mut self,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
         seq: u64,
         cause: Cause,
         flow: Option<(E::Key, u64)>,
@@ -458,7 +492,7 @@ impl<E: FlowExtractor> Engine<E> {
 
     fn decode_error(
         &mut self,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
         seq: u64,
         e: crate::wire::DecodeError,
         ts: Timestamp,
@@ -471,7 +505,7 @@ impl<E: FlowExtractor> Engine<E> {
 
     /// Counts what the decode step flagged on a view.
     #[inline]
-    fn note(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
+    fn note(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key, H::Message>) {
         if view.ipv4_checksum_bad {
             self.stats.ipv4_bad_checksum += 1;
         }
@@ -503,7 +537,7 @@ impl<E: FlowExtractor> Engine<E> {
         seq: u64,
         view: &PacketView<'_>,
         nesting: u8,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         if !matches!(view.transport, Transport::Fragment) {
             self.track(seq, view, out);
@@ -565,7 +599,7 @@ impl<E: FlowExtractor> Engine<E> {
         self.defrag.recycle(datagram.data);
     }
 
-    fn drain_defrag(&mut self, seq: u64, cause: Cause, out: &mut EventBuf<E::Key>) {
+    fn drain_defrag(&mut self, seq: u64, cause: Cause, out: &mut EventBuf<E::Key, H::Message>) {
         let events: Vec<_> = self.defrag.drain_events().collect();
         for ev in events {
             let kind = AnomalyKind::Defrag {
@@ -584,7 +618,7 @@ impl<E: FlowExtractor> Engine<E> {
     }
 
     #[inline]
-    fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key>) {
+    fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key, H::Message>) {
         let extracted = match self.known_hash.take() {
             Some(h) => {
                 debug_assert_eq!(
@@ -689,7 +723,7 @@ impl<E: FlowExtractor> Engine<E> {
         seq: u64,
         view: &PacketView<'_>,
         x: &Extracted<E::Key>,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) -> u32 {
         while self.table.len() >= self.max_flows {
             let Some(victim) = self.table.eviction_victim(LINGER_CLASS) else {
@@ -745,6 +779,7 @@ impl<E: FlowExtractor> Engine<E> {
             act_next: NIL,
         };
         let idx = self.table.insert(entry);
+        self.created_now = true;
         if self.active_timeout > 0 {
             self.table.link_active(idx);
         }
@@ -799,7 +834,7 @@ impl<E: FlowExtractor> Engine<E> {
         view: &PacketView<'_>,
         orientation: Orientation,
         tcp: Option<&TcpSegment<'_>>,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let now_sec = self.now_sec();
         let e = self.table.get_mut(idx);
@@ -847,6 +882,12 @@ impl<E: FlowExtractor> Engine<E> {
             self.table.touch(idx, now_sec);
         }
 
+        let verdict = if H::ACTIVE {
+            self.run_hook(seq, idx, view, side, tcp, out)
+        } else {
+            Verdict::Continue
+        };
+
         if self.lifecycle_events && state != before {
             let e = self.table.get(idx);
             let (key, flow_id) = (e.key.clone(), e.flow_id());
@@ -870,7 +911,84 @@ impl<E: FlowExtractor> Engine<E> {
             self.end(idx, EndReason::Rst, view.ts, seq, Cause::Packet, out);
         } else if step.final_ack {
             self.end(idx, EndReason::Fin, view.ts, seq, Cause::Packet, out);
+        } else if let Verdict::End(reason) = verdict {
+            self.end(idx, reason, view.ts, seq, Cause::Packet, out);
         }
+    }
+
+    /// Shows the packet to the hook and emits what it produced.
+    fn run_hook(
+        &mut self,
+        seq: u64,
+        idx: u32,
+        view: &PacketView<'_>,
+        side: FlowSide,
+        tcp: Option<&TcpSegment<'_>>,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) -> Verdict {
+        let first = std::mem::take(&mut self.created_now);
+        let e = self.table.get(idx);
+        let (sport, dport) = view.ports().unwrap_or((0, 0));
+        let ports = match side {
+            FlowSide::Initiator => (sport, dport),
+            FlowSide::Responder => (dport, sport),
+        };
+        let pkt = HookPacket {
+            flow: HookFlow {
+                slot: idx,
+                key: &e.key,
+                flow_id: e.flow_id(),
+            },
+            proto: view.ip.map_or(0, |i| i.protocol),
+            ports,
+            side,
+            ts: view.ts,
+            tcp: tcp.map(|t| TcpInfo {
+                seq: t.seq(),
+                ack: t.ack(),
+                flags: t.flags(),
+            }),
+            payload: view.payload,
+            first,
+        };
+        let verdict = self.hook.on_packet(&pkt, &mut self.hook_items);
+        if !self.hook_items.is_empty() {
+            let (key, flow_id) = (e.key.clone(), e.flow_id());
+            self.emit_hook_items(seq, Cause::Packet, &key, flow_id, view.ts, out);
+        }
+        verdict
+    }
+
+    /// Turns the hook's items into events of flow `flow_id`.
+    fn emit_hook_items(
+        &mut self,
+        seq: u64,
+        cause: Cause,
+        key: &E::Key,
+        flow_id: u64,
+        ts: Timestamp,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
+        let mut items = std::mem::take(&mut self.hook_items);
+        for item in items.drain(..) {
+            let event = match item {
+                HookItem::Message(side, message) => FlowEvent::Application {
+                    key: key.clone(),
+                    flow_id,
+                    side,
+                    message,
+                    ts,
+                },
+                HookItem::Anomaly(kind) => FlowEvent::Anomaly {
+                    key: Some(key.clone()),
+                    flow_id: Some(flow_id),
+                    kind,
+                    ts,
+                },
+            };
+            self.emit(out, seq, cause, event);
+        }
+        self.hook_items = items;
     }
 
     /// Reports a flow as ended. TCP flows ended by FIN or RST stay as
@@ -883,7 +1001,7 @@ impl<E: FlowExtractor> Engine<E> {
         ts: Timestamp,
         seq: u64,
         cause: Cause,
-        out: &mut EventBuf<E::Key>,
+        out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let now_sec = self.now_sec();
         let e = self.table.get_mut(idx);
@@ -891,7 +1009,21 @@ impl<E: FlowExtractor> Engine<E> {
             EndReason::Fin | EndReason::Rst => FlowState::Closed,
             _ => e.state,
         };
-        let stats = flow_stats(e, final_state);
+        let mut stats = flow_stats(e, final_state);
+        if H::ACTIVE {
+            let flow = HookFlow {
+                slot: idx,
+                key: &e.key,
+                flow_id: e.flow_id(),
+            };
+            self.hook
+                .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);
+            if !self.hook_items.is_empty() {
+                let (key, flow_id) = (e.key.clone(), e.flow_id());
+                self.emit_hook_items(seq, cause, &key, flow_id, ts, out);
+            }
+        }
+        let e = self.table.get(idx);
         let event = FlowEvent::Ended {
             key: e.key.clone(),
             flow_id: e.flow_id(),
@@ -917,7 +1049,12 @@ impl<E: FlowExtractor> Engine<E> {
                 self.table.unlink_active(idx);
                 self.table.link_active(idx);
             }
-            EndReason::Fin | EndReason::Rst if tcp && self.linger => {
+            // A connection whose parser failed or overflowed goes on
+            // without us: its remaining packets are absorbed like trailing
+            // packets, not picked up as a new flow mid-stream.
+            EndReason::Fin | EndReason::Rst | EndReason::ParseError | EndReason::BufferOverflow
+                if tcp && self.linger =>
+            {
                 let e = self.table.get_mut(idx);
                 e.ended = true;
                 e.state = FlowState::Closed;
@@ -931,9 +1068,17 @@ impl<E: FlowExtractor> Engine<E> {
 
 /// `(time, tiebreak)` of a time-driven event: its own time, and a value
 /// derived from its content that does not depend on which engine made it.
-fn time_order<K>(event: &FlowEvent<K>) -> (Timestamp, u64) {
+fn time_order<K, M>(event: &FlowEvent<K, M>) -> (Timestamp, u64) {
     match event {
-        FlowEvent::Ended { flow_id, ts, .. } => (*ts, *flow_id),
+        // A flow's end and what its end flushed share (time, flow id); the
+        // stable sort keeps them in emission order.
+        FlowEvent::Ended { flow_id, ts, .. }
+        | FlowEvent::Application { flow_id, ts, .. }
+        | FlowEvent::Anomaly {
+            flow_id: Some(flow_id),
+            ts,
+            ..
+        } => (*ts, *flow_id),
         FlowEvent::Anomaly {
             kind:
                 AnomalyKind::Defrag {

@@ -4,8 +4,11 @@
 
 use crate::defrag::DefragDrop;
 use crate::flow::history::History;
+use crate::hook::NoMessage;
 use crate::key::Orientation;
 use crate::packet::{LinkType, Tunnel};
+use crate::reassembly::CapHit;
+use crate::session::SessionEvent;
 use crate::timestamp::Timestamp;
 use crate::wire::DecodeError;
 use std::net::IpAddr;
@@ -188,6 +191,12 @@ pub struct SideStats {
     pub out_of_order: u64,
     /// Bytes never seen: gaps in the stream (Zeek's `missed_bytes`).
     pub gap_bytes: u64,
+    /// Segments that partly covered bytes already delivered or held
+    /// (filled by reassembly).
+    pub overlaps: u64,
+    /// Overlaps whose bytes differed from the first copy (filled by
+    /// reassembly): an evasion signal.
+    pub inconsistent_overlaps: u64,
 }
 
 /// Everything counted about a flow, as reported when it ends.
@@ -233,7 +242,7 @@ impl FlowStats {
 }
 
 /// What was anomalous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AnomalyKind {
     /// A packet failed to decode.
@@ -264,6 +273,26 @@ pub enum AnomalyKind {
         /// Flows evicted since the last report.
         evicted: u64,
     },
+    /// A reassembly cap was hit on one side of a flow (handled by the
+    /// overflow policy: a gap, or the flow dropped).
+    ReassemblyCap {
+        /// The side whose held data hit it.
+        side: FlowSide,
+        /// Which cap.
+        cap: CapHit,
+    },
+    /// Overlapping TCP data differed from the copy already held (the first
+    /// time on each side of a flow; all are counted).
+    InconsistentOverlap {
+        /// The sending side.
+        side: FlowSide,
+    },
+    /// A parser poisoned itself; the flow ended with
+    /// [`EndReason::ParseError`].
+    ParserPoisoned {
+        /// The parser's reason, at most 256 bytes.
+        reason: Box<str>,
+    },
 }
 
 impl AnomalyKind {
@@ -276,14 +305,20 @@ impl AnomalyKind {
             AnomalyKind::TunnelDepthExceeded => ("decode", "tunnel.depth_exceeded"),
             AnomalyKind::TunnelInnerInvalid(_) => ("decode", "tunnel.inner_invalid"),
             AnomalyKind::FlowTableEvictionPressure { .. } => ("flow", "flow.eviction_pressure"),
+            AnomalyKind::ReassemblyCap { cap, .. } => ("stream", cap.name()),
+            AnomalyKind::InconsistentOverlap { .. } => {
+                ("stream", "reassembly.overlap_different_data")
+            }
+            AnomalyKind::ParserPoisoned { .. } => ("app", "parser.poisoned"),
         }
     }
 }
 
-/// A flow lifecycle event.
+/// A flow lifecycle event, or a parser message (`M` is the message type of
+/// the engine's [`FlowHook`](crate::FlowHook); none without one).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum FlowEvent<K> {
+pub enum FlowEvent<K, M = NoMessage> {
     /// A flow's first packet.
     Started {
         /// Flow key.
@@ -343,9 +378,22 @@ pub enum FlowEvent<K> {
         /// Packet time.
         ts: Timestamp,
     },
+    /// A parser completed a message.
+    Application {
+        /// Flow key.
+        key: K,
+        /// Flow id.
+        flow_id: u64,
+        /// The side whose bytes completed it.
+        side: FlowSide,
+        /// The message.
+        message: M,
+        /// Packet time (the end time for messages flushed at the end).
+        ts: Timestamp,
+    },
 }
 
-impl<K> FlowEvent<K> {
+impl<K, M> FlowEvent<K, M> {
     /// The event's timestamp.
     pub fn ts(&self) -> Timestamp {
         match self {
@@ -353,7 +401,37 @@ impl<K> FlowEvent<K> {
             | FlowEvent::Established { ts, .. }
             | FlowEvent::StateChange { ts, .. }
             | FlowEvent::Ended { ts, .. }
-            | FlowEvent::Anomaly { ts, .. } => *ts,
+            | FlowEvent::Anomaly { ts, .. }
+            | FlowEvent::Application { ts, .. } => *ts,
+        }
+    }
+
+    /// The session-level view of this event: `Started`, `Application`,
+    /// `Closed` (from `Ended`) and `Anomaly`; `None` for the lifecycle
+    /// details a session consumer does not see (`Established`,
+    /// `StateChange`).
+    pub fn into_session_event(self) -> Option<SessionEvent<K, M>> {
+        match self {
+            FlowEvent::Started { key, ts, .. } => Some(SessionEvent::Started { key, ts }),
+            FlowEvent::Application {
+                key,
+                side,
+                message,
+                ts,
+                ..
+            } => Some(SessionEvent::Application {
+                key,
+                side,
+                message,
+                ts,
+            }),
+            FlowEvent::Ended {
+                key, reason, stats, ..
+            } => Some(SessionEvent::Closed { key, reason, stats }),
+            FlowEvent::Anomaly { key, kind, ts, .. } => {
+                Some(SessionEvent::Anomaly { key, kind, ts })
+            }
+            FlowEvent::Established { .. } | FlowEvent::StateChange { .. } => None,
         }
     }
 }

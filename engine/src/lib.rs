@@ -37,9 +37,11 @@ pub mod defrag;
 mod engine;
 pub mod event;
 pub mod flow;
+pub mod hook;
 pub mod key;
 pub mod packet;
 pub mod reassembly;
+pub mod session;
 pub mod stats;
 pub mod timestamp;
 pub mod wire;
@@ -55,11 +57,17 @@ pub use event::{
     Ordered, SideStats,
 };
 pub use flow::history::History;
+pub use hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
 pub use key::{
     DirectionalFiveTuple, Endpoint, Extracted, FiveTuple, FiveTupleKey, FlowExtractor, FlowKey,
     IpPair, IpPairKey, KeyContext, KeyOptions, MacPair, MacPairKey, Orientation,
 };
 pub use packet::{LinkType, PacketView, RawPacket, Transport, Tunnel, TunnelKind, VlanIds};
+pub use reassembly::{Chunk, OverflowPolicy, OverlapPolicy, Reassembler, ReassemblyConfig};
+pub use session::{
+    DatagramParser, DatagramParserFactory, Probe, Route, SessionCounters, SessionEvent,
+    SessionParser, SessionParserFactory, Sessions,
+};
 pub use stats::EngineStats;
 pub use timestamp::Timestamp;
 pub use wire::DecodeError;

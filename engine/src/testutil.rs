@@ -17,7 +17,7 @@ pub const FIN: u8 = 0x01;
 pub const RST: u8 = 0x04;
 pub const PSH: u8 = 0x08;
 
-/// An Ethernet/IPv4/TCP frame.
+/// An Ethernet/IPv4/TCP frame (acknowledgement number 1 when ACK is set).
 pub fn tcp4(
     src: [u8; 4],
     sport: u16,
@@ -27,6 +27,21 @@ pub fn tcp4(
     seq: u32,
     payload: &[u8],
 ) -> Vec<u8> {
+    tcp4_ack(src, sport, dst, dport, flags, seq, 1, payload)
+}
+
+/// An Ethernet/IPv4/TCP frame with this acknowledgement number.
+#[allow(clippy::too_many_arguments)]
+pub fn tcp4_ack(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut hdr = TcpHeader::new(sport, dport, seq, 64240);
     hdr.syn = flags & SYN != 0;
     hdr.ack = flags & ACK != 0;
@@ -34,7 +49,7 @@ pub fn tcp4(
     hdr.rst = flags & RST != 0;
     hdr.psh = flags & PSH != 0;
     if hdr.ack {
-        hdr.acknowledgment_number = 1;
+        hdr.acknowledgment_number = ack;
     }
     let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
         .ipv4(src, dst, 64)

@@ -3,8 +3,8 @@
 //! errors so a typo is reported, not silently ignored.
 
 use crate::eve::OutputConfig;
-use flowscope_engine::EngineConfig;
 use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
+use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -78,6 +78,8 @@ pub struct Config {
     pub flow: FlowConfig,
     /// `[defrag]`.
     pub defrag: DefragConfig,
+    /// `[reassembly]`.
+    pub reassembly: ReassemblyConfig,
     /// `[output]`.
     pub output: OutputConfig,
     /// `[pipeline]`.
@@ -149,6 +151,7 @@ impl Config {
             tunnel: self.tunnel.clone(),
             flow: self.flow.clone(),
             defrag: self.defrag.clone(),
+            reassembly: self.reassembly.clone(),
         }
     }
 }

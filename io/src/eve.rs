@@ -322,6 +322,14 @@ fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
     }
 }
 
+/// Suricata's name for a side's direction.
+pub fn direction_name(side: flowscope_engine::FlowSide) -> &'static str {
+    match side {
+        flowscope_engine::FlowSide::Initiator => "toserver",
+        flowscope_engine::FlowSide::Responder => "toclient",
+    }
+}
+
 fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
     let (kind_type, event) = kind.names();
     o.begin("anomaly");
@@ -346,6 +354,12 @@ fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
         }
         AnomalyKind::FlowTableEvictionPressure { evicted } => {
             o.u64("evicted", *evicted);
+        }
+        AnomalyKind::ReassemblyCap { side, .. } | AnomalyKind::InconsistentOverlap { side } => {
+            o.str("direction", direction_name(*side));
+        }
+        AnomalyKind::ParserPoisoned { reason } => {
+            o.str("reason", reason);
         }
         _ => {}
     }

@@ -562,6 +562,7 @@ fn lifecycle_events_when_enabled() {
             FlowEvent::StateChange { .. } => "state",
             FlowEvent::Ended { .. } => "ended",
             FlowEvent::Anomaly { .. } => "anomaly",
+            FlowEvent::Application { message, .. } => match *message {},
         })
         .collect();
     assert_eq!(names, vec!["started", "established", "state", "ended"]);

@@ -1,0 +1,129 @@
+//! The engine's per-flow extension point: a [`FlowHook`] sees every packet
+//! of every flow after the flow table has been updated, and every flow's
+//! end, and can emit messages and anomalies into the engine's ordered
+//! output or end a flow. [`Sessions`](crate::Sessions) (reassembly and
+//! parsers) is one; [`NoHook`] is the default and costs nothing.
+
+use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats};
+use crate::timestamp::Timestamp;
+
+/// A message type with no values: what an engine without parsers emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoMessage {}
+
+/// The flow a hook call is about.
+#[derive(Debug, Clone, Copy)]
+pub struct HookFlow<'a, K> {
+    /// The flow's slot in the engine's table: stable from the flow's
+    /// creation to its end, then reused.
+    pub slot: u32,
+    /// Flow key.
+    pub key: &'a K,
+    /// Flow id.
+    pub flow_id: u64,
+}
+
+/// TCP header fields a hook needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number (meaningful when `flags` has ACK).
+    pub ack: u32,
+    /// Flag byte.
+    pub flags: u8,
+}
+
+/// One packet of a flow.
+#[derive(Debug, Clone, Copy)]
+pub struct HookPacket<'a, K> {
+    /// The flow.
+    pub flow: HookFlow<'a, K>,
+    /// IP protocol.
+    pub proto: u8,
+    /// The initiator's port and the responder's (zero without ports).
+    pub ports: (u16, u16),
+    /// The sender's side.
+    pub side: FlowSide,
+    /// Packet time.
+    pub ts: Timestamp,
+    /// TCP fields, for TCP packets of a flow tracked with TCP state.
+    pub tcp: Option<TcpInfo>,
+    /// Transport payload (the inner one for tunnelled traffic).
+    pub payload: &'a [u8],
+    /// The first packet of the flow.
+    pub first: bool,
+}
+
+/// What a hook emits for the engine to put in its output, in order.
+#[derive(Debug)]
+pub enum HookItem<M> {
+    /// A parser message from `side`.
+    Message(FlowSide, M),
+    /// An anomaly of the flow.
+    Anomaly(AnomalyKind),
+}
+
+/// Whether the flow goes on after a hook call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verdict {
+    /// Carry on.
+    #[default]
+    Continue,
+    /// End the flow now with this reason.
+    End(EndReason),
+}
+
+/// Extends an engine per flow. All calls for one flow come from one engine,
+/// in packet order.
+pub trait FlowHook<K>: Send + 'static {
+    /// The messages it emits.
+    type Message: Send + std::fmt::Debug + 'static;
+
+    /// Whether the hook wants packets at all; `false` skips every call.
+    const ACTIVE: bool = true;
+
+    /// One packet, after the flow table counted it.
+    fn on_packet(
+        &mut self,
+        pkt: &HookPacket<'_, K>,
+        out: &mut Vec<HookItem<Self::Message>>,
+    ) -> Verdict;
+
+    /// The flow ends (or, for [`EndReason::ActiveTimeout`], is reported and
+    /// goes on). Fill in the counters the hook keeps; emit what the flow's
+    /// end flushes. `ts` is the end time.
+    fn on_end(
+        &mut self,
+        flow: &HookFlow<'_, K>,
+        reason: EndReason,
+        ts: Timestamp,
+        stats: &mut FlowStats,
+        out: &mut Vec<HookItem<Self::Message>>,
+    );
+}
+
+/// The hook that does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHook;
+
+impl<K> FlowHook<K> for NoHook {
+    type Message = NoMessage;
+    const ACTIVE: bool = false;
+
+    #[inline(always)]
+    fn on_packet(&mut self, _: &HookPacket<'_, K>, _: &mut Vec<HookItem<NoMessage>>) -> Verdict {
+        Verdict::Continue
+    }
+
+    #[inline(always)]
+    fn on_end(
+        &mut self,
+        _: &HookFlow<'_, K>,
+        _: EndReason,
+        _: Timestamp,
+        _: &mut FlowStats,
+        _: &mut Vec<HookItem<NoMessage>>,
+    ) {
+    }
+}

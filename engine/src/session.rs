@@ -1,0 +1,278 @@
+//! Pluggable L7 message parsers: the customer's `SessionParser` /
+//! `DatagramParser` traits (shapes kept exactly as in flowscope 0.3, so a
+//! parser written for it compiles unchanged), the [`SessionEvent`] stream
+//! they produce, and the [`Sessions`] driver that runs them inside an
+//! [`Engine`](crate::Engine) — one per shard in a pipeline.
+//!
+//! - [`SessionParser`] — stream protocols (HTTP/1, TLS, DNS over TCP): one
+//!   parser per flow, fed the reassembled bytes of each direction through
+//!   `feed_initiator` / `feed_responder`.
+//! - [`DatagramParser`] — packet protocols (DNS over UDP, syslog, NTP): one
+//!   parser per flow, fed one UDP payload at a time (the inner payload for
+//!   tunnelled traffic).
+//!
+//! Additions over the 0.3 shapes, all with defaults so older parsers keep
+//! compiling: [`SessionParser::gap_initiator`] / [`SessionParser::gap_responder`]
+//! (bytes lost to the capture), [`SessionParser::packet_time`] (the packet
+//! clock before each call), and content probes on a [`Route`].
+//!
+//! # Example
+//!
+//! ```
+//! use flowscope_engine::{FlowSide, SessionParser};
+//!
+//! #[derive(Default, Clone)]
+//! struct LineParser {
+//!     init_buf: Vec<u8>,
+//!     resp_buf: Vec<u8>,
+//! }
+//!
+//! impl SessionParser for LineParser {
+//!     type Message = (FlowSide, String);
+//!
+//!     fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<Self::Message> {
+//!         feed(&mut self.init_buf, bytes, FlowSide::Initiator)
+//!     }
+//!     fn feed_responder(&mut self, bytes: &[u8]) -> Vec<Self::Message> {
+//!         feed(&mut self.resp_buf, bytes, FlowSide::Responder)
+//!     }
+//! }
+//!
+//! fn feed(buf: &mut Vec<u8>, bytes: &[u8], side: FlowSide) -> Vec<(FlowSide, String)> {
+//!     buf.extend_from_slice(bytes);
+//!     let mut out = Vec::new();
+//!     while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+//!         let line = String::from_utf8_lossy(&buf[..nl]).into_owned();
+//!         out.push((side, line));
+//!         buf.drain(..=nl);
+//!     }
+//!     out
+//! }
+//! # // Beyond the seed example: run it through an engine: a SYN, then two
+//! # // segments that arrive out of order.
+//! # use flowscope_engine::{Engine, EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions,
+//! #     LinkType, RawPacket, Route, Sessions, Timestamp};
+//! # let cfg = EngineConfig::default();
+//! # let sessions: Sessions<FiveTupleKey, (FlowSide, String)> =
+//! #     Sessions::new(&cfg.reassembly).tcp(LineParser::default(), Route::any());
+//! # let mut engine =
+//! #     Engine::with_hook(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)), sessions).unwrap();
+//! # let segment = |seq: u32, payload: &[u8]| {
+//! #     let b = etherparse::PacketBuilder::ethernet2([2; 6], [4; 6])
+//! #         .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+//! #         .tcp(40000, 7000, seq, 1024);
+//! #     let b = if payload.is_empty() { b.syn() } else { b };
+//! #     let mut frame = Vec::new();
+//! #     b.write(&mut frame, payload).unwrap();
+//! #     frame
+//! # };
+//! # let mut events = Vec::new();
+//! # for (seq, (n, payload)) in [(0u32, &b""[..]), (7, &b"world\n"[..]), (1, &b"hello\n"[..])].into_iter().enumerate() {
+//! #     let frame = segment(999 + n, payload);
+//! #     let ts = Timestamp::new(1, 0);
+//! #     let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: frame.len() as u32, data: &frame };
+//! #     engine.process(seq as u64, ts, &raw, &mut events);
+//! # }
+//! # engine.finish(Timestamp::new(2, 0), 2, &mut events);
+//! # let lines: Vec<String> = events.into_iter().filter_map(|o| match o.event {
+//! #     FlowEvent::Application { message: (_, line), .. } => Some(line),
+//! #     _ => None,
+//! # }).collect();
+//! # assert_eq!(lines, ["hello", "world"]);
+//! ```
+
+mod driver;
+
+pub use driver::{Probe, Route, SessionCounters, Sessions};
+
+use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats};
+use crate::timestamp::Timestamp;
+
+/// Parses a stream-oriented L7 protocol session. One instance per flow;
+/// both directions feed through the same parser, so state can interleave.
+///
+/// Implementors are owned by the flow's slot in the engine; sync (no
+/// `await`).
+pub trait SessionParser: Send + 'static {
+    /// L7 message produced by this parser (`Debug` so it can be logged).
+    type Message: Send + std::fmt::Debug + 'static;
+
+    /// Feeds the next bytes from the **initiator** side; returns the
+    /// messages completed by them.
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<Self::Message>;
+
+    /// Feeds the next bytes from the **responder** side.
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<Self::Message>;
+
+    /// The initiator side sent FIN (every byte before it was fed).
+    fn fin_initiator(&mut self) -> Vec<Self::Message> {
+        Vec::new()
+    }
+
+    /// The responder side sent FIN.
+    fn fin_responder(&mut self) -> Vec<Self::Message> {
+        Vec::new()
+    }
+
+    /// The initiator side sent RST.
+    fn rst_initiator(&mut self) {}
+
+    /// The responder side sent RST.
+    fn rst_responder(&mut self) {}
+
+    /// True once the parser cannot make progress; the driver checks after
+    /// every call and ends the flow with [`EndReason::ParseError`]. Parsers
+    /// that can skip a bad message should skip it instead.
+    fn is_poisoned(&self) -> bool {
+        false
+    }
+
+    /// Why the parser poisoned; forwarded (cut to 256 bytes) in an
+    /// [`AnomalyKind::ParserPoisoned`] anomaly.
+    fn poison_reason(&self) -> Option<&str> {
+        None
+    }
+
+    /// `len` bytes of the initiator's stream were lost to the capture at
+    /// this point; the next `feed_initiator` continues after them. Default:
+    /// nothing (the parser sees the bytes either side joined).
+    fn gap_initiator(&mut self, len: u64) -> Vec<Self::Message> {
+        let _ = len;
+        Vec::new()
+    }
+
+    /// `len` bytes of the responder's stream were lost.
+    fn gap_responder(&mut self, len: u64) -> Vec<Self::Message> {
+        let _ = len;
+        Vec::new()
+    }
+
+    /// The packet time of the bytes about to be fed (called before each
+    /// feed, FIN and gap).
+    fn packet_time(&mut self, ts: Timestamp) {
+        let _ = ts;
+    }
+}
+
+/// Builds a fresh [`SessionParser`] per session. Any parser that is
+/// `SessionParser + Default + Clone` is its own factory (it is cloned).
+pub trait SessionParserFactory<K>: Send + 'static {
+    /// The parser built.
+    type Parser: SessionParser;
+    /// A parser for the flow with this key.
+    fn new_parser(&mut self, key: &K) -> Self::Parser;
+}
+
+impl<K, P> SessionParserFactory<K> for P
+where
+    P: SessionParser + Default + Clone,
+{
+    type Parser = P;
+    fn new_parser(&mut self, _key: &K) -> P {
+        self.clone()
+    }
+}
+
+/// Parses a packet-oriented L7 protocol. One instance per flow; receives
+/// one L4 payload at a time with the side that sent it.
+pub trait DatagramParser: Send + 'static {
+    /// L7 message produced by this parser.
+    type Message: Send + std::fmt::Debug + 'static;
+
+    /// Parses one payload from `side`; returns the messages decoded.
+    fn parse(&mut self, payload: &[u8], side: FlowSide) -> Vec<Self::Message>;
+
+    /// True after an unrecoverable error (see [`SessionParser::is_poisoned`]).
+    fn is_poisoned(&self) -> bool {
+        false
+    }
+
+    /// Why it poisoned.
+    fn poison_reason(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Builds a fresh [`DatagramParser`] per session.
+pub trait DatagramParserFactory<K>: Send + 'static {
+    /// The parser built.
+    type Parser: DatagramParser;
+    /// A parser for the flow with this key.
+    fn new_parser(&mut self, key: &K) -> Self::Parser;
+}
+
+impl<K, P> DatagramParserFactory<K> for P
+where
+    P: DatagramParser + Default + Clone,
+{
+    type Parser = P;
+    fn new_parser(&mut self, _key: &K) -> P {
+        self.clone()
+    }
+}
+
+/// The session-level view of a flow: its start, its parsers' messages, its
+/// end, and anomalies. `K` is the flow key, `M` the message type.
+///
+/// Get it from an engine's [`FlowEvent`](crate::FlowEvent)s with
+/// [`FlowEvent::into_session_event`](crate::FlowEvent::into_session_event)
+/// (a pipeline does this on its shards). `Started` needs
+/// `flow.lifecycle_events`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SessionEvent<K, M> {
+    /// First packet of a new session.
+    Started {
+        /// Flow key.
+        key: K,
+        /// Packet time.
+        ts: Timestamp,
+    },
+    /// A parser emitted a complete L7 message.
+    Application {
+        /// Flow key.
+        key: K,
+        /// Which side's bytes completed it.
+        side: FlowSide,
+        /// The message.
+        message: M,
+        /// Time of the packet that completed it (for messages flushed at
+        /// the flow's end, the end time).
+        ts: Timestamp,
+    },
+    /// The session ended. Messages the parser flushed on close come first.
+    Closed {
+        /// Flow key.
+        key: K,
+        /// Why.
+        reason: EndReason,
+        /// Its counters, reassembly counters included.
+        stats: FlowStats,
+    },
+    /// Something anomalous; `key` is `None` for engine-wide anomalies.
+    Anomaly {
+        /// Flow key, when the anomaly belongs to a flow.
+        key: Option<K>,
+        /// What.
+        kind: AnomalyKind,
+        /// Packet time.
+        ts: Timestamp,
+    },
+}
+
+/// Cuts a parser's poison reason to at most 256 bytes, at a UTF-8
+/// character boundary.
+pub fn cut_reason(reason: &str) -> Box<str> {
+    const MAX: usize = 256;
+    if reason.len() <= MAX {
+        return reason.into();
+    }
+    let mut end = MAX;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].into()
+}
+
+#[cfg(test)]
+mod tests;

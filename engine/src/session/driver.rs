@@ -1,0 +1,917 @@
+//! [`Sessions`]: the [`FlowHook`] that runs parsers. Per flow it picks a
+//! parser (port hints, then content probes of the first bytes), reassembles
+//! each TCP direction, feeds the parser in stream order with gaps, FINs and
+//! RSTs, ends the flow when the parser poisons or a `DropFlow` cap is hit,
+//! and reports every cap hit and inconsistent overlap as an anomaly.
+
+use super::{
+    DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory, cut_reason,
+};
+use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats, SideStats};
+use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
+use crate::reassembly::{Chunk, Memory, Reassembler, ReassemblyConfig, StreamCounters};
+use crate::timestamp::Timestamp;
+use crate::wire::ipproto;
+use crate::wire::transport::tcp_flags;
+use std::sync::Arc;
+
+/// A content probe's answer about the first bytes of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// This parser's protocol.
+    Certain,
+    /// Not this parser's protocol.
+    No,
+    /// Cannot tell yet: show me more bytes.
+    NeedMore,
+}
+
+type ProbeFn = Arc<dyn Fn(&[u8], FlowSide) -> Probe + Send + Sync>;
+
+/// Which flows a parser is offered: port hints and an optional content
+/// probe.
+///
+/// Selection per flow: registrations whose port matches either endpoint
+/// come first, then the others, each group in registration order. The
+/// first registration that does not answer [`Probe::No`] decides: without
+/// a probe it is taken when its port matched (or it lists no ports at all:
+/// [`Route::any`]); with a probe, `Certain` takes it and `NeedMore` waits
+/// for more bytes. When the probe buffer is full (or the flow ends) the
+/// first remaining port-matched registration is taken; otherwise the flow
+/// runs without a parser.
+#[derive(Clone)]
+pub struct Route {
+    ports: Vec<u16>,
+    probe: Option<ProbeFn>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("ports", &self.ports)
+            .field("probe", &self.probe.is_some())
+            .finish()
+    }
+}
+
+impl Route {
+    /// Every flow of the protocol.
+    pub fn any() -> Self {
+        Route {
+            ports: Vec::new(),
+            probe: None,
+        }
+    }
+
+    /// Flows with one of these ports at either end (unless a probe says
+    /// otherwise).
+    pub fn ports(ports: impl IntoIterator<Item = u16>) -> Self {
+        Route {
+            ports: ports.into_iter().collect(),
+            probe: None,
+        }
+    }
+
+    /// Adds a content probe, shown the first bytes (TCP: the first
+    /// reassembled bytes of the first side to send; UDP: each datagram
+    /// until one decides) and the side that sent them.
+    pub fn probe(
+        mut self,
+        probe: impl Fn(&[u8], FlowSide) -> Probe + Send + Sync + 'static,
+    ) -> Self {
+        self.probe = Some(Arc::new(probe));
+        self
+    }
+
+    fn port_matches(&self, ports: (u16, u16)) -> bool {
+        self.ports.contains(&ports.0) || self.ports.contains(&ports.1)
+    }
+}
+
+/// Counters of one [`Sessions`] driver (one engine, one shard).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionCounters {
+    /// Flows given a parser.
+    pub flows_parsed: u64,
+    /// Flows that carried payload but matched no parser.
+    pub flows_unclassified: u64,
+    /// Messages emitted.
+    pub messages: u64,
+    /// Parsers that poisoned.
+    pub parser_errors: u64,
+    /// Stream counters summed over ended flows.
+    pub stream: StreamCounters,
+    /// Flows dropped by the `DropFlow` policy.
+    pub flows_dropped: u64,
+    /// Out-of-order bytes held now, and the most held at once.
+    pub memory: Memory,
+}
+
+/// An object-safe view of a [`SessionParser`] whose messages convert to `M`.
+trait StreamParser<M>: Send {
+    fn feed(&mut self, side: FlowSide, bytes: &[u8], out: &mut Vec<HookItem<M>>);
+    fn gap(&mut self, side: FlowSide, len: u64, out: &mut Vec<HookItem<M>>);
+    fn fin(&mut self, side: FlowSide, out: &mut Vec<HookItem<M>>);
+    fn rst(&mut self, side: FlowSide);
+    fn time(&mut self, ts: Timestamp);
+    fn poisoned(&self) -> Option<Box<str>>;
+}
+
+struct StreamAdapter<P>(P);
+
+fn push_all<T: Into<M>, M>(side: FlowSide, msgs: Vec<T>, out: &mut Vec<HookItem<M>>) {
+    out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
+}
+
+fn reason_of(poisoned: bool, reason: Option<&str>) -> Option<Box<str>> {
+    poisoned.then(|| cut_reason(reason.unwrap_or("parser poisoned")))
+}
+
+impl<P, M> StreamParser<M> for StreamAdapter<P>
+where
+    P: SessionParser,
+    P::Message: Into<M>,
+{
+    fn feed(&mut self, side: FlowSide, bytes: &[u8], out: &mut Vec<HookItem<M>>) {
+        let msgs = match side {
+            FlowSide::Initiator => self.0.feed_initiator(bytes),
+            FlowSide::Responder => self.0.feed_responder(bytes),
+        };
+        push_all(side, msgs, out);
+    }
+    fn gap(&mut self, side: FlowSide, len: u64, out: &mut Vec<HookItem<M>>) {
+        let msgs = match side {
+            FlowSide::Initiator => self.0.gap_initiator(len),
+            FlowSide::Responder => self.0.gap_responder(len),
+        };
+        push_all(side, msgs, out);
+    }
+    fn fin(&mut self, side: FlowSide, out: &mut Vec<HookItem<M>>) {
+        let msgs = match side {
+            FlowSide::Initiator => self.0.fin_initiator(),
+            FlowSide::Responder => self.0.fin_responder(),
+        };
+        push_all(side, msgs, out);
+    }
+    fn rst(&mut self, side: FlowSide) {
+        match side {
+            FlowSide::Initiator => self.0.rst_initiator(),
+            FlowSide::Responder => self.0.rst_responder(),
+        }
+    }
+    fn time(&mut self, ts: Timestamp) {
+        self.0.packet_time(ts);
+    }
+    fn poisoned(&self) -> Option<Box<str>> {
+        reason_of(self.0.is_poisoned(), self.0.poison_reason())
+    }
+}
+
+trait DgramParser<M>: Send {
+    fn parse(&mut self, side: FlowSide, payload: &[u8], out: &mut Vec<HookItem<M>>);
+    fn poisoned(&self) -> Option<Box<str>>;
+}
+
+struct DgramAdapter<P>(P);
+
+impl<P, M> DgramParser<M> for DgramAdapter<P>
+where
+    P: DatagramParser,
+    P::Message: Into<M>,
+{
+    fn parse(&mut self, side: FlowSide, payload: &[u8], out: &mut Vec<HookItem<M>>) {
+        push_all(side, self.0.parse(payload, side), out);
+    }
+    fn poisoned(&self) -> Option<Box<str>> {
+        reason_of(self.0.is_poisoned(), self.0.poison_reason())
+    }
+}
+
+trait MakeStream<K, M>: Send {
+    fn make(&mut self, key: &K) -> Box<dyn StreamParser<M>>;
+}
+
+trait MakeDgram<K, M>: Send {
+    fn make(&mut self, key: &K) -> Box<dyn DgramParser<M>>;
+}
+
+/// A TCP registration.
+type StreamRoute<K, M> = (Route, Box<dyn MakeStream<K, M>>);
+/// A UDP registration.
+type DgramRoute<K, M> = (Route, Box<dyn MakeDgram<K, M>>);
+
+struct Factory<F>(F);
+
+impl<K, M, F> MakeStream<K, M> for Factory<F>
+where
+    F: SessionParserFactory<K>,
+    <F::Parser as SessionParser>::Message: Into<M>,
+    M: 'static,
+{
+    fn make(&mut self, key: &K) -> Box<dyn StreamParser<M>> {
+        Box::new(StreamAdapter(self.0.new_parser(key)))
+    }
+}
+
+struct DgramFactory<F>(F);
+
+impl<K, M, F> MakeDgram<K, M> for DgramFactory<F>
+where
+    F: DatagramParserFactory<K>,
+    <F::Parser as DatagramParser>::Message: Into<M>,
+    M: 'static,
+{
+    fn make(&mut self, key: &K) -> Box<dyn DgramParser<M>> {
+        Box::new(DgramAdapter(self.0.new_parser(key)))
+    }
+}
+
+/// Bytes seen before a parser was chosen, replayed to it once it is.
+#[derive(Debug)]
+enum Pending {
+    Data(Vec<u8>),
+    Gap(u64),
+    Fin,
+}
+
+/// A flow's parser, or the search for one.
+enum Parser<M> {
+    Probing {
+        /// Registration indexes still in the running, in priority order.
+        cands: Vec<u16>,
+        pending: Vec<(FlowSide, Pending)>,
+        /// Contiguous leading bytes per side, for the probes.
+        sample: [Vec<u8>; 2],
+        datagrams: u32,
+    },
+    Stream(Box<dyn StreamParser<M>>),
+    Dgram(Box<dyn DgramParser<M>>),
+}
+
+/// What a flow with payload holds.
+struct FlowApp<M> {
+    streams: [Option<Reassembler>; 2],
+    parser: Parser<M>,
+    inconsistent_reported: [bool; 2],
+}
+
+/// Per-slot state, kept small for flows that never carry payload.
+struct Slot<M> {
+    isn: [Option<u32>; 2],
+    /// Nothing more to do for this flow (no parser, poisoned, dropped).
+    done: bool,
+    app: Option<Box<FlowApp<M>>>,
+}
+
+impl<M> Default for Slot<M> {
+    fn default() -> Self {
+        Slot {
+            isn: [None; 2],
+            done: false,
+            app: None,
+        }
+    }
+}
+
+/// Runs parsers on an engine's flows: register parser factories for TCP
+/// ([`SessionParser`]) and UDP ([`DatagramParser`]) with the [`Route`]
+/// that selects their flows, then hand it to
+/// [`Engine::with_hook`](crate::Engine::with_hook) (or a pipeline builder).
+/// `M` is the message type every registered parser's messages convert to
+/// (`Into<M>`); with one parser it is simply that parser's message type.
+pub struct Sessions<K, M> {
+    cfg: ReassemblyConfig,
+    tcp: Vec<StreamRoute<K, M>>,
+    udp: Vec<DgramRoute<K, M>>,
+    slots: Vec<Slot<M>>,
+    mem: Memory,
+    counters: SessionCounters,
+}
+
+impl<K, M> std::fmt::Debug for Sessions<K, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("tcp_routes", &self.tcp.len())
+            .field("udp_routes", &self.udp.len())
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+fn side_ix(side: FlowSide) -> usize {
+    match side {
+        FlowSide::Initiator => 0,
+        FlowSide::Responder => 1,
+    }
+}
+
+/// The outcome of one selection round.
+enum Choice {
+    Take(u16),
+    Wait,
+    Nothing,
+}
+
+/// One selection round over `cands` (see [`Route`]). `sample` is what the
+/// probes see; `force` ends the waiting.
+fn choose(
+    routes: &[&Route],
+    cands: &mut Vec<u16>,
+    ports: (u16, u16),
+    sample: Option<(&[u8], FlowSide)>,
+    force: bool,
+) -> Choice {
+    let mut waiting = false;
+    let mut i = 0;
+    while i < cands.len() {
+        let route = routes[usize::from(cands[i])];
+        let port = route.port_matches(ports);
+        let answer = match (&route.probe, sample) {
+            (None, _) if port || route.ports.is_empty() => Probe::Certain,
+            (None, _) => Probe::No,
+            (Some(_), None) => Probe::NeedMore,
+            (Some(p), Some((bytes, side))) => p(bytes, side),
+        };
+        match answer {
+            Probe::No => {
+                cands.remove(i);
+            }
+            Probe::Certain if !waiting => return Choice::Take(cands[i]),
+            Probe::Certain | Probe::NeedMore => {
+                waiting = true;
+                i += 1;
+            }
+        }
+    }
+    if cands.is_empty() {
+        return Choice::Nothing;
+    }
+    if !force {
+        return Choice::Wait;
+    }
+    match cands
+        .iter()
+        .find(|&&c| routes[usize::from(c)].port_matches(ports))
+    {
+        Some(&c) => Choice::Take(c),
+        None => Choice::Nothing,
+    }
+}
+
+/// Where a chunk of a stream goes: the parser, or the pending list while
+/// the parser is still being chosen.
+struct Feeder<'a, K, M> {
+    key: &'a K,
+    ports: (u16, u16),
+    routes: &'a mut [StreamRoute<K, M>],
+    probe_bytes: usize,
+    items: &'a mut Vec<HookItem<M>>,
+    counters: &'a mut SessionCounters,
+    /// The flow has no parser and never will.
+    unclassified: bool,
+}
+
+impl<K, M> Feeder<'_, K, M> {
+    fn chunk(&mut self, parser: &mut Parser<M>, side: FlowSide, chunk: Chunk<'_>) {
+        match parser {
+            Parser::Stream(p) => match chunk {
+                Chunk::Data(b) => p.feed(side, b, self.items),
+                Chunk::Gap(n) => p.gap(side, n, self.items),
+            },
+            Parser::Probing {
+                pending, sample, ..
+            } => {
+                let s = &mut sample[side_ix(side)];
+                match chunk {
+                    Chunk::Data(b) => {
+                        if s.len() < self.probe_bytes {
+                            let room = self.probe_bytes - s.len();
+                            s.extend_from_slice(&b[..b.len().min(room)]);
+                        }
+                        pending.push((side, Pending::Data(b.to_vec())));
+                    }
+                    // Probes only ever see bytes from the stream start.
+                    Chunk::Gap(n) => {
+                        s.truncate(0);
+                        s.shrink_to_fit();
+                        pending.push((side, Pending::Gap(n)));
+                    }
+                }
+                self.decide(parser, false);
+            }
+            Parser::Dgram(_) => {}
+        }
+    }
+
+    fn fin(&mut self, parser: &mut Parser<M>, side: FlowSide) {
+        match parser {
+            Parser::Stream(p) => p.fin(side, self.items),
+            Parser::Probing { pending, .. } => pending.push((side, Pending::Fin)),
+            Parser::Dgram(_) => {}
+        }
+    }
+
+    /// Runs a selection round; on a choice, builds the parser and replays
+    /// what was pending.
+    fn decide(&mut self, parser: &mut Parser<M>, force: bool) {
+        let Parser::Probing {
+            cands,
+            pending,
+            sample,
+            ..
+        } = parser
+        else {
+            return;
+        };
+        let sample_side = if !sample[0].is_empty() {
+            Some((&sample[0][..], FlowSide::Initiator))
+        } else if !sample[1].is_empty() {
+            Some((&sample[1][..], FlowSide::Responder))
+        } else {
+            None
+        };
+        let full = sample.iter().any(|s| s.len() >= self.probe_bytes);
+        let routes: Vec<&Route> = self.routes.iter().map(|r| &r.0).collect();
+        match choose(&routes, cands, self.ports, sample_side, force || full) {
+            Choice::Wait => {}
+            Choice::Nothing => {
+                self.unclassified = true;
+                pending.clear();
+            }
+            Choice::Take(c) => {
+                let mut p = self.routes[usize::from(c)].1.make(self.key);
+                self.counters.flows_parsed += 1;
+                for (side, item) in pending.drain(..) {
+                    match item {
+                        Pending::Data(b) => p.feed(side, &b, self.items),
+                        Pending::Gap(n) => p.gap(side, n, self.items),
+                        Pending::Fin => p.fin(side, self.items),
+                    }
+                }
+                *parser = Parser::Stream(p);
+            }
+        }
+    }
+}
+
+impl<K, M> Sessions<K, M> {
+    /// A driver with no parsers yet.
+    pub fn new(cfg: &ReassemblyConfig) -> Self {
+        Sessions {
+            cfg: cfg.clone(),
+            tcp: Vec::new(),
+            udp: Vec::new(),
+            slots: Vec::new(),
+            mem: Memory::default(),
+            counters: SessionCounters::default(),
+        }
+    }
+
+    /// Registers a stream parser for the TCP flows `route` selects.
+    pub fn tcp<F>(mut self, factory: F, route: Route) -> Self
+    where
+        F: SessionParserFactory<K>,
+        <F::Parser as SessionParser>::Message: Into<M>,
+        M: 'static,
+    {
+        assert!(self.tcp.len() < usize::from(u16::MAX), "too many routes");
+        self.tcp.push((route, Box::new(Factory(factory))));
+        self
+    }
+
+    /// Registers a datagram parser for the UDP flows `route` selects.
+    pub fn udp<F>(mut self, factory: F, route: Route) -> Self
+    where
+        F: DatagramParserFactory<K>,
+        <F::Parser as DatagramParser>::Message: Into<M>,
+        M: 'static,
+    {
+        assert!(self.udp.len() < usize::from(u16::MAX), "too many routes");
+        self.udp.push((route, Box::new(DgramFactory(factory))));
+        self
+    }
+
+    /// Counters so far (stream counters cover ended flows).
+    pub fn counters(&self) -> SessionCounters {
+        SessionCounters {
+            memory: self.mem,
+            ..self.counters
+        }
+    }
+
+    fn slot(&mut self, idx: u32) -> &mut Slot<M> {
+        let i = idx as usize;
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, Slot::default);
+        }
+        &mut self.slots[i]
+    }
+
+    /// Priority order of registrations for a flow with these ports.
+    fn candidates(routes: impl Iterator<Item = (usize, bool)>) -> Vec<u16> {
+        let all: Vec<(usize, bool)> = routes.collect();
+        all.iter()
+            .filter(|r| r.1)
+            .chain(all.iter().filter(|r| !r.1))
+            .map(|r| r.0 as u16)
+            .collect()
+    }
+
+    fn new_app(&self, tcp: bool, ports: (u16, u16)) -> Box<FlowApp<M>> {
+        let cands = if tcp {
+            Self::candidates(
+                self.tcp
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.0.port_matches(ports))),
+            )
+        } else {
+            Self::candidates(
+                self.udp
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.0.port_matches(ports))),
+            )
+        };
+        Box::new(FlowApp {
+            streams: [None, None],
+            parser: Parser::Probing {
+                cands,
+                pending: Vec::new(),
+                sample: [Vec::new(), Vec::new()],
+                datagrams: 0,
+            },
+            inconsistent_reported: [false; 2],
+        })
+    }
+
+    /// Stops work on a slot, returning its held bytes to the memcap.
+    fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
+        if let Some(app) = slot.app.take() {
+            for s in app.streams.into_iter().flatten() {
+                let mut s = s;
+                s.discard(mem);
+                add_counters(&mut counters.stream, s.counters());
+            }
+        }
+        slot.done = true;
+    }
+
+    fn on_tcp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
+        let Some(t) = pkt.tcp else {
+            return Verdict::Continue;
+        };
+        let me = side_ix(pkt.side);
+        let has_app = {
+            let slot = self.slot(pkt.flow.slot);
+            if t.flags & tcp_flags::SYN != 0
+                && slot.app.as_ref().is_none_or(|a| a.streams[me].is_none())
+            {
+                slot.isn[me] = Some(t.seq);
+            }
+            slot.app.is_some()
+        };
+        let fin = t.flags & tcp_flags::FIN != 0;
+        let rst = t.flags & tcp_flags::RST != 0;
+        if !has_app {
+            if pkt.payload.is_empty() {
+                return Verdict::Continue;
+            }
+            let app = self.new_app(true, pkt.ports);
+            self.slot(pkt.flow.slot).app = Some(app);
+        }
+        let i = pkt.flow.slot as usize;
+        let Sessions {
+            cfg,
+            tcp,
+            slots,
+            mem,
+            counters,
+            ..
+        } = self;
+        let slot = &mut slots[i];
+        let Some(app) = slot.app.as_deref_mut() else {
+            return Verdict::Continue;
+        };
+        let mut feeder = Feeder {
+            key: pkt.flow.key,
+            ports: pkt.ports,
+            routes: tcp,
+            probe_bytes: cfg.probe_bytes.max(1),
+            items: out,
+            counters,
+            unclassified: false,
+        };
+        let FlowApp {
+            streams,
+            parser,
+            inconsistent_reported,
+        } = app;
+        if let Parser::Stream(p) = parser {
+            p.time(pkt.ts);
+        }
+        let peer = 1 - me;
+        // The ACK speaks for the other direction: what it acknowledged and
+        // the capture never showed is lost.
+        if t.flags & tcp_flags::ACK != 0
+            && let Some(s) = streams[peer].as_mut()
+        {
+            let side = pkt.side.other();
+            s.acked(t.ack, mem, &mut |c| feeder.chunk(parser, side, c));
+        }
+        let mut verdict = Verdict::Continue;
+        if !pkt.payload.is_empty() || fin {
+            let isn = slot.isn[me];
+            let stream = streams[me].get_or_insert_with(|| match isn {
+                Some(isn) => Reassembler::from_isn(isn),
+                None => Reassembler::mid_stream(),
+            });
+            // Data on a SYN (TCP Fast Open) starts after the SYN's number.
+            let seq = if t.flags & tcp_flags::SYN != 0 {
+                t.seq.wrapping_add(1)
+            } else {
+                t.seq
+            };
+            let side = pkt.side;
+            let outcome = stream.segment(seq, pkt.payload, fin, cfg, mem, &mut |c| {
+                feeder.chunk(parser, side, c)
+            });
+            if outcome.inconsistent && !inconsistent_reported[me] {
+                inconsistent_reported[me] = true;
+                feeder
+                    .items
+                    .push(HookItem::Anomaly(AnomalyKind::InconsistentOverlap { side }));
+            }
+            if let Some(cap) = outcome.cap_hit {
+                feeder
+                    .items
+                    .push(HookItem::Anomaly(AnomalyKind::ReassemblyCap { side, cap }));
+            }
+            if outcome.drop_flow {
+                verdict = Verdict::End(EndReason::BufferOverflow);
+            }
+            if stream.take_fin() {
+                feeder.fin(parser, side);
+            }
+        }
+        if rst && verdict == Verdict::Continue {
+            // Nothing more will come: what is held goes out now, then the
+            // parser hears of the reset.
+            for (k, s) in streams.iter_mut().enumerate() {
+                if let Some(s) = s {
+                    let side = if k == 0 {
+                        FlowSide::Initiator
+                    } else {
+                        FlowSide::Responder
+                    };
+                    s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
+                    if s.take_fin() {
+                        feeder.fin(parser, side);
+                    }
+                }
+            }
+            if let Parser::Stream(p) = parser {
+                p.rst(pkt.side);
+            }
+        }
+        let unclassified = feeder.unclassified;
+        let poisoned = match parser {
+            Parser::Stream(p) => p.poisoned(),
+            _ => None,
+        };
+        if let Some(reason) = poisoned {
+            counters.parser_errors += 1;
+            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+            verdict = Verdict::End(EndReason::ParseError);
+        }
+        if verdict != Verdict::Continue {
+            if verdict == Verdict::End(EndReason::BufferOverflow) {
+                counters.flows_dropped += 1;
+            }
+            Self::retire(slot, mem, counters);
+        } else if unclassified {
+            counters.flows_unclassified += 1;
+            Self::retire(slot, mem, counters);
+        }
+        verdict
+    }
+
+    fn on_udp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
+        if pkt.payload.is_empty() {
+            return Verdict::Continue;
+        }
+        if self.slot(pkt.flow.slot).app.is_none() {
+            let app = self.new_app(false, pkt.ports);
+            self.slot(pkt.flow.slot).app = Some(app);
+        }
+        let Sessions {
+            cfg,
+            udp,
+            slots,
+            mem,
+            counters,
+            ..
+        } = self;
+        let slot = &mut slots[pkt.flow.slot as usize];
+        let Some(app) = slot.app.as_deref_mut() else {
+            return Verdict::Continue;
+        };
+        let side = pkt.side;
+        if let Parser::Probing {
+            cands,
+            pending,
+            datagrams,
+            ..
+        } = &mut app.parser
+        {
+            *datagrams += 1;
+            let force = *datagrams >= cfg.probe_datagrams.max(1);
+            let routes: Vec<&Route> = udp.iter().map(|r| &r.0).collect();
+            match choose(&routes, cands, pkt.ports, Some((pkt.payload, side)), force) {
+                Choice::Wait => {
+                    pending.push((side, Pending::Data(pkt.payload.to_vec())));
+                    return Verdict::Continue;
+                }
+                Choice::Nothing => {
+                    counters.flows_unclassified += 1;
+                    Self::retire(slot, mem, counters);
+                    return Verdict::Continue;
+                }
+                Choice::Take(c) => {
+                    let mut p = udp[usize::from(c)].1.make(pkt.flow.key);
+                    counters.flows_parsed += 1;
+                    for (s, item) in pending.drain(..) {
+                        if let Pending::Data(b) = item {
+                            p.parse(s, &b, out);
+                        }
+                    }
+                    app.parser = Parser::Dgram(p);
+                }
+            }
+        }
+        let Parser::Dgram(p) = &mut app.parser else {
+            return Verdict::Continue;
+        };
+        p.parse(side, pkt.payload, out);
+        if let Some(reason) = p.poisoned() {
+            counters.parser_errors += 1;
+            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+            Self::retire(slot, mem, counters);
+            return Verdict::End(EndReason::ParseError);
+        }
+        Verdict::Continue
+    }
+}
+
+fn add_counters(sum: &mut StreamCounters, c: &StreamCounters) {
+    sum.delivered += c.delivered;
+    sum.retransmits += c.retransmits;
+    sum.out_of_order += c.out_of_order;
+    sum.overlaps += c.overlaps;
+    sum.inconsistent += c.inconsistent;
+    sum.gaps += c.gaps;
+    sum.gap_bytes += c.gap_bytes;
+    sum.cap_hits += c.cap_hits;
+}
+
+fn fill_side(stats: &mut SideStats, c: &StreamCounters) {
+    stats.retransmits = c.retransmits;
+    stats.out_of_order = c.out_of_order;
+    stats.gap_bytes = c.gap_bytes;
+    stats.overlaps = c.overlaps;
+    stats.inconsistent_overlaps = c.inconsistent;
+}
+
+impl<K, M> FlowHook<K> for Sessions<K, M>
+where
+    K: Send + 'static,
+    M: Send + std::fmt::Debug + 'static,
+{
+    type Message = M;
+
+    fn on_packet(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
+        if pkt.first {
+            let slot = self.slot(pkt.flow.slot);
+            // A reused slot: whatever an earlier flow left is gone.
+            *slot = Slot::default();
+        }
+        let done = self
+            .slots
+            .get(pkt.flow.slot as usize)
+            .is_some_and(|s| s.done);
+        if done {
+            return Verdict::Continue;
+        }
+        let before = out.len();
+        let verdict = match pkt.proto {
+            ipproto::TCP if !self.tcp.is_empty() => self.on_tcp(pkt, out),
+            ipproto::UDP if !self.udp.is_empty() => self.on_udp(pkt, out),
+            _ => Verdict::Continue,
+        };
+        self.counters.messages += out[before..]
+            .iter()
+            .filter(|i| matches!(i, HookItem::Message(..)))
+            .count() as u64;
+        verdict
+    }
+
+    fn on_end(
+        &mut self,
+        flow: &HookFlow<'_, K>,
+        reason: EndReason,
+        _ts: Timestamp,
+        stats: &mut FlowStats,
+        out: &mut Vec<HookItem<M>>,
+    ) {
+        let i = flow.slot as usize;
+        let Sessions {
+            cfg,
+            tcp,
+            slots,
+            mem,
+            counters,
+            ..
+        } = self;
+        let Some(slot) = slots.get_mut(i) else {
+            return;
+        };
+        let before = out.len();
+        if let Some(app) = slot.app.as_deref_mut() {
+            for (k, s) in app.streams.iter_mut().enumerate() {
+                if let Some(s) = s {
+                    let side = if k == 0 {
+                        &mut stats.initiator
+                    } else {
+                        &mut stats.responder
+                    };
+                    fill_side(side, s.counters());
+                }
+            }
+            if reason == EndReason::ActiveTimeout {
+                // Reported, and the connection goes on.
+                return;
+            }
+            let mut feeder = Feeder {
+                key: flow.key,
+                ports: (0, 0),
+                routes: tcp,
+                probe_bytes: cfg.probe_bytes.max(1),
+                items: out,
+                counters,
+                unclassified: false,
+            };
+            let FlowApp {
+                streams, parser, ..
+            } = app;
+            for (k, s) in streams.iter_mut().enumerate() {
+                if let Some(s) = s {
+                    let side = if k == 0 {
+                        FlowSide::Initiator
+                    } else {
+                        FlowSide::Responder
+                    };
+                    s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
+                    if s.take_fin() {
+                        feeder.fin(parser, side);
+                    }
+                }
+            }
+            if matches!(parser, Parser::Probing { .. }) && streams.iter().any(Option::is_some) {
+                feeder.decide(parser, true);
+                if feeder.unclassified {
+                    counters.flows_unclassified += 1;
+                }
+            }
+            if let Parser::Stream(p) = parser
+                && let Some(reason) = p.poisoned()
+            {
+                counters.parser_errors += 1;
+                out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+            }
+            // Stream counters after the flush (it may add gaps).
+            for (k, s) in streams.iter().enumerate() {
+                if let Some(s) = s {
+                    let side = if k == 0 {
+                        &mut stats.initiator
+                    } else {
+                        &mut stats.responder
+                    };
+                    fill_side(side, s.counters());
+                }
+            }
+        }
+        self.counters.messages += out[before..]
+            .iter()
+            .filter(|i| matches!(i, HookItem::Message(..)))
+            .count() as u64;
+        let Sessions {
+            slots,
+            mem,
+            counters,
+            ..
+        } = self;
+        let slot = &mut slots[i];
+        Self::retire(slot, mem, counters);
+        *slot = Slot::default();
+    }
+}

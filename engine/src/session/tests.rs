@@ -1,0 +1,482 @@
+use super::*;
+
+#[test]
+fn reasons_are_cut_at_a_char_boundary() {
+    assert_eq!(&*cut_reason("short"), "short");
+    let long = "é".repeat(200); // 400 bytes
+    let cut = cut_reason(&long);
+    assert!(cut.len() <= 256);
+    assert_eq!(cut.len(), 256);
+    assert!(long.starts_with(&*cut));
+    let odd = format!("a{}", "é".repeat(200));
+    let cut = cut_reason(&odd);
+    assert_eq!(cut.len(), 255);
+}
+
+use crate::config::EngineConfig;
+use crate::engine::Engine;
+use crate::event::{AnomalyKind, EndReason, FlowEvent, FlowSide, FlowStats};
+use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
+use crate::packet::{LinkType, RawPacket};
+use crate::testutil::{ACK, FIN, PSH, RST, SYN, tcp4_ack, udp4};
+use crate::timestamp::Timestamp;
+
+const C: [u8; 4] = [10, 0, 0, 1];
+const S: [u8; 4] = [10, 0, 0, 2];
+const CISN: u32 = 0xffff_fff0; // wraps during the test
+const SISN: u32 = 5000;
+
+/// Lines, gaps, FINs and RSTs as a parser saw them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Line(FlowSide, String),
+    Gap(FlowSide, u64),
+    Fin(FlowSide),
+}
+
+#[derive(Default, Clone)]
+struct Lines {
+    bufs: [Vec<u8>; 2],
+    rst: Option<FlowSide>,
+    poison: Option<String>,
+}
+
+impl Lines {
+    fn feed(&mut self, side: FlowSide, bytes: &[u8]) -> Vec<Seen> {
+        let buf = &mut self.bufs[usize::from(side == FlowSide::Responder)];
+        buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&buf[..nl]).into_owned();
+            if line == "POISON" {
+                self.poison = Some(format!("bad line {}", "é".repeat(300)));
+            }
+            out.push(Seen::Line(side, line));
+            buf.drain(..=nl);
+        }
+        out
+    }
+}
+
+impl SessionParser for Lines {
+    type Message = Seen;
+    fn feed_initiator(&mut self, b: &[u8]) -> Vec<Seen> {
+        self.feed(FlowSide::Initiator, b)
+    }
+    fn feed_responder(&mut self, b: &[u8]) -> Vec<Seen> {
+        self.feed(FlowSide::Responder, b)
+    }
+    fn fin_initiator(&mut self) -> Vec<Seen> {
+        vec![Seen::Fin(FlowSide::Initiator)]
+    }
+    fn fin_responder(&mut self) -> Vec<Seen> {
+        vec![Seen::Fin(FlowSide::Responder)]
+    }
+    fn gap_initiator(&mut self, len: u64) -> Vec<Seen> {
+        self.bufs[0].clear();
+        vec![Seen::Gap(FlowSide::Initiator, len)]
+    }
+    fn gap_responder(&mut self, len: u64) -> Vec<Seen> {
+        self.bufs[1].clear();
+        vec![Seen::Gap(FlowSide::Responder, len)]
+    }
+    fn rst_initiator(&mut self) {
+        self.rst = Some(FlowSide::Initiator);
+    }
+    fn is_poisoned(&self) -> bool {
+        self.poison.is_some()
+    }
+    fn poison_reason(&self) -> Option<&str> {
+        self.poison.as_deref()
+    }
+}
+
+type Ev = FlowEvent<FiveTupleKey, Seen>;
+
+/// Client-to-server and server-to-client segments: `(from_client, flags,
+/// seq offset from ISN+1, ack offset from the peer's ISN+1, payload)`.
+type Seg<'a> = (bool, u8, u32, u32, &'a [u8]);
+
+fn run(sessions: Sessions<FiveTupleKey, Seen>, segs: &[Seg<'_>], port: u16) -> Vec<Ev> {
+    let cfg = EngineConfig::default();
+    let mut engine = Engine::with_hook(
+        &cfg,
+        FiveTuple::new(KeyOptions::from_config(&cfg)),
+        sessions,
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut frames = vec![
+        tcp4_ack(C, 40000, S, port, SYN, CISN, 0, b""),
+        tcp4_ack(
+            S,
+            port,
+            C,
+            40000,
+            SYN | ACK,
+            SISN,
+            CISN.wrapping_add(1),
+            b"",
+        ),
+    ];
+    for &(client, flags, seq, ack, payload) in segs {
+        frames.push(if client {
+            let s = CISN.wrapping_add(1).wrapping_add(seq);
+            let a = SISN.wrapping_add(1).wrapping_add(ack);
+            tcp4_ack(C, 40000, S, port, flags, s, a, payload)
+        } else {
+            let s = SISN.wrapping_add(1).wrapping_add(seq);
+            let a = CISN.wrapping_add(1).wrapping_add(ack);
+            tcp4_ack(S, port, C, 40000, flags, s, a, payload)
+        });
+    }
+    for (i, f) in frames.iter().enumerate() {
+        let ts = Timestamp::new(100 + i as u64, 0);
+        let raw = RawPacket {
+            ts,
+            linktype: LinkType::ETHERNET,
+            wire_len: f.len() as u32,
+            data: f,
+        };
+        engine.process(i as u64, ts, &raw, &mut out);
+    }
+    engine.finish(
+        Timestamp::new(101 + frames.len() as u64, 0),
+        frames.len() as u64,
+        &mut out,
+    );
+    out.into_iter().map(|o| o.event).collect()
+}
+
+fn messages(events: &[Ev]) -> Vec<Seen> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            FlowEvent::Application { message, side, .. } => {
+                let (Seen::Line(s, _) | Seen::Gap(s, _) | Seen::Fin(s)) = message;
+                assert_eq!(s, side, "the event's side is the message's");
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn ended(events: &[Ev]) -> (EndReason, FlowStats) {
+    events
+        .iter()
+        .find_map(|e| match e {
+            FlowEvent::Ended { reason, stats, .. } => Some((*reason, stats.clone())),
+            _ => None,
+        })
+        .expect("an end")
+}
+
+fn line(side: FlowSide, s: &str) -> Seen {
+    Seen::Line(side, s.to_owned())
+}
+
+fn lines_everywhere() -> Sessions<FiveTupleKey, Seen> {
+    Sessions::new(&EngineConfig::default().reassembly).tcp(Lines::default(), Route::any())
+}
+
+use FlowSide::{Initiator as I, Responder as R};
+
+#[test]
+fn reordered_and_retransmitted_segments_reach_the_parser_in_order() {
+    // The client's stream is "hello\nsecond\n" (13 bytes).
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 6, 0, b"sec"),   // ahead of a hole
+        (true, ACK | PSH, 0, 0, b"hel"),   // in order
+        (true, ACK | PSH, 3, 0, b"lo\n"),  // fills the hole
+        (true, ACK | PSH, 0, 0, b"hel"),   // retransmission
+        (false, ACK | PSH, 0, 9, b"hi\n"), // reply
+        (true, ACK | PSH, 9, 3, b"ond\n"),
+        (true, ACK | FIN, 13, 3, b""),
+        (false, ACK | FIN, 3, 14, b""),
+        (true, ACK, 14, 4, b""),
+    ];
+    let ev = run(lines_everywhere(), segs, 7777);
+    assert_eq!(
+        messages(&ev),
+        vec![
+            line(I, "hello"),
+            line(R, "hi"),
+            line(I, "second"),
+            Seen::Fin(I),
+            Seen::Fin(R),
+        ]
+    );
+    let (reason, stats) = ended(&ev);
+    assert_eq!(reason, EndReason::Fin);
+    assert_eq!(stats.initiator.out_of_order, 1);
+    assert_eq!(stats.initiator.retransmits, 1);
+    assert_eq!(stats.initiator.gap_bytes, 0);
+}
+
+#[test]
+fn an_acknowledged_hole_is_a_gap_and_the_stream_goes_on() {
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"one\n"),
+        // bytes 4..8 ("two\n") never captured
+        (true, ACK | PSH, 8, 0, b"three\n"),
+        (false, ACK, 0, 14, b""), // the server has it all
+        (true, ACK | PSH, 14, 0, b"four\n"),
+    ];
+    let ev = run(lines_everywhere(), segs, 7777);
+    assert_eq!(
+        messages(&ev),
+        vec![
+            line(I, "one"),
+            Seen::Gap(I, 4),
+            line(I, "three"),
+            line(I, "four"),
+        ]
+    );
+    assert_eq!(ended(&ev).1.initiator.gap_bytes, 4);
+}
+
+#[test]
+fn a_hole_open_at_the_end_is_flushed_as_a_gap() {
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"a\n"),
+        (true, ACK | PSH, 5, 0, b"b\n"),
+    ];
+    let ev = run(lines_everywhere(), segs, 7777);
+    assert_eq!(
+        messages(&ev),
+        vec![line(I, "a"), Seen::Gap(I, 3), line(I, "b")]
+    );
+    assert_eq!(ended(&ev).0, EndReason::Shutdown);
+}
+
+#[test]
+fn rst_flushes_and_reaches_the_parser() {
+    #[derive(Default, Clone)]
+    struct RstSeen(Lines);
+    impl SessionParser for RstSeen {
+        type Message = Seen;
+        fn feed_initiator(&mut self, b: &[u8]) -> Vec<Seen> {
+            self.0.feed_initiator(b)
+        }
+        fn feed_responder(&mut self, b: &[u8]) -> Vec<Seen> {
+            self.0.feed_responder(b)
+        }
+        fn rst_initiator(&mut self) {
+            self.0.poison = Some("reset seen".into());
+        }
+        fn is_poisoned(&self) -> bool {
+            self.0.is_poisoned()
+        }
+        fn poison_reason(&self) -> Option<&str> {
+            self.0.poison_reason()
+        }
+    }
+    let sessions =
+        Sessions::new(&EngineConfig::default().reassembly).tcp(RstSeen::default(), Route::any());
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"x\n"),
+        (true, RST | ACK, 2, 0, b""),
+    ];
+    let ev = run(sessions, segs, 7777);
+    assert_eq!(messages(&ev), vec![line(I, "x")]);
+    // The parser heard the reset (it poisons on it, which shows up here).
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        FlowEvent::Anomaly { kind: AnomalyKind::ParserPoisoned { reason }, .. } if &**reason == "reset seen"
+    )));
+}
+
+#[test]
+fn a_poisoned_parser_ends_its_flow_with_a_cut_reason() {
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"ok\nPOISON\n"),
+        (true, ACK | PSH, 10, 0, b"never\n"),
+    ];
+    let ev = run(lines_everywhere(), segs, 7777);
+    assert_eq!(messages(&ev), vec![line(I, "ok"), line(I, "POISON")]);
+    let reason = ev
+        .iter()
+        .find_map(|e| match e {
+            FlowEvent::Anomaly {
+                kind: AnomalyKind::ParserPoisoned { reason },
+                flow_id: Some(_),
+                ..
+            } => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("a poison anomaly");
+    assert!(reason.len() <= 256 && reason.starts_with("bad line é"));
+    assert_eq!(ended(&ev).0, EndReason::ParseError);
+    // The rest of the connection lingers with the ended flow: no second
+    // flow picked up mid-stream.
+    let ends = ev
+        .iter()
+        .filter(|e| matches!(e, FlowEvent::Ended { .. }))
+        .count();
+    assert_eq!(ends, 1);
+}
+
+#[derive(Default, Clone)]
+struct Tagged(&'static str, Lines);
+
+impl SessionParser for Tagged {
+    type Message = Seen;
+    fn feed_initiator(&mut self, b: &[u8]) -> Vec<Seen> {
+        let tag = self.0;
+        self.1
+            .feed_initiator(b)
+            .into_iter()
+            .map(|m| match m {
+                Seen::Line(s, l) => Seen::Line(s, format!("{tag}:{l}")),
+                m => m,
+            })
+            .collect()
+    }
+    fn feed_responder(&mut self, b: &[u8]) -> Vec<Seen> {
+        self.1.feed_responder(b)
+    }
+}
+
+fn probe_prefix(p: &'static [u8]) -> impl Fn(&[u8], FlowSide) -> Probe + Send + Sync {
+    move |b: &[u8], _| {
+        let n = b.len().min(p.len());
+        if b[..n] != p[..n] {
+            Probe::No
+        } else if n < p.len() {
+            Probe::NeedMore
+        } else {
+            Probe::Certain
+        }
+    }
+}
+
+fn two_protocols() -> Sessions<FiveTupleKey, Seen> {
+    Sessions::new(&EngineConfig::default().reassembly)
+        .tcp(
+            Tagged("alpha", Lines::default()),
+            Route::ports([80]).probe(probe_prefix(b"ALPHA")),
+        )
+        .tcp(
+            Tagged("beta", Lines::default()),
+            Route::ports([81]).probe(probe_prefix(b"BETA")),
+        )
+}
+
+#[test]
+fn content_probes_pick_the_parser_whatever_the_port() {
+    // BETA on alpha's port: alpha's probe says no, beta's says yes.
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"BE"),
+        (true, ACK | PSH, 2, 0, b"TA 1\n"),
+    ];
+    let ev = run(two_protocols(), segs, 80);
+    assert_eq!(messages(&ev), vec![line(I, "beta:BETA 1")]);
+    // Neither: no parser, no messages.
+    let segs: &[Seg<'_>] = &[(true, ACK | PSH, 0, 0, b"GAMMA\n")];
+    assert!(messages(&run(two_protocols(), segs, 80)).is_empty());
+}
+
+#[test]
+fn a_port_hint_decides_when_the_probe_cannot() {
+    // Only "AL" ever arrives: still NeedMore at the end; the port says alpha.
+    let segs: &[Seg<'_>] = &[(true, ACK | PSH, 0, 0, b"AL")];
+    let sessions = Sessions::new(&EngineConfig::default().reassembly).tcp(
+        Tagged("alpha", Lines::default()),
+        Route::ports([80]).probe(probe_prefix(b"ALPHA")),
+    );
+    let ev = run(sessions, segs, 80);
+    // The parser was chosen at the end and fed the two bytes (no newline).
+    assert!(messages(&ev).is_empty());
+    let ev = run(two_protocols(), &[(true, ACK | PSH, 0, 0, b"AL\n")], 80);
+    assert_eq!(messages(&ev), vec![]);
+}
+
+#[derive(Default, Clone)]
+struct Echo;
+impl DatagramParser for Echo {
+    type Message = (FlowSide, Vec<u8>);
+    fn parse(&mut self, payload: &[u8], side: FlowSide) -> Vec<Self::Message> {
+        if payload == b"die" {
+            return Vec::new();
+        }
+        vec![(side, payload.to_vec())]
+    }
+}
+
+#[test]
+fn udp_payloads_go_to_the_datagram_parser() {
+    let cfg = EngineConfig::default();
+    let sessions: Sessions<FiveTupleKey, (FlowSide, Vec<u8>)> =
+        Sessions::new(&cfg.reassembly).udp(Echo, Route::ports([53]));
+    let mut engine = Engine::with_hook(
+        &cfg,
+        FiveTuple::new(KeyOptions::from_config(&cfg)),
+        sessions,
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let frames = [
+        udp4(C, 3333, S, 53, b"query"),
+        udp4(S, 53, C, 3333, b"answer"),
+        udp4(C, 3334, S, 9999, b"other port"),
+    ];
+    for (i, f) in frames.iter().enumerate() {
+        let ts = Timestamp::new(1 + i as u64, 0);
+        let raw = RawPacket {
+            ts,
+            linktype: LinkType::ETHERNET,
+            wire_len: f.len() as u32,
+            data: f,
+        };
+        engine.process(i as u64, ts, &raw, &mut out);
+    }
+    let got: Vec<_> = out
+        .iter()
+        .filter_map(|o| match &o.event {
+            FlowEvent::Application { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![(I, b"query".to_vec()), (R, b"answer".to_vec())]);
+    let c = engine.hook().counters();
+    assert_eq!(
+        (c.flows_parsed, c.flows_unclassified, c.messages),
+        (1, 1, 2)
+    );
+}
+
+#[test]
+fn seed_factories_build_parsers() {
+    // Any `Default + Clone` parser is its own factory, keyed by anything.
+    let mut f = Lines::default();
+    let mut p: Lines = SessionParserFactory::<u32>::new_parser(&mut f, &7);
+    assert_eq!(p.feed_initiator(b"a\n"), vec![line(I, "a")]);
+    let mut e = Echo;
+    let mut d: Echo = DatagramParserFactory::<()>::new_parser(&mut e, &());
+    assert_eq!(d.parse(b"x", R), vec![(R, b"x".to_vec())]);
+}
+
+#[test]
+fn session_events_mirror_flow_events() {
+    let segs: &[Seg<'_>] = &[(true, ACK | PSH, 0, 0, b"x\n")];
+    let ev = run(lines_everywhere(), segs, 7777);
+    let sess: Vec<SessionEvent<FiveTupleKey, Seen>> = ev
+        .into_iter()
+        .filter_map(|e| e.into_session_event())
+        .collect();
+    assert!(matches!(
+        sess[0],
+        SessionEvent::Application {
+            side: FlowSide::Initiator,
+            ..
+        }
+    ));
+    assert!(matches!(
+        sess.last(),
+        Some(SessionEvent::Closed {
+            reason: EndReason::Shutdown,
+            ..
+        })
+    ));
+}
