@@ -93,6 +93,25 @@ impl SessionParser for Lines {
 
 type Ev = FlowEvent<FiveTupleKey, Seen>;
 
+/// Feeds Ethernet frames one second apart from second `t0`, numbered from 0.
+fn feed_frames<M: Send + std::fmt::Debug + 'static>(
+    engine: &mut Engine<FiveTuple, Sessions<FiveTupleKey, M>>,
+    frames: &[Vec<u8>],
+    t0: u64,
+    out: &mut crate::EventBuf<FiveTupleKey, M>,
+) {
+    for (i, f) in frames.iter().enumerate() {
+        let ts = Timestamp::new(t0 + i as u64, 0);
+        let raw = RawPacket {
+            ts,
+            linktype: LinkType::ETHERNET,
+            wire_len: f.len() as u32,
+            data: f,
+        };
+        engine.process(i as u64, ts, &raw, out);
+    }
+}
+
 /// Client-to-server and server-to-client segments: `(from_client, flags,
 /// seq offset from ISN+1, ack offset from the peer's ISN+1, payload)`.
 type Seg<'a> = (bool, u8, u32, u32, &'a [u8]);
@@ -130,16 +149,7 @@ fn run(sessions: Sessions<FiveTupleKey, Seen>, segs: &[Seg<'_>], port: u16) -> V
             tcp4_ack(S, port, C, 40000, flags, s, a, payload)
         });
     }
-    for (i, f) in frames.iter().enumerate() {
-        let ts = Timestamp::new(100 + i as u64, 0);
-        let raw = RawPacket {
-            ts,
-            linktype: LinkType::ETHERNET,
-            wire_len: f.len() as u32,
-            data: f,
-        };
-        engine.process(i as u64, ts, &raw, &mut out);
-    }
+    feed_frames(&mut engine, &frames, 100, &mut out);
     engine.finish(
         Timestamp::new(101 + frames.len() as u64, 0),
         frames.len() as u64,
@@ -421,16 +431,7 @@ fn udp_payloads_go_to_the_datagram_parser() {
         udp4(S, 53, C, 3333, b"answer"),
         udp4(C, 3334, S, 9999, b"other port"),
     ];
-    for (i, f) in frames.iter().enumerate() {
-        let ts = Timestamp::new(1 + i as u64, 0);
-        let raw = RawPacket {
-            ts,
-            linktype: LinkType::ETHERNET,
-            wire_len: f.len() as u32,
-            data: f,
-        };
-        engine.process(i as u64, ts, &raw, &mut out);
-    }
+    feed_frames(&mut engine, &frames, 1, &mut out);
     let got: Vec<_> = out
         .iter()
         .filter_map(|o| match &o.event {
