@@ -20,14 +20,14 @@ mod source;
 
 pub use pipeline::{
     Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
-    PipelineConfig, PipelineError, PipelineReport, PipelineStats, ShardReport,
+    PipelineConfig, PipelineError, PipelineReport, PipelineStats, SessionEvents, ShardReport,
 };
 pub use sequencer::{Sequencer, Stamp};
 pub use source::{
     MemorySource, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
 };
 
-use flowscope_engine::{Engine, EventBuf, FlowExtractor, RawPacket};
+use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook, NoHook, RawPacket};
 
 /// Hints the CPU to start loading the cache line at the start of `bytes`
 /// (a packet a few records ahead), so decoding does not wait on memory.
@@ -53,16 +53,16 @@ pub const DEFAULT_EPOCH_PACKETS: u64 = 4096;
 
 /// One engine driven on the caller's thread.
 #[derive(Debug)]
-pub struct InlineRunner<E: FlowExtractor> {
-    engine: Engine<E>,
+pub struct InlineRunner<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
+    engine: Engine<E, H>,
     sequencer: Sequencer,
-    out: EventBuf<E::Key>,
+    out: EventBuf<E::Key, H::Message>,
     finished: bool,
 }
 
-impl<E: FlowExtractor> InlineRunner<E> {
+impl<E: FlowExtractor, H: FlowHook<E::Key>> InlineRunner<E, H> {
     /// Drives `engine`, firing timers every `epoch_packets` packets.
-    pub fn new(engine: Engine<E>, epoch_packets: u64) -> Self {
+    pub fn new(engine: Engine<E, H>, epoch_packets: u64) -> Self {
         InlineRunner {
             engine,
             sequencer: Sequencer::new(epoch_packets),
@@ -98,12 +98,15 @@ impl<E: FlowExtractor> InlineRunner<E> {
     /// Takes the events produced so far, in output order.
     pub fn events(
         &mut self,
-    ) -> std::vec::Drain<'_, flowscope_engine::Ordered<flowscope_engine::FlowEvent<E::Key>>> {
+    ) -> std::vec::Drain<
+        '_,
+        flowscope_engine::Ordered<flowscope_engine::FlowEvent<E::Key, H::Message>>,
+    > {
         self.out.drain(..)
     }
 
     /// The engine (for its counters).
-    pub fn engine(&self) -> &Engine<E> {
+    pub fn engine(&self) -> &Engine<E, H> {
         &self.engine
     }
 

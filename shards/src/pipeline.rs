@@ -33,8 +33,8 @@ use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slic
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use flowscope_engine::decode::Decoder;
 use flowscope_engine::{
-    Cause, Engine, EngineConfig, EngineStats, FlowEvent, FlowExtractor, LinkType, OrderKey,
-    Ordered, PacketView, RawPacket, Timestamp,
+    Cause, Engine, EngineConfig, EngineStats, EventBuf, FlowEvent, FlowExtractor, FlowHook,
+    LinkType, NoHook, NoMessage, OrderKey, Ordered, PacketView, RawPacket, SessionEvent, Timestamp,
 };
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -46,11 +46,12 @@ use std::time::{Duration, Instant};
 /// Turns engine events into the items the pipeline delivers. It runs on the
 /// shard threads, in parallel, so expensive per-event work (rendering JSON,
 /// say) belongs here rather than after the merge.
-pub trait EventSink<K>: Clone + Send + 'static {
+/// `M` is the message type of the shards' [`FlowHook`] (none by default).
+pub trait EventSink<K, M = NoMessage>: Clone + Send + 'static {
     /// What the pipeline delivers.
     type Item: Send + 'static;
     /// Maps one event; `None` drops it.
-    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Self::Item>;
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Self::Item>;
 
     /// Called by the merger with the item's final `sub` (its index among
     /// the merged events of its seq, the value a single engine would have
@@ -62,15 +63,42 @@ pub trait EventSink<K>: Clone + Send + 'static {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Events;
 
-impl<K: Send + 'static> EventSink<K> for Events {
-    type Item = Ordered<FlowEvent<K>>;
-    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Self::Item> {
+impl<K: Send + 'static, M: Send + 'static> EventSink<K, M> for Events {
+    type Item = Ordered<FlowEvent<K, M>>;
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Self::Item> {
         Some(event)
     }
     fn renumber(item: &mut Self::Item, sub: u32) {
         item.sub = sub;
     }
 }
+
+/// The session sink: the pipeline delivers [`SessionEvent`]s (flow starts
+/// with `flow.lifecycle_events`, parser messages, ends, anomalies) with
+/// their order keys; `sub` numbers the session events of a seq.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionEvents;
+
+impl<K: Send + 'static, M: Send + 'static> EventSink<K, M> for SessionEvents {
+    type Item = Ordered<SessionEvent<K, M>>;
+    fn map(&mut self, o: Ordered<FlowEvent<K, M>>) -> Option<Self::Item> {
+        let event = o.event.into_session_event()?;
+        Some(Ordered {
+            seq: o.seq,
+            cause: o.cause,
+            time: o.time,
+            tiebreak: o.tiebreak,
+            sub: o.sub,
+            event,
+        })
+    }
+    fn renumber(item: &mut Self::Item, sub: u32) {
+        item.sub = sub;
+    }
+}
+
+/// Builds one hook per shard.
+type MakeHook<H> = Arc<dyn Fn() -> H + Send + Sync>;
 
 /// What the ingest does when a shard's queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,13 +384,23 @@ enum MergerMsg<T> {
 }
 
 /// Configures and starts a pipeline.
-#[derive(Debug)]
-pub struct PipelineBuilder<E, S> {
+pub struct PipelineBuilder<E, S, H = NoHook> {
     cfg: PipelineConfig,
     engine: EngineConfig,
     extractor: E,
     sink: S,
     stop: Arc<AtomicBool>,
+    make_hook: MakeHook<H>,
+}
+
+impl<E: std::fmt::Debug, S: std::fmt::Debug, H> std::fmt::Debug for PipelineBuilder<E, S, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("cfg", &self.cfg)
+            .field("extractor", &self.extractor)
+            .field("sink", &self.sink)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A running pipeline: read its items from [`Pipeline::receiver`] (or
@@ -411,14 +449,15 @@ impl Pipeline<(), ()> {
             extractor,
             sink: Events,
             stop: Arc::new(AtomicBool::new(false)),
+            make_hook: Arc::new(|| NoHook),
         }
     }
 }
 
-impl<E, S> PipelineBuilder<E, S>
+impl<E, S, H> PipelineBuilder<E, S, H>
 where
     E: FlowExtractor + Clone,
-    S: EventSink<E::Key>,
+    H: FlowHook<E::Key>,
 {
     /// All options at once.
     pub fn config(mut self, cfg: PipelineConfig) -> Self {
@@ -447,13 +486,33 @@ where
         self
     }
     /// The per-event work done on the shard threads.
-    pub fn sink<S2: EventSink<E::Key>>(self, sink: S2) -> PipelineBuilder<E, S2> {
+    pub fn sink<S2: EventSink<E::Key, H::Message>>(self, sink: S2) -> PipelineBuilder<E, S2, H> {
         PipelineBuilder {
             cfg: self.cfg,
             engine: self.engine,
             extractor: self.extractor,
             sink,
             stop: self.stop,
+            make_hook: self.make_hook,
+        }
+    }
+
+    /// A [`FlowHook`] in every shard, built by `make` once per shard:
+    /// typically [`Sessions`](flowscope_engine::Sessions) with the parser
+    /// factories users register. Its messages reach the output as
+    /// `FlowEvent::Application` (or `SessionEvent::Application` with the
+    /// [`SessionEvents`] sink), in the same order for any shard count.
+    pub fn hook<H2: FlowHook<E::Key>>(
+        self,
+        make: impl Fn() -> H2 + Send + Sync + 'static,
+    ) -> PipelineBuilder<E, S, H2> {
+        PipelineBuilder {
+            cfg: self.cfg,
+            engine: self.engine,
+            extractor: self.extractor,
+            sink: self.sink,
+            stop: self.stop,
+            make_hook: Arc::new(make),
         }
     }
 
@@ -461,7 +520,10 @@ where
     pub fn build<Src: PacketSource + 'static>(
         self,
         source: Src,
-    ) -> Result<Pipeline<S::Item, Src>, PipelineError> {
+    ) -> Result<Pipeline<S::Item, Src>, PipelineError>
+    where
+        S: EventSink<E::Key, H::Message>,
+    {
         self.engine.validate()?;
         let cfg = self.cfg;
         let n = cfg.shards.max(1);
@@ -500,7 +562,8 @@ where
             let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
-            let engine = Engine::new(&self.engine, self.extractor.clone())?;
+            let engine =
+                Engine::with_hook(&self.engine, self.extractor.clone(), (self.make_hook)())?;
             let sink = self.sink.clone();
             let pool_tx = pool_tx.clone();
             let merger_tx = merger_tx.clone();
@@ -942,9 +1005,9 @@ struct ShardChannels<T> {
     item_returns: Receiver<Vec<Keyed<T>>>,
 }
 
-fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
+fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>>(
     k: usize,
-    engine: Engine<E>,
+    engine: Engine<E, H>,
     sink: S,
     channels: ShardChannels<S::Item>,
     noop: bool,
@@ -1025,16 +1088,16 @@ fn shard_main<E: FlowExtractor, S: EventSink<E::Key>>(
 /// How many packets ahead a shard prefetches.
 const PREFETCH_AHEAD: usize = 4;
 
-struct Shard<E: FlowExtractor, S: EventSink<E::Key>> {
+struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> {
     k: usize,
-    engine: Engine<E>,
+    engine: Engine<E, H>,
     sink: S,
-    events: Vec<Ordered<FlowEvent<E::Key>>>,
+    events: EventBuf<E::Key, H::Message>,
     items: Vec<Keyed<S::Item>>,
     report: ShardReport,
 }
 
-impl<E: FlowExtractor, S: EventSink<E::Key>> Shard<E, S> {
+impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Shard<E, H, S> {
     fn process(&mut self, b: &PacketBatch) {
         let shared: &[u8] = match &b.storage {
             Some(s) => shared_slice(s),
