@@ -64,6 +64,11 @@ pub struct ReassemblyConfig {
     pub probe_bytes: usize,
     /// Most datagrams per flow shown to UDP probes before giving up.
     pub probe_datagrams: u32,
+    /// Keep a digest of the last few segments delivered per direction, so a
+    /// retransmission of one of them with different bytes is reported as an
+    /// inconsistent overlap (the classic insertion evasion). Costs a hash of
+    /// every delivered byte.
+    pub check_retransmissions: bool,
 }
 
 impl Default for ReassemblyConfig {
@@ -76,6 +81,7 @@ impl Default for ReassemblyConfig {
             overflow: OverflowPolicy::SlidingWindow,
             probe_bytes: 2048,
             probe_datagrams: 4,
+            check_retransmissions: true,
         }
     }
 }
@@ -177,6 +183,22 @@ impl Held {
     }
 }
 
+/// Delivered segments remembered per direction for retransmission checks.
+const RECENT: usize = 4;
+
+/// A delivered segment: where, how long, and a hash of its bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Digest {
+    off: u64,
+    len: u32,
+    hash: u64,
+}
+
+fn digest_of(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7265_7472_616e_736d).hash_one(bytes)
+}
+
 /// Largest forward jump of an acknowledgement taken as proof that the
 /// bytes before it were lost to the capture (a window's worth); a larger
 /// jump is a bogus ACK field, ignored.
@@ -196,6 +218,13 @@ pub struct Reassembler {
     /// Stream offset of the FIN, once seen.
     fin: Option<u64>,
     fin_reported: bool,
+    /// The highest stream offset the peer acknowledged beyond `next`.
+    ack_mark: u64,
+    /// `ack_mark` as of the peer's previous move (see `peer_moved_on`).
+    armed_mark: u64,
+    /// The last segments delivered, newest at `recent_at - 1`.
+    recent: [Digest; RECENT],
+    recent_at: u8,
     counters: StreamCounters,
 }
 
@@ -266,6 +295,25 @@ impl Reassembler {
         self.advance(data.len() as u64);
     }
 
+    fn remember(&mut self, off: u64, bytes: &[u8]) {
+        let i = usize::from(self.recent_at) % RECENT;
+        self.recent[i] = Digest {
+            off,
+            len: bytes.len() as u32,
+            hash: digest_of(bytes),
+        };
+        self.recent_at = self.recent_at.wrapping_add(1);
+    }
+
+    /// A retransmission of a delivered segment: whether its bytes differ
+    /// from the ones delivered (when that segment is still remembered).
+    fn differs_from_delivered(&self, off: u64, bytes: &[u8]) -> bool {
+        self.recent
+            .iter()
+            .find(|d| d.len > 0 && d.off == off && d.len as usize == bytes.len())
+            .is_some_and(|d| d.hash != digest_of(bytes))
+    }
+
     fn gap(&mut self, len: u64, sink: &mut impl FnMut(Chunk<'_>)) {
         if len == 0 {
             return;
@@ -323,6 +371,13 @@ impl Reassembler {
         let next = i128::from(self.next);
         if end <= next {
             self.counters.retransmits += 1;
+            if cfg.check_retransmissions
+                && start >= 0
+                && self.differs_from_delivered(start as u64, payload)
+            {
+                self.counters.inconsistent += 1;
+                outcome.inconsistent = true;
+            }
             return outcome;
         }
         if start > next {
@@ -335,6 +390,9 @@ impl Reassembler {
             self.counters.overlaps += 1;
         }
         let skip = (next - start) as usize;
+        if cfg.check_retransmissions && skip == 0 {
+            self.remember(self.next, payload);
+        }
         outcome.inconsistent = self.deliver_in_order(&payload[skip..], cfg, mem, sink);
         self.release(mem, sink);
         outcome
@@ -578,10 +636,9 @@ impl Reassembler {
         }
     }
 
-    /// The peer acknowledged up to wire sequence number `ack`: bytes before
-    /// it that were never seen were lost to the capture (the sender will
-    /// not send them again), so the holes before it become gaps.
-    pub fn acked(&mut self, ack: u32, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+    /// The peer acknowledged up to wire sequence number `ack`: remembered
+    /// as the mark [`Reassembler::peer_moved_on`] gives holes up to.
+    pub fn acked(&mut self, ack: u32) {
         if !self.anchored {
             return;
         }
@@ -597,11 +654,30 @@ impl Reassembler {
         if a <= self.next || a - self.next > MAX_ACK_JUMP {
             return;
         }
-        while self.next < a {
+        self.ack_mark = self.ack_mark.max(a);
+    }
+
+    /// The peer, having acknowledged past a hole, went on with the
+    /// conversation (it sent data or FIN): the bytes it acknowledged and the
+    /// capture never showed were lost to the capture — the sender will not
+    /// send them again. A capture can also merely show data behind its ACK
+    /// (reordered across directions), so a hole becomes a gap only when it
+    /// is still open at the *next* such move of the peer: the mark is armed
+    /// at one move and acted on at the next.
+    pub fn peer_moved_on(&mut self, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+        if self.armed_mark > self.next {
+            self.skip_to(self.armed_mark, mem, sink);
+        }
+        self.armed_mark = self.ack_mark;
+    }
+
+    /// Gives up every hole before stream offset `to`.
+    fn skip_to(&mut self, to: u64, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
+        while self.next < to {
             match self.held.first() {
-                Some(h) if h.off < a => self.skip_hole(sink, mem),
+                Some(h) if h.off < to => self.skip_hole(sink, mem),
                 _ => {
-                    let hole = a - self.next;
+                    let hole = to - self.next;
                     self.gap(hole, sink);
                 }
             }
@@ -609,10 +685,17 @@ impl Reassembler {
     }
 
     /// The flow is over: every held byte is delivered with the holes before
-    /// it reported as gaps, and a hole before a seen FIN too.
+    /// it reported as gaps, and so are bytes the peer acknowledged that were
+    /// never seen, and a hole before a seen FIN. (A FIN lost to the capture
+    /// whose ACK was seen reads as one missing byte.)
     pub fn flush(&mut self, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
         while !self.held.is_empty() {
             self.skip_hole(sink, mem);
+        }
+        // Acknowledged by the peer, never seen, and now never coming.
+        if self.ack_mark > self.next {
+            let to = self.ack_mark;
+            self.skip_to(to, mem, sink);
         }
         if let Some(f) = self.fin
             && f > self.next

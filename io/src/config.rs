@@ -52,6 +52,22 @@ impl PipelineConfig {
     }
 }
 
+impl PipelineConfig {
+    /// The pipeline options of a run with `shards` threads, pinning
+    /// overridden by `pin` when given.
+    pub fn for_run(&self, shards: usize, pin: Option<bool>) -> flowscope_shards::PipelineConfig {
+        flowscope_shards::PipelineConfig {
+            shards,
+            pin: pin.or(self.pin),
+            epoch_packets: self.epoch_packets,
+            batch_packets: self.batch_packets,
+            queue_batches: self.queue_batches,
+            merge_on_consumer: !self.merger_thread,
+            ..flowscope_shards::PipelineConfig::default()
+        }
+    }
+}
+
 impl Default for PipelineConfig {
     fn default() -> Self {
         let p = flowscope_shards::PipelineConfig::default();

@@ -101,6 +101,27 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    /// `"k":[{"a":n,"b":m},...]`: an array of objects of two numbers.
+    pub fn pair_array(
+        &mut self,
+        k: &str,
+        names: (&str, &str),
+        v: impl IntoIterator<Item = (u64, u64)>,
+    ) -> &mut Self {
+        self.key(k);
+        self.out.push(b'[');
+        for (i, (a, b)) in v.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let mut o = JsonObject::new(self.out);
+            o.u64(names.0, a).u64(names.1, b);
+            o.end();
+        }
+        self.out.push(b']');
+        self
+    }
+
     /// Opens a nested object under `k`; close it with [`JsonObject::end`].
     pub fn begin(&mut self, k: &str) -> &mut Self {
         self.key(k);

@@ -59,3 +59,4 @@ pub mod json;
 pub mod pcap_writer;
 pub mod replay;
 pub mod source;
+pub mod streams;

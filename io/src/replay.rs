@@ -16,7 +16,7 @@ use flowscope_engine::{
     Engine, EngineStats, FlowEvent, FlowExtractor, KeyOptions, Ordered, with_extractor,
 };
 use flowscope_shards::{
-    EventSink, InlineRunner, PacketSource, Pipeline, PipelineConfig, PipelineError, PipelineReport,
+    EventSink, InlineRunner, PacketSource, Pipeline, PipelineError, PipelineReport,
 };
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -110,6 +110,17 @@ pub enum ReplayError {
     Output(#[source] io::Error),
 }
 
+impl ReplayError {
+    /// A pipeline that could not start: a configuration error is the
+    /// user's, anything else the pipeline's.
+    pub fn from_pipeline(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Config(c) => ReplayError::Config(c),
+            other => ReplayError::Pipeline(other),
+        }
+    }
+}
+
 /// What a replay did.
 #[derive(Debug)]
 pub struct Summary {
@@ -149,7 +160,7 @@ pub fn replay<W: Write>(opts: &ReplayOptions, out: W) -> Result<Summary, ReplayE
     with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
 }
 
-fn open_all(inputs: &[Input]) -> Result<Vec<CaptureFile>, ReplayError> {
+pub(crate) fn open_all(inputs: &[Input]) -> Result<Vec<CaptureFile>, ReplayError> {
     let mut files = Vec::with_capacity(inputs.len());
     let mut errors = Vec::new();
     for input in inputs {
@@ -368,25 +379,13 @@ where
     W: Write,
 {
     let mut summary = empty_summary(shards);
-    let p = &opts.config.pipeline;
-    let cfg = PipelineConfig {
-        shards,
-        pin: opts.pin.or(p.pin),
-        epoch_packets: p.epoch_packets,
-        batch_packets: p.batch_packets,
-        queue_batches: p.queue_batches,
-        merge_on_consumer: !p.merger_thread,
-        ..PipelineConfig::default()
-    };
+    let cfg = opts.config.pipeline.for_run(shards, opts.pin);
     let mut pipeline = Pipeline::builder(opts.config.engine(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
         .sink(EveSink(renderer.clone()))
         .build(source)
-        .map_err(|e| match e {
-            PipelineError::Config(c) => ReplayError::Config(c),
-            other => ReplayError::Pipeline(other),
-        })?;
+        .map_err(ReplayError::from_pipeline)?;
     // Returning false stops the input; the write error, if any, is kept.
     let mut write_error = None;
     let mut write = |line: Vec<u8>| {

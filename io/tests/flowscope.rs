@@ -613,3 +613,136 @@ fn community_ids_match_suricata() {
     }
     run_check_script("community_id_check.py", &corpus);
 }
+
+/// The files and index `flowscope streams` wrote into `dir`, by name.
+fn streams_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `flowscope streams` on the demo: one file per direction with data, an
+/// index line each, the same bytes for any shard count.
+#[test]
+fn streams_writes_each_direction_and_an_index() {
+    let mut outputs = Vec::new();
+    for shards in ["0", "1", "3"] {
+        let dir = tmpdir(&format!("streams-demo-{shards}"));
+        let out = bin()
+            .args(["streams", "-q", "--combined", "--shards", shards, "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(streams_output(&dir));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    let files = &outputs[0];
+    let index = &files.iter().find(|f| f.0 == "index.jsonl").unwrap().1;
+    let lines = records(index);
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let path = l["path"].as_str().unwrap();
+        let (_, data) = files
+            .iter()
+            .find(|f| f.0 == path)
+            .expect("indexed file exists");
+        assert_eq!(l["bytes"].as_u64().unwrap(), data.len() as u64);
+        assert!(l["community_id"].as_str().unwrap().starts_with("1:"));
+        assert!(["toserver", "toclient"].contains(&l["direction"].as_str().unwrap()));
+        assert!(l["gaps"].as_array().unwrap().is_empty());
+    }
+    // The demo's HTTP exchange, request and response, byte for byte.
+    let http = lines
+        .iter()
+        .find(|l| l["dest_port"] == 80 && l["direction"] == "toserver")
+        .unwrap();
+    let (_, req) = files
+        .iter()
+        .find(|f| f.0 == http["path"].as_str().unwrap())
+        .unwrap();
+    assert!(req.starts_with(b"GET /index.html HTTP/1.1\r\n"), "{req:?}");
+}
+
+#[test]
+fn streams_reports_bad_input_and_unwritable_output() {
+    let dir = tmpdir("streams-bad");
+    let out = bin()
+        .args(["streams", "-q", "--out"])
+        .arg(&dir)
+        .arg("/nonexistent/capture.pcap")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.pcap"));
+    // The output directory is a file.
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = bin()
+        .args(["streams", "-q", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a-file"), "{err}");
+}
+
+/// PcapPlusPlus's reassembly known answers (scripts/pcapplusplus_streams.py):
+/// identical, or a known difference that passes the truth check.
+#[test]
+fn streams_match_pcapplusplus_known_answers() {
+    let Some(corpus) = corpus() else { return };
+    let text = run_check_script("pcapplusplus_streams.py", &corpus);
+    assert!(text.contains("0 unexplained"), "{text}");
+    assert!(text.contains("17/19 expected streams identical"), "{text}");
+}
+
+/// Real captures with many TCP connections, losses and reordering: the
+/// same streams for any shard count.
+#[test]
+fn streams_are_identical_for_any_shard_count_on_real_captures() {
+    let Some(corpus) = corpus() else { return };
+    for file in [
+        "ndpi/pcap/1kxun.pcap",
+        "ndpi/pcap/443-firefox.pcap",
+        "ndpi/pcap/bitcoin.pcap",
+        "ndpi/pcap/heuristic_tcp_ack_payload.pcap",
+        "pcapplusplus/ExamplesTest/tls2.pcap",
+    ] {
+        let mut outputs = Vec::new();
+        for shards in ["0", "2", "4"] {
+            let name = format!("streams-{}-{shards}", file.replace('/', "_"));
+            let dir = tmpdir(&name);
+            let out = bin()
+                .args(["streams", "-q", "--no-pin", "--shards", shards, "--out"])
+                .arg(&dir)
+                .arg(corpus.join(file))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            outputs.push(streams_output(&dir));
+        }
+        assert!(outputs[0].len() > 1, "{file}: streams written");
+        assert_eq!(outputs[0], outputs[1], "{file}: shards 0 vs 2");
+        assert_eq!(outputs[0], outputs[2], "{file}: shards 0 vs 4");
+    }
+}

@@ -90,6 +90,26 @@ fn first_wins_by_default_and_differences_are_flagged() {
 }
 
 #[test]
+fn a_retransmission_with_other_bytes_is_an_inconsistency() {
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let mut c = Collector::default();
+    feed(&mut r, &mut mem, &cfg, &mut c, 1, b"GET /a");
+    feed(&mut r, &mut mem, &cfg, &mut c, 7, b" HTTP");
+    assert!(!feed(&mut r, &mut mem, &cfg, &mut c, 1, b"GET /a").inconsistent);
+    // The insertion evasion: the same range again, other bytes.
+    assert!(feed(&mut r, &mut mem, &cfg, &mut c, 1, b"GET /b").inconsistent);
+    assert_eq!(c.0, vec![Seen::Data(b"GET /a HTTP".to_vec())]);
+    assert_eq!(r.counters().inconsistent, 1);
+    let off = ReassemblyConfig {
+        check_retransmissions: false,
+        ..cfg
+    };
+    assert!(!feed(&mut r, &mut mem, &off, &mut c, 1, b"GET /b").inconsistent);
+}
+
+#[test]
 fn last_wins_when_configured() {
     let cfg = ReassemblyConfig {
         overlap: OverlapPolicy::Last,
@@ -132,28 +152,53 @@ fn mid_stream_pickup_anchors_on_first_data() {
 }
 
 #[test]
-fn an_ack_past_a_hole_makes_it_a_gap() {
+fn an_ack_past_a_hole_makes_it_a_gap_once_the_peer_moves_on() {
     let cfg = ReassemblyConfig::default();
     let mut mem = Memory::default();
     let mut r = Reassembler::from_isn(0);
     let mut c = Collector::default();
     feed(&mut r, &mut mem, &cfg, &mut c, 1, b"ab");
     feed(&mut r, &mut mem, &cfg, &mut c, 8, b"hi");
-    r.acked(11, &mut mem, &mut |ch| c.push(ch));
-    // Bytes 3..8 lost, 8..10 held and released; the ack says 10 is lost too.
+    r.acked(11);
+    // Only reordered, perhaps: the hole may still fill.
+    assert_eq!(c.0, vec![Seen::Data(b"ab".to_vec())]);
+    // The peer goes on (sends data): the hole may still fill...
+    r.peer_moved_on(&mut mem, &mut |ch| c.push(ch));
+    assert_eq!(c.0, vec![Seen::Data(b"ab".to_vec())]);
+    // ...but not after its next move: bytes 3..8 and 10 are lost.
+    r.peer_moved_on(&mut mem, &mut |ch| c.push(ch));
+    feed(&mut r, &mut mem, &cfg, &mut c, 11, b"k");
     assert_eq!(
         c.0,
         vec![
             Seen::Data(b"ab".to_vec()),
             Seen::Gap(5),
             Seen::Data(b"hi".to_vec()),
-            Seen::Gap(1)
+            Seen::Gap(1),
+            Seen::Data(b"k".to_vec()),
         ]
     );
     assert_eq!(r.counters().gap_bytes, 6);
     // A wild ACK field is not taken as proof of loss.
-    r.acked(0x9000_0000, &mut mem, &mut |ch| c.push(ch));
+    r.acked(0x9000_0000);
+    r.peer_moved_on(&mut mem, &mut |ch| c.push(ch));
+    r.peer_moved_on(&mut mem, &mut |ch| c.push(ch));
     assert_eq!(r.counters().gap_bytes, 6);
+}
+
+#[test]
+fn an_ack_ahead_of_reordered_data_is_not_a_loss() {
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let mut c = Collector::default();
+    // The capture shows the end of a burst, its ACK, then the rest.
+    feed(&mut r, &mut mem, &cfg, &mut c, 5, b"ef");
+    r.acked(7);
+    feed(&mut r, &mut mem, &cfg, &mut c, 7, b"gh"); // the sender goes on
+    feed(&mut r, &mut mem, &cfg, &mut c, 3, b"cd");
+    feed(&mut r, &mut mem, &cfg, &mut c, 1, b"ab");
+    assert_eq!(c.0, vec![Seen::Data(b"abcdefgh".to_vec())]);
 }
 
 #[test]
@@ -173,6 +218,18 @@ fn flush_reports_holes_and_a_missing_tail_before_fin() {
     assert!(r.take_fin());
     assert!(!r.take_fin(), "reported once");
     assert_eq!(mem.used, 0);
+}
+
+#[test]
+fn flush_reports_acknowledged_bytes_never_seen() {
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let mut c = Collector::default();
+    feed(&mut r, &mut mem, &cfg, &mut c, 1, b"abc");
+    r.acked(11); // the peer saw 10 bytes; the capture 3
+    r.flush(&mut mem, &mut |ch| c.push(ch));
+    assert_eq!(c.0, vec![Seen::Data(b"abc".to_vec()), Seen::Gap(7)]);
 }
 
 #[test]

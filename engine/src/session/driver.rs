@@ -616,8 +616,11 @@ impl<K, M> Sessions<K, M> {
         if t.flags & tcp_flags::ACK != 0
             && let Some(s) = streams[peer].as_mut()
         {
-            let side = pkt.side.other();
-            s.acked(t.ack, mem, &mut |c| feeder.chunk(parser, side, c));
+            s.acked(t.ack);
+            if !pkt.payload.is_empty() || fin {
+                let side = pkt.side.other();
+                s.peer_moved_on(mem, &mut |c| feeder.chunk(parser, side, c));
+            }
         }
         let mut verdict = Verdict::Continue;
         if !pkt.payload.is_empty() || fin {

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use flowscope_io::config::Config;
 use flowscope_io::replay::{Input, ReplayError, ReplayOptions, replay};
+use flowscope_io::streams::{StreamsError, StreamsOptions, streams};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,16 +45,36 @@ enum Command {
     /// Replay capture files and write EVE JSON Lines (one `flow` record per
     /// ended flow, `anomaly` records, and a final `stats` record).
     Replay(ReplayArgs),
+    /// Write each TCP connection's reassembled bytes, one file per
+    /// direction, plus DIR/index.jsonl (flow id, community id, endpoints,
+    /// bytes, gaps).
+    Streams(StreamsArgs),
 }
 
 #[derive(Debug, Args)]
-struct ReplayArgs {
+struct StreamsArgs {
     /// pcap or pcapng files, read in order as one stream. With none, the
-    /// bundled demo capture is replayed.
+    /// bundled demo capture.
     files: Vec<PathBuf>,
-    /// Write the records to FILE instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<PathBuf>,
+    /// Directory for the files (created if missing).
+    #[arg(long = "out", value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Write zero bytes where data is missing, so file offsets are stream
+    /// offsets (like tcpflow). By default files hold only captured bytes
+    /// and index.jsonl lists the gaps.
+    #[arg(long)]
+    fill_gaps: bool,
+    /// Also write FLOWID-both.bin: both directions in arrival order, gaps
+    /// marked "[N bytes missing]".
+    #[arg(long)]
+    combined: bool,
+}
+
+/// Options every command that reads captures takes.
+#[derive(Debug, Args)]
+struct RunArgs {
     /// TOML configuration (see configs/default.toml).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -75,28 +96,59 @@ struct ReplayArgs {
     no_pin: bool,
 }
 
+impl RunArgs {
+    /// Pinning as asked (`None`: the configuration decides).
+    fn pin(&self) -> Option<bool> {
+        match (self.pin, self.no_pin) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// pcap or pcapng files, read in order as one stream. With none, the
+    /// bundled demo capture is replayed.
+    files: Vec<PathBuf>,
+    /// Write the records to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Replay(args) => run_replay(args),
+        Command::Streams(args) => run_streams(args),
     }
 }
 
-fn run_replay(args: ReplayArgs) -> ExitCode {
-    let config = match &args.config {
-        Some(path) => match Config::load(path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("flowscope: {e}");
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
-        None => Config::default(),
-    };
-    let inputs: Vec<Input> = if args.files.is_empty() {
+fn load_config(path: Option<&PathBuf>) -> Result<Config, ExitCode> {
+    match path {
+        Some(path) => Config::load(path).map_err(|e| {
+            eprintln!("flowscope: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }),
+        None => Ok(Config::default()),
+    }
+}
+
+fn inputs_of(files: &[PathBuf]) -> Vec<Input> {
+    if files.is_empty() {
         vec![Input::Demo]
     } else {
-        args.files.iter().cloned().map(Input::File).collect()
+        files.iter().cloned().map(Input::File).collect()
+    }
+}
+
+fn run_streams(args: StreamsArgs) -> ExitCode {
+    let config = match load_config(args.run.config.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let signals = match Signals::install() {
         Ok(s) => s,
@@ -105,14 +157,57 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(EXIT_INTERNAL);
         }
     };
+    let opts = StreamsOptions {
+        shards: args.run.shards.map(usize::from),
+        pin: args.run.pin(),
+        fill_gaps: args.fill_gaps,
+        combined: args.combined,
+        stop: Some(signals.stop.clone()),
+        ..StreamsOptions::new(inputs_of(&args.files), args.out.clone(), config)
+    };
+    match streams(&opts) {
+        Ok(summary) => {
+            if !args.run.quiet {
+                eprintln!("{}", summary.render());
+            }
+            for d in &summary.damaged {
+                eprintln!("flowscope: error: {d}");
+            }
+            let what = "stopped early; every open flow was flushed".to_owned();
+            finished(
+                &signals,
+                summary.stopped.then_some(what),
+                summary.damaged.is_empty(),
+            )
+        }
+        Err(e) => {
+            eprintln!("flowscope: error: {e}");
+            let code = match e {
+                StreamsError::Replay(ReplayError::Config(_)) => EXIT_USAGE,
+                _ => EXIT_INPUT,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run_replay(args: ReplayArgs) -> ExitCode {
+    let config = match load_config(args.run.config.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let inputs = inputs_of(&args.files);
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("flowscope: error: cannot install signal handlers: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    };
     let opts = ReplayOptions {
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        shards: args.shards.map(usize::from),
-        pin: match (args.pin, args.no_pin) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        },
+        progress: !args.run.quiet && std::io::stderr().is_terminal(),
+        shards: args.run.shards.map(usize::from),
+        pin: args.run.pin(),
         stop: Some(signals.stop.clone()),
         ..ReplayOptions::new(inputs, config)
     };
@@ -131,7 +226,7 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
                 // `| head`: the reader has all it wanted; not an error.
                 return ExitCode::from(EXIT_OK);
             }
-            if !args.quiet {
+            if !args.run.quiet {
                 eprintln!("{}", summary.render());
             }
             for d in &summary.damaged {
@@ -143,19 +238,15 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
                 );
                 return ExitCode::from(EXIT_INTERNAL);
             }
-            if summary.stopped {
-                let (name, code) = signals.received();
-                eprintln!(
-                    "flowscope: {name}: stopped reading after {} packets; every open flow was flushed (reason \"shutdown\")",
-                    summary.stats.packets
-                );
-                return ExitCode::from(code);
-            }
-            if summary.damaged.is_empty() {
-                ExitCode::from(EXIT_OK)
-            } else {
-                ExitCode::from(EXIT_INPUT)
-            }
+            let what = format!(
+                "stopped reading after {} packets; every open flow was flushed (reason \"shutdown\")",
+                summary.stats.packets
+            );
+            finished(
+                &signals,
+                summary.stopped.then_some(what),
+                summary.damaged.is_empty(),
+            )
         }
         Err(e) => {
             eprintln!("flowscope: error: {e:#}");
@@ -165,6 +256,21 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
             };
             ExitCode::from(code)
         }
+    }
+}
+
+/// The exit status of a run that completed: the signal's when one stopped
+/// it (`stopped` says what happened), else OK or a damaged-input failure.
+fn finished(signals: &Signals, stopped: Option<String>, all_inputs_whole: bool) -> ExitCode {
+    if let Some(what) = stopped {
+        let (name, code) = signals.received();
+        eprintln!("flowscope: {name}: {what}");
+        return ExitCode::from(code);
+    }
+    if all_inputs_whole {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_INPUT)
     }
 }
 

@@ -1,0 +1,511 @@
+//! `flowscope streams`: every TCP connection's reassembled bytes, one file
+//! per direction, plus `index.jsonl` describing each file — like tcpflow,
+//! but through flowscope's reassembler (ordered, overlap- and
+//! retransmission-aware, gaps reported instead of silently zero-filled or
+//! stalled).
+//!
+//! The bytes are captured by [`StreamCapture`], an ordinary
+//! [`SessionParser`] registered for every TCP flow, so this runs through the
+//! same engine or sharded pipeline as `replay` and its output is the same
+//! for any shard count.
+
+use crate::config::Config;
+use crate::json::JsonObject;
+use crate::replay::{DamagedInput, Input, ReplayError, default_shards};
+use crate::source::FileSource;
+use flowscope_engine::{
+    Engine, FiveTuple, FiveTupleKey, FlowEvent, FlowSide, FlowStats, KeyKind, KeyOptions, Ordered,
+    Orientation, Route, SessionParser, Sessions, community_id,
+};
+use flowscope_shards::{InlineRunner, PacketSource, Pipeline};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A piece of one direction of a stream, as [`StreamCapture`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Bytes, in stream order.
+    Data(Vec<u8>),
+    /// Bytes lost to the capture.
+    Gap(u64),
+}
+
+/// A [`SessionParser`] that hands on every reassembled byte and gap.
+#[derive(Debug, Default, Clone)]
+pub struct StreamCapture;
+
+impl SessionParser for StreamCapture {
+    type Message = Piece;
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<Piece> {
+        vec![Piece::Data(bytes.to_vec())]
+    }
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<Piece> {
+        vec![Piece::Data(bytes.to_vec())]
+    }
+    fn gap_initiator(&mut self, len: u64) -> Vec<Piece> {
+        vec![Piece::Gap(len)]
+    }
+    fn gap_responder(&mut self, len: u64) -> Vec<Piece> {
+        vec![Piece::Gap(len)]
+    }
+}
+
+/// What to extract and where.
+#[derive(Debug, Clone)]
+pub struct StreamsOptions {
+    /// Inputs, read in order as one stream.
+    pub inputs: Vec<Input>,
+    /// Output directory (created if missing).
+    pub out_dir: PathBuf,
+    /// Configuration (`[flow]`, `[reassembly]`, `[pipeline]` apply).
+    pub config: Config,
+    /// Shard threads (0: inline); `None` as for `replay`.
+    pub shards: Option<usize>,
+    /// Pin threads to cores.
+    pub pin: Option<bool>,
+    /// Write zero bytes for gaps, so file offsets equal stream offsets (as
+    /// tcpflow's files have).
+    pub fill_gaps: bool,
+    /// Also write one `FLOWID-both.bin` per flow with both directions in
+    /// arrival order and gaps marked `[N bytes missing]` (PcapPlusPlus's
+    /// test format).
+    pub combined: bool,
+    /// Once set, reading stops and every open flow is flushed.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl StreamsOptions {
+    /// Options with defaults for everything but inputs and directory.
+    pub fn new(inputs: Vec<Input>, out_dir: PathBuf, config: Config) -> Self {
+        StreamsOptions {
+            inputs,
+            out_dir,
+            config,
+            shards: None,
+            pin: None,
+            fill_gaps: false,
+            combined: false,
+            stop: None,
+        }
+    }
+}
+
+/// What a run wrote.
+#[derive(Debug, Default)]
+pub struct StreamsSummary {
+    /// Packets read.
+    pub packets: u64,
+    /// TCP flows that carried payload.
+    pub flows: u64,
+    /// Direction files written.
+    pub files: u64,
+    /// Bytes written (gaps excluded).
+    pub bytes: u64,
+    /// Gaps reported.
+    pub gaps: u64,
+    /// Bytes in those gaps.
+    pub gap_bytes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Damaged inputs.
+    pub damaged: Vec<DamagedInput>,
+    /// Stopped early by the stop flag (every flow still flushed).
+    pub stopped: bool,
+    /// Shard threads used.
+    pub shards: usize,
+}
+
+impl StreamsSummary {
+    /// One line for stderr.
+    pub fn render(&self) -> String {
+        format!(
+            "flowscope streams: {} packets, {} TCP flows with data, {} files, {} bytes, {} gaps ({} bytes missing), {} shard(s), {:.3} s",
+            self.packets,
+            self.flows,
+            self.files,
+            self.bytes,
+            self.gaps,
+            self.gap_bytes,
+            self.shards,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Why `streams` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamsError {
+    /// Inputs, configuration or pipeline (as for `replay`).
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// Writing a file failed.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Direction files open at once; beyond this they are closed and reopened
+/// for appending when written again.
+const MAX_OPEN_FILES: usize = 256;
+
+/// One direction of one flow being written.
+#[derive(Debug, Default)]
+struct Direction {
+    bytes: u64,
+    /// Stream offset (bytes and gap bytes so far).
+    offset: u64,
+    gaps: Vec<(u64, u64)>,
+    created: bool,
+}
+
+#[derive(Debug)]
+struct FlowFiles {
+    key: FiveTupleKey,
+    dirs: [Direction; 2],
+}
+
+/// Writes the files as events arrive.
+struct Writer {
+    dir: PathBuf,
+    fill_gaps: bool,
+    combined: bool,
+    seed: u16,
+    flows: HashMap<u64, FlowFiles>,
+    open: HashMap<PathBuf, BufWriter<File>>,
+    index: BufWriter<File>,
+    summary: StreamsSummary,
+}
+
+fn dir_name(side: FlowSide) -> &'static str {
+    crate::eve::direction_name(side)
+}
+
+fn side_ix(side: FlowSide) -> usize {
+    usize::from(side == FlowSide::Responder)
+}
+
+impl Writer {
+    fn new(dir: &Path, opts: &StreamsOptions) -> Result<Self, StreamsError> {
+        let werr = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StreamsError::Write { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(werr(dir))?;
+        let index_path = dir.join("index.jsonl");
+        let index = File::create(&index_path).map_err(werr(&index_path))?;
+        Ok(Writer {
+            dir: dir.to_owned(),
+            fill_gaps: opts.fill_gaps,
+            combined: opts.combined,
+            seed: opts.config.output.community_id_seed,
+            flows: HashMap::new(),
+            open: HashMap::new(),
+            index: BufWriter::new(index),
+            summary: StreamsSummary::default(),
+        })
+    }
+
+    fn file_name(flow_id: u64, what: &str) -> String {
+        format!("{flow_id}-{what}.bin")
+    }
+
+    /// Appends to a file, creating it on first use.
+    fn append(&mut self, name: &str, create: bool, bytes: &[u8]) -> Result<(), StreamsError> {
+        let path = self.dir.join(name);
+        if !self.open.contains_key(&path) {
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.close_all()?;
+            }
+            let file = if create {
+                File::create(&path)
+            } else {
+                OpenOptions::new().append(true).open(&path)
+            }
+            .map_err(|source| StreamsError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            self.open.insert(path.clone(), BufWriter::new(file));
+        }
+        if let Some(w) = self.open.get_mut(&path) {
+            w.write_all(bytes)
+                .map_err(|source| StreamsError::Write { path, source })?;
+        }
+        Ok(())
+    }
+
+    fn close_all(&mut self) -> Result<(), StreamsError> {
+        for (path, mut w) in self.open.drain() {
+            w.flush()
+                .map_err(|source| StreamsError::Write { path, source })?;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, ev: FlowEvent<FiveTupleKey, Piece>) -> Result<(), StreamsError> {
+        match ev {
+            FlowEvent::Started { key, flow_id, .. } => {
+                let dirs = Default::default();
+                self.flows.insert(flow_id, FlowFiles { key, dirs });
+            }
+            FlowEvent::Application {
+                flow_id,
+                side,
+                message,
+                key,
+                ..
+            } => self.piece(flow_id, key, side, message)?,
+            FlowEvent::Ended {
+                flow_id,
+                initiator,
+                stats,
+                ..
+            } => self.end(flow_id, initiator, &stats)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn piece(
+        &mut self,
+        flow_id: u64,
+        key: FiveTupleKey,
+        side: FlowSide,
+        piece: Piece,
+    ) -> Result<(), StreamsError> {
+        // Every flow is announced by `Started`; stay whole if one is not.
+        let flow = self.flows.entry(flow_id).or_insert_with(|| FlowFiles {
+            key,
+            dirs: Default::default(),
+        });
+        let me = side_ix(side);
+        let create = !flow.dirs[me].created;
+        let combined_create = create && !flow.dirs[1 - me].created;
+        let d = &mut flow.dirs[me];
+        d.created = true;
+        let name = Self::file_name(flow_id, dir_name(side));
+        let both = Self::file_name(flow_id, "both");
+        match piece {
+            Piece::Data(b) => {
+                d.bytes += b.len() as u64;
+                d.offset += b.len() as u64;
+                self.summary.bytes += b.len() as u64;
+                self.append(&name, create, &b)?;
+                if self.combined {
+                    self.append(&both, combined_create, &b)?;
+                }
+            }
+            Piece::Gap(n) => {
+                d.gaps.push((d.offset, n));
+                d.offset += n;
+                self.summary.gaps += 1;
+                self.summary.gap_bytes += n;
+                if self.fill_gaps {
+                    let zeros = vec![0u8; n.min(1 << 20) as usize];
+                    let mut left = n;
+                    let mut first = create;
+                    while left > 0 {
+                        let k = left.min(zeros.len() as u64) as usize;
+                        self.append(&name, first, &zeros[..k])?;
+                        first = false;
+                        left -= k as u64;
+                    }
+                } else if create {
+                    self.append(&name, true, &[])?;
+                }
+                if self.combined {
+                    let mark = format!("[{n} bytes missing]");
+                    self.append(&both, combined_create, mark.as_bytes())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end(
+        &mut self,
+        flow_id: u64,
+        initiator: Orientation,
+        stats: &FlowStats,
+    ) -> Result<(), StreamsError> {
+        let Some(flow) = self.flows.remove(&flow_id) else {
+            return Ok(());
+        };
+        if !flow.dirs.iter().any(|d| d.created) {
+            return Ok(());
+        }
+        self.summary.flows += 1;
+        let (src, dst) = flow.key.oriented(initiator);
+        let cid = community_id(&flow.key, initiator, self.seed);
+        for (k, d) in flow.dirs.iter().enumerate() {
+            if !d.created {
+                continue;
+            }
+            let side = if k == 0 {
+                FlowSide::Initiator
+            } else {
+                FlowSide::Responder
+            };
+            let name = Self::file_name(flow_id, dir_name(side));
+            // Written out now: the index never names a file still buffered.
+            if let Some(mut w) = self.open.remove(&self.dir.join(&name)) {
+                w.flush().map_err(|source| StreamsError::Write {
+                    path: self.dir.join(&name),
+                    source,
+                })?;
+            }
+            self.summary.files += 1;
+            let mut line = Vec::with_capacity(256);
+            let mut o = JsonObject::new(&mut line);
+            o.u64("flow_id", flow_id)
+                .str("community_id", &cid)
+                .ip("src_ip", src.addr)
+                .u64("src_port", u64::from(src.port))
+                .ip("dest_ip", dst.addr)
+                .u64("dest_port", u64::from(dst.port))
+                .str("direction", dir_name(side))
+                .str("path", &name)
+                .u64("bytes", d.bytes)
+                .pair_array("gaps", ("offset", "len"), d.gaps.iter().copied());
+            let st = stats.side(side);
+            o.u64("retransmits", st.retransmits)
+                .u64("out_of_order", st.out_of_order)
+                .u64("overlaps", st.overlaps)
+                .u64("inconsistent_overlaps", st.inconsistent_overlaps);
+            o.finish_line();
+            self.index
+                .write_all(&line)
+                .map_err(|source| StreamsError::Write {
+                    path: self.dir.join("index.jsonl"),
+                    source,
+                })?;
+        }
+        if self.combined
+            && let Some(mut w) = self
+                .open
+                .remove(&self.dir.join(Self::file_name(flow_id, "both")))
+        {
+            w.flush().map_err(|source| StreamsError::Write {
+                path: self.dir.join(Self::file_name(flow_id, "both")),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<StreamsSummary, StreamsError> {
+        self.close_all()?;
+        let path = self.dir.join("index.jsonl");
+        self.index
+            .flush()
+            .map_err(|source| StreamsError::Write { path, source })?;
+        Ok(self.summary)
+    }
+}
+
+/// Runs `streams`.
+pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
+    let started = Instant::now();
+    let mut engine_cfg = opts.config.engine();
+    if engine_cfg.flow.key != KeyKind::FiveTuple {
+        return Err(ReplayError::Config(flowscope_engine::ConfigError(
+            "flowscope streams needs flow.key = \"five_tuple\"".into(),
+        ))
+        .into());
+    }
+    // Files are named by flow: the flow's start must be seen, and a flow
+    // must not be cut in two by an active timeout.
+    engine_cfg.flow.lifecycle_events = true;
+    engine_cfg.flow.active_timeout = 0;
+    engine_cfg.validate().map_err(ReplayError::Config)?;
+    let files = crate::replay::open_all(&opts.inputs)?;
+    let source = FileSource::new(files);
+    let mut writer = Writer::new(&opts.out_dir, opts)?;
+    let extractor = FiveTuple::new(KeyOptions::from_config(&engine_cfg));
+    let reassembly = engine_cfg.reassembly.clone();
+    let make = move || -> Sessions<FiveTupleKey, Piece> {
+        Sessions::new(&reassembly).tcp(StreamCapture, Route::any())
+    };
+    let stop = opts
+        .stop
+        .clone()
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let shards = opts
+        .shards
+        .or(opts.config.pipeline.shards)
+        .unwrap_or_else(default_shards);
+    let (packets, damaged, stopped) = if shards == 0 {
+        let engine =
+            Engine::with_hook(&engine_cfg, extractor, make()).map_err(ReplayError::Config)?;
+        let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
+        let mut source = source;
+        let mut stopped = false;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                stopped = true;
+                break;
+            }
+            let Some(Ok(packet)) = source.next_packet() else {
+                break;
+            };
+            runner.push(&packet.raw);
+            for ev in runner.events() {
+                writer.event(ev.event)?;
+            }
+        }
+        runner.finish();
+        for ev in runner.events() {
+            writer.event(ev.event)?;
+        }
+        (runner.packets(), source.take_damaged(), stopped)
+    } else {
+        let cfg = opts.config.pipeline.for_run(shards, opts.pin);
+        let mut pipeline = Pipeline::builder(engine_cfg, extractor)
+            .config(cfg)
+            .stop_flag(stop.clone())
+            .hook(make)
+            .build(source)
+            .map_err(ReplayError::from_pipeline)?;
+        let mut failed = None;
+        let mut consume = |ev: Ordered<FlowEvent<FiveTupleKey, Piece>>| match writer.event(ev.event)
+        {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        };
+        if !pipeline.merge_here(&mut consume) {
+            for ev in pipeline.receiver() {
+                if !consume(ev) {
+                    break;
+                }
+            }
+        }
+        let report = pipeline.join();
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let report = report.map_err(ReplayError::Pipeline)?;
+        let stopped = report.ingest.stopped;
+        let (mut source, report) = report.without_source();
+        (report.ingest.packets, source.take_damaged(), stopped)
+    };
+    let mut summary = writer.finish()?;
+    summary.packets = packets;
+    summary.damaged = damaged;
+    summary.stopped = stopped;
+    summary.shards = shards;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
