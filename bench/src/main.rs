@@ -8,6 +8,7 @@
 //! `flowscope-bench pipeline FILE --shards 0,1,2` measures the sharded
 //! pipeline per shard count (see [`pipeline`]).
 
+mod noop;
 mod pipeline;
 
 #[global_allocator]
@@ -16,7 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use flowscope_engine::{
-    Engine, EngineConfig, FlowExtractor, KeyOptions, LinkType, RawPacket, Timestamp, with_extractor,
+    Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook, RawPacket,
+    Timestamp, with_extractor,
 };
 use flowscope_io::capture::PacketReader;
 use flowscope_io::config::Config;
@@ -46,6 +48,11 @@ enum Command {
         /// TOML configuration (as for `flowscope replay --config`).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also measure the engine with TCP reassembly and a no-op parser
+        /// on every TCP and UDP flow, in passes interleaved with the flow
+        /// tracking ones, and report the ratio.
+        #[arg(long)]
+        reassembly: bool,
         /// Also print the result as one JSON object.
         #[arg(long)]
         json: bool,
@@ -80,6 +87,10 @@ enum Command {
         /// Skip the latency passes.
         #[arg(long)]
         no_latency: bool,
+        /// Also run every configuration with TCP reassembly and a no-op
+        /// parser on every TCP and UDP flow (rows marked `+reasm`).
+        #[arg(long)]
+        reassembly: bool,
         /// TOML configuration (as for `flowscope replay --config`).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -100,6 +111,7 @@ struct Record {
 
 #[derive(Debug, Serialize)]
 struct EngineResult {
+    mode: &'static str,
     file: String,
     packets: u64,
     wire_bytes: u64,
@@ -125,13 +137,24 @@ fn main() -> anyhow::Result<()> {
             file,
             repeat,
             config,
+            reassembly,
             json,
         } => {
             let cfg = load_config(config)?;
-            let r = bench_engine(&file, repeat.max(1), &cfg)?;
-            print_engine(&r);
+            let results = bench_engine(&file, repeat.max(1), &cfg, reassembly)?;
+            for r in &results {
+                print_engine(r);
+            }
+            if let [plain, reasm] = &results[..] {
+                println!(
+                    "reassembly + no-op parsers vs flow tracking alone: {:.3}x the time (best), {:.1} % slower; median {:.1} % slower",
+                    reasm.best_seconds / plain.best_seconds,
+                    (reasm.best_seconds / plain.best_seconds - 1.0) * 100.0,
+                    (reasm.median_seconds / plain.median_seconds - 1.0) * 100.0,
+                );
+            }
             if json {
-                println!("{}", serde_json::to_string(&r)?);
+                println!("{}", serde_json::to_string(&results)?);
             }
         }
         Command::Pipeline {
@@ -143,6 +166,7 @@ fn main() -> anyhow::Result<()> {
             no_pin,
             ingest_only,
             no_latency,
+            reassembly,
             config,
             json,
         } => {
@@ -164,6 +188,7 @@ fn main() -> anyhow::Result<()> {
                 },
                 ingest_only,
                 latency: !no_latency,
+                reassembly,
             };
             let r = pipeline::run(&file, &cfg, &opts)?;
             pipeline::print(&r);
@@ -182,7 +207,12 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
     })
 }
 
-fn bench_engine(path: &PathBuf, repeat: usize, cfg: &Config) -> anyhow::Result<EngineResult> {
+fn bench_engine(
+    path: &PathBuf,
+    repeat: usize,
+    cfg: &Config,
+    reassembly: bool,
+) -> anyhow::Result<Vec<EngineResult>> {
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut records = Vec::new();
     let mut reader = PacketReader::new(&data).with_context(|| path.display().to_string())?;
@@ -203,40 +233,64 @@ fn bench_engine(path: &PathBuf, repeat: usize, cfg: &Config) -> anyhow::Result<E
     let engine_cfg = cfg.engine();
     let keys = KeyOptions::from_config(&engine_cfg);
     let epoch = cfg.pipeline.epoch_packets;
-    let mut runs = Vec::with_capacity(repeat);
-    let mut last = None;
+    let modes: &[&'static str] = if reassembly {
+        &["flow tracking", "reassembly + no-op parsers"]
+    } else {
+        &["flow tracking"]
+    };
+    // Round-robin: pass r of each mode before pass r + 1 of any, so a noisy
+    // minute on a shared machine hits both alike.
+    let mut runs: Vec<Vec<f64>> = modes.iter().map(|_| Vec::new()).collect();
+    let mut last: Vec<Option<Pass>> = modes.iter().map(|_| None).collect();
     for _ in 0..repeat {
-        let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
-            timed_pass(&data, &records, &engine_cfg, x, epoch)
-        })?;
-        runs.push(run.seconds);
-        last = Some(run);
+        for (m, &mode) in modes.iter().enumerate() {
+            let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
+                if mode == "flow tracking" {
+                    timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook)
+                } else {
+                    let r = engine_cfg.reassembly.clone();
+                    timed_pass(&data, &records, &engine_cfg, x, epoch, move || {
+                        noop::sessions(&r)
+                    })
+                }
+            })?;
+            runs[m].push(run.seconds);
+            last[m] = Some(run);
+        }
     }
-    let Some(last) = last else { bail!("no run") };
-    runs.sort_by(f64::total_cmp);
-    let best = runs[0];
-    let median = runs[runs.len() / 2];
     let packets = records.len() as u64;
     let wire_bytes: u64 = records.iter().map(|r| u64::from(r.wire_len)).sum();
-    Ok(EngineResult {
-        file: path.display().to_string(),
-        packets,
-        wire_bytes,
-        repeats: repeat,
-        best_seconds: best,
-        median_seconds: median,
-        best_mpps: packets as f64 / best / 1e6,
-        median_mpps: packets as f64 / median / 1e6,
-        best_ns_per_packet: best * 1e9 / packets as f64,
-        best_gbit_per_s: wire_bytes as f64 * 8.0 / best / 1e9,
-        flows_created: last.flows_created,
-        peak_flows: last.peak_entries,
-        flow_entry_bytes: last.entry_size,
-        table_bytes_at_peak: last.peak_table_bytes,
-        table_bytes_per_flow_at_peak: last.peak_table_bytes as f64
-            / last.peak_entries.max(1) as f64,
-        events: last.events,
-    })
+    let mut results = Vec::new();
+    for (m, &mode) in modes.iter().enumerate() {
+        let Some(last) = last[m].take() else {
+            bail!("no run")
+        };
+        let runs = &mut runs[m];
+        runs.sort_by(f64::total_cmp);
+        let best = runs[0];
+        let median = runs[runs.len() / 2];
+        results.push(EngineResult {
+            mode,
+            file: path.display().to_string(),
+            packets,
+            wire_bytes,
+            repeats: repeat,
+            best_seconds: best,
+            median_seconds: median,
+            best_mpps: packets as f64 / best / 1e6,
+            median_mpps: packets as f64 / median / 1e6,
+            best_ns_per_packet: best * 1e9 / packets as f64,
+            best_gbit_per_s: wire_bytes as f64 * 8.0 / best / 1e9,
+            flows_created: last.flows_created,
+            peak_flows: last.peak_entries,
+            flow_entry_bytes: last.entry_size,
+            table_bytes_at_peak: last.peak_table_bytes,
+            table_bytes_per_flow_at_peak: last.peak_table_bytes as f64
+                / last.peak_entries.max(1) as f64,
+            events: last.events,
+        });
+    }
+    Ok(results)
 }
 
 /// How many packets ahead the timed loop prefetches.
@@ -251,14 +305,15 @@ struct Pass {
     events: u64,
 }
 
-fn timed_pass<E: FlowExtractor>(
+fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     data: &[u8],
     records: &[Record],
     cfg: &EngineConfig,
     extractor: E,
     epoch: u64,
+    make_hook: impl Fn() -> H,
 ) -> anyhow::Result<Pass> {
-    let mut engine = Engine::new(cfg, extractor)?;
+    let mut engine = Engine::with_hook(cfg, extractor, make_hook())?;
     let mut seq = Sequencer::new(epoch);
     let mut out = Vec::with_capacity(1024);
     let mut events = 0u64;
@@ -303,13 +358,16 @@ fn timed_pass<E: FlowExtractor>(
         flows_created: engine.stats().flows_created,
         peak_entries,
         peak_table_bytes: peak_bytes,
-        entry_size: Engine::<E>::entry_size(),
+        entry_size: Engine::<E, H>::entry_size(),
         events,
     })
 }
 
 fn print_engine(r: &EngineResult) {
-    println!("engine alone, one thread: decode + flow tracking + timers (no output rendering)");
+    println!(
+        "engine alone, one thread: decode + {} + timers (no output rendering)",
+        r.mode
+    );
     println!("  trace            {}", r.file);
     println!(
         "  packets          {} ({:.1} MB on the wire)",

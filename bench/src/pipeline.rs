@@ -9,7 +9,9 @@
 //! summary measures rendering and writing too).
 
 use anyhow::{Context as _, bail};
-use flowscope_engine::{Engine, EngineConfig, FlowExtractor, KeyOptions, with_extractor};
+use flowscope_engine::{
+    Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, NoHook, with_extractor,
+};
 use flowscope_io::capture::{CaptureBytes, CaptureFile};
 use flowscope_io::config::Config;
 use flowscope_io::source::FileSource;
@@ -50,6 +52,8 @@ pub struct PipelineBench {
     pub ingest_only: bool,
     /// Also run one latency pass per configuration.
     pub latency: bool,
+    /// Also run every configuration with reassembly and no-op parsers.
+    pub reassembly: bool,
 }
 
 /// One configuration's figures.
@@ -188,18 +192,25 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
         packets,
     };
     with_extractor!(engine_cfg.flow.key, keys, |x| ctx.all(x, &mut rows))?;
-    let inline_best = rows
-        .iter()
-        .find(|r| r.mode == "inline")
-        .map(|r| r.best_mpps);
+    let inline_best = |reasm: bool| {
+        let name = if reasm { "inline+reasm" } else { "inline" };
+        rows.iter().find(|r| r.mode == name).map(|r| r.best_mpps)
+    };
+    let inline_plain = inline_best(false);
+    let inline_reasm = inline_best(true);
     let one: Vec<(&'static str, f64)> = rows
         .iter()
         .filter(|r| r.shards == 1)
         .map(|r| (r.mode, r.best_mpps))
         .collect();
     for r in &mut rows {
-        if r.mode != "inline" && r.mode != "ingest_only" {
-            r.vs_inline = inline_best.map(|b| r.best_mpps / b);
+        if !r.mode.starts_with("inline") && r.mode != "ingest_only" {
+            let base = if r.mode.ends_with("+reasm") {
+                inline_reasm
+            } else {
+                inline_plain
+            };
+            r.vs_inline = base.map(|b| r.best_mpps / b);
             r.speedup_vs_1 = one
                 .iter()
                 .find(|(m, _)| *m == r.mode)
@@ -236,33 +247,42 @@ impl Ctx<'_> {
             MergeMode::Thread => &[MergeMode::Thread],
             MergeMode::Consumer => &[MergeMode::Consumer],
         };
-        // (shards, label, how to run it)
-        let mut configs: Vec<(usize, &'static str, Option<MergeMode>, bool)> = Vec::new();
-        for &n in &self.opts.shards {
-            if n == 0 {
-                configs.push((0, "inline", None, false));
-                continue;
-            }
-            for &mode in modes {
-                let label = if mode == MergeMode::Thread {
-                    "thread"
-                } else {
-                    "consumer"
-                };
-                configs.push((n, label, Some(mode), false));
+        // (shards, label, how to run it, ingest only, with reassembly)
+        let mut configs: Vec<(usize, &'static str, Option<MergeMode>, bool, bool)> = Vec::new();
+        let families: &[bool] = if self.opts.reassembly {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &reasm in families {
+            for &n in &self.opts.shards {
+                if n == 0 {
+                    let label = if reasm { "inline+reasm" } else { "inline" };
+                    configs.push((0, label, None, false, reasm));
+                    continue;
+                }
+                for &mode in modes {
+                    let label = match (mode == MergeMode::Thread, reasm) {
+                        (true, false) => "thread",
+                        (false, false) => "consumer",
+                        (true, true) => "thread+reasm",
+                        (false, true) => "consumer+reasm",
+                    };
+                    configs.push((n, label, Some(mode), false, reasm));
+                }
             }
         }
         if self.opts.ingest_only {
-            configs.push((1, "ingest_only", Some(MergeMode::Thread), true));
+            configs.push((1, "ingest_only", Some(MergeMode::Thread), true, false));
         }
         // Round-robin: pass r of every configuration runs before pass r + 1
         // of any, so a noisy minute on a shared machine hits them alike.
         let mut passes: Vec<Vec<Pass>> = configs.iter().map(|_| Vec::new()).collect();
         for _ in 0..self.opts.repeat.max(1) {
-            for (i, &(n, label, mode, noop)) in configs.iter().enumerate() {
+            for (i, &(n, label, mode, noop, reasm)) in configs.iter().enumerate() {
                 let p = match mode {
-                    None => self.inline(extractor.clone(), None)?,
-                    Some(m) => self.sharded(extractor.clone(), n, m, noop, None)?,
+                    None => self.inline(extractor.clone(), None, reasm)?,
+                    Some(m) => self.sharded(extractor.clone(), n, m, noop, None, reasm)?,
                 };
                 if p.packets != self.packets {
                     bail!(
@@ -274,14 +294,16 @@ impl Ctx<'_> {
                 passes[i].push(p);
             }
         }
-        for (&(n, label, mode, noop), mut runs) in configs.iter().zip(passes) {
+        for (&(n, label, mode, noop, reasm), mut runs) in configs.iter().zip(passes) {
             let mut row = self.row(n, label, &mut runs);
             // Latency passes, after the timed ones (stamping costs time).
             if self.opts.latency && !noop {
                 let mut hist = Histogram::<u64>::new(3)?;
                 match mode {
-                    None => self.inline(extractor.clone(), Some(&mut hist))?,
-                    Some(m) => self.sharded(extractor.clone(), n, m, false, Some(&mut hist))?,
+                    None => self.inline(extractor.clone(), Some(&mut hist), reasm)?,
+                    Some(m) => {
+                        self.sharded(extractor.clone(), n, m, false, Some(&mut hist), reasm)?
+                    }
                 };
                 let us = |q: f64| hist.value_at_quantile(q) as f64 / 1e3;
                 row.latency_us = Some(Latency {
@@ -332,13 +354,29 @@ impl Ctx<'_> {
         (src, read_at, start)
     }
 
-    /// The single-engine path, as `flowscope replay --shards 0` drives it.
+    /// The single-engine path, as `flowscope replay --shards 0` drives it;
+    /// with reassembly and no-op parsers when `reasm`.
     fn inline<E: FlowExtractor>(
         &self,
         extractor: E,
-        mut hist: Option<&mut Histogram<u64>>,
+        hist: Option<&mut Histogram<u64>>,
+        reasm: bool,
     ) -> anyhow::Result<Pass> {
-        let engine = Engine::new(self.engine_cfg, extractor)?;
+        if reasm {
+            let r = self.engine_cfg.reassembly.clone();
+            self.inline_with(extractor, hist, move || crate::noop::sessions(&r))
+        } else {
+            self.inline_with(extractor, hist, || NoHook)
+        }
+    }
+
+    fn inline_with<E: FlowExtractor, H: FlowHook<E::Key>>(
+        &self,
+        extractor: E,
+        mut hist: Option<&mut Histogram<u64>>,
+        make_hook: impl Fn() -> H,
+    ) -> anyhow::Result<Pass> {
+        let engine = Engine::with_hook(self.engine_cfg, extractor, make_hook())?;
         let mut runner = InlineRunner::new(engine, self.cfg.pipeline.epoch_packets);
         let (mut src, read_at, t0) = self.stamped(hist.is_some());
         let mut events = 0u64;
@@ -378,7 +416,26 @@ impl Ctx<'_> {
         shards: usize,
         mode: MergeMode,
         noop: bool,
+        hist: Option<&mut Histogram<u64>>,
+        reasm: bool,
+    ) -> anyhow::Result<Pass> {
+        if reasm {
+            let r = self.engine_cfg.reassembly.clone();
+            let make = move || crate::noop::sessions(&r);
+            self.sharded_with(extractor, shards, mode, noop, hist, make)
+        } else {
+            self.sharded_with(extractor, shards, mode, noop, hist, || NoHook)
+        }
+    }
+
+    fn sharded_with<E: FlowExtractor + Clone, H: FlowHook<E::Key>>(
+        &self,
+        extractor: E,
+        shards: usize,
+        mode: MergeMode,
+        noop: bool,
         mut hist: Option<&mut Histogram<u64>>,
+        make_hook: impl Fn() -> H + Send + Sync + 'static,
     ) -> anyhow::Result<Pass> {
         let p = &self.cfg.pipeline;
         let cfg = PipelineConfig {
@@ -395,6 +452,7 @@ impl Ctx<'_> {
         let start = Instant::now();
         let mut pipeline = Pipeline::builder(self.engine_cfg.clone(), extractor)
             .config(cfg)
+            .hook(make_hook)
             .build(src)?;
         let mut events = 0u64;
         let mut consume = |ev: flowscope_engine::Ordered<_>| {
@@ -446,7 +504,7 @@ pub fn print(r: &PipelineResult) {
         r.repeats
     );
     println!(
-        "  {:>6}  {:<11} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>6} {:>9} {:>9} {:>9}",
+        "  {:>6}  {:<14} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>6} {:>9} {:>9} {:>9}",
         "shards",
         "mode",
         "Mpps",
@@ -464,7 +522,7 @@ pub fn print(r: &PipelineResult) {
     for row in &r.rows {
         let lat = row.latency_us.as_ref();
         println!(
-            "  {:>6}  {:<11} {:>9.2} {:>9.2} {:>8.1} {:>8} {:>8} {:>9.3} {:>5.0}% {:>9} {:>9} {:>9}{}",
+            "  {:>6}  {:<14} {:>9.2} {:>9.2} {:>8.1} {:>8} {:>8} {:>9.3} {:>5.0}% {:>9} {:>9} {:>9}{}",
             row.shards,
             row.mode,
             row.best_mpps,

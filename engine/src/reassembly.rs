@@ -191,12 +191,33 @@ const RECENT: usize = 4;
 struct Digest {
     off: u64,
     len: u32,
-    hash: u64,
+    hash: u32,
 }
 
+/// A fast 64-bit checksum of a segment's bytes: four independent
+/// rotate-xor lanes over 8-byte words (so the CPU runs them in parallel),
+/// folded with the length. Cheap enough for every delivered byte; it tells
+/// a resent segment with other bytes from the original, not a crafted
+/// collision.
 fn digest_of(bytes: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x7265_7472_616e_736d).hash_one(bytes)
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut lanes = [0u64, 1, 2, 3];
+    let mut blocks = words.chunks_exact(4);
+    for b in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(b) {
+            *lane = (*lane ^ u64::from_le_bytes(*w)).rotate_left(23);
+        }
+    }
+    for (lane, w) in lanes.iter_mut().zip(blocks.remainder()) {
+        *lane = (*lane ^ u64::from_le_bytes(*w)).rotate_left(23);
+    }
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    lanes[3] ^= u64::from_le_bytes(last);
+    let folded =
+        lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48);
+    // The high half is the best mixed.
+    (folded ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
 }
 
 /// Largest forward jump of an acknowledgement taken as proof that the
@@ -207,24 +228,25 @@ const MAX_ACK_JUMP: u64 = 1 << 30;
 /// One direction of a TCP connection being reassembled.
 #[derive(Debug, Clone, Default)]
 pub struct Reassembler {
-    anchored: bool,
-    /// Wire sequence number of the byte at `next`.
-    next_seq: u32,
     /// Stream offset of the next byte to deliver.
     next: u64,
-    /// Held segments: sorted, non-overlapping, all starting after `next`.
-    held: Vec<Held>,
-    held_bytes: usize,
-    /// Stream offset of the FIN, once seen.
-    fin: Option<u64>,
-    fin_reported: bool,
     /// The highest stream offset the peer acknowledged beyond `next`.
     ack_mark: u64,
     /// `ack_mark` as of the peer's previous move (see `peer_moved_on`).
     armed_mark: u64,
+    /// Stream offset of the FIN, once seen.
+    fin: Option<u64>,
+    /// Wire sequence number of the byte at `next`.
+    next_seq: u32,
+    anchored: bool,
+    fin_reported: bool,
+    recent_at: u8,
+    /// Held segments: sorted, non-overlapping, all starting after `next`.
+    held: Vec<Held>,
+    held_bytes: usize,
     /// The last segments delivered, newest at `recent_at - 1`.
     recent: [Digest; RECENT],
-    recent_at: u8,
+    /// Counters (`delivered` is derived: `next - gap_bytes`).
     counters: StreamCounters,
 }
 
@@ -250,8 +272,11 @@ impl Reassembler {
     }
 
     /// Counters so far.
-    pub fn counters(&self) -> &StreamCounters {
-        &self.counters
+    pub fn counters(&self) -> StreamCounters {
+        StreamCounters {
+            delivered: self.next - self.counters.gap_bytes,
+            ..self.counters
+        }
     }
 
     /// Stream offset of the next byte to deliver.
@@ -291,7 +316,6 @@ impl Reassembler {
             return;
         }
         sink(Chunk::Data(data));
-        self.counters.delivered += data.len() as u64;
         self.advance(data.len() as u64);
     }
 
@@ -300,7 +324,7 @@ impl Reassembler {
         self.recent[i] = Digest {
             off,
             len: bytes.len() as u32,
-            hash: digest_of(bytes),
+            hash: digest_of(bytes) as u32,
         };
         self.recent_at = self.recent_at.wrapping_add(1);
     }
@@ -311,7 +335,7 @@ impl Reassembler {
         self.recent
             .iter()
             .find(|d| d.len > 0 && d.off == off && d.len as usize == bytes.len())
-            .is_some_and(|d| d.hash != digest_of(bytes))
+            .is_some_and(|d| d.hash != digest_of(bytes) as u32)
     }
 
     fn gap(&mut self, len: u64, sink: &mut impl FnMut(Chunk<'_>)) {

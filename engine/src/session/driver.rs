@@ -234,22 +234,27 @@ enum Pending {
     Fin,
 }
 
-/// A flow's parser, or the search for one.
+/// The search for a flow's parser.
+struct Probing {
+    /// Registration indexes still in the running, in priority order.
+    cands: Vec<u16>,
+    pending: Vec<(FlowSide, Pending)>,
+    /// Contiguous leading bytes per side, for the probes.
+    sample: [Vec<u8>; 2],
+    datagrams: u32,
+}
+
+/// A flow's parser, or the search for one (boxed: most flows never probe).
 enum Parser<M> {
-    Probing {
-        /// Registration indexes still in the running, in priority order.
-        cands: Vec<u16>,
-        pending: Vec<(FlowSide, Pending)>,
-        /// Contiguous leading bytes per side, for the probes.
-        sample: [Vec<u8>; 2],
-        datagrams: u32,
-    },
+    Probing(Box<Probing>),
     Stream(Box<dyn StreamParser<M>>),
     Dgram(Box<dyn DgramParser<M>>),
 }
 
 /// What a flow with payload holds.
 struct FlowApp<M> {
+    /// The initiator's port and the responder's, for port hints.
+    ports: (u16, u16),
     streams: [Option<Reassembler>; 2],
     parser: Parser<M>,
     inconsistent_reported: [bool; 2],
@@ -314,8 +319,8 @@ enum Choice {
 
 /// One selection round over `cands` (see [`Route`]). `sample` is what the
 /// probes see; `force` ends the waiting.
-fn choose(
-    routes: &[&Route],
+fn choose<'r>(
+    route_of: impl Fn(u16) -> &'r Route,
     cands: &mut Vec<u16>,
     ports: (u16, u16),
     sample: Option<(&[u8], FlowSide)>,
@@ -324,7 +329,7 @@ fn choose(
     let mut waiting = false;
     let mut i = 0;
     while i < cands.len() {
-        let route = routes[usize::from(cands[i])];
+        let route = route_of(cands[i]);
         let port = route.port_matches(ports);
         let answer = match (&route.probe, sample) {
             (None, _) if port || route.ports.is_empty() => Probe::Certain,
@@ -349,10 +354,7 @@ fn choose(
     if !force {
         return Choice::Wait;
     }
-    match cands
-        .iter()
-        .find(|&&c| routes[usize::from(c)].port_matches(ports))
-    {
+    match cands.iter().find(|&&c| route_of(c).port_matches(ports)) {
         Some(&c) => Choice::Take(c),
         None => Choice::Nothing,
     }
@@ -369,18 +371,35 @@ struct Feeder<'a, K, M> {
     counters: &'a mut SessionCounters,
     /// The flow has no parser and never will.
     unclassified: bool,
+    /// Packet time, told to the parser before it is first fed.
+    ts: Timestamp,
+    /// The parser was called during this packet (so its poison state is
+    /// worth checking).
+    fed: bool,
 }
 
 impl<K, M> Feeder<'_, K, M> {
+    /// Tells the parser the packet time once per packet, before it is fed.
+    fn touch(&mut self, p: &mut dyn StreamParser<M>) {
+        if !self.fed {
+            self.fed = true;
+            p.time(self.ts);
+        }
+    }
+
     fn chunk(&mut self, parser: &mut Parser<M>, side: FlowSide, chunk: Chunk<'_>) {
         match parser {
-            Parser::Stream(p) => match chunk {
-                Chunk::Data(b) => p.feed(side, b, self.items),
-                Chunk::Gap(n) => p.gap(side, n, self.items),
-            },
-            Parser::Probing {
-                pending, sample, ..
-            } => {
+            Parser::Stream(p) => {
+                self.touch(p.as_mut());
+                match chunk {
+                    Chunk::Data(b) => p.feed(side, b, self.items),
+                    Chunk::Gap(n) => p.gap(side, n, self.items),
+                }
+            }
+            Parser::Probing(pr) => {
+                let Probing {
+                    pending, sample, ..
+                } = &mut **pr;
                 let s = &mut sample[side_ix(side)];
                 match chunk {
                     Chunk::Data(b) => {
@@ -405,8 +424,11 @@ impl<K, M> Feeder<'_, K, M> {
 
     fn fin(&mut self, parser: &mut Parser<M>, side: FlowSide) {
         match parser {
-            Parser::Stream(p) => p.fin(side, self.items),
-            Parser::Probing { pending, .. } => pending.push((side, Pending::Fin)),
+            Parser::Stream(p) => {
+                self.touch(p.as_mut());
+                p.fin(side, self.items);
+            }
+            Parser::Probing(pr) => pr.pending.push((side, Pending::Fin)),
             Parser::Dgram(_) => {}
         }
     }
@@ -414,15 +436,15 @@ impl<K, M> Feeder<'_, K, M> {
     /// Runs a selection round; on a choice, builds the parser and replays
     /// what was pending.
     fn decide(&mut self, parser: &mut Parser<M>, force: bool) {
-        let Parser::Probing {
+        let Parser::Probing(pr) = parser else {
+            return;
+        };
+        let Probing {
             cands,
             pending,
             sample,
             ..
-        } = parser
-        else {
-            return;
-        };
+        } = &mut **pr;
         let sample_side = if !sample[0].is_empty() {
             Some((&sample[0][..], FlowSide::Initiator))
         } else if !sample[1].is_empty() {
@@ -431,8 +453,9 @@ impl<K, M> Feeder<'_, K, M> {
             None
         };
         let full = sample.iter().any(|s| s.len() >= self.probe_bytes);
-        let routes: Vec<&Route> = self.routes.iter().map(|r| &r.0).collect();
-        match choose(&routes, cands, self.ports, sample_side, force || full) {
+        let routes = &*self.routes;
+        let route_of = |c: u16| &routes[usize::from(c)].0;
+        match choose(route_of, cands, self.ports, sample_side, force || full) {
             Choice::Wait => {}
             Choice::Nothing => {
                 self.unclassified = true;
@@ -441,6 +464,7 @@ impl<K, M> Feeder<'_, K, M> {
             Choice::Take(c) => {
                 let mut p = self.routes[usize::from(c)].1.make(self.key);
                 self.counters.flows_parsed += 1;
+                self.touch(p.as_mut());
                 for (side, item) in pending.drain(..) {
                     match item {
                         Pending::Data(b) => p.feed(side, &b, self.items),
@@ -507,40 +531,62 @@ impl<K, M> Sessions<K, M> {
         &mut self.slots[i]
     }
 
-    /// Priority order of registrations for a flow with these ports.
-    fn candidates(routes: impl Iterator<Item = (usize, bool)>) -> Vec<u16> {
-        let all: Vec<(usize, bool)> = routes.collect();
-        all.iter()
-            .filter(|r| r.1)
-            .chain(all.iter().filter(|r| !r.1))
-            .map(|r| r.0 as u16)
-            .collect()
+    /// Registration `i` of the TCP or the UDP list.
+    fn route(&self, tcp: bool, i: usize) -> &Route {
+        if tcp { &self.tcp[i].0 } else { &self.udp[i].0 }
     }
 
-    fn new_app(&self, tcp: bool, ports: (u16, u16)) -> Box<FlowApp<M>> {
-        let cands = if tcp {
-            Self::candidates(
-                self.tcp
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| (i, r.0.port_matches(ports))),
-            )
-        } else {
-            Self::candidates(
-                self.udp
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| (i, r.0.port_matches(ports))),
-            )
-        };
-        Box::new(FlowApp {
-            streams: [None, None],
-            parser: Parser::Probing {
-                cands,
+    fn route_count(&self, tcp: bool) -> usize {
+        if tcp { self.tcp.len() } else { self.udp.len() }
+    }
+
+    /// Priority order of registrations for a flow with these ports: the
+    /// port-matched ones first, each group in registration order.
+    fn candidates(&self, tcp: bool, ports: (u16, u16)) -> Vec<u16> {
+        let n = self.route_count(tcp);
+        let mut cands = Vec::with_capacity(n);
+        for want in [true, false] {
+            cands.extend(
+                (0..n)
+                    .filter(|&i| self.route(tcp, i).port_matches(ports) == want)
+                    .map(|i| i as u16),
+            );
+        }
+        cands
+    }
+
+    /// A flow's state on its first payload. When the parser is already
+    /// certain without seeing bytes (no probe, and its port matched or it
+    /// takes every flow), it is built now and nothing is buffered.
+    fn new_app(&mut self, tcp: bool, ports: (u16, u16), key: &K) -> Box<FlowApp<M>> {
+        let n = self.route_count(tcp);
+        let first = (0..n)
+            .find(|&i| self.route(tcp, i).port_matches(ports))
+            .or((n > 0).then_some(0));
+        let decided_now = first.filter(|&i| {
+            let r = self.route(tcp, i);
+            r.probe.is_none() && (r.ports.is_empty() || r.port_matches(ports))
+        });
+        let parser = match decided_now {
+            Some(c) => {
+                self.counters.flows_parsed += 1;
+                if tcp {
+                    Parser::Stream(self.tcp[c].1.make(key))
+                } else {
+                    Parser::Dgram(self.udp[c].1.make(key))
+                }
+            }
+            None => Parser::Probing(Box::new(Probing {
+                cands: self.candidates(tcp, ports),
                 pending: Vec::new(),
                 sample: [Vec::new(), Vec::new()],
                 datagrams: 0,
-            },
+            })),
+        };
+        Box::new(FlowApp {
+            ports,
+            streams: [None, None],
+            parser,
             inconsistent_reported: [false; 2],
         })
     }
@@ -551,7 +597,7 @@ impl<K, M> Sessions<K, M> {
             for s in app.streams.into_iter().flatten() {
                 let mut s = s;
                 s.discard(mem);
-                add_counters(&mut counters.stream, s.counters());
+                add_counters(&mut counters.stream, &s.counters());
             }
         }
         slot.done = true;
@@ -577,7 +623,7 @@ impl<K, M> Sessions<K, M> {
             if pkt.payload.is_empty() {
                 return Verdict::Continue;
             }
-            let app = self.new_app(true, pkt.ports);
+            let app = self.new_app(true, pkt.ports, pkt.flow.key);
             self.slot(pkt.flow.slot).app = Some(app);
         }
         let i = pkt.flow.slot as usize;
@@ -601,15 +647,15 @@ impl<K, M> Sessions<K, M> {
             items: out,
             counters,
             unclassified: false,
+            ts: pkt.ts,
+            fed: false,
         };
         let FlowApp {
             streams,
             parser,
             inconsistent_reported,
+            ..
         } = app;
-        if let Parser::Stream(p) = parser {
-            p.time(pkt.ts);
-        }
         let peer = 1 - me;
         // The ACK speaks for the other direction: what it acknowledged and
         // the capture never showed is lost.
@@ -674,12 +720,13 @@ impl<K, M> Sessions<K, M> {
                 }
             }
             if let Parser::Stream(p) = parser {
+                feeder.touch(p.as_mut());
                 p.rst(pkt.side);
             }
         }
         let unclassified = feeder.unclassified;
         let poisoned = match parser {
-            Parser::Stream(p) => p.poisoned(),
+            Parser::Stream(p) if feeder.fed => p.poisoned(),
             _ => None,
         };
         if let Some(reason) = poisoned {
@@ -704,7 +751,7 @@ impl<K, M> Sessions<K, M> {
             return Verdict::Continue;
         }
         if self.slot(pkt.flow.slot).app.is_none() {
-            let app = self.new_app(false, pkt.ports);
+            let app = self.new_app(false, pkt.ports, pkt.flow.key);
             self.slot(pkt.flow.slot).app = Some(app);
         }
         let Sessions {
@@ -720,17 +767,17 @@ impl<K, M> Sessions<K, M> {
             return Verdict::Continue;
         };
         let side = pkt.side;
-        if let Parser::Probing {
-            cands,
-            pending,
-            datagrams,
-            ..
-        } = &mut app.parser
-        {
+        if let Parser::Probing(pr) = &mut app.parser {
+            let Probing {
+                cands,
+                pending,
+                datagrams,
+                ..
+            } = &mut **pr;
             *datagrams += 1;
             let force = *datagrams >= cfg.probe_datagrams.max(1);
-            let routes: Vec<&Route> = udp.iter().map(|r| &r.0).collect();
-            match choose(&routes, cands, pkt.ports, Some((pkt.payload, side)), force) {
+            let route_of = |c: u16| &udp[usize::from(c)].0;
+            match choose(route_of, cands, pkt.ports, Some((pkt.payload, side)), force) {
                 Choice::Wait => {
                     pending.push((side, Pending::Data(pkt.payload.to_vec())));
                     return Verdict::Continue;
@@ -822,7 +869,7 @@ where
         &mut self,
         flow: &HookFlow<'_, K>,
         reason: EndReason,
-        _ts: Timestamp,
+        ts: Timestamp,
         stats: &mut FlowStats,
         out: &mut Vec<HookItem<M>>,
     ) {
@@ -847,7 +894,7 @@ where
                     } else {
                         &mut stats.responder
                     };
-                    fill_side(side, s.counters());
+                    fill_side(side, &s.counters());
                 }
             }
             if reason == EndReason::ActiveTimeout {
@@ -856,12 +903,14 @@ where
             }
             let mut feeder = Feeder {
                 key: flow.key,
-                ports: (0, 0),
+                ports: app.ports,
                 routes: tcp,
                 probe_bytes: cfg.probe_bytes.max(1),
                 items: out,
                 counters,
                 unclassified: false,
+                ts,
+                fed: false,
             };
             let FlowApp {
                 streams, parser, ..
@@ -879,7 +928,7 @@ where
                     }
                 }
             }
-            if matches!(parser, Parser::Probing { .. }) && streams.iter().any(Option::is_some) {
+            if matches!(parser, Parser::Probing(_)) && streams.iter().any(Option::is_some) {
                 feeder.decide(parser, true);
                 if feeder.unclassified {
                     counters.flows_unclassified += 1;
@@ -899,7 +948,7 @@ where
                     } else {
                         &mut stats.responder
                     };
-                    fill_side(side, s.counters());
+                    fill_side(side, &s.counters());
                 }
             }
         }
