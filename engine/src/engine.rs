@@ -937,7 +937,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             flow: HookFlow {
                 slot: idx,
                 key: &e.key,
-                flow_id: e.flow_id(),
+                hash: e.hash,
+                start: e.start,
             },
             proto: view.ip.map_or(0, |i| i.protocol),
             ports,
@@ -1014,7 +1015,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             let flow = HookFlow {
                 slot: idx,
                 key: &e.key,
-                flow_id: e.flow_id(),
+                hash: e.hash,
+                start: e.start,
             };
             self.hook
                 .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);

@@ -19,8 +19,17 @@ pub struct HookFlow<'a, K> {
     pub slot: u32,
     /// Flow key.
     pub key: &'a K,
-    /// Flow id.
-    pub flow_id: u64,
+    /// The flow hash and start time the flow id derives from (computed on
+    /// demand by [`HookFlow::flow_id`]: most calls never need it).
+    pub(crate) hash: u64,
+    pub(crate) start: Timestamp,
+}
+
+impl<K> HookFlow<'_, K> {
+    /// The flow's id, as in its events.
+    pub fn flow_id(&self) -> u64 {
+        crate::engine::flow_id(self.hash, self.start.as_nanos())
+    }
 }
 
 /// TCP header fields a hook needs.

@@ -619,6 +619,19 @@ impl<K, M> Sessions<K, M> {
         };
         let fin = t.flags & tcp_flags::FIN != 0;
         let rst = t.flags & tcp_flags::RST != 0;
+        if pkt.payload.is_empty()
+            && t.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) == 0
+        {
+            // A pure ACK (the commonest packet): it only moves the mark of
+            // what the peer's stream has been acknowledged up to.
+            if t.flags & tcp_flags::ACK != 0
+                && let Some(app) = self.slots[pkt.flow.slot as usize].app.as_deref_mut()
+                && let Some(s) = app.streams[1 - me].as_mut()
+            {
+                s.acked(t.ack);
+            }
+            return Verdict::Continue;
+        }
         if !has_app {
             if pkt.payload.is_empty() {
                 return Verdict::Continue;
@@ -840,16 +853,12 @@ where
     type Message = M;
 
     fn on_packet(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
+        let slot = self.slot(pkt.flow.slot);
         if pkt.first {
-            let slot = self.slot(pkt.flow.slot);
             // A reused slot: whatever an earlier flow left is gone.
             *slot = Slot::default();
         }
-        let done = self
-            .slots
-            .get(pkt.flow.slot as usize)
-            .is_some_and(|s| s.done);
-        if done {
+        if slot.done {
             return Verdict::Continue;
         }
         let before = out.len();
