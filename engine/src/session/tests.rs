@@ -487,3 +487,83 @@ fn session_events_mirror_flow_events() {
         })
     ));
 }
+
+mod hostile {
+    use super::*;
+    use crate::reassembly::{OverflowPolicy, ReassemblyConfig};
+    use proptest::prelude::*;
+
+    /// One random TCP packet of one of a few connections.
+    fn packet() -> impl Strategy<Value = (u8, bool, u8, u32, u32, usize, u8)> {
+        (
+            0u8..3,        // connection
+            any::<bool>(), // from the client
+            prop::sample::select(vec![
+                SYN,
+                SYN | ACK,
+                ACK,
+                ACK | PSH,
+                FIN | ACK,
+                RST,
+                RST | ACK,
+            ]),
+            prop_oneof![0u32..4000, any::<u32>()], // seq offset
+            prop_oneof![0u32..4000, any::<u32>()], // ack offset
+            0usize..600,                           // payload length
+            any::<u8>(),                           // payload byte
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Random segments, flags and numbers on a few connections, small
+        /// caps: no panic, the shard's held bytes stay within the memcap,
+        /// and everything held is given back when the flows end.
+        #[test]
+        fn hostile_segments_never_break_the_driver(
+            pkts in prop::collection::vec(packet(), 1..150),
+            drop_flow in any::<bool>(),
+        ) {
+            let mut cfg = EngineConfig::default();
+            cfg.reassembly = ReassemblyConfig {
+                max_ooo_bytes: 1500,
+                max_ooo_segments: 6,
+                memcap: 2500,
+                overflow: if drop_flow { OverflowPolicy::DropFlow } else { OverflowPolicy::SlidingWindow },
+                probe_bytes: 64,
+                ..ReassemblyConfig::default()
+            };
+            let sessions: Sessions<FiveTupleKey, Seen> = Sessions::new(&cfg.reassembly)
+                .tcp(Lines::default(), Route::ports([80]).probe(probe_prefix(b"GET")))
+                .tcp(Lines::default(), Route::any());
+            let mut engine =
+                Engine::with_hook(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)), sessions).unwrap();
+            let mut out = Vec::new();
+            let frames: Vec<Vec<u8>> = pkts
+                .iter()
+                .map(|&(conn, client, flags, seq, ack, len, fill)| {
+                    let port = [80, 81, 9000][usize::from(conn)];
+                    let payload = vec![if fill % 5 == 0 { b'\n' } else { fill }; len];
+                    let (s, a) = (CISN.wrapping_add(seq), SISN.wrapping_add(ack));
+                    if client {
+                        tcp4_ack(C, 40000 + u16::from(conn), S, port, flags, s, a, &payload)
+                    } else {
+                        tcp4_ack(S, port, C, 40000 + u16::from(conn), flags, a, s, &payload)
+                    }
+                })
+                .collect();
+            for (i, f) in frames.iter().enumerate() {
+                let ts = Timestamp::new(10 + i as u64, 0);
+                let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: f.len() as u32, data: f };
+                engine.process(i as u64, ts, &raw, &mut out);
+                let c = engine.hook().counters();
+                prop_assert!(c.memory.used <= 2500);
+            }
+            engine.finish(Timestamp::new(10 + frames.len() as u64, 0), frames.len() as u64, &mut out);
+            let c = engine.hook().counters();
+            prop_assert_eq!(c.memory.used, 0, "held bytes given back");
+            prop_assert!(c.memory.peak <= 2500);
+        }
+    }
+}
