@@ -110,6 +110,14 @@ pub struct StreamsSummary {
     pub gaps: u64,
     /// Bytes in those gaps.
     pub gap_bytes: u64,
+    /// Reassembly counters summed over the written directions.
+    pub retransmits: u64,
+    /// Segments held because they arrived ahead of a hole.
+    pub out_of_order: u64,
+    /// Overlaps whose bytes differed from the first copy.
+    pub inconsistent_overlaps: u64,
+    /// Reassembly anomalies seen (cap hits, inconsistent overlaps), by name.
+    pub anomalies: Vec<(&'static str, u64)>,
     /// Wall time.
     pub elapsed: Duration,
     /// Damaged inputs.
@@ -123,8 +131,8 @@ pub struct StreamsSummary {
 impl StreamsSummary {
     /// One line for stderr.
     pub fn render(&self) -> String {
-        format!(
-            "flowscope streams: {} packets, {} TCP flows with data, {} files, {} bytes, {} gaps ({} bytes missing), {} shard(s), {:.3} s",
+        let mut text = format!(
+            "flowscope streams: {} packets, {} TCP flows with data, {} files, {} bytes, {} gaps ({} bytes missing), {} shard(s), {:.3} s\n  reassembly: {} retransmitted and {} out-of-order segments, {} inconsistent overlaps",
             self.packets,
             self.flows,
             self.files,
@@ -132,8 +140,20 @@ impl StreamsSummary {
             self.gaps,
             self.gap_bytes,
             self.shards,
-            self.elapsed.as_secs_f64()
-        )
+            self.elapsed.as_secs_f64(),
+            self.retransmits,
+            self.out_of_order,
+            self.inconsistent_overlaps,
+        );
+        if !self.anomalies.is_empty() {
+            let list: Vec<String> = self
+                .anomalies
+                .iter()
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            text.push_str(&format!("; anomalies: {}", list.join(", ")));
+        }
+        text
     }
 }
 
@@ -271,6 +291,13 @@ impl Writer {
                 stats,
                 ..
             } => self.end(flow_id, initiator, &stats)?,
+            FlowEvent::Anomaly { kind, .. } => {
+                let (_, name) = kind.names();
+                match self.summary.anomalies.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => *count += 1,
+                    None => self.summary.anomalies.push((name, 1)),
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -378,6 +405,9 @@ impl Writer {
                 .u64("bytes", d.bytes)
                 .pair_array("gaps", ("offset", "len"), d.gaps.iter().copied());
             let st = stats.side(side);
+            self.summary.retransmits += st.retransmits;
+            self.summary.out_of_order += st.out_of_order;
+            self.summary.inconsistent_overlaps += st.inconsistent_overlaps;
             o.u64("retransmits", st.retransmits)
                 .u64("out_of_order", st.out_of_order)
                 .u64("overlaps", st.overlaps)
