@@ -525,14 +525,20 @@ mod hostile {
             pkts in prop::collection::vec(packet(), 1..150),
             drop_flow in any::<bool>(),
         ) {
-            let mut cfg = EngineConfig::default();
-            cfg.reassembly = ReassemblyConfig {
-                max_ooo_bytes: 1500,
-                max_ooo_segments: 6,
-                memcap: 2500,
-                overflow: if drop_flow { OverflowPolicy::DropFlow } else { OverflowPolicy::SlidingWindow },
-                probe_bytes: 64,
-                ..ReassemblyConfig::default()
+            let cfg = EngineConfig {
+                reassembly: ReassemblyConfig {
+                    max_ooo_bytes: 1500,
+                    max_ooo_segments: 6,
+                    memcap: 2500,
+                    overflow: if drop_flow {
+                        OverflowPolicy::DropFlow
+                    } else {
+                        OverflowPolicy::SlidingWindow
+                    },
+                    probe_bytes: 64,
+                    ..ReassemblyConfig::default()
+                },
+                ..EngineConfig::default()
             };
             let sessions: Sessions<FiveTupleKey, Seen> = Sessions::new(&cfg.reassembly)
                 .tcp(Lines::default(), Route::ports([80]).probe(probe_prefix(b"GET")))
