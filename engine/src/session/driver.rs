@@ -108,23 +108,27 @@ pub struct SessionCounters {
 }
 
 /// An object-safe view of a [`SessionParser`] whose messages convert to `M`.
+/// Each call first tells the parser the packet time (a no-op that compiles
+/// away for parsers that keep the default), so it costs one dynamic call.
 trait StreamParser<M>: Send {
-    fn feed(&mut self, side: FlowSide, bytes: &[u8], out: &mut Vec<HookItem<M>>);
-    fn gap(&mut self, side: FlowSide, len: u64, out: &mut Vec<HookItem<M>>);
-    fn fin(&mut self, side: FlowSide, out: &mut Vec<HookItem<M>>);
-    fn rst(&mut self, side: FlowSide);
-    fn time(&mut self, ts: Timestamp);
+    fn feed(&mut self, side: FlowSide, bytes: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    fn gap(&mut self, side: FlowSide, len: u64, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    fn rst(&mut self, side: FlowSide, ts: Timestamp);
     fn poisoned(&self) -> Option<Box<str>>;
 }
 
 struct StreamAdapter<P>(P);
 
+#[inline]
 fn push_all<T: Into<M>, M>(side: FlowSide, msgs: Vec<T>, out: &mut Vec<HookItem<M>>) {
-    out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
+    if !msgs.is_empty() {
+        out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
+    }
 }
 
-fn reason_of(poisoned: bool, reason: Option<&str>) -> Option<Box<str>> {
-    poisoned.then(|| cut_reason(reason.unwrap_or("parser poisoned")))
+fn reason_of(reason: Option<&str>) -> Box<str> {
+    cut_reason(reason.unwrap_or("parser poisoned"))
 }
 
 impl<P, M> StreamParser<M> for StreamAdapter<P>
@@ -132,38 +136,41 @@ where
     P: SessionParser,
     P::Message: Into<M>,
 {
-    fn feed(&mut self, side: FlowSide, bytes: &[u8], out: &mut Vec<HookItem<M>>) {
+    fn feed(&mut self, side: FlowSide, bytes: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
         let msgs = match side {
             FlowSide::Initiator => self.0.feed_initiator(bytes),
             FlowSide::Responder => self.0.feed_responder(bytes),
         };
         push_all(side, msgs, out);
     }
-    fn gap(&mut self, side: FlowSide, len: u64, out: &mut Vec<HookItem<M>>) {
+    fn gap(&mut self, side: FlowSide, len: u64, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
         let msgs = match side {
             FlowSide::Initiator => self.0.gap_initiator(len),
             FlowSide::Responder => self.0.gap_responder(len),
         };
         push_all(side, msgs, out);
     }
-    fn fin(&mut self, side: FlowSide, out: &mut Vec<HookItem<M>>) {
+    fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
         let msgs = match side {
             FlowSide::Initiator => self.0.fin_initiator(),
             FlowSide::Responder => self.0.fin_responder(),
         };
         push_all(side, msgs, out);
     }
-    fn rst(&mut self, side: FlowSide) {
+    fn rst(&mut self, side: FlowSide, ts: Timestamp) {
+        self.0.packet_time(ts);
         match side {
             FlowSide::Initiator => self.0.rst_initiator(),
             FlowSide::Responder => self.0.rst_responder(),
         }
     }
-    fn time(&mut self, ts: Timestamp) {
-        self.0.packet_time(ts);
-    }
     fn poisoned(&self) -> Option<Box<str>> {
-        reason_of(self.0.is_poisoned(), self.0.poison_reason())
+        self.0
+            .is_poisoned()
+            .then(|| reason_of(self.0.poison_reason()))
     }
 }
 
@@ -183,7 +190,9 @@ where
         push_all(side, self.0.parse(payload, side), out);
     }
     fn poisoned(&self) -> Option<Box<str>> {
-        reason_of(self.0.is_poisoned(), self.0.poison_reason())
+        self.0
+            .is_poisoned()
+            .then(|| reason_of(self.0.poison_reason()))
     }
 }
 
@@ -255,9 +264,41 @@ enum Parser<M> {
 struct FlowApp<M> {
     /// The initiator's port and the responder's, for port hints.
     ports: (u16, u16),
-    streams: [Option<Reassembler>; 2],
+    /// The two directions' reassemblers (TCP only; boxed so UDP flows and
+    /// TCP flows before their first byte stay small).
+    streams: Streams,
     parser: Parser<M>,
     inconsistent_reported: [bool; 2],
+}
+
+/// A TCP flow's reassemblers, initiator then responder, each created on its
+/// side's first payload byte.
+#[derive(Default)]
+struct Streams(Option<Box<[Option<Reassembler>; 2]>>);
+
+impl Streams {
+    fn get(&self, k: usize) -> Option<&Reassembler> {
+        self.0.as_ref().and_then(|s| s[k].as_ref())
+    }
+    fn get_mut(&mut self, k: usize) -> Option<&mut Reassembler> {
+        self.0.as_mut().and_then(|s| s[k].as_mut())
+    }
+    fn slot_mut(&mut self, k: usize) -> &mut Option<Reassembler> {
+        &mut self.0.get_or_insert_with(|| Box::new([None, None]))[k]
+    }
+    /// `(side index, reassembler)` for each side that has one.
+    fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut Reassembler)> {
+        self.0
+            .iter_mut()
+            .flat_map(|s| s.iter_mut().enumerate())
+            .filter_map(|(k, r)| r.as_mut().map(|r| (k, r)))
+    }
+    fn iter(&self) -> impl Iterator<Item = (usize, &Reassembler)> {
+        self.0
+            .iter()
+            .flat_map(|s| s.iter().enumerate())
+            .filter_map(|(k, r)| r.as_ref().map(|r| (k, r)))
+    }
 }
 
 /// Per-slot state, kept small for flows that never carry payload.
@@ -300,6 +341,22 @@ impl<K, M> std::fmt::Debug for Sessions<K, M> {
             .field("udp_routes", &self.udp.len())
             .field("counters", &self.counters)
             .finish()
+    }
+}
+
+fn side_of(k: usize) -> FlowSide {
+    if k == 0 {
+        FlowSide::Initiator
+    } else {
+        FlowSide::Responder
+    }
+}
+
+fn stats_side(stats: &mut FlowStats, k: usize) -> &mut SideStats {
+    if k == 0 {
+        &mut stats.initiator
+    } else {
+        &mut stats.responder
     }
 }
 
@@ -371,7 +428,7 @@ struct Feeder<'a, K, M> {
     counters: &'a mut SessionCounters,
     /// The flow has no parser and never will.
     unclassified: bool,
-    /// Packet time, told to the parser before it is first fed.
+    /// Packet time, told to the parser before each call.
     ts: Timestamp,
     /// The parser was called during this packet (so its poison state is
     /// worth checking).
@@ -379,21 +436,13 @@ struct Feeder<'a, K, M> {
 }
 
 impl<K, M> Feeder<'_, K, M> {
-    /// Tells the parser the packet time once per packet, before it is fed.
-    fn touch(&mut self, p: &mut dyn StreamParser<M>) {
-        if !self.fed {
-            self.fed = true;
-            p.time(self.ts);
-        }
-    }
-
     fn chunk(&mut self, parser: &mut Parser<M>, side: FlowSide, chunk: Chunk<'_>) {
         match parser {
             Parser::Stream(p) => {
-                self.touch(p.as_mut());
+                self.fed = true;
                 match chunk {
-                    Chunk::Data(b) => p.feed(side, b, self.items),
-                    Chunk::Gap(n) => p.gap(side, n, self.items),
+                    Chunk::Data(b) => p.feed(side, b, self.ts, self.items),
+                    Chunk::Gap(n) => p.gap(side, n, self.ts, self.items),
                 }
             }
             Parser::Probing(pr) => {
@@ -425,8 +474,8 @@ impl<K, M> Feeder<'_, K, M> {
     fn fin(&mut self, parser: &mut Parser<M>, side: FlowSide) {
         match parser {
             Parser::Stream(p) => {
-                self.touch(p.as_mut());
-                p.fin(side, self.items);
+                self.fed = true;
+                p.fin(side, self.ts, self.items);
             }
             Parser::Probing(pr) => pr.pending.push((side, Pending::Fin)),
             Parser::Dgram(_) => {}
@@ -464,12 +513,12 @@ impl<K, M> Feeder<'_, K, M> {
             Choice::Take(c) => {
                 let mut p = self.routes[usize::from(c)].1.make(self.key);
                 self.counters.flows_parsed += 1;
-                self.touch(p.as_mut());
+                self.fed = true;
                 for (side, item) in pending.drain(..) {
                     match item {
-                        Pending::Data(b) => p.feed(side, &b, self.items),
-                        Pending::Gap(n) => p.gap(side, n, self.items),
-                        Pending::Fin => p.fin(side, self.items),
+                        Pending::Data(b) => p.feed(side, &b, self.ts, self.items),
+                        Pending::Gap(n) => p.gap(side, n, self.ts, self.items),
+                        Pending::Fin => p.fin(side, self.ts, self.items),
                     }
                 }
                 *parser = Parser::Stream(p);
@@ -585,7 +634,7 @@ impl<K, M> Sessions<K, M> {
         };
         Box::new(FlowApp {
             ports,
-            streams: [None, None],
+            streams: Streams::default(),
             parser,
             inconsistent_reported: [false; 2],
         })
@@ -594,8 +643,8 @@ impl<K, M> Sessions<K, M> {
     /// Stops work on a slot, returning its held bytes to the memcap.
     fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
         if let Some(app) = slot.app.take() {
-            for s in app.streams.into_iter().flatten() {
-                let mut s = s;
+            let mut app = app;
+            for (_, s) in app.streams.iter_mut() {
                 s.discard(mem);
                 add_counters(&mut counters.stream, &s.counters());
             }
@@ -611,7 +660,10 @@ impl<K, M> Sessions<K, M> {
         let has_app = {
             let slot = self.slot(pkt.flow.slot);
             if t.flags & tcp_flags::SYN != 0
-                && slot.app.as_ref().is_none_or(|a| a.streams[me].is_none())
+                && slot
+                    .app
+                    .as_ref()
+                    .is_none_or(|a| a.streams.get(me).is_none())
             {
                 slot.isn[me] = Some(t.seq);
             }
@@ -626,7 +678,7 @@ impl<K, M> Sessions<K, M> {
             // what the peer's stream has been acknowledged up to.
             if t.flags & tcp_flags::ACK != 0
                 && let Some(app) = self.slots[pkt.flow.slot as usize].app.as_deref_mut()
-                && let Some(s) = app.streams[1 - me].as_mut()
+                && let Some(s) = app.streams.get_mut(1 - me)
             {
                 s.acked(t.ack);
             }
@@ -673,7 +725,7 @@ impl<K, M> Sessions<K, M> {
         // The ACK speaks for the other direction: what it acknowledged and
         // the capture never showed is lost.
         if t.flags & tcp_flags::ACK != 0
-            && let Some(s) = streams[peer].as_mut()
+            && let Some(s) = streams.get_mut(peer)
         {
             s.acked(t.ack);
             if !pkt.payload.is_empty() || fin {
@@ -684,7 +736,7 @@ impl<K, M> Sessions<K, M> {
         let mut verdict = Verdict::Continue;
         if !pkt.payload.is_empty() || fin {
             let isn = slot.isn[me];
-            let stream = streams[me].get_or_insert_with(|| match isn {
+            let stream = streams.slot_mut(me).get_or_insert_with(|| match isn {
                 Some(isn) => Reassembler::from_isn(isn),
                 None => Reassembler::mid_stream(),
             });
@@ -719,22 +771,16 @@ impl<K, M> Sessions<K, M> {
         if rst && verdict == Verdict::Continue {
             // Nothing more will come: what is held goes out now, then the
             // parser hears of the reset.
-            for (k, s) in streams.iter_mut().enumerate() {
-                if let Some(s) = s {
-                    let side = if k == 0 {
-                        FlowSide::Initiator
-                    } else {
-                        FlowSide::Responder
-                    };
-                    s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
-                    if s.take_fin() {
-                        feeder.fin(parser, side);
-                    }
+            for (k, s) in streams.iter_mut() {
+                let side = side_of(k);
+                s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
+                if s.take_fin() {
+                    feeder.fin(parser, side);
                 }
             }
             if let Parser::Stream(p) = parser {
-                feeder.touch(p.as_mut());
-                p.rst(pkt.side);
+                feeder.fed = true;
+                p.rst(pkt.side, pkt.ts);
             }
         }
         let unclassified = feeder.unclassified;
@@ -896,15 +942,8 @@ where
         };
         let before = out.len();
         if let Some(app) = slot.app.as_deref_mut() {
-            for (k, s) in app.streams.iter_mut().enumerate() {
-                if let Some(s) = s {
-                    let side = if k == 0 {
-                        &mut stats.initiator
-                    } else {
-                        &mut stats.responder
-                    };
-                    fill_side(side, &s.counters());
-                }
+            for (k, s) in app.streams.iter() {
+                fill_side(stats_side(stats, k), &s.counters());
             }
             if reason == EndReason::ActiveTimeout {
                 // Reported, and the connection goes on.
@@ -924,20 +963,14 @@ where
             let FlowApp {
                 streams, parser, ..
             } = app;
-            for (k, s) in streams.iter_mut().enumerate() {
-                if let Some(s) = s {
-                    let side = if k == 0 {
-                        FlowSide::Initiator
-                    } else {
-                        FlowSide::Responder
-                    };
-                    s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
-                    if s.take_fin() {
-                        feeder.fin(parser, side);
-                    }
+            for (k, s) in streams.iter_mut() {
+                let side = side_of(k);
+                s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
+                if s.take_fin() {
+                    feeder.fin(parser, side);
                 }
             }
-            if matches!(parser, Parser::Probing(_)) && streams.iter().any(Option::is_some) {
+            if matches!(parser, Parser::Probing(_)) && streams.iter().next().is_some() {
                 feeder.decide(parser, true);
                 if feeder.unclassified {
                     counters.flows_unclassified += 1;
@@ -950,15 +983,8 @@ where
                 out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
             }
             // Stream counters after the flush (it may add gaps).
-            for (k, s) in streams.iter().enumerate() {
-                if let Some(s) = s {
-                    let side = if k == 0 {
-                        &mut stats.initiator
-                    } else {
-                        &mut stats.responder
-                    };
-                    fill_side(side, &s.counters());
-                }
+            for (k, s) in streams.iter() {
+                fill_side(stats_side(stats, k), &s.counters());
             }
         }
         self.counters.messages += out[before..]
