@@ -53,6 +53,9 @@ enum Command {
         /// tracking ones, and report the ratio.
         #[arg(long)]
         reassembly: bool,
+        /// With `--reassembly`: which flows get a no-op parser.
+        #[arg(long, value_enum, default_value_t = noop::Parsers::All)]
+        parsers: noop::Parsers,
         /// Also print the result as one JSON object.
         #[arg(long)]
         json: bool,
@@ -138,10 +141,11 @@ fn main() -> anyhow::Result<()> {
             repeat,
             config,
             reassembly,
+            parsers,
             json,
         } => {
             let cfg = load_config(config)?;
-            let results = bench_engine(&file, repeat.max(1), &cfg, reassembly)?;
+            let results = bench_engine(&file, repeat.max(1), &cfg, reassembly.then_some(parsers))?;
             for r in &results {
                 print_engine(r);
             }
@@ -211,7 +215,7 @@ fn bench_engine(
     path: &PathBuf,
     repeat: usize,
     cfg: &Config,
-    reassembly: bool,
+    reassembly: Option<noop::Parsers>,
 ) -> anyhow::Result<Vec<EngineResult>> {
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut records = Vec::new();
@@ -233,7 +237,7 @@ fn bench_engine(
     let engine_cfg = cfg.engine();
     let keys = KeyOptions::from_config(&engine_cfg);
     let epoch = cfg.pipeline.epoch_packets;
-    let modes: &[&'static str] = if reassembly {
+    let modes: &[&'static str] = if reassembly.is_some() {
         &["flow tracking", "reassembly + no-op parsers"]
     } else {
         &["flow tracking"]
@@ -249,8 +253,9 @@ fn bench_engine(
                     timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook)
                 } else {
                     let r = engine_cfg.reassembly.clone();
+                    let which = reassembly.unwrap_or(noop::Parsers::All);
                     timed_pass(&data, &records, &engine_cfg, x, epoch, move || {
-                        noop::sessions(&r)
+                        noop::sessions(&r, which)
                     })
                 }
             })?;

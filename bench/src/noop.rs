@@ -30,10 +30,31 @@ impl DatagramParser for NoopDatagram {
     }
 }
 
-/// A driver that reassembles every TCP flow and hands every UDP payload on,
-/// to no-op parsers.
-pub fn sessions<K: Send + 'static>(cfg: &ReassemblyConfig) -> Sessions<K, ()> {
-    Sessions::new(cfg)
-        .tcp(NoopStream, Route::any())
-        .udp(NoopDatagram, Route::any())
+/// Which flows get a no-op parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Parsers {
+    /// Every TCP flow (reassembled) and every UDP flow.
+    All,
+    /// TCP flows only.
+    Tcp,
+    /// UDP flows only.
+    Udp,
+    /// None: the cost of the session driver being there at all.
+    None,
+}
+
+/// A driver that reassembles TCP flows and hands UDP payloads on, to no-op
+/// parsers, for the flows `which` names.
+pub fn sessions<K: Send + 'static>(cfg: &ReassemblyConfig, which: Parsers) -> Sessions<K, ()> {
+    let s = Sessions::new(cfg);
+    let s = if matches!(which, Parsers::All | Parsers::Tcp) {
+        s.tcp(NoopStream, Route::any())
+    } else {
+        s
+    };
+    if matches!(which, Parsers::All | Parsers::Udp) {
+        s.udp(NoopDatagram, Route::any())
+    } else {
+        s
+    }
 }

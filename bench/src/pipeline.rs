@@ -364,7 +364,9 @@ impl Ctx<'_> {
     ) -> anyhow::Result<Pass> {
         if reasm {
             let r = self.engine_cfg.reassembly.clone();
-            self.inline_with(extractor, hist, move || crate::noop::sessions(&r))
+            self.inline_with(extractor, hist, move || {
+                crate::noop::sessions(&r, crate::noop::Parsers::All)
+            })
         } else {
             self.inline_with(extractor, hist, || NoHook)
         }
@@ -421,7 +423,7 @@ impl Ctx<'_> {
     ) -> anyhow::Result<Pass> {
         if reasm {
             let r = self.engine_cfg.reassembly.clone();
-            let make = move || crate::noop::sessions(&r);
+            let make = move || crate::noop::sessions(&r, crate::noop::Parsers::All);
             self.sharded_with(extractor, shards, mode, noop, hist, make)
         } else {
             self.sharded_with(extractor, shards, mode, noop, hist, || NoHook)

@@ -882,7 +882,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.table.touch(idx, now_sec);
         }
 
-        let verdict = if H::ACTIVE {
+        let verdict = if H::ACTIVE && self.hook.wants(view.ip.map_or(0, |i| i.protocol)) {
             self.run_hook(seq, idx, view, side, tcp, out)
         } else {
             Verdict::Continue

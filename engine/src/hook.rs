@@ -92,6 +92,14 @@ pub trait FlowHook<K>: Send + 'static {
     /// Whether the hook wants packets at all; `false` skips every call.
     const ACTIVE: bool = true;
 
+    /// Whether packets of IP protocol `proto` interest the hook; the engine
+    /// skips `on_packet` (and building its argument) for the others.
+    /// `on_end` is still called for every flow.
+    fn wants(&self, proto: u8) -> bool {
+        let _ = proto;
+        true
+    }
+
     /// One packet, after the flow table counted it.
     fn on_packet(
         &mut self,

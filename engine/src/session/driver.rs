@@ -898,6 +898,15 @@ where
 {
     type Message = M;
 
+    #[inline]
+    fn wants(&self, proto: u8) -> bool {
+        match proto {
+            ipproto::TCP => !self.tcp.is_empty(),
+            ipproto::UDP => !self.udp.is_empty(),
+            _ => false,
+        }
+    }
+
     fn on_packet(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
         let slot = self.slot(pkt.flow.slot);
         if pkt.first {
