@@ -302,9 +302,10 @@ def main():
                 # The edit sends different bytes ('*') for offsets the
                 # original segments also cover; the copy that arrives first
                 # wins (as in PcapPlusPlus), so there is no single truth.
-                # flowscope compares overlapping bytes with held data and
-                # exact re-sends with the last 4 delivered segments; these
-                # copies are re-cut, so they are counted as overlaps only.
+                # flowscope compares overlapping bytes with held data, with
+                # the last 32 bytes delivered, and exact re-sends with the
+                # last 4 delivered segments; conflicts deeper in already
+                # delivered data are counted as overlaps only.
                 with open(os.path.join(out, "index.jsonl")) as f:
                     rows = [json.loads(line) for line in f]
                 bad = sum(r["inconsistent_overlaps"] for r in rows)

@@ -185,6 +185,9 @@ impl Held {
 
 /// Delivered segments remembered per direction for retransmission checks.
 const RECENT: usize = 4;
+/// The last bytes delivered, kept per direction so a re-sent segment that
+/// overlaps the delivery edge can be compared byte for byte.
+const TAIL: usize = 32;
 
 /// A delivered segment: where, how long, and a hash of its bytes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -246,6 +249,9 @@ pub struct Reassembler {
     held_bytes: usize,
     /// The last segments delivered, newest at `recent_at - 1`.
     recent: [Digest; RECENT],
+    /// The last `tail_len` bytes delivered, ending at `next`.
+    tail: [u8; TAIL],
+    tail_len: u8,
     /// Counters (`delivered` is derived: `next - gap_bytes`).
     counters: StreamCounters,
 }
@@ -317,6 +323,36 @@ impl Reassembler {
         }
         sink(Chunk::Data(data));
         self.advance(data.len() as u64);
+        self.keep_tail(data);
+    }
+
+    /// Keeps the last bytes delivered (they end at `next`).
+    fn keep_tail(&mut self, data: &[u8]) {
+        if data.len() >= TAIL {
+            self.tail.copy_from_slice(&data[data.len() - TAIL..]);
+            self.tail_len = TAIL as u8;
+            return;
+        }
+        let had = usize::from(self.tail_len);
+        let keep = had.min(TAIL - data.len());
+        self.tail.copy_within(had - keep..had, 0);
+        self.tail[keep..keep + data.len()].copy_from_slice(data);
+        self.tail_len = (keep + data.len()) as u8;
+    }
+
+    /// Whether the part of a segment starting at `start` that overlaps the
+    /// last bytes delivered differs from them.
+    fn differs_from_tail(&self, start: i128, payload: &[u8]) -> bool {
+        let next = i128::from(self.next);
+        let tail_start = next - i128::from(self.tail_len);
+        let end = start + payload.len() as i128;
+        let (a, b) = (start.max(tail_start), end.min(next));
+        if a >= b {
+            return false;
+        }
+        let ours = &payload[(a - start) as usize..(b - start) as usize];
+        let theirs = &self.tail[(a - tail_start) as usize..(b - tail_start) as usize];
+        ours != theirs
     }
 
     fn remember(&mut self, off: u64, bytes: &[u8]) {
@@ -342,6 +378,7 @@ impl Reassembler {
         if len == 0 {
             return;
         }
+        self.tail_len = 0;
         sink(Chunk::Gap(len));
         self.counters.gaps += 1;
         self.counters.gap_bytes += len;
@@ -396,8 +433,8 @@ impl Reassembler {
         if end <= next {
             self.counters.retransmits += 1;
             if cfg.check_retransmissions
-                && start >= 0
-                && self.differs_from_delivered(start as u64, payload)
+                && (self.differs_from_tail(start, payload)
+                    || start >= 0 && self.differs_from_delivered(start as u64, payload))
             {
                 self.counters.inconsistent += 1;
                 outcome.inconsistent = true;
@@ -412,12 +449,16 @@ impl Reassembler {
         if start < next {
             self.counters.retransmits += 1;
             self.counters.overlaps += 1;
+            if cfg.check_retransmissions && self.differs_from_tail(start, payload) {
+                self.counters.inconsistent += 1;
+                outcome.inconsistent = true;
+            }
         }
         let skip = (next - start) as usize;
         if cfg.check_retransmissions && skip == 0 {
             self.remember(self.next, payload);
         }
-        outcome.inconsistent = self.deliver_in_order(&payload[skip..], cfg, mem, sink);
+        outcome.inconsistent |= self.deliver_in_order(&payload[skip..], cfg, mem, sink);
         self.release(mem, sink);
         outcome
     }

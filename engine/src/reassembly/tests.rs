@@ -110,6 +110,25 @@ fn a_retransmission_with_other_bytes_is_an_inconsistency() {
 }
 
 #[test]
+fn an_overlap_of_the_delivery_edge_with_other_bytes_is_an_inconsistency() {
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let mut c = Collector::default();
+    // Two stray bytes, then the real segment re-covering them (a capture
+    // seen in nDPI's corpus: an ACK carrying two zero bytes).
+    feed(&mut r, &mut mem, &cfg, &mut c, 1, b"\0\0");
+    let o = feed(&mut r, &mut mem, &cfg, &mut c, 1, b"\x16\x03\x01 hello");
+    assert!(o.inconsistent);
+    assert_eq!(c.0, vec![Seen::Data(b"\0\0\x01 hello".to_vec())]);
+    // A consistent partial overlap is not one.
+    let o = feed(&mut r, &mut mem, &cfg, &mut c, 7, b"llo world");
+    assert!(!o.inconsistent);
+    assert_eq!(r.counters().inconsistent, 1);
+    assert_eq!(r.counters().overlaps, 2);
+}
+
+#[test]
 fn last_wins_when_configured() {
     let cfg = ReassemblyConfig {
         overlap: OverlapPolicy::Last,
@@ -361,6 +380,8 @@ fn run_case(c: &Case, cfg: &ReassemblyConfig) -> (Vec<Seen>, Vec<bool>) {
     r.flush(&mut mem, &mut |ch| col.push(ch));
     assert!(r.take_fin());
     assert_eq!(mem.used, 0);
+    // Every copy carried the original bytes: nothing is inconsistent.
+    assert_eq!(r.counters().inconsistent, 0);
     (col.0, lost)
 }
 
