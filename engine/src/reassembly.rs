@@ -736,6 +736,43 @@ impl Reassembler {
         self.armed_mark = self.ack_mark;
     }
 
+    /// Whether a segment at wire sequence number `seq` would continue the
+    /// stream with nothing held: the case [`Reassembler::take_in_order`]
+    /// handles.
+    #[inline]
+    pub fn is_next(&self, seq: u32) -> bool {
+        self.anchored && seq == self.next_seq && self.held.is_empty() && self.fin.is_none()
+    }
+
+    /// Takes the payload of a segment for which [`Reassembler::is_next`]
+    /// held: exactly what [`Reassembler::segment`] does with it, without a
+    /// sink (the caller hands the same bytes to its consumer).
+    #[inline]
+    pub fn take_in_order(&mut self, payload: &[u8], cfg: &ReassemblyConfig) {
+        debug_assert!(self.held.is_empty());
+        if payload.is_empty() {
+            return;
+        }
+        if cfg.check_retransmissions {
+            self.remember(self.next, payload);
+        }
+        self.advance(payload.len() as u64);
+        self.keep_tail(payload);
+    }
+
+    /// [`Reassembler::acked`], and whether that leaves no hole for
+    /// [`Reassembler::peer_moved_on`] to give up (so calling it would do
+    /// nothing but re-arm the mark, which this does too).
+    #[inline]
+    pub fn acked_quietly(&mut self, ack: u32) -> bool {
+        self.acked(ack);
+        if self.ack_mark > self.next || self.armed_mark > self.next {
+            return false;
+        }
+        self.armed_mark = self.ack_mark;
+        true
+    }
+
     /// Gives up every hole before stream offset `to`.
     fn skip_to(&mut self, to: u64, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
         while self.next < to {

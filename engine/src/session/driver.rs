@@ -704,6 +704,29 @@ impl<K, M> Sessions<K, M> {
         let Some(app) = slot.app.as_deref_mut() else {
             return Verdict::Continue;
         };
+        // The common case in one short path: the next bytes of a stream
+        // whose parser is chosen, nothing held, no flag but ACK/PSH, and an
+        // acknowledgement that gives up no hole of the peer's.
+        if t.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) == 0
+            && let Parser::Stream(p) = &mut app.parser
+            && app.streams.get(me).is_some_and(|s| s.is_next(t.seq))
+            && (t.flags & tcp_flags::ACK == 0
+                || app
+                    .streams
+                    .get_mut(1 - me)
+                    .is_none_or(|s| s.acked_quietly(t.ack)))
+            && let Some(s) = app.streams.get_mut(me)
+        {
+            s.take_in_order(pkt.payload, cfg);
+            p.feed(pkt.side, pkt.payload, pkt.ts, out);
+            let Some(reason) = p.poisoned() else {
+                return Verdict::Continue;
+            };
+            counters.parser_errors += 1;
+            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+            Self::retire(slot, mem, counters);
+            return Verdict::End(EndReason::ParseError);
+        }
         let mut feeder = Feeder {
             key: pkt.flow.key,
             ports: pkt.ports,
