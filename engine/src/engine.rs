@@ -882,8 +882,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.table.touch(idx, now_sec);
         }
 
+        // Taken whether or not the hook runs: it belongs to this packet.
+        let first = std::mem::take(&mut self.created_now);
         let verdict = if H::ACTIVE && self.hook.wants(view.ip.map_or(0, |i| i.protocol)) {
-            self.run_hook(seq, idx, view, side, tcp, out)
+            self.run_hook(seq, idx, view, side, first, out)
         } else {
             Verdict::Continue
         };
@@ -923,10 +925,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         idx: u32,
         view: &PacketView<'_>,
         side: FlowSide,
-        tcp: Option<&TcpSegment<'_>>,
+        first: bool,
         out: &mut EventBuf<E::Key, H::Message>,
     ) -> Verdict {
-        let first = std::mem::take(&mut self.created_now);
+        let tcp = if self.transport_state {
+            view.tcp()
+        } else {
+            None
+        };
         let e = self.table.get(idx);
         let (sport, dport) = view.ports().unwrap_or((0, 0));
         let ports = match side {

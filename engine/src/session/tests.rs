@@ -573,3 +573,54 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn a_flow_the_driver_skips_does_not_disturb_the_next_packet() {
+    // Only TCP is registered, so the driver never sees UDP packets: a UDP
+    // flow created between two TCP packets must not make the second look
+    // like the first packet of its flow (which would drop held data).
+    let cfg = EngineConfig::default();
+    let mut engine = Engine::with_hook(
+        &cfg,
+        FiveTuple::new(KeyOptions::from_config(&cfg)),
+        lines_everywhere(),
+    )
+    .unwrap();
+    let c = |flags, seq: u32, payload: &[u8]| {
+        tcp4_ack(
+            C,
+            40000,
+            S,
+            7777,
+            flags,
+            CISN.wrapping_add(seq),
+            SISN.wrapping_add(1),
+            payload,
+        )
+    };
+    let frames = vec![
+        tcp4_ack(C, 40000, S, 7777, SYN, CISN, 0, b""),
+        tcp4_ack(
+            S,
+            7777,
+            C,
+            40000,
+            SYN | ACK,
+            SISN,
+            CISN.wrapping_add(1),
+            b"",
+        ),
+        c(ACK | PSH, 1, b"a\n"),
+        c(ACK | PSH, 5, b"c\n"), // ahead of a hole
+        udp4(C, 5000, S, 53, b"dns?"),
+        c(ACK | PSH, 3, b"b\n"), // fills it
+    ];
+    let mut out = Vec::new();
+    feed_frames(&mut engine, &frames, 1, &mut out);
+    engine.finish(Timestamp::new(100, 0), frames.len() as u64, &mut out);
+    let ev: Vec<Ev> = out.into_iter().map(|o| o.event).collect();
+    assert_eq!(
+        messages(&ev),
+        vec![line(I, "a"), line(I, "b"), line(I, "c")]
+    );
+}
