@@ -624,3 +624,33 @@ fn a_flow_the_driver_skips_does_not_disturb_the_next_packet() {
         vec![line(I, "a"), line(I, "b"), line(I, "c")]
     );
 }
+
+#[test]
+fn tunnelled_datagrams_reach_the_parser_with_their_inner_payload() {
+    // A DNS-like datagram inside VXLAN: the parser registered for the inner
+    // flow's port sees the inner payload; the carrier (UDP 4789) is not a
+    // flow of its own.
+    let cfg = EngineConfig::default();
+    let sessions: Sessions<FiveTupleKey, (FlowSide, Vec<u8>)> =
+        Sessions::new(&cfg.reassembly).udp(Echo, Route::ports([53]));
+    let mut engine = Engine::with_hook(
+        &cfg,
+        FiveTuple::new(KeyOptions::from_config(&cfg)),
+        sessions,
+    )
+    .unwrap();
+    let inner = udp4(C, 3333, S, 53, b"inner query");
+    let mut vx = vec![0x08, 0, 0, 0, 0, 0, 7, 0];
+    vx.extend_from_slice(&inner);
+    let frame = udp4([192, 0, 2, 1], 49152, [192, 0, 2, 2], 4789, &vx);
+    let mut out = Vec::new();
+    feed_frames(&mut engine, &[frame], 1, &mut out);
+    let got: Vec<_> = out
+        .iter()
+        .filter_map(|o| match &o.event {
+            FlowEvent::Application { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![(I, b"inner query".to_vec())]);
+}
