@@ -93,6 +93,16 @@ impl SessionParser for Lines {
 
 type Ev = FlowEvent<FiveTupleKey, Seen>;
 
+/// The messages among an engine's events, in order.
+fn app_messages<M: Clone>(out: &crate::EventBuf<FiveTupleKey, M>) -> Vec<M> {
+    out.iter()
+        .filter_map(|o| match &o.event {
+            FlowEvent::Application { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Feeds Ethernet frames one second apart from second `t0`, numbered from 0.
 fn feed_frames<M: Send + std::fmt::Debug + 'static>(
     engine: &mut Engine<FiveTuple, Sessions<FiveTupleKey, M>>,
@@ -438,13 +448,7 @@ fn udp_payloads_go_to_the_datagram_parser() {
         udp4(C, 3334, S, 9999, b"other port"),
     ];
     feed_frames(&mut engine, &frames, 1, &mut out);
-    let got: Vec<_> = out
-        .iter()
-        .filter_map(|o| match &o.event {
-            FlowEvent::Application { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let got = app_messages(&out);
     assert_eq!(got, vec![(I, b"query".to_vec()), (R, b"answer".to_vec())]);
     let c = engine.hook().counters();
     assert_eq!(
@@ -645,12 +649,6 @@ fn tunnelled_datagrams_reach_the_parser_with_their_inner_payload() {
     let frame = udp4([192, 0, 2, 1], 49152, [192, 0, 2, 2], 4789, &vx);
     let mut out = Vec::new();
     feed_frames(&mut engine, &[frame], 1, &mut out);
-    let got: Vec<_> = out
-        .iter()
-        .filter_map(|o| match &o.event {
-            FlowEvent::Application { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect();
+    let got = app_messages(&out);
     assert_eq!(got, vec![(I, b"inner query".to_vec())]);
 }
