@@ -116,7 +116,7 @@ pub struct StreamsSummary {
     pub out_of_order: u64,
     /// Overlaps whose bytes differed from the first copy.
     pub inconsistent_overlaps: u64,
-    /// Reassembly anomalies seen (cap hits, inconsistent overlaps), by name.
+    /// Anomalies seen (decode, reassembly, parser), by name.
     pub anomalies: Vec<(&'static str, u64)>,
     /// Wall time.
     pub elapsed: Duration,
