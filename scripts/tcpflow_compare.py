@@ -147,6 +147,8 @@ def explain(cause, key, rows, ours_gaps, context):
             return "inside a tunnel: flowscope decapsulates it, tcpflow does not"
         if context["linktype"] not in ("ether", ""):
             return f"link type {context['linktype']}: flowscope decodes it, tcpflow writes nothing"
+        if context["tcpflow_wrote_nothing"]:
+            return "tcpflow writes no stream at all for this capture (it processes none of its packets)"
     if not conn:
         return "not seen by tshark"
     first_rst = min((r["frame"] for r in conn if r["rst"]), default=None)
@@ -233,7 +235,11 @@ def main():
             cap = os.path.join(args.corpus, rel)
             ours, gaps, rc = flowscope_streams(args.binary, cap, os.path.join(tmp, f"f{n}"))
             theirs, tcpflow_error = tcpflow_streams(cap, os.path.join(tmp, f"t{n}"))
-            context = {"linktype": linktypes.get(rel, ""), "tcpflow_error": tcpflow_error}
+            context = {
+                "linktype": linktypes.get(rel, ""),
+                "tcpflow_error": tcpflow_error,
+                "tcpflow_wrote_nothing": not theirs,
+            }
             shutil.rmtree(os.path.join(tmp, f"f{n}"), ignore_errors=True)
             shutil.rmtree(os.path.join(tmp, f"t{n}"), ignore_errors=True)
             if not ours and not theirs:
