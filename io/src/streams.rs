@@ -177,6 +177,10 @@ pub enum StreamsError {
 /// Direction files open at once; beyond this they are closed and reopened
 /// for appending when written again.
 const MAX_OPEN_FILES: usize = 256;
+/// Gaps listed per direction in `index.jsonl`; further ones are counted
+/// (`gaps_not_listed`) so a hostile stream cannot grow the list without
+/// bound.
+const MAX_GAPS_LISTED: usize = 10_000;
 
 /// One direction of one flow being written.
 #[derive(Debug, Default)]
@@ -185,6 +189,8 @@ struct Direction {
     /// Stream offset (bytes and gap bytes so far).
     offset: u64,
     gaps: Vec<(u64, u64)>,
+    /// Gaps beyond `MAX_GAPS_LISTED`.
+    gaps_not_listed: u64,
     created: bool,
 }
 
@@ -333,7 +339,11 @@ impl Writer {
                 }
             }
             Piece::Gap(n) => {
-                d.gaps.push((d.offset, n));
+                if d.gaps.len() < MAX_GAPS_LISTED {
+                    d.gaps.push((d.offset, n));
+                } else {
+                    d.gaps_not_listed += 1;
+                }
                 d.offset += n;
                 self.summary.gaps += 1;
                 self.summary.gap_bytes += n;
@@ -404,6 +414,9 @@ impl Writer {
                 .str("path", &name)
                 .u64("bytes", d.bytes)
                 .pair_array("gaps", ("offset", "len"), d.gaps.iter().copied());
+            if d.gaps_not_listed > 0 {
+                o.u64("gaps_not_listed", d.gaps_not_listed);
+            }
             let st = stats.side(side);
             self.summary.retransmits += st.retransmits;
             self.summary.out_of_order += st.out_of_order;

@@ -772,3 +772,68 @@ fn streams_are_identical_for_any_shard_count_on_real_captures() {
     }
     assert!(compared > 700, "{compared} captures compared");
 }
+
+/// A raw IPv4/TCP packet with this sequence number, flags and payload.
+fn raw_tcp(seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let total = (40 + payload.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    p.extend_from_slice(&40000u16.to_be_bytes());
+    p.extend_from_slice(&8080u16.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// A stream with more holes than the index lists: the rest are counted.
+#[test]
+fn streams_caps_the_gap_list_and_counts_the_rest() {
+    let dir = tmpdir("streams-many-gaps");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("holes.pcap");
+    let mut w = PcapWriter::new(
+        std::fs::File::create(&pcap).unwrap(),
+        flowscope_engine::LinkType::RAW,
+        65535,
+        Precision::Micros,
+    )
+    .unwrap();
+    const SYN: u8 = 0x02;
+    const FIN: u8 = 0x01;
+    let isn = 1000u32;
+    let mut t = 0u32;
+    let mut put = |w: &mut PcapWriter<std::fs::File>, pkt: &[u8]| {
+        t += 1;
+        w.write_packet(flowscope_engine::Timestamp::new(1_000, t * 1000), pkt)
+            .unwrap();
+    };
+    put(&mut w, &raw_tcp(isn, SYN, b""));
+    // 10 050 one-byte segments, each after a one-byte hole, then FIN.
+    let n = 10_050u32;
+    for k in 0..n {
+        put(&mut w, &raw_tcp(isn + 2 + 2 * k, 0x18, b"x"));
+    }
+    put(&mut w, &raw_tcp(isn + 1 + 2 * n, FIN, b""));
+    w.into_inner().unwrap();
+    let out_dir = dir.join("out");
+    let out = bin()
+        .args(["streams", "-q", "--shards", "0", "--out"])
+        .arg(&out_dir)
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index = std::fs::read(out_dir.join("index.jsonl")).unwrap();
+    let lines = records(&index);
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert_eq!(l["bytes"].as_u64(), Some(u64::from(n)));
+    assert_eq!(l["gaps"].as_array().unwrap().len(), 10_000);
+    assert_eq!(l["gaps_not_listed"].as_u64(), Some(u64::from(n) - 10_000));
+}
