@@ -614,6 +614,22 @@ fn community_ids_match_suricata() {
     run_check_script("community_id_check.py", &corpus);
 }
 
+/// Runs `flowscope streams ARGS --out DIR [INPUT]` and checks it succeeded.
+fn run_streams(args: &[&str], dir: &Path, input: Option<&Path>) {
+    let mut cmd = bin();
+    cmd.arg("streams").args(args).arg("--out").arg(dir);
+    if let Some(input) = input {
+        cmd.arg(input);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        input,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The files and index `flowscope streams` wrote into `dir`, by name.
 fn streams_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
@@ -637,16 +653,7 @@ fn streams_writes_each_direction_and_an_index() {
     let mut outputs = Vec::new();
     for shards in ["0", "1", "3"] {
         let dir = tmpdir(&format!("streams-demo-{shards}"));
-        let out = bin()
-            .args(["streams", "-q", "--combined", "--shards", shards, "--out"])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_streams(&["-q", "--combined", "--shards", shards], &dir, None);
         outputs.push(streams_output(&dir));
     }
     assert_eq!(outputs[0], outputs[1]);
@@ -739,25 +746,9 @@ fn streams_are_identical_for_any_shard_count_on_real_captures() {
         for shards in counts {
             let name = format!("streams-{}-{shards}", file.replace('/', "_"));
             let dir = tmpdir(&name);
-            let out = bin()
-                .args([
-                    "streams",
-                    "-q",
-                    "--combined",
-                    "--no-pin",
-                    "--shards",
-                    shards,
-                    "--out",
-                ])
-                .arg(&dir)
-                .arg(corpus.join(&file))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{file}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let capture = corpus.join(&file);
+            let args = ["-q", "--combined", "--no-pin", "--shards", shards];
+            run_streams(&args, &dir, Some(&capture));
             outputs.push(streams_output(&dir));
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -818,17 +809,7 @@ fn streams_caps_the_gap_list_and_counts_the_rest() {
     put(&mut w, &raw_tcp(isn + 1 + 2 * n, FIN, b""));
     w.into_inner().unwrap();
     let out_dir = dir.join("out");
-    let out = bin()
-        .args(["streams", "-q", "--shards", "0", "--out"])
-        .arg(&out_dir)
-        .arg(&pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_streams(&["-q", "--shards", "0"], &out_dir, Some(&pcap));
     let index = std::fs::read(out_dir.join("index.jsonl")).unwrap();
     let lines = records(&index);
     assert_eq!(lines.len(), 1);
