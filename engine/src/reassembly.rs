@@ -16,8 +16,9 @@
 //! What is counted per side: retransmissions (segments that bring no new
 //! bytes), out-of-order segments (held), overlaps (segments that partly
 //! cover bytes already delivered or held), inconsistent overlaps (covered
-//! bytes that differ — an evasion signal; only detectable against bytes
-//! still held, as delivered bytes are not kept), gaps and gap bytes.
+//! bytes that differ — an evasion signal; compared against held bytes, the
+//! last 32 bytes delivered and, by checksum, the last 4 segments delivered:
+//! delivered bytes are otherwise not kept), gaps and gap bytes.
 
 use serde::Deserialize;
 
@@ -64,10 +65,10 @@ pub struct ReassemblyConfig {
     pub probe_bytes: usize,
     /// Most datagrams per flow shown to UDP probes before giving up.
     pub probe_datagrams: u32,
-    /// Keep a digest of the last few segments delivered per direction, so a
-    /// retransmission of one of them with different bytes is reported as an
-    /// inconsistent overlap (the classic insertion evasion). Costs a hash of
-    /// every delivered byte.
+    /// Compare re-sent data with what was delivered: the last 32 bytes
+    /// byte for byte, the last 4 segments by checksum; a difference is an
+    /// inconsistent overlap (the classic insertion evasion). Costs a
+    /// checksum of every delivered byte.
     pub check_retransmissions: bool,
 }
 
