@@ -93,6 +93,14 @@ impl SessionParser for Lines {
 
 type Ev = FlowEvent<FiveTupleKey, Seen>;
 
+/// An engine keyed by 5-tuple running `sessions`.
+fn engine_with<M: Send + std::fmt::Debug + 'static>(
+    cfg: &EngineConfig,
+    sessions: Sessions<FiveTupleKey, M>,
+) -> Engine<FiveTuple, Sessions<FiveTupleKey, M>> {
+    Engine::with_hook(cfg, FiveTuple::new(KeyOptions::from_config(cfg)), sessions).unwrap()
+}
+
 /// The messages among an engine's events, in order.
 fn app_messages<M: Clone>(out: &crate::EventBuf<FiveTupleKey, M>) -> Vec<M> {
     out.iter()
@@ -127,13 +135,17 @@ fn feed_frames<M: Send + std::fmt::Debug + 'static>(
 type Seg<'a> = (bool, u8, u32, u32, &'a [u8]);
 
 fn run(sessions: Sessions<FiveTupleKey, Seen>, segs: &[Seg<'_>], port: u16) -> Vec<Ev> {
+    run_counted(sessions, segs, port).0
+}
+
+/// [`run`], also returning the driver's counters.
+fn run_counted(
+    sessions: Sessions<FiveTupleKey, Seen>,
+    segs: &[Seg<'_>],
+    port: u16,
+) -> (Vec<Ev>, SessionCounters) {
     let cfg = EngineConfig::default();
-    let mut engine = Engine::with_hook(
-        &cfg,
-        FiveTuple::new(KeyOptions::from_config(&cfg)),
-        sessions,
-    )
-    .unwrap();
+    let mut engine = engine_with(&cfg, sessions);
     let mut out = Vec::new();
     let mut frames = vec![
         tcp4_ack(C, 40000, S, port, SYN, CISN, 0, b""),
@@ -165,7 +177,8 @@ fn run(sessions: Sessions<FiveTupleKey, Seen>, segs: &[Seg<'_>], port: u16) -> V
         frames.len() as u64,
         &mut out,
     );
-    out.into_iter().map(|o| o.event).collect()
+    let counters = engine.hook().counters();
+    (out.into_iter().map(|o| o.event).collect(), counters)
 }
 
 fn messages(events: &[Ev]) -> Vec<Seen> {
@@ -411,11 +424,20 @@ fn a_port_hint_decides_when_the_probe_cannot() {
         Tagged("alpha", Lines::default()),
         Route::ports([80]).probe(probe_prefix(b"ALPHA")),
     );
-    let ev = run(sessions, segs, 80);
+    let (ev, counters) = run_counted(sessions, segs, 80);
     // The parser was chosen at the end and fed the two bytes (no newline).
     assert!(messages(&ev).is_empty());
-    let ev = run(two_protocols(), &[(true, ACK | PSH, 0, 0, b"AL\n")], 80);
+    assert_eq!((counters.flows_parsed, counters.flows_unclassified), (1, 0));
+    // Off its port, the probe's "need more" alone chooses nothing.
+    let off_port = Sessions::new(&EngineConfig::default().reassembly).tcp(
+        Tagged("alpha", Lines::default()),
+        Route::ports([80]).probe(probe_prefix(b"ALPHA")),
+    );
+    let (_, counters) = run_counted(off_port, segs, 9999);
+    assert_eq!((counters.flows_parsed, counters.flows_unclassified), (0, 1));
+    let (ev, counters) = run_counted(two_protocols(), &[(true, ACK | PSH, 0, 0, b"AL\n")], 80);
     assert_eq!(messages(&ev), vec![]);
+    assert_eq!((counters.flows_parsed, counters.flows_unclassified), (0, 1));
 }
 
 #[derive(Default, Clone)]
@@ -435,12 +457,7 @@ fn udp_payloads_go_to_the_datagram_parser() {
     let cfg = EngineConfig::default();
     let sessions: Sessions<FiveTupleKey, (FlowSide, Vec<u8>)> =
         Sessions::new(&cfg.reassembly).udp(Echo, Route::ports([53]));
-    let mut engine = Engine::with_hook(
-        &cfg,
-        FiveTuple::new(KeyOptions::from_config(&cfg)),
-        sessions,
-    )
-    .unwrap();
+    let mut engine = engine_with(&cfg, sessions);
     let mut out = Vec::new();
     let frames = [
         udp4(C, 3333, S, 53, b"query"),
@@ -548,7 +565,7 @@ mod hostile {
                 .tcp(Lines::default(), Route::ports([80]).probe(probe_prefix(b"GET")))
                 .tcp(Lines::default(), Route::any());
             let mut engine =
-                Engine::with_hook(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)), sessions).unwrap();
+                engine_with(&cfg, sessions);
             let mut out = Vec::new();
             let frames: Vec<Vec<u8>> = pkts
                 .iter()
@@ -584,12 +601,7 @@ fn a_flow_the_driver_skips_does_not_disturb_the_next_packet() {
     // flow created between two TCP packets must not make the second look
     // like the first packet of its flow (which would drop held data).
     let cfg = EngineConfig::default();
-    let mut engine = Engine::with_hook(
-        &cfg,
-        FiveTuple::new(KeyOptions::from_config(&cfg)),
-        lines_everywhere(),
-    )
-    .unwrap();
+    let mut engine = engine_with(&cfg, lines_everywhere());
     let c = |flags, seq: u32, payload: &[u8]| {
         tcp4_ack(
             C,
@@ -637,12 +649,7 @@ fn tunnelled_datagrams_reach_the_parser_with_their_inner_payload() {
     let cfg = EngineConfig::default();
     let sessions: Sessions<FiveTupleKey, (FlowSide, Vec<u8>)> =
         Sessions::new(&cfg.reassembly).udp(Echo, Route::ports([53]));
-    let mut engine = Engine::with_hook(
-        &cfg,
-        FiveTuple::new(KeyOptions::from_config(&cfg)),
-        sessions,
-    )
-    .unwrap();
+    let mut engine = engine_with(&cfg, sessions);
     let inner = udp4(C, 3333, S, 53, b"inner query");
     let mut vx = vec![0x08, 0, 0, 0, 0, 0, 7, 0];
     vx.extend_from_slice(&inner);
