@@ -13,7 +13,7 @@ use crate::event::{
 use crate::flow::history::{History, Letter};
 use crate::flow::tcp::{self, ConnProto, Endpoint};
 use crate::flow::{FlowEntry, FlowTable, NIL, SideCounters, idle_expired, side_index};
-use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
+use crate::hook::{FlowHook, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
 use crate::key::{Extracted, FiveTupleKey, FlowExtractor, Orientation, icmp_is_reply};
 use crate::packet::{PacketView, RawPacket, Transport};
 use crate::stats::EngineStats;
@@ -940,12 +940,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             FlowSide::Responder => (dport, sport),
         };
         let pkt = HookPacket {
-            flow: HookFlow {
-                slot: idx,
-                key: &e.key,
-                hash: e.hash,
-                start: e.start,
-            },
+            flow: e.hook_flow(idx),
             proto: view.ip.map_or(0, |i| i.protocol),
             ports,
             side,
@@ -1018,12 +1013,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         };
         let mut stats = flow_stats(e, final_state);
         if H::ACTIVE {
-            let flow = HookFlow {
-                slot: idx,
-                key: &e.key,
-                hash: e.hash,
-                start: e.start,
-            };
+            let flow = e.hook_flow(idx);
             self.hook
                 .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);
             if !self.hook_items.is_empty() {

@@ -270,6 +270,17 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes out and closes one file if it is open.
+    fn close(&mut self, name: &str) -> Result<(), StreamsError> {
+        let path = self.dir.join(name);
+        match self.open.remove(&path) {
+            Some(mut w) => w
+                .flush()
+                .map_err(|source| StreamsError::Write { path, source }),
+            None => Ok(()),
+        }
+    }
+
     fn close_all(&mut self) -> Result<(), StreamsError> {
         for (path, mut w) in self.open.drain() {
             w.flush()
@@ -395,12 +406,7 @@ impl Writer {
             };
             let name = Self::file_name(flow_id, dir_name(side));
             // Written out now: the index never names a file still buffered.
-            if let Some(mut w) = self.open.remove(&self.dir.join(&name)) {
-                w.flush().map_err(|source| StreamsError::Write {
-                    path: self.dir.join(&name),
-                    source,
-                })?;
-            }
+            self.close(&name)?;
             self.summary.files += 1;
             let mut line = Vec::with_capacity(256);
             let mut o = JsonObject::new(&mut line);
@@ -433,15 +439,8 @@ impl Writer {
                     source,
                 })?;
         }
-        if self.combined
-            && let Some(mut w) = self
-                .open
-                .remove(&self.dir.join(Self::file_name(flow_id, "both")))
-        {
-            w.flush().map_err(|source| StreamsError::Write {
-                path: self.dir.join(Self::file_name(flow_id, "both")),
-                source,
-            })?;
+        if self.combined {
+            self.close(&Self::file_name(flow_id, "both"))?;
         }
         Ok(())
     }

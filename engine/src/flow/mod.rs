@@ -99,6 +99,17 @@ impl<K> FlowEntry<K> {
         crate::engine::flow_id(self.hash, self.start.as_nanos())
     }
 
+    /// The flow as a [`FlowHook`](crate::FlowHook) sees it, at table slot
+    /// `slot`.
+    pub(crate) fn hook_flow(&self, slot: u32) -> crate::hook::HookFlow<'_, K> {
+        crate::hook::HookFlow {
+            slot,
+            key: &self.key,
+            hash: self.hash,
+            start: self.start,
+        }
+    }
+
     pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
         &mut self.sides[side_index(side)]
     }

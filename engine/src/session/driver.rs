@@ -86,6 +86,12 @@ impl Route {
     fn port_matches(&self, ports: (u16, u16)) -> bool {
         self.ports.contains(&ports.0) || self.ports.contains(&ports.1)
     }
+
+    /// Taken without looking at a byte: no probe, and every port or a
+    /// matching one.
+    fn certain_without_bytes(&self, ports: (u16, u16)) -> bool {
+        self.probe.is_none() && (self.ports.is_empty() || self.port_matches(ports))
+    }
 }
 
 /// Counters of one [`Sessions`] driver (one engine, one shard).
@@ -387,9 +393,8 @@ fn choose<'r>(
     let mut i = 0;
     while i < cands.len() {
         let route = route_of(cands[i]);
-        let port = route.port_matches(ports);
         let answer = match (&route.probe, sample) {
-            (None, _) if port || route.ports.is_empty() => Probe::Certain,
+            _ if route.certain_without_bytes(ports) => Probe::Certain,
             (None, _) => Probe::No,
             (Some(_), None) => Probe::NeedMore,
             (Some(p), Some((bytes, side))) => p(bytes, side),
@@ -479,6 +484,18 @@ impl<K, M> Feeder<'_, K, M> {
             }
             Parser::Probing(pr) => pr.pending.push((side, Pending::Fin)),
             Parser::Dgram(_) => {}
+        }
+    }
+
+    /// The flow is over (or reset): each side's held bytes go to the
+    /// parser with their gaps, then its FIN if one was seen.
+    fn flush_streams(&mut self, streams: &mut Streams, parser: &mut Parser<M>, mem: &mut Memory) {
+        for (k, s) in streams.iter_mut() {
+            let side = side_of(k);
+            s.flush(mem, &mut |c| self.chunk(parser, side, c));
+            if s.take_fin() {
+                self.fin(parser, side);
+            }
         }
     }
 
@@ -612,10 +629,7 @@ impl<K, M> Sessions<K, M> {
         let first = (0..n)
             .find(|&i| self.route(tcp, i).port_matches(ports))
             .or((n > 0).then_some(0));
-        let decided_now = first.filter(|&i| {
-            let r = self.route(tcp, i);
-            r.probe.is_none() && (r.ports.is_empty() || r.port_matches(ports))
-        });
+        let decided_now = first.filter(|&i| self.route(tcp, i).certain_without_bytes(ports));
         let parser = match decided_now {
             Some(c) => {
                 self.counters.flows_parsed += 1;
@@ -794,13 +808,7 @@ impl<K, M> Sessions<K, M> {
         if rst && verdict == Verdict::Continue {
             // Nothing more will come: what is held goes out now, then the
             // parser hears of the reset.
-            for (k, s) in streams.iter_mut() {
-                let side = side_of(k);
-                s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
-                if s.take_fin() {
-                    feeder.fin(parser, side);
-                }
-            }
+            feeder.flush_streams(streams, parser, mem);
             if let Parser::Stream(p) = parser {
                 feeder.fed = true;
                 p.rst(pkt.side, pkt.ts);
@@ -974,49 +982,42 @@ where
         };
         let before = out.len();
         if let Some(app) = slot.app.as_deref_mut() {
+            if reason != EndReason::ActiveTimeout {
+                let mut feeder = Feeder {
+                    key: flow.key,
+                    ports: app.ports,
+                    routes: tcp,
+                    probe_bytes: cfg.probe_bytes.max(1),
+                    items: out,
+                    counters,
+                    unclassified: false,
+                    ts,
+                    fed: false,
+                };
+                let FlowApp {
+                    streams, parser, ..
+                } = &mut *app;
+                feeder.flush_streams(streams, parser, mem);
+                if matches!(parser, Parser::Probing(_)) && streams.iter().next().is_some() {
+                    feeder.decide(parser, true);
+                    if feeder.unclassified {
+                        counters.flows_unclassified += 1;
+                    }
+                }
+                if let Parser::Stream(p) = parser
+                    && let Some(reason) = p.poisoned()
+                {
+                    counters.parser_errors += 1;
+                    out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+                }
+            }
+            // Stream counters after the flush (it may add gaps).
             for (k, s) in app.streams.iter() {
                 fill_side(stats_side(stats, k), &s.counters());
             }
             if reason == EndReason::ActiveTimeout {
                 // Reported, and the connection goes on.
                 return;
-            }
-            let mut feeder = Feeder {
-                key: flow.key,
-                ports: app.ports,
-                routes: tcp,
-                probe_bytes: cfg.probe_bytes.max(1),
-                items: out,
-                counters,
-                unclassified: false,
-                ts,
-                fed: false,
-            };
-            let FlowApp {
-                streams, parser, ..
-            } = app;
-            for (k, s) in streams.iter_mut() {
-                let side = side_of(k);
-                s.flush(mem, &mut |c| feeder.chunk(parser, side, c));
-                if s.take_fin() {
-                    feeder.fin(parser, side);
-                }
-            }
-            if matches!(parser, Parser::Probing(_)) && streams.iter().next().is_some() {
-                feeder.decide(parser, true);
-                if feeder.unclassified {
-                    counters.flows_unclassified += 1;
-                }
-            }
-            if let Parser::Stream(p) = parser
-                && let Some(reason) = p.poisoned()
-            {
-                counters.parser_errors += 1;
-                out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
-            }
-            // Stream counters after the flush (it may add gaps).
-            for (k, s) in streams.iter() {
-                fill_side(stats_side(stats, k), &s.counters());
             }
         }
         self.counters.messages += out[before..]
