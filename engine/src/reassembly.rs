@@ -398,11 +398,6 @@ impl Reassembler {
         }
     }
 
-    /// Whether a FIN was seen on this side.
-    pub fn fin_seen(&self) -> bool {
-        self.fin.is_some()
-    }
-
     /// Feeds one segment: its sequence number, payload and FIN flag.
     /// In-order bytes (and held bytes the segment releases) go to `sink`.
     pub fn segment(
