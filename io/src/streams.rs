@@ -207,7 +207,9 @@ struct Writer {
     combined: bool,
     seed: u16,
     flows: HashMap<u64, FlowFiles>,
-    open: HashMap<PathBuf, BufWriter<File>>,
+    /// Open files by (flow id, "toserver" / "toclient" / "both"): the path
+    /// is only built when a file is opened.
+    open: HashMap<(u64, &'static str), BufWriter<File>>,
     index: BufWriter<File>,
     summary: StreamsSummary,
 }
@@ -245,46 +247,57 @@ impl Writer {
         format!("{flow_id}-{what}.bin")
     }
 
+    fn path(&self, file: (u64, &str)) -> PathBuf {
+        self.dir.join(Self::file_name(file.0, file.1))
+    }
+
     /// Appends to a file, creating it on first use.
-    fn append(&mut self, name: &str, create: bool, bytes: &[u8]) -> Result<(), StreamsError> {
-        let path = self.dir.join(name);
-        if !self.open.contains_key(&path) {
+    fn append(
+        &mut self,
+        file: (u64, &'static str),
+        create: bool,
+        bytes: &[u8],
+    ) -> Result<(), StreamsError> {
+        if !self.open.contains_key(&file) {
             if self.open.len() >= MAX_OPEN_FILES {
                 self.close_all()?;
             }
-            let file = if create {
+            let path = self.path(file);
+            let opened = if create {
                 File::create(&path)
             } else {
                 OpenOptions::new().append(true).open(&path)
-            }
-            .map_err(|source| StreamsError::Write {
-                path: path.clone(),
-                source,
-            })?;
-            self.open.insert(path.clone(), BufWriter::new(file));
+            };
+            let f = opened.map_err(|source| StreamsError::Write { path, source })?;
+            self.open.insert(file, BufWriter::new(f));
         }
-        if let Some(w) = self.open.get_mut(&path) {
-            w.write_all(bytes)
-                .map_err(|source| StreamsError::Write { path, source })?;
+        if let Some(w) = self.open.get_mut(&file)
+            && let Err(source) = w.write_all(bytes)
+        {
+            let path = self.path(file);
+            return Err(StreamsError::Write { path, source });
         }
         Ok(())
     }
 
     /// Writes out and closes one file if it is open.
-    fn close(&mut self, name: &str) -> Result<(), StreamsError> {
-        let path = self.dir.join(name);
-        match self.open.remove(&path) {
-            Some(mut w) => w
-                .flush()
-                .map_err(|source| StreamsError::Write { path, source }),
+    fn close(&mut self, file: (u64, &'static str)) -> Result<(), StreamsError> {
+        match self.open.remove(&file) {
+            Some(mut w) => w.flush().map_err(|source| StreamsError::Write {
+                path: self.path(file),
+                source,
+            }),
             None => Ok(()),
         }
     }
 
     fn close_all(&mut self) -> Result<(), StreamsError> {
-        for (path, mut w) in self.open.drain() {
-            w.flush()
-                .map_err(|source| StreamsError::Write { path, source })?;
+        let open = std::mem::take(&mut self.open);
+        for (file, mut w) in open {
+            w.flush().map_err(|source| StreamsError::Write {
+                path: self.path(file),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -337,16 +350,16 @@ impl Writer {
         let combined_create = create && !flow.dirs[1 - me].created;
         let d = &mut flow.dirs[me];
         d.created = true;
-        let name = Self::file_name(flow_id, dir_name(side));
-        let both = Self::file_name(flow_id, "both");
+        let name = (flow_id, dir_name(side));
+        let both = (flow_id, "both");
         match piece {
             Piece::Data(b) => {
                 d.bytes += b.len() as u64;
                 d.offset += b.len() as u64;
                 self.summary.bytes += b.len() as u64;
-                self.append(&name, create, &b)?;
+                self.append(name, create, &b)?;
                 if self.combined {
-                    self.append(&both, combined_create, &b)?;
+                    self.append(both, combined_create, &b)?;
                 }
             }
             Piece::Gap(n) => {
@@ -364,16 +377,16 @@ impl Writer {
                     let mut first = create;
                     while left > 0 {
                         let k = left.min(zeros.len() as u64) as usize;
-                        self.append(&name, first, &zeros[..k])?;
+                        self.append(name, first, &zeros[..k])?;
                         first = false;
                         left -= k as u64;
                     }
                 } else if create {
-                    self.append(&name, true, &[])?;
+                    self.append(name, true, &[])?;
                 }
                 if self.combined {
                     let mark = format!("[{n} bytes missing]");
-                    self.append(&both, combined_create, mark.as_bytes())?;
+                    self.append(both, combined_create, mark.as_bytes())?;
                 }
             }
         }
@@ -405,8 +418,9 @@ impl Writer {
                 FlowSide::Responder
             };
             let name = Self::file_name(flow_id, dir_name(side));
+            let file = (flow_id, dir_name(side));
             // Written out now: the index never names a file still buffered.
-            self.close(&name)?;
+            self.close(file)?;
             self.summary.files += 1;
             let mut line = Vec::with_capacity(256);
             let mut o = JsonObject::new(&mut line);
@@ -440,7 +454,7 @@ impl Writer {
                 })?;
         }
         if self.combined {
-            self.close(&Self::file_name(flow_id, "both"))?;
+            self.close((flow_id, "both"))?;
         }
         Ok(())
     }
