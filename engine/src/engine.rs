@@ -955,8 +955,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         };
         let verdict = self.hook.on_packet(&pkt, &mut self.hook_items);
         if !self.hook_items.is_empty() {
-            let (key, flow_id) = (e.key.clone(), e.flow_id());
-            self.emit_hook_items(seq, Cause::Packet, &key, flow_id, view.ts, out);
+            let (key, flow_id, initiator) = (e.key.clone(), e.flow_id(), e.initiator);
+            self.emit_hook_items(seq, Cause::Packet, (&key, flow_id, initiator), view.ts, out);
         }
         verdict
     }
@@ -966,8 +966,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         &mut self,
         seq: u64,
         cause: Cause,
-        key: &E::Key,
-        flow_id: u64,
+        (key, flow_id, initiator): (&E::Key, u64, Orientation),
         ts: Timestamp,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
@@ -977,6 +976,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 HookItem::Message(side, message) => FlowEvent::Application {
                     key: key.clone(),
                     flow_id,
+                    initiator,
                     side,
                     message,
                     ts,
@@ -1017,8 +1017,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.hook
                 .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);
             if !self.hook_items.is_empty() {
-                let (key, flow_id) = (e.key.clone(), e.flow_id());
-                self.emit_hook_items(seq, cause, &key, flow_id, ts, out);
+                let (key, flow_id, initiator) = (e.key.clone(), e.flow_id(), e.initiator);
+                self.emit_hook_items(seq, cause, (&key, flow_id, initiator), ts, out);
             }
         }
         let e = self.table.get(idx);

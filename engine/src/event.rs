@@ -384,6 +384,8 @@ pub enum FlowEvent<K, M = NoMessage> {
         key: K,
         /// Flow id.
         flow_id: u64,
+        /// Which key orientation is the flow's initiator (the client).
+        initiator: Orientation,
         /// The side whose bytes completed it.
         side: FlowSide,
         /// The message.

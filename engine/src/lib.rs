@@ -40,6 +40,7 @@ pub mod flow;
 pub mod hook;
 pub mod key;
 pub mod packet;
+pub mod parsers;
 pub mod reassembly;
 pub mod session;
 pub mod stats;

@@ -152,6 +152,14 @@ pub trait SessionParser: Send + 'static {
     fn packet_time(&mut self, ts: Timestamp) {
         let _ = ts;
     }
+
+    /// The flow ended (FIN/RST exchange done, idle timeout, eviction or
+    /// shutdown; not an active-timeout cut, after which the connection goes
+    /// on): every byte was fed, return what is still pending (a request
+    /// without its response, say). Called once, after the last feed.
+    fn flow_end(&mut self) -> Vec<Self::Message> {
+        Vec::new()
+    }
 }
 
 /// Builds a fresh [`SessionParser`] per session. Any parser that is
@@ -190,6 +198,18 @@ pub trait DatagramParser: Send + 'static {
     /// Why it poisoned.
     fn poison_reason(&self) -> Option<&str> {
         None
+    }
+
+    /// The packet time of the payload about to be parsed (called before
+    /// each `parse`, and before `flow_end` with the flow's end time).
+    fn packet_time(&mut self, ts: Timestamp) {
+        let _ = ts;
+    }
+
+    /// The flow ended (as for [`SessionParser::flow_end`]): return what is
+    /// still pending, such as queries that were never answered.
+    fn flow_end(&mut self) -> Vec<Self::Message> {
+        Vec::new()
     }
 }
 

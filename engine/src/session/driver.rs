@@ -43,6 +43,8 @@ type ProbeFn = Arc<dyn Fn(&[u8], FlowSide) -> Probe + Send + Sync>;
 pub struct Route {
     ports: Vec<u16>,
     probe: Option<ProbeFn>,
+    /// Offered only to flows with one of `ports` (see [`Route::only_ports`]).
+    only_ports: bool,
 }
 
 impl std::fmt::Debug for Route {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Route {
         f.debug_struct("Route")
             .field("ports", &self.ports)
             .field("probe", &self.probe.is_some())
+            .field("only_ports", &self.only_ports)
             .finish()
     }
 }
@@ -60,6 +63,7 @@ impl Route {
         Route {
             ports: Vec::new(),
             probe: None,
+            only_ports: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl Route {
         Route {
             ports: ports.into_iter().collect(),
             probe: None,
+            only_ports: false,
         }
     }
 
@@ -80,6 +85,14 @@ impl Route {
         probe: impl Fn(&[u8], FlowSide) -> Probe + Send + Sync + 'static,
     ) -> Self {
         self.probe = Some(Arc::new(probe));
+        self
+    }
+
+    /// Offers the parser to flows with one of the route's ports only (the
+    /// probe then confirms rather than discovers): for protocols whose
+    /// content check alone would claim unrelated traffic.
+    pub fn only_ports(mut self) -> Self {
+        self.only_ports = true;
         self
     }
 
@@ -121,6 +134,7 @@ trait StreamParser<M>: Send {
     fn gap(&mut self, side: FlowSide, len: u64, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn rst(&mut self, side: FlowSide, ts: Timestamp);
+    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn poisoned(&self) -> Option<Box<str>>;
 }
 
@@ -173,6 +187,12 @@ where
             FlowSide::Responder => self.0.rst_responder(),
         }
     }
+    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
+        // End-of-flow messages belong to no side; they are given to the
+        // initiator's.
+        push_all(FlowSide::Initiator, self.0.flow_end(), out);
+    }
     fn poisoned(&self) -> Option<Box<str>> {
         self.0
             .is_poisoned()
@@ -181,7 +201,8 @@ where
 }
 
 trait DgramParser<M>: Send {
-    fn parse(&mut self, side: FlowSide, payload: &[u8], out: &mut Vec<HookItem<M>>);
+    fn parse(&mut self, side: FlowSide, payload: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn poisoned(&self) -> Option<Box<str>>;
 }
 
@@ -192,8 +213,13 @@ where
     P: DatagramParser,
     P::Message: Into<M>,
 {
-    fn parse(&mut self, side: FlowSide, payload: &[u8], out: &mut Vec<HookItem<M>>) {
+    fn parse(&mut self, side: FlowSide, payload: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
         push_all(side, self.0.parse(payload, side), out);
+    }
+    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+        self.0.packet_time(ts);
+        push_all(FlowSide::Initiator, self.0.flow_end(), out);
     }
     fn poisoned(&self) -> Option<Box<str>> {
         self.0
@@ -245,6 +271,8 @@ where
 #[derive(Debug)]
 enum Pending {
     Data(Vec<u8>),
+    /// A UDP payload and its packet time.
+    Datagram(Vec<u8>, Timestamp),
     Gap(u64),
     Fin,
 }
@@ -536,6 +564,7 @@ impl<K, M> Feeder<'_, K, M> {
                         Pending::Data(b) => p.feed(side, &b, self.ts, self.items),
                         Pending::Gap(n) => p.gap(side, n, self.ts, self.items),
                         Pending::Fin => p.fin(side, self.ts, self.items),
+                        Pending::Datagram(..) => {}
                     }
                 }
                 *parser = Parser::Stream(p);
@@ -614,7 +643,11 @@ impl<K, M> Sessions<K, M> {
         for want in [true, false] {
             cands.extend(
                 (0..n)
-                    .filter(|&i| self.route(tcp, i).port_matches(ports) == want)
+                    .filter(|&i| {
+                        let r = self.route(tcp, i);
+                        let matched = r.port_matches(ports);
+                        matched == want && (matched || !r.only_ports)
+                    })
                     .map(|i| i as u16),
             );
         }
@@ -869,7 +902,7 @@ impl<K, M> Sessions<K, M> {
             let route_of = |c: u16| &udp[usize::from(c)].0;
             match choose(route_of, cands, pkt.ports, Some((pkt.payload, side)), force) {
                 Choice::Wait => {
-                    pending.push((side, Pending::Data(pkt.payload.to_vec())));
+                    pending.push((side, Pending::Datagram(pkt.payload.to_vec(), pkt.ts)));
                     return Verdict::Continue;
                 }
                 Choice::Nothing => {
@@ -881,8 +914,8 @@ impl<K, M> Sessions<K, M> {
                     let mut p = udp[usize::from(c)].1.make(pkt.flow.key);
                     counters.flows_parsed += 1;
                     for (s, item) in pending.drain(..) {
-                        if let Pending::Data(b) = item {
-                            p.parse(s, &b, out);
+                        if let Pending::Datagram(b, ts) = item {
+                            p.parse(s, &b, ts, out);
                         }
                     }
                     app.parser = Parser::Dgram(p);
@@ -892,7 +925,7 @@ impl<K, M> Sessions<K, M> {
         let Parser::Dgram(p) = &mut app.parser else {
             return Verdict::Continue;
         };
-        p.parse(side, pkt.payload, out);
+        p.parse(side, pkt.payload, pkt.ts, out);
         if let Some(reason) = p.poisoned() {
             counters.parser_errors += 1;
             out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
@@ -1004,11 +1037,16 @@ where
                         counters.flows_unclassified += 1;
                     }
                 }
-                if let Parser::Stream(p) = parser
-                    && let Some(reason) = p.poisoned()
-                {
-                    counters.parser_errors += 1;
-                    out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+                match parser {
+                    Parser::Stream(p) => match p.poisoned() {
+                        Some(reason) => {
+                            counters.parser_errors += 1;
+                            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
+                        }
+                        None => p.end(ts, out),
+                    },
+                    Parser::Dgram(p) => p.end(ts, out),
+                    Parser::Probing(_) => {}
                 }
             }
             // Stream counters after the flush (it may add gaps).

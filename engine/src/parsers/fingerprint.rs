@@ -1,0 +1,268 @@
+//! TLS client and server fingerprints: JA3 and JA3S (Salesforce; MD5 of a
+//! decimal string, GREASE values removed, EC point formats included) and
+//! JA4 for clients (FoxIO's `JA4` only: the JA4+ family is under a
+//! different licence and not implemented).
+
+use super::tls::{ClientHello, ServerHello};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+/// GREASE values (RFC 8701): `0x?a?a` with both bytes equal.
+pub fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+fn join_dec<T: Into<u32> + Copy>(out: &mut String, v: impl IntoIterator<Item = T>) {
+    for (i, x) in v.into_iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        let _ = write!(out, "{}", x.into());
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A fingerprint: the string and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ja3 {
+    /// The JA3/JA3S string.
+    pub string: String,
+    /// Its MD5, lower-case hex.
+    pub hash: String,
+}
+
+fn ja3_of(string: String) -> Ja3 {
+    let hash = hex(&Md5::digest(string.as_bytes()));
+    Ja3 { string, hash }
+}
+
+/// JA3 of a ClientHello: `version,ciphers,extensions,groups,point formats`.
+pub fn ja3(ch: &ClientHello) -> Ja3 {
+    let mut s = String::with_capacity(256);
+    let _ = write!(s, "{},", ch.version);
+    join_dec(
+        &mut s,
+        ch.ciphers.iter().copied().filter(|&c| !is_grease(c)),
+    );
+    s.push(',');
+    join_dec(
+        &mut s,
+        ch.extensions.iter().copied().filter(|&e| !is_grease(e)),
+    );
+    s.push(',');
+    join_dec(&mut s, ch.groups.iter().copied().filter(|&g| !is_grease(g)));
+    s.push(',');
+    join_dec(&mut s, ch.ec_point_formats.iter().copied());
+    ja3_of(s)
+}
+
+/// JA3S of a ServerHello: `version,cipher,extensions`.
+pub fn ja3s(sh: &ServerHello) -> Ja3 {
+    let mut s = String::with_capacity(64);
+    let _ = write!(s, "{},{},", sh.version, sh.cipher);
+    join_dec(
+        &mut s,
+        sh.extensions.iter().copied().filter(|&e| !is_grease(e)),
+    );
+    ja3_of(s)
+}
+
+fn ja4_version(v: u16) -> &'static str {
+    match v {
+        0x0304 => "13",
+        0x0303 => "12",
+        0x0302 => "11",
+        0x0301 => "10",
+        0x0300 => "s3",
+        0x0002 => "s2",
+        0xfeff => "d1",
+        0xfefd => "d2",
+        0xfefc => "d3",
+        _ => "00",
+    }
+}
+
+fn first_12_of_sha256(s: &str) -> String {
+    let mut h = hex(&Sha256::digest(s.as_bytes()));
+    h.truncate(12);
+    h
+}
+
+fn hex4_list(v: &[u16]) -> String {
+    let mut s = String::with_capacity(v.len() * 5);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{x:04x}");
+    }
+    s
+}
+
+/// JA4 of a ClientHello sent over TCP (`t`), e.g.
+/// `t13d1516h2_8daaf6152771_e5627efa2ab1`.
+pub fn ja4(ch: &ClientHello) -> String {
+    let version = ch
+        .supported_versions
+        .iter()
+        .copied()
+        .filter(|&v| !is_grease(v))
+        .max()
+        .unwrap_or(ch.version);
+    let mut ciphers: Vec<u16> = ch
+        .ciphers
+        .iter()
+        .copied()
+        .filter(|&c| !is_grease(c))
+        .collect();
+    let exts: Vec<u16> = ch
+        .extensions
+        .iter()
+        .copied()
+        .filter(|&e| !is_grease(e))
+        .collect();
+    let alpn = match ch.alpn.first() {
+        Some(a) if !a.is_empty() => {
+            let (f, l) = (a[0], a[a.len() - 1]);
+            if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
+                format!("{}{}", f as char, l as char)
+            } else {
+                let h = hex(a);
+                let hb = h.as_bytes();
+                format!("{}{}", hb[0] as char, hb[hb.len() - 1] as char)
+            }
+        }
+        _ => "00".to_string(),
+    };
+    let a = format!(
+        "t{}{}{:02}{:02}{}",
+        ja4_version(version),
+        if ch.sni.is_some() { 'd' } else { 'i' },
+        ciphers.len().min(99),
+        exts.len().min(99),
+        alpn
+    );
+    ciphers.sort_unstable();
+    let b = if ciphers.is_empty() {
+        "000000000000".to_string()
+    } else {
+        first_12_of_sha256(&hex4_list(&ciphers))
+    };
+    let mut sorted: Vec<u16> = exts.into_iter().filter(|&e| e != 0 && e != 16).collect();
+    sorted.sort_unstable();
+    let c = if sorted.is_empty() {
+        "000000000000".to_string()
+    } else {
+        let mut s = hex4_list(&sorted);
+        if !ch.signature_algorithms.is_empty() {
+            s.push('_');
+            s.push_str(&hex4_list(&ch.signature_algorithms));
+        }
+        first_12_of_sha256(&s)
+    };
+    format!("{a}_{b}_{c}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grease_values() {
+        for v in [0x0a0a, 0x1a1a, 0xfafa] {
+            assert!(is_grease(v));
+        }
+        for v in [0x0a1a, 0x000a, 0x1301, 0xaaaa] {
+            assert_eq!(is_grease(v), v == 0xaaaa, "{v:04x}");
+        }
+    }
+
+    /// The example of the JA3 README: string and hash.
+    #[test]
+    fn ja3_readme_vector() {
+        let ch = ClientHello {
+            version: 769,
+            ciphers: vec![
+                47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4, 0x2a2a,
+            ],
+            extensions: vec![0xdada, 0, 10, 11],
+            groups: vec![23, 24, 25, 0x3a3a],
+            ec_point_formats: vec![0],
+            ..ClientHello::default()
+        };
+        let j = ja3(&ch);
+        assert_eq!(
+            j.string,
+            "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0"
+        );
+        assert_eq!(j.hash, "ada70206e40642a3e4461f35503241d5");
+    }
+
+    #[test]
+    fn ja3s_string() {
+        let sh = ServerHello {
+            version: 771,
+            cipher: 49199,
+            extensions: vec![65281, 0, 11, 0x4a4a],
+            ..ServerHello::default()
+        };
+        let j = ja3s(&sh);
+        assert_eq!(j.string, "771,49199,65281-0-11");
+        assert_eq!(j.hash, hex(&Md5::digest(b"771,49199,65281-0-11")));
+    }
+
+    /// The worked example of the JA4 specification (Chrome):
+    /// `t13d1516h2_8daaf6152771_e5627efa2ab1`.
+    #[test]
+    fn ja4_spec_vector() {
+        let ch = ClientHello {
+            version: 0x0303,
+            ciphers: vec![
+                0x1a1a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+                0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+            ],
+            extensions: vec![
+                0x2a2a, 0x0000, 0x0017, 0xff01, 0x000a, 0x000b, 0x0023, 0x0010, 0x0005, 0x000d,
+                0x0012, 0x0033, 0x002d, 0x002b, 0x001b, 0x4469, 0x0015, 0x3a3a,
+            ],
+            sni: Some(b"example.com"[..].into()),
+            alpn: vec![b"h2"[..].into(), b"http/1.1"[..].into()],
+            supported_versions: vec![0x6a6a, 0x0304, 0x0303],
+            signature_algorithms: vec![
+                0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+            ],
+            ..ClientHello::default()
+        };
+        assert_eq!(ja4(&ch), "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    }
+
+    #[test]
+    fn ja4_without_alpn_sni_or_extensions() {
+        let ch = ClientHello {
+            version: 0x0301,
+            ciphers: vec![0x002f],
+            ..ClientHello::default()
+        };
+        let fp = ja4(&ch);
+        assert!(fp.starts_with("t10i010000_"), "{fp}");
+        assert!(fp.ends_with("_000000000000"), "{fp}");
+    }
+
+    #[test]
+    fn ja4_alpn_not_alphanumeric_uses_hex() {
+        let ch = ClientHello {
+            version: 0x0303,
+            alpn: vec![vec![0xab, 0x01, 0xcd].into()],
+            ..ClientHello::default()
+        };
+        assert!(ja4(&ch).starts_with("t12i0000ad_"), "{}", ja4(&ch));
+    }
+}

@@ -1,0 +1,320 @@
+use super::*;
+use proptest::prelude::*;
+
+fn txs(msgs: Vec<L7Message>) -> Vec<HttpTransaction> {
+    msgs.into_iter()
+        .map(|m| match m {
+            L7Message::Http(t) => *t,
+            other => panic!("not HTTP: {other:?}"),
+        })
+        .collect()
+}
+
+/// Feeds a whole request stream then a whole response stream, then ends
+/// the flow.
+fn run(p: &mut HttpParser, req: &[u8], resp: &[u8]) -> Vec<HttpTransaction> {
+    let mut out = p.feed_initiator(req);
+    out.extend(p.feed_responder(resp));
+    out.extend(p.fin_responder());
+    out.extend(p.flow_end());
+    txs(out)
+}
+
+#[test]
+fn get_with_content_length() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET /index.html?q=1 HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: curl/8.0\r\nReferer: http://a/\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!(t.len(), 1);
+    let t = &t[0];
+    assert_eq!(t.method.as_deref(), Some(&b"GET"[..]));
+    assert_eq!(t.uri.as_deref(), Some(&b"/index.html?q=1"[..]));
+    assert_eq!(t.hostname.as_deref(), Some(&b"example.com"[..]));
+    assert_eq!(t.user_agent.as_deref(), Some(&b"curl/8.0"[..]));
+    assert_eq!(t.referer.as_deref(), Some(&b"http://a/"[..]));
+    assert_eq!(t.protocol.as_deref(), Some(&b"HTTP/1.1"[..]));
+    assert_eq!(t.status, Some(200));
+    assert_eq!(t.content_type.as_deref(), Some(&b"text/html"[..]));
+    assert_eq!(t.response_body_len, 5);
+    assert!(!t.incomplete);
+    assert!(t.request_headers.is_empty(), "headers are off by default");
+}
+
+#[test]
+fn pipelined_requests_pair_in_order() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nBBHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+    );
+    let got: Vec<(&[u8], Option<u16>, u64, u64)> = t
+        .iter()
+        .map(|t| {
+            (
+                t.uri.as_deref().unwrap(),
+                t.status,
+                t.request_body_len,
+                t.response_body_len,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (&b"/a"[..], Some(200), 0, 1),
+            (&b"/b"[..], Some(404), 0, 2),
+            (&b"/c"[..], Some(201), 3, 0)
+        ]
+    );
+}
+
+#[test]
+fn chunked_with_extensions_and_trailers() {
+    let mut p = HttpParser::new(HttpConfig {
+        body_sha256: true,
+        body_sample_bytes: 4,
+        ..HttpConfig::default()
+    });
+    let t = run(
+        &mut p,
+        b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(t[0].response_body_len, 11);
+    assert_eq!(t[0].response_body_sample.as_deref(), Some(&b"hell"[..]));
+    let want: [u8; 32] = Sha256::digest(b"hello world").into();
+    assert_eq!(t[0].response_body_sha256, Some(want));
+    // The message after the trailers was found: framing held.
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[1].status, Some(200));
+    assert_eq!(p.errors(), HttpErrors::default());
+}
+
+#[test]
+fn no_body_for_head_204_304_and_interim_responses() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"HEAD /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\nPUT /d HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+    );
+    let status: Vec<Option<u16>> = t.iter().map(|t| t.status).collect();
+    assert_eq!(status, [Some(200), Some(204), Some(304), Some(201)]);
+    assert!(t.iter().all(|t| t.response_body_len == 0 && !t.incomplete));
+    assert_eq!(t[3].request_body_len, 2);
+}
+
+#[test]
+fn body_until_close_ends_with_fin() {
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"GET / HTTP/1.0\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.0 200 OK\r\n\r\nsome"));
+    out.extend(p.feed_responder(b" bytes"));
+    assert!(out.is_empty(), "not complete before the FIN");
+    let t = txs(p.fin_responder());
+    assert_eq!((t[0].response_body_len, t[0].incomplete), (10, false));
+    assert_eq!(t[0].protocol.as_deref(), Some(&b"HTTP/1.0"[..]));
+    assert!(p.flow_end().is_empty());
+}
+
+#[test]
+fn connect_and_upgrade_stop_parsing() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello",
+        b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03garbage",
+    );
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].tunnel, Some(HttpTunnel::Connect));
+    assert_eq!(t[0].hostname.as_deref(), Some(&b"example.com"[..]));
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi",
+    );
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        t[0].tunnel,
+        Some(HttpTunnel::Upgrade(b"websocket"[..].into()))
+    );
+    assert_eq!(p.errors(), HttpErrors::default());
+}
+
+#[test]
+fn header_limits_and_headers_kept_when_asked() {
+    let mut p = HttpParser::new(HttpConfig {
+        max_headers: 2,
+        ..HttpConfig::default()
+    });
+    let t = run(
+        &mut p,
+        b"GET /x HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\nGET /y HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"",
+    );
+    assert_eq!(p.errors().oversized_heads, 1);
+    // The next request is found again.
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/y"[..]));
+    assert!(t[0].incomplete);
+
+    let mut p = HttpParser::new(HttpConfig {
+        max_header_bytes: 256,
+        headers: true,
+        ..HttpConfig::default()
+    });
+    let mut big = b"GET /big HTTP/1.1\r\nX: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 300));
+    big.extend_from_slice(b"\r\n\r\nGET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+    let t = run(
+        &mut p,
+        &big,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nServer: s\r\n\r\n",
+    );
+    assert_eq!(p.errors().oversized_heads, 1);
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/ok"[..]));
+    assert_eq!(
+        t[0].request_headers,
+        vec![(b"Host"[..].into(), b"h"[..].into())]
+    );
+    assert_eq!(t[0].response_headers.len(), 2);
+}
+
+#[test]
+fn non_utf8_bytes_are_kept() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET /caf\xe9 HTTP/1.1\r\nHost: h\r\nUser-Agent: x\xff\r\n\r\n",
+        b"",
+    );
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/caf\xe9"[..]));
+    assert_eq!(t[0].user_agent.as_deref(), Some(&b"x\xff"[..]));
+}
+
+#[test]
+fn gaps_inside_bodies_keep_framing_and_elsewhere_resync() {
+    // A gap inside a Content-Length body: the next response still parses.
+    let mut p = HttpParser::new(HttpConfig {
+        body_sha256: true,
+        ..HttpConfig::default()
+    });
+    let mut out =
+        p.feed_initiator(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"));
+    out.extend(p.gap_responder(4));
+    out.extend(p.feed_responder(b"hijHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nZ"));
+    let t = txs(out);
+    assert_eq!(t.len(), 2);
+    assert_eq!((t[0].response_body_len, t[0].gap_bytes), (6, 4));
+    assert_eq!(t[0].response_body_sha256, None, "not hashed: bytes missing");
+    assert!(t[1].response_body_sha256.is_some());
+    // A gap in a head: skip to the next request line.
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"GET /lost HTTP/1.1\r\nHo");
+    out.extend(p.gap_initiator(30));
+    out.extend(p.feed_initiator(b"garbage\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"));
+    out.extend(p.flow_end());
+    let t = txs(out);
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/next"[..]));
+    assert_eq!(p.errors().resyncs, 1);
+}
+
+#[test]
+fn response_without_request_and_request_without_response() {
+    let mut p = HttpParser::default();
+    let out =
+        p.feed_responder(b"HTTP/1.1 302 Found\r\nLocation: /new\r\nContent-Length: 0\r\n\r\n");
+    let t = txs(out);
+    assert_eq!((t[0].method.clone(), t[0].status), (None, Some(302)));
+    assert_eq!(t[0].location.as_deref(), Some(&b"/new"[..]));
+    let mut p = HttpParser::default();
+    p.feed_initiator(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    p.feed_responder(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+    let t = txs(p.flow_end());
+    assert_eq!(
+        (t[0].status, t[0].response_body_len, t[0].incomplete),
+        (Some(200), 5, true)
+    );
+}
+
+#[test]
+fn absolute_uri_host_wins() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET http://user@Proxy.Example:3128/p HTTP/1.1\r\nHost: other\r\n\r\n",
+        b"",
+    );
+    assert_eq!(t[0].hostname.as_deref(), Some(&b"proxy.example"[..]));
+}
+
+#[test]
+fn probe_recognises_methods_and_status_lines() {
+    use crate::session::Probe;
+    assert_eq!(probe(b"GET / HTTP/1.1\r\n"), Probe::Certain);
+    assert_eq!(probe(b"HTTP/1.1 200 OK"), Probe::Certain);
+    assert_eq!(probe(b"PO"), Probe::NeedMore);
+    assert_eq!(probe(b"\x16\x03\x01"), Probe::No);
+    assert_eq!(probe(b"GETX / HTTP/1.1"), Probe::No);
+}
+
+proptest! {
+    /// Any segmentation of the same two streams gives the same
+    /// transactions.
+    #[test]
+    fn split_invariance(
+        req_cuts in proptest::collection::vec(0usize..1000, 0..10),
+        resp_cuts in proptest::collection::vec(0usize..1000, 0..10),
+    ) {
+        let req: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHEAD /c HTTP/1.1\r\nHost: h\r\n\r\n";
+        let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcdHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nHTTP/1.1 200 OK\r\n\r\nrest";
+        let whole = run(&mut HttpParser::default(), req, resp);
+        prop_assert_eq!(whole.len(), 4);
+        let pieces = |s: &'static [u8], cuts: &[usize]| {
+            let mut c: Vec<usize> = cuts.iter().map(|c| c % (s.len() + 1)).collect();
+            c.sort_unstable();
+            let mut v = Vec::new();
+            let mut at = 0;
+            for x in c.into_iter().chain([s.len()]) {
+                v.push(&s[at..x]);
+                at = x;
+            }
+            v
+        };
+        let mut p = HttpParser::default();
+        let mut out = Vec::new();
+        for piece in pieces(req, &req_cuts) {
+            out.extend(p.feed_initiator(piece));
+        }
+        for piece in pieces(resp, &resp_cuts) {
+            out.extend(p.feed_responder(piece));
+        }
+        out.extend(p.fin_responder());
+        out.extend(p.flow_end());
+        prop_assert_eq!(txs(out), whole);
+    }
+
+    #[test]
+    fn no_panic_on_arbitrary_streams(
+        a in proptest::collection::vec(any::<u8>(), 0..400),
+        b in proptest::collection::vec(any::<u8>(), 0..400),
+        gap in 0u64..100,
+    ) {
+        let mut p = HttpParser::default();
+        let mut req = b"GET / HTTP/1.1\r\n".to_vec();
+        req.extend_from_slice(&a);
+        p.feed_initiator(&req);
+        p.feed_responder(&b);
+        p.gap_responder(gap);
+        p.feed_responder(&a);
+        p.fin_responder();
+        p.flow_end();
+    }
+}

@@ -1,0 +1,258 @@
+//! The built-in L7 parsers — HTTP/1.x ([`http`]), DNS over UDP and TCP
+//! ([`dns`]), the TLS handshake ([`tls`]) with JA3/JA3S/JA4
+//! ([`fingerprint`]) — as seed-API [`SessionParser`](crate::SessionParser)s
+//! and [`DatagramParser`](crate::DatagramParser)s, their options
+//! ([`ParsersConfig`], the `[parsers]` config table), their common message
+//! type [`L7Message`], and [`builtin`], which registers them with a
+//! [`Sessions`] driver: port hints plus content probes, so HTTP on 8081 and
+//! TLS on 8443 are found too.
+
+pub mod dns;
+pub mod fingerprint;
+pub mod http;
+pub mod tls;
+
+use crate::event::FlowSide;
+use crate::reassembly::ReassemblyConfig;
+use crate::session::{DatagramParserFactory, Probe, Route, SessionParserFactory, Sessions};
+use serde::Deserialize;
+
+/// What a built-in parser reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum L7Message {
+    /// An HTTP request/response pair.
+    Http(Box<http::HttpTransaction>),
+    /// A DNS query, answer or unanswered-query report.
+    Dns(Box<dns::DnsMessage>),
+    /// A TLS connection's handshake.
+    Tls(Box<tls::TlsHandshake>),
+}
+
+/// `[parsers.http]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Parse HTTP.
+    pub enabled: bool,
+    /// Port hints (content probes find HTTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Keep every request and response header (EVE `request_headers` /
+    /// `response_headers`).
+    pub headers: bool,
+    /// Largest head (request/status line plus headers) in bytes; larger
+    /// ones are skipped and counted.
+    pub max_header_bytes: usize,
+    /// Most headers per head (at most 256).
+    pub max_headers: usize,
+    /// SHA-256 of each response body seen whole.
+    pub body_sha256: bool,
+    /// Keep the first N bytes of each response body (0: none).
+    pub body_sample_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            enabled: true,
+            ports: vec![80, 8000, 8080, 8008, 3128, 8888],
+            headers: false,
+            max_header_bytes: 64 * 1024,
+            max_headers: 128,
+            body_sha256: false,
+            body_sample_bytes: 0,
+        }
+    }
+}
+
+/// `[parsers.dns]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// Parse DNS.
+    pub enabled: bool,
+    /// Ports DNS is parsed on (UDP and TCP; a content check confirms it).
+    pub ports: Vec<u16>,
+    /// A query with no response after this long is reported unanswered.
+    pub query_timeout_ms: u64,
+    /// Queries awaiting a response per flow; the oldest is reported
+    /// unanswered when a new one would exceed it (0: no matching).
+    pub max_pending: usize,
+    /// Emit `unanswered` reports.
+    pub report_unanswered: bool,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            enabled: true,
+            ports: vec![53, 5353, 5355],
+            query_timeout_ms: 5_000,
+            max_pending: 64,
+            report_unanswered: true,
+        }
+    }
+}
+
+/// `[parsers.tls]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Parse TLS handshakes.
+    pub enabled: bool,
+    /// Port hints (content probes find TLS on other ports too).
+    pub ports: Vec<u16>,
+    /// Largest handshake message buffered (certificate chains are the big
+    /// ones); a larger one ends parsing of that direction, counted.
+    pub max_handshake_bytes: usize,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            enabled: true,
+            ports: vec![
+                443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443,
+            ],
+            max_handshake_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// `[parsers]`: the built-in parsers' options.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParsersConfig {
+    /// HTTP/1.x.
+    pub http: HttpConfig,
+    /// DNS.
+    pub dns: DnsConfig,
+    /// TLS.
+    pub tls: TlsConfig,
+}
+
+impl ParsersConfig {
+    /// Rejects values the parsers cannot work with.
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        let bad = |m: &str| Err(crate::ConfigError(m.to_owned()));
+        if !(1..=http::MAX_HEADERS_LIMIT).contains(&self.http.max_headers) {
+            return bad("parsers.http.max_headers must be between 1 and 256");
+        }
+        if !(256..=16 << 20).contains(&self.http.max_header_bytes) {
+            return bad("parsers.http.max_header_bytes must be between 256 and 16 MiB");
+        }
+        if self.http.body_sample_bytes > 1 << 20 {
+            return bad("parsers.http.body_sample_bytes must be at most 1 MiB");
+        }
+        if !(1024..=16 << 20).contains(&self.tls.max_handshake_bytes) {
+            return bad("parsers.tls.max_handshake_bytes must be between 1 KiB and 16 MiB");
+        }
+        if self.dns.max_pending > 65_536 {
+            return bad("parsers.dns.max_pending must be at most 65536");
+        }
+        Ok(())
+    }
+
+    /// Whether any parser is on.
+    pub fn any_enabled(&self) -> bool {
+        self.http.enabled || self.dns.enabled || self.tls.enabled
+    }
+}
+
+/// DNS over TCP probe: a length prefix, then a plausible message.
+fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
+    if b.len() < 2 + 17 {
+        return Probe::NeedMore;
+    }
+    let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
+    if len >= 17 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
+        Probe::Certain
+    } else {
+        Probe::No
+    }
+}
+
+/// Builds [`http::HttpParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct HttpFactory(pub HttpConfig);
+/// Builds [`tls::TlsParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct TlsFactory(pub TlsConfig);
+/// Builds [`dns::DnsTcpParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct DnsTcpFactory(pub DnsConfig);
+/// Builds [`dns::DnsUdpParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct DnsUdpFactory(pub DnsConfig);
+
+impl<K> SessionParserFactory<K> for HttpFactory {
+    type Parser = http::HttpParser;
+    fn new_parser(&mut self, _key: &K) -> http::HttpParser {
+        http::HttpParser::new(self.0.clone())
+    }
+}
+
+impl<K> SessionParserFactory<K> for TlsFactory {
+    type Parser = tls::TlsParser;
+    fn new_parser(&mut self, _key: &K) -> tls::TlsParser {
+        tls::TlsParser::new(self.0.clone())
+    }
+}
+
+impl<K> SessionParserFactory<K> for DnsTcpFactory {
+    type Parser = dns::DnsTcpParser;
+    fn new_parser(&mut self, _key: &K) -> dns::DnsTcpParser {
+        dns::DnsTcpParser::new(self.0.clone())
+    }
+}
+
+impl<K> DatagramParserFactory<K> for DnsUdpFactory {
+    type Parser = dns::DnsUdpParser;
+    fn new_parser(&mut self, _key: &K) -> dns::DnsUdpParser {
+        dns::DnsUdpParser::new(self.0.clone())
+    }
+}
+
+/// A [`Sessions`] driver with the built-in parsers `cfg` enables: TLS and
+/// HTTP on every TCP flow whose first bytes look like them (port hints
+/// decide the order), DNS over UDP and TCP on its ports when the payload
+/// looks like DNS.
+pub fn builtin<K: Send + 'static>(
+    reassembly: &ReassemblyConfig,
+    cfg: &ParsersConfig,
+) -> Sessions<K, L7Message> {
+    let mut s = Sessions::new(reassembly);
+    if cfg.tls.enabled {
+        s = s.tcp(
+            TlsFactory(cfg.tls.clone()),
+            Route::ports(cfg.tls.ports.iter().copied()).probe(|b, _| tls::probe(b)),
+        );
+    }
+    if cfg.http.enabled {
+        s = s.tcp(
+            HttpFactory(cfg.http.clone()),
+            Route::ports(cfg.http.ports.iter().copied()).probe(|b, _| http::probe(b)),
+        );
+    }
+    if cfg.dns.enabled {
+        s = s.tcp(
+            DnsTcpFactory(cfg.dns.clone()),
+            Route::ports(cfg.dns.ports.iter().copied())
+                .probe(dns_tcp_probe)
+                .only_ports(),
+        );
+        s = s.udp(
+            DnsUdpFactory(cfg.dns.clone()),
+            Route::ports(cfg.dns.ports.iter().copied())
+                .probe(|b, _| {
+                    if dns::looks_like_dns(b) {
+                        Probe::Certain
+                    } else {
+                        Probe::No
+                    }
+                })
+                .only_ports(),
+        );
+    }
+    s
+}
