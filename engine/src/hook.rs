@@ -100,6 +100,12 @@ pub trait FlowHook<K>: Send + 'static {
         true
     }
 
+    /// The session driver's counters, for hooks that are one (reported in
+    /// run summaries and `stats` records).
+    fn session_counters(&self) -> Option<crate::session::SessionCounters> {
+        None
+    }
+
     /// One packet, after the flow table counted it.
     fn on_packet(
         &mut self,

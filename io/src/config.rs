@@ -100,6 +100,8 @@ pub struct Config {
     pub output: OutputConfig,
     /// `[pipeline]`.
     pub pipeline: PipelineConfig,
+    /// `[parsers]` (`[parsers.http]`, `[parsers.dns]`, `[parsers.tls]`).
+    pub parsers: flowscope_engine::parsers::ParsersConfig,
 }
 
 /// Why a configuration could not be used.
@@ -146,6 +148,7 @@ impl Config {
         })?;
         cfg.engine()
             .validate()
+            .and_then(|()| cfg.parsers.validate())
             .map_err(|source| ConfigFileError::Invalid {
                 path: path.to_owned(),
                 source,

@@ -2,10 +2,14 @@
 //! flows end, `anomaly` records, and a final `stats` record. The schema is
 //! documented in the README (schema version [`SCHEMA_VERSION`]).
 
+mod app;
+
+pub use app::EveMessage;
+
 use crate::json::JsonObject;
 use flowscope_engine::{
     AnomalyKind, EngineStats, FiveTupleKey, FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered,
-    Orientation, Timestamp, Tunnel, community_id, wire::DecodeError,
+    Orientation, SessionCounters, Timestamp, Tunnel, community_id, wire::DecodeError,
 };
 use serde::Deserialize;
 
@@ -22,6 +26,9 @@ pub struct OutputConfig {
     pub stats: bool,
     /// Seed of the Community ID hash (0 is the standard default).
     pub community_id_seed: u16,
+    /// Add `client_handshake` (version, cipher, extension and signature
+    /// algorithm lists) to `tls` records.
+    pub tls_client_handshake: bool,
 }
 
 impl Default for OutputConfig {
@@ -30,6 +37,7 @@ impl Default for OutputConfig {
             anomalies: true,
             stats: true,
             community_id_seed: 0,
+            tls_client_handshake: false,
         }
     }
 }
@@ -154,7 +162,11 @@ impl EveRenderer {
 
     /// Appends the line for `ev` to `out` (nothing for events that have no
     /// record, or whose records are switched off).
-    pub fn render<K: EveKey>(&self, ev: &Ordered<FlowEvent<K>>, out: &mut Vec<u8>) {
+    pub fn render<K: EveKey, M: EveMessage>(
+        &self,
+        ev: &Ordered<FlowEvent<K, M>>,
+        out: &mut Vec<u8>,
+    ) {
         let pcap_cnt = ev.seq + 1;
         match &ev.event {
             FlowEvent::Ended {
@@ -196,13 +208,39 @@ impl EveRenderer {
                 write_anomaly(&mut o, kind);
                 o.finish_line();
             }
+            FlowEvent::Application {
+                key,
+                flow_id,
+                initiator,
+                message,
+                ts,
+                ..
+            } => {
+                let Some(event_type) = message.event_type() else {
+                    return;
+                };
+                let mut o = JsonObject::new(out);
+                o.ts("timestamp", *ts)
+                    .u64("flow_id", *flow_id)
+                    .u64("pcap_cnt", pcap_cnt)
+                    .str("event_type", event_type);
+                key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                message.write_body(&mut o, &self.cfg);
+                o.finish_line();
+            }
             _ => {}
         }
     }
 
     /// Appends the final `stats` record: engine counters only, nothing that
     /// depends on the machine or the run, so it is reproducible too.
-    pub fn render_stats(&self, stats: &EngineStats, ts: Timestamp, out: &mut Vec<u8>) {
+    pub fn render_stats(
+        &self,
+        stats: &EngineStats,
+        sessions: Option<&SessionCounters>,
+        ts: Timestamp,
+        out: &mut Vec<u8>,
+    ) {
         if !self.cfg.stats {
             return;
         }
@@ -268,6 +306,28 @@ impl EveRenderer {
         }
         o.end();
         o.end();
+        if let Some(c) = sessions {
+            // Per-flow sums only: the out-of-order memory peak depends on how
+            // flows were spread over shards and is left to the summary.
+            o.begin("app_layer");
+            o.u64("flows_parsed", c.flows_parsed)
+                .u64("flows_unclassified", c.flows_unclassified)
+                .u64("messages", c.messages)
+                .u64("parser_errors", c.parser_errors)
+                .u64("flows_dropped", c.flows_dropped);
+            o.end();
+            let r = &c.stream;
+            o.begin("tcp_reassembly");
+            o.u64("delivered_bytes", r.delivered)
+                .u64("retransmits", r.retransmits)
+                .u64("out_of_order", r.out_of_order)
+                .u64("overlaps", r.overlaps)
+                .u64("inconsistent_overlaps", r.inconsistent)
+                .u64("gaps", r.gaps)
+                .u64("gap_bytes", r.gap_bytes)
+                .u64("cap_hits", r.cap_hits);
+            o.end();
+        }
         o.finish_line();
     }
 }

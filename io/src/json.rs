@@ -10,7 +10,10 @@ use std::net::IpAddr;
 #[derive(Debug)]
 pub struct JsonObject<'a> {
     out: &'a mut Vec<u8>,
+    /// Per open object or array: nothing written in it yet.
     first: Vec<bool>,
+    /// Per open object or array: its closing byte.
+    closers: Vec<u8>,
 }
 
 impl<'a> JsonObject<'a> {
@@ -20,15 +23,21 @@ impl<'a> JsonObject<'a> {
         JsonObject {
             out,
             first: vec![true],
+            closers: vec![b'}'],
         }
     }
 
-    fn key(&mut self, k: &str) {
+    /// A comma unless this is the container's first member.
+    fn separator(&mut self) {
         let first = self.first.last_mut().expect("an open object");
         if !*first {
             self.out.push(b',');
         }
         *first = false;
+    }
+
+    fn key(&mut self, k: &str) {
+        self.separator();
         // Keys are this crate's own field names: nothing to escape.
         debug_assert!(!k.bytes().any(needs_escape), "{k:?}");
         self.out.push(b'"');
@@ -127,12 +136,58 @@ impl<'a> JsonObject<'a> {
         self.key(k);
         self.out.push(b'{');
         self.first.push(true);
+        self.closers.push(b'}');
         self
     }
 
-    /// Closes the innermost open object (the outermost one included).
+    /// Opens an array under `k`; fill it with [`JsonObject::item_object`],
+    /// [`JsonObject::item_bytes`] or [`JsonObject::item_u64`], close it
+    /// with [`JsonObject::end`].
+    pub fn begin_array(&mut self, k: &str) -> &mut Self {
+        self.key(k);
+        self.out.push(b'[');
+        self.first.push(true);
+        self.closers.push(b']');
+        self
+    }
+
+    /// Opens an object as the next item of the open array.
+    pub fn item_object(&mut self) -> &mut Self {
+        self.separator();
+        self.out.push(b'{');
+        self.first.push(true);
+        self.closers.push(b'}');
+        self
+    }
+
+    /// A string item (bytes escaped where not UTF-8) of the open array.
+    pub fn item_bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.separator();
+        write_bytes(self.out, v);
+        self
+    }
+
+    /// A number item of the open array.
+    pub fn item_u64(&mut self, v: u64) -> &mut Self {
+        self.separator();
+        let mut b = itoa::Buffer::new();
+        self.out.extend_from_slice(b.format(v).as_bytes());
+        self
+    }
+
+    /// `"k":["v",...]` of byte strings.
+    pub fn bytes_array<'v>(&mut self, k: &str, v: impl IntoIterator<Item = &'v [u8]>) -> &mut Self {
+        self.begin_array(k);
+        for s in v {
+            self.item_bytes(s);
+        }
+        self.end()
+    }
+
+    /// Closes the innermost open object or array (the outermost object
+    /// included).
     pub fn end(&mut self) -> &mut Self {
-        self.out.push(b'}');
+        self.out.push(self.closers.pop().unwrap_or(b'}'));
         self.first.pop();
         self
     }
@@ -257,6 +312,22 @@ pub fn write_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
 /// (Howard Hinnant's `civil_from_days`).
+/// Writes `YYYY-MM-DDTHH:MM:SS` (UTC, no fraction, no offset: the form
+/// Suricata uses for certificate validity) for Unix seconds `secs`.
+pub fn write_datetime_secs(out: &mut Vec<u8>, secs: i64) {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    );
+}
+
 fn civil_from_days(z: i64) -> (i64, u64, u64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);

@@ -10,10 +10,12 @@
 use crate::capture::{CaptureBytes, CaptureError, CaptureFile, OpenError};
 use crate::config::Config;
 use crate::demo::{DEMO_NAME, DEMO_PCAP};
-use crate::eve::{EveKey, EveRenderer};
+use crate::eve::{EveKey, EveMessage, EveRenderer};
 use crate::source::FileSource;
+use flowscope_engine::parsers::{L7Message, ParsersConfig, builtin};
 use flowscope_engine::{
-    Engine, EngineStats, FlowEvent, FlowExtractor, KeyOptions, Ordered, with_extractor,
+    Engine, EngineStats, FlowEvent, FlowExtractor, FlowHook, KeyKind, KeyOptions, Ordered,
+    SessionCounters, Sessions, with_extractor,
 };
 use flowscope_shards::{
     EventSink, InlineRunner, PacketSource, Pipeline, PipelineError, PipelineReport,
@@ -52,6 +54,9 @@ pub struct ReplayOptions {
     /// Once set, reading stops; every open flow is flushed with reason
     /// `shutdown` and the output is finished (Ctrl-C).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Flow tracking only: no reassembly, no parsers (whatever `[parsers]`
+    /// says).
+    pub no_parsers: bool,
 }
 
 impl ReplayOptions {
@@ -64,6 +69,7 @@ impl ReplayOptions {
             shards: None,
             pin: None,
             stop: None,
+            no_parsers: false,
         }
     }
 
@@ -147,6 +153,8 @@ pub struct Summary {
     /// A shard that failed, and why: its flows are missing from the output,
     /// which holds everything the other shards produced.
     pub shard_failure: Option<(usize, String)>,
+    /// The parsers' and reassembly's counters (all shards).
+    pub sessions: Option<SessionCounters>,
 }
 
 /// Output is written in chunks of about this size.
@@ -240,9 +248,9 @@ impl<W: Write> Output<W> {
 #[derive(Debug, Clone)]
 struct EveSink(EveRenderer);
 
-impl<K: EveKey> EventSink<K> for EveSink {
+impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Vec<u8>;
-    fn map(&mut self, event: Ordered<FlowEvent<K>>) -> Option<Vec<u8>> {
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Vec<u8>> {
         // Room for a typical flow record, so rendering does not regrow it.
         let mut line = Vec::with_capacity(768);
         self.0.render(&event, &mut line);
@@ -303,7 +311,30 @@ fn empty_summary(shards: usize) -> Summary {
         shards,
         pipeline: None,
         shard_failure: None,
+        sessions: None,
     }
+}
+
+/// The parsers a replay runs: the built-in ones the config enables, for
+/// five-tuple flows only (coarser keys merge connections, which no stream
+/// parser can follow).
+fn parsers_for(opts: &ReplayOptions) -> ParsersConfig {
+    let mut p = opts.config.parsers.clone();
+    if opts.config.flow.key != KeyKind::FiveTuple || opts.no_parsers {
+        p.http.enabled = false;
+        p.dns.enabled = false;
+        p.tls.enabled = false;
+    }
+    p
+}
+
+/// Builds one parser driver (one per shard).
+fn session_maker<K: Send + 'static>(
+    opts: &ReplayOptions,
+) -> impl Fn() -> Sessions<K, L7Message> + Send + Sync + 'static {
+    let reassembly = opts.config.reassembly.clone();
+    let parsers = parsers_for(opts);
+    move || builtin(&reassembly, &parsers)
 }
 
 /// `shards = 0`: one engine on this thread.
@@ -321,7 +352,7 @@ where
     W: Write,
 {
     let mut summary = empty_summary(0);
-    let engine = Engine::new(&opts.config.engine(), extractor)?;
+    let engine = Engine::with_hook(&opts.config.engine(), extractor, session_maker(opts)())?;
     let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -353,12 +384,19 @@ where
         }
         out.wrote(lines)?;
         let stats = runner.engine().stats();
+        let sessions = runner.engine().hook().session_counters();
         let at = out.buf.len();
-        renderer.render_stats(&stats, runner.engine().clock(), &mut out.buf);
+        renderer.render_stats(
+            &stats,
+            sessions.as_ref(),
+            runner.engine().clock(),
+            &mut out.buf,
+        );
         out.wrote(u64::from(out.buf.len() > at))?;
         out.finish()?;
     }
     summary.stats = runner.engine().stats();
+    summary.sessions = runner.engine().hook().session_counters();
     summary.damaged = source.take_damaged();
     Ok(summary)
 }
@@ -383,6 +421,7 @@ where
     let mut pipeline = Pipeline::builder(opts.config.engine(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
+        .hook(session_maker(opts))
         .sink(EveSink(renderer.clone()))
         .build(source)
         .map_err(ReplayError::from_pipeline)?;
@@ -430,11 +469,18 @@ where
     let (mut source, report) = report.without_source();
     if out.open {
         let at = out.buf.len();
-        renderer.render_stats(&report.engine, report.ingest.clock, &mut out.buf);
+        let sessions = report.sessions();
+        renderer.render_stats(
+            &report.engine,
+            sessions.as_ref(),
+            report.ingest.clock,
+            &mut out.buf,
+        );
         out.wrote(u64::from(out.buf.len() > at))?;
         out.finish()?;
     }
     summary.stats = report.engine.clone();
+    summary.sessions = report.sessions();
     summary.stopped = report.ingest.stopped && out.open;
     summary.damaged = source.take_damaged();
     summary.pipeline = Some(report);

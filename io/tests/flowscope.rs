@@ -394,7 +394,8 @@ fn config_changes_behaviour() {
     let cfg = dir.join("c.toml");
     std::fs::write(
         &cfg,
-        "[flow]\nudp_timeout = 300\n[output]\nstats = false\nanomalies = false\n",
+        "[flow]\nudp_timeout = 300\n[output]\nstats = false\nanomalies = false\n\
+         [parsers.http]\nenabled = false\n[parsers.dns]\nenabled = false\n",
     )
     .unwrap();
     let out = bin()

@@ -221,6 +221,8 @@ pub struct ShardReport {
     pub engine: EngineStats,
     /// Flows it held at once, at most.
     pub peak_flows: u64,
+    /// Its session driver's counters, when the hook is one.
+    pub sessions: Option<flowscope_engine::SessionCounters>,
 }
 
 /// Ingest figures.
@@ -297,6 +299,16 @@ pub struct PipelineReport<S> {
 }
 
 impl<S> PipelineReport<S> {
+    /// The shards' session-driver counters added up (`None` without a
+    /// session driver).
+    pub fn sessions(&self) -> Option<flowscope_engine::SessionCounters> {
+        let mut sum: Option<flowscope_engine::SessionCounters> = None;
+        for c in self.shards.iter().filter_map(|s| s.sessions.as_ref()) {
+            sum.get_or_insert_with(Default::default).add(c);
+        }
+        sum
+    }
+
     /// Splits off the source.
     pub fn without_source(self) -> (S, PipelineReport<()>) {
         let PipelineReport {
@@ -1064,6 +1076,7 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
                     shard.flush(&merger_tx, &item_returns);
                     shard.report.busy += t.elapsed();
                     shard.report.engine = shard.engine.stats();
+                    shard.report.sessions = shard.engine.hook().session_counters();
                     shard.report.peak_flows =
                         shard.report.peak_flows.max(shard.report.engine.peak_flows);
                     live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);

@@ -86,7 +86,7 @@ impl Default for DnsConfig {
     fn default() -> Self {
         DnsConfig {
             enabled: true,
-            ports: vec![53, 5353, 5355],
+            ports: vec![53],
             query_timeout_ms: 5_000,
             max_pending: 64,
             report_unanswered: true,

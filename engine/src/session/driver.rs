@@ -936,6 +936,21 @@ impl<K, M> Sessions<K, M> {
     }
 }
 
+impl SessionCounters {
+    /// Adds another driver's counters (memory: used and peak added, as for
+    /// separate shards).
+    pub fn add(&mut self, o: &SessionCounters) {
+        self.flows_parsed += o.flows_parsed;
+        self.flows_unclassified += o.flows_unclassified;
+        self.messages += o.messages;
+        self.parser_errors += o.parser_errors;
+        add_counters(&mut self.stream, &o.stream);
+        self.flows_dropped += o.flows_dropped;
+        self.memory.used += o.memory.used;
+        self.memory.peak += o.memory.peak;
+    }
+}
+
 fn add_counters(sum: &mut StreamCounters, c: &StreamCounters) {
     sum.delivered += c.delivered;
     sum.retransmits += c.retransmits;
@@ -961,6 +976,10 @@ where
     M: Send + std::fmt::Debug + 'static,
 {
     type Message = M;
+
+    fn session_counters(&self) -> Option<SessionCounters> {
+        Some(self.counters())
+    }
 
     #[inline]
     fn wants(&self, proto: u8) -> bool {

@@ -115,6 +115,9 @@ struct ReplayArgs {
     /// Write the records to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
+    #[arg(long)]
+    no_parsers: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -209,6 +212,7 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         shards: args.run.shards.map(usize::from),
         pin: args.run.pin(),
         stop: Some(signals.stop.clone()),
+        no_parsers: args.no_parsers,
         ..ReplayOptions::new(inputs, config)
     };
     let result: anyhow::Result<_> = match &args.output {

@@ -1,0 +1,478 @@
+//! EVE `http`, `dns` and `tls` records from the built-in parsers'
+//! [`L7Message`]s, shaped like Suricata 7's (DNS: EVE v2 answers), plus
+//! flowscope's documented extensions (`rtt_us`, `incomplete`, `tunnel`,
+//! `unanswered` DNS reports...).
+
+use super::OutputConfig;
+use crate::json::{JsonObject, write_datetime_secs};
+use flowscope_engine::parsers::L7Message;
+use flowscope_engine::parsers::dns::{
+    DnsKind, DnsMessage, DnsRecord, RData, rcode_name, rrtype_name,
+};
+use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
+use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
+
+/// A message type that has EVE records.
+pub trait EveMessage {
+    /// The record's `event_type`, or `None` when this message has no
+    /// record.
+    fn event_type(&self) -> Option<&'static str>;
+    /// Writes the record's nested object(s) (after the endpoint fields).
+    fn write_body(&self, o: &mut JsonObject<'_>, cfg: &OutputConfig);
+}
+
+impl EveMessage for flowscope_engine::NoMessage {
+    fn event_type(&self) -> Option<&'static str> {
+        match *self {}
+    }
+    fn write_body(&self, _: &mut JsonObject<'_>, _: &OutputConfig) {
+        match *self {}
+    }
+}
+
+impl EveMessage for L7Message {
+    fn event_type(&self) -> Option<&'static str> {
+        Some(match self {
+            L7Message::Http(_) => "http",
+            L7Message::Dns(_) => "dns",
+            L7Message::Tls(_) => "tls",
+            _ => return None,
+        })
+    }
+
+    fn write_body(&self, o: &mut JsonObject<'_>, cfg: &OutputConfig) {
+        match self {
+            L7Message::Http(t) => write_http(o, t),
+            L7Message::Dns(d) => write_dns(o, d),
+            L7Message::Tls(t) => write_tls(o, t, cfg),
+            _ => {}
+        }
+    }
+}
+
+fn opt_bytes(o: &mut JsonObject<'_>, k: &str, v: &Option<Box<[u8]>>) {
+    if let Some(v) = v {
+        o.bytes(k, v);
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+fn write_headers(
+    o: &mut JsonObject<'_>,
+    k: &str,
+    headers: &[flowscope_engine::parsers::http::Header],
+) {
+    o.begin_array(k);
+    for (name, value) in headers {
+        o.item_object();
+        o.bytes("name", name).bytes("value", value);
+        o.end();
+    }
+    o.end();
+}
+
+fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
+    o.begin("http");
+    opt_bytes(o, "hostname", &t.hostname);
+    opt_bytes(o, "url", &t.uri);
+    opt_bytes(o, "http_user_agent", &t.user_agent);
+    opt_bytes(o, "http_content_type", &t.content_type);
+    opt_bytes(o, "http_refer", &t.referer);
+    opt_bytes(o, "http_method", &t.method);
+    let protocol = if t.protocol.is_some() {
+        &t.protocol
+    } else {
+        &t.response_protocol
+    };
+    opt_bytes(o, "protocol", protocol);
+    if let Some(s) = t.status {
+        o.u64("status", u64::from(s));
+    }
+    opt_bytes(o, "redirect", &t.location);
+    o.u64("length", t.response_body_len);
+    if t.request_body_len > 0 {
+        o.u64("request_body_len", t.request_body_len);
+    }
+    if let Some(h) = &t.response_body_sha256 {
+        o.str("response_body_sha256", &hex(h));
+    }
+    opt_bytes(o, "response_body_sample", &t.response_body_sample);
+    if t.gap_bytes > 0 {
+        o.u64("gap_bytes", t.gap_bytes);
+    }
+    if t.incomplete {
+        o.bool("incomplete", true);
+    }
+    match &t.tunnel {
+        Some(HttpTunnel::Connect) => {
+            o.str("tunnel", "connect");
+        }
+        Some(HttpTunnel::Upgrade(to)) => {
+            o.str("tunnel", "upgrade").bytes("upgrade", to);
+        }
+        _ => {}
+    }
+    if !t.request_headers.is_empty() {
+        write_headers(o, "request_headers", &t.request_headers);
+    }
+    if !t.response_headers.is_empty() {
+        write_headers(o, "response_headers", &t.response_headers);
+    }
+    o.end();
+}
+
+/// A DNS name for display: `<root>` for the root, like Suricata.
+fn name(n: &[u8]) -> &[u8] {
+    if n.is_empty() { b"<root>" } else { n }
+}
+
+fn rrtype_str(t: u16) -> std::borrow::Cow<'static, str> {
+    match rrtype_name(t) {
+        Some(n) => n.into(),
+        None => format!("TYPE{t}").into(),
+    }
+}
+
+fn rdata_text(d: &RData) -> Option<Vec<u8>> {
+    Some(match d {
+        RData::A(a) => a.to_string().into_bytes(),
+        RData::Aaaa(a) => a.to_string().into_bytes(),
+        RData::Name(n) => name(n).to_vec(),
+        RData::Mx { exchange, .. } => name(exchange).to_vec(),
+        RData::Txt(strings) => strings.concat(),
+        RData::Caa { value, .. } => value.to_vec(),
+        RData::Svcb { target, .. } => name(target).to_vec(),
+        RData::Raw(b) => hex(b).into_bytes(),
+        _ => return None,
+    })
+}
+
+fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord) {
+    o.item_object();
+    o.bytes("rrname", name(&r.name));
+    o.str("rrtype", &rrtype_str(r.rrtype));
+    o.u64("ttl", u64::from(r.ttl));
+    match &r.data {
+        RData::Soa {
+            mname,
+            rname,
+            serial,
+            refresh,
+            retry,
+            expire,
+            minimum,
+        } => {
+            o.begin("soa");
+            o.bytes("mname", name(mname)).bytes("rname", name(rname));
+            o.u64("serial", u64::from(*serial))
+                .u64("refresh", u64::from(*refresh))
+                .u64("retry", u64::from(*retry))
+                .u64("expire", u64::from(*expire))
+                .u64("minimum", u64::from(*minimum));
+            o.end();
+        }
+        RData::Srv {
+            priority,
+            weight,
+            port,
+            target,
+        } => {
+            o.begin("srv");
+            o.u64("priority", u64::from(*priority))
+                .u64("weight", u64::from(*weight))
+                .u64("port", u64::from(*port))
+                .bytes("name", name(target));
+            o.end();
+        }
+        RData::Mx {
+            preference,
+            exchange,
+        } => {
+            o.bytes("rdata", name(exchange));
+            o.u64("preference", u64::from(*preference));
+        }
+        RData::Caa { flags, tag, value } => {
+            o.bytes("rdata", value);
+            o.begin("caa");
+            o.u64("flags", u64::from(*flags))
+                .bytes("tag", tag)
+                .bytes("value", value);
+            o.end();
+        }
+        RData::Svcb {
+            priority,
+            target,
+            alpn,
+            ..
+        } => {
+            o.bytes("rdata", name(target));
+            o.begin("svcb");
+            o.u64("priority", u64::from(*priority));
+            o.bytes("target", name(target));
+            o.bytes_array("alpn", alpn.iter().map(|a| &a[..]));
+            o.end();
+        }
+        RData::Opt(e) => {
+            o.begin("opt");
+            o.u64("udp_size", u64::from(e.udp_size))
+                .u64("version", u64::from(e.version))
+                .bool("do", e.dnssec_ok);
+            if let Some(cs) = &e.client_subnet {
+                o.begin("client_subnet");
+                o.ip("address", cs.address)
+                    .u64("source_prefix", u64::from(cs.source_prefix))
+                    .u64("scope_prefix", u64::from(cs.scope_prefix));
+                o.end();
+            }
+            o.end();
+        }
+        other => {
+            if let Some(t) = rdata_text(other) {
+                o.bytes("rdata", &t);
+            }
+        }
+    }
+    o.end();
+}
+
+fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
+    o.begin("dns");
+    let kind = match d.kind {
+        DnsKind::Query => "query",
+        DnsKind::Answer => "answer",
+        DnsKind::Unanswered => "unanswered",
+    };
+    if d.kind == DnsKind::Answer {
+        o.u64("version", 2);
+    }
+    o.str("type", kind).u64("id", u64::from(d.id));
+    if d.kind == DnsKind::Answer {
+        o.str("flags", &format!("{:x}", d.flags));
+        for (bit, flag) in [
+            (0x8000, "qr"),
+            (0x0400, "aa"),
+            (0x0200, "tc"),
+            (0x0100, "rd"),
+            (0x0080, "ra"),
+            (0x0040, "z"),
+            (0x0020, "ad"),
+            (0x0010, "cd"),
+        ] {
+            if d.flags & bit != 0 {
+                o.bool(flag, true);
+            }
+        }
+    } else if d.flags & 0x0100 != 0 {
+        o.bool("rd", true);
+    }
+    o.u64("opcode", u64::from(d.opcode()));
+    if let Some(q) = d.questions.first() {
+        o.bytes("rrname", name(&q.name));
+        o.str("rrtype", &rrtype_str(q.rrtype));
+    }
+    if d.kind == DnsKind::Answer {
+        let rcode = u16::from(d.edns().map_or(0, |e| e.ext_rcode)) << 4 | d.rcode();
+        match rcode_name(rcode) {
+            Some(n) => o.str("rcode", n),
+            None => o.str("rcode", &rcode.to_string()),
+        };
+    }
+    if d.questions.len() > 1 {
+        o.begin_array("queries");
+        for q in &d.questions {
+            o.item_object();
+            o.bytes("rrname", name(&q.name))
+                .str("rrtype", &rrtype_str(q.rrtype));
+            o.end();
+        }
+        o.end();
+    }
+    if let Some(rtt) = d.rtt_us {
+        o.u64(
+            if d.kind == DnsKind::Unanswered {
+                "waited_us"
+            } else {
+                "rtt_us"
+            },
+            rtt,
+        );
+    }
+    if d.tcp {
+        o.bool("tcp", true);
+    }
+    if !d.answers.is_empty() {
+        o.begin_array("answers");
+        for r in &d.answers {
+            write_record(o, r);
+        }
+        o.end();
+        // Suricata's `grouped`: rdata per type.
+        o.begin("grouped");
+        let mut types: Vec<u16> = d.answers.iter().map(|r| r.rrtype).collect();
+        types.dedup();
+        let mut done = Vec::new();
+        for t in types {
+            if done.contains(&t) {
+                continue;
+            }
+            done.push(t);
+            let texts: Vec<Vec<u8>> = d
+                .answers
+                .iter()
+                .filter(|r| r.rrtype == t)
+                .filter_map(|r| rdata_text(&r.data))
+                .collect();
+            if !texts.is_empty() {
+                o.bytes_array(&rrtype_str(t), texts.iter().map(|v| &v[..]));
+            }
+        }
+        o.end();
+    }
+    if !d.authorities.is_empty() {
+        o.begin_array("authorities");
+        for r in &d.authorities {
+            write_record(o, r);
+        }
+        o.end();
+    }
+    if let Some(e) = d.edns() {
+        o.begin("edns");
+        o.u64("udp_size", u64::from(e.udp_size))
+            .u64("version", u64::from(e.version))
+            .bool("do", e.dnssec_ok);
+        if let Some(cs) = &e.client_subnet {
+            o.begin("client_subnet");
+            o.ip("address", cs.address)
+                .u64("source_prefix", u64::from(cs.source_prefix))
+                .u64("scope_prefix", u64::from(cs.scope_prefix));
+            o.end();
+        }
+        o.end();
+    }
+    o.end();
+}
+
+fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
+    o.begin("tls");
+    if let Some(c) = t.certificates.first() {
+        o.str("subject", &c.subject).str("issuerdn", &c.issuer);
+        o.str("serial", &c.serial)
+            .str("fingerprint", &c.fingerprint);
+    }
+    let ch = t.client_hello.as_ref();
+    if let Some(sni) = ch.and_then(|c| c.sni.as_deref()) {
+        o.bytes("sni", sni);
+    }
+    o.str("version", t.version().map_or("UNDETERMINED", version_name));
+    if let Some(c) = t.certificates.first() {
+        let mut buf = Vec::with_capacity(20);
+        write_datetime_secs(&mut buf, c.not_before);
+        o.bytes("notbefore", &buf);
+        buf.clear();
+        write_datetime_secs(&mut buf, c.not_after);
+        o.bytes("notafter", &buf);
+        if !c.san.is_empty() {
+            o.bytes_array("san", c.san.iter().map(|s| s.as_bytes()));
+        }
+    }
+    if let Some(j) = &t.ja3 {
+        o.begin("ja3");
+        o.str("hash", &j.hash).str("string", &j.string);
+        o.end();
+    }
+    if let Some(j) = &t.ja3s {
+        o.begin("ja3s");
+        o.str("hash", &j.hash).str("string", &j.string);
+        o.end();
+    }
+    if let Some(j) = &t.ja4 {
+        o.str("ja4", j);
+    }
+    let server_alpn = t.server_hello.as_ref().and_then(|s| s.alpn.as_deref());
+    if let Some(a) = server_alpn {
+        o.bytes("alpn", a);
+    }
+    if let Some(c) = ch
+        && !c.alpn.is_empty()
+    {
+        o.bytes_array("client_alpns", c.alpn.iter().map(|a| &a[..]));
+    }
+    if let Some(a) = server_alpn {
+        o.bytes_array("server_alpns", [a]);
+    }
+    if t.certificates.len() > 1 {
+        o.begin_array("chain");
+        for c in &t.certificates[1..] {
+            o.item_object();
+            o.str("subject", &c.subject).str("issuerdn", &c.issuer);
+            o.end();
+        }
+        o.end();
+    }
+    if let Some(c) = ch
+        && cfg.tls_client_handshake
+    {
+        o.begin("client_handshake");
+        let v = c
+            .supported_versions
+            .iter()
+            .copied()
+            .filter(|&v| !flowscope_engine::parsers::fingerprint::is_grease(v))
+            .max()
+            .unwrap_or(c.version);
+        o.str("version", version_name(v));
+        o.begin_array("ciphers");
+        for &x in &c.ciphers {
+            o.item_u64(u64::from(x));
+        }
+        o.end();
+        o.begin_array("exts");
+        for &x in &c.extensions {
+            o.item_u64(u64::from(x));
+        }
+        o.end();
+        o.begin_array("sig_algs");
+        for &x in &c.signature_algorithms {
+            o.item_u64(u64::from(x));
+        }
+        o.end();
+        o.end();
+    }
+    if t.hello_retry_request {
+        o.bool("hello_retry_request", true);
+    }
+    if t.client_hellos > 1 {
+        o.u64("client_hellos", u64::from(t.client_hellos));
+    }
+    if !t.alerts.is_empty() {
+        o.begin_array("alerts");
+        for a in &t.alerts {
+            o.item_object();
+            o.str("direction", super::direction_name(a.side))
+                .u64("level", u64::from(a.level))
+                .u64("description", u64::from(a.description));
+            o.end();
+        }
+        o.end();
+    }
+    o.str(
+        "parsing",
+        match t.stop {
+            TlsStop::Encrypted => "stopped_encrypted",
+            TlsStop::FlowEnd => "flow_ended",
+            TlsStop::NotTls => "not_tls",
+        },
+    );
+    if t.gap_bytes > 0 {
+        o.u64("gap_bytes", t.gap_bytes);
+    }
+    o.end();
+}
