@@ -324,6 +324,7 @@ fn parsers_for(opts: &ReplayOptions) -> ParsersConfig {
         p.http.enabled = false;
         p.dns.enabled = false;
         p.tls.enabled = false;
+        p.quic.enabled = false;
     }
     p
 }

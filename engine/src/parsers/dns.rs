@@ -633,22 +633,20 @@ pub fn parse_message(msg: &[u8], tcp: bool) -> Result<DnsMessage, DnsError> {
     Ok(m)
 }
 
-/// The plausible-DNS check used by content probes: a header whose counts
-/// fit the payload and a question that decodes.
+/// The plausible-DNS check used by content probes (on DNS ports): a known
+/// opcode, a few questions at most, and a message that decodes with a
+/// question or (inverse queries) an answer.
 pub fn looks_like_dns(payload: &[u8]) -> bool {
-    if payload.len() < HEADER_LEN + 5 {
+    if payload.len() < HEADER_LEN {
         return false;
     }
     let qd = u16::from_be_bytes([payload[4], payload[5]]);
     let opcode = (payload[2] >> 3) & 0xf;
-    if qd == 0 || qd > 16 || !matches!(opcode, 0 | 2 | 4 | 5) {
+    if qd > 16 || !matches!(opcode, 0 | 1 | 2 | 4 | 5 | 6) {
         return false;
     }
-    let mut r = Reader {
-        msg: payload,
-        pos: HEADER_LEN,
-    };
-    r.name().is_ok() && r.u16().is_ok() && r.u16().is_ok()
+    parse_message(payload, false)
+        .is_ok_and(|m| !m.questions.is_empty() || (opcode == 1 && !m.answers.is_empty()))
 }
 
 fn micros(d: std::time::Duration) -> u64 {

@@ -110,6 +110,11 @@ fn hex4_list(v: &[u16]) -> String {
 /// JA4 of a ClientHello sent over TCP (`t`), e.g.
 /// `t13d1516h2_8daaf6152771_e5627efa2ab1`.
 pub fn ja4(ch: &ClientHello) -> String {
+    ja4_for(ch, 't')
+}
+
+/// JA4 with the transport letter given: `t` TCP, `q` QUIC, `d` DTLS.
+pub fn ja4_for(ch: &ClientHello, transport: char) -> String {
     let version = ch
         .supported_versions
         .iter()
@@ -143,7 +148,7 @@ pub fn ja4(ch: &ClientHello) -> String {
         _ => "00".to_string(),
     };
     let a = format!(
-        "t{}{}{:02}{:02}{}",
+        "{transport}{}{}{:02}{:02}{}",
         ja4_version(version),
         if ch.sni.is_some() { 'd' } else { 'i' },
         ciphers.len().min(99),

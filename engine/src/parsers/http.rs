@@ -1,8 +1,9 @@
 //! HTTP/1.0 and 1.1 ([`HttpParser`]): request and response heads (httparse),
 //! bodies by Content-Length, chunked coding (trailers included) or until
 //! close, pipelined requests paired with their responses in order, interim
-//! 1xx responses, CONNECT and Upgrade tunnels (parsing stops, the
-//! transaction says so), gaps skipped inside bodies and otherwise
+//! 1xx responses, Upgrade tunnels (parsing stops, the transaction says so),
+//! CONNECT tunnels (the transaction says so; HTTP or TLS through the proxy
+//! is parsed, anything else is not), gaps skipped inside bodies and otherwise
 //! resynchronised at the next message start. Bodies are counted and
 //! optionally hashed or sampled, never buffered whole; heads are capped.
 
@@ -148,8 +149,21 @@ enum Dir {
     Body(BodyKind),
     /// Lost sync: skipping to something that starts a message.
     Lost,
-    /// Tunnel: nothing more is parsed.
+    /// Upgrade tunnel: nothing more is parsed.
     Stopped,
+    /// CONNECT tunnel: the bytes go to [`Inner`].
+    Tunnel,
+}
+
+/// What runs inside an accepted CONNECT tunnel.
+#[derive(Debug, Clone)]
+enum Inner {
+    /// Not decided yet: the client's first bytes (up to 64) decide.
+    Detect(Vec<u8>),
+    /// TLS through the proxy.
+    Tls(Box<super::tls::TlsParser>),
+    /// Something else: not parsed.
+    Opaque,
 }
 
 /// Per-direction parsing state.
@@ -184,6 +198,8 @@ pub struct HttpParser {
     current: Option<HttpTransaction>,
     hasher: Option<Sha256>,
     errors: HttpErrors,
+    /// The CONNECT tunnel's content, once one is open.
+    inner: Option<Inner>,
 }
 
 impl Default for HttpParser {
@@ -390,6 +406,7 @@ impl HttpParser {
             current: None,
             hasher: None,
             errors: HttpErrors::default(),
+            inner: None,
         }
     }
 
@@ -417,6 +434,12 @@ impl HttpParser {
         while !b.is_empty() {
             match self.side_mut(request).dir.clone() {
                 Dir::Stopped => return,
+                Dir::Tunnel => {
+                    if self.tunnel(request, b, out) {
+                        continue;
+                    }
+                    return;
+                }
                 Dir::Lost => {
                     let start = if request {
                         find_request_start(b)
@@ -491,10 +514,9 @@ impl HttpParser {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
         let (line, rest) = first_line(&head);
-        let parsed =
-            request_line(line).map(|l| (l, httparse::parse_headers(rest, &mut headers[..max])));
+        let parsed = request_line(line).map(|l| (l, parse_headers(rest, &mut headers[..max])));
         let ((method, uri, version), req_headers) = match parsed {
-            Some((l, Ok(httparse::Status::Complete((_, h))))) => (l, h),
+            Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
             other => {
                 if matches!(other, Some((_, Err(httparse::Error::TooManyHeaders)))) {
                     self.errors.oversized_heads += 1;
@@ -505,28 +527,7 @@ impl HttpParser {
                 return Some(used_from_b);
             }
         };
-        let mut tx = HttpTransaction {
-            method: Some(boxed(method)),
-            uri: Some(boxed(uri)),
-            protocol: Some(boxed(version)),
-            ..HttpTransaction::default()
-        };
-        tx.hostname = uri_host(uri).map(host_only);
-        for h in req_headers {
-            let name = h.name.as_bytes();
-            if name.eq_ignore_ascii_case(b"host") {
-                if tx.hostname.is_none() {
-                    tx.hostname = Some(host_only(h.value));
-                }
-            } else if name.eq_ignore_ascii_case(b"user-agent") {
-                tx.user_agent.get_or_insert_with(|| boxed(h.value));
-            } else if name.eq_ignore_ascii_case(b"referer") {
-                tx.referer.get_or_insert_with(|| boxed(h.value));
-            }
-            if self.cfg.headers {
-                tx.request_headers.push((boxed(name), boxed(h.value)));
-            }
-        }
+        let tx = request_tx(&self.cfg, (method, uri, version), req_headers);
         let f = framing(req_headers);
         let body = if f.chunked {
             Some(BodyKind::Chunked(ChunkState::Size))
@@ -694,10 +695,9 @@ impl HttpParser {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
         let (line, rest) = first_line(&head);
-        let parsed =
-            status_line(line).map(|l| (l, httparse::parse_headers(rest, &mut headers[..max])));
+        let parsed = status_line(line).map(|l| (l, parse_headers(rest, &mut headers[..max])));
         let ((version, status), resp_headers) = match parsed {
-            Some((l, Ok(httparse::Status::Complete((_, h))))) => (l, h),
+            Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
             other => {
                 if matches!(other, Some((_, Err(httparse::Error::TooManyHeaders)))) {
                     self.errors.oversized_heads += 1;
@@ -722,19 +722,7 @@ impl HttpParser {
             // counting that body on this transaction's copy as it is.
             self.req_body_open = false;
         }
-        tx.status = Some(status);
-        tx.response_protocol = Some(boxed(version));
-        for h in resp_headers {
-            let name = h.name.as_bytes();
-            if name.eq_ignore_ascii_case(b"content-type") {
-                tx.content_type.get_or_insert_with(|| boxed(h.value));
-            } else if name.eq_ignore_ascii_case(b"location") {
-                tx.location.get_or_insert_with(|| boxed(h.value));
-            }
-            if self.cfg.headers {
-                tx.response_headers.push((boxed(name), boxed(h.value)));
-            }
-        }
+        response_fields(&self.cfg, &mut tx, (version, status), resp_headers);
         let head_request = tx.method.as_deref() == Some(b"HEAD");
         let connect = tx.method.as_deref() == Some(b"CONNECT");
         self.resp.buf = head;
@@ -745,11 +733,17 @@ impl HttpParser {
             } else {
                 HttpTunnel::Connect
             });
-            self.req.dir = Dir::Stopped;
-            self.resp.dir = Dir::Stopped;
+            let stop = if status == 101 {
+                Dir::Stopped
+            } else {
+                self.inner = Some(Inner::Detect(Vec::new()));
+                Dir::Tunnel
+            };
+            self.req.dir = stop.clone();
+            self.resp.dir = stop;
             self.current = Some(tx);
             self.complete(out);
-            return Some(b.len());
+            return Some(used_from_b);
         }
         let body = if head_request || status == 204 || status == 304 {
             None
@@ -772,6 +766,59 @@ impl HttpParser {
             }
         }
         Some(used_from_b)
+    }
+
+    /// Bytes inside a CONNECT tunnel. Returns true when HTTP resumed (the
+    /// caller parses `b` again as HTTP).
+    fn tunnel(&mut self, request: bool, b: &[u8], out: &mut Vec<L7Message>) -> bool {
+        use crate::session::Probe;
+        let inner = self.inner.get_or_insert(Inner::Detect(Vec::new()));
+        if let Inner::Detect(seen) = inner {
+            if !request && b.iter().all(|&c| c == b'\r' || c == b'\n') {
+                // Stray line ends after the proxy's response.
+                return false;
+            }
+            if !request {
+                // Server speaks first: not a protocol parsed here.
+                *inner = Inner::Opaque;
+                return false;
+            }
+            // The client's first bytes may come in small pieces.
+            seen.extend_from_slice(&b[..b.len().min(64)]);
+            let (http, tls) = (probe(seen), super::tls::probe(seen));
+            if http == Probe::Certain {
+                // Plain HTTP through the proxy: carry on parsing it, from
+                // the bytes held back.
+                let held = std::mem::take(seen);
+                let held = &held[..held.len() - b.len().min(64)];
+                self.inner = None;
+                self.req.dir = Dir::Head;
+                self.resp.dir = Dir::Head;
+                if !held.is_empty() {
+                    self.feed(true, held, out);
+                }
+                return true;
+            }
+            if tls == Probe::Certain {
+                let held = std::mem::take(seen);
+                let held = &held[..held.len() - b.len().min(64)];
+                let mut t = Box::<super::tls::TlsParser>::default();
+                out.extend(t.feed_initiator(held));
+                *inner = Inner::Tls(t);
+            } else if (http == Probe::NeedMore || tls == Probe::NeedMore) && seen.len() < 64 {
+                return false;
+            } else {
+                *inner = Inner::Opaque;
+            }
+        }
+        if let Some(Inner::Tls(t)) = &mut self.inner {
+            out.extend(if request {
+                t.feed_initiator(b)
+            } else {
+                t.feed_responder(b)
+            });
+        }
+        false
     }
 
     /// The current response is complete: emit its transaction.
@@ -801,6 +848,16 @@ impl HttpParser {
             }
             Dir::Body(BodyKind::UntilClose) => {}
             Dir::Stopped => return,
+            Dir::Tunnel => {
+                if let Some(Inner::Tls(t)) = &mut self.inner {
+                    if request {
+                        t.gap_initiator(len);
+                    } else {
+                        t.gap_responder(len);
+                    }
+                }
+                return;
+            }
             _ => Self::lose(side, &mut self.errors),
         }
         if request {
@@ -822,6 +879,157 @@ enum Collect {
     TooLong(Option<usize>),
     /// The whole head, and how many bytes of the input it took.
     Done(Vec<u8>, usize),
+}
+
+/// Headers by httparse; where it rejects a byte (control characters in a
+/// value, a space before the colon...) a lenient line parser takes over, as
+/// servers and Suricata's libhtp accept such heads. Names that are not
+/// UTF-8 are dropped.
+fn parse_headers<'b>(
+    src: &'b [u8],
+    dst: &mut [httparse::Header<'b>],
+) -> httparse::Result<(usize, usize)> {
+    match httparse::parse_headers(src, &mut *dst) {
+        Ok(httparse::Status::Complete((n, hs))) => {
+            return Ok(httparse::Status::Complete((n, hs.len())));
+        }
+        Ok(httparse::Status::Partial) => return Ok(httparse::Status::Partial),
+        Err(httparse::Error::TooManyHeaders) => return Err(httparse::Error::TooManyHeaders),
+        Err(_) => {}
+    }
+    let mut pos = 0;
+    let mut count = 0;
+    loop {
+        let Some(nl) = src[pos..].iter().position(|&c| c == b'\n') else {
+            return Ok(httparse::Status::Partial);
+        };
+        let line = &src[pos..pos + nl];
+        pos += nl + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return Ok(httparse::Status::Complete((pos, count)));
+        }
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let Ok(name) = std::str::from_utf8(trim(&line[..colon])) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let slot = dst.get_mut(count).ok_or(httparse::Error::TooManyHeaders)?;
+        *slot = httparse::Header {
+            name,
+            value: trim(&line[colon + 1..]),
+        };
+        count += 1;
+    }
+}
+
+/// A transaction from a parsed request head.
+fn request_tx(
+    cfg: &HttpConfig,
+    (method, uri, version): (&[u8], &[u8], &[u8]),
+    headers: &[httparse::Header<'_>],
+) -> HttpTransaction {
+    let mut tx = HttpTransaction {
+        method: Some(boxed(method)),
+        uri: Some(boxed(uri)),
+        protocol: Some(boxed(version)),
+        ..HttpTransaction::default()
+    };
+    tx.hostname = uri_host(uri).map(host_only);
+    for h in headers {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"host") {
+            if tx.hostname.is_none() {
+                tx.hostname = Some(host_only(h.value));
+            }
+        } else if name.eq_ignore_ascii_case(b"user-agent") {
+            tx.user_agent.get_or_insert_with(|| boxed(h.value));
+        } else if name.eq_ignore_ascii_case(b"referer") {
+            tx.referer.get_or_insert_with(|| boxed(h.value));
+        }
+        if cfg.headers {
+            tx.request_headers.push((boxed(name), boxed(h.value)));
+        }
+    }
+    tx
+}
+
+/// Response fields of a parsed status line and headers.
+fn response_fields(
+    cfg: &HttpConfig,
+    tx: &mut HttpTransaction,
+    (version, status): (&[u8], u16),
+    headers: &[httparse::Header<'_>],
+) {
+    tx.status = Some(status);
+    tx.response_protocol = Some(boxed(version));
+    for h in headers {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-type") {
+            tx.content_type.get_or_insert_with(|| boxed(h.value));
+        } else if name.eq_ignore_ascii_case(b"location") {
+            tx.location.get_or_insert_with(|| boxed(h.value));
+        }
+        if cfg.headers {
+            tx.response_headers.push((boxed(name), boxed(h.value)));
+        }
+    }
+}
+
+/// HTTP over UDP (SSDP's `M-SEARCH` / `NOTIFY` and their responses): each
+/// datagram is one request or response head, reported on its own.
+#[derive(Debug, Clone, Default)]
+pub struct HttpUdpParser {
+    cfg: HttpConfig,
+    malformed: u64,
+}
+
+impl HttpUdpParser {
+    /// A parser with these options.
+    pub fn new(cfg: HttpConfig) -> Self {
+        HttpUdpParser { cfg, malformed: 0 }
+    }
+
+    /// Datagrams that were not an HTTP head (skipped).
+    pub fn malformed(&self) -> u64 {
+        self.malformed
+    }
+}
+
+impl crate::session::DatagramParser for HttpUdpParser {
+    type Message = L7Message;
+
+    fn parse(&mut self, payload: &[u8], _side: crate::event::FlowSide) -> Vec<L7Message> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
+        let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
+        let (line, rest) = first_line(payload);
+        let tx = match parse_headers(rest, &mut headers[..max]) {
+            Ok(httparse::Status::Complete((_, n))) => {
+                let h = &headers[..n];
+                if let Some(req) = request_line(line) {
+                    Some(request_tx(&self.cfg, req, h))
+                } else if let Some(st) = status_line(line) {
+                    let mut tx = HttpTransaction::default();
+                    response_fields(&self.cfg, &mut tx, st, h);
+                    Some(tx)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match tx {
+            Some(tx) => vec![L7Message::Http(Box::new(tx))],
+            None => {
+                self.malformed += 1;
+                Vec::new()
+            }
+        }
+    }
 }
 
 /// Gathers a head from the side's buffer and `b` (no copy when `b` holds
@@ -910,6 +1118,9 @@ impl SessionParser for HttpParser {
         for mut tx in self.pending.drain(..) {
             tx.incomplete = true;
             out.push(L7Message::Http(Box::new(tx)));
+        }
+        if let Some(Inner::Tls(t)) = &mut self.inner {
+            out.extend(t.flow_end());
         }
         out
     }

@@ -1,6 +1,6 @@
 //! The built-in L7 parsers — HTTP/1.x ([`http`]), DNS over UDP and TCP
 //! ([`dns`]), the TLS handshake ([`tls`]) with JA3/JA3S/JA4
-//! ([`fingerprint`]) — as seed-API [`SessionParser`](crate::SessionParser)s
+//! ([`fingerprint`]), the ClientHello of QUIC Initial packets ([`quic`]) — as seed-API [`SessionParser`](crate::SessionParser)s
 //! and [`DatagramParser`](crate::DatagramParser)s, their options
 //! ([`ParsersConfig`], the `[parsers]` config table), their common message
 //! type [`L7Message`], and [`builtin`], which registers them with a
@@ -10,6 +10,7 @@
 pub mod dns;
 pub mod fingerprint;
 pub mod http;
+pub mod quic;
 pub mod tls;
 
 use crate::event::FlowSide;
@@ -37,6 +38,8 @@ pub struct HttpConfig {
     pub enabled: bool,
     /// Port hints (content probes find HTTP on other ports too).
     pub ports: Vec<u16>,
+    /// UDP ports whose datagrams are HTTP heads (SSDP).
+    pub udp_ports: Vec<u16>,
     /// Keep every request and response header (EVE `request_headers` /
     /// `response_headers`).
     pub headers: bool,
@@ -56,6 +59,7 @@ impl Default for HttpConfig {
         HttpConfig {
             enabled: true,
             ports: vec![80, 8000, 8080, 8008, 3128, 8888],
+            udp_ports: vec![1900],
             headers: false,
             max_header_bytes: 64 * 1024,
             max_headers: 128,
@@ -119,6 +123,21 @@ impl Default for TlsConfig {
     }
 }
 
+/// `[parsers.quic]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuicConfig {
+    /// Decrypt client Initial packets for the ClientHello (any UDP port;
+    /// found by content).
+    pub enabled: bool,
+}
+
+impl Default for QuicConfig {
+    fn default() -> Self {
+        QuicConfig { enabled: true }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -129,6 +148,8 @@ pub struct ParsersConfig {
     pub dns: DnsConfig,
     /// TLS.
     pub tls: TlsConfig,
+    /// QUIC client Initials (the TLS ClientHello inside).
+    pub quic: QuicConfig,
 }
 
 impl ParsersConfig {
@@ -155,17 +176,20 @@ impl ParsersConfig {
 
     /// Whether any parser is on.
     pub fn any_enabled(&self) -> bool {
-        self.http.enabled || self.dns.enabled || self.tls.enabled
+        self.http.enabled || self.dns.enabled || self.tls.enabled || self.quic.enabled
     }
 }
 
 /// DNS over TCP probe: a length prefix, then a plausible message.
 fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
-    if b.len() < 2 + 17 {
+    if b.len() < 2 + 12 {
         return Probe::NeedMore;
     }
     let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
-    if len >= 17 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
+    if b.len() < 2 + len && b.len() < 512 {
+        return Probe::NeedMore;
+    }
+    if len >= 12 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
         Probe::Certain
     } else {
         Probe::No
@@ -175,6 +199,9 @@ fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
 /// Builds [`http::HttpParser`]s with these options.
 #[derive(Debug, Clone)]
 pub struct HttpFactory(pub HttpConfig);
+/// Builds [`http::HttpUdpParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct HttpUdpFactory(pub HttpConfig);
 /// Builds [`tls::TlsParser`]s with these options.
 #[derive(Debug, Clone)]
 pub struct TlsFactory(pub TlsConfig);
@@ -189,6 +216,13 @@ impl<K> SessionParserFactory<K> for HttpFactory {
     type Parser = http::HttpParser;
     fn new_parser(&mut self, _key: &K) -> http::HttpParser {
         http::HttpParser::new(self.0.clone())
+    }
+}
+
+impl<K> DatagramParserFactory<K> for HttpUdpFactory {
+    type Parser = http::HttpUdpParser;
+    fn new_parser(&mut self, _key: &K) -> http::HttpUdpParser {
+        http::HttpUdpParser::new(self.0.clone())
     }
 }
 
@@ -234,6 +268,14 @@ pub fn builtin<K: Send + 'static>(
             Route::ports(cfg.http.ports.iter().copied()).probe(|b, _| http::probe(b)),
         );
     }
+    if cfg.http.enabled && !cfg.http.udp_ports.is_empty() {
+        s = s.udp(
+            HttpUdpFactory(cfg.http.clone()),
+            Route::ports(cfg.http.udp_ports.iter().copied())
+                .probe(|b, _| http::probe(b))
+                .only_ports(),
+        );
+    }
     if cfg.dns.enabled {
         s = s.tcp(
             DnsTcpFactory(cfg.dns.clone()),
@@ -253,6 +295,9 @@ pub fn builtin<K: Send + 'static>(
                 })
                 .only_ports(),
         );
+    }
+    if cfg.quic.enabled {
+        s = s.udp(quic::QuicParser::default(), Route::any().probe(quic::probe));
     }
     s
 }

@@ -134,19 +134,20 @@ pub struct Alert {
 }
 
 /// Why parsing of a TLS connection stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TlsStop {
     /// Both directions' handshake was followed by encrypted data (or
     /// ChangeCipherSpec): nothing more to read in clear.
     Encrypted,
     /// The flow ended during the handshake.
+    #[default]
     FlowEnd,
     /// The data stopped looking like TLS records.
     NotTls,
 }
 
 /// What one TLS connection's handshake showed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsHandshake {
     /// The first ClientHello.
     pub client_hello: Option<ClientHello>,
@@ -172,6 +173,8 @@ pub struct TlsHandshake {
     pub stop: TlsStop,
     /// Bytes lost to capture gaps during the handshake.
     pub gap_bytes: u64,
+    /// Carried in QUIC Initial packets of this version (not TLS over TCP).
+    pub quic_version: Option<u32>,
 }
 
 impl TlsHandshake {
@@ -509,20 +512,7 @@ impl TlsParser {
                     ..Dir::default()
                 },
             ],
-            hs: TlsHandshake {
-                client_hello: None,
-                client_hellos: 0,
-                server_hello: None,
-                hello_retry_request: false,
-                certificates: Vec::new(),
-                bad_certificates: 0,
-                alerts: Vec::new(),
-                ja3: None,
-                ja3s: None,
-                ja4: None,
-                stop: TlsStop::FlowEnd,
-                gap_bytes: 0,
-            },
+            hs: TlsHandshake::default(),
             emitted: false,
             seen: false,
             chain_done: false,
@@ -771,7 +761,7 @@ impl TlsParser {
     fn emit(&mut self, out: &mut Vec<L7Message>) {
         if !self.emitted && self.seen {
             self.emitted = true;
-            let hs = std::mem::replace(&mut self.hs, TlsParser::default().hs);
+            let hs = std::mem::take(&mut self.hs);
             out.push(L7Message::Tls(Box::new(hs)));
         }
     }

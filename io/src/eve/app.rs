@@ -10,6 +10,7 @@ use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsRecord, RData, rcode_name, rrtype_name,
 };
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
+use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
 /// A message type that has EVE records.
@@ -35,6 +36,7 @@ impl EveMessage for L7Message {
         Some(match self {
             L7Message::Http(_) => "http",
             L7Message::Dns(_) => "dns",
+            L7Message::Tls(t) if t.quic_version.is_some() => "quic",
             L7Message::Tls(_) => "tls",
             _ => return None,
         })
@@ -44,7 +46,10 @@ impl EveMessage for L7Message {
         match self {
             L7Message::Http(t) => write_http(o, t),
             L7Message::Dns(d) => write_dns(o, d),
-            L7Message::Tls(t) => write_tls(o, t, cfg),
+            L7Message::Tls(t) => match t.quic_version {
+                Some(v) => write_quic(o, t, v),
+                None => write_tls(o, t, cfg),
+            },
             _ => {}
         }
     }
@@ -473,6 +478,30 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     );
     if t.gap_bytes > 0 {
         o.u64("gap_bytes", t.gap_bytes);
+    }
+    o.end();
+}
+
+/// Suricata's `quic` record: version, SNI, ALPN and the fingerprints of
+/// the ClientHello carried in the client's Initial packets.
+fn write_quic(o: &mut JsonObject<'_>, t: &TlsHandshake, version: u32) {
+    o.begin("quic");
+    o.str("version", &quic::version_name(version));
+    if let Some(c) = &t.client_hello {
+        if let Some(sni) = &c.sni {
+            o.bytes("sni", sni);
+        }
+        if !c.alpn.is_empty() {
+            o.bytes_array("client_alpns", c.alpn.iter().map(|a| &a[..]));
+        }
+    }
+    if let Some(j) = &t.ja3 {
+        o.begin("ja3");
+        o.str("hash", &j.hash).str("string", &j.string);
+        o.end();
+    }
+    if let Some(j) = &t.ja4 {
+        o.str("ja4", j);
     }
     o.end();
 }

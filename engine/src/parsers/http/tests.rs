@@ -318,3 +318,104 @@ proptest! {
         p.flow_end();
     }
 }
+
+#[test]
+fn connect_tunnel_carries_http_or_tls() {
+    // HTTP through the proxy: parsed as the next transactions.
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"CONNECT abc:80 HTTP/1.1\r\nHost: abc:80\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.1 200 Connection established\r\n\r\n"));
+    out.extend(p.feed_initiator(b"GET / HTTP/1.1\r\nHost: abc\r\n\r\n"));
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    let t = txs(out);
+    let got: Vec<(&[u8], Option<u16>)> = t
+        .iter()
+        .map(|t| (t.method.as_deref().unwrap(), t.status))
+        .collect();
+    assert_eq!(
+        got,
+        [(&b"CONNECT"[..], Some(200)), (&b"GET"[..], Some(200))]
+    );
+    // TLS through the proxy: a tls message from the same parser.
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"CONNECT abc:443 HTTP/1.1\r\nHost: abc:443\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\n\r\n"));
+    // A ClientHello record with an empty body of extensions.
+    let mut hello = vec![3, 3];
+    hello.extend_from_slice(&[0; 32]);
+    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    let mut hs = vec![1, 0, 0, hello.len() as u8];
+    hs.extend(hello);
+    let mut rec = vec![22, 3, 1, 0, hs.len() as u8];
+    rec.extend(hs);
+    out.extend(p.feed_initiator(&rec));
+    out.extend(p.flow_end());
+    assert!(matches!(&out[0], L7Message::Http(t) if t.tunnel == Some(HttpTunnel::Connect)));
+    assert!(matches!(&out[1], L7Message::Tls(h) if h.client_hello.is_some()));
+    assert_eq!(out.len(), 2);
+}
+
+#[test]
+fn ssdp_datagrams_are_heads() {
+    use crate::session::DatagramParser;
+    let mut p = HttpUdpParser::default();
+    let t = txs(p.parse(
+        b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\nUSER-AGENT: x/1\r\n\r\n",
+        crate::event::FlowSide::Initiator,
+    ));
+    assert_eq!(t[0].method.as_deref(), Some(&b"M-SEARCH"[..]));
+    assert_eq!(t[0].hostname.as_deref(), Some(&b"239.255.255.250"[..]));
+    assert_eq!(t[0].user_agent.as_deref(), Some(&b"x/1"[..]));
+    let t = txs(p.parse(
+        b"HTTP/1.1 200 OK\r\nLOCATION: http://10.0.0.1/d.xml\r\n\r\n",
+        crate::event::FlowSide::Responder,
+    ));
+    assert_eq!((t[0].status, t[0].method.is_none()), (Some(200), true));
+    assert!(
+        p.parse(b"\x00\x01garbage", crate::event::FlowSide::Initiator)
+            .is_empty()
+    );
+    assert_eq!(p.malformed(), 1);
+}
+
+#[test]
+fn connect_then_get_as_captured() {
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"));
+    out.extend(p.feed_initiator(b"GET / HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n"));
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"));
+    out.extend(p.fin_responder());
+    assert_eq!(txs(out).len(), 2);
+}
+
+#[test]
+fn connect_tunnel_decides_on_small_pieces() {
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"CONNECT abc:80 HTTP/1.1\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\n\r\n"));
+    for piece in [&b"G"[..], b"E", b"T / HTTP/1.1\r\n", b"\r\n"] {
+        out.extend(p.feed_initiator(piece));
+    }
+    out.extend(p.feed_responder(b"HTTP/1.1 204 No Content\r\n\r\n"));
+    let t = txs(out);
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[1].uri.as_deref(), Some(&b"/"[..]));
+}
+
+#[test]
+fn control_bytes_in_header_values_are_tolerated() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET / HTTP/1.0\r\nNikto: \x1f\r\nHost : h\r\nUser-Agent: Mozilla/5.00 (Nikto)\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].hostname.as_deref(), Some(&b"h"[..]));
+    assert_eq!(
+        t[0].user_agent.as_deref(),
+        Some(&b"Mozilla/5.00 (Nikto)"[..])
+    );
+    assert_eq!(p.errors(), HttpErrors::default());
+}

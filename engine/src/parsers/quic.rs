@@ -1,0 +1,444 @@
+//! QUIC client Initial packets ([`QuicParser`]): the keys of Initial
+//! packets derive from the client's first destination connection id (RFC
+//! 9001 §5.2), so a passive observer can remove header protection, decrypt
+//! them and read the TLS ClientHello carried in CRYPTO frames — SNI, ALPN,
+//! JA3 and JA4 (`q` prefix) for QUIC v1, v2, drafts 22–34, Facebook mvfst
+//! and Google T050/T051. Everything
+//! after the ClientHello is out of reach by design.
+
+use super::L7Message;
+use super::fingerprint::{ja3, ja4_for};
+use super::tls::{ClientHello, TlsHandshake, TlsStop, parse_client_hello};
+use crate::event::FlowSide;
+use crate::session::{DatagramParser, Probe};
+use aes::Aes128;
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes_gcm::{AeadInOut, Aes128Gcm};
+use sha2::{Digest, Sha256};
+
+/// Initial packets decrypted per flow, at most.
+const MAX_INITIALS: u32 = 16;
+/// CRYPTO stream bytes buffered, at most (ClientHellos with post-quantum
+/// key shares span a few packets).
+const MAX_CRYPTO: u64 = 64 * 1024;
+/// AEAD tag length.
+const TAG: usize = 16;
+
+/// Version-specific constants: the Initial salt, the key labels and the
+/// long-header type of Initial packets.
+struct VersionParams {
+    salt: [u8; 20],
+    v2_labels: bool,
+    initial_type: u8,
+}
+
+const SALT_V1: [u8; 20] = [
+    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
+    0xcc, 0xbb, 0x7f, 0x0a,
+];
+const SALT_V2: [u8; 20] = [
+    0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb,
+    0xf9, 0xbd, 0x2e, 0xd9,
+];
+const SALT_DRAFT29: [u8; 20] = [
+    0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0,
+    0x43, 0x90, 0xa8, 0x99,
+];
+const SALT_DRAFT23: [u8; 20] = [
+    0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65,
+    0xbe, 0xf9, 0xf5, 0x02,
+];
+
+const SALT_DRAFT22: [u8; 20] = [
+    0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd,
+    0x7a, 0x02, 0x64, 0x4a,
+];
+/// Google QUIC with TLS, versions T050 and T051.
+const SALT_T050: [u8; 20] = [
+    0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c,
+    0x60, 0x48, 0x83, 0x10,
+];
+const SALT_T051: [u8; 20] = [
+    0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc,
+    0xda, 0x6e, 0x03, 0x3d,
+];
+
+fn version_params(v: u32) -> Option<VersionParams> {
+    let (salt, v2_labels, initial_type) = match v {
+        0x0000_0001 | 0xff00_0021 | 0xff00_0022 => (SALT_V1, false, 0),
+        0x6b33_43cf => (SALT_V2, true, 1),
+        0xff00_001d..=0xff00_0020 => (SALT_DRAFT29, false, 0),
+        // Facebook's mvfst builds use the salts of the drafts they follow.
+        0xff00_0017..=0xff00_001c | 0xface_b002 | 0xface_b00e => (SALT_DRAFT23, false, 0),
+        0xff00_0016 | 0xface_b001 => (SALT_DRAFT22, false, 0),
+        0x5430_3530 => (SALT_T050, false, 0),
+        0x5430_3531 => (SALT_T051, false, 0),
+        // Reserved "greased" versions (RFC 9000 §15) that interop tests send
+        // with version-1 protection.
+        v if v & 0x0f0f_0f0f == 0x0a0a_0a0a => (SALT_V1, false, 0),
+        _ => return None,
+    };
+    Some(VersionParams {
+        salt,
+        v2_labels,
+        initial_type,
+    })
+}
+
+/// A version for display: `1`, `2`, `draft-29`, else hex.
+pub fn version_name(v: u32) -> String {
+    match v {
+        1 => "1".into(),
+        0x6b33_43cf => "2".into(),
+        0xff00_0000..=0xff00_00ff => format!("draft-{}", v & 0xff),
+        0xface_b000..=0xface_b0ff => format!("mvfst-{:x}", v & 0xff),
+        0x5430_3530 => "T050".into(),
+        0x5430_3531 => "T051".into(),
+        _ => format!("{v:#010x}"),
+    }
+}
+
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    for p in parts {
+        inner.update(p);
+    }
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, `len` ≤ 32.
+fn expand_label(secret: &[u8], label: &str, len: usize) -> Vec<u8> {
+    let mut info = Vec::with_capacity(4 + 6 + label.len());
+    info.extend_from_slice(&(len as u16).to_be_bytes());
+    info.push((6 + label.len()) as u8);
+    info.extend_from_slice(b"tls13 ");
+    info.extend_from_slice(label.as_bytes());
+    info.push(0);
+    hmac_sha256(secret, &[&info, &[1]])[..len].to_vec()
+}
+
+/// The client's Initial keys: AEAD key, IV and header-protection key.
+struct Keys {
+    aead: Aes128Gcm,
+    iv: [u8; 12],
+    hp: Aes128,
+}
+
+fn client_keys(p: &VersionParams, dcid: &[u8]) -> Option<Keys> {
+    let initial = hmac_sha256(&p.salt, &[dcid]);
+    let client = expand_label(&initial, "client in", 32);
+    let (k, i, h) = if p.v2_labels {
+        ("quicv2 key", "quicv2 iv", "quicv2 hp")
+    } else {
+        ("quic key", "quic iv", "quic hp")
+    };
+    let key = expand_label(&client, k, 16);
+    let iv: [u8; 12] = expand_label(&client, i, 12).try_into().ok()?;
+    let hp = expand_label(&client, h, 16);
+    Some(Keys {
+        aead: Aes128Gcm::new_from_slice(&key).ok()?,
+        iv,
+        hp: Aes128::new_from_slice(&hp).ok()?,
+    })
+}
+
+/// A bounds-checked reader with QUIC variable-length integers.
+struct Rd<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Rd<'a> {
+    fn u8(&mut self) -> Option<u8> {
+        let v = *self.b.get(self.pos)?;
+        self.pos += 1;
+        Some(v)
+    }
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(s)
+    }
+    fn varint(&mut self) -> Option<u64> {
+        let first = self.u8()?;
+        let len = 1usize << (first >> 6);
+        let mut v = u64::from(first & 0x3f);
+        for _ in 1..len {
+            v = v << 8 | u64::from(self.u8()?);
+        }
+        Some(v)
+    }
+}
+
+/// Content probe: a client Initial of a known version (long header, fixed
+/// bit, Initial type, padded to at least 1200 bytes as RFC 9000 requires).
+pub fn probe(b: &[u8], side: FlowSide) -> Probe {
+    if side != FlowSide::Initiator || b.len() < 5 || b[0] & 0xc0 != 0xc0 {
+        return Probe::No;
+    }
+    if b.len() < 1200 && (b[0] >> 4) & 3 == 0 {
+        // Client Initials are padded to 1200 bytes (RFC 9000 §14.1).
+        return Probe::No;
+    }
+    let version = u32::from_be_bytes([b[1], b[2], b[3], b[4]]);
+    match version_params(version) {
+        Some(p) if (b[0] >> 4) & 3 == p.initial_type => Probe::Certain,
+        // 0-RTT overtaking its Initial: wait for the Initial.
+        Some(_) => Probe::NeedMore,
+        None => Probe::No,
+    }
+}
+
+/// The QUIC Initial parser (one per UDP flow). Message: one
+/// [`L7Message::Tls`] with `quic_version` set, once the ClientHello is
+/// complete (or at the flow's end with what was found).
+#[derive(Default)]
+pub struct QuicParser {
+    /// Version and keys, from the client's first Initial.
+    state: Option<(u32, Keys)>,
+    /// CRYPTO frames received: (offset, bytes), not yet contiguous.
+    frames: Vec<(u64, Vec<u8>)>,
+    /// The CRYPTO stream from offset 0.
+    stream: Vec<u8>,
+    initials: u32,
+    done: bool,
+    /// Initials that failed to decrypt or parse (skipped).
+    bad: u32,
+}
+
+impl std::fmt::Debug for QuicParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuicParser")
+            .field("version", &self.state.as_ref().map(|s| s.0))
+            .field("stream", &self.stream.len())
+            .field("initials", &self.initials)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl Clone for QuicParser {
+    /// A fresh parser (keys are per flow, never shared).
+    fn clone(&self) -> Self {
+        QuicParser::default()
+    }
+}
+
+impl QuicParser {
+    /// Initials that could not be decrypted or parsed.
+    pub fn bad_packets(&self) -> u32 {
+        self.bad
+    }
+
+    /// Handles the coalesced packets of one datagram.
+    fn datagram(&mut self, mut d: &[u8]) {
+        while !d.is_empty() && !self.done {
+            match self.packet(d) {
+                Some(used) if used > 0 => d = &d[used.min(d.len())..],
+                _ => return,
+            }
+        }
+    }
+
+    /// One long-header packet at the start of `d`; bytes it spans.
+    fn packet(&mut self, d: &[u8]) -> Option<usize> {
+        let mut r = Rd { b: d, pos: 0 };
+        let first = r.u8()?;
+        if first & 0x80 == 0 {
+            return None;
+        }
+        let version = u32::from_be_bytes(r.take(4)?.try_into().ok()?);
+        let params = version_params(version)?;
+        let dcid_len = usize::from(r.u8()?);
+        let dcid = r.take(dcid_len)?;
+        let scid_len = usize::from(r.u8()?);
+        r.take(scid_len)?;
+        let initial = (first >> 4) & 3 == params.initial_type;
+        if initial {
+            let token_len = usize::try_from(r.varint()?).ok()?;
+            r.take(token_len)?;
+        }
+        let length = usize::try_from(r.varint()?).ok()?;
+        let pn_offset = r.pos;
+        let end = pn_offset.checked_add(length)?;
+        if end > d.len() {
+            return None;
+        }
+        if !initial || self.initials >= MAX_INITIALS {
+            return Some(end);
+        }
+        self.initials += 1;
+        if self.state.is_none() {
+            self.state = client_keys(&params, dcid).map(|k| (version, k));
+        }
+        let Some((v, keys)) = &self.state else {
+            return Some(end);
+        };
+        if *v != version {
+            return Some(end);
+        }
+        match decrypt(keys, &d[..end], pn_offset) {
+            Some(payload) => self.frames_of(&payload),
+            None => self.bad += 1,
+        }
+        Some(end)
+    }
+
+    fn frames_of(&mut self, p: &[u8]) {
+        let mut r = Rd { b: p, pos: 0 };
+        while r.pos < p.len() {
+            let Some(ty) = r.varint() else { break };
+            match ty {
+                0x00 | 0x01 => {}
+                0x02 | 0x03 => {
+                    let ok = (|| {
+                        r.varint()?;
+                        r.varint()?;
+                        let ranges = r.varint()?;
+                        r.varint()?;
+                        for _ in 0..ranges.min(256) {
+                            r.varint()?;
+                            r.varint()?;
+                        }
+                        if ty == 0x03 {
+                            for _ in 0..3 {
+                                r.varint()?;
+                            }
+                        }
+                        Some(())
+                    })();
+                    if ok.is_none() {
+                        break;
+                    }
+                }
+                0x06 => {
+                    let (Some(off), Some(len)) = (r.varint(), r.varint()) else {
+                        break;
+                    };
+                    let Some(data) = usize::try_from(len).ok().and_then(|n| r.take(n)) else {
+                        break;
+                    };
+                    if off.saturating_add(len) <= MAX_CRYPTO {
+                        self.frames.push((off, data.to_vec()));
+                    }
+                }
+                // Anything else (CONNECTION_CLOSE...) ends the packet.
+                _ => break,
+            }
+        }
+        self.assemble();
+    }
+
+    /// Appends every frame that continues the stream.
+    fn assemble(&mut self) {
+        loop {
+            let at = self.stream.len() as u64;
+            let Some(i) = self
+                .frames
+                .iter()
+                .position(|(off, data)| *off <= at && off + data.len() as u64 > at)
+            else {
+                break;
+            };
+            let (off, data) = self.frames.swap_remove(i);
+            let skip = usize::try_from(at - off).unwrap_or(usize::MAX);
+            self.stream.extend_from_slice(&data[skip..]);
+        }
+        self.frames
+            .retain(|(off, data)| off + data.len() as u64 > self.stream.len() as u64);
+    }
+
+    /// The ClientHello, once the stream holds it whole.
+    fn client_hello(&self) -> Option<ClientHello> {
+        let s = &self.stream;
+        if s.len() < 4 || s[0] != 1 {
+            return None;
+        }
+        let len = usize::from(s[1]) << 16 | usize::from(s[2]) << 8 | usize::from(s[3]);
+        parse_client_hello(s.get(4..4 + len)?)
+    }
+
+    fn report(&mut self, ch: ClientHello, out: &mut Vec<L7Message>) {
+        self.done = true;
+        self.frames = Vec::new();
+        let version = self.state.as_ref().map_or(0, |s| s.0);
+        let hs = TlsHandshake {
+            ja3: Some(ja3(&ch)),
+            ja4: Some(ja4_for(&ch, 'q')),
+            client_hello: Some(ch),
+            client_hellos: 1,
+            quic_version: Some(version),
+            stop: TlsStop::Encrypted,
+            ..TlsHandshake::default()
+        };
+        out.push(L7Message::Tls(Box::new(hs)));
+    }
+}
+
+/// Removes header protection and decrypts one Initial packet (`pkt` ends
+/// at the packet's end); the plaintext payload.
+fn decrypt(keys: &Keys, pkt: &[u8], pn_offset: usize) -> Option<Vec<u8>> {
+    let sample: [u8; 16] = pkt.get(pn_offset + 4..pn_offset + 20)?.try_into().ok()?;
+    let mut mask = aes::Block::from(sample);
+    keys.hp.encrypt_block(&mut mask);
+    let first = pkt[0] ^ (mask[0] & 0x0f);
+    let pn_len = usize::from(first & 3) + 1;
+    let mut header = pkt.get(..pn_offset + pn_len)?.to_vec();
+    header[0] = first;
+    let mut pn = 0u64;
+    for i in 0..pn_len {
+        header[pn_offset + i] ^= mask[1 + i];
+        pn = pn << 8 | u64::from(header[pn_offset + i]);
+    }
+    let body = pkt.get(pn_offset + pn_len..)?;
+    if body.len() < TAG {
+        return None;
+    }
+    let (ct, tag) = body.split_at(body.len() - TAG);
+    let mut nonce = keys.iv;
+    for (i, b) in pn.to_be_bytes().iter().enumerate() {
+        nonce[4 + i] ^= b;
+    }
+    let mut buf = ct.to_vec();
+    let tag: [u8; TAG] = tag.try_into().ok()?;
+    keys.aead
+        .decrypt_inout_detached(
+            &nonce.into(),
+            &header,
+            buf.as_mut_slice().into(),
+            &tag.into(),
+        )
+        .ok()?;
+    Some(buf)
+}
+
+impl DatagramParser for QuicParser {
+    type Message = L7Message;
+
+    fn parse(&mut self, payload: &[u8], side: FlowSide) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        if self.done || side != FlowSide::Initiator {
+            return out;
+        }
+        self.datagram(payload);
+        if let Some(ch) = self.client_hello() {
+            self.report(ch, &mut out);
+        } else if self.initials >= MAX_INITIALS {
+            self.done = true;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

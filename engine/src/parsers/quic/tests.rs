@@ -1,0 +1,159 @@
+use super::*;
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// RFC 9001 Appendix A.1: the client's Initial keys for DCID
+/// 0x8394c8f03e515708.
+#[test]
+fn rfc9001_initial_keys() {
+    let dcid = unhex("8394c8f03e515708");
+    let p = version_params(1).unwrap();
+    let initial = hmac_sha256(&p.salt, &[&dcid]);
+    assert_eq!(
+        initial[..].to_vec(),
+        unhex("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44")
+    );
+    let client = expand_label(&initial, "client in", 32);
+    assert_eq!(
+        client,
+        unhex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea")
+    );
+    assert_eq!(
+        expand_label(&client, "quic key", 16),
+        unhex("1f369613dd76d5467730efcbe3b1a22d")
+    );
+    assert_eq!(
+        expand_label(&client, "quic iv", 12),
+        unhex("fa044b2f42a3fd3b46fb255c")
+    );
+    assert_eq!(
+        expand_label(&client, "quic hp", 16),
+        unhex("9f50449e04a0e810283a1e9933adedd2")
+    );
+    // RFC 9001 A.2's sample → header-protection mask.
+    let keys = client_keys(&p, &dcid).unwrap();
+    let sample: [u8; 16] = unhex("d1b1c98dd7689fb8ec11d242b123dc9b")
+        .try_into()
+        .unwrap();
+    let mut mask = aes::Block::from(sample);
+    keys.hp.encrypt_block(&mut mask);
+    assert_eq!(mask[..5].to_vec(), unhex("437b9aec36"));
+}
+
+/// A ClientHello with SNI and ALPN, as the CRYPTO stream carries it.
+fn hello() -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[1; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 2, 0x13, 0x01, 1, 0]);
+    let mut exts = Vec::new();
+    let sni = b"\x00\x0e\x00\x00\x0bexample.com";
+    exts.extend_from_slice(&[0, 0, 0, sni.len() as u8]);
+    exts.extend_from_slice(sni);
+    exts.extend_from_slice(&[0, 16, 0, 5, 0, 3, 2, b'h', b'3']);
+    exts.extend_from_slice(&[0, 43, 0, 3, 2, 3, 4]);
+    exts.extend_from_slice(&[0, 57, 0, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend(body);
+    hs
+}
+
+/// Builds a protected client Initial (v1) carrying `frames`, padded to
+/// 1200 bytes, as a client would.
+fn initial(dcid: &[u8], pn: u8, frames: &[u8]) -> Vec<u8> {
+    let keys = client_keys(&version_params(1).unwrap(), dcid).unwrap();
+    let mut payload = frames.to_vec();
+    let mut hdr = vec![0xc0, 0, 0, 0, 1, dcid.len() as u8];
+    hdr.extend_from_slice(dcid);
+    hdr.extend_from_slice(&[0, 0]); // no SCID, no token
+    let total = 1200;
+    let len = total - hdr.len() - 2; // two-byte length field
+    payload.resize(len - 1 - TAG, 0); // PADDING frames
+    hdr.extend_from_slice(&(0x4000u16 | len as u16).to_be_bytes());
+    let pn_offset = hdr.len();
+    hdr.push(pn);
+    let mut nonce = keys.iv;
+    nonce[11] ^= pn;
+    let tag = keys
+        .aead
+        .encrypt_inout_detached(&nonce.into(), &hdr, payload.as_mut_slice().into())
+        .unwrap();
+    let mut pkt = hdr;
+    pkt.extend(payload);
+    pkt.extend_from_slice(&tag);
+    let sample: [u8; 16] = pkt[pn_offset + 4..pn_offset + 20].try_into().unwrap();
+    let mut mask = aes::Block::from(sample);
+    keys.hp.encrypt_block(&mut mask);
+    pkt[0] ^= mask[0] & 0x0f;
+    pkt[pn_offset] ^= mask[1];
+    pkt
+}
+
+fn crypto(off: u64, data: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x06, 0x40 | (off >> 8) as u8, off as u8];
+    f.extend_from_slice(&[0x40 | (data.len() >> 8) as u8, data.len() as u8]);
+    f.extend_from_slice(data);
+    f
+}
+
+#[test]
+fn client_hello_across_two_initials_in_any_order() {
+    let dcid = [7u8; 8];
+    let ch = hello();
+    let (a, b) = ch.split_at(40);
+    let first = initial(&dcid, 0, &crypto(0, a));
+    let second = initial(&dcid, 1, &[&[0x01][..], &crypto(40, b)].concat());
+    assert_eq!(probe(&first, FlowSide::Initiator), Probe::Certain);
+    assert_eq!(probe(&first, FlowSide::Responder), Probe::No);
+    for order in [[&first, &second], [&second, &first]] {
+        let mut p = QuicParser::default();
+        let mut out = p.parse(order[0], FlowSide::Initiator);
+        out.extend(p.parse(order[1], FlowSide::Initiator));
+        assert_eq!(out.len(), 1, "{p:?}");
+        let L7Message::Tls(hs) = &out[0] else {
+            panic!("not TLS")
+        };
+        assert_eq!(hs.quic_version, Some(1));
+        let c = hs.client_hello.as_ref().unwrap();
+        assert_eq!(c.sni.as_deref(), Some(&b"example.com"[..]));
+        assert!(hs.ja4.as_ref().unwrap().starts_with("q13d0104h3_"));
+        assert_eq!(p.bad_packets(), 0);
+    }
+}
+
+#[test]
+fn damaged_initials_are_skipped() {
+    let dcid = [9u8; 8];
+    let mut pkt = initial(&dcid, 0, &crypto(0, &hello()));
+    let last = pkt.len() - 1;
+    pkt[last] ^= 1; // tag no longer verifies
+    let mut p = QuicParser::default();
+    assert!(p.parse(&pkt, FlowSide::Initiator).is_empty());
+    assert_eq!(p.bad_packets(), 1);
+    for n in [0, 1, 5, 30, 1199] {
+        let mut q = QuicParser::default();
+        q.parse(&pkt[..n], FlowSide::Initiator);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn no_panic_on_arbitrary_datagrams(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1400)) {
+        let mut p = QuicParser::default();
+        let mut d = b.clone();
+        if d.len() > 5 {
+            d[0] = 0xc0;
+            d[1..5].copy_from_slice(&[0, 0, 0, 1]);
+        }
+        p.parse(&d, FlowSide::Initiator);
+        p.parse(&b, FlowSide::Initiator);
+    }
+}
