@@ -102,6 +102,9 @@ pub struct HttpTransaction {
     pub incomplete: bool,
     /// Parsing stopped after this transaction.
     pub tunnel: Option<HttpTunnel>,
+    /// Index of the transaction in its connection, from 0 (restarting
+    /// inside a CONNECT tunnel, like Suricata's `tx_id`).
+    pub tx_id: u64,
 }
 
 /// Counters of one connection's parsing problems (skipped, not fatal).
@@ -200,6 +203,8 @@ pub struct HttpParser {
     errors: HttpErrors,
     /// The CONNECT tunnel's content, once one is open.
     inner: Option<Inner>,
+    /// The next transaction's `tx_id`.
+    next_tx: u64,
 }
 
 impl Default for HttpParser {
@@ -234,10 +239,12 @@ fn request_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
         return None;
     }
     let rest = trim(&line[m_end..]);
-    let v_start = rest.iter().rposition(is_space)? + 1;
+    let v_start = rest.iter().rposition(is_space).map_or(0, |i| i + 1);
     let version = &rest[v_start..];
     if !version.starts_with(b"HTTP/") {
-        return None;
+        // No protocol (HTTP/0.9 style, or a client that left it out):
+        // accepted for known methods, as servers and libhtp do.
+        return (METHODS.contains(&method) && !rest.is_empty()).then_some((method, rest, &[][..]));
     }
     let target = trim(&rest[..v_start]);
     if target.is_empty() {
@@ -369,9 +376,10 @@ fn find_request_start(b: &[u8]) -> Option<usize> {
     })
 }
 
-/// Where a response starts in `b` (at a line start), if anywhere.
+/// Where a response starts in `b`, if anywhere: `HTTP/1.` is distinctive
+/// enough to be taken mid-line (after a gap the bytes rarely start at one).
 fn find_response_start(b: &[u8]) -> Option<usize> {
-    (0..b.len()).find(|&i| (i == 0 || b[i - 1] == b'\n') && b[i..].starts_with(b"HTTP/1."))
+    b.windows(7).position(|w| w == b"HTTP/1.")
 }
 
 /// Content probe: an HTTP request line or status line from the first
@@ -407,6 +415,7 @@ impl HttpParser {
             hasher: None,
             errors: HttpErrors::default(),
             inner: None,
+            next_tx: 0,
         }
     }
 
@@ -527,7 +536,9 @@ impl HttpParser {
                 return Some(used_from_b);
             }
         };
-        let tx = request_tx(&self.cfg, (method, uri, version), req_headers);
+        let mut tx = request_tx(&self.cfg, (method, uri, version), req_headers);
+        tx.tx_id = self.next_tx;
+        self.next_tx += 1;
         let f = framing(req_headers);
         let body = if f.chunked {
             Some(BodyKind::Chunked(ChunkState::Size))
@@ -716,7 +727,22 @@ impl HttpParser {
             self.resp.buf.clear();
             return Some(used_from_b);
         }
-        let mut tx = self.pending.pop_front().unwrap_or_default();
+        if let Some(old) = self.current.as_mut() {
+            // The previous response lost its end to a gap.
+            old.incomplete = true;
+            self.complete(out);
+        }
+        let mut tx = match self.pending.pop_front() {
+            Some(tx) => tx,
+            None => {
+                let tx = HttpTransaction {
+                    tx_id: self.next_tx,
+                    ..HttpTransaction::default()
+                };
+                self.next_tx += 1;
+                tx
+            }
+        };
         if self.pending.is_empty() && self.req_body_open {
             // The response came while the request body still streams: keep
             // counting that body on this transaction's copy as it is.
@@ -794,6 +820,7 @@ impl HttpParser {
                 self.inner = None;
                 self.req.dir = Dir::Head;
                 self.resp.dir = Dir::Head;
+                self.next_tx = 0;
                 if !held.is_empty() {
                     self.feed(true, held, out);
                 }
@@ -833,40 +860,67 @@ impl HttpParser {
         }
     }
 
-    fn gap(&mut self, request: bool, len: u64) {
-        let side = if request {
-            &mut self.req
-        } else {
-            &mut self.resp
-        };
-        match side.dir.clone() {
-            Dir::Body(BodyKind::Length(left)) if len < left => {
-                side.dir = Dir::Body(BodyKind::Length(left - len));
-            }
-            Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len < left => {
-                side.dir = Dir::Body(BodyKind::Chunked(ChunkState::Data(left - len)));
-            }
-            Dir::Body(BodyKind::UntilClose) => {}
-            Dir::Stopped => return,
-            Dir::Tunnel => {
-                if let Some(Inner::Tls(t)) = &mut self.inner {
-                    if request {
-                        t.gap_initiator(len);
-                    } else {
-                        t.gap_responder(len);
-                    }
-                }
-                return;
-            }
-            _ => Self::lose(side, &mut self.errors),
-        }
+    fn gap(&mut self, request: bool, len: u64, out: &mut Vec<L7Message>) {
         if request {
-            if let Some(tx) = self.pending.back_mut() {
+            if let Some(tx) = self.pending.back_mut().filter(|_| self.req_body_open) {
                 tx.gap_bytes += len;
             }
         } else if let Some(tx) = self.current.as_mut() {
             tx.gap_bytes += len;
             self.hasher = None;
+        }
+        let side = if request {
+            &mut self.req
+        } else {
+            &mut self.resp
+        };
+        // A gap that ends exactly where the body does completes it.
+        let body_done = match side.dir.clone() {
+            Dir::Body(BodyKind::Length(left)) if len < left => {
+                side.dir = Dir::Body(BodyKind::Length(left - len));
+                false
+            }
+            Dir::Body(BodyKind::Length(left)) if len == left => true,
+            Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len < left => {
+                side.dir = Dir::Body(BodyKind::Chunked(ChunkState::Data(left - len)));
+                false
+            }
+            Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len == left => {
+                side.dir = Dir::Body(BodyKind::Chunked(ChunkState::DataEnd));
+                false
+            }
+            Dir::Body(BodyKind::UntilClose) | Dir::Stopped => false,
+            Dir::Tunnel => {
+                if let Some(Inner::Tls(t)) = &mut self.inner {
+                    out.extend(if request {
+                        t.gap_initiator(len)
+                    } else {
+                        t.gap_responder(len)
+                    });
+                }
+                false
+            }
+            Dir::Body(_) => {
+                // The body's end is lost with the gap: report the response
+                // as far as it was seen.
+                Self::lose(side, &mut self.errors);
+                !request
+            }
+            _ => {
+                Self::lose(side, &mut self.errors);
+                false
+            }
+        };
+        if body_done {
+            if request {
+                self.req_body_open = false;
+            } else {
+                self.complete(out);
+            }
+            let side = self.side_mut(request);
+            if side.dir != Dir::Lost {
+                side.dir = Dir::Head;
+            }
         }
     }
 }
@@ -936,7 +990,7 @@ fn request_tx(
     let mut tx = HttpTransaction {
         method: Some(boxed(method)),
         uri: Some(boxed(uri)),
-        protocol: Some(boxed(version)),
+        protocol: (!version.is_empty()).then(|| boxed(version)),
         ..HttpTransaction::default()
     };
     tx.hostname = uri_host(uri).map(host_only);
@@ -1096,13 +1150,15 @@ impl SessionParser for HttpParser {
     }
 
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(true, len);
-        Vec::new()
+        let mut out = Vec::new();
+        self.gap(true, len, &mut out);
+        out
     }
 
     fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(false, len);
-        Vec::new()
+        let mut out = Vec::new();
+        self.gap(false, len, &mut out);
+        out
     }
 
     fn flow_end(&mut self) -> Vec<L7Message> {

@@ -85,6 +85,7 @@ fn write_headers(
 }
 
 fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
+    o.u64("tx_id", t.tx_id);
     o.begin("http");
     opt_bytes(o, "hostname", &t.hostname);
     opt_bytes(o, "url", &t.uri);

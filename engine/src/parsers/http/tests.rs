@@ -70,6 +70,8 @@ fn pipelined_requests_pair_in_order() {
             (&b"/c"[..], Some(201), 3, 0)
         ]
     );
+    let ids: Vec<u64> = t.iter().map(|t| t.tx_id).collect();
+    assert_eq!(ids, [0, 1, 2]);
 }
 
 #[test]
@@ -418,4 +420,41 @@ fn control_bytes_in_header_values_are_tolerated() {
         Some(&b"Mozilla/5.00 (Nikto)"[..])
     );
     assert_eq!(p.errors(), HttpErrors::default());
+}
+
+#[test]
+fn request_line_without_protocol_is_kept() {
+    let mut p = HttpParser::default();
+    let t = run(&mut p, b"GET /x\r\nUser-Agent: myscript\r\n\r\n", b"");
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/x"[..]));
+    assert_eq!(t[0].protocol, None);
+    assert_eq!(t[0].user_agent.as_deref(), Some(&b"myscript"[..]));
+    // Unknown methods still need the protocol.
+    assert!(run(&mut HttpParser::default(), b"FOO /x\r\n\r\n", b"").is_empty());
+}
+
+#[test]
+fn gap_covering_the_rest_of_a_body_completes_it() {
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabcd"));
+    out.extend(p.gap_responder(6));
+    out.extend(p.feed_responder(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nZ"));
+    let t = txs(out);
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        (t[0].status, t[0].gap_bytes, t[0].incomplete),
+        (Some(200), 6, false)
+    );
+    assert_eq!(t[1].uri.as_deref(), Some(&b"/2"[..]));
+    // A gap past the body's end: the response is reported when the next
+    // one starts.
+    let mut p = HttpParser::default();
+    let mut out = p.feed_initiator(b"GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n");
+    out.extend(p.feed_responder(b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabcd"));
+    out.extend(p.gap_responder(50));
+    out.extend(p.feed_responder(b"xyzHTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nZ"));
+    let t = txs(out);
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].uri.as_deref(), Some(&b"/1"[..]));
 }
