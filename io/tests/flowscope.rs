@@ -583,6 +583,72 @@ fn run_check_script(name: &str, corpus: &Path) -> String {
     text
 }
 
+/// Runs a script that takes `--bin` and `--corpus` options.
+fn run_option_script(name: &str, corpus: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(name);
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("--bin")
+        .arg(env!("CARGO_BIN_EXE_flowscope"))
+        .arg("--corpus")
+        .arg(corpus)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 runs scripts/{name}: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    assert!(
+        out.status.success(),
+        "scripts/{name} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The percentage printed on the line holding `label`, before ` %`.
+fn percent_after(text: &str, label: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no line with {label:?} in:\n{text}"));
+    let before = line.rsplit_once(" %").map_or(line, |(b, _)| b);
+    before
+        .split([' ', '='])
+        .rfind(|w| !w.is_empty())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no percentage on {line:?}"))
+}
+
+/// The built-in parsers against tshark's reference counts
+/// (scripts/tshark_compare.py): the targets of the parsers' issue, and every
+/// difference has a cause.
+#[test]
+fn parsers_match_tshark_or_the_difference_is_explained() {
+    let Some(corpus) = corpus() else { return };
+    let text = run_option_script("tshark_compare.py", &corpus);
+    assert!(!text.contains("UNEXPLAINED"), "{text}");
+    for (label, min) in [
+        ("HTTP requests     equal", 90.0),
+        ("DNS queries       equal", 90.0),
+        ("SNI set           equal", 97.0),
+        ("JA3 set           equal", 95.0),
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
+    }
+}
+
+/// suricata-verify's EVE checks on our output (scripts/suricata-verify.py):
+/// at least 90 % of the applicable ones pass.
+#[test]
+fn suricata_verify_checks_mostly_pass() {
+    let Some(corpus) = corpus() else { return };
+    let text = run_option_script("suricata-verify.py", &corpus);
+    let got = percent_after(&text, "of the applicable checks pass");
+    assert!(got >= 90.0, "{got} %\n{text}");
+}
+
 /// The corpus comparison with tshark (scripts/corpus_check.py): no crash,
 /// no hang, errors only on invalid files, every difference explained.
 #[test]

@@ -1,0 +1,28 @@
+//! Shared by the stream targets: turns one fuzz input into a session —
+//! pieces fed alternately to the two sides, some replaced by gaps — so
+//! framing across segments and gap recovery are fuzzed, not only whole
+//! messages.
+
+use flowscope_engine::SessionParser;
+
+/// Feeds `data` to `p`: the first byte picks the piece size and the gap
+/// pattern, the rest is the payload. Ends with FINs and the flow's end.
+pub fn run_session<P: SessionParser>(mut p: P, data: &[u8]) {
+    let Some((&ctl, rest)) = data.split_first() else {
+        return;
+    };
+    let size = usize::from(ctl & 0x3f) + 1;
+    for (i, piece) in rest.chunks(size).enumerate() {
+        let initiator = (i + usize::from(ctl >> 7)) % 2 == 0;
+        let gap = ctl & 0x40 != 0 && i % 5 == 4;
+        let _ = match (initiator, gap) {
+            (true, false) => p.feed_initiator(piece),
+            (false, false) => p.feed_responder(piece),
+            (true, true) => p.gap_initiator(piece.len() as u64),
+            (false, true) => p.gap_responder(piece.len() as u64),
+        };
+    }
+    let _ = p.fin_initiator();
+    let _ = p.fin_responder();
+    let _ = p.flow_end();
+}
