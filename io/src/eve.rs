@@ -361,9 +361,9 @@ fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
     if ts_flags | tc_flags != 0 {
         let all = ts_flags | tc_flags;
         o.begin("tcp");
-        o.str("tcp_flags", &format!("{all:02x}"));
-        o.str("tcp_flags_ts", &format!("{ts_flags:02x}"));
-        o.str("tcp_flags_tc", &format!("{tc_flags:02x}"));
+        o.hex_u8("tcp_flags", all);
+        o.hex_u8("tcp_flags_ts", ts_flags);
+        o.hex_u8("tcp_flags_tc", tc_flags);
         for (bit, name) in [
             (0x01, "fin"),
             (0x02, "syn"),

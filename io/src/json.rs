@@ -10,11 +10,14 @@ use std::net::IpAddr;
 #[derive(Debug)]
 pub struct JsonObject<'a> {
     out: &'a mut Vec<u8>,
-    /// Per open object or array: nothing written in it yet.
-    first: Vec<bool>,
-    /// Per open object or array: its closing byte.
-    closers: Vec<u8>,
+    /// Per open object or array (innermost last): nothing written in it
+    /// yet, and its closing byte. A fixed stack: no allocation per record.
+    open: [(bool, u8); MAX_DEPTH],
+    depth: usize,
 }
+
+/// Deepest nesting of a record (DNS answers with SOA data reach 5).
+const MAX_DEPTH: usize = 16;
 
 impl<'a> JsonObject<'a> {
     /// Opens an object at the end of `out`.
@@ -22,14 +25,23 @@ impl<'a> JsonObject<'a> {
         out.push(b'{');
         JsonObject {
             out,
-            first: vec![true],
-            closers: vec![b'}'],
+            open: [(true, b'}'); MAX_DEPTH],
+            depth: 1,
         }
+    }
+
+    fn push(&mut self, closer: u8) {
+        assert!(
+            self.depth < MAX_DEPTH,
+            "JSON nesting deeper than {MAX_DEPTH}"
+        );
+        self.open[self.depth] = (true, closer);
+        self.depth += 1;
     }
 
     /// A comma unless this is the container's first member.
     fn separator(&mut self) {
-        let first = self.first.last_mut().expect("an open object");
+        let first = &mut self.open[self.depth - 1].0;
         if !*first {
             self.out.push(b',');
         }
@@ -79,10 +91,38 @@ impl<'a> JsonObject<'a> {
     pub fn ip(&mut self, k: &str, v: IpAddr) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
-        use std::io::Write;
-        // Writing to a Vec cannot fail.
-        let _ = write!(self.out, "{v}");
+        match v {
+            // Dotted quads without the formatting machinery: every record
+            // has two.
+            IpAddr::V4(a) => {
+                let mut b = itoa::Buffer::new();
+                for (i, octet) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b'.');
+                    }
+                    self.out.extend_from_slice(b.format(octet).as_bytes());
+                }
+            }
+            IpAddr::V6(_) => {
+                use std::io::Write;
+                // Writing to a Vec cannot fail.
+                let _ = write!(self.out, "{v}");
+            }
+        }
         self.out.push(b'"');
+        self
+    }
+
+    /// `"k":"hh"`: a byte as two lower-case hex digits.
+    pub fn hex_u8(&mut self, k: &str, v: u8) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.key(k);
+        self.out.extend_from_slice(&[
+            b'"',
+            HEX[usize::from(v >> 4)],
+            HEX[usize::from(v & 0xf)],
+            b'"',
+        ]);
         self
     }
 
@@ -135,8 +175,7 @@ impl<'a> JsonObject<'a> {
     pub fn begin(&mut self, k: &str) -> &mut Self {
         self.key(k);
         self.out.push(b'{');
-        self.first.push(true);
-        self.closers.push(b'}');
+        self.push(b'}');
         self
     }
 
@@ -146,8 +185,7 @@ impl<'a> JsonObject<'a> {
     pub fn begin_array(&mut self, k: &str) -> &mut Self {
         self.key(k);
         self.out.push(b'[');
-        self.first.push(true);
-        self.closers.push(b']');
+        self.push(b']');
         self
     }
 
@@ -155,8 +193,7 @@ impl<'a> JsonObject<'a> {
     pub fn item_object(&mut self) -> &mut Self {
         self.separator();
         self.out.push(b'{');
-        self.first.push(true);
-        self.closers.push(b'}');
+        self.push(b'}');
         self
     }
 
@@ -187,14 +224,16 @@ impl<'a> JsonObject<'a> {
     /// Closes the innermost open object or array (the outermost object
     /// included).
     pub fn end(&mut self) -> &mut Self {
-        self.out.push(self.closers.pop().unwrap_or(b'}'));
-        self.first.pop();
+        if self.depth > 0 {
+            self.depth -= 1;
+            self.out.push(self.open[self.depth].1);
+        }
         self
     }
 
     /// Closes every open object and terminates the line.
     pub fn finish_line(mut self) {
-        while !self.first.is_empty() {
+        while self.depth > 0 {
             self.end();
         }
         self.out.push(b'\n');

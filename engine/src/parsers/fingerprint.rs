@@ -6,11 +6,30 @@
 use super::tls::{ClientHello, ServerHello};
 use md5::Md5;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 /// GREASE values (RFC 8701): `0x?a?a` with both bytes equal.
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `n` in decimal (no formatting machinery: fingerprints are built
+/// per connection on the hot path).
+fn push_dec(out: &mut String, mut n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
 }
 
 fn join_dec<T: Into<u32> + Copy>(out: &mut String, v: impl IntoIterator<Item = T>) {
@@ -18,14 +37,16 @@ fn join_dec<T: Into<u32> + Copy>(out: &mut String, v: impl IntoIterator<Item = T
         if i > 0 {
             out.push('-');
         }
-        let _ = write!(out, "{}", x.into());
+        push_dec(out, x.into());
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     s
 }
@@ -47,7 +68,8 @@ fn ja3_of(string: String) -> Ja3 {
 /// JA3 of a ClientHello: `version,ciphers,extensions,groups,point formats`.
 pub fn ja3(ch: &ClientHello) -> Ja3 {
     let mut s = String::with_capacity(256);
-    let _ = write!(s, "{},", ch.version);
+    push_dec(&mut s, u32::from(ch.version));
+    s.push(',');
     join_dec(
         &mut s,
         ch.ciphers.iter().copied().filter(|&c| !is_grease(c)),
@@ -67,7 +89,10 @@ pub fn ja3(ch: &ClientHello) -> Ja3 {
 /// JA3S of a ServerHello: `version,cipher,extensions`.
 pub fn ja3s(sh: &ServerHello) -> Ja3 {
     let mut s = String::with_capacity(64);
-    let _ = write!(s, "{},{},", sh.version, sh.cipher);
+    push_dec(&mut s, u32::from(sh.version));
+    s.push(',');
+    push_dec(&mut s, u32::from(sh.cipher));
+    s.push(',');
     join_dec(
         &mut s,
         sh.extensions.iter().copied().filter(|&e| !is_grease(e)),
@@ -102,7 +127,9 @@ fn hex4_list(v: &[u16]) -> String {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(s, "{x:04x}");
+        for shift in [12, 8, 4, 0] {
+            s.push(char::from(HEX[usize::from((x >> shift) & 0xf)]));
+        }
     }
     s
 }

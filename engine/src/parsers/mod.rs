@@ -109,6 +109,9 @@ pub struct TlsConfig {
     /// Largest handshake message buffered (certificate chains are the big
     /// ones); a larger one ends parsing of that direction, counted.
     pub max_handshake_bytes: usize,
+    /// Decode the whole certificate chain (EVE `tls.chain`), not only the
+    /// server's own certificate.
+    pub chain: bool,
 }
 
 impl Default for TlsConfig {
@@ -119,6 +122,7 @@ impl Default for TlsConfig {
                 443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443,
             ],
             max_handshake_bytes: 256 * 1024,
+            chain: false,
         }
     }
 }

@@ -733,7 +733,10 @@ impl TlsParser {
         while l.left() >= 3 {
             let Some(n) = l.u24() else { break };
             let Some(der) = l.take(n) else { break };
-            if self.hs.certificates.len() >= MAX_CERTS {
+            let limit = if self.cfg.chain { MAX_CERTS } else { 1 };
+            if self.hs.certificates.len() >= limit {
+                // Decoding certificates is the parser's costliest step: the
+                // rest of the chain only when asked for.
                 break;
             }
             match certificate(der) {
@@ -768,17 +771,18 @@ impl TlsParser {
 }
 
 fn colon_hex(b: &[u8], upper: bool) -> String {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     let mut s = String::with_capacity(b.len() * 3);
-    for (i, x) in b.iter().enumerate() {
+    for (i, &x) in b.iter().enumerate() {
         if i > 0 {
             s.push(':');
         }
-        use std::fmt::Write;
-        let _ = if upper {
-            write!(s, "{x:02X}")
-        } else {
-            write!(s, "{x:02x}")
-        };
+        s.push(char::from(digits[usize::from(x >> 4)]));
+        s.push(char::from(digits[usize::from(x & 0xf)]));
     }
     s
 }

@@ -61,14 +61,7 @@ fn opt_bytes(o: &mut JsonObject<'_>, k: &str, v: &Option<Box<[u8]>>) {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
+use flowscope_engine::parsers::fingerprint::hex;
 
 fn write_headers(
     o: &mut JsonObject<'_>,
