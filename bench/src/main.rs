@@ -17,8 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use flowscope_engine::{
-    Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook, RawPacket,
-    Timestamp, with_extractor,
+    Engine, EngineConfig, FlowEvent, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook,
+    Ordered, RawPacket, Timestamp, with_extractor,
 };
 use flowscope_io::capture::PacketReader;
 use flowscope_io::config::Config;
@@ -56,6 +56,13 @@ enum Command {
         /// With `--reassembly`: which flows get a no-op parser.
         #[arg(long, value_enum, default_value_t = noop::Parsers::All)]
         parsers: noop::Parsers,
+        /// Also measure the full pipeline of one shard: reassembly, the
+        /// built-in HTTP/DNS/TLS/QUIC parsers and EVE rendering of every
+        /// record into a reused buffer (what `flowscope replay` does per
+        /// shard, without the file and the output), interleaved with the
+        /// other passes.
+        #[arg(long)]
+        full: bool,
         /// Also print the result as one JSON object.
         #[arg(long)]
         json: bool,
@@ -142,10 +149,17 @@ fn main() -> anyhow::Result<()> {
             config,
             reassembly,
             parsers,
+            full,
             json,
         } => {
             let cfg = load_config(config)?;
-            let results = bench_engine(&file, repeat.max(1), &cfg, reassembly.then_some(parsers))?;
+            let results = bench_engine(
+                &file,
+                repeat.max(1),
+                &cfg,
+                reassembly.then_some(parsers),
+                full,
+            )?;
             for r in &results {
                 print_engine(r);
             }
@@ -216,6 +230,7 @@ fn bench_engine(
     repeat: usize,
     cfg: &Config,
     reassembly: Option<noop::Parsers>,
+    full: bool,
 ) -> anyhow::Result<Vec<EngineResult>> {
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut records = Vec::new();
@@ -237,11 +252,14 @@ fn bench_engine(
     let engine_cfg = cfg.engine();
     let keys = KeyOptions::from_config(&engine_cfg);
     let epoch = cfg.pipeline.epoch_packets;
-    let modes: &[&'static str] = if reassembly.is_some() {
-        &["flow tracking", "reassembly + no-op parsers"]
-    } else {
-        &["flow tracking"]
-    };
+    let mut modes: Vec<&'static str> = vec!["flow tracking"];
+    if reassembly.is_some() {
+        modes.push("reassembly + no-op parsers");
+    }
+    if full {
+        modes.push(FULL);
+    }
+    let renderer = flowscope_io::eve::EveRenderer::new(cfg.output.clone());
     // Round-robin: pass r of each mode before pass r + 1 of any, so a noisy
     // minute on a shared machine hits both alike.
     let mut runs: Vec<Vec<f64>> = modes.iter().map(|_| Vec::new()).collect();
@@ -250,13 +268,40 @@ fn bench_engine(
         for (m, &mode) in modes.iter().enumerate() {
             let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
                 if mode == "flow tracking" {
-                    timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook)
+                    timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook, |_| {})
+                } else if mode == FULL {
+                    let r = engine_cfg.reassembly.clone();
+                    let p = cfg.parsers.clone();
+                    // Rendered into one reused buffer, as a shard renders
+                    // into the batches it hands the merger.
+                    let mut line = Vec::with_capacity(64 * 1024);
+                    timed_pass(
+                        &data,
+                        &records,
+                        &engine_cfg,
+                        x,
+                        epoch,
+                        move || flowscope_engine::parsers::builtin(&r, &p),
+                        |events| {
+                            for ev in events {
+                                renderer.render(ev, &mut line);
+                            }
+                            std::hint::black_box(&line);
+                            line.clear();
+                        },
+                    )
                 } else {
                     let r = engine_cfg.reassembly.clone();
                     let which = reassembly.unwrap_or(noop::Parsers::All);
-                    timed_pass(&data, &records, &engine_cfg, x, epoch, move || {
-                        noop::sessions(&r, which)
-                    })
+                    timed_pass(
+                        &data,
+                        &records,
+                        &engine_cfg,
+                        x,
+                        epoch,
+                        move || noop::sessions(&r, which),
+                        |_| {},
+                    )
                 }
             })?;
             runs[m].push(run.seconds);
@@ -310,6 +355,9 @@ struct Pass {
     events: u64,
 }
 
+/// The full-pipeline mode's name.
+const FULL: &str = "reassembly + built-in parsers + EVE rendering";
+
 fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     data: &[u8],
     records: &[Record],
@@ -317,6 +365,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     extractor: E,
     epoch: u64,
     make_hook: impl Fn() -> H,
+    mut consume: impl FnMut(&[Ordered<FlowEvent<E::Key, H::Message>>]),
 ) -> anyhow::Result<Pass> {
     let mut engine = Engine::with_hook(cfg, extractor, make_hook())?;
     let mut seq = Sequencer::new(epoch);
@@ -347,10 +396,14 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
                 peak_bytes = engine.table_bytes();
             }
         }
-        events += out.len() as u64;
-        out.clear();
+        if !out.is_empty() {
+            consume(&out);
+            events += out.len() as u64;
+            out.clear();
+        }
     }
     engine.finish(seq.clock(), seq.last_seq().unwrap_or(0), &mut out);
+    consume(&out);
     events += out.len() as u64;
     let seconds = start.elapsed().as_secs_f64();
     let entries = engine.table_len() as u64;
@@ -369,10 +422,14 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
 }
 
 fn print_engine(r: &EngineResult) {
-    println!(
-        "engine alone, one thread: decode + {} + timers (no output rendering)",
-        r.mode
-    );
+    if r.mode == FULL {
+        println!("one shard's work on one thread: decode + flow tracking + {}", r.mode);
+    } else {
+        println!(
+            "engine alone, one thread: decode + {} + timers (no output rendering)",
+            r.mode
+        );
+    }
     println!("  trace            {}", r.file);
     println!(
         "  packets          {} ({:.1} MB on the wire)",
