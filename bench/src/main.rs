@@ -423,7 +423,10 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
 
 fn print_engine(r: &EngineResult) {
     if r.mode == FULL {
-        println!("one shard's work on one thread: decode + flow tracking + {}", r.mode);
+        println!(
+            "one shard's work on one thread: decode + flow tracking + {}",
+            r.mode
+        );
     } else {
         println!(
             "engine alone, one thread: decode + {} + timers (no output rendering)",

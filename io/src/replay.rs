@@ -329,6 +329,15 @@ fn parsers_for(opts: &ReplayOptions) -> ParsersConfig {
     p
 }
 
+/// The drivers' counters, when any parser ran (with none, the stats record
+/// has no `app_layer`/`tcp_reassembly` objects).
+fn counters_if_parsing(
+    opts: &ReplayOptions,
+    c: Option<SessionCounters>,
+) -> Option<SessionCounters> {
+    c.filter(|_| parsers_for(opts).any_enabled())
+}
+
 /// Builds one parser driver (one per shard).
 fn session_maker<K: Send + 'static>(
     opts: &ReplayOptions,
@@ -385,7 +394,7 @@ where
         }
         out.wrote(lines)?;
         let stats = runner.engine().stats();
-        let sessions = runner.engine().hook().session_counters();
+        let sessions = counters_if_parsing(opts, runner.engine().hook().session_counters());
         let at = out.buf.len();
         renderer.render_stats(
             &stats,
@@ -397,7 +406,7 @@ where
         out.finish()?;
     }
     summary.stats = runner.engine().stats();
-    summary.sessions = runner.engine().hook().session_counters();
+    summary.sessions = counters_if_parsing(opts, runner.engine().hook().session_counters());
     summary.damaged = source.take_damaged();
     Ok(summary)
 }
@@ -470,7 +479,7 @@ where
     let (mut source, report) = report.without_source();
     if out.open {
         let at = out.buf.len();
-        let sessions = report.sessions();
+        let sessions = counters_if_parsing(opts, report.sessions());
         renderer.render_stats(
             &report.engine,
             sessions.as_ref(),
@@ -481,7 +490,7 @@ where
         out.finish()?;
     }
     summary.stats = report.engine.clone();
-    summary.sessions = report.sessions();
+    summary.sessions = counters_if_parsing(opts, report.sessions());
     summary.stopped = report.ingest.stopped && out.open;
     summary.damaged = source.take_damaged();
     summary.pipeline = Some(report);
@@ -537,6 +546,25 @@ impl Summary {
                 ended.join(", ")
             }
         ));
+        if let Some(c) = &self.sessions {
+            let r = &c.stream;
+            lines.push(format!(
+                "  parsers: {} flows parsed, {} with payload unclassified, {} records, {} parser errors; \
+                 reassembly: {} bytes, {} gaps ({} bytes), {} retransmits, {} out of order, {} cap hits, \
+                 out-of-order memory peak {} B",
+                c.flows_parsed,
+                c.flows_unclassified,
+                c.messages,
+                c.parser_errors,
+                r.delivered,
+                r.gaps,
+                r.gap_bytes,
+                r.retransmits,
+                r.out_of_order,
+                r.cap_hits,
+                c.memory.peak
+            ));
+        }
         let skipped = s.skipped();
         if !skipped.is_empty() {
             let mut parts: Vec<String> = Vec::new();

@@ -885,3 +885,55 @@ fn streams_caps_the_gap_list_and_counts_the_rest() {
     assert_eq!(l["gaps"].as_array().unwrap().len(), 10_000);
     assert_eq!(l["gaps_not_listed"].as_u64(), Some(u64::from(n) - 10_000));
 }
+
+/// The built-in parsers run by default: the demo's DNS query and answer and
+/// its HTTP transactions come out as Suricata-shaped records, with the
+/// client as source; `--no-parsers` leaves flow records only; the stats
+/// record counts the parsed flows.
+#[test]
+fn replay_writes_http_and_dns_records_by_default() {
+    let out = bin()
+        .args(["replay", "-q", "--shards", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let recs = records(&out.stdout);
+    let of = |t: &'static str| recs.iter().filter(move |r| r["event_type"] == t);
+    let query = of("dns").find(|r| r["dns"]["type"] == "query").unwrap();
+    assert_eq!(query["dns"]["rrname"], "www.example.com");
+    assert_eq!(query["dns"]["rrtype"], "A");
+    let answer = of("dns").find(|r| r["dns"]["type"] == "answer").unwrap();
+    assert_eq!(answer["dns"]["rcode"], "NOERROR");
+    assert_eq!(answer["dns"]["answers"][0]["rdata"], "198.51.100.80");
+    assert_eq!(
+        answer["src_ip"], query["src_ip"],
+        "the client is the source"
+    );
+    assert_eq!(answer["dns"]["rtt_us"], 12000);
+    let http = of("http")
+        .find(|r| r["http"]["url"] == "/index.html")
+        .unwrap();
+    assert_eq!(http["http"]["hostname"], "www.example.com");
+    assert_eq!(http["http"]["http_method"], "GET");
+    assert_eq!(http["http"]["status"], 200);
+    assert_eq!(http["tx_id"], 0);
+    assert_eq!(http["dest_port"], 80);
+    // The tunnelled request whose flow ended unanswered.
+    let inner = of("http")
+        .find(|r| r["http"]["url"] == "/inside-the-tunnel")
+        .unwrap();
+    assert_eq!(inner["http"]["incomplete"], true);
+    let stats = of("stats").next().unwrap();
+    assert_eq!(stats["stats"]["app_layer"]["flows_parsed"], 3);
+    // Flow records only without the parsers.
+    let out = bin()
+        .args(["replay", "-q", "--no-parsers"])
+        .output()
+        .unwrap();
+    let recs = records(&out.stdout);
+    assert!(
+        recs.iter()
+            .all(|r| matches!(r["event_type"].as_str(), Some("flow" | "anomaly" | "stats")))
+    );
+    assert!(recs.iter().all(|r| r["stats"].get("app_layer").is_none()));
+}
