@@ -564,13 +564,18 @@ fn corpus_replays_cleanly_and_identically_for_any_shard_count() {
 /// Runs `scripts/NAME BINARY CORPUS`, echoes its report to stderr and
 /// fails the test when the script does; returns the report.
 fn run_check_script(name: &str, corpus: &Path) -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    run_script(name, &[bin.as_os_str(), corpus.as_os_str()])
+}
+
+/// Runs `python3 scripts/NAME ARGS...`; its stdout (echoed to stderr).
+fn run_script(name: &str, args: &[&std::ffi::OsStr]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scripts")
         .join(name);
     let out = Command::new("python3")
         .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_flowscope"))
-        .arg(corpus)
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("python3 runs scripts/{name}: {e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -585,25 +590,16 @@ fn run_check_script(name: &str, corpus: &Path) -> String {
 
 /// Runs a script that takes `--bin` and `--corpus` options.
 fn run_option_script(name: &str, corpus: &Path) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts")
-        .join(name);
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("--bin")
-        .arg(env!("CARGO_BIN_EXE_flowscope"))
-        .arg("--corpus")
-        .arg(corpus)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 runs scripts/{name}: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let _ = std::io::stderr().write_all(text.as_bytes());
-    assert!(
-        out.status.success(),
-        "scripts/{name} failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    run_script(
+        name,
+        &[
+            "--bin".as_ref(),
+            bin.as_os_str(),
+            "--corpus".as_ref(),
+            corpus.as_os_str(),
+        ],
+    )
 }
 
 /// The percentage printed on the line holding `label`, before ` %`.

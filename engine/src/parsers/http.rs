@@ -503,22 +503,38 @@ impl HttpParser {
         }
     }
 
+    /// Collects a head from the side's buffer and `b`: the head and the
+    /// bytes of `b` it took, or what to return (`None`: all of `b` was
+    /// buffered; `Some(n)`: `n` bytes of an oversized head skipped).
+    fn collect(&mut self, request: bool, b: &[u8]) -> Result<(Vec<u8>, usize), Option<usize>> {
+        let max = self.cfg.max_header_bytes;
+        let side = if request {
+            &mut self.req
+        } else {
+            &mut self.resp
+        };
+        match collect_head(side, b, max) {
+            Collect::Partial => Err(None),
+            Collect::TooLong(end) => {
+                self.errors.oversized_heads += 1;
+                Err(Some(match end {
+                    Some(used) => used,
+                    None => {
+                        Self::lose(side, &mut self.errors);
+                        b.len()
+                    }
+                }))
+            }
+            Collect::Done(head, used) => Ok((head, used)),
+        }
+    }
+
     /// Collects and parses a request head; the bytes of `b` used, `None`
     /// when all of `b` went into the buffer.
     fn request_head(&mut self, b: &[u8], out: &mut Vec<L7Message>) -> Option<usize> {
-        let (head, used_from_b) = match collect_head(&mut self.req, b, self.cfg.max_header_bytes) {
-            Collect::Partial => return None,
-            Collect::TooLong(end) => {
-                self.errors.oversized_heads += 1;
-                return Some(match end {
-                    Some(used) => used,
-                    None => {
-                        Self::lose(&mut self.req, &mut self.errors);
-                        b.len()
-                    }
-                });
-            }
-            Collect::Done(head, used) => (head, used),
+        let (head, used_from_b) = match self.collect(true, b) {
+            Ok(done) => done,
+            Err(used) => return used,
         };
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
@@ -689,19 +705,9 @@ impl HttpParser {
     }
 
     fn response_head(&mut self, b: &[u8], out: &mut Vec<L7Message>) -> Option<usize> {
-        let (head, used_from_b) = match collect_head(&mut self.resp, b, self.cfg.max_header_bytes) {
-            Collect::Partial => return None,
-            Collect::TooLong(end) => {
-                self.errors.oversized_heads += 1;
-                return Some(match end {
-                    Some(used) => used,
-                    None => {
-                        Self::lose(&mut self.resp, &mut self.errors);
-                        b.len()
-                    }
-                });
-            }
-            Collect::Done(head, used) => (head, used),
+        let (head, used_from_b) = match self.collect(false, b) {
+            Ok(done) => done,
+            Err(used) => return used,
         };
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);

@@ -154,6 +154,21 @@ fn rdata_text(d: &RData) -> Option<Vec<u8>> {
     })
 }
 
+fn write_edns(o: &mut JsonObject<'_>, k: &str, e: &flowscope_engine::parsers::dns::Edns) {
+    o.begin(k);
+    o.u64("udp_size", u64::from(e.udp_size))
+        .u64("version", u64::from(e.version))
+        .bool("do", e.dnssec_ok);
+    if let Some(cs) = &e.client_subnet {
+        o.begin("client_subnet");
+        o.ip("address", cs.address)
+            .u64("source_prefix", u64::from(cs.source_prefix))
+            .u64("scope_prefix", u64::from(cs.scope_prefix));
+        o.end();
+    }
+    o.end();
+}
+
 fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord) {
     o.item_object();
     o.bytes("rrname", name(&r.name));
@@ -219,20 +234,7 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord) {
             o.bytes_array("alpn", alpn.iter().map(|a| &a[..]));
             o.end();
         }
-        RData::Opt(e) => {
-            o.begin("opt");
-            o.u64("udp_size", u64::from(e.udp_size))
-                .u64("version", u64::from(e.version))
-                .bool("do", e.dnssec_ok);
-            if let Some(cs) = &e.client_subnet {
-                o.begin("client_subnet");
-                o.ip("address", cs.address)
-                    .u64("source_prefix", u64::from(cs.source_prefix))
-                    .u64("scope_prefix", u64::from(cs.scope_prefix));
-                o.end();
-            }
-            o.end();
-        }
+        RData::Opt(e) => write_edns(o, "opt", e),
         other => {
             if let Some(t) = rdata_text(other) {
                 o.bytes("rdata", &t);
@@ -343,18 +345,7 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
         o.end();
     }
     if let Some(e) = d.edns() {
-        o.begin("edns");
-        o.u64("udp_size", u64::from(e.udp_size))
-            .u64("version", u64::from(e.version))
-            .bool("do", e.dnssec_ok);
-        if let Some(cs) = &e.client_subnet {
-            o.begin("client_subnet");
-            o.ip("address", cs.address)
-                .u64("source_prefix", u64::from(cs.source_prefix))
-                .u64("scope_prefix", u64::from(cs.scope_prefix));
-            o.end();
-        }
-        o.end();
+        write_edns(o, "edns", e);
     }
     o.end();
 }
