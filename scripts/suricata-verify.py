@@ -47,7 +47,7 @@ COMMON = {"timestamp", "flow_id", "pcap_cnt", "event_type", "src_ip", "src_port"
 PRODUCED = {
     "flow": {"flow.pkts_toserver", "flow.pkts_toclient", "flow.bytes_toserver",
              "flow.bytes_toclient", "flow.start", "flow.end", "flow.age", "flow.state",
-             "flow.reason", "flow.conn_state", "flow.history", "tcp"},
+             "flow.reason", "flow.conn_state", "flow.history", "tcp", "app_proto"},
     "http": {"http.hostname", "http.url", "http.http_user_agent", "http.http_content_type",
              "http.http_refer", "http.http_method", "http.protocol", "http.status",
              "http.redirect", "http.length", "http.request_headers", "http.response_headers"},

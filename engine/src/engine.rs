@@ -1211,6 +1211,7 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
         state,
         conn_state,
         history,
+        app_proto: None,
     }
 }
 

@@ -217,6 +217,10 @@ pub struct FlowStats {
     pub conn_state: ConnState,
     /// Zeek connection history.
     pub history: History,
+    /// The application protocol a session parser was chosen for (its
+    /// route's name), `failed` when the flow carried payload no parser
+    /// took; `None` without parsers.
+    pub app_proto: Option<&'static str>,
 }
 
 impl FlowStats {
@@ -318,6 +322,9 @@ impl AnomalyKind {
 /// the engine's [`FlowHook`](crate::FlowHook); none without one).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// `Ended` (with its FlowStats) is the event every flow produces: boxing it
+// would cost an allocation per flow; events travel in recycled batches.
+#[allow(clippy::large_enum_variant)]
 pub enum FlowEvent<K, M = NoMessage> {
     /// A flow's first packet.
     Started {

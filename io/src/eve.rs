@@ -184,6 +184,9 @@ impl EveRenderer {
                     .u64("pcap_cnt", pcap_cnt);
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                if let Some(a) = stats.app_proto {
+                    o.str("app_proto", a);
+                }
                 if let Some(t) = tunnel {
                     write_tunnel(&mut o, t);
                 }

@@ -921,6 +921,16 @@ fn replay_writes_http_and_dns_records_by_default() {
     assert_eq!(inner["http"]["incomplete"], true);
     let stats = of("stats").next().unwrap();
     assert_eq!(stats["stats"]["app_layer"]["flows_parsed"], 3);
+    // Flow records name the protocol parsed (`failed`: payload, no parser).
+    let proto_of = |port: u64| {
+        of("flow")
+            .find(|r| r["dest_port"] == port)
+            .map(|r| r["app_proto"].clone())
+    };
+    assert_eq!(proto_of(80), Some(Value::from("http")));
+    assert_eq!(proto_of(53), Some(Value::from("dns")));
+    assert_eq!(proto_of(123), Some(Value::from("failed")));
+    assert_eq!(proto_of(22), Some(Value::Null), "no payload: no app_proto");
     // Flow records only without the parsers.
     let out = bin()
         .args(["replay", "-q", "--no-parsers"])

@@ -263,13 +263,17 @@ pub fn builtin<K: Send + 'static>(
     if cfg.tls.enabled {
         s = s.tcp(
             TlsFactory(cfg.tls.clone()),
-            Route::ports(cfg.tls.ports.iter().copied()).probe(|b, _| tls::probe(b)),
+            Route::ports(cfg.tls.ports.iter().copied())
+                .probe(|b, _| tls::probe(b))
+                .named("tls"),
         );
     }
     if cfg.http.enabled {
         s = s.tcp(
             HttpFactory(cfg.http.clone()),
-            Route::ports(cfg.http.ports.iter().copied()).probe(|b, _| http::probe(b)),
+            Route::ports(cfg.http.ports.iter().copied())
+                .probe(|b, _| http::probe(b))
+                .named("http"),
         );
     }
     if cfg.http.enabled && !cfg.http.udp_ports.is_empty() {
@@ -277,7 +281,8 @@ pub fn builtin<K: Send + 'static>(
             HttpUdpFactory(cfg.http.clone()),
             Route::ports(cfg.http.udp_ports.iter().copied())
                 .probe(|b, _| http::probe(b))
-                .only_ports(),
+                .only_ports()
+                .named("http"),
         );
     }
     if cfg.dns.enabled {
@@ -285,7 +290,8 @@ pub fn builtin<K: Send + 'static>(
             DnsTcpFactory(cfg.dns.clone()),
             Route::ports(cfg.dns.ports.iter().copied())
                 .probe(dns_tcp_probe)
-                .only_ports(),
+                .only_ports()
+                .named("dns"),
         );
         s = s.udp(
             DnsUdpFactory(cfg.dns.clone()),
@@ -297,11 +303,15 @@ pub fn builtin<K: Send + 'static>(
                         Probe::No
                     }
                 })
-                .only_ports(),
+                .only_ports()
+                .named("dns"),
         );
     }
     if cfg.quic.enabled {
-        s = s.udp(quic::QuicParser::default(), Route::any().probe(quic::probe));
+        s = s.udp(
+            quic::QuicParser::default(),
+            Route::any().probe(quic::probe).named("quic"),
+        );
     }
     s
 }

@@ -45,6 +45,8 @@ pub struct Route {
     probe: Option<ProbeFn>,
     /// Offered only to flows with one of `ports` (see [`Route::only_ports`]).
     only_ports: bool,
+    /// The protocol's name, reported as the flow's `app_proto`.
+    name: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Route {
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Route {
             .field("ports", &self.ports)
             .field("probe", &self.probe.is_some())
             .field("only_ports", &self.only_ports)
+            .field("name", &self.name)
             .finish()
     }
 }
@@ -64,6 +67,7 @@ impl Route {
             ports: Vec::new(),
             probe: None,
             only_ports: false,
+            name: None,
         }
     }
 
@@ -74,6 +78,7 @@ impl Route {
             ports: ports.into_iter().collect(),
             probe: None,
             only_ports: false,
+            name: None,
         }
     }
 
@@ -93,6 +98,14 @@ impl Route {
     /// content check alone would claim unrelated traffic.
     pub fn only_ports(mut self) -> Self {
         self.only_ports = true;
+        self
+    }
+
+    /// Names the protocol: flows given this parser report it in
+    /// [`FlowStats::app_proto`] (`failed` is used for flows with payload
+    /// that no parser took).
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
         self
     }
 
@@ -303,6 +316,8 @@ struct FlowApp<M> {
     streams: Streams,
     parser: Parser<M>,
     inconsistent_reported: [bool; 2],
+    /// The chosen route's name, or `failed`.
+    proto: Option<&'static str>,
 }
 
 /// A TCP flow's reassemblers, initiator then responder, each created on its
@@ -341,6 +356,8 @@ struct Slot<M> {
     /// Nothing more to do for this flow (no parser, poisoned, dropped).
     done: bool,
     app: Option<Box<FlowApp<M>>>,
+    /// The flow's `app_proto`, kept when `app` is retired.
+    proto: Option<&'static str>,
 }
 
 impl<M> Default for Slot<M> {
@@ -349,6 +366,7 @@ impl<M> Default for Slot<M> {
             isn: [None; 2],
             done: false,
             app: None,
+            proto: None,
         }
     }
 }
@@ -466,6 +484,9 @@ struct Feeder<'a, K, M> {
     /// The parser was called during this packet (so its poison state is
     /// worth checking).
     fed: bool,
+    /// The name of the route chosen during this call (`failed` when none
+    /// will be).
+    chosen: Option<&'static str>,
 }
 
 impl<K, M> Feeder<'_, K, M> {
@@ -553,9 +574,11 @@ impl<K, M> Feeder<'_, K, M> {
             Choice::Wait => {}
             Choice::Nothing => {
                 self.unclassified = true;
+                self.chosen = Some("failed");
                 pending.clear();
             }
             Choice::Take(c) => {
+                self.chosen = self.routes[usize::from(c)].0.name;
                 let mut p = self.routes[usize::from(c)].1.make(self.key);
                 self.counters.flows_parsed += 1;
                 self.fed = true;
@@ -663,6 +686,7 @@ impl<K, M> Sessions<K, M> {
             .find(|&i| self.route(tcp, i).port_matches(ports))
             .or((n > 0).then_some(0));
         let decided_now = first.filter(|&i| self.route(tcp, i).certain_without_bytes(ports));
+        let proto = decided_now.and_then(|i| self.route(tcp, i).name);
         let parser = match decided_now {
             Some(c) => {
                 self.counters.flows_parsed += 1;
@@ -684,6 +708,7 @@ impl<K, M> Sessions<K, M> {
             streams: Streams::default(),
             parser,
             inconsistent_reported: [false; 2],
+            proto,
         })
     }
 
@@ -691,6 +716,7 @@ impl<K, M> Sessions<K, M> {
     fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
         if let Some(app) = slot.app.take() {
             let mut app = app;
+            slot.proto = app.proto;
             for (_, s) in app.streams.iter_mut() {
                 s.discard(mem);
                 add_counters(&mut counters.stream, &s.counters());
@@ -784,11 +810,13 @@ impl<K, M> Sessions<K, M> {
             unclassified: false,
             ts: pkt.ts,
             fed: false,
+            chosen: None,
         };
         let FlowApp {
             streams,
             parser,
             inconsistent_reported,
+            proto,
             ..
         } = app;
         let peer = 1 - me;
@@ -848,6 +876,9 @@ impl<K, M> Sessions<K, M> {
             }
         }
         let unclassified = feeder.unclassified;
+        if feeder.chosen.is_some() {
+            *proto = feeder.chosen;
+        }
         let poisoned = match parser {
             Parser::Stream(p) if feeder.fed => p.poisoned(),
             _ => None,
@@ -907,10 +938,12 @@ impl<K, M> Sessions<K, M> {
                 }
                 Choice::Nothing => {
                     counters.flows_unclassified += 1;
+                    app.proto = Some("failed");
                     Self::retire(slot, mem, counters);
                     return Verdict::Continue;
                 }
                 Choice::Take(c) => {
+                    app.proto = udp[usize::from(c)].0.name;
                     let mut p = udp[usize::from(c)].1.make(pkt.flow.key);
                     counters.flows_parsed += 1;
                     for (s, item) in pending.drain(..) {
@@ -1032,6 +1065,7 @@ where
         let Some(slot) = slots.get_mut(i) else {
             return;
         };
+        stats.app_proto = slot.proto;
         let before = out.len();
         if let Some(app) = slot.app.as_deref_mut() {
             if reason != EndReason::ActiveTimeout {
@@ -1045,16 +1079,24 @@ where
                     unclassified: false,
                     ts,
                     fed: false,
+                    chosen: None,
                 };
                 let FlowApp {
-                    streams, parser, ..
+                    streams,
+                    parser,
+                    proto,
+                    ..
                 } = &mut *app;
                 feeder.flush_streams(streams, parser, mem);
                 if matches!(parser, Parser::Probing(_)) && streams.iter().next().is_some() {
                     feeder.decide(parser, true);
-                    if feeder.unclassified {
-                        counters.flows_unclassified += 1;
-                    }
+                }
+                let (chosen, unclassified) = (feeder.chosen, feeder.unclassified);
+                if unclassified {
+                    counters.flows_unclassified += 1;
+                }
+                if chosen.is_some() {
+                    *proto = chosen;
                 }
                 match parser {
                     Parser::Stream(p) => match p.poisoned() {
@@ -1072,6 +1114,7 @@ where
             for (k, s) in app.streams.iter() {
                 fill_side(stats_side(stats, k), &s.counters());
             }
+            stats.app_proto = app.proto;
             if reason == EndReason::ActiveTimeout {
                 // Reported, and the connection goes on.
                 return;
