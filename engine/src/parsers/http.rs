@@ -366,20 +366,36 @@ fn head_end(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// Where a request starts in `b` (at a line start), if anywhere.
+/// Where a request starts in `b` (at a line start), if anywhere. Only line
+/// starts are tried: a long body costs one scan for line ends.
 fn find_request_start(b: &[u8]) -> Option<usize> {
-    (0..b.len()).find(|&i| {
-        (i == 0 || b[i - 1] == b'\n')
-            && METHODS
-                .iter()
-                .any(|m| b[i..].starts_with(m) && b.get(i + m.len()) == Some(&b' '))
-    })
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        if METHODS
+            .iter()
+            .any(|m| rest.starts_with(m) && rest.get(m.len()) == Some(&b' '))
+        {
+            return Some(i);
+        }
+        i += rest.iter().position(|&c| c == b'\n')? + 1;
+    }
+    None
 }
 
 /// Where a response starts in `b`, if anywhere: `HTTP/1.` is distinctive
 /// enough to be taken mid-line (after a gap the bytes rarely start at one).
+/// Candidates are found by their first byte.
 fn find_response_start(b: &[u8]) -> Option<usize> {
-    b.windows(7).position(|w| w == b"HTTP/1.")
+    let mut i = 0;
+    while let Some(p) = b[i..].iter().position(|&c| c == b'H') {
+        let at = i + p;
+        if b[at..].starts_with(b"HTTP/1.") {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// Content probe: an HTTP request line or status line from the first
