@@ -163,13 +163,16 @@ fn main() -> anyhow::Result<()> {
             for r in &results {
                 print_engine(r);
             }
-            if let [plain, reasm] = &results[..] {
-                println!(
-                    "reassembly + no-op parsers vs flow tracking alone: {:.3}x the time (best), {:.1} % slower; median {:.1} % slower",
-                    reasm.best_seconds / plain.best_seconds,
-                    (reasm.best_seconds / plain.best_seconds - 1.0) * 100.0,
-                    (reasm.median_seconds / plain.median_seconds - 1.0) * 100.0,
-                );
+            if let [plain, rest @ ..] = &results[..] {
+                for other in rest {
+                    println!(
+                        "{} vs flow tracking alone: {:.3}x the time (best), {:.1} % slower; median {:.1} % slower",
+                        other.mode,
+                        other.best_seconds / plain.best_seconds,
+                        (other.best_seconds / plain.best_seconds - 1.0) * 100.0,
+                        (other.median_seconds / plain.median_seconds - 1.0) * 100.0,
+                    );
+                }
             }
             if json {
                 println!("{}", serde_json::to_string(&results)?);
