@@ -112,6 +112,10 @@ pub struct TlsConfig {
     /// Decode the whole certificate chain (EVE `tls.chain`), not only the
     /// server's own certificate.
     pub chain: bool,
+    /// Ports whose connections may switch to TLS after a plaintext phase
+    /// (STARTTLS and the like): the first client segment that starts with a
+    /// TLS handshake record starts TLS parsing.
+    pub starttls_ports: Vec<u16>,
 }
 
 impl Default for TlsConfig {
@@ -123,6 +127,7 @@ impl Default for TlsConfig {
             ],
             max_handshake_bytes: 256 * 1024,
             chain: false,
+            starttls_ports: vec![21, 25, 110, 143, 389, 587, 3306, 3389, 5222, 5432],
         }
     }
 }
@@ -209,6 +214,9 @@ pub struct HttpUdpFactory(pub HttpConfig);
 /// Builds [`tls::TlsParser`]s with these options.
 #[derive(Debug, Clone)]
 pub struct TlsFactory(pub TlsConfig);
+/// Builds [`tls::StartTlsParser`]s with these options.
+#[derive(Debug, Clone)]
+pub struct StartTlsFactory(pub TlsConfig);
 /// Builds [`dns::DnsTcpParser`]s with these options.
 #[derive(Debug, Clone)]
 pub struct DnsTcpFactory(pub DnsConfig);
@@ -237,6 +245,13 @@ impl<K> SessionParserFactory<K> for TlsFactory {
     }
 }
 
+impl<K> SessionParserFactory<K> for StartTlsFactory {
+    type Parser = tls::StartTlsParser;
+    fn new_parser(&mut self, _key: &K) -> tls::StartTlsParser {
+        tls::StartTlsParser::new(self.0.clone())
+    }
+}
+
 impl<K> SessionParserFactory<K> for DnsTcpFactory {
     type Parser = dns::DnsTcpParser;
     fn new_parser(&mut self, _key: &K) -> dns::DnsTcpParser {
@@ -260,6 +275,14 @@ pub fn builtin<K: Send + 'static>(
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
     let mut s = Sessions::new(reassembly);
+    if cfg.tls.enabled && !cfg.tls.starttls_ports.is_empty() {
+        // First, so these ports are not claimed by a probe; no name: the
+        // connection's own protocol is not parsed.
+        s = s.tcp(
+            StartTlsFactory(cfg.tls.clone()),
+            Route::ports(cfg.tls.starttls_ports.iter().copied()).only_ports(),
+        );
+    }
     if cfg.tls.enabled {
         s = s.tcp(
             TlsFactory(cfg.tls.clone()),

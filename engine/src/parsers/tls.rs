@@ -438,10 +438,37 @@ fn looks_like_record(b: &[u8]) -> bool {
         && usize::from(u16::from_be_bytes([b[3], b[4]])) <= MAX_RECORD
 }
 
+/// The PROXY protocol header (HAProxy, v1 text or v2 binary) a load
+/// balancer may put before the client's bytes: `Ok(len)` when `b` starts
+/// with a whole one, `Err(true)` when it may be one still incomplete,
+/// `Err(false)` when it is not one.
+fn proxy_header_len(b: &[u8]) -> Result<usize, bool> {
+    const V2: &[u8; 12] = b"\r\n\r\n\x00\r\nQUIT\n";
+    if b.starts_with(b"PROXY ") {
+        // v1: one line of at most 107 bytes.
+        return match b.iter().take(107).position(|&c| c == b'\n') {
+            Some(nl) => Ok(nl + 1),
+            None => Err(b.len() < 107),
+        };
+    }
+    if b.len() >= V2.len() && b.starts_with(V2) {
+        return match b.get(14..16) {
+            Some(l) => Ok(16 + usize::from(u16::from_be_bytes([l[0], l[1]]))),
+            None => Err(true),
+        };
+    }
+    Err(b.len() < V2.len() && (V2.starts_with(b) || b"PROXY ".starts_with(b)) && !b.is_empty())
+}
+
 /// Content probe: a TLS handshake record (or SSLv2 hello) from the first
-/// sender.
+/// sender, possibly behind a PROXY protocol header.
 pub fn probe(b: &[u8]) -> crate::session::Probe {
     use crate::session::Probe;
+    match proxy_header_len(b) {
+        Ok(n) if n < b.len() => return probe(&b[n..]),
+        Ok(_) | Err(true) => return Probe::NeedMore,
+        Err(false) => {}
+    }
     if b.len() < RECORD_HEADER {
         let plausible = match b {
             [] => true,
@@ -528,6 +555,15 @@ impl TlsParser {
     fn feed(&mut self, k: usize, mut b: &[u8], out: &mut Vec<L7Message>) {
         while !b.is_empty() && !self.dirs[k].done {
             let d = &mut self.dirs[k];
+            if d.first
+                && d.record.is_empty()
+                && k == 0
+                && let Ok(n) = proxy_header_len(b)
+            {
+                // A load balancer's PROXY header: the TLS starts after it.
+                b = &b[n.min(b.len())..];
+                continue;
+            }
             if d.first && d.record.is_empty() && k == 0 && looks_sslv2_hello(b) {
                 d.first = false;
                 match parse_sslv2_client_hello(b) {
@@ -809,6 +845,79 @@ pub fn certificate(der: &[u8]) -> Option<Certificate> {
         san,
         fingerprint: colon_hex(&Sha1::digest(der), false),
     })
+}
+
+/// TLS that starts after a plaintext phase: STARTTLS in SMTP, IMAP, POP3,
+/// FTP, XMPP and LDAP, PostgreSQL's SSLRequest, MySQL's SSL request, RDP's
+/// X.224 negotiation. The plaintext is not parsed; the first client segment
+/// that starts with a TLS handshake record switches both directions to a
+/// [`TlsParser`]. Gives up after `MAX_PLAINTEXT` client bytes.
+#[derive(Debug, Clone, Default)]
+pub struct StartTlsParser {
+    tls: TlsParser,
+    switched: bool,
+    plaintext: usize,
+}
+
+/// Client bytes watched for the switch to TLS.
+const MAX_PLAINTEXT: usize = 64 * 1024;
+
+impl StartTlsParser {
+    /// A parser whose TLS part has these options.
+    pub fn new(cfg: TlsConfig) -> Self {
+        StartTlsParser {
+            tls: TlsParser::new(cfg),
+            switched: false,
+            plaintext: 0,
+        }
+    }
+}
+
+impl SessionParser for StartTlsParser {
+    type Message = L7Message;
+
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        if !self.switched {
+            if self.plaintext > MAX_PLAINTEXT || probe(bytes) != crate::session::Probe::Certain {
+                self.plaintext = self.plaintext.saturating_add(bytes.len());
+                return Vec::new();
+            }
+            self.switched = true;
+        }
+        self.tls.feed_initiator(bytes)
+    }
+
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.feed_responder(bytes)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.gap_initiator(len)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.gap_responder(len)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn flow_end(&mut self) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.flow_end()
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 impl SessionParser for TlsParser {

@@ -331,3 +331,47 @@ proptest! {
         p.flow_end();
     }
 }
+
+#[test]
+fn proxy_protocol_header_before_the_hello() {
+    let hello = record(22, &handshake(1, &client_hello_body()));
+    let mut v1 = b"PROXY TCP4 192.0.2.1 192.0.2.2 56324 443\r\n".to_vec();
+    v1.extend_from_slice(&hello);
+    let mut v2 = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
+    v2.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2, 0xdc, 0x04, 0x01, 0xbb]);
+    v2.extend_from_slice(&hello);
+    for stream in [v1, v2] {
+        assert_eq!(probe(&stream), Probe::Certain);
+        assert_eq!(probe(&stream[..8]), Probe::NeedMore);
+        let mut p = TlsParser::default();
+        p.feed_initiator(&stream);
+        let hs = one(p.flow_end());
+        assert_eq!(
+            hs.client_hello.unwrap().sni.as_deref(),
+            Some(&b"example.org"[..])
+        );
+    }
+}
+
+#[test]
+fn starttls_switches_at_the_first_tls_record() {
+    let mut p = StartTlsParser::default();
+    assert!(p.feed_responder(b"220 mail.example ESMTP\r\n").is_empty());
+    assert!(p.feed_initiator(b"EHLO client\r\n").is_empty());
+    assert!(p.feed_responder(b"250-STARTTLS\r\n250 OK\r\n").is_empty());
+    assert!(p.feed_initiator(b"STARTTLS\r\n").is_empty());
+    assert!(p.feed_responder(b"220 Go ahead\r\n").is_empty());
+    assert!(
+        p.feed_initiator(&record(22, &handshake(1, &client_hello_body())))
+            .is_empty()
+    );
+    let hs = one(p.flow_end());
+    assert_eq!(
+        hs.client_hello.unwrap().sni.as_deref(),
+        Some(&b"example.org"[..])
+    );
+    // Plain text only: nothing reported.
+    let mut p = StartTlsParser::default();
+    p.feed_initiator(b"USER anonymous\r\n");
+    assert!(p.flow_end().is_empty());
+}
