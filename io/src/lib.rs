@@ -48,6 +48,39 @@
 //! println!("imbalance {:.2}", report.ingest.imbalance());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The built-in parsers on every shard (the README's example):
+//!
+//! ```no_run
+//! use flowscope_engine::parsers::{builtin, L7Message, ParsersConfig};
+//! use flowscope_engine::{EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions};
+//! use flowscope_io::capture::CaptureFile;
+//! use flowscope_io::source::FileSource;
+//! use flowscope_shards::Pipeline;
+//!
+//! let cfg = EngineConfig::default();
+//! let source = FileSource::new(vec![CaptureFile::open("capture.pcap".as_ref())?]);
+//! let parsers = ParsersConfig::default(); // or Config::load(..)?.parsers
+//! let reassembly = cfg.reassembly.clone();
+//! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
+//!     .shards(4)
+//!     .hook(move || builtin::<FiveTupleKey>(&reassembly, &parsers))
+//!     .build(source)?;
+//! for ev in pipeline.receiver() {
+//!     match &ev.event {
+//!         FlowEvent::Application { message: L7Message::Tls(hs), .. } => {
+//!             if let Some(ch) = &hs.client_hello {
+//!                 println!("SNI {:?} JA4 {:?}", ch.sni, hs.ja4);
+//!             }
+//!         }
+//!         FlowEvent::Application { message: L7Message::Http(tx), .. } => {
+//!             println!("{:?} {:?}", tx.method, tx.uri)
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 
