@@ -320,10 +320,13 @@ pub fn builtin<K: Send + 'static>(
             DnsUdpFactory(cfg.dns.clone()),
             Route::ports(cfg.dns.ports.iter().copied())
                 .probe(|b, _| {
+                    // On a DNS port, one odd datagram does not rule DNS
+                    // out: the next ones decide, and after `probe_datagrams`
+                    // the port does.
                     if dns::looks_like_dns(b) {
                         Probe::Certain
                     } else {
-                        Probe::No
+                        Probe::NeedMore
                     }
                 })
                 .only_ports()
