@@ -200,6 +200,8 @@ pub struct HttpParser {
     /// The transaction whose response is being read.
     current: Option<HttpTransaction>,
     hasher: Option<Sha256>,
+    /// The current response body's first `body_sample_bytes`.
+    sample: Vec<u8>,
     errors: HttpErrors,
     /// The CONNECT tunnel's content, once one is open.
     inner: Option<Inner>,
@@ -429,6 +431,7 @@ impl HttpParser {
             req_body_open: false,
             current: None,
             hasher: None,
+            sample: Vec::new(),
             errors: HttpErrors::default(),
             inner: None,
             next_tx: 0,
@@ -440,10 +443,22 @@ impl HttpParser {
         self.errors
     }
 
-    fn lose(side: &mut Side, errors: &mut HttpErrors) {
+    /// A direction lost sync: skip to the next message start.
+    fn lose(&mut self, request: bool) {
+        let side = self.side_mut(request);
         side.dir = Dir::Lost;
         side.buf.clear();
-        errors.resyncs += 1;
+        self.errors.resyncs += 1;
+    }
+
+    /// A head that did not parse: counted by cause, the direction resyncs.
+    fn reject_head(&mut self, request: bool, too_many_headers: bool) {
+        if too_many_headers {
+            self.errors.oversized_heads += 1;
+        } else {
+            self.errors.bad_heads += 1;
+        }
+        self.lose(request);
     }
 
     fn side_mut(&mut self, request: bool) -> &mut Side {
@@ -524,19 +539,14 @@ impl HttpParser {
     /// buffered; `Some(n)`: `n` bytes of an oversized head skipped).
     fn collect(&mut self, request: bool, b: &[u8]) -> Result<(Vec<u8>, usize), Option<usize>> {
         let max = self.cfg.max_header_bytes;
-        let side = if request {
-            &mut self.req
-        } else {
-            &mut self.resp
-        };
-        match collect_head(side, b, max) {
+        match collect_head(self.side_mut(request), b, max) {
             Collect::Partial => Err(None),
             Collect::TooLong(end) => {
                 self.errors.oversized_heads += 1;
                 Err(Some(match end {
                     Some(used) => used,
                     None => {
-                        Self::lose(side, &mut self.errors);
+                        self.lose(request);
                         b.len()
                     }
                 }))
@@ -559,12 +569,8 @@ impl HttpParser {
         let ((method, uri, version), req_headers) = match parsed {
             Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
             other => {
-                if matches!(other, Some((_, Err(httparse::Error::TooManyHeaders)))) {
-                    self.errors.oversized_heads += 1;
-                } else {
-                    self.errors.bad_heads += 1;
-                }
-                Self::lose(&mut self.req, &mut self.errors);
+                let too_many = matches!(other, Some((_, Err(httparse::Error::TooManyHeaders))));
+                self.reject_head(true, too_many);
                 return Some(used_from_b);
             }
         };
@@ -632,15 +638,11 @@ impl HttpParser {
                 (n, chunked(next))
             }
             ChunkState::Size | ChunkState::DataEnd | ChunkState::Trailer => {
-                let side = if request {
-                    &mut self.req
-                } else {
-                    &mut self.resp
-                };
+                let side = self.side_mut(request);
                 let Some(nl) = b.iter().position(|&c| c == b'\n') else {
                     if side.buf.len() + b.len() > MAX_LINE {
                         self.errors.bad_chunks += 1;
-                        Self::lose(side, &mut self.errors);
+                        self.lose(request);
                         return (b.len(), None);
                     }
                     side.buf.extend_from_slice(b);
@@ -670,24 +672,14 @@ impl HttpParser {
                             None if text.is_empty() => chunked(ChunkState::Size),
                             None => {
                                 self.errors.bad_chunks += 1;
-                                let side = if request {
-                                    &mut self.req
-                                } else {
-                                    &mut self.resp
-                                };
-                                Self::lose(side, &mut self.errors);
+                                self.lose(request);
                                 return (used, None);
                             }
                         }
                     }
                 };
-                let side = if request {
-                    &mut self.req
-                } else {
-                    &mut self.resp
-                };
                 line.clear();
-                side.buf = line;
+                self.side_mut(request).buf = line;
                 (used, next)
             }
         }
@@ -709,14 +701,9 @@ impl HttpParser {
         if let Some(h) = self.hasher.as_mut() {
             h.update(data);
         }
-        if self.cfg.body_sample_bytes > 0 {
-            let sample = tx.response_body_sample.get_or_insert_with(Box::default);
-            let room = self.cfg.body_sample_bytes.saturating_sub(sample.len());
-            if room > 0 {
-                let mut v = std::mem::take(sample).into_vec();
-                v.extend_from_slice(&data[..room.min(data.len())]);
-                *sample = v.into_boxed_slice();
-            }
+        let room = self.cfg.body_sample_bytes.saturating_sub(self.sample.len());
+        if room > 0 {
+            self.sample.extend_from_slice(&data[..room.min(data.len())]);
         }
     }
 
@@ -732,12 +719,8 @@ impl HttpParser {
         let ((version, status), resp_headers) = match parsed {
             Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
             other => {
-                if matches!(other, Some((_, Err(httparse::Error::TooManyHeaders)))) {
-                    self.errors.oversized_heads += 1;
-                } else {
-                    self.errors.bad_heads += 1;
-                }
-                Self::lose(&mut self.resp, &mut self.errors);
+                let too_many = matches!(other, Some((_, Err(httparse::Error::TooManyHeaders))));
+                self.reject_head(false, too_many);
                 return Some(used_from_b);
             }
         };
@@ -878,6 +861,9 @@ impl HttpParser {
             {
                 tx.response_body_sha256 = Some(h.finalize().into());
             }
+            if !self.sample.is_empty() {
+                tx.response_body_sample = Some(std::mem::take(&mut self.sample).into_boxed_slice());
+            }
             out.push(L7Message::Http(Box::new(tx)));
         }
     }
@@ -896,22 +882,24 @@ impl HttpParser {
         } else {
             &mut self.resp
         };
-        // A gap that ends exactly where the body does completes it.
-        let body_done = match side.dir.clone() {
+        // A gap that ends exactly where the body does completes it; one
+        // that swallows the body's end loses sync (a response is still
+        // reported, as far as it was seen).
+        let (body_done, lost) = match side.dir.clone() {
             Dir::Body(BodyKind::Length(left)) if len < left => {
                 side.dir = Dir::Body(BodyKind::Length(left - len));
-                false
+                (false, false)
             }
-            Dir::Body(BodyKind::Length(left)) if len == left => true,
+            Dir::Body(BodyKind::Length(left)) if len == left => (true, false),
             Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len < left => {
                 side.dir = Dir::Body(BodyKind::Chunked(ChunkState::Data(left - len)));
-                false
+                (false, false)
             }
             Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len == left => {
                 side.dir = Dir::Body(BodyKind::Chunked(ChunkState::DataEnd));
-                false
+                (false, false)
             }
-            Dir::Body(BodyKind::UntilClose) | Dir::Stopped => false,
+            Dir::Body(BodyKind::UntilClose) | Dir::Stopped => (false, false),
             Dir::Tunnel => {
                 if let Some(Inner::Tls(t)) = &mut self.inner {
                     out.extend(if request {
@@ -920,19 +908,14 @@ impl HttpParser {
                         t.gap_responder(len)
                     });
                 }
-                false
+                (false, false)
             }
-            Dir::Body(_) => {
-                // The body's end is lost with the gap: report the response
-                // as far as it was seen.
-                Self::lose(side, &mut self.errors);
-                !request
-            }
-            _ => {
-                Self::lose(side, &mut self.errors);
-                false
-            }
+            Dir::Body(_) => (!request, true),
+            _ => (false, true),
         };
+        if lost {
+            self.lose(request);
+        }
         if body_done {
             if request {
                 self.req_body_open = false;
