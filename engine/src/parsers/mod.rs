@@ -15,7 +15,7 @@ pub mod tls;
 
 use crate::event::FlowSide;
 use crate::reassembly::ReassemblyConfig;
-use crate::session::{DatagramParserFactory, Probe, Route, SessionParserFactory, Sessions};
+use crate::session::{Probe, Route, Sessions};
 use serde::Deserialize;
 
 /// What a built-in parser reports.
@@ -205,68 +205,9 @@ fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
     }
 }
 
-/// Builds [`http::HttpParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct HttpFactory(pub HttpConfig);
-/// Builds [`http::HttpUdpParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct HttpUdpFactory(pub HttpConfig);
-/// Builds [`tls::TlsParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct TlsFactory(pub TlsConfig);
-/// Builds [`tls::StartTlsParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct StartTlsFactory(pub TlsConfig);
-/// Builds [`dns::DnsTcpParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct DnsTcpFactory(pub DnsConfig);
-/// Builds [`dns::DnsUdpParser`]s with these options.
-#[derive(Debug, Clone)]
-pub struct DnsUdpFactory(pub DnsConfig);
-
-impl<K> SessionParserFactory<K> for HttpFactory {
-    type Parser = http::HttpParser;
-    fn new_parser(&mut self, _key: &K) -> http::HttpParser {
-        http::HttpParser::new(self.0.clone())
-    }
-}
-
-impl<K> DatagramParserFactory<K> for HttpUdpFactory {
-    type Parser = http::HttpUdpParser;
-    fn new_parser(&mut self, _key: &K) -> http::HttpUdpParser {
-        http::HttpUdpParser::new(self.0.clone())
-    }
-}
-
-impl<K> SessionParserFactory<K> for TlsFactory {
-    type Parser = tls::TlsParser;
-    fn new_parser(&mut self, _key: &K) -> tls::TlsParser {
-        tls::TlsParser::new(self.0.clone())
-    }
-}
-
-impl<K> SessionParserFactory<K> for StartTlsFactory {
-    type Parser = tls::StartTlsParser;
-    fn new_parser(&mut self, _key: &K) -> tls::StartTlsParser {
-        tls::StartTlsParser::new(self.0.clone())
-    }
-}
-
-impl<K> SessionParserFactory<K> for DnsTcpFactory {
-    type Parser = dns::DnsTcpParser;
-    fn new_parser(&mut self, _key: &K) -> dns::DnsTcpParser {
-        dns::DnsTcpParser::new(self.0.clone())
-    }
-}
-
-impl<K> DatagramParserFactory<K> for DnsUdpFactory {
-    type Parser = dns::DnsUdpParser;
-    fn new_parser(&mut self, _key: &K) -> dns::DnsUdpParser {
-        dns::DnsUdpParser::new(self.0.clone())
-    }
-}
-
-/// A [`Sessions`] driver with the built-in parsers `cfg` enables: TLS and
+/// A [`Sessions`] driver with the built-in parsers `cfg` enables (each
+/// registered as a configured prototype that every flow gets a clone of,
+/// through the seed API's `Default + Clone` factory impls): TLS and
 /// HTTP on every TCP flow whose first bytes look like them (port hints
 /// decide the order), DNS over UDP and TCP on its ports when the payload
 /// looks like DNS.
@@ -279,13 +220,13 @@ pub fn builtin<K: Send + 'static>(
         // First, so these ports are not claimed by a probe; no name: the
         // connection's own protocol is not parsed.
         s = s.tcp(
-            StartTlsFactory(cfg.tls.clone()),
+            tls::StartTlsParser::new(cfg.tls.clone()),
             Route::ports(cfg.tls.starttls_ports.iter().copied()).only_ports(),
         );
     }
     if cfg.tls.enabled {
         s = s.tcp(
-            TlsFactory(cfg.tls.clone()),
+            tls::TlsParser::new(cfg.tls.clone()),
             Route::ports(cfg.tls.ports.iter().copied())
                 .probe(|b, _| tls::probe(b))
                 .named("tls"),
@@ -293,7 +234,7 @@ pub fn builtin<K: Send + 'static>(
     }
     if cfg.http.enabled {
         s = s.tcp(
-            HttpFactory(cfg.http.clone()),
+            http::HttpParser::new(cfg.http.clone()),
             Route::ports(cfg.http.ports.iter().copied())
                 .probe(|b, _| http::probe(b))
                 .named("http"),
@@ -301,7 +242,7 @@ pub fn builtin<K: Send + 'static>(
     }
     if cfg.http.enabled && !cfg.http.udp_ports.is_empty() {
         s = s.udp(
-            HttpUdpFactory(cfg.http.clone()),
+            http::HttpUdpParser::new(cfg.http.clone()),
             Route::ports(cfg.http.udp_ports.iter().copied())
                 .probe(|b, _| http::probe(b))
                 .only_ports()
@@ -310,14 +251,14 @@ pub fn builtin<K: Send + 'static>(
     }
     if cfg.dns.enabled {
         s = s.tcp(
-            DnsTcpFactory(cfg.dns.clone()),
+            dns::DnsTcpParser::new(cfg.dns.clone()),
             Route::ports(cfg.dns.ports.iter().copied())
                 .probe(dns_tcp_probe)
                 .only_ports()
                 .named("dns"),
         );
         s = s.udp(
-            DnsUdpFactory(cfg.dns.clone()),
+            dns::DnsUdpParser::new(cfg.dns.clone()),
             Route::ports(cfg.dns.ports.iter().copied())
                 .probe(|b, _| {
                     // On a DNS port, one odd datagram does not rule DNS
