@@ -307,6 +307,22 @@ impl DnsMessage {
     pub fn rcode(&self) -> u16 {
         self.flags & 0xf
     }
+    /// The header fields alone (no question, no record).
+    fn header(&self) -> DnsMessage {
+        DnsMessage {
+            kind: self.kind,
+            tcp: self.tcp,
+            id: self.id,
+            flags: self.flags,
+            questions: Vec::new(),
+            answers: Vec::new(),
+            authorities: Vec::new(),
+            additionals: Vec::new(),
+            records_skipped: 0,
+            rtt_us: None,
+        }
+    }
+
     /// The EDNS data, if an OPT record came with the message.
     pub fn edns(&self) -> Option<&Edns> {
         self.additionals.iter().find_map(|r| match &r.data {
@@ -721,11 +737,9 @@ impl Correlator {
             {
                 out.push(self.unanswered(at, q));
             }
-            let mut q = m.clone();
             // Only the header and questions are needed to match and report.
-            q.answers.clear();
-            q.authorities.clear();
-            q.additionals.clear();
+            let mut q = m.header();
+            q.questions = m.questions.clone();
             self.pending.push_back((self.now, q));
         }
         out.push(L7Message::Dns(Box::new(m)));

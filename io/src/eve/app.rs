@@ -140,18 +140,29 @@ fn rrtype_str(t: u16) -> std::borrow::Cow<'static, str> {
     }
 }
 
-fn rdata_text(d: &RData) -> Option<Vec<u8>> {
-    Some(match d {
-        RData::A(a) => a.to_string().into_bytes(),
-        RData::Aaaa(a) => a.to_string().into_bytes(),
-        RData::Name(n) => name(n).to_vec(),
-        RData::Mx { exchange, .. } => name(exchange).to_vec(),
-        RData::Txt(strings) => strings.concat(),
-        RData::Caa { value, .. } => value.to_vec(),
-        RData::Svcb { target, .. } => name(target).to_vec(),
-        RData::Raw(b) => hex(b).into_bytes(),
-        _ => return None,
-    })
+/// Writes the text form of `d` into `buf` (cleared first); false for types
+/// that have none (SOA, SRV, OPT are objects of their own).
+fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
+    use std::io::Write;
+    buf.clear();
+    // Writing to a Vec cannot fail.
+    let _ = match d {
+        RData::A(a) => write!(buf, "{a}"),
+        RData::Aaaa(a) => write!(buf, "{a}"),
+        RData::Name(n) => buf.write_all(name(n)),
+        RData::Mx { exchange, .. } => buf.write_all(name(exchange)),
+        RData::Txt(strings) => {
+            for t in strings {
+                buf.extend_from_slice(t);
+            }
+            Ok(())
+        }
+        RData::Caa { value, .. } => buf.write_all(value),
+        RData::Svcb { target, .. } => buf.write_all(name(target)),
+        RData::Raw(b) => buf.write_all(hex(b).as_bytes()),
+        _ => return false,
+    };
+    true
 }
 
 fn write_edns(o: &mut JsonObject<'_>, k: &str, e: &flowscope_engine::parsers::dns::Edns) {
@@ -169,7 +180,7 @@ fn write_edns(o: &mut JsonObject<'_>, k: &str, e: &flowscope_engine::parsers::dn
     o.end();
 }
 
-fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord) {
+fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
     o.item_object();
     o.bytes("rrname", name(&r.name));
     o.str("rrtype", &rrtype_str(r.rrtype));
@@ -236,8 +247,8 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord) {
         }
         RData::Opt(e) => write_edns(o, "opt", e),
         other => {
-            if let Some(t) = rdata_text(other) {
-                o.bytes("rdata", &t);
+            if rdata_text(other, buf) {
+                o.bytes("rdata", buf);
             }
         }
     }
@@ -309,30 +320,36 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     if d.tcp {
         o.bool("tcp", true);
     }
+    // One scratch buffer for every record's text.
+    let mut buf = Vec::new();
     if !d.answers.is_empty() {
         o.begin_array("answers");
         for r in &d.answers {
-            write_record(o, r);
+            write_record(o, r, &mut buf);
         }
         o.end();
-        // Suricata's `grouped`: rdata per type.
+        // Suricata's `grouped`: the rdata texts per type, types in order of
+        // first appearance.
         o.begin("grouped");
-        let mut types: Vec<u16> = d.answers.iter().map(|r| r.rrtype).collect();
-        types.dedup();
-        let mut done = Vec::new();
-        for t in types {
-            if done.contains(&t) {
-                continue;
+        let mut types: Vec<u16> = Vec::new();
+        for r in &d.answers {
+            if !types.contains(&r.rrtype) {
+                types.push(r.rrtype);
             }
-            done.push(t);
-            let texts: Vec<Vec<u8>> = d
-                .answers
-                .iter()
-                .filter(|r| r.rrtype == t)
-                .filter_map(|r| rdata_text(&r.data))
-                .collect();
-            if !texts.is_empty() {
-                o.bytes_array(&rrtype_str(t), texts.iter().map(|v| &v[..]));
+        }
+        for t in types {
+            let mut open = false;
+            for r in d.answers.iter().filter(|r| r.rrtype == t) {
+                if rdata_text(&r.data, &mut buf) {
+                    if !open {
+                        o.begin_array(&rrtype_str(t));
+                        open = true;
+                    }
+                    o.item_bytes(&buf);
+                }
+            }
+            if open {
+                o.end();
             }
         }
         o.end();
@@ -340,7 +357,7 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     if !d.authorities.is_empty() {
         o.begin_array("authorities");
         for r in &d.authorities {
-            write_record(o, r);
+            write_record(o, r, &mut buf);
         }
         o.end();
     }
