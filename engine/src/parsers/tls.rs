@@ -566,21 +566,15 @@ impl TlsParser {
             }
             if d.first && d.record.is_empty() && k == 0 && looks_sslv2_hello(b) {
                 d.first = false;
-                match parse_sslv2_client_hello(b) {
-                    Some((ch, used)) => {
-                        self.seen = true;
-                        self.client_hello(ch);
-                        b = &b[used.min(b.len())..];
-                        continue;
-                    }
-                    None if b.len() < 2 + 0x7fff => {
-                        // Possibly split: collect it as a record below.
-                    }
-                    None => {
-                        self.give_up(k);
-                        return;
-                    }
-                }
+                // Only a hello whole in one segment is read (they are small).
+                let Some((ch, used)) = parse_sslv2_client_hello(b) else {
+                    self.give_up(k);
+                    return;
+                };
+                self.seen = true;
+                self.client_hello(ch);
+                b = &b[used.min(b.len())..];
+                continue;
             }
             d.first = false;
             // Whole records straight from `b` when nothing is buffered.
