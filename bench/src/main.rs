@@ -59,8 +59,8 @@ enum Command {
         /// Also measure the full pipeline of one shard: reassembly, the
         /// built-in HTTP/DNS/TLS/QUIC parsers and EVE rendering of every
         /// record into a reused buffer (what `flowscope replay` does per
-        /// shard, without the file and the output), interleaved with the
-        /// other passes.
+        /// shard, without the file and the output), and the same without
+        /// the rendering, interleaved with the other passes.
         #[arg(long)]
         full: bool,
         /// Also print the result as one JSON object.
@@ -260,6 +260,7 @@ fn bench_engine(
         modes.push("reassembly + no-op parsers");
     }
     if full {
+        modes.push(PARSERS);
         modes.push(FULL);
     }
     let renderer = flowscope_io::eve::EveRenderer::new(cfg.output.clone());
@@ -272,9 +273,10 @@ fn bench_engine(
             let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
                 if mode == "flow tracking" {
                     timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook, |_| {})
-                } else if mode == FULL {
+                } else if mode == FULL || mode == PARSERS {
                     let r = engine_cfg.reassembly.clone();
                     let p = cfg.parsers.clone();
+                    let render = mode == FULL;
                     // Rendered into one reused buffer, as a shard renders
                     // into the batches it hands the merger.
                     let mut line = Vec::with_capacity(64 * 1024);
@@ -286,10 +288,12 @@ fn bench_engine(
                         epoch,
                         move || flowscope_engine::parsers::builtin(&r, &p),
                         |events| {
-                            for ev in events {
-                                renderer.render(ev, &mut line);
+                            if render {
+                                for ev in events {
+                                    renderer.render(ev, &mut line);
+                                }
                             }
-                            std::hint::black_box(&line);
+                            std::hint::black_box((&line, events));
                             line.clear();
                         },
                     )
@@ -360,6 +364,8 @@ struct Pass {
 
 /// The full-pipeline mode's name.
 const FULL: &str = "reassembly + built-in parsers + EVE rendering";
+/// The same without rendering: the difference is what rendering costs.
+const PARSERS: &str = "reassembly + built-in parsers";
 
 fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     data: &[u8],
@@ -425,7 +431,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
 }
 
 fn print_engine(r: &EngineResult) {
-    if r.mode == FULL {
+    if r.mode == FULL || r.mode == PARSERS {
         println!(
             "one shard's work on one thread: decode + flow tracking + {}",
             r.mode
