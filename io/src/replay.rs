@@ -18,7 +18,8 @@ use flowscope_engine::{
     SessionCounters, Sessions, with_extractor,
 };
 use flowscope_shards::{
-    EventSink, InlineRunner, PacketSource, Pipeline, PipelineError, PipelineReport,
+    EventSink, InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineError,
+    PipelineReport, SourceError, is_sampled,
 };
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -57,6 +58,13 @@ pub struct ReplayOptions {
     /// Flow tracking only: no reassembly, no parsers (whatever `[parsers]`
     /// says).
     pub no_parsers: bool,
+    /// Record latency histograms for about one packet in this many (0:
+    /// off); see [`Summary::latency`].
+    pub latency_sample: u32,
+    /// Offer the packets at this pace instead of as fast as they are read
+    /// (the source then behaves as live input: it drops rather than
+    /// blocks), with packets more than the duration late lost.
+    pub pace: Option<(Pace, Duration)>,
 }
 
 impl ReplayOptions {
@@ -70,6 +78,8 @@ impl ReplayOptions {
             pin: None,
             stop: None,
             no_parsers: false,
+            latency_sample: 0,
+            pace: None,
         }
     }
 
@@ -78,6 +88,37 @@ impl ReplayOptions {
         self.shards
             .or(self.config.pipeline.shards)
             .unwrap_or_else(default_shards)
+    }
+}
+
+/// A number with an optional `k`, `M` or `G` suffix (powers of 1000,
+/// either case): `1.5M`, `500k`, `250000`. `None` unless finite and not
+/// negative.
+pub fn parse_si(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let (num, scale) = match t.chars().last()? {
+        'k' | 'K' => (&t[..t.len() - 1], 1e3),
+        'm' | 'M' => (&t[..t.len() - 1], 1e6),
+        'g' | 'G' => (&t[..t.len() - 1], 1e9),
+        _ => (t, 1.0),
+    };
+    let x = num.trim().parse::<f64>().ok()? * scale;
+    (x.is_finite() && x >= 0.0).then_some(x)
+}
+
+/// A packet rate: `2Mpps`, `500kpps`, `1.5M`, `250000` or `250000pps`
+/// (packets per second).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let digits = t
+        .strip_suffix("pps")
+        .or_else(|| t.strip_suffix("PPS"))
+        .unwrap_or(t);
+    match parse_si(digits) {
+        Some(x) if x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a packet rate (examples: 2Mpps, 500kpps, 100000)"
+        )),
     }
 }
 
@@ -155,6 +196,14 @@ pub struct Summary {
     pub shard_failure: Option<(usize, String)>,
     /// The parsers' and reassembly's counters (all shards).
     pub sessions: Option<SessionCounters>,
+    /// Latency histograms, when recorded (inline runs: `total` only).
+    pub latency: Option<LatencyReport>,
+    /// Paced runs: packets offered, and lost because the ingest reached
+    /// them too late.
+    pub paced: Option<(u64, u64)>,
+    /// Packets the pipeline dropped because a shard's queue was full
+    /// (paced runs; offline runs never drop).
+    pub queue_dropped: u64,
 }
 
 /// Output is written in chunks of about this size.
@@ -274,6 +323,9 @@ where
         let pb = pb.clone();
         source = source.with_progress(Box::new(move |done| pb.set_position(done)));
     }
+    if let Some((pace, max_late)) = opts.pace {
+        source = source.with_pace(Pacer::new(pace, max_late));
+    }
     let renderer = EveRenderer::new(opts.config.output.clone());
     let stop = opts
         .stop
@@ -312,6 +364,9 @@ fn empty_summary(shards: usize) -> Summary {
         pipeline: None,
         shard_failure: None,
         sessions: None,
+        latency: None,
+        paced: None,
+        queue_dropped: 0,
     }
 }
 
@@ -364,14 +419,26 @@ where
     let mut summary = empty_summary(0);
     let engine = Engine::with_hook(&opts.config.engine(), extractor, session_maker(opts)())?;
     let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
+    // Inline, a packet's events come out of its own push: only the total
+    // latency (read → rendered) exists.
+    let mut latency =
+        (opts.latency_sample > 0).then(|| LatencyReport::new_total_only(opts.latency_sample));
     loop {
         if stop.load(Ordering::Relaxed) {
             summary.stopped = true;
             break;
         }
-        let Some(Ok(packet)) = source.next_packet() else {
-            break;
+        let packet = match source.next_packet() {
+            None => break,
+            Some(Err(SourceError::Idle)) => continue,
+            Some(Err(_)) => break,
+            Some(Ok(p)) => p,
         };
+        let seq = runner.packets();
+        let read_at = latency
+            .as_ref()
+            .filter(|l| is_sampled(seq, u64::from(l.sample_every)))
+            .map(|_| Instant::now());
         runner.push(&packet.raw);
         let before = out.buf.len();
         let mut lines = 0;
@@ -379,6 +446,11 @@ where
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
             lines += u64::from(out.buf.len() > at);
+            if let (Some(t), Some(l)) = (read_at, latency.as_mut())
+                && ev.seq == seq
+            {
+                l.record_total(t.elapsed());
+            }
         }
         if out.buf.len() > before && !out.wrote(lines)? {
             break;
@@ -407,6 +479,8 @@ where
     }
     summary.stats = runner.engine().stats();
     summary.sessions = counters_if_parsing(opts, runner.engine().hook().session_counters());
+    summary.latency = latency;
+    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
     summary.damaged = source.take_damaged();
     Ok(summary)
 }
@@ -427,7 +501,8 @@ where
     W: Write,
 {
     let mut summary = empty_summary(shards);
-    let cfg = opts.config.pipeline.for_run(shards, opts.pin);
+    let mut cfg = opts.config.pipeline.for_run(shards, opts.pin);
+    cfg.latency_sample = opts.latency_sample;
     let mut pipeline = Pipeline::builder(opts.config.engine(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
@@ -492,6 +567,9 @@ where
     summary.stats = report.engine.clone();
     summary.sessions = counters_if_parsing(opts, report.sessions());
     summary.stopped = report.ingest.stopped && out.open;
+    summary.latency = report.latency();
+    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
+    summary.queue_dropped = report.ingest.dropped.iter().sum();
     summary.damaged = source.take_damaged();
     summary.pipeline = Some(report);
     Ok(summary)
@@ -620,8 +698,52 @@ impl Summary {
                 }
             }
         }
+        if let Some((offered, late)) = self.paced {
+            lines.push(format!(
+                "  paced: {offered} packets offered, {late} lost (ingest too late), {} dropped on full shard queues",
+                self.queue_dropped
+            ));
+        }
+        if let Some(l) = &self.latency {
+            lines.extend(latency_lines(l));
+        }
         lines.join("\n")
     }
+}
+
+/// Latency percentiles as a small table (microseconds), for stderr.
+pub fn latency_lines(l: &LatencyReport) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  latency, µs (about 1 packet in {} sampled): {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        l.sample_every, "count", "p50", "p90", "p99", "p99.9", "max"
+    )];
+    for (name, h) in l.stages() {
+        if h.is_empty() {
+            continue;
+        }
+        let p = flowscope_shards::Percentiles::of(h);
+        lines.push(format!(
+            "    {:<14} {:>38} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            if name == "total" {
+                "ingest→event"
+            } else {
+                name
+            },
+            p.count,
+            p.p50,
+            p.p90,
+            p.p99,
+            p.p999,
+            p.max
+        ));
+    }
+    if l.lost > 0 {
+        lines.push(format!(
+            "    ({} events released too late to find their read time)",
+            l.lost
+        ));
+    }
+    lines
 }
 
 fn secs(d: Duration) -> String {
@@ -668,4 +790,21 @@ fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
         p.merger.held_high_water
     ));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rate;
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("2Mpps"), Ok(2e6));
+        assert_eq!(parse_rate("500kpps"), Ok(5e5));
+        assert_eq!(parse_rate("1.5M"), Ok(1.5e6));
+        assert_eq!(parse_rate("250000"), Ok(250_000.0));
+        assert_eq!(parse_rate(" 3 kpps "), Ok(3000.0));
+        for bad in ["", "fast", "0", "-5k", "1e999", "Mpps"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -7,7 +7,10 @@
 
 use crate::capture::{CaptureFile, RecordCursor};
 use crate::replay::DamagedInput;
-use flowscope_shards::{PacketSource, SharedBytes, SourceError, SourcePacket, Storage};
+use flowscope_engine::{LinkType, RawPacket, Timestamp};
+use flowscope_shards::{
+    Gate, Pacer, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,6 +30,19 @@ pub struct FileSource {
     packets: u64,
     damaged: Vec<DamagedInput>,
     progress: Option<ProgressFn>,
+    /// Paced replay: the pacer, and a packet read but not yet due.
+    pace: Option<Pacer>,
+    pending: Option<Pending>,
+}
+
+/// A packet read from the current file but held back by the pacer.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    ts: Timestamp,
+    linktype: LinkType,
+    wire_len: u32,
+    offset: usize,
+    len: usize,
 }
 
 impl std::fmt::Debug for FileSource {
@@ -56,7 +72,21 @@ impl FileSource {
             packets: 0,
             damaged: Vec::new(),
             progress: None,
+            pace: None,
+            pending: None,
         }
+    }
+
+    /// Offers the packets at the pacer's rate instead of as fast as they
+    /// are read; the source is then live (see [`flowscope_shards::Pace`]).
+    pub fn with_pace(mut self, pacer: Pacer) -> Self {
+        self.pace = Some(pacer);
+        self
+    }
+
+    /// The pacer, when paced (packets offered and dropped as late).
+    pub fn pacer(&self) -> Option<&Pacer> {
+        self.pace.as_ref()
     }
 
     /// Reports progress (capture bytes read) every few thousand packets.
@@ -91,6 +121,68 @@ impl FileSource {
 
 impl PacketSource for FileSource {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        if self.pace.is_none() {
+            return self.read_next();
+        }
+        loop {
+            let p = match self.pending.take() {
+                Some(p) => p,
+                None => {
+                    let (ts, linktype, wire_len, at, len) = match self.read_next()? {
+                        Ok(sp) => (
+                            sp.raw.ts,
+                            sp.raw.linktype,
+                            sp.raw.wire_len,
+                            sp.raw.data.as_ptr() as usize,
+                            sp.raw.data.len(),
+                        ),
+                        Err(e) => return Some(Err(e)),
+                    };
+                    // The packet returned comes from the file now current.
+                    let (_, bytes) = self.files.get(self.current)?;
+                    let base = flowscope_shards::shared_slice(bytes).as_ptr() as usize;
+                    Pending {
+                        ts,
+                        linktype,
+                        wire_len,
+                        offset: at - base,
+                        len,
+                    }
+                }
+            };
+            let pacer = self.pace.as_mut()?;
+            match pacer.gate(p.ts) {
+                Gate::Drop => continue,
+                Gate::Wait => {
+                    self.pending = Some(p);
+                    return Some(Err(SourceError::Idle));
+                }
+                Gate::Go => {
+                    let (_, bytes) = self.files.get(self.current)?;
+                    let data =
+                        flowscope_shards::shared_slice(bytes).get(p.offset..p.offset + p.len)?;
+                    return Some(Ok(SourcePacket {
+                        raw: RawPacket {
+                            ts: p.ts,
+                            linktype: p.linktype,
+                            wire_len: p.wire_len,
+                            data,
+                        },
+                        storage: Storage::Shared(bytes),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        self.pace.is_some()
+    }
+}
+
+impl FileSource {
+    /// The next packet as fast as it can be read.
+    fn read_next(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
         // Split into fields: the packet returned borrows `files` while the
         // loop moves `current`, `cursor` and the damage list on.
         let FileSource {
@@ -101,6 +193,8 @@ impl PacketSource for FileSource {
             packets,
             damaged,
             progress,
+            pace: _,
+            pending: _,
         } = self;
         loop {
             let (path, bytes) = files.get(*current)?;

@@ -14,10 +14,14 @@
 
 #![warn(missing_docs)]
 
+mod latency;
+mod pace;
 mod pipeline;
 mod sequencer;
 mod source;
 
+pub use latency::{LatencyReport, Percentiles, is_sampled};
+pub use pace::{Gate, Pace, Pacer};
 pub use pipeline::{
     Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
     PipelineConfig, PipelineError, PipelineReport, PipelineStats, SessionEvents, ShardReport,

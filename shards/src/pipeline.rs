@@ -28,6 +28,7 @@
 //! (lossless); live input drops whole batches at the ingest and counts
 //! them. Batches come back to the ingest on a return channel for reuse.
 
+use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
 use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slice};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
@@ -135,6 +136,9 @@ pub struct PipelineConfig {
     /// Run the merge on the consumer's thread ([`Pipeline::merge_here`])
     /// instead of a merger thread feeding [`Pipeline::receiver`].
     pub merge_on_consumer: bool,
+    /// Record latency histograms for every this-many-th packet (0: off);
+    /// see [`PipelineReport::latency`].
+    pub latency_sample: u32,
 }
 
 impl Default for PipelineConfig {
@@ -150,6 +154,7 @@ impl Default for PipelineConfig {
             backpressure: None,
             noop_shards: false,
             merge_on_consumer: false,
+            latency_sample: 0,
         }
     }
 }
@@ -223,6 +228,8 @@ pub struct ShardReport {
     pub peak_flows: u64,
     /// Its session driver's counters, when the hook is one.
     pub sessions: Option<flowscope_engine::SessionCounters>,
+    /// Its latency recordings (queue and shard stages), when on.
+    pub latency: Option<Box<LatencyReport>>,
 }
 
 /// Ingest figures.
@@ -252,6 +259,8 @@ pub struct IngestReport {
     pub stopped: bool,
     /// Packet clock at the end.
     pub clock: Timestamp,
+    /// Its latency recordings (ingest stage), when on.
+    pub latency: Option<Box<LatencyReport>>,
 }
 
 impl IngestReport {
@@ -277,6 +286,8 @@ pub struct MergerReport {
     pub busy: Duration,
     /// Most items held back waiting for a slower shard.
     pub held_high_water: usize,
+    /// Its latency recordings (merge stage and ingest→event), when on.
+    pub latency: Option<Box<LatencyReport>>,
 }
 
 /// What a finished pipeline did.
@@ -307,6 +318,20 @@ impl<S> PipelineReport<S> {
             sum.get_or_insert_with(Default::default).add(c);
         }
         sum
+    }
+
+    /// The latency histograms of every thread merged, when
+    /// [`PipelineConfig::latency_sample`] was on.
+    pub fn latency(&self) -> Option<LatencyReport> {
+        let mut parts = std::iter::once(&self.ingest.latency)
+            .chain(self.shards.iter().map(|s| &s.latency))
+            .chain(std::iter::once(&self.merger.latency))
+            .filter_map(Option::as_deref);
+        let mut sum = parts.next()?.clone();
+        for p in parts {
+            sum.add(p);
+        }
+        Some(sum)
     }
 
     /// Splits off the source.
@@ -354,6 +379,10 @@ struct PacketBatch {
     handles: Vec<Handle>,
     storage: Option<SharedBytes>,
     copied: Vec<u8>,
+    /// Latency recording: read times of the sampled packets in it, and
+    /// when it was queued (pipeline clock, ns).
+    sampled_reads: Vec<u64>,
+    sent_ns: u64,
 }
 
 impl PacketBatch {
@@ -362,12 +391,15 @@ impl PacketBatch {
             handles: Vec::with_capacity(cap),
             storage: None,
             copied: Vec::new(),
+            sampled_reads: Vec::new(),
+            sent_ns: 0,
         }
     }
     fn clear(&mut self) {
         self.handles.clear();
         self.storage = None;
         self.copied.clear();
+        self.sampled_reads.clear();
     }
 }
 
@@ -389,7 +421,9 @@ const MAX_SOURCE_ERRORS: usize = 64;
 type MergerOutcome = (Vec<ShardReport>, MergerReport, Vec<(usize, String)>);
 
 enum MergerMsg<T> {
-    Items(usize, Vec<Keyed<T>>),
+    /// A shard's items, and when it handed them over (pipeline clock, ns;
+    /// 0 when latency is not recorded).
+    Items(usize, Vec<Keyed<T>>, u64),
     EpochDone(usize, u64),
     Finished(Box<ShardReport>),
     Failed(usize, String),
@@ -566,6 +600,8 @@ where
             shard_flows: (0..n).map(|_| AtomicU64::new(0)).collect(),
             ..LiveCounters::default()
         });
+        let latency = (cfg.latency_sample > 0)
+            .then(|| (Clock::new(), Arc::new(ReadTimes::new(cfg.latency_sample))));
         let mut shard_txs = Vec::with_capacity(n);
         let mut shard_handles = Vec::with_capacity(n);
         let mut item_returns = Vec::with_capacity(n);
@@ -582,6 +618,7 @@ where
             let core = core_for(k + 1);
             let noop = cfg.noop_shards;
             let shard_live = live.clone();
+            let shard_latency = latency.as_ref().map(|(c, r)| (*c, r.sample_every as u32));
             let h = std::thread::Builder::new()
                 .name(format!("flowscope-shard-{k}"))
                 .spawn(move || {
@@ -594,7 +631,7 @@ where
                         merger_tx,
                         item_returns: ret_rx,
                     };
-                    shard_main(k, engine, sink, channels, noop, &shard_live);
+                    shard_main(k, engine, sink, channels, noop, &shard_live, shard_latency);
                 })
                 .map_err(PipelineError::Spawn)?;
             shard_handles.push(h);
@@ -609,6 +646,7 @@ where
             returns: item_returns,
             stop: self.stop.clone(),
             renumber: S::renumber,
+            latency: latency.clone(),
         };
         let merger = if cfg.merge_on_consumer {
             drop(out_tx);
@@ -653,6 +691,7 @@ where
                     batch_packets: cfg.batch_packets.max(1),
                     backpressure,
                     stop,
+                    latency,
                 };
                 ingest_main(source, ctx, cfg.epoch_packets, cfg.epoch_interval)
             })
@@ -807,6 +846,7 @@ struct IngestCtx<E> {
     batch_packets: usize,
     backpressure: Backpressure,
     stop: Arc<AtomicBool>,
+    latency: Option<(Clock, Arc<ReadTimes>)>,
 }
 
 impl<E> IngestCtx<E> {
@@ -823,8 +863,17 @@ impl<E> IngestCtx<E> {
         if batches[k].handles.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut batches[k], self.fresh_batch());
+        let mut batch = std::mem::replace(&mut batches[k], self.fresh_batch());
         let count = batch.handles.len() as u64;
+        if let (Some((clock, _)), Some(lat)) = (&self.latency, report.latency.as_deref_mut())
+            && !batch.sampled_reads.is_empty()
+        {
+            let now = clock.now();
+            for &read in &batch.sampled_reads {
+                record(&mut lat.ingest, now.saturating_sub(read));
+            }
+            batch.sent_ns = now;
+        }
         match self.shards[k].try_send(ShardMsg::Batch(batch)) {
             Ok(()) => report.sent[k] += count,
             Err(TrySendError::Full(msg)) => {
@@ -892,6 +941,10 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         stalls: vec![0; n],
         queue_high_water: vec![0; n],
         dropped: vec![0; n],
+        latency: ctx
+            .latency
+            .as_ref()
+            .map(|(_, r)| Box::new(LatencyReport::new(r.sample_every as u32))),
         ..IngestReport::default()
     };
     let mut seq = Sequencer::new(epoch_packets);
@@ -925,6 +978,14 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         };
         let raw = pkt.raw;
         let stamp = seq.stamp(raw.ts);
+        let read_ns = match &ctx.latency {
+            Some((clock, reads)) if reads.sampled(stamp.seq) => {
+                let t = clock.now();
+                reads.store(stamp.seq, t);
+                t
+            }
+            _ => 0,
+        };
         report.packets += 1;
         report.bytes += u64::from(raw.wire_len);
 
@@ -973,6 +1034,9 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             }
         }
         batches[k].handles.push(handle);
+        if read_ns != 0 {
+            batches[k].sampled_reads.push(read_ns);
+        }
         if batches[k].handles.len() >= ctx.batch_packets {
             ctx.send_batch(k, &mut batches, &mut report);
         }
@@ -1024,6 +1088,7 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
     channels: ShardChannels<S::Item>,
     noop: bool,
     live: &LiveCounters,
+    latency: Option<(Clock, u32)>,
 ) {
     let ShardChannels {
         rx,
@@ -1039,8 +1104,10 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
             sink,
             events: Vec::new(),
             items: Vec::new(),
+            clock: latency.map(|(c, _)| c),
             report: ShardReport {
                 shard: k,
+                latency: latency.map(|(_, every)| Box::new(LatencyReport::new(every))),
                 ..ShardReport::default()
             },
         };
@@ -1048,6 +1115,8 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
             let t = Instant::now();
             match msg {
                 ShardMsg::Batch(mut b) => {
+                    let sampled = b.sampled_reads.len() as u64;
+                    let taken_at = shard.taken(sampled, b.sent_ns);
                     if !noop {
                         shard.process(&b);
                     }
@@ -1055,6 +1124,7 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
                     b.clear();
                     let _ = pool_tx.try_send(b);
                     shard.flush(&merger_tx, &item_returns);
+                    shard.processed(sampled, taken_at);
                 }
                 ShardMsg::Epoch(st) => {
                     if !noop {
@@ -1107,6 +1177,8 @@ struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mess
     sink: S,
     events: EventBuf<E::Key, H::Message>,
     items: Vec<Keyed<S::Item>>,
+    /// Set when latency is recorded.
+    clock: Option<Clock>,
     report: ShardReport,
 }
 
@@ -1140,6 +1212,31 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
         self.map_events();
     }
 
+    /// Latency: a batch with `sampled` sampled packets, queued at
+    /// `sent_ns`, was just taken; records its queue wait and returns when.
+    fn taken(&mut self, sampled: u64, sent_ns: u64) -> u64 {
+        match (&self.clock, self.report.latency.as_deref_mut()) {
+            (Some(clock), Some(lat)) if sampled > 0 => {
+                let now = clock.now();
+                let wait = now.saturating_sub(sent_ns).max(1);
+                let _ = lat.queue.record_n(wait.min(lat.queue.high()), sampled);
+                now
+            }
+            _ => 0,
+        }
+    }
+
+    /// Latency: the batch taken at `taken_at` is done and its events are
+    /// with the merge.
+    fn processed(&mut self, sampled: u64, taken_at: u64) {
+        if let (Some(clock), Some(lat)) = (&self.clock, self.report.latency.as_deref_mut())
+            && sampled > 0
+        {
+            let spent = clock.now().saturating_sub(taken_at).max(1);
+            let _ = lat.shard.record_n(spent.min(lat.shard.high()), sampled);
+        }
+    }
+
     fn map_events(&mut self) {
         for ev in self.events.drain(..) {
             let key = ev.key();
@@ -1156,7 +1253,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
         self.report.items += self.items.len() as u64;
         let fresh = returns.try_recv().unwrap_or_default();
         let items = std::mem::replace(&mut self.items, fresh);
-        let _ = tx.send(MergerMsg::Items(self.k, items));
+        let at = self.clock.as_ref().map_or(0, Clock::now);
+        let _ = tx.send(MergerMsg::Items(self.k, items, at));
     }
 }
 
@@ -1168,6 +1266,7 @@ struct MergerInput<T> {
     returns: Vec<Sender<Vec<Keyed<T>>>>,
     stop: Arc<AtomicBool>,
     renumber: fn(&mut T, u32),
+    latency: Option<(Clock, Arc<ReadTimes>)>,
 }
 
 /// Runs the merge to the end, handing every item to `emit` in order;
@@ -1181,8 +1280,17 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
         returns,
         stop,
         renumber,
+        latency,
     } = input;
     let mut m = Merger {
+        latency: latency.map(|(clock, reads)| MergeLatency {
+            report: LatencyReport::new(reads.sample_every as u32),
+            clock,
+            reads,
+            handed: (0..n).map(|_| VecDeque::new()).collect(),
+            pushed: vec![0; n],
+            popped: vec![0; n],
+        }),
         cursor: None,
         next_sub: 0,
         renumber,
@@ -1199,7 +1307,11 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
         let t = Instant::now();
         let mut emitted = Duration::ZERO;
         match msg {
-            MergerMsg::Items(k, mut items) => {
+            MergerMsg::Items(k, mut items, at) => {
+                if let Some(lat) = &mut m.latency {
+                    lat.pushed[k] += items.len() as u64;
+                    lat.handed[k].push_back((lat.pushed[k], at));
+                }
                 m.queues[k].extend(items.drain(..));
                 let _ = returns[k].try_send(items);
                 let held: usize = m.queues.iter().map(VecDeque::len).sum();
@@ -1230,10 +1342,47 @@ fn run_merger<T>(input: MergerInput<T>, emit: &mut dyn FnMut(T) -> bool) -> Merg
     m.finished.iter_mut().for_each(|f| *f = true);
     m.release(emit);
     live.merged.store(m.report.items, Ordering::Relaxed);
+    m.report.latency = m.latency.map(|l| Box::new(l.report));
     (reports, m.report, failures)
 }
 
+/// The merge's latency recording.
+struct MergeLatency {
+    report: LatencyReport,
+    clock: Clock,
+    reads: Arc<ReadTimes>,
+    /// Per shard: (items received up to and including a handover, when it
+    /// was handed over), oldest first; and items received and released.
+    handed: Vec<VecDeque<(u64, u64)>>,
+    pushed: Vec<u64>,
+    popped: Vec<u64>,
+}
+
+impl MergeLatency {
+    /// Shard `k`'s next item, of packet `seq`, is being released.
+    fn released(&mut self, k: usize, seq: u64) {
+        let index = self.popped[k];
+        self.popped[k] += 1;
+        let marks = &mut self.handed[k];
+        while marks.front().is_some_and(|&(end, _)| end <= index) {
+            marks.pop_front();
+        }
+        if !self.reads.sampled(seq) {
+            return;
+        }
+        let now = self.clock.now();
+        if let Some(&(_, at)) = marks.front() {
+            record(&mut self.report.merge, now.saturating_sub(at));
+        }
+        match self.reads.load(seq) {
+            Some(read) => record(&mut self.report.total, now.saturating_sub(read)),
+            None => self.report.lost += 1,
+        }
+    }
+}
+
 struct Merger<T> {
+    latency: Option<MergeLatency>,
     /// The seq of the last item released and the next `sub` for it.
     cursor: Option<u64>,
     next_sub: u32,
@@ -1280,6 +1429,9 @@ impl<T> Merger<T> {
             let Some((key, mut item)) = self.queues[k].pop_front() else {
                 break;
             };
+            if let Some(lat) = &mut self.latency {
+                lat.released(k, key.0);
+            }
             if self.cursor != Some(key.0) {
                 self.cursor = Some(key.0);
                 self.next_sub = 0;

@@ -9,11 +9,13 @@ use clap::{Args, Parser, Subcommand};
 use flowscope_io::config::Config;
 use flowscope_io::replay::{Input, ReplayError, ReplayOptions, replay};
 use flowscope_io::streams::{StreamsError, StreamsOptions, streams};
+use flowscope_shards::Pace;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Exit status: everything worked.
 const EXIT_OK: u8 = 0;
@@ -118,8 +120,39 @@ struct ReplayArgs {
     /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
     #[arg(long)]
     no_parsers: bool,
+    /// Record latency histograms (ingest→event and per stage: ingest,
+    /// queue, shard, merge) and print their percentiles in the run summary.
+    #[arg(long)]
+    latency: bool,
+    /// With --latency: sample about one packet in N (1: every packet).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    latency_sample: u32,
+    /// Offer packets at this rate, as a link would (e.g. 2Mpps, 500kpps,
+    /// 100000): the input then drops, never blocks, when the pipeline falls
+    /// behind, and the summary reports the losses.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, conflicts_with = "speed")]
+    rate: Option<f64>,
+    /// Offer packets with the capture's own timing, X times faster (1.0: as
+    /// captured).
+    #[arg(long, value_name = "X", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// Paced runs: a packet the ingest reaches more than this many
+    /// milliseconds after it was due is lost (a capture ring's depth).
+    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    max_late_ms: f64,
     #[command(flatten)]
     run: RunArgs,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    flowscope_io::replay::parse_rate(s)
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -213,6 +246,12 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         pin: args.run.pin(),
         stop: Some(signals.stop.clone()),
         no_parsers: args.no_parsers,
+        latency_sample: if args.latency { args.latency_sample } else { 0 },
+        pace: args
+            .rate
+            .map(Pace::Rate)
+            .or(args.speed.map(Pace::Speed))
+            .map(|p| (p, Duration::from_secs_f64(args.max_late_ms.max(0.0) / 1e3))),
         ..ReplayOptions::new(inputs, config)
     };
     let result: anyhow::Result<_> = match &args.output {

@@ -339,6 +339,57 @@ fn every_flow_gets_the_same_events_as_inline() {
     }
 }
 
+#[test]
+fn latency_recording_changes_nothing_and_fills_every_stage() {
+    let packets = busy_trace();
+    let want = inline(&packets, 64);
+    for (shards, on_consumer, every) in [(1, false, 1), (2, true, 4), (3, false, 16)] {
+        let cfg = PipelineConfig {
+            shards,
+            pin: Some(false),
+            epoch_packets: 64,
+            merge_on_consumer: on_consumer,
+            latency_sample: every,
+            ..PipelineConfig::default()
+        };
+        let (got, report) = piped(&packets, cfg);
+        assert_eq!(render(&got), render(&want), "shards={shards}");
+        let lat = report.latency().expect("latency was on");
+        assert_eq!(lat.sample_every, every);
+        let sampled = (0..packets.len() as u64)
+            .filter(|&s| crate::latency::is_sampled(s, u64::from(every)))
+            .count() as u64;
+        // Every sampled packet passes the ingest, a queue and a shard.
+        assert_eq!(lat.ingest.len(), sampled, "shards={shards}");
+        assert_eq!(lat.queue.len(), sampled);
+        assert_eq!(lat.shard.len(), sampled);
+        // Every event of a sampled packet is timed through the merge.
+        let of_sampled = got
+            .iter()
+            .filter(|e| crate::latency::is_sampled(e.seq, u64::from(every)))
+            .count() as u64;
+        assert!(
+            of_sampled > 0,
+            "shards={shards} every={every} events={}",
+            got.len()
+        );
+        assert_eq!(lat.total.len() + lat.lost, of_sampled);
+        assert_eq!(lat.merge.len(), of_sampled);
+        assert_eq!(lat.lost, 0);
+        // A packet's events leave after it was read and queued.
+        assert!(lat.total.max() >= lat.ingest.min());
+    }
+    let (_, plain) = piped(
+        &packets,
+        PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            ..PipelineConfig::default()
+        },
+    );
+    assert!(plain.latency().is_none(), "off by default");
+}
+
 /// A source whose packets live in a buffer it overwrites: the ingest must
 /// copy them.
 struct TransientSource {
