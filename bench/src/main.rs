@@ -7,9 +7,17 @@
 //!
 //! `flowscope-bench pipeline FILE --shards 0,1,2` measures the sharded
 //! pipeline per shard count (see [`pipeline`]).
+//!
+//! `flowscope-bench gen -o FILE` writes a synthetic trace (see [`traffic`]).
+//!
+//! `flowscope-bench run FILE --shards 1,2 --rate 50%,90%` runs what
+//! `flowscope replay` runs, flat out and paced, with latency percentiles
+//! (see [`run`]).
 
 mod noop;
 mod pipeline;
+mod run;
+mod traffic;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -36,6 +44,119 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Writes a deterministic synthetic trace: HTTP/1.1, TLS 1.2/1.3, DNS
+    /// (UDP and TCP), bulk TCP and UDP noise over IPv4/IPv6, optionally in
+    /// VLAN/VXLAN/GTP-U, with heavy-tailed sizes, loss, reordering,
+    /// retransmission, a concurrency target and a SYN flood.
+    Gen {
+        /// Output file.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Flows (not counting the SYN flood): 100k, 10M...
+        #[arg(long, value_parser = traffic::parse_count, default_value = "100k")]
+        flows: u64,
+        /// New flows per second of capture time (sets the trace's length).
+        #[arg(long, default_value_t = 20_000.0)]
+        flow_rate: f64,
+        /// Keep about this many flows open at once: each flow's life is
+        /// stretched to about N / flow-rate seconds (an idle pause before
+        /// its end).
+        #[arg(long, value_parser = traffic::parse_count)]
+        concurrent: Option<u64>,
+        /// Relative weights of the flow kinds.
+        #[arg(long, value_parser = traffic::parse_mix, default_value = "http=30,tls=30,dns=15,dns-tcp=2,bulk=8,udp=15")]
+        mix: [f64; 6],
+        /// Fraction of flows over IPv6.
+        #[arg(long, default_value_t = 0.2)]
+        ipv6: f64,
+        /// Fraction of flows in an 802.1Q VLAN.
+        #[arg(long, default_value_t = 0.1)]
+        vlan: f64,
+        /// Fraction of flows inside VXLAN (UDP 4789).
+        #[arg(long, default_value_t = 0.03)]
+        vxlan: f64,
+        /// Fraction of flows inside GTP-U (UDP 2152).
+        #[arg(long, default_value_t = 0.03)]
+        gtpu: f64,
+        /// Probability that the capture misses a packet.
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+        /// Probability that a packet is delayed past its successors.
+        #[arg(long, default_value_t = 0.0)]
+        reorder: f64,
+        /// Probability that a TCP data segment is sent again later.
+        #[arg(long, default_value_t = 0.0)]
+        retrans: f64,
+        /// TCP maximum segment size.
+        #[arg(long, default_value_t = 1460, value_parser = clap::value_parser!(u16).range(64..=9000))]
+        mss: u16,
+        /// Largest HTTP object / TLS response (heavy-tail cap).
+        #[arg(long, value_parser = traffic::parse_size, default_value = "8MB")]
+        max_object: f64,
+        /// Largest bulk transfer (heavy-tail cap).
+        #[arg(long, value_parser = traffic::parse_size, default_value = "64MB")]
+        max_bulk: f64,
+        /// Add this many one-packet SYN flows (spoofed sources, one target),
+        /// spread over the trace.
+        #[arg(long, value_parser = traffic::parse_count, default_value = "0")]
+        syn_flood: u64,
+        /// Random seed: the same parameters and seed give the same bytes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = traffic::render::Format::Pcap)]
+        format: traffic::render::Format,
+        /// Also write what the trace holds (flows by kind, HTTP requests,
+        /// DNS queries, TLS handshakes...) as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+    },
+    /// A trace through exactly what `flowscope replay` runs (pipeline,
+    /// parsers, EVE rendering; output discarded) per shard count: flat out
+    /// (best of --repeat) and then paced at each --rate; Mpps, Gbit/s,
+    /// speed-up, imbalance, events/s, peak RSS, bytes per flow, drops, and
+    /// latency percentiles (ingest→event and per stage).
+    Run {
+        /// pcap or pcapng file.
+        file: PathBuf,
+        /// Shard counts, comma-separated (0: one engine on the main thread).
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        shards: Vec<usize>,
+        /// Flat-out passes per shard count (the fastest is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Paced passes after the flat-out ones: rates (2Mpps, 500kpps,
+        /// 100000) or percentages of that shard count's flat-out rate
+        /// (50%), comma-separated.
+        #[arg(long, value_delimiter = ',', value_parser = run::Load::parse)]
+        rate: Vec<run::Load>,
+        /// A paced pass with the capture's own timing, X times faster.
+        #[arg(long, value_name = "X")]
+        speed: Option<f64>,
+        /// Paced passes: packets reached more than this many ms late are
+        /// lost (a capture ring's depth).
+        #[arg(long, value_name = "MS", default_value_t = 10.0)]
+        max_late_ms: f64,
+        /// Sample about one packet in N for the latency histograms (0: no
+        /// latency recording).
+        #[arg(long, value_name = "N", default_value_t = 16)]
+        latency_sample: u32,
+        /// Flow tracking only (`flowscope replay --no-parsers`).
+        #[arg(long)]
+        no_parsers: bool,
+        /// Pin threads to cores (default: when there is a core for each).
+        #[arg(long, overrides_with = "no_pin")]
+        pin: bool,
+        /// Do not pin.
+        #[arg(long, overrides_with = "pin")]
+        no_pin: bool,
+        /// TOML configuration (as for `flowscope replay --config`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also write the result as JSON to this file (`-`: stdout).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// Engine alone on one thread (decode + flow tracking) over a capture
     /// held in memory: Mpps, ns/packet, flow-table bytes per flow.
     Engine {
@@ -143,6 +264,120 @@ struct EngineResult {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Gen {
+            output,
+            flows,
+            flow_rate,
+            concurrent,
+            mix,
+            ipv6,
+            vlan,
+            vxlan,
+            gtpu,
+            loss,
+            reorder,
+            retrans,
+            mss,
+            max_object,
+            max_bulk,
+            syn_flood,
+            seed,
+            format,
+            manifest,
+        } => {
+            for (name, x) in [
+                ("--ipv6", ipv6),
+                ("--vlan", vlan),
+                ("--vxlan", vxlan),
+                ("--gtpu", gtpu),
+                ("--loss", loss),
+                ("--reorder", reorder),
+                ("--retrans", retrans),
+            ] {
+                if !(0.0..=1.0).contains(&x) {
+                    bail!("{name} is a fraction between 0 and 1, not {x}");
+                }
+            }
+            if vlan + vxlan + gtpu > 1.0 {
+                bail!("--vlan + --vxlan + --gtpu exceed 1");
+            }
+            if !(flow_rate.is_finite() && flow_rate > 0.0) {
+                bail!("--flow-rate must be positive");
+            }
+            if max_bulk >= 4e9 || max_object >= 4e9 {
+                bail!("--max-object and --max-bulk must be under 4 GB");
+            }
+            let params = traffic::script::Params {
+                seed,
+                flows,
+                syn_flood,
+                flow_rate,
+                concurrent,
+                mix,
+                ipv6,
+                vlan,
+                vxlan,
+                gtpu,
+                loss,
+                reorder,
+                retrans,
+                mss,
+                sizes: traffic::content::Sizes {
+                    max_object,
+                    max_bulk,
+                },
+                // 2026-11-26T00:00:00Z: a fixed start keeps files identical.
+                start_ns: 1_795_651_200_000_000_000,
+            };
+            let t = Instant::now();
+            let m = traffic::generate(&params, format, &output)?;
+            traffic::print(&m, t.elapsed().as_secs_f64());
+            if let Some(path) = manifest {
+                std::fs::write(&path, serde_json::to_string_pretty(&m)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        Command::Run {
+            file,
+            shards,
+            repeat,
+            rate,
+            speed,
+            max_late_ms,
+            latency_sample,
+            no_parsers,
+            pin,
+            no_pin,
+            config,
+            json,
+        } => {
+            let mut loads = rate;
+            if let Some(x) = speed {
+                if !(x.is_finite() && x > 0.0) {
+                    bail!("--speed must be a positive number");
+                }
+                loads.push(run::Load::Speed(x));
+            }
+            let opts = run::RunOptions {
+                file,
+                shards,
+                repeat: repeat.max(1),
+                no_parsers,
+                loads,
+                latency_sample,
+                max_late: std::time::Duration::from_secs_f64(max_late_ms.max(0.0) / 1e3),
+                pin: pin_choice(pin, no_pin),
+                config: load_config(config)?,
+            };
+            let r = run::run(&opts)?;
+            run::print(&r, &opts.file);
+            match json {
+                Some(p) if p.as_os_str() == "-" => println!("{}", serde_json::to_string(&r)?),
+                Some(p) => std::fs::write(&p, serde_json::to_string_pretty(&r)?)
+                    .with_context(|| format!("writing {}", p.display()))?,
+                None => {}
+            }
+        }
         Command::Engine {
             file,
             repeat,
@@ -202,11 +437,7 @@ fn main() -> anyhow::Result<()> {
                 shards,
                 repeat: repeat.max(1),
                 merge,
-                pin: match (pin, no_pin) {
-                    (true, _) => Some(true),
-                    (_, true) => Some(false),
-                    _ => None,
-                },
+                pin: pin_choice(pin, no_pin),
                 ingest_only,
                 latency: !no_latency,
                 reassembly,
@@ -219,6 +450,15 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--pin` / `--no-pin` (`None`: the pipeline decides).
+fn pin_choice(pin: bool, no_pin: bool) -> Option<bool> {
+    match (pin, no_pin) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
