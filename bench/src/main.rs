@@ -8,22 +8,21 @@
 //! `flowscope-bench pipeline FILE --shards 0,1,2` measures the sharded
 //! pipeline per shard count (see [`pipeline`]).
 //!
-//! `flowscope-bench gen -o FILE` writes a synthetic trace (see [`traffic`]).
+//! `flowscope-bench gen -o FILE` writes a synthetic trace (see `flowscope_bench::traffic`).
 //!
 //! `flowscope-bench run FILE --shards 1,2 --rate 50%,90%` runs what
 //! `flowscope replay` runs, flat out and paced, with latency percentiles
-//! (see [`run`]).
+//! (see `flowscope_bench::run`).
 
 mod noop;
 mod pipeline;
-mod run;
-mod traffic;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use flowscope_bench::{run, traffic};
 use flowscope_engine::{
     Engine, EngineConfig, FlowEvent, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook,
     Ordered, RawPacket, Timestamp, with_extractor,
@@ -55,9 +54,10 @@ enum Command {
         /// Flows (not counting the SYN flood): 100k, 10M...
         #[arg(long, value_parser = traffic::parse_count, default_value = "100k")]
         flows: u64,
-        /// New flows per second of capture time (sets the trace's length).
-        #[arg(long, default_value_t = 20_000.0)]
-        flow_rate: f64,
+        /// New flows per second of capture time (sets the trace's length):
+        /// 20k, 1M...
+        #[arg(long, value_parser = traffic::parse_count, default_value = "20k")]
+        flow_rate: u64,
         /// Keep about this many flows open at once: each flow's life is
         /// stretched to about N / flow-rate seconds (an idle pause before
         /// its end).
@@ -156,6 +156,31 @@ enum Command {
         /// Also write the result as JSON to this file (`-`: stdout).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Run the passes in this process (default: each in a fresh one, so
+        /// its memory figures are its own).
+        #[arg(long)]
+        in_process: bool,
+    },
+    /// One pass of `run`, printed as JSON (what `run` starts per pass).
+    #[command(hide = true)]
+    RunPass {
+        file: PathBuf,
+        #[arg(long)]
+        shards: usize,
+        #[arg(long, value_parser = run::parse_pace)]
+        pace: Option<flowscope_shards::Pace>,
+        #[arg(long, default_value_t = 10.0)]
+        max_late_ms: f64,
+        #[arg(long, default_value_t = 16)]
+        latency_sample: u32,
+        #[arg(long)]
+        no_parsers: bool,
+        #[arg(long, overrides_with = "no_pin")]
+        pin: bool,
+        #[arg(long, overrides_with = "pin")]
+        no_pin: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Engine alone on one thread (decode + flow tracking) over a capture
     /// held in memory: Mpps, ns/packet, flow-table bytes per flow.
@@ -301,7 +326,7 @@ fn main() -> anyhow::Result<()> {
             if vlan + vxlan + gtpu > 1.0 {
                 bail!("--vlan + --vxlan + --gtpu exceed 1");
             }
-            if !(flow_rate.is_finite() && flow_rate > 0.0) {
+            if flow_rate == 0 {
                 bail!("--flow-rate must be positive");
             }
             if max_bulk >= 4e9 || max_object >= 4e9 {
@@ -311,7 +336,7 @@ fn main() -> anyhow::Result<()> {
                 seed,
                 flows,
                 syn_flood,
-                flow_rate,
+                flow_rate: flow_rate as f64,
                 concurrent,
                 mix,
                 ipv6,
@@ -331,7 +356,7 @@ fn main() -> anyhow::Result<()> {
             };
             let t = Instant::now();
             let m = traffic::generate(&params, format, &output)?;
-            traffic::print(&m, t.elapsed().as_secs_f64());
+            quiet_on_broken_pipe(traffic::print(&m, t.elapsed().as_secs_f64()))?;
             if let Some(path) = manifest {
                 std::fs::write(&path, serde_json::to_string_pretty(&m)?)
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -350,6 +375,7 @@ fn main() -> anyhow::Result<()> {
             no_pin,
             config,
             json,
+            in_process,
         } => {
             let mut loads = rate;
             if let Some(x) = speed {
@@ -367,16 +393,45 @@ fn main() -> anyhow::Result<()> {
                 latency_sample,
                 max_late: std::time::Duration::from_secs_f64(max_late_ms.max(0.0) / 1e3),
                 pin: pin_choice(pin, no_pin),
-                config: load_config(config)?,
+                config: load_config(config.clone())?,
+                config_path: config,
+                isolate: !in_process,
             };
             let r = run::run(&opts)?;
-            run::print(&r, &opts.file);
+            quiet_on_broken_pipe(run::print(&r, &opts.file))?;
             match json {
                 Some(p) if p.as_os_str() == "-" => println!("{}", serde_json::to_string(&r)?),
                 Some(p) => std::fs::write(&p, serde_json::to_string_pretty(&r)?)
                     .with_context(|| format!("writing {}", p.display()))?,
                 None => {}
             }
+        }
+        Command::RunPass {
+            file,
+            shards,
+            pace,
+            max_late_ms,
+            latency_sample,
+            no_parsers,
+            pin,
+            no_pin,
+            config,
+        } => {
+            let opts = run::RunOptions {
+                file,
+                shards: vec![shards],
+                repeat: 1,
+                no_parsers,
+                loads: Vec::new(),
+                latency_sample,
+                max_late: std::time::Duration::from_secs_f64(max_late_ms.max(0.0) / 1e3),
+                pin: pin_choice(pin, no_pin),
+                config: load_config(config.clone())?,
+                config_path: config,
+                isolate: false,
+            };
+            let row = run::pass_here(&opts, shards, pace)?;
+            println!("{}", serde_json::to_string(&row)?);
         }
         Command::Engine {
             file,
@@ -450,6 +505,14 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A reader that went away (`| head`) is not an error.
+fn quiet_on_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
 }
 
 /// `--pin` / `--no-pin` (`None`: the pipeline decides).

@@ -14,7 +14,7 @@ use anyhow::{Context as _, bail};
 use flowscope_io::config::Config;
 use flowscope_io::replay::{Input, ReplayOptions, Summary, replay};
 use flowscope_shards::{LatencyReport, Pace, Percentiles};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,10 +55,16 @@ pub struct RunOptions {
     pub max_late: Duration,
     pub pin: Option<bool>,
     pub config: Config,
+    /// The configuration file (passed on to isolated passes).
+    pub config_path: Option<PathBuf>,
+    /// Run every pass in a fresh process (`flowscope-bench run-pass`), so
+    /// its memory figures are its own (an allocator keeps what earlier
+    /// passes freed).
+    pub isolate: bool,
 }
 
 /// Percentiles of one stage, microseconds.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Pct {
     pub count: u64,
     pub p50: f64,
@@ -83,7 +89,7 @@ impl Pct {
 }
 
 /// Percentiles of every stage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatencyRow {
     pub sample_every: u32,
     pub ingest_to_event: Pct,
@@ -109,7 +115,7 @@ impl LatencyRow {
 }
 
 /// One measured run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRow {
     pub shards: usize,
     /// `max` (flat out, best of the passes) or the offered load.
@@ -134,8 +140,12 @@ pub struct RunRow {
     pub peak_heap_mb: f64,
     /// Flows held at once at most (all shards).
     pub peak_flows: u64,
-    /// Heap growth during the pass over peak flows held.
+    /// Heap growth during the pass over peak flows held (everything:
+    /// tables, parser and reassembly state, events in flight).
     pub heap_bytes_per_flow: Option<f64>,
+    /// Flow-table bytes over flows held, at the peak (the hot per-flow
+    /// state; sharded runs).
+    pub table_bytes_per_flow: Option<f64>,
     /// Paced passes: packets lost because the ingest was too late for them
     /// and because a shard's queue was full.
     pub dropped_late: u64,
@@ -196,10 +206,10 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunResult> {
         for _ in 0..opts.repeat.max(1) {
             passes.push(pass(opts, n, None)?);
         }
-        passes.sort_by_key(|a| a.0.elapsed);
-        let (best, rss) = &passes[0];
-        packets = best.stats.packets;
-        let mut row = row_of(n, "max".into(), None, best, *rss);
+        passes.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        let mut row = passes.swap_remove(0);
+        row.load = "max".into();
+        packets = row.packets;
         if n == 1 {
             one_shard = Some(row.mpps);
         }
@@ -219,8 +229,10 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunResult> {
                 }
                 Load::Speed(x) => (Pace::Speed(x), format!("speed {x}"), None),
             };
-            let (s, rss) = pass(opts, n, Some(pace))?;
-            rows.push(row_of(n, label, offered.map(|p| p / 1e6), &s, rss));
+            let mut row = pass(opts, n, Some(pace))?;
+            row.load = label;
+            row.offered_mpps = offered.map(|p| p / 1e6);
+            rows.push(row);
         }
     }
     Ok(RunResult {
@@ -234,8 +246,62 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunResult> {
     })
 }
 
-/// One replay; returns its summary and (peak RSS, RSS before) in bytes.
-fn pass(opts: &RunOptions, shards: usize, pace: Option<Pace>) -> anyhow::Result<(Summary, Rss)> {
+/// One replay, in a fresh process when isolated.
+fn pass(opts: &RunOptions, shards: usize, pace: Option<Pace>) -> anyhow::Result<RunRow> {
+    if !opts.isolate {
+        return pass_here(opts, shards, pace);
+    }
+    let exe = std::env::current_exe().context("locating flowscope-bench")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("run-pass")
+        .arg(&opts.file)
+        .arg("--shards")
+        .arg(shards.to_string())
+        .arg("--latency-sample")
+        .arg(opts.latency_sample.to_string())
+        .arg("--max-late-ms")
+        .arg((opts.max_late.as_secs_f64() * 1e3).to_string());
+    match pace {
+        Some(Pace::Rate(pps)) => cmd.arg("--pace").arg(format!("rate:{pps}")),
+        Some(Pace::Speed(x)) => cmd.arg("--pace").arg(format!("speed:{x}")),
+        None => &mut cmd,
+    };
+    if opts.no_parsers {
+        cmd.arg("--no-parsers");
+    }
+    match opts.pin {
+        Some(true) => cmd.arg("--pin"),
+        Some(false) => cmd.arg("--no-pin"),
+        None => &mut cmd,
+    };
+    if let Some(c) = &opts.config_path {
+        cmd.arg("--config").arg(c);
+    }
+    let out = cmd.output().context("starting a benchmark pass")?;
+    if !out.status.success() {
+        bail!(
+            "benchmark pass ({shards} shards) failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("reading a benchmark pass's result")
+}
+
+/// `--pace rate:PPS` or `speed:X` (how `run` hands a pace to a pass).
+pub fn parse_pace(s: &str) -> Result<Pace, String> {
+    let num = |v: &str| match v.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}`: not a positive number")),
+    };
+    match s.split_once(':') {
+        Some(("rate", v)) => num(v).map(Pace::Rate),
+        Some(("speed", v)) => num(v).map(Pace::Speed),
+        _ => Err(format!("`{s}`: expected rate:PPS or speed:X")),
+    }
+}
+
+/// One replay in this process.
+pub fn pass_here(opts: &RunOptions, shards: usize, pace: Option<Pace>) -> anyhow::Result<RunRow> {
     let watch = RssWatch::start();
     let ro = ReplayOptions {
         shards: Some(shards),
@@ -253,10 +319,10 @@ fn pass(opts: &RunOptions, shards: usize, pace: Option<Pace>) -> anyhow::Result<
     if let Some((k, why)) = &s.shard_failure {
         bail!("shard {k} failed: {why}");
     }
-    Ok((s, watch.finish()))
+    Ok(row_of(shards, &s, watch.finish()))
 }
 
-fn row_of(shards: usize, load: String, offered: Option<f64>, s: &Summary, rss: Rss) -> RunRow {
+fn row_of(shards: usize, s: &Summary, rss: Rss) -> RunRow {
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     let peak_flows = match &s.pipeline {
         Some(p) => p.shards.iter().map(|r| r.peak_flows).sum(),
@@ -265,8 +331,8 @@ fn row_of(shards: usize, load: String, offered: Option<f64>, s: &Summary, rss: R
     let grown = rss.peak_anon.saturating_sub(rss.anon_before);
     RunRow {
         shards,
-        load,
-        offered_mpps: offered,
+        load: String::new(),
+        offered_mpps: None,
         packets: s.stats.packets,
         wire_bytes: s.stats.bytes,
         wall_s: secs,
@@ -280,6 +346,10 @@ fn row_of(shards: usize, load: String, offered: Option<f64>, s: &Summary, rss: R
         peak_heap_mb: rss.peak_anon as f64 / 1e6,
         peak_flows,
         heap_bytes_per_flow: (peak_flows > 0).then(|| grown as f64 / peak_flows as f64),
+        table_bytes_per_flow: s.pipeline.as_ref().and_then(|p| {
+            let bytes: u64 = p.shards.iter().map(|r| r.peak_table_bytes).sum();
+            (peak_flows > 0 && bytes > 0).then(|| bytes as f64 / peak_flows as f64)
+        }),
         dropped_late: s.paced.map_or(0, |(_, late)| late),
         dropped_queue: s.queue_dropped,
         evicted: s.stats.flows_ended[flowscope_engine::EndReason::Evicted.index()],
@@ -358,8 +428,10 @@ fn cpu_model() -> String {
 }
 
 /// Prints the result as tables.
-pub fn print(r: &RunResult, path: &Path) {
-    println!(
+pub fn print(r: &RunResult, path: &Path) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
         "flowscope-bench run: {} ({} packets), {}; {} cores ({}); best of {} flat-out passes",
         path.display(),
         r.packets,
@@ -371,9 +443,10 @@ pub fn print(r: &RunResult, path: &Path) {
         r.cores,
         r.cpu,
         r.repeat
-    );
-    println!(
-        "{:>6}  {:<22} {:>9} {:>8} {:>7} {:>7} {:>7} {:>6} {:>10} {:>8} {:>8} {:>10} {:>7} {:>9}",
+    )?;
+    writeln!(
+        o,
+        "{:>6}  {:<22} {:>9} {:>8} {:>7} {:>7} {:>7} {:>6} {:>10} {:>8} {:>8} {:>10} {:>7} {:>9} {:>9}",
         "shards",
         "load",
         "packets",
@@ -387,11 +460,13 @@ pub fn print(r: &RunResult, path: &Path) {
         "heap MB",
         "peak flows",
         "B/flow",
+        "table B/f",
         "dropped"
-    );
+    )?;
     for row in &r.rows {
-        println!(
-            "{:>6}  {:<22} {:>9} {:>8.3} {:>7.3} {:>7.2} {:>7} {:>6.3} {:>10.0} {:>8.1} {:>8.1} {:>10} {:>7} {:>9}",
+        writeln!(
+            o,
+            "{:>6}  {:<22} {:>9} {:>8.3} {:>7.3} {:>7.2} {:>7} {:>6.3} {:>10.0} {:>8.1} {:>8.1} {:>10} {:>7} {:>9} {:>9}",
             row.shards,
             row.load,
             row.packets,
@@ -406,18 +481,22 @@ pub fn print(r: &RunResult, path: &Path) {
             row.peak_flows,
             row.heap_bytes_per_flow
                 .map_or("-".into(), |b| format!("{b:.0}")),
+            row.table_bytes_per_flow
+                .map_or("-".into(), |b| format!("{b:.0}")),
             row.dropped_late + row.dropped_queue,
-        );
+        )?;
     }
     if r.rows.iter().any(|row| row.latency.is_some()) {
-        println!();
-        println!(
+        writeln!(o)?;
+        writeln!(
+            o,
             "latency, µs (ingest→event: a packet's read to its event leaving the merge; stages per sampled packet)"
-        );
-        println!(
+        )?;
+        writeln!(
+            o,
             "{:>6}  {:<22} {:<14} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
             "shards", "load", "stage", "count", "p50", "p90", "p99", "p99.9", "max"
-        );
+        )?;
         for row in &r.rows {
             let Some(l) = &row.latency else { continue };
             for (stage, p) in [
@@ -430,13 +509,15 @@ pub fn print(r: &RunResult, path: &Path) {
                 if p.count == 0 {
                     continue;
                 }
-                println!(
+                writeln!(
+                    o,
                     "{:>6}  {:<22} {:<14} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
                     row.shards, row.load, stage, p.count, p.p50, p.p90, p.p99, p.p999, p.max
-                );
+                )?;
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -943,3 +943,49 @@ fn replay_writes_http_and_dns_records_by_default() {
     );
     assert!(recs.iter().all(|r| r["stats"].get("app_layer").is_none()));
 }
+
+#[test]
+fn replay_reports_latency_and_paces_the_input_when_asked() {
+    let out = bin()
+        .args([
+            "replay",
+            "--shards",
+            "2",
+            "--no-pin",
+            "--latency",
+            "--latency-sample",
+            "1",
+        ])
+        .args(["--rate", "20kpps", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for stage in ["ingest→event", "ingest ", "queue", "shard ", "merge"] {
+        assert!(err.contains(stage), "no {stage} line in:\n{err}");
+    }
+    assert!(err.contains("paced: "), "{err}");
+    // Inline runs have the total only.
+    let out = bin()
+        .args(["replay", "--shards", "0", "--latency", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.contains("ingest→event"),
+        "{err}"
+    );
+    // A rate that is not one is refused before anything runs.
+    let out = bin().args(["replay", "--rate", "fast"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a packet rate"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}

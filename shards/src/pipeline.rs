@@ -226,6 +226,9 @@ pub struct ShardReport {
     pub engine: EngineStats,
     /// Flows it held at once, at most.
     pub peak_flows: u64,
+    /// Heap bytes of its flow table at the largest seen (sampled at epoch
+    /// boundaries): the per-flow hot state.
+    pub peak_table_bytes: u64,
     /// Its session driver's counters, when the hook is one.
     pub sessions: Option<flowscope_engine::SessionCounters>,
     /// Its latency recordings (queue and shard stages), when on.
@@ -1131,6 +1134,10 @@ fn shard_main<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mes
                         shard.engine.advance(st.now, st.seq, &mut shard.events);
                         shard.report.peak_flows =
                             shard.report.peak_flows.max(shard.engine.active_flows());
+                        shard.report.peak_table_bytes = shard
+                            .report
+                            .peak_table_bytes
+                            .max(shard.engine.table_bytes() as u64);
                     }
                     shard.map_events();
                     shard.flush(&merger_tx, &item_returns);

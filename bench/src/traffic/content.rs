@@ -27,6 +27,10 @@ pub struct Message {
 }
 
 impl Message {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn len(&self) -> u64 {
         self.parts
             .iter()

@@ -195,6 +195,24 @@ fn write_ready(
     Ok(())
 }
 
+/// The frames of flows `0..flows` in capture order, in memory: (capture
+/// time in ns, Ethernet frame). For benchmarks and tests of small traces.
+pub fn frames(p: &Params, flows: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut specs: Vec<Spec> = (0..flows)
+        .into_par_iter()
+        .flat_map_iter(|i| script::script(p, &script::plan(p, i)).0)
+        .collect();
+    specs.par_sort_unstable();
+    specs
+        .par_iter()
+        .map(|s| {
+            let mut f = Vec::new();
+            render::frame(p, &script::plan(p, s.flow), s, &mut f);
+            (s.ts, f)
+        })
+        .collect()
+}
+
 /// `8MB`, `64M`, `100k`, `1500` (bytes; K/M/G are powers of 1000).
 pub fn parse_size(s: &str) -> Result<f64, String> {
     let t = s.trim();
@@ -237,13 +255,15 @@ pub fn parse_mix(s: &str) -> Result<[f64; 6], String> {
 }
 
 /// Prints the manifest as a short report.
-pub fn print(m: &Manifest, secs: f64) {
+pub fn print(m: &Manifest, secs: f64) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
     let kinds: Vec<String> = m
         .flows_by_kind
         .iter()
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
-    println!(
+    writeln!(
+        o,
         "flowscope-bench gen: wrote {} ({}): {} packets, {:.1} MB, {:.1} s of capture time, in {:.2} s ({:.2} Mpps generated)",
         m.file,
         m.format,
@@ -252,8 +272,9 @@ pub fn print(m: &Manifest, secs: f64) {
         m.duration_s,
         secs,
         m.packets as f64 / secs.max(1e-9) / 1e6
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "  flows: {} ({}); IPv6 {}, VLAN {}, VXLAN {}, GTP-U {}; at most {} open at once",
         m.flows,
         kinds.join(", "),
@@ -262,8 +283,9 @@ pub fn print(m: &Manifest, secs: f64) {
         m.vxlan_flows,
         m.gtpu_flows,
         m.max_concurrent_flows
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "  content: {} HTTP requests, {} DNS queries, {} TLS handshakes, {} SYN-flood packets; impairments: {} lost, {} reordered, {} retransmitted",
         m.http_requests,
         m.dns_queries,
@@ -272,34 +294,25 @@ pub fn print(m: &Manifest, secs: f64) {
         m.lost,
         m.reordered,
         m.retransmitted
-    );
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(crate) fn params(flows: u64) -> Params {
+    fn params(flows: u64) -> Params {
         Params {
             seed: 7,
-            flows,
-            syn_flood: 0,
             flow_rate: 5_000.0,
-            concurrent: None,
-            mix: [30.0, 30.0, 15.0, 2.0, 8.0, 15.0],
-            ipv6: 0.2,
-            vlan: 0.1,
             vxlan: 0.05,
             gtpu: 0.05,
-            loss: 0.0,
-            reorder: 0.0,
-            retrans: 0.0,
-            mss: 1460,
             sizes: content::Sizes {
                 max_object: 200_000.0,
                 max_bulk: 2_000_000.0,
             },
-            start_ns: 1_700_000_000_000_000_000,
+            ..Params::with_defaults(flows)
         }
     }
 

@@ -111,6 +111,32 @@ pub struct Params {
 }
 
 impl Params {
+    /// The command line's defaults for `flows` flows (seed 1, no
+    /// impairments, 1 MB caps to keep in-memory traces small).
+    pub fn with_defaults(flows: u64) -> Params {
+        Params {
+            seed: 1,
+            flows,
+            syn_flood: 0,
+            flow_rate: 20_000.0,
+            concurrent: None,
+            mix: [30.0, 30.0, 15.0, 2.0, 8.0, 15.0],
+            ipv6: 0.2,
+            vlan: 0.1,
+            vxlan: 0.03,
+            gtpu: 0.03,
+            loss: 0.0,
+            reorder: 0.0,
+            retrans: 0.0,
+            mss: 1460,
+            sizes: Sizes {
+                max_object: 1e6,
+                max_bulk: 1e6,
+            },
+            start_ns: 1_795_651_200_000_000_000,
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.flows + self.syn_flood
     }
