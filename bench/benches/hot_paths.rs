@@ -38,7 +38,9 @@ fn raw(ts: u64, f: &[u8]) -> RawPacket<'_> {
 }
 
 /// Decoding one packet of the mix (VLAN, tunnels, IPv4/IPv6, TCP/UDP).
-#[divan::bench]
+// Explicit sample sizes: per-call times near the timer's precision need
+// many calls per sample.
+#[divan::bench(sample_size = 1000)]
 fn decode(b: Bencher) {
     let frames = mixed_frames();
     let cfg = EngineConfig::default();
@@ -55,7 +57,7 @@ fn decode(b: Bencher) {
 }
 
 /// Decoding plus the flow key and its symmetric hash.
-#[divan::bench]
+#[divan::bench(sample_size = 1000)]
 fn decode_key_hash(b: Bencher) {
     let frames = mixed_frames();
     let cfg = EngineConfig::default();
@@ -90,7 +92,7 @@ fn udp_frame(i: u32) -> Vec<u8> {
 
 /// One packet of an existing flow, through the whole engine (decode, key,
 /// lookup, update), with 1 k, 100 k or 10 M flows in the table.
-#[divan::bench(args = [1_000, 100_000, 10_000_000], sample_count = 20)]
+#[divan::bench(args = [1_000, 100_000, 10_000_000], sample_count = 20, sample_size = 1000)]
 fn table_lookup(b: Bencher, flows: u32) {
     let mut cfg = EngineConfig::default();
     cfg.flow.max_flows = flows as usize + 1;
@@ -161,7 +163,7 @@ fn message_of(kind: traffic::script::Kind, m: u32) -> Vec<u8> {
 }
 
 /// An HTTP/1.1 request and its response head (+ up to 64 KiB of body).
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn parser_http(b: Bencher) {
     let req = message_of(traffic::script::Kind::Http, 0);
     let resp = message_of(traffic::script::Kind::Http, 1);
@@ -173,7 +175,7 @@ fn parser_http(b: Bencher) {
 }
 
 /// A DNS query and its response.
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn parser_dns(b: Bencher) {
     let q = message_of(traffic::script::Kind::DnsUdp, 0);
     let r = message_of(traffic::script::Kind::DnsUdp, 1);
@@ -186,7 +188,7 @@ fn parser_dns(b: Bencher) {
 
 /// A TLS ClientHello and the server's first flight (TLS 1.2 with a
 /// certificate, or 1.3, whichever the generator drew).
-#[divan::bench]
+#[divan::bench(sample_size = 100)]
 fn parser_tls(b: Bencher) {
     let ch = message_of(traffic::script::Kind::Tls, 0);
     let sh = message_of(traffic::script::Kind::Tls, 1);

@@ -133,26 +133,8 @@ enum Command {
         /// A paced pass with the capture's own timing, X times faster.
         #[arg(long, value_name = "X")]
         speed: Option<f64>,
-        /// Paced passes: packets reached more than this many ms late are
-        /// lost (a capture ring's depth).
-        #[arg(long, value_name = "MS", default_value_t = 10.0)]
-        max_late_ms: f64,
-        /// Sample about one packet in N for the latency histograms (0: no
-        /// latency recording).
-        #[arg(long, value_name = "N", default_value_t = 16)]
-        latency_sample: u32,
-        /// Flow tracking only (`flowscope replay --no-parsers`).
-        #[arg(long)]
-        no_parsers: bool,
-        /// Pin threads to cores (default: when there is a core for each).
-        #[arg(long, overrides_with = "no_pin")]
-        pin: bool,
-        /// Do not pin.
-        #[arg(long, overrides_with = "pin")]
-        no_pin: bool,
-        /// TOML configuration (as for `flowscope replay --config`).
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        pass: PassArgs,
         /// Also write the result as JSON to this file (`-`: stdout).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
@@ -169,18 +151,8 @@ enum Command {
         shards: usize,
         #[arg(long, value_parser = run::parse_pace)]
         pace: Option<flowscope_shards::Pace>,
-        #[arg(long, default_value_t = 10.0)]
-        max_late_ms: f64,
-        #[arg(long, default_value_t = 16)]
-        latency_sample: u32,
-        #[arg(long)]
-        no_parsers: bool,
-        #[arg(long, overrides_with = "no_pin")]
-        pin: bool,
-        #[arg(long, overrides_with = "pin")]
-        no_pin: bool,
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        pass: PassArgs,
     },
     /// Engine alone on one thread (decode + flow tracking) over a capture
     /// held in memory: Mpps, ns/packet, flow-table bytes per flow.
@@ -254,6 +226,50 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Options of every `run` pass.
+#[derive(Debug, clap::Args)]
+struct PassArgs {
+    /// Paced passes: packets reached more than this many ms late are
+    /// lost (a capture ring's depth).
+    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    max_late_ms: f64,
+    /// Sample about one packet in N for the latency histograms (0: no
+    /// latency recording).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    latency_sample: u32,
+    /// Flow tracking only (`flowscope replay --no-parsers`).
+    #[arg(long)]
+    no_parsers: bool,
+    /// Pin threads to cores (default: when there is a core for each).
+    #[arg(long, overrides_with = "no_pin")]
+    pin: bool,
+    /// Do not pin.
+    #[arg(long, overrides_with = "pin")]
+    no_pin: bool,
+    /// TOML configuration (as for `flowscope replay --config`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl PassArgs {
+    /// The run options these give, for `file` and `shards`.
+    fn options(self, file: PathBuf, shards: Vec<usize>) -> anyhow::Result<run::RunOptions> {
+        Ok(run::RunOptions {
+            file,
+            shards,
+            repeat: 1,
+            no_parsers: self.no_parsers,
+            loads: Vec::new(),
+            latency_sample: self.latency_sample,
+            max_late: std::time::Duration::from_secs_f64(self.max_late_ms.max(0.0) / 1e3),
+            pin: pin_choice(self.pin, self.no_pin),
+            config: load_config(self.config.clone())?,
+            config_path: self.config,
+            isolate: false,
+        })
+    }
 }
 
 /// One packet record, indexed before timing.
@@ -368,12 +384,7 @@ fn main() -> anyhow::Result<()> {
             repeat,
             rate,
             speed,
-            max_late_ms,
-            latency_sample,
-            no_parsers,
-            pin,
-            no_pin,
-            config,
+            pass,
             json,
             in_process,
         } => {
@@ -385,17 +396,10 @@ fn main() -> anyhow::Result<()> {
                 loads.push(run::Load::Speed(x));
             }
             let opts = run::RunOptions {
-                file,
-                shards,
                 repeat: repeat.max(1),
-                no_parsers,
                 loads,
-                latency_sample,
-                max_late: std::time::Duration::from_secs_f64(max_late_ms.max(0.0) / 1e3),
-                pin: pin_choice(pin, no_pin),
-                config: load_config(config.clone())?,
-                config_path: config,
                 isolate: !in_process,
+                ..pass.options(file, shards)?
             };
             let r = run::run(&opts)?;
             quiet_on_broken_pipe(run::print(&r, &opts.file))?;
@@ -410,26 +414,9 @@ fn main() -> anyhow::Result<()> {
             file,
             shards,
             pace,
-            max_late_ms,
-            latency_sample,
-            no_parsers,
-            pin,
-            no_pin,
-            config,
+            pass,
         } => {
-            let opts = run::RunOptions {
-                file,
-                shards: vec![shards],
-                repeat: 1,
-                no_parsers,
-                loads: Vec::new(),
-                latency_sample,
-                max_late: std::time::Duration::from_secs_f64(max_late_ms.max(0.0) / 1e3),
-                pin: pin_choice(pin, no_pin),
-                config: load_config(config.clone())?,
-                config_path: config,
-                isolate: false,
-            };
+            let opts = pass.options(file, vec![shards])?;
             let row = run::pass_here(&opts, shards, pace)?;
             println!("{}", serde_json::to_string(&row)?);
         }
