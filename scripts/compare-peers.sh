@@ -94,12 +94,11 @@ fn main() {
     assert_eq!(&data[..4], &0xa1b2c3d4u32.to_le_bytes(), "classic little-endian microsecond pcap expected");
     let mut tracker: FlowTracker<FiveTuple> = FlowTracker::new(FiveTuple::bidirectional());
     let (mut off, mut n, mut ended) = (24usize, 0usize, 0usize);
-    let mut last = Timestamp::new(0, 0);
     while off + 16 <= data.len() {
         let word = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
         let (sec, usec, cap) = (word(off), word(off + 4), word(off + 8) as usize);
         let Some(frame) = data.get(off + 16..off + 16 + cap) else { break };
-        last = Timestamp::new(sec, usec * 1000);
+        let last = Timestamp::new(sec, usec * 1000);
         for e in tracker.track(PacketView::new(frame, last)) {
             ended += usize::from(format!("{e:?}").starts_with("Ended"));
         }
@@ -162,8 +161,8 @@ have03=0; have26=0
 if command -v cargo >/dev/null; then
     build_runner fs03 0.3.0 'default-features = true' "$fs03_main" && have03=1 || echo "flowscope 0.3.0 runner did not build (no crates.io?)" >&2
     for v in 0.26.0 "${FLOWSCOPE_FALLBACK:-0.22.0}"; do
-        rm -rf "$peers/fs26"
-        if build_runner fs26 "$v" 'features = ["pcap", "http", "dns", "tls"]' "$fs26_main"; then
+        # One directory per version: a later run reuses the build.
+        if build_runner "fs-$v" "$v" 'features = ["pcap", "http", "dns", "tls"]' "$fs26_main"; then
             have26=1; latest=$v; break
         fi
         echo "flowscope $v runner did not build (toolchain too old, or no crates.io)" >&2
@@ -257,7 +256,7 @@ if [ "$have03" = 1 ]; then
 fi
 if [ "$have26" = 1 ]; then
     for mode in flows parsers; do
-        if read -r w kb < <(timed "$peers/fs26/target/release/runner" "$trace" "$mode"); then
+        if read -r w kb < <(timed "$peers/fs-$latest/target/release/runner" "$trace" "$mode"); then
             read -r _ _ _ f _ h _ d _ t < "$work/out"
             if [ "$mode" = flows ]; then h=-; d=-; t=-; fi
             row "flowscope crate $latest ($mode)" 1 "$w" "$kb" "$f" "$h" "$d" "$t"

@@ -177,9 +177,16 @@ fn require_peers() -> bool {
     std::env::var_os("FLOWSCOPE_REQUIRE_PEERS").is_some()
 }
 
+/// Whether `tool` runs: its version flag (`--version`; Suricata only
+/// knows `-V`, which to tshark means "verbose capture").
 fn have(tool: &str) -> bool {
+    let flag = if tool == "suricata" {
+        "-V"
+    } else {
+        "--version"
+    };
     Command::new(tool)
-        .arg("--version")
+        .arg(flag)
         .output()
         .is_ok_and(|o| o.status.success())
 }
