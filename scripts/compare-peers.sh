@@ -85,7 +85,7 @@ EOF
 
 fs03_main='
 use flowscope::extract::FiveTuple;
-use flowscope::{FlowTracker, PacketView, Timestamp};
+use flowscope::{FlowEvent, FlowTracker, PacketView, Timestamp};
 // flowscope 0.3.0 FlowTracker over a classic little-endian microsecond pcap, sweeping its
 // timers every 4096 packets; prints the flows it reported.
 fn main() {
@@ -99,16 +99,19 @@ fn main() {
         let (sec, usec, cap) = (word(off), word(off + 4), word(off + 8) as usize);
         let Some(frame) = data.get(off + 16..off + 16 + cap) else { break };
         let last = Timestamp::new(sec, usec * 1000);
-        for e in tracker.track(PacketView::new(frame, last)) {
-            ended += usize::from(format!("{e:?}").starts_with("Ended"));
-        }
+        let is_end = |e: &FlowEvent<_>| matches!(e, FlowEvent::Ended { .. });
+        ended += tracker.track(PacketView::new(frame, last)).iter().filter(|e| is_end(e)).count();
         n += 1;
         if n % 4096 == 0 {
-            ended += tracker.sweep(last).iter().filter(|e| format!("{e:?}").starts_with("Ended")).count();
+            ended += tracker.sweep(last).iter().filter(|e| is_end(e)).count();
         }
         off += 16 + cap;
     }
-    ended += tracker.sweep(Timestamp::new(u32::MAX, 0)).iter().filter(|e| format!("{e:?}").starts_with("Ended")).count();
+    ended += tracker
+        .sweep(Timestamp::new(u32::MAX, 0))
+        .iter()
+        .filter(|e| matches!(e, FlowEvent::Ended { .. }))
+        .count();
     println!("packets {n} flows {ended}");
 }'
 
