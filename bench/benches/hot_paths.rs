@@ -100,13 +100,11 @@ fn table_lookup(b: Bencher, flows: u32) {
     let mut engine = Engine::new(&cfg, x).expect("valid config");
     let mut out = Default::default();
     let now = Timestamp::from_nanos(1_795_651_200_000_000_000);
-    let mut frame = Vec::new();
     for i in 0..flows {
-        frame = udp_frame(i);
+        let frame = udp_frame(i);
         engine.process(u64::from(i), now, &raw(now.as_nanos(), &frame), &mut out);
         out.clear();
     }
-    drop(frame);
     // Visit the flows in a scattered order, as traffic does.
     let probes: Vec<Vec<u8>> = (0..4096u32)
         .map(|k| udp_frame(k.wrapping_mul(2_654_435_761) % flows))

@@ -421,8 +421,7 @@ where
     let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
     // Inline, a packet's events come out of its own push: only the total
     // latency (read → rendered) exists.
-    let mut latency =
-        (opts.latency_sample > 0).then(|| LatencyReport::new_total_only(opts.latency_sample));
+    let mut latency = (opts.latency_sample > 0).then(|| LatencyReport::new(opts.latency_sample));
     loop {
         if stop.load(Ordering::Relaxed) {
             summary.stopped = true;

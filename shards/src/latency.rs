@@ -136,7 +136,9 @@ pub struct LatencyReport {
 }
 
 impl LatencyReport {
-    pub(crate) fn new(sample_every: u32) -> Self {
+    /// An empty report (a single-threaded run records its totals into one
+    /// by hand with [`LatencyReport::record_total`]).
+    pub fn new(sample_every: u32) -> Self {
         LatencyReport {
             sample_every: sample_every.max(1),
             total: histogram(),
@@ -146,12 +148,6 @@ impl LatencyReport {
             merge: histogram(),
             lost: 0,
         }
-    }
-
-    /// An empty report to record totals into by hand (a single-threaded
-    /// run, where there are no stages).
-    pub fn new_total_only(sample_every: u32) -> Self {
-        LatencyReport::new(sample_every)
     }
 
     /// Records one ingest→event latency.

@@ -45,18 +45,13 @@ impl Message {
         self.parts.push(Part::Bytes(b.into()));
     }
 
+    /// `len` filler bytes (under 4 GB: `gen` caps sizes below that).
     fn fill(&mut self, len: u64, seed: u64) {
-        // Parts are at most 4 GiB; larger payloads take several.
-        let mut left = len;
-        let mut k = 0u64;
-        while left > 0 {
-            let n = left.min(u64::from(u32::MAX));
+        if len > 0 {
             self.parts.push(Part::Fill {
-                len: n as u32,
-                seed: seed.wrapping_add(k),
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+                seed,
             });
-            left -= n;
-            k += 1;
         }
     }
 

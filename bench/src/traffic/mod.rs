@@ -23,7 +23,7 @@ use render::Format;
 use script::{Counts, Kind, Params, Spec};
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -171,16 +171,22 @@ fn write_ready(
             let mut buf = Vec::with_capacity(batch.len() * 600);
             let mut frame = Vec::with_capacity(2048);
             let mut wire = 0u64;
-            let mut cached: Option<script::FlowPlan> = None;
+            // A batch interleaves a few thousand flows' packets; each plan
+            // and each message (an HTTP response may span thousands of
+            // segments) is built once per batch, not once per packet.
+            let mut plans: HashMap<u64, script::FlowPlan> = HashMap::new();
+            let mut messages: HashMap<(u64, u32), content::Message> = HashMap::new();
             for s in batch {
-                if cached.as_ref().is_none_or(|c| c.index != s.flow) {
-                    cached = Some(script::plan(p, s.flow));
-                }
-                let Some(plan) = cached.as_ref() else {
-                    continue;
-                };
+                let plan = plans
+                    .entry(s.flow)
+                    .or_insert_with(|| script::plan(p, s.flow));
+                let msg = (s.len > 0).then(|| {
+                    &*messages
+                        .entry((s.flow, s.msg))
+                        .or_insert_with(|| content::message(plan, s.msg, &p.sizes))
+                });
                 frame.clear();
-                render::frame(p, plan, s, &mut frame);
+                render::frame(p, plan, s, msg, &mut frame);
                 wire += frame.len() as u64;
                 render::record(format, s.ts, &frame, &mut buf);
             }
@@ -206,8 +212,10 @@ pub fn frames(p: &Params, flows: u64) -> Vec<(u64, Vec<u8>)> {
     specs
         .par_iter()
         .map(|s| {
+            let plan = script::plan(p, s.flow);
+            let msg = (s.len > 0).then(|| content::message(&plan, s.msg, &p.sizes));
             let mut f = Vec::new();
-            render::frame(p, &script::plan(p, s.flow), s, &mut f);
+            render::frame(p, &plan, s, msg.as_ref(), &mut f);
             (s.ts, f)
         })
         .collect()

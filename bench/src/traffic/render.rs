@@ -2,8 +2,8 @@
 //! IPv6, TCP or UDP with correct checksums, and the VXLAN and GTP-U
 //! outer layers; written straight into pcap or pcapng records.
 
-use super::content::message;
-use super::script::{Encap, FlowPlan, Params, SYN, Spec};
+use super::content::Message;
+use super::script::{Encap, FlowPlan, Kind, Params, SYN, Spec};
 
 /// Ones'-complement sum of `parts` (every part but the last of even length).
 fn checksum(parts: &[&[u8]]) -> u16 {
@@ -28,103 +28,103 @@ fn mac(flow: u64, side: u8) -> [u8; 6] {
     [0x02, side, b[4], b[5], b[6], b[7]]
 }
 
-/// The IP packet (header, L4 header, payload) of `s`.
-fn ip_packet(p: &Params, plan: &FlowPlan, s: &Spec, out: &mut Vec<u8>) {
+/// Appends the IP packet (header, L4 header, payload) of `s`, whose payload
+/// is a slice of `msg`. Written in place and checksummed there: no buffer
+/// per packet.
+fn ip_packet(p: &Params, plan: &FlowPlan, s: &Spec, msg: Option<&Message>, out: &mut Vec<u8>) {
     let (src, dst, sport, dport) = if s.dir == 0 {
         (&plan.client, &plan.server, plan.sport, plan.dport)
     } else {
         (&plan.server, &plan.client, plan.dport, plan.sport)
     };
-    let tcp = plan.kind != super::script::Kind::DnsUdp && plan.kind != super::script::Kind::Udp;
-    let mut payload = Vec::new();
-    if s.len > 0 {
-        message(plan, s.msg, &p.sizes).write_slice(
-            u64::from(s.off),
-            u64::from(s.len),
-            &mut payload,
-        );
-    }
-    let mut l4 = Vec::with_capacity(28 + payload.len());
+    let tcp = plan.kind != Kind::DnsUdp && plan.kind != Kind::Udp;
+    let proto: u8 = if tcp { 6 } else { 17 };
+    let ip_at = out.len();
+    out.resize(ip_at + if plan.v6 { 40 } else { 20 }, 0);
+    let l4_at = out.len();
+    out.extend_from_slice(&sport.to_be_bytes());
+    out.extend_from_slice(&dport.to_be_bytes());
     if tcp {
         let syn = s.flags & SYN != 0;
         let hlen: u8 = if syn { 28 } else { 20 };
-        l4.extend_from_slice(&sport.to_be_bytes());
-        l4.extend_from_slice(&dport.to_be_bytes());
-        l4.extend_from_slice(&s.seq.to_be_bytes());
-        l4.extend_from_slice(&s.ack.to_be_bytes());
-        l4.extend_from_slice(&[(hlen / 4) << 4, s.flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+        out.extend_from_slice(&s.seq.to_be_bytes());
+        out.extend_from_slice(&s.ack.to_be_bytes());
+        out.extend_from_slice(&[(hlen / 4) << 4, s.flags, 0xfa, 0xf0, 0, 0, 0, 0]);
         if syn {
             // MSS, NOP, NOP, SACK permitted.
-            l4.extend_from_slice(&[2, 4]);
-            l4.extend_from_slice(&p.mss.to_be_bytes());
-            l4.extend_from_slice(&[1, 1, 4, 2]);
+            out.extend_from_slice(&[2, 4]);
+            out.extend_from_slice(&p.mss.to_be_bytes());
+            out.extend_from_slice(&[1, 1, 4, 2]);
         }
     } else {
-        l4.extend_from_slice(&sport.to_be_bytes());
-        l4.extend_from_slice(&dport.to_be_bytes());
-        l4.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-        l4.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&[0, 0, 0, 0]);
     }
-    let proto: u8 = if tcp { 6 } else { 17 };
-    let l4_len = (l4.len() + payload.len()) as u16;
-    let csum_at = if tcp { 16 } else { 6 };
-    if plan.v6 {
-        let mut pseudo = Vec::with_capacity(40);
-        pseudo.extend_from_slice(src);
-        pseudo.extend_from_slice(dst);
-        pseudo.extend_from_slice(&u32::from(l4_len).to_be_bytes());
-        pseudo.extend_from_slice(&[0, 0, 0, proto]);
-        let mut c = checksum(&[&pseudo, &l4, &payload]);
-        if c == 0 && !tcp {
-            c = 0xffff;
-        }
-        l4[csum_at..csum_at + 2].copy_from_slice(&c.to_be_bytes());
-        let label = (plan.index as u32 ^ (plan.index >> 20) as u32) & 0xf_ffff;
-        out.extend_from_slice(&(0x6000_0000u32 | label).to_be_bytes());
-        out.extend_from_slice(&l4_len.to_be_bytes());
-        out.extend_from_slice(&[proto, if s.dir == 0 { 64 } else { 57 }]);
-        out.extend_from_slice(src);
-        out.extend_from_slice(dst);
+    if let Some(m) = msg.filter(|_| s.len > 0) {
+        m.write_slice(u64::from(s.off), u64::from(s.len), out);
+    }
+    let l4_len = (out.len() - l4_at) as u16;
+    if !tcp {
+        out[l4_at + 4..l4_at + 6].copy_from_slice(&l4_len.to_be_bytes());
+    }
+    // The L4 checksum over the pseudo-header (the L4 header is of even
+    // length, so only the payload can end odd).
+    let mut pseudo = [0u8; 40];
+    let pseudo_len = if plan.v6 {
+        pseudo[..16].copy_from_slice(src);
+        pseudo[16..32].copy_from_slice(dst);
+        pseudo[32..36].copy_from_slice(&u32::from(l4_len).to_be_bytes());
+        pseudo[39] = proto;
+        40
     } else {
-        let (src, dst) = (&src[..4], &dst[..4]);
-        let mut pseudo = Vec::with_capacity(12);
-        pseudo.extend_from_slice(src);
-        pseudo.extend_from_slice(dst);
-        pseudo.extend_from_slice(&[0, proto]);
-        pseudo.extend_from_slice(&l4_len.to_be_bytes());
-        let mut c = checksum(&[&pseudo, &l4, &payload]);
-        if c == 0 && !tcp {
-            c = 0xffff;
-        }
-        l4[csum_at..csum_at + 2].copy_from_slice(&c.to_be_bytes());
-        let total = 20 + l4_len;
+        pseudo[..4].copy_from_slice(&src[..4]);
+        pseudo[4..8].copy_from_slice(&dst[..4]);
+        pseudo[9] = proto;
+        pseudo[10..12].copy_from_slice(&l4_len.to_be_bytes());
+        12
+    };
+    let mut c = checksum(&[&pseudo[..pseudo_len], &out[l4_at..]]);
+    if c == 0 && !tcp {
+        c = 0xffff;
+    }
+    let csum_at = l4_at + if tcp { 16 } else { 6 };
+    out[csum_at..csum_at + 2].copy_from_slice(&c.to_be_bytes());
+    let ttl = if s.dir == 0 { 64 } else { 57 };
+    let h = &mut out[ip_at..l4_at];
+    if plan.v6 {
+        let label = (plan.index as u32 ^ (plan.index >> 20) as u32) & 0xf_ffff;
+        h[..4].copy_from_slice(&(0x6000_0000u32 | label).to_be_bytes());
+        h[4..6].copy_from_slice(&l4_len.to_be_bytes());
+        h[6] = proto;
+        h[7] = ttl;
+        h[8..24].copy_from_slice(src);
+        h[24..40].copy_from_slice(dst);
+    } else {
         let id = (plan.seed as u16).wrapping_add(s.n as u16);
-        let mut h = [0u8; 20];
         h[0] = 0x45;
-        h[2..4].copy_from_slice(&total.to_be_bytes());
+        h[2..4].copy_from_slice(&(20 + l4_len).to_be_bytes());
         h[4..6].copy_from_slice(&id.to_be_bytes());
         h[6] = if tcp { 0x40 } else { 0 };
-        h[8] = if s.dir == 0 { 64 } else { 57 };
+        h[8] = ttl;
         h[9] = proto;
-        h[12..16].copy_from_slice(src);
-        h[16..20].copy_from_slice(dst);
-        let c = checksum(&[&h]);
+        h[12..16].copy_from_slice(&src[..4]);
+        h[16..20].copy_from_slice(&dst[..4]);
+        let c = checksum(&[h]);
         h[10..12].copy_from_slice(&c.to_be_bytes());
-        out.extend_from_slice(&h);
     }
-    out.extend_from_slice(&l4);
-    out.extend_from_slice(&payload);
 }
 
-/// An IPv4 + UDP outer header around `inner` (tunnels; UDP checksum 0).
-fn outer_udp(plan: &FlowPlan, s: &Spec, port: u16, sport: u16, inner: &[u8], out: &mut Vec<u8>) {
+/// Outer IPv4 + UDP headers (tunnels; UDP checksum 0), reserved at
+/// `at` before the inner bytes were appended and filled in now.
+const OUTER: usize = 28;
+
+fn fill_outer_udp(plan: &FlowPlan, s: &Spec, port: u16, sport: u16, at: usize, out: &mut [u8]) {
     let (a, b) = (
         [192, 168, 100, 1],
         [192, 168, 100, 2 + (plan.index % 200) as u8],
     );
     let (src, dst) = if s.dir == 0 { (a, b) } else { (b, a) };
-    let total = (20 + 8 + inner.len()) as u16;
-    let mut h = [0u8; 20];
+    let total = (out.len() - at) as u16;
+    let h = &mut out[at..at + 20];
     h[0] = 0x45;
     h[2..4].copy_from_slice(&total.to_be_bytes());
     h[4..6].copy_from_slice(&(s.n as u16).to_be_bytes());
@@ -132,18 +132,17 @@ fn outer_udp(plan: &FlowPlan, s: &Spec, port: u16, sport: u16, inner: &[u8], out
     h[9] = 17;
     h[12..16].copy_from_slice(&src);
     h[16..20].copy_from_slice(&dst);
-    let c = checksum(&[&h]);
+    let c = checksum(&[h]);
     h[10..12].copy_from_slice(&c.to_be_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&sport.to_be_bytes());
-    out.extend_from_slice(&port.to_be_bytes());
-    out.extend_from_slice(&((8 + inner.len()) as u16).to_be_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(inner);
+    let u = &mut out[at + 20..at + OUTER];
+    u[..2].copy_from_slice(&sport.to_be_bytes());
+    u[2..4].copy_from_slice(&port.to_be_bytes());
+    u[4..6].copy_from_slice(&(total - 20).to_be_bytes());
 }
 
-/// The whole frame of `s` (Ethernet link type).
-pub fn frame(p: &Params, plan: &FlowPlan, s: &Spec, out: &mut Vec<u8>) {
+/// Appends the whole frame of `s` (Ethernet link type); `msg` is the
+/// message its payload comes from (`None` for packets without payload).
+pub fn frame(p: &Params, plan: &FlowPlan, s: &Spec, msg: Option<&Message>, out: &mut Vec<u8>) {
     let (smac, dmac) = if s.dir == 0 {
         (mac(plan.index, 1), mac(plan.index, 2))
     } else {
@@ -155,35 +154,38 @@ pub fn frame(p: &Params, plan: &FlowPlan, s: &Spec, out: &mut Vec<u8>) {
     match plan.encap {
         Encap::None => {
             out.extend_from_slice(&ethertype.to_be_bytes());
-            ip_packet(p, plan, s, out);
+            ip_packet(p, plan, s, msg, out);
         }
         Encap::Vlan(vid) => {
             out.extend_from_slice(&[0x81, 0x00]);
             out.extend_from_slice(&vid.to_be_bytes());
             out.extend_from_slice(&ethertype.to_be_bytes());
-            ip_packet(p, plan, s, out);
+            ip_packet(p, plan, s, msg, out);
         }
         Encap::Vxlan(vni) => {
             out.extend_from_slice(&[0x08, 0x00]);
-            let mut inner = Vec::with_capacity(1600);
-            inner.extend_from_slice(&[0x08, 0, 0, 0]);
-            inner.extend_from_slice(&(vni << 8).to_be_bytes());
-            inner.extend_from_slice(&mac(plan.index, 4));
-            inner.extend_from_slice(&mac(plan.index, 3));
-            inner.extend_from_slice(&ethertype.to_be_bytes());
-            ip_packet(p, plan, s, &mut inner);
+            let at = out.len();
+            out.resize(at + OUTER, 0);
+            out.extend_from_slice(&[0x08, 0, 0, 0]);
+            out.extend_from_slice(&(vni << 8).to_be_bytes());
+            out.extend_from_slice(&mac(plan.index, 4));
+            out.extend_from_slice(&mac(plan.index, 3));
+            out.extend_from_slice(&ethertype.to_be_bytes());
+            ip_packet(p, plan, s, msg, out);
             let sport = 49152 + (plan.index % 16384) as u16;
-            outer_udp(plan, s, 4789, sport, &inner, out);
+            fill_outer_udp(plan, s, 4789, sport, at, out);
         }
         Encap::Gtpu(teid) => {
             out.extend_from_slice(&[0x08, 0x00]);
-            let mut ip = Vec::with_capacity(1600);
-            ip_packet(p, plan, s, &mut ip);
-            let mut inner = vec![0x30, 0xff];
-            inner.extend_from_slice(&(ip.len() as u16).to_be_bytes());
-            inner.extend_from_slice(&teid.to_be_bytes());
-            inner.extend_from_slice(&ip);
-            outer_udp(plan, s, 2152, 2152, &inner, out);
+            let at = out.len();
+            out.resize(at + OUTER, 0);
+            let gtp_at = out.len();
+            out.extend_from_slice(&[0x30, 0xff, 0, 0]);
+            out.extend_from_slice(&teid.to_be_bytes());
+            ip_packet(p, plan, s, msg, out);
+            let inner_len = (out.len() - gtp_at - 8) as u16;
+            out[gtp_at + 2..gtp_at + 4].copy_from_slice(&inner_len.to_be_bytes());
+            fill_outer_udp(plan, s, 2152, 2152, at, out);
         }
     }
 }
