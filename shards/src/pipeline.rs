@@ -193,6 +193,8 @@ struct LiveCounters {
     merged: AtomicU64,
     shard_packets: Vec<AtomicU64>,
     shard_flows: Vec<AtomicU64>,
+    shard_dropped: Vec<AtomicU64>,
+    queue_depth: Vec<AtomicU64>,
 }
 
 /// A snapshot of a running pipeline ([`Pipeline::stats`]), as of the last
@@ -207,6 +209,10 @@ pub struct PipelineStats {
     pub shard_packets: Vec<u64>,
     /// Per shard: flows held now.
     pub shard_flows: Vec<u64>,
+    /// Per shard: packets dropped because its queue was full (live input).
+    pub shard_dropped: Vec<u64>,
+    /// Per shard: batches waiting in its queue.
+    pub queue_depth: Vec<u64>,
     /// Items the merge has delivered.
     pub items_merged: u64,
 }
@@ -601,6 +607,8 @@ where
         let live = Arc::new(LiveCounters {
             shard_packets: (0..n).map(|_| AtomicU64::new(0)).collect(),
             shard_flows: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            shard_dropped: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            queue_depth: (0..n).map(|_| AtomicU64::new(0)).collect(),
             ..LiveCounters::default()
         });
         let latency = (cfg.latency_sample > 0)
@@ -734,6 +742,16 @@ impl<T, S> Pipeline<T, S> {
                 .collect(),
             shard_flows: l
                 .shard_flows
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed))
+                .collect(),
+            shard_dropped: l
+                .shard_dropped
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed))
+                .collect(),
+            queue_depth: l
+                .queue_depth
                 .iter()
                 .map(|x| x.load(Ordering::Relaxed))
                 .collect(),
@@ -918,6 +936,10 @@ impl<E> IngestCtx<E> {
         self.live.read.store(report.packets, Ordering::Relaxed);
         let dropped = report.dropped.iter().sum();
         self.live.dropped.store(dropped, Ordering::Relaxed);
+        for (k, tx) in self.shards.iter().enumerate() {
+            self.live.shard_dropped[k].store(report.dropped[k], Ordering::Relaxed);
+            self.live.queue_depth[k].store(tx.len() as u64, Ordering::Relaxed);
+        }
     }
 
     fn broadcast(&self, msg: impl Fn() -> ShardMsg, report: &mut IngestReport) {
@@ -963,6 +985,9 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         // output flows while the link is quiet.
         if live && last_epoch.elapsed() >= epoch_interval {
             last_epoch = Instant::now();
+            if let Some(now) = source.clock_now() {
+                seq.advance_clock(now);
+            }
             if let Some(boundary) = seq.close_epoch_now() {
                 ctx.end_epoch(boundary, &mut batches, &mut report);
             }

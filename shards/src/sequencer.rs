@@ -19,6 +19,8 @@ pub struct Sequencer {
     clock: Timestamp,
     epoch_packets: u64,
     in_epoch: u64,
+    /// The clock at the last boundary.
+    boundary_clock: Timestamp,
 }
 
 impl Sequencer {
@@ -29,6 +31,7 @@ impl Sequencer {
             clock: Timestamp::ZERO,
             epoch_packets: epoch_packets.max(1),
             in_epoch: 0,
+            boundary_clock: Timestamp::ZERO,
         }
     }
 
@@ -53,21 +56,30 @@ impl Sequencer {
             return None;
         }
         self.in_epoch = 0;
+        self.boundary_clock = self.clock;
         Some(Stamp {
             seq: self.next_seq - 1,
             now: self.clock,
         })
     }
 
+    /// Moves the clock to `now` without a packet (a live source's clock
+    /// while its link is quiet), never backwards.
+    pub fn advance_clock(&mut self, now: Timestamp) {
+        self.clock = self.clock.max(now);
+    }
+
     /// Closes the epoch now, whatever its length (live input closes epochs
     /// by wall time): the boundary after the last packet, or `None` when no
-    /// packet arrived since the last boundary (a boundary needs a seq, and
-    /// nothing new could have fallen due at an unchanged packet clock).
+    /// packet arrived and the clock has not moved since the last boundary
+    /// (nothing new could have fallen due), or no packet arrived at all (a
+    /// boundary needs a seq; with no packet there is no flow either).
     pub fn close_epoch_now(&mut self) -> Option<Stamp> {
-        if self.in_epoch == 0 {
+        if self.next_seq == 0 || (self.in_epoch == 0 && self.clock == self.boundary_clock) {
             return None;
         }
         self.in_epoch = 0;
+        self.boundary_clock = self.clock;
         Some(Stamp {
             seq: self.next_seq - 1,
             now: self.clock,
@@ -110,5 +122,36 @@ mod tests {
         assert_eq!(boundaries, vec![(2, 9), (5, 10)]);
         assert_eq!(s.clock(), Timestamp::new(10, 0));
         assert_eq!(s.last_seq(), Some(6));
+    }
+
+    #[test]
+    fn a_quiet_clock_that_moves_closes_epochs() {
+        let mut s = Sequencer::new(100);
+        // No packet yet: no boundary, whatever the clock says.
+        s.advance_clock(Timestamp::new(1, 0));
+        assert_eq!(s.close_epoch_now(), None);
+        s.stamp(Timestamp::new(2, 0));
+        assert_eq!(
+            s.close_epoch_now(),
+            Some(Stamp {
+                seq: 0,
+                now: Timestamp::new(2, 0)
+            })
+        );
+        // Nothing new and the same clock: nothing to close.
+        assert_eq!(s.close_epoch_now(), None);
+        // The clock moved with no packet: a boundary at the same seq.
+        s.advance_clock(Timestamp::new(5, 0));
+        assert_eq!(
+            s.close_epoch_now(),
+            Some(Stamp {
+                seq: 0,
+                now: Timestamp::new(5, 0)
+            })
+        );
+        // Never backwards.
+        s.advance_clock(Timestamp::new(4, 0));
+        assert_eq!(s.clock(), Timestamp::new(5, 0));
+        assert_eq!(s.close_epoch_now(), None);
     }
 }

@@ -69,6 +69,15 @@ pub trait PacketSource: Send {
     fn is_live(&self) -> bool {
         false
     }
+
+    /// Live sources: the time a packet captured now would carry, in the
+    /// capture's clock. While the link is quiet the ingest moves the packet
+    /// clock to it at each wall-time epoch, so idle flows still time out on
+    /// time. `None` (the default, and every offline source): the clock only
+    /// moves with packets.
+    fn clock_now(&self) -> Option<flowscope_engine::Timestamp> {
+        None
+    }
 }
 
 /// A source over packets held in memory (tests, embedding).

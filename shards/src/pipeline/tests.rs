@@ -791,6 +791,86 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
     assert_eq!(report.ingest.packets, 1);
 }
 
+/// A live source: one UDP packet at t = 100 s, then quiet; its clock
+/// moves a second per poll, as a wall clock would.
+struct QuietClock {
+    packet: Vec<u8>,
+    sent: bool,
+    polls: std::cell::Cell<u64>,
+    seen: Arc<AtomicBool>,
+    started: Instant,
+}
+
+impl PacketSource for QuietClock {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        if !self.sent {
+            self.sent = true;
+            return Some(Ok(SourcePacket {
+                raw: RawPacket {
+                    ts: Timestamp::new(100, 0),
+                    linktype: LinkType::RAW,
+                    wire_len: self.packet.len() as u32,
+                    data: &self.packet,
+                },
+                storage: Storage::Transient,
+            }));
+        }
+        if self.seen.load(Ordering::SeqCst) || self.started.elapsed() > Duration::from_secs(10) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        Some(Err(SourceError::Idle))
+    }
+    fn is_live(&self) -> bool {
+        true
+    }
+    fn clock_now(&self) -> Option<Timestamp> {
+        let n = self.polls.get() + 1;
+        self.polls.set(n);
+        Some(Timestamp::new(100 + n, 0))
+    }
+}
+
+#[test]
+fn a_quiet_live_link_still_times_flows_out() {
+    let seen = Arc::new(AtomicBool::new(false));
+    let src = QuietClock {
+        packet: ipv4(1, 2, 17, 1, 0, &udp(1000, 53, 10)),
+        sent: false,
+        polls: std::cell::Cell::new(0),
+        seen: seen.clone(),
+        started: Instant::now(),
+    };
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 2,
+            pin: Some(false),
+            epoch_interval: Duration::from_millis(2),
+            ..PipelineConfig::default()
+        })
+        .build(src)
+        .unwrap();
+    // No second packet ever comes: only the source's clock can end the flow.
+    let ended = p
+        .receiver()
+        .iter()
+        .find(|e| matches!(e.event, FlowEvent::Ended { .. }))
+        .expect("the flow ends");
+    seen.store(true, Ordering::SeqCst);
+    let FlowEvent::Ended { reason, stats, .. } = &ended.event else {
+        unreachable!()
+    };
+    assert_eq!(*reason, flowscope_engine::EndReason::IdleTimeout);
+    assert_eq!(stats.total_packets(), 1);
+    assert_eq!(
+        ended.seq, 0,
+        "timer events of a quiet link keep the last seq"
+    );
+    let _rest: Vec<Event> = p.receiver().iter().collect();
+    p.join().unwrap();
+}
+
 /// A seed-shaped line parser, as a customer would write it.
 #[derive(Default, Clone)]
 struct LineParser {
