@@ -89,7 +89,12 @@ pub mod config;
 pub mod demo;
 pub mod eve;
 pub mod json;
+#[cfg(feature = "live")]
+pub mod live;
+#[cfg(feature = "live")]
+pub mod live_capture;
 pub mod pcap_writer;
+pub mod pcapng_writer;
 pub mod replay;
 pub mod source;
 pub mod streams;

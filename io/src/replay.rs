@@ -65,6 +65,9 @@ pub struct ReplayOptions {
     /// (the source then behaves as live input: it drops rather than
     /// blocks), with packets more than the duration late lost.
     pub pace: Option<(Pace, Duration)>,
+    /// A BPF expression (tcpdump syntax): only matching packets are read
+    /// (libpcap's offline filter; needs the `live` feature).
+    pub filter: Option<String>,
 }
 
 impl ReplayOptions {
@@ -80,6 +83,7 @@ impl ReplayOptions {
             no_parsers: false,
             latency_sample: 0,
             pace: None,
+            filter: None,
         }
     }
 
@@ -155,6 +159,10 @@ pub enum ReplayError {
     /// Writing the output failed (other than the reader going away).
     #[error("writing output: {0}")]
     Output(#[source] io::Error),
+    /// The filter expression does not compile, or this build has no
+    /// libpcap to compile it.
+    #[error("{0}")]
+    Filter(String),
 }
 
 impl ReplayError {
@@ -204,6 +212,68 @@ pub struct Summary {
     /// Packets the pipeline dropped because a shard's queue was full
     /// (paced runs; offline runs never drop).
     pub queue_dropped: u64,
+    /// With a filter: what it turned away.
+    pub filter: Option<FilterReport>,
+}
+
+/// What a replay's filter did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterReport {
+    /// The expression.
+    pub expr: String,
+    /// Packets that did not match (never processed).
+    pub rejected: u64,
+    /// Of those, packets of a link type the expression cannot apply to,
+    /// with libpcap's reason per link type.
+    pub unusable: u64,
+    /// Why, per link type.
+    pub unusable_why: Vec<String>,
+}
+
+/// The filter of a replay, shared between the source (on the ingest
+/// thread) and the summary.
+#[cfg(feature = "live")]
+type SharedFilter = Arc<std::sync::Mutex<crate::live::OfflineFilter>>;
+
+#[cfg(feature = "live")]
+fn attach_filter(
+    expr: &str,
+    source: FileSource,
+) -> Result<(FileSource, impl FnOnce() -> FilterReport), ReplayError> {
+    let filter =
+        crate::live::OfflineFilter::new(expr).map_err(|e| ReplayError::Filter(e.to_string()))?;
+    let shared: SharedFilter = Arc::new(std::sync::Mutex::new(filter));
+    let in_source = shared.clone();
+    let source = source.with_filter(Box::new(move |linktype, data| {
+        // Uncontended: only the reading thread takes it while reading.
+        in_source
+            .lock()
+            .map(|mut f| f.matches(linktype, data))
+            .unwrap_or(false)
+    }));
+    let report = move || {
+        let f = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (unusable, unusable_why) = f.unusable();
+        FilterReport {
+            expr: f.expr().to_owned(),
+            rejected: f.rejected(),
+            unusable,
+            unusable_why,
+        }
+    };
+    Ok((source, report))
+}
+
+#[cfg(not(feature = "live"))]
+fn attach_filter(
+    expr: &str,
+    _source: FileSource,
+) -> Result<(FileSource, fn() -> FilterReport), ReplayError> {
+    Err(ReplayError::Filter(format!(
+        "cannot apply filter `{expr}`: this flowscope was built without libpcap (cargo feature `live`)"
+    )))
 }
 
 /// Output is written in chunks of about this size.
@@ -240,15 +310,15 @@ pub(crate) fn open_all(inputs: &[Input]) -> Result<Vec<CaptureFile>, ReplayError
 }
 
 /// Buffered EVE output that notices a reader going away.
-struct Output<W: Write> {
+pub(crate) struct Output<W: Write> {
     out: W,
-    buf: Vec<u8>,
-    records: u64,
-    open: bool,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) records: u64,
+    pub(crate) open: bool,
 }
 
 impl<W: Write> Output<W> {
-    fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         Output {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
@@ -259,7 +329,7 @@ impl<W: Write> Output<W> {
 
     /// Counts the line(s) just appended to the buffer and writes the buffer
     /// out once it is large; `Ok(false)` once the reader has gone away.
-    fn wrote(&mut self, lines: u64) -> Result<bool, ReplayError> {
+    pub(crate) fn wrote(&mut self, lines: u64) -> Result<bool, ReplayError> {
         self.records += lines;
         if self.buf.len() >= FLUSH_AT {
             self.flush_buf()?;
@@ -280,7 +350,7 @@ impl<W: Write> Output<W> {
     }
 
     /// Writes everything out; whether the reader is still there.
-    fn finish(&mut self) -> Result<bool, ReplayError> {
+    pub(crate) fn finish(&mut self) -> Result<bool, ReplayError> {
         self.flush_buf()?;
         if self.open {
             match self.out.flush() {
@@ -295,7 +365,7 @@ impl<W: Write> Output<W> {
 
 /// Renders EVE lines on the shard threads.
 #[derive(Debug, Clone)]
-struct EveSink(EveRenderer);
+pub(crate) struct EveSink(pub(crate) EveRenderer);
 
 impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Vec<u8>;
@@ -326,6 +396,12 @@ where
     if let Some((pace, max_late)) = opts.pace {
         source = source.with_pace(Pacer::new(pace, max_late));
     }
+    let mut filter_report = None;
+    if let Some(expr) = &opts.filter {
+        let (filtered, report) = attach_filter(expr, source)?;
+        source = filtered;
+        filter_report = Some(report);
+    }
     let renderer = EveRenderer::new(opts.config.output.clone());
     let stop = opts
         .stop
@@ -342,6 +418,7 @@ where
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
+    summary.filter = filter_report.map(|r| r());
     summary.files = files;
     summary.input_bytes = total_bytes;
     summary.records = out.records;
@@ -350,7 +427,7 @@ where
     Ok(summary)
 }
 
-fn empty_summary(shards: usize) -> Summary {
+pub(crate) fn empty_summary(shards: usize) -> Summary {
     Summary {
         files: 0,
         input_bytes: 0,
@@ -367,6 +444,7 @@ fn empty_summary(shards: usize) -> Summary {
         latency: None,
         paced: None,
         queue_dropped: 0,
+        filter: None,
     }
 }
 
@@ -386,7 +464,7 @@ fn parsers_for(opts: &ReplayOptions) -> ParsersConfig {
 
 /// The drivers' counters, when any parser ran (with none, the stats record
 /// has no `app_layer`/`tcp_reassembly` objects).
-fn counters_if_parsing(
+pub(crate) fn counters_if_parsing(
     opts: &ReplayOptions,
     c: Option<SessionCounters>,
 ) -> Option<SessionCounters> {
@@ -394,7 +472,7 @@ fn counters_if_parsing(
 }
 
 /// Builds one parser driver (one per shard).
-fn session_maker<K: Send + 'static>(
+pub(crate) fn session_maker<K: Send + 'static>(
     opts: &ReplayOptions,
 ) -> impl Fn() -> Sessions<K, L7Message> + Send + Sync + 'static {
     let reassembly = opts.config.reassembly.clone();
@@ -702,6 +780,19 @@ impl Summary {
                 "  paced: {offered} packets offered, {late} lost (ingest too late), {} dropped on full shard queues",
                 self.queue_dropped
             ));
+        }
+        if let Some(f) = &self.filter {
+            lines.push(format!(
+                "  filter `{}`: {} packets did not match (not processed)",
+                f.expr, f.rejected
+            ));
+            if f.unusable > 0 {
+                lines.push(format!(
+                    "  filter: {} of them were of a link type it cannot apply to ({})",
+                    f.unusable,
+                    f.unusable_why.join("; ")
+                ));
+            }
         }
         if let Some(l) = &self.latency {
             lines.extend(latency_lines(l));

@@ -20,6 +20,10 @@ const PROGRESS_EVERY: u64 = 16 * 1024;
 /// Called with the capture bytes read so far (all files).
 pub type ProgressFn = Box<dyn FnMut(u64) + Send>;
 
+/// Decides whether a packet (link type, captured bytes) is read at all:
+/// one that is not never reaches the pipeline (a BPF filter, say).
+pub type FilterFn = Box<dyn FnMut(LinkType, &[u8]) -> bool + Send>;
+
 /// Opened capture files read in order as one stream.
 pub struct FileSource {
     files: Vec<(PathBuf, SharedBytes)>,
@@ -33,6 +37,8 @@ pub struct FileSource {
     /// Paced replay: the pacer, and a packet read but not yet due.
     pace: Option<Pacer>,
     pending: Option<Pending>,
+    filter: Option<FilterFn>,
+    filtered: u64,
 }
 
 /// A packet read from the current file but held back by the pacer.
@@ -74,7 +80,21 @@ impl FileSource {
             progress: None,
             pace: None,
             pending: None,
+            filter: None,
+            filtered: 0,
         }
+    }
+
+    /// Reads only the packets `filter` accepts; the others are counted
+    /// ([`FileSource::filtered`]) and never numbered or processed.
+    pub fn with_filter(mut self, filter: FilterFn) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Packets the filter turned away.
+    pub fn filtered(&self) -> u64 {
+        self.filtered
     }
 
     /// Offers the packets at the pacer's rate instead of as fast as they
@@ -195,6 +215,8 @@ impl FileSource {
             progress,
             pace: _,
             pending: _,
+            filter,
+            filtered,
         } = self;
         loop {
             let (path, bytes) = files.get(*current)?;
@@ -213,6 +235,12 @@ impl FileSource {
             if let Some(reader) = reader {
                 match reader.next_packet(data) {
                     Some(Ok(raw)) => {
+                        if let Some(f) = filter
+                            && !f(raw.linktype, raw.data)
+                        {
+                            *filtered += 1;
+                            continue;
+                        }
                         *packets += 1;
                         if packets.is_multiple_of(PROGRESS_EVERY)
                             && let Some(p) = progress

@@ -51,6 +51,119 @@ enum Command {
     /// direction, plus DIR/index.jsonl (flow id, community id, endpoints,
     /// bytes, gaps).
     Streams(StreamsArgs),
+    /// Capture live from network interfaces (libpcap) and write the same
+    /// EVE records as `replay`, plus a `stats` record every
+    /// --stats-interval, until SIGINT/SIGTERM. Needs CAP_NET_RAW (root, or
+    /// `setcap cap_net_raw,cap_net_admin+eip` on the binary).
+    Capture(CaptureArgs),
+}
+
+#[derive(Debug, Args)]
+struct CaptureArgs {
+    /// Interface to capture on; repeat for several (`-i eth0 -i eth1`).
+    /// `any` is libpcap's every-interface device.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
+    interfaces: Vec<String>,
+    /// BPF filter expression (tcpdump syntax), applied in the kernel.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    filter: Option<String>,
+    /// The filter as trailing words, as tcpdump takes it
+    /// (`flowscope capture -i eth0 tcp port 80`).
+    #[arg(
+        value_name = "EXPR",
+        trailing_var_arg = true,
+        conflicts_with = "filter"
+    )]
+    expression: Vec<String>,
+    /// Write the records to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write every captured packet to this pcapng file (replay it
+    /// later with `flowscope replay`).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    write: Option<PathBuf>,
+    /// With -w: start a new file (FILE, then STEM.1.EXT, STEM.2.EXT…) once
+    /// one reaches SIZE (e.g. 100M, 2G; powers of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "write")]
+    rotate_size: Option<u64>,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(64..=262_144))]
+    snaplen: u32,
+    /// Do not put the interfaces in promiscuous mode.
+    #[arg(long)]
+    no_promisc: bool,
+    /// Kernel capture buffer per interface (e.g. 32M; powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    buffer_size: u64,
+    /// Deliver each packet as it arrives instead of in kernel blocks (lower
+    /// latency under light load, more CPU under heavy load).
+    #[arg(long)]
+    immediate: bool,
+    /// Without --immediate: the longest a packet waits in a kernel block.
+    #[arg(long, value_name = "MS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    buffer_timeout_ms: u32,
+    /// Timestamp precision asked of the kernel.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Nano)]
+    tstamp_precision: PrecisionArg,
+    /// Capture received packets, sent packets or both.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Inout)]
+    direction: DirectionArg,
+    /// Write a `stats` record (packets, drops by cause, active flows,
+    /// shard queue depths) every SECS seconds; 0: only at the end.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    stats_interval: f64,
+    /// Drop privileges to this user once the interfaces are open (like
+    /// tcpdump -Z); -w files are then created as that user.
+    #[arg(short = 'Z', long = "user", value_name = "NAME")]
+    user: Option<String>,
+    /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
+    #[arg(long)]
+    no_parsers: bool,
+    /// Record latency histograms and print their percentiles at the end.
+    #[arg(long)]
+    latency: bool,
+    /// With --latency: sample about one packet in N.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    latency_sample: u32,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PrecisionArg {
+    Micro,
+    Nano,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum DirectionArg {
+    In,
+    Out,
+    Inout,
+}
+
+/// A byte size: `64k`, `32M`, `2G` (powers of 1024) or plain bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, scale) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    match num
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a size (examples: 64k, 32M, 2G)")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +240,10 @@ struct ReplayArgs {
     /// With --latency: sample about one packet in N (1: every packet).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     latency_sample: u32,
+    /// Read only the packets matching this BPF expression (tcpdump syntax,
+    /// libpcap's offline filter): test a capture filter on a file first.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    filter: Option<String>,
     /// Offer packets at this rate, as a link would (e.g. 2Mpps, 500kpps,
     /// 100000): the input then drops, never blocks, when the pipeline falls
     /// behind, and the summary reports the losses.
@@ -160,6 +277,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Replay(args) => run_replay(args),
         Command::Streams(args) => run_streams(args),
+        Command::Capture(args) => run_capture(args),
     }
 }
 
@@ -252,6 +370,7 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
             .map(Pace::Rate)
             .or(args.speed.map(Pace::Speed))
             .map(|p| (p, Duration::from_secs_f64(args.max_late_ms.max(0.0) / 1e3))),
+        filter: args.filter.clone(),
         ..ReplayOptions::new(inputs, config)
     };
     let result: anyhow::Result<_> = match &args.output {
@@ -294,7 +413,116 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         Err(e) => {
             eprintln!("flowscope: error: {e:#}");
             let code = match e.downcast_ref::<ReplayError>() {
-                Some(ReplayError::Config(_)) => EXIT_USAGE,
+                Some(ReplayError::Config(_) | ReplayError::Filter(_)) => EXIT_USAGE,
+                _ => EXIT_INPUT,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn run_capture(_args: CaptureArgs) -> ExitCode {
+    eprintln!(
+        "flowscope: error: this flowscope was built without live capture (cargo feature `live`, which needs libpcap)"
+    );
+    ExitCode::from(EXIT_USAGE)
+}
+
+#[cfg(feature = "live")]
+fn run_capture(args: CaptureArgs) -> ExitCode {
+    use flowscope_io::live::{CaptureDirection, LiveError, LiveOptions, TsPrecision, WriteThrough};
+    use flowscope_io::live_capture::{CaptureError, CaptureOptions, capture};
+    let config = match load_config(args.run.config.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if !(args.stats_interval.is_finite() && args.stats_interval >= 0.0) {
+        eprintln!("flowscope: error: --stats-interval must be a number of seconds, 0 or more");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("flowscope: error: cannot install signal handlers: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
+    };
+    let filter = args
+        .filter
+        .clone()
+        .or_else(|| (!args.expression.is_empty()).then(|| args.expression.join(" ")));
+    let opts = CaptureOptions {
+        run: ReplayOptions {
+            shards: args.run.shards.map(usize::from),
+            pin: args.run.pin(),
+            stop: Some(signals.stop.clone()),
+            no_parsers: args.no_parsers,
+            latency_sample: if args.latency { args.latency_sample } else { 0 },
+            ..ReplayOptions::new(Vec::new(), config)
+        },
+        live: LiveOptions {
+            interfaces: args.interfaces.clone(),
+            snaplen: args.snaplen,
+            promisc: !args.no_promisc,
+            buffer_bytes: u32::try_from(args.buffer_size).unwrap_or(u32::MAX),
+            immediate: args.immediate,
+            buffer_timeout: Duration::from_millis(u64::from(args.buffer_timeout_ms)),
+            precision: match args.tstamp_precision {
+                PrecisionArg::Micro => TsPrecision::Micro,
+                PrecisionArg::Nano => TsPrecision::Nano,
+            },
+            direction: match args.direction {
+                DirectionArg::In => CaptureDirection::In,
+                DirectionArg::Out => CaptureDirection::Out,
+                DirectionArg::Inout => CaptureDirection::Both,
+            },
+            filter,
+            write: args.write.clone().map(|path| WriteThrough {
+                path,
+                rotate_bytes: args.rotate_size,
+            }),
+        },
+        stats_interval: (args.stats_interval > 0.0)
+            .then(|| Duration::from_secs_f64(args.stats_interval)),
+        user: args.user.clone(),
+    };
+    let result: anyhow::Result<_> = match &args.output {
+        Some(path) => open_output(path).and_then(|f| {
+            Ok(capture(
+                &opts,
+                std::io::BufWriter::with_capacity(1 << 20, f),
+            )?)
+        }),
+        None => capture(&opts, std::io::stdout().lock()).map_err(anyhow::Error::from),
+    };
+    match result {
+        Ok(summary) => {
+            if summary.run.output_closed {
+                return ExitCode::from(EXIT_OK);
+            }
+            if !args.run.quiet {
+                eprintln!("{}", summary.render());
+            }
+            for e in &summary.source_errors {
+                eprintln!("flowscope: error: {e}");
+            }
+            if let Some((shard, why)) = &summary.run.shard_failure {
+                eprintln!("flowscope: error: shard {shard} failed ({why}); its flows are missing");
+                return ExitCode::from(EXIT_INTERNAL);
+            }
+            if let Some(why) = &summary.counts.write_failure {
+                eprintln!("flowscope: error: writing the capture failed: {why}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+            // A signal is how a capture normally ends (like tcpdump): exit 0.
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("flowscope: error: {e:#}");
+            let code = match e.downcast_ref::<CaptureError>() {
+                Some(CaptureError::Live(LiveError::Filter { .. } | LiveError::NoInterface))
+                | Some(CaptureError::Run(ReplayError::Config(_))) => EXIT_USAGE,
                 _ => EXIT_INPUT,
             };
             ExitCode::from(code)

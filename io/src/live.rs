@@ -1,0 +1,837 @@
+//! Live capture and BPF filters through libpcap (feature `live`): the
+//! [`LiveSource`] the ingest thread reads from one or more interfaces, its
+//! shared [`CaptureCounters`] (packets, kernel and interface drops, read
+//! while it runs), the optional pcapng write-through, and [`OfflineFilter`],
+//! the same BPF expressions applied to capture files.
+//!
+//! Packets are handed to the pipeline as transient slices of libpcap's ring
+//! buffer; the ingest copies each once into the batch it sends to a shard
+//! (batches are recycled: no allocation per packet). Capture timestamps are
+//! the packet clock, as offline; while the link is quiet the source's clock
+//! ([`PacketSource::clock_now`]) moves it on so idle flows still time out.
+
+use crate::pcapng_writer::{InterfaceDesc, RotatingPcapng};
+use flowscope_engine::{LinkType, RawPacket, Timestamp};
+use flowscope_shards::{PacketSource, SourceError, SourcePacket, Storage};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use pcap::{Active, Capture, Direction, Precision};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long one wait for packets lasts when every interface is quiet (the
+/// ingest then closes wall-time epochs and checks for a stop request).
+const POLL_WAIT_MS: u16 = 1;
+/// Packets read from one interface before the next gets its turn.
+const BURST: u32 = 64;
+/// How often the shared counters (and libpcap's statistics) are refreshed.
+const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+/// The quiet-link clock trails the wall clock by this much (packets still
+/// in the kernel's buffer carry earlier times) and moves in steps of it
+/// (timeouts count whole seconds; finer steps would only wake every shard).
+const CLOCK_STEP: Duration = Duration::from_millis(100);
+
+/// Which packets of an interface to capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaptureDirection {
+    /// Received and sent (the default).
+    #[default]
+    Both,
+    /// Received only.
+    In,
+    /// Sent only.
+    Out,
+}
+
+/// Timestamp precision asked of the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TsPrecision {
+    /// Microseconds.
+    Micro,
+    /// Nanoseconds (where the kernel supports it; else microseconds, and
+    /// [`InterfaceInfo::nanos`] says so).
+    #[default]
+    Nano,
+}
+
+/// Write what is captured to pcapng while processing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteThrough {
+    /// The first file (`cap.pcapng`; rotation adds `cap.1.pcapng`…).
+    pub path: PathBuf,
+    /// Start a new file once one holds this many bytes (`None`: one file).
+    pub rotate_bytes: Option<u64>,
+}
+
+/// What to capture and how.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Interfaces, one handle each (`any` is libpcap's all-interfaces
+    /// pseudo-device).
+    pub interfaces: Vec<String>,
+    /// Bytes kept of each packet.
+    pub snaplen: u32,
+    /// Promiscuous mode.
+    pub promisc: bool,
+    /// Kernel buffer per interface, bytes.
+    pub buffer_bytes: u32,
+    /// Deliver each packet as it arrives instead of in kernel blocks (lower
+    /// latency, more wake-ups).
+    pub immediate: bool,
+    /// Without immediate mode: the longest a packet waits in a kernel block
+    /// before it is delivered.
+    pub buffer_timeout: Duration,
+    /// Timestamp precision.
+    pub precision: TsPrecision,
+    /// Direction.
+    pub direction: CaptureDirection,
+    /// A BPF expression (tcpdump syntax), compiled by libpcap and applied
+    /// in the kernel.
+    pub filter: Option<String>,
+    /// Write what is captured to pcapng files.
+    pub write: Option<WriteThrough>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            interfaces: Vec::new(),
+            snaplen: 262_144,
+            promisc: true,
+            buffer_bytes: 32 << 20,
+            immediate: false,
+            buffer_timeout: Duration::from_millis(10),
+            precision: TsPrecision::Nano,
+            direction: CaptureDirection::Both,
+            filter: None,
+            write: None,
+        }
+    }
+}
+
+/// Why a capture could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    /// No interface was named.
+    #[error("no interface to capture on (give -i IFACE)")]
+    NoInterface,
+    /// An interface could not be opened (no such device, no permission…).
+    #[error("cannot capture on {iface}: {message}")]
+    Open {
+        /// The interface.
+        iface: String,
+        /// libpcap's words.
+        message: String,
+    },
+    /// The filter expression does not compile.
+    #[error("bad filter expression `{expr}`: {message}")]
+    Filter {
+        /// The expression.
+        expr: String,
+        /// libpcap's words.
+        message: String,
+    },
+    /// The write-through file could not be created.
+    #[error("cannot write the capture to {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One interface as opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceInfo {
+    /// Its name.
+    pub name: String,
+    /// Its link type.
+    pub linktype: LinkType,
+    /// Whether timestamps are nanoseconds (else microseconds).
+    pub nanos: bool,
+}
+
+/// Counters of one interface, as of the last refresh.
+#[derive(Debug, Default)]
+struct InterfaceCells {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    kernel_received: AtomicU64,
+    kernel_dropped: AtomicU64,
+    if_dropped: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// One interface's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterfaceCounts {
+    /// The interface.
+    pub name: String,
+    /// Packets read from it.
+    pub packets: u64,
+    /// Their bytes on the wire.
+    pub bytes: u64,
+    /// Packets the kernel saw (libpcap `ps_recv`; on Linux, those that
+    /// passed the filter).
+    pub kernel_received: u64,
+    /// Packets the kernel dropped for lack of buffer room (`ps_drop`).
+    pub kernel_dropped: u64,
+    /// Packets the interface (driver) dropped (`ps_ifdrop`).
+    pub if_dropped: u64,
+    /// Read errors.
+    pub errors: u64,
+}
+
+/// A snapshot of [`CaptureCounters`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptureCounts {
+    /// Per interface, in `-i` order.
+    pub interfaces: Vec<InterfaceCounts>,
+    /// Packets written through to pcapng.
+    pub written: u64,
+    /// Why the write-through stopped, if it did.
+    pub write_failure: Option<String>,
+}
+
+impl CaptureCounts {
+    /// Kernel drops, all interfaces.
+    pub fn kernel_dropped(&self) -> u64 {
+        self.interfaces.iter().map(|i| i.kernel_dropped).sum()
+    }
+    /// Interface drops, all interfaces.
+    pub fn if_dropped(&self) -> u64 {
+        self.interfaces.iter().map(|i| i.if_dropped).sum()
+    }
+    /// Packets read, all interfaces.
+    pub fn packets(&self) -> u64 {
+        self.interfaces.iter().map(|i| i.packets).sum()
+    }
+}
+
+/// The capture's counters, shared with whoever reports them; the source
+/// refreshes them a few times a second (never per packet).
+#[derive(Debug)]
+pub struct CaptureCounters {
+    names: Vec<String>,
+    cells: Vec<InterfaceCells>,
+    written: AtomicU64,
+    write_failure: Mutex<Option<String>>,
+}
+
+impl CaptureCounters {
+    fn new(names: Vec<String>) -> Self {
+        CaptureCounters {
+            cells: names.iter().map(|_| InterfaceCells::default()).collect(),
+            names,
+            written: AtomicU64::new(0),
+            write_failure: Mutex::new(None),
+        }
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> CaptureCounts {
+        CaptureCounts {
+            interfaces: self
+                .names
+                .iter()
+                .zip(&self.cells)
+                .map(|(name, c)| InterfaceCounts {
+                    name: name.clone(),
+                    packets: c.packets.load(Ordering::Relaxed),
+                    bytes: c.bytes.load(Ordering::Relaxed),
+                    kernel_received: c.kernel_received.load(Ordering::Relaxed),
+                    kernel_dropped: c.kernel_dropped.load(Ordering::Relaxed),
+                    if_dropped: c.if_dropped.load(Ordering::Relaxed),
+                    errors: c.errors.load(Ordering::Relaxed),
+                })
+                .collect(),
+            written: self.written.load(Ordering::Relaxed),
+            write_failure: self
+                .write_failure
+                .lock()
+                .map(|g| g.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A 32-bit libpcap counter followed across wrap-arounds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Wrapping32 {
+    last: u32,
+    total: u64,
+}
+
+impl Wrapping32 {
+    fn update(&mut self, now: u32) -> u64 {
+        self.total += u64::from(now.wrapping_sub(self.last));
+        self.last = now;
+        self.total
+    }
+}
+
+/// One open interface.
+struct Handle {
+    cap: Capture<Active>,
+    fd: RawFd,
+    linktype: LinkType,
+    nanos: bool,
+    packets: u64,
+    bytes: u64,
+    errors: u64,
+    /// Gave a hard error (the interface went away): no longer read.
+    dead: bool,
+    recv: Wrapping32,
+    drop: Wrapping32,
+    ifdrop: Wrapping32,
+}
+
+/// Live packets from one or more interfaces, read in turn.
+pub struct LiveSource {
+    handles: Vec<Handle>,
+    names: Vec<String>,
+    /// Per handle: its descriptor and whether it is still read (what a
+    /// wait polls, kept apart from the handles a packet may borrow).
+    poll_fds: Vec<(RawFd, bool)>,
+    open_handles: usize,
+    /// Interfaces found empty in a row.
+    empty_streak: usize,
+    current: usize,
+    burst: u32,
+    counters: Arc<CaptureCounters>,
+    published: Instant,
+    writer: Option<RotatingPcapng>,
+    write_failed: bool,
+    written: u64,
+}
+
+impl std::fmt::Debug for LiveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSource")
+            .field("interfaces", &self.counters.names)
+            .finish_non_exhaustive()
+    }
+}
+
+// libpcap's own accessor, which the pcap crate does not wrap: whether the
+// handle delivers nanosecond timestamps after activation.
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    fn pcap_get_tstamp_precision(p: *mut std::ffi::c_void) -> std::ffi::c_int;
+}
+
+/// `PCAP_TSTAMP_PRECISION_NANO`.
+const PRECISION_NANO: std::ffi::c_int = 1;
+
+fn open_one(name: &str, opts: &LiveOptions) -> Result<Handle, LiveError> {
+    let err = |e: pcap::Error| LiveError::Open {
+        iface: name.to_owned(),
+        message: e.to_string(),
+    };
+    let snaplen = i32::try_from(opts.snaplen).unwrap_or(i32::MAX);
+    let buffer = i32::try_from(opts.buffer_bytes).unwrap_or(i32::MAX);
+    let timeout = i32::try_from(opts.buffer_timeout.as_millis())
+        .unwrap_or(i32::MAX)
+        .max(1);
+    let inactive = Capture::from_device(name)
+        .map_err(err)?
+        .snaplen(snaplen)
+        .promisc(opts.promisc)
+        .buffer_size(buffer)
+        .immediate_mode(opts.immediate)
+        .timeout(timeout)
+        .precision(match opts.precision {
+            TsPrecision::Micro => Precision::Micro,
+            TsPrecision::Nano => Precision::Nano,
+        });
+    let cap = inactive.open().map_err(err)?;
+    cap.direction(match opts.direction {
+        CaptureDirection::Both => Direction::InOut,
+        CaptureDirection::In => Direction::In,
+        CaptureDirection::Out => Direction::Out,
+    })
+    .map_err(err)?;
+    let mut cap = cap.setnonblock().map_err(err)?;
+    if let Some(expr) = &opts.filter {
+        cap.filter(expr, true).map_err(|e| LiveError::Filter {
+            expr: expr.clone(),
+            message: format!("{name}: {e}"),
+        })?;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `as_ptr` is the live handle `cap` owns; the call only reads
+    // a field of it.
+    let nanos = unsafe { pcap_get_tstamp_precision(cap.as_ptr().cast()) } == PRECISION_NANO;
+    let linktype = LinkType(u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX));
+    let fd = cap.as_raw_fd();
+    Ok(Handle {
+        cap,
+        fd,
+        linktype,
+        nanos,
+        packets: 0,
+        bytes: 0,
+        errors: 0,
+        dead: false,
+        recv: Wrapping32::default(),
+        drop: Wrapping32::default(),
+        ifdrop: Wrapping32::default(),
+    })
+}
+
+/// The link type a pcapng file records for a libpcap DLT (they differ for
+/// raw IP, whose DLT is platform-dependent).
+fn file_linktype(dlt: LinkType) -> LinkType {
+    match dlt {
+        LinkType::RAW_12 | LinkType::RAW_14 => LinkType::RAW,
+        other => other,
+    }
+}
+
+impl LiveSource {
+    /// Opens every interface (with the filter) and the write-through file.
+    /// Nothing is read until the pipeline asks. Privileges are needed only
+    /// here: they can be dropped once this returns.
+    pub fn open(opts: &LiveOptions) -> Result<Self, LiveError> {
+        if opts.interfaces.is_empty() {
+            return Err(LiveError::NoInterface);
+        }
+        let handles = opts
+            .interfaces
+            .iter()
+            .map(|name| open_one(name, opts))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LiveSource {
+            names: opts.interfaces.clone(),
+            poll_fds: handles.iter().map(|h| (h.fd, true)).collect(),
+            open_handles: handles.len(),
+            empty_streak: 0,
+            handles,
+            current: 0,
+            burst: 0,
+            counters: Arc::new(CaptureCounters::new(opts.interfaces.clone())),
+            published: Instant::now(),
+            writer: None,
+            write_failed: false,
+            written: 0,
+        })
+    }
+
+    /// Starts writing what is captured to pcapng (after [`LiveSource::open`]
+    /// and any privilege drop, so the files belong to the user who runs).
+    pub fn write_through(&mut self, w: &WriteThrough, snaplen: u32) -> Result<(), LiveError> {
+        let descs = self
+            .counters
+            .names
+            .iter()
+            .zip(&self.handles)
+            .map(|(name, h)| InterfaceDesc {
+                name: name.clone(),
+                linktype: file_linktype(h.linktype),
+                snaplen,
+            })
+            .collect();
+        let writer = RotatingPcapng::create(&w.path, descs, w.rotate_bytes).map_err(|source| {
+            LiveError::Write {
+                path: w.path.clone(),
+                source,
+            }
+        })?;
+        self.writer = Some(writer);
+        Ok(())
+    }
+
+    /// The interfaces as opened, in `-i` order.
+    pub fn interfaces(&self) -> Vec<InterfaceInfo> {
+        self.counters
+            .names
+            .iter()
+            .zip(&self.handles)
+            .map(|(name, h)| InterfaceInfo {
+                name: name.clone(),
+                linktype: h.linktype,
+                nanos: h.nanos,
+            })
+            .collect()
+    }
+
+    /// The shared counters.
+    pub fn counters(&self) -> Arc<CaptureCounters> {
+        self.counters.clone()
+    }
+
+    /// The write-through files so far.
+    pub fn written_files(&self) -> Vec<PathBuf> {
+        self.writer
+            .as_ref()
+            .map(|w| w.files().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Refreshes the shared counters (libpcap statistics included) and
+    /// flushes the write-through, so what is on disk is at most this old.
+    pub fn publish(&mut self) {
+        self.published = Instant::now();
+        for (h, c) in self.handles.iter_mut().zip(&self.counters.cells) {
+            if let Ok(s) = h.cap.stats() {
+                c.kernel_received
+                    .store(h.recv.update(s.received), Ordering::Relaxed);
+                c.kernel_dropped
+                    .store(h.drop.update(s.dropped), Ordering::Relaxed);
+                c.if_dropped
+                    .store(h.ifdrop.update(s.if_dropped), Ordering::Relaxed);
+            }
+            c.packets.store(h.packets, Ordering::Relaxed);
+            c.bytes.store(h.bytes, Ordering::Relaxed);
+            c.errors.store(h.errors, Ordering::Relaxed);
+        }
+        if let Some(w) = &mut self.writer
+            && !self.write_failed
+            && let Err(e) = w.flush()
+        {
+            Self::write_failed(&self.counters, &mut self.write_failed, &e);
+        }
+        self.counters.written.store(self.written, Ordering::Relaxed);
+    }
+
+    fn write_failed(counters: &CaptureCounters, flag: &mut bool, e: &std::io::Error) {
+        *flag = true;
+        if let Ok(mut g) = counters.write_failure.lock() {
+            *g = Some(e.to_string());
+        }
+    }
+
+    /// Waits up to the poll interval for any interface to have packets.
+    fn wait(&self) {
+        let mut fds: Vec<PollFd<'_>> = self
+            .poll_fds
+            .iter()
+            .filter(|(_, open)| *open)
+            .map(|&(fd, _)| {
+                #[allow(unsafe_code)]
+                // SAFETY: the descriptor belongs to a capture handle in
+                // `self.handles`, open while `self` is borrowed here.
+                let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+                PollFd::new(fd, PollFlags::POLLIN)
+            })
+            .collect();
+        if fds.is_empty() {
+            std::thread::sleep(Duration::from_millis(u64::from(POLL_WAIT_MS)));
+            return;
+        }
+        // EINTR (a signal) just ends the wait early.
+        let _ = poll(&mut fds, PollTimeout::from(POLL_WAIT_MS));
+    }
+}
+
+impl PacketSource for LiveSource {
+    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+        if self.published.elapsed() >= PUBLISH_EVERY {
+            self.publish();
+        }
+        let n = self.handles.len();
+        if self.open_handles == 0 {
+            self.publish();
+            return None;
+        }
+        // Every open interface came up empty in a row: wait for packets.
+        if self.empty_streak >= self.open_handles {
+            self.empty_streak = 0;
+            self.wait();
+            return Some(Err(SourceError::Idle));
+        }
+        while self.handles[self.current].dead {
+            self.current = (self.current + 1) % n;
+        }
+        let i = self.current;
+        // One read per call, through split borrows: the packet returned
+        // borrows its handle's ring.
+        let LiveSource {
+            handles,
+            names,
+            writer,
+            write_failed,
+            written,
+            counters,
+            current,
+            burst,
+            empty_streak,
+            open_handles,
+            poll_fds,
+            ..
+        } = self;
+        let h = &mut handles[i];
+        match h.cap.next_packet() {
+            Ok(p) => {
+                let frac = u32::try_from(p.header.ts.tv_usec).unwrap_or(0);
+                let ts = Timestamp::new(
+                    u64::try_from(p.header.ts.tv_sec).unwrap_or(0),
+                    if h.nanos {
+                        frac
+                    } else {
+                        frac.saturating_mul(1000)
+                    },
+                );
+                h.packets += 1;
+                h.bytes += u64::from(p.header.len);
+                *empty_streak = 0;
+                *burst += 1;
+                if *burst >= BURST {
+                    *burst = 0;
+                    *current = (i + 1) % n;
+                }
+                if let Some(w) = writer.as_mut()
+                    && !*write_failed
+                {
+                    match w.write_packet(i as u32, ts, p.data, p.header.len) {
+                        Ok(()) => *written += 1,
+                        Err(e) => Self::write_failed(counters, write_failed, &e),
+                    }
+                }
+                Some(Ok(SourcePacket {
+                    raw: RawPacket {
+                        ts,
+                        linktype: h.linktype,
+                        wire_len: p.header.len,
+                        data: p.data,
+                    },
+                    storage: Storage::Transient,
+                }))
+            }
+            Err(pcap::Error::TimeoutExpired) => {
+                *current = (i + 1) % n;
+                *burst = 0;
+                *empty_streak += 1;
+                Some(Err(SourceError::Idle))
+            }
+            Err(e) => {
+                // A read error (the interface went down, say): this
+                // interface is done; the others go on.
+                h.errors += 1;
+                h.dead = true;
+                *open_handles -= 1;
+                poll_fds[i].1 = false;
+                *current = (i + 1) % n;
+                Some(Err(SourceError::Failed(format!("{}: {e}", names[i]))))
+            }
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    fn clock_now(&self) -> Option<Timestamp> {
+        let since = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?
+            .checked_sub(CLOCK_STEP)?;
+        let step = CLOCK_STEP.as_nanos() as u64;
+        let nanos = u64::try_from(since.as_nanos()).ok()? / step * step;
+        Some(Timestamp::from_nanos(nanos))
+    }
+}
+
+impl Drop for LiveSource {
+    fn drop(&mut self) {
+        if let Some(w) = &mut self.writer {
+            let _ = w.flush();
+        }
+    }
+}
+
+/// A BPF expression applied to capture files in user space (libpcap's
+/// offline filter): what `-f` does for `replay`, so a filter can be tried
+/// on a file before it goes on an interface. Compiled once per link type.
+pub struct OfflineFilter {
+    expr: String,
+    /// Per link type met: the program, or why it does not compile for it.
+    programs: Vec<(LinkType, Result<pcap::BpfProgram, String>)>,
+    /// Packets of a link type the expression cannot apply to.
+    unusable: u64,
+    rejected: u64,
+}
+
+impl std::fmt::Debug for OfflineFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfflineFilter")
+            .field("expr", &self.expr)
+            .field("rejected", &self.rejected)
+            .finish_non_exhaustive()
+    }
+}
+
+fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, String> {
+    // Files record LINKTYPE_ values, libpcap compiles for DLT_ values:
+    // they differ for raw IP, whose DLT is 12 on Linux (14 on OpenBSD).
+    let linktype = match linktype {
+        LinkType::RAW => LinkType::RAW_12,
+        other => other,
+    };
+    let dlt = i32::try_from(linktype.0).map_err(|_| "unknown link type".to_owned())?;
+    let dead = Capture::dead(pcap::Linktype(dlt)).map_err(|e| e.to_string())?;
+    dead.compile(expr, true).map_err(|e| e.to_string())
+}
+
+impl OfflineFilter {
+    /// Compiles `expr` (for Ethernet, to check it before anything starts;
+    /// other link types are compiled when first met).
+    pub fn new(expr: &str) -> Result<Self, LiveError> {
+        let program = compile(expr, LinkType::ETHERNET).map_err(|message| LiveError::Filter {
+            expr: expr.to_owned(),
+            message,
+        })?;
+        Ok(OfflineFilter {
+            expr: expr.to_owned(),
+            programs: vec![(LinkType::ETHERNET, Ok(program))],
+            unusable: 0,
+            rejected: 0,
+        })
+    }
+
+    /// Whether the packet passes. A packet of a link type the expression
+    /// cannot be compiled for does not pass and is counted
+    /// ([`OfflineFilter::unusable`]).
+    pub fn matches(&mut self, linktype: LinkType, data: &[u8]) -> bool {
+        let at = match self.programs.iter().position(|(l, _)| *l == linktype) {
+            Some(i) => i,
+            None => {
+                self.programs
+                    .push((linktype, compile(&self.expr, linktype)));
+                self.programs.len() - 1
+            }
+        };
+        let pass = match &self.programs[at].1 {
+            Ok(p) => p.filter(data),
+            Err(_) => {
+                self.unusable += 1;
+                false
+            }
+        };
+        self.rejected += u64::from(!pass);
+        pass
+    }
+
+    /// Packets that did not pass.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    /// Packets of link types the expression does not compile for (part of
+    /// [`OfflineFilter::rejected`]), with libpcap's reason for each type.
+    pub fn unusable(&self) -> (u64, Vec<String>) {
+        let why = self
+            .programs
+            .iter()
+            .filter_map(|(l, p)| p.as_ref().err().map(|e| format!("link type {}: {e}", l.0)))
+            .collect();
+        (self.unusable, why)
+    }
+
+    /// The expression.
+    pub fn expr(&self) -> &str {
+        &self.expr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_survive_libpcap_wraparound() {
+        let mut w = Wrapping32::default();
+        assert_eq!(w.update(10), 10);
+        assert_eq!(w.update(u32::MAX), u64::from(u32::MAX));
+        assert_eq!(w.update(4), u64::from(u32::MAX) + 5);
+    }
+
+    #[test]
+    fn offline_filter_selects_like_tcpdump() {
+        let eth_udp = |dport: u16| {
+            let mut f = vec![0u8; 12];
+            f.extend_from_slice(&[0x08, 0x00]);
+            f.extend_from_slice(&[
+                0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            ]);
+            f.extend_from_slice(&1234u16.to_be_bytes());
+            f.extend_from_slice(&dport.to_be_bytes());
+            f.extend_from_slice(&[0, 8, 0, 0]);
+            f
+        };
+        let mut f = OfflineFilter::new("udp port 53").unwrap();
+        assert!(f.matches(LinkType::ETHERNET, &eth_udp(53)));
+        assert!(!f.matches(LinkType::ETHERNET, &eth_udp(54)));
+        // Raw IP: compiled for that link type when first met.
+        assert!(f.matches(LinkType::RAW, &eth_udp(53)[14..]));
+        assert_eq!(f.rejected(), 1);
+        // An expression that needs link-layer headers does not apply to raw IP.
+        let mut g = OfflineFilter::new("ether host 01:02:03:04:05:06").unwrap();
+        assert!(!g.matches(LinkType::RAW, &eth_udp(53)[14..]));
+        assert_eq!(g.unusable().0, 1);
+    }
+
+    #[test]
+    fn a_bad_expression_is_an_error_naming_it() {
+        let e = OfflineFilter::new("tcp and and port").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("tcp and and port"), "{text}");
+        assert!(matches!(e, LiveError::Filter { .. }));
+    }
+
+    #[test]
+    fn opening_a_missing_interface_is_one_clear_error() {
+        let e = LiveSource::open(&LiveOptions {
+            interfaces: vec!["flowscope-no-such-if0".into()],
+            ..LiveOptions::default()
+        })
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("cannot capture on flowscope-no-such-if0: "),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "{text}");
+        assert!(matches!(
+            LiveSource::open(&LiveOptions::default()),
+            Err(LiveError::NoInterface)
+        ));
+    }
+
+    #[test]
+    fn the_quiet_clock_trails_the_wall_clock_in_steps() {
+        let src_clock = {
+            let since = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap();
+            Timestamp::from_nanos(since.as_nanos() as u64)
+        };
+        // No handles needed to read the clock.
+        let s = LiveSource {
+            handles: Vec::new(),
+            names: Vec::new(),
+            poll_fds: Vec::new(),
+            open_handles: 0,
+            empty_streak: 0,
+            current: 0,
+            burst: 0,
+            counters: Arc::new(CaptureCounters::new(Vec::new())),
+            published: Instant::now(),
+            writer: None,
+            write_failed: false,
+            written: 0,
+        };
+        let c = s.clock_now().unwrap();
+        assert_eq!(c.as_nanos() % CLOCK_STEP.as_nanos() as u64, 0);
+        let behind = src_clock.saturating_sub(c);
+        assert!(
+            behind >= CLOCK_STEP && behind < 3 * CLOCK_STEP,
+            "{behind:?}"
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! `flowscope capture`: a [`LiveSource`] through the sharded pipeline into
+//! EVE JSON Lines, the same records `replay` writes, plus a `stats` record
+//! with the capture's counters every `--stats-interval` and at the end.
+//!
+//! The interfaces are opened (and the filter compiled) before anything
+//! else, so "no such device", "permission denied" or a bad expression
+//! stop the run before it starts; privileges can then be dropped. Records
+//! are written as the merge releases them and flushed whenever no record is
+//! waiting, so a reader sees them within the epoch interval. The run ends
+//! when the stop flag is set (SIGINT/SIGTERM) or every interface has gone
+//! away: open flows are flushed with reason `shutdown`.
+
+use crate::eve::{EveKey, EveRenderer, SCHEMA_VERSION};
+use crate::json::JsonObject;
+use crate::live::{CaptureCounts, InterfaceInfo, LiveError, LiveOptions, LiveSource};
+use crate::replay::{
+    EveSink, Output, ReplayError, ReplayOptions, Summary, counters_if_parsing, empty_summary,
+    session_maker,
+};
+use crossbeam_channel::RecvTimeoutError;
+use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
+use flowscope_shards::{Pipeline, PipelineError, PipelineStats, SourceError};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Buffered records are written out at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// What to capture and how.
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    /// Configuration, shards, pinning, stop flag, parsers and latency
+    /// sampling, as for `replay` (its inputs, progress bar and pacing are
+    /// not used).
+    pub run: ReplayOptions,
+    /// Interfaces and capture settings.
+    pub live: LiveOptions,
+    /// Write a `stats` record this often (`None`: only at the end).
+    pub stats_interval: Option<Duration>,
+    /// Drop privileges to this user once the interfaces are open.
+    pub user: Option<String>,
+}
+
+/// Why a capture could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// Opening the interfaces, the filter or the write-through failed.
+    #[error(transparent)]
+    Live(#[from] LiveError),
+    /// Privileges could not be dropped.
+    #[error("cannot drop privileges to user {user}: {message}")]
+    User {
+        /// The user asked for.
+        user: String,
+        /// Why.
+        message: String,
+    },
+    /// The configuration, the pipeline or the output failed.
+    #[error(transparent)]
+    Run(#[from] ReplayError),
+}
+
+/// What a capture did.
+#[derive(Debug)]
+pub struct CaptureSummary {
+    /// The run's figures, as for `replay` (`files` is 0).
+    pub run: Summary,
+    /// The interfaces as opened.
+    pub interfaces: Vec<InterfaceInfo>,
+    /// The capture's counters at the end.
+    pub counts: CaptureCounts,
+    /// Read errors (an interface that went away, say).
+    pub source_errors: Vec<SourceError>,
+    /// Files written through.
+    pub written_files: Vec<PathBuf>,
+}
+
+impl CaptureSummary {
+    /// Human-readable summary for stderr.
+    pub fn render(&self) -> String {
+        let c = &self.counts;
+        let secs = self.run.elapsed.as_secs_f64().max(1e-9);
+        let mut lines = vec![format!(
+            "flowscope: captured {} packets on {} interface(s) in {:.1} s ({:.0} pps); {} records written",
+            self.run.stats.packets,
+            self.interfaces.len(),
+            secs,
+            self.run.stats.packets as f64 / secs,
+            self.run.records,
+        )];
+        for i in &c.interfaces {
+            lines.push(format!(
+                "  {}: {} packets read, kernel: {} received, {} dropped; interface dropped {}",
+                i.name, i.packets, i.kernel_received, i.kernel_dropped, i.if_dropped
+            ));
+        }
+        lines.push(format!(
+            "  dropped by flowscope (shard queues full): {}",
+            self.run.queue_dropped
+        ));
+        if !self.written_files.is_empty() {
+            lines.push(format!(
+                "  written through: {} packets to {}",
+                c.written,
+                self.written_files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if let Some(why) = &c.write_failure {
+            lines.push(format!("  write-through FAILED and stopped: {why}"));
+        }
+        // The replay summary's lines after its first (flows, parsers,
+        // skips, pipeline).
+        lines.extend(self.run.render().lines().skip(1).map(str::to_owned));
+        lines.join("\n")
+    }
+}
+
+/// Drops root privileges to `name` (its uid, primary gid and no
+/// supplementary groups), as tcpdump `-Z` does.
+pub fn drop_privileges(name: &str) -> Result<(), CaptureError> {
+    use nix::unistd::{User, setgid, setgroups, setuid};
+    let err = |message: String| CaptureError::User {
+        user: name.to_owned(),
+        message,
+    };
+    let user = User::from_name(name)
+        .map_err(|e| err(e.to_string()))?
+        .ok_or_else(|| err("no such user".into()))?;
+    setgroups(&[user.gid]).map_err(|e| err(format!("setgroups: {e}")))?;
+    setgid(user.gid).map_err(|e| err(format!("setgid: {e}")))?;
+    setuid(user.uid).map_err(|e| err(format!("setuid: {e}")))?;
+    // Root must be gone for good.
+    if setuid(nix::unistd::Uid::from_raw(0)).is_ok() && !user.uid.is_root() {
+        return Err(err("root could be regained after setuid".into()));
+    }
+    Ok(())
+}
+
+/// Runs a capture, writing EVE lines to `out`, until the stop flag is set
+/// or every interface has gone away.
+pub fn capture<W: Write>(opts: &CaptureOptions, out: W) -> Result<CaptureSummary, CaptureError> {
+    let engine_cfg = opts.run.config.engine();
+    engine_cfg.validate().map_err(ReplayError::from)?;
+    let keys = KeyOptions::from_config(&engine_cfg);
+    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
+}
+
+fn wall_clock() -> Timestamp {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(Timestamp::ZERO, |d| {
+            Timestamp::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        })
+}
+
+/// The live `stats` record: the capture's counters and the pipeline's.
+pub(crate) fn render_live_stats(
+    out: &mut Vec<u8>,
+    uptime: Duration,
+    last: bool,
+    counts: &CaptureCounts,
+    pipeline: &PipelineStats,
+) {
+    let mut o = JsonObject::new(out);
+    o.ts("timestamp", wall_clock())
+        .str("event_type", "stats")
+        .begin("stats");
+    o.u64("schema_version", SCHEMA_VERSION);
+    o.begin("capture");
+    o.u64("uptime_ms", uptime.as_millis() as u64)
+        .bool("final", last)
+        .u64("packets", counts.packets())
+        .u64("packets_processed", pipeline.shard_packets.iter().sum())
+        .u64("flows_active", pipeline.shard_flows.iter().sum());
+    o.begin("drops");
+    o.u64("kernel", counts.kernel_dropped())
+        .u64("interface", counts.if_dropped())
+        .u64("shard_queue_full", pipeline.packets_dropped)
+        .u64(
+            "read_errors",
+            counts.interfaces.iter().map(|i| i.errors).sum(),
+        );
+    o.end();
+    o.begin_array("interfaces");
+    for i in &counts.interfaces {
+        o.item_object();
+        o.str("name", &i.name)
+            .u64("packets", i.packets)
+            .u64("bytes", i.bytes)
+            .u64("kernel_received", i.kernel_received)
+            .u64("kernel_dropped", i.kernel_dropped)
+            .u64("if_dropped", i.if_dropped);
+        o.end();
+    }
+    o.end();
+    o.begin_array("shards");
+    for k in 0..pipeline.shard_packets.len() {
+        o.item_object();
+        o.u64("packets", pipeline.shard_packets[k])
+            .u64(
+                "flows_active",
+                pipeline.shard_flows.get(k).copied().unwrap_or(0),
+            )
+            .u64(
+                "queue_depth",
+                pipeline.queue_depth.get(k).copied().unwrap_or(0),
+            )
+            .u64(
+                "dropped",
+                pipeline.shard_dropped.get(k).copied().unwrap_or(0),
+            );
+        o.end();
+    }
+    o.end();
+    o.begin("write_through");
+    o.u64("packets", counts.written)
+        .bool("failed", counts.write_failure.is_some());
+    o.end();
+    o.end();
+    o.end();
+    o.finish_line();
+}
+
+fn run<E, W>(opts: &CaptureOptions, extractor: E, out: W) -> Result<CaptureSummary, CaptureError>
+where
+    E: FlowExtractor + Clone,
+    E::Key: EveKey,
+    W: Write,
+{
+    let mut source = LiveSource::open(&opts.live)?;
+    if let Some(user) = &opts.user {
+        drop_privileges(user)?;
+    }
+    if let Some(w) = &opts.live.write {
+        source.write_through(w, opts.live.snaplen)?;
+    }
+    let counters = source.counters();
+    let interfaces = source.interfaces();
+    let started = Instant::now();
+    let ropts = &opts.run;
+    let renderer = EveRenderer::new(ropts.config.output.clone());
+    let stop = ropts
+        .stop
+        .clone()
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let shards = ropts.shard_count().max(1);
+    let mut cfg = ropts.config.pipeline.for_run(shards, ropts.pin);
+    cfg.latency_sample = ropts.latency_sample;
+    // The consumer must wake on time for stats records and flushes, so
+    // the merge runs on its own thread.
+    cfg.merge_on_consumer = false;
+    let mut summary = empty_summary(shards);
+    let pipeline = Pipeline::builder(ropts.config.engine(), extractor)
+        .config(cfg)
+        .stop_flag(stop.clone())
+        .hook(session_maker(ropts))
+        .sink(EveSink(renderer.clone()))
+        .build(source)
+        .map_err(ReplayError::from_pipeline)?;
+    let mut out = Output::new(out);
+    let mut next_stats = opts.stats_interval.map(|i| started + i);
+    let mut last_flush = Instant::now();
+    loop {
+        let now = Instant::now();
+        if let (Some(at), Some(every)) = (next_stats, opts.stats_interval)
+            && now >= at
+        {
+            render_live_stats(
+                &mut out.buf,
+                started.elapsed(),
+                false,
+                &counters.snapshot(),
+                &pipeline.stats(),
+            );
+            if !out.wrote(1)? {
+                break;
+            }
+            // Catch up without a burst of records after a stall.
+            let mut next = at + every;
+            while next <= now {
+                next += every;
+            }
+            next_stats = Some(next);
+        }
+        let receiver = pipeline.receiver();
+        if !out.buf.is_empty() && (receiver.is_empty() || last_flush.elapsed() >= FLUSH_EVERY) {
+            last_flush = Instant::now();
+            if !out.finish()? {
+                break;
+            }
+        }
+        let wait = next_stats
+            .map_or(FLUSH_EVERY, |at| {
+                at.saturating_duration_since(Instant::now())
+            })
+            .min(FLUSH_EVERY);
+        match receiver.recv_timeout(wait) {
+            Ok(line) => {
+                out.buf.extend_from_slice(&line);
+                if !out.wrote(1)? {
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let report = match pipeline.join() {
+        Ok(report) => report,
+        Err(PipelineError::ShardPanicked {
+            shard,
+            message,
+            report,
+        }) => {
+            out.finish()?;
+            summary.shard_failure = Some((shard, message));
+            summary.stats = report.engine.clone();
+            summary.stopped = report.ingest.stopped;
+            summary.pipeline = Some(*report);
+            return Ok(CaptureSummary {
+                run: summary,
+                interfaces,
+                counts: counters.snapshot(),
+                source_errors: Vec::new(),
+                written_files: Vec::new(),
+            });
+        }
+        Err(e) => return Err(ReplayError::Pipeline(e).into()),
+    };
+    let (mut source, report) = report.without_source();
+    // Final figures: libpcap's statistics and the write-through, flushed.
+    source.publish();
+    let counts = counters.snapshot();
+    if out.open {
+        let sessions = counters_if_parsing(ropts, report.sessions());
+        let final_stats = PipelineStats {
+            packets_read: report.ingest.packets,
+            packets_dropped: report.ingest.dropped.iter().sum(),
+            shard_packets: report.shards.iter().map(|s| s.packets).collect(),
+            shard_flows: vec![0; report.shards.len()],
+            shard_dropped: report.ingest.dropped.clone(),
+            queue_depth: vec![0; report.shards.len()],
+            items_merged: report.merger.items,
+        };
+        render_live_stats(&mut out.buf, started.elapsed(), true, &counts, &final_stats);
+        out.wrote(1)?;
+        let at = out.buf.len();
+        renderer.render_stats(
+            &report.engine,
+            sessions.as_ref(),
+            report.ingest.clock,
+            &mut out.buf,
+        );
+        out.wrote(u64::from(out.buf.len() > at))?;
+        out.finish()?;
+    }
+    summary.stats = report.engine.clone();
+    summary.sessions = counters_if_parsing(ropts, report.sessions());
+    summary.stopped = report.ingest.stopped && out.open;
+    summary.latency = report.latency();
+    summary.queue_dropped = report.ingest.dropped.iter().sum();
+    summary.records = out.records;
+    summary.output_closed = !out.open;
+    summary.elapsed = started.elapsed();
+    let source_errors = report.ingest.source_errors.clone();
+    let written_files = source.written_files();
+    summary.pipeline = Some(report);
+    drop(source);
+    Ok(CaptureSummary {
+        run: summary,
+        interfaces,
+        counts,
+        source_errors,
+        written_files,
+    })
+}
