@@ -266,11 +266,15 @@ fn attach_filter(
     Ok((source, report))
 }
 
+/// What reports a filter's figures after the run.
+#[cfg(not(feature = "live"))]
+type FilterReportFn = fn() -> FilterReport;
+
 #[cfg(not(feature = "live"))]
 fn attach_filter(
     expr: &str,
     _source: FileSource,
-) -> Result<(FileSource, fn() -> FilterReport), ReplayError> {
+) -> Result<(FileSource, FilterReportFn), ReplayError> {
     Err(ReplayError::Filter(format!(
         "cannot apply filter `{expr}`: this flowscope was built without libpcap (cargo feature `live`)"
     )))
