@@ -144,13 +144,60 @@ pub fn drop_privileges(name: &str) -> Result<(), CaptureError> {
     Ok(())
 }
 
-/// Runs a capture, writing EVE lines to `out`, until the stop flag is set
-/// or every interface has gone away.
+/// A capture whose interfaces are open (and filter compiled, privileges
+/// dropped, write-through file created), not yet read.
+#[derive(Debug)]
+pub struct OpenCapture {
+    source: LiveSource,
+    opts: CaptureOptions,
+}
+
+impl OpenCapture {
+    /// Checks the configuration, opens the interfaces with the filter,
+    /// drops privileges if asked, then creates the write-through file.
+    pub fn open(opts: &CaptureOptions) -> Result<Self, CaptureError> {
+        opts.run
+            .config
+            .engine()
+            .validate()
+            .map_err(ReplayError::from)?;
+        let mut source = LiveSource::open(&opts.live)?;
+        if let Some(user) = &opts.user {
+            drop_privileges(user)?;
+        }
+        if let Some(w) = &opts.live.write {
+            source.write_through(w, opts.live.snaplen)?;
+        }
+        Ok(OpenCapture {
+            source,
+            opts: opts.clone(),
+        })
+    }
+
+    /// The interfaces as opened.
+    pub fn interfaces(&self) -> Vec<InterfaceInfo> {
+        self.source.interfaces()
+    }
+
+    /// Shard threads the run will use.
+    pub fn shards(&self) -> usize {
+        self.opts.run.shard_count().max(1)
+    }
+
+    /// Reads until the stop flag is set or every interface has gone away,
+    /// writing EVE lines to `out`.
+    pub fn run<W: Write>(self, out: W) -> Result<CaptureSummary, CaptureError> {
+        let engine_cfg = self.opts.run.config.engine();
+        let keys = KeyOptions::from_config(&engine_cfg);
+        let OpenCapture { source, opts } = self;
+        with_extractor!(engine_cfg.flow.key, keys, |x| run(&opts, source, x, out))
+    }
+}
+
+/// Opens and runs a capture ([`OpenCapture::open`], then
+/// [`OpenCapture::run`]).
 pub fn capture<W: Write>(opts: &CaptureOptions, out: W) -> Result<CaptureSummary, CaptureError> {
-    let engine_cfg = opts.run.config.engine();
-    engine_cfg.validate().map_err(ReplayError::from)?;
-    let keys = KeyOptions::from_config(&engine_cfg);
-    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
+    OpenCapture::open(opts)?.run(out)
 }
 
 fn wall_clock() -> Timestamp {
@@ -229,19 +276,17 @@ pub(crate) fn render_live_stats(
     o.finish_line();
 }
 
-fn run<E, W>(opts: &CaptureOptions, extractor: E, out: W) -> Result<CaptureSummary, CaptureError>
+fn run<E, W>(
+    opts: &CaptureOptions,
+    source: LiveSource,
+    extractor: E,
+    out: W,
+) -> Result<CaptureSummary, CaptureError>
 where
     E: FlowExtractor + Clone,
     E::Key: EveKey,
     W: Write,
 {
-    let mut source = LiveSource::open(&opts.live)?;
-    if let Some(user) = &opts.user {
-        drop_privileges(user)?;
-    }
-    if let Some(w) = &opts.live.write {
-        source.write_through(w, opts.live.snaplen)?;
-    }
     let counters = source.counters();
     let interfaces = source.interfaces();
     let started = Instant::now();

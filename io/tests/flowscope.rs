@@ -12,6 +12,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+#[cfg(feature = "live")]
+mod live;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowscope"))
 }

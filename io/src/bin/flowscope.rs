@@ -432,7 +432,7 @@ fn run_capture(_args: CaptureArgs) -> ExitCode {
 #[cfg(feature = "live")]
 fn run_capture(args: CaptureArgs) -> ExitCode {
     use flowscope_io::live::{CaptureDirection, LiveError, LiveOptions, TsPrecision, WriteThrough};
-    use flowscope_io::live_capture::{CaptureError, CaptureOptions, capture};
+    use flowscope_io::live_capture::{CaptureError, CaptureOptions, OpenCapture};
     let config = match load_config(args.run.config.as_ref()) {
         Ok(c) => c,
         Err(code) => return code,
@@ -487,15 +487,41 @@ fn run_capture(args: CaptureArgs) -> ExitCode {
             .then(|| Duration::from_secs_f64(args.stats_interval)),
         user: args.user.clone(),
     };
-    let result: anyhow::Result<_> = match &args.output {
-        Some(path) => open_output(path).and_then(|f| {
-            Ok(capture(
-                &opts,
-                std::io::BufWriter::with_capacity(1 << 20, f),
-            )?)
-        }),
-        None => capture(&opts, std::io::stdout().lock()).map_err(anyhow::Error::from),
-    };
+    let result: anyhow::Result<_> = OpenCapture::open(&opts)
+        .map_err(anyhow::Error::from)
+        .and_then(|open| {
+            if !args.run.quiet {
+                let ifaces: Vec<String> = open
+                    .interfaces()
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} (link type {}, {} timestamps)",
+                            i.name,
+                            i.linktype.0,
+                            if i.nanos { "ns" } else { "µs" }
+                        )
+                    })
+                    .collect();
+                eprintln!(
+                    "flowscope: capturing on {}{}, {} shard(s); SIGINT or SIGTERM stops",
+                    ifaces.join(", "),
+                    opts.live
+                        .filter
+                        .as_ref()
+                        .map(|f| format!(", filter `{f}`"))
+                        .unwrap_or_default(),
+                    open.shards(),
+                );
+            }
+            match &args.output {
+                Some(path) => open_output(path)
+                    .and_then(|f| Ok(open.run(std::io::BufWriter::with_capacity(1 << 20, f))?)),
+                None => open
+                    .run(std::io::stdout().lock())
+                    .map_err(anyhow::Error::from),
+            }
+        });
     match result {
         Ok(summary) => {
             if summary.run.output_closed {
