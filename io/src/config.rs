@@ -27,6 +27,9 @@ pub struct PipelineConfig {
     /// thread writing the output (which measured as fast or faster, with
     /// lower latency, and needs one thread less).
     pub merger_thread: bool,
+    /// Live input (capture, paced replay): milliseconds the ingest waits
+    /// for room in a full shard queue before dropping the batch.
+    pub live_drop_wait_ms: u64,
 }
 
 /// Most shard threads a configuration may ask for.
@@ -48,6 +51,9 @@ impl PipelineConfig {
         if self.shards.is_some_and(|n| n > MAX_SHARDS) {
             return bad("shards must be at most 1024");
         }
+        if self.live_drop_wait_ms > 1000 {
+            return bad("live_drop_wait_ms must be at most 1000");
+        }
         Ok(())
     }
 }
@@ -63,6 +69,7 @@ impl PipelineConfig {
             batch_packets: self.batch_packets,
             queue_batches: self.queue_batches,
             merge_on_consumer: !self.merger_thread,
+            drop_wait: std::time::Duration::from_millis(self.live_drop_wait_ms),
             ..flowscope_shards::PipelineConfig::default()
         }
     }
@@ -78,6 +85,7 @@ impl Default for PipelineConfig {
             batch_packets: p.batch_packets,
             queue_batches: p.queue_batches,
             merger_thread: false,
+            live_drop_wait_ms: p.drop_wait.as_millis() as u64,
         }
     }
 }

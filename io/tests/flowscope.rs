@@ -389,6 +389,25 @@ fn config_errors_are_usage_errors() {
     let without = bin().args(["replay", "-q"]).output().unwrap();
     assert!(with.status.success());
     assert_eq!(with.stdout, without.stdout);
+
+    // Every shipped config loads.
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    for entry in std::fs::read_dir(&configs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = bin()
+                .args(["replay", "-q", "-c"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }
 
 #[test]

@@ -130,6 +130,11 @@ pub struct PipelineConfig {
     pub output_capacity: usize,
     /// `None`: block for offline sources, drop for live ones.
     pub backpressure: Option<Backpressure>,
+    /// Live input: how long the ingest waits for room in a full shard queue
+    /// before it drops the batch. A short wait rides out a shard that was
+    /// descheduled for a moment (the kernel's capture buffer holds the
+    /// packets meanwhile); zero drops at once.
+    pub drop_wait: Duration,
     /// Benchmark mode: shards receive and recycle batches without
     /// processing them (measures the ingest alone).
     pub noop_shards: bool,
@@ -152,6 +157,7 @@ impl Default for PipelineConfig {
             queue_batches: 16,
             output_capacity: 4096,
             backpressure: None,
+            drop_wait: Duration::from_millis(2),
             noop_shards: false,
             merge_on_consumer: false,
             latency_sample: 0,
@@ -701,6 +707,7 @@ where
                     pool: pool_rx,
                     batch_packets: cfg.batch_packets.max(1),
                     backpressure,
+                    drop_wait: cfg.drop_wait,
                     stop,
                     latency,
                 };
@@ -866,6 +873,7 @@ struct IngestCtx<E> {
     pool: Receiver<PacketBatch>,
     batch_packets: usize,
     backpressure: Backpressure,
+    drop_wait: Duration,
     stop: Arc<AtomicBool>,
     latency: Option<(Clock, Arc<ReadTimes>)>,
 }
@@ -908,10 +916,24 @@ impl<E> IngestCtx<E> {
                         report.blocked += t.elapsed();
                     }
                     Backpressure::Drop => {
-                        report.dropped[k] += count;
-                        if let ShardMsg::Batch(mut b) = msg {
-                            b.clear();
-                            batches[k] = b;
+                        let t = Instant::now();
+                        let waited = if self.drop_wait.is_zero() {
+                            Err(msg)
+                        } else {
+                            self.shards[k]
+                                .send_timeout(msg, self.drop_wait)
+                                .map_err(|e| e.into_inner())
+                        };
+                        report.blocked += t.elapsed();
+                        match waited {
+                            Ok(()) => report.sent[k] += count,
+                            Err(msg) => {
+                                report.dropped[k] += count;
+                                if let ShardMsg::Batch(mut b) = msg {
+                                    b.clear();
+                                    batches[k] = b;
+                                }
+                            }
                         }
                     }
                 }

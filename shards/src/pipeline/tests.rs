@@ -669,6 +669,7 @@ fn live_input_drops_and_counts_instead_of_blocking() {
             pin: Some(false),
             batch_packets: 4,
             queue_batches: 1,
+            drop_wait: Duration::ZERO,
             ..PipelineConfig::default()
         })
         .sink(Slow(Arc::new(AtomicUsize::new(0))))
@@ -685,6 +686,32 @@ fn live_input_drops_and_counts_instead_of_blocking() {
     );
     assert_eq!(report.shards[0].packets, report.ingest.sent[0]);
     assert_eq!(items as u64, report.merger.items);
+}
+
+#[test]
+fn live_input_waits_a_bounded_time_before_dropping() {
+    // The same slow shard, but each full queue is waited on long enough
+    // for it to catch up: nothing is lost, and the wait shows as blocked.
+    let packets = busy_trace();
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: 1,
+            pin: Some(false),
+            batch_packets: 4,
+            queue_batches: 1,
+            drop_wait: Duration::from_secs(10),
+            ..PipelineConfig::default()
+        })
+        .sink(Slow(Arc::new(AtomicUsize::new(0))))
+        .build(Live(MemorySource::new(raws(&packets))))
+        .unwrap();
+    let _ = p.receiver().iter().count();
+    let report = p.join().unwrap();
+    assert_eq!(report.ingest.dropped.iter().sum::<u64>(), 0);
+    assert_eq!(report.ingest.sent[0], packets.len() as u64);
+    assert!(report.ingest.stalls[0] > 0, "the queue was full at times");
+    assert!(report.ingest.blocked > Duration::ZERO);
 }
 
 #[test]
