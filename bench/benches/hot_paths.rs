@@ -33,6 +33,7 @@ fn raw(ts: u64, f: &[u8]) -> RawPacket<'_> {
         ts: Timestamp::from_nanos(ts),
         linktype: LinkType::ETHERNET,
         wire_len: f.len() as u32,
+        iface: 0,
         data: f,
     }
 }

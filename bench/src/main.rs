@@ -682,6 +682,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
             ts: r.ts,
             linktype: r.linktype,
             wire_len: r.wire_len,
+            iface: 0,
             data: &data[r.offset..r.offset + r.len],
         };
         let stamp = seq.stamp(raw.ts);

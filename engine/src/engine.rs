@@ -775,6 +775,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             next: NIL,
             activity_sec: now_sec,
             class,
+            iface: u16::try_from(view.iface).unwrap_or(u16::MAX),
             act_prev: NIL,
             act_next: NIL,
         };
@@ -1212,6 +1213,7 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
         conn_state,
         history,
         app_proto: None,
+        iface: u32::from(e.iface),
     }
 }
 

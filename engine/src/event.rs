@@ -221,6 +221,8 @@ pub struct FlowStats {
     /// route's name), `failed` when the flow carried payload no parser
     /// took; `None` without parsers.
     pub app_proto: Option<&'static str>,
+    /// The capture interface of its first packet ([`crate::RawPacket::iface`]).
+    pub iface: u32,
 }
 
 impl FlowStats {

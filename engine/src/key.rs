@@ -768,6 +768,7 @@ mod tests {
             ts: Timestamp::ZERO,
             linktype: LinkType::RAW,
             wire_len: 0,
+            iface: 0,
             data: &[],
         };
         let mut v = PacketView::empty(&raw);

@@ -20,7 +20,7 @@
 //! let mut engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg))).unwrap();
 //! let mut events = Vec::new();
 //! let frame = [0u8; 14]; // an Ethernet header with EtherType 0: not IP
-//! let pkt = RawPacket { ts: Timestamp::new(1, 0), linktype: LinkType::ETHERNET, wire_len: 14, data: &frame };
+//! let pkt = RawPacket { ts: Timestamp::new(1, 0), linktype: LinkType::ETHERNET, wire_len: 14, iface: 0, data: &frame };
 //! engine.process(0, pkt.ts, &pkt, &mut events);   // packet 0
 //! engine.advance(pkt.ts, 0, &mut events);         // an epoch boundary: timers
 //! engine.finish(pkt.ts, 0, &mut events);          // end of input: flush

@@ -108,6 +108,10 @@ pub struct RawPacket<'a> {
     /// Length on the wire; may exceed `data.len()` when the capture was cut
     /// at a snapshot length.
     pub wire_len: u32,
+    /// The capture interface, as an index: the pcapng interface id, the
+    /// position of `-i IFACE` in a live capture, 0 for single-interface
+    /// input. A flow records its first packet's.
+    pub iface: u32,
     /// The captured bytes.
     pub data: &'a [u8],
 }
@@ -337,6 +341,8 @@ pub struct PacketView<'a> {
     pub linktype: LinkType,
     /// Length on the wire (for a reassembled datagram: all its fragments).
     pub wire_len: u32,
+    /// The capture interface ([`RawPacket::iface`]).
+    pub iface: u32,
     /// Captured frames this view stands for: 1, or a reassembled
     /// datagram's fragment count.
     pub frames: u32,
@@ -381,6 +387,7 @@ impl<'a> PacketView<'a> {
             ts: raw.ts,
             linktype: raw.linktype,
             wire_len: raw.wire_len,
+            iface: raw.iface,
             frames: 1,
             src_mac: None,
             dst_mac: None,

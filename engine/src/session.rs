@@ -70,7 +70,7 @@
 //! # for (seq, (n, payload)) in [(0u32, &b""[..]), (7, &b"world\n"[..]), (1, &b"hello\n"[..])].into_iter().enumerate() {
 //! #     let frame = segment(999 + n, payload);
 //! #     let ts = Timestamp::new(1, 0);
-//! #     let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: frame.len() as u32, data: &frame };
+//! #     let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: frame.len() as u32, iface: 0, data: &frame };
 //! #     engine.process(seq as u64, ts, &raw, &mut events);
 //! # }
 //! # engine.finish(Timestamp::new(2, 0), 2, &mut events);

@@ -218,6 +218,7 @@ pub fn run_with(
             ts,
             linktype: *lt,
             wire_len: frame.len() as u32,
+            iface: 0,
             data: frame,
         };
         engine.process(seq as u64, clock, &raw, &mut out);

@@ -450,6 +450,7 @@ impl RecordCursor {
             ts: Timestamp::new(u64::from(sec), nsec),
             linktype,
             wire_len: origlen.max(caplen),
+            iface: 0,
             data: &rest[record_header..end],
         };
         self.pos += end;
@@ -619,6 +620,7 @@ impl RecordCursor {
             ts: Timestamp::from_nanos(ns),
             linktype: iface.linktype,
             wire_len: origlen.max(caplen),
+            iface: 0,
             data: &data[..caplen as usize],
         }))
     }
@@ -653,6 +655,12 @@ impl RecordCursor {
         let caplen = u32_at(body, 12, be);
         let origlen = u32_at(body, 16, be);
         self.packet(iface, ts, caplen, origlen, &body[20..], block_type)
+            .map(|p| {
+                p.map(|p| RawPacket {
+                    iface: iface_id,
+                    ..p
+                })
+            })
     }
 
     fn simple_packet<'a>(

@@ -152,12 +152,26 @@ impl EveKey for MacPairKey {
 #[derive(Debug, Clone)]
 pub struct EveRenderer {
     cfg: OutputConfig,
+    /// Capture interface names, by index: flow records then say which
+    /// interface their first packet came in on (`in_iface`).
+    interfaces: Option<std::sync::Arc<[String]>>,
 }
 
 impl EveRenderer {
     /// A renderer with these options.
     pub fn new(cfg: OutputConfig) -> Self {
-        EveRenderer { cfg }
+        EveRenderer {
+            cfg,
+            interfaces: None,
+        }
+    }
+
+    /// Names flow records' capture interfaces (`in_iface`), by
+    /// [`flowscope_engine::RawPacket::iface`] index (live capture: the
+    /// `-i` order).
+    pub fn with_interfaces(mut self, names: Vec<String>) -> Self {
+        self.interfaces = Some(names.into());
+        self
     }
 
     /// Appends the line for `ev` to `out` (nothing for events that have no
@@ -182,6 +196,10 @@ impl EveRenderer {
                 o.ts("timestamp", *ts)
                     .u64("flow_id", *flow_id)
                     .u64("pcap_cnt", pcap_cnt);
+                if let Some(names) = &self.interfaces {
+                    let name = names.get(stats.iface as usize).map_or("", String::as_str);
+                    o.str("in_iface", name);
+                }
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
                 if let Some(a) = stats.app_proto {

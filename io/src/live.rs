@@ -598,6 +598,7 @@ impl PacketSource for LiveSource {
                         ts,
                         linktype: h.linktype,
                         wire_len: p.header.len,
+                        iface: i as u32,
                         data: p.data,
                     },
                     storage: Storage::Transient,

@@ -291,7 +291,8 @@ where
     let interfaces = source.interfaces();
     let started = Instant::now();
     let ropts = &opts.run;
-    let renderer = EveRenderer::new(ropts.config.output.clone());
+    let renderer = EveRenderer::new(ropts.config.output.clone())
+        .with_interfaces(interfaces.iter().map(|i| i.name.clone()).collect());
     let stop = ropts
         .stop
         .clone()

@@ -312,14 +312,14 @@ mod tests {
             .unwrap()
             .map(|p| {
                 let p = p.unwrap();
-                (p.ts, p.linktype, p.wire_len, p.data.len())
+                (p.ts, p.linktype, p.wire_len, p.data.len(), p.iface)
             })
             .collect();
         assert_eq!(
             packets,
             vec![
-                (Timestamp::new(10, 123_456_789), LinkType::ETHERNET, 14, 14),
-                (Timestamp::new(11, 1), LinkType::RAW, 1500, 21),
+                (Timestamp::new(10, 123_456_789), LinkType::ETHERNET, 14, 14, 0),
+                (Timestamp::new(11, 1), LinkType::RAW, 1500, 21, 1),
             ]
         );
     }

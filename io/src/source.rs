@@ -47,6 +47,7 @@ struct Pending {
     ts: Timestamp,
     linktype: LinkType,
     wire_len: u32,
+    iface: u32,
     offset: usize,
     len: usize,
 }
@@ -148,11 +149,12 @@ impl PacketSource for FileSource {
             let p = match self.pending.take() {
                 Some(p) => p,
                 None => {
-                    let (ts, linktype, wire_len, at, len) = match self.read_next()? {
+                    let (ts, linktype, wire_len, iface, at, len) = match self.read_next()? {
                         Ok(sp) => (
                             sp.raw.ts,
                             sp.raw.linktype,
                             sp.raw.wire_len,
+                            sp.raw.iface,
                             sp.raw.data.as_ptr() as usize,
                             sp.raw.data.len(),
                         ),
@@ -165,6 +167,7 @@ impl PacketSource for FileSource {
                         ts,
                         linktype,
                         wire_len,
+                        iface,
                         offset: at - base,
                         len,
                     }
@@ -186,6 +189,7 @@ impl PacketSource for FileSource {
                             ts: p.ts,
                             linktype: p.linktype,
                             wire_len: p.wire_len,
+                            iface: p.iface,
                             data,
                         },
                         storage: Storage::Shared(bytes),

@@ -147,6 +147,7 @@ mod tests {
                 ts: Timestamp::new(t, 0),
                 linktype: LinkType::RAW,
                 wire_len: 32,
+                iface: 0,
                 data: &data,
             };
             r.push(&raw);

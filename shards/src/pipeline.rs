@@ -386,6 +386,8 @@ struct Handle {
     wire_len: u32,
     linktype: LinkType,
     copied: bool,
+    /// The capture interface (16 bits keep a handle at 64 bytes).
+    iface: u16,
     dispatch_hash: Option<u64>,
 }
 
@@ -1058,6 +1060,7 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             wire_len: raw.wire_len,
             linktype: raw.linktype,
             copied: false,
+            iface: u16::try_from(raw.iface).unwrap_or(u16::MAX),
             dispatch_hash,
         };
         match pkt.storage {
@@ -1258,6 +1261,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
                 ts: h.ts,
                 linktype: h.linktype,
                 wire_len: h.wire_len,
+                iface: u32::from(h.iface),
                 data,
             };
             self.engine

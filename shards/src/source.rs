@@ -84,14 +84,19 @@ pub trait PacketSource: Send {
 #[derive(Clone)]
 pub struct MemorySource {
     bytes: SharedBytes,
-    packets: Vec<(
-        flowscope_engine::Timestamp,
-        flowscope_engine::LinkType,
-        u32,
-        usize,
-        usize,
-    )>,
+    packets: Vec<Indexed>,
     next: usize,
+}
+
+/// A packet of a [`MemorySource`]: its metadata and where its bytes are.
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    ts: flowscope_engine::Timestamp,
+    linktype: flowscope_engine::LinkType,
+    wire_len: u32,
+    iface: u32,
+    offset: usize,
+    len: usize,
 }
 
 impl fmt::Debug for MemorySource {
@@ -106,7 +111,14 @@ impl MemorySource {
         let mut bytes = Vec::new();
         let mut index = Vec::new();
         for p in packets {
-            index.push((p.ts, p.linktype, p.wire_len, bytes.len(), p.data.len()));
+            index.push(Indexed {
+                ts: p.ts,
+                linktype: p.linktype,
+                wire_len: p.wire_len,
+                iface: p.iface,
+                offset: bytes.len(),
+                len: p.data.len(),
+            });
             bytes.extend_from_slice(p.data);
         }
         MemorySource {
@@ -119,14 +131,15 @@ impl MemorySource {
 
 impl PacketSource for MemorySource {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
-        let &(ts, linktype, wire_len, off, len) = self.packets.get(self.next)?;
+        let p = *self.packets.get(self.next)?;
         self.next += 1;
-        let data = &shared_slice(&self.bytes)[off..off + len];
+        let data = &shared_slice(&self.bytes)[p.offset..p.offset + p.len];
         Some(Ok(SourcePacket {
             raw: RawPacket {
-                ts,
-                linktype,
-                wire_len,
+                ts: p.ts,
+                linktype: p.linktype,
+                wire_len: p.wire_len,
+                iface: p.iface,
                 data,
             },
             storage: Storage::Shared(&self.bytes),

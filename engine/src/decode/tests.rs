@@ -23,6 +23,7 @@ fn decode_with<'a>(
         ts: Timestamp::ZERO,
         linktype: lt,
         wire_len: data.len() as u32,
+        iface: 0,
         data,
     };
     d.decode(&raw)
@@ -33,6 +34,7 @@ fn decode(lt: LinkType, data: &[u8]) -> PacketView<'_> {
         ts: Timestamp::ZERO,
         linktype: lt,
         wire_len: data.len() as u32,
+        iface: 0,
         data,
     };
     decoder().decode(&raw).expect("decodes")
@@ -88,6 +90,7 @@ fn snaplen_cut_is_flagged_not_malformed() {
         ts: Timestamp::ZERO,
         linktype: LinkType::ETHERNET,
         wire_len: frame.len() as u32,
+        iface: 0,
         data: cut,
     };
     let v = decoder().decode(&raw).unwrap();
@@ -105,6 +108,7 @@ fn snaplen_cut_is_flagged_not_malformed() {
     // The same bytes with no snaplen cut are malformed.
     let raw = RawPacket {
         wire_len: 40,
+        iface: 0,
         ..raw
     };
     assert_eq!(

@@ -21,6 +21,7 @@ fn feed(d: &mut Defrag, pkt: &[u8], t: u64) -> DefragOutcome {
         ts: Timestamp::new(t, 0),
         linktype: LinkType::RAW,
         wire_len: pkt.len() as u32,
+        iface: 0,
         data: pkt,
     };
     let v = dec.decode(&raw).expect("decodes");

@@ -212,6 +212,7 @@ fn snaplen_cut_first_fragment_still_tracks_its_flow() {
             ts: Timestamp::new(1, 0),
             linktype: LinkType::RAW,
             wire_len: f.len() as u32,
+            iface: 0,
             data: &f[..96],
         };
         engine.process(i as u64, raw.ts, &raw, &mut out);
@@ -614,7 +615,7 @@ proptest! {
             for (seq, (dt, frame)) in pkts.iter().enumerate() {
                 t += u64::from(*dt) * 500;
                 let ts = Timestamp::from_micros(t * 1000);
-                let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: frame.len() as u32, data: frame };
+                let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: frame.len() as u32, iface: 0, data: frame };
                 engine.process(seq as u64, ts, &raw, &mut out);
                 let s = engine.stats();
                 assert_eq!(s.flows_created, s.flows_ended_total() + engine.active_flows());

@@ -87,6 +87,8 @@ pub(crate) struct FlowEntry<K> {
     pub next: u32,
     pub activity_sec: u32,
     pub class: u8,
+    /// Capture interface of the first packet (`RawPacket::iface`, clamped).
+    pub iface: u16,
     // Active-timeout list links.
     pub act_prev: u32,
     pub act_next: u32,

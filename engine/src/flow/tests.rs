@@ -25,6 +25,7 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
         next: NIL,
         activity_sec: now,
         class,
+        iface: 0,
         act_prev: NIL,
         act_next: NIL,
     }

@@ -124,6 +124,7 @@ fn feed_frames<M: Send + std::fmt::Debug + 'static>(
             ts,
             linktype: LinkType::ETHERNET,
             wire_len: f.len() as u32,
+            iface: 0,
             data: f,
         };
         engine.process(i as u64, ts, &raw, out);
@@ -582,7 +583,7 @@ mod hostile {
                 .collect();
             for (i, f) in frames.iter().enumerate() {
                 let ts = Timestamp::new(10 + i as u64, 0);
-                let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: f.len() as u32, data: f };
+                let raw = RawPacket { ts, linktype: LinkType::ETHERNET, wire_len: f.len() as u32, iface: 0, data: f };
                 engine.process(i as u64, ts, &raw, &mut out);
                 let c = engine.hook().counters();
                 prop_assert!(c.memory.used <= 2500);

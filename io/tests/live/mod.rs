@@ -329,7 +329,11 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         .arg(&pcapng)
         .arg("-o")
         .arg(&out_json);
-    if matches!(lab, Lab::Loopback) {
+    let two_interfaces = matches!(lab, Lab::Netns { .. });
+    if two_interfaces {
+        // A second interface: the client namespace's own loopback.
+        cap.args(["-i", "lo"]);
+    } else {
         cap.args(["port", "53", "or", "port", "8080", "or", "port", "8443"]);
     }
     let mut capture = cap
@@ -408,6 +412,15 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let report = String::from_utf8_lossy(&hello.stdout);
     assert!(report.contains("New, TLS"), "no TLS handshake: {report}");
 
+    if two_interfaces {
+        // One datagram on the second interface (nobody listens: the
+        // ICMP port-unreachable comes back on lo too).
+        must(lab.cmd(false, "python3").args([
+            "-c",
+            "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))",
+        ]));
+    }
+
     // Let the last packets reach the capture, then stop it as a user would.
     std::thread::sleep(Duration::from_millis(1500));
     interrupt(&capture);
@@ -471,6 +484,15 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
             "TCP connection ended by {reason}: {flow}"
         );
         assert_eq!(flow["proto"], "TCP");
+        assert_eq!(flow["in_iface"], lab.iface(), "{flow}");
+    }
+    if two_interfaces {
+        let on_lo = flows
+            .iter()
+            .find(|f| f["dest_port"] == 9)
+            .expect("a flow record for the datagram on lo");
+        assert_eq!(on_lo["in_iface"], "lo");
+        assert_eq!(on_lo["proto"], "UDP");
     }
     assert!(
         flows

@@ -120,6 +120,7 @@ fn raws(packets: &[(Timestamp, Vec<u8>)]) -> impl Iterator<Item = RawPacket<'_>>
         ts: *ts,
         linktype: LinkType::RAW,
         wire_len: data.len() as u32,
+        iface: 0,
         data,
     })
 }
@@ -409,6 +410,7 @@ impl PacketSource for TransientSource {
                 ts: *ts,
                 linktype: LinkType::RAW,
                 wire_len: data.len() as u32,
+                iface: 0,
                 data: &self.buf,
             },
             storage: Storage::Transient,
@@ -715,6 +717,11 @@ fn live_input_waits_a_bounded_time_before_dropping() {
 }
 
 #[test]
+fn a_handle_stays_in_one_cache_line() {
+    assert!(size_of::<Handle>() <= 64, "{}", size_of::<Handle>());
+}
+
+#[test]
 fn noop_shards_measure_the_ingest_alone() {
     let packets = busy_trace();
     let ecfg = EngineConfig::default();
@@ -763,6 +770,7 @@ impl PacketSource for QuietLink {
                     ts: Timestamp::new(1, 0),
                     linktype: LinkType::RAW,
                     wire_len: self.packet.len() as u32,
+                    iface: 0,
                     data: &self.packet,
                 },
                 storage: Storage::Transient,
@@ -837,6 +845,7 @@ impl PacketSource for QuietClock {
                     ts: Timestamp::new(100, 0),
                     linktype: LinkType::RAW,
                     wire_len: self.packet.len() as u32,
+                    iface: 0,
                     data: &self.packet,
                 },
                 storage: Storage::Transient,
