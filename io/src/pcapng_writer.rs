@@ -318,7 +318,13 @@ mod tests {
         assert_eq!(
             packets,
             vec![
-                (Timestamp::new(10, 123_456_789), LinkType::ETHERNET, 14, 14, 0),
+                (
+                    Timestamp::new(10, 123_456_789),
+                    LinkType::ETHERNET,
+                    14,
+                    14,
+                    0
+                ),
                 (Timestamp::new(11, 1), LinkType::RAW, 1500, 21, 1),
             ]
         );

@@ -329,6 +329,24 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         .arg(&pcapng)
         .arg("-o")
         .arg(&out_json);
+    // Privileges dropped once the interfaces are open (tcpdump -Z): the
+    // output and the written capture then belong to that user.
+    let nobody_uid = Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
+        });
+    if nobody_uid.is_some() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        cap.args(["--user", "nobody"]);
+    }
     let two_interfaces = matches!(lab, Lab::Netns { .. });
     if two_interfaces {
         // A second interface: the client namespace's own loopback.
@@ -433,6 +451,15 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let summary = stderr_lines.join("\n");
     assert!(summary.contains("captured"), "{summary}");
 
+    if let Some(uid) = nobody_uid {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata(&pcapng).unwrap().uid(),
+            uid,
+            "-w written as the --user"
+        );
+        assert_eq!(std::fs::metadata(&out_json).unwrap().uid(), uid);
+    }
     let live = records(&std::fs::read(&out_json).unwrap());
     let http = of_kind(&live, &["http"]);
     let urls: Vec<&str> = http
