@@ -855,10 +855,15 @@ fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
         i.imbalance(),
     )];
     lines.push(format!(
-        "  ingest: {} packets, busy {}, blocked on full shard queues {}",
+        "  ingest: {} packets, busy {}, blocked on full shard queues {}{}",
         i.packets,
         secs(i.busy),
-        secs(i.blocked)
+        secs(i.blocked),
+        if i.idle.is_zero() {
+            String::new()
+        } else {
+            format!(", waiting for packets {}", secs(i.idle))
+        }
     ));
     for s in &p.shards {
         let k = s.shard;

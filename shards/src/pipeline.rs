@@ -258,6 +258,9 @@ pub struct IngestReport {
     pub busy: Duration,
     /// Time blocked on full shard queues.
     pub blocked: Duration,
+    /// Live input: time the source spent waiting for packets (a quiet
+    /// link); not part of `busy`.
+    pub idle: Duration,
     /// Per shard: packets sent.
     pub sent: Vec<u64>,
     /// Per shard: times its queue was full.
@@ -1016,9 +1019,17 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
                 ctx.end_epoch(boundary, &mut batches, &mut report);
             }
         }
+        // Live input: time each read, so waiting on a quiet link is not
+        // counted as work (live reads already cost a clock read each).
+        let read_at = live.then(Instant::now);
         let pkt = match source.next_packet() {
             None => break,
-            Some(Err(SourceError::Idle)) => continue,
+            Some(Err(SourceError::Idle)) => {
+                if let Some(t) = read_at {
+                    report.idle += t.elapsed();
+                }
+                continue;
+            }
             Some(Err(e)) => {
                 if report.source_errors.len() < MAX_SOURCE_ERRORS {
                     report.source_errors.push(e);
@@ -1110,7 +1121,10 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
     // also sees the final counts.
     ctx.publish(&report);
     ctx.broadcast(|| ShardMsg::Finish(end), &mut report);
-    report.busy = started.elapsed().saturating_sub(report.blocked);
+    report.busy = started
+        .elapsed()
+        .saturating_sub(report.blocked)
+        .saturating_sub(report.idle);
     (source, report)
 }
 

@@ -54,7 +54,8 @@ enum Command {
     /// Capture live from network interfaces (libpcap) and write the same
     /// EVE records as `replay`, plus a `stats` record every
     /// --stats-interval, until SIGINT/SIGTERM. Needs CAP_NET_RAW (root, or
-    /// `setcap cap_net_raw,cap_net_admin+eip` on the binary).
+    /// `setcap cap_net_raw,cap_net_admin+eip` on the binary). Live input
+    /// always runs the sharded pipeline (--shards 0 is taken as 1).
     Capture(CaptureArgs),
 }
 
@@ -532,6 +533,10 @@ fn run_capture(args: CaptureArgs) -> ExitCode {
             }
             for e in &summary.source_errors {
                 eprintln!("flowscope: error: {e}");
+            }
+            if !summary.source_errors.is_empty() {
+                // An interface went away: what it would have carried is lost.
+                return ExitCode::from(EXIT_INPUT);
             }
             if let Some((shard, why)) = &summary.run.shard_failure {
                 eprintln!("flowscope: error: shard {shard} failed ({why}); its flows are missing");

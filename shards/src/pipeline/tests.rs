@@ -904,7 +904,11 @@ fn a_quiet_live_link_still_times_flows_out() {
         "timer events of a quiet link keep the last seq"
     );
     let _rest: Vec<Event> = p.receiver().iter().collect();
-    p.join().unwrap();
+    let report = p.join().unwrap();
+    assert!(
+        report.ingest.idle > Duration::ZERO,
+        "waiting on the quiet link is counted as idle, not busy"
+    );
 }
 
 /// A seed-shaped line parser, as a customer would write it.
