@@ -6,21 +6,27 @@
 # (shard queues full). Needs root, iproute2 and tcpreplay (Debian:
 # `apt-get install tcpreplay`); builds flowscope in release mode.
 #
-#   scripts/live-load.sh TRACE [--shards N] [RATE...]
+#   scripts/live-load.sh TRACE [--shards N] [--senders K] [RATE...]
 #
-# RATE is packets per second (100k, 1M…) or `top` (tcpreplay --topspeed);
+# K tcpreplay processes send the trace at once (default 1; one tcpreplay
+# through a veth tops out near 0.25 Mpps on a small machine), each at RATE,
+# which is packets per second (100k, 1M…) or `top` (tcpreplay --topspeed);
 # default: 100k 200k 300k 400k 600k top. The last table line with zero
 # drops of every kind is the highest rate this machine captured losslessly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [RATE...]}
+trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [--senders K] [RATE...]}
 shift
 shards=2
-if [ "${1:-}" = "--shards" ]; then
-  shards=$2
-  shift 2
-fi
+senders=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --shards) shards=$2; shift 2 ;;
+    --senders) senders=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(100k 200k 300k 400k 600k top)
 
@@ -61,7 +67,14 @@ for rate in "${rates[@]}"; do
   else
     speed=(--pps="$(pps_of "$rate")")
   fi
-  ip netns exec "$tx" tcpreplay -q -K -i vtx "${speed[@]}" "$trace" >"$work/tcpreplay.txt" 2>&1 || true
+  pids=()
+  for k in $(seq "$senders"); do
+    ip netns exec "$tx" tcpreplay -q -K -i vtx "${speed[@]}" "$trace" >"$work/tcpreplay-$k.txt" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  cat "$work"/tcpreplay-*.txt >"$work/tcpreplay.txt"
+  rm -f "$work"/tcpreplay-*.txt
   sleep 2
   kill -INT "$cap"
   wait "$cap" || true
@@ -69,9 +82,11 @@ for rate in "${rates[@]}"; do
 import json, re, sys
 out, log, rate = sys.argv[1:4]
 text = open(log).read()
-sent = re.search(r"Actual: (\d+) packets .* in ([\d.]+) seconds", text)
-failed = re.search(r"Failed packets:\s+(\d+)", text)
-sent_n, secs = (int(sent.group(1)), float(sent.group(2))) if sent else (0, 0.0)
+sends = re.findall(r"Actual: (\d+) packets .* in ([\d.]+) seconds", text)
+failed = sum(int(n) for n in re.findall(r"Failed packets:\s+(\d+)", text))
+# Senders run together: packets add up, the wall time is the longest one's.
+sent_n = sum(int(n) for n, _ in sends)
+secs = max((float(t) for _, t in sends), default=0.0)
 cap = None
 for line in open(out):
     r = json.loads(line)
@@ -81,6 +96,6 @@ d = cap["drops"]
 flows = sum(1 for line in open(out) if '"event_type":"flow"' in line)
 print(f"{rate:<8} {sent_n / max(secs, 1e-9):>10.0f} {sent_n:>10} {cap['packets']:>10} {d['kernel']:>10} "
       f"{d['interface']:>10} {d['shard_queue_full']:>10} {flows:>10} {secs:>10.2f}"
-      + (f"  (tcpreplay failed to send {failed.group(1)})" if failed and failed.group(1) != "0" else ""))
+      + (f"  (tcpreplay failed to send {failed})" if failed else ""))
 EOF
 done
