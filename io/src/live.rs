@@ -394,9 +394,10 @@ fn file_linktype(dlt: LinkType) -> LinkType {
 }
 
 impl LiveSource {
-    /// Opens every interface (with the filter) and the write-through file.
-    /// Nothing is read until the pipeline asks. Privileges are needed only
-    /// here: they can be dropped once this returns.
+    /// Opens every interface, non-blocking, with the filter compiled for
+    /// each. Nothing is read until the pipeline asks. Privileges are needed
+    /// only here: they can be dropped once this returns (then start the
+    /// write-through with [`LiveSource::write_through`]).
     pub fn open(opts: &LiveOptions) -> Result<Self, LiveError> {
         if opts.interfaces.is_empty() {
             return Err(LiveError::NoInterface);
