@@ -239,16 +239,32 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
                     String::from_utf8_lossy(&out.stderr).trim()
                 ));
             }
-            eprintln!("live test: network namespaces unavailable; running on lo instead");
+            eprintln!(
+                "live test: {}; running on lo instead",
+                if forced_lo {
+                    "FLOWSCOPE_LIVE_MODE=lo"
+                } else {
+                    "network namespaces unavailable"
+                }
+            );
             Lab::Loopback
         }
     };
+    // Namespaces have their ports to themselves; loopback shares the
+    // host's, so it uses unusual ones (and tells the parsers so).
+    let (http_port, tls_port, dns_port) = match lab {
+        Lab::Netns { .. } => (8080u16, 8443u16, 53u16),
+        Lab::Loopback => (18080, 18443, 18053),
+    };
     if matches!(lab, Lab::Loopback) {
-        // Loopback shares ports with the host; run only where 53 and 8080
-        // are free (the namespace run has them to itself).
-        for port in ["53", "8080", "8443"] {
+        for port in [http_port, tls_port, dns_port] {
             let busy = Command::new("sh")
-                .args(["-c", &format!("ss -lntu | grep -q ':{port} '")])
+                .args([
+                    "-c",
+                    &format!(
+                        "ss -lntu | grep -q '127.0.0.1:{port} \\|\\*:{port} \\|0.0.0.0:{port} '"
+                    ),
+                ])
                 .status()
                 .is_ok_and(|s| s.success());
             if busy {
@@ -258,6 +274,13 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     }
     let dir = tmpdir("live");
     let addr = lab.server_addr();
+    // The parsers' port hints for these ports (capture and replay alike).
+    let config = dir.join("ports.toml");
+    std::fs::write(
+        &config,
+        format!("[parsers.dns]\nports = [{dns_port}]\n[parsers.tls]\nports = [{tls_port}]\n"),
+    )
+    .unwrap();
     let mut children = Children(Vec::new());
 
     // The TLS server's certificate.
@@ -288,7 +311,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let mut web = lab
         .cmd(true, "python3")
         .arg(servers_py())
-        .args(["serve", addr])
+        .args(["serve", addr, &http_port.to_string(), &dns_port.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -300,7 +323,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         .args([
             "s_server",
             "-accept",
-            &format!("{addr}:8443"),
+            &format!("{addr}:{tls_port}"),
             "-naccept",
             "1",
         ])
@@ -324,6 +347,8 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let pcapng = dir.join("cap.pcapng");
     let mut cap = lab.cmd(false, env!("CARGO_BIN_EXE_flowscope"));
     cap.args(["capture", "-i", lab.iface(), "--shards", "2", "--no-pin"])
+        .arg("-c")
+        .arg(&config)
         .args(["--stats-interval", "0.5"])
         .arg("-w")
         .arg(&pcapng)
@@ -352,7 +377,9 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         // A second interface: the client namespace's own loopback.
         cap.args(["-i", "lo"]);
     } else {
-        cap.args(["port", "53", "or", "port", "8080", "or", "port", "8443"]);
+        cap.arg(format!(
+            "port {http_port} or port {tls_port} or port {dns_port}"
+        ));
     }
     let mut capture = cap
         .stdout(Stdio::null())
@@ -386,7 +413,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
 
     // Clients: two HTTP requests on one keep-alive connection, one on
     // another; three DNS queries; one TLS handshake with SNI.
-    let url = |path: &str| format!("http://{addr}:8080{path}");
+    let url = |path: &str| format!("http://{addr}:{http_port}{path}");
     must(
         lab.cmd(false, "curl")
             .args(["-sS", "--http1.1", "-o", "/dev/null", "-o", "/dev/null"])
@@ -402,7 +429,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let dns = lab
         .cmd(false, "python3")
         .arg(servers_py())
-        .args(["dns", addr])
+        .args(["dns", addr, &dns_port.to_string()])
         .args(NAMES)
         .output()
         .unwrap();
@@ -419,7 +446,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         .args([
             "s_client",
             "-connect",
-            &format!("{addr}:8443"),
+            &format!("{addr}:{tls_port}"),
             "-servername",
             SNI,
         ])
@@ -470,7 +497,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     for r in &http {
         assert_eq!(r["http"]["hostname"], WEB_HOST);
         assert_eq!(r["http"]["status"], 200);
-        assert_eq!(r["dest_port"], 8080);
+        assert_eq!(r["dest_port"], http_port);
     }
     assert_eq!(
         http[0]["flow_id"], http[1]["flow_id"],
@@ -524,7 +551,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     assert!(
         flows
             .iter()
-            .any(|f| f["proto"] == "UDP" && f["dest_port"] == 53),
+            .any(|f| f["proto"] == "UDP" && f["dest_port"] == dns_port),
         "no flow record for the DNS exchange"
     );
 
@@ -556,7 +583,8 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
 
     // The written capture replays to the same application records.
     let replayed = bin()
-        .args(["replay", "-q", "--shards", "1"])
+        .args(["replay", "-q", "--shards", "1", "-c"])
+        .arg(&config)
         .arg(&pcapng)
         .output()
         .unwrap();

@@ -1,10 +1,11 @@
 """Servers and clients for the live-capture test (io/tests/live/mod.rs).
 
-  servers.py serve ADDR      HTTP/1.1 (keep-alive) on ADDR:8080 and a DNS
-                             responder on ADDR:53 (UDP); prints "ready" once
-                             both listen, runs until killed.
-  servers.py dns ADDR NAME…  asks ADDR for the A record of each NAME over
-                             UDP, prints one line per answer.
+  servers.py serve ADDR HTTP_PORT DNS_PORT
+        HTTP/1.1 (keep-alive) on ADDR:HTTP_PORT and a DNS responder on
+        ADDR:DNS_PORT (UDP); prints "ready" once both listen, runs until killed.
+  servers.py dns ADDR DNS_PORT NAME...
+        asks ADDR for the A record of each NAME over UDP, prints one line per
+        answer.
 
 Standard library only: the test needs nothing beyond python3.
 """
@@ -54,30 +55,30 @@ def serve_dns(sock):
             pass
 
 
-def serve(addr):
-    httpd = http.server.ThreadingHTTPServer((addr, 8080), Handler)
+def serve(addr, http_port, dns_port):
+    httpd = http.server.ThreadingHTTPServer((addr, http_port), Handler)
     dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    dns.bind((addr, 53))
+    dns.bind((addr, dns_port))
     threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
     print("ready", flush=True)
     httpd.serve_forever()
 
 
-def query(addr, names):
+def query(addr, port, names):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(3)
     for i, name in enumerate(names):
         qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
         msg = struct.pack("!HHHHHH", 0x1000 + i, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
-        sock.sendto(msg, (addr, 53))
+        sock.sendto(msg, (addr, port))
         reply, _ = sock.recvfrom(2048)
         print(name, socket.inet_ntoa(reply[-4:]), flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "dns":
-        query(sys.argv[2], sys.argv[3:])
+        query(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     else:
-        sys.exit("usage: servers.py serve ADDR | dns ADDR NAME...")
+        sys.exit("usage: servers.py serve ADDR HTTP_PORT DNS_PORT | dns ADDR DNS_PORT NAME...")
