@@ -956,8 +956,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         };
         let verdict = self.hook.on_packet(&pkt, &mut self.hook_items);
         if !self.hook_items.is_empty() {
-            let (key, flow_id, initiator) = (e.key.clone(), e.flow_id(), e.initiator);
-            self.emit_hook_items(seq, Cause::Packet, (&key, flow_id, initiator), view.ts, out);
+            let flow = (e.key.clone(), e.flow_id(), e.initiator, u32::from(e.iface));
+            self.emit_hook_items(seq, Cause::Packet, flow, view.ts, out);
         }
         verdict
     }
@@ -967,7 +967,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         &mut self,
         seq: u64,
         cause: Cause,
-        (key, flow_id, initiator): (&E::Key, u64, Orientation),
+        (key, flow_id, initiator, iface): (E::Key, u64, Orientation, u32),
         ts: Timestamp,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
@@ -981,6 +981,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                     side,
                     message,
                     ts,
+                    iface,
                 },
                 HookItem::Anomaly(kind) => FlowEvent::Anomaly {
                     key: Some(key.clone()),
@@ -1018,8 +1019,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.hook
                 .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);
             if !self.hook_items.is_empty() {
-                let (key, flow_id, initiator) = (e.key.clone(), e.flow_id(), e.initiator);
-                self.emit_hook_items(seq, cause, (&key, flow_id, initiator), ts, out);
+                let flow = (e.key.clone(), e.flow_id(), e.initiator, u32::from(e.iface));
+                self.emit_hook_items(seq, cause, flow, ts, out);
             }
         }
         let e = self.table.get(idx);

@@ -401,6 +401,8 @@ pub enum FlowEvent<K, M = NoMessage> {
         message: M,
         /// Packet time (the end time for messages flushed at the end).
         ts: Timestamp,
+        /// The flow's capture interface ([`FlowStats::iface`]).
+        iface: u32,
     },
 }
 

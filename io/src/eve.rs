@@ -174,6 +174,16 @@ impl EveRenderer {
         self
     }
 
+    /// `in_iface`, when interfaces are named.
+    fn write_iface(&self, o: &mut JsonObject<'_>, iface: u32) {
+        if let Some(names) = &self.interfaces {
+            o.str(
+                "in_iface",
+                names.get(iface as usize).map_or("", String::as_str),
+            );
+        }
+    }
+
     /// Appends the line for `ev` to `out` (nothing for events that have no
     /// record, or whose records are switched off).
     pub fn render<K: EveKey, M: EveMessage>(
@@ -196,10 +206,7 @@ impl EveRenderer {
                 o.ts("timestamp", *ts)
                     .u64("flow_id", *flow_id)
                     .u64("pcap_cnt", pcap_cnt);
-                if let Some(names) = &self.interfaces {
-                    let name = names.get(stats.iface as usize).map_or("", String::as_str);
-                    o.str("in_iface", name);
-                }
+                self.write_iface(&mut o, stats.iface);
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
                 if let Some(a) = stats.app_proto {
@@ -235,6 +242,7 @@ impl EveRenderer {
                 initiator,
                 message,
                 ts,
+                iface,
                 ..
             } => {
                 let Some(event_type) = message.event_type() else {
@@ -243,8 +251,9 @@ impl EveRenderer {
                 let mut o = JsonObject::new(out);
                 o.ts("timestamp", *ts)
                     .u64("flow_id", *flow_id)
-                    .u64("pcap_cnt", pcap_cnt)
-                    .str("event_type", event_type);
+                    .u64("pcap_cnt", pcap_cnt);
+                self.write_iface(&mut o, *iface);
+                o.str("event_type", event_type);
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
                 message.write_body(&mut o, &self.cfg);
                 o.finish_line();
