@@ -56,6 +56,25 @@ pub enum TsPrecision {
     Nano,
 }
 
+/// Where timestamps come from (libpcap's time stamp types; an interface
+/// that does not offer the one asked for keeps its default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TsSource {
+    /// The interface's default (host clock, as the kernel stamps it).
+    #[default]
+    Default,
+    /// The host clock.
+    Host,
+    /// The host clock, low precision (cheaper where that matters).
+    HostLowPrec,
+    /// The host clock, high precision.
+    HostHighPrec,
+    /// The adapter's clock, synchronised with the host's.
+    Adapter,
+    /// The adapter's own clock, not synchronised.
+    AdapterUnsynced,
+}
+
 /// Write what is captured to pcapng while processing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteThrough {
@@ -85,6 +104,8 @@ pub struct LiveOptions {
     pub buffer_timeout: Duration,
     /// Timestamp precision.
     pub precision: TsPrecision,
+    /// Timestamp source.
+    pub tstamp_source: TsSource,
     /// Direction.
     pub direction: CaptureDirection,
     /// A BPF expression (tcpdump syntax), compiled by libpcap and applied
@@ -104,6 +125,7 @@ impl Default for LiveOptions {
             immediate: false,
             buffer_timeout: Duration::from_millis(10),
             precision: TsPrecision::Nano,
+            tstamp_source: TsSource::Default,
             direction: CaptureDirection::Both,
             filter: None,
             write: None,
@@ -338,8 +360,19 @@ fn open_one(name: &str, opts: &LiveOptions) -> Result<Handle, LiveError> {
     let timeout = i32::try_from(opts.buffer_timeout.as_millis())
         .unwrap_or(i32::MAX)
         .max(1);
-    let inactive = Capture::from_device(name)
-        .map_err(err)?
+    let mut inactive = Capture::from_device(name).map_err(err)?;
+    let source = match opts.tstamp_source {
+        TsSource::Default => None,
+        TsSource::Host => Some(pcap::TimestampType::Host),
+        TsSource::HostLowPrec => Some(pcap::TimestampType::HostLowPrec),
+        TsSource::HostHighPrec => Some(pcap::TimestampType::HostHighPrec),
+        TsSource::Adapter => Some(pcap::TimestampType::Adapter),
+        TsSource::AdapterUnsynced => Some(pcap::TimestampType::AdapterUnsynced),
+    };
+    if let Some(t) = source {
+        inactive = inactive.tstamp_type(t);
+    }
+    let inactive = inactive
         .snaplen(snaplen)
         .promisc(opts.promisc)
         .buffer_size(buffer)

@@ -106,6 +106,11 @@ struct CaptureArgs {
     /// Timestamp precision asked of the kernel.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Nano)]
     tstamp_precision: PrecisionArg,
+    /// Timestamp source: the interface's default, the host clock (host,
+    /// host-lowprec, host-hiprec) or the adapter's (adapter,
+    /// adapter-unsynced), where the interface offers it.
+    #[arg(long, value_enum, default_value_t = TstampTypeArg::Default)]
+    tstamp_type: TstampTypeArg,
     /// Capture received packets, sent packets or both.
     #[arg(long, value_enum, default_value_t = DirectionArg::Inout)]
     direction: DirectionArg,
@@ -134,6 +139,16 @@ struct CaptureArgs {
 enum PrecisionArg {
     Micro,
     Nano,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TstampTypeArg {
+    Default,
+    Host,
+    HostLowprec,
+    HostHiprec,
+    Adapter,
+    AdapterUnsynced,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -432,7 +447,9 @@ fn run_capture(_args: CaptureArgs) -> ExitCode {
 
 #[cfg(feature = "live")]
 fn run_capture(args: CaptureArgs) -> ExitCode {
-    use flowscope_io::live::{CaptureDirection, LiveError, LiveOptions, TsPrecision, WriteThrough};
+    use flowscope_io::live::{
+        CaptureDirection, LiveError, LiveOptions, TsPrecision, TsSource, WriteThrough,
+    };
     use flowscope_io::live_capture::{CaptureError, CaptureOptions, OpenCapture};
     let config = match load_config(args.run.config.as_ref()) {
         Ok(c) => c,
@@ -472,6 +489,14 @@ fn run_capture(args: CaptureArgs) -> ExitCode {
             precision: match args.tstamp_precision {
                 PrecisionArg::Micro => TsPrecision::Micro,
                 PrecisionArg::Nano => TsPrecision::Nano,
+            },
+            tstamp_source: match args.tstamp_type {
+                TstampTypeArg::Default => TsSource::Default,
+                TstampTypeArg::Host => TsSource::Host,
+                TstampTypeArg::HostLowprec => TsSource::HostLowPrec,
+                TstampTypeArg::HostHiprec => TsSource::HostHighPrec,
+                TstampTypeArg::Adapter => TsSource::Adapter,
+                TstampTypeArg::AdapterUnsynced => TsSource::AdapterUnsynced,
             },
             direction: match args.direction {
                 DirectionArg::In => CaptureDirection::In,
