@@ -6,7 +6,10 @@
 # (shard queues full). Needs root, iproute2 and tcpreplay (Debian:
 # `apt-get install tcpreplay`); builds flowscope in release mode.
 #
-#   scripts/live-load.sh TRACE [--shards N] [--senders K] [RATE...]
+#   scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [RATE...]
+#
+# --write also writes the capture through to pcapng (in a temporary
+# directory), to see what -w costs.
 #
 # K tcpreplay processes send the trace at once (default 1; one tcpreplay
 # through a veth tops out near 0.25 Mpps on a small machine), each at RATE,
@@ -16,14 +19,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [--senders K] [RATE...]}
+trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [RATE...]}
 shift
 shards=2
 senders=1
+write=()
 while [ $# -gt 0 ]; do
   case $1 in
     --shards) shards=$2; shift 2 ;;
     --senders) senders=$2; shift 2 ;;
+    --write) write=(-w WORK/cap.pcapng); shift ;;
     *) break ;;
   esac
 done
@@ -59,7 +64,7 @@ printf '%-8s %10s %10s %10s %10s %10s %10s %10s %10s\n' rate sent_pps sent read 
 for rate in "${rates[@]}"; do
   out=$work/out-$rate.json
   ip netns exec "$rx" "$bin" capture -i vrx -q --shards "$shards" --no-pin \
-    --stats-interval 0 --buffer-size 64M -o "$out" &
+    --stats-interval 0 --buffer-size 64M -o "$out" "${write[@]/WORK/$work}" &
   cap=$!
   sleep 1
   if [ "$rate" = top ]; then
