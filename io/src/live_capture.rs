@@ -14,12 +14,12 @@ use crate::eve::{EveKey, EveRenderer, SCHEMA_VERSION};
 use crate::json::JsonObject;
 use crate::live::{CaptureCounts, InterfaceInfo, LiveError, LiveOptions, LiveSource};
 use crate::replay::{
-    EveSink, Output, ReplayError, ReplayOptions, Summary, counters_if_parsing, empty_summary,
+    EveSink, Output, ReplayError, ReplayOptions, Summary, empty_summary, finish_run, join_pipeline,
     session_maker,
 };
 use crossbeam_channel::RecvTimeoutError;
 use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
-use flowscope_shards::{Pipeline, PipelineError, PipelineStats, SourceError};
+use flowscope_shards::{Pipeline, PipelineStats, SourceError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -359,60 +359,31 @@ where
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    let report = match pipeline.join() {
-        Ok(report) => report,
-        Err(PipelineError::ShardPanicked {
-            shard,
-            message,
-            report,
-        }) => {
-            out.finish()?;
-            summary.shard_failure = Some((shard, message));
-            summary.stats = report.engine.clone();
-            summary.stopped = report.ingest.stopped;
-            summary.pipeline = Some(*report);
-            return Ok(CaptureSummary {
-                run: summary,
-                interfaces,
-                counts: counters.snapshot(),
-                source_errors: Vec::new(),
-                written_files: Vec::new(),
-            });
-        }
-        Err(e) => return Err(ReplayError::Pipeline(e).into()),
+    let Some((mut source, report)) = join_pipeline(pipeline, &mut summary, &mut out)? else {
+        return Ok(CaptureSummary {
+            run: summary,
+            interfaces,
+            counts: counters.snapshot(),
+            source_errors: Vec::new(),
+            written_files: Vec::new(),
+        });
     };
-    let (mut source, report) = report.without_source();
     // Final figures: libpcap's statistics and the write-through, flushed.
     source.publish();
     let counts = counters.snapshot();
-    if out.open {
-        let sessions = counters_if_parsing(ropts, report.sessions());
-        let final_stats = PipelineStats {
-            packets_read: report.ingest.packets,
-            packets_dropped: report.ingest.dropped.iter().sum(),
-            shard_packets: report.shards.iter().map(|s| s.packets).collect(),
-            shard_flows: vec![0; report.shards.len()],
-            shard_dropped: report.ingest.dropped.clone(),
-            queue_depth: vec![0; report.shards.len()],
-            items_merged: report.merger.items,
-        };
-        render_live_stats(&mut out.buf, started.elapsed(), true, &counts, &final_stats);
-        out.wrote(1)?;
-        let at = out.buf.len();
-        renderer.render_stats(
-            &report.engine,
-            sessions.as_ref(),
-            report.ingest.clock,
-            &mut out.buf,
-        );
-        out.wrote(u64::from(out.buf.len() > at))?;
-        out.finish()?;
-    }
-    summary.stats = report.engine.clone();
-    summary.sessions = counters_if_parsing(ropts, report.sessions());
-    summary.stopped = report.ingest.stopped && out.open;
-    summary.latency = report.latency();
-    summary.queue_dropped = report.ingest.dropped.iter().sum();
+    let final_stats = PipelineStats {
+        packets_read: report.ingest.packets,
+        packets_dropped: report.ingest.dropped.iter().sum(),
+        shard_packets: report.shards.iter().map(|s| s.packets).collect(),
+        shard_flows: vec![0; report.shards.len()],
+        shard_dropped: report.ingest.dropped.clone(),
+        queue_depth: vec![0; report.shards.len()],
+        items_merged: report.merger.items,
+    };
+    finish_run(ropts, &renderer, &report, &mut summary, &mut out, |buf| {
+        render_live_stats(buf, started.elapsed(), true, &counts, &final_stats);
+        1
+    })?;
     summary.records = out.records;
     summary.output_closed = !out.open;
     summary.elapsed = started.elapsed();

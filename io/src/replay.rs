@@ -614,28 +614,58 @@ where
         let _ = pipeline.join();
         return Err(e);
     }
-    let report = match pipeline.join() {
-        Ok(report) => report,
+    let Some((mut source, report)) = join_pipeline(pipeline, &mut summary, out)? else {
+        return Ok(summary);
+    };
+    finish_run(opts, renderer, &report, &mut summary, out, |_| 0)?;
+    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
+    summary.damaged = source.take_damaged();
+    summary.pipeline = Some(report);
+    Ok(summary)
+}
+
+/// Waits for a pipeline: its source and report, or `None` when a shard
+/// failed — then what the other shards produced is out, without a stats
+/// record (which would claim a complete run), and `summary` says why.
+pub(crate) fn join_pipeline<T, S, W: Write>(
+    pipeline: Pipeline<T, S>,
+    summary: &mut Summary,
+    out: &mut Output<W>,
+) -> Result<Option<(S, PipelineReport<()>)>, ReplayError> {
+    match pipeline.join() {
+        Ok(report) => Ok(Some(report.without_source())),
         Err(PipelineError::ShardPanicked {
             shard,
             message,
             report,
         }) => {
-            // What the other shards produced is out; no stats record, which
-            // would claim a complete run.
             out.finish()?;
             summary.shard_failure = Some((shard, message));
             summary.stats = report.engine.clone();
             summary.stopped = report.ingest.stopped;
             summary.pipeline = Some(*report);
-            return Ok(summary);
+            Ok(None)
         }
-        Err(e) => return Err(ReplayError::Pipeline(e)),
-    };
-    let (mut source, report) = report.without_source();
+        Err(e) => Err(ReplayError::Pipeline(e)),
+    }
+}
+
+/// Ends a completed sharded run: the records `extra` appends (it returns
+/// how many), the engine's `stats` record, the output flushed, and the
+/// run's figures in `summary`.
+pub(crate) fn finish_run<W: Write>(
+    opts: &ReplayOptions,
+    renderer: &EveRenderer,
+    report: &PipelineReport<()>,
+    summary: &mut Summary,
+    out: &mut Output<W>,
+    extra: impl FnOnce(&mut Vec<u8>) -> u64,
+) -> Result<(), ReplayError> {
+    let sessions = counters_if_parsing(opts, report.sessions());
     if out.open {
+        let lines = extra(&mut out.buf);
+        out.wrote(lines)?;
         let at = out.buf.len();
-        let sessions = counters_if_parsing(opts, report.sessions());
         renderer.render_stats(
             &report.engine,
             sessions.as_ref(),
@@ -646,14 +676,11 @@ where
         out.finish()?;
     }
     summary.stats = report.engine.clone();
-    summary.sessions = counters_if_parsing(opts, report.sessions());
+    summary.sessions = sessions;
     summary.stopped = report.ingest.stopped && out.open;
     summary.latency = report.latency();
-    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
     summary.queue_dropped = report.ingest.dropped.iter().sum();
-    summary.damaged = source.take_damaged();
-    summary.pipeline = Some(report);
-    Ok(summary)
+    Ok(())
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {

@@ -122,15 +122,8 @@ struct CaptureArgs {
     /// tcpdump -Z); -w files are then created as that user.
     #[arg(short = 'Z', long = "user", value_name = "NAME")]
     user: Option<String>,
-    /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
-    #[arg(long)]
-    no_parsers: bool,
-    /// Record latency histograms and print their percentiles at the end.
-    #[arg(long)]
-    latency: bool,
-    /// With --latency: sample about one packet in N.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
-    latency_sample: u32,
+    #[command(flatten)]
+    work: WorkArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -238,14 +231,9 @@ impl RunArgs {
     }
 }
 
+/// What `replay` and `capture` do with the packets.
 #[derive(Debug, Args)]
-struct ReplayArgs {
-    /// pcap or pcapng files, read in order as one stream. With none, the
-    /// bundled demo capture is replayed.
-    files: Vec<PathBuf>,
-    /// Write the records to FILE instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<PathBuf>,
+struct WorkArgs {
     /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
     #[arg(long)]
     no_parsers: bool,
@@ -256,6 +244,25 @@ struct ReplayArgs {
     /// With --latency: sample about one packet in N (1: every packet).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     latency_sample: u32,
+}
+
+impl WorkArgs {
+    /// The latency sampling asked for (0: off).
+    fn latency_sample(&self) -> u32 {
+        if self.latency { self.latency_sample } else { 0 }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// pcap or pcapng files, read in order as one stream. With none, the
+    /// bundled demo capture is replayed.
+    files: Vec<PathBuf>,
+    /// Write the records to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    work: WorkArgs,
     /// Read only the packets matching this BPF expression (tcpdump syntax,
     /// libpcap's offline filter): test a capture filter on a file first.
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
@@ -379,8 +386,8 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         shards: args.run.shards.map(usize::from),
         pin: args.run.pin(),
         stop: Some(signals.stop.clone()),
-        no_parsers: args.no_parsers,
-        latency_sample: if args.latency { args.latency_sample } else { 0 },
+        no_parsers: args.work.no_parsers,
+        latency_sample: args.work.latency_sample(),
         pace: args
             .rate
             .map(Pace::Rate)
@@ -475,8 +482,8 @@ fn run_capture(args: CaptureArgs) -> ExitCode {
             shards: args.run.shards.map(usize::from),
             pin: args.run.pin(),
             stop: Some(signals.stop.clone()),
-            no_parsers: args.no_parsers,
-            latency_sample: if args.latency { args.latency_sample } else { 0 },
+            no_parsers: args.work.no_parsers,
+            latency_sample: args.work.latency_sample(),
             ..ReplayOptions::new(Vec::new(), config)
         },
         live: LiveOptions {

@@ -661,8 +661,9 @@ impl PacketSource for Live {
     }
 }
 
-#[test]
-fn live_input_drops_and_counts_instead_of_blocking() {
+/// The busy trace as live input into one slow shard with a one-batch
+/// queue: items delivered, packets offered, and the report.
+fn slow_live_run(drop_wait: Duration) -> (usize, u64, PipelineReport<Live>) {
     let packets = busy_trace();
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
@@ -671,19 +672,24 @@ fn live_input_drops_and_counts_instead_of_blocking() {
             pin: Some(false),
             batch_packets: 4,
             queue_batches: 1,
-            drop_wait: Duration::ZERO,
+            drop_wait,
             ..PipelineConfig::default()
         })
         .sink(Slow(Arc::new(AtomicUsize::new(0))))
         .build(Live(MemorySource::new(raws(&packets))))
         .unwrap();
     let items = p.receiver().iter().count();
-    let report = p.join().unwrap();
+    (items, packets.len() as u64, p.join().unwrap())
+}
+
+#[test]
+fn live_input_drops_and_counts_instead_of_blocking() {
+    let (items, offered, report) = slow_live_run(Duration::ZERO);
     let dropped: u64 = report.ingest.dropped.iter().sum();
     assert!(dropped > 0, "the slow shard made the ingest drop");
     assert_eq!(
         report.ingest.sent[0] + dropped,
-        packets.len() as u64,
+        offered,
         "every packet sent or counted"
     );
     assert_eq!(report.shards[0].packets, report.ingest.sent[0]);
@@ -694,24 +700,9 @@ fn live_input_drops_and_counts_instead_of_blocking() {
 fn live_input_waits_a_bounded_time_before_dropping() {
     // The same slow shard, but each full queue is waited on long enough
     // for it to catch up: nothing is lost, and the wait shows as blocked.
-    let packets = busy_trace();
-    let ecfg = EngineConfig::default();
-    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
-        .config(PipelineConfig {
-            shards: 1,
-            pin: Some(false),
-            batch_packets: 4,
-            queue_batches: 1,
-            drop_wait: Duration::from_secs(10),
-            ..PipelineConfig::default()
-        })
-        .sink(Slow(Arc::new(AtomicUsize::new(0))))
-        .build(Live(MemorySource::new(raws(&packets))))
-        .unwrap();
-    let _ = p.receiver().iter().count();
-    let report = p.join().unwrap();
+    let (_, offered, report) = slow_live_run(Duration::from_secs(10));
     assert_eq!(report.ingest.dropped.iter().sum::<u64>(), 0);
-    assert_eq!(report.ingest.sent[0], packets.len() as u64);
+    assert_eq!(report.ingest.sent[0], offered);
     assert!(report.ingest.stalls[0] > 0, "the queue was full at times");
     assert!(report.ingest.blocked > Duration::ZERO);
 }
@@ -752,13 +743,29 @@ fn an_invalid_engine_config_is_an_error_not_a_thread() {
     assert!(matches!(r, Err(PipelineError::Config(_))));
 }
 
-/// A live source: one malformed packet, then quiet (Idle) until the test
-/// has seen that packet's event, or five seconds.
+/// A live source: one packet at `ts`, then quiet (Idle) until the test
+/// has seen what it waits for, or ten seconds. With `clock`, its clock
+/// moves a second per poll from `ts`, as a wall clock would.
 struct QuietLink {
     packet: Vec<u8>,
+    ts: Timestamp,
     sent: bool,
+    clock: Option<std::cell::Cell<u64>>,
     seen: Arc<AtomicBool>,
     started: Instant,
+}
+
+impl QuietLink {
+    fn new(packet: Vec<u8>, ts: Timestamp, clock: bool, seen: &Arc<AtomicBool>) -> Self {
+        QuietLink {
+            packet,
+            ts,
+            sent: false,
+            clock: clock.then(|| std::cell::Cell::new(0)),
+            seen: seen.clone(),
+            started: Instant::now(),
+        }
+    }
 }
 
 impl PacketSource for QuietLink {
@@ -767,7 +774,7 @@ impl PacketSource for QuietLink {
             self.sent = true;
             return Some(Ok(SourcePacket {
                 raw: RawPacket {
-                    ts: Timestamp::new(1, 0),
+                    ts: self.ts,
                     linktype: LinkType::RAW,
                     wire_len: self.packet.len() as u32,
                     iface: 0,
@@ -776,7 +783,7 @@ impl PacketSource for QuietLink {
                 storage: Storage::Transient,
             }));
         }
-        if self.seen.load(Ordering::SeqCst) || self.started.elapsed() > Duration::from_secs(5) {
+        if self.seen.load(Ordering::SeqCst) || self.started.elapsed() > Duration::from_secs(10) {
             return None;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -785,17 +792,17 @@ impl PacketSource for QuietLink {
     fn is_live(&self) -> bool {
         true
     }
+    fn clock_now(&self) -> Option<Timestamp> {
+        let polls = self.clock.as_ref()?;
+        polls.set(polls.get() + 1);
+        Some(Timestamp::new(self.ts.secs() + polls.get(), 0))
+    }
 }
 
 #[test]
 fn live_epochs_close_on_time_while_the_link_is_quiet() {
     let seen = Arc::new(AtomicBool::new(false));
-    let src = QuietLink {
-        packet: vec![0x45, 0, 0, 1],
-        sent: false,
-        seen: seen.clone(),
-        started: Instant::now(),
-    };
+    let src = QuietLink::new(vec![0x45, 0, 0, 1], Timestamp::new(1, 0), false, &seen);
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
@@ -826,57 +833,12 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
     assert_eq!(report.ingest.packets, 1);
 }
 
-/// A live source: one UDP packet at t = 100 s, then quiet; its clock
-/// moves a second per poll, as a wall clock would.
-struct QuietClock {
-    packet: Vec<u8>,
-    sent: bool,
-    polls: std::cell::Cell<u64>,
-    seen: Arc<AtomicBool>,
-    started: Instant,
-}
-
-impl PacketSource for QuietClock {
-    fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
-        if !self.sent {
-            self.sent = true;
-            return Some(Ok(SourcePacket {
-                raw: RawPacket {
-                    ts: Timestamp::new(100, 0),
-                    linktype: LinkType::RAW,
-                    wire_len: self.packet.len() as u32,
-                    iface: 0,
-                    data: &self.packet,
-                },
-                storage: Storage::Transient,
-            }));
-        }
-        if self.seen.load(Ordering::SeqCst) || self.started.elapsed() > Duration::from_secs(10) {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-        Some(Err(SourceError::Idle))
-    }
-    fn is_live(&self) -> bool {
-        true
-    }
-    fn clock_now(&self) -> Option<Timestamp> {
-        let n = self.polls.get() + 1;
-        self.polls.set(n);
-        Some(Timestamp::new(100 + n, 0))
-    }
-}
-
 #[test]
 fn a_quiet_live_link_still_times_flows_out() {
     let seen = Arc::new(AtomicBool::new(false));
-    let src = QuietClock {
-        packet: ipv4(1, 2, 17, 1, 0, &udp(1000, 53, 10)),
-        sent: false,
-        polls: std::cell::Cell::new(0),
-        seen: seen.clone(),
-        started: Instant::now(),
-    };
+    // No second packet ever comes: only the source's clock can end the flow.
+    let udp_packet = ipv4(1, 2, 17, 1, 0, &udp(1000, 53, 10));
+    let src = QuietLink::new(udp_packet, Timestamp::new(100, 0), true, &seen);
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
@@ -887,7 +849,6 @@ fn a_quiet_live_link_still_times_flows_out() {
         })
         .build(src)
         .unwrap();
-    // No second packet ever comes: only the source's clock can end the flow.
     let ended = p
         .receiver()
         .iter()
