@@ -9,6 +9,37 @@
 //! (batches are recycled: no allocation per packet). Capture timestamps are
 //! the packet clock, as offline; while the link is quiet the source's clock
 //! ([`PacketSource::clock_now`]) moves it on so idle flows still time out.
+//!
+//! Live flows through the sharded pipeline, until a stop flag is set:
+//!
+//! ```no_run
+//! use flowscope_engine::{EngineConfig, FiveTuple, FlowEvent, KeyOptions};
+//! use flowscope_io::live::{LiveOptions, LiveSource};
+//! use flowscope_shards::Pipeline;
+//! use std::sync::Arc;
+//! use std::sync::atomic::AtomicBool;
+//!
+//! let source = LiveSource::open(&LiveOptions {
+//!     interfaces: vec!["eth0".into(), "eth1".into()],
+//!     filter: Some("tcp port 443".into()),
+//!     ..LiveOptions::default()
+//! })?;
+//! let counters = source.counters();
+//! let stop = Arc::new(AtomicBool::new(false)); // set it to end the capture
+//! let cfg = EngineConfig::default();
+//! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
+//!     .shards(4)
+//!     .stop_flag(stop.clone())
+//!     .build(source)?;
+//! for ev in pipeline.receiver() {
+//!     if let FlowEvent::Ended { key, stats, .. } = &ev.event {
+//!         println!("{key:?} on interface #{}: {} packets", stats.iface, stats.total_packets());
+//!     }
+//! }
+//! pipeline.join()?;
+//! println!("kernel drops: {}", counters.snapshot().kernel_dropped());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::pcapng_writer::{InterfaceDesc, RotatingPcapng};
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
