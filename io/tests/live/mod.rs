@@ -733,3 +733,46 @@ fn replay_filters_with_the_same_expressions() {
     let err = one_error_line(&bad);
     assert!(err.contains("bad filter expression `port (((`"), "{err}");
 }
+
+#[test]
+fn a_failing_write_through_is_reported_and_capture_goes_on() {
+    if !Path::new("/dev/full").exists() {
+        return skip_or_fail("no /dev/full to fail writes with");
+    }
+    let dir = tmpdir("live-full");
+    let out_json = dir.join("out.json");
+    let capture = bin()
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "--stats-interval",
+            "0.3",
+            "-w",
+            "/dev/full",
+            "-o",
+        ])
+        .arg(&out_json)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    interrupt(&capture);
+    let out = capture.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("cannot capture on lo") {
+        return skip_or_fail(&format!("cannot capture on lo here: {err}"));
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("writing the capture failed"), "{err}");
+    let recs = records(&std::fs::read(&out_json).unwrap());
+    let last = recs
+        .iter()
+        .rev()
+        .find(|r| r["stats"]["capture"].is_object())
+        .expect("a final live stats record");
+    assert_eq!(last["stats"]["capture"]["final"], true);
+    assert_eq!(last["stats"]["capture"]["write_through"]["failed"], true);
+    let _ = std::fs::remove_dir_all(&dir);
+}
