@@ -594,7 +594,7 @@ impl RecordCursor {
 
     fn packet<'a>(
         &self,
-        iface: Interface,
+        (iface_id, iface): (u32, Interface),
         ts_units: u64,
         caplen: u32,
         origlen: u32,
@@ -620,7 +620,7 @@ impl RecordCursor {
             ts: Timestamp::from_nanos(ns),
             linktype: iface.linktype,
             wire_len: origlen.max(caplen),
-            iface: 0,
+            iface: iface_id,
             data: &data[..caplen as usize],
         }))
     }
@@ -654,13 +654,14 @@ impl RecordCursor {
         let ts = (u64::from(u32_at(body, 4, be)) << 32) | u64::from(u32_at(body, 8, be));
         let caplen = u32_at(body, 12, be);
         let origlen = u32_at(body, 16, be);
-        self.packet(iface, ts, caplen, origlen, &body[20..], block_type)
-            .map(|p| {
-                p.map(|p| RawPacket {
-                    iface: iface_id,
-                    ..p
-                })
-            })
+        self.packet(
+            (iface_id, iface),
+            ts,
+            caplen,
+            origlen,
+            &body[20..],
+            block_type,
+        )
     }
 
     fn simple_packet<'a>(
@@ -684,7 +685,7 @@ impl RecordCursor {
             iface.snaplen
         };
         let caplen = origlen.min(snap).min(data.len() as u32);
-        self.packet(iface, 0, caplen, origlen, data, PCAPNG_SPB)
+        self.packet((0, iface), 0, caplen, origlen, data, PCAPNG_SPB)
     }
 
     fn obsolete_packet<'a>(

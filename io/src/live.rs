@@ -59,6 +59,9 @@ const POLL_WAIT_MS: u16 = 1;
 const BURST: u32 = 64;
 /// How often the shared counters (and libpcap's statistics) are refreshed.
 const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+/// Packets between two looks at the clock for that refresh (at a million
+/// packets a second, every 4 ms).
+const PUBLISH_CHECK_EVERY: u32 = 4096;
 /// The quiet-link clock trails the wall clock by this much (packets still
 /// in the kernel's buffer carry earlier times) and moves in steps of it
 /// (timeouts count whole seconds; finer steps would only wake every shard).
@@ -331,14 +334,11 @@ impl Wrapping32 {
 /// One open interface.
 struct Handle {
     cap: Capture<Active>,
-    fd: RawFd,
     linktype: LinkType,
     nanos: bool,
     packets: u64,
     bytes: u64,
     errors: u64,
-    /// Gave a hard error (the interface went away): no longer read.
-    dead: bool,
     recv: Wrapping32,
     drop: Wrapping32,
     ifdrop: Wrapping32,
@@ -347,10 +347,11 @@ struct Handle {
 /// Live packets from one or more interfaces, read in turn.
 pub struct LiveSource {
     handles: Vec<Handle>,
-    names: Vec<String>,
-    /// Per handle: its descriptor and whether it is still read (what a
-    /// wait polls, kept apart from the handles a packet may borrow).
+    /// Per handle: its descriptor and whether it is still read (false once
+    /// it gave a hard error, the interface gone) — kept apart from the
+    /// handles, which a returned packet borrows.
     poll_fds: Vec<(RawFd, bool)>,
+    /// How many of `poll_fds` are still read.
     open_handles: usize,
     /// Interfaces found empty in a row.
     empty_streak: usize,
@@ -358,9 +359,10 @@ pub struct LiveSource {
     burst: u32,
     counters: Arc<CaptureCounters>,
     published: Instant,
+    /// Packets until the next look at the clock for a refresh.
+    until_publish_check: u32,
     writer: Option<RotatingPcapng>,
     write_failed: bool,
-    written: u64,
 }
 
 impl std::fmt::Debug for LiveSource {
@@ -432,16 +434,13 @@ fn open_one(name: &str, opts: &LiveOptions) -> Result<Handle, LiveError> {
     // a field of it.
     let nanos = unsafe { pcap_get_tstamp_precision(cap.as_ptr().cast()) } == PRECISION_NANO;
     let linktype = LinkType(u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX));
-    let fd = cap.as_raw_fd();
     Ok(Handle {
         cap,
-        fd,
         linktype,
         nanos,
         packets: 0,
         bytes: 0,
         errors: 0,
-        dead: false,
         recv: Wrapping32::default(),
         drop: Wrapping32::default(),
         ifdrop: Wrapping32::default(),
@@ -472,8 +471,7 @@ impl LiveSource {
             .map(|name| open_one(name, opts))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(LiveSource {
-            names: opts.interfaces.clone(),
-            poll_fds: handles.iter().map(|h| (h.fd, true)).collect(),
+            poll_fds: handles.iter().map(|h| (h.cap.as_raw_fd(), true)).collect(),
             open_handles: handles.len(),
             empty_streak: 0,
             handles,
@@ -481,9 +479,9 @@ impl LiveSource {
             burst: 0,
             counters: Arc::new(CaptureCounters::new(opts.interfaces.clone())),
             published: Instant::now(),
+            until_publish_check: PUBLISH_CHECK_EVERY,
             writer: None,
             write_failed: false,
-            written: 0,
         })
     }
 
@@ -561,7 +559,8 @@ impl LiveSource {
         {
             Self::write_failed(&self.counters, &mut self.write_failed, &e);
         }
-        self.counters.written.store(self.written, Ordering::Relaxed);
+        let written = self.writer.as_ref().map_or(0, RotatingPcapng::packets);
+        self.counters.written.store(written, Ordering::Relaxed);
     }
 
     fn write_failed(counters: &CaptureCounters, flag: &mut bool, e: &std::io::Error) {
@@ -596,8 +595,14 @@ impl LiveSource {
 
 impl PacketSource for LiveSource {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
-        if self.published.elapsed() >= PUBLISH_EVERY {
-            self.publish();
+        // The clock is read every few thousand packets (and on every
+        // wait), not per packet.
+        self.until_publish_check = self.until_publish_check.saturating_sub(1);
+        if self.until_publish_check == 0 {
+            self.until_publish_check = PUBLISH_CHECK_EVERY;
+            if self.published.elapsed() >= PUBLISH_EVERY {
+                self.publish();
+            }
         }
         let n = self.handles.len();
         if self.open_handles == 0 {
@@ -607,10 +612,11 @@ impl PacketSource for LiveSource {
         // Every open interface came up empty in a row: wait for packets.
         if self.empty_streak >= self.open_handles {
             self.empty_streak = 0;
+            self.until_publish_check = 1;
             self.wait();
             return Some(Err(SourceError::Idle));
         }
-        while self.handles[self.current].dead {
+        while !self.poll_fds[self.current].1 {
             self.current = (self.current + 1) % n;
         }
         let i = self.current;
@@ -618,10 +624,8 @@ impl PacketSource for LiveSource {
         // borrows its handle's ring.
         let LiveSource {
             handles,
-            names,
             writer,
             write_failed,
-            written,
             counters,
             current,
             burst,
@@ -652,11 +656,9 @@ impl PacketSource for LiveSource {
                 }
                 if let Some(w) = writer.as_mut()
                     && !*write_failed
+                    && let Err(e) = w.write_packet(i as u32, ts, p.data, p.header.len)
                 {
-                    match w.write_packet(i as u32, ts, p.data, p.header.len) {
-                        Ok(()) => *written += 1,
-                        Err(e) => Self::write_failed(counters, write_failed, &e),
-                    }
+                    Self::write_failed(counters, write_failed, &e);
                 }
                 Some(Ok(SourcePacket {
                     raw: RawPacket {
@@ -679,11 +681,13 @@ impl PacketSource for LiveSource {
                 // A read error (the interface went down, say): this
                 // interface is done; the others go on.
                 h.errors += 1;
-                h.dead = true;
                 *open_handles -= 1;
                 poll_fds[i].1 = false;
                 *current = (i + 1) % n;
-                Some(Err(SourceError::Failed(format!("{}: {e}", names[i]))))
+                Some(Err(SourceError::Failed(format!(
+                    "{}: {e}",
+                    counters.names[i]
+                ))))
             }
         }
     }
@@ -880,7 +884,6 @@ mod tests {
         // No handles needed to read the clock.
         let s = LiveSource {
             handles: Vec::new(),
-            names: Vec::new(),
             poll_fds: Vec::new(),
             open_handles: 0,
             empty_streak: 0,
@@ -888,9 +891,9 @@ mod tests {
             burst: 0,
             counters: Arc::new(CaptureCounters::new(Vec::new())),
             published: Instant::now(),
+            until_publish_check: PUBLISH_CHECK_EVERY,
             writer: None,
             write_failed: false,
-            written: 0,
         };
         let c = s.clock_now().unwrap();
         assert_eq!(c.as_nanos() % CLOCK_STEP.as_nanos() as u64, 0);

@@ -38,7 +38,6 @@ pub struct FileSource {
     pace: Option<Pacer>,
     pending: Option<Pending>,
     filter: Option<FilterFn>,
-    filtered: u64,
 }
 
 /// A packet read from the current file but held back by the pacer.
@@ -82,20 +81,14 @@ impl FileSource {
             pace: None,
             pending: None,
             filter: None,
-            filtered: 0,
         }
     }
 
-    /// Reads only the packets `filter` accepts; the others are counted
-    /// ([`FileSource::filtered`]) and never numbered or processed.
+    /// Reads only the packets `filter` accepts; the others are never
+    /// numbered or processed (the filter counts them if it wants to).
     pub fn with_filter(mut self, filter: FilterFn) -> Self {
         self.filter = Some(filter);
         self
-    }
-
-    /// Packets the filter turned away.
-    pub fn filtered(&self) -> u64 {
-        self.filtered
     }
 
     /// Offers the packets at the pacer's rate instead of as fast as they
@@ -220,7 +213,6 @@ impl FileSource {
             pace: _,
             pending: _,
             filter,
-            filtered,
         } = self;
         loop {
             let (path, bytes) = files.get(*current)?;
@@ -242,7 +234,6 @@ impl FileSource {
                         if let Some(f) = filter
                             && !f(raw.linktype, raw.data)
                         {
-                            *filtered += 1;
                             continue;
                         }
                         *packets += 1;

@@ -615,11 +615,12 @@ where
         // finds one full (it cannot) would drop the buffer, not block.
         let batches_in_flight = n * (cfg.queue_batches.max(1) + 2);
         let (pool_tx, pool_rx) = bounded::<PacketBatch>(batches_in_flight);
+        let per_shard = || (0..n).map(|_| AtomicU64::new(0)).collect();
         let live = Arc::new(LiveCounters {
-            shard_packets: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            shard_flows: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            shard_dropped: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            queue_depth: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            shard_packets: per_shard(),
+            shard_flows: per_shard(),
+            shard_dropped: per_shard(),
+            queue_depth: per_shard(),
             ..LiveCounters::default()
         });
         let latency = (cfg.latency_sample > 0)
@@ -744,29 +745,14 @@ impl<T, S> Pipeline<T, S> {
     /// thread passed (cheap: no thread is interrupted).
     pub fn stats(&self) -> PipelineStats {
         let l = &self.live;
+        let load = |v: &[AtomicU64]| v.iter().map(|x| x.load(Ordering::Relaxed)).collect();
         PipelineStats {
             packets_read: l.read.load(Ordering::Relaxed),
             packets_dropped: l.dropped.load(Ordering::Relaxed),
-            shard_packets: l
-                .shard_packets
-                .iter()
-                .map(|x| x.load(Ordering::Relaxed))
-                .collect(),
-            shard_flows: l
-                .shard_flows
-                .iter()
-                .map(|x| x.load(Ordering::Relaxed))
-                .collect(),
-            shard_dropped: l
-                .shard_dropped
-                .iter()
-                .map(|x| x.load(Ordering::Relaxed))
-                .collect(),
-            queue_depth: l
-                .queue_depth
-                .iter()
-                .map(|x| x.load(Ordering::Relaxed))
-                .collect(),
+            shard_packets: load(&l.shard_packets),
+            shard_flows: load(&l.shard_flows),
+            shard_dropped: load(&l.shard_dropped),
+            queue_depth: load(&l.queue_depth),
             items_merged: l.merged.load(Ordering::Relaxed),
         }
     }
@@ -1008,20 +994,21 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             report.stopped = true;
             break;
         }
-        // Live input: an epoch also ends on time, so flows time out and
-        // output flows while the link is quiet.
-        if live && last_epoch.elapsed() >= epoch_interval {
-            last_epoch = Instant::now();
-            if let Some(now) = source.clock_now() {
-                seq.advance_clock(now);
+        // Live input: one clock read per read serves both the wall-time
+        // epoch (flows time out and output flows while the link is quiet)
+        // and the idle accounting (waiting on a quiet link is not work).
+        let read_at = live.then(Instant::now);
+        if let Some(now) = read_at
+            && now.duration_since(last_epoch) >= epoch_interval
+        {
+            last_epoch = now;
+            if let Some(clock) = source.clock_now() {
+                seq.advance_clock(clock);
             }
             if let Some(boundary) = seq.close_epoch_now() {
                 ctx.end_epoch(boundary, &mut batches, &mut report);
             }
         }
-        // Live input: time each read, so waiting on a quiet link is not
-        // counted as work (live reads already cost a clock read each).
-        let read_at = live.then(Instant::now);
         let pkt = match source.next_packet() {
             None => break,
             Some(Err(SourceError::Idle)) => {
@@ -1106,7 +1093,9 @@ fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         }
         if let Some(boundary) = seq.close_epoch_if_due() {
             ctx.end_epoch(boundary, &mut batches, &mut report);
-            last_epoch = Instant::now();
+            if let Some(t) = read_at {
+                last_epoch = t;
+            }
         }
     }
     for k in 0..n {
