@@ -21,7 +21,7 @@ mod pipeline;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use flowscope_bench::{run, traffic};
 use flowscope_engine::{
     Engine, EngineConfig, FlowEvent, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook,
@@ -47,70 +47,7 @@ enum Command {
     /// (UDP and TCP), bulk TCP and UDP noise over IPv4/IPv6, optionally in
     /// VLAN/VXLAN/GTP-U, with heavy-tailed sizes, loss, reordering,
     /// retransmission, a concurrency target and a SYN flood.
-    Gen {
-        /// Output file.
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: PathBuf,
-        /// Flows (not counting the SYN flood): 100k, 10M...
-        #[arg(long, value_parser = traffic::parse_count, default_value = "100k")]
-        flows: u64,
-        /// New flows per second of capture time (sets the trace's length):
-        /// 20k, 1M...
-        #[arg(long, value_parser = traffic::parse_count, default_value = "20k")]
-        flow_rate: u64,
-        /// Keep about this many flows open at once: each flow's life is
-        /// stretched to about N / flow-rate seconds (an idle pause before
-        /// its end).
-        #[arg(long, value_parser = traffic::parse_count)]
-        concurrent: Option<u64>,
-        /// Relative weights of the flow kinds.
-        #[arg(long, value_parser = traffic::parse_mix, default_value = "http=30,tls=30,dns=15,dns-tcp=2,bulk=8,udp=15")]
-        mix: [f64; 6],
-        /// Fraction of flows over IPv6.
-        #[arg(long, default_value_t = 0.2)]
-        ipv6: f64,
-        /// Fraction of flows in an 802.1Q VLAN.
-        #[arg(long, default_value_t = 0.1)]
-        vlan: f64,
-        /// Fraction of flows inside VXLAN (UDP 4789).
-        #[arg(long, default_value_t = 0.03)]
-        vxlan: f64,
-        /// Fraction of flows inside GTP-U (UDP 2152).
-        #[arg(long, default_value_t = 0.03)]
-        gtpu: f64,
-        /// Probability that the capture misses a packet.
-        #[arg(long, default_value_t = 0.0)]
-        loss: f64,
-        /// Probability that a packet is delayed past its successors.
-        #[arg(long, default_value_t = 0.0)]
-        reorder: f64,
-        /// Probability that a TCP data segment is sent again later.
-        #[arg(long, default_value_t = 0.0)]
-        retrans: f64,
-        /// TCP maximum segment size.
-        #[arg(long, default_value_t = 1460, value_parser = clap::value_parser!(u16).range(64..=9000))]
-        mss: u16,
-        /// Largest HTTP object / TLS response (heavy-tail cap).
-        #[arg(long, value_parser = traffic::parse_size, default_value = "8MB")]
-        max_object: f64,
-        /// Largest bulk transfer (heavy-tail cap).
-        #[arg(long, value_parser = traffic::parse_size, default_value = "64MB")]
-        max_bulk: f64,
-        /// Add this many one-packet SYN flows (spoofed sources, one target),
-        /// spread over the trace.
-        #[arg(long, value_parser = traffic::parse_count, default_value = "0")]
-        syn_flood: u64,
-        /// Random seed: the same parameters and seed give the same bytes.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = traffic::render::Format::Pcap)]
-        format: traffic::render::Format,
-        /// Also write what the trace holds (flows by kind, HTTP requests,
-        /// DNS queries, TLS handshakes...) as JSON to this file.
-        #[arg(long, value_name = "FILE")]
-        manifest: Option<PathBuf>,
-    },
+    Gen(GenArgs),
     /// A trace through exactly what `flowscope replay` runs (pipeline,
     /// parsers, EVE rendering; output discarded) per shard count: flat out
     /// (best of --repeat) and then paced at each --rate; Mpps, Gbit/s,
@@ -302,79 +239,133 @@ struct EngineResult {
     events: u64,
 }
 
+/// `flowscope-bench gen`'s options.
+#[derive(Debug, Args)]
+struct GenArgs {
+    /// Output file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// Flows (not counting the SYN flood): 100k, 10M...
+    #[arg(long, value_parser = traffic::parse_count, default_value = "100k")]
+    flows: u64,
+    /// New flows per second of capture time (sets the trace's length):
+    /// 20k, 1M...
+    #[arg(long, value_parser = traffic::parse_count, default_value = "20k")]
+    flow_rate: u64,
+    /// Keep about this many flows open at once: each flow's life is
+    /// stretched to about N / flow-rate seconds (an idle pause before
+    /// its end).
+    #[arg(long, value_parser = traffic::parse_count)]
+    concurrent: Option<u64>,
+    /// Relative weights of the flow kinds.
+    #[arg(long, value_parser = traffic::parse_mix, default_value = "http=30,tls=30,dns=15,dns-tcp=2,bulk=8,udp=15")]
+    mix: [f64; 6],
+    /// Fraction of flows over IPv6.
+    #[arg(long, default_value_t = 0.2)]
+    ipv6: f64,
+    /// Fraction of flows in an 802.1Q VLAN.
+    #[arg(long, default_value_t = 0.1)]
+    vlan: f64,
+    /// Fraction of flows inside VXLAN (UDP 4789).
+    #[arg(long, default_value_t = 0.03)]
+    vxlan: f64,
+    /// Fraction of flows inside GTP-U (UDP 2152).
+    #[arg(long, default_value_t = 0.03)]
+    gtpu: f64,
+    /// Probability that the capture misses a packet.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Probability that a packet is delayed past its successors.
+    #[arg(long, default_value_t = 0.0)]
+    reorder: f64,
+    /// Probability that a TCP data segment is sent again later.
+    #[arg(long, default_value_t = 0.0)]
+    retrans: f64,
+    /// TCP maximum segment size.
+    #[arg(long, default_value_t = 1460, value_parser = clap::value_parser!(u16).range(64..=9000))]
+    mss: u16,
+    /// Largest HTTP object / TLS response (heavy-tail cap).
+    #[arg(long, value_parser = traffic::parse_size, default_value = "8MB")]
+    max_object: f64,
+    /// Largest bulk transfer (heavy-tail cap).
+    #[arg(long, value_parser = traffic::parse_size, default_value = "64MB")]
+    max_bulk: f64,
+    /// Add this many one-packet SYN flows (spoofed sources, one target),
+    /// spread over the trace.
+    #[arg(long, value_parser = traffic::parse_count, default_value = "0")]
+    syn_flood: u64,
+    /// Random seed: the same parameters and seed give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = traffic::render::Format::Pcap)]
+    format: traffic::render::Format,
+    /// Also write what the trace holds (flows by kind, HTTP requests,
+    /// DNS queries, TLS handshakes...) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+}
+
+impl GenArgs {
+    /// The generator's parameters, once the options are checked.
+    fn params(&self) -> anyhow::Result<traffic::script::Params> {
+        for (name, x) in [
+            ("--ipv6", self.ipv6),
+            ("--vlan", self.vlan),
+            ("--vxlan", self.vxlan),
+            ("--gtpu", self.gtpu),
+            ("--loss", self.loss),
+            ("--reorder", self.reorder),
+            ("--retrans", self.retrans),
+        ] {
+            if !(0.0..=1.0).contains(&x) {
+                bail!("{name} is a fraction between 0 and 1, not {x}");
+            }
+        }
+        if self.vlan + self.vxlan + self.gtpu > 1.0 {
+            bail!("--vlan + --vxlan + --gtpu exceed 1");
+        }
+        if self.flow_rate == 0 {
+            bail!("--flow-rate must be positive");
+        }
+        if self.max_bulk >= 4e9 || self.max_object >= 4e9 {
+            bail!("--max-object and --max-bulk must be under 4 GB");
+        }
+        Ok(traffic::script::Params {
+            seed: self.seed,
+            flows: self.flows,
+            syn_flood: self.syn_flood,
+            flow_rate: self.flow_rate as f64,
+            concurrent: self.concurrent,
+            mix: self.mix,
+            ipv6: self.ipv6,
+            vlan: self.vlan,
+            vxlan: self.vxlan,
+            gtpu: self.gtpu,
+            loss: self.loss,
+            reorder: self.reorder,
+            retrans: self.retrans,
+            mss: self.mss,
+            sizes: traffic::content::Sizes {
+                max_object: self.max_object,
+                max_bulk: self.max_bulk,
+            },
+            // 2026-11-26T00:00:00Z: a fixed start keeps files identical.
+            start_ns: 1_795_651_200_000_000_000,
+        })
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Gen {
-            output,
-            flows,
-            flow_rate,
-            concurrent,
-            mix,
-            ipv6,
-            vlan,
-            vxlan,
-            gtpu,
-            loss,
-            reorder,
-            retrans,
-            mss,
-            max_object,
-            max_bulk,
-            syn_flood,
-            seed,
-            format,
-            manifest,
-        } => {
-            for (name, x) in [
-                ("--ipv6", ipv6),
-                ("--vlan", vlan),
-                ("--vxlan", vxlan),
-                ("--gtpu", gtpu),
-                ("--loss", loss),
-                ("--reorder", reorder),
-                ("--retrans", retrans),
-            ] {
-                if !(0.0..=1.0).contains(&x) {
-                    bail!("{name} is a fraction between 0 and 1, not {x}");
-                }
-            }
-            if vlan + vxlan + gtpu > 1.0 {
-                bail!("--vlan + --vxlan + --gtpu exceed 1");
-            }
-            if flow_rate == 0 {
-                bail!("--flow-rate must be positive");
-            }
-            if max_bulk >= 4e9 || max_object >= 4e9 {
-                bail!("--max-object and --max-bulk must be under 4 GB");
-            }
-            let params = traffic::script::Params {
-                seed,
-                flows,
-                syn_flood,
-                flow_rate: flow_rate as f64,
-                concurrent,
-                mix,
-                ipv6,
-                vlan,
-                vxlan,
-                gtpu,
-                loss,
-                reorder,
-                retrans,
-                mss,
-                sizes: traffic::content::Sizes {
-                    max_object,
-                    max_bulk,
-                },
-                // 2026-11-26T00:00:00Z: a fixed start keeps files identical.
-                start_ns: 1_795_651_200_000_000_000,
-            };
+        Command::Gen(args) => {
+            let params = args.params()?;
             let t = Instant::now();
-            let m = traffic::generate(&params, format, &output)?;
+            let m = traffic::generate(&params, args.format, &args.output)?;
             quiet_on_broken_pipe(traffic::print(&m, t.elapsed().as_secs_f64()))?;
-            if let Some(path) = manifest {
-                std::fs::write(&path, serde_json::to_string_pretty(&m)?)
+            if let Some(path) = &args.manifest {
+                std::fs::write(path, serde_json::to_string_pretty(&m)?)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
         }
