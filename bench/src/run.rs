@@ -63,40 +63,15 @@ pub struct RunOptions {
     pub isolate: bool,
 }
 
-/// Percentiles of one stage, microseconds.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Pct {
-    pub count: u64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-}
-
-impl Pct {
-    fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
-        let p = Percentiles::of(h);
-        Pct {
-            count: p.count,
-            p50: p.p50,
-            p90: p.p90,
-            p99: p.p99,
-            p999: p.p999,
-            max: p.max,
-        }
-    }
-}
-
 /// Percentiles of every stage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatencyRow {
     pub sample_every: u32,
-    pub ingest_to_event: Pct,
-    pub ingest: Pct,
-    pub queue: Pct,
-    pub shard: Pct,
-    pub merge: Pct,
+    pub ingest_to_event: Percentiles,
+    pub ingest: Percentiles,
+    pub queue: Percentiles,
+    pub shard: Percentiles,
+    pub merge: Percentiles,
     pub lost: u64,
 }
 
@@ -104,11 +79,11 @@ impl LatencyRow {
     fn of(l: &LatencyReport) -> Self {
         LatencyRow {
             sample_every: l.sample_every,
-            ingest_to_event: Pct::of(&l.total),
-            ingest: Pct::of(&l.ingest),
-            queue: Pct::of(&l.queue),
-            shard: Pct::of(&l.shard),
-            merge: Pct::of(&l.merge),
+            ingest_to_event: Percentiles::of(&l.total),
+            ingest: Percentiles::of(&l.ingest),
+            queue: Percentiles::of(&l.queue),
+            shard: Percentiles::of(&l.shard),
+            merge: Percentiles::of(&l.merge),
             lost: l.lost,
         }
     }

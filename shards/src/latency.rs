@@ -180,6 +180,7 @@ impl LatencyReport {
 
 /// Percentiles of one histogram, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Percentiles {
     /// Values recorded.
     pub count: u64,
