@@ -6,7 +6,10 @@
 # (shard queues full). Needs root, iproute2 and tcpreplay (Debian:
 # `apt-get install tcpreplay`); builds flowscope in release mode.
 #
-#   scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [RATE...]
+#   scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [--config FILE] [RATE...]
+#
+# --config passes a flowscope configuration (e.g. one with
+# `[pipeline] live_drop_wait_ms = 0` to drop the moment a shard queue is full).
 #
 # --write also writes the capture through to pcapng (in a temporary
 # directory), to see what -w costs.
@@ -19,16 +22,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [RATE...]}
+trace=${1:?usage: scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [--config FILE] [RATE...]}
 shift
 shards=2
 senders=1
 write=()
+config=()
 while [ $# -gt 0 ]; do
   case $1 in
     --shards) shards=$2; shift 2 ;;
     --senders) senders=$2; shift 2 ;;
     --write) write=(-w WORK/cap.pcapng); shift ;;
+    --config) config=(-c "$(realpath "$2")"); shift 2 ;;
     *) break ;;
   esac
 done
@@ -64,7 +69,7 @@ printf '%-8s %10s %10s %10s %10s %10s %10s %10s %10s\n' rate sent_pps sent read 
 for rate in "${rates[@]}"; do
   out=$work/out-$rate.json
   ip netns exec "$rx" "$bin" capture -i vrx -q --shards "$shards" --no-pin \
-    --stats-interval 0 --buffer-size 64M -o "$out" "${write[@]/WORK/$work}" &
+    --stats-interval 0 --buffer-size 64M -o "$out" "${write[@]/WORK/$work}" "${config[@]}" &
   cap=$!
   sleep 1
   if [ "$rate" = top ]; then

@@ -337,16 +337,14 @@ where
             next_stats = Some(next);
         }
         let receiver = pipeline.receiver();
-        if !out.buf.is_empty() && (receiver.is_empty() || last_flush.elapsed() >= FLUSH_EVERY) {
-            last_flush = Instant::now();
+        if !out.buf.is_empty() && (receiver.is_empty() || now >= last_flush + FLUSH_EVERY) {
+            last_flush = now;
             if !out.finish()? {
                 break;
             }
         }
         let wait = next_stats
-            .map_or(FLUSH_EVERY, |at| {
-                at.saturating_duration_since(Instant::now())
-            })
+            .map_or(FLUSH_EVERY, |at| at.saturating_duration_since(now))
             .min(FLUSH_EVERY);
         match receiver.recv_timeout(wait) {
             Ok(line) => {
