@@ -307,13 +307,13 @@ impl DnsMessage {
     pub fn rcode(&self) -> u16 {
         self.flags & 0xf
     }
-    /// The header fields alone (no question, no record).
-    fn header(&self) -> DnsMessage {
+    /// A message with these header fields and no question or record.
+    fn empty(kind: DnsKind, tcp: bool, id: u16, flags: u16) -> DnsMessage {
         DnsMessage {
-            kind: self.kind,
-            tcp: self.tcp,
-            id: self.id,
-            flags: self.flags,
+            kind,
+            tcp,
+            id,
+            flags,
             questions: Vec::new(),
             answers: Vec::new(),
             authorities: Vec::new(),
@@ -321,6 +321,10 @@ impl DnsMessage {
             records_skipped: 0,
             rtt_us: None,
         }
+    }
+    /// The header fields alone (no question, no record).
+    fn header(&self) -> DnsMessage {
+        DnsMessage::empty(self.kind, self.tcp, self.id, self.flags)
     }
 
     /// The EDNS data, if an OPT record came with the message.
@@ -591,22 +595,12 @@ pub fn parse_message(msg: &[u8], tcp: bool) -> Result<DnsMessage, DnsError> {
     let id = r.u16()?;
     let flags = r.u16()?;
     let counts = [r.u16()?, r.u16()?, r.u16()?, r.u16()?];
-    let mut m = DnsMessage {
-        kind: if flags & 0x8000 != 0 {
-            DnsKind::Answer
-        } else {
-            DnsKind::Query
-        },
-        tcp,
-        id,
-        flags,
-        questions: Vec::new(),
-        answers: Vec::new(),
-        authorities: Vec::new(),
-        additionals: Vec::new(),
-        records_skipped: 0,
-        rtt_us: None,
+    let kind = if flags & 0x8000 != 0 {
+        DnsKind::Answer
+    } else {
+        DnsKind::Query
     };
+    let mut m = DnsMessage::empty(kind, tcp, id, flags);
     for _ in 0..counts[0] {
         if m.questions.len() >= MAX_RECORDS {
             m.records_skipped += 1;
