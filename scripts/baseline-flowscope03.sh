@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Measures flowscope 0.3.0's FlowTracker (crates.io, bidirectional 5-tuple) on a classic pcap,
+# Measures flowscope 0.3.0's FlowTracker (from the Rust package registry, bidirectional 5-tuple) on a classic pcap,
 # timed the way `flowscope-bench engine` times our engine: trace in memory, records indexed first,
 # timers (its O(all flows) sweep) every 4096 packets, best and median of 5 passes.
-# Built in its own directory outside the workspace; needs network access to crates.io once.
+# Built in its own directory outside the workspace; needs the Rust package registry once.
 #
 #   scripts/baseline-flowscope03.sh TRACE.pcap
 set -euo pipefail

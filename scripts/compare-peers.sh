@@ -7,7 +7,7 @@
 #
 # Peers: Suricata 7 (`--runmode single -k none -S /dev/null`, and autofp with N workers),
 # tshark (one pass printing the fields the counts need), ndpiReader (one thread), and the
-# `flowscope` crate from crates.io — 0.3.0 (its FlowTracker: flows only) and the latest (its
+# `flowscope` crate from the Rust package registry — 0.3.0 (its FlowTracker: flows only) and the latest (its
 # typed Driver: flows only, and with its HTTP, DNS and TLS parsers) — each built by a small
 # runner in its own directory outside this workspace (${PEERS_DIR:-/tmp/flowscope-peers}).
 # "Latest" is 0.26.0 where the toolchain builds it (it needs rustc 1.97); otherwise the newest
@@ -17,7 +17,7 @@
 # 1 and N shards, and flow tracking only (`--no-parsers --shards 0`).
 #
 # Installs what is missing (as root, Debian): tshark, libndpi-bin, suricata from
-# bookworm-backports; the crates need network access to crates.io once.
+# the release's backports suite (scripts/apt-backports.sh); the crates need the Rust package registry once.
 # Wall times are whole processes (start-up and reading the file included), best of $RUNS
 # (default 3) runs; tshark runs once.
 # Counts: flows = flow records (Suricata, flowscope), TCP+UDP streams (tshark), flows
@@ -51,10 +51,8 @@ if [ "$install" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; th
     command -v ndpiReader >/dev/null || missing+=(libndpi-bin)
     [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
     if ! command -v suricata >/dev/null; then
-        grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d ||
-            echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list
-        apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports suricata >/dev/null
+        suite=$(bash "$root/scripts/apt-backports.sh")
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t "$suite" suricata >/dev/null
     fi
 fi
 
@@ -162,13 +160,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 have03=0; have26=0
 if command -v cargo >/dev/null; then
-    build_runner fs03 0.3.0 'default-features = true' "$fs03_main" && have03=1 || echo "flowscope 0.3.0 runner did not build (no crates.io?)" >&2
+    build_runner fs03 0.3.0 'default-features = true' "$fs03_main" && have03=1 || echo "flowscope 0.3.0 runner did not build (package registry unreachable?)" >&2
     for v in 0.26.0 "${FLOWSCOPE_FALLBACK:-0.22.0}"; do
         # One directory per version: a later run reuses the build.
         if build_runner "fs-$v" "$v" 'features = ["pcap", "http", "dns", "tls"]' "$fs26_main"; then
             have26=1; latest=$v; break
         fi
-        echo "flowscope $v runner did not build (toolchain too old, or no crates.io)" >&2
+        echo "flowscope $v runner did not build (toolchain too old, or the package registry unreachable)" >&2
     done
 fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io
