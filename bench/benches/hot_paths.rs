@@ -7,7 +7,7 @@
 //! filter: `... -- table`.
 
 use divan::{Bencher, black_box};
-use flowscope_bench::traffic::{self, script::Params};
+use flowscope_bench::traffic::{self, plan::Params};
 use flowscope_engine::decode::Decoder;
 use flowscope_engine::parsers::{dns::DnsUdpParser, http::HttpParser, tls::TlsParser};
 use flowscope_engine::reassembly::Memory;
@@ -149,11 +149,11 @@ fn reassembly(b: Bencher, swapped: bool) {
 }
 
 /// Message `m` of generated flow `flow` of the given kind, as bytes.
-fn message_of(kind: traffic::script::Kind, m: u32) -> Vec<u8> {
+fn message_of(kind: traffic::plan::Kind, m: u32) -> Vec<u8> {
     let p = Params::with_defaults(10_000);
     let plan = (0..10_000)
-        .map(|i| traffic::script::plan(&p, i))
-        .find(|pl| pl.kind == kind && pl.encap == traffic::script::Encap::None)
+        .map(|i| traffic::plan::plan(&p, i))
+        .find(|pl| pl.kind == kind && pl.encap == traffic::plan::Encap::None)
         .expect("the mix has every kind");
     let msg = traffic::content::message(&plan, m, &p.sizes);
     let mut out = Vec::new();
@@ -164,8 +164,8 @@ fn message_of(kind: traffic::script::Kind, m: u32) -> Vec<u8> {
 /// An HTTP/1.1 request and its response head (+ up to 64 KiB of body).
 #[divan::bench(sample_size = 100)]
 fn parser_http(b: Bencher) {
-    let req = message_of(traffic::script::Kind::Http, 0);
-    let resp = message_of(traffic::script::Kind::Http, 1);
+    let req = message_of(traffic::plan::Kind::Http, 0);
+    let resp = message_of(traffic::plan::Kind::Http, 1);
     b.bench_local(|| {
         let mut p = HttpParser::default();
         black_box(p.feed_initiator(&req));
@@ -176,8 +176,8 @@ fn parser_http(b: Bencher) {
 /// A DNS query and its response.
 #[divan::bench(sample_size = 100)]
 fn parser_dns(b: Bencher) {
-    let q = message_of(traffic::script::Kind::DnsUdp, 0);
-    let r = message_of(traffic::script::Kind::DnsUdp, 1);
+    let q = message_of(traffic::plan::Kind::DnsUdp, 0);
+    let r = message_of(traffic::plan::Kind::DnsUdp, 1);
     b.bench_local(|| {
         let mut p = DnsUdpParser::default();
         black_box(p.parse(&q, FlowSide::Initiator));
@@ -189,8 +189,8 @@ fn parser_dns(b: Bencher) {
 /// certificate, or 1.3, whichever the generator drew).
 #[divan::bench(sample_size = 100)]
 fn parser_tls(b: Bencher) {
-    let ch = message_of(traffic::script::Kind::Tls, 0);
-    let sh = message_of(traffic::script::Kind::Tls, 1);
+    let ch = message_of(traffic::plan::Kind::Tls, 0);
+    let sh = message_of(traffic::plan::Kind::Tls, 1);
     b.bench_local(|| {
         let mut p = TlsParser::default();
         black_box(p.feed_initiator(&ch));

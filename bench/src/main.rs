@@ -308,7 +308,7 @@ struct GenArgs {
 
 impl GenArgs {
     /// The generator's parameters, once the options are checked.
-    fn params(&self) -> anyhow::Result<traffic::script::Params> {
+    fn params(&self) -> anyhow::Result<traffic::plan::Params> {
         for (name, x) in [
             ("--ipv6", self.ipv6),
             ("--vlan", self.vlan),
@@ -331,7 +331,7 @@ impl GenArgs {
         if self.max_bulk >= 4e9 || self.max_object >= 4e9 {
             bail!("--max-object and --max-bulk must be under 4 GB");
         }
-        Ok(traffic::script::Params {
+        Ok(traffic::plan::Params {
             seed: self.seed,
             flows: self.flows,
             syn_flood: self.syn_flood,
@@ -346,7 +346,7 @@ impl GenArgs {
             reorder: self.reorder,
             retrans: self.retrans,
             mss: self.mss,
-            sizes: traffic::content::Sizes {
+            sizes: traffic::plan::Sizes {
                 max_object: self.max_object,
                 max_bulk: self.max_bulk,
             },

@@ -5,8 +5,8 @@
 //! bytes) each build it when they need it; large payloads are `Fill`
 //! parts, produced slice by slice without being held.
 
+use super::plan::{FlowPlan, Kind, Sizes};
 use super::rng::{Rng, fill, fill_random};
-use super::script::{FlowPlan, Kind};
 
 /// A piece of a message.
 #[derive(Debug, Clone)]
@@ -81,13 +81,6 @@ impl Message {
             }
         }
     }
-}
-
-/// Largest HTTP object or bulk transfer (the heavy tail's cap), bytes.
-#[derive(Debug, Clone, Copy)]
-pub struct Sizes {
-    pub max_object: f64,
-    pub max_bulk: f64,
 }
 
 const WORDS: &[&str] = &[

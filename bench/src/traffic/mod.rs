@@ -13,14 +13,16 @@
 //! compact specs (40 bytes each), not their bytes.
 
 pub mod content;
+pub mod plan;
 pub mod render;
 pub mod rng;
 pub mod script;
 
 use anyhow::{Context as _, bail};
+use plan::{Kind, Params};
 use rayon::prelude::*;
 use render::Format;
-use script::{Counts, Kind, Params, Spec};
+use script::{Counts, Spec};
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -60,14 +62,14 @@ pub struct Manifest {
     pub max_concurrent_flows: u64,
 }
 
-fn add(m: &mut Manifest, plan: &script::FlowPlan, c: &Counts) {
+fn add(m: &mut Manifest, plan: &plan::FlowPlan, c: &Counts) {
     *m.flows_by_kind.entry(plan.kind.name()).or_default() += 1;
     m.ipv6_flows += u64::from(plan.v6);
     match plan.encap {
-        script::Encap::None => {}
-        script::Encap::Vlan(_) => m.vlan_flows += 1,
-        script::Encap::Vxlan(_) => m.vxlan_flows += 1,
-        script::Encap::Gtpu(_) => m.gtpu_flows += 1,
+        plan::Encap::None => {}
+        plan::Encap::Vlan(_) => m.vlan_flows += 1,
+        plan::Encap::Vxlan(_) => m.vxlan_flows += 1,
+        plan::Encap::Gtpu(_) => m.gtpu_flows += 1,
     }
     m.http_requests += c.http_requests;
     m.dns_queries += c.dns_queries;
@@ -104,10 +106,10 @@ pub fn generate(p: &Params, format: Format, path: &Path) -> anyhow::Result<Manif
     let mut lo = 0;
     while lo < p.total() {
         let hi = (lo + CHUNK_FLOWS).min(p.total());
-        let scripted: Vec<(script::FlowPlan, Vec<Spec>, Counts)> = (lo..hi)
+        let scripted: Vec<(plan::FlowPlan, Vec<Spec>, Counts)> = (lo..hi)
             .into_par_iter()
             .map(|i| {
-                let plan = script::plan(p, i);
+                let plan = plan::plan(p, i);
                 let (specs, counts) = script::script(p, &plan);
                 (plan, specs, counts)
             })
@@ -174,12 +176,10 @@ fn write_ready(
             // A batch interleaves a few thousand flows' packets; each plan
             // and each message (an HTTP response may span thousands of
             // segments) is built once per batch, not once per packet.
-            let mut plans: HashMap<u64, script::FlowPlan> = HashMap::new();
+            let mut plans: HashMap<u64, plan::FlowPlan> = HashMap::new();
             let mut messages: HashMap<(u64, u32), content::Message> = HashMap::new();
             for s in batch {
-                let plan = plans
-                    .entry(s.flow)
-                    .or_insert_with(|| script::plan(p, s.flow));
+                let plan = plans.entry(s.flow).or_insert_with(|| plan::plan(p, s.flow));
                 let msg = (s.len > 0).then(|| {
                     &*messages
                         .entry((s.flow, s.msg))
@@ -206,13 +206,13 @@ fn write_ready(
 pub fn frames(p: &Params, flows: u64) -> Vec<(u64, Vec<u8>)> {
     let mut specs: Vec<Spec> = (0..flows)
         .into_par_iter()
-        .flat_map_iter(|i| script::script(p, &script::plan(p, i)).0)
+        .flat_map_iter(|i| script::script(p, &plan::plan(p, i)).0)
         .collect();
     specs.par_sort_unstable();
     specs
         .par_iter()
         .map(|s| {
-            let plan = script::plan(p, s.flow);
+            let plan = plan::plan(p, s.flow);
             let msg = (s.len > 0).then(|| content::message(&plan, s.msg, &p.sizes));
             let mut f = Vec::new();
             render::frame(p, &plan, s, msg.as_ref(), &mut f);
@@ -316,7 +316,7 @@ mod tests {
             flow_rate: 5_000.0,
             vxlan: 0.05,
             gtpu: 0.05,
-            sizes: content::Sizes {
+            sizes: plan::Sizes {
                 max_object: 200_000.0,
                 max_bulk: 2_000_000.0,
             },

@@ -3,7 +3,8 @@
 //! outer layers; written straight into pcap or pcapng records.
 
 use super::content::Message;
-use super::script::{Encap, FlowPlan, Kind, Params, SYN, Spec};
+use super::plan::{Encap, FlowPlan, Kind, Params};
+use super::script::{SYN, Spec};
 
 /// Ones'-complement sum of `parts` (every part but the last of even length).
 fn checksum(parts: &[&[u8]]) -> u16 {
