@@ -2,22 +2,17 @@
 # Byte-identity of `flowscope replay` output across shard counts and reruns, with the release
 # binary: every TRACE is replayed with --shards 0 (one engine, the reference), 1, 2, 3, 4 (and
 # any counts given in SHARDS), plus a second --shards 2 run; every output must equal the first.
-# With no TRACE it uses the make_big.sh throughput trace, building it first if needed
-# (needs tshark's editcap/mergecap and tcprewrite: wireshark-common, tcpreplay).
+# With no TRACE it uses the big trace, building it first if needed with scripts/big-trace.sh
+# (needs editcap/mergecap/capinfos and tcprewrite: Debian wireshark-common, tcpreplay).
 # (CI checks the same property on every corpus capture in io/tests/flowscope.rs.)
 #
 #   scripts/determinism-check.sh [TRACE...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-corpus=${FLOWSCOPE_CORPUS:-$root/../shared/corpus}
 if [ $# -eq 0 ]; then
-  big=${BIG_DIR:-/tmp/flowscope-big}
-  if [ ! -f "$big/big.pcap" ]; then
-    echo "building $big/big.pcap with $corpus/make_big.sh" >&2
-    OUT="$big" bash "$corpus/make_big.sh" >&2
-  fi
-  set -- "$big/big.pcap"
+  big=$("$here/big-trace.sh")
+  set -- "$big"
 fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
 bin="$root/target/release/flowscope"

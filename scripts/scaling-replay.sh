@@ -3,9 +3,10 @@
 #
 #   scripts/scaling-replay.sh FLOWSCOPE_BIN TRACE.pcap [SHARDS...]     default shards: 0 1 2 4 8 14
 #
-# The README's 16-core table: TRACE = the first 110 000 packets of make_big.sh's trace
-# (`editcap -F pcap -r big.pcap t.pcap 1-110000`) grown 8x with `scripts/grow_trace.py t.pcap
-# g.pcap 8` (880 000 packets, 78 k flows), two passes per configuration.
+# The 16-core table of docs/performance.md: TRACE = the first 110 000 packets of the big trace
+# (scripts/big-trace.sh; `editcap -F pcap -r target/traces/big/big.pcap target/traces/t.pcap
+# 1-110000`) grown 8x with `scripts/grow_trace.py target/traces/t.pcap target/traces/g.pcap 8`
+# (880 000 packets, 78 k flows), two passes per configuration.
 set -euo pipefail
 bin="$1"; trace="$2"; shift 2
 counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(0 1 2 4 8 14)
