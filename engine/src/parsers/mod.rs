@@ -9,8 +9,10 @@
 
 pub mod dns;
 pub mod fingerprint;
+pub mod hello;
 pub mod http;
 pub mod quic;
+mod reader;
 pub mod tls;
 
 use crate::event::FlowSide;
