@@ -1,9 +1,9 @@
 //! DNS over UDP ([`DnsUdpParser`]) and over TCP ([`DnsTcpParser`], 2-byte
 //! length framing): messages decoded into [`DnsMessage`]s, queries matched
 //! to their responses (RTT), queries never answered reported once they time
-//! out or the flow ends ([`transport`]). Messages are decoded in
-//! [`message`], names decompressed with loop and length protection in
-//! [`name`]; every list and buffer is capped.
+//! out or the flow ends (`transport`). Messages are decoded in
+//! `message`, names decompressed with loop and length protection in
+//! `name`; every list and buffer is capped.
 
 mod message;
 mod name;

@@ -6,6 +6,8 @@
 //! is parsed, anything else is not), gaps skipped inside bodies and otherwise
 //! resynchronised at the next message start. Bodies are counted and
 //! optionally hashed or sampled, never buffered whole; heads are capped.
+//! Heads are read in `head`, bodies in `body`, SSDP's datagrams by
+//! [`HttpUdpParser`] (`udp`).
 
 mod body;
 mod head;

@@ -1,8 +1,8 @@
 //! The TLS handshake ([`TlsParser`]): records reassembled across segments
-//! ([`record`]), handshake messages across records ([`handshake`]),
+//! (`record`), handshake messages across records (`handshake`),
 //! SSLv2-compatible ClientHellos, ClientHello and ServerHello (decoded by
 //! [`hello`](super::hello)), the certificate chain of TLS ≤ 1.2
-//! ([`cert`], x509-parser), alerts; parsing stops once a direction is
+//! (`cert`, x509-parser), alerts; parsing stops once a direction is
 //! encrypted. One [`TlsHandshake`] message per connection, when the server
 //! starts encrypting or the flow ends. [`StartTlsParser`] finds TLS after a
 //! plaintext phase.
