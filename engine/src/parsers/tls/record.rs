@@ -24,13 +24,19 @@ fn looks_sslv2_hello(b: &[u8]) -> bool {
     b.len() >= 5 && b[0] & 0x80 != 0 && b[2] == 1 && (b[3] == 0x03 || (b[3] == 0 && b[4] == 2))
 }
 
+/// The body length a record header announces (`header` holds at least
+/// [`RECORD_HEADER`] bytes).
+fn body_len(header: &[u8]) -> usize {
+    usize::from(u16::from_be_bytes([header[3], header[4]]))
+}
+
 /// Does `b` start like a TLS record (type, version 3.x, sane length)?
 fn looks_like_record(b: &[u8]) -> bool {
     b.len() >= RECORD_HEADER
         && (CT_CHANGE_CIPHER_SPEC..=CT_APPLICATION_DATA).contains(&b[0])
         && b[1] == 3
         && b[2] <= 4
-        && usize::from(u16::from_be_bytes([b[3], b[4]])) <= MAX_RECORD
+        && body_len(b) <= MAX_RECORD
 }
 
 /// The PROXY protocol header (HAProxy, v1 text or v2 binary) a load
@@ -116,7 +122,7 @@ impl TlsParser {
                     self.give_up(k);
                     return;
                 }
-                let len = RECORD_HEADER + usize::from(u16::from_be_bytes([b[3], b[4]]));
+                let len = RECORD_HEADER + body_len(b);
                 if b.len() >= len {
                     let (rec, rest) = b.split_at(len);
                     self.record(k, rec, out);
@@ -139,7 +145,7 @@ impl TlsParser {
                 }
             }
             let d = &mut self.dirs[k];
-            let len = RECORD_HEADER + usize::from(u16::from_be_bytes([d.record[3], d.record[4]]));
+            let len = RECORD_HEADER + body_len(&d.record);
             let n = (len - d.record.len()).min(b.len());
             d.record.extend_from_slice(&b[..n]);
             b = &b[n..];
