@@ -5,9 +5,8 @@
 
 mod split;
 
-use flowscope_engine::parsers::tls::{
-    StartTlsParser, TlsParser, certificate, parse_client_hello, parse_server_hello,
-};
+use flowscope_engine::parsers::hello::{parse_client_hello, parse_server_hello};
+use flowscope_engine::parsers::tls::{StartTlsParser, TlsParser, certificate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! JA4 for clients (FoxIO's `JA4` only: the JA4+ family is under a
 //! different licence and not implemented).
 
-use super::tls::{ClientHello, ServerHello};
+use super::hello::{ClientHello, ServerHello};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 

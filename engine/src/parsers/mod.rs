@@ -1,16 +1,20 @@
-//! The built-in L7 parsers — HTTP/1.x ([`http`]), DNS over UDP and TCP
-//! ([`dns`]), the TLS handshake ([`tls`]) with JA3/JA3S/JA4
-//! ([`fingerprint`]), the ClientHello of QUIC Initial packets ([`quic`]) — as seed-API [`SessionParser`](crate::SessionParser)s
-//! and [`DatagramParser`](crate::DatagramParser)s, their options
-//! ([`ParsersConfig`], the `[parsers]` config table), their common message
-//! type [`L7Message`], and [`builtin`], which registers them with a
-//! [`Sessions`] driver: port hints plus content probes, so HTTP on 8081 and
-//! TLS on 8443 are found too.
+//! The built-in L7 parsers: HTTP/1.x ([`http`]), DNS over UDP and TCP
+//! ([`dns`]), the TLS handshake ([`tls`]), the ClientHello of QUIC Initial
+//! packets ([`quic`]), the TLS hellos both of them read ([`hello`]) and
+//! their JA3/JA3S/JA4 fingerprints ([`fingerprint`]). They are session API
+//! parsers ([`SessionParser`](crate::SessionParser)s and
+//! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
+//! cursor (`reader`). Also here: their options ([`ParsersConfig`], the
+//! `[parsers]` config table), their common message type [`L7Message`], and
+//! [`builtin`], which registers them with a [`Sessions`] driver: port hints
+//! plus content probes, so HTTP on 8081 and TLS on 8443 are found too.
 
 pub mod dns;
 pub mod fingerprint;
+pub mod hello;
 pub mod http;
 pub mod quic;
+mod reader;
 pub mod tls;
 
 use crate::event::FlowSide;
@@ -207,7 +211,7 @@ fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
 
 /// A [`Sessions`] driver with the built-in parsers `cfg` enables (each
 /// registered as a configured prototype that every flow gets a clone of,
-/// through the seed API's `Default + Clone` factory impls): TLS and
+/// through the session API's `Default + Clone` factory impls): TLS and
 /// HTTP on every TCP flow whose first bytes look like them (port hints
 /// decide the order), DNS over UDP and TCP on its ports when the payload
 /// looks like DNS.

@@ -8,7 +8,9 @@
 
 use super::L7Message;
 use super::fingerprint::{ja3, ja4_for};
-use super::tls::{ClientHello, TlsHandshake, TlsStop, parse_client_hello};
+use super::hello::{ClientHello, parse_client_hello};
+use super::reader::Reader;
+use super::tls::{TlsHandshake, TlsStop};
 use crate::event::FlowSide;
 use crate::session::{DatagramParser, Probe};
 use aes::Aes128;
@@ -152,34 +154,6 @@ fn client_keys(p: &VersionParams, dcid: &[u8]) -> Option<Keys> {
     })
 }
 
-/// A bounds-checked reader with QUIC variable-length integers.
-struct Rd<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Rd<'a> {
-    fn u8(&mut self) -> Option<u8> {
-        let v = *self.b.get(self.pos)?;
-        self.pos += 1;
-        Some(v)
-    }
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let s = self.b.get(self.pos..self.pos.checked_add(n)?)?;
-        self.pos += n;
-        Some(s)
-    }
-    fn varint(&mut self) -> Option<u64> {
-        let first = self.u8()?;
-        let len = 1usize << (first >> 6);
-        let mut v = u64::from(first & 0x3f);
-        for _ in 1..len {
-            v = v << 8 | u64::from(self.u8()?);
-        }
-        Some(v)
-    }
-}
-
 /// Content probe: a client Initial of a known version (long header, fixed
 /// bit, Initial type, padded to at least 1200 bytes as RFC 9000 requires).
 pub fn probe(b: &[u8], side: FlowSide) -> Probe {
@@ -252,12 +226,12 @@ impl QuicParser {
 
     /// One long-header packet at the start of `d`; bytes it spans.
     fn packet(&mut self, d: &[u8]) -> Option<usize> {
-        let mut r = Rd { b: d, pos: 0 };
+        let mut r = Reader::new(d);
         let first = r.u8()?;
         if first & 0x80 == 0 {
             return None;
         }
-        let version = u32::from_be_bytes(r.take(4)?.try_into().ok()?);
+        let version = r.u32()?;
         let params = version_params(version)?;
         let dcid_len = usize::from(r.u8()?);
         let dcid = r.take(dcid_len)?;
@@ -269,7 +243,7 @@ impl QuicParser {
             r.take(token_len)?;
         }
         let length = usize::try_from(r.varint()?).ok()?;
-        let pn_offset = r.pos;
+        let pn_offset = r.pos();
         let end = pn_offset.checked_add(length)?;
         if end > d.len() {
             return None;
@@ -295,8 +269,8 @@ impl QuicParser {
     }
 
     fn frames_of(&mut self, p: &[u8]) {
-        let mut r = Rd { b: p, pos: 0 };
-        while r.pos < p.len() {
+        let mut r = Reader::new(p);
+        while r.any_left() {
             let Some(ty) = r.varint() else { break };
             match ty {
                 0x00 | 0x01 => {}
@@ -360,12 +334,12 @@ impl QuicParser {
 
     /// The ClientHello, once the stream holds it whole.
     fn client_hello(&self) -> Option<ClientHello> {
-        let s = &self.stream;
-        if s.len() < 4 || s[0] != 1 {
+        let mut r = Reader::new(&self.stream);
+        if r.u8()? != 1 {
             return None;
         }
-        let len = usize::from(s[1]) << 16 | usize::from(s[2]) << 8 | usize::from(s[3]);
-        parse_client_hello(s.get(4..4 + len)?)
+        let len = r.u24()?;
+        parse_client_hello(r.take(len)?)
     }
 
     fn report(&mut self, ch: ClientHello, out: &mut Vec<L7Message>) {

@@ -1,4 +1,8 @@
 use super::*;
+use crate::event::FlowSide;
+use crate::parsers::{DnsConfig, L7Message};
+use crate::session::{DatagramParser, SessionParser};
+use crate::timestamp::Timestamp;
 use proptest::prelude::*;
 
 /// `www.example.com` in wire form.

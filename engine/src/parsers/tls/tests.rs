@@ -1,4 +1,6 @@
 use super::*;
+use crate::parsers::fingerprint::{ja3, ja4};
+use crate::parsers::hello::{HRR_RANDOM, parse_client_hello, parse_server_hello};
 use crate::session::Probe;
 use proptest::prelude::*;
 

@@ -1,0 +1,529 @@
+//! HTTP/1.0 and 1.1 ([`HttpParser`]): request and response heads (httparse),
+//! bodies by Content-Length, chunked coding (trailers included) or until
+//! close, pipelined requests paired with their responses in order, interim
+//! 1xx responses, Upgrade tunnels (parsing stops, the transaction says so),
+//! CONNECT tunnels (the transaction says so; HTTP or TLS through the proxy
+//! is parsed, anything else is not), gaps skipped inside bodies and otherwise
+//! resynchronised at the next message start. Bodies are counted and
+//! optionally hashed or sampled, never buffered whole; heads are capped.
+//! Heads are read in `head`, bodies in `body`, SSDP's datagrams by
+//! [`HttpUdpParser`] (`udp`).
+
+mod body;
+mod head;
+mod udp;
+
+pub use head::probe;
+pub use udp::HttpUdpParser;
+
+use super::{HttpConfig, L7Message};
+use crate::session::SessionParser;
+use head::{find_request_start, find_response_start};
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+
+/// Request methods recognised when probing and resynchronising.
+pub const METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"REPORT",
+    b"SUBSCRIBE",
+    b"NOTIFY",
+    b"M-SEARCH",
+    b"MKCALENDAR",
+];
+
+/// Highest `max_headers` setting (headers are parsed into a stack array).
+pub const MAX_HEADERS_LIMIT: usize = 256;
+/// Requests waiting for their responses, at most (pipelining depth).
+const MAX_PENDING: usize = 64;
+
+/// Why parsing stopped for good on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpTunnel {
+    /// A CONNECT request was accepted (2xx).
+    Connect,
+    /// 101 Switching Protocols, with the `Upgrade` header's value.
+    Upgrade(Box<[u8]>),
+}
+
+/// A header: name and value as sent.
+pub type Header = (Box<[u8]>, Box<[u8]>);
+
+/// One request/response pair (either half may be missing: a response
+/// without its request in a capture that starts mid-connection, or a
+/// request the capture never saw answered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpTransaction {
+    /// Request method.
+    pub method: Option<Box<[u8]>>,
+    /// Request target as sent.
+    pub uri: Option<Box<[u8]>>,
+    /// Request version as sent (`HTTP/1.1`).
+    pub protocol: Option<Box<[u8]>>,
+    /// Host (from an absolute URI, else the Host header), lower-cased,
+    /// without the port.
+    pub hostname: Option<Box<[u8]>>,
+    /// User-Agent.
+    pub user_agent: Option<Box<[u8]>>,
+    /// Referer.
+    pub referer: Option<Box<[u8]>>,
+    /// Request body bytes (decoded: chunk framing excluded).
+    pub request_body_len: u64,
+    /// Response status code.
+    pub status: Option<u16>,
+    /// Response version as sent.
+    pub response_protocol: Option<Box<[u8]>>,
+    /// Response Content-Type.
+    pub content_type: Option<Box<[u8]>>,
+    /// Response Location (redirects).
+    pub location: Option<Box<[u8]>>,
+    /// Response body bytes (decoded).
+    pub response_body_len: u64,
+    /// SHA-256 of the response body (`body_sha256` on), when it was seen
+    /// whole.
+    pub response_body_sha256: Option<[u8; 32]>,
+    /// The first `body_sample_bytes` of the response body.
+    pub response_body_sample: Option<Box<[u8]>>,
+    /// Request headers in order (`headers` on).
+    pub request_headers: Vec<Header>,
+    /// Response headers in order (`headers` on).
+    pub response_headers: Vec<Header>,
+    /// Bytes of either body lost to capture gaps.
+    pub gap_bytes: u64,
+    /// The flow ended before the response (or its body) was complete.
+    pub incomplete: bool,
+    /// Parsing stopped after this transaction.
+    pub tunnel: Option<HttpTunnel>,
+    /// Index of the transaction in its connection, from 0 (restarting
+    /// inside a CONNECT tunnel, like Suricata's `tx_id`).
+    pub tx_id: u64,
+}
+
+/// Counters of one connection's parsing problems (skipped, not fatal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpErrors {
+    /// Heads httparse rejected.
+    pub bad_heads: u32,
+    /// Heads over `max_header_bytes` or `max_headers`.
+    pub oversized_heads: u32,
+    /// Malformed chunk-size lines.
+    pub bad_chunks: u32,
+    /// Times a direction lost sync (gap or error) and searched for the next
+    /// message.
+    pub resyncs: u32,
+    /// Requests dropped from a full pipelining queue.
+    pub pending_overflow: u32,
+}
+
+/// How a body ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    Length(u64),
+    Chunked(ChunkState),
+    UntilClose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    /// Reading a chunk-size line.
+    Size,
+    /// Inside a chunk: bytes left.
+    Data(u64),
+    /// The CRLF after a chunk's data.
+    DataEnd,
+    /// Trailer lines after the last chunk.
+    Trailer,
+}
+
+/// A direction's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Dir {
+    /// Waiting for / reading a head.
+    Head,
+    /// Reading a body.
+    Body(BodyKind),
+    /// Lost sync: skipping to something that starts a message.
+    Lost,
+    /// Upgrade tunnel: nothing more is parsed.
+    Stopped,
+    /// CONNECT tunnel: the bytes go to [`Inner`].
+    Tunnel,
+}
+
+/// What runs inside an accepted CONNECT tunnel.
+#[derive(Debug, Clone)]
+enum Inner {
+    /// Not decided yet: the client's first bytes (up to 64) decide.
+    Detect(Vec<u8>),
+    /// TLS through the proxy.
+    Tls(Box<super::tls::TlsParser>),
+    /// Something else: not parsed.
+    Opaque,
+}
+
+/// Per-direction parsing state.
+#[derive(Debug, Clone)]
+struct Side {
+    dir: Dir,
+    /// Head bytes or a chunk line being collected.
+    buf: Vec<u8>,
+}
+
+impl Side {
+    fn new() -> Self {
+        Side {
+            dir: Dir::Head,
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// The HTTP/1.x session parser. Messages: [`L7Message::Http`], one per
+/// transaction, when its response is complete (or at the flow's end).
+#[derive(Debug, Clone)]
+pub struct HttpParser {
+    cfg: HttpConfig,
+    req: Side,
+    resp: Side,
+    /// Requests whose response has not started, oldest first.
+    pending: VecDeque<HttpTransaction>,
+    /// The transaction whose request body is being read (`pending.back()`).
+    req_body_open: bool,
+    /// The transaction whose response is being read.
+    current: Option<HttpTransaction>,
+    hasher: Option<Sha256>,
+    /// The current response body's first `body_sample_bytes`.
+    sample: Vec<u8>,
+    errors: HttpErrors,
+    /// The CONNECT tunnel's content, once one is open.
+    inner: Option<Inner>,
+    /// The next transaction's `tx_id`.
+    next_tx: u64,
+}
+
+impl Default for HttpParser {
+    fn default() -> Self {
+        HttpParser::new(HttpConfig::default())
+    }
+}
+
+impl HttpParser {
+    /// A parser with these options.
+    pub fn new(cfg: HttpConfig) -> Self {
+        HttpParser {
+            cfg,
+            req: Side::new(),
+            resp: Side::new(),
+            pending: VecDeque::new(),
+            req_body_open: false,
+            current: None,
+            hasher: None,
+            sample: Vec::new(),
+            errors: HttpErrors::default(),
+            inner: None,
+            next_tx: 0,
+        }
+    }
+
+    /// Parsing problems so far.
+    pub fn errors(&self) -> HttpErrors {
+        self.errors
+    }
+
+    /// A direction lost sync: skip to the next message start.
+    fn lose(&mut self, request: bool) {
+        let side = self.side_mut(request);
+        side.dir = Dir::Lost;
+        side.buf.clear();
+        self.errors.resyncs += 1;
+    }
+
+    /// A head that did not parse: counted by cause, the direction resyncs.
+    fn reject_head(&mut self, request: bool, too_many_headers: bool) {
+        if too_many_headers {
+            self.errors.oversized_heads += 1;
+        } else {
+            self.errors.bad_heads += 1;
+        }
+        self.lose(request);
+    }
+
+    fn side_mut(&mut self, request: bool) -> &mut Side {
+        if request {
+            &mut self.req
+        } else {
+            &mut self.resp
+        }
+    }
+
+    /// Feeds one direction's bytes (`request`: the initiator's).
+    fn feed(&mut self, request: bool, mut b: &[u8], out: &mut Vec<L7Message>) {
+        while !b.is_empty() {
+            match self.side_mut(request).dir.clone() {
+                Dir::Stopped => return,
+                Dir::Tunnel => {
+                    if self.tunnel(request, b, out) {
+                        continue;
+                    }
+                    return;
+                }
+                Dir::Lost => {
+                    let start = if request {
+                        find_request_start(b)
+                    } else {
+                        find_response_start(b)
+                    };
+                    let Some(i) = start else {
+                        return;
+                    };
+                    b = &b[i..];
+                    self.side_mut(request).dir = Dir::Head;
+                }
+                Dir::Head => {
+                    if self.side_mut(request).buf.is_empty() {
+                        // Blank lines before a message are allowed.
+                        let skip = b.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+                        b = &b[skip..];
+                        if b.is_empty() {
+                            return;
+                        }
+                    }
+                    let head = if request {
+                        self.request_head(b, out)
+                    } else {
+                        self.response_head(b, out)
+                    };
+                    let Some(used) = head else {
+                        return;
+                    };
+                    b = &b[used..];
+                }
+                Dir::Body(kind) => {
+                    let (used, next) = self.body(request, kind, b);
+                    b = &b[used..];
+                    let side = self.side_mut(request);
+                    match next {
+                        Some(k) => side.dir = Dir::Body(k),
+                        None => {
+                            // A chunk error leaves the side lost.
+                            if side.dir != Dir::Lost {
+                                side.dir = Dir::Head;
+                            }
+                            if request {
+                                self.req_body_open = false;
+                            } else {
+                                self.complete(out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes inside a CONNECT tunnel. Returns true when HTTP resumed (the
+    /// caller parses `b` again as HTTP).
+    fn tunnel(&mut self, request: bool, b: &[u8], out: &mut Vec<L7Message>) -> bool {
+        use crate::session::Probe;
+        let inner = self.inner.get_or_insert(Inner::Detect(Vec::new()));
+        if let Inner::Detect(seen) = inner {
+            if !request && b.iter().all(|&c| c == b'\r' || c == b'\n') {
+                // Stray line ends after the proxy's response.
+                return false;
+            }
+            if !request {
+                // Server speaks first: not a protocol parsed here.
+                *inner = Inner::Opaque;
+                return false;
+            }
+            // The client's first bytes may come in small pieces.
+            seen.extend_from_slice(&b[..b.len().min(64)]);
+            let (http, tls) = (probe(seen), super::tls::probe(seen));
+            if http == Probe::Certain {
+                // Plain HTTP through the proxy: carry on parsing it, from
+                // the bytes held back.
+                let held = std::mem::take(seen);
+                let held = &held[..held.len() - b.len().min(64)];
+                self.inner = None;
+                self.req.dir = Dir::Head;
+                self.resp.dir = Dir::Head;
+                self.next_tx = 0;
+                if !held.is_empty() {
+                    self.feed(true, held, out);
+                }
+                return true;
+            }
+            if tls == Probe::Certain {
+                let held = std::mem::take(seen);
+                let held = &held[..held.len() - b.len().min(64)];
+                let mut t = Box::<super::tls::TlsParser>::default();
+                out.extend(t.feed_initiator(held));
+                *inner = Inner::Tls(t);
+            } else if (http == Probe::NeedMore || tls == Probe::NeedMore) && seen.len() < 64 {
+                return false;
+            } else {
+                *inner = Inner::Opaque;
+            }
+        }
+        if let Some(Inner::Tls(t)) = &mut self.inner {
+            out.extend(if request {
+                t.feed_initiator(b)
+            } else {
+                t.feed_responder(b)
+            });
+        }
+        false
+    }
+
+    /// The current response is complete: emit its transaction.
+    fn complete(&mut self, out: &mut Vec<L7Message>) {
+        if let Some(mut tx) = self.current.take() {
+            if let Some(h) = self.hasher.take()
+                && tx.gap_bytes == 0
+            {
+                tx.response_body_sha256 = Some(h.finalize().into());
+            }
+            if !self.sample.is_empty() {
+                tx.response_body_sample = Some(std::mem::take(&mut self.sample).into_boxed_slice());
+            }
+            out.push(L7Message::Http(Box::new(tx)));
+        }
+    }
+
+    fn gap(&mut self, request: bool, len: u64, out: &mut Vec<L7Message>) {
+        if request {
+            if let Some(tx) = self.pending.back_mut().filter(|_| self.req_body_open) {
+                tx.gap_bytes += len;
+            }
+        } else if let Some(tx) = self.current.as_mut() {
+            tx.gap_bytes += len;
+            self.hasher = None;
+        }
+        let side = if request {
+            &mut self.req
+        } else {
+            &mut self.resp
+        };
+        // A gap that ends exactly where the body does completes it; one
+        // that swallows the body's end loses sync (a response is still
+        // reported, as far as it was seen).
+        let (body_done, lost) = match side.dir.clone() {
+            Dir::Body(BodyKind::Length(left)) if len < left => {
+                side.dir = Dir::Body(BodyKind::Length(left - len));
+                (false, false)
+            }
+            Dir::Body(BodyKind::Length(left)) if len == left => (true, false),
+            Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len < left => {
+                side.dir = Dir::Body(BodyKind::Chunked(ChunkState::Data(left - len)));
+                (false, false)
+            }
+            Dir::Body(BodyKind::Chunked(ChunkState::Data(left))) if len == left => {
+                side.dir = Dir::Body(BodyKind::Chunked(ChunkState::DataEnd));
+                (false, false)
+            }
+            Dir::Body(BodyKind::UntilClose) | Dir::Stopped => (false, false),
+            Dir::Tunnel => {
+                if let Some(Inner::Tls(t)) = &mut self.inner {
+                    out.extend(if request {
+                        t.gap_initiator(len)
+                    } else {
+                        t.gap_responder(len)
+                    });
+                }
+                (false, false)
+            }
+            Dir::Body(_) => (!request, true),
+            _ => (false, true),
+        };
+        if lost {
+            self.lose(request);
+        }
+        if body_done {
+            if request {
+                self.req_body_open = false;
+            } else {
+                self.complete(out);
+            }
+            let side = self.side_mut(request);
+            if side.dir != Dir::Lost {
+                side.dir = Dir::Head;
+            }
+        }
+    }
+}
+
+impl SessionParser for HttpParser {
+    type Message = L7Message;
+
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.feed(true, bytes, &mut out);
+        out
+    }
+
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.feed(false, bytes, &mut out);
+        out
+    }
+
+    fn fin_responder(&mut self) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        if self.resp.dir == Dir::Body(BodyKind::UntilClose) {
+            self.resp.dir = Dir::Head;
+            self.complete(&mut out);
+        }
+        out
+    }
+
+    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.gap(true, len, &mut out);
+        out
+    }
+
+    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.gap(false, len, &mut out);
+        out
+    }
+
+    fn flow_end(&mut self) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        if let Some(tx) = self.current.as_mut() {
+            // A body read until close ends with the connection; a body with
+            // a length or chunks that stopped short did not.
+            if self.resp.dir != Dir::Body(BodyKind::UntilClose) {
+                tx.incomplete = true;
+            }
+            self.complete(&mut out);
+        }
+        for mut tx in self.pending.drain(..) {
+            tx.incomplete = true;
+            out.push(L7Message::Http(Box::new(tx)));
+        }
+        if let Some(Inner::Tls(t)) = &mut self.inner {
+            out.extend(t.flow_end());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,59 @@
+//! HTTP over UDP ([`HttpUdpParser`]): SSDP's one-head datagrams.
+
+use super::head::{
+    first_line, parse_headers, request_line, request_tx, response_fields, status_line,
+};
+use super::{HttpTransaction, L7Message, MAX_HEADERS_LIMIT};
+use crate::parsers::HttpConfig;
+
+/// HTTP over UDP (SSDP's `M-SEARCH` / `NOTIFY` and their responses): each
+/// datagram is one request or response head, reported on its own.
+#[derive(Debug, Clone, Default)]
+pub struct HttpUdpParser {
+    cfg: HttpConfig,
+    malformed: u64,
+}
+
+impl HttpUdpParser {
+    /// A parser with these options.
+    pub fn new(cfg: HttpConfig) -> Self {
+        HttpUdpParser { cfg, malformed: 0 }
+    }
+
+    /// Datagrams that were not an HTTP head (skipped).
+    pub fn malformed(&self) -> u64 {
+        self.malformed
+    }
+}
+
+impl crate::session::DatagramParser for HttpUdpParser {
+    type Message = L7Message;
+
+    fn parse(&mut self, payload: &[u8], _side: crate::event::FlowSide) -> Vec<L7Message> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
+        let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
+        let (line, rest) = first_line(payload);
+        let tx = match parse_headers(rest, &mut headers[..max]) {
+            Ok(httparse::Status::Complete((_, n))) => {
+                let h = &headers[..n];
+                if let Some(req) = request_line(line) {
+                    Some(request_tx(&self.cfg, req, h))
+                } else if let Some(st) = status_line(line) {
+                    let mut tx = HttpTransaction::default();
+                    response_fields(&self.cfg, &mut tx, st, h);
+                    Some(tx)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match tx {
+            Some(tx) => vec![L7Message::Http(Box::new(tx))],
+            None => {
+                self.malformed += 1;
+                Vec::new()
+            }
+        }
+    }
+}

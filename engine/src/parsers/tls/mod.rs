@@ -1,0 +1,331 @@
+//! The TLS handshake ([`TlsParser`]): records reassembled across segments
+//! (`record`), handshake messages across records (`handshake`),
+//! SSLv2-compatible ClientHellos, ClientHello and ServerHello (decoded by
+//! [`hello`](super::hello)), the certificate chain of TLS ≤ 1.2
+//! (`cert`, x509-parser), alerts; parsing stops once a direction is
+//! encrypted. One [`TlsHandshake`] message per connection, when the server
+//! starts encrypting or the flow ends. [`StartTlsParser`] finds TLS after a
+//! plaintext phase.
+
+mod cert;
+mod handshake;
+mod record;
+
+pub use cert::{Certificate, certificate};
+pub use record::probe;
+
+use super::fingerprint::{Ja3, is_grease};
+use super::hello::{ClientHello, ServerHello};
+use super::{L7Message, TlsConfig};
+use crate::event::FlowSide;
+use crate::session::SessionParser;
+
+/// An alert seen in clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    /// Who sent it.
+    pub side: FlowSide,
+    /// 1 warning, 2 fatal.
+    pub level: u8,
+    /// Description code.
+    pub description: u8,
+}
+
+/// Why parsing of a TLS connection stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TlsStop {
+    /// Both directions' handshake was followed by encrypted data (or
+    /// ChangeCipherSpec): nothing more to read in clear.
+    Encrypted,
+    /// The flow ended during the handshake.
+    #[default]
+    FlowEnd,
+    /// The data stopped looking like TLS records.
+    NotTls,
+}
+
+/// What one TLS connection's handshake showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsHandshake {
+    /// The first ClientHello.
+    pub client_hello: Option<ClientHello>,
+    /// ClientHellos seen (a second follows a HelloRetryRequest).
+    pub client_hellos: u32,
+    /// The ServerHello (after a HelloRetryRequest, the real one).
+    pub server_hello: Option<ServerHello>,
+    /// A HelloRetryRequest was sent.
+    pub hello_retry_request: bool,
+    /// The server's chain (TLS ≤ 1.2), leaf first.
+    pub certificates: Vec<Certificate>,
+    /// Certificates that did not decode.
+    pub bad_certificates: u32,
+    /// Alerts in clear.
+    pub alerts: Vec<Alert>,
+    /// JA3 of the ClientHello.
+    pub ja3: Option<Ja3>,
+    /// JA3S of the ServerHello.
+    pub ja3s: Option<Ja3>,
+    /// JA4 of the ClientHello.
+    pub ja4: Option<String>,
+    /// Why parsing stopped.
+    pub stop: TlsStop,
+    /// Bytes lost to capture gaps during the handshake.
+    pub gap_bytes: u64,
+    /// Carried in QUIC Initial packets of this version (not TLS over TCP).
+    pub quic_version: Option<u32>,
+}
+
+impl TlsHandshake {
+    /// The version for display: the server's choice, else the client's
+    /// highest offer.
+    pub fn version(&self) -> Option<u16> {
+        if let Some(sh) = &self.server_hello {
+            return Some(sh.selected_version);
+        }
+        self.client_hello.as_ref().map(|ch| {
+            if ch.sslv2 && ch.version == 0x0002 {
+                return 0x0002;
+            }
+            ch.supported_versions
+                .iter()
+                .copied()
+                .filter(|&v| !is_grease(v))
+                .max()
+                .unwrap_or(ch.version)
+        })
+    }
+}
+
+/// Suricata's name of a TLS version.
+pub fn version_name(v: u16) -> &'static str {
+    match v {
+        0x0002 => "SSLv2",
+        0x0300 => "SSLv3",
+        0x0301 => "TLSv1",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        _ => "UNDETERMINED",
+    }
+}
+
+/// One direction's record and handshake reassembly.
+#[derive(Debug, Clone, Default)]
+struct Dir {
+    /// An incomplete record (header included).
+    record: Vec<u8>,
+    /// Handshake bytes not yet forming a whole message.
+    handshake: Vec<u8>,
+    /// Encrypted from here on (or gave up): bytes are ignored.
+    done: bool,
+    /// Bytes of the first record seen: SSLv2 hellos are only looked for
+    /// there.
+    first: bool,
+}
+
+/// The TLS session parser.
+#[derive(Debug, Clone)]
+pub struct TlsParser {
+    cfg: TlsConfig,
+    dirs: [Dir; 2],
+    hs: TlsHandshake,
+    /// The handshake message was emitted.
+    emitted: bool,
+    /// Anything TLS-like was seen.
+    seen: bool,
+    /// A server Certificate message was decoded (later ones are ignored).
+    chain_done: bool,
+    /// Handshake messages over `max_handshake_bytes` (skipped).
+    oversized: u32,
+}
+
+impl Default for TlsParser {
+    fn default() -> Self {
+        TlsParser::new(TlsConfig::default())
+    }
+}
+
+impl TlsParser {
+    /// A parser with these options.
+    pub fn new(cfg: TlsConfig) -> Self {
+        TlsParser {
+            cfg,
+            dirs: [
+                Dir {
+                    first: true,
+                    ..Dir::default()
+                },
+                Dir {
+                    first: true,
+                    ..Dir::default()
+                },
+            ],
+            hs: TlsHandshake::default(),
+            emitted: false,
+            seen: false,
+            chain_done: false,
+            oversized: 0,
+        }
+    }
+
+    /// Handshake messages skipped for size.
+    pub fn oversized(&self) -> u32 {
+        self.oversized
+    }
+
+    fn give_up(&mut self, k: usize) {
+        let d = &mut self.dirs[k];
+        d.done = true;
+        d.record = Vec::new();
+        d.handshake = Vec::new();
+        if !self.dirs[1 - k].done || self.hs.client_hello.is_none() {
+            self.hs.stop = TlsStop::NotTls;
+        }
+    }
+
+    /// Direction `k` went encrypted; once the server has, the handshake is
+    /// reported.
+    fn encrypted(&mut self, k: usize, out: &mut Vec<L7Message>) {
+        let d = &mut self.dirs[k];
+        d.done = true;
+        d.record = Vec::new();
+        d.handshake = Vec::new();
+        if k == 1 {
+            self.hs.stop = TlsStop::Encrypted;
+            // The client's CCS/Finished are not needed either.
+            self.dirs[0].done = true;
+            self.emit(out);
+        }
+    }
+
+    fn emit(&mut self, out: &mut Vec<L7Message>) {
+        if !self.emitted && self.seen {
+            self.emitted = true;
+            let hs = std::mem::take(&mut self.hs);
+            out.push(L7Message::Tls(Box::new(hs)));
+        }
+    }
+}
+
+/// TLS that starts after a plaintext phase: STARTTLS in SMTP, IMAP, POP3,
+/// FTP, XMPP and LDAP, PostgreSQL's SSLRequest, MySQL's SSL request, RDP's
+/// X.224 negotiation. The plaintext is not parsed; the first client segment
+/// that starts with a TLS handshake record switches both directions to a
+/// [`TlsParser`]. Gives up after `MAX_PLAINTEXT` client bytes.
+#[derive(Debug, Clone, Default)]
+pub struct StartTlsParser {
+    tls: TlsParser,
+    switched: bool,
+    plaintext: usize,
+}
+
+/// Client bytes watched for the switch to TLS.
+const MAX_PLAINTEXT: usize = 64 * 1024;
+
+impl StartTlsParser {
+    /// A parser whose TLS part has these options.
+    pub fn new(cfg: TlsConfig) -> Self {
+        StartTlsParser {
+            tls: TlsParser::new(cfg),
+            switched: false,
+            plaintext: 0,
+        }
+    }
+}
+
+impl SessionParser for StartTlsParser {
+    type Message = L7Message;
+
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        if !self.switched {
+            if self.plaintext > MAX_PLAINTEXT || probe(bytes) != crate::session::Probe::Certain {
+                self.plaintext = self.plaintext.saturating_add(bytes.len());
+                return Vec::new();
+            }
+            self.switched = true;
+        }
+        self.tls.feed_initiator(bytes)
+    }
+
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.feed_responder(bytes)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.gap_initiator(len)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.gap_responder(len)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn flow_end(&mut self) -> Vec<L7Message> {
+        if self.switched {
+            self.tls.flow_end()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+impl SessionParser for TlsParser {
+    type Message = L7Message;
+
+    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.feed(0, bytes, &mut out);
+        out
+    }
+
+    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.feed(1, bytes, &mut out);
+        out
+    }
+
+    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
+        self.gap(0, len);
+        Vec::new()
+    }
+
+    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
+        self.gap(1, len);
+        Vec::new()
+    }
+
+    fn flow_end(&mut self) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.emit(&mut out);
+        out
+    }
+}
+
+impl TlsParser {
+    /// A gap: the record framing is lost; the direction stops (a capture
+    /// gap inside a handshake leaves nothing reliable to parse).
+    fn gap(&mut self, k: usize, len: u64) {
+        if self.dirs[k].done {
+            return;
+        }
+        self.hs.gap_bytes += len;
+        let d = &mut self.dirs[k];
+        d.done = true;
+        d.record = Vec::new();
+        d.handshake = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests;
