@@ -4,7 +4,7 @@
 # any counts given in SHARDS), plus a second --shards 2 run; every output must equal the first.
 # With no TRACE it uses the make_big.sh throughput trace, building it first if needed
 # (needs tshark's editcap/mergecap and tcprewrite: wireshark-common, tcpreplay).
-# (CI checks the same property on every corpus capture in io/tests/flowscope.rs.)
+# (CI checks the same property on every corpus capture in io/cli/tests/flowscope/corpus.rs.)
 #
 #   scripts/determinism-check.sh [TRACE...]
 set -euo pipefail
@@ -19,7 +19,7 @@ if [ $# -eq 0 ]; then
   fi
   set -- "$big/big.pcap"
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
 bin="$root/target/release/flowscope"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

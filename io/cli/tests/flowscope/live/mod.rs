@@ -31,7 +31,7 @@ const NAMES: [&str; 3] = [
 ];
 
 fn servers_py() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/servers.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flowscope/live/servers.py")
 }
 
 fn have(tool: &str) -> bool {
