@@ -10,7 +10,7 @@ trace=${1:?usage: $0 TRACE [SHARD_COUNTS] [RUNS]}
 counts=${2:-0 1 2}
 runs=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
 bin="$root/target/release/flowscope"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -169,7 +169,7 @@ if command -v cargo >/dev/null; then
         echo "flowscope $v runner did not build (toolchain too old, or the package registry unreachable)" >&2
     done
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
 flowscope=$root/target/release/flowscope
 packets=$(capinfos -Mc "$trace" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}' || true)
 [ -n "$packets" ] || packets=$("$flowscope" replay --shards 0 --no-parsers "$trace" -o /dev/null 2>&1 | awk '/packets,/ {print $2; exit}')

@@ -14,5 +14,5 @@ if [ ! -f "$corpus/MANIFEST.tsv" ]; then
   echo "corpus-check: no corpus at $corpus (set FLOWSCOPE_CORPUS or pass the directory)" >&2
   exit 2
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
 exec python3 "$here/corpus_check.py" "$root/target/release/flowscope" "$corpus" "$@"

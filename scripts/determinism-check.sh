@@ -4,7 +4,7 @@
 # any counts given in SHARDS), plus a second --shards 2 run; every output must equal the first.
 # With no TRACE it uses the big trace, building it first if needed with scripts/big-trace.sh
 # (needs editcap/mergecap/capinfos and tcprewrite: Debian wireshark-common, tcpreplay).
-# (CI checks the same property on every corpus capture in io/tests/flowscope.rs.)
+# (CI checks the same property on every corpus capture in io/cli/tests/flowscope/corpus.rs.)
 #
 #   scripts/determinism-check.sh [TRACE...]
 set -euo pipefail
@@ -14,7 +14,7 @@ if [ $# -eq 0 ]; then
   big=$("$here/big-trace.sh")
   set -- "$big"
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p flowscope-io --bin flowscope
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
 bin="$root/target/release/flowscope"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -41,7 +41,7 @@ rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(100k 200k 300k 400k 600k top)
 
 command -v tcpreplay >/dev/null || { echo "tcpreplay is not installed (apt-get install tcpreplay)" >&2; exit 1; }
-cargo build --release -q -p flowscope-io
+cargo build --release -q --bin flowscope
 bin=$PWD/target/release/flowscope
 
 tx=fsload-tx-$$ rx=fsload-rx-$$

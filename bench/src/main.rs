@@ -23,12 +23,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use flowscope_bench::{run, traffic};
+use flowscope_cli::config::Config;
 use flowscope_engine::{
     Engine, EngineConfig, FlowEvent, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook,
     Ordered, RawPacket, Timestamp, with_extractor,
 };
-use flowscope_io::capture::PacketReader;
-use flowscope_io::config::Config;
+use flowscope_io::PacketReader;
 use flowscope_shards::Sequencer;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -533,8 +533,8 @@ fn bench_engine(
     if records.is_empty() {
         bail!("{} holds no packets", path.display());
     }
-    let engine_cfg = cfg.engine();
-    let keys = KeyOptions::from_config(&engine_cfg);
+    let engine_cfg = &cfg.engine;
+    let keys = KeyOptions::from_config(engine_cfg);
     let epoch = cfg.pipeline.epoch_packets;
     let mut modes: Vec<&'static str> = vec!["flow tracking"];
     if reassembly.is_some() {
@@ -544,7 +544,7 @@ fn bench_engine(
         modes.push(PARSERS);
         modes.push(FULL);
     }
-    let renderer = flowscope_io::eve::EveRenderer::new(cfg.output.clone());
+    let renderer = flowscope_io::EveRenderer::new(cfg.output.clone());
     // Round-robin: pass r of each mode before pass r + 1 of any, so a noisy
     // minute on a shared machine hits both alike.
     let mut runs: Vec<Vec<f64>> = modes.iter().map(|_| Vec::new()).collect();
@@ -553,7 +553,7 @@ fn bench_engine(
         for (m, &mode) in modes.iter().enumerate() {
             let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
                 if mode == "flow tracking" {
-                    timed_pass(&data, &records, &engine_cfg, x, epoch, || NoHook, |_| {})
+                    timed_pass(&data, &records, engine_cfg, x, epoch, || NoHook, |_| {})
                 } else if mode == FULL || mode == PARSERS {
                     let r = engine_cfg.reassembly.clone();
                     let p = cfg.parsers.clone();
@@ -564,7 +564,7 @@ fn bench_engine(
                     timed_pass(
                         &data,
                         &records,
-                        &engine_cfg,
+                        engine_cfg,
                         x,
                         epoch,
                         move || flowscope_engine::parsers::builtin(&r, &p),
@@ -584,7 +584,7 @@ fn bench_engine(
                     timed_pass(
                         &data,
                         &records,
-                        &engine_cfg,
+                        engine_cfg,
                         x,
                         epoch,
                         move || noop::sessions(&r, which),
@@ -667,7 +667,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
         // A real driver reads the next records' headers ahead; so does this
         // one (io's file reader does the same).
         if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
-            flowscope_io::capture::prefetch(&data[ahead.offset..]);
+            flowscope_shards::prefetch(&data[ahead.offset..]);
         }
         let raw = RawPacket {
             ts: r.ts,

@@ -9,12 +9,11 @@
 //! summary measures rendering and writing too).
 
 use anyhow::{Context as _, bail};
+use flowscope_cli::config::Config;
 use flowscope_engine::{
     Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, NoHook, with_extractor,
 };
-use flowscope_io::capture::{CaptureBytes, CaptureFile};
-use flowscope_io::config::Config;
-use flowscope_io::source::FileSource;
+use flowscope_io::{CaptureBytes, CaptureFile, FileSource};
 use flowscope_shards::{
     InlineRunner, PacketSource, Pipeline, PipelineConfig, SourceError, SourcePacket,
 };
@@ -180,14 +179,14 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
     if packets == 0 {
         bail!("{} holds no packets", path.display());
     }
-    let engine_cfg = cfg.engine();
-    let keys = KeyOptions::from_config(&engine_cfg);
+    let engine_cfg = &cfg.engine;
+    let keys = KeyOptions::from_config(engine_cfg);
     let mut rows = Vec::new();
     let ctx = Ctx {
         data,
         name: &name,
         cfg,
-        engine_cfg: &engine_cfg,
+        engine_cfg,
         opts,
         packets,
     };

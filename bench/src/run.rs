@@ -1,5 +1,5 @@
 //! `flowscope-bench run`: a trace through exactly what `flowscope replay`
-//! runs ([`flowscope_io::replay::replay`]: the sharded pipeline, the
+//! runs ([`flowscope_cli::replay::replay`]: the sharded pipeline, the
 //! built-in parsers and EVE rendering, output counted and discarded), per
 //! shard count, flat out and then paced at given rates, with throughput,
 //! memory and latency percentiles per run.
@@ -11,8 +11,10 @@
 //! (heap) instead, sampled every few milliseconds during the pass.
 
 use anyhow::{Context as _, bail};
-use flowscope_io::config::Config;
-use flowscope_io::replay::{Input, ReplayOptions, Summary, replay};
+use flowscope_cli::config::Config;
+use flowscope_cli::input::Input;
+use flowscope_cli::replay::{ReplayOptions, replay};
+use flowscope_cli::summary::Summary;
 use flowscope_shards::{LatencyReport, Pace, Percentiles};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -39,7 +41,7 @@ impl Load {
                 _ => Err(format!("`{s}` is not a percentage")),
             };
         }
-        flowscope_io::replay::parse_rate(s).map(Load::Rate)
+        flowscope_cli::rate::parse_rate(s).map(Load::Rate)
     }
 }
 
@@ -265,14 +267,12 @@ pub fn parse_pace(s: &str) -> Result<Pace, String> {
 /// One replay in this process.
 pub fn pass_here(opts: &RunOptions, shards: usize, pace: Option<Pace>) -> anyhow::Result<RunRow> {
     let watch = RssWatch::start();
-    let ro = ReplayOptions {
-        shards: Some(shards),
-        pin: opts.pin,
-        no_parsers: opts.no_parsers,
-        latency_sample: opts.latency_sample,
-        pace: pace.map(|p| (p, opts.max_late)),
-        ..ReplayOptions::new(vec![Input::File(opts.file.clone())], opts.config.clone())
-    };
+    let mut ro = ReplayOptions::new(vec![Input::File(opts.file.clone())], opts.config.clone());
+    ro.run.shards = Some(shards);
+    ro.run.pin = opts.pin;
+    ro.run.no_parsers = opts.no_parsers;
+    ro.run.latency_sample = opts.latency_sample;
+    ro.pace = pace.map(|p| (p, opts.max_late));
     // Rendered, then thrown away (records are counted by the replay).
     let s = replay(&ro, std::io::sink())?;
     if let Some(d) = s.damaged.first() {

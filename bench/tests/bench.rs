@@ -4,8 +4,10 @@
 //! the output without complaint, a SYN flood stays within the table's
 //! bound, and `flowscope-bench run` reports throughput, memory and latency.
 
-use flowscope_io::config::Config;
-use flowscope_io::replay::{Input, ReplayOptions, Summary, replay};
+use flowscope_cli::config::Config;
+use flowscope_cli::input::Input;
+use flowscope_cli::replay::{ReplayOptions, replay};
+use flowscope_cli::summary::Summary;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,11 +49,9 @@ fn eve(file: &Path, shards: usize, config: Config) -> Vec<Value> {
 }
 
 fn eve_and_summary(file: &Path, shards: usize, config: Config) -> (Vec<Value>, Summary) {
-    let opts = ReplayOptions {
-        shards: Some(shards),
-        pin: Some(false),
-        ..ReplayOptions::new(vec![Input::File(file.to_owned())], config)
-    };
+    let mut opts = ReplayOptions::new(vec![Input::File(file.to_owned())], config);
+    opts.run.shards = Some(shards);
+    opts.run.pin = Some(false);
     let mut out = Vec::new();
     let summary = replay(&opts, &mut out).expect("replay");
     let records = out
@@ -151,7 +151,7 @@ fn impairments_and_the_syn_flood_are_counted_and_bounded() {
     // A table bounded at 2 000 flows per shard: the flood is evicted,
     // reported, and never exceeds the bound.
     let mut cfg = Config::default();
-    cfg.flow.max_flows = 2_000;
+    cfg.engine.flow.max_flows = 2_000;
     let (records, summary) = eve_and_summary(&pcap, 1, cfg);
     let evicted = records
         .iter()

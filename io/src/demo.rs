@@ -9,7 +9,7 @@
 //! it byte for byte; `cargo run -p flowscope-io --example make-demo`
 //! rewrites the file, and a test keeps the two in step.
 
-use crate::pcap_writer::{PcapWriter, Precision};
+use crate::pcap_writer::{PcapPrecision, PcapWriter};
 use flowscope_engine::{LinkType, Timestamp};
 
 /// The bundled demo capture.
@@ -479,7 +479,7 @@ pub fn demo_capture() -> Vec<u8> {
         b"<13>demo: after a quiet spell",
     );
 
-    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, Precision::Micros)
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, PcapPrecision::Micros)
         .expect("writing to memory cannot fail");
     for (ts, frame) in &d.packets {
         w.write_packet(*ts, frame)

@@ -1,12 +1,27 @@
-//! flowscope-io: everything at the edges of flowscope — capture files in,
-//! EVE JSON out, the TOML configuration, the bundled demo capture — and the
-//! `flowscope` command line built on them.
+//! flowscope-io: the sources and sinks at the edges of flowscope — capture
+//! files in ([`CaptureFile`], read as one packet stream by [`FileSource`]),
+//! live interfaces in ([`LiveSource`], feature `live`), EVE JSON Lines out
+//! ([`EveRenderer`]), pcap and pcapng files out ([`PcapWriter`],
+//! [`PcapngWriter`]) and the bundled demo capture ([`DEMO_PCAP`]). The
+//! `flowscope` command line is built on it in the flowscope-cli crate.
+//!
+//! Every type a user needs is exported at the crate root; the modules are
+//! internal.
+//!
+//! - Reading files: [`CaptureFile`], [`CaptureBytes`], [`PacketReader`],
+//!   [`RecordCursor`], [`OpenError`], [`CaptureError`].
+//! - Files as a pipeline source: [`FileSource`], [`DamagedInput`].
+//! - Live capture (feature `live`, libpcap): [`LiveSource`],
+//!   [`LiveOptions`], [`CaptureCounters`], [`OfflineFilter`].
+//! - EVE output: [`EveRenderer`], [`OutputConfig`], [`EveKey`],
+//!   [`EveMessage`], and the JSON writer under it, [`JsonObject`].
+//! - Writing captures: [`PcapWriter`], [`PcapngWriter`], [`RotatingPcapng`].
 //!
 //! Reading a capture through the engine (the README's example):
 //!
 //! ```no_run
 //! use flowscope_engine::{Engine, EngineConfig, FiveTuple, FlowEvent, KeyOptions};
-//! use flowscope_io::capture::CaptureFile;
+//! use flowscope_io::CaptureFile;
 //! use flowscope_shards::InlineRunner;
 //!
 //! let cfg = EngineConfig::default();
@@ -29,8 +44,7 @@
 //!
 //! ```no_run
 //! use flowscope_engine::{EngineConfig, FiveTuple, FlowEvent, KeyOptions};
-//! use flowscope_io::capture::CaptureFile;
-//! use flowscope_io::source::FileSource;
+//! use flowscope_io::{CaptureFile, FileSource};
 //! use flowscope_shards::Pipeline;
 //!
 //! let cfg = EngineConfig::default();
@@ -54,13 +68,12 @@
 //! ```no_run
 //! use flowscope_engine::parsers::{builtin, L7Message, ParsersConfig};
 //! use flowscope_engine::{EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions};
-//! use flowscope_io::capture::CaptureFile;
-//! use flowscope_io::source::FileSource;
+//! use flowscope_io::{CaptureFile, FileSource};
 //! use flowscope_shards::Pipeline;
 //!
 //! let cfg = EngineConfig::default();
 //! let source = FileSource::new(vec![CaptureFile::open("capture.pcap".as_ref())?]);
-//! let parsers = ParsersConfig::default(); // or Config::load(..)?.parsers
+//! let parsers = ParsersConfig::default(); // or a configuration file's `[parsers]`
 //! let reassembly = cfg.reassembly.clone();
 //! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
 //!     .shards(4)
@@ -84,17 +97,30 @@
 
 #![warn(missing_docs)]
 
-pub mod capture;
-pub mod config;
-pub mod demo;
-pub mod eve;
-pub mod json;
+mod demo;
+mod eve;
+mod json;
 #[cfg(feature = "live")]
-pub mod live;
+mod live;
+mod pcap_writer;
+mod pcapng_writer;
+mod reader;
+mod source;
+
+pub use demo::{DEMO_NAME, DEMO_PCAP, demo_capture};
+pub use eve::{
+    EveKey, EveMessage, EveRenderer, OutputConfig, SCHEMA_VERSION, direction_name, proto_name,
+};
+pub use json::JsonObject;
 #[cfg(feature = "live")]
-pub mod live_capture;
-pub mod pcap_writer;
-pub mod pcapng_writer;
-pub mod replay;
-pub mod source;
-pub mod streams;
+pub use live::{
+    CaptureCounters, CaptureCounts, CaptureDirection, InterfaceCounts, InterfaceInfo, LiveError,
+    LiveOptions, LiveSource, OfflineFilter, TsPrecision, TsSource, WriteThrough,
+};
+pub use pcap_writer::{PcapPrecision, PcapWriter};
+pub use pcapng_writer::{InterfaceDesc, PcapngWriter, RotatingPcapng, rotation_path};
+pub use reader::{
+    CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, OpenError, PacketReader,
+    RecordCursor,
+};
+pub use source::{DamagedInput, FileSource, FilterFn, ProgressFn};

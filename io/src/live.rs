@@ -14,7 +14,7 @@
 //!
 //! ```no_run
 //! use flowscope_engine::{EngineConfig, FiveTuple, FlowEvent, KeyOptions};
-//! use flowscope_io::live::{LiveOptions, LiveSource};
+//! use flowscope_io::{LiveOptions, LiveSource};
 //! use flowscope_shards::Pipeline;
 //! use std::sync::Arc;
 //! use std::sync::atomic::AtomicBool;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 /// Timestamp precision of a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
+pub enum PcapPrecision {
     /// Microseconds (magic `a1b2c3d4`).
     Micros,
     /// Nanoseconds (magic `a1b23c4d`).
@@ -17,7 +17,7 @@ pub enum Precision {
 #[derive(Debug)]
 pub struct PcapWriter<W: Write> {
     out: W,
-    precision: Precision,
+    precision: PcapPrecision,
     snaplen: u32,
 }
 
@@ -27,11 +27,11 @@ impl<W: Write> PcapWriter<W> {
         mut out: W,
         linktype: LinkType,
         snaplen: u32,
-        precision: Precision,
+        precision: PcapPrecision,
     ) -> io::Result<Self> {
         let magic: u32 = match precision {
-            Precision::Micros => 0xa1b2_c3d4,
-            Precision::Nanos => 0xa1b2_3c4d,
+            PcapPrecision::Micros => 0xa1b2_c3d4,
+            PcapPrecision::Nanos => 0xa1b2_3c4d,
         };
         out.write_all(&magic.to_le_bytes())?;
         out.write_all(&2u16.to_le_bytes())?;
@@ -63,8 +63,8 @@ impl<W: Write> PcapWriter<W> {
         let cap = data.len().min(self.snaplen as usize);
         let secs = u32::try_from(ts.secs()).unwrap_or(u32::MAX);
         let frac = match self.precision {
-            Precision::Micros => ts.subsec_micros(),
-            Precision::Nanos => ts.subsec_nanos(),
+            PcapPrecision::Micros => ts.subsec_micros(),
+            PcapPrecision::Nanos => ts.subsec_nanos(),
         };
         self.out.write_all(&secs.to_le_bytes())?;
         self.out.write_all(&frac.to_le_bytes())?;

@@ -254,7 +254,7 @@ impl RotatingPcapng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::CaptureFile;
+    use crate::reader::CaptureFile;
 
     fn ifaces() -> Vec<InterfaceDesc> {
         vec![
@@ -306,7 +306,7 @@ mod tests {
                 .is_err()
         );
         let bytes = w.into_inner().unwrap();
-        let file = CaptureFile::from_bytes("mem", crate::capture::CaptureBytes::Owned(bytes));
+        let file = CaptureFile::from_bytes("mem", crate::reader::CaptureBytes::Owned(bytes));
         let packets: Vec<_> = file
             .packets()
             .unwrap()

@@ -5,8 +5,7 @@
 //! A damaged file ends where the damage starts: its earlier packets count,
 //! the damage is recorded with its byte offset, and the next file follows.
 
-use crate::capture::{CaptureFile, RecordCursor};
-use crate::replay::DamagedInput;
+use crate::reader::{CaptureError, CaptureFile, RecordCursor};
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use flowscope_shards::{
     Gate, Pacer, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
@@ -23,6 +22,17 @@ pub type ProgressFn = Box<dyn FnMut(u64) + Send>;
 /// Decides whether a packet (link type, captured bytes) is read at all:
 /// one that is not never reaches the pipeline (a BPF filter, say).
 pub type FilterFn = Box<dyn FnMut(LinkType, &[u8]) -> bool + Send>;
+
+/// A damaged capture: where reading it stopped, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct DamagedInput {
+    /// The file.
+    pub path: PathBuf,
+    /// Where and how it is damaged.
+    #[source]
+    pub source: CaptureError,
+}
 
 /// Opened capture files read in order as one stream.
 pub struct FileSource {

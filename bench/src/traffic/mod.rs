@@ -225,7 +225,7 @@ pub fn frames(p: &Params, flows: u64) -> Vec<(u64, Vec<u8>)> {
 pub fn parse_size(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let t = t.strip_suffix(['b', 'B']).unwrap_or(t);
-    match flowscope_io::replay::parse_si(t) {
+    match flowscope_cli::rate::parse_si(t) {
         Some(x) if x > 0.0 => Ok(x),
         _ => Err(format!("`{s}` is not a size (examples: 8MB, 100k, 1500)")),
     }
@@ -233,7 +233,7 @@ pub fn parse_size(s: &str) -> Result<f64, String> {
 
 /// `10M`, `1.5k`, `250000` (a count).
 pub fn parse_count(s: &str) -> Result<u64, String> {
-    match flowscope_io::replay::parse_si(s) {
+    match flowscope_cli::rate::parse_si(s) {
         Some(x) if x < 1e15 => Ok(x.round() as u64),
         _ => Err(format!("`{s}` is not a count (examples: 10M, 500k, 1000)")),
     }

@@ -10,20 +10,19 @@
 //! when the stop flag is set (SIGINT/SIGTERM) or every interface has gone
 //! away: open flows are flushed with reason `shutdown`.
 
-use crate::eve::{EveKey, EveRenderer, SCHEMA_VERSION};
-use crate::json::JsonObject;
-use crate::live::{CaptureCounts, InterfaceInfo, LiveError, LiveOptions, LiveSource};
-use crate::replay::{
-    EveSink, Output, ReplayError, ReplayOptions, Summary, empty_summary, finish_run, join_pipeline,
-    session_maker,
-};
+use crate::error::RunError;
+use crate::output::{EveSink, Output};
+use crate::run::{RunOptions, finish_run, join_pipeline, session_maker};
+use crate::summary::Summary;
 use crossbeam_channel::RecvTimeoutError;
 use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
+use flowscope_io::{
+    CaptureCounts, EveKey, EveRenderer, InterfaceInfo, JsonObject, LiveError, LiveOptions,
+    LiveSource, SCHEMA_VERSION,
+};
 use flowscope_shards::{Pipeline, PipelineStats, SourceError};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Buffered records are written out at least this often.
@@ -33,9 +32,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone)]
 pub struct CaptureOptions {
     /// Configuration, shards, pinning, stop flag, parsers and latency
-    /// sampling, as for `replay` (its inputs, progress bar and pacing are
-    /// not used).
-    pub run: ReplayOptions,
+    /// sampling, as for `replay`.
+    pub run: RunOptions,
     /// Interfaces and capture settings.
     pub live: LiveOptions,
     /// Write a `stats` record this often (`None`: only at the end).
@@ -61,7 +59,7 @@ pub enum CaptureError {
     },
     /// The configuration, the pipeline or the output failed.
     #[error(transparent)]
-    Run(#[from] ReplayError),
+    Run(#[from] RunError),
 }
 
 /// What a capture did.
@@ -156,11 +154,7 @@ impl OpenCapture {
     /// Checks the configuration, opens the interfaces with the filter,
     /// drops privileges if asked, then creates the write-through file.
     pub fn open(opts: &CaptureOptions) -> Result<Self, CaptureError> {
-        opts.run
-            .config
-            .engine()
-            .validate()
-            .map_err(ReplayError::from)?;
+        opts.run.config.engine.validate().map_err(RunError::from)?;
         let mut source = LiveSource::open(&opts.live)?;
         if let Some(user) = &opts.user {
             drop_privileges(user)?;
@@ -187,10 +181,10 @@ impl OpenCapture {
     /// Reads until the stop flag is set or every interface has gone away,
     /// writing EVE lines to `out`.
     pub fn run<W: Write>(self, out: W) -> Result<CaptureSummary, CaptureError> {
-        let engine_cfg = self.opts.run.config.engine();
-        let keys = KeyOptions::from_config(&engine_cfg);
         let OpenCapture { source, opts } = self;
-        with_extractor!(engine_cfg.flow.key, keys, |x| run(&opts, source, x, out))
+        let flow = &opts.run.config.engine.flow;
+        let keys = KeyOptions::from_config(&opts.run.config.engine);
+        with_extractor!(flow.key, keys, |x| run(&opts, source, x, out))
     }
 }
 
@@ -209,7 +203,7 @@ fn wall_clock() -> Timestamp {
 }
 
 /// The live `stats` record: the capture's counters and the pipeline's.
-pub(crate) fn render_live_stats(
+fn render_live_stats(
     out: &mut Vec<u8>,
     uptime: Duration,
     last: bool,
@@ -293,24 +287,21 @@ where
     let ropts = &opts.run;
     let renderer = EveRenderer::new(ropts.config.output.clone())
         .with_interfaces(interfaces.iter().map(|i| i.name.clone()).collect());
-    let stop = ropts
-        .stop
-        .clone()
-        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let stop = ropts.stop_flag();
     let shards = ropts.shard_count().max(1);
     let mut cfg = ropts.config.pipeline.for_run(shards, ropts.pin);
     cfg.latency_sample = ropts.latency_sample;
     // The consumer must wake on time for stats records and flushes, so
     // the merge runs on its own thread.
     cfg.merge_on_consumer = false;
-    let mut summary = empty_summary(shards);
-    let pipeline = Pipeline::builder(ropts.config.engine(), extractor)
+    let mut summary = Summary::new(shards);
+    let pipeline = Pipeline::builder(ropts.config.engine.clone(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(ropts))
         .sink(EveSink(renderer.clone()))
         .build(source)
-        .map_err(ReplayError::from_pipeline)?;
+        .map_err(RunError::from_pipeline)?;
     let mut out = Output::new(out);
     let mut next_stats = opts.stats_interval.map(|i| started + i);
     let mut last_flush = Instant::now();

@@ -1,10 +1,10 @@
 //! The flowscope TOML configuration file: the engine's tables plus
-//! `[output]` and `[pipeline]`. Every key is optional; unknown keys are
-//! errors so a typo is reported, not silently ignored.
+//! `[output]`, `[pipeline]` and `[parsers]`. Every key is optional; unknown
+//! keys are errors so a typo is reported, not silently ignored.
 
-use crate::eve::OutputConfig;
 use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
 use flowscope_engine::{EngineConfig, ReassemblyConfig};
+use flowscope_io::OutputConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -90,26 +90,50 @@ impl Default for PipelineConfig {
     }
 }
 
-/// The whole configuration file.
+/// The whole configuration: the engine's part as one [`EngineConfig`], so a
+/// run uses it as it is.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "ConfigFile")]
 pub struct Config {
-    /// `[decode]`.
-    pub decode: DecodeConfig,
-    /// `[tunnel]`.
-    pub tunnel: TunnelConfig,
-    /// `[flow]`.
-    pub flow: FlowConfig,
-    /// `[defrag]`.
-    pub defrag: DefragConfig,
-    /// `[reassembly]`.
-    pub reassembly: ReassemblyConfig,
+    /// `[decode]`, `[tunnel]`, `[flow]`, `[defrag]` and `[reassembly]`.
+    pub engine: EngineConfig,
     /// `[output]`.
     pub output: OutputConfig,
     /// `[pipeline]`.
     pub pipeline: PipelineConfig,
     /// `[parsers]` (`[parsers.http]`, `[parsers.dns]`, `[parsers.tls]`).
     pub parsers: flowscope_engine::parsers::ParsersConfig,
+}
+
+/// The file's layout: every table at the top level.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConfigFile {
+    decode: DecodeConfig,
+    tunnel: TunnelConfig,
+    flow: FlowConfig,
+    defrag: DefragConfig,
+    reassembly: ReassemblyConfig,
+    output: OutputConfig,
+    pipeline: PipelineConfig,
+    parsers: flowscope_engine::parsers::ParsersConfig,
+}
+
+impl From<ConfigFile> for Config {
+    fn from(f: ConfigFile) -> Self {
+        Config {
+            engine: EngineConfig {
+                decode: f.decode,
+                tunnel: f.tunnel,
+                flow: f.flow,
+                defrag: f.defrag,
+                reassembly: f.reassembly,
+            },
+            output: f.output,
+            pipeline: f.pipeline,
+            parsers: f.parsers,
+        }
+    }
 }
 
 /// Why a configuration could not be used.
@@ -154,7 +178,7 @@ impl Config {
             path: path.to_owned(),
             message,
         })?;
-        cfg.engine()
+        cfg.engine
             .validate()
             .and_then(|()| cfg.parsers.validate())
             .map_err(|source| ConfigFileError::Invalid {
@@ -170,17 +194,6 @@ impl Config {
         cfg.pipeline.check()?;
         Ok(cfg)
     }
-
-    /// The engine part.
-    pub fn engine(&self) -> EngineConfig {
-        EngineConfig {
-            decode: self.decode.clone(),
-            tunnel: self.tunnel.clone(),
-            flow: self.flow.clone(),
-            defrag: self.defrag.clone(),
-            reassembly: self.reassembly.clone(),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -194,7 +207,7 @@ mod tests {
 
     #[test]
     fn shipped_default_config_is_the_default() {
-        let text = include_str!("../../configs/default.toml");
+        let text = include_str!("../../../configs/default.toml");
         assert_eq!(
             Config::parse(text).unwrap(),
             Config::default(),
@@ -208,9 +221,9 @@ mod tests {
             "[flow]\nkey = \"ip_pair\"\nudp_timeout = 30\nport_timeouts = [{ proto = \"udp\", port = 53, timeout = 5 }]\n[pipeline]\nepoch_packets = 10\n",
         )
         .unwrap();
-        assert_eq!(c.flow.key, flowscope_engine::KeyKind::IpPair);
-        assert_eq!(c.flow.udp_timeout, 30);
-        assert_eq!(c.flow.port_timeouts[0].port, 53);
+        assert_eq!(c.engine.flow.key, flowscope_engine::KeyKind::IpPair);
+        assert_eq!(c.engine.flow.udp_timeout, 30);
+        assert_eq!(c.engine.flow.port_timeouts[0].port, 53);
         assert_eq!(c.pipeline.epoch_packets, 10);
         let e = Config::parse("[flow]\nudp_timout = 30\n").unwrap_err();
         assert!(e.contains("udp_timout"), "{e}");

@@ -31,7 +31,7 @@ const NAMES: [&str; 3] = [
 ];
 
 fn servers_py() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/servers.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flowscope/live/servers.py")
 }
 
 fn have(tool: &str) -> bool {
@@ -388,7 +388,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         .unwrap();
     let cap_err = capture.stderr.take().unwrap();
     let (err_tx, err_rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
+    let err_reader = std::thread::spawn(move || {
         for line in BufReader::new(cap_err).lines().map_while(Result::ok) {
             let _ = err_tx.send(line);
         }
@@ -470,7 +470,10 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     std::thread::sleep(Duration::from_millis(1500));
     interrupt(&capture);
     let status = capture.wait().unwrap();
-    stderr_lines.extend(err_rx.try_iter());
+    // Every line, the summary included: the reader thread ends at the end
+    // of stderr, after the last one has been sent.
+    err_reader.join().unwrap();
+    stderr_lines.extend(err_rx.iter());
     assert!(
         status.success(),
         "capture exited {status}: {stderr_lines:#?}"

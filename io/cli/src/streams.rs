@@ -10,13 +10,14 @@
 //! for any shard count.
 
 use crate::config::Config;
-use crate::json::JsonObject;
-use crate::replay::{DamagedInput, Input, ReplayError, default_shards};
-use crate::source::FileSource;
+use crate::error::RunError;
+use crate::input::{Input, open_all};
+use crate::run::shard_count;
 use flowscope_engine::{
     Engine, FiveTuple, FiveTupleKey, FlowEvent, FlowSide, FlowStats, KeyKind, KeyOptions, Ordered,
     Orientation, Route, SessionParser, Sessions, community_id,
 };
+use flowscope_io::{DamagedInput, FileSource, JsonObject};
 use flowscope_shards::{InlineRunner, PacketSource, Pipeline};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -162,7 +163,7 @@ impl StreamsSummary {
 pub enum StreamsError {
     /// Inputs, configuration or pipeline (as for `replay`).
     #[error(transparent)]
-    Replay(#[from] ReplayError),
+    Run(#[from] RunError),
     /// Writing a file failed.
     #[error("{path}: {source}")]
     Write {
@@ -215,7 +216,7 @@ struct Writer {
 }
 
 fn dir_name(side: FlowSide) -> &'static str {
-    crate::eve::direction_name(side)
+    flowscope_io::direction_name(side)
 }
 
 fn side_ix(side: FlowSide) -> usize {
@@ -472,9 +473,9 @@ impl Writer {
 /// Runs `streams`.
 pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
     let started = Instant::now();
-    let mut engine_cfg = opts.config.engine();
+    let mut engine_cfg = opts.config.engine.clone();
     if engine_cfg.flow.key != KeyKind::FiveTuple {
-        return Err(ReplayError::Config(flowscope_engine::ConfigError(
+        return Err(RunError::Config(flowscope_engine::ConfigError(
             "flowscope streams needs flow.key = \"five_tuple\"".into(),
         ))
         .into());
@@ -483,8 +484,8 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
     // must not be cut in two by an active timeout.
     engine_cfg.flow.lifecycle_events = true;
     engine_cfg.flow.active_timeout = 0;
-    engine_cfg.validate().map_err(ReplayError::Config)?;
-    let files = crate::replay::open_all(&opts.inputs)?;
+    engine_cfg.validate().map_err(RunError::Config)?;
+    let files = open_all(&opts.inputs)?;
     let source = FileSource::new(files);
     let mut writer = Writer::new(&opts.out_dir, opts)?;
     let extractor = FiveTuple::new(KeyOptions::from_config(&engine_cfg));
@@ -496,13 +497,9 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
         .stop
         .clone()
         .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
-    let shards = opts
-        .shards
-        .or(opts.config.pipeline.shards)
-        .unwrap_or_else(default_shards);
+    let shards = shard_count(opts.shards, &opts.config);
     let (packets, damaged, stopped) = if shards == 0 {
-        let engine =
-            Engine::with_hook(&engine_cfg, extractor, make()).map_err(ReplayError::Config)?;
+        let engine = Engine::with_hook(&engine_cfg, extractor, make()).map_err(RunError::Config)?;
         let mut runner = InlineRunner::new(engine, opts.config.pipeline.epoch_packets);
         let mut source = source;
         let mut stopped = false;
@@ -531,7 +528,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
             .stop_flag(stop.clone())
             .hook(make)
             .build(source)
-            .map_err(ReplayError::from_pipeline)?;
+            .map_err(RunError::from_pipeline)?;
         let mut failed = None;
         let mut consume = |ev: Ordered<FlowEvent<FiveTupleKey, Piece>>| match writer.event(ev.event)
         {
@@ -552,7 +549,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
         if let Some(e) = failed {
             return Err(e);
         }
-        let report = report.map_err(ReplayError::Pipeline)?;
+        let report = report.map_err(RunError::Pipeline)?;
         let stopped = report.ingest.stopped;
         let (mut source, report) = report.without_source();
         (report.ingest.packets, source.take_damaged(), stopped)

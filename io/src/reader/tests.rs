@@ -1,7 +1,7 @@
 //! Reader tests over hand-built pcap and pcapng bytes.
 
 use super::*;
-use crate::pcap_writer::{PcapWriter, Precision};
+use crate::pcap_writer::{PcapPrecision, PcapWriter};
 
 /// (timestamp ns, link type, wire length, bytes) of one packet.
 type Got = (u64, u32, u32, Vec<u8>);
@@ -22,7 +22,7 @@ fn all(data: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
     (pkts, err)
 }
 
-fn pcap(precision: Precision) -> Vec<u8> {
+fn pcap(precision: PcapPrecision) -> Vec<u8> {
     let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, precision).unwrap();
     w.write_packet(Timestamp::new(10, 123_456_789), b"abc")
         .unwrap();
@@ -33,12 +33,12 @@ fn pcap(precision: Precision) -> Vec<u8> {
 
 #[test]
 fn pcap_micro_and_nano() {
-    let (p, e) = all(&pcap(Precision::Micros));
+    let (p, e) = all(&pcap(PcapPrecision::Micros));
     assert!(e.is_none());
     assert_eq!(p.len(), 2);
     assert_eq!(p[0], (10_123_456_000, 1, 3, b"abc".to_vec()));
     assert_eq!(p[1].2, 100, "wire length kept");
-    let (p, _) = all(&pcap(Precision::Nanos));
+    let (p, _) = all(&pcap(PcapPrecision::Nanos));
     assert_eq!(p[0].0, 10_123_456_789);
 }
 
@@ -63,7 +63,7 @@ fn pcap_big_endian() {
 
 #[test]
 fn truncated_last_record_reports_offset_after_good_packets() {
-    let mut b = pcap(Precision::Micros);
+    let mut b = pcap(PcapPrecision::Micros);
     let full = b.len();
     b.truncate(full - 2);
     let (p, e) = all(&b);
@@ -87,19 +87,19 @@ fn bad_headers() {
         all(b"GET / HTTP/1.1\r\n").1.unwrap().kind,
         CaptureErrorKind::UnknownFormat(_)
     ));
-    let mut v1 = pcap(Precision::Micros);
+    let mut v1 = pcap(PcapPrecision::Micros);
     v1[4] = 1;
     assert_eq!(
         all(&v1).1.unwrap().kind,
         CaptureErrorKind::UnsupportedPcapVersion(1, 4)
     );
-    let mut lt = pcap(Precision::Micros);
+    let mut lt = pcap(PcapPrecision::Micros);
     lt[22] = 0x30;
     assert!(matches!(
         all(&lt).1.unwrap().kind,
         CaptureErrorKind::BadLinkTypeField(_)
     ));
-    let mut huge = pcap(Precision::Micros);
+    let mut huge = pcap(PcapPrecision::Micros);
     huge[24 + 8..24 + 12].copy_from_slice(&0x4000_0000u32.to_le_bytes());
     assert!(matches!(
         all(&huge).1.unwrap().kind,
@@ -258,7 +258,7 @@ fn pcapng_damage() {
 
 #[test]
 fn reader_stops_after_an_error() {
-    let mut b = pcap(Precision::Micros);
+    let mut b = pcap(PcapPrecision::Micros);
     b.truncate(b.len() - 1);
     let mut r = PacketReader::new(&b).unwrap();
     assert!(r.next().unwrap().is_ok());
@@ -270,7 +270,7 @@ proptest::proptest! {
     /// Arbitrary bytes never panic the reader, and it always terminates.
     #[test]
     fn arbitrary_bytes_never_panic(prefix in proptest::prop_oneof![
-        proptest::strategy::Just(pcap(Precision::Micros)),
+        proptest::strategy::Just(pcap(PcapPrecision::Micros)),
         proptest::strategy::Just({ let mut f = shb(false, 1, 0); f.extend(idb(false, 1, Some(9))); f }),
     ], tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), cut in 0usize..64) {
         let mut data = prefix;

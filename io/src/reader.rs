@@ -1,7 +1,7 @@
-//! Capture files: pcap (µs and ns, both byte orders, the "modified" variant)
-//! and pcapng (several sections and interfaces, each with its own link type
-//! and timestamp resolution; EPB, SPB and the obsolete PB; other blocks
-//! skipped), read zero-copy from a memory map.
+//! Reading capture files: pcap (µs and ns, both byte orders, the
+//! "modified" variant) and pcapng (several sections and interfaces, each
+//! with its own link type and timestamp resolution; EPB, SPB and the
+//! obsolete PB; other blocks skipped), read zero-copy from a memory map.
 //!
 //! Packets borrow the mapped bytes, so reading allocates nothing per packet.
 //! Damage stops the reader with a [`CaptureError`] carrying the byte offset
@@ -12,7 +12,7 @@ use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-pub use flowscope_shards::prefetch;
+use flowscope_shards::prefetch;
 
 /// Bytes of a capture, mapped from a file or held in memory.
 #[derive(Debug)]

@@ -1,0 +1,268 @@
+//! The command line's grammar (clap): the commands, their options, and the
+//! small parsers of option values (sizes, speeds).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The `flowscope` command line (its help comes from the `about` below,
+/// not from this comment).
+#[derive(Debug, Parser)]
+#[command(
+    name = "flowscope",
+    version,
+    about = "Passive flow and session tracking for packet captures",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Replay capture files and write EVE JSON Lines (one `flow` record per
+    /// ended flow, `anomaly` records, and a final `stats` record).
+    Replay(ReplayArgs),
+    /// Write each TCP connection's reassembled bytes, one file per
+    /// direction, plus DIR/index.jsonl (flow id, community id, endpoints,
+    /// bytes, gaps).
+    Streams(StreamsArgs),
+    /// Capture live from network interfaces (libpcap) and write the same
+    /// EVE records as `replay`, plus a `stats` record every
+    /// --stats-interval, until SIGINT/SIGTERM. Needs CAP_NET_RAW (root, or
+    /// `setcap cap_net_raw,cap_net_admin+eip` on the binary). Live input
+    /// always runs the sharded pipeline (--shards 0 is taken as 1).
+    Capture(CaptureArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaptureArgs {
+    /// Interface to capture on; repeat for several (`-i eth0 -i eth1`).
+    /// `any` is libpcap's every-interface device.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
+    pub(crate) interfaces: Vec<String>,
+    /// BPF filter expression (tcpdump syntax), applied in the kernel.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub(crate) filter: Option<String>,
+    /// The filter as trailing words, as tcpdump takes it
+    /// (`flowscope capture -i eth0 tcp port 80`).
+    #[arg(
+        value_name = "EXPR",
+        trailing_var_arg = true,
+        conflicts_with = "filter"
+    )]
+    pub(crate) expression: Vec<String>,
+    /// Write the records to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write every captured packet to this pcapng file (replay it
+    /// later with `flowscope replay`).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub(crate) write: Option<PathBuf>,
+    /// With -w: start a new file (FILE, then STEM.1.EXT, STEM.2.EXT…) once
+    /// one reaches SIZE (e.g. 100M, 2G; powers of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "write")]
+    pub(crate) rotate_size: Option<u64>,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(64..=262_144))]
+    pub(crate) snaplen: u32,
+    /// Do not put the interfaces in promiscuous mode.
+    #[arg(long)]
+    pub(crate) no_promisc: bool,
+    /// Kernel capture buffer per interface (e.g. 32M; powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    pub(crate) buffer_size: u64,
+    /// Deliver each packet as it arrives instead of in kernel blocks (lower
+    /// latency under light load, more CPU under heavy load).
+    #[arg(long)]
+    pub(crate) immediate: bool,
+    /// Without --immediate: the longest a packet waits in a kernel block.
+    #[arg(long, value_name = "MS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) buffer_timeout_ms: u32,
+    /// Timestamp precision asked of the kernel.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Nano)]
+    pub(crate) tstamp_precision: PrecisionArg,
+    /// Timestamp source: the interface's default, the host clock (host,
+    /// host-lowprec, host-hiprec) or the adapter's (adapter,
+    /// adapter-unsynced), where the interface offers it.
+    #[arg(long, value_enum, default_value_t = TstampTypeArg::Default)]
+    pub(crate) tstamp_type: TstampTypeArg,
+    /// Capture received packets, sent packets or both.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Inout)]
+    pub(crate) direction: DirectionArg,
+    /// Write a `stats` record (packets, drops by cause, active flows,
+    /// shard queue depths) every SECS seconds; 0: only at the end.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) stats_interval: f64,
+    /// Drop privileges to this user once the interfaces are open (like
+    /// tcpdump -Z); -w files are then created as that user.
+    #[arg(short = 'Z', long = "user", value_name = "NAME")]
+    pub(crate) user: Option<String>,
+    #[command(flatten)]
+    pub(crate) work: WorkArgs,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum PrecisionArg {
+    Micro,
+    Nano,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum TstampTypeArg {
+    Default,
+    Host,
+    HostLowprec,
+    HostHiprec,
+    Adapter,
+    AdapterUnsynced,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum DirectionArg {
+    In,
+    Out,
+    Inout,
+}
+
+/// A byte size: `64k`, `32M`, `2G` (powers of 1024) or plain bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, scale) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    match num
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a size (examples: 64k, 32M, 2G)")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StreamsArgs {
+    /// pcap or pcapng files, read in order as one stream. With none, the
+    /// bundled demo capture.
+    pub(crate) files: Vec<PathBuf>,
+    /// Directory for the files (created if missing).
+    #[arg(long = "out", value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    /// Write zero bytes where data is missing, so file offsets are stream
+    /// offsets (like tcpflow). By default files hold only captured bytes
+    /// and index.jsonl lists the gaps.
+    #[arg(long)]
+    pub(crate) fill_gaps: bool,
+    /// Also write FLOWID-both.bin: both directions in arrival order, gaps
+    /// marked "[N bytes missing]".
+    #[arg(long)]
+    pub(crate) combined: bool,
+}
+
+/// Options every command that reads captures takes.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// TOML configuration (see configs/default.toml).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// No run summary and no progress bar on stderr (errors are still printed).
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+    /// Shard threads (each owns a flow table; an ingest thread feeds them).
+    /// 0 runs one engine on the main thread. Default: `[pipeline] shards`,
+    /// else one per core but one, at least 1. The output is the same for
+    /// every value.
+    #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub(crate) shards: Option<u16>,
+    /// Pin the ingest, shard and merger threads to cores (default: when
+    /// there is a core for each).
+    #[arg(long, overrides_with = "no_pin")]
+    pub(crate) pin: bool,
+    /// Do not pin threads to cores.
+    #[arg(long, overrides_with = "pin")]
+    pub(crate) no_pin: bool,
+}
+
+impl RunArgs {
+    /// Pinning as asked (`None`: the configuration decides).
+    pub(crate) fn pin(&self) -> Option<bool> {
+        match (self.pin, self.no_pin) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// What `replay` and `capture` do with the packets.
+#[derive(Debug, Args)]
+pub(crate) struct WorkArgs {
+    /// Flow records only: no TCP reassembly and no HTTP/DNS/TLS parsers.
+    #[arg(long)]
+    pub(crate) no_parsers: bool,
+    /// Record latency histograms (ingest→event and per stage: ingest,
+    /// queue, shard, merge) and print their percentiles in the run summary.
+    #[arg(long)]
+    pub(crate) latency: bool,
+    /// With --latency: sample about one packet in N (1: every packet).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) latency_sample: u32,
+}
+
+impl WorkArgs {
+    /// The latency sampling asked for (0: off).
+    pub(crate) fn latency_sample(&self) -> u32 {
+        if self.latency { self.latency_sample } else { 0 }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// pcap or pcapng files, read in order as one stream. With none, the
+    /// bundled demo capture is replayed.
+    pub(crate) files: Vec<PathBuf>,
+    /// Write the records to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) work: WorkArgs,
+    /// Read only the packets matching this BPF expression (tcpdump syntax,
+    /// libpcap's offline filter): test a capture filter on a file first.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub(crate) filter: Option<String>,
+    /// Offer packets at this rate, as a link would (e.g. 2Mpps, 500kpps,
+    /// 100000): the input then drops, never blocks, when the pipeline falls
+    /// behind, and the summary reports the losses.
+    #[arg(long, value_name = "RATE", value_parser = crate::rate::parse_rate, conflicts_with = "speed")]
+    pub(crate) rate: Option<f64>,
+    /// Offer packets with the capture's own timing, X times faster (1.0: as
+    /// captured).
+    #[arg(long, value_name = "X", value_parser = parse_speed)]
+    pub(crate) speed: Option<f64>,
+    /// Paced runs: a packet the ingest reaches more than this many
+    /// milliseconds after it was due is lost (a capture ring's depth).
+    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    pub(crate) max_late_ms: f64,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
+}

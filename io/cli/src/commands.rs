@@ -1,0 +1,269 @@
+//! The commands as the command line runs them: each loads the
+//! configuration, installs the signal handlers, builds the command's
+//! options from its arguments, runs it and reports on stderr, and returns
+//! the exit status — or the [`Failure`] that stopped it, for the binary to
+//! report.
+
+use crate::args::{CaptureArgs, Cli, Command, ReplayArgs, RunArgs, StreamsArgs, WorkArgs};
+use crate::config::Config;
+use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
+use crate::input::Input;
+use crate::replay::{ReplayOptions, replay};
+use crate::run::RunOptions;
+use crate::signals::Signals;
+use crate::streams::{StreamsOptions, streams};
+use flowscope_shards::Pace;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Replay(args) => run_replay(args),
+        Command::Streams(args) => run_streams(args),
+        Command::Capture(args) => run_capture(args),
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
+    match path {
+        Some(path) => Ok(Config::load(path)?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn inputs_of(files: &[PathBuf]) -> Vec<Input> {
+    if files.is_empty() {
+        vec![Input::Demo]
+    } else {
+        files.iter().cloned().map(Input::File).collect()
+    }
+}
+
+/// The options `replay` and `capture` share, from their arguments.
+fn run_options(run: &RunArgs, work: &WorkArgs, signals: &Signals, config: Config) -> RunOptions {
+    RunOptions {
+        shards: run.shards.map(usize::from),
+        pin: run.pin(),
+        stop: Some(signals.stop.clone()),
+        no_parsers: work.no_parsers,
+        latency_sample: work.latency_sample(),
+        ..RunOptions::new(config)
+    }
+}
+
+fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
+    std::fs::File::create(path).map_err(|source| Failure::CreateOutput {
+        path: path.clone(),
+        source,
+    })
+}
+
+fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
+    let config = load_config(args.run.config.as_ref())?;
+    let signals = Signals::install().map_err(Failure::Signals)?;
+    let opts = StreamsOptions {
+        shards: args.run.shards.map(usize::from),
+        pin: args.run.pin(),
+        fill_gaps: args.fill_gaps,
+        combined: args.combined,
+        stop: Some(signals.stop.clone()),
+        ..StreamsOptions::new(inputs_of(&args.files), args.out.clone(), config)
+    };
+    let summary = streams(&opts)?;
+    if !args.run.quiet {
+        eprintln!("{}", summary.render());
+    }
+    for d in &summary.damaged {
+        eprintln!("flowscope: error: {d}");
+    }
+    let what = "stopped early; every open flow was flushed".to_owned();
+    Ok(finished(
+        &signals,
+        summary.stopped.then_some(what),
+        summary.damaged.is_empty(),
+    ))
+}
+
+fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
+    let config = load_config(args.run.config.as_ref())?;
+    let inputs = inputs_of(&args.files);
+    let signals = Signals::install().map_err(Failure::Signals)?;
+    let opts = ReplayOptions {
+        inputs,
+        progress: !args.run.quiet && std::io::stderr().is_terminal(),
+        run: run_options(&args.run, &args.work, &signals, config),
+        pace: args
+            .rate
+            .map(Pace::Rate)
+            .or(args.speed.map(Pace::Speed))
+            .map(|p| (p, Duration::from_secs_f64(args.max_late_ms.max(0.0) / 1e3))),
+        filter: args.filter.clone(),
+    };
+    let summary = match &args.output {
+        Some(path) => replay(
+            &opts,
+            std::io::BufWriter::with_capacity(1 << 20, open_output(path)?),
+        )?,
+        None => replay(&opts, std::io::stdout().lock())?,
+    };
+    if summary.output_closed {
+        // `| head`: the reader has all it wanted; not an error.
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    if !args.run.quiet {
+        eprintln!("{}", summary.render());
+    }
+    for d in &summary.damaged {
+        eprintln!("flowscope: error: {d}");
+    }
+    if let Some((shard, why)) = &summary.shard_failure {
+        eprintln!(
+            "flowscope: error: shard {shard} failed ({why}); its flows are missing from the output, which has every other shard's records but no stats record"
+        );
+        return Ok(ExitCode::from(EXIT_INTERNAL));
+    }
+    let what = format!(
+        "stopped reading after {} packets; every open flow was flushed (reason \"shutdown\")",
+        summary.stats.packets
+    );
+    Ok(finished(
+        &signals,
+        summary.stopped.then_some(what),
+        summary.damaged.is_empty(),
+    ))
+}
+
+#[cfg(not(feature = "live"))]
+fn run_capture(_args: CaptureArgs) -> Result<ExitCode, Failure> {
+    Err(Failure::Usage(
+        "this flowscope was built without live capture (cargo feature `live`, which needs libpcap)"
+            .to_owned(),
+    ))
+}
+
+#[cfg(feature = "live")]
+fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
+    use crate::args::{DirectionArg, PrecisionArg, TstampTypeArg};
+    use crate::capture::{CaptureOptions, OpenCapture};
+    use flowscope_io::{CaptureDirection, LiveOptions, TsPrecision, TsSource, WriteThrough};
+    let config = load_config(args.run.config.as_ref())?;
+    if !(args.stats_interval.is_finite() && args.stats_interval >= 0.0) {
+        return Err(Failure::Usage(
+            "--stats-interval must be a number of seconds, 0 or more".to_owned(),
+        ));
+    }
+    let signals = Signals::install().map_err(Failure::Signals)?;
+    let filter = args
+        .filter
+        .clone()
+        .or_else(|| (!args.expression.is_empty()).then(|| args.expression.join(" ")));
+    let opts = CaptureOptions {
+        run: run_options(&args.run, &args.work, &signals, config),
+        live: LiveOptions {
+            interfaces: args.interfaces.clone(),
+            snaplen: args.snaplen,
+            promisc: !args.no_promisc,
+            buffer_bytes: u32::try_from(args.buffer_size).unwrap_or(u32::MAX),
+            immediate: args.immediate,
+            buffer_timeout: Duration::from_millis(u64::from(args.buffer_timeout_ms)),
+            precision: match args.tstamp_precision {
+                PrecisionArg::Micro => TsPrecision::Micro,
+                PrecisionArg::Nano => TsPrecision::Nano,
+            },
+            tstamp_source: match args.tstamp_type {
+                TstampTypeArg::Default => TsSource::Default,
+                TstampTypeArg::Host => TsSource::Host,
+                TstampTypeArg::HostLowprec => TsSource::HostLowPrec,
+                TstampTypeArg::HostHiprec => TsSource::HostHighPrec,
+                TstampTypeArg::Adapter => TsSource::Adapter,
+                TstampTypeArg::AdapterUnsynced => TsSource::AdapterUnsynced,
+            },
+            direction: match args.direction {
+                DirectionArg::In => CaptureDirection::In,
+                DirectionArg::Out => CaptureDirection::Out,
+                DirectionArg::Inout => CaptureDirection::Both,
+            },
+            filter,
+            write: args.write.clone().map(|path| WriteThrough {
+                path,
+                rotate_bytes: args.rotate_size,
+            }),
+        },
+        stats_interval: (args.stats_interval > 0.0)
+            .then(|| Duration::from_secs_f64(args.stats_interval)),
+        user: args.user.clone(),
+    };
+    let open = OpenCapture::open(&opts)?;
+    if !args.run.quiet {
+        let ifaces: Vec<String> = open
+            .interfaces()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} (link type {}, {} timestamps)",
+                    i.name,
+                    i.linktype.0,
+                    if i.nanos { "ns" } else { "µs" }
+                )
+            })
+            .collect();
+        eprintln!(
+            "flowscope: capturing on {}{}, {} shard(s); SIGINT or SIGTERM stops",
+            ifaces.join(", "),
+            opts.live
+                .filter
+                .as_ref()
+                .map(|f| format!(", filter `{f}`"))
+                .unwrap_or_default(),
+            open.shards(),
+        );
+    }
+    let summary = match &args.output {
+        Some(path) => open.run(std::io::BufWriter::with_capacity(
+            1 << 20,
+            open_output(path)?,
+        ))?,
+        None => open.run(std::io::stdout().lock())?,
+    };
+    if summary.run.output_closed {
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    if !args.run.quiet {
+        eprintln!("{}", summary.render());
+    }
+    for e in &summary.source_errors {
+        eprintln!("flowscope: error: {e}");
+    }
+    if !summary.source_errors.is_empty() {
+        // An interface went away: what it would have carried is lost.
+        return Ok(ExitCode::from(EXIT_INPUT));
+    }
+    if let Some((shard, why)) = &summary.run.shard_failure {
+        eprintln!("flowscope: error: shard {shard} failed ({why}); its flows are missing");
+        return Ok(ExitCode::from(EXIT_INTERNAL));
+    }
+    if let Some(why) = &summary.counts.write_failure {
+        eprintln!("flowscope: error: writing the capture failed: {why}");
+        return Ok(ExitCode::from(EXIT_INPUT));
+    }
+    // A signal is how a capture normally ends (like tcpdump): exit 0.
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The exit status of a run that completed: the signal's when one stopped
+/// it (`stopped` says what happened), else OK or a damaged-input failure.
+fn finished(signals: &Signals, stopped: Option<String>, all_inputs_whole: bool) -> ExitCode {
+    if let Some(what) = stopped {
+        let (name, code) = signals.received();
+        eprintln!("flowscope: {name}: {what}");
+        return ExitCode::from(code);
+    }
+    if all_inputs_whole {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_INPUT)
+    }
+}

@@ -1,0 +1,50 @@
+//! Numbers with SI suffixes and packet rates, as the command line takes
+//! them (`--rate 2Mpps`).
+
+/// A number with an optional `k`, `M` or `G` suffix (powers of 1000,
+/// either case): `1.5M`, `500k`, `250000`. `None` unless finite and not
+/// negative.
+pub fn parse_si(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let (num, scale) = match t.chars().last()? {
+        'k' | 'K' => (&t[..t.len() - 1], 1e3),
+        'm' | 'M' => (&t[..t.len() - 1], 1e6),
+        'g' | 'G' => (&t[..t.len() - 1], 1e9),
+        _ => (t, 1.0),
+    };
+    let x = num.trim().parse::<f64>().ok()? * scale;
+    (x.is_finite() && x >= 0.0).then_some(x)
+}
+
+/// A packet rate: `2Mpps`, `500kpps`, `1.5M`, `250000` or `250000pps`
+/// (packets per second).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let digits = t
+        .strip_suffix("pps")
+        .or_else(|| t.strip_suffix("PPS"))
+        .unwrap_or(t);
+    match parse_si(digits) {
+        Some(x) if x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a packet rate (examples: 2Mpps, 500kpps, 100000)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rate;
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("2Mpps"), Ok(2e6));
+        assert_eq!(parse_rate("500kpps"), Ok(5e5));
+        assert_eq!(parse_rate("1.5M"), Ok(1.5e6));
+        assert_eq!(parse_rate("250000"), Ok(250_000.0));
+        assert_eq!(parse_rate(" 3 kpps "), Ok(3000.0));
+        for bad in ["", "fast", "0", "-5k", "1e999", "Mpps"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
+}

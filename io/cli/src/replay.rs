@@ -1,0 +1,304 @@
+//! `flowscope replay`: capture files through the engine into EVE JSON Lines.
+//!
+//! Files are opened (and mapped) up front, so a missing or unreadable file
+//! is reported before any output. They are then read in order as one packet
+//! stream ([`FileSource`]): through one engine on this thread (`shards =
+//! 0`) or through the sharded pipeline, which renders records on its shard
+//! threads and yields them in the same order. At the end every open flow is
+//! flushed and the `stats` record is written.
+
+use crate::config::Config;
+use crate::error::RunError;
+use crate::input::{Input, open_all};
+use crate::output::{EveSink, Output};
+use crate::progress::progress_bar;
+use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
+use crate::summary::{FilterReport, Summary};
+use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
+use flowscope_io::{EveKey, EveRenderer, FileSource};
+use flowscope_shards::{
+    InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, SourceError, is_sampled,
+};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What to replay and how.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Inputs, read in order as one stream.
+    pub inputs: Vec<Input>,
+    /// Configuration, shards, pinning, stop flag, parsers and latency
+    /// sampling.
+    pub run: RunOptions,
+    /// Show a progress bar (by bytes) on stderr.
+    pub progress: bool,
+    /// Offer the packets at this pace instead of as fast as they are read
+    /// (the source then behaves as live input: it drops rather than
+    /// blocks), with packets more than the duration late lost.
+    pub pace: Option<(Pace, Duration)>,
+    /// A BPF expression (tcpdump syntax): only matching packets are read
+    /// (libpcap's offline filter; needs the `live` feature).
+    pub filter: Option<String>,
+}
+
+impl ReplayOptions {
+    /// Options for `inputs` with everything else from `config`.
+    pub fn new(inputs: Vec<Input>, config: Config) -> Self {
+        ReplayOptions {
+            inputs,
+            run: RunOptions::new(config),
+            progress: false,
+            pace: None,
+            filter: None,
+        }
+    }
+}
+
+/// The filter of a replay, shared between the source (on the ingest
+/// thread) and the summary.
+#[cfg(feature = "live")]
+type SharedFilter = Arc<std::sync::Mutex<flowscope_io::OfflineFilter>>;
+
+#[cfg(feature = "live")]
+fn attach_filter(
+    expr: &str,
+    source: FileSource,
+) -> Result<(FileSource, impl FnOnce() -> FilterReport), RunError> {
+    let filter =
+        flowscope_io::OfflineFilter::new(expr).map_err(|e| RunError::Filter(e.to_string()))?;
+    let shared: SharedFilter = Arc::new(std::sync::Mutex::new(filter));
+    let in_source = shared.clone();
+    let source = source.with_filter(Box::new(move |linktype, data| {
+        // Uncontended: only the reading thread takes it while reading.
+        in_source
+            .lock()
+            .map(|mut f| f.matches(linktype, data))
+            .unwrap_or(false)
+    }));
+    let report = move || {
+        let f = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (unusable, unusable_why) = f.unusable();
+        FilterReport {
+            expr: f.expr().to_owned(),
+            rejected: f.rejected(),
+            unusable,
+            unusable_why,
+        }
+    };
+    Ok((source, report))
+}
+
+/// What reports a filter's figures after the run.
+#[cfg(not(feature = "live"))]
+type FilterReportFn = fn() -> FilterReport;
+
+#[cfg(not(feature = "live"))]
+fn attach_filter(
+    expr: &str,
+    _source: FileSource,
+) -> Result<(FileSource, FilterReportFn), RunError> {
+    Err(RunError::Filter(format!(
+        "cannot apply filter `{expr}`: this flowscope was built without libpcap (cargo feature `live`)"
+    )))
+}
+
+/// Runs a replay, writing EVE lines to `out`.
+pub fn replay<W: Write>(opts: &ReplayOptions, out: W) -> Result<Summary, RunError> {
+    let engine_cfg = &opts.run.config.engine;
+    engine_cfg.validate()?;
+    let keys = KeyOptions::from_config(engine_cfg);
+    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
+}
+
+fn run<E, W>(opts: &ReplayOptions, extractor: E, out: W) -> Result<Summary, RunError>
+where
+    E: FlowExtractor + Clone,
+    E::Key: EveKey,
+    W: Write,
+{
+    let started = Instant::now();
+    let files = open_all(&opts.inputs)?;
+    let mut source = FileSource::new(files);
+    let total_bytes = source.total_bytes();
+    let files = source.files();
+    let progress = opts.progress.then(|| progress_bar(total_bytes));
+    if let Some(pb) = &progress {
+        let pb = pb.clone();
+        source = source.with_progress(Box::new(move |done| pb.set_position(done)));
+    }
+    if let Some((pace, max_late)) = opts.pace {
+        source = source.with_pace(Pacer::new(pace, max_late));
+    }
+    let mut filter_report = None;
+    if let Some(expr) = &opts.filter {
+        let (filtered, report) = attach_filter(expr, source)?;
+        source = filtered;
+        filter_report = Some(report);
+    }
+    let renderer = EveRenderer::new(opts.run.config.output.clone());
+    let stop = opts.run.stop_flag();
+    let shards = opts.run.shard_count();
+    let mut out = Output::new(out);
+
+    let mut summary = if shards == 0 {
+        run_inline(opts, extractor, source, &renderer, &stop, &mut out)?
+    } else {
+        run_sharded(opts, extractor, source, shards, &renderer, &stop, &mut out)?
+    };
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    summary.filter = filter_report.map(|r| r());
+    summary.files = files;
+    summary.input_bytes = total_bytes;
+    summary.records = out.records;
+    summary.output_closed = !out.open;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// `shards = 0`: one engine on this thread.
+fn run_inline<E, W>(
+    opts: &ReplayOptions,
+    extractor: E,
+    mut source: FileSource,
+    renderer: &EveRenderer,
+    stop: &AtomicBool,
+    out: &mut Output<W>,
+) -> Result<Summary, RunError>
+where
+    E: FlowExtractor,
+    E::Key: EveKey,
+    W: Write,
+{
+    let run = &opts.run;
+    let mut summary = Summary::new(0);
+    let engine = Engine::with_hook(&run.config.engine, extractor, session_maker(run)())?;
+    let mut runner = InlineRunner::new(engine, run.config.pipeline.epoch_packets);
+    // Inline, a packet's events come out of its own push: only the total
+    // latency (read → rendered) exists.
+    let mut latency = (run.latency_sample > 0).then(|| LatencyReport::new(run.latency_sample));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            summary.stopped = true;
+            break;
+        }
+        let packet = match source.next_packet() {
+            None => break,
+            Some(Err(SourceError::Idle)) => continue,
+            Some(Err(_)) => break,
+            Some(Ok(p)) => p,
+        };
+        let seq = runner.packets();
+        let read_at = latency
+            .as_ref()
+            .filter(|l| is_sampled(seq, u64::from(l.sample_every)))
+            .map(|_| Instant::now());
+        runner.push(&packet.raw);
+        let before = out.buf.len();
+        let mut lines = 0;
+        for ev in runner.events() {
+            let at = out.buf.len();
+            renderer.render(&ev, &mut out.buf);
+            lines += u64::from(out.buf.len() > at);
+            if let (Some(t), Some(l)) = (read_at, latency.as_mut())
+                && ev.seq == seq
+            {
+                l.record_total(t.elapsed());
+            }
+        }
+        if out.buf.len() > before && !out.wrote(lines)? {
+            break;
+        }
+    }
+    if out.open {
+        runner.finish();
+        let mut lines = 0;
+        for ev in runner.events() {
+            let at = out.buf.len();
+            renderer.render(&ev, &mut out.buf);
+            lines += u64::from(out.buf.len() > at);
+        }
+        out.wrote(lines)?;
+        let stats = runner.engine().stats();
+        let sessions = counters_if_parsing(run, runner.engine().hook().session_counters());
+        let at = out.buf.len();
+        renderer.render_stats(
+            &stats,
+            sessions.as_ref(),
+            runner.engine().clock(),
+            &mut out.buf,
+        );
+        out.wrote(u64::from(out.buf.len() > at))?;
+        out.finish()?;
+    }
+    summary.stats = runner.engine().stats();
+    summary.sessions = counters_if_parsing(run, runner.engine().hook().session_counters());
+    summary.latency = latency;
+    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
+    summary.damaged = source.take_damaged();
+    Ok(summary)
+}
+
+/// `shards >= 1`: the threaded pipeline, rendering on the shard threads.
+fn run_sharded<E, W>(
+    opts: &ReplayOptions,
+    extractor: E,
+    source: FileSource,
+    shards: usize,
+    renderer: &EveRenderer,
+    stop: &Arc<AtomicBool>,
+    out: &mut Output<W>,
+) -> Result<Summary, RunError>
+where
+    E: FlowExtractor + Clone,
+    E::Key: EveKey,
+    W: Write,
+{
+    let run = &opts.run;
+    let mut summary = Summary::new(shards);
+    let mut cfg = run.config.pipeline.for_run(shards, run.pin);
+    cfg.latency_sample = run.latency_sample;
+    let mut pipeline = Pipeline::builder(run.config.engine.clone(), extractor)
+        .config(cfg)
+        .stop_flag(stop.clone())
+        .hook(session_maker(run))
+        .sink(EveSink(renderer.clone()))
+        .build(source)
+        .map_err(RunError::from_pipeline)?;
+    // Returning false stops the input; the write error, if any, is kept.
+    let mut write_error = None;
+    let mut write = |line: Vec<u8>| {
+        out.buf.extend_from_slice(&line);
+        match out.wrote(1) {
+            Ok(open) => open,
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
+        }
+    };
+    if !pipeline.merge_here(&mut write) {
+        for line in pipeline.receiver() {
+            if !write(line) {
+                break;
+            }
+        }
+    }
+    if let Some(e) = write_error {
+        let _ = pipeline.join();
+        return Err(e);
+    }
+    let Some((mut source, report)) = join_pipeline(pipeline, &mut summary, out)? else {
+        return Ok(summary);
+    };
+    finish_run(run, renderer, &report, &mut summary, out, |_| 0)?;
+    summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
+    summary.damaged = source.take_damaged();
+    summary.pipeline = Some(report);
+    Ok(summary)
+}

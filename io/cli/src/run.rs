@@ -1,0 +1,171 @@
+//! What the commands that run packets through the engine share: the options
+//! common to `replay` and `capture` ([`RunOptions`]), the shard count, the
+//! parsers a run builds on each shard, and the end of a sharded run
+//! (joining the pipeline, the final `stats` record).
+
+use crate::config::Config;
+use crate::error::RunError;
+use crate::output::Output;
+use crate::summary::Summary;
+use flowscope_engine::parsers::{L7Message, ParsersConfig, builtin};
+use flowscope_engine::{KeyKind, SessionCounters, Sessions};
+use flowscope_io::EveRenderer;
+use flowscope_shards::{Pipeline, PipelineError, PipelineReport};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// How a run goes, whatever its input (`replay` and `capture`).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Configuration.
+    pub config: Config,
+    /// Shard threads, overriding the configuration: `0` runs one engine on
+    /// the calling thread; `None` takes `[pipeline] shards`, else one per
+    /// core but one (for the ingest), at least one.
+    pub shards: Option<usize>,
+    /// Pin threads to cores, overriding the configuration (`None`: pin when
+    /// there are cores for every thread).
+    pub pin: Option<bool>,
+    /// Once set, reading stops; every open flow is flushed with reason
+    /// `shutdown` and the output is finished (Ctrl-C).
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Flow tracking only: no reassembly, no parsers (whatever `[parsers]`
+    /// says).
+    pub no_parsers: bool,
+    /// Record latency histograms for about one packet in this many (0:
+    /// off); see [`Summary::latency`].
+    pub latency_sample: u32,
+}
+
+impl RunOptions {
+    /// Options with everything from `config`.
+    pub fn new(config: Config) -> Self {
+        RunOptions {
+            config,
+            shards: None,
+            pin: None,
+            stop: None,
+            no_parsers: false,
+            latency_sample: 0,
+        }
+    }
+
+    /// The shard count this run goes with (0: inline).
+    pub fn shard_count(&self) -> usize {
+        shard_count(self.shards, &self.config)
+    }
+
+    /// The stop flag, or a fresh one nobody sets.
+    pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop
+            .clone()
+            .unwrap_or_else(|| Arc::new(AtomicBool::new(false)))
+    }
+}
+
+/// The shard count of a run: `asked`, else `[pipeline] shards`, else
+/// [`default_shards`] (0: inline).
+pub fn shard_count(asked: Option<usize>, config: &Config) -> usize {
+    asked
+        .or(config.pipeline.shards)
+        .unwrap_or_else(default_shards)
+}
+
+/// One shard per core, keeping one core for the ingest; at least one.
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
+/// The parsers a run has: the built-in ones the config enables, for
+/// five-tuple flows only (coarser keys merge connections, which no stream
+/// parser can follow).
+fn parsers_for(opts: &RunOptions) -> ParsersConfig {
+    let mut p = opts.config.parsers.clone();
+    if opts.config.engine.flow.key != KeyKind::FiveTuple || opts.no_parsers {
+        p.http.enabled = false;
+        p.dns.enabled = false;
+        p.tls.enabled = false;
+        p.quic.enabled = false;
+    }
+    p
+}
+
+/// The drivers' counters, when any parser ran (with none, the stats record
+/// has no `app_layer`/`tcp_reassembly` objects).
+pub(crate) fn counters_if_parsing(
+    opts: &RunOptions,
+    c: Option<SessionCounters>,
+) -> Option<SessionCounters> {
+    c.filter(|_| parsers_for(opts).any_enabled())
+}
+
+/// Builds one parser driver (one per shard).
+pub(crate) fn session_maker<K: Send + 'static>(
+    opts: &RunOptions,
+) -> impl Fn() -> Sessions<K, L7Message> + Send + Sync + 'static {
+    let reassembly = opts.config.engine.reassembly.clone();
+    let parsers = parsers_for(opts);
+    move || builtin(&reassembly, &parsers)
+}
+
+/// Waits for a pipeline: its source and report, or `None` when a shard
+/// failed — then what the other shards produced is out, without a stats
+/// record (which would claim a complete run), and `summary` says why.
+pub(crate) fn join_pipeline<T, S, W: Write>(
+    pipeline: Pipeline<T, S>,
+    summary: &mut Summary,
+    out: &mut Output<W>,
+) -> Result<Option<(S, PipelineReport<()>)>, RunError> {
+    match pipeline.join() {
+        Ok(report) => Ok(Some(report.without_source())),
+        Err(PipelineError::ShardPanicked {
+            shard,
+            message,
+            report,
+        }) => {
+            out.finish()?;
+            summary.shard_failure = Some((shard, message));
+            summary.stats = report.engine.clone();
+            summary.stopped = report.ingest.stopped;
+            summary.pipeline = Some(*report);
+            Ok(None)
+        }
+        Err(e) => Err(RunError::Pipeline(e)),
+    }
+}
+
+/// Ends a completed sharded run: the records `extra` appends (it returns
+/// how many), the engine's `stats` record, the output flushed, and the
+/// run's figures in `summary`.
+pub(crate) fn finish_run<W: Write>(
+    opts: &RunOptions,
+    renderer: &EveRenderer,
+    report: &PipelineReport<()>,
+    summary: &mut Summary,
+    out: &mut Output<W>,
+    extra: impl FnOnce(&mut Vec<u8>) -> u64,
+) -> Result<(), RunError> {
+    let sessions = counters_if_parsing(opts, report.sessions());
+    if out.open {
+        let lines = extra(&mut out.buf);
+        out.wrote(lines)?;
+        let at = out.buf.len();
+        renderer.render_stats(
+            &report.engine,
+            sessions.as_ref(),
+            report.ingest.clock,
+            &mut out.buf,
+        );
+        out.wrote(u64::from(out.buf.len() > at))?;
+        out.finish()?;
+    }
+    summary.stats = report.engine.clone();
+    summary.sessions = sessions;
+    summary.stopped = report.ingest.stopped && out.open;
+    summary.latency = report.latency();
+    summary.queue_dropped = report.ingest.dropped.iter().sum();
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! End-to-end tests of the `flowscope` binary and of the command library
+//! on real captures, by theme: replay output ([`replay`]), exit statuses
+//! and error handling ([`exits`]), `streams` ([`streams`]), the capture
+//! corpus and the peer tools ([`corpus`]) and live capture ([`live`]). One
+//! integration-test binary, so it is linked once; this file holds the
+//! helpers they share.
+//!
+//! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
+//! exists they print a loud SKIPPED line and return.
+
+use flowscope_io::{PcapPrecision, PcapWriter};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod corpus;
+mod exits;
+#[cfg(feature = "live")]
+mod live;
+mod replay;
+mod streams;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flowscope"))
+}
+
+fn records(stdout: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(stdout)
+        .expect("output is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("flowscope-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("FLOWSCOPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    if dir.join("MANIFEST.tsv").exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n*** SKIPPED: no capture corpus at {} (set FLOWSCOPE_CORPUS). Corpus checks did NOT run. ***\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// A raw-IP capture of `n` one-packet UDP flows (one second apart), from
+/// `flows` distinct address pairs.
+fn write_udp_capture(path: &Path, n: u32, flows: u32) {
+    let mut w = PcapWriter::new(
+        std::fs::File::create(path).unwrap(),
+        flowscope_engine::LinkType::RAW,
+        65535,
+        PcapPrecision::Micros,
+    )
+    .unwrap();
+    for i in 0..n {
+        let f = i % flows.max(1);
+        let (hi, lo) = ((f >> 8) as u8, f as u8);
+        let pkt = [
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 1, hi, lo, 10, 2, 0, 1, 0x30, 0x39, 0,
+            53, 0, 8, 0, 0,
+        ];
+        w.write_packet(
+            flowscope_engine::Timestamp::new(1_000 + u64::from(i), 0),
+            &pkt,
+        )
+        .unwrap();
+    }
+    w.into_inner().unwrap();
+}
+
+fn manifest(corpus: &Path) -> Vec<(String, bool)> {
+    let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() > 8).then(|| (cols[0].to_owned(), cols[8].contains("INVALID")))
+        })
+        .collect()
+}
