@@ -28,7 +28,8 @@ pub use pipeline::{
 };
 pub use sequencer::{Sequencer, Stamp};
 pub use source::{
-    MemorySource, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
+    MemorySource, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
+    shared_slice,
 };
 
 use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook, NoHook, RawPacket};

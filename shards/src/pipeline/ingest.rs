@@ -7,7 +7,7 @@ use super::messages::{Handle, PacketBatch, ShardMsg};
 use super::report::{IngestReport, LiveCounters};
 use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
-use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slice};
+use crate::source::{PacketRef, PacketSource, SharedBytes, SourceError, Storage, shared_slice};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use flowscope_engine::decode::Decoder;
 use flowscope_engine::{FlowExtractor, PacketView};
@@ -212,16 +212,12 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         let k = dispatch_hash.map_or(0, |h| shard_of(h, n));
 
         let mut handle = Handle {
+            packet: PacketRef::new(&raw, 0),
             seq: stamp.seq,
             now: stamp.now,
-            ts: raw.ts,
-            offset: 0,
-            len: raw.data.len() as u32,
-            wire_len: raw.wire_len,
-            linktype: raw.linktype,
+            hash: dispatch_hash.unwrap_or(0),
+            keyed: dispatch_hash.is_some(),
             copied: false,
-            iface: u16::try_from(raw.iface).unwrap_or(u16::MAX),
-            dispatch_hash,
         };
         match pkt.storage {
             Storage::Shared(bytes) => {
@@ -236,12 +232,11 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
                 if b.storage.is_none() {
                     b.storage = Some(bytes.clone());
                 }
-                let base = shared_slice(bytes).as_ptr() as usize;
-                handle.offset = raw.data.as_ptr() as usize - base;
+                handle.packet = PacketRef::within(&raw, shared_slice(bytes));
             }
             Storage::Transient => {
                 let b = &mut batches[k];
-                handle.offset = b.copied.len();
+                handle.packet.offset = b.copied.len();
                 handle.copied = true;
                 b.copied.extend_from_slice(raw.data);
             }

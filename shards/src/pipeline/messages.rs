@@ -4,23 +4,32 @@
 
 use super::report::ShardReport;
 use crate::sequencer::Stamp;
-use crate::source::SharedBytes;
-use flowscope_engine::{LinkType, OrderKey, Timestamp};
+use crate::source::{PacketRef, SharedBytes};
+use flowscope_engine::{OrderKey, Timestamp};
 
-/// One packet as the ingest hands it to a shard.
+/// One packet as the ingest hands it to a shard: the packet, its stamp and
+/// its dispatch hash.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Handle {
+    /// The packet; its offset is into the batch's storage, or into the
+    /// batch's copied bytes when `copied`.
+    pub(super) packet: PacketRef,
     pub(super) seq: u64,
     pub(super) now: Timestamp,
-    pub(super) ts: Timestamp,
-    pub(super) offset: usize,
-    pub(super) len: u32,
-    pub(super) wire_len: u32,
-    pub(super) linktype: LinkType,
+    /// The dispatch hash, when `keyed`. Two fields rather than an
+    /// `Option<u64>`, which would take 16 bytes and push the handle past a
+    /// cache line (64 bytes).
+    pub(super) hash: u64,
+    pub(super) keyed: bool,
     pub(super) copied: bool,
-    /// The capture interface (16 bits keep a handle at 64 bytes).
-    pub(super) iface: u16,
-    pub(super) dispatch_hash: Option<u64>,
+}
+
+impl Handle {
+    /// The packet's dispatch hash (`None`: it could not be keyed).
+    #[inline]
+    pub(super) fn dispatch_hash(&self) -> Option<u64> {
+        self.keyed.then_some(self.hash)
+    }
 }
 
 /// Packets for one shard.

@@ -9,7 +9,7 @@ use super::sink::EventSink;
 use crate::latency::{Clock, LatencyReport};
 use crate::source::shared_slice;
 use crossbeam_channel::{Receiver, Sender};
-use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook, RawPacket};
+use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -143,21 +143,13 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             // next packets' headers before they are needed.
             if let Some(ahead) = b.handles.get(i + PREFETCH_AHEAD) {
                 let from = if ahead.copied { &b.copied[..] } else { shared };
-                crate::prefetch(from.get(ahead.offset..).unwrap_or(&[]));
+                crate::prefetch(from.get(ahead.packet.offset..).unwrap_or(&[]));
             }
-            let end = h.offset + h.len as usize;
-            let Some(data) = bytes.get(h.offset..end) else {
+            let Some(raw) = h.packet.resolve(bytes) else {
                 continue;
             };
-            let raw = RawPacket {
-                ts: h.ts,
-                linktype: h.linktype,
-                wire_len: h.wire_len,
-                iface: u32::from(h.iface),
-                data,
-            };
             self.engine
-                .process_hashed(h.seq, h.now, &raw, h.dispatch_hash, &mut self.events);
+                .process_hashed(h.seq, h.now, &raw, h.dispatch_hash(), &mut self.events);
         }
         self.map_events();
     }
