@@ -19,7 +19,7 @@ use crate::replay::{
 };
 use crossbeam_channel::RecvTimeoutError;
 use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
-use flowscope_shards::{Pipeline, PipelineStats, SourceError};
+use flowscope_shards::{Pipeline, PipelineConfig, PipelineStats, SourceError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -298,11 +298,15 @@ where
         .clone()
         .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
     let shards = ropts.shard_count().max(1);
-    let mut cfg = ropts.config.pipeline.for_run(shards, ropts.pin);
-    cfg.latency_sample = ropts.latency_sample;
-    // The consumer must wake on time for stats records and flushes, so
-    // the merge runs on its own thread.
-    cfg.merge_on_consumer = false;
+    let cfg = PipelineConfig {
+        shards: Some(shards),
+        pin: ropts.pin.or(ropts.config.pipeline.pin),
+        latency_sample: ropts.latency_sample,
+        // The consumer must wake on time for stats records and flushes, so
+        // the merge runs on its own thread.
+        merger_thread: true,
+        ..ropts.config.pipeline.clone()
+    };
     let mut summary = empty_summary(shards);
     let pipeline = Pipeline::builder(ropts.config.engine(), extractor)
         .config(cfg)

@@ -18,8 +18,8 @@ use flowscope_engine::{
     SessionCounters, Sessions, with_extractor,
 };
 use flowscope_shards::{
-    EventSink, InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineError,
-    PipelineReport, SourceError, is_sampled,
+    EventSink, InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig,
+    PipelineError, PipelineReport, SourceError, default_shards, is_sampled,
 };
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -124,13 +124,6 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
             "`{s}` is not a packet rate (examples: 2Mpps, 500kpps, 100000)"
         )),
     }
-}
-
-/// One shard per core, keeping one core for the ingest; at least one.
-pub fn default_shards() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get().saturating_sub(1))
-        .max(1)
 }
 
 /// A damaged capture.
@@ -582,8 +575,12 @@ where
     W: Write,
 {
     let mut summary = empty_summary(shards);
-    let mut cfg = opts.config.pipeline.for_run(shards, opts.pin);
-    cfg.latency_sample = opts.latency_sample;
+    let cfg = PipelineConfig {
+        shards: Some(shards),
+        pin: opts.pin.or(opts.config.pipeline.pin),
+        latency_sample: opts.latency_sample,
+        ..opts.config.pipeline.clone()
+    };
     let mut pipeline = Pipeline::builder(opts.config.engine(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())

@@ -11,13 +11,13 @@
 
 use crate::config::Config;
 use crate::json::JsonObject;
-use crate::replay::{DamagedInput, Input, ReplayError, default_shards};
+use crate::replay::{DamagedInput, Input, ReplayError};
 use crate::source::FileSource;
 use flowscope_engine::{
     Engine, FiveTuple, FiveTupleKey, FlowEvent, FlowSide, FlowStats, KeyKind, KeyOptions, Ordered,
     Orientation, Route, SessionParser, Sessions, community_id,
 };
-use flowscope_shards::{InlineRunner, PacketSource, Pipeline};
+use flowscope_shards::{InlineRunner, PacketSource, Pipeline, PipelineConfig, default_shards};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -525,7 +525,11 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
         }
         (runner.packets(), source.take_damaged(), stopped)
     } else {
-        let cfg = opts.config.pipeline.for_run(shards, opts.pin);
+        let cfg = PipelineConfig {
+            shards: Some(shards),
+            pin: opts.pin.or(opts.config.pipeline.pin),
+            ..opts.config.pipeline.clone()
+        };
         let mut pipeline = Pipeline::builder(engine_cfg, extractor)
             .config(cfg)
             .stop_flag(stop.clone())

@@ -23,8 +23,9 @@ mod source;
 pub use latency::{LatencyReport, Percentiles, is_sampled};
 pub use pace::{Gate, Pace, Pacer};
 pub use pipeline::{
-    Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
-    PipelineConfig, PipelineError, PipelineReport, PipelineStats, SessionEvents, ShardReport,
+    Backpressure, EventSink, Events, IngestReport, MAX_SHARDS, MergerReport, Pipeline,
+    PipelineBuilder, PipelineConfig, PipelineError, PipelineReport, PipelineStats, SessionEvents,
+    ShardReport, default_shards,
 };
 pub use sequencer::{Sequencer, Stamp};
 pub use source::{

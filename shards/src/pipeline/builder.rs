@@ -2,7 +2,7 @@
 //! engines' hook and the sink, and `build` wires the channels and spawns
 //! the ingest, shard and merger threads.
 
-use super::config::{Backpressure, PipelineConfig};
+use super::config::{Backpressure, PipelineConfig, default_shards};
 use super::ingest::{IngestCtx, ingest_main};
 use super::merge::{MergerInput, run_merger};
 use super::messages::{Keyed, MergerMsg, PacketBatch, ShardMsg};
@@ -47,13 +47,19 @@ impl<E: std::fmt::Debug, S: std::fmt::Debug, H> std::fmt::Debug for PipelineBuil
 
 impl Pipeline<(), ()> {
     /// A builder for a pipeline of engines with this configuration and
-    /// extractor (cloned per shard and for the ingest).
+    /// extractor (cloned per shard and for the ingest). It starts from
+    /// [`PipelineConfig::default`] with one shard and the merge on a thread
+    /// of its own (so [`Pipeline::receiver`] delivers the items).
     pub fn builder<E: FlowExtractor + Clone>(
         engine: EngineConfig,
         extractor: E,
     ) -> PipelineBuilder<E, Events> {
         PipelineBuilder {
-            cfg: PipelineConfig::default(),
+            cfg: PipelineConfig {
+                shards: Some(1),
+                merger_thread: true,
+                ..PipelineConfig::default()
+            },
             engine,
             extractor,
             sink: Events,
@@ -75,7 +81,7 @@ where
     }
     /// Shard threads (at least 1).
     pub fn shards(mut self, n: usize) -> Self {
-        self.cfg.shards = n.max(1);
+        self.cfg.shards = Some(n.max(1));
         self
     }
     /// Force pinning on or off (default: pin when `shards + 2` cores exist).
@@ -110,7 +116,8 @@ where
     /// typically [`Sessions`](flowscope_engine::Sessions) with the parser
     /// factories users register. Its messages reach the output as
     /// `FlowEvent::Application` (or `SessionEvent::Application` with the
-    /// [`SessionEvents`] sink), in the same order for any shard count.
+    /// [`SessionEvents`](crate::SessionEvents) sink), in the same order for
+    /// any shard count.
     pub fn hook<H2: FlowHook<E::Key>>(
         self,
         make: impl Fn() -> H2 + Send + Sync + 'static,
@@ -135,7 +142,7 @@ where
     {
         self.engine.validate()?;
         let cfg = self.cfg;
-        let n = cfg.shards.max(1);
+        let n = cfg.shards.unwrap_or_else(default_shards).max(1);
         let cores = core_affinity::get_core_ids().unwrap_or_default();
         let pin = cfg.pin.unwrap_or(n + 2 <= cores.len()) && cores.len() >= 2;
         let core_for = |i: usize| {
@@ -214,7 +221,7 @@ where
             renumber: S::renumber,
             latency: latency.clone(),
         };
-        let merger = if cfg.merge_on_consumer {
+        let merger = if !cfg.merger_thread {
             drop(out_tx);
             MergerRun::Deferred(Box::new(merger_input))
         } else {

@@ -38,7 +38,7 @@ mod shard;
 mod sink;
 
 pub use builder::PipelineBuilder;
-pub use config::{Backpressure, PipelineConfig};
+pub use config::{Backpressure, MAX_SHARDS, PipelineConfig, default_shards};
 pub use report::{IngestReport, MergerReport, PipelineReport, PipelineStats, ShardReport};
 pub use sink::{EventSink, Events, SessionEvents};
 
@@ -112,7 +112,7 @@ impl<T> std::fmt::Debug for MergerRun<T> {
 impl<T, S> Pipeline<T, S> {
     /// The merged, ordered items. Iteration ends when the pipeline is done.
     /// Empty when the merge runs on the consumer's thread
-    /// ([`PipelineConfig::merge_on_consumer`]): use [`Pipeline::merge_here`].
+    /// ([`PipelineConfig::merger_thread`] off): use [`Pipeline::merge_here`].
     pub fn receiver(&self) -> &Receiver<T> {
         &self.receiver
     }
@@ -133,7 +133,7 @@ impl<T, S> Pipeline<T, S> {
         }
     }
 
-    /// With [`PipelineConfig::merge_on_consumer`], runs the merge on this
+    /// Without [`PipelineConfig::merger_thread`], runs the merge on this
     /// thread, handing each item to `consume` in order until the pipeline
     /// is done or `consume` returns false (the input then stops). Returns
     /// false, doing nothing, when the merge runs on its own thread or has

@@ -21,8 +21,9 @@ pub(super) struct LiveCounters {
     pub(super) queue_depth: Vec<AtomicU64>,
 }
 
-/// A snapshot of a running pipeline ([`Pipeline::stats`]), as of the last
-/// epoch boundary each thread passed.
+/// A snapshot of a running pipeline
+/// ([`Pipeline::stats`](crate::Pipeline::stats)), as of the last epoch
+/// boundary each thread passed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PipelineStats {
     /// Packets the ingest has read.
@@ -157,7 +158,8 @@ impl<S> PipelineReport<S> {
     }
 
     /// The latency histograms of every thread merged, when
-    /// [`PipelineConfig::latency_sample`] was on.
+    /// [`PipelineConfig::latency_sample`](crate::PipelineConfig::latency_sample)
+    /// was on.
     pub fn latency(&self) -> Option<LatencyReport> {
         let mut parts = std::iter::once(&self.ingest.latency)
             .chain(self.shards.iter().map(|s| &s.latency))

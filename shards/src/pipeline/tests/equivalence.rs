@@ -36,13 +36,13 @@ proptest! {
         let packets = build(&steps);
         let want = inline(&packets, epoch);
         let cfg = PipelineConfig {
-            shards,
+            shards: Some(shards),
             pin: Some(false),
             epoch_packets: epoch,
             batch_packets: batch,
             queue_batches: queue,
             output_capacity: 3,
-            merge_on_consumer: on_consumer,
+            merger_thread: !on_consumer,
             ..PipelineConfig::default()
         };
         let (got, report) = piped(&packets, cfg);
@@ -77,10 +77,10 @@ fn every_flow_gets_the_same_events_as_inline() {
     };
     for (shards, on_consumer) in [(1, false), (2, false), (3, true), (4, false), (4, true)] {
         let cfg = PipelineConfig {
-            shards,
+            shards: Some(shards),
             pin: Some(false),
             epoch_packets: 64,
-            merge_on_consumer: on_consumer,
+            merger_thread: !on_consumer,
             ..PipelineConfig::default()
         };
         let (got, report) = piped(&packets, cfg);
@@ -109,10 +109,10 @@ fn latency_recording_changes_nothing_and_fills_every_stage() {
     let want = inline(&packets, 64);
     for (shards, on_consumer, every) in [(1, false, 1), (2, true, 4), (3, false, 16)] {
         let cfg = PipelineConfig {
-            shards,
+            shards: Some(shards),
             pin: Some(false),
             epoch_packets: 64,
-            merge_on_consumer: on_consumer,
+            merger_thread: !on_consumer,
             latency_sample: every,
             ..PipelineConfig::default()
         };
@@ -146,8 +146,9 @@ fn latency_recording_changes_nothing_and_fills_every_stage() {
     let (_, plain) = piped(
         &packets,
         PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
+            merger_thread: true,
             ..PipelineConfig::default()
         },
     );
@@ -160,9 +161,10 @@ fn noop_shards_measure_the_ingest_alone() {
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
             noop_shards: true,
+            merger_thread: true,
             ..PipelineConfig::default()
         })
         .build(MemorySource::new(raws(&packets)))

@@ -34,11 +34,12 @@ fn slow_live_run(drop_wait: Duration) -> (usize, u64, PipelineReport<Live>) {
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 1,
+            shards: Some(1),
             pin: Some(false),
             batch_packets: 4,
             queue_batches: 1,
             drop_wait,
+            merger_thread: true,
             ..PipelineConfig::default()
         })
         .sink(Slow(Arc::new(AtomicUsize::new(0))))
@@ -136,9 +137,10 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
             epoch_interval: Duration::from_millis(5),
+            merger_thread: true,
             ..PipelineConfig::default()
         })
         .build(src)
@@ -172,9 +174,10 @@ fn a_quiet_live_link_still_times_flows_out() {
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
             epoch_interval: Duration::from_millis(2),
+            merger_thread: true,
             ..PipelineConfig::default()
         })
         .build(src)

@@ -159,7 +159,7 @@ fn piped(
     cfg: PipelineConfig,
 ) -> (Vec<Event>, PipelineReport<MemorySource>) {
     let ecfg = EngineConfig::default();
-    let on_consumer = cfg.merge_on_consumer;
+    let on_consumer = !cfg.merger_thread;
     let mut p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(cfg)
         .build(MemorySource::new(raws(packets)))

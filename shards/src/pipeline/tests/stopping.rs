@@ -135,9 +135,10 @@ fn a_consumer_that_leaves_stops_the_input() {
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
             output_capacity: 4,
+            merger_thread: true,
             ..PipelineConfig::default()
         })
         .build(MemorySource::new(raws(&packets)))
@@ -151,9 +152,9 @@ fn a_consumer_that_leaves_stops_the_input() {
     // The same when the merge runs here and the consumer says "enough".
     let mut p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {
-            shards: 2,
+            shards: Some(2),
             pin: Some(false),
-            merge_on_consumer: true,
+            merger_thread: false,
             ..PipelineConfig::default()
         })
         .build(MemorySource::new(raws(&packets)))
