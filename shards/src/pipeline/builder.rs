@@ -74,7 +74,9 @@ where
     E: FlowExtractor + Clone,
     H: FlowHook<E::Key>,
 {
-    /// All options at once.
+    /// All options at once, replacing the builder's. With
+    /// [`PipelineConfig::merger_thread`] off (its default), read the items
+    /// with [`Pipeline::merge_here`].
     pub fn config(mut self, cfg: PipelineConfig) -> Self {
         self.cfg = cfg;
         self

@@ -1,6 +1,7 @@
 //! The sharded pipeline: one ingest thread, N shard threads each owning an
-//! [`Engine`], and a merge — on a thread of its own or on the consumer's —
-//! that puts the shards' output back into one deterministic order.
+//! [`Engine`](flowscope_engine::Engine), and a merge — on a thread of its
+//! own or on the consumer's — that puts the shards' output back into one
+//! deterministic order.
 //!
 //! # Protocol
 //!
@@ -9,24 +10,31 @@
 //! and sends each packet to shard `dispatch_hash × N / 2^64` as a *handle*
 //! (an offset into the source's shared bytes — payload is never copied —
 //! plus the packet's seq, clock and dispatch hash). The dispatch hash is the
-//! extractor's [`FlowExtractor::dispatch_hash`]: the symmetric hash of the
-//! address pair for the built-in address keys, so both directions of a
-//! flow *and every fragment of its datagrams* (which carry no ports) reach
-//! the same shard, whose engine finishes the flow hash from it. Packets
-//! that cannot be keyed (malformed, unsupported link type, non-IP) go to
-//! shard 0, where they are counted and reported.
+//! extractor's
+//! [`FlowExtractor::dispatch_hash`](flowscope_engine::FlowExtractor::dispatch_hash):
+//! the symmetric hash of the address pair for the built-in address keys, so
+//! both directions of a flow *and every fragment of its datagrams* (which
+//! carry no ports) reach the same shard, whose engine finishes the flow hash
+//! from it. Packets that cannot be keyed (malformed, unsupported link type,
+//! non-IP) go to shard 0, where they are counted and reported.
 //!
 //! Every `epoch_packets` packets the ingest flushes its partial batches and
 //! sends every shard an epoch marker with the boundary's seq and clock; each
 //! shard fires its timers and reports the epoch done. The merge releases
-//! events in [`Ordered::key`] order only up to the last boundary every shard
-//! has finished and renumbers `sub`, so its output is exactly the inline
-//! engine's, whatever N is (unless a per-shard capacity — `max_flows`,
-//! defrag bounds — is reached, which is reported).
+//! events in [`Ordered::key`](flowscope_engine::Ordered::key) order only up
+//! to the last boundary every shard has finished and renumbers `sub`, so its
+//! output is exactly the inline engine's, whatever N is (unless a per-shard
+//! capacity — `max_flows`, defrag bounds — is reached, which is reported).
 //!
 //! Every channel is bounded. Offline input blocks when shards fall behind
-//! (lossless); live input drops whole batches at the ingest and counts
-//! them. Batches come back to the ingest on a return channel for reuse.
+//! (lossless); live input drops whole batches at the ingest and counts them.
+//! Batches come back to the ingest on a return channel for reuse.
+//!
+//! This module holds the running [`Pipeline`] (its output, counters, the
+//! merge on the consumer's thread, the join) and [`PipelineError`]; each
+//! stage lives in a submodule: `builder` (wiring and starting), `config`,
+//! `ingest`, `shard`, `merge`, `messages` (what the threads send each
+//! other), `report` and `sink`.
 
 mod builder;
 mod config;
