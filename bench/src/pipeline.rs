@@ -440,13 +440,13 @@ impl Ctx<'_> {
     ) -> anyhow::Result<Pass> {
         let p = &self.cfg.pipeline;
         let cfg = PipelineConfig {
-            shards,
+            shards: Some(shards),
             pin: self.opts.pin.or(p.pin),
             epoch_packets: p.epoch_packets,
             batch_packets: p.batch_packets,
             queue_batches: p.queue_batches,
             noop_shards: noop,
-            merge_on_consumer: mode == MergeMode::Consumer,
+            merger_thread: mode != MergeMode::Consumer,
             ..PipelineConfig::default()
         };
         let (src, read_at, t0) = self.stamped(hist.is_some());

@@ -6,9 +6,9 @@
 //! the damage is recorded with its byte offset, and the next file follows.
 
 use crate::reader::{CaptureError, CaptureFile, RecordCursor};
-use flowscope_engine::{LinkType, RawPacket, Timestamp};
+use flowscope_engine::LinkType;
 use flowscope_shards::{
-    Gate, Pacer, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
+    Gate, Pacer, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,19 +46,8 @@ pub struct FileSource {
     progress: Option<ProgressFn>,
     /// Paced replay: the pacer, and a packet read but not yet due.
     pace: Option<Pacer>,
-    pending: Option<Pending>,
+    pending: Option<PacketRef>,
     filter: Option<FilterFn>,
-}
-
-/// A packet read from the current file but held back by the pacer.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    ts: Timestamp,
-    linktype: LinkType,
-    wire_len: u32,
-    iface: u32,
-    offset: usize,
-    len: usize,
 }
 
 impl std::fmt::Debug for FileSource {
@@ -152,27 +141,16 @@ impl PacketSource for FileSource {
             let p = match self.pending.take() {
                 Some(p) => p,
                 None => {
-                    let (ts, linktype, wire_len, iface, at, len) = match self.read_next()? {
-                        Ok(sp) => (
-                            sp.raw.ts,
-                            sp.raw.linktype,
-                            sp.raw.wire_len,
-                            sp.raw.iface,
-                            sp.raw.data.as_ptr() as usize,
-                            sp.raw.data.len(),
-                        ),
+                    let (packet, at) = match self.read_next()? {
+                        Ok(sp) => (PacketRef::new(&sp.raw, 0), sp.raw.data.as_ptr() as usize),
                         Err(e) => return Some(Err(e)),
                     };
                     // The packet returned comes from the file now current.
                     let (_, bytes) = self.files.get(self.current)?;
                     let base = flowscope_shards::shared_slice(bytes).as_ptr() as usize;
-                    Pending {
-                        ts,
-                        linktype,
-                        wire_len,
-                        iface,
+                    PacketRef {
                         offset: at - base,
-                        len,
+                        ..packet
                     }
                 }
             };
@@ -185,16 +163,8 @@ impl PacketSource for FileSource {
                 }
                 Gate::Go => {
                     let (_, bytes) = self.files.get(self.current)?;
-                    let data =
-                        flowscope_shards::shared_slice(bytes).get(p.offset..p.offset + p.len)?;
                     return Some(Ok(SourcePacket {
-                        raw: RawPacket {
-                            ts: p.ts,
-                            linktype: p.linktype,
-                            wire_len: p.wire_len,
-                            iface: p.iface,
-                            data,
-                        },
+                        raw: p.resolve(flowscope_shards::shared_slice(bytes))?,
                         storage: Storage::Shared(bytes),
                     }));
                 }

@@ -12,6 +12,32 @@
 //! [`Pipeline`] runs the same protocol on an ingest thread, N shard threads
 //! and a merger thread, and delivers the same events in the same order.
 
+//!
+//! # What the crate offers
+//!
+//! Every public item is re-exported here, at one path each (the modules
+//! are private):
+//!
+//! - Running: [`InlineRunner`]; [`Pipeline`], started by a
+//!   [`PipelineBuilder`] with a [`PipelineConfig`] (options; with the
+//!   `serde` feature, the `[pipeline]` table of a configuration file),
+//!   [`Backpressure`], [`default_shards`], [`MAX_SHARDS`] and
+//!   [`DEFAULT_EPOCH_PACKETS`].
+//! - Output: an [`EventSink`] maps the engines' events on the shard
+//!   threads; [`Events`] and [`SessionEvents`] are the built-in ones.
+//! - Input: a [`PacketSource`] yields [`SourcePacket`]s whose bytes live in
+//!   a [`Storage`] ([`SharedBytes`], read with [`shared_slice`]) or fails
+//!   with a [`SourceError`]; [`PacketRef`] names a packet in its storage
+//!   without its bytes; [`MemorySource`] replays packets held in memory;
+//!   [`Pacer`] offers them at a [`Pace`], each [`Gate`] saying when.
+//! - Numbering: [`Sequencer`] gives each packet its [`Stamp`] (seq and
+//!   packet clock) and closes epochs.
+//! - Figures: [`PipelineStats`] while it runs; [`PipelineReport`] with
+//!   [`IngestReport`], [`ShardReport`] and [`MergerReport`] when it is done,
+//!   or a [`PipelineError`]; [`LatencyReport`] and [`Percentiles`] when
+//!   latency is recorded (for packets [`is_sampled`]).
+//! - [`prefetch`]: the cache hint readers use ahead of decoding.
+
 #![warn(missing_docs)]
 
 mod latency;
@@ -20,15 +46,24 @@ mod pipeline;
 mod sequencer;
 mod source;
 
-pub use latency::{LatencyReport, Percentiles, is_sampled};
-pub use pace::{Gate, Pace, Pacer};
+// Running the pipeline.
 pub use pipeline::{
-    Backpressure, EventSink, Events, IngestReport, MergerReport, Pipeline, PipelineBuilder,
-    PipelineConfig, PipelineError, PipelineReport, PipelineStats, SessionEvents, ShardReport,
+    Backpressure, MAX_SHARDS, Pipeline, PipelineBuilder, PipelineConfig, default_shards,
 };
-pub use sequencer::{Sequencer, Stamp};
+// What it delivers.
+pub use pipeline::{EventSink, Events, SessionEvents};
+// Where packets come from.
+pub use pace::{Gate, Pace, Pacer};
 pub use source::{
-    MemorySource, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
+    MemorySource, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
+    shared_slice,
+};
+// Packet numbering and epochs.
+pub use sequencer::{Sequencer, Stamp};
+// What a run reports.
+pub use latency::{LatencyReport, Percentiles, is_sampled};
+pub use pipeline::{
+    IngestReport, MergerReport, PipelineError, PipelineReport, PipelineStats, ShardReport,
 };
 
 use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook, NoHook, RawPacket};

@@ -1,7 +1,8 @@
 //! Where packets come from: the [`PacketSource`] trait the ingest thread
-//! reads, and the storage packets live in while shards work on them.
+//! reads, the storage packets live in while shards work on them, and
+//! [`PacketRef`], a packet in that storage named without its bytes.
 
-use flowscope_engine::RawPacket;
+use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use std::fmt;
 use std::sync::Arc;
 
@@ -43,6 +44,61 @@ pub struct SourcePacket<'a> {
     pub storage: Storage<'a>,
 }
 
+/// A packet in some storage, named without its bytes: its metadata and
+/// where its bytes are (`len` bytes at `offset`). Sources keep these to
+/// hand a packet out later (a [`MemorySource`]'s index, a paced packet not
+/// yet due); the pipeline hands shards these instead of the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketRef {
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Where its bytes start in the storage.
+    pub offset: usize,
+    /// Captured length (the bytes in the storage).
+    pub len: u32,
+    /// Length on the wire.
+    pub wire_len: u32,
+    /// Link-layer type.
+    pub linktype: LinkType,
+    /// The capture interface.
+    pub iface: u32,
+}
+
+impl PacketRef {
+    /// `raw`, its bytes stored at `offset`.
+    #[inline]
+    pub fn new(raw: &RawPacket<'_>, offset: usize) -> Self {
+        PacketRef {
+            ts: raw.ts,
+            offset,
+            len: raw.data.len() as u32,
+            wire_len: raw.wire_len,
+            linktype: raw.linktype,
+            iface: raw.iface,
+        }
+    }
+
+    /// `raw`, whose bytes are a slice of `storage`.
+    #[inline]
+    pub fn within(raw: &RawPacket<'_>, storage: &[u8]) -> Self {
+        PacketRef::new(raw, raw.data.as_ptr() as usize - storage.as_ptr() as usize)
+    }
+
+    /// The packet, its bytes taken from `storage`; `None` when they are not
+    /// all in it.
+    #[inline]
+    pub fn resolve<'a>(&self, storage: &'a [u8]) -> Option<RawPacket<'a>> {
+        let data = storage.get(self.offset..self.offset + self.len as usize)?;
+        Some(RawPacket {
+            ts: self.ts,
+            linktype: self.linktype,
+            wire_len: self.wire_len,
+            iface: self.iface,
+            data,
+        })
+    }
+}
+
 /// What a source reports instead of a packet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -75,7 +131,7 @@ pub trait PacketSource: Send {
     /// clock to it at each wall-time epoch, so idle flows still time out on
     /// time. `None` (the default, and every offline source): the clock only
     /// moves with packets.
-    fn clock_now(&self) -> Option<flowscope_engine::Timestamp> {
+    fn clock_now(&self) -> Option<Timestamp> {
         None
     }
 }
@@ -84,19 +140,8 @@ pub trait PacketSource: Send {
 #[derive(Clone)]
 pub struct MemorySource {
     bytes: SharedBytes,
-    packets: Vec<Indexed>,
+    packets: Vec<PacketRef>,
     next: usize,
-}
-
-/// A packet of a [`MemorySource`]: its metadata and where its bytes are.
-#[derive(Debug, Clone, Copy)]
-struct Indexed {
-    ts: flowscope_engine::Timestamp,
-    linktype: flowscope_engine::LinkType,
-    wire_len: u32,
-    iface: u32,
-    offset: usize,
-    len: usize,
 }
 
 impl fmt::Debug for MemorySource {
@@ -111,14 +156,7 @@ impl MemorySource {
         let mut bytes = Vec::new();
         let mut index = Vec::new();
         for p in packets {
-            index.push(Indexed {
-                ts: p.ts,
-                linktype: p.linktype,
-                wire_len: p.wire_len,
-                iface: p.iface,
-                offset: bytes.len(),
-                len: p.data.len(),
-            });
+            index.push(PacketRef::new(&p, bytes.len()));
             bytes.extend_from_slice(p.data);
         }
         MemorySource {
@@ -133,15 +171,8 @@ impl PacketSource for MemorySource {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
         let p = *self.packets.get(self.next)?;
         self.next += 1;
-        let data = &shared_slice(&self.bytes)[p.offset..p.offset + p.len];
         Some(Ok(SourcePacket {
-            raw: RawPacket {
-                ts: p.ts,
-                linktype: p.linktype,
-                wire_len: p.wire_len,
-                iface: p.iface,
-                data,
-            },
+            raw: p.resolve(shared_slice(&self.bytes))?,
             storage: Storage::Shared(&self.bytes),
         }))
     }

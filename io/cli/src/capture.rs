@@ -20,7 +20,7 @@ use flowscope_io::{
     CaptureCounts, EveKey, EveRenderer, InterfaceInfo, JsonObject, LiveError, LiveOptions,
     LiveSource, SCHEMA_VERSION,
 };
-use flowscope_shards::{Pipeline, PipelineStats, SourceError};
+use flowscope_shards::{Pipeline, PipelineConfig, PipelineStats, SourceError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -289,11 +289,15 @@ where
         .with_interfaces(interfaces.iter().map(|i| i.name.clone()).collect());
     let stop = ropts.stop_flag();
     let shards = ropts.shard_count().max(1);
-    let mut cfg = ropts.config.pipeline.for_run(shards, ropts.pin);
-    cfg.latency_sample = ropts.latency_sample;
-    // The consumer must wake on time for stats records and flushes, so
-    // the merge runs on its own thread.
-    cfg.merge_on_consumer = false;
+    let cfg = PipelineConfig {
+        shards: Some(shards),
+        pin: ropts.pin.or(ropts.config.pipeline.pin),
+        latency_sample: ropts.latency_sample,
+        // The consumer must wake on time for stats records and flushes, so
+        // the merge runs on its own thread.
+        merger_thread: true,
+        ..ropts.config.pipeline.clone()
+    };
     let mut summary = Summary::new(shards);
     let pipeline = Pipeline::builder(ropts.config.engine.clone(), extractor)
         .config(cfg)

@@ -5,90 +5,9 @@
 use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
 use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use flowscope_io::OutputConfig;
+use flowscope_shards::PipelineConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-
-/// Pipeline options (`[pipeline]`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct PipelineConfig {
-    /// Packets per epoch: timers fire every this many packets.
-    pub epoch_packets: u64,
-    /// Shard threads; 0 runs one engine on the main thread. Absent: one per
-    /// core but one, at least one.
-    pub shards: Option<usize>,
-    /// Pin threads to cores. Absent: pin when every thread gets a core.
-    pub pin: Option<bool>,
-    /// Packets per batch handed to a shard.
-    pub batch_packets: usize,
-    /// Batches queued per shard before the ingest waits.
-    pub queue_batches: usize,
-    /// Merge the shards' output on a thread of its own instead of the
-    /// thread writing the output (which measured as fast or faster, with
-    /// lower latency, and needs one thread less).
-    pub merger_thread: bool,
-    /// Live input (capture, paced replay): milliseconds the ingest waits
-    /// for room in a full shard queue before dropping the batch.
-    pub live_drop_wait_ms: u64,
-}
-
-/// Most shard threads a configuration may ask for.
-pub const MAX_SHARDS: usize = 1024;
-
-impl PipelineConfig {
-    /// Rejects values the pipeline cannot work with.
-    pub fn check(&self) -> Result<(), String> {
-        let bad = |what: &str| Err(format!("[pipeline] {what}"));
-        if self.epoch_packets == 0 {
-            return bad("epoch_packets must be at least 1");
-        }
-        if !(1..=65_536).contains(&self.batch_packets) {
-            return bad("batch_packets must be between 1 and 65536");
-        }
-        if !(1..=4096).contains(&self.queue_batches) {
-            return bad("queue_batches must be between 1 and 4096");
-        }
-        if self.shards.is_some_and(|n| n > MAX_SHARDS) {
-            return bad("shards must be at most 1024");
-        }
-        if self.live_drop_wait_ms > 1000 {
-            return bad("live_drop_wait_ms must be at most 1000");
-        }
-        Ok(())
-    }
-}
-
-impl PipelineConfig {
-    /// The pipeline options of a run with `shards` threads, pinning
-    /// overridden by `pin` when given.
-    pub fn for_run(&self, shards: usize, pin: Option<bool>) -> flowscope_shards::PipelineConfig {
-        flowscope_shards::PipelineConfig {
-            shards,
-            pin: pin.or(self.pin),
-            epoch_packets: self.epoch_packets,
-            batch_packets: self.batch_packets,
-            queue_batches: self.queue_batches,
-            merge_on_consumer: !self.merger_thread,
-            drop_wait: std::time::Duration::from_millis(self.live_drop_wait_ms),
-            ..flowscope_shards::PipelineConfig::default()
-        }
-    }
-}
-
-impl Default for PipelineConfig {
-    fn default() -> Self {
-        let p = flowscope_shards::PipelineConfig::default();
-        PipelineConfig {
-            epoch_packets: flowscope_shards::DEFAULT_EPOCH_PACKETS,
-            shards: None,
-            pin: None,
-            batch_packets: p.batch_packets,
-            queue_batches: p.queue_batches,
-            merger_thread: false,
-            live_drop_wait_ms: p.drop_wait.as_millis() as u64,
-        }
-    }
-}
 
 /// The whole configuration: the engine's part as one [`EngineConfig`], so a
 /// run uses it as it is.

@@ -17,7 +17,8 @@ use crate::summary::{FilterReport, Summary};
 use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
 use flowscope_io::{EveKey, EveRenderer, FileSource};
 use flowscope_shards::{
-    InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, SourceError, is_sampled,
+    InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig, SourceError,
+    is_sampled,
 };
 use std::io::Write;
 use std::sync::Arc;
@@ -261,8 +262,12 @@ where
 {
     let run = &opts.run;
     let mut summary = Summary::new(shards);
-    let mut cfg = run.config.pipeline.for_run(shards, run.pin);
-    cfg.latency_sample = run.latency_sample;
+    let cfg = PipelineConfig {
+        shards: Some(shards),
+        pin: run.pin.or(run.config.pipeline.pin),
+        latency_sample: run.latency_sample,
+        ..run.config.pipeline.clone()
+    };
     let mut pipeline = Pipeline::builder(run.config.engine.clone(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())

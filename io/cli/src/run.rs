@@ -10,7 +10,7 @@ use crate::summary::Summary;
 use flowscope_engine::parsers::{L7Message, ParsersConfig, builtin};
 use flowscope_engine::{KeyKind, SessionCounters, Sessions};
 use flowscope_io::EveRenderer;
-use flowscope_shards::{Pipeline, PipelineError, PipelineReport};
+use flowscope_shards::{Pipeline, PipelineError, PipelineReport, default_shards};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -70,13 +70,6 @@ pub fn shard_count(asked: Option<usize>, config: &Config) -> usize {
     asked
         .or(config.pipeline.shards)
         .unwrap_or_else(default_shards)
-}
-
-/// One shard per core, keeping one core for the ingest; at least one.
-pub fn default_shards() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get().saturating_sub(1))
-        .max(1)
 }
 
 /// The parsers a run has: the built-in ones the config enables, for

@@ -18,7 +18,7 @@ use flowscope_engine::{
     Orientation, Route, SessionParser, Sessions, community_id,
 };
 use flowscope_io::{DamagedInput, FileSource, JsonObject};
-use flowscope_shards::{InlineRunner, PacketSource, Pipeline};
+use flowscope_shards::{InlineRunner, PacketSource, Pipeline, PipelineConfig};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -522,7 +522,11 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
         }
         (runner.packets(), source.take_damaged(), stopped)
     } else {
-        let cfg = opts.config.pipeline.for_run(shards, opts.pin);
+        let cfg = PipelineConfig {
+            shards: Some(shards),
+            pin: opts.pin.or(opts.config.pipeline.pin),
+            ..opts.config.pipeline.clone()
+        };
         let mut pipeline = Pipeline::builder(engine_cfg, extractor)
             .config(cfg)
             .stop_flag(stop.clone())

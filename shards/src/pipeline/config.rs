@@ -1,0 +1,140 @@
+//! The pipeline's options: [`PipelineConfig`] (with the `serde` feature,
+//! also the `[pipeline]` table of a configuration file, checked by
+//! [`PipelineConfig::check`]), the shard count used when none is given
+//! ([`default_shards`]), and what a full shard queue does
+//! ([`Backpressure`]).
+
+use std::time::Duration;
+
+/// What the ingest does when a shard's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backpressure {
+    /// Wait (offline input: lossless).
+    Block,
+    /// Drop the batch and count its packets (live input).
+    Drop,
+}
+
+/// Most shard threads a configuration may ask for.
+pub const MAX_SHARDS: usize = 1024;
+
+/// The shard count when none is given: one per core but one (the
+/// ingest's), at least one.
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
+/// Pipeline options.
+///
+/// With the `serde` feature this is the `[pipeline]` table of a
+/// configuration file: the keys are the names given in parentheses below,
+/// every key is optional (absent: the default), and unknown keys are
+/// errors. Deserializing checks types only; [`PipelineConfig::check`]
+/// rejects values out of range. The options without a key (for benchmarks
+/// and embedding) keep their defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
+pub struct PipelineConfig {
+    /// Packets per epoch (`epoch_packets`): timers fire every this many
+    /// packets.
+    pub epoch_packets: u64,
+    /// Shard threads (`shards`). `None`: [`default_shards`], resolved when
+    /// the pipeline is built. A pipeline runs at least one; 0 is for
+    /// callers that run an [`InlineRunner`](crate::InlineRunner) instead.
+    pub shards: Option<usize>,
+    /// Pin threads to cores (`pin`). `None`: pin when `shards + 2` cores
+    /// exist, a core for every thread.
+    pub pin: Option<bool>,
+    /// Packets per batch sent to a shard (`batch_packets`).
+    pub batch_packets: usize,
+    /// Batches queued per shard before the ingest waits (`queue_batches`).
+    pub queue_batches: usize,
+    /// Run the merge on a thread of its own feeding
+    /// [`Pipeline::receiver`](crate::Pipeline::receiver)
+    /// (`merger_thread`). Off (the default): the consumer runs it on its
+    /// own thread with [`Pipeline::merge_here`](crate::Pipeline::merge_here),
+    /// which measured as fast or faster, with lower latency, and needs one
+    /// thread less. [`Pipeline::builder`](crate::Pipeline::builder) starts
+    /// with it on.
+    pub merger_thread: bool,
+    /// Live input: how long the ingest waits for room in a full shard queue
+    /// before it drops the batch (`live_drop_wait_ms`, in milliseconds). A
+    /// short wait rides out a shard that was descheduled for a moment (the
+    /// kernel's capture buffer holds the packets meanwhile); zero drops at
+    /// once.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "live_drop_wait_ms", deserialize_with = "millis")
+    )]
+    pub drop_wait: Duration,
+    /// Live sources also close an epoch when this much wall time has passed
+    /// since the last boundary (offline input never looks at the clock).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub epoch_interval: Duration,
+    /// Items queued between the merger and the consumer.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub output_capacity: usize,
+    /// `None`: block for offline sources, drop for live ones.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub backpressure: Option<Backpressure>,
+    /// Benchmark mode: shards receive and recycle batches without
+    /// processing them (measures the ingest alone).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub noop_shards: bool,
+    /// Record latency histograms for every this-many-th packet (0: off);
+    /// see [`PipelineReport::latency`](crate::PipelineReport::latency).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub latency_sample: u32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            epoch_packets: crate::DEFAULT_EPOCH_PACKETS,
+            shards: None,
+            pin: None,
+            batch_packets: 256,
+            queue_batches: 16,
+            merger_thread: false,
+            drop_wait: Duration::from_millis(2),
+            epoch_interval: Duration::from_millis(1),
+            output_capacity: 4096,
+            backpressure: None,
+            noop_shards: false,
+            latency_sample: 0,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Rejects values a `[pipeline]` table may not hold; the message names
+    /// the table and the key.
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |what: &str| Err(format!("[pipeline] {what}"));
+        if self.epoch_packets == 0 {
+            return bad("epoch_packets must be at least 1");
+        }
+        if !(1..=65_536).contains(&self.batch_packets) {
+            return bad("batch_packets must be between 1 and 65536");
+        }
+        if !(1..=4096).contains(&self.queue_batches) {
+            return bad("queue_batches must be between 1 and 4096");
+        }
+        if self.shards.is_some_and(|n| n > MAX_SHARDS) {
+            return bad("shards must be at most 1024");
+        }
+        if self.drop_wait > Duration::from_millis(1000) {
+            return bad("live_drop_wait_ms must be at most 1000");
+        }
+        Ok(())
+    }
+}
+
+/// Reads a duration given in whole milliseconds.
+#[cfg(feature = "serde")]
+fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_millis)
+}

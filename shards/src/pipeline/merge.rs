@@ -1,0 +1,216 @@
+//! The merge: puts the shards' items back into [`OrderKey`] order, releasing
+//! them only up to the last epoch boundary every shard has finished, and
+//! renumbers `sub` so the output is the inline engine's.
+
+use super::messages::{Keyed, MergerMsg};
+use super::report::{LiveCounters, MergerReport, ShardReport};
+use crate::latency::{Clock, LatencyReport, ReadTimes, record};
+use crossbeam_channel::{Receiver, Sender};
+use flowscope_engine::{Cause, OrderKey};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What the merger hands back: shard reports, its own, shard failures.
+pub(super) type MergerOutcome = (Vec<ShardReport>, MergerReport, Vec<(usize, String)>);
+
+/// What the merger works from, wherever it runs.
+pub(super) struct MergerInput<T> {
+    pub(super) live: Arc<LiveCounters>,
+    pub(super) n: usize,
+    pub(super) rx: Receiver<MergerMsg<T>>,
+    pub(super) returns: Vec<Sender<Vec<Keyed<T>>>>,
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) renumber: fn(&mut T, u32),
+    pub(super) latency: Option<(Clock, Arc<ReadTimes>)>,
+}
+
+/// Runs the merge to the end, handing every item to `emit` in order;
+/// `emit` returns false once nobody wants more (the input is then stopped
+/// and the rest discarded).
+pub(super) fn run_merger<T>(
+    input: MergerInput<T>,
+    emit: &mut dyn FnMut(T) -> bool,
+) -> MergerOutcome {
+    let MergerInput {
+        live,
+        n,
+        rx,
+        returns,
+        stop,
+        renumber,
+        latency,
+    } = input;
+    let mut m = Merger {
+        latency: latency.map(|(clock, reads)| MergeLatency {
+            report: LatencyReport::new(reads.sample_every as u32),
+            clock,
+            reads,
+            handed: (0..n).map(|_| VecDeque::new()).collect(),
+            pushed: vec![0; n],
+            popped: vec![0; n],
+        }),
+        cursor: None,
+        next_sub: 0,
+        renumber,
+        queues: (0..n).map(|_| VecDeque::new()).collect(),
+        done: vec![None; n],
+        finished: vec![false; n],
+        out_closed: false,
+        stop,
+        report: MergerReport::default(),
+    };
+    let mut reports = Vec::with_capacity(n);
+    let mut failures = Vec::new();
+    while let Ok(msg) = rx.recv() {
+        let t = Instant::now();
+        let mut emitted = Duration::ZERO;
+        match msg {
+            MergerMsg::Items(k, mut items, at) => {
+                if let Some(lat) = &mut m.latency {
+                    lat.pushed[k] += items.len() as u64;
+                    lat.handed[k].push_back((lat.pushed[k], at));
+                }
+                m.queues[k].extend(items.drain(..));
+                let _ = returns[k].try_send(items);
+                let held: usize = m.queues.iter().map(VecDeque::len).sum();
+                m.report.held_high_water = m.report.held_high_water.max(held);
+            }
+            MergerMsg::EpochDone(k, seq) => {
+                m.done[k] = Some(seq);
+                emitted = m.release(emit);
+            }
+            MergerMsg::Finished(r) => {
+                m.finished[r.shard] = true;
+                reports.push(*r);
+                emitted = m.release(emit);
+            }
+            MergerMsg::Failed(k, why) => {
+                m.finished[k] = true;
+                failures.push((k, why));
+                emitted = m.release(emit);
+            }
+        }
+        m.report.busy += t.elapsed().saturating_sub(emitted);
+        live.merged.store(m.report.items, Ordering::Relaxed);
+        if m.finished.iter().all(|&f| f) {
+            break;
+        }
+    }
+    // Whatever is left (every shard finished, or failed): in order.
+    m.finished.iter_mut().for_each(|f| *f = true);
+    m.release(emit);
+    live.merged.store(m.report.items, Ordering::Relaxed);
+    m.report.latency = m.latency.map(|l| Box::new(l.report));
+    (reports, m.report, failures)
+}
+
+/// The merge's latency recording.
+struct MergeLatency {
+    report: LatencyReport,
+    clock: Clock,
+    reads: Arc<ReadTimes>,
+    /// Per shard: (items received up to and including a handover, when it
+    /// was handed over), oldest first; and items received and released.
+    handed: Vec<VecDeque<(u64, u64)>>,
+    pushed: Vec<u64>,
+    popped: Vec<u64>,
+}
+
+impl MergeLatency {
+    /// Shard `k`'s next item, of packet `seq`, is being released.
+    fn released(&mut self, k: usize, seq: u64) {
+        let index = self.popped[k];
+        self.popped[k] += 1;
+        let marks = &mut self.handed[k];
+        while marks.front().is_some_and(|&(end, _)| end <= index) {
+            marks.pop_front();
+        }
+        if !self.reads.sampled(seq) {
+            return;
+        }
+        let now = self.clock.now();
+        if let Some(&(_, at)) = marks.front() {
+            record(&mut self.report.merge, now.saturating_sub(at));
+        }
+        match self.reads.load(seq) {
+            Some(read) => record(&mut self.report.total, now.saturating_sub(read)),
+            None => self.report.lost += 1,
+        }
+    }
+}
+
+struct Merger<T> {
+    latency: Option<MergeLatency>,
+    /// The seq of the last item released and the next `sub` for it.
+    cursor: Option<u64>,
+    next_sub: u32,
+    renumber: fn(&mut T, u32),
+    queues: Vec<VecDeque<Keyed<T>>>,
+    done: Vec<Option<u64>>,
+    finished: Vec<bool>,
+    out_closed: bool,
+    stop: Arc<AtomicBool>,
+    report: MergerReport,
+}
+
+impl<T> Merger<T> {
+    /// Releases, in key order, every held item that no shard can still
+    /// precede: those with a seq at or below the last epoch boundary every
+    /// unfinished shard has completed. Returns the time spent in `emit`
+    /// (the consumer's time, or waiting for it), which is not merge work.
+    fn release(&mut self, emit: &mut dyn FnMut(T) -> bool) -> Duration {
+        let mut emitting = Duration::ZERO;
+        // An epoch done at seq `s` means every packet up to `s` and the
+        // timers at `s` are in; the end-of-input flush at `s`, which sorts
+        // after them, is not. A finished shard bounds nothing.
+        let mut bound = (u64::MAX, Cause::Flush);
+        for k in 0..self.queues.len() {
+            if self.finished[k] {
+                continue;
+            }
+            match self.done[k] {
+                Some(s) => bound = bound.min((s, Cause::Timer)),
+                None => return emitting,
+            }
+        }
+        loop {
+            let mut best: Option<(usize, OrderKey)> = None;
+            for (k, q) in self.queues.iter().enumerate() {
+                if let Some((key, _)) = q.front()
+                    && (key.0, key.1) <= bound
+                    && best.is_none_or(|(_, b)| *key < b)
+                {
+                    best = Some((k, *key));
+                }
+            }
+            let Some((k, _)) = best else { break };
+            let Some((key, mut item)) = self.queues[k].pop_front() else {
+                break;
+            };
+            if let Some(lat) = &mut self.latency {
+                lat.released(k, key.0);
+            }
+            if self.cursor != Some(key.0) {
+                self.cursor = Some(key.0);
+                self.next_sub = 0;
+            }
+            (self.renumber)(&mut item, self.next_sub);
+            self.next_sub += 1;
+            if !self.out_closed {
+                let t = Instant::now();
+                let taken = emit(item);
+                emitting += t.elapsed();
+                if taken {
+                    self.report.items += 1;
+                } else {
+                    // Nobody reads any more: stop the input, finish quietly.
+                    self.out_closed = true;
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        emitting
+    }
+}

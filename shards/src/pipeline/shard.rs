@@ -1,0 +1,201 @@
+//! A shard thread: runs its engine over the batches it is sent, fires
+//! timers at epoch markers, maps events through the sink and hands the
+//! items to the merge.
+
+use super::messages::{Keyed, MergerMsg, PacketBatch, ShardMsg};
+use super::panic_text;
+use super::report::{LiveCounters, ShardReport};
+use super::sink::EventSink;
+use crate::latency::{Clock, LatencyReport};
+use crate::source::shared_slice;
+use crossbeam_channel::{Receiver, Sender};
+use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// A shard's ends of the channels.
+pub(super) struct ShardChannels<T> {
+    pub(super) rx: Receiver<ShardMsg>,
+    pub(super) pool_tx: Sender<PacketBatch>,
+    pub(super) merger_tx: Sender<MergerMsg<T>>,
+    pub(super) item_returns: Receiver<Vec<Keyed<T>>>,
+}
+
+pub(super) fn shard_main<
+    E: FlowExtractor,
+    H: FlowHook<E::Key>,
+    S: EventSink<E::Key, H::Message>,
+>(
+    k: usize,
+    engine: Engine<E, H>,
+    sink: S,
+    channels: ShardChannels<S::Item>,
+    noop: bool,
+    live: &LiveCounters,
+    latency: Option<(Clock, u32)>,
+) {
+    let ShardChannels {
+        rx,
+        pool_tx,
+        merger_tx,
+        item_returns,
+    } = channels;
+    let merger = merger_tx.clone();
+    let run = catch_unwind(AssertUnwindSafe(move || {
+        let mut shard = Shard {
+            k,
+            engine,
+            sink,
+            events: Vec::new(),
+            items: Vec::new(),
+            clock: latency.map(|(c, _)| c),
+            report: ShardReport {
+                shard: k,
+                latency: latency.map(|(_, every)| Box::new(LatencyReport::new(every))),
+                ..ShardReport::default()
+            },
+        };
+        while let Ok(msg) = rx.recv() {
+            let t = Instant::now();
+            match msg {
+                ShardMsg::Batch(mut b) => {
+                    let sampled = b.sampled_reads.len() as u64;
+                    let taken_at = shard.taken(sampled, b.sent_ns);
+                    if !noop {
+                        shard.process(&b);
+                    }
+                    shard.report.packets += b.handles.len() as u64;
+                    b.clear();
+                    let _ = pool_tx.try_send(b);
+                    shard.flush(&merger_tx, &item_returns);
+                    shard.processed(sampled, taken_at);
+                }
+                ShardMsg::Epoch(st) => {
+                    if !noop {
+                        shard.engine.advance(st.now, st.seq, &mut shard.events);
+                        shard.report.peak_flows =
+                            shard.report.peak_flows.max(shard.engine.active_flows());
+                        shard.report.peak_table_bytes = shard
+                            .report
+                            .peak_table_bytes
+                            .max(shard.engine.table_bytes() as u64);
+                    }
+                    shard.map_events();
+                    shard.flush(&merger_tx, &item_returns);
+                    let _ = merger_tx.send(MergerMsg::EpochDone(k, st.seq));
+                    live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
+                    live.shard_flows[k].store(shard.engine.active_flows(), Ordering::Relaxed);
+                }
+                ShardMsg::Finish(st) => {
+                    if !noop {
+                        shard.engine.finish(st.now, st.seq, &mut shard.events);
+                    }
+                    shard.map_events();
+                    shard.flush(&merger_tx, &item_returns);
+                    shard.report.busy += t.elapsed();
+                    shard.report.engine = shard.engine.stats();
+                    shard.report.sessions = shard.engine.hook().session_counters();
+                    shard.report.peak_flows =
+                        shard.report.peak_flows.max(shard.report.engine.peak_flows);
+                    live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
+                    live.shard_flows[k].store(0, Ordering::Relaxed);
+                    let _ = merger_tx.send(MergerMsg::Finished(Box::new(shard.report)));
+                    return;
+                }
+            }
+            shard.report.busy += t.elapsed();
+        }
+        // The ingest went away without a Finish (it panicked).
+        let _ = merger_tx.send(MergerMsg::Failed(
+            k,
+            "input ended without a finish marker".into(),
+        ));
+    }));
+    if let Err(p) = run {
+        let _ = merger.send(MergerMsg::Failed(k, panic_text(&*p)));
+    }
+}
+
+/// How many packets ahead a shard prefetches.
+const PREFETCH_AHEAD: usize = 4;
+
+struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> {
+    k: usize,
+    engine: Engine<E, H>,
+    sink: S,
+    events: EventBuf<E::Key, H::Message>,
+    items: Vec<Keyed<S::Item>>,
+    /// Set when latency is recorded.
+    clock: Option<Clock>,
+    report: ShardReport,
+}
+
+impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Shard<E, H, S> {
+    fn process(&mut self, b: &PacketBatch) {
+        let shared: &[u8] = match &b.storage {
+            Some(s) => shared_slice(s),
+            None => &[],
+        };
+        for (i, h) in b.handles.iter().enumerate() {
+            let bytes = if h.copied { &b.copied[..] } else { shared };
+            // The ingest touched these bytes on another core: ask for the
+            // next packets' headers before they are needed.
+            if let Some(ahead) = b.handles.get(i + PREFETCH_AHEAD) {
+                let from = if ahead.copied { &b.copied[..] } else { shared };
+                crate::prefetch(from.get(ahead.packet.offset..).unwrap_or(&[]));
+            }
+            let Some(raw) = h.packet.resolve(bytes) else {
+                continue;
+            };
+            self.engine
+                .process_hashed(h.seq, h.now, &raw, h.dispatch_hash(), &mut self.events);
+        }
+        self.map_events();
+    }
+
+    /// Latency: a batch with `sampled` sampled packets, queued at
+    /// `sent_ns`, was just taken; records its queue wait and returns when.
+    fn taken(&mut self, sampled: u64, sent_ns: u64) -> u64 {
+        match (&self.clock, self.report.latency.as_deref_mut()) {
+            (Some(clock), Some(lat)) if sampled > 0 => {
+                let now = clock.now();
+                let wait = now.saturating_sub(sent_ns).max(1);
+                let _ = lat.queue.record_n(wait.min(lat.queue.high()), sampled);
+                now
+            }
+            _ => 0,
+        }
+    }
+
+    /// Latency: the batch taken at `taken_at` is done and its events are
+    /// with the merge.
+    fn processed(&mut self, sampled: u64, taken_at: u64) {
+        if let (Some(clock), Some(lat)) = (&self.clock, self.report.latency.as_deref_mut())
+            && sampled > 0
+        {
+            let spent = clock.now().saturating_sub(taken_at).max(1);
+            let _ = lat.shard.record_n(spent.min(lat.shard.high()), sampled);
+        }
+    }
+
+    fn map_events(&mut self) {
+        for ev in self.events.drain(..) {
+            let key = ev.key();
+            if let Some(item) = self.sink.map(ev) {
+                self.items.push((key, item));
+            }
+        }
+    }
+
+    fn flush(&mut self, tx: &Sender<MergerMsg<S::Item>>, returns: &Receiver<Vec<Keyed<S::Item>>>) {
+        if self.items.is_empty() {
+            return;
+        }
+        self.report.items += self.items.len() as u64;
+        let fresh = returns.try_recv().unwrap_or_default();
+        let items = std::mem::replace(&mut self.items, fresh);
+        let at = self.clock.as_ref().map_or(0, Clock::now);
+        let _ = tx.send(MergerMsg::Items(self.k, items, at));
+    }
+}

@@ -1,0 +1,253 @@
+//! The pipeline against its oracle, the inline runner: same events, same
+//! order, for any shard count, batch size and queue depth; plus the failure
+//! paths (a panicking shard, a stop request, a consumer that leaves, live
+//! drops).
+
+use super::*;
+use crate::source::{PacketSource, SourceError, Storage};
+use crate::{InlineRunner, MemorySource, SourcePacket};
+use flowscope_engine::{
+    Engine, EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions, LinkType, Ordered,
+    RawPacket, Timestamp,
+};
+use flowscope_engine::{FlowExtractor, PacketView, SessionEvent};
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
+
+type Event = Ordered<FlowEvent<FiveTupleKey>>;
+
+mod equivalence;
+mod live;
+mod sessions;
+mod stopping;
+mod storage;
+
+/// A raw IPv4 packet: 20-byte header (checksummed) around `l4`.
+fn ipv4(src: u8, dst: u8, proto: u8, ident: u16, frag: u16, l4: &[u8]) -> Vec<u8> {
+    let total = (20 + l4.len()) as u16;
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&ident.to_be_bytes());
+    p.extend_from_slice(&frag.to_be_bytes());
+    p.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, src, 10, 0, 1, dst]);
+    let c = flowscope_engine::wire::ip::internet_checksum(&p);
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+    p.extend_from_slice(l4);
+    p
+}
+
+fn udp(sport: u16, dport: u16, payload: usize) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + payload) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.resize(8 + payload, 0x61);
+    u
+}
+
+fn tcp(sport: u16, dport: u16, flags: u8, seq: u32) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t
+}
+
+/// What one generated packet is.
+#[derive(Debug, Clone)]
+enum Step {
+    Udp {
+        a: u8,
+        b: u8,
+        port: u16,
+        reply: bool,
+    },
+    Tcp {
+        a: u8,
+        b: u8,
+        port: u16,
+        flags: u8,
+        reply: bool,
+    },
+    /// A UDP datagram in two fragments (the second `gap` packets later,
+    /// i.e. immediately after).
+    Fragmented {
+        a: u8,
+        b: u8,
+        ident: u16,
+    },
+    Garbage(u8),
+}
+
+/// Packets with their capture time in seconds.
+fn build(steps: &[(u32, Step)]) -> Vec<(Timestamp, Vec<u8>)> {
+    let mut t = 1_000_000u64;
+    let mut out = Vec::new();
+    for (dt, step) in steps {
+        t += u64::from(*dt);
+        let ts = Timestamp::new(t, 0);
+        match *step {
+            Step::Udp { a, b, port, reply } => {
+                let (s, d, sp, dp) = if reply {
+                    (b, a, 53, port)
+                } else {
+                    (a, b, port, 53)
+                };
+                out.push((ts, ipv4(s, d, 17, 0, 0, &udp(sp, dp, 12))));
+            }
+            Step::Tcp {
+                a,
+                b,
+                port,
+                flags,
+                reply,
+            } => {
+                let (s, d, sp, dp) = if reply {
+                    (b, a, 80, port)
+                } else {
+                    (a, b, port, 80)
+                };
+                out.push((ts, ipv4(s, d, 6, 0, 0, &tcp(sp, dp, flags, 1000))));
+            }
+            Step::Fragmented { a, b, ident } => {
+                let l4 = udp(4000 + u16::from(a), 5353, 40);
+                out.push((ts, ipv4(a, b, 17, ident, 0x2000, &l4[..24])));
+                out.push((ts, ipv4(a, b, 17, ident, 3, &l4[24..])));
+            }
+            Step::Garbage(n) => out.push((ts, vec![0x45, n, 0, 1])),
+        }
+    }
+    out
+}
+
+fn raws(packets: &[(Timestamp, Vec<u8>)]) -> impl Iterator<Item = RawPacket<'_>> {
+    packets.iter().map(|(ts, data)| RawPacket {
+        ts: *ts,
+        linktype: LinkType::RAW,
+        wire_len: data.len() as u32,
+        iface: 0,
+        data,
+    })
+}
+
+fn extractor(cfg: &EngineConfig) -> FiveTuple {
+    FiveTuple::new(KeyOptions::from_config(cfg))
+}
+
+fn inline(packets: &[(Timestamp, Vec<u8>)], epoch: u64) -> Vec<Event> {
+    let cfg = EngineConfig::default();
+    let engine = Engine::new(&cfg, extractor(&cfg)).unwrap();
+    let mut r = InlineRunner::new(engine, epoch);
+    let mut out = Vec::new();
+    for raw in raws(packets) {
+        r.push(&raw);
+        out.extend(r.events());
+    }
+    r.finish();
+    out.extend(r.events());
+    out
+}
+
+fn piped(
+    packets: &[(Timestamp, Vec<u8>)],
+    cfg: PipelineConfig,
+) -> (Vec<Event>, PipelineReport<MemorySource>) {
+    let ecfg = EngineConfig::default();
+    let on_consumer = !cfg.merger_thread;
+    let mut p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(cfg)
+        .build(MemorySource::new(raws(packets)))
+        .unwrap();
+    let mut events: Vec<Event> = Vec::new();
+    if on_consumer {
+        assert!(p.receiver().iter().next().is_none());
+        assert!(p.merge_here(|e| {
+            events.push(e);
+            true
+        }));
+        assert!(!p.merge_here(|_| true), "the merge runs once");
+    } else {
+        assert!(!p.merge_here(|_| true), "the merge has its own thread");
+        events = p.receiver().iter().collect();
+    }
+    // The output has ended: the live counters show the final figures.
+    let st = p.stats();
+    assert_eq!(st.packets_read, packets.len() as u64);
+    assert_eq!(st.shard_packets.iter().sum::<u64>(), packets.len() as u64);
+    assert_eq!(st.items_merged, events.len() as u64);
+    assert!(st.shard_flows.iter().all(|&f| f == 0), "all flushed");
+    (events, p.join().unwrap())
+}
+
+/// Every event of a default-configured pipeline over `src`.
+fn drain(src: impl PacketSource + 'static, shards: usize) -> Vec<Event> {
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .shards(shards)
+        .pin(false)
+        .build(src)
+        .unwrap();
+    let got: Vec<Event> = p.into_iter().collect();
+    p.join().unwrap();
+    got
+}
+
+fn render(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| format!("{:?}/{}/{:?}", e.key(), e.seq, e.event))
+        .collect()
+}
+
+fn assert_strictly_increasing(events: &[Event]) {
+    for w in events.windows(2) {
+        assert!(
+            (w[0].seq, w[0].sub) < (w[1].seq, w[1].sub),
+            "(seq, sub) not increasing: {:?} then {:?}",
+            (w[0].seq, w[0].sub),
+            (w[1].seq, w[1].sub)
+        );
+    }
+}
+
+/// A busy trace: many flows over many address pairs, timeouts included.
+fn busy_trace() -> Vec<(Timestamp, Vec<u8>)> {
+    let mut steps = Vec::new();
+    for i in 0..4000u32 {
+        let a = (i % 37) as u8 + 1;
+        let b = (i % 11) as u8 + 100;
+        let dt = if i % 500 == 499 {
+            90
+        } else {
+            u32::from(i % 3 == 0)
+        };
+        let step = match i % 5 {
+            0 | 1 => Step::Udp {
+                a,
+                b,
+                port: 1000 + (i % 7) as u16,
+                reply: i % 2 == 0,
+            },
+            2 | 3 => Step::Tcp {
+                a,
+                b,
+                port: 2000 + (i % 5) as u16,
+                flags: 0x18,
+                reply: i % 3 == 0,
+            },
+            _ => Step::Fragmented {
+                a,
+                b,
+                ident: i as u16,
+            },
+        };
+        steps.push((dt, step));
+    }
+    build(&steps)
+}
