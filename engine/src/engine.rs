@@ -3,21 +3,18 @@
 //! history, timeouts, eviction) and pushes ordered events into a buffer the
 //! caller owns. It reads no clock: the driver passes the packet clock in.
 
-use crate::community_id::community_id_v1;
 use crate::config::{ConfigError, EngineConfig, PortProto};
 use crate::decode::Decoder;
 use crate::defrag::{Defrag, DefragOutcome};
-use crate::event::{
-    AnomalyKind, Cause, EndReason, FlowEvent, FlowSide, FlowState, FlowStats, Ordered,
-};
-use crate::flow::history::{History, Letter};
-use crate::flow::tcp::{self, ConnProto, Endpoint};
+use crate::event::{AnomalyKind, Cause, FlowEvent, FlowStats, NoMessage, Ordered};
+use crate::flow::tcp::{self, ConnProto, Endpoint, TcpStep, tcp_step};
 use crate::flow::{FlowEntry, FlowTable, NIL, SideCounters, idle_expired, side_index};
-use crate::hook::{FlowHook, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
-use crate::key::{Extracted, FiveTupleKey, FlowExtractor, Orientation, icmp_is_reply};
+use crate::hook::{FlowHook, HookItem, HookPacket, NoHook, TcpInfo, Verdict};
+use crate::key::{Extracted, FlowExtractor, icmp_is_reply};
 use crate::packet::{PacketView, RawPacket, Transport};
 use crate::stats::EngineStats;
 use crate::timestamp::Timestamp;
+use crate::vocab::{EndReason, FlowSide, FlowState, History, Letter, Orientation, flow_id};
 use crate::wire::ipproto;
 use crate::wire::transport::{TcpSegment, tcp_flags};
 use std::time::Duration;
@@ -117,14 +114,6 @@ impl std::fmt::Debug for PortSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PortSet")
     }
-}
-
-/// What a TCP segment did to the connection.
-#[derive(Debug, Default, Clone, Copy)]
-struct TcpStep {
-    reset: bool,
-    fin_now: bool,
-    final_ack: bool,
 }
 
 /// The flow engine. See the crate docs for the driving protocol. `H` sees
@@ -1108,92 +1097,6 @@ fn reusable<K>(e: &FlowEntry<K>) -> bool {
         .any(|s| matches!(s, Endpoint::Closed | Endpoint::Reset))
 }
 
-/// Applies one TCP segment to the endpoint states and the history.
-fn tcp_step<K>(
-    e: &mut FlowEntry<K>,
-    side: FlowSide,
-    t: &TcpSegment<'_>,
-    payload_len: usize,
-) -> TcpStep {
-    use Endpoint::*;
-    let f = t.flags();
-    let (me, peer) = (side_index(side), 1 - side_index(side));
-    e.tcp_flags[me] |= f;
-    let syn = f & tcp_flags::SYN != 0;
-    let ack = f & tcp_flags::ACK != 0;
-    let fin = f & tcp_flags::FIN != 0;
-    let rst = f & tcp_flags::RST != 0;
-
-    let h = &mut e.history;
-    if syn && (fin || rst) {
-        h.push(Letter::MultiFlag, side);
-    }
-    if fin && rst {
-        h.push(Letter::Inconsistent, side);
-    }
-    if syn {
-        h.push(if ack { Letter::SynAck } else { Letter::Syn }, side);
-    }
-    if fin {
-        h.push(Letter::Fin, side);
-    }
-    if rst {
-        h.push(Letter::Rst, side);
-    }
-    if payload_len > 0 {
-        h.push(Letter::Data, side);
-    } else if ack && !syn && !fin && !rst {
-        h.push(Letter::Ack, side);
-    }
-    if t.window() == 0 && !syn && !fin && !rst {
-        h.push(Letter::ZeroWindow, side);
-    }
-
-    let mut step = TcpStep::default();
-    let closing_before = e.endpoints == [Closed, Closed];
-    if rst {
-        e.endpoints[me] = Reset;
-        step.reset = true;
-        return step;
-    }
-    match (syn, ack) {
-        (true, false) => {
-            if e.endpoints[me] == Inactive {
-                e.endpoints[me] = SynSent;
-            }
-        }
-        (true, true) => {
-            if matches!(e.endpoints[me], Inactive | SynSent) {
-                e.endpoints[me] = SynAckSent;
-            }
-        }
-        _ => {
-            if e.endpoints[me] == Inactive {
-                e.endpoints[me] = Partial;
-            }
-            if ack && e.endpoints[me] == SynSent && e.endpoints[peer] == SynAckSent {
-                e.endpoints = [Established, Established];
-            }
-        }
-    }
-    if fin && e.endpoints[me] != Closed {
-        e.endpoints[me] = Closed;
-        step.fin_now = true;
-    }
-    // Both sides closed before this packet: the first pure ACK from the
-    // side that did not send the last FIN completes the close.
-    if closing_before
-        && e.last_fin.is_some_and(|s| s != side)
-        && ack
-        && !syn
-        && !fin
-        && payload_len == 0
-    {
-        step.final_ack = true;
-    }
-    step
-}
-
 /// Builds the reported statistics of a flow.
 fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
     let history = e.history;
@@ -1216,23 +1119,6 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
         app_proto: None,
         iface: u32::from(e.iface),
     }
-}
-
-/// A flow id: a mix of the flow hash and the flow's start time (ns), so ids
-/// differ between successive flows of one key, are identical across runs and
-/// shard counts, and fit in 51 bits (exact in a JSON double).
-pub fn flow_id(hash: u64, start_nanos: u64) -> u64 {
-    let mut z = hash ^ start_nanos.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z & ((1 << 51) - 1)).max(1)
-}
-
-/// Community ID v1 of a 5-tuple flow, from its initiator's point of view.
-pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> String {
-    let (src, dst) = key.oriented(initiator);
-    community_id_v1(key.proto(), src.addr, src.port, dst.addr, dst.port, seed)
 }
 
 #[cfg(test)]

@@ -8,31 +8,13 @@
 
 use crate::config::EngineConfig;
 use crate::packet::{PacketView, Transport, TunnelKind, VlanIds};
+use crate::vocab::Orientation;
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::net::IpAddr;
 
 /// What every flow key type provides.
 pub trait FlowKey: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static {}
-
-/// Which way a packet travels relative to its key's endpoint order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Orientation {
-    /// The packet's source is the key's first endpoint.
-    Forward,
-    /// The packet's source is the key's second endpoint.
-    Reverse,
-}
-
-impl Orientation {
-    /// The opposite orientation.
-    pub fn flip(self) -> Orientation {
-        match self {
-            Orientation::Forward => Orientation::Reverse,
-            Orientation::Reverse => Orientation::Forward,
-        }
-    }
-}
 
 /// The result of keying one packet.
 #[derive(Debug, Clone)]

@@ -45,30 +45,30 @@ pub mod reassembly;
 pub mod session;
 pub mod stats;
 pub mod timestamp;
+mod vocab;
 pub mod wire;
 
 #[cfg(test)]
 mod testutil;
 
-pub use community_id::community_id_v1;
+pub use community_id::{community_id, community_id_v1};
 pub use config::{ConfigError, EngineConfig, KeyKind};
-pub use engine::{Engine, EventBuf, community_id, flow_id};
+pub use engine::{Engine, EventBuf};
 pub use event::{
-    AnomalyKind, Cause, ConnState, EndReason, FlowEvent, FlowSide, FlowState, FlowStats, OrderKey,
-    Ordered, SideStats,
+    AnomalyKind, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
 };
-pub use flow::history::History;
-pub use hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, NoMessage, TcpInfo, Verdict};
+pub use hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, TcpInfo, Verdict};
 pub use key::{
     DirectionalFiveTuple, Endpoint, Extracted, FiveTuple, FiveTupleKey, FlowExtractor, FlowKey,
-    IpPair, IpPairKey, KeyContext, KeyOptions, MacPair, MacPairKey, Orientation,
+    IpPair, IpPairKey, KeyContext, KeyOptions, MacPair, MacPairKey,
 };
 pub use packet::{LinkType, PacketView, RawPacket, Transport, Tunnel, TunnelKind, VlanIds};
 pub use reassembly::{Chunk, OverflowPolicy, OverlapPolicy, Reassembler, ReassemblyConfig};
 pub use session::{
-    DatagramParser, DatagramParserFactory, Probe, Route, SessionCounters, SessionEvent,
-    SessionParser, SessionParserFactory, Sessions,
+    DatagramParser, DatagramParserFactory, Probe, Route, SessionEvent, SessionParser,
+    SessionParserFactory, Sessions,
 };
-pub use stats::EngineStats;
+pub use stats::{EngineStats, SessionCounters};
 pub use timestamp::Timestamp;
+pub use vocab::{ConnState, EndReason, FlowSide, FlowState, History, Letter, Orientation, flow_id};
 pub use wire::DecodeError;

@@ -5,7 +5,7 @@
 //! protection; every list and buffer is capped.
 
 use super::{DnsConfig, L7Message};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::session::{DatagramParser, SessionParser};
 use crate::timestamp::Timestamp;
 use std::collections::VecDeque;

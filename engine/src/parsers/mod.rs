@@ -13,7 +13,7 @@ pub mod http;
 pub mod quic;
 pub mod tls;
 
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::reassembly::ReassemblyConfig;
 use crate::session::{Probe, Route, Sessions};
 use serde::Deserialize;

@@ -9,7 +9,7 @@
 use super::L7Message;
 use super::fingerprint::{ja3, ja4_for};
 use super::tls::{ClientHello, TlsHandshake, TlsStop, parse_client_hello};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::session::{DatagramParser, Probe};
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};

@@ -12,7 +12,7 @@
 
 use super::fingerprint::{Ja3, ja3, ja3s, ja4};
 use super::{L7Message, TlsConfig};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::session::SessionParser;
 use sha1::{Digest, Sha1};
 

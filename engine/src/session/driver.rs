@@ -7,10 +7,12 @@
 use super::{
     DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory, cut_reason,
 };
-use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats, SideStats};
+use crate::event::{AnomalyKind, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
 use crate::reassembly::{Chunk, Memory, Reassembler, ReassemblyConfig, StreamCounters};
+use crate::stats::{SessionCounters, add_counters};
 use crate::timestamp::Timestamp;
+use crate::vocab::{EndReason, FlowSide};
 use crate::wire::ipproto;
 use crate::wire::transport::tcp_flags;
 use std::sync::Arc;
@@ -118,25 +120,6 @@ impl Route {
     fn certain_without_bytes(&self, ports: (u16, u16)) -> bool {
         self.probe.is_none() && (self.ports.is_empty() || self.port_matches(ports))
     }
-}
-
-/// Counters of one [`Sessions`] driver (one engine, one shard).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SessionCounters {
-    /// Flows given a parser.
-    pub flows_parsed: u64,
-    /// Flows that carried payload but matched no parser.
-    pub flows_unclassified: u64,
-    /// Messages emitted.
-    pub messages: u64,
-    /// Parsers that poisoned.
-    pub parser_errors: u64,
-    /// Stream counters summed over ended flows.
-    pub stream: StreamCounters,
-    /// Flows dropped by the `DropFlow` policy.
-    pub flows_dropped: u64,
-    /// Out-of-order bytes held now, and the most held at once.
-    pub memory: Memory,
 }
 
 /// An object-safe view of a [`SessionParser`] whose messages convert to `M`.
@@ -967,32 +950,6 @@ impl<K, M> Sessions<K, M> {
         }
         Verdict::Continue
     }
-}
-
-impl SessionCounters {
-    /// Adds another driver's counters (memory: used and peak added, as for
-    /// separate shards).
-    pub fn add(&mut self, o: &SessionCounters) {
-        self.flows_parsed += o.flows_parsed;
-        self.flows_unclassified += o.flows_unclassified;
-        self.messages += o.messages;
-        self.parser_errors += o.parser_errors;
-        add_counters(&mut self.stream, &o.stream);
-        self.flows_dropped += o.flows_dropped;
-        self.memory.used += o.memory.used;
-        self.memory.peak += o.memory.peak;
-    }
-}
-
-fn add_counters(sum: &mut StreamCounters, c: &StreamCounters) {
-    sum.delivered += c.delivered;
-    sum.retransmits += c.retransmits;
-    sum.out_of_order += c.out_of_order;
-    sum.overlaps += c.overlaps;
-    sum.inconsistent += c.inconsistent;
-    sum.gaps += c.gaps;
-    sum.gap_bytes += c.gap_bytes;
-    sum.cap_hits += c.cap_hits;
 }
 
 fn fill_side(stats: &mut SideStats, c: &StreamCounters) {
