@@ -3,11 +3,13 @@
 
 use super::*;
 use crate::community_id::community_id;
+use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::config::{PortProto, PortTimeout};
 use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
 use crate::packet::LinkType;
 use crate::testutil::*;
-use crate::vocab::ConnState;
+use crate::timestamp::Timestamp;
+use crate::vocab::{ConnState, EndReason, FlowState, Orientation};
 use proptest::prelude::*;
 use std::net::IpAddr;
 
