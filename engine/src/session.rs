@@ -81,9 +81,13 @@
 //! # assert_eq!(lines, ["hello", "world"]);
 //! ```
 
+mod adapters;
 mod driver;
+mod route;
+mod slot;
 
-pub use driver::{Probe, Route, Sessions};
+pub use driver::Sessions;
+pub use route::{Probe, Route};
 
 use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::timestamp::Timestamp;

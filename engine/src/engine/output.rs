@@ -97,7 +97,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
 
     /// Counts what the decode step flagged on a view.
     #[inline]
-    pub(super) fn note(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key, H::Message>) {
+    pub(super) fn note(
+        &mut self,
+        seq: u64,
+        view: &PacketView<'_>,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
         if view.ipv4_checksum_bad {
             self.stats.ipv4_bad_checksum += 1;
         }

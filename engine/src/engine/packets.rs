@@ -72,12 +72,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             Ok(()) => {
                 self.note(seq, &whole, out);
                 if matches!(whole.transport, Transport::Fragment) && nesting >= MAX_DEFRAG_NESTING {
-                    self.decode_error(
-                        out,
-                        seq,
-                        DecodeError::Ipv4FragmentTooLarge,
-                        view.ts,
-                    );
+                    self.decode_error(out, seq, DecodeError::Ipv4FragmentTooLarge, view.ts);
                 } else {
                     self.dispatch(seq, &whole, nesting + 1, out);
                 }
@@ -87,7 +82,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         self.defrag.recycle(datagram.data);
     }
 
-    pub(super) fn drain_defrag(&mut self, seq: u64, cause: Cause, out: &mut EventBuf<E::Key, H::Message>) {
+    pub(super) fn drain_defrag(
+        &mut self,
+        seq: u64,
+        cause: Cause,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
         let events: Vec<_> = self.defrag.drain_events().collect();
         for ev in events {
             let kind = AnomalyKind::Defrag {
@@ -102,7 +102,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     }
 
     #[inline]
-    pub(super) fn track(&mut self, seq: u64, view: &PacketView<'_>, out: &mut EventBuf<E::Key, H::Message>) {
+    pub(super) fn track(
+        &mut self,
+        seq: u64,
+        view: &PacketView<'_>,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
         let extracted = match self.known_hash.take() {
             Some(h) => {
                 debug_assert_eq!(

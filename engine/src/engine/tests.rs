@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::community_id::community_id;
-use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::config::{PortProto, PortTimeout};
+use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
 use crate::packet::LinkType;
 use crate::testutil::*;
