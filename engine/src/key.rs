@@ -9,6 +9,7 @@
 use crate::config::EngineConfig;
 use crate::packet::{PacketView, Transport, TunnelKind, VlanIds};
 use crate::vocab::Orientation;
+use pair_keyed::PairKeyed;
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -411,6 +412,60 @@ pub fn icmp_is_reply(v6: bool, msg_type: u8) -> bool {
     }
 }
 
+/// The built-in extractors keyed on an IP address pair ([`FiveTuple`],
+/// [`DirectionalFiveTuple`], [`IpPair`]) implement [`FlowExtractor`]
+/// through this one generic impl: each keys a packet with one function that
+/// takes the packet's dispatch hash when it is known, since that hash (the
+/// symmetric address-pair hash) is where their flow hash starts.
+impl<T: PairKeyed> FlowExtractor for T {
+    type Key = T::Key;
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<T::Key>> {
+        self.key_with(pkt, None)
+    }
+
+    #[inline]
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<T::Key>> {
+        self.key_with(pkt, Some(dispatch_hash))
+    }
+
+    #[inline]
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.opts().packet_pair_hash(pkt)
+    }
+
+    fn transport_state(&self) -> bool {
+        T::TRANSPORT_STATE
+    }
+}
+
+/// Sealed: the trait is nameable in the generic impl's bound but not from
+/// outside the crate, so only the built-in extractors implement it.
+mod pair_keyed {
+    use super::{Extracted, FlowKey, KeyOptions};
+    use crate::packet::PacketView;
+
+    /// An extractor keyed on the IP address pair; see the generic
+    /// [`FlowExtractor`](super::FlowExtractor) impl.
+    pub trait PairKeyed: Send + 'static {
+        /// The key type.
+        type Key: FlowKey;
+        /// [`FlowExtractor::transport_state`](super::FlowExtractor::transport_state).
+        const TRANSPORT_STATE: bool = true;
+        /// The key options, for the address-pair hash.
+        fn opts(&self) -> &KeyOptions;
+        /// Keys a packet; `pair` is its address-pair hash when the caller
+        /// has it (a pipeline's dispatch hash), else it is computed here.
+        fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>)
+        -> Option<Extracted<Self::Key>>;
+    }
+}
+
 /// Bidirectional 5-tuple extractor (the default).
 #[derive(Debug, Clone, Default)]
 pub struct FiveTuple {
@@ -424,36 +479,15 @@ impl FiveTuple {
     }
 }
 
-impl FlowExtractor for FiveTuple {
+impl PairKeyed for FiveTuple {
     type Key = FiveTupleKey;
 
-    #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
-        self.extract_with(pkt, None)
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<FiveTupleKey>> {
-        self.extract_with(pkt, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl FiveTuple {
     #[inline(always)]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        pair: Option<u64>,
-    ) -> Option<Extracted<FiveTupleKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, one_way) = port_equivalents(pkt);
         let (sa, da) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
@@ -509,43 +543,17 @@ impl DirectionalFiveTuple {
     }
 }
 
-impl FlowExtractor for DirectionalFiveTuple {
+impl PairKeyed for DirectionalFiveTuple {
     type Key = FiveTupleKey;
 
-    #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
-        let ip = pkt.ip?;
-        let (sport, dport, _) = port_equivalents(pkt);
-        self.extract_with(pkt, ip, sport, dport, None)
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<FiveTupleKey>> {
-        let ip = pkt.ip?;
-        let (sport, dport, _) = port_equivalents(pkt);
-        self.extract_with(pkt, ip, sport, dport, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl DirectionalFiveTuple {
     #[inline(always)]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        ip: crate::packet::IpInfo,
-        sport: u16,
-        dport: u16,
-        pair: Option<u64>,
-    ) -> Option<Extracted<FiveTupleKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<FiveTupleKey>> {
+        let ip = pkt.ip?;
+        let (sport, dport, _) = port_equivalents(pkt);
         let (a_addr, b_addr) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
         let context = self.opts.context(pkt);
         let pair = pair.unwrap_or_else(|| self.opts.pair_hash(a_addr, b_addr));
@@ -602,40 +610,16 @@ impl IpPair {
     }
 }
 
-impl FlowExtractor for IpPair {
+impl PairKeyed for IpPair {
     type Key = IpPairKey;
+    const TRANSPORT_STATE: bool = false;
 
-    fn transport_state(&self) -> bool {
-        false
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
     #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<IpPairKey>> {
-        self.extract_with(pkt, None)
-    }
-
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<IpPairKey>> {
-        self.extract_with(pkt, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl IpPair {
-    #[inline]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        pair: Option<u64>,
-    ) -> Option<Extracted<IpPairKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<IpPairKey>> {
         let ip = pkt.ip?;
         let (orientation, a, b) = if ip.src <= ip.dst {
             (Orientation::Forward, ip.src, ip.dst)
