@@ -3,7 +3,7 @@
 //! errors so a typo is reported, not silently ignored.
 
 use crate::eve::OutputConfig;
-use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
+use flowscope_engine::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
 use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -32,7 +32,7 @@ use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
 use crate::source::{PacketSource, SharedBytes, SourceError, Storage, shared_slice};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
-use flowscope_engine::decode::Decoder;
+use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{
     Cause, Engine, EngineConfig, EngineStats, EventBuf, FlowEvent, FlowExtractor, FlowHook,
     LinkType, NoHook, NoMessage, OrderKey, Ordered, PacketView, RawPacket, SessionEvent, Timestamp,
@@ -690,7 +690,7 @@ where
 
         // The ingest decodes only to key packets: checksums are the
         // shards' business.
-        let decode = flowscope_engine::config::DecodeConfig {
+        let decode = flowscope_engine::DecodeConfig {
             verify_ipv4_checksum: false,
             ..self.engine.decode.clone()
         };

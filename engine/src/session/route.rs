@@ -92,7 +92,7 @@ impl Route {
     }
 
     /// Names the protocol: flows given this parser report it in
-    /// [`FlowStats::app_proto`] (`failed` is used for flows with payload
+    /// [`FlowStats::app_proto`](crate::FlowStats::app_proto) (`failed` is used for flows with payload
     /// that no parser took).
     pub fn named(mut self, name: &'static str) -> Self {
         self.name = Some(name);
