@@ -1,4 +1,4 @@
-//! Pluggable L7 message parsers: the customer's `SessionParser` /
+//! Pluggable L7 message parsers: the `SessionParser` /
 //! `DatagramParser` traits (shapes kept exactly as in flowscope 0.3, so a
 //! parser written for it compiles unchanged), the [`SessionEvent`] stream
 //! they produce, and the [`Sessions`] driver that runs them inside an

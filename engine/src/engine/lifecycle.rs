@@ -5,7 +5,7 @@
 use super::{Engine, EventBuf, LINGER_CLASS};
 use crate::event::{Cause, FlowEvent, FlowStats};
 use crate::flow::tcp::{self, ConnProto, Endpoint, TcpStep, tcp_step};
-use crate::flow::{FlowEntry, SideCounters, side_index};
+use crate::flow::{FlowEntry, SideCounters};
 use crate::hook::{FlowHook, HookPacket, TcpInfo, Verdict};
 use crate::key::FlowExtractor;
 use crate::packet::PacketView;
@@ -41,10 +41,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         match (e.conn_proto, tcp) {
             (ConnProto::Tcp, Some(t)) => step = tcp_step(e, side, t, view.payload.len()),
             (ConnProto::Udp, _) => {
-                e.endpoints[side_index(side)] = Endpoint::Partial;
+                e.endpoints[side.index()] = Endpoint::Partial;
                 e.history.push(Letter::Data, side);
             }
-            _ => e.endpoints[side_index(side)] = Endpoint::Partial,
+            _ => e.endpoints[side.index()] = Endpoint::Partial,
         }
         // Coarse state.
         if e.state == FlowState::New {

@@ -112,19 +112,12 @@ impl<K> FlowEntry<K> {
     }
 
     pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
-        &mut self.sides[side_index(side)]
+        &mut self.sides[side.index()]
     }
 
     /// Latest packet time from either side.
     pub(crate) fn last_seen(&self) -> Timestamp {
         self.sides[0].last_seen.max(self.sides[1].last_seen)
-    }
-}
-
-pub(crate) fn side_index(side: FlowSide) -> usize {
-    match side {
-        FlowSide::Initiator => 0,
-        FlowSide::Responder => 1,
     }
 }
 

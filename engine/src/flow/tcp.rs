@@ -2,7 +2,7 @@
 //! segment's effect on them and on the history ([`tcp_step`]), and the
 //! mapping of a finished flow to Zeek's `conn_state`.
 
-use super::{FlowEntry, side_index};
+use super::FlowEntry;
 use crate::vocab::{ConnState, FlowSide, History, Letter};
 use crate::wire::transport::{TcpSegment, tcp_flags};
 
@@ -144,7 +144,7 @@ pub(crate) fn tcp_step<K>(
 ) -> TcpStep {
     use Endpoint::*;
     let f = t.flags();
-    let (me, peer) = (side_index(side), 1 - side_index(side));
+    let (me, peer) = (side.index(), 1 - side.index());
     e.tcp_flags[me] |= f;
     let syn = f & tcp_flags::SYN != 0;
     let ack = f & tcp_flags::ACK != 0;

@@ -6,7 +6,7 @@
 
 use super::adapters::{DgramFactory, DgramRoute, Factory, StreamRoute};
 use super::route::{Choice, Route, choose};
-use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, side_ix};
+use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::event::{AnomalyKind, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
@@ -183,7 +183,7 @@ impl<K, M> Sessions<K, M> {
         let Some(t) = pkt.tcp else {
             return Verdict::Continue;
         };
-        let me = side_ix(pkt.side);
+        let me = pkt.side.index();
         let has_app = {
             let slot = self.slot(pkt.flow.slot);
             if t.flags & tcp_flags::SYN != 0

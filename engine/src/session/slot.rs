@@ -110,13 +110,6 @@ pub(super) fn side_of(k: usize) -> FlowSide {
     }
 }
 
-pub(super) fn side_ix(side: FlowSide) -> usize {
-    match side {
-        FlowSide::Initiator => 0,
-        FlowSide::Responder => 1,
-    }
-}
-
 /// Where a chunk of a stream goes: the parser, or the pending list while
 /// the parser is still being chosen.
 pub(super) struct Feeder<'a, K, M> {
@@ -152,7 +145,7 @@ impl<K, M> Feeder<'_, K, M> {
                 let Probing {
                     pending, sample, ..
                 } = &mut **pr;
-                let s = &mut sample[side_ix(side)];
+                let s = &mut sample[side.index()];
                 match chunk {
                     Chunk::Data(b) => {
                         if s.len() < self.probe_bytes {

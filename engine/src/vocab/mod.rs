@@ -19,6 +19,15 @@ pub enum FlowSide {
 }
 
 impl FlowSide {
+    /// 0 for the initiator, 1 for the responder: the index of per-side
+    /// pairs (counters, endpoint states, reassemblers).
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            FlowSide::Initiator => 0,
+            FlowSide::Responder => 1,
+        }
+    }
+
     /// The other side.
     pub fn other(self) -> FlowSide {
         match self {
