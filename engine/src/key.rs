@@ -116,7 +116,7 @@ impl KeyOptions {
     /// the built-in address keys, and the start of their flow hashes (so a
     /// pipeline hashes the addresses once, in its ingest).
     #[inline]
-    pub fn pair_hash(&self, x: AddrBits, y: AddrBits) -> u64 {
+    pub(crate) fn pair_hash(&self, x: AddrBits, y: AddrBits) -> u64 {
         let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
         self.hash_words([lo.0[0], lo.0[1], hi.0[0], hi.0[1]])
     }

@@ -26,6 +26,36 @@
 //! engine.finish(pkt.ts, 0, &mut events);          // end of input: flush
 //! assert_eq!(engine.stats().non_ip, 1);
 //! ```
+//!
+//! # The API
+//!
+//! Every public item is re-exported here, at the crate root, and has no
+//! other path (the modules that define them are private):
+//!
+//! - the engine: [`Engine`], [`EventBuf`];
+//! - configuration: [`EngineConfig`] and its sections ([`DecodeConfig`],
+//!   [`TunnelConfig`], [`FlowConfig`], [`DefragConfig`],
+//!   [`ReassemblyConfig`]), [`KeyKind`], [`ConfigError`];
+//! - output: [`Ordered`] [`FlowEvent`]s ([`Cause`], [`OrderKey`]), their
+//!   payloads ([`FlowStats`], [`SideStats`], [`AnomalyKind`],
+//!   [`DecodeError`], [`DefragDrop`], [`CapHit`]) and the words they use
+//!   ([`FlowSide`], [`Orientation`], [`EndReason`], [`FlowState`],
+//!   [`ConnState`], [`History`], [`flow_id`], [`community_id`]);
+//! - counters: [`EngineStats`], [`SessionCounters`] and their parts;
+//! - packets: [`RawPacket`], [`LinkType`], [`Timestamp`], and the decoded
+//!   [`PacketView`] an extractor reads;
+//! - keys: the [`FlowExtractor`] trait, the built-in extractors
+//!   ([`FiveTuple`], [`DirectionalFiveTuple`], [`IpPair`], [`MacPair`],
+//!   chosen at run time with [`with_extractor!`]) and their keys;
+//! - per-flow extension: the [`FlowHook`] trait and, built on it, the
+//!   session API: [`SessionParser`], [`SessionParserFactory`],
+//!   [`DatagramParser`], [`DatagramParserFactory`], [`SessionEvent`],
+//!   [`Sessions`] with its [`Route`]s, and the TCP [`Reassembler`];
+//! - [`parsers`]: the built-in HTTP, TLS, DNS and QUIC parsers.
+//!
+//! The hidden `unstable` module lends a few internals to the other crates
+//! of the flowscope workspace; it is not part of the API and not covered by
+//! semver.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
