@@ -8,9 +8,9 @@
 
 use divan::{Bencher, black_box};
 use flowscope_bench::traffic::{self, plan::Params};
-use flowscope_engine::decode::Decoder;
+use flowscope_engine::Memory;
 use flowscope_engine::parsers::{dns::DnsUdpParser, http::HttpParser, tls::TlsParser};
-use flowscope_engine::reassembly::Memory;
+use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{
     DatagramParser, Engine, EngineConfig, FiveTuple, FlowExtractor, FlowSide, KeyOptions, LinkType,
     PacketView, RawPacket, Reassembler, ReassemblyConfig, SessionParser, Timestamp,
@@ -82,7 +82,7 @@ fn udp_frame(i: u32) -> Vec<u8> {
     let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 17, 0, 0];
     ip.extend_from_slice(&[10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
     ip.extend_from_slice(&[172, 16, 0, 1]);
-    let c = flowscope_engine::wire::ip::internet_checksum(&ip);
+    let c = flowscope_engine::unstable::internet_checksum(&ip);
     ip[10..12].copy_from_slice(&c.to_be_bytes());
     f.extend_from_slice(&ip);
     f.extend_from_slice(&(1024 + (i % 60_000) as u16).to_be_bytes());

@@ -1,12 +1,14 @@
 //! Community ID v1 (corelight/community-id-spec): a SHA-1 over the flow
 //! tuple, base64-rendered, so flow records from different tools join on
-//! one string.
+//! one string; [`community_id_v1`] over a tuple, [`community_id`] over a
+//! 5-tuple key seen from its initiator.
 
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 use std::net::IpAddr;
 
-use crate::key::icmp_port_equivalents;
+use crate::key::{FiveTupleKey, icmp_port_equivalents};
+use crate::vocab::Orientation;
 
 const PROTO_ICMP: u8 = 1;
 const PROTO_TCP: u8 = 6;
@@ -83,6 +85,12 @@ fn addr_bytes(a: IpAddr) -> AddrBytes {
         IpAddr::V4(v) => AddrBytes::V4(v.octets()),
         IpAddr::V6(v) => AddrBytes::V6(v.octets()),
     }
+}
+
+/// Community ID v1 of a 5-tuple flow, from its initiator's point of view.
+pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> String {
+    let (src, dst) = key.oriented(initiator);
+    community_id_v1(key.proto(), src.addr, src.port, dst.addr, dst.port, seed)
 }
 
 #[cfg(test)]

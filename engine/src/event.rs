@@ -1,176 +1,17 @@
-//! The engine's output vocabulary: flow lifecycle events, why flows end,
-//! their statistics, anomalies, and the order keys that make the output
-//! reproducible.
+//! The engine's output: flow lifecycle events, flow statistics, anomalies,
+//! and the order keys that make the output reproducible.
 
 use crate::defrag::DefragDrop;
-use crate::flow::history::History;
-use crate::hook::NoMessage;
-use crate::key::Orientation;
 use crate::packet::{LinkType, Tunnel};
 use crate::reassembly::CapHit;
-use crate::session::SessionEvent;
 use crate::timestamp::Timestamp;
+use crate::vocab::{ConnState, EndReason, FlowSide, FlowState, History, Orientation};
 use crate::wire::DecodeError;
 use std::net::IpAddr;
 
-/// Which side of a flow a packet or message belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FlowSide {
-    /// The side that opened the flow (the client).
-    Initiator,
-    /// The other side (the server).
-    Responder,
-}
-
-impl FlowSide {
-    /// The other side.
-    pub fn other(self) -> FlowSide {
-        match self {
-            FlowSide::Initiator => FlowSide::Responder,
-            FlowSide::Responder => FlowSide::Initiator,
-        }
-    }
-}
-
-/// Why a flow ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EndReason {
-    /// Both sides closed with FIN.
-    Fin,
-    /// A RST was seen.
-    Rst,
-    /// No packet for the idle timeout.
-    IdleTimeout,
-    /// Alive for the active timeout: reported and restarted.
-    ActiveTimeout,
-    /// Evicted to stay within `max_flows`.
-    Evicted,
-    /// A reassembly buffer cap with the `DropFlow` policy was hit.
-    BufferOverflow,
-    /// A parser poisoned itself.
-    ParseError,
-    /// End of input or shutdown: every open flow is flushed.
-    Shutdown,
-}
-
-impl EndReason {
-    /// Every reason, for counters.
-    pub const ALL: [EndReason; 8] = [
-        EndReason::Fin,
-        EndReason::Rst,
-        EndReason::IdleTimeout,
-        EndReason::ActiveTimeout,
-        EndReason::Evicted,
-        EndReason::BufferOverflow,
-        EndReason::ParseError,
-        EndReason::Shutdown,
-    ];
-
-    /// Stable snake_case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EndReason::Fin => "fin",
-            EndReason::Rst => "rst",
-            EndReason::IdleTimeout => "idle_timeout",
-            EndReason::ActiveTimeout => "active_timeout",
-            EndReason::Evicted => "evicted",
-            EndReason::BufferOverflow => "buffer_overflow",
-            EndReason::ParseError => "parse_error",
-            EndReason::Shutdown => "shutdown",
-        }
-    }
-
-    /// Dense index in [`EndReason::ALL`].
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|&r| r == self).unwrap_or(0)
-    }
-}
-
-impl std::fmt::Display for EndReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Coarse flow state, as Suricata reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum FlowState {
-    /// Handshake not complete (or only one side seen).
-    #[default]
-    New,
-    /// Handshake complete, or both sides seen for a flow picked up mid-stream.
-    Established,
-    /// One side has closed.
-    Closing,
-    /// Ended by FIN or RST.
-    Closed,
-}
-
-impl FlowState {
-    /// Stable lower-case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            FlowState::New => "new",
-            FlowState::Established => "established",
-            FlowState::Closing => "closing",
-            FlowState::Closed => "closed",
-        }
-    }
-}
-
-/// Zeek's connection states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ConnState {
-    /// Connection attempt seen, no reply.
-    S0,
-    /// Established, not terminated.
-    S1,
-    /// Normal establishment and termination.
-    SF,
-    /// Connection attempt rejected.
-    REJ,
-    /// Established, originator closed, no reply from responder.
-    S2,
-    /// Established, responder closed, no reply from originator.
-    S3,
-    /// Established, originator aborted (RST).
-    RSTO,
-    /// Responder sent a RST.
-    RSTR,
-    /// Originator sent a SYN then a RST; no SYN-ACK seen.
-    RSTOS0,
-    /// Responder sent a SYN-ACK then a RST; no SYN from the originator seen.
-    RSTRH,
-    /// Originator sent a SYN then a FIN; no SYN-ACK seen.
-    SH,
-    /// Responder sent a SYN-ACK then a FIN; no SYN from the originator seen.
-    SHR,
-    /// No SYN seen: mid-stream traffic, or a protocol without states.
-    #[default]
-    OTH,
-}
-
-impl ConnState {
-    /// Zeek's spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ConnState::S0 => "S0",
-            ConnState::S1 => "S1",
-            ConnState::SF => "SF",
-            ConnState::REJ => "REJ",
-            ConnState::S2 => "S2",
-            ConnState::S3 => "S3",
-            ConnState::RSTO => "RSTO",
-            ConnState::RSTR => "RSTR",
-            ConnState::RSTOS0 => "RSTOS0",
-            ConnState::RSTRH => "RSTRH",
-            ConnState::SH => "SH",
-            ConnState::SHR => "SHR",
-            ConnState::OTH => "OTH",
-        }
-    }
-}
+/// A message type with no values: what an engine without parsers emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoMessage {}
 
 /// Counters for one side of a flow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -416,35 +257,6 @@ impl<K, M> FlowEvent<K, M> {
             | FlowEvent::Ended { ts, .. }
             | FlowEvent::Anomaly { ts, .. }
             | FlowEvent::Application { ts, .. } => *ts,
-        }
-    }
-
-    /// The session-level view of this event: `Started`, `Application`,
-    /// `Closed` (from `Ended`) and `Anomaly`; `None` for the lifecycle
-    /// details a session consumer does not see (`Established`,
-    /// `StateChange`).
-    pub fn into_session_event(self) -> Option<SessionEvent<K, M>> {
-        match self {
-            FlowEvent::Started { key, ts, .. } => Some(SessionEvent::Started { key, ts }),
-            FlowEvent::Application {
-                key,
-                side,
-                message,
-                ts,
-                ..
-            } => Some(SessionEvent::Application {
-                key,
-                side,
-                message,
-                ts,
-            }),
-            FlowEvent::Ended {
-                key, reason, stats, ..
-            } => Some(SessionEvent::Closed { key, reason, stats }),
-            FlowEvent::Anomaly { key, kind, ts, .. } => {
-                Some(SessionEvent::Anomaly { key, kind, ts })
-            }
-            FlowEvent::Established { .. } | FlowEvent::StateChange { .. } => None,
         }
     }
 }

@@ -4,12 +4,10 @@
 //! output or end a flow. [`Sessions`](crate::Sessions) (reassembly and
 //! parsers) is one; [`NoHook`] is the default and costs nothing.
 
-use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats};
+use crate::event::{AnomalyKind, FlowStats, NoMessage};
+use crate::stats::SessionCounters;
 use crate::timestamp::Timestamp;
-
-/// A message type with no values: what an engine without parsers emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoMessage {}
+use crate::vocab::{EndReason, FlowSide, flow_id};
 
 /// The flow a hook call is about.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +26,7 @@ pub struct HookFlow<'a, K> {
 impl<K> HookFlow<'_, K> {
     /// The flow's id, as in its events.
     pub fn flow_id(&self) -> u64 {
-        crate::engine::flow_id(self.hash, self.start.as_nanos())
+        flow_id(self.hash, self.start.as_nanos())
     }
 }
 
@@ -102,7 +100,7 @@ pub trait FlowHook<K>: Send + 'static {
 
     /// The session driver's counters, for hooks that are one (reported in
     /// run summaries and `stats` records).
-    fn session_counters(&self) -> Option<crate::session::SessionCounters> {
+    fn session_counters(&self) -> Option<SessionCounters> {
         None
     }
 

@@ -8,31 +8,14 @@
 
 use crate::config::EngineConfig;
 use crate::packet::{PacketView, Transport, TunnelKind, VlanIds};
+use crate::vocab::Orientation;
+use pair_keyed::PairKeyed;
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::net::IpAddr;
 
 /// What every flow key type provides.
 pub trait FlowKey: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static {}
-
-/// Which way a packet travels relative to its key's endpoint order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Orientation {
-    /// The packet's source is the key's first endpoint.
-    Forward,
-    /// The packet's source is the key's second endpoint.
-    Reverse,
-}
-
-impl Orientation {
-    /// The opposite orientation.
-    pub fn flip(self) -> Orientation {
-        match self {
-            Orientation::Forward => Orientation::Reverse,
-            Orientation::Reverse => Orientation::Forward,
-        }
-    }
-}
 
 /// The result of keying one packet.
 #[derive(Debug, Clone)]
@@ -133,7 +116,7 @@ impl KeyOptions {
     /// the built-in address keys, and the start of their flow hashes (so a
     /// pipeline hashes the addresses once, in its ingest).
     #[inline]
-    pub fn pair_hash(&self, x: AddrBits, y: AddrBits) -> u64 {
+    pub(crate) fn pair_hash(&self, x: AddrBits, y: AddrBits) -> u64 {
         let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
         self.hash_words([lo.0[0], lo.0[1], hi.0[0], hi.0[1]])
     }
@@ -429,6 +412,60 @@ pub fn icmp_is_reply(v6: bool, msg_type: u8) -> bool {
     }
 }
 
+/// The built-in extractors keyed on an IP address pair ([`FiveTuple`],
+/// [`DirectionalFiveTuple`], [`IpPair`]) implement [`FlowExtractor`]
+/// through this one generic impl: each keys a packet with one function that
+/// takes the packet's dispatch hash when it is known, since that hash (the
+/// symmetric address-pair hash) is where their flow hash starts.
+impl<T: PairKeyed> FlowExtractor for T {
+    type Key = T::Key;
+
+    #[inline]
+    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<T::Key>> {
+        self.key_with(pkt, None)
+    }
+
+    #[inline]
+    fn extract_hashed(
+        &self,
+        pkt: &PacketView<'_>,
+        dispatch_hash: u64,
+    ) -> Option<Extracted<T::Key>> {
+        self.key_with(pkt, Some(dispatch_hash))
+    }
+
+    #[inline]
+    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
+        self.opts().packet_pair_hash(pkt)
+    }
+
+    fn transport_state(&self) -> bool {
+        T::TRANSPORT_STATE
+    }
+}
+
+/// Sealed: the trait is nameable in the generic impl's bound but not from
+/// outside the crate, so only the built-in extractors implement it.
+mod pair_keyed {
+    use super::{Extracted, FlowKey, KeyOptions};
+    use crate::packet::PacketView;
+
+    /// An extractor keyed on the IP address pair; see the generic
+    /// [`FlowExtractor`](super::FlowExtractor) impl.
+    pub trait PairKeyed: Send + 'static {
+        /// The key type.
+        type Key: FlowKey;
+        /// [`FlowExtractor::transport_state`](super::FlowExtractor::transport_state).
+        const TRANSPORT_STATE: bool = true;
+        /// The key options, for the address-pair hash.
+        fn opts(&self) -> &KeyOptions;
+        /// Keys a packet; `pair` is its address-pair hash when the caller
+        /// has it (a pipeline's dispatch hash), else it is computed here.
+        fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>)
+        -> Option<Extracted<Self::Key>>;
+    }
+}
+
 /// Bidirectional 5-tuple extractor (the default).
 #[derive(Debug, Clone, Default)]
 pub struct FiveTuple {
@@ -442,36 +479,15 @@ impl FiveTuple {
     }
 }
 
-impl FlowExtractor for FiveTuple {
+impl PairKeyed for FiveTuple {
     type Key = FiveTupleKey;
 
-    #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
-        self.extract_with(pkt, None)
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<FiveTupleKey>> {
-        self.extract_with(pkt, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl FiveTuple {
     #[inline(always)]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        pair: Option<u64>,
-    ) -> Option<Extracted<FiveTupleKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<FiveTupleKey>> {
         let ip = pkt.ip?;
         let (sport, dport, one_way) = port_equivalents(pkt);
         let (sa, da) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
@@ -527,43 +543,17 @@ impl DirectionalFiveTuple {
     }
 }
 
-impl FlowExtractor for DirectionalFiveTuple {
+impl PairKeyed for DirectionalFiveTuple {
     type Key = FiveTupleKey;
 
-    #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<FiveTupleKey>> {
-        let ip = pkt.ip?;
-        let (sport, dport, _) = port_equivalents(pkt);
-        self.extract_with(pkt, ip, sport, dport, None)
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<FiveTupleKey>> {
-        let ip = pkt.ip?;
-        let (sport, dport, _) = port_equivalents(pkt);
-        self.extract_with(pkt, ip, sport, dport, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl DirectionalFiveTuple {
     #[inline(always)]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        ip: crate::packet::IpInfo,
-        sport: u16,
-        dport: u16,
-        pair: Option<u64>,
-    ) -> Option<Extracted<FiveTupleKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<FiveTupleKey>> {
+        let ip = pkt.ip?;
+        let (sport, dport, _) = port_equivalents(pkt);
         let (a_addr, b_addr) = (AddrBits::of(ip.src), AddrBits::of(ip.dst));
         let context = self.opts.context(pkt);
         let pair = pair.unwrap_or_else(|| self.opts.pair_hash(a_addr, b_addr));
@@ -620,40 +610,16 @@ impl IpPair {
     }
 }
 
-impl FlowExtractor for IpPair {
+impl PairKeyed for IpPair {
     type Key = IpPairKey;
+    const TRANSPORT_STATE: bool = false;
 
-    fn transport_state(&self) -> bool {
-        false
+    fn opts(&self) -> &KeyOptions {
+        &self.opts
     }
 
     #[inline]
-    fn extract(&self, pkt: &PacketView<'_>) -> Option<Extracted<IpPairKey>> {
-        self.extract_with(pkt, None)
-    }
-
-    #[inline]
-    fn extract_hashed(
-        &self,
-        pkt: &PacketView<'_>,
-        dispatch_hash: u64,
-    ) -> Option<Extracted<IpPairKey>> {
-        self.extract_with(pkt, Some(dispatch_hash))
-    }
-
-    #[inline]
-    fn dispatch_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
-        self.opts.packet_pair_hash(pkt)
-    }
-}
-
-impl IpPair {
-    #[inline]
-    fn extract_with(
-        &self,
-        pkt: &PacketView<'_>,
-        pair: Option<u64>,
-    ) -> Option<Extracted<IpPairKey>> {
+    fn key_with(&self, pkt: &PacketView<'_>, pair: Option<u64>) -> Option<Extracted<IpPairKey>> {
         let ip = pkt.ip?;
         let (orientation, a, b) = if ip.src <= ip.dst {
             (Orientation::Forward, ip.src, ip.dst)
@@ -757,114 +723,4 @@ impl FlowExtractor for MacPair {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::packet::{IpInfo, LinkType, Ports, RawPacket};
-    use crate::timestamp::Timestamp;
-    use proptest::prelude::*;
-
-    fn udp_view(src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> PacketView<'static> {
-        let raw = RawPacket {
-            ts: Timestamp::ZERO,
-            linktype: LinkType::RAW,
-            wire_len: 0,
-            iface: 0,
-            data: &[],
-        };
-        let mut v = PacketView::empty(&raw);
-        v.ip = Some(IpInfo {
-            src,
-            dst,
-            protocol: 17,
-            ttl: 64,
-            fragment: None,
-        });
-        v.transport = Transport::Udp(Ports {
-            src: sport,
-            dst: dport,
-        });
-        v
-    }
-
-    /// Two addresses of one family, as in any real packet.
-    fn arb_ip_pair() -> impl Strategy<Value = (IpAddr, IpAddr)> {
-        prop_oneof![
-            (any::<[u8; 4]>(), any::<[u8; 4]>())
-                .prop_map(|(a, b)| (IpAddr::from(a), IpAddr::from(b))),
-            (any::<[u8; 16]>(), any::<[u8; 16]>())
-                .prop_map(|(a, b)| (IpAddr::from(a), IpAddr::from(b))),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn five_tuple_is_symmetric((a, b) in arb_ip_pair(), pa: u16, pb: u16) {
-            let x = FiveTuple::default();
-            let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
-            let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
-            // Both directions dispatch to one shard, and a known hash
-            // rebuilds the same key.
-            prop_assert_eq!(x.dispatch_hash(&udp_view(a, pa, b, pb)), x.dispatch_hash(&udp_view(b, pb, a, pa)));
-            let d = x.dispatch_hash(&udp_view(a, pa, b, pb)).unwrap();
-            let again = x.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap();
-            prop_assert_eq!(again.key, fwd.key);
-            prop_assert_eq!(again.hash, fwd.hash);
-            prop_assert_eq!(fwd.key, rev.key);
-            prop_assert_eq!(fwd.hash, rev.hash);
-            prop_assert!(fwd.key.a() <= fwd.key.b());
-            if (a, pa) != (b, pb) {
-                prop_assert_ne!(fwd.orientation, rev.orientation);
-            }
-            let ip = IpPair::default();
-            let f = ip.extract(&udp_view(a, pa, b, pb)).unwrap();
-            let r = ip.extract(&udp_view(b, pb, a, pa)).unwrap();
-            prop_assert_eq!(f.key, r.key);
-            prop_assert_eq!(f.hash, r.hash);
-            let d = ip.dispatch_hash(&udp_view(b, pb, a, pa)).unwrap();
-            prop_assert_eq!(ip.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap().hash, f.hash);
-        }
-
-        #[test]
-        fn directional_keeps_direction((a, b) in arb_ip_pair(), pa: u16, pb: u16) {
-            prop_assume!((a, pa) != (b, pb));
-            let x = DirectionalFiveTuple::default();
-            let fwd = x.extract(&udp_view(a, pa, b, pb)).unwrap();
-            let rev = x.extract(&udp_view(b, pb, a, pa)).unwrap();
-            prop_assert_ne!(fwd.key, rev.key);
-            prop_assert_ne!(fwd.hash, rev.hash);
-            prop_assert_eq!(fwd.orientation, Orientation::Forward);
-            let d = x.dispatch_hash(&udp_view(b, pb, a, pa)).unwrap();
-            prop_assert_eq!(x.extract_hashed(&udp_view(a, pa, b, pb), d).unwrap().hash, fwd.hash);
-        }
-    }
-
-    #[test]
-    fn icmp_mapping() {
-        assert_eq!(icmp_port_equivalents(false, 8, 0), (8, 0, false));
-        assert_eq!(icmp_port_equivalents(false, 0, 0), (0, 8, false));
-        assert_eq!(icmp_port_equivalents(false, 3, 1), (3, 1, true));
-        assert_eq!(icmp_port_equivalents(true, 128, 0), (128, 129, false));
-        assert_eq!(icmp_port_equivalents(true, 1, 4), (1, 4, true));
-        assert!(icmp_is_reply(false, 0) && !icmp_is_reply(false, 8));
-    }
-
-    #[test]
-    fn context_follows_options() {
-        let mut v = udp_view(
-            "10.0.0.1".parse().unwrap(),
-            1,
-            "10.0.0.2".parse().unwrap(),
-            2,
-        );
-        v.vlans.push(7);
-        let with = FiveTuple::default().extract(&v).unwrap();
-        assert_eq!(with.key.context().vlans.as_slice(), &[7]);
-        let opts = KeyOptions {
-            vlan_in_key: false,
-            ..KeyOptions::default()
-        };
-        let without = FiveTuple::new(opts).extract(&v).unwrap();
-        assert!(without.key.context().vlans.is_empty());
-        assert_ne!(with.hash, without.hash);
-    }
-}
+mod tests;

@@ -5,7 +5,7 @@
 use crate::timestamp::Timestamp;
 use crate::wire::transport::TcpSegment;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 /// A pcap link-layer type (`LINKTYPE_*` value).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -424,9 +424,6 @@ impl<'a> PacketView<'a> {
         }
     }
 }
-
-/// The unspecified IPv4 address, a placeholder where an address is required.
-pub const UNSPECIFIED: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 #[cfg(test)]
 mod tests {

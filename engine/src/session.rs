@@ -1,4 +1,4 @@
-//! Pluggable L7 message parsers: the customer's `SessionParser` /
+//! Pluggable L7 message parsers: the `SessionParser` /
 //! `DatagramParser` traits (shapes kept exactly as in flowscope 0.3, so a
 //! parser written for it compiles unchanged), the [`SessionEvent`] stream
 //! they produce, and the [`Sessions`] driver that runs them inside an
@@ -81,12 +81,17 @@
 //! # assert_eq!(lines, ["hello", "world"]);
 //! ```
 
+mod adapters;
 mod driver;
+mod route;
+mod slot;
 
-pub use driver::{Probe, Route, SessionCounters, Sessions};
+pub use driver::Sessions;
+pub use route::{Probe, Route};
 
-use crate::event::{AnomalyKind, EndReason, FlowSide, FlowStats};
+use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::timestamp::Timestamp;
+use crate::vocab::{EndReason, FlowSide};
 
 /// Parses a stream-oriented L7 protocol session. One instance per flow;
 /// both directions feed through the same parser, so state can interleave.
@@ -292,6 +297,37 @@ pub fn cut_reason(reason: &str) -> Box<str> {
         end -= 1;
     }
     reason[..end].into()
+}
+
+impl<K, M> FlowEvent<K, M> {
+    /// The session-level view of this event: `Started`, `Application`,
+    /// `Closed` (from `Ended`) and `Anomaly`; `None` for the lifecycle
+    /// details a session consumer does not see (`Established`,
+    /// `StateChange`).
+    pub fn into_session_event(self) -> Option<SessionEvent<K, M>> {
+        match self {
+            FlowEvent::Started { key, ts, .. } => Some(SessionEvent::Started { key, ts }),
+            FlowEvent::Application {
+                key,
+                side,
+                message,
+                ts,
+                ..
+            } => Some(SessionEvent::Application {
+                key,
+                side,
+                message,
+                ts,
+            }),
+            FlowEvent::Ended {
+                key, reason, stats, ..
+            } => Some(SessionEvent::Closed { key, reason, stats }),
+            FlowEvent::Anomaly { key, kind, ts, .. } => {
+                Some(SessionEvent::Anomaly { key, kind, ts })
+            }
+            FlowEvent::Established { .. } | FlowEvent::StateChange { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]

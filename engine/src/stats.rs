@@ -1,10 +1,12 @@
-//! Engine counters: what was seen, skipped (by reason), created and ended.
-//! Plain per-engine integers (one engine per shard, no sharing); the
-//! pipeline sums them with [`EngineStats::merge`].
+//! Engine counters: what was seen, skipped (by reason), created and ended,
+//! and the session driver's counters ([`SessionCounters`]). Plain
+//! per-engine integers (one engine per shard, no sharing); the pipeline sums
+//! them with [`EngineStats::merge`] and [`SessionCounters::add`].
 
 use crate::defrag::{DefragCounters, DefragDrop};
-use crate::event::EndReason;
 use crate::packet::TunnelKind;
+use crate::reassembly::{Memory, StreamCounters};
+use crate::vocab::EndReason;
 use crate::wire::DecodeError;
 
 /// Flows created per transport protocol.
@@ -151,4 +153,49 @@ fn add<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
     for (x, y) in a.iter_mut().zip(b) {
         *x += y;
     }
+}
+
+/// Counters of one [`Sessions`](crate::Sessions) driver (one engine, one shard).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionCounters {
+    /// Flows given a parser.
+    pub flows_parsed: u64,
+    /// Flows that carried payload but matched no parser.
+    pub flows_unclassified: u64,
+    /// Messages emitted.
+    pub messages: u64,
+    /// Parsers that poisoned.
+    pub parser_errors: u64,
+    /// Stream counters summed over ended flows.
+    pub stream: StreamCounters,
+    /// Flows dropped by the `DropFlow` policy.
+    pub flows_dropped: u64,
+    /// Out-of-order bytes held now, and the most held at once.
+    pub memory: Memory,
+}
+
+impl SessionCounters {
+    /// Adds another driver's counters (memory: used and peak added, as for
+    /// separate shards).
+    pub fn add(&mut self, o: &SessionCounters) {
+        self.flows_parsed += o.flows_parsed;
+        self.flows_unclassified += o.flows_unclassified;
+        self.messages += o.messages;
+        self.parser_errors += o.parser_errors;
+        add_counters(&mut self.stream, &o.stream);
+        self.flows_dropped += o.flows_dropped;
+        self.memory.used += o.memory.used;
+        self.memory.peak += o.memory.peak;
+    }
+}
+
+pub(crate) fn add_counters(sum: &mut StreamCounters, c: &StreamCounters) {
+    sum.delivered += c.delivered;
+    sum.retransmits += c.retransmits;
+    sum.out_of_order += c.out_of_order;
+    sum.overlaps += c.overlaps;
+    sum.inconsistent += c.inconsistent;
+    sum.gaps += c.gaps;
+    sum.gap_bytes += c.gap_bytes;
+    sum.cap_hits += c.cap_hits;
 }

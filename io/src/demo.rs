@@ -40,7 +40,7 @@ const ACK: u8 = 0x10;
 /// The Internet checksum over `chunks` laid end to end (every chunk but the
 /// last has even length here: headers and the 12-byte pseudo-header).
 fn checksum(chunks: &[&[u8]]) -> u16 {
-    flowscope_engine::wire::ip::internet_checksum(&chunks.concat())
+    flowscope_engine::unstable::internet_checksum(&chunks.concat())
 }
 
 /// An IPv4 header + payload, checksum filled in.

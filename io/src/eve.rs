@@ -8,8 +8,8 @@ pub use app::EveMessage;
 
 use crate::json::JsonObject;
 use flowscope_engine::{
-    AnomalyKind, EngineStats, FiveTupleKey, FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered,
-    Orientation, SessionCounters, Timestamp, Tunnel, community_id, wire::DecodeError,
+    AnomalyKind, DecodeError, EngineStats, FiveTupleKey, FlowEvent, FlowStats, IpPairKey,
+    MacPairKey, Ordered, Orientation, SessionCounters, Timestamp, Tunnel, community_id,
 };
 use serde::Deserialize;
 
@@ -102,7 +102,7 @@ impl EveKey for FiveTupleKey {
             let v6 = self.proto() == 58;
             let msg_type = u8::try_from(src.port).unwrap_or(0);
             o.u64("icmp_type", u64::from(src.port));
-            if flowscope_engine::key::icmp_port_equivalents(v6, msg_type, 0).2 {
+            if flowscope_engine::unstable::icmp_port_equivalents(v6, msg_type, 0).2 {
                 o.u64("icmp_code", u64::from(dst.port));
             }
         }

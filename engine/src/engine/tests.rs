@@ -2,11 +2,14 @@
 //! flows, port reuse, timeouts, eviction, fragments, tunnels, invariants.
 
 use super::*;
+use crate::community_id::community_id;
 use crate::config::{PortProto, PortTimeout};
-use crate::event::ConnState;
-use crate::key::{FiveTuple, KeyOptions};
+use crate::event::{AnomalyKind, FlowEvent, FlowStats};
+use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
 use crate::packet::LinkType;
 use crate::testutil::*;
+use crate::timestamp::Timestamp;
+use crate::vocab::{ConnState, EndReason, FlowState, Orientation};
 use proptest::prelude::*;
 use std::net::IpAddr;
 

@@ -24,15 +24,14 @@
 //! table is full. A separate list in creation order serves the optional
 //! active timeout.
 
-pub mod history;
 pub mod tcp;
 
-use crate::event::{FlowSide, FlowState, SideStats};
-use crate::key::Orientation;
+use crate::event::SideStats;
+use crate::hook::HookFlow;
 use crate::packet::Tunnel;
 use crate::timestamp::Timestamp;
+use crate::vocab::{FlowSide, FlowState, History, Orientation, flow_id};
 use hashbrown::HashTable;
-use history::History;
 
 /// "No entry" in the intrusive lists.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -98,13 +97,13 @@ impl<K> FlowEntry<K> {
     /// The flow's id: derived from its hash and start time rather than
     /// stored, which keeps an entry at 200 bytes.
     pub(crate) fn flow_id(&self) -> u64 {
-        crate::engine::flow_id(self.hash, self.start.as_nanos())
+        flow_id(self.hash, self.start.as_nanos())
     }
 
     /// The flow as a [`FlowHook`](crate::FlowHook) sees it, at table slot
     /// `slot`.
-    pub(crate) fn hook_flow(&self, slot: u32) -> crate::hook::HookFlow<'_, K> {
-        crate::hook::HookFlow {
+    pub(crate) fn hook_flow(&self, slot: u32) -> HookFlow<'_, K> {
+        HookFlow {
             slot,
             key: &self.key,
             hash: self.hash,
@@ -113,19 +112,12 @@ impl<K> FlowEntry<K> {
     }
 
     pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
-        &mut self.sides[side_index(side)]
+        &mut self.sides[side.index()]
     }
 
     /// Latest packet time from either side.
     pub(crate) fn last_seen(&self) -> Timestamp {
         self.sides[0].last_seen.max(self.sides[1].last_seen)
-    }
-}
-
-pub(crate) fn side_index(side: FlowSide) -> usize {
-    match side {
-        FlowSide::Initiator => 0,
-        FlowSide::Responder => 1,
     }
 }
 

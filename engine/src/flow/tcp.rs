@@ -1,8 +1,10 @@
-//! Per-side TCP endpoint states (Zeek's model) and the mapping of a
-//! finished flow to Zeek's `conn_state`.
+//! TCP connection tracking: per-side endpoint states (Zeek's model), one
+//! segment's effect on them and on the history ([`tcp_step`]), and the
+//! mapping of a finished flow to Zeek's `conn_state`.
 
-use crate::event::ConnState;
-use crate::flow::history::History;
+use super::FlowEntry;
+use crate::vocab::{ConnState, FlowSide, History, Letter};
+use crate::wire::transport::{TcpSegment, tcp_flags};
 
 /// Zeek's TCP endpoint states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,14 +127,107 @@ fn syn_then_reset(history: &History) -> bool {
     false
 }
 
+/// What a TCP segment did to the connection.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct TcpStep {
+    pub reset: bool,
+    pub fin_now: bool,
+    pub final_ack: bool,
+}
+
+/// Applies one TCP segment to the endpoint states and the history.
+pub(crate) fn tcp_step<K>(
+    e: &mut FlowEntry<K>,
+    side: FlowSide,
+    t: &TcpSegment<'_>,
+    payload_len: usize,
+) -> TcpStep {
+    use Endpoint::*;
+    let f = t.flags();
+    let (me, peer) = (side.index(), 1 - side.index());
+    e.tcp_flags[me] |= f;
+    let syn = f & tcp_flags::SYN != 0;
+    let ack = f & tcp_flags::ACK != 0;
+    let fin = f & tcp_flags::FIN != 0;
+    let rst = f & tcp_flags::RST != 0;
+
+    let h = &mut e.history;
+    if syn && (fin || rst) {
+        h.push(Letter::MultiFlag, side);
+    }
+    if fin && rst {
+        h.push(Letter::Inconsistent, side);
+    }
+    if syn {
+        h.push(if ack { Letter::SynAck } else { Letter::Syn }, side);
+    }
+    if fin {
+        h.push(Letter::Fin, side);
+    }
+    if rst {
+        h.push(Letter::Rst, side);
+    }
+    if payload_len > 0 {
+        h.push(Letter::Data, side);
+    } else if ack && !syn && !fin && !rst {
+        h.push(Letter::Ack, side);
+    }
+    if t.window() == 0 && !syn && !fin && !rst {
+        h.push(Letter::ZeroWindow, side);
+    }
+
+    let mut step = TcpStep::default();
+    let closing_before = e.endpoints == [Closed, Closed];
+    if rst {
+        e.endpoints[me] = Reset;
+        step.reset = true;
+        return step;
+    }
+    match (syn, ack) {
+        (true, false) => {
+            if e.endpoints[me] == Inactive {
+                e.endpoints[me] = SynSent;
+            }
+        }
+        (true, true) => {
+            if matches!(e.endpoints[me], Inactive | SynSent) {
+                e.endpoints[me] = SynAckSent;
+            }
+        }
+        _ => {
+            if e.endpoints[me] == Inactive {
+                e.endpoints[me] = Partial;
+            }
+            if ack && e.endpoints[me] == SynSent && e.endpoints[peer] == SynAckSent {
+                e.endpoints = [Established, Established];
+            }
+        }
+    }
+    if fin && e.endpoints[me] != Closed {
+        e.endpoints[me] = Closed;
+        step.fin_now = true;
+    }
+    // Both sides closed before this packet: the first pure ACK from the
+    // side that did not send the last FIN completes the close.
+    if closing_before
+        && e.last_fin.is_some_and(|s| s != side)
+        && ack
+        && !syn
+        && !fin
+        && payload_len == 0
+    {
+        step.final_ack = true;
+    }
+    step
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FlowSide::*;
-    use crate::flow::history::Letter;
+    use crate::vocab::FlowSide::*;
     use Endpoint::*;
 
-    fn hist(items: &[(Letter, crate::event::FlowSide)]) -> History {
+    fn hist(items: &[(Letter, FlowSide)]) -> History {
         let mut h = History::default();
         for &(l, s) in items {
             h.push(l, s);

@@ -17,7 +17,7 @@ pub mod quic;
 mod reader;
 pub mod tls;
 
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::reassembly::ReassemblyConfig;
 use crate::session::{Probe, Route, Sessions};
 use serde::Deserialize;

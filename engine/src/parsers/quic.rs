@@ -11,7 +11,7 @@ use super::fingerprint::{ja3, ja4_for};
 use super::hello::{ClientHello, parse_client_hello};
 use super::reader::Reader;
 use super::tls::{TlsHandshake, TlsStop};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::session::{DatagramParser, Probe};
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};

@@ -15,11 +15,13 @@ fn reasons_are_cut_at_a_char_boundary() {
 
 use crate::config::EngineConfig;
 use crate::engine::Engine;
-use crate::event::{AnomalyKind, EndReason, FlowEvent, FlowSide, FlowStats};
+use crate::event::{AnomalyKind, FlowEvent, FlowStats};
 use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
 use crate::packet::{LinkType, RawPacket};
+use crate::stats::SessionCounters;
 use crate::testutil::{ACK, FIN, PSH, RST, SYN, tcp4_ack, udp4};
 use crate::timestamp::Timestamp;
+use crate::vocab::{EndReason, FlowSide};
 
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];

@@ -13,207 +13,129 @@ pub mod tunnel;
 
 use std::fmt;
 
-/// Why a packet (or one of its layers) could not be decoded.
-///
-/// Every variant has a stable dotted name ([`DecodeError::name`]) used in
-/// anomaly records and counters, in the style of Suricata's decoder events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DecodeError {
+/// Declares [`DecodeError`] from one table, each row a variant with its
+/// doc, its stable dotted name and whether it means "the bytes ran out":
+/// the enum, [`DecodeError::name`], [`DecodeError::is_truncation`],
+/// [`DecodeError::ALL`] and the dense [`DecodeError::index`] that per-error
+/// counter arrays (`[u64; DecodeError::ALL.len()]`) are indexed by all come
+/// from it.
+macro_rules! decode_errors {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal, truncation: $trunc:literal;)*) => {
+        /// Why a packet (or one of its layers) could not be decoded.
+        ///
+        /// Every variant has a stable dotted name ([`DecodeError::name`]) used in
+        /// anomaly records and counters, in the style of Suricata's decoder events.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum DecodeError {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl DecodeError {
+            /// Every variant, for exhaustive counters and tests, in
+            /// declaration order.
+            pub const ALL: [DecodeError; [$(DecodeError::$variant),*].len()] =
+                [$(DecodeError::$variant),*];
+
+            /// Stable dotted name, e.g. `"ipv4.trunc_pkt"`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(DecodeError::$variant => $name,)*
+                }
+            }
+
+            /// Whether the error means "the bytes ran out" (as opposed to a
+            /// field holding an impossible value). Such errors on a packet
+            /// that the capture cut short (caplen < wire length) are snaplen
+            /// cuts, not malformations.
+            pub const fn is_truncation(self) -> bool {
+                match self {
+                    $(DecodeError::$variant => $trunc,)*
+                }
+            }
+        }
+    };
+}
+
+decode_errors! {
     /// Ethernet header shorter than 14 bytes.
-    EthernetTruncated,
+    EthernetTruncated => "ethernet.trunc_pkt", truncation: true;
     /// 802.1Q/802.1ad tag cut short.
-    VlanTruncated,
+    VlanTruncated => "vlan.trunc_pkt", truncation: true;
     /// MPLS label stack cut short.
-    MplsTruncated,
+    MplsTruncated => "mpls.trunc_pkt", truncation: true;
     /// MPLS label stack deeper than the decoder follows.
-    MplsTooManyLabels,
+    MplsTooManyLabels => "mpls.too_many_labels", truncation: false;
     /// MPLS payload that is neither IPv4, IPv6 nor an Ethernet pseudowire.
-    MplsUnknownPayload,
+    MplsUnknownPayload => "mpls.unknown_payload_type", truncation: false;
     /// PPPoE session header cut short.
-    PppoeTruncated,
+    PppoeTruncated => "pppoe.trunc_pkt", truncation: true;
     /// PPPoE header with a version/type other than 1/1.
-    PppoeBadVersion,
+    PppoeBadVersion => "pppoe.wrong_version", truncation: false;
     /// Linux cooked capture (SLL/SLL2) header cut short.
-    SllTruncated,
+    SllTruncated => "sll.trunc_pkt", truncation: true;
     /// BSD NULL/LOOP header cut short.
-    NullTruncated,
+    NullTruncated => "null.trunc_pkt", truncation: true;
     /// BSD NULL/LOOP address family that is not IPv4/IPv6.
-    NullUnknownFamily,
+    NullUnknownFamily => "null.unsupported_family", truncation: false;
     /// IPv4 header cut short.
-    Ipv4Truncated,
+    Ipv4Truncated => "ipv4.trunc_pkt", truncation: true;
     /// IP version nibble does not match the layer.
-    IpBadVersion,
+    IpBadVersion => "ip.wrong_version", truncation: false;
     /// IPv4 header length below 20 bytes or beyond the packet.
-    Ipv4BadHeaderLength,
+    Ipv4BadHeaderLength => "ipv4.hlen_invalid", truncation: false;
     /// IPv4 total length smaller than the header.
-    Ipv4BadTotalLength,
+    Ipv4BadTotalLength => "ipv4.iplen_smaller_than_hlen", truncation: false;
     /// IPv4 fragment that would end beyond 65535 bytes.
-    Ipv4FragmentTooLarge,
+    Ipv4FragmentTooLarge => "ipv4.frag_pkt_too_large", truncation: false;
     /// IPv6 fixed header cut short.
-    Ipv6Truncated,
+    Ipv6Truncated => "ipv6.trunc_pkt", truncation: true;
     /// IPv6 extension header cut short.
-    Ipv6ExtensionTruncated,
+    Ipv6ExtensionTruncated => "ipv6.trunc_exthdr", truncation: true;
     /// More IPv6 extension headers than the configured bound.
-    Ipv6TooManyExtensions,
+    Ipv6TooManyExtensions => "ipv6.exthdr_limit", truncation: false;
     /// IPv6 fragment that would end beyond 65535 bytes.
-    Ipv6FragmentTooLarge,
+    Ipv6FragmentTooLarge => "ipv6.frag_pkt_too_large", truncation: false;
     /// TCP header cut short.
-    TcpTruncated,
+    TcpTruncated => "tcp.trunc_pkt", truncation: true;
     /// TCP data offset below 5 words or beyond the segment.
-    TcpBadDataOffset,
+    TcpBadDataOffset => "tcp.hlen_invalid", truncation: false;
     /// UDP header cut short.
-    UdpTruncated,
+    UdpTruncated => "udp.trunc_pkt", truncation: true;
     /// UDP length field smaller than the header.
-    UdpBadLength,
+    UdpBadLength => "udp.len_invalid", truncation: false;
     /// ICMP/ICMPv6 header cut short.
-    IcmpTruncated,
+    IcmpTruncated => "icmp.trunc_pkt", truncation: true;
     /// SCTP common header cut short.
-    SctpTruncated,
+    SctpTruncated => "sctp.trunc_pkt", truncation: true;
     /// GRE header cut short.
-    GreTruncated,
+    GreTruncated => "gre.trunc_pkt", truncation: true;
     /// GRE version or flag combination the decoder does not follow.
-    GreUnsupported,
+    GreUnsupported => "gre.unsupported", truncation: false;
     /// ERSPAN header cut short.
-    ErspanTruncated,
+    ErspanTruncated => "erspan.trunc_pkt", truncation: true;
     /// VXLAN header cut short.
-    VxlanTruncated,
+    VxlanTruncated => "vxlan.trunc_pkt", truncation: true;
     /// Geneve header cut short or with a bad version.
-    GeneveInvalid,
+    GeneveInvalid => "geneve.invalid", truncation: false;
     /// GTP-U header or extension chain cut short.
-    GtpTruncated,
+    GtpTruncated => "gtpu.trunc_pkt", truncation: true;
     /// AH header cut short.
-    AhTruncated,
+    AhTruncated => "ah.trunc_pkt", truncation: true;
     /// Tunnel payload that failed to decode as the inner packet.
-    TunnelInnerInvalid,
+    TunnelInnerInvalid => "tunnel.inner_invalid", truncation: false;
     /// Captured bytes end inside a header (snaplen truncation).
-    CaptureTruncated,
+    CaptureTruncated => "capture.snaplen_cut", truncation: false;
     /// A link type the decoder does not know.
-    UnsupportedLinkType,
+    UnsupportedLinkType => "link.unsupported", truncation: false;
     /// A PPP, Cisco HDLC, PPI or ipnet header cut short.
-    LinkTruncated,
+    LinkTruncated => "link.trunc_pkt", truncation: true;
 }
 
 impl DecodeError {
-    /// Stable dotted name, e.g. `"ipv4.trunc_pkt"`.
-    pub const fn name(self) -> &'static str {
-        use DecodeError::*;
-        match self {
-            EthernetTruncated => "ethernet.trunc_pkt",
-            VlanTruncated => "vlan.trunc_pkt",
-            MplsTruncated => "mpls.trunc_pkt",
-            MplsTooManyLabels => "mpls.too_many_labels",
-            MplsUnknownPayload => "mpls.unknown_payload_type",
-            PppoeTruncated => "pppoe.trunc_pkt",
-            PppoeBadVersion => "pppoe.wrong_version",
-            SllTruncated => "sll.trunc_pkt",
-            NullTruncated => "null.trunc_pkt",
-            NullUnknownFamily => "null.unsupported_family",
-            Ipv4Truncated => "ipv4.trunc_pkt",
-            IpBadVersion => "ip.wrong_version",
-            Ipv4BadHeaderLength => "ipv4.hlen_invalid",
-            Ipv4BadTotalLength => "ipv4.iplen_smaller_than_hlen",
-            Ipv4FragmentTooLarge => "ipv4.frag_pkt_too_large",
-            Ipv6Truncated => "ipv6.trunc_pkt",
-            Ipv6ExtensionTruncated => "ipv6.trunc_exthdr",
-            Ipv6TooManyExtensions => "ipv6.exthdr_limit",
-            Ipv6FragmentTooLarge => "ipv6.frag_pkt_too_large",
-            TcpTruncated => "tcp.trunc_pkt",
-            TcpBadDataOffset => "tcp.hlen_invalid",
-            UdpTruncated => "udp.trunc_pkt",
-            UdpBadLength => "udp.len_invalid",
-            IcmpTruncated => "icmp.trunc_pkt",
-            SctpTruncated => "sctp.trunc_pkt",
-            GreTruncated => "gre.trunc_pkt",
-            GreUnsupported => "gre.unsupported",
-            ErspanTruncated => "erspan.trunc_pkt",
-            VxlanTruncated => "vxlan.trunc_pkt",
-            GeneveInvalid => "geneve.invalid",
-            GtpTruncated => "gtpu.trunc_pkt",
-            AhTruncated => "ah.trunc_pkt",
-            TunnelInnerInvalid => "tunnel.inner_invalid",
-            CaptureTruncated => "capture.snaplen_cut",
-            UnsupportedLinkType => "link.unsupported",
-            LinkTruncated => "link.trunc_pkt",
-        }
-    }
-
-    /// Every variant, for exhaustive counters and tests.
-    pub const ALL: [DecodeError; 36] = {
-        use DecodeError::*;
-        [
-            EthernetTruncated,
-            VlanTruncated,
-            MplsTruncated,
-            MplsTooManyLabels,
-            MplsUnknownPayload,
-            PppoeTruncated,
-            PppoeBadVersion,
-            SllTruncated,
-            NullTruncated,
-            NullUnknownFamily,
-            Ipv4Truncated,
-            IpBadVersion,
-            Ipv4BadHeaderLength,
-            Ipv4BadTotalLength,
-            Ipv4FragmentTooLarge,
-            Ipv6Truncated,
-            Ipv6ExtensionTruncated,
-            Ipv6TooManyExtensions,
-            Ipv6FragmentTooLarge,
-            TcpTruncated,
-            TcpBadDataOffset,
-            UdpTruncated,
-            UdpBadLength,
-            IcmpTruncated,
-            SctpTruncated,
-            GreTruncated,
-            GreUnsupported,
-            ErspanTruncated,
-            VxlanTruncated,
-            GeneveInvalid,
-            GtpTruncated,
-            AhTruncated,
-            TunnelInnerInvalid,
-            CaptureTruncated,
-            UnsupportedLinkType,
-            LinkTruncated,
-        ]
-    };
-
-    /// Whether the error means "the bytes ran out" (as opposed to a field
-    /// holding an impossible value). Such errors on a packet that the capture
-    /// cut short (caplen < wire length) are snaplen cuts, not malformations.
-    pub const fn is_truncation(self) -> bool {
-        use DecodeError::*;
-        matches!(
-            self,
-            EthernetTruncated
-                | VlanTruncated
-                | MplsTruncated
-                | PppoeTruncated
-                | SllTruncated
-                | NullTruncated
-                | Ipv4Truncated
-                | Ipv6Truncated
-                | Ipv6ExtensionTruncated
-                | TcpTruncated
-                | UdpTruncated
-                | IcmpTruncated
-                | SctpTruncated
-                | GreTruncated
-                | ErspanTruncated
-                | VxlanTruncated
-                | GtpTruncated
-                | AhTruncated
-                | LinkTruncated
-        )
-    }
-
     /// Dense index of this variant in [`DecodeError::ALL`].
-    pub fn index(self) -> usize {
-        // ALL is tiny; the position lookup only runs on the error path.
-        Self::ALL.iter().position(|&e| e == self).unwrap_or(0)
+    pub const fn index(self) -> usize {
+        self as usize
     }
 }
 

@@ -2,7 +2,7 @@
 //! `[output]`, `[pipeline]` and `[parsers]`. Every key is optional; unknown
 //! keys are errors so a typo is reported, not silently ignored.
 
-use flowscope_engine::config::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
+use flowscope_engine::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
 use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use flowscope_io::OutputConfig;
 use flowscope_shards::PipelineConfig;

@@ -185,7 +185,7 @@ impl Summary {
                 lines.extend(pipeline_lines(p));
                 let evicted = s.flows_ended[flowscope_engine::EndReason::Evicted.index()];
                 let frag_evicted =
-                    s.defrag.drops[flowscope_engine::defrag::DefragDrop::CapacityEvicted.index()];
+                    s.defrag.drops[flowscope_engine::DefragDrop::CapacityEvicted.index()];
                 if evicted + frag_evicted > 0 {
                     lines.push(format!(
                         "  note: a per-shard capacity was reached ({evicted} flows evicted, {frag_evicted} fragment datagrams evicted); output can differ from a run with another shard count"

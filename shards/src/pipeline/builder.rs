@@ -13,7 +13,7 @@ use super::{MergerRun, Pipeline, PipelineError};
 use crate::latency::{Clock, ReadTimes};
 use crate::source::PacketSource;
 use crossbeam_channel::bounded;
-use flowscope_engine::decode::Decoder;
+use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{Engine, EngineConfig, FlowExtractor, FlowHook, NoHook};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -242,7 +242,7 @@ where
 
         // The ingest decodes only to key packets: checksums are the
         // shards' business.
-        let decode = flowscope_engine::config::DecodeConfig {
+        let decode = flowscope_engine::DecodeConfig {
             verify_ipv4_checksum: false,
             ..self.engine.decode.clone()
         };

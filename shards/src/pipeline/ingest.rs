@@ -9,7 +9,7 @@ use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
 use crate::source::{PacketRef, PacketSource, SharedBytes, SourceError, Storage, shared_slice};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use flowscope_engine::decode::Decoder;
+use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{FlowExtractor, PacketView};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

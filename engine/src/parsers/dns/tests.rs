@@ -1,5 +1,5 @@
 use super::*;
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::parsers::{DnsConfig, L7Message};
 use crate::session::{DatagramParser, SessionParser};
 use crate::timestamp::Timestamp;

@@ -4,7 +4,7 @@
 //! answered are reported once they time out or the flow ends.
 
 use super::{DnsKind, DnsMessage, parse_message};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::parsers::{DnsConfig, L7Message};
 use crate::session::{DatagramParser, SessionParser};
 use crate::timestamp::Timestamp;

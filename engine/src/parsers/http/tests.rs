@@ -363,18 +363,18 @@ fn ssdp_datagrams_are_heads() {
     let mut p = HttpUdpParser::default();
     let t = txs(p.parse(
         b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\nUSER-AGENT: x/1\r\n\r\n",
-        crate::event::FlowSide::Initiator,
+        crate::FlowSide::Initiator,
     ));
     assert_eq!(t[0].method.as_deref(), Some(&b"M-SEARCH"[..]));
     assert_eq!(t[0].hostname.as_deref(), Some(&b"239.255.255.250"[..]));
     assert_eq!(t[0].user_agent.as_deref(), Some(&b"x/1"[..]));
     let t = txs(p.parse(
         b"HTTP/1.1 200 OK\r\nLOCATION: http://10.0.0.1/d.xml\r\n\r\n",
-        crate::event::FlowSide::Responder,
+        crate::FlowSide::Responder,
     ));
     assert_eq!((t[0].status, t[0].method.is_none()), (Some(200), true));
     assert!(
-        p.parse(b"\x00\x01garbage", crate::event::FlowSide::Initiator)
+        p.parse(b"\x00\x01garbage", crate::FlowSide::Initiator)
             .is_empty()
     );
     assert_eq!(p.malformed(), 1);

@@ -29,7 +29,7 @@ impl HttpUdpParser {
 impl crate::session::DatagramParser for HttpUdpParser {
     type Message = L7Message;
 
-    fn parse(&mut self, payload: &[u8], _side: crate::event::FlowSide) -> Vec<L7Message> {
+    fn parse(&mut self, payload: &[u8], _side: crate::FlowSide) -> Vec<L7Message> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
         let (line, rest) = first_line(payload);

@@ -17,7 +17,7 @@ pub use record::probe;
 use super::fingerprint::{Ja3, is_grease};
 use super::hello::{ClientHello, ServerHello};
 use super::{L7Message, TlsConfig};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::session::SessionParser;
 
 /// An alert seen in clear.

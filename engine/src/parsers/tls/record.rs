@@ -5,7 +5,7 @@
 //! probe that tells TLS from other protocols.
 
 use super::{Alert, TlsParser};
-use crate::event::FlowSide;
+use crate::FlowSide;
 use crate::parsers::L7Message;
 use crate::parsers::hello::parse_sslv2_client_hello;
 

@@ -33,7 +33,7 @@ fn ipv4(src: u8, dst: u8, proto: u8, ident: u16, frag: u16, l4: &[u8]) -> Vec<u8
     p.extend_from_slice(&ident.to_be_bytes());
     p.extend_from_slice(&frag.to_be_bytes());
     p.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, src, 10, 0, 1, dst]);
-    let c = flowscope_engine::wire::ip::internet_checksum(&p);
+    let c = flowscope_engine::unstable::internet_checksum(&p);
     p[10..12].copy_from_slice(&c.to_be_bytes());
     p.extend_from_slice(l4);
     p

@@ -1,7 +1,7 @@
 //! Zeek-style connection history: one letter per kind of event per side,
 //! upper case for the initiator, in the order first seen.
 
-use crate::event::FlowSide;
+use super::FlowSide;
 use std::fmt;
 
 /// History letters the engine records.

@@ -1,0 +1,225 @@
+//! The engine: one single-threaded, deterministic flow tracker. It decodes
+//! packets, reassembles fragments, keys and tracks flows (TCP state, Zeek
+//! history, timeouts, eviction) and pushes ordered events into a buffer the
+//! caller owns. It reads no clock: the driver passes the packet clock in.
+//!
+//! This module holds [`Engine`] and its public API (construction,
+//! accessors, [`Engine::process`]); the stages live in its children:
+//! `packets` (the packet path up to a flow), `lifecycle` (a flow's update
+//! and end), `timers` (expiry and the end-of-input flush), `output` (event
+//! numbering, anomalies, hook items) and `policy` (timeout classes and
+//! server ports).
+
+mod lifecycle;
+mod output;
+mod packets;
+mod policy;
+mod timers;
+
+use crate::config::{ConfigError, EngineConfig};
+use crate::decode::Decoder;
+use crate::defrag::Defrag;
+use crate::event::{AnomalyKind, Cause, FlowEvent, NoMessage, Ordered};
+use crate::flow::{FlowEntry, FlowTable};
+use crate::hook::{FlowHook, HookItem, NoHook};
+use crate::key::FlowExtractor;
+use crate::packet::{PacketView, RawPacket, Transport};
+use crate::stats::EngineStats;
+use crate::timestamp::Timestamp;
+use policy::{PortSet, Timeouts};
+
+/// The output buffer type for an engine keyed by `K` whose hook emits `M`.
+pub type EventBuf<K, M = NoMessage> = Vec<Ordered<FlowEvent<K, M>>>;
+
+/// Timeout class of flows that closed (FIN/FIN) or were reported and now
+/// only absorb trailing packets.
+const LINGER_CLASS: u8 = 0;
+/// Distinct unsupported link types reported as anomalies (later ones are
+/// only counted).
+const MAX_LINKTYPE_REPORTS: usize = 16;
+
+/// The flow engine. See the crate docs for the driving protocol. `H` sees
+/// every flow's packets and end ([`Sessions`](crate::Sessions) runs
+/// reassembly and parsers); the default [`NoHook`] compiles away.
+#[derive(Debug)]
+pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
+    decoder: Decoder,
+    extractor: E,
+    table: FlowTable<E::Key>,
+    defrag: Defrag,
+    clock: Timestamp,
+    stats: EngineStats,
+    timeouts: Timeouts,
+    server_ports: PortSet,
+    max_flows: usize,
+    active_timeout: u32,
+    linger: bool,
+    lifecycle_events: bool,
+    anomaly_events: bool,
+    transport_state: bool,
+    reported_linktypes: Vec<u32>,
+    evicted_pending: u64,
+    /// The seq of the last event emitted, and the next `sub` for that seq:
+    /// `sub` counts every event of one seq, packet-driven then time-driven.
+    cursor: Option<u64>,
+    next_sub: u32,
+    /// The dispatch hash of the packet being processed, when the driver
+    /// computed it.
+    known_hash: Option<u64>,
+    scratch_idx: Vec<u32>,
+    hook: H,
+    hook_items: Vec<HookItem<H::Message>>,
+    /// The flow being updated was created by this packet.
+    created_now: bool,
+}
+
+impl<E: FlowExtractor> Engine<E> {
+    /// An engine with this configuration and extractor.
+    pub fn new(cfg: &EngineConfig, extractor: E) -> Result<Self, ConfigError> {
+        Self::with_hook(cfg, extractor, NoHook)
+    }
+}
+
+impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
+    /// An engine that runs `hook` on every flow (for example
+    /// [`Sessions`](crate::Sessions): reassembly and parsers).
+    pub fn with_hook(cfg: &EngineConfig, extractor: E, hook: H) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let timeouts = Timeouts::new(cfg);
+        Ok(Engine {
+            decoder: Decoder::new(&cfg.decode, &cfg.tunnel),
+            transport_state: extractor.transport_state(),
+            extractor,
+            table: FlowTable::new(&timeouts.seconds, cfg.flow.max_flows),
+            defrag: Defrag::new(cfg.defrag.clone()),
+            clock: Timestamp::ZERO,
+            stats: EngineStats::default(),
+            timeouts,
+            server_ports: PortSet::new(&cfg.flow.server_ports),
+            max_flows: cfg.flow.max_flows,
+            active_timeout: cfg.flow.active_timeout,
+            linger: cfg.flow.tcp_closed_linger > 0,
+            lifecycle_events: cfg.flow.lifecycle_events,
+            anomaly_events: cfg.decode.anomaly_events,
+            reported_linktypes: Vec::new(),
+            evicted_pending: 0,
+            cursor: None,
+            next_sub: 0,
+            known_hash: None,
+            scratch_idx: Vec::new(),
+            hook,
+            hook_items: Vec::new(),
+            created_now: false,
+        })
+    }
+
+    /// The hook.
+    pub fn hook(&self) -> &H {
+        &self.hook
+    }
+
+    /// The hook, mutably.
+    pub fn hook_mut(&mut self) -> &mut H {
+        &mut self.hook
+    }
+
+    /// The counters, reassembly counters included.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.stats.clone();
+        s.defrag = self.defrag.counters().clone();
+        s
+    }
+
+    /// Flows currently tracked (closed flows lingering excluded).
+    pub fn active_flows(&self) -> u64 {
+        self.stats.flows_created - self.stats.flows_ended_total()
+    }
+
+    /// Table entries held, lingering closed flows included.
+    pub fn table_len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Heap bytes held by the flow table.
+    pub fn table_bytes(&self) -> usize {
+        self.table.heap_bytes()
+    }
+
+    /// Size of one flow entry in the table.
+    pub fn entry_size() -> usize {
+        size_of::<FlowEntry<E::Key>>()
+    }
+
+    /// The packet clock.
+    pub fn clock(&self) -> Timestamp {
+        self.clock
+    }
+
+    /// Processes packet number `seq`. `now` is the packet clock: the
+    /// largest timestamp the driver has read so far, this packet's included
+    /// (in a sharded pipeline, over all shards' packets, which keeps the
+    /// output independent of how packets were spread).
+    pub fn process(
+        &mut self,
+        seq: u64,
+        now: Timestamp,
+        raw: &RawPacket<'_>,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
+        self.process_hashed(seq, now, raw, None, out);
+    }
+
+    /// [`Engine::process`] given the packet's
+    /// [`FlowExtractor::dispatch_hash`], which a pipeline's ingest computed
+    /// (with an extractor configured like this engine's) to pick the shard:
+    /// the flow hash is finished from it instead of started over. `None`
+    /// when the ingest had none (a packet it could not key).
+    pub fn process_hashed(
+        &mut self,
+        seq: u64,
+        now: Timestamp,
+        raw: &RawPacket<'_>,
+        dispatch_hash: Option<u64>,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
+        self.clock = self.clock.max(now).max(raw.ts);
+        self.stats.packets += 1;
+        self.stats.bytes += u64::from(raw.wire_len);
+        if raw.data.len() < raw.wire_len as usize {
+            self.stats.truncated += 1;
+        }
+        if !raw.linktype.is_supported() {
+            self.stats.unsupported_linktype += 1;
+            if !self.reported_linktypes.contains(&raw.linktype.0)
+                && self.reported_linktypes.len() < MAX_LINKTYPE_REPORTS
+            {
+                self.reported_linktypes.push(raw.linktype.0);
+                let kind = AnomalyKind::UnsupportedLinkType(raw.linktype);
+                self.anomaly(out, seq, Cause::Packet, None, kind, raw.ts);
+            }
+            return;
+        }
+        let mut view = PacketView::empty(raw);
+        if let Err(e) = self.decoder.decode_into(raw, &mut view) {
+            self.decode_error(out, seq, e, raw.ts);
+            return;
+        }
+        self.note(seq, &view, out);
+        // A reassembled datagram may turn out to be a tunnel whose inner
+        // addresses differ from the fragments': its hash starts over.
+        self.known_hash = if matches!(view.transport, Transport::Fragment) {
+            None
+        } else {
+            dispatch_hash
+        };
+        self.dispatch(seq, &view, 0, out);
+        self.known_hash = None;
+    }
+
+    fn now_sec(&self) -> u32 {
+        u32::try_from(self.clock.secs()).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests;

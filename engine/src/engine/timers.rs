@@ -1,0 +1,130 @@
+//! Time-driven work: the timers an epoch boundary fires (idle and active
+//! timeouts, close lingers, fragment timeouts, the eviction-pressure
+//! report), the end-of-input flush, and the sealing of a time-driven batch
+//! into the output order.
+
+use super::{Engine, EventBuf, LINGER_CLASS};
+use crate::event::{AnomalyKind, Cause};
+use crate::flow::tcp::Endpoint;
+use crate::hook::FlowHook;
+use crate::key::FlowExtractor;
+use crate::timestamp::Timestamp;
+use crate::vocab::EndReason;
+use std::time::Duration;
+
+impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
+    /// Fires the timers due at packet time `now`, as of the epoch boundary
+    /// after packet `seq`: idle and active timeouts, close lingers, fragment
+    /// timeouts, and the eviction-pressure report.
+    pub fn advance(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
+        let start = out.len();
+        self.fire_timers(now, seq, Cause::Timer, out);
+        self.seal_time_driven(seq, Cause::Timer, start, out);
+    }
+
+    /// Idle/active timeouts, lingers and fragment timeouts due at `now`,
+    /// emitted (unsorted) under `cause`.
+    pub(super) fn fire_timers(
+        &mut self,
+        now: Timestamp,
+        seq: u64,
+        cause: Cause,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
+        self.clock = self.clock.max(now);
+        self.defrag.expire(self.clock);
+        self.drain_defrag(seq, cause, out);
+
+        let now_sec = self.clock.secs();
+        let mut idx = std::mem::take(&mut self.scratch_idx);
+        idx.clear();
+        self.table.collect_idle(now_sec, &mut idx);
+        let idle_count = idx.len();
+        if self.active_timeout > 0 {
+            self.table
+                .collect_active(self.active_timeout, now_sec, &mut idx);
+        }
+        for (n, &i) in idx.iter().enumerate() {
+            let e = self.table.get(i);
+            if n < idle_count {
+                let timeout = self.timeouts.seconds[usize::from(e.class)];
+                let ts = e
+                    .last_seen()
+                    .saturating_add(Duration::from_secs(u64::from(timeout)));
+                if e.ended {
+                    self.table.remove(i);
+                } else {
+                    let reason = if e.class == LINGER_CLASS {
+                        EndReason::Fin
+                    } else {
+                        EndReason::IdleTimeout
+                    };
+                    self.end(i, reason, ts, seq, cause, out);
+                }
+            } else if !idx[..idle_count].contains(&i) {
+                let ts = Timestamp::new(e.start.secs() + u64::from(self.active_timeout), 0);
+                self.end(i, EndReason::ActiveTimeout, ts, seq, cause, out);
+            }
+        }
+        self.scratch_idx = idx;
+
+        if self.evicted_pending > 0 {
+            let kind = AnomalyKind::FlowTableEvictionPressure {
+                evicted: self.evicted_pending,
+            };
+            self.evicted_pending = 0;
+            self.anomaly(out, seq, cause, None, kind, self.clock);
+        }
+    }
+
+    /// End of input after packet `seq` at packet time `now`: fires due
+    /// timers, ends every open flow with [`EndReason::Shutdown`]
+    /// ([`EndReason::Fin`] when both sides had already closed) and drops
+    /// unfinished fragment datagrams, all as one [`Cause::Flush`] batch in
+    /// time order.
+    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
+        let start = out.len();
+        self.fire_timers(now, seq, Cause::Flush, out);
+        self.defrag.flush(self.clock);
+        self.drain_defrag(seq, Cause::Flush, out);
+        let mut open: Vec<u32> = Vec::new();
+        for i in self.table.all_indexes() {
+            if self.table.get(i).ended {
+                self.table.remove(i);
+            } else {
+                open.push(i);
+            }
+        }
+        let ts = self.clock;
+        for i in open {
+            // Both sides already sent FIN: the connection is over, only its
+            // last ACK is missing.
+            let closed = self.table.get(i).endpoints == [Endpoint::Closed; 2];
+            let reason = if closed {
+                EndReason::Fin
+            } else {
+                EndReason::Shutdown
+            };
+            self.end(i, reason, ts, seq, Cause::Flush, out);
+        }
+        self.seal_time_driven(seq, Cause::Flush, start, out);
+    }
+
+    /// Sorts the time-driven events emitted since `start` by
+    /// `(time, tiebreak)` and numbers them, continuing the `sub` sequence of
+    /// `(seq, cause)`.
+    pub(super) fn seal_time_driven(
+        &mut self,
+        seq: u64,
+        cause: Cause,
+        start: usize,
+        out: &mut EventBuf<E::Key, H::Message>,
+    ) {
+        let batch = &mut out[start..];
+        batch.sort_by_key(|o| (o.time, o.tiebreak));
+        for o in batch {
+            debug_assert_eq!((o.seq, o.cause), (seq, cause));
+            o.sub = self.next_sub_for(seq);
+        }
+    }
+}

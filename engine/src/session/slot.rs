@@ -1,0 +1,244 @@
+//! What the driver holds per flow: the parser or the search for one, the
+//! bytes pending while it is chosen, the two directions' reassemblers, and
+//! the [`Feeder`] that routes a stream's chunks to the parser (or to the
+//! pending list) and runs the selection.
+
+use super::adapters::{DgramParser, StreamParser, StreamRoute};
+use super::route::{Choice, choose};
+use crate::hook::HookItem;
+use crate::reassembly::{Chunk, Memory, Reassembler};
+use crate::stats::SessionCounters;
+use crate::timestamp::Timestamp;
+use crate::vocab::FlowSide;
+
+/// Bytes seen before a parser was chosen, replayed to it once it is.
+#[derive(Debug)]
+pub(super) enum Pending {
+    Data(Vec<u8>),
+    /// A UDP payload and its packet time.
+    Datagram(Vec<u8>, Timestamp),
+    Gap(u64),
+    Fin,
+}
+
+/// The search for a flow's parser.
+pub(super) struct Probing {
+    /// Registration indexes still in the running, in priority order.
+    pub(super) cands: Vec<u16>,
+    pub(super) pending: Vec<(FlowSide, Pending)>,
+    /// Contiguous leading bytes per side, for the probes.
+    pub(super) sample: [Vec<u8>; 2],
+    pub(super) datagrams: u32,
+}
+
+/// A flow's parser, or the search for one (boxed: most flows never probe).
+pub(super) enum Parser<M> {
+    Probing(Box<Probing>),
+    Stream(Box<dyn StreamParser<M>>),
+    Dgram(Box<dyn DgramParser<M>>),
+}
+
+/// What a flow with payload holds.
+pub(super) struct FlowApp<M> {
+    /// The initiator's port and the responder's, for port hints.
+    pub(super) ports: (u16, u16),
+    /// The two directions' reassemblers (TCP only; boxed so UDP flows and
+    /// TCP flows before their first byte stay small).
+    pub(super) streams: Streams,
+    pub(super) parser: Parser<M>,
+    pub(super) inconsistent_reported: [bool; 2],
+    /// The chosen route's name, or `failed`.
+    pub(super) proto: Option<&'static str>,
+}
+
+/// A TCP flow's reassemblers, initiator then responder, each created on its
+/// side's first payload byte.
+#[derive(Default)]
+pub(super) struct Streams(pub(super) Option<Box<[Option<Reassembler>; 2]>>);
+
+impl Streams {
+    pub(super) fn get(&self, k: usize) -> Option<&Reassembler> {
+        self.0.as_ref().and_then(|s| s[k].as_ref())
+    }
+    pub(super) fn get_mut(&mut self, k: usize) -> Option<&mut Reassembler> {
+        self.0.as_mut().and_then(|s| s[k].as_mut())
+    }
+    pub(super) fn slot_mut(&mut self, k: usize) -> &mut Option<Reassembler> {
+        &mut self.0.get_or_insert_with(|| Box::new([None, None]))[k]
+    }
+    /// `(side index, reassembler)` for each side that has one.
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut Reassembler)> {
+        self.0
+            .iter_mut()
+            .flat_map(|s| s.iter_mut().enumerate())
+            .filter_map(|(k, r)| r.as_mut().map(|r| (k, r)))
+    }
+    pub(super) fn iter(&self) -> impl Iterator<Item = (usize, &Reassembler)> {
+        self.0
+            .iter()
+            .flat_map(|s| s.iter().enumerate())
+            .filter_map(|(k, r)| r.as_ref().map(|r| (k, r)))
+    }
+}
+
+/// Per-slot state, kept small for flows that never carry payload.
+pub(super) struct Slot<M> {
+    pub(super) isn: [Option<u32>; 2],
+    /// Nothing more to do for this flow (no parser, poisoned, dropped).
+    pub(super) done: bool,
+    pub(super) app: Option<Box<FlowApp<M>>>,
+    /// The flow's `app_proto`, kept when `app` is retired.
+    pub(super) proto: Option<&'static str>,
+}
+
+impl<M> Default for Slot<M> {
+    fn default() -> Self {
+        Slot {
+            isn: [None; 2],
+            done: false,
+            app: None,
+            proto: None,
+        }
+    }
+}
+
+pub(super) fn side_of(k: usize) -> FlowSide {
+    if k == 0 {
+        FlowSide::Initiator
+    } else {
+        FlowSide::Responder
+    }
+}
+
+/// Where a chunk of a stream goes: the parser, or the pending list while
+/// the parser is still being chosen.
+pub(super) struct Feeder<'a, K, M> {
+    pub(super) key: &'a K,
+    pub(super) ports: (u16, u16),
+    pub(super) routes: &'a mut [StreamRoute<K, M>],
+    pub(super) probe_bytes: usize,
+    pub(super) items: &'a mut Vec<HookItem<M>>,
+    pub(super) counters: &'a mut SessionCounters,
+    /// The flow has no parser and never will.
+    pub(super) unclassified: bool,
+    /// Packet time, told to the parser before each call.
+    pub(super) ts: Timestamp,
+    /// The parser was called during this packet (so its poison state is
+    /// worth checking).
+    pub(super) fed: bool,
+    /// The name of the route chosen during this call (`failed` when none
+    /// will be).
+    pub(super) chosen: Option<&'static str>,
+}
+
+impl<K, M> Feeder<'_, K, M> {
+    pub(super) fn chunk(&mut self, parser: &mut Parser<M>, side: FlowSide, chunk: Chunk<'_>) {
+        match parser {
+            Parser::Stream(p) => {
+                self.fed = true;
+                match chunk {
+                    Chunk::Data(b) => p.feed(side, b, self.ts, self.items),
+                    Chunk::Gap(n) => p.gap(side, n, self.ts, self.items),
+                }
+            }
+            Parser::Probing(pr) => {
+                let Probing {
+                    pending, sample, ..
+                } = &mut **pr;
+                let s = &mut sample[side.index()];
+                match chunk {
+                    Chunk::Data(b) => {
+                        if s.len() < self.probe_bytes {
+                            let room = self.probe_bytes - s.len();
+                            s.extend_from_slice(&b[..b.len().min(room)]);
+                        }
+                        pending.push((side, Pending::Data(b.to_vec())));
+                    }
+                    // Probes only ever see bytes from the stream start.
+                    Chunk::Gap(n) => {
+                        s.truncate(0);
+                        s.shrink_to_fit();
+                        pending.push((side, Pending::Gap(n)));
+                    }
+                }
+                self.decide(parser, false);
+            }
+            Parser::Dgram(_) => {}
+        }
+    }
+
+    pub(super) fn fin(&mut self, parser: &mut Parser<M>, side: FlowSide) {
+        match parser {
+            Parser::Stream(p) => {
+                self.fed = true;
+                p.fin(side, self.ts, self.items);
+            }
+            Parser::Probing(pr) => pr.pending.push((side, Pending::Fin)),
+            Parser::Dgram(_) => {}
+        }
+    }
+
+    /// The flow is over (or reset): each side's held bytes go to the
+    /// parser with their gaps, then its FIN if one was seen.
+    pub(super) fn flush_streams(
+        &mut self,
+        streams: &mut Streams,
+        parser: &mut Parser<M>,
+        mem: &mut Memory,
+    ) {
+        for (k, s) in streams.iter_mut() {
+            let side = side_of(k);
+            s.flush(mem, &mut |c| self.chunk(parser, side, c));
+            if s.take_fin() {
+                self.fin(parser, side);
+            }
+        }
+    }
+
+    /// Runs a selection round; on a choice, builds the parser and replays
+    /// what was pending.
+    pub(super) fn decide(&mut self, parser: &mut Parser<M>, force: bool) {
+        let Parser::Probing(pr) = parser else {
+            return;
+        };
+        let Probing {
+            cands,
+            pending,
+            sample,
+            ..
+        } = &mut **pr;
+        let sample_side = if !sample[0].is_empty() {
+            Some((&sample[0][..], FlowSide::Initiator))
+        } else if !sample[1].is_empty() {
+            Some((&sample[1][..], FlowSide::Responder))
+        } else {
+            None
+        };
+        let full = sample.iter().any(|s| s.len() >= self.probe_bytes);
+        let routes = &*self.routes;
+        let route_of = |c: u16| &routes[usize::from(c)].0;
+        match choose(route_of, cands, self.ports, sample_side, force || full) {
+            Choice::Wait => {}
+            Choice::Nothing => {
+                self.unclassified = true;
+                self.chosen = Some("failed");
+                pending.clear();
+            }
+            Choice::Take(c) => {
+                self.chosen = self.routes[usize::from(c)].0.name;
+                let mut p = self.routes[usize::from(c)].1.make(self.key);
+                self.counters.flows_parsed += 1;
+                self.fed = true;
+                for (side, item) in pending.drain(..) {
+                    match item {
+                        Pending::Data(b) => p.feed(side, &b, self.ts, self.items),
+                        Pending::Gap(n) => p.gap(side, n, self.ts, self.items),
+                        Pending::Fin => p.fin(side, self.ts, self.items),
+                        Pending::Datagram(..) => {}
+                    }
+                }
+                *parser = Parser::Stream(p);
+            }
+        }
+    }
+}
