@@ -121,7 +121,9 @@ impl KeyOptions {
         self.hash_words([lo.0[0], lo.0[1], hi.0[0], hi.0[1]])
     }
 
-    /// [`KeyOptions::pair_hash`] of a packet's IP addresses.
+    /// The seeded, symmetric hash of a packet's IP address pair: the
+    /// dispatch hash of the built-in address keys, and the start of their
+    /// flow hashes.
     #[inline]
     pub fn packet_pair_hash(&self, pkt: &PacketView<'_>) -> Option<u64> {
         let ip = pkt.ip?;

@@ -48,7 +48,7 @@
 //!     }
 //!     out
 //! }
-//! # // Beyond the seed example: run it through an engine: a SYN, then two
+//! # // Beyond the flowscope 0.3 example: run it through an engine: a SYN, then two
 //! # // segments that arrive out of order.
 //! # use flowscope_engine::{Engine, EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions,
 //! #     LinkType, RawPacket, Route, Sessions, Timestamp};

@@ -173,7 +173,7 @@ pub mod ethertype {
     pub const IPV4: u16 = 0x0800;
     /// ARP.
     pub const ARP: u16 = 0x0806;
-    /// IEEE 802.1Q customer VLAN tag.
+    /// IEEE 802.1Q VLAN tag (C-tag).
     pub const VLAN: u16 = 0x8100;
     /// IEEE 802.1ad service VLAN tag (QinQ outer).
     pub const QINQ: u16 = 0x88a8;

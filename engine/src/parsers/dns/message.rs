@@ -174,7 +174,7 @@ fn client_subnet_of(v: &[u8]) -> Option<ClientSubnet> {
     })
 }
 
-/// Decodes one DNS message. Sections past [`MAX_RECORDS`] records are
+/// Decodes one DNS message. Sections past 256 records (`MAX_RECORDS`) are
 /// counted in `records_skipped`; a record that runs past the end fails the
 /// whole message only if no question could be read.
 pub fn parse_message(msg: &[u8], tcp: bool) -> Result<DnsMessage, DnsError> {

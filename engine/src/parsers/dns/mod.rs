@@ -283,7 +283,7 @@ pub struct DnsMessage {
     pub authorities: Vec<DnsRecord>,
     /// Additional section (the OPT record included).
     pub additionals: Vec<DnsRecord>,
-    /// Records announced but not decoded (over [`MAX_RECORDS`] per section).
+    /// Records announced but not decoded (over 256 per section).
     pub records_skipped: u32,
     /// Response: time since the matching query. Unanswered: how long it
     /// waited.
