@@ -45,66 +45,35 @@ impl FragmentKey {
     }
 }
 
-/// Why fragments or a datagram were dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DefragDrop {
-    /// Two fragments overlap (RFC 5722): the datagram is dropped.
-    Overlap,
-    /// A fragment arrived for a datagram already dropped for overlap.
-    AfterOverlap,
-    /// Fragments disagree on the datagram's length, or a non-final
-    /// fragment's length is not a multiple of 8.
-    InvalidLength,
-    /// More fragments than `max_fragments_per_datagram`.
-    TooManyFragments,
-    /// The datagram did not complete within the timeout.
-    Timeout,
-    /// The oldest datagram was evicted to respect `max_datagrams` or
-    /// `max_bytes`.
-    CapacityEvicted,
-    /// Reassembly is disabled: the fragment is counted and skipped.
-    Disabled,
-    /// Still incomplete at end of input.
-    Unfinished,
-    /// The capture cut the fragment short (snapshot length), so it cannot
-    /// be reassembled. A first fragment is still tracked from its
-    /// transport header; later ones are dropped.
-    CaptureTruncated,
-}
-
-impl DefragDrop {
-    /// Every reason, for counters.
-    pub const ALL: [DefragDrop; 9] = [
-        DefragDrop::Overlap,
-        DefragDrop::AfterOverlap,
-        DefragDrop::InvalidLength,
-        DefragDrop::TooManyFragments,
-        DefragDrop::Timeout,
-        DefragDrop::CapacityEvicted,
-        DefragDrop::Disabled,
-        DefragDrop::Unfinished,
-        DefragDrop::CaptureTruncated,
-    ];
-
-    /// Stable name, e.g. `"defrag.overlap"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            DefragDrop::Overlap => "defrag.overlap",
-            DefragDrop::AfterOverlap => "defrag.after_overlap",
-            DefragDrop::InvalidLength => "defrag.invalid_length",
-            DefragDrop::TooManyFragments => "defrag.too_many_fragments",
-            DefragDrop::Timeout => "defrag.timeout",
-            DefragDrop::CapacityEvicted => "defrag.capacity_evicted",
-            DefragDrop::Disabled => "defrag.disabled",
-            DefragDrop::Unfinished => "defrag.unfinished",
-            DefragDrop::CaptureTruncated => "defrag.capture_truncated",
-        }
-    }
-
-    /// Dense index in [`DefragDrop::ALL`].
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|&d| d == self).unwrap_or(0)
+crate::named::named_enum! {
+    /// Why fragments or a datagram were dropped.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum DefragDrop {
+        /// Stable name, e.g. `"defrag.overlap"`.
+        fn name;
+        /// Two fragments overlap (RFC 5722): the datagram is dropped.
+        Overlap => "defrag.overlap";
+        /// A fragment arrived for a datagram already dropped for overlap.
+        AfterOverlap => "defrag.after_overlap";
+        /// Fragments disagree on the datagram's length, or a non-final
+        /// fragment's length is not a multiple of 8.
+        InvalidLength => "defrag.invalid_length";
+        /// More fragments than `max_fragments_per_datagram`.
+        TooManyFragments => "defrag.too_many_fragments";
+        /// The datagram did not complete within the timeout.
+        Timeout => "defrag.timeout";
+        /// The oldest datagram was evicted to respect `max_datagrams` or
+        /// `max_bytes`.
+        CapacityEvicted => "defrag.capacity_evicted";
+        /// Reassembly is disabled: the fragment is counted and skipped.
+        Disabled => "defrag.disabled";
+        /// Still incomplete at end of input.
+        Unfinished => "defrag.unfinished";
+        /// The capture cut the fragment short (snapshot length), so it cannot
+        /// be reassembled. A first fragment is still tracked from its
+        /// transport header; later ones are dropped.
+        CaptureTruncated => "defrag.capture_truncated";
     }
 }
 

@@ -73,6 +73,7 @@ mod event;
 mod flow;
 mod hook;
 mod key;
+mod named;
 mod packet;
 pub mod parsers;
 mod reassembly;

@@ -151,76 +151,41 @@ impl fmt::Debug for VlanIds {
     }
 }
 
-/// Kinds of tunnel the decoder opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TunnelKind {
-    /// GRE carrying IP or Ethernet.
-    Gre,
-    /// ERSPAN (type I, II or III) over GRE.
-    Erspan,
-    /// PPTP: PPP over enhanced GRE.
-    Pptp,
-    /// VXLAN.
-    Vxlan,
-    /// Geneve.
-    Geneve,
-    /// GTP-U.
-    GtpU,
-    /// IPv4 in IPv4.
-    IpInIp,
-    /// IPv6 in IPv4.
-    SixInFour,
-    /// IPv4 in IPv6.
-    FourInSix,
-    /// IPv6 in IPv6.
-    SixInSix,
-    /// Teredo (IPv6 over UDP).
-    Teredo,
-    /// L2TP version 2 (PPP over UDP).
-    L2tp,
+crate::named::named_enum! {
+    /// Kinds of tunnel the decoder opens.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum TunnelKind {
+        /// Stable lower-case name.
+        fn name;
+        /// GRE carrying IP or Ethernet.
+        Gre => "gre";
+        /// ERSPAN (type I, II or III) over GRE.
+        Erspan => "erspan";
+        /// PPTP: PPP over enhanced GRE.
+        Pptp => "pptp";
+        /// VXLAN.
+        Vxlan => "vxlan";
+        /// Geneve.
+        Geneve => "geneve";
+        /// GTP-U.
+        GtpU => "gtpu";
+        /// IPv4 in IPv4.
+        IpInIp => "ipip";
+        /// IPv6 in IPv4.
+        SixInFour => "6in4";
+        /// IPv4 in IPv6.
+        FourInSix => "4in6";
+        /// IPv6 in IPv6.
+        SixInSix => "6in6";
+        /// Teredo (IPv6 over UDP).
+        Teredo => "teredo";
+        /// L2TP version 2 (PPP over UDP).
+        L2tp => "l2tp";
+    }
 }
 
 impl TunnelKind {
-    /// Every kind, for counters.
-    pub const ALL: [TunnelKind; 12] = [
-        TunnelKind::Gre,
-        TunnelKind::Erspan,
-        TunnelKind::Pptp,
-        TunnelKind::Vxlan,
-        TunnelKind::Geneve,
-        TunnelKind::GtpU,
-        TunnelKind::IpInIp,
-        TunnelKind::SixInFour,
-        TunnelKind::FourInSix,
-        TunnelKind::SixInSix,
-        TunnelKind::Teredo,
-        TunnelKind::L2tp,
-    ];
-
-    /// Stable lower-case name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            TunnelKind::Gre => "gre",
-            TunnelKind::Erspan => "erspan",
-            TunnelKind::Pptp => "pptp",
-            TunnelKind::Vxlan => "vxlan",
-            TunnelKind::Geneve => "geneve",
-            TunnelKind::GtpU => "gtpu",
-            TunnelKind::IpInIp => "ipip",
-            TunnelKind::SixInFour => "6in4",
-            TunnelKind::FourInSix => "4in6",
-            TunnelKind::SixInSix => "6in6",
-            TunnelKind::Teredo => "teredo",
-            TunnelKind::L2tp => "l2tp",
-        }
-    }
-
-    /// Dense index in [`TunnelKind::ALL`].
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|&k| k == self).unwrap_or(0)
-    }
-
     /// Whether both directions of a conversation carry the same tunnel id.
     /// GTP-U TEIDs, PPTP call ids and L2TP tunnel/session ids are chosen
     /// by each end, so they differ per direction and cannot key a

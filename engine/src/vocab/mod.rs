@@ -37,58 +37,29 @@ impl FlowSide {
     }
 }
 
-/// Why a flow ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EndReason {
-    /// Both sides closed with FIN.
-    Fin,
-    /// A RST was seen.
-    Rst,
-    /// No packet for the idle timeout.
-    IdleTimeout,
-    /// Alive for the active timeout: reported and restarted.
-    ActiveTimeout,
-    /// Evicted to stay within `max_flows`.
-    Evicted,
-    /// A reassembly buffer cap with the `DropFlow` policy was hit.
-    BufferOverflow,
-    /// A parser poisoned itself.
-    ParseError,
-    /// End of input or shutdown: every open flow is flushed.
-    Shutdown,
-}
-
-impl EndReason {
-    /// Every reason, for counters.
-    pub const ALL: [EndReason; 8] = [
-        EndReason::Fin,
-        EndReason::Rst,
-        EndReason::IdleTimeout,
-        EndReason::ActiveTimeout,
-        EndReason::Evicted,
-        EndReason::BufferOverflow,
-        EndReason::ParseError,
-        EndReason::Shutdown,
-    ];
-
-    /// Stable snake_case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EndReason::Fin => "fin",
-            EndReason::Rst => "rst",
-            EndReason::IdleTimeout => "idle_timeout",
-            EndReason::ActiveTimeout => "active_timeout",
-            EndReason::Evicted => "evicted",
-            EndReason::BufferOverflow => "buffer_overflow",
-            EndReason::ParseError => "parse_error",
-            EndReason::Shutdown => "shutdown",
-        }
-    }
-
-    /// Dense index in [`EndReason::ALL`].
-    pub fn index(self) -> usize {
-        Self::ALL.iter().position(|&r| r == self).unwrap_or(0)
+crate::named::named_enum! {
+    /// Why a flow ended.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum EndReason {
+        /// Stable snake_case name.
+        fn as_str;
+        /// Both sides closed with FIN.
+        Fin => "fin";
+        /// A RST was seen.
+        Rst => "rst";
+        /// No packet for the idle timeout.
+        IdleTimeout => "idle_timeout";
+        /// Alive for the active timeout: reported and restarted.
+        ActiveTimeout => "active_timeout";
+        /// Evicted to stay within `max_flows`.
+        Evicted => "evicted";
+        /// A reassembly buffer cap with the `DropFlow` policy was hit.
+        BufferOverflow => "buffer_overflow";
+        /// A parser poisoned itself.
+        ParseError => "parse_error";
+        /// End of input or shutdown: every open flow is flushed.
+        Shutdown => "shutdown";
     }
 }
 

@@ -13,129 +13,93 @@ pub mod tunnel;
 
 use std::fmt;
 
-/// Declares [`DecodeError`] from one table, each row a variant with its
-/// doc, its stable dotted name and whether it means "the bytes ran out":
-/// the enum, [`DecodeError::name`], [`DecodeError::is_truncation`],
-/// [`DecodeError::ALL`] and the dense [`DecodeError::index`] that per-error
-/// counter arrays (`[u64; DecodeError::ALL.len()]`) are indexed by all come
-/// from it.
-macro_rules! decode_errors {
-    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal, truncation: $trunc:literal;)*) => {
-        /// Why a packet (or one of its layers) could not be decoded.
-        ///
-        /// Every variant has a stable dotted name ([`DecodeError::name`]) used in
-        /// anomaly records and counters, in the style of Suricata's decoder events.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum DecodeError {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        impl DecodeError {
-            /// Every variant, for exhaustive counters and tests, in
-            /// declaration order.
-            pub const ALL: [DecodeError; [$(DecodeError::$variant),*].len()] =
-                [$(DecodeError::$variant),*];
-
-            /// Stable dotted name, e.g. `"ipv4.trunc_pkt"`.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $(DecodeError::$variant => $name,)*
-                }
-            }
-
-            /// Whether the error means "the bytes ran out" (as opposed to a
-            /// field holding an impossible value). Such errors on a packet
-            /// that the capture cut short (caplen < wire length) are snaplen
-            /// cuts, not malformations.
-            pub const fn is_truncation(self) -> bool {
-                match self {
-                    $(DecodeError::$variant => $trunc,)*
-                }
-            }
-        }
-    };
-}
-
-decode_errors! {
-    /// Ethernet header shorter than 14 bytes.
-    EthernetTruncated => "ethernet.trunc_pkt", truncation: true;
-    /// 802.1Q/802.1ad tag cut short.
-    VlanTruncated => "vlan.trunc_pkt", truncation: true;
-    /// MPLS label stack cut short.
-    MplsTruncated => "mpls.trunc_pkt", truncation: true;
-    /// MPLS label stack deeper than the decoder follows.
-    MplsTooManyLabels => "mpls.too_many_labels", truncation: false;
-    /// MPLS payload that is neither IPv4, IPv6 nor an Ethernet pseudowire.
-    MplsUnknownPayload => "mpls.unknown_payload_type", truncation: false;
-    /// PPPoE session header cut short.
-    PppoeTruncated => "pppoe.trunc_pkt", truncation: true;
-    /// PPPoE header with a version/type other than 1/1.
-    PppoeBadVersion => "pppoe.wrong_version", truncation: false;
-    /// Linux cooked capture (SLL/SLL2) header cut short.
-    SllTruncated => "sll.trunc_pkt", truncation: true;
-    /// BSD NULL/LOOP header cut short.
-    NullTruncated => "null.trunc_pkt", truncation: true;
-    /// BSD NULL/LOOP address family that is not IPv4/IPv6.
-    NullUnknownFamily => "null.unsupported_family", truncation: false;
-    /// IPv4 header cut short.
-    Ipv4Truncated => "ipv4.trunc_pkt", truncation: true;
-    /// IP version nibble does not match the layer.
-    IpBadVersion => "ip.wrong_version", truncation: false;
-    /// IPv4 header length below 20 bytes or beyond the packet.
-    Ipv4BadHeaderLength => "ipv4.hlen_invalid", truncation: false;
-    /// IPv4 total length smaller than the header.
-    Ipv4BadTotalLength => "ipv4.iplen_smaller_than_hlen", truncation: false;
-    /// IPv4 fragment that would end beyond 65535 bytes.
-    Ipv4FragmentTooLarge => "ipv4.frag_pkt_too_large", truncation: false;
-    /// IPv6 fixed header cut short.
-    Ipv6Truncated => "ipv6.trunc_pkt", truncation: true;
-    /// IPv6 extension header cut short.
-    Ipv6ExtensionTruncated => "ipv6.trunc_exthdr", truncation: true;
-    /// More IPv6 extension headers than the configured bound.
-    Ipv6TooManyExtensions => "ipv6.exthdr_limit", truncation: false;
-    /// IPv6 fragment that would end beyond 65535 bytes.
-    Ipv6FragmentTooLarge => "ipv6.frag_pkt_too_large", truncation: false;
-    /// TCP header cut short.
-    TcpTruncated => "tcp.trunc_pkt", truncation: true;
-    /// TCP data offset below 5 words or beyond the segment.
-    TcpBadDataOffset => "tcp.hlen_invalid", truncation: false;
-    /// UDP header cut short.
-    UdpTruncated => "udp.trunc_pkt", truncation: true;
-    /// UDP length field smaller than the header.
-    UdpBadLength => "udp.len_invalid", truncation: false;
-    /// ICMP/ICMPv6 header cut short.
-    IcmpTruncated => "icmp.trunc_pkt", truncation: true;
-    /// SCTP common header cut short.
-    SctpTruncated => "sctp.trunc_pkt", truncation: true;
-    /// GRE header cut short.
-    GreTruncated => "gre.trunc_pkt", truncation: true;
-    /// GRE version or flag combination the decoder does not follow.
-    GreUnsupported => "gre.unsupported", truncation: false;
-    /// ERSPAN header cut short.
-    ErspanTruncated => "erspan.trunc_pkt", truncation: true;
-    /// VXLAN header cut short.
-    VxlanTruncated => "vxlan.trunc_pkt", truncation: true;
-    /// Geneve header cut short or with a bad version.
-    GeneveInvalid => "geneve.invalid", truncation: false;
-    /// GTP-U header or extension chain cut short.
-    GtpTruncated => "gtpu.trunc_pkt", truncation: true;
-    /// AH header cut short.
-    AhTruncated => "ah.trunc_pkt", truncation: true;
-    /// Tunnel payload that failed to decode as the inner packet.
-    TunnelInnerInvalid => "tunnel.inner_invalid", truncation: false;
-    /// Captured bytes end inside a header (snaplen truncation).
-    CaptureTruncated => "capture.snaplen_cut", truncation: false;
-    /// A link type the decoder does not know.
-    UnsupportedLinkType => "link.unsupported", truncation: false;
-    /// A PPP, Cisco HDLC, PPI or ipnet header cut short.
-    LinkTruncated => "link.trunc_pkt", truncation: true;
-}
-
-impl DecodeError {
-    /// Dense index of this variant in [`DecodeError::ALL`].
-    pub const fn index(self) -> usize {
-        self as usize
+crate::named::named_enum! {
+    /// Why a packet (or one of its layers) could not be decoded.
+    ///
+    /// Every variant has a stable dotted name ([`DecodeError::name`]) used in
+    /// anomaly records and counters, in the style of Suricata's decoder events.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum DecodeError {
+        /// Stable dotted name, e.g. `"ipv4.trunc_pkt"`.
+        fn name;
+        /// Whether the error means "the bytes ran out" (as opposed to a
+        /// field holding an impossible value). Such errors on a packet
+        /// that the capture cut short (caplen < wire length) are snaplen
+        /// cuts, not malformations.
+        fn is_truncation -> bool;
+        /// Ethernet header shorter than 14 bytes.
+        EthernetTruncated => "ethernet.trunc_pkt", true;
+        /// 802.1Q/802.1ad tag cut short.
+        VlanTruncated => "vlan.trunc_pkt", true;
+        /// MPLS label stack cut short.
+        MplsTruncated => "mpls.trunc_pkt", true;
+        /// MPLS label stack deeper than the decoder follows.
+        MplsTooManyLabels => "mpls.too_many_labels", false;
+        /// MPLS payload that is neither IPv4, IPv6 nor an Ethernet pseudowire.
+        MplsUnknownPayload => "mpls.unknown_payload_type", false;
+        /// PPPoE session header cut short.
+        PppoeTruncated => "pppoe.trunc_pkt", true;
+        /// PPPoE header with a version/type other than 1/1.
+        PppoeBadVersion => "pppoe.wrong_version", false;
+        /// Linux cooked capture (SLL/SLL2) header cut short.
+        SllTruncated => "sll.trunc_pkt", true;
+        /// BSD NULL/LOOP header cut short.
+        NullTruncated => "null.trunc_pkt", true;
+        /// BSD NULL/LOOP address family that is not IPv4/IPv6.
+        NullUnknownFamily => "null.unsupported_family", false;
+        /// IPv4 header cut short.
+        Ipv4Truncated => "ipv4.trunc_pkt", true;
+        /// IP version nibble does not match the layer.
+        IpBadVersion => "ip.wrong_version", false;
+        /// IPv4 header length below 20 bytes or beyond the packet.
+        Ipv4BadHeaderLength => "ipv4.hlen_invalid", false;
+        /// IPv4 total length smaller than the header.
+        Ipv4BadTotalLength => "ipv4.iplen_smaller_than_hlen", false;
+        /// IPv4 fragment that would end beyond 65535 bytes.
+        Ipv4FragmentTooLarge => "ipv4.frag_pkt_too_large", false;
+        /// IPv6 fixed header cut short.
+        Ipv6Truncated => "ipv6.trunc_pkt", true;
+        /// IPv6 extension header cut short.
+        Ipv6ExtensionTruncated => "ipv6.trunc_exthdr", true;
+        /// More IPv6 extension headers than the configured bound.
+        Ipv6TooManyExtensions => "ipv6.exthdr_limit", false;
+        /// IPv6 fragment that would end beyond 65535 bytes.
+        Ipv6FragmentTooLarge => "ipv6.frag_pkt_too_large", false;
+        /// TCP header cut short.
+        TcpTruncated => "tcp.trunc_pkt", true;
+        /// TCP data offset below 5 words or beyond the segment.
+        TcpBadDataOffset => "tcp.hlen_invalid", false;
+        /// UDP header cut short.
+        UdpTruncated => "udp.trunc_pkt", true;
+        /// UDP length field smaller than the header.
+        UdpBadLength => "udp.len_invalid", false;
+        /// ICMP/ICMPv6 header cut short.
+        IcmpTruncated => "icmp.trunc_pkt", true;
+        /// SCTP common header cut short.
+        SctpTruncated => "sctp.trunc_pkt", true;
+        /// GRE header cut short.
+        GreTruncated => "gre.trunc_pkt", true;
+        /// GRE version or flag combination the decoder does not follow.
+        GreUnsupported => "gre.unsupported", false;
+        /// ERSPAN header cut short.
+        ErspanTruncated => "erspan.trunc_pkt", true;
+        /// VXLAN header cut short.
+        VxlanTruncated => "vxlan.trunc_pkt", true;
+        /// Geneve header cut short or with a bad version.
+        GeneveInvalid => "geneve.invalid", false;
+        /// GTP-U header or extension chain cut short.
+        GtpTruncated => "gtpu.trunc_pkt", true;
+        /// AH header cut short.
+        AhTruncated => "ah.trunc_pkt", true;
+        /// Tunnel payload that failed to decode as the inner packet.
+        TunnelInnerInvalid => "tunnel.inner_invalid", false;
+        /// Captured bytes end inside a header (snaplen truncation).
+        CaptureTruncated => "capture.snaplen_cut", false;
+        /// A link type the decoder does not know.
+        UnsupportedLinkType => "link.unsupported", false;
+        /// A PPP, Cisco HDLC, PPI or ipnet header cut short.
+        LinkTruncated => "link.trunc_pkt", true;
     }
 }
 
