@@ -244,9 +244,10 @@ def main():
             circles += 1
             print(f"{c}: circle of {len(comp)}: " + ", ".join("::".join(m) for m in comp))
     print(f"import circles: {circles}")
-    print(f"largest files (lines), test files included:")
-    for n, f in sorted(sizes, reverse=True)[: args.top]:
-        print(f"  {n:6d} {f}")
+    if args.top > 0:
+        print("largest files (lines), test files included:")
+        for n, f in sorted(sizes, reverse=True)[: args.top]:
+            print(f"  {n:6d} {f}")
     return 1 if circles else 0
 
 
