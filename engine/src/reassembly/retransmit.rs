@@ -1,0 +1,95 @@
+//! The retransmission check: the last bytes and the last segments
+//! delivered, remembered per direction so re-sent data that differs from
+//! what was delivered is caught.
+
+use super::Reassembler;
+
+/// Delivered segments remembered per direction for retransmission checks.
+pub(super) const RECENT: usize = 4;
+/// The last bytes delivered, kept per direction so a re-sent segment that
+/// overlaps the delivery edge can be compared byte for byte.
+pub(super) const TAIL: usize = 32;
+
+/// A delivered segment: where, how long, and a hash of its bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Digest {
+    off: u64,
+    len: u32,
+    hash: u32,
+}
+
+/// A fast 64-bit checksum of a segment's bytes: four independent
+/// rotate-xor lanes over 8-byte words (so the CPU runs them in parallel),
+/// folded with the length. Cheap enough for every delivered byte; it tells
+/// a resent segment with other bytes from the original, not a crafted
+/// collision.
+fn digest_of(bytes: &[u8]) -> u64 {
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut lanes = [0u64, 1, 2, 3];
+    let mut blocks = words.chunks_exact(4);
+    for b in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(b) {
+            *lane = (*lane ^ u64::from_le_bytes(*w)).rotate_left(23);
+        }
+    }
+    for (lane, w) in lanes.iter_mut().zip(blocks.remainder()) {
+        *lane = (*lane ^ u64::from_le_bytes(*w)).rotate_left(23);
+    }
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    lanes[3] ^= u64::from_le_bytes(last);
+    let folded =
+        lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48);
+    // The high half is the best mixed.
+    (folded ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+}
+
+impl Reassembler {
+    /// Keeps the last bytes delivered (they end at `next`).
+    pub(super) fn keep_tail(&mut self, data: &[u8]) {
+        if data.len() >= TAIL {
+            self.tail.copy_from_slice(&data[data.len() - TAIL..]);
+            self.tail_len = TAIL as u8;
+            return;
+        }
+        let had = usize::from(self.tail_len);
+        let keep = had.min(TAIL - data.len());
+        self.tail.copy_within(had - keep..had, 0);
+        self.tail[keep..keep + data.len()].copy_from_slice(data);
+        self.tail_len = (keep + data.len()) as u8;
+    }
+
+    /// Whether the part of a segment starting at `start` that overlaps the
+    /// last bytes delivered differs from them.
+    pub(super) fn differs_from_tail(&self, start: i128, payload: &[u8]) -> bool {
+        let next = i128::from(self.next);
+        let tail_start = next - i128::from(self.tail_len);
+        let end = start + payload.len() as i128;
+        let (a, b) = (start.max(tail_start), end.min(next));
+        if a >= b {
+            return false;
+        }
+        let ours = &payload[(a - start) as usize..(b - start) as usize];
+        let theirs = &self.tail[(a - tail_start) as usize..(b - tail_start) as usize];
+        ours != theirs
+    }
+
+    pub(super) fn remember(&mut self, off: u64, bytes: &[u8]) {
+        let i = usize::from(self.recent_at) % RECENT;
+        self.recent[i] = Digest {
+            off,
+            len: bytes.len() as u32,
+            hash: digest_of(bytes) as u32,
+        };
+        self.recent_at = self.recent_at.wrapping_add(1);
+    }
+
+    /// A retransmission of a delivered segment: whether its bytes differ
+    /// from the ones delivered (when that segment is still remembered).
+    pub(super) fn differs_from_delivered(&self, off: u64, bytes: &[u8]) -> bool {
+        self.recent
+            .iter()
+            .find(|d| d.len > 0 && d.off == off && d.len as usize == bytes.len())
+            .is_some_and(|d| d.hash != digest_of(bytes) as u32)
+    }
+}
