@@ -40,16 +40,29 @@
 //! println!("kernel drops: {}", counters.snapshot().kernel_dropped());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! This module holds the source itself ([`LiveSource`], the
+//! [`InterfaceInfo`] it opened); its options and errors, its counters and
+//! the offline filter are in submodules of their own.
+
+mod counters;
+mod filter;
+mod options;
+
+pub use counters::{CaptureCounters, CaptureCounts, InterfaceCounts};
+pub use filter::OfflineFilter;
+pub use options::{CaptureDirection, LiveError, LiveOptions, TsPrecision, TsSource, WriteThrough};
 
 use crate::pcapng_writer::{InterfaceDesc, RotatingPcapng};
+use counters::Wrapping32;
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use flowscope_shards::{PacketSource, SourceError, SourcePacket, Storage};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use pcap::{Active, Capture, Direction, Precision};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 /// How long one wait for packets lasts when every interface is quiet (the
@@ -67,140 +80,6 @@ const PUBLISH_CHECK_EVERY: u32 = 4096;
 /// (timeouts count whole seconds; finer steps would only wake every shard).
 const CLOCK_STEP: Duration = Duration::from_millis(100);
 
-/// Which packets of an interface to capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CaptureDirection {
-    /// Received and sent (the default).
-    #[default]
-    Both,
-    /// Received only.
-    In,
-    /// Sent only.
-    Out,
-}
-
-/// Timestamp precision asked of the kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TsPrecision {
-    /// Microseconds.
-    Micro,
-    /// Nanoseconds (where the kernel supports it; else microseconds, and
-    /// [`InterfaceInfo::nanos`] says so).
-    #[default]
-    Nano,
-}
-
-/// Where timestamps come from (libpcap's time stamp types; an interface
-/// that does not offer the one asked for keeps its default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TsSource {
-    /// The interface's default (host clock, as the kernel stamps it).
-    #[default]
-    Default,
-    /// The host clock.
-    Host,
-    /// The host clock, low precision (cheaper where that matters).
-    HostLowPrec,
-    /// The host clock, high precision.
-    HostHighPrec,
-    /// The adapter's clock, synchronised with the host's.
-    Adapter,
-    /// The adapter's own clock, not synchronised.
-    AdapterUnsynced,
-}
-
-/// Write what is captured to pcapng while processing it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteThrough {
-    /// The first file (`cap.pcapng`; rotation adds `cap.1.pcapng`…).
-    pub path: PathBuf,
-    /// Start a new file once one holds this many bytes (`None`: one file).
-    pub rotate_bytes: Option<u64>,
-}
-
-/// What to capture and how.
-#[derive(Debug, Clone)]
-pub struct LiveOptions {
-    /// Interfaces, one handle each (`any` is libpcap's all-interfaces
-    /// pseudo-device).
-    pub interfaces: Vec<String>,
-    /// Bytes kept of each packet.
-    pub snaplen: u32,
-    /// Promiscuous mode.
-    pub promisc: bool,
-    /// Kernel buffer per interface, bytes.
-    pub buffer_bytes: u32,
-    /// Deliver each packet as it arrives instead of in kernel blocks (lower
-    /// latency, more wake-ups).
-    pub immediate: bool,
-    /// Without immediate mode: the longest a packet waits in a kernel block
-    /// before it is delivered.
-    pub buffer_timeout: Duration,
-    /// Timestamp precision.
-    pub precision: TsPrecision,
-    /// Timestamp source.
-    pub tstamp_source: TsSource,
-    /// Direction.
-    pub direction: CaptureDirection,
-    /// A BPF expression (tcpdump syntax), compiled by libpcap and applied
-    /// in the kernel.
-    pub filter: Option<String>,
-    /// Write what is captured to pcapng files.
-    pub write: Option<WriteThrough>,
-}
-
-impl Default for LiveOptions {
-    fn default() -> Self {
-        LiveOptions {
-            interfaces: Vec::new(),
-            snaplen: 262_144,
-            promisc: true,
-            buffer_bytes: 32 << 20,
-            immediate: false,
-            buffer_timeout: Duration::from_millis(10),
-            precision: TsPrecision::Nano,
-            tstamp_source: TsSource::Default,
-            direction: CaptureDirection::Both,
-            filter: None,
-            write: None,
-        }
-    }
-}
-
-/// Why a capture could not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LiveError {
-    /// No interface was named.
-    #[error("no interface to capture on (give -i IFACE)")]
-    NoInterface,
-    /// An interface could not be opened (no such device, no permission…).
-    #[error("cannot capture on {iface}: {message}")]
-    Open {
-        /// The interface.
-        iface: String,
-        /// libpcap's words.
-        message: String,
-    },
-    /// The filter expression does not compile.
-    #[error("bad filter expression `{expr}`: {message}")]
-    Filter {
-        /// The expression.
-        expr: String,
-        /// libpcap's words.
-        message: String,
-    },
-    /// The write-through file could not be created.
-    #[error("cannot write the capture to {path}: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
 /// One interface as opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceInfo {
@@ -210,125 +89,6 @@ pub struct InterfaceInfo {
     pub linktype: LinkType,
     /// Whether timestamps are nanoseconds (else microseconds).
     pub nanos: bool,
-}
-
-/// Counters of one interface, as of the last refresh.
-#[derive(Debug, Default)]
-struct InterfaceCells {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    kernel_received: AtomicU64,
-    kernel_dropped: AtomicU64,
-    if_dropped: AtomicU64,
-    errors: AtomicU64,
-}
-
-/// One interface's counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InterfaceCounts {
-    /// The interface.
-    pub name: String,
-    /// Packets read from it.
-    pub packets: u64,
-    /// Their bytes on the wire.
-    pub bytes: u64,
-    /// Packets the kernel saw (libpcap `ps_recv`; on Linux, those that
-    /// passed the filter).
-    pub kernel_received: u64,
-    /// Packets the kernel dropped for lack of buffer room (`ps_drop`).
-    pub kernel_dropped: u64,
-    /// Packets the interface (driver) dropped (`ps_ifdrop`).
-    pub if_dropped: u64,
-    /// Read errors.
-    pub errors: u64,
-}
-
-/// A snapshot of [`CaptureCounters`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CaptureCounts {
-    /// Per interface, in `-i` order.
-    pub interfaces: Vec<InterfaceCounts>,
-    /// Packets written through to pcapng.
-    pub written: u64,
-    /// Why the write-through stopped, if it did.
-    pub write_failure: Option<String>,
-}
-
-impl CaptureCounts {
-    /// Kernel drops, all interfaces.
-    pub fn kernel_dropped(&self) -> u64 {
-        self.interfaces.iter().map(|i| i.kernel_dropped).sum()
-    }
-    /// Interface drops, all interfaces.
-    pub fn if_dropped(&self) -> u64 {
-        self.interfaces.iter().map(|i| i.if_dropped).sum()
-    }
-    /// Packets read, all interfaces.
-    pub fn packets(&self) -> u64 {
-        self.interfaces.iter().map(|i| i.packets).sum()
-    }
-}
-
-/// The capture's counters, shared with whoever reports them; the source
-/// refreshes them a few times a second (never per packet).
-#[derive(Debug)]
-pub struct CaptureCounters {
-    names: Vec<String>,
-    cells: Vec<InterfaceCells>,
-    written: AtomicU64,
-    write_failure: Mutex<Option<String>>,
-}
-
-impl CaptureCounters {
-    fn new(names: Vec<String>) -> Self {
-        CaptureCounters {
-            cells: names.iter().map(|_| InterfaceCells::default()).collect(),
-            names,
-            written: AtomicU64::new(0),
-            write_failure: Mutex::new(None),
-        }
-    }
-
-    /// The counters now.
-    pub fn snapshot(&self) -> CaptureCounts {
-        CaptureCounts {
-            interfaces: self
-                .names
-                .iter()
-                .zip(&self.cells)
-                .map(|(name, c)| InterfaceCounts {
-                    name: name.clone(),
-                    packets: c.packets.load(Ordering::Relaxed),
-                    bytes: c.bytes.load(Ordering::Relaxed),
-                    kernel_received: c.kernel_received.load(Ordering::Relaxed),
-                    kernel_dropped: c.kernel_dropped.load(Ordering::Relaxed),
-                    if_dropped: c.if_dropped.load(Ordering::Relaxed),
-                    errors: c.errors.load(Ordering::Relaxed),
-                })
-                .collect(),
-            written: self.written.load(Ordering::Relaxed),
-            write_failure: self
-                .write_failure
-                .lock()
-                .map(|g| g.clone())
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// A 32-bit libpcap counter followed across wrap-arounds.
-#[derive(Debug, Default, Clone, Copy)]
-struct Wrapping32 {
-    last: u32,
-    total: u64,
-}
-
-impl Wrapping32 {
-    fn update(&mut self, now: u32) -> u64 {
-        self.total += u64::from(now.wrapping_sub(self.last));
-        self.last = now;
-        self.total
-    }
 }
 
 /// One open interface.
@@ -715,144 +475,9 @@ impl Drop for LiveSource {
     }
 }
 
-/// A BPF expression applied to capture files in user space (libpcap's
-/// offline filter): what `-f` does for `replay`, so a filter can be tried
-/// on a file before it goes on an interface. Compiled once per link type.
-pub struct OfflineFilter {
-    expr: String,
-    /// Per link type met: the program, or why it does not compile for it.
-    programs: Vec<(LinkType, Result<pcap::BpfProgram, String>)>,
-    /// Packets of a link type the expression cannot apply to.
-    unusable: u64,
-    rejected: u64,
-}
-
-impl std::fmt::Debug for OfflineFilter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OfflineFilter")
-            .field("expr", &self.expr)
-            .field("rejected", &self.rejected)
-            .finish_non_exhaustive()
-    }
-}
-
-fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, String> {
-    // Files record LINKTYPE_ values, libpcap compiles for DLT_ values:
-    // they differ for raw IP, whose DLT is 12 on Linux (14 on OpenBSD).
-    let linktype = match linktype {
-        LinkType::RAW => LinkType::RAW_12,
-        other => other,
-    };
-    let dlt = i32::try_from(linktype.0).map_err(|_| "unknown link type".to_owned())?;
-    let dead = Capture::dead(pcap::Linktype(dlt)).map_err(|e| e.to_string())?;
-    dead.compile(expr, true).map_err(|e| e.to_string())
-}
-
-impl OfflineFilter {
-    /// Compiles `expr` (for Ethernet, to check it before anything starts;
-    /// other link types are compiled when first met).
-    pub fn new(expr: &str) -> Result<Self, LiveError> {
-        let program = compile(expr, LinkType::ETHERNET).map_err(|message| LiveError::Filter {
-            expr: expr.to_owned(),
-            message,
-        })?;
-        Ok(OfflineFilter {
-            expr: expr.to_owned(),
-            programs: vec![(LinkType::ETHERNET, Ok(program))],
-            unusable: 0,
-            rejected: 0,
-        })
-    }
-
-    /// Whether the packet passes. A packet of a link type the expression
-    /// cannot be compiled for does not pass and is counted
-    /// ([`OfflineFilter::unusable`]).
-    pub fn matches(&mut self, linktype: LinkType, data: &[u8]) -> bool {
-        let at = match self.programs.iter().position(|(l, _)| *l == linktype) {
-            Some(i) => i,
-            None => {
-                self.programs
-                    .push((linktype, compile(&self.expr, linktype)));
-                self.programs.len() - 1
-            }
-        };
-        let pass = match &self.programs[at].1 {
-            Ok(p) => p.filter(data),
-            Err(_) => {
-                self.unusable += 1;
-                false
-            }
-        };
-        self.rejected += u64::from(!pass);
-        pass
-    }
-
-    /// Packets that did not pass.
-    pub fn rejected(&self) -> u64 {
-        self.rejected
-    }
-
-    /// Packets of link types the expression does not compile for (part of
-    /// [`OfflineFilter::rejected`]), with libpcap's reason for each type.
-    pub fn unusable(&self) -> (u64, Vec<String>) {
-        let why = self
-            .programs
-            .iter()
-            .filter_map(|(l, p)| p.as_ref().err().map(|e| format!("link type {}: {e}", l.0)))
-            .collect();
-        (self.unusable, why)
-    }
-
-    /// The expression.
-    pub fn expr(&self) -> &str {
-        &self.expr
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counters_survive_libpcap_wraparound() {
-        let mut w = Wrapping32::default();
-        assert_eq!(w.update(10), 10);
-        assert_eq!(w.update(u32::MAX), u64::from(u32::MAX));
-        assert_eq!(w.update(4), u64::from(u32::MAX) + 5);
-    }
-
-    #[test]
-    fn offline_filter_selects_like_tcpdump() {
-        let eth_udp = |dport: u16| {
-            let mut f = vec![0u8; 12];
-            f.extend_from_slice(&[0x08, 0x00]);
-            f.extend_from_slice(&[
-                0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-            ]);
-            f.extend_from_slice(&1234u16.to_be_bytes());
-            f.extend_from_slice(&dport.to_be_bytes());
-            f.extend_from_slice(&[0, 8, 0, 0]);
-            f
-        };
-        let mut f = OfflineFilter::new("udp port 53").unwrap();
-        assert!(f.matches(LinkType::ETHERNET, &eth_udp(53)));
-        assert!(!f.matches(LinkType::ETHERNET, &eth_udp(54)));
-        // Raw IP: compiled for that link type when first met.
-        assert!(f.matches(LinkType::RAW, &eth_udp(53)[14..]));
-        assert_eq!(f.rejected(), 1);
-        // An expression that needs link-layer headers does not apply to raw IP.
-        let mut g = OfflineFilter::new("ether host 01:02:03:04:05:06").unwrap();
-        assert!(!g.matches(LinkType::RAW, &eth_udp(53)[14..]));
-        assert_eq!(g.unusable().0, 1);
-    }
-
-    #[test]
-    fn a_bad_expression_is_an_error_naming_it() {
-        let e = OfflineFilter::new("tcp and and port").unwrap_err();
-        let text = e.to_string();
-        assert!(text.contains("tcp and and port"), "{text}");
-        assert!(matches!(e, LiveError::Filter { .. }));
-    }
 
     #[test]
     fn opening_a_missing_interface_is_one_clear_error() {
