@@ -69,6 +69,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
         pin: args.run.pin(),
         fill_gaps: args.fill_gaps,
         combined: args.combined,
+        force: args.force,
         stop: Some(signals.stop.clone()),
         ..StreamsOptions::new(inputs_of(&args.files), args.out.clone(), config)
     };
