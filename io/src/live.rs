@@ -190,6 +190,13 @@ pub enum LiveError {
         /// libpcap's words.
         message: String,
     },
+    /// The filter expression is longer than 64 KiB (libpcap's compiler
+    /// takes time and memory that grow faster than the expression).
+    #[error("the filter expression is {len} bytes long; at most {MAX_FILTER_LEN} are accepted")]
+    FilterTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The write-through file could not be created.
     #[error("cannot write the capture to {path}: {source}")]
     Write {
@@ -465,6 +472,9 @@ impl LiveSource {
         if opts.interfaces.is_empty() {
             return Err(LiveError::NoInterface);
         }
+        if let Some(expr) = &opts.filter {
+            check_filter_len(expr)?;
+        }
         let handles = opts
             .interfaces
             .iter()
@@ -736,6 +746,19 @@ impl std::fmt::Debug for OfflineFilter {
     }
 }
 
+/// The longest filter expression accepted, in bytes: 64 KiB holds
+/// thousands of terms, far more than real filters use (libpcap already
+/// takes minutes and gigabytes to compile 3 000 `or host` terms).
+const MAX_FILTER_LEN: usize = 64 * 1024;
+
+/// Refuses an expression longer than [`MAX_FILTER_LEN`].
+fn check_filter_len(expr: &str) -> Result<(), LiveError> {
+    if expr.len() > MAX_FILTER_LEN {
+        return Err(LiveError::FilterTooLong { len: expr.len() });
+    }
+    Ok(())
+}
+
 fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, String> {
     // Files record LINKTYPE_ values, libpcap compiles for DLT_ values:
     // they differ for raw IP, whose DLT is 12 on Linux (14 on OpenBSD).
@@ -752,6 +775,7 @@ impl OfflineFilter {
     /// Compiles `expr` (for Ethernet, to check it before anything starts;
     /// other link types are compiled when first met).
     pub fn new(expr: &str) -> Result<Self, LiveError> {
+        check_filter_len(expr)?;
         let program = compile(expr, LinkType::ETHERNET).map_err(|message| LiveError::Filter {
             expr: expr.to_owned(),
             message,
@@ -871,6 +895,24 @@ mod tests {
             LiveSource::open(&LiveOptions::default()),
             Err(LiveError::NoInterface)
         ));
+    }
+
+    #[test]
+    fn a_filter_over_64_kib_is_refused_before_compiling() {
+        let expr = "port 1 or ".repeat(7_000) + "port 2";
+        let e = LiveSource::open(&LiveOptions {
+            interfaces: vec!["flowscope-no-such-if0".into()],
+            filter: Some(expr.clone()),
+            ..LiveOptions::default()
+        })
+        .unwrap_err();
+        assert!(matches!(e, LiveError::FilterTooLong { len: 70_006 }), "{e}");
+        let e = OfflineFilter::new(&expr).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the filter expression is 70006 bytes long; at most 65536 are accepted"
+        );
+        assert!(OfflineFilter::new(&("port 1 or ".repeat(10) + "port 2")).is_ok());
     }
 
     #[test]

@@ -70,7 +70,9 @@ impl Failure {
             #[cfg(feature = "live")]
             Failure::Capture(
                 CaptureError::Live(
-                    flowscope_io::LiveError::Filter { .. } | flowscope_io::LiveError::NoInterface,
+                    flowscope_io::LiveError::Filter { .. }
+                    | flowscope_io::LiveError::FilterTooLong { .. }
+                    | flowscope_io::LiveError::NoInterface,
                 )
                 | CaptureError::Run(RunError::Config(_)),
             ) => EXIT_USAGE,

@@ -142,3 +142,88 @@ fn streams_creates_a_missing_directory_private() {
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
 }
+
+/// `host` terms joined by `or`: libpcap's compiler takes seconds for a few
+/// hundred of them (about 4.5 s for 400 on a 2-core machine), and grows
+/// faster than the expression.
+#[cfg(feature = "live")]
+fn slow_filter(terms: usize) -> String {
+    let hosts: Vec<String> = (0..terms)
+        .map(|i| format!("host 10.{}.{}.1", i / 250, i % 250))
+        .collect();
+    hosts.join(" or ")
+}
+
+/// Waits for `child` at most `limit` (killing it then); its output and how
+/// long it took.
+#[cfg(feature = "live")]
+fn finish_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> (Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let waited = started.elapsed();
+    let _ = child.kill();
+    (child.wait_with_output().unwrap(), waited)
+}
+
+#[cfg(feature = "live")]
+#[test]
+fn a_signal_stops_a_long_filter_compile_at_once() {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    let child = bin()
+        .args(["replay", "-q", "-f", &slow_filter(500)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let signalled = Instant::now();
+    let (out, waited) = finish_within(child, Duration::from_secs(30));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        waited < Duration::from_secs(1),
+        "exited {:?} after SIGINT ({:?} after start): {err}",
+        signalled.elapsed(),
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("SIGINT: stopped while compiling the filter"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "live")]
+#[test]
+fn an_overlong_filter_is_refused_before_compiling() {
+    use std::time::Duration;
+    let expr = "port 1 or ".repeat(7_000) + "port 2";
+    let child = bin()
+        .args(["replay", "-q", "-f", &expr])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (out, waited) = finish_within(child, Duration::from_secs(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(waited < Duration::from_secs(2), "took {waited:?}: {err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("filter expression is 70006 bytes long; at most 65536"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
