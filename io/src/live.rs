@@ -55,6 +55,7 @@ pub use options::{CaptureDirection, LiveError, LiveOptions, TsPrecision, TsSourc
 
 use crate::pcapng_writer::{InterfaceDesc, RotatingPcapng};
 use counters::Wrapping32;
+use filter::check_filter_len;
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use flowscope_shards::{PacketSource, SourceError, SourcePacket, Storage};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -224,6 +225,9 @@ impl LiveSource {
     pub fn open(opts: &LiveOptions) -> Result<Self, LiveError> {
         if opts.interfaces.is_empty() {
             return Err(LiveError::NoInterface);
+        }
+        if let Some(expr) = &opts.filter {
+            check_filter_len(expr)?;
         }
         let handles = opts
             .interfaces
@@ -496,6 +500,24 @@ mod tests {
             LiveSource::open(&LiveOptions::default()),
             Err(LiveError::NoInterface)
         ));
+    }
+
+    #[test]
+    fn a_filter_over_64_kib_is_refused_before_compiling() {
+        let expr = "port 1 or ".repeat(7_000) + "port 2";
+        let e = LiveSource::open(&LiveOptions {
+            interfaces: vec!["flowscope-no-such-if0".into()],
+            filter: Some(expr.clone()),
+            ..LiveOptions::default()
+        })
+        .unwrap_err();
+        assert!(matches!(e, LiveError::FilterTooLong { len: 70_006 }), "{e}");
+        let e = OfflineFilter::new(&expr).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the filter expression is 70006 bytes long; at most 65536 are accepted"
+        );
+        assert!(OfflineFilter::new(&("port 1 or ".repeat(10) + "port 2")).is_ok());
     }
 
     #[test]

@@ -156,9 +156,15 @@ pub(crate) struct StreamsArgs {
     /// pcap or pcapng files, read in order as one stream. With none, the
     /// bundled demo capture.
     pub(crate) files: Vec<PathBuf>,
-    /// Directory for the files (created if missing).
+    /// Directory for the files (created, mode 0700, if missing). It must
+    /// be empty unless --force is given.
     #[arg(long = "out", value_name = "DIR")]
     pub(crate) out: PathBuf,
+    /// Write into a directory that is not empty: a file this run writes
+    /// that already exists is replaced if it is a regular file (a symbolic
+    /// link or anything else is refused).
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) run: RunArgs,
     /// Write zero bytes where data is missing, so file offsets are stream

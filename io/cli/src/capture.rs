@@ -155,7 +155,15 @@ impl OpenCapture {
     /// drops privileges if asked, then creates the write-through file.
     pub fn open(opts: &CaptureOptions) -> Result<Self, CaptureError> {
         opts.run.config.engine.validate().map_err(RunError::from)?;
-        let mut source = LiveSource::open(&opts.live)?;
+        // libpcap's compiler cannot be interrupted: the interfaces are
+        // opened (and the filter compiled) on a helper thread so that a
+        // signal still stops the run at once.
+        let live = opts.live.clone();
+        let mut source =
+            crate::run::unless_stopped(&opts.run.stop_flag(), move || LiveSource::open(&live))
+                .ok_or(RunError::Interrupted(
+                "opening the interfaces and compiling the filter",
+            ))??;
         if let Some(user) = &opts.user {
             drop_privileges(user)?;
         }

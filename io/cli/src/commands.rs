@@ -6,6 +6,7 @@
 
 use crate::args::{CaptureArgs, Cli, Command, ReplayArgs, RunArgs, StreamsArgs, WorkArgs};
 use crate::config::Config;
+use crate::error::RunError;
 use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
 use crate::input::Input;
 use crate::replay::{ReplayOptions, replay};
@@ -69,6 +70,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
         pin: args.run.pin(),
         fill_gaps: args.fill_gaps,
         combined: args.combined,
+        force: args.force,
         stop: Some(signals.stop.clone()),
         ..StreamsOptions::new(inputs_of(&args.files), args.out.clone(), config)
     };
@@ -106,8 +108,12 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         Some(path) => replay(
             &opts,
             std::io::BufWriter::with_capacity(1 << 20, open_output(path)?),
-        )?,
-        None => replay(&opts, std::io::stdout().lock())?,
+        ),
+        None => replay(&opts, std::io::stdout().lock()),
+    };
+    let summary = match summary {
+        Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
+        other => other?,
     };
     if summary.output_closed {
         // `| head`: the reader has all it wanted; not an error.
@@ -147,7 +153,7 @@ fn run_capture(_args: CaptureArgs) -> Result<ExitCode, Failure> {
 #[cfg(feature = "live")]
 fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     use crate::args::{DirectionArg, PrecisionArg, TstampTypeArg};
-    use crate::capture::{CaptureOptions, OpenCapture};
+    use crate::capture::{CaptureError, CaptureOptions, OpenCapture};
     use flowscope_io::{CaptureDirection, LiveOptions, TsPrecision, TsSource, WriteThrough};
     let config = load_config(args.run.config.as_ref())?;
     if !(args.stats_interval.is_finite() && args.stats_interval >= 0.0) {
@@ -196,7 +202,12 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
             .then(|| Duration::from_secs_f64(args.stats_interval)),
         user: args.user.clone(),
     };
-    let open = OpenCapture::open(&opts)?;
+    let open = match OpenCapture::open(&opts) {
+        Err(CaptureError::Run(RunError::Interrupted(what))) => {
+            return Ok(interrupted(&signals, what));
+        }
+        other => other?,
+    };
     if !args.run.quiet {
         let ifaces: Vec<String> = open
             .interfaces()
@@ -251,6 +262,14 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     }
     // A signal is how a capture normally ends (like tcpdump): exit 0.
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The exit status of a run a signal stopped before it started (while it
+/// was `what`): the signal's.
+fn interrupted(signals: &Signals, what: &str) -> ExitCode {
+    let (name, code) = signals.received();
+    eprintln!("flowscope: {name}: stopped while {what}; nothing was read");
+    ExitCode::from(code)
 }
 
 /// The exit status of a run that completed: the signal's when one stopped

@@ -64,11 +64,15 @@ impl Failure {
             Failure::Signals(_) => EXIT_INTERNAL,
             Failure::CreateOutput { .. } => EXIT_INPUT,
             Failure::Run(RunError::Config(_) | RunError::Filter(_)) => EXIT_USAGE,
-            Failure::Streams(StreamsError::Run(RunError::Config(_))) => EXIT_USAGE,
+            Failure::Streams(
+                StreamsError::Run(RunError::Config(_)) | StreamsError::OutDir { .. },
+            ) => EXIT_USAGE,
             #[cfg(feature = "live")]
             Failure::Capture(
                 CaptureError::Live(
-                    flowscope_io::LiveError::Filter { .. } | flowscope_io::LiveError::NoInterface,
+                    flowscope_io::LiveError::Filter { .. }
+                    | flowscope_io::LiveError::FilterTooLong { .. }
+                    | flowscope_io::LiveError::NoInterface,
                 )
                 | CaptureError::Run(RunError::Config(_)),
             ) => EXIT_USAGE,

@@ -66,9 +66,14 @@ type SharedFilter = Arc<std::sync::Mutex<flowscope_io::OfflineFilter>>;
 fn attach_filter(
     expr: &str,
     source: FileSource,
-) -> Result<(FileSource, impl FnOnce() -> FilterReport), RunError> {
-    let filter =
-        flowscope_io::OfflineFilter::new(expr).map_err(|e| RunError::Filter(e.to_string()))?;
+    stop: &AtomicBool,
+) -> Result<(FileSource, impl FnOnce() -> FilterReport + use<>), RunError> {
+    // libpcap's compiler cannot be interrupted: it runs on a helper thread
+    // so that a signal still stops the run at once.
+    let owned = expr.to_owned();
+    let filter = crate::run::unless_stopped(stop, move || flowscope_io::OfflineFilter::new(&owned))
+        .ok_or(RunError::Interrupted("compiling the filter"))?
+        .map_err(|e| RunError::Filter(e.to_string()))?;
     let shared: SharedFilter = Arc::new(std::sync::Mutex::new(filter));
     let in_source = shared.clone();
     let source = source.with_filter(Box::new(move |linktype, data| {
@@ -101,6 +106,7 @@ type FilterReportFn = fn() -> FilterReport;
 fn attach_filter(
     expr: &str,
     _source: FileSource,
+    _stop: &AtomicBool,
 ) -> Result<(FileSource, FilterReportFn), RunError> {
     Err(RunError::Filter(format!(
         "cannot apply filter `{expr}`: this flowscope was built without libpcap (cargo feature `live`)"
@@ -135,13 +141,13 @@ where
         source = source.with_pace(Pacer::new(pace, max_late));
     }
     let mut filter_report = None;
+    let stop = opts.run.stop_flag();
     if let Some(expr) = &opts.filter {
-        let (filtered, report) = attach_filter(expr, source)?;
+        let (filtered, report) = attach_filter(expr, source, &stop)?;
         source = filtered;
         filter_report = Some(report);
     }
     let renderer = EveRenderer::new(opts.run.config.output.clone());
-    let stop = opts.run.stop_flag();
     let shards = opts.run.shard_count();
     let mut out = Output::new(out);
 

@@ -1,7 +1,8 @@
 //! What the commands that run packets through the engine share: the options
 //! common to `replay` and `capture` ([`RunOptions`]), the shard count, the
-//! parsers a run builds on each shard, and the end of a sharded run
-//! (joining the pipeline, the final `stats` record).
+//! parsers a run builds on each shard, the end of a sharded run (joining
+//! the pipeline, the final `stats` record), and [`unless_stopped`] for
+//! work before the run that cannot look at the stop flag.
 
 use crate::config::Config;
 use crate::error::RunError;
@@ -12,8 +13,9 @@ use flowscope_engine::{KeyKind, SessionCounters, Sessions};
 use flowscope_io::EveRenderer;
 use flowscope_shards::{Pipeline, PipelineError, PipelineReport, default_shards};
 use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How a run goes, whatever its input (`replay` and `capture`).
 #[derive(Debug, Clone)]
@@ -161,4 +163,50 @@ pub(crate) fn finish_run<W: Write>(
     summary.latency = report.latency();
     summary.queue_dropped = report.ingest.dropped.iter().sum();
     Ok(())
+}
+
+/// How often [`unless_stopped`] looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(20);
+
+/// Runs `work` on a helper thread and returns its result, or `None` as
+/// soon as `stop` is set: the thread is then left to itself, for the
+/// caller to end the process. If no thread can be started, `work` runs
+/// here.
+pub fn unless_stopped<T, F>(stop: &AtomicBool, work: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let work = Arc::new(Mutex::new(Some(work)));
+    let in_thread = work.clone();
+    let spawned = std::thread::Builder::new()
+        .name("flowscope-work".into())
+        .spawn(move || {
+            let f = in_thread.lock().ok().and_then(|mut w| w.take());
+            if let Some(f) = f {
+                // The receiver may be gone: nobody waits any more.
+                let _ = tx.send(f());
+            }
+        });
+    let Ok(handle) = spawned else {
+        let f = work.lock().ok().and_then(|mut w| w.take());
+        return f.map(|f| f());
+    };
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        match rx.recv_timeout(STOP_POLL) {
+            Ok(value) => return Some(value),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            // The work panicked: so does the caller, as if it had run here.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
+                }
+                return None;
+            }
+        }
+    }
 }

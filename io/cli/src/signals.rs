@@ -1,6 +1,7 @@
 //! SIGINT/SIGTERM handling: the first signal sets the stop flag (the run
 //! drains, flushes every flow and finishes its output); a second one exits
-//! at once.
+//! at once. Work that cannot look at the flag (libpcap compiling a filter)
+//! runs through [`crate::run::unless_stopped`], which stops waiting for it.
 
 use crate::exit::{EXIT_SIGINT, EXIT_SIGTERM};
 use std::sync::Arc;

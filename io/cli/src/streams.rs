@@ -8,6 +8,11 @@
 //! [`SessionParser`] registered for every TCP flow, so this runs through the
 //! same engine or sharded pipeline as `replay` and its output is the same
 //! for any shard count.
+//!
+//! File names are predictable (flow ids), so the output directory is
+//! checked first (a real directory, empty unless `force`) and every file is
+//! created with `O_CREAT|O_EXCL|O_NOFOLLOW`: a symbolic link planted under
+//! a name this run writes is refused, never followed.
 
 use crate::config::Config;
 use crate::error::RunError;
@@ -19,9 +24,10 @@ use flowscope_engine::{
 };
 use flowscope_io::{DamagedInput, FileSource, JsonObject};
 use flowscope_shards::{InlineRunner, PacketSource, Pipeline, PipelineConfig};
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::collections::{HashMap, HashSet};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,7 +67,8 @@ impl SessionParser for StreamCapture {
 pub struct StreamsOptions {
     /// Inputs, read in order as one stream.
     pub inputs: Vec<Input>,
-    /// Output directory (created if missing).
+    /// Output directory (created, mode 0700, if missing; must be empty
+    /// unless `force`).
     pub out_dir: PathBuf,
     /// Configuration (`[flow]`, `[reassembly]`, `[pipeline]` apply).
     pub config: Config,
@@ -76,6 +83,10 @@ pub struct StreamsOptions {
     /// arrival order and gaps marked `[N bytes missing]` (PcapPlusPlus's
     /// test format).
     pub combined: bool,
+    /// Accept a non-empty output directory: an existing regular file under
+    /// a name this run writes is replaced (unlinked, then created anew);
+    /// a symbolic link or any other kind of file is refused.
+    pub force: bool,
     /// Once set, reading stops and every open flow is flushed.
     pub stop: Option<Arc<AtomicBool>>,
 }
@@ -91,6 +102,7 @@ impl StreamsOptions {
             pin: None,
             fill_gaps: false,
             combined: false,
+            force: false,
             stop: None,
         }
     }
@@ -173,6 +185,87 @@ pub enum StreamsError {
         #[source]
         source: io::Error,
     },
+    /// The output directory cannot be used.
+    #[error("{}: {why}", path.display())]
+    OutDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+}
+
+/// Checks the output directory, creating it (mode 0700) if it does not
+/// exist: it must be a directory, not a symbolic link to one, and empty
+/// unless `force`.
+fn prepare_dir(dir: &Path, force: bool) -> Result<(), StreamsError> {
+    let refuse = |why: &str| StreamsError::OutDir {
+        path: dir.to_owned(),
+        why: why.to_owned(),
+    };
+    let werr = |source| StreamsError::Write {
+        path: dir.to_owned(),
+        source,
+    };
+    let meta = match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(werr)?;
+            std::fs::symlink_metadata(dir).map_err(werr)?
+        }
+        other => other.map_err(werr)?,
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(
+            "is a symbolic link; give the directory it points to",
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(refuse("exists and is not a directory"));
+    }
+    let not_empty = std::fs::read_dir(dir).map_err(werr)?.next().is_some();
+    if not_empty && !force {
+        return Err(refuse(
+            "is not empty (files in it could be overwritten); give a new or empty directory, or --force",
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a file for writing without following a symbolic link.
+fn no_follow() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.write(true).custom_flags(libc::O_NOFOLLOW);
+    o
+}
+
+/// Creates a file that must not exist (`O_EXCL`, `O_NOFOLLOW`). With
+/// `force`, an existing regular file is unlinked first; anything else
+/// (a symbolic link above all) is refused.
+fn create_file(path: &Path, force: bool) -> io::Result<File> {
+    match no_follow().create_new(true).open(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && force => {
+            let kind = std::fs::symlink_metadata(path)?.file_type();
+            if !kind.is_file() {
+                let why = if kind.is_symlink() {
+                    "is a symbolic link; refusing to follow or replace it"
+                } else {
+                    "exists and is not a regular file; refusing to replace it"
+                };
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, why));
+            }
+            std::fs::remove_file(path)?;
+            no_follow().create_new(true).open(path)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "already exists; refusing to overwrite it",
+        )),
+        other => other,
+    }
 }
 
 /// Direction files open at once; beyond this they are closed and reopened
@@ -206,11 +299,15 @@ struct Writer {
     dir: PathBuf,
     fill_gaps: bool,
     combined: bool,
+    force: bool,
     seed: u16,
     flows: HashMap<u64, FlowFiles>,
     /// Open files by (flow id, "toserver" / "toclient" / "both"): the path
     /// is only built when a file is opened.
     open: HashMap<(u64, &'static str), BufWriter<File>>,
+    /// Files this run created: one created again (a flow id met twice) is
+    /// replaced, as a regular file, without `force`.
+    created: HashSet<(u64, &'static str)>,
     index: BufWriter<File>,
     summary: StreamsSummary,
 }
@@ -229,16 +326,18 @@ impl Writer {
             let path = path.to_owned();
             move |source| StreamsError::Write { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(werr(dir))?;
+        prepare_dir(dir, opts.force)?;
         let index_path = dir.join("index.jsonl");
-        let index = File::create(&index_path).map_err(werr(&index_path))?;
+        let index = create_file(&index_path, opts.force).map_err(werr(&index_path))?;
         Ok(Writer {
             dir: dir.to_owned(),
             fill_gaps: opts.fill_gaps,
             combined: opts.combined,
+            force: opts.force,
             seed: opts.config.output.community_id_seed,
             flows: HashMap::new(),
             open: HashMap::new(),
+            created: HashSet::new(),
             index: BufWriter::new(index),
             summary: StreamsSummary::default(),
         })
@@ -265,9 +364,10 @@ impl Writer {
             }
             let path = self.path(file);
             let opened = if create {
-                File::create(&path)
+                let ours = !self.created.insert(file);
+                create_file(&path, self.force || ours)
             } else {
-                OpenOptions::new().append(true).open(&path)
+                no_follow().append(true).open(&path)
             };
             let f = opened.map_err(|source| StreamsError::Write { path, source })?;
             self.open.insert(file, BufWriter::new(f));

@@ -1,7 +1,7 @@
 //! BPF expressions applied to capture files in user space
 //! ([`OfflineFilter`], libpcap's offline filter).
 
-use super::options::LiveError;
+use super::options::{LiveError, MAX_FILTER_LEN};
 use flowscope_engine::LinkType;
 use pcap::Capture;
 
@@ -26,6 +26,14 @@ impl std::fmt::Debug for OfflineFilter {
     }
 }
 
+/// Refuses an expression longer than [`MAX_FILTER_LEN`].
+pub(super) fn check_filter_len(expr: &str) -> Result<(), LiveError> {
+    if expr.len() > MAX_FILTER_LEN {
+        return Err(LiveError::FilterTooLong { len: expr.len() });
+    }
+    Ok(())
+}
+
 fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, String> {
     // Files record LINKTYPE_ values, libpcap compiles for DLT_ values:
     // they differ for raw IP, whose DLT is 12 on Linux (14 on OpenBSD).
@@ -42,6 +50,7 @@ impl OfflineFilter {
     /// Compiles `expr` (for Ethernet, to check it before anything starts;
     /// other link types are compiled when first met).
     pub fn new(expr: &str) -> Result<Self, LiveError> {
+        check_filter_len(expr)?;
         let program = compile(expr, LinkType::ETHERNET).map_err(|message| LiveError::Filter {
             expr: expr.to_owned(),
             message,

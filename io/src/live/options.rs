@@ -105,6 +105,11 @@ impl Default for LiveOptions {
     }
 }
 
+/// The longest filter expression accepted, in bytes: 64 KiB holds
+/// thousands of terms, far more than real filters use (libpcap already
+/// takes minutes and gigabytes to compile 3 000 `or host` terms).
+pub(super) const MAX_FILTER_LEN: usize = 64 * 1024;
+
 /// Why a capture could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -127,6 +132,16 @@ pub enum LiveError {
         expr: String,
         /// libpcap's words.
         message: String,
+    },
+    /// The filter expression is longer than 64 KiB (libpcap's compiler
+    /// takes time and memory that grow faster than the expression).
+    #[error(
+        "the filter expression is {len} bytes long; at most {} are accepted",
+        MAX_FILTER_LEN
+    )]
+    FilterTooLong {
+        /// Its length in bytes.
+        len: usize,
     },
     /// The write-through file could not be created.
     #[error("cannot write the capture to {path}: {source}")]

@@ -1,9 +1,9 @@
 //! End-to-end tests of the `flowscope` binary and of the command library
 //! on real captures, by theme: replay output ([`replay`]), exit statuses
 //! and error handling ([`exits`]), `streams` ([`streams`]), the capture
-//! corpus and the peer tools ([`corpus`]) and live capture ([`live`]). One
-//! integration-test binary, so it is linked once; this file holds the
-//! helpers they share.
+//! corpus and the peer tools ([`corpus`]), live capture ([`live`]) and
+//! hostile surroundings ([`hostile`]). One integration-test binary, so it
+//! is linked once; this file holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
 //! exists they print a loud SKIPPED line and return.
@@ -15,6 +15,7 @@ use std::process::Command;
 
 mod corpus;
 mod exits;
+mod hostile;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
