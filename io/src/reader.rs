@@ -5,7 +5,10 @@
 //!
 //! Packets borrow the mapped bytes, so reading allocates nothing per packet.
 //! Damage stops the reader with a [`CaptureError`] carrying the byte offset
-//! of the bad record; every packet before it has been returned.
+//! of the bad record; every packet before it has been returned. A file that
+//! shrinks while it is mapped (truncated or rewritten by another process)
+//! is damage too ([`CaptureErrorKind::Shrank`]), never a SIGBUS: see the
+//! `shrink` module.
 
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use memmap2::Mmap;
@@ -14,11 +17,23 @@ use std::path::{Path, PathBuf};
 
 use flowscope_shards::prefetch;
 
+mod shrink;
+
+/// A read-only memory map of an input file, registered so that the file
+/// shrinking under it is reported instead of killing the process.
+#[derive(Debug)]
+pub struct MappedFile {
+    // Unregistered (dropped) before the map is unmapped: fields drop in
+    // declaration order.
+    registration: shrink::Registration,
+    map: Mmap,
+}
+
 /// Bytes of a capture, mapped from a file or held in memory.
 #[derive(Debug)]
 pub enum CaptureBytes {
     /// A read-only memory map of a file.
-    Mapped(Mmap),
+    Mapped(MappedFile),
     /// Bytes in memory (the bundled demo, tests, stdin).
     Owned(Vec<u8>),
     /// Bytes compiled into the binary.
@@ -35,9 +50,17 @@ impl CaptureBytes {
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {
-            CaptureBytes::Mapped(m) => m,
+            CaptureBytes::Mapped(m) => &m.map,
             CaptureBytes::Owned(v) => v,
             CaptureBytes::Static(s) => s,
+        }
+    }
+
+    /// The registration of a mapped file, which tells whether it shrank.
+    fn watch(&self) -> Option<&shrink::Registration> {
+        match self {
+            CaptureBytes::Mapped(m) => Some(&m.registration),
+            _ => None,
         }
     }
 }
@@ -82,19 +105,22 @@ impl CaptureFile {
         }
         #[allow(unsafe_code)]
         // SAFETY: the map is read-only and private to this process. The one
-        // hazard is another process truncating the file while it is mapped
-        // (SIGBUS); capture files are not rewritten in place by the tools
-        // that produce them, which is the same assumption libpcap, Suricata
-        // and Wireshark make when they read files.
+        // hazard is another process truncating the file while it is mapped:
+        // reading a page past the new end raises SIGBUS, which the
+        // registration below turns into zeros and a flag the reader checks
+        // after every record (see the `shrink` module), and another
+        // process writing to the file changes bytes under us, which can
+        // only make them read as damaged.
         let map = unsafe { Mmap::map(&file) }.map_err(err)?;
         #[cfg(unix)]
         {
             // Sequential read-ahead; a failure only costs speed.
             let _ = map.advise(memmap2::Advice::Sequential);
         }
+        let registration = shrink::Registration::new(&map, path, &meta);
         Ok(CaptureFile {
             path: path.to_owned(),
-            bytes: CaptureBytes::Mapped(map),
+            bytes: CaptureBytes::Mapped(MappedFile { registration, map }),
         })
     }
 
@@ -123,7 +149,9 @@ impl CaptureFile {
 
     /// A reader over the packets.
     pub fn packets(&self) -> Result<PacketReader<'_>, CaptureError> {
-        PacketReader::new(self.bytes.as_slice())
+        let mut reader = PacketReader::new(self.bytes.as_slice())?;
+        reader.watch = self.bytes.watch();
+        Ok(reader)
     }
 }
 
@@ -191,6 +219,10 @@ pub enum CaptureErrorKind {
     /// An interface whose timestamp resolution is unusable.
     #[error("interface timestamp resolution {0:#x} is not supported")]
     BadTimestampResolution(u8),
+    /// The file shrank while it was read (another process truncated or
+    /// rewrote it); the offset is where reading stopped.
+    #[error("the file shrank while it was being read")]
+    Shrank,
 }
 
 const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
@@ -237,6 +269,7 @@ enum Format {
 pub struct PacketReader<'a> {
     data: &'a [u8],
     cursor: RecordCursor,
+    watch: Option<&'a shrink::Registration>,
 }
 
 impl<'a> PacketReader<'a> {
@@ -245,6 +278,7 @@ impl<'a> PacketReader<'a> {
         Ok(PacketReader {
             data,
             cursor: RecordCursor::new(data)?,
+            watch: None,
         })
     }
 
@@ -261,7 +295,7 @@ impl<'a> PacketReader<'a> {
     /// The next packet; `None` at the end of the file. After an error the
     /// reader stays finished.
     pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
-        self.cursor.next_packet(self.data)
+        self.cursor.next_watched(self.data, self.watch)
     }
 }
 
@@ -393,6 +427,64 @@ impl RecordCursor {
             self.failed = true;
         }
         r
+    }
+
+    /// [`next_packet`](Self::next_packet) over the bytes of `bytes`, which
+    /// also ends the file, as [`CaptureErrorKind::Shrank`] damage, where it
+    /// is seen to have shrunk under its memory map.
+    pub fn next_in<'a>(
+        &mut self,
+        bytes: &'a CaptureBytes,
+    ) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        self.next_watched(bytes.as_slice(), bytes.watch())
+    }
+
+    fn next_watched<'a>(
+        &mut self,
+        data: &'a [u8],
+        watch: Option<&shrink::Registration>,
+    ) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        let Some(watch) = watch else {
+            return self.next_packet(data);
+        };
+        if self.failed {
+            return None;
+        }
+        let start = self.pos;
+        let r = self.next_packet(data);
+        // A record is handed out only once it is known whole. Reading it
+        // touched its header; touching its last byte and peeking at the 16
+        // bytes after it means any page of it past the file's end has
+        // faulted (and raised the flag) by the time the flag is checked.
+        // What a cut inside a page leaves is zeros, not a fault: the file's
+        // length is asked for (one stat) only when the bytes after the
+        // record are all zeros or missing, or the record is empty, or the
+        // file is damaged, so a record cut short is never handed out.
+        let shrank = match &r {
+            Some(Ok(p)) => {
+                std::hint::black_box(p.data.last().copied());
+                let next = data
+                    .get(self.pos..self.pos + 16)
+                    .and_then(|h| <[u8; 16]>::try_from(h).ok())
+                    .map(u128::from_ne_bytes);
+                let suspect = next.is_none_or(|h| h == 0) || p.data.is_empty();
+                watch.faulted() || (suspect && watch.shrank_below(self.pos as u64 + 16))
+            }
+            Some(Err(_)) => watch.shrank_below(u64::MAX),
+            None => watch.faulted(),
+        };
+        if !shrank {
+            return r;
+        }
+        self.failed = true;
+        let offset = match &r {
+            Some(Err(e)) => e.offset,
+            _ => start as u64,
+        };
+        Some(Err(CaptureError {
+            kind: CaptureErrorKind::Shrank,
+            offset,
+        }))
     }
 
     fn fail<'a>(&self, kind: CaptureErrorKind) -> Option<Result<RawPacket<'a>, CaptureError>> {

@@ -1,6 +1,6 @@
 //! End-to-end tests of the `flowscope` binary and of the command library
 //! on real captures, by theme: replay output ([`replay`]), exit statuses
-//! and error handling ([`exits`]), `streams` ([`streams`]), the capture
+//! and error handling ([`exits`]), changing inputs ([`inputs`]), `streams` ([`streams`]), the capture
 //! corpus and the peer tools ([`corpus`]) and live capture ([`live`]). One
 //! integration-test binary, so it is linked once; this file holds the
 //! helpers they share.
@@ -15,6 +15,7 @@ use std::process::Command;
 
 mod corpus;
 mod exits;
+mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
