@@ -91,11 +91,16 @@ impl CaptureFile {
             path: path.to_owned(),
             source,
         };
-        let file = File::open(path).map_err(err)?;
-        let meta = file.metadata().map_err(err)?;
-        if meta.is_dir() {
+        // Asked before opening: opening a FIFO blocks until a writer comes.
+        let kind = std::fs::metadata(path).map_err(err)?.file_type();
+        if kind.is_dir() {
             return Err(err(std::io::Error::other("is a directory")));
         }
+        if !kind.is_file() {
+            return Err(err(not_a_file()));
+        }
+        let file = File::open(path).map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
         if meta.len() == 0 {
             // Mapping an empty file fails on some systems; there is nothing to map.
             return Ok(CaptureFile {
@@ -153,6 +158,15 @@ impl CaptureFile {
         reader.watch = self.bytes.watch();
         Ok(reader)
     }
+}
+
+/// Why a pipe, FIFO, socket or device is refused as an input.
+pub fn not_a_file() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "not a regular file (a pipe, FIFO or device): capture files are memory-mapped, \
+         so input from a pipe or standard input is not supported; save the capture to a file first",
+    )
 }
 
 /// What is wrong with a capture, and where.

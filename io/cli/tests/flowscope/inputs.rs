@@ -111,3 +111,39 @@ fn input_truncated_ahead_of_the_reader_ends_at_the_cut() {
         "no record from the cut on is read: {stats}"
     );
 }
+
+/// Pipes, FIFOs and `-` are refused up front, and the message says why
+/// (inputs are memory-mapped) instead of "no such file" or "too short".
+#[cfg(unix)]
+#[test]
+fn pipes_and_stdin_are_refused_with_a_reason() {
+    let out = bin()
+        .args(["replay", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("standard input is not supported"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let dir = tmpdir("fifo");
+    let fifo = dir.join("capture.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("SKIPPED: mkfifo is not available");
+        return;
+    }
+    // Refused without opening it (opening a FIFO waits for a writer).
+    let out = bin().args(["replay"]).arg(&fifo).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("capture.fifo") && err.contains("not a regular file"),
+        "{err}"
+    );
+}
