@@ -16,6 +16,8 @@
 //! damaged one), so a shrinking input ends as damaged input at the record
 //! where the cut was seen.
 
+use super::{CaptureBytes, CaptureError, CaptureErrorKind, RecordCursor};
+use flowscope_engine::RawPacket;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
@@ -186,6 +188,66 @@ impl Drop for Registration {
         self.slot.start.store(0, Ordering::Release);
         self.slot.shrank.store(false, Ordering::Relaxed);
         self.slot.claimed.store(false, Ordering::Release);
+    }
+}
+
+impl RecordCursor {
+    /// [`next_packet`](Self::next_packet) over the bytes of `bytes`, which
+    /// also ends the file, as [`CaptureErrorKind::Shrank`] damage, where it
+    /// is seen to have shrunk under its memory map.
+    pub fn next_in<'a>(
+        &mut self,
+        bytes: &'a CaptureBytes,
+    ) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        self.next_watched(bytes.as_slice(), bytes.watch())
+    }
+
+    pub(super) fn next_watched<'a>(
+        &mut self,
+        data: &'a [u8],
+        watch: Option<&Registration>,
+    ) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        let Some(watch) = watch else {
+            return self.next_packet(data);
+        };
+        if self.failed {
+            return None;
+        }
+        let start = self.pos;
+        let r = self.next_packet(data);
+        // A record is handed out only once it is known whole. Reading it
+        // touched its header; touching its last byte and peeking at the 16
+        // bytes after it means any page of it past the file's end has
+        // faulted (and raised the flag) by the time the flag is checked.
+        // What a cut inside a page leaves is zeros, not a fault: the file's
+        // length is asked for (one stat) only when the bytes after the
+        // record are all zeros or missing, or the record is empty, or the
+        // file is damaged, so a record cut short is never handed out.
+        let shrank = match &r {
+            Some(Ok(p)) => {
+                std::hint::black_box(p.data.last().copied());
+                let next = data
+                    .get(self.pos..self.pos + 16)
+                    .and_then(|h| <[u8; 16]>::try_from(h).ok())
+                    .map(u128::from_ne_bytes);
+                let suspect = next.is_none_or(|h| h == 0) || p.data.is_empty();
+                watch.faulted() || (suspect && watch.shrank_below(self.pos as u64 + 16))
+            }
+            Some(Err(_)) => watch.shrank_below(u64::MAX),
+            None => watch.faulted(),
+        };
+        if !shrank {
+            return r;
+        }
+        self.failed = true;
+        let offset = match &r {
+            Some(Err(e)) => e.offset,
+            _ => start as u64,
+        };
+        Some(Err(CaptureError {
+            kind: CaptureErrorKind::Shrank,
+            offset,
+        }))
     }
 }
 
