@@ -120,7 +120,7 @@ pub use live::{
 pub use pcap_writer::{PcapPrecision, PcapWriter};
 pub use pcapng_writer::{InterfaceDesc, PcapngWriter, RotatingPcapng, rotation_path};
 pub use reader::{
-    CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, OpenError, PacketReader,
-    RecordCursor,
+    CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, MappedFile, OpenError, PacketReader,
+    RecordCursor, not_a_file,
 };
 pub use source::{DamagedInput, FileSource, FilterFn, ProgressFn};

@@ -5,7 +5,10 @@
 //!
 //! Packets borrow the mapped bytes, so reading allocates nothing per packet.
 //! Damage stops the reader with a [`CaptureError`] carrying the byte offset
-//! of the bad record; every packet before it has been returned.
+//! of the bad record; every packet before it has been returned. A file that
+//! shrinks while it is mapped (truncated or rewritten by another process)
+//! is damage too ([`CaptureErrorKind::Shrank`]), never a SIGBUS: see the
+//! `shrink` module.
 
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use memmap2::Mmap;
@@ -14,11 +17,23 @@ use std::path::{Path, PathBuf};
 
 use flowscope_shards::prefetch;
 
+mod shrink;
+
+/// A read-only memory map of an input file, registered so that the file
+/// shrinking under it is reported instead of killing the process.
+#[derive(Debug)]
+pub struct MappedFile {
+    // Unregistered (dropped) before the map is unmapped: fields drop in
+    // declaration order.
+    registration: shrink::Registration,
+    map: Mmap,
+}
+
 /// Bytes of a capture, mapped from a file or held in memory.
 #[derive(Debug)]
 pub enum CaptureBytes {
     /// A read-only memory map of a file.
-    Mapped(Mmap),
+    Mapped(MappedFile),
     /// Bytes in memory (the bundled demo, tests, stdin).
     Owned(Vec<u8>),
     /// Bytes compiled into the binary.
@@ -35,9 +50,17 @@ impl CaptureBytes {
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {
-            CaptureBytes::Mapped(m) => m,
+            CaptureBytes::Mapped(m) => &m.map,
             CaptureBytes::Owned(v) => v,
             CaptureBytes::Static(s) => s,
+        }
+    }
+
+    /// The registration of a mapped file, which tells whether it shrank.
+    fn watch(&self) -> Option<&shrink::Registration> {
+        match self {
+            CaptureBytes::Mapped(m) => Some(&m.registration),
+            _ => None,
         }
     }
 }
@@ -68,11 +91,16 @@ impl CaptureFile {
             path: path.to_owned(),
             source,
         };
-        let file = File::open(path).map_err(err)?;
-        let meta = file.metadata().map_err(err)?;
-        if meta.is_dir() {
+        // Asked before opening: opening a FIFO blocks until a writer comes.
+        let kind = std::fs::metadata(path).map_err(err)?.file_type();
+        if kind.is_dir() {
             return Err(err(std::io::Error::other("is a directory")));
         }
+        if !kind.is_file() {
+            return Err(err(not_a_file()));
+        }
+        let file = File::open(path).map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
         if meta.len() == 0 {
             // Mapping an empty file fails on some systems; there is nothing to map.
             return Ok(CaptureFile {
@@ -82,19 +110,22 @@ impl CaptureFile {
         }
         #[allow(unsafe_code)]
         // SAFETY: the map is read-only and private to this process. The one
-        // hazard is another process truncating the file while it is mapped
-        // (SIGBUS); capture files are not rewritten in place by the tools
-        // that produce them, which is the same assumption libpcap, Suricata
-        // and Wireshark make when they read files.
+        // hazard is another process truncating the file while it is mapped:
+        // reading a page past the new end raises SIGBUS, which the
+        // registration below turns into zeros and a flag the reader checks
+        // after every record (see the `shrink` module), and another
+        // process writing to the file changes bytes under us, which can
+        // only make them read as damaged.
         let map = unsafe { Mmap::map(&file) }.map_err(err)?;
         #[cfg(unix)]
         {
             // Sequential read-ahead; a failure only costs speed.
             let _ = map.advise(memmap2::Advice::Sequential);
         }
+        let registration = shrink::Registration::new(&map, path, &meta);
         Ok(CaptureFile {
             path: path.to_owned(),
-            bytes: CaptureBytes::Mapped(map),
+            bytes: CaptureBytes::Mapped(MappedFile { registration, map }),
         })
     }
 
@@ -123,8 +154,19 @@ impl CaptureFile {
 
     /// A reader over the packets.
     pub fn packets(&self) -> Result<PacketReader<'_>, CaptureError> {
-        PacketReader::new(self.bytes.as_slice())
+        let mut reader = PacketReader::new(self.bytes.as_slice())?;
+        reader.watch = self.bytes.watch();
+        Ok(reader)
     }
+}
+
+/// Why a pipe, FIFO, socket or device is refused as an input.
+pub fn not_a_file() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "not a regular file (a pipe, FIFO or device): capture files are memory-mapped, \
+         so input from a pipe or standard input is not supported; save the capture to a file first",
+    )
 }
 
 /// What is wrong with a capture, and where.
@@ -191,6 +233,10 @@ pub enum CaptureErrorKind {
     /// An interface whose timestamp resolution is unusable.
     #[error("interface timestamp resolution {0:#x} is not supported")]
     BadTimestampResolution(u8),
+    /// The file shrank while it was read (another process truncated or
+    /// rewrote it); the offset is where reading stopped.
+    #[error("the file shrank while it was being read")]
+    Shrank,
 }
 
 const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
@@ -237,6 +283,7 @@ enum Format {
 pub struct PacketReader<'a> {
     data: &'a [u8],
     cursor: RecordCursor,
+    watch: Option<&'a shrink::Registration>,
 }
 
 impl<'a> PacketReader<'a> {
@@ -245,6 +292,7 @@ impl<'a> PacketReader<'a> {
         Ok(PacketReader {
             data,
             cursor: RecordCursor::new(data)?,
+            watch: None,
         })
     }
 
@@ -261,7 +309,7 @@ impl<'a> PacketReader<'a> {
     /// The next packet; `None` at the end of the file. After an error the
     /// reader stays finished.
     pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
-        self.cursor.next_packet(self.data)
+        self.cursor.next_watched(self.data, self.watch)
     }
 }
 

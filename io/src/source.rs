@@ -5,7 +5,7 @@
 //! A damaged file ends where the damage starts: its earlier packets count,
 //! the damage is recorded with its byte offset, and the next file follows.
 
-use crate::reader::{CaptureError, CaptureFile, RecordCursor};
+use crate::reader::{CaptureBytes, CaptureError, CaptureFile, RecordCursor};
 use flowscope_engine::LinkType;
 use flowscope_shards::{
     Gate, Pacer, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
@@ -34,9 +34,17 @@ pub struct DamagedInput {
     pub source: CaptureError,
 }
 
+/// One file of a [`FileSource`]: its bytes twice, typed (to read them,
+/// watching a mapped file for shrinking) and shared with the shards.
+struct InputFile {
+    path: PathBuf,
+    bytes: Arc<CaptureBytes>,
+    shared: SharedBytes,
+}
+
 /// Opened capture files read in order as one stream.
 pub struct FileSource {
-    files: Vec<(PathBuf, SharedBytes)>,
+    files: Vec<InputFile>,
     /// The file being read and its cursor (`None` before its header).
     current: usize,
     cursor: Option<RecordCursor>,
@@ -68,7 +76,12 @@ impl FileSource {
                 .into_iter()
                 .map(|f| {
                     let (path, bytes) = f.into_parts();
-                    (path, Arc::new(bytes) as SharedBytes)
+                    let bytes = Arc::new(bytes);
+                    InputFile {
+                        path,
+                        shared: bytes.clone(),
+                        bytes,
+                    }
                 })
                 .collect(),
             current: 0,
@@ -117,7 +130,7 @@ impl FileSource {
     pub fn total_bytes(&self) -> u64 {
         self.files
             .iter()
-            .map(|(_, b)| flowscope_shards::shared_slice(b).len() as u64)
+            .map(|f| f.bytes.as_slice().len() as u64)
             .sum()
     }
 
@@ -146,8 +159,7 @@ impl PacketSource for FileSource {
                         Err(e) => return Some(Err(e)),
                     };
                     // The packet returned comes from the file now current.
-                    let (_, bytes) = self.files.get(self.current)?;
-                    let base = flowscope_shards::shared_slice(bytes).as_ptr() as usize;
+                    let base = self.files.get(self.current)?.bytes.as_slice().as_ptr() as usize;
                     PacketRef {
                         offset: at - base,
                         ..packet
@@ -162,7 +174,7 @@ impl PacketSource for FileSource {
                     return Some(Err(SourceError::Idle));
                 }
                 Gate::Go => {
-                    let (_, bytes) = self.files.get(self.current)?;
+                    let bytes = &self.files.get(self.current)?.shared;
                     return Some(Ok(SourcePacket {
                         raw: p.resolve(flowscope_shards::shared_slice(bytes))?,
                         storage: Storage::Shared(bytes),
@@ -195,8 +207,12 @@ impl FileSource {
             filter,
         } = self;
         loop {
-            let (path, bytes) = files.get(*current)?;
-            let data = flowscope_shards::shared_slice(bytes);
+            let InputFile {
+                path,
+                bytes: typed,
+                shared: bytes,
+            } = files.get(*current)?;
+            let data = typed.as_slice();
             let mut failure = None;
             let reader = match cursor {
                 Some(c) => Some(c),
@@ -209,7 +225,7 @@ impl FileSource {
                 },
             };
             if let Some(reader) = reader {
-                match reader.next_packet(data) {
+                match reader.next_in(typed) {
                     Some(Ok(raw)) => {
                         if let Some(f) = filter
                             && !f(raw.linktype, raw.data)

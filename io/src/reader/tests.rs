@@ -283,3 +283,59 @@ proptest::proptest! {
         }
     }
 }
+
+/// A mapped capture cut short while it is read: reading ends with
+/// `Shrank` damage near the cut, after only whole packets, never SIGBUS.
+#[test]
+fn mapped_file_cut_while_read_ends_as_damage() {
+    const RECORD: u64 = 16 + 100;
+    let dir = std::env::temp_dir().join(format!("flowscope-reader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, cut) in [("ahead", 3 * 4096 + 50), ("behind", 100), ("empty", 0)] {
+        let path = dir.join(format!("{name}.pcap"));
+        let mut w =
+            PcapWriter::new(Vec::new(), LinkType::RAW, 65535, PcapPrecision::Micros).unwrap();
+        for i in 0..2000u64 {
+            w.write_packet(Timestamp::new(1 + i, 0), &[0xab; 100])
+                .unwrap();
+        }
+        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+        let file = CaptureFile::open(&path).unwrap();
+        let mut reader = file.packets().unwrap();
+        for _ in 0..10 {
+            assert!(matches!(reader.next_packet(), Some(Ok(_))));
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        let mut read = 10u64;
+        let err = loop {
+            match reader.next_packet() {
+                Some(Ok(p)) => {
+                    assert_eq!(p.data, &[0xab; 100][..], "{name}: packet {read} is whole");
+                    read += 1;
+                }
+                Some(Err(e)) => break e,
+                None => panic!("{name}: the cut went unnoticed"),
+            }
+        };
+        assert_eq!(err.kind, CaptureErrorKind::Shrank, "{name}");
+        assert_eq!(
+            err.offset,
+            24 + read * RECORD,
+            "{name}: the offset of the first unread record"
+        );
+        assert!(
+            err.offset <= (cut + RECORD).max(24 + 10 * RECORD),
+            "{name}: {err}"
+        );
+        assert!(
+            reader.next_packet().is_none(),
+            "{name}: the reader stays finished"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
