@@ -15,6 +15,7 @@ use std::process::Command;
 
 mod corpus;
 mod exits;
+mod faults;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
