@@ -1,9 +1,10 @@
 //! End-to-end tests of the `flowscope` binary and of the command library
 //! on real captures, by theme: replay output ([`replay`]), exit statuses
-//! and error handling ([`exits`]), `streams` ([`streams`]), the capture
-//! corpus and the peer tools ([`corpus`]) and live capture ([`live`]). One
-//! integration-test binary, so it is linked once; this file holds the
-//! helpers they share.
+//! and error handling ([`exits`]), unwritable stderr, outputs naming
+//! inputs and out-of-range values ([`faults`]), `streams` ([`streams`]),
+//! the capture corpus and the peer tools ([`corpus`]) and live capture
+//! ([`live`]). One integration-test binary, so it is linked once; this file
+//! holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
 //! exists they print a loud SKIPPED line and return.
