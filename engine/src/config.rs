@@ -260,8 +260,9 @@ impl Default for DefragConfig {
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(pub String);
 
-/// Longest idle, active or linger timeout, seconds (30 days).
-pub(crate) const MAX_TIMEOUT_SECS: u32 = 30 * 24 * 3600;
+/// Longest idle, active or linger timeout, seconds: all of `u32` (136
+/// years, in effect never, as tools that never time a flow out compare).
+pub(crate) const MAX_TIMEOUT_SECS: u32 = u32::MAX;
 
 /// Longest port list (every port once).
 pub(crate) const MAX_PORTS: usize = 65_536;
