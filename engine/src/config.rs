@@ -398,5 +398,22 @@ mod tests {
         let mut c = EngineConfig::default();
         c.tunnel.max_depth = 40;
         assert!(c.validate().is_err());
+        let mut c = EngineConfig::default();
+        c.reassembly.probe_bytes = usize::MAX;
+        let e = c.validate().unwrap_err().0;
+        assert!(
+            e.starts_with("reassembly.probe_bytes must be between 1 and 1048576"),
+            "{e}"
+        );
+        let mut c = EngineConfig::default();
+        c.flow.server_ports = vec![1; MAX_PORTS + 1];
+        let e = c.validate().unwrap_err().0;
+        assert!(
+            e.contains("flow.server_ports must hold between 0 and 65536"),
+            "{e}"
+        );
+        let mut c = EngineConfig::default();
+        c.flow.udp_timeout = u32::MAX;
+        assert_eq!(c.validate(), Ok(()), "the largest timeout is allowed");
     }
 }
