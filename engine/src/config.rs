@@ -260,44 +260,120 @@ impl Default for DefragConfig {
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(pub String);
 
+/// Longest idle, active or linger timeout, seconds: all of `u32` (136
+/// years, in effect never, as tools that never time a flow out compare).
+pub(crate) const MAX_TIMEOUT_SECS: u32 = u32::MAX;
+
+/// Longest port list (every port once).
+pub(crate) const MAX_PORTS: usize = 65_536;
+
+/// `Ok` when `lo <= value <= hi`, else an error naming `key`, the range
+/// and the value (`unit` follows the numbers, e.g. " seconds").
+pub(crate) fn check_range<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    lo: T,
+    hi: T,
+    unit: &str,
+) -> Result<(), ConfigError> {
+    if lo <= value && value <= hi {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "{key} must be between {lo} and {hi}{unit} (it is {value})"
+        )))
+    }
+}
+
+/// `Ok` when the port list `key` holds at most [`MAX_PORTS`] entries.
+pub(crate) fn check_ports(key: &str, ports: &[u16]) -> Result<(), ConfigError> {
+    if ports.len() <= MAX_PORTS {
+        Ok(())
+    } else {
+        Err(ConfigError(format!(
+            "{key} must hold between 0 and {MAX_PORTS} ports (it holds {})",
+            ports.len()
+        )))
+    }
+}
+
 impl EngineConfig {
-    /// Checks values that deserialize fine but cannot work.
+    /// Checks values that deserialize fine but cannot work; the error names
+    /// the key and the range it must be in.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |m: &str| Err(ConfigError(m.to_owned()));
-        let r = &self.reassembly;
-        if r.max_ooo_segments == 0 || r.max_ooo_bytes == 0 || r.memcap == 0 {
-            return bad("reassembly caps must be at least 1");
-        }
-        if self.flow.max_flows == 0 {
-            return bad("flow.max_flows must be at least 1");
-        }
-        if self.flow.max_flows > u32::MAX as usize / 2 {
-            return bad("flow.max_flows is larger than one engine can index");
-        }
-        for (name, t) in [
-            ("flow.tcp_timeout", self.flow.tcp_timeout),
-            ("flow.udp_timeout", self.flow.udp_timeout),
-            ("flow.other_timeout", self.flow.other_timeout),
+        let d = &self.decode;
+        check_range(
+            "decode.max_ipv6_extension_headers",
+            d.max_ipv6_extension_headers,
+            0,
+            64,
+            "",
+        )?;
+        check_range("decode.max_mpls_labels", d.max_mpls_labels, 0, 64, "")?;
+        let t = &self.tunnel;
+        check_range("tunnel.max_depth", t.max_depth, 0, 16, "")?;
+        for (key, ports) in [
+            ("tunnel.vxlan_ports", &t.vxlan_ports),
+            ("tunnel.geneve_ports", &t.geneve_ports),
+            ("tunnel.gtpu_ports", &t.gtpu_ports),
+            ("tunnel.teredo_ports", &t.teredo_ports),
+            ("tunnel.l2tp_ports", &t.l2tp_ports),
+            ("flow.server_ports", &self.flow.server_ports),
         ] {
-            if t == 0 {
-                return Err(ConfigError(format!("{name} must be at least 1 second")));
-            }
+            check_ports(key, ports)?;
         }
-        if self.flow.port_timeouts.iter().any(|p| p.timeout == 0) {
-            return bad("flow.port_timeouts entries need a timeout of at least 1 second");
+        let f = &self.flow;
+        check_range("flow.max_flows", f.max_flows, 1, u32::MAX as usize / 2, "")?;
+        for (key, value, lo) in [
+            ("flow.tcp_timeout", f.tcp_timeout, 1),
+            ("flow.udp_timeout", f.udp_timeout, 1),
+            ("flow.other_timeout", f.other_timeout, 1),
+            ("flow.tcp_closed_linger", f.tcp_closed_linger, 0),
+            ("flow.active_timeout", f.active_timeout, 0),
+        ] {
+            check_range(key, value, lo, MAX_TIMEOUT_SECS, " seconds")?;
         }
-        if self.flow.port_timeouts.len() > 64 {
-            return bad("flow.port_timeouts holds at most 64 entries");
+        for p in &f.port_timeouts {
+            check_range(
+                "flow.port_timeouts timeout",
+                p.timeout,
+                1,
+                MAX_TIMEOUT_SECS,
+                " seconds",
+            )?;
         }
-        if self.defrag.enabled && (self.defrag.max_datagrams == 0 || self.defrag.timeout == 0) {
-            return bad("defrag.max_datagrams and defrag.timeout must be at least 1");
-        }
-        if self.tunnel.max_depth > 16 {
-            return bad("tunnel.max_depth is at most 16");
-        }
-        if self.decode.max_ipv6_extension_headers > 64 || self.decode.max_mpls_labels > 64 {
-            return bad("decode limits are at most 64");
-        }
+        let entries = f.port_timeouts.len();
+        check_range("flow.port_timeouts", entries, 0, 64, " entries")?;
+        let g = &self.defrag;
+        check_range("defrag.max_datagrams", g.max_datagrams, 1, 1 << 20, "")?;
+        check_range("defrag.max_bytes", g.max_bytes as u64, 1, 1 << 32, " bytes")?;
+        let frags = g.max_fragments_per_datagram;
+        check_range("defrag.max_fragments_per_datagram", frags, 1, 8192, "")?;
+        check_range("defrag.timeout", g.timeout, 1, 3600, " seconds")?;
+        let r = &self.reassembly;
+        check_range(
+            "reassembly.max_ooo_bytes",
+            r.max_ooo_bytes as u64,
+            1,
+            1 << 30,
+            " bytes",
+        )?;
+        check_range(
+            "reassembly.max_ooo_segments",
+            r.max_ooo_segments,
+            1,
+            1 << 20,
+            "",
+        )?;
+        check_range("reassembly.memcap", r.memcap as u64, 1, 1 << 40, " bytes")?;
+        check_range(
+            "reassembly.probe_bytes",
+            r.probe_bytes,
+            1,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range("reassembly.probe_datagrams", r.probe_datagrams, 1, 1024, "")?;
         Ok(())
     }
 }
@@ -322,5 +398,22 @@ mod tests {
         let mut c = EngineConfig::default();
         c.tunnel.max_depth = 40;
         assert!(c.validate().is_err());
+        let mut c = EngineConfig::default();
+        c.reassembly.probe_bytes = usize::MAX;
+        let e = c.validate().unwrap_err().0;
+        assert!(
+            e.starts_with("reassembly.probe_bytes must be between 1 and 1048576"),
+            "{e}"
+        );
+        let mut c = EngineConfig::default();
+        c.flow.server_ports = vec![1; MAX_PORTS + 1];
+        let e = c.validate().unwrap_err().0;
+        assert!(
+            e.contains("flow.server_ports must hold between 0 and 65536"),
+            "{e}"
+        );
+        let mut c = EngineConfig::default();
+        c.flow.udp_timeout = u32::MAX;
+        assert_eq!(c.validate(), Ok(()), "the largest timeout is allowed");
     }
 }

@@ -168,21 +168,62 @@ pub struct ParsersConfig {
 impl ParsersConfig {
     /// Rejects values the parsers cannot work with.
     pub fn validate(&self) -> Result<(), crate::ConfigError> {
-        let bad = |m: &str| Err(crate::ConfigError(m.to_owned()));
-        if !(1..=http::MAX_HEADERS_LIMIT).contains(&self.http.max_headers) {
-            return bad("parsers.http.max_headers must be between 1 and 256");
-        }
-        if !(256..=16 << 20).contains(&self.http.max_header_bytes) {
-            return bad("parsers.http.max_header_bytes must be between 256 and 16 MiB");
-        }
-        if self.http.body_sample_bytes > 1 << 20 {
-            return bad("parsers.http.body_sample_bytes must be at most 1 MiB");
-        }
-        if !(1024..=16 << 20).contains(&self.tls.max_handshake_bytes) {
-            return bad("parsers.tls.max_handshake_bytes must be between 1 KiB and 16 MiB");
-        }
-        if self.dns.max_pending > 65_536 {
-            return bad("parsers.dns.max_pending must be at most 65536");
+        use crate::config::{check_ports, check_range};
+        let h = &self.http;
+        check_range(
+            "parsers.http.max_headers",
+            h.max_headers,
+            1,
+            http::MAX_HEADERS_LIMIT,
+            "",
+        )?;
+        let header_bytes = h.max_header_bytes;
+        check_range(
+            "parsers.http.max_header_bytes",
+            header_bytes,
+            256,
+            16 << 20,
+            " bytes",
+        )?;
+        let sample = h.body_sample_bytes;
+        check_range(
+            "parsers.http.body_sample_bytes",
+            sample,
+            0,
+            1 << 20,
+            " bytes",
+        )?;
+        let handshake = self.tls.max_handshake_bytes;
+        check_range(
+            "parsers.tls.max_handshake_bytes",
+            handshake,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.dns.max_pending",
+            self.dns.max_pending,
+            0,
+            65_536,
+            "",
+        )?;
+        let query_ms = self.dns.query_timeout_ms;
+        check_range(
+            "parsers.dns.query_timeout_ms",
+            query_ms,
+            1,
+            3_600_000,
+            " ms",
+        )?;
+        for (key, ports) in [
+            ("parsers.http.ports", &h.ports),
+            ("parsers.http.udp_ports", &h.udp_ports),
+            ("parsers.dns.ports", &self.dns.ports),
+            ("parsers.tls.ports", &self.tls.ports),
+            ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
+        ] {
+            check_ports(key, ports)?;
         }
         Ok(())
     }

@@ -61,7 +61,7 @@ pub(crate) struct CaptureArgs {
     pub(crate) write: Option<PathBuf>,
     /// With -w: start a new file (FILE, then STEM.1.EXT, STEM.2.EXT…) once
     /// one reaches SIZE (e.g. 100M, 2G; powers of 1024).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "write")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_rotate_size, requires = "write")]
     pub(crate) rotate_size: Option<u64>,
     /// Bytes kept of each packet.
     #[arg(long, value_name = "BYTES", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(64..=262_144))]
@@ -69,8 +69,9 @@ pub(crate) struct CaptureArgs {
     /// Do not put the interfaces in promiscuous mode.
     #[arg(long)]
     pub(crate) no_promisc: bool,
-    /// Kernel capture buffer per interface (e.g. 32M; powers of 1024).
-    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    /// Kernel capture buffer per interface (e.g. 32M; powers of 1024), 64k
+    /// to 1G.
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_buffer_size)]
     pub(crate) buffer_size: u64,
     /// Deliver each packet as it arrives instead of in kernel blocks (lower
     /// latency under light load, more CPU under heavy load).
@@ -91,8 +92,9 @@ pub(crate) struct CaptureArgs {
     #[arg(long, value_enum, default_value_t = DirectionArg::Inout)]
     pub(crate) direction: DirectionArg,
     /// Write a `stats` record (packets, drops by cause, active flows,
-    /// shard queue depths) every SECS seconds; 0: only at the end.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// shard queue depths) every SECS seconds (at most 86400); 0: only at
+    /// the end.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_stats_interval)]
     pub(crate) stats_interval: f64,
     /// Drop privileges to this user once the interfaces are open (like
     /// tcpdump -Z); -w files are then created as that user.
@@ -125,6 +127,55 @@ pub(crate) enum DirectionArg {
     In,
     Out,
     Inout,
+}
+
+/// `Ok(x)` when `lo <= x <= hi`, else the range (`show` writes a bound
+/// as the user would).
+fn within<T: PartialOrd + Copy>(
+    s: &str,
+    x: T,
+    (lo, hi): (T, T),
+    show: impl Fn(T) -> String,
+) -> Result<T, String> {
+    if lo <= x && x <= hi {
+        Ok(x)
+    } else {
+        Err(format!(
+            "`{s}` is out of range: it must be between {} and {}",
+            show(lo),
+            show(hi)
+        ))
+    }
+}
+
+/// `--buffer-size`: 64k to 1G (libpcap takes an `int`).
+fn parse_buffer_size(s: &str) -> Result<u64, String> {
+    within(s, parse_size(s)?, (64 << 10, 1 << 30), show_size)
+}
+
+/// `--rotate-size`: 1M (tcpdump's smallest -C) to 1T.
+fn parse_rotate_size(s: &str) -> Result<u64, String> {
+    within(s, parse_size(s)?, (1 << 20, 1 << 40), show_size)
+}
+
+/// `--stats-interval`: 0 to 86400 seconds (a day).
+fn parse_stats_interval(s: &str) -> Result<f64, String> {
+    let x = s
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    within(s, x, (0.0, 86_400.0), |b| format!("{b} seconds"))
+}
+
+/// A size as the options take it (`64k`, `1G`).
+fn show_size(n: u64) -> String {
+    match n.trailing_zeros() {
+        40.. => format!("{}T", n >> 40),
+        30.. => format!("{}G", n >> 30),
+        20.. => format!("{}M", n >> 20),
+        10.. => format!("{}k", n >> 10),
+        _ => n.to_string(),
+    }
 }
 
 /// A byte size: `64k`, `32M`, `2G` (powers of 1024) or plain bytes.
@@ -223,8 +274,9 @@ pub(crate) struct WorkArgs {
     /// queue, shard, merge) and print their percentiles in the run summary.
     #[arg(long)]
     pub(crate) latency: bool,
-    /// With --latency: sample about one packet in N (1: every packet).
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    /// With --latency: sample about one packet in N (1: every packet; at
+    /// most 1000000).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub(crate) latency_sample: u32,
 }
 
@@ -255,20 +307,32 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "RATE", value_parser = crate::rate::parse_rate, conflicts_with = "speed")]
     pub(crate) rate: Option<f64>,
     /// Offer packets with the capture's own timing, X times faster (1.0: as
-    /// captured).
+    /// captured), 0.001 to 1000000.
     #[arg(long, value_name = "X", value_parser = parse_speed)]
     pub(crate) speed: Option<f64>,
     /// Paced runs: a packet the ingest reaches more than this many
-    /// milliseconds after it was due is lost (a capture ring's depth).
-    #[arg(long, value_name = "MS", default_value_t = 10.0)]
+    /// milliseconds after it was due is lost (a capture ring's depth), 0
+    /// to 60000.
+    #[arg(long, value_name = "MS", default_value_t = 10.0, value_parser = parse_max_late)]
     pub(crate) max_late_ms: f64,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
 
+/// `--speed`: 0.001 to 1000000 times the captured pace.
 fn parse_speed(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number")),
-    }
+    let x = s
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    within(s, x, (0.001, 1e6), |b| format!("{b}"))
+}
+
+/// `--max-late-ms`: 0 to 60000 milliseconds.
+fn parse_max_late(s: &str) -> Result<f64, String> {
+    let x = s
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("`{s}` is not a number of milliseconds"))?;
+    within(s, x, (0.0, 60_000.0), |b| format!("{b} ms"))
 }

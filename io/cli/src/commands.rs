@@ -9,8 +9,10 @@ use crate::config::Config;
 use crate::error::RunError;
 use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
 use crate::input::Input;
+use crate::overwrite::{Guarded, refuse_overwrite};
 use crate::replay::{ReplayOptions, replay};
 use crate::run::RunOptions;
+use crate::say::say;
 use crate::signals::Signals;
 use crate::streams::{StreamsOptions, streams};
 use flowscope_shards::Pace;
@@ -55,6 +57,20 @@ fn run_options(run: &RunArgs, work: &WorkArgs, signals: &Signals, config: Config
     }
 }
 
+/// The files a run reads: its inputs and its configuration file, which no
+/// output may name.
+fn read_files<'a>(files: &'a [PathBuf], config: Option<&'a PathBuf>) -> Vec<Guarded<'a>> {
+    let inputs = files.iter().map(|path| Guarded {
+        what: "an input",
+        path,
+    });
+    let config = config.map(|path| Guarded {
+        what: "the configuration file",
+        path,
+    });
+    inputs.chain(config).collect()
+}
+
 fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
     std::fs::File::create(path).map_err(|source| Failure::CreateOutput {
         path: path.clone(),
@@ -63,6 +79,8 @@ fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
 }
 
 fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
+    let guarded = read_files(&args.files, args.run.config.as_ref());
+    refuse_overwrite("--out", &args.out.join("index.jsonl"), &guarded)?;
     let config = load_config(args.run.config.as_ref())?;
     let signals = Signals::install().map_err(Failure::Signals)?;
     let opts = StreamsOptions {
@@ -76,10 +94,10 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
     };
     let summary = streams(&opts)?;
     if !args.run.quiet {
-        eprintln!("{}", summary.render());
+        say!("{}", summary.render());
     }
     for d in &summary.damaged {
-        eprintln!("flowscope: error: {d}");
+        say!("flowscope: error: {d}");
     }
     let what = "stopped early; every open flow was flushed".to_owned();
     Ok(finished(
@@ -90,6 +108,13 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
 }
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
+    if let Some(out) = &args.output {
+        refuse_overwrite(
+            "-o",
+            out,
+            &read_files(&args.files, args.run.config.as_ref()),
+        )?;
+    }
     let config = load_config(args.run.config.as_ref())?;
     let inputs = inputs_of(&args.files);
     let signals = Signals::install().map_err(Failure::Signals)?;
@@ -120,13 +145,13 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     if !args.run.quiet {
-        eprintln!("{}", summary.render());
+        say!("{}", summary.render());
     }
     for d in &summary.damaged {
-        eprintln!("flowscope: error: {d}");
+        say!("flowscope: error: {d}");
     }
     if let Some((shard, why)) = &summary.shard_failure {
-        eprintln!(
+        say!(
             "flowscope: error: shard {shard} failed ({why}); its flows are missing from the output, which has every other shard's records but no stats record"
         );
         return Ok(ExitCode::from(EXIT_INTERNAL));
@@ -155,12 +180,18 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     use crate::args::{DirectionArg, PrecisionArg, TstampTypeArg};
     use crate::capture::{CaptureError, CaptureOptions, OpenCapture};
     use flowscope_io::{CaptureDirection, LiveOptions, TsPrecision, TsSource, WriteThrough};
-    let config = load_config(args.run.config.as_ref())?;
-    if !(args.stats_interval.is_finite() && args.stats_interval >= 0.0) {
-        return Err(Failure::Usage(
-            "--stats-interval must be a number of seconds, 0 or more".to_owned(),
-        ));
+    let mut guarded = read_files(&[], args.run.config.as_ref());
+    if let Some(write) = &args.write {
+        refuse_overwrite("-w", write, &guarded)?;
+        guarded.push(Guarded {
+            what: "the -w capture file",
+            path: write,
+        });
     }
+    if let Some(out) = &args.output {
+        refuse_overwrite("-o", out, &guarded)?;
+    }
+    let config = load_config(args.run.config.as_ref())?;
     let signals = Signals::install().map_err(Failure::Signals)?;
     let filter = args
         .filter
@@ -221,7 +252,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
                 )
             })
             .collect();
-        eprintln!(
+        say!(
             "flowscope: capturing on {}{}, {} shard(s); SIGINT or SIGTERM stops",
             ifaces.join(", "),
             opts.live
@@ -243,21 +274,21 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     if !args.run.quiet {
-        eprintln!("{}", summary.render());
+        say!("{}", summary.render());
     }
     for e in &summary.source_errors {
-        eprintln!("flowscope: error: {e}");
+        say!("flowscope: error: {e}");
     }
     if !summary.source_errors.is_empty() {
         // An interface went away: what it would have carried is lost.
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     if let Some((shard, why)) = &summary.run.shard_failure {
-        eprintln!("flowscope: error: shard {shard} failed ({why}); its flows are missing");
+        say!("flowscope: error: shard {shard} failed ({why}); its flows are missing");
         return Ok(ExitCode::from(EXIT_INTERNAL));
     }
     if let Some(why) = &summary.counts.write_failure {
-        eprintln!("flowscope: error: writing the capture failed: {why}");
+        say!("flowscope: error: writing the capture failed: {why}");
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     // A signal is how a capture normally ends (like tcpdump): exit 0.
@@ -268,7 +299,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
 /// was `what`): the signal's.
 fn interrupted(signals: &Signals, what: &str) -> ExitCode {
     let (name, code) = signals.received();
-    eprintln!("flowscope: {name}: stopped while {what}; nothing was read");
+    say!("flowscope: {name}: stopped while {what}; nothing was read");
     ExitCode::from(code)
 }
 
@@ -277,7 +308,7 @@ fn interrupted(signals: &Signals, what: &str) -> ExitCode {
 fn finished(signals: &Signals, stopped: Option<String>, all_inputs_whole: bool) -> ExitCode {
     if let Some(what) = stopped {
         let (name, code) = signals.received();
-        eprintln!("flowscope: {name}: {what}");
+        say!("flowscope: {name}: {what}");
         return ExitCode::from(code);
     }
     if all_inputs_whole {

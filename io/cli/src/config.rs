@@ -7,7 +7,14 @@ use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use flowscope_io::OutputConfig;
 use flowscope_shards::PipelineConfig;
 use serde::Deserialize;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The most bytes a configuration file may hold.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The most packets an epoch may span (`[pipeline] epoch_packets`).
+const MAX_EPOCH_PACKETS: u64 = 1 << 24;
 
 /// The whole configuration: the engine's part as one [`EngineConfig`], so a
 /// run uses it as it is.
@@ -67,6 +74,13 @@ pub enum ConfigFileError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than [`MAX_CONFIG_BYTES`] (or never ends, like
+    /// `/dev/zero`).
+    #[error("cannot read config {path}: it is larger than 1 MiB, the most a config file may hold")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
     /// The TOML is malformed or has unknown keys or wrong types.
     #[error("invalid config {path}: {message}")]
     Parse {
@@ -89,10 +103,7 @@ pub enum ConfigFileError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = read_bounded(path)?;
         let cfg = Config::parse(&text).map_err(|message| ConfigFileError::Parse {
             path: path.to_owned(),
             message,
@@ -111,8 +122,39 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         cfg.pipeline.check()?;
+        let epoch = cfg.pipeline.epoch_packets;
+        if !(1..=MAX_EPOCH_PACKETS).contains(&epoch) {
+            return Err(format!(
+                "[pipeline] epoch_packets must be between 1 and {MAX_EPOCH_PACKETS} (it is {epoch})"
+            ));
+        }
         Ok(cfg)
     }
+}
+
+/// The file's text, read through a bound so a huge file or one that never
+/// ends (`/dev/zero`) is refused after [`MAX_CONFIG_BYTES`] bytes.
+fn read_bounded(path: &Path) -> Result<String, ConfigFileError> {
+    let read_err = |source| ConfigFileError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigFileError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
+    })
 }
 
 #[cfg(test)]

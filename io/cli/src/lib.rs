@@ -8,8 +8,8 @@
 //! [`streams::streams`] and, with `live`, [`capture::capture`]. What they
 //! share has modules of its own: the options common to runs
 //! ([`run::RunOptions`]), their inputs ([`input`]), the run summary
-//! ([`summary::Summary`]), the buffered EVE output and why a run fails
-//! ([`error::RunError`]). The binary is `src/main.rs`.
+//! ([`summary::Summary`]), the buffered EVE output, why a run fails
+//! ([`error::RunError`]) and stderr lines that never fail it ([`say`]). The binary is `src/main.rs`.
 //!
 //! A replay from a program, output into memory:
 //!
@@ -37,10 +37,12 @@ pub mod error;
 pub mod exit;
 pub mod input;
 mod output;
+mod overwrite;
 mod progress;
 pub mod rate;
 pub mod replay;
 pub mod run;
+pub mod say;
 pub mod signals;
 pub mod streams;
 pub mod summary;

@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser as _;
+use flowscope_cli::say::line;
 use flowscope_cli::{Cli, Failure, run};
 use std::process::ExitCode;
 
@@ -15,10 +16,13 @@ fn main() -> ExitCode {
         Err(failure) => {
             let code = failure.exit_code();
             match failure {
-                Failure::Config(e) => eprintln!("flowscope: {e}"),
-                Failure::Streams(e) => eprintln!("flowscope: error: {e}"),
+                Failure::Config(e) => line(format_args!("flowscope: {e}")),
+                Failure::Streams(e) => line(format_args!("flowscope: error: {e}")),
                 // The error and every cause under it, one after another.
-                other => eprintln!("flowscope: error: {:#}", anyhow::Error::from(other)),
+                other => line(format_args!(
+                    "flowscope: error: {:#}",
+                    anyhow::Error::from(other)
+                )),
             }
             code
         }

@@ -16,8 +16,11 @@ pub fn parse_si(s: &str) -> Option<f64> {
     (x.is_finite() && x >= 0.0).then_some(x)
 }
 
+/// The slowest and the fastest `--rate`, packets per second.
+pub const RATE_RANGE: (f64, f64) = (1.0, 1e9);
+
 /// A packet rate: `2Mpps`, `500kpps`, `1.5M`, `250000` or `250000pps`
-/// (packets per second).
+/// (packets per second), within [`RATE_RANGE`].
 pub fn parse_rate(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let digits = t
@@ -25,8 +28,11 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         .or_else(|| t.strip_suffix("PPS"))
         .unwrap_or(t);
     match parse_si(digits) {
-        Some(x) if x > 0.0 => Ok(x),
-        _ => Err(format!(
+        Some(x) if (RATE_RANGE.0..=RATE_RANGE.1).contains(&x) => Ok(x),
+        Some(_) => Err(format!(
+            "`{s}` is out of range: it must be between 1pps and 1Gpps"
+        )),
+        None => Err(format!(
             "`{s}` is not a packet rate (examples: 2Mpps, 500kpps, 100000)"
         )),
     }
@@ -43,7 +49,10 @@ mod tests {
         assert_eq!(parse_rate("1.5M"), Ok(1.5e6));
         assert_eq!(parse_rate("250000"), Ok(250_000.0));
         assert_eq!(parse_rate(" 3 kpps "), Ok(3000.0));
-        for bad in ["", "fast", "0", "-5k", "1e999", "Mpps"] {
+        assert_eq!(parse_rate("1Gpps"), Ok(1e9));
+        for bad in [
+            "", "fast", "0", "0.5", "-5k", "1e999", "1e100", "2G", "Mpps",
+        ] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
     }

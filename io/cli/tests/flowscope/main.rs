@@ -1,10 +1,11 @@
 //! End-to-end tests of the `flowscope` binary and of the command library
 //! on real captures, by theme: replay output ([`replay`]), exit statuses
-//! and error handling ([`exits`]), changing inputs ([`inputs`]), `streams`
-//! ([`streams`]), the capture corpus and the peer tools ([`corpus`]), live
-//! capture ([`live`]) and hostile surroundings ([`hostile`]). One
-//! integration-test binary, so it is linked once; this file holds the
-//! helpers they share.
+//! and error handling ([`exits`]), unwritable stderr, outputs naming
+//! inputs and out-of-range values ([`faults`]), changing inputs
+//! ([`inputs`]), `streams` ([`streams`]), the capture corpus and the peer
+//! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
+//! ([`hostile`]). One integration-test binary, so it is linked once; this
+//! file holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
 //! exists they print a loud SKIPPED line and return.
@@ -16,6 +17,7 @@ use std::process::Command;
 
 mod corpus;
 mod exits;
+mod faults;
 mod hostile;
 mod inputs;
 #[cfg(feature = "live")]
