@@ -17,14 +17,7 @@ const RECORD: u64 = 44;
 /// half a second in, and returns the exit status, stdout and stderr.
 fn replay_cut_at(path: &Path, cut: u64) -> (std::process::ExitStatus, Vec<u8>, String) {
     let child = bin()
-        .args([
-            "replay",
-            "-q",
-            "--rate",
-            "200000",
-            "--max-late-ms",
-            "1000000",
-        ])
+        .args(["replay", "-q", "--rate", "200000", "--max-late-ms", "60000"])
         .arg(path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
