@@ -28,15 +28,17 @@
 //! let engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)))?;
 //! let mut runner = InlineRunner::new(engine, 4096);
 //! let file = CaptureFile::open("capture.pcap".as_ref())?;
+//! let mut report = |ev: &FlowEvent<_>| {
+//!     if let FlowEvent::Ended { key, stats, .. } = ev {
+//!         println!("{key:?}: {} packets", stats.total_packets());
+//!     }
+//! };
 //! for packet in file.packets()? {
 //!     runner.push(&packet?);
-//!     for ev in runner.events() {
-//!         if let FlowEvent::Ended { key, stats, .. } = &ev.event {
-//!             println!("{key:?}: {} packets", stats.total_packets());
-//!         }
-//!     }
+//!     runner.events().for_each(|ev| report(&ev.event));
 //! }
-//! runner.finish();
+//! runner.finish(); // flushes every flow still open: read those events too
+//! runner.events().for_each(|ev| report(&ev.event));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
