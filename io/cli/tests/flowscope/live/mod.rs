@@ -178,11 +178,11 @@ fn wait_for_line(stream: impl std::io::Read + Send + 'static, what: &'static str
 }
 
 /// SIGINT, through the shell's `kill` builtin (no procps needed).
-fn interrupt(child: &Child) {
+pub(crate) fn interrupt(child: &Child) {
     must(Command::new("sh").args(["-c", &format!("kill -INT {}", child.id())]));
 }
 
-fn skip_or_fail(why: &str) {
+pub(crate) fn skip_or_fail(why: &str) {
     if std::env::var_os("FLOWSCOPE_REQUIRE_LIVE").is_some() {
         panic!("live capture test cannot run here, and FLOWSCOPE_REQUIRE_LIVE is set: {why}");
     }
