@@ -13,9 +13,6 @@ use std::path::{Path, PathBuf};
 /// The most bytes a configuration file may hold.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// The most packets an epoch may span (`[pipeline] epoch_packets`).
-const MAX_EPOCH_PACKETS: u64 = 1 << 24;
-
 /// The whole configuration: the engine's part as one [`EngineConfig`], so a
 /// run uses it as it is.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -122,12 +119,6 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         cfg.pipeline.check()?;
-        let epoch = cfg.pipeline.epoch_packets;
-        if !(1..=MAX_EPOCH_PACKETS).contains(&epoch) {
-            return Err(format!(
-                "[pipeline] epoch_packets must be between 1 and {MAX_EPOCH_PACKETS} (it is {epoch})"
-            ));
-        }
         Ok(cfg)
     }
 }

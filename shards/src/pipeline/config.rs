@@ -117,6 +117,12 @@ impl PipelineConfig {
         if self.epoch_packets == 0 {
             return bad("epoch_packets must be at least 1");
         }
+        if self.epoch_packets > MAX_EPOCH_PACKETS {
+            return Err(format!(
+                "[pipeline] epoch_packets must be between 1 and {MAX_EPOCH_PACKETS} (it is {})",
+                self.epoch_packets
+            ));
+        }
         if !(1..=65_536).contains(&self.batch_packets) {
             return bad("batch_packets must be between 1 and 65536");
         }
@@ -132,6 +138,10 @@ impl PipelineConfig {
         Ok(())
     }
 }
+
+/// The most packets an epoch may span in a configuration (checked by
+/// [`PipelineConfig::check`]).
+const MAX_EPOCH_PACKETS: u64 = 1 << 24;
 
 /// Reads a duration given in whole milliseconds.
 #[cfg(feature = "serde")]
