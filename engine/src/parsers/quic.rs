@@ -175,7 +175,9 @@ pub fn probe(b: &[u8], side: FlowSide) -> Probe {
 
 /// The QUIC Initial parser (one per UDP flow). Message: one
 /// [`L7Message::Tls`] with `quic_version` set, once the ClientHello is
-/// complete (or at the flow's end with what was found).
+/// complete; without it (Initials that do not decrypt, a hello never
+/// whole) one with only the version, at the flow's end or after the most
+/// Initials it reads — every flow the QUIC probe took has its record.
 #[derive(Default)]
 pub struct QuicParser {
     /// Version and keys, from the client's first Initial.
@@ -185,6 +187,8 @@ pub struct QuicParser {
     /// The CRYPTO stream from offset 0.
     stream: Vec<u8>,
     initials: u32,
+    /// The version of the first Initial whose header parsed.
+    version: Option<u32>,
     done: bool,
     /// Initials that failed to decrypt or parse (skipped).
     bad: u32,
@@ -252,6 +256,7 @@ impl QuicParser {
             return Some(end);
         }
         self.initials += 1;
+        self.version.get_or_insert(version);
         if self.state.is_none() {
             self.state = client_keys(&params, dcid).map(|k| (version, k));
         }
@@ -357,6 +362,24 @@ impl QuicParser {
         };
         out.push(L7Message::Tls(Box::new(hs)));
     }
+
+    /// At the flow's end, a flow whose ClientHello never came whole (its
+    /// Initials did not decrypt, or were lost) still gets its record: the
+    /// version its first Initial announced, as Suricata logs one.
+    fn report_version_only(&mut self, out: &mut Vec<L7Message>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        if let Some(version) = self.version {
+            let hs = TlsHandshake {
+                quic_version: Some(version),
+                stop: TlsStop::FlowEnd,
+                ..TlsHandshake::default()
+            };
+            out.push(L7Message::Tls(Box::new(hs)));
+        }
+    }
 }
 
 /// Removes header protection and decrypts one Initial packet (`pkt` ends
@@ -408,8 +431,14 @@ impl DatagramParser for QuicParser {
         if let Some(ch) = self.client_hello() {
             self.report(ch, &mut out);
         } else if self.initials >= MAX_INITIALS {
-            self.done = true;
+            self.report_version_only(&mut out);
         }
+        out
+    }
+
+    fn flow_end(&mut self) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.report_version_only(&mut out);
         out
     }
 }

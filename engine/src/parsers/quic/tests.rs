@@ -138,6 +138,20 @@ fn damaged_initials_are_skipped() {
     let mut p = QuicParser::default();
     assert!(p.parse(&pkt, FlowSide::Initiator).is_empty());
     assert_eq!(p.bad_packets(), 1);
+    // The flow was taken for QUIC: it still gets its record, the version.
+    let end = p.flow_end();
+    assert_eq!(end.len(), 1);
+    let L7Message::Tls(hs) = &end[0] else {
+        panic!("not TLS")
+    };
+    assert_eq!(hs.quic_version, Some(1));
+    assert!(hs.client_hello.is_none());
+    assert!(p.flow_end().is_empty(), "one record per flow");
+    // A flow whose hello was reported adds nothing at its end.
+    let mut p = QuicParser::default();
+    let whole = initial(&dcid, 0, &crypto(0, &hello()));
+    assert_eq!(p.parse(&whole, FlowSide::Initiator).len(), 1);
+    assert!(p.flow_end().is_empty());
     for n in [0, 1, 5, 30, 1199] {
         let mut q = QuicParser::default();
         q.parse(&pkt[..n], FlowSide::Initiator);
