@@ -177,8 +177,10 @@ pub struct FlowConfig {
     /// Seed of the flow hash. The default is fixed so runs are reproducible;
     /// set a secret value against hash-flooding on untrusted live traffic.
     pub hash_seed: u64,
-    /// Most flows held at once (per engine: per shard in the pipeline).
-    /// When full, the least recently active flow is evicted.
+    /// Most flows held at once by the whole process: a pipeline of N
+    /// shards gives each shard its [`Share`] of it. When a shard's share is
+    /// full, its least recently active flow is evicted and the shard enters
+    /// emergency mode (see `emergency_recovery`).
     pub max_flows: usize,
     /// Idle timeout for TCP flows, seconds.
     pub tcp_timeout: u32,
@@ -200,6 +202,16 @@ pub struct FlowConfig {
     /// Emit `Started`, `Established` and `StateChange` events (the `Ended`
     /// and `Anomaly` events are always emitted).
     pub lifecycle_events: bool,
+    /// Emergency mode (entered when the flow table is full, as Suricata's):
+    /// idle timeout, seconds, of flows never answered (a SYN flood's) and of
+    /// closed ones, when shorter than their usual timeout.
+    pub emergency_new_timeout: u32,
+    /// Emergency mode: idle timeout, seconds, of every other flow, when
+    /// shorter than its usual timeout.
+    pub emergency_established_timeout: u32,
+    /// Emergency mode ends once the table has this percentage of its
+    /// capacity free again.
+    pub emergency_recovery: u8,
 }
 
 impl Default for FlowConfig {
@@ -222,6 +234,9 @@ impl Default for FlowConfig {
                 11211, 27017,
             ],
             lifecycle_events: false,
+            emergency_new_timeout: 10,
+            emergency_established_timeout: 100,
+            emergency_recovery: 30,
         }
     }
 }
@@ -252,6 +267,45 @@ impl Default for DefragConfig {
             max_fragments_per_datagram: 256,
             timeout: 30,
         }
+    }
+}
+
+/// One engine's part of process-wide budgets: engine `index` of `count`
+/// (a pipeline's shard). Every budget is split the same way —
+/// `total / count` each, the remainder one apiece to the first engines —
+/// so the whole process holds what the configuration says whatever the
+/// shard count, and a run is reproducible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// This engine's index, `0..count`.
+    pub index: usize,
+    /// How many engines share the budgets.
+    pub count: usize,
+}
+
+impl Share {
+    /// The whole budget (a lone engine).
+    pub const WHOLE: Share = Share { index: 0, count: 1 };
+
+    /// This engine's part of `total`, at least 1.
+    pub fn of(self, total: usize) -> usize {
+        let count = self.count.max(1);
+        let extra = usize::from(self.index < total % count);
+        (total / count + extra).max(1)
+    }
+}
+
+impl EngineConfig {
+    /// The configuration of engine `share`: the process-wide budgets
+    /// (`flow.max_flows`, `defrag.max_datagrams`, `defrag.max_bytes`,
+    /// `reassembly.memcap`) cut to its part, everything else unchanged.
+    pub fn share(&self, share: Share) -> EngineConfig {
+        let mut c = self.clone();
+        c.flow.max_flows = share.of(self.flow.max_flows);
+        c.defrag.max_datagrams = share.of(self.defrag.max_datagrams);
+        c.defrag.max_bytes = share.of(self.defrag.max_bytes);
+        c.reassembly.memcap = share.of(self.reassembly.memcap);
+        c
     }
 }
 
@@ -330,6 +384,12 @@ impl EngineConfig {
             ("flow.other_timeout", f.other_timeout, 1),
             ("flow.tcp_closed_linger", f.tcp_closed_linger, 0),
             ("flow.active_timeout", f.active_timeout, 0),
+            ("flow.emergency_new_timeout", f.emergency_new_timeout, 1),
+            (
+                "flow.emergency_established_timeout",
+                f.emergency_established_timeout,
+                1,
+            ),
         ] {
             check_range(key, value, lo, MAX_TIMEOUT_SECS, " seconds")?;
         }
@@ -342,6 +402,13 @@ impl EngineConfig {
                 " seconds",
             )?;
         }
+        check_range(
+            "flow.emergency_recovery",
+            f.emergency_recovery,
+            1,
+            99,
+            " percent",
+        )?;
         let entries = f.port_timeouts.len();
         check_range("flow.port_timeouts", entries, 0, 64, " entries")?;
         let g = &self.defrag;
@@ -385,6 +452,33 @@ mod tests {
     #[test]
     fn defaults_validate() {
         assert_eq!(EngineConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn shares_add_up_to_the_budget() {
+        for total in [1usize, 7, 1_000_000, 256 << 20] {
+            for count in 1..=17 {
+                let parts: Vec<usize> = (0..count)
+                    .map(|index| Share { index, count }.of(total))
+                    .collect();
+                let sum: usize = parts.iter().sum();
+                if total >= count {
+                    assert_eq!(sum, total, "{total} over {count}");
+                } else {
+                    assert!(parts.iter().all(|&p| p == 1), "every share holds one");
+                }
+                let (lo, hi) = (parts.iter().min().unwrap(), parts.iter().max().unwrap());
+                assert!(hi - lo <= 1, "{parts:?}");
+            }
+        }
+        let c = EngineConfig::default();
+        let half = c.share(Share { index: 1, count: 2 });
+        assert_eq!(half.flow.max_flows, 500_000);
+        assert_eq!(half.reassembly.memcap, 128 << 20);
+        assert_eq!(half.defrag.max_datagrams, 4096);
+        assert_eq!(half.defrag.max_bytes, 16 << 20);
+        assert_eq!(half.flow.tcp_timeout, c.flow.tcp_timeout);
+        assert_eq!(c.share(Share::WHOLE), c);
     }
 
     #[test]

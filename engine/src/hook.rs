@@ -4,6 +4,7 @@
 //! output or end a flow. [`Sessions`](crate::Sessions) (reassembly and
 //! parsers) is one; [`NoHook`] is the default and costs nothing.
 
+use crate::config::Share;
 use crate::event::{AnomalyKind, FlowStats, NoMessage};
 use crate::stats::SessionCounters;
 use crate::timestamp::Timestamp;
@@ -96,6 +97,14 @@ pub trait FlowHook<K>: Send + 'static {
     fn wants(&self, proto: u8) -> bool {
         let _ = proto;
         true
+    }
+
+    /// Cuts the hook's process-wide memory budgets to its engine's part
+    /// (a pipeline calls it once per shard, before the first packet, with
+    /// the same [`Share`] that cut the engine's configuration). Hooks that
+    /// hold nothing shared ignore it.
+    fn take_share(&mut self, share: Share) {
+        let _ = share;
     }
 
     /// The session driver's counters, for hooks that are one (reported in

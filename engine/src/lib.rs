@@ -35,7 +35,7 @@
 //! - the engine: [`Engine`], [`EventBuf`];
 //! - configuration: [`EngineConfig`] and its sections ([`DecodeConfig`],
 //!   [`TunnelConfig`], [`FlowConfig`], [`DefragConfig`],
-//!   [`ReassemblyConfig`]), [`KeyKind`], [`ConfigError`];
+//!   [`ReassemblyConfig`]), [`KeyKind`], [`Share`], [`ConfigError`];
 //! - output: [`Ordered`] [`FlowEvent`]s ([`Cause`], [`OrderKey`]), their
 //!   payloads ([`FlowStats`], [`SideStats`], [`AnomalyKind`],
 //!   [`DecodeError`], [`DefragDrop`], [`CapHit`]) and the words they use
@@ -96,7 +96,7 @@ mod testutil;
 // The engine and its configuration.
 pub use config::{
     ConfigError, DecodeConfig, DefragConfig, EngineConfig, FlowConfig, KeyKind, PortProto,
-    PortTimeout, TunnelConfig,
+    PortTimeout, Share, TunnelConfig,
 };
 pub use engine::{Engine, EventBuf};
 

@@ -328,6 +328,7 @@ impl Reassembler {
     /// Drops everything held (the flow is dropped), returning the bytes to
     /// the memcap.
     pub fn discard(&mut self, mem: &mut Memory) {
+        self.counters.discarded_bytes += self.held_bytes as u64;
         mem.sub(self.held_bytes);
         self.held.clear();
         self.held_bytes = 0;

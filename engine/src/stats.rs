@@ -59,6 +59,11 @@ pub struct EngineStats {
     pub packets_after_close: u64,
     /// Most flows held at once.
     pub peak_flows: u64,
+    /// Times the flow table filled up and emergency mode (shorter idle
+    /// timeouts) began.
+    pub emergency_entered: u64,
+    /// Times emergency mode ended, the table having recovered.
+    pub emergency_over: u64,
     /// Fragment reassembly counters.
     pub defrag: DefragCounters,
 }
@@ -81,6 +86,8 @@ impl Default for EngineStats {
             flows_ended: [0; EndReason::ALL.len()],
             packets_after_close: 0,
             peak_flows: 0,
+            emergency_entered: 0,
+            emergency_over: 0,
             defrag: DefragCounters::default(),
         }
     }
@@ -132,6 +139,8 @@ impl EngineStats {
         add(&mut self.flows_ended, &o.flows_ended);
         self.packets_after_close += o.packets_after_close;
         self.peak_flows += o.peak_flows;
+        self.emergency_entered += o.emergency_entered;
+        self.emergency_over += o.emergency_over;
         let (d, e) = (&mut self.defrag, &o.defrag);
         d.fragments += e.fragments;
         d.reassembled += e.reassembled;
@@ -170,6 +179,10 @@ pub struct SessionCounters {
     pub stream: StreamCounters,
     /// Flows dropped by the `DropFlow` policy.
     pub flows_dropped: u64,
+    /// TCP payload bytes that arrived after work on their flow stopped (no
+    /// parser took it, its parser failed, or a cap dropped it): counted,
+    /// not reassembled.
+    pub skipped_bytes: u64,
     /// Out-of-order bytes held now, and the most held at once.
     pub memory: Memory,
 }
@@ -184,6 +197,7 @@ impl SessionCounters {
         self.parser_errors += o.parser_errors;
         add_counters(&mut self.stream, &o.stream);
         self.flows_dropped += o.flows_dropped;
+        self.skipped_bytes += o.skipped_bytes;
         self.memory.used += o.memory.used;
         self.memory.peak += o.memory.peak;
     }
@@ -198,4 +212,5 @@ pub(crate) fn add_counters(sum: &mut StreamCounters, c: &StreamCounters) {
     sum.gaps += c.gaps;
     sum.gap_bytes += c.gap_bytes;
     sum.cap_hits += c.cap_hits;
+    sum.discarded_bytes += c.discarded_bytes;
 }

@@ -320,6 +320,10 @@ impl EveRenderer {
         }
         o.end();
         o.u64("packets_after_close", stats.packets_after_close);
+        // Suricata's names: times a table filled up (in any shard) and
+        // times it recovered.
+        o.u64("emerg_mode_entered", stats.emergency_entered)
+            .u64("emerg_mode_over", stats.emergency_over);
         // No peak flow count: it depends on how flows were spread over
         // shards, and this record is identical for every shard count.
         o.end();
@@ -355,7 +359,9 @@ impl EveRenderer {
                 .u64("inconsistent_overlaps", r.inconsistent)
                 .u64("gaps", r.gaps)
                 .u64("gap_bytes", r.gap_bytes)
-                .u64("cap_hits", r.cap_hits);
+                .u64("cap_hits", r.cap_hits)
+                .u64("discarded_bytes", r.discarded_bytes)
+                .u64("skipped_bytes", c.skipped_bytes);
             o.end();
         }
         o.finish_line();

@@ -20,7 +20,7 @@ use crate::config::{ConfigError, EngineConfig};
 use crate::decode::Decoder;
 use crate::defrag::Defrag;
 use crate::event::{AnomalyKind, Cause, FlowEvent, NoMessage, Ordered};
-use crate::flow::{FlowEntry, FlowTable};
+use crate::flow::{Emergency, FlowEntry, FlowTable};
 use crate::hook::{FlowHook, HookItem, NoHook};
 use crate::key::FlowExtractor;
 use crate::packet::{PacketView, RawPacket, Transport};
@@ -52,6 +52,12 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     timeouts: Timeouts,
     server_ports: PortSet,
     max_flows: usize,
+    /// Emergency mode's timeouts while the table is under pressure (set
+    /// when it filled up, cleared once it has `recovered_len` entries or
+    /// fewer), and those timeouts.
+    emergency: Option<Emergency>,
+    emergency_timeouts: Emergency,
+    recovered_len: usize,
     active_timeout: u32,
     linger: bool,
     lifecycle_events: bool,
@@ -71,6 +77,13 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     hook_items: Vec<HookItem<H::Message>>,
     /// The flow being updated was created by this packet.
     created_now: bool,
+}
+
+/// The table length at or below which emergency mode ends: `recovery`
+/// percent of `max_flows` free.
+fn recovered_len(max_flows: usize, recovery: u8) -> usize {
+    let free = max_flows as u64 * u64::from(recovery) / 100;
+    max_flows.saturating_sub(usize::try_from(free).unwrap_or(max_flows))
 }
 
 impl<E: FlowExtractor> Engine<E> {
@@ -97,6 +110,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             timeouts,
             server_ports: PortSet::new(&cfg.flow.server_ports),
             max_flows: cfg.flow.max_flows,
+            emergency: None,
+            emergency_timeouts: Emergency {
+                new: cfg.flow.emergency_new_timeout,
+                established: cfg.flow.emergency_established_timeout,
+            },
+            recovered_len: recovered_len(cfg.flow.max_flows, cfg.flow.emergency_recovery),
             active_timeout: cfg.flow.active_timeout,
             linger: cfg.flow.tcp_closed_linger > 0,
             lifecycle_events: cfg.flow.lifecycle_events,

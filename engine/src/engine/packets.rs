@@ -138,7 +138,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             None => None,
             Some(idx) => {
                 let e = self.table.get(idx);
-                let timeout = self.timeouts.seconds[usize::from(e.class)];
+                let timeout = self.table.idle_timeout(e, self.emergency);
                 let expired = idle_expired(e.activity_sec, timeout, now_sec);
                 if e.ended && (expired || new_syn) {
                     // The linger is over, or a new connection reuses the
@@ -214,6 +214,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         x: &Extracted<E::Key>,
         out: &mut EventBuf<E::Key, H::Message>,
     ) -> u32 {
+        if self.table.len() >= self.max_flows && self.emergency.is_none() {
+            self.emergency = Some(self.emergency_timeouts);
+            self.stats.emergency_entered += 1;
+        }
         while self.table.len() >= self.max_flows {
             let Some(victim) = self.table.eviction_victim(LINGER_CLASS) else {
                 break;

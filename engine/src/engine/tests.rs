@@ -415,6 +415,117 @@ fn eviction_keeps_the_table_bounded_and_reports_pressure() {
 }
 
 #[test]
+fn a_full_table_enters_emergency_mode_and_times_out_unanswered_flows_first() {
+    let mut cfg = EngineConfig::default();
+    cfg.flow.max_flows = 10;
+    cfg.flow.emergency_new_timeout = 5;
+    cfg.flow.emergency_recovery = 50;
+    // A SYN flood fills the table...
+    let mut p = Vec::new();
+    for i in 0..12u8 {
+        let syn = tcp4([10, 9, 0, i], 5000, S, 80, SYN, 1, b"");
+        p.push((f64::from(i) / 100.0, LinkType::ETHERNET, syn));
+    }
+    // ...then a real connection comes, and time passes.
+    p.push((1.0, LinkType::ETHERNET, c2s(SYN, b"")));
+    p.push((1.1, LinkType::ETHERNET, s2c(SYN | ACK, b"")));
+    p.push((1.2, LinkType::ETHERNET, c2s(ACK, b"")));
+    p.push((8.0, LinkType::ETHERNET, c2s(ACK, b"")));
+    p.push((40.0, LinkType::ETHERNET, c2s(ACK, b"")));
+    let (events, engine) = run_with(&cfg, &p, 1);
+    let f = ends(&events);
+    let flood: Vec<_> = f.iter().filter(|e| client_of(e) != ip(C)).collect();
+    assert_eq!(flood.len(), 12);
+    let evicted = flood
+        .iter()
+        .filter(|e| e.reason == EndReason::Evicted)
+        .count();
+    assert_eq!(evicted, 3, "the table holds ten: three SYN flows made room");
+    for e in flood.iter().filter(|e| e.reason != EndReason::Evicted) {
+        assert_eq!(e.reason, EndReason::IdleTimeout);
+        let idle = e.ts.as_nanos() - e.stats.last_seen.as_nanos();
+        assert_eq!(
+            idle, 5_000_000_000,
+            "the emergency timeout of unanswered flows"
+        );
+    }
+    // The flood gone, the table recovered: usual timeouts again.
+    let real: Vec<_> = f.iter().filter(|e| client_of(e) == ip(C)).collect();
+    assert_eq!(real.len(), 1);
+    assert_eq!(real[0].reason, EndReason::Shutdown);
+    let s = engine.stats();
+    assert_eq!((s.emergency_entered, s.emergency_over), (1, 1));
+}
+
+#[test]
+fn emergency_mode_shortens_established_timeouts_until_the_table_recovers() {
+    let mut cfg = EngineConfig::default();
+    cfg.flow.max_flows = 4;
+    cfg.flow.emergency_new_timeout = 10;
+    cfg.flow.emergency_established_timeout = 20;
+    let mut p = Vec::new();
+    for i in 0..4u8 {
+        let c = [10, 7, 0, i];
+        p.push((0.0, LinkType::ETHERNET, tcp4(c, 6000, S, 80, SYN, 1, b"")));
+        p.push((
+            0.0,
+            LinkType::ETHERNET,
+            tcp4(S, 80, c, 6000, SYN | ACK, 9, b""),
+        ));
+        p.push((0.0, LinkType::ETHERNET, tcp4(c, 6000, S, 80, ACK, 2, b"")));
+    }
+    p.push((0.5, LinkType::ETHERNET, udp4([10, 8, 0, 1], 1, S, 53, b"q")));
+    p.push((
+        15.0,
+        LinkType::ETHERNET,
+        udp4([10, 8, 0, 1], 1, S, 53, b"q"),
+    ));
+    let (events, engine) = run_with(&cfg, &p, 1);
+    let s = engine.stats();
+    assert_eq!(
+        (s.emergency_entered, s.emergency_over),
+        (1, 0),
+        "still full at 15 s"
+    );
+    let f = ends(&events);
+    assert_eq!(
+        f.iter().filter(|e| e.reason == EndReason::Evicted).count(),
+        1
+    );
+    let timed_out: Vec<_> = f
+        .iter()
+        .filter(|e| e.reason == EndReason::IdleTimeout)
+        .collect();
+    assert_eq!(
+        timed_out.len(),
+        1,
+        "only the unanswered UDP flow, at 10.5 s"
+    );
+    assert_eq!(timed_out[0].ts, Timestamp::from_nanos(10_500_000_000));
+
+    p.push((
+        30.0,
+        LinkType::ETHERNET,
+        udp4([10, 8, 0, 2], 1, S, 53, b"q"),
+    ));
+    let (events, engine) = run_with(&cfg, &p, 1);
+    let f = ends(&events);
+    let tcp_idle: Vec<_> = f
+        .iter()
+        .filter(|e| e.reason == EndReason::IdleTimeout && e.key.proto() == 6)
+        .collect();
+    // The new flow at 30 s evicted one more answered flow first.
+    assert_eq!(
+        f.iter().filter(|e| e.reason == EndReason::Evicted).count(),
+        2
+    );
+    assert_eq!(tcp_idle.len(), 2, "the answered flows left go at 20 s");
+    assert!(tcp_idle.iter().all(|e| e.ts.secs() == 20));
+    let s = engine.stats();
+    assert_eq!((s.emergency_entered, s.emergency_over), (1, 1));
+}
+
+#[test]
 fn fragments_rebuild_into_one_flow_update() {
     let payload: Vec<u8> = (0..3000).map(|i| i as u8).collect();
     let whole = ip4_udp(C, 7000, S, 7001, &payload);

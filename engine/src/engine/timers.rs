@@ -38,7 +38,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         let now_sec = self.clock.secs();
         let mut idx = std::mem::take(&mut self.scratch_idx);
         idx.clear();
-        self.table.collect_idle(now_sec, &mut idx);
+        self.table.collect_idle(now_sec, self.emergency, &mut idx);
         let idle_count = idx.len();
         if self.active_timeout > 0 {
             self.table
@@ -47,7 +47,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         for (n, &i) in idx.iter().enumerate() {
             let e = self.table.get(i);
             if n < idle_count {
-                let timeout = self.timeouts.seconds[usize::from(e.class)];
+                let timeout = self.table.idle_timeout(e, self.emergency);
                 let ts = e
                     .last_seen()
                     .saturating_add(Duration::from_secs(u64::from(timeout)));
@@ -67,6 +67,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             }
         }
         self.scratch_idx = idx;
+        if self.emergency.is_some() && self.table.len() <= self.recovered_len {
+            self.emergency = None;
+            self.stats.emergency_over += 1;
+        }
 
         if self.evicted_pending > 0 {
             let kind = AnomalyKind::FlowTableEvictionPressure {

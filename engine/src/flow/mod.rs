@@ -139,6 +139,16 @@ impl Default for List {
     }
 }
 
+/// Emergency mode's idle timeouts, seconds (each used only where shorter
+/// than the flow's usual one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Emergency {
+    /// Flows never answered, and closed flows lingering.
+    pub new: u32,
+    /// Every other flow.
+    pub established: u32,
+}
+
 /// A timeout class: one idle timeout shared by its flows.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TimeoutClass {
@@ -359,18 +369,36 @@ impl<K: Eq> FlowTable<K> {
     }
 
     /// Appends to `out` every entry idle-expired at `now_sec`, class by
-    /// class (each class in activity order). Entries stay in the table.
-    pub fn collect_idle(&self, now_sec: u64, out: &mut Vec<u32>) {
+    /// class (each class in activity order), under the emergency timeouts
+    /// when given. Entries stay in the table.
+    pub fn collect_idle(&self, now_sec: u64, emergency: Option<Emergency>, out: &mut Vec<u32>) {
         for class in &self.classes {
+            // The shortest timeout any entry of the class can have: the
+            // walk stops at the first entry more recent than that.
+            let floor = emergency.map_or(class.timeout, |m| m.new.min(class.timeout));
             let mut idx = class.list.head;
             while idx != NIL {
                 let e = self.get(idx);
-                if !idle_expired(e.activity_sec, class.timeout, now_sec) {
+                if !idle_expired(e.activity_sec, floor, now_sec) {
                     break;
                 }
-                out.push(idx);
+                if idle_expired(e.activity_sec, self.idle_timeout(e, emergency), now_sec) {
+                    out.push(idx);
+                }
                 idx = e.next;
             }
+        }
+    }
+
+    /// The idle timeout of `e`: its class's, or in emergency mode the
+    /// shorter emergency timeout of its state (flows never answered and
+    /// closed ones go first).
+    pub fn idle_timeout(&self, e: &FlowEntry<K>, emergency: Option<Emergency>) -> u32 {
+        let timeout = self.classes[usize::from(e.class)].timeout;
+        match emergency {
+            None => timeout,
+            Some(m) if e.ended || e.state == FlowState::New => m.new.min(timeout),
+            Some(m) => m.established.min(timeout),
         }
     }
 

@@ -89,7 +89,7 @@ proptest! {
                 Op::Tick(dt) => {
                     now += dt;
                     let mut fired = Vec::new();
-                    t.collect_idle(u64::from(now), &mut fired);
+                    t.collect_idle(u64::from(now), None, &mut fired);
                     let mut got: Vec<u32> = fired.iter().map(|&i| t.get(i).key).collect();
                     let mut want: Vec<u32> = model
                         .iter()

@@ -30,6 +30,10 @@ pub struct StreamCounters {
     pub gap_bytes: u64,
     /// Times a cap forced a hole to be given up (or the flow dropped).
     pub cap_hits: u64,
+    /// Out-of-order bytes held when work on the stream stopped (no parser
+    /// took the flow, its parser failed, or a cap dropped it): thrown away
+    /// undelivered, neither delivered nor a gap.
+    pub discarded_bytes: u64,
 }
 
 /// Why held data could not be kept.

@@ -8,6 +8,7 @@ use super::adapters::{DgramFactory, DgramRoute, Factory, StreamRoute};
 use super::route::{Choice, Route, choose};
 use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
+use crate::config::Share;
 use crate::event::{AnomalyKind, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
 use crate::reassembly::{Memory, Reassembler, ReassemblyConfig, StreamCounters};
@@ -442,6 +443,11 @@ where
         Some(self.counters())
     }
 
+    /// The reassembly memcap is process-wide: this driver holds its part.
+    fn take_share(&mut self, share: Share) {
+        self.cfg.memcap = share.of(self.cfg.memcap);
+    }
+
     #[inline]
     fn wants(&self, proto: u8) -> bool {
         match proto {
@@ -458,6 +464,9 @@ where
             *slot = Slot::default();
         }
         if slot.done {
+            if pkt.proto == ipproto::TCP {
+                self.counters.skipped_bytes += pkt.payload.len() as u64;
+            }
             return Verdict::Continue;
         }
         let before = out.len();

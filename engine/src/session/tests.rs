@@ -443,6 +443,31 @@ fn a_port_hint_decides_when_the_probe_cannot() {
     assert_eq!((counters.flows_parsed, counters.flows_unclassified), (0, 1));
 }
 
+#[test]
+fn bytes_of_a_flow_no_parser_took_are_all_counted() {
+    let segs: &[Seg<'_>] = &[
+        // Held out of order behind a hole...
+        (true, ACK | PSH, 10, 0, b"HELD!"),
+        // ...then the first bytes, which no probe wants: the flow is
+        // unclassified and its held bytes are thrown away.
+        (true, ACK | PSH, 0, 0, b"GAMMA\n"),
+        // What follows is not reassembled.
+        (true, ACK | PSH, 15, 0, b"later"),
+        (false, ACK | PSH, 0, 6, b"reply!!"),
+    ];
+    let (_, c) = run_counted(two_protocols(), segs, 9999);
+    assert_eq!(c.flows_unclassified, 1);
+    assert_eq!(c.stream.delivered, 6);
+    assert_eq!(c.stream.discarded_bytes, 5);
+    assert_eq!(c.skipped_bytes, 12);
+    let sent: u64 = segs.iter().map(|s| s.4.len() as u64).sum();
+    let r = &c.stream;
+    assert_eq!(
+        r.delivered + r.gap_bytes + r.discarded_bytes + c.skipped_bytes,
+        sent
+    );
+}
+
 #[derive(Default, Clone)]
 struct Echo;
 impl DatagramParser for Echo {

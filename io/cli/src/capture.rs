@@ -388,6 +388,7 @@ where
     summary.records = out.records;
     summary.output_closed = !out.open;
     summary.elapsed = started.elapsed();
+    summary.peak_resident = crate::summary::peak_resident_bytes();
     let source_errors = report.ingest.source_errors.clone();
     let written_files = source.written_files();
     summary.pipeline = Some(report);

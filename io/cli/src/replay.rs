@@ -165,6 +165,7 @@ where
     summary.records = out.records;
     summary.output_closed = !out.open;
     summary.elapsed = started.elapsed();
+    summary.peak_resident = crate::summary::peak_resident_bytes();
     Ok(summary)
 }
 
@@ -224,13 +225,15 @@ where
     }
     if out.open {
         runner.finish();
-        let mut lines = 0;
+        // Written as it is rendered: the flush of a full table is a
+        // million records.
         for ev in runner.events() {
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
-            lines += u64::from(out.buf.len() > at);
+            if out.buf.len() > at && !out.wrote(1)? {
+                break;
+            }
         }
-        out.wrote(lines)?;
         let stats = runner.engine().stats();
         let sessions = counters_if_parsing(run, runner.engine().hook().session_counters());
         let at = out.buf.len();

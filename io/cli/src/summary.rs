@@ -45,6 +45,9 @@ pub struct Summary {
     pub queue_dropped: u64,
     /// With a filter: what it turned away.
     pub filter: Option<FilterReport>,
+    /// The most memory held resident, when known ([`peak_resident_bytes`]
+    /// at the end of the run).
+    pub peak_resident: Option<u64>,
 }
 
 /// What a replay's filter did.
@@ -59,6 +62,15 @@ pub struct FilterReport {
     pub unusable: u64,
     /// Why, per link type.
     pub unusable_why: Vec<String>,
+}
+
+/// The most memory the process has held resident so far (Linux's
+/// `VmHWM`, the mapped input's pages included); `None` elsewhere.
+pub fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 impl Summary {
@@ -81,6 +93,7 @@ impl Summary {
             paced: None,
             queue_dropped: 0,
             filter: None,
+            peak_resident: None,
         }
     }
 
@@ -124,7 +137,7 @@ impl Summary {
             lines.push(format!(
                 "  parsers: {} flows parsed, {} with payload unclassified, {} records, {} parser errors; \
                  reassembly: {} bytes, {} gaps ({} bytes), {} retransmits, {} out of order, {} cap hits, \
-                 out-of-order memory peak {} B",
+                 {} bytes discarded and {} skipped when work on a flow stopped, out-of-order memory peak {} B",
                 c.flows_parsed,
                 c.flows_unclassified,
                 c.messages,
@@ -135,6 +148,8 @@ impl Summary {
                 r.retransmits,
                 r.out_of_order,
                 r.cap_hits,
+                r.discarded_bytes,
+                c.skipped_bytes,
                 c.memory.peak
             ));
         }
@@ -181,17 +196,20 @@ impl Summary {
                 "  inline: one engine on the main thread, peak {} flows",
                 s.peak_flows
             )),
-            Some(p) => {
-                lines.extend(pipeline_lines(p));
-                let evicted = s.flows_ended[flowscope_engine::EndReason::Evicted.index()];
-                let frag_evicted =
-                    s.defrag.drops[flowscope_engine::DefragDrop::CapacityEvicted.index()];
-                if evicted + frag_evicted > 0 {
-                    lines.push(format!(
-                        "  note: a per-shard capacity was reached ({evicted} flows evicted, {frag_evicted} fragment datagrams evicted); output can differ from a run with another shard count"
-                    ));
-                }
-            }
+            Some(p) => lines.extend(pipeline_lines(p)),
+        }
+        let evicted = s.flows_ended[flowscope_engine::EndReason::Evicted.index()];
+        let frag_evicted = s.defrag.drops[flowscope_engine::DefragDrop::CapacityEvicted.index()];
+        if evicted + frag_evicted > 0 {
+            let shards = if self.shards > 1 {
+                "; each shard holds its part of the budget, so output can differ from a run with another shard count"
+            } else {
+                ""
+            };
+            lines.push(format!(
+                "  note: a capacity was reached: {evicted} flows evicted, {frag_evicted} fragment datagrams evicted, emergency mode entered {} times, left {} times{shards}",
+                s.emergency_entered, s.emergency_over
+            ));
         }
         if let Some((offered, late)) = self.paced {
             lines.push(format!(
@@ -214,6 +232,12 @@ impl Summary {
         }
         if let Some(l) = &self.latency {
             lines.extend(latency_lines(l));
+        }
+        if let Some(b) = self.peak_resident {
+            lines.push(format!(
+                "  memory: peak resident {:.1} MiB (the mapped input included)",
+                b as f64 / (1u64 << 20) as f64
+            ));
         }
         lines.join("\n")
     }

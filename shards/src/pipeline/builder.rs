@@ -14,7 +14,7 @@ use crate::latency::{Clock, ReadTimes};
 use crate::source::PacketSource;
 use crossbeam_channel::bounded;
 use flowscope_engine::unstable::Decoder;
-use flowscope_engine::{Engine, EngineConfig, FlowExtractor, FlowHook, NoHook};
+use flowscope_engine::{Engine, EngineConfig, FlowExtractor, FlowHook, NoHook, Share};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Instant;
@@ -185,8 +185,12 @@ where
             let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
+            // Budgets are process-wide: each shard holds its part of them.
+            let share = Share { index: k, count: n };
+            let mut hook = (self.make_hook)();
+            hook.take_share(share);
             let engine =
-                Engine::with_hook(&self.engine, self.extractor.clone(), (self.make_hook)())?;
+                Engine::with_hook(&self.engine.share(share), self.extractor.clone(), hook)?;
             let sink = self.sink.clone();
             let pool_tx = pool_tx.clone();
             let merger_tx = merger_tx.clone();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `flowscope` binary and of the command library
 //! on real captures, by theme: replay output ([`replay`]), exit statuses
-//! and error handling ([`exits`]), unwritable stderr, outputs naming
+//! and error handling ([`exits`]), floods under the budgets ([`floods`]),
+//! unwritable stderr, outputs naming
 //! inputs and out-of-range values ([`faults`]), changing inputs
 //! ([`inputs`]), `streams` ([`streams`]), the capture corpus and the peer
 //! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
@@ -18,6 +19,7 @@ use std::process::Command;
 mod corpus;
 mod exits;
 mod faults;
+mod floods;
 mod hostile;
 mod inputs;
 #[cfg(feature = "live")]

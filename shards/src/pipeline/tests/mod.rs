@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 type Event = Ordered<FlowEvent<FiveTupleKey>>;
 
+mod budgets;
 mod equivalence;
 mod live;
 mod sessions;

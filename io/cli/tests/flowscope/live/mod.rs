@@ -655,6 +655,38 @@ fn capture_errors_are_one_line_and_nonzero_before_anything_runs() {
     let err = one_error_line(&out);
     assert!(err.contains("cannot capture on flowscope-nodev0"), "{err}");
 
+    // A capture that cannot start writes nothing: no `stats` record in a
+    // new output file, an existing one left as it was, no pcapng.
+    let dir = std::env::temp_dir().join(format!("flowscope-nostart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (fresh, kept, pcapng) = (
+        dir.join("new.json"),
+        dir.join("kept.json"),
+        dir.join("w.pcapng"),
+    );
+    std::fs::write(&kept, "kept\n").unwrap();
+    for o in [&fresh, &kept] {
+        let out = bin()
+            .args(["capture", "-i", "flowscope-nodev0", "-o"])
+            .arg(o)
+            .arg("-w")
+            .arg(&pcapng)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        one_error_line(&out);
+    }
+    assert!(
+        !fresh.exists(),
+        "no output file for a capture that never started"
+    );
+    assert!(
+        !pcapng.exists(),
+        "no pcapng for a capture that never started"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "kept\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+
     let out = bin()
         .args(["capture", "-i", "lo", "-f", "tcp and and port"])
         .output()
