@@ -1,5 +1,7 @@
 //! flowscope-io: the sources and sinks at the edges of flowscope — capture
-//! files in ([`CaptureFile`], read as one packet stream by [`FileSource`]),
+//! files and streams in ([`CaptureFile`], mapped; [`CaptureStream`], read
+//! from standard input, a pipe or a FIFO; either read as one packet stream
+//! by [`FileSource`]),
 //! live interfaces in ([`LiveSource`], feature `live`), EVE JSON Lines out
 //! ([`EveRenderer`]), pcap and pcapng files out ([`PcapWriter`],
 //! [`PcapngWriter`]) and the bundled demo capture ([`DEMO_PCAP`]). The
@@ -10,7 +12,10 @@
 //!
 //! - Reading files: [`CaptureFile`], [`CaptureBytes`], [`PacketReader`],
 //!   [`RecordCursor`], [`OpenError`], [`CaptureError`].
-//! - Files as a pipeline source: [`FileSource`], [`DamagedInput`].
+//! - Reading streams (standard input, pipes, FIFOs, any `Read`) through a
+//!   bounded buffer: [`CaptureStream`], the cursor's [`WindowStep`].
+//! - Inputs as a pipeline source: [`CaptureInput`] (a file or a stream,
+//!   [`CaptureInput::open`] decides), [`FileSource`], [`DamagedInput`].
 //! - Live capture (feature `live`, libpcap): [`LiveSource`],
 //!   [`LiveOptions`], [`CaptureCounters`], [`OfflineFilter`].
 //! - EVE output: [`EveRenderer`], [`OutputConfig`], [`EveKey`],
@@ -108,6 +113,7 @@ mod pcap_writer;
 mod pcapng_writer;
 mod reader;
 mod source;
+mod stream;
 
 pub use demo::{DEMO_NAME, DEMO_PCAP, demo_capture};
 pub use eve::{
@@ -123,6 +129,7 @@ pub use pcap_writer::{PcapPrecision, PcapWriter};
 pub use pcapng_writer::{InterfaceDesc, PcapngWriter, RotatingPcapng, rotation_path};
 pub use reader::{
     CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, MappedFile, OpenError, PacketReader,
-    RecordCursor, not_a_file,
+    RecordCursor, WindowStep,
 };
-pub use source::{DamagedInput, FileSource, FilterFn, ProgressFn};
+pub use source::{CaptureInput, DamagedInput, FileSource, FilterFn, ProgressFn};
+pub use stream::{CaptureStream, STDIN_NAME, STREAM_BUFFER, STREAM_WAIT};

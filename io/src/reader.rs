@@ -2,6 +2,8 @@
 //! "modified" variant) and pcapng (several sections and interfaces, each
 //! with its own link type and timestamp resolution; EPB, SPB and the
 //! obsolete PB; other blocks skipped), read zero-copy from a memory map.
+//! The same [`RecordCursor`] reads streams on a sliding window (the
+//! `window` module; the buffering is the `stream` module's).
 //!
 //! Packets borrow the mapped bytes, so reading allocates nothing per packet.
 //! Damage stops the reader with a [`CaptureError`] carrying the byte offset
@@ -18,6 +20,9 @@ use std::path::{Path, PathBuf};
 use flowscope_shards::prefetch;
 
 mod shrink;
+mod window;
+
+pub use window::WindowStep;
 
 /// A read-only memory map of an input file, registered so that the file
 /// shrinking under it is reported instead of killing the process.
@@ -34,7 +39,7 @@ pub struct MappedFile {
 pub enum CaptureBytes {
     /// A read-only memory map of a file.
     Mapped(MappedFile),
-    /// Bytes in memory (the bundled demo, tests, stdin).
+    /// Bytes in memory (the bundled demo, tests).
     Owned(Vec<u8>),
     /// Bytes compiled into the binary.
     Static(&'static [u8]),
@@ -160,12 +165,12 @@ impl CaptureFile {
     }
 }
 
-/// Why a pipe, FIFO, socket or device is refused as an input.
-pub fn not_a_file() -> std::io::Error {
+/// Why a pipe, FIFO, socket or device cannot be mapped.
+fn not_a_file() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::Unsupported,
-        "not a regular file (a pipe, FIFO or device): capture files are memory-mapped, \
-         so input from a pipe or standard input is not supported; save the capture to a file first",
+        "not a regular file (a pipe, FIFO or device), so it cannot be memory-mapped; \
+         read it as a stream (CaptureStream, CaptureInput::open)",
     )
 }
 
@@ -237,6 +242,21 @@ pub enum CaptureErrorKind {
     /// rewrote it); the offset is where reading stopped.
     #[error("the file shrank while it was being read")]
     Shrank,
+    /// A record (a pcapng block, say) longer than the buffer a stream is
+    /// read through.
+    #[error(
+        "record of {length} bytes is longer than the {limit}-byte buffer a stream is read through"
+    )]
+    StreamRecordTooLong {
+        /// Bytes the record header announces.
+        length: u64,
+        /// The buffer's size.
+        limit: u64,
+    },
+    /// Reading a stream failed; the offset is where the stream's bytes
+    /// stopped.
+    #[error("read error ({0})")]
+    ReadFailed(String),
 }
 
 const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
@@ -318,7 +338,12 @@ impl<'a> PacketReader<'a> {
 /// keeps both side by side and passes the bytes to every call.
 #[derive(Debug)]
 pub struct RecordCursor {
+    /// Where the next record starts in the bytes passed to each call.
     pos: usize,
+    /// Offset in the capture of the first of those bytes: 0 for a whole
+    /// file, the bytes already dropped from a stream's window (see the
+    /// `window` module).
+    base: u64,
     /// Bytes up to here have been prefetched.
     prefetched: usize,
     format: Format,
@@ -366,6 +391,7 @@ impl RecordCursor {
             // The section header is parsed by the first `next` call.
             return Ok(RecordCursor {
                 pos: 0,
+                base: 0,
                 prefetched: 0,
                 format: Format::Pcapng {
                     big_endian: false,
@@ -397,6 +423,7 @@ impl RecordCursor {
         }
         Ok(RecordCursor {
             pos: 24,
+            base: 0,
             prefetched: 24,
             format: Format::Pcap {
                 big_endian,
@@ -409,9 +436,9 @@ impl RecordCursor {
         })
     }
 
-    /// Byte offset of the next record.
+    /// Byte offset of the next record in the capture.
     pub fn offset(&self) -> u64 {
-        self.pos as u64
+        self.base + self.pos as u64
     }
 
     /// Whether the file is pcapng.
@@ -446,7 +473,7 @@ impl RecordCursor {
     fn fail<'a>(&self, kind: CaptureErrorKind) -> Option<Result<RawPacket<'a>, CaptureError>> {
         Some(Err(CaptureError {
             kind,
-            offset: self.pos as u64,
+            offset: self.offset(),
         }))
     }
 
@@ -767,4 +794,4 @@ impl<'a> Iterator for PacketReader<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

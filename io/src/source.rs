@@ -1,17 +1,25 @@
-//! Capture files as one packet stream for the pipeline: [`FileSource`]
-//! implements [`PacketSource`] over mapped files, handing out packets as
-//! slices of the shared mapping (shards get offsets, never copies).
+//! Capture inputs as one packet stream for the pipeline: [`FileSource`]
+//! implements [`PacketSource`] over [`CaptureInput`]s read in order.
+//! Packets of a mapped file are handed out as slices of the shared mapping
+//! (shards get offsets, never copies); packets of a stream (standard
+//! input, a pipe, a FIFO) as transient storage, which the ingest copies
+//! into its batch, as it does live capture's, so shards never see the
+//! stream's buffer.
 //!
-//! A damaged file ends where the damage starts: its earlier packets count,
-//! the damage is recorded with its byte offset, and the next file follows.
+//! A damaged input ends where the damage starts: its earlier packets count,
+//! the damage is recorded with its byte offset, and the next input follows.
+//! A stream with nothing to read yet makes the source report
+//! [`SourceError::Idle`], so whoever reads it can look at its stop flag.
 
-use crate::reader::{CaptureBytes, CaptureError, CaptureFile, RecordCursor};
+use crate::reader::{CaptureBytes, CaptureError, CaptureFile, OpenError, RecordCursor};
+use crate::stream::CaptureStream;
 use flowscope_engine::LinkType;
 use flowscope_shards::{
     Gate, Pacer, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::task::Poll;
 
 /// Progress is reported every this many packets.
 const PROGRESS_EVERY: u64 = 16 * 1024;
@@ -34,20 +42,76 @@ pub struct DamagedInput {
     pub source: CaptureError,
 }
 
-/// One file of a [`FileSource`]: its bytes twice, typed (to read them,
-/// watching a mapped file for shrinking) and shared with the shards.
-struct InputFile {
-    path: PathBuf,
-    bytes: Arc<CaptureBytes>,
-    shared: SharedBytes,
+/// One input of a [`FileSource`]: a capture file, mapped, or a stream.
+#[derive(Debug)]
+pub enum CaptureInput {
+    /// A file (or bytes in memory), read zero-copy.
+    File(CaptureFile),
+    /// A stream (standard input, a pipe, a FIFO), read through a buffer.
+    Stream(CaptureStream),
 }
 
-/// Opened capture files read in order as one stream.
+impl From<CaptureFile> for CaptureInput {
+    fn from(f: CaptureFile) -> Self {
+        CaptureInput::File(f)
+    }
+}
+
+impl From<CaptureStream> for CaptureInput {
+    fn from(s: CaptureStream) -> Self {
+        CaptureInput::Stream(s)
+    }
+}
+
+impl CaptureInput {
+    /// Opens `path`: a regular file is mapped, anything else (a FIFO, a
+    /// character device, `/dev/stdin`) is read as a stream.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let kind = std::fs::metadata(path)
+            .map_err(|source| OpenError {
+                path: path.to_owned(),
+                source,
+            })?
+            .file_type();
+        if kind.is_file() || kind.is_dir() {
+            CaptureFile::open(path).map(CaptureInput::File)
+        } else {
+            CaptureStream::open(path).map(CaptureInput::Stream)
+        }
+    }
+
+    /// Where it came from (for messages).
+    pub fn path(&self) -> &Path {
+        match self {
+            CaptureInput::File(f) => &f.path,
+            CaptureInput::Stream(s) => s.name(),
+        }
+    }
+}
+
+/// One input of a [`FileSource`] as it reads it: a file's bytes twice,
+/// typed (to read them, watching a mapped file for shrinking) and shared
+/// with the shards; or a stream (its index in the source's streams),
+/// whose packets are copied by the ingest.
+enum Input {
+    Mapped {
+        path: PathBuf,
+        bytes: Arc<CaptureBytes>,
+        shared: SharedBytes,
+    },
+    Stream(usize),
+}
+
+/// Capture inputs read in order as one stream.
 pub struct FileSource {
-    files: Vec<InputFile>,
-    /// The file being read and its cursor (`None` before its header).
+    files: Vec<Input>,
+    /// The streams among them, apart: a file's packets borrow `files`
+    /// while a stream is read through `&mut`.
+    streams: Vec<CaptureStream>,
+    /// The input being read and a file's cursor (`None` before its header).
     current: usize,
     cursor: Option<RecordCursor>,
+    /// Bytes of the inputs before the current one.
     done_bytes: u64,
     packets: u64,
     damaged: Vec<DamagedInput>,
@@ -69,21 +133,30 @@ impl std::fmt::Debug for FileSource {
 }
 
 impl FileSource {
-    /// A source over `files`, read in order.
-    pub fn new(files: Vec<CaptureFile>) -> Self {
-        FileSource {
-            files: files
-                .into_iter()
-                .map(|f| {
+    /// A source over `inputs` (capture files, streams), read in order.
+    pub fn new<I: Into<CaptureInput>>(inputs: impl IntoIterator<Item = I>) -> Self {
+        let mut streams = Vec::new();
+        let files = inputs
+            .into_iter()
+            .map(|input| match input.into() {
+                CaptureInput::File(f) => {
                     let (path, bytes) = f.into_parts();
                     let bytes = Arc::new(bytes);
-                    InputFile {
+                    Input::Mapped {
                         path,
                         shared: bytes.clone(),
                         bytes,
                     }
-                })
-                .collect(),
+                }
+                CaptureInput::Stream(s) => {
+                    streams.push(s);
+                    Input::Stream(streams.len() - 1)
+                }
+            })
+            .collect();
+        FileSource {
+            files,
+            streams,
             current: 0,
             cursor: None,
             done_bytes: 0,
@@ -121,25 +194,57 @@ impl FileSource {
         self
     }
 
-    /// Number of files.
+    /// Number of inputs.
     pub fn files(&self) -> usize {
         self.files.len()
     }
 
-    /// Total capture bytes.
-    pub fn total_bytes(&self) -> u64 {
+    /// Total capture bytes, when every input's size is known (streams'
+    /// sizes are not, but for a regular file on standard input).
+    pub fn total_bytes(&self) -> Option<u64> {
         self.files
             .iter()
-            .map(|f| f.bytes.as_slice().len() as u64)
+            .map(|f| match f {
+                Input::Mapped { bytes, .. } => Some(bytes.as_slice().len() as u64),
+                Input::Stream(k) => self.streams.get(*k)?.size_hint(),
+            })
             .sum()
     }
 
-    /// The damaged files met so far.
+    /// Capture bytes so far: the sizes of the files and what was read
+    /// from the streams.
+    pub fn input_bytes(&self) -> u64 {
+        let files: u64 = self
+            .files
+            .iter()
+            .map(|f| match f {
+                Input::Mapped { bytes, .. } => bytes.as_slice().len() as u64,
+                Input::Stream(_) => 0,
+            })
+            .sum();
+        files
+            + self
+                .streams
+                .iter()
+                .map(CaptureStream::bytes_read)
+                .sum::<u64>()
+    }
+
+    /// The bytes of the input now current, and the storage its packets
+    /// are handed out in.
+    fn current_storage(&self) -> Option<(&[u8], Storage<'_>)> {
+        Some(match self.files.get(self.current)? {
+            Input::Mapped { bytes, shared, .. } => (bytes.as_slice(), Storage::Shared(shared)),
+            Input::Stream(k) => (self.streams.get(*k)?.window(), Storage::Transient),
+        })
+    }
+
+    /// The damaged inputs met so far.
     pub fn damaged(&self) -> &[DamagedInput] {
         &self.damaged
     }
 
-    /// Takes the damaged files met so far.
+    /// Takes the damaged inputs met so far.
     pub fn take_damaged(&mut self) -> Vec<DamagedInput> {
         std::mem::take(&mut self.damaged)
     }
@@ -158,8 +263,8 @@ impl PacketSource for FileSource {
                         Ok(sp) => (PacketRef::new(&sp.raw, 0), sp.raw.data.as_ptr() as usize),
                         Err(e) => return Some(Err(e)),
                     };
-                    // The packet returned comes from the file now current.
-                    let base = self.files.get(self.current)?.bytes.as_slice().as_ptr() as usize;
+                    // The packet returned lies in the input now current.
+                    let base = self.current_storage()?.0.as_ptr() as usize;
                     PacketRef {
                         offset: at - base,
                         ..packet
@@ -174,10 +279,10 @@ impl PacketSource for FileSource {
                     return Some(Err(SourceError::Idle));
                 }
                 Gate::Go => {
-                    let bytes = &self.files.get(self.current)?.shared;
+                    let (bytes, storage) = self.current_storage()?;
                     return Some(Ok(SourcePacket {
-                        raw: p.resolve(flowscope_shards::shared_slice(bytes))?,
-                        storage: Storage::Shared(bytes),
+                        raw: p.resolve(bytes)?,
+                        storage,
                     }));
                 }
             }
@@ -190,12 +295,15 @@ impl PacketSource for FileSource {
 }
 
 impl FileSource {
-    /// The next packet as fast as it can be read.
+    /// The next packet as fast as it can be read; `Idle` when a stream has
+    /// nothing yet.
     fn read_next(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
-        // Split into fields: the packet returned borrows `files` while the
-        // loop moves `current`, `cursor` and the damage list on.
+        // Split into fields: a file's packet returned borrows `files` while
+        // the loop moves `current`, `cursor` and the damage list on, and
+        // reads streams through `streams`.
         let FileSource {
             files,
+            streams,
             current,
             cursor,
             done_bytes,
@@ -206,57 +314,94 @@ impl FileSource {
             pending: _,
             filter,
         } = self;
-        loop {
-            let InputFile {
-                path,
-                bytes: typed,
-                shared: bytes,
-            } = files.get(*current)?;
-            let data = typed.as_slice();
-            let mut failure = None;
-            let reader = match cursor {
-                Some(c) => Some(c),
-                None => match RecordCursor::new(data) {
-                    Ok(c) => Some(cursor.insert(c)),
-                    Err(e) => {
-                        failure = Some(e);
-                        None
-                    }
-                },
-            };
-            if let Some(reader) = reader {
-                match reader.next_in(typed) {
-                    Some(Ok(raw)) => {
-                        if let Some(f) = filter
-                            && !f(raw.linktype, raw.data)
-                        {
-                            continue;
+        let (k, p) = loop {
+            match files.get(*current)? {
+                Input::Mapped {
+                    path,
+                    bytes: typed,
+                    shared: bytes,
+                } => {
+                    let data = typed.as_slice();
+                    let mut failure = None;
+                    let reader = match cursor {
+                        Some(c) => Some(c),
+                        None => match RecordCursor::new(data) {
+                            Ok(c) => Some(cursor.insert(c)),
+                            Err(e) => {
+                                failure = Some(e);
+                                None
+                            }
+                        },
+                    };
+                    if let Some(reader) = reader {
+                        match reader.next_in(typed) {
+                            Some(Ok(raw)) => {
+                                if let Some(f) = filter
+                                    && !f(raw.linktype, raw.data)
+                                {
+                                    continue;
+                                }
+                                *packets += 1;
+                                if packets.is_multiple_of(PROGRESS_EVERY)
+                                    && let Some(p) = progress
+                                {
+                                    p(*done_bytes + reader.offset());
+                                }
+                                return Some(Ok(SourcePacket {
+                                    raw,
+                                    storage: Storage::Shared(bytes),
+                                }));
+                            }
+                            Some(Err(e)) => failure = Some(e),
+                            None => {}
                         }
-                        *packets += 1;
-                        if packets.is_multiple_of(PROGRESS_EVERY)
-                            && let Some(p) = progress
-                        {
-                            p(*done_bytes + reader.offset());
-                        }
-                        return Some(Ok(SourcePacket {
-                            raw,
-                            storage: Storage::Shared(bytes),
-                        }));
                     }
-                    Some(Err(e)) => failure = Some(e),
-                    None => {}
+                    if let Some(source) = failure {
+                        damaged.push(DamagedInput {
+                            path: path.clone(),
+                            source,
+                        });
+                    }
+                    *done_bytes += data.len() as u64;
+                }
+                &Input::Stream(k) => {
+                    let stream = streams.get_mut(k)?;
+                    match stream.next_ref() {
+                        Poll::Pending => return Some(Err(SourceError::Idle)),
+                        Poll::Ready(Some(Ok(p))) => {
+                            if let Some(f) = filter {
+                                let accept = p
+                                    .resolve(stream.window())
+                                    .is_some_and(|raw| f(raw.linktype, raw.data));
+                                if !accept {
+                                    continue;
+                                }
+                            }
+                            *packets += 1;
+                            if packets.is_multiple_of(PROGRESS_EVERY)
+                                && let Some(progress) = progress
+                            {
+                                progress(*done_bytes + stream.bytes_read());
+                            }
+                            // Handed out below the loop: it borrows `streams`.
+                            break (k, p);
+                        }
+                        Poll::Ready(Some(Err(source))) => damaged.push(DamagedInput {
+                            path: stream.name().to_owned(),
+                            source,
+                        }),
+                        Poll::Ready(None) => {}
+                    }
+                    *done_bytes += stream.bytes_read();
                 }
             }
-            if let Some(source) = failure {
-                damaged.push(DamagedInput {
-                    path: path.clone(),
-                    source,
-                });
-            }
-            // This file is done (ended or damaged): on to the next.
-            *done_bytes += data.len() as u64;
+            // This input is done (ended or damaged): on to the next.
             *current += 1;
             *cursor = None;
-        }
+        };
+        Some(Ok(SourcePacket {
+            raw: p.resolve(streams.get(k)?.window())?,
+            storage: Storage::Transient,
+        }))
     }
 }

@@ -204,8 +204,9 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct StreamsArgs {
-    /// pcap or pcapng files, read in order as one stream. With none, the
-    /// bundled demo capture.
+    /// pcap or pcapng files, read in order as one stream (`-`: standard
+    /// input; FIFOs are read like files). With none, the bundled demo
+    /// capture.
     pub(crate) files: Vec<PathBuf>,
     /// Directory for the files (created, mode 0700, if missing). It must
     /// be empty unless --force is given.
@@ -289,8 +290,9 @@ impl WorkArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReplayArgs {
-    /// pcap or pcapng files, read in order as one stream. With none, the
-    /// bundled demo capture is replayed.
+    /// pcap or pcapng files, read in order as one stream (`-`: standard
+    /// input; FIFOs are read like files). With none, the bundled demo
+    /// capture is replayed.
     pub(crate) files: Vec<PathBuf>,
     /// Write the records to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]

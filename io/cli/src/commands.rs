@@ -8,7 +8,7 @@ use crate::args::{CaptureArgs, Cli, Command, ReplayArgs, RunArgs, StreamsArgs, W
 use crate::config::Config;
 use crate::error::RunError;
 use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
-use crate::input::Input;
+use crate::input::{Input, check_inputs};
 use crate::overwrite::{Guarded, refuse_overwrite};
 use crate::replay::{ReplayOptions, replay};
 use crate::run::RunOptions;
@@ -37,12 +37,14 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
     }
 }
 
-fn inputs_of(files: &[PathBuf]) -> Vec<Input> {
+/// The inputs the arguments name (`-`: standard input, at most once).
+fn inputs_of(files: &[PathBuf]) -> Result<Vec<Input>, Failure> {
     if files.is_empty() {
-        vec![Input::Demo]
-    } else {
-        files.iter().cloned().map(Input::File).collect()
+        return Ok(vec![Input::Demo]);
     }
+    let inputs: Vec<Input> = files.iter().map(|f| Input::from_arg(f)).collect();
+    check_inputs(&inputs).map_err(Failure::Usage)?;
+    Ok(inputs)
 }
 
 /// The options `replay` and `capture` share, from their arguments.
@@ -57,16 +59,19 @@ fn run_options(run: &RunArgs, work: &WorkArgs, signals: &Signals, config: Config
     }
 }
 
-/// The files a run reads: its inputs and its configuration file, which no
-/// output may name.
+/// The files a run reads: its inputs (standard input among them, for
+/// what it is redirected from) and its configuration file, which no output
+/// may name.
 fn read_files<'a>(files: &'a [PathBuf], config: Option<&'a PathBuf>) -> Vec<Guarded<'a>> {
     let inputs = files.iter().map(|path| Guarded {
         what: "an input",
         path,
+        stdin: Input::from_arg(path) == Input::Stdin,
     });
     let config = config.map(|path| Guarded {
         what: "the configuration file",
         path,
+        stdin: false,
     });
     inputs.chain(config).collect()
 }
@@ -79,6 +84,7 @@ fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
 }
 
 fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
+    let inputs = inputs_of(&args.files)?;
     let guarded = read_files(&args.files, args.run.config.as_ref());
     refuse_overwrite("--out", &args.out.join("index.jsonl"), &guarded)?;
     let config = load_config(args.run.config.as_ref())?;
@@ -90,7 +96,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
         combined: args.combined,
         force: args.force,
         stop: Some(signals.stop.clone()),
-        ..StreamsOptions::new(inputs_of(&args.files), args.out.clone(), config)
+        ..StreamsOptions::new(inputs, args.out.clone(), config)
     };
     let summary = streams(&opts)?;
     if !args.run.quiet {
@@ -108,6 +114,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
 }
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
+    let inputs = inputs_of(&args.files)?;
     if let Some(out) = &args.output {
         refuse_overwrite(
             "-o",
@@ -116,7 +123,6 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         )?;
     }
     let config = load_config(args.run.config.as_ref())?;
-    let inputs = inputs_of(&args.files);
     let signals = Signals::install().map_err(Failure::Signals)?;
     let opts = ReplayOptions {
         inputs,
@@ -186,6 +192,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
         guarded.push(Guarded {
             what: "the -w capture file",
             path: write,
+            stdin: false,
         });
     }
     if let Some(out) = &args.output {

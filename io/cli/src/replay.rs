@@ -1,9 +1,10 @@
 //! `flowscope replay`: capture files through the engine into EVE JSON Lines.
 //!
-//! Files are opened (and mapped) up front, so a missing or unreadable file
-//! is reported before any output. They are then read in order as one packet
-//! stream ([`FileSource`]): through one engine on this thread (`shards =
-//! 0`) or through the sharded pipeline, which renders records on its shard
+//! Inputs are opened up front (files mapped, standard input and FIFOs set
+//! up as streams), so a missing or unreadable file is reported before any
+//! output. They are then read in order as one packet stream
+//! ([`FileSource`]): through one engine on this thread (`shards = 0`) or
+//! through the sharded pipeline, which renders records on its shard
 //! threads and yields them in the same order. At the end every open flow is
 //! flushed and the `stats` record is written.
 
@@ -130,9 +131,8 @@ where
     let started = Instant::now();
     let files = open_all(&opts.inputs)?;
     let mut source = FileSource::new(files);
-    let total_bytes = source.total_bytes();
     let files = source.files();
-    let progress = opts.progress.then(|| progress_bar(total_bytes));
+    let progress = opts.progress.then(|| progress_bar(source.total_bytes()));
     if let Some(pb) = &progress {
         let pb = pb.clone();
         source = source.with_progress(Box::new(move |done| pb.set_position(done)));
@@ -161,7 +161,6 @@ where
     }
     summary.filter = filter_report.map(|r| r());
     summary.files = files;
-    summary.input_bytes = total_bytes;
     summary.records = out.records;
     summary.output_closed = !out.open;
     summary.elapsed = started.elapsed();
@@ -251,6 +250,7 @@ where
     summary.latency = latency;
     summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
     summary.damaged = source.take_damaged();
+    summary.input_bytes = source.input_bytes();
     Ok(summary)
 }
 
@@ -313,6 +313,7 @@ where
     finish_run(run, renderer, &report, &mut summary, out, |_| 0)?;
     summary.paced = source.pacer().map(|p| (p.offered(), p.dropped()));
     summary.damaged = source.take_damaged();
+    summary.input_bytes = source.input_bytes();
     summary.pipeline = Some(report);
     Ok(summary)
 }

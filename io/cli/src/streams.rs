@@ -23,7 +23,7 @@ use flowscope_engine::{
     Orientation, Route, SessionParser, Sessions, community_id,
 };
 use flowscope_io::{DamagedInput, FileSource, JsonObject};
-use flowscope_shards::{InlineRunner, PacketSource, Pipeline, PipelineConfig};
+use flowscope_shards::{InlineRunner, PacketSource, Pipeline, PipelineConfig, SourceError};
 use std::collections::{HashMap, HashSet};
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -608,8 +608,12 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
                 stopped = true;
                 break;
             }
-            let Some(Ok(packet)) = source.next_packet() else {
-                break;
+            let packet = match source.next_packet() {
+                None => break,
+                // A stream with nothing yet: look at the stop flag again.
+                Some(Err(SourceError::Idle)) => continue,
+                Some(Err(_)) => break,
+                Some(Ok(p)) => p,
             };
             runner.push(&packet.raw);
             for ev in runner.events() {

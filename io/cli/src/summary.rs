@@ -12,7 +12,8 @@ use std::time::Duration;
 pub struct Summary {
     /// Inputs read.
     pub files: usize,
-    /// Capture bytes read.
+    /// Capture bytes: the input files' sizes, and what was read from
+    /// streams.
     pub input_bytes: u64,
     /// Engine counters (packets, flows, skips...), all shards added up.
     pub stats: EngineStats,

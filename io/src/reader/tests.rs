@@ -4,9 +4,9 @@ use super::*;
 use crate::pcap_writer::{PcapPrecision, PcapWriter};
 
 /// (timestamp ns, link type, wire length, bytes) of one packet.
-type Got = (u64, u32, u32, Vec<u8>);
+pub(crate) type Got = (u64, u32, u32, Vec<u8>);
 
-fn all(data: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
+pub(crate) fn all(data: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
     let mut r = match PacketReader::new(data) {
         Ok(r) => r,
         Err(e) => return (Vec::new(), Some(e)),
@@ -22,7 +22,7 @@ fn all(data: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
     (pkts, err)
 }
 
-fn pcap(precision: PcapPrecision) -> Vec<u8> {
+pub(crate) fn pcap(precision: PcapPrecision) -> Vec<u8> {
     let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, precision).unwrap();
     w.write_packet(Timestamp::new(10, 123_456_789), b"abc")
         .unwrap();
@@ -107,7 +107,7 @@ fn bad_headers() {
     ));
 }
 
-fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
+pub(crate) fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
     let pad = (4 - body.len() % 4) % 4;
     let len = (12 + body.len() + pad) as u32;
     let w = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
@@ -120,7 +120,7 @@ fn block(be: bool, kind: u32, body: &[u8]) -> Vec<u8> {
     b
 }
 
-fn shb(be: bool, major: u16, minor: u16) -> Vec<u8> {
+pub(crate) fn shb(be: bool, major: u16, minor: u16) -> Vec<u8> {
     let mut body = Vec::new();
     if be {
         body.extend_from_slice(&0x1a2b_3c4du32.to_be_bytes());
@@ -135,7 +135,7 @@ fn shb(be: bool, major: u16, minor: u16) -> Vec<u8> {
     block(be, 0x0a0d_0d0a, &body)
 }
 
-fn idb(be: bool, linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
+pub(crate) fn idb(be: bool, linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
     let mut body = Vec::new();
     let w16 = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
     let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
@@ -152,7 +152,7 @@ fn idb(be: bool, linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
     block(be, 1, &body)
 }
 
-fn epb(be: bool, iface: u32, ts: u64, data: &[u8], origlen: u32) -> Vec<u8> {
+pub(crate) fn epb(be: bool, iface: u32, ts: u64, data: &[u8], origlen: u32) -> Vec<u8> {
     let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
     let mut body = Vec::new();
     body.extend_from_slice(&w32(iface));

@@ -24,7 +24,7 @@ fn run_streams(args: &[&str], dir: &Path, input: Option<&Path>) {
 }
 
 /// The files and index `flowscope streams` wrote into `dir`, by name.
-fn streams_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(super) fn streams_output(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
