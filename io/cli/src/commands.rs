@@ -17,7 +17,7 @@ use crate::signals::Signals;
 use crate::streams::{StreamsOptions, streams};
 use flowscope_shards::Pace;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -83,6 +83,33 @@ fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
     })
 }
 
+/// Cuts a regular file after its last newline (nothing when it has
+/// none): a write that failed half-way leaves no partial record behind.
+fn trim_to_last_line(path: &Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let mut end = meta.len();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(part)?;
+        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
+            return f.set_len(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    f.set_len(0)
+}
+
 fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
     let inputs = inputs_of(&args.files)?;
     let guarded = read_files(&args.files, args.run.config.as_ref());
@@ -144,6 +171,13 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     };
     let summary = match summary {
         Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
+        Err(e @ RunError::Output(_)) => {
+            // A full disk cut a line: what is left ends on a whole one.
+            if let Some(path) = &args.output {
+                let _ = trim_to_last_line(path);
+            }
+            return Err(e.into());
+        }
         other => other?,
     };
     if summary.output_closed {
@@ -260,7 +294,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
             })
             .collect();
         say!(
-            "flowscope: capturing on {}{}, {} shard(s); SIGINT or SIGTERM stops",
+            "flowscope: capturing on {}{}, {} shard(s); SIGINT, SIGTERM or SIGHUP stops",
             ifaces.join(", "),
             opts.live
                 .filter

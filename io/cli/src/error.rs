@@ -19,7 +19,7 @@ pub enum RunError {
     #[error(transparent)]
     Pipeline(PipelineError),
     /// Writing the output failed (other than the reader going away).
-    #[error("writing output: {0}")]
+    #[error("writing output")]
     Output(#[source] io::Error),
     /// The filter expression does not compile, or this build has no
     /// libpcap to compile it.

@@ -18,6 +18,8 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit status: a shard thread failed (a bug); the other shards' records
 /// were written.
 pub const EXIT_INTERNAL: u8 = 3;
+/// Exit status after SIGHUP (128 + 1): the terminal went away.
+pub const EXIT_SIGHUP: u8 = 129;
 /// Exit status after SIGINT (128 + 2), as shells report it.
 pub const EXIT_SIGINT: u8 = 130;
 /// Exit status after SIGTERM (128 + 15).

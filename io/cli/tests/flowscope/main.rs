@@ -25,6 +25,7 @@ mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
+mod stops;
 mod streams;
 
 fn bin() -> Command {
