@@ -13,7 +13,7 @@ use crate::packet::{
 use crate::wire::ip::{AuthHeader, Ipv4Packet, Ipv6Packet, walk_ipv6_extensions};
 use crate::wire::l2::{
     EthernetFrame, Ieee80211, MplsLabel, NullFamily, NullHeader, PppoeSession, Radiotap, Sll, Sll2,
-    VlanTag, arphrd, ppp, ppp_frame, sll_proto,
+    VlanTag, arphrd, llc_snap, nflog_payload, pbb_payload, ppp, ppp_frame, sll_proto,
 };
 use crate::wire::transport::{
     IcmpMessage, SctpPacket, TcpSegment, UdpDatagram, icmpv4_is_error, icmpv6_is_error,
@@ -197,6 +197,22 @@ impl Decoder {
                     }
                 }
             }
+            LinkType::SLIP => {
+                // libpcap's pseudo-header: direction (0 in, 1 out), the
+                // CSLIP packet type (0x40: plain IP; compressed TCP headers
+                // cannot be read alone), 14 bytes of its header; then IP.
+                let packet = data.get(16..).ok_or(DecodeError::LinkTruncated)?;
+                match data[..2] {
+                    [0 | 1, 0x40] => self.raw_ip(packet, v),
+                    _ => Ok(()),
+                }
+            }
+            LinkType::NFLOG => match nflog_payload(data) {
+                Some((2, packet)) => self.ipv4(packet, v),
+                Some((10, packet)) => self.ipv6(packet, v),
+                Some((_, packet)) => self.raw_ip(packet, v),
+                None => Err(DecodeError::LinkTruncated),
+            },
             LinkType::LINUX_SLL => {
                 let h = Sll::new_checked(data)?;
                 v.src_mac = h.src_mac();
@@ -221,10 +237,18 @@ impl Decoder {
         v: &mut PacketView<'a>,
     ) -> Result<(), DecodeError> {
         match (arphrd_type, protocol) {
-            (arphrd::NETLINK, _) | (_, sll_proto::ETH_P_802_3 | sll_proto::ETH_P_802_2) => {
+            (arphrd::NETLINK, _) | (_, sll_proto::ETH_P_802_3) => {
                 v.non_ip_ethertype = protocol;
                 Ok(())
             }
+            // An 802.2 LLC frame: IP rides in SNAP.
+            (_, sll_proto::ETH_P_802_2) => match llc_snap(payload) {
+                Some((et, inner)) => self.ethertype(et, inner, v),
+                None => {
+                    v.non_ip_ethertype = protocol;
+                    Ok(())
+                }
+            },
             (arphrd::IPGRE, _) => self.gre(payload, v),
             _ => self.ethertype(protocol, payload, v),
         }
@@ -314,6 +338,21 @@ impl Decoder {
                     v.vlans.push(tag.vid());
                     et = tag.ethertype();
                     buf = tag.payload();
+                }
+                ethertype::PBB => match pbb_payload(buf) {
+                    Some((inner, payload)) => (et, buf) = (inner, payload),
+                    None => return Err(DecodeError::LinkTruncated),
+                },
+                length @ ..=ethertype::MAX_8023_LENGTH => {
+                    // IEEE 802.3: a length, an LLC header; IP rides in SNAP.
+                    let frame = &buf[..buf.len().min(usize::from(length))];
+                    match llc_snap(frame) {
+                        Some((inner, payload)) => (et, buf) = (inner, payload),
+                        None => {
+                            v.non_ip_ethertype = length;
+                            return Ok(());
+                        }
+                    }
                 }
                 ethertype::MPLS_UC | ethertype::MPLS_MC => return self.mpls(buf, v),
                 ethertype::PPPOE_SESSION => {
@@ -699,5 +738,7 @@ impl Decoder {
     }
 }
 
+#[cfg(test)]
+mod links;
 #[cfg(test)]
 mod tests;

@@ -46,12 +46,17 @@ impl LinkType {
     pub const RADIOTAP: LinkType = LinkType(127);
     /// Solaris ipnet.
     pub const IPNET: LinkType = LinkType(226);
+    /// SLIP, behind libpcap's 16-byte pseudo-header.
+    pub const SLIP: LinkType = LinkType(8);
+    /// Linux netfilter NFLOG: a small header, then TLVs, the packet in one.
+    pub const NFLOG: LinkType = LinkType(239);
 
     /// Whether the decoder understands this link type.
     pub fn is_supported(self) -> bool {
         matches!(
             self.0,
             0 | 1
+                | 8
                 | 9
                 | 12
                 | 14
@@ -66,6 +71,7 @@ impl LinkType {
                 | 226
                 | 228
                 | 229
+                | 239
                 | 276
         )
     }
@@ -87,6 +93,8 @@ impl LinkType {
             127 => "radiotap",
             192 => "ppi",
             226 => "ipnet",
+            8 => "slip",
+            239 => "nflog",
             _ => "unsupported",
         }
     }

@@ -10,11 +10,11 @@ use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-fn decoder() -> Decoder {
+pub(super) fn decoder() -> Decoder {
     Decoder::new(&DecodeConfig::default(), &TunnelConfig::default())
 }
 
-fn decode_with<'a>(
+pub(super) fn decode_with<'a>(
     d: &Decoder,
     lt: LinkType,
     data: &'a [u8],

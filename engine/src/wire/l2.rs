@@ -359,13 +359,72 @@ impl<'a> Ieee80211<'a> {
         if self.is_control() || fc0 & 0x0c != Self::FC_TYPE_DATA || fc1 & Self::FC_PROTECTED != 0 {
             return None;
         }
-        match &self.buf[self.header_len..] {
-            [0xaa, 0xaa, 0x03, _, _, _, hi, lo, rest @ ..] => {
-                Some((u16::from_be_bytes([*hi, *lo]), rest))
-            }
-            _ => None,
-        }
+        llc_snap(&self.buf[self.header_len..])
     }
+}
+
+/// An 802.2 LLC header with a SNAP extension (`AA AA 03`, an OUI, an
+/// EtherType): the EtherType and what follows. `None` for other LLC
+/// frames (spanning tree, NetBIOS...).
+pub fn llc_snap(buf: &[u8]) -> Option<(u16, &[u8])> {
+    match buf {
+        [0xaa, 0xaa, 0x03, _, _, _, hi, lo, rest @ ..] => {
+            Some((u16::from_be_bytes([*hi, *lo]), rest))
+        }
+        _ => None,
+    }
+}
+
+/// An IEEE 802.1ah I-tag (4 bytes: priority, flags, the 24-bit service
+/// id) and the customer frame's addresses: the customer EtherType and its
+/// payload.
+pub fn pbb_payload(buf: &[u8]) -> Option<(u16, &[u8])> {
+    match buf {
+        [_, _, _, _, rest @ ..] if rest.len() >= 14 => {
+            Some((u16::from_be_bytes([rest[12], rest[13]]), &rest[14..]))
+        }
+        _ => None,
+    }
+}
+
+/// Linux NFLOG (`LINKTYPE_NFLOG`): a 4-byte header (address family,
+/// version, resource id), then TLVs of `length` (header included, padded
+/// to 4) and `type`, both in the capturing host's byte order — taken as
+/// little-endian unless that cannot be right. The packet is the payload
+/// TLV (type 9).
+pub fn nflog_payload(buf: &[u8]) -> Option<(u8, &[u8])> {
+    const PAYLOAD: u16 = 9;
+    let family = *buf.first()?;
+    let mut rest = buf.get(4..)?;
+    let little = match rest {
+        [a, b, ..] => {
+            let n = usize::from(u16::from_le_bytes([*a, *b]));
+            (4..=rest.len()).contains(&n)
+        }
+        _ => return None,
+    };
+    while rest.len() >= 4 {
+        let (len, ty) = if little {
+            (
+                u16::from_le_bytes([rest[0], rest[1]]),
+                u16::from_le_bytes([rest[2], rest[3]]),
+            )
+        } else {
+            (
+                u16::from_be_bytes([rest[0], rest[1]]),
+                u16::from_be_bytes([rest[2], rest[3]]),
+            )
+        };
+        let len = usize::from(len);
+        if len < 4 || len > rest.len() {
+            return None;
+        }
+        if ty == PAYLOAD {
+            return Some((family, &rest[4..len]));
+        }
+        rest = rest.get(len.next_multiple_of(4)..).unwrap_or_default();
+    }
+    None
 }
 
 /// A radiotap header in front of an 802.11 frame.

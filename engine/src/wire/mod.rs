@@ -143,6 +143,12 @@ pub mod ethertype {
     pub const QINQ: u16 = 0x88a8;
     /// Pre-standard QinQ tag used by some vendors.
     pub const QINQ_OLD: u16 = 0x9100;
+    /// IEEE 802.1ah provider backbone bridging (an I-tag, then the
+    /// customer's frame).
+    pub const PBB: u16 = 0x88e7;
+    /// Values up to this are an IEEE 802.3 length, not an EtherType: an
+    /// 802.2 LLC header follows.
+    pub const MAX_8023_LENGTH: u16 = 1500;
     /// IPv6.
     pub const IPV6: u16 = 0x86dd;
     /// MPLS unicast.
