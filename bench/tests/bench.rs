@@ -356,12 +356,22 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
             assert_eq!(row["packets"], m["packets"]);
             assert_eq!(row["dropped_queue"], 0);
             assert!(row["speedup_vs_1"].as_f64().unwrap() > 0.0);
+            assert!(row["events"].as_u64().unwrap() > 1500);
         } else {
             let offered = row["offered_mpps"].as_f64().unwrap();
             assert!(offered > 0.0);
+            // Paced like live input: on a busy machine the ingest can be
+            // late for some packets, which are dropped and counted.
+            let lost =
+                row["dropped_late"].as_u64().unwrap() + row["dropped_queue"].as_u64().unwrap();
+            assert_eq!(
+                row["packets"].as_u64().unwrap() + lost,
+                m["packets"].as_u64().unwrap(),
+                "{row}"
+            );
+            assert!(row["events"].as_u64().unwrap() > 0);
         }
         assert!(row["mpps"].as_f64().unwrap() > 0.0);
-        assert!(row["events"].as_u64().unwrap() > 1500);
         assert!(row["peak_rss_mb"].as_f64().unwrap() > 1.0);
         assert!(row["peak_flows"].as_u64().unwrap() > 0);
         let lat = &row["latency"];
