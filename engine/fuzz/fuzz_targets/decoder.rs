@@ -16,7 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
 /// Every link type the decoder supports, then one it does not.
-const LINK_TYPES: [LinkType; 18] = [
+const LINK_TYPES: [LinkType; 20] = [
     LinkType::NULL,
     LinkType::ETHERNET,
     LinkType::RAW_12,
@@ -34,6 +34,8 @@ const LINK_TYPES: [LinkType; 18] = [
     LinkType::IEEE802_11,
     LinkType::RADIOTAP,
     LinkType::IPNET,
+    LinkType::SLIP,
+    LinkType::NFLOG,
     LinkType(147),
 ];
 
