@@ -291,8 +291,15 @@ struct Direction {
 #[derive(Debug)]
 struct FlowFiles {
     key: FiveTupleKey,
+    /// Flows with this id before it in the run (the same connection seen
+    /// again with the same first packet time): its files' names differ.
+    generation: u32,
     dirs: [Direction; 2],
 }
+
+/// A file of one flow: its id, generation and "toserver" / "toclient" /
+/// "both".
+type FileId = (u64, u32, &'static str);
 
 /// Writes the files as events arrive.
 struct Writer {
@@ -302,12 +309,11 @@ struct Writer {
     force: bool,
     seed: u16,
     flows: HashMap<u64, FlowFiles>,
-    /// Open files by (flow id, "toserver" / "toclient" / "both"): the path
-    /// is only built when a file is opened.
-    open: HashMap<(u64, &'static str), BufWriter<File>>,
-    /// Files this run created: one created again (a flow id met twice) is
-    /// replaced, as a regular file, without `force`.
-    created: HashSet<(u64, &'static str)>,
+    /// Open files: the path is only built when a file is opened.
+    open: HashMap<FileId, BufWriter<File>>,
+    /// Files this run created: one created again is replaced, as a
+    /// regular file, without `force`.
+    created: HashSet<FileId>,
     index: BufWriter<File>,
     summary: StreamsSummary,
 }
@@ -343,21 +349,46 @@ impl Writer {
         })
     }
 
-    fn file_name(flow_id: u64, what: &str) -> String {
-        format!("{flow_id}-{what}.bin")
+    /// `FLOWID-DIRECTION.bin`; a later flow with the same id (a
+    /// connection captured twice) gets `FLOWID.N-DIRECTION.bin`.
+    fn file_name((flow_id, generation, what): FileId) -> String {
+        match generation {
+            0 => format!("{flow_id}-{what}.bin"),
+            n => format!("{flow_id}.{n}-{what}.bin"),
+        }
     }
 
-    fn path(&self, file: (u64, &str)) -> PathBuf {
-        self.dir.join(Self::file_name(file.0, file.1))
+    fn path(&self, file: FileId) -> PathBuf {
+        self.dir.join(Self::file_name(file))
+    }
+
+    /// A flow begins: its files are named once its first bytes come.
+    fn start(&mut self, flow_id: u64, key: FiveTupleKey) {
+        let generation = self.next_generation(flow_id);
+        let dirs = Default::default();
+        let flow = FlowFiles {
+            key,
+            generation,
+            dirs,
+        };
+        self.flows.insert(flow_id, flow);
+    }
+
+    /// The generation of a flow starting now with this id: the first
+    /// whose files this run has not created.
+    fn next_generation(&self, flow_id: u64) -> u32 {
+        let mut n = 0;
+        while ["toserver", "toclient", "both"]
+            .iter()
+            .any(|what| self.created.contains(&(flow_id, n, what)))
+        {
+            n += 1;
+        }
+        n
     }
 
     /// Appends to a file, creating it on first use.
-    fn append(
-        &mut self,
-        file: (u64, &'static str),
-        create: bool,
-        bytes: &[u8],
-    ) -> Result<(), StreamsError> {
+    fn append(&mut self, file: FileId, create: bool, bytes: &[u8]) -> Result<(), StreamsError> {
         if !self.open.contains_key(&file) {
             if self.open.len() >= MAX_OPEN_FILES {
                 self.close_all()?;
@@ -382,7 +413,7 @@ impl Writer {
     }
 
     /// Writes out and closes one file if it is open.
-    fn close(&mut self, file: (u64, &'static str)) -> Result<(), StreamsError> {
+    fn close(&mut self, file: FileId) -> Result<(), StreamsError> {
         match self.open.remove(&file) {
             Some(mut w) => w.flush().map_err(|source| StreamsError::Write {
                 path: self.path(file),
@@ -405,10 +436,7 @@ impl Writer {
 
     fn event(&mut self, ev: FlowEvent<FiveTupleKey, Piece>) -> Result<(), StreamsError> {
         match ev {
-            FlowEvent::Started { key, flow_id, .. } => {
-                let dirs = Default::default();
-                self.flows.insert(flow_id, FlowFiles { key, dirs });
-            }
+            FlowEvent::Started { key, flow_id, .. } => self.start(flow_id, key),
             FlowEvent::Application {
                 flow_id,
                 side,
@@ -442,17 +470,20 @@ impl Writer {
         piece: Piece,
     ) -> Result<(), StreamsError> {
         // Every flow is announced by `Started`; stay whole if one is not.
-        let flow = self.flows.entry(flow_id).or_insert_with(|| FlowFiles {
-            key,
-            dirs: Default::default(),
-        });
+        if !self.flows.contains_key(&flow_id) {
+            self.start(flow_id, key);
+        }
+        let Some(flow) = self.flows.get_mut(&flow_id) else {
+            return Ok(());
+        };
+        let generation = flow.generation;
         let me = side_ix(side);
         let create = !flow.dirs[me].created;
         let combined_create = create && !flow.dirs[1 - me].created;
         let d = &mut flow.dirs[me];
         d.created = true;
-        let name = (flow_id, dir_name(side));
-        let both = (flow_id, "both");
+        let name = (flow_id, generation, dir_name(side));
+        let both = (flow_id, generation, "both");
         match piece {
             Piece::Data(b) => {
                 d.bytes += b.len() as u64;
@@ -518,8 +549,8 @@ impl Writer {
             } else {
                 FlowSide::Responder
             };
-            let name = Self::file_name(flow_id, dir_name(side));
-            let file = (flow_id, dir_name(side));
+            let file = (flow_id, flow.generation, dir_name(side));
+            let name = Self::file_name(file);
             // Written out now: the index never names a file still buffered.
             self.close(file)?;
             self.summary.files += 1;
@@ -555,7 +586,7 @@ impl Writer {
                 })?;
         }
         if self.combined {
-            self.close((flow_id, "both"))?;
+            self.close((flow_id, flow.generation, "both"))?;
         }
         Ok(())
     }

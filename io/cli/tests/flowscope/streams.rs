@@ -157,6 +157,17 @@ fn streams_are_identical_for_any_shard_count_on_real_captures() {
     assert!(compared > 700, "{compared} captures compared");
 }
 
+/// A raw-IP pcap writer.
+fn raw_writer(path: &Path) -> PcapWriter<std::fs::File> {
+    PcapWriter::new(
+        std::fs::File::create(path).unwrap(),
+        flowscope_engine::LinkType::RAW,
+        65535,
+        PcapPrecision::Micros,
+    )
+    .unwrap()
+}
+
 /// A raw IPv4/TCP packet with this sequence number, flags and payload.
 fn raw_tcp(seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
     let total = (40 + payload.len()) as u16;
@@ -177,13 +188,7 @@ fn streams_caps_the_gap_list_and_counts_the_rest() {
     let dir = tmpdir("streams-many-gaps");
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("holes.pcap");
-    let mut w = PcapWriter::new(
-        std::fs::File::create(&pcap).unwrap(),
-        flowscope_engine::LinkType::RAW,
-        65535,
-        PcapPrecision::Micros,
-    )
-    .unwrap();
+    let mut w = raw_writer(&pcap);
     const SYN: u8 = 0x02;
     const FIN: u8 = 0x01;
     let isn = 1000u32;
@@ -210,4 +215,44 @@ fn streams_caps_the_gap_list_and_counts_the_rest() {
     assert_eq!(l["bytes"].as_u64(), Some(u64::from(n)));
     assert_eq!(l["gaps"].as_array().unwrap().len(), 10_000);
     assert_eq!(l["gaps_not_listed"].as_u64(), Some(u64::from(n) - 10_000));
+}
+
+/// The same connection captured twice (same addresses, ports and first
+/// packet time, so the same flow id): each keeps its own files.
+#[test]
+fn a_connection_captured_twice_keeps_both_streams() {
+    let dir = tmpdir("streams-twice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("twice.pcap");
+    let mut w = raw_writer(&pcap);
+    let isn = 5000u32;
+    // Both copies carry the capture's original times.
+    for body in [b"first copy" as &[u8], b"second, longer copy"] {
+        for (i, pkt) in [
+            raw_tcp(isn, 0x02, b""),
+            raw_tcp(isn + 1, 0x18, body),
+            raw_tcp(isn + 1 + body.len() as u32, 0x04, b""),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let ts = flowscope_engine::Timestamp::new(2_000, i as u32 * 1000);
+            w.write_packet(ts, pkt).unwrap();
+        }
+    }
+    w.into_inner().unwrap();
+    let out_dir = dir.join("out");
+    run_streams(&["-q", "--shards", "0"], &out_dir, Some(&pcap));
+    let lines = records(&std::fs::read(out_dir.join("index.jsonl")).unwrap());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["flow_id"], lines[1]["flow_id"]);
+    assert_ne!(lines[0]["path"], lines[1]["path"]);
+    for (l, body) in lines
+        .iter()
+        .zip([&b"first copy"[..], b"second, longer copy"])
+    {
+        let path = out_dir.join(l["path"].as_str().unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), body, "{path:?}");
+        assert_eq!(l["bytes"].as_u64(), Some(body.len() as u64));
+    }
 }
