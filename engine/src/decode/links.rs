@@ -46,7 +46,7 @@ fn ieee_802_3_with_llc_snap_carries_ip() {
 }
 
 #[test]
-fn provider_backbone_bridging_carries_the_customer_frame() {
+fn provider_backbone_bridging_carries_the_inner_frame() {
     // B-DA, B-SA, B-tag (802.1ad, VLAN 100), I-tag (I-SID 0x012345),
     // C-DA, C-SA, IPv4.
     let mut f = MACS.to_vec();
@@ -57,7 +57,7 @@ fn provider_backbone_bridging_carries_the_customer_frame() {
     let v = decode(LinkType::ETHERNET, &f).unwrap();
     assert_udp(&v);
     assert_eq!(v.vlans.as_slice(), &[100]);
-    // Cut inside the customer addresses: truncated, not a panic.
+    // Cut inside the inner addresses: truncated, not a panic.
     assert_eq!(
         decode(LinkType::ETHERNET, &f[..24]).unwrap_err(),
         DecodeError::LinkTruncated

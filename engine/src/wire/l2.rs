@@ -376,7 +376,7 @@ pub fn llc_snap(buf: &[u8]) -> Option<(u16, &[u8])> {
 }
 
 /// An IEEE 802.1ah I-tag (4 bytes: priority, flags, the 24-bit service
-/// id) and the customer frame's addresses: the customer EtherType and its
+/// id) and the inner frame's addresses: the inner EtherType and its
 /// payload.
 pub fn pbb_payload(buf: &[u8]) -> Option<(u16, &[u8])> {
     match buf {

@@ -144,7 +144,7 @@ pub mod ethertype {
     /// Pre-standard QinQ tag used by some vendors.
     pub const QINQ_OLD: u16 = 0x9100;
     /// IEEE 802.1ah provider backbone bridging (an I-tag, then the
-    /// customer's frame).
+    /// encapsulated frame).
     pub const PBB: u16 = 0x88e7;
     /// Values up to this are an IEEE 802.3 length, not an EtherType: an
     /// 802.2 LLC header follows.
