@@ -463,11 +463,7 @@ impl Ctx<'_> {
             }
             true
         };
-        if !pipeline.merge_here(&mut consume) {
-            for ev in pipeline.receiver() {
-                consume(ev);
-            }
-        }
+        pipeline.consume(&mut consume);
         let report = pipeline.join()?;
         let seconds = start.elapsed().as_secs_f64();
         let packets = if noop {

@@ -296,13 +296,7 @@ where
             }
         }
     };
-    if !pipeline.merge_here(&mut write) {
-        for line in pipeline.receiver() {
-            if !write(line) {
-                break;
-            }
-        }
-    }
+    pipeline.consume(&mut write);
     if let Some(e) = write_error {
         let _ = pipeline.join();
         return Err(e);

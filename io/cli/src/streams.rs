@@ -677,13 +677,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
                 false
             }
         };
-        if !pipeline.merge_here(&mut consume) {
-            for ev in pipeline.receiver() {
-                if !consume(ev) {
-                    break;
-                }
-            }
-        }
+        pipeline.consume(&mut consume);
         let report = pipeline.join();
         if let Some(e) = failed {
             return Err(e);

@@ -161,6 +161,20 @@ impl<T, S> Pipeline<T, S> {
         true
     }
 
+    /// Hands every output item to `consume`, in order, until the output
+    /// ends or `consume` returns false (the input then stops), wherever
+    /// the merge runs: here without [`PipelineConfig::merger_thread`]
+    /// ([`Pipeline::merge_here`]), else read from its channel.
+    pub fn consume(&mut self, mut consume: impl FnMut(T) -> bool) {
+        if !self.merge_here(&mut consume) {
+            for item in self.receiver.iter() {
+                if !consume(item) {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Waits for every thread and gathers the figures. Drain the receiver
     /// first (or drop it: the pipeline then stops reading and finishes).
     pub fn join(self) -> Result<PipelineReport<S>, PipelineError> {
