@@ -1,10 +1,10 @@
 //! Exit statuses and error handling: a closed pipe, SIGINT/SIGTERM
 //! mid-run, missing and damaged inputs, bad configurations.
 
-use super::{bin, records, tmpdir, write_udp_capture};
+use super::{bin, records, send_signal, tmpdir, write_udp_capture};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn broken_pipe_exits_quietly() {
@@ -67,14 +67,7 @@ fn a_signal_mid_replay_flushes_every_flow_and_finishes_the_output() {
             assert!(std::time::Instant::now() < deadline, "no output after 60 s");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        // The shell's built-in kill: no procps needed on a bare machine.
-        let kill = Command::new("sh")
-            .args(["-c", "kill -s \"$0\" \"$1\""])
-            .arg(signal)
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(kill.success());
+        send_signal(child.id(), signal);
         let stderr = {
             let mut s = String::new();
             std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut s).unwrap();

@@ -4,7 +4,7 @@
 //! take long (a signal still stops the run at once; an over-long one is
 //! refused before compiling).
 
-use super::{bin, tmpdir};
+use super::{bin, send_signal, tmpdir};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -182,14 +182,7 @@ fn a_signal_stops_a_long_filter_compile_at_once() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let pid = child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    send_signal(child.id(), "INT");
     let signalled = Instant::now();
     let (out, waited) = finish_within(child, Duration::from_secs(30));
     let err = String::from_utf8_lossy(&out.stderr);

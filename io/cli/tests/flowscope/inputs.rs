@@ -7,7 +7,7 @@
 //! CPU and still stops at once on SIGINT.
 
 use super::streams::streams_output;
-use super::{bin, corpus, records, tmpdir, write_udp_capture};
+use super::{bin, corpus, records, send_signal, tmpdir, write_udp_capture};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -501,10 +501,7 @@ fn a_stream_that_pauses_costs_no_cpu_and_stops_on_sigint() {
             );
         }
         let stopped_at = Instant::now();
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
+        send_signal(child.id(), "INT");
         let out = child.wait_with_output().unwrap();
         let took = stopped_at.elapsed();
         drop(writer);

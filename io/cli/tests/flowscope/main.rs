@@ -32,6 +32,18 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowscope"))
 }
 
+/// Sends signal `name` (`INT`, `TERM`, `HUP`) to process `pid` through
+/// the shell's `kill` builtin: no procps needed on a bare machine.
+fn send_signal(pid: u32, name: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", "kill -s \"$0\" \"$1\""])
+        .arg(name)
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -s {name} {pid}");
+}
+
 fn records(stdout: &[u8]) -> Vec<Value> {
     std::str::from_utf8(stdout)
         .expect("output is UTF-8")

@@ -5,7 +5,7 @@
 //! tmpfs: one clear error, exit 1, the file cut after its last whole
 //! line), `streams` on a full disk, and a closed stdout.
 
-use super::{bin, records, tmpdir, write_udp_capture};
+use super::{bin, records, send_signal, tmpdir, write_udp_capture};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,17 +33,6 @@ fn next(x: &mut u64) -> u64 {
     *x
 }
 
-fn kill(pid: u32, signal: &str) {
-    // The shell's built-in kill: no procps needed on a bare machine.
-    let ok = Command::new("sh")
-        .args(["-c", "kill -s \"$0\" \"$1\""])
-        .arg(signal)
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 /// A long replay of `inputs` into `out`, signalled `signal` after `delays`.
 fn signalled(inputs: &[&Path], shards: &str, out: &Path, signal: &str, delays: &[u64]) -> i32 {
     let mut child = bin()
@@ -56,7 +45,7 @@ fn signalled(inputs: &[&Path], shards: &str, out: &Path, signal: &str, delays: &
         .unwrap();
     for &d in delays {
         std::thread::sleep(Duration::from_millis(d));
-        kill(child.id(), signal);
+        send_signal(child.id(), signal);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

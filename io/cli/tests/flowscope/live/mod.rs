@@ -177,9 +177,9 @@ fn wait_for_line(stream: impl std::io::Read + Send + 'static, what: &'static str
         .unwrap_or_else(|_| panic!("no `{what}` line within 20 s"));
 }
 
-/// SIGINT, through the shell's `kill` builtin (no procps needed).
+/// SIGINT.
 pub(crate) fn interrupt(child: &Child) {
-    must(Command::new("sh").args(["-c", &format!("kill -INT {}", child.id())]));
+    super::send_signal(child.id(), "INT");
 }
 
 pub(crate) fn skip_or_fail(why: &str) {
