@@ -11,8 +11,7 @@
 mod packets;
 
 use flowscope_engine::{
-    Engine, EngineConfig, EventBuf, FiveTuple, FiveTupleKey, KeyOptions, LinkType, RawPacket,
-    Timestamp,
+    Engine, EngineConfig, EventBuf, FiveTuple, FiveTupleKey, KeyOptions, Timestamp,
 };
 use libfuzzer_sys::fuzz_target;
 use packets::{HOSTS4, HOSTS6, ICMP, IPV6_FRAGMENT, Input, TCP, UDP};
@@ -75,7 +74,6 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         frame.extend_from_slice(payload);
-        let wire_len = frame.len() as u32;
         // A capture cut at a snapshot length keeps the headers and part of
         // the payload.
         let kept = if cut {
@@ -86,18 +84,14 @@ fuzz_target!(|data: &[u8]| {
 
         secs += u64::from(time & 0x07);
         let ts = Timestamp::new(secs, u32::from(time >> 3) * 1_000_000);
-        let raw = RawPacket {
-            ts,
-            linktype: LinkType::RAW,
-            wire_len,
-            iface: 0,
-            data: &frame[..kept],
-        };
-        engine.process(seq, ts, &raw, &mut events);
-        if time & 0x80 != 0 {
-            engine.advance(ts, seq, &mut events);
-        }
-        events.clear();
+        packets::feed(
+            &mut engine,
+            &mut events,
+            (seq, ts),
+            &frame,
+            kept,
+            time & 0x80 != 0,
+        );
         seq += 1;
     }
     engine.finish(Timestamp::new(secs, 0), seq, &mut events);

@@ -6,6 +6,32 @@
 #![allow(dead_code, reason = "each target uses the builders it needs")]
 
 use flowscope_engine::unstable::internet_checksum;
+use flowscope_engine::{Engine, EventBuf, FlowExtractor, FlowHook, LinkType, RawPacket, Timestamp};
+
+/// Feeds one raw-IP frame to `engine` as packet `seq` — `kept` of its
+/// bytes captured, the timers fired after it when `advance` — and drops
+/// the events.
+pub fn feed<E: FlowExtractor, H: FlowHook<E::Key>>(
+    engine: &mut Engine<E, H>,
+    events: &mut EventBuf<E::Key, H::Message>,
+    (seq, ts): (u64, Timestamp),
+    frame: &[u8],
+    kept: usize,
+    advance: bool,
+) {
+    let raw = RawPacket {
+        ts,
+        linktype: LinkType::RAW,
+        wire_len: frame.len() as u32,
+        iface: 0,
+        data: &frame[..kept.min(frame.len())],
+    };
+    engine.process(seq, ts, &raw, events);
+    if advance {
+        engine.advance(ts, seq, events);
+    }
+    events.clear();
+}
 
 /// A fuzz input read field by field.
 pub struct Input<'a> {

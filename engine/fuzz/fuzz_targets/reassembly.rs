@@ -13,8 +13,8 @@ mod packets;
 
 use flowscope_engine::parsers::{L7Message, ParsersConfig, builtin};
 use flowscope_engine::{
-    Engine, EngineConfig, EventBuf, FiveTuple, FiveTupleKey, FlowHook, KeyOptions, LinkType,
-    OverflowPolicy, OverlapPolicy, RawPacket, Timestamp,
+    Engine, EngineConfig, EventBuf, FiveTuple, FiveTupleKey, FlowHook, KeyOptions, OverflowPolicy,
+    OverlapPolicy, Timestamp,
 };
 use libfuzzer_sys::fuzz_target;
 use packets::{HOSTS4, Input, TCP};
@@ -127,18 +127,15 @@ fuzz_target!(|data: &[u8]| {
 
         secs += u64::from(time & 0x0f);
         let ts = Timestamp::new(secs, u32::from((time >> 4) & 0x07) * 1_000_000);
-        let raw = RawPacket {
-            ts,
-            linktype: LinkType::RAW,
-            wire_len: frame.len() as u32,
-            iface: 0,
-            data: &frame,
-        };
-        engine.process(seq, ts, &raw, &mut events);
-        if time & 0x80 != 0 {
-            engine.advance(ts, seq, &mut events);
-        }
-        events.clear();
+        let kept = frame.len();
+        packets::feed(
+            &mut engine,
+            &mut events,
+            (seq, ts),
+            &frame,
+            kept,
+            time & 0x80 != 0,
+        );
         seq += 1;
     }
     engine.finish(Timestamp::new(secs, 0), seq, &mut events);
