@@ -83,6 +83,14 @@ fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
     })
 }
 
+/// After a write to `-o` failed (a full disk), cuts the file after its
+/// last whole record.
+fn trim_output(output: Option<&Path>) {
+    if let Some(path) = output {
+        let _ = trim_to_last_line(path);
+    }
+}
+
 /// Cuts a regular file after its last newline (nothing when it has
 /// none): a write that failed half-way leaves no partial record behind.
 fn trim_to_last_line(path: &Path) -> std::io::Result<()> {
@@ -172,10 +180,7 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     let summary = match summary {
         Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
         Err(e @ RunError::Output(_)) => {
-            // A full disk cut a line: what is left ends on a whole one.
-            if let Some(path) = &args.output {
-                let _ = trim_to_last_line(path);
-            }
+            trim_output(args.output.as_deref());
             return Err(e.into());
         }
         other => other?,
@@ -308,9 +313,13 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
         Some(path) => open.run(std::io::BufWriter::with_capacity(
             1 << 20,
             open_output(path)?,
-        ))?,
-        None => open.run(std::io::stdout().lock())?,
+        )),
+        None => open.run(std::io::stdout().lock()),
     };
+    if let Err(CaptureError::Run(RunError::Output(_))) = &summary {
+        trim_output(args.output.as_deref());
+    }
+    let summary = summary?;
     if summary.run.output_closed {
         return Ok(ExitCode::from(EXIT_OK));
     }
