@@ -297,13 +297,12 @@ impl Share {
 
 impl EngineConfig {
     /// The configuration of engine `share`: the process-wide budgets
-    /// (`flow.max_flows`, `defrag.max_datagrams`, `defrag.max_bytes`,
-    /// `reassembly.memcap`) cut to its part, everything else unchanged.
+    /// (`flow.max_flows`, `reassembly.memcap`) cut to its part, everything
+    /// else unchanged. (Fragment reassembly's bounds are not cut: a
+    /// pipeline reassembles ahead of its engines, in one place.)
     pub fn share(&self, share: Share) -> EngineConfig {
         let mut c = self.clone();
         c.flow.max_flows = share.of(self.flow.max_flows);
-        c.defrag.max_datagrams = share.of(self.defrag.max_datagrams);
-        c.defrag.max_bytes = share.of(self.defrag.max_bytes);
         c.reassembly.memcap = share.of(self.reassembly.memcap);
         c
     }
@@ -475,8 +474,7 @@ mod tests {
         let half = c.share(Share { index: 1, count: 2 });
         assert_eq!(half.flow.max_flows, 500_000);
         assert_eq!(half.reassembly.memcap, 128 << 20);
-        assert_eq!(half.defrag.max_datagrams, 4096);
-        assert_eq!(half.defrag.max_bytes, 16 << 20);
+        assert_eq!(half.defrag, c.defrag, "reassembled in one place");
         assert_eq!(half.flow.tcp_timeout, c.flow.tcp_timeout);
         assert_eq!(c.share(Share::WHOLE), c);
     }

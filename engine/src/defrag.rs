@@ -510,5 +510,10 @@ fn check(d: &Datagram, start: u32, end: u32, more: bool, data: &[u8], max_frags:
     Check::Accept
 }
 
+mod stage;
+
+pub use stage::{DefragLog, FragmentRouter, Routed};
+pub(crate) use stage::{FragmentPath, Fragments, Replay, walk};
+
 #[cfg(test)]
 mod tests;

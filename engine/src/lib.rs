@@ -142,6 +142,7 @@ pub use session::{
 #[doc(hidden)]
 pub mod unstable {
     pub use crate::decode::Decoder;
+    pub use crate::defrag::{DefragEvent, DefragLog, FragmentKey, FragmentRouter, Routed};
     pub use crate::key::icmp_port_equivalents;
     pub use crate::wire::ip::internet_checksum;
 }

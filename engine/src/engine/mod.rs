@@ -18,7 +18,7 @@ mod timers;
 
 use crate::config::{ConfigError, EngineConfig};
 use crate::decode::Decoder;
-use crate::defrag::Defrag;
+use crate::defrag::{Defrag, DefragEvent, DefragLog, Fragments, Replay};
 use crate::event::{AnomalyKind, Cause, FlowEvent, NoMessage, Ordered};
 use crate::flow::{Emergency, FlowEntry, FlowTable};
 use crate::hook::{FlowHook, HookItem, NoHook};
@@ -46,7 +46,7 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     decoder: Decoder,
     extractor: E,
     table: FlowTable<E::Key>,
-    defrag: Defrag,
+    frags: Fragments,
     clock: Timestamp,
     stats: EngineStats,
     timeouts: Timeouts,
@@ -104,7 +104,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             transport_state: extractor.transport_state(),
             extractor,
             table: FlowTable::new(&timeouts.seconds, cfg.flow.max_flows),
-            defrag: Defrag::new(cfg.defrag.clone()),
+            frags: Fragments::Own(Defrag::new(cfg.defrag.clone())),
             clock: Timestamp::ZERO,
             stats: EngineStats::default(),
             timeouts,
@@ -145,7 +145,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     /// The counters, reassembly counters included.
     pub fn stats(&self) -> EngineStats {
         let mut s = self.stats.clone();
-        s.defrag = self.defrag.counters().clone();
+        s.defrag = self.frags.counters();
         s
     }
 
@@ -231,8 +231,47 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         } else {
             dispatch_hash
         };
-        self.dispatch(seq, &view, 0, out);
+        self.dispatch(seq, &view, out);
         self.known_hash = None;
+        if let Fragments::Replay(r) = &mut self.frags
+            && r.pending() > 0
+        {
+            // Upstream decoded this packet differently (it cannot, with
+            // the same configuration): its unused steps are forgotten
+            // rather than given to the next packet.
+            debug_assert!(false, "replayed reassembly steps left unused");
+            r.discard();
+        }
+    }
+
+    /// From now on, fragments are reassembled upstream — by a pipeline's
+    /// ingest with a [`FragmentRouter`](crate::unstable::FragmentRouter),
+    /// one for the whole input — and this engine replays what it did:
+    /// before each packet the router recorded steps for, pass them with
+    /// [`Engine::replay_defrag`]; before [`Engine::advance`] and
+    /// [`Engine::finish`], pass the drops reported outside packets with
+    /// [`Engine::replay_defrag_events`]. The events and flows are those of
+    /// an engine that reassembles itself. Its own counters then leave
+    /// reassembly out: the router counts.
+    pub fn reassemble_upstream(&mut self) {
+        self.frags = Fragments::Replay(Replay::default());
+    }
+
+    /// Steps `from..to` of `log`: what upstream reassembly did with the
+    /// packet processed next. Ignored by an engine that reassembles itself.
+    pub fn replay_defrag(&mut self, log: &DefragLog, from: usize, to: usize) {
+        if let Fragments::Replay(r) = &mut self.frags {
+            r.load(log, from, to);
+        }
+    }
+
+    /// Drops upstream reassembly reported outside any packet (timeouts,
+    /// end of input), emitted by the next [`Engine::advance`] or
+    /// [`Engine::finish`]. Ignored by an engine that reassembles itself.
+    pub fn replay_defrag_events(&mut self, events: &[DefragEvent]) {
+        if let Fragments::Replay(r) = &mut self.frags {
+            r.load_events(events);
+        }
     }
 
     fn now_sec(&self) -> u32 {

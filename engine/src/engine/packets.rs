@@ -3,83 +3,43 @@
 //! port reuse), eviction, flow creation, and who initiates.
 
 use super::{Engine, EventBuf, LINGER_CLASS};
-use crate::defrag::DefragOutcome;
+use crate::decode::Decoder;
+use crate::defrag::{DefragOutcome, FragmentPath, walk};
 use crate::event::{AnomalyKind, Cause, FlowEvent};
 use crate::flow::tcp::{ConnProto, Endpoint};
 use crate::flow::{FlowEntry, NIL, SideCounters, idle_expired};
 use crate::hook::FlowHook;
 use crate::key::{Extracted, FlowExtractor, icmp_is_reply};
 use crate::packet::{PacketView, Transport};
+use crate::timestamp::Timestamp;
 use crate::vocab::{EndReason, FlowState, History, flow_id};
 use crate::wire::transport::tcp_flags;
 use crate::wire::{DecodeError, ipproto};
 use std::time::Duration;
 
-/// Fragment nesting followed (a fragmented tunnel carrying fragments).
-const MAX_DEFRAG_NESTING: u8 = 2;
-
 impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
+    /// Tracks a decoded packet; a fragment first goes through reassembly
+    /// (the engine's own, or replayed from upstream).
     #[inline]
     pub(super) fn dispatch(
         &mut self,
         seq: u64,
         view: &PacketView<'_>,
-        nesting: u8,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
         if !matches!(view.transport, Transport::Fragment) {
             self.track(seq, view, out);
             return;
         }
-        if view.truncated {
-            // Cut by the capture: it cannot be reassembled. A first fragment
-            // still carries the transport header, so its flow is tracked
-            // from it (as tshark does) instead of vanishing.
-            self.defrag.note_truncated(view);
-            self.drain_defrag(seq, Cause::Packet, out);
-            let first = view
-                .ip
-                .and_then(|i| i.fragment)
-                .is_some_and(|f| f.offset == 0);
-            if let (true, Some(ip)) = (first, view.ip) {
-                let mut head = *view;
-                if self
-                    .decoder
-                    .decode_reassembled(&mut head, ip.protocol, view.payload)
-                    .is_ok()
-                {
-                    head.truncated = true;
-                    self.track(seq, &head, out);
-                }
-            }
-            return;
-        }
-        let outcome = self.defrag.insert(view);
-        self.drain_defrag(seq, Cause::Packet, out);
-        let DefragOutcome::Complete(datagram) = outcome else {
-            return;
-        };
-        let mut whole = *view;
-        whole.wire_len = u32::try_from(datagram.wire_bytes).unwrap_or(u32::MAX);
-        whole.frames = datagram.fragments;
-        whole.ipv4_checksum_bad = false;
-        whole.tunnel_depth_exceeded = false;
-        whole.tunnel_inner_error = None;
-        match self
-            .decoder
-            .decode_reassembled(&mut whole, datagram.protocol, &datagram.data)
-        {
-            Ok(()) => {
-                self.note(seq, &whole, out);
-                if matches!(whole.transport, Transport::Fragment) && nesting >= MAX_DEFRAG_NESTING {
-                    self.decode_error(out, seq, DecodeError::Ipv4FragmentTooLarge, view.ts);
-                } else {
-                    self.dispatch(seq, &whole, nesting + 1, out);
-                }
-            }
-            Err(e) => self.decode_error(out, seq, e, view.ts),
-        }
-        self.defrag.recycle(datagram.data);
+        walk(
+            &mut EnginePath {
+                engine: self,
+                seq,
+                out,
+            },
+            view,
+            0,
+        );
     }
 
     pub(super) fn drain_defrag(
@@ -88,7 +48,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         cause: Cause,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
-        let events: Vec<_> = self.defrag.drain_events().collect();
+        let events: Vec<_> = self.frags.drain_events().collect();
         for ev in events {
             let kind = AnomalyKind::Defrag {
                 drop: ev.drop,
@@ -328,4 +288,39 @@ fn reusable<K>(e: &FlowEntry<K>) -> bool {
     e.endpoints
         .iter()
         .any(|s| matches!(s, Endpoint::Closed | Endpoint::Reset))
+}
+
+/// The engine's side of the fragment walk: drops become anomalies at the
+/// packet, rebuilt datagrams are noted and tracked.
+struct EnginePath<'a, E: FlowExtractor, H: FlowHook<E::Key>> {
+    engine: &'a mut Engine<E, H>,
+    seq: u64,
+    out: &'a mut EventBuf<E::Key, H::Message>,
+}
+
+impl<E: FlowExtractor, H: FlowHook<E::Key>> FragmentPath for EnginePath<'_, E, H> {
+    fn decoder(&self) -> &Decoder {
+        &self.engine.decoder
+    }
+    fn truncated(&mut self, view: &PacketView<'_>) {
+        self.engine.frags.note_truncated(view);
+        self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
+    }
+    fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
+        let outcome = self.engine.frags.insert(view);
+        self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
+        outcome
+    }
+    fn recycle(&mut self, data: Vec<u8>) {
+        self.engine.frags.recycle(data);
+    }
+    fn whole(&mut self, view: &PacketView<'_>) {
+        self.engine.note(self.seq, view, self.out);
+    }
+    fn failed(&mut self, error: DecodeError, ts: Timestamp) {
+        self.engine.decode_error(self.out, self.seq, error, ts);
+    }
+    fn track(&mut self, view: &PacketView<'_>) {
+        self.engine.track(self.seq, view, self.out);
+    }
 }

@@ -32,7 +32,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
         self.clock = self.clock.max(now);
-        self.defrag.expire(self.clock);
+        self.frags.expire(self.clock);
         self.drain_defrag(seq, cause, out);
 
         let now_sec = self.clock.secs();
@@ -89,7 +89,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
         let start = out.len();
         self.fire_timers(now, seq, Cause::Flush, out);
-        self.defrag.flush(self.clock);
+        self.frags.flush(self.clock);
         self.drain_defrag(seq, Cause::Flush, out);
         let mut open: Vec<u32> = Vec::new();
         for i in self.table.all_indexes() {

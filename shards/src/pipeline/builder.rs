@@ -13,7 +13,7 @@ use super::{MergerRun, Pipeline, PipelineError};
 use crate::latency::{Clock, ReadTimes};
 use crate::source::PacketSource;
 use crossbeam_channel::bounded;
-use flowscope_engine::unstable::Decoder;
+use flowscope_engine::unstable::{Decoder, FragmentRouter};
 use flowscope_engine::{Engine, EngineConfig, FlowExtractor, FlowHook, NoHook, Share};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -251,6 +251,8 @@ where
             ..self.engine.decode.clone()
         };
         let decoder = Decoder::new(&decode, &self.engine.tunnel);
+        // One reassembler for the whole input, within the whole budget.
+        let router = FragmentRouter::new(decoder.clone(), self.engine.defrag.clone());
         let extractor = self.extractor;
         let stop = self.stop;
         let ingest_core = core_for(0);
@@ -264,6 +266,7 @@ where
                 let ctx = IngestCtx {
                     live: ingest_live,
                     decoder,
+                    router,
                     extractor,
                     shards: shard_txs,
                     pool: pool_rx,

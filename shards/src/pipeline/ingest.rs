@@ -1,6 +1,8 @@
 //! The ingest thread: reads the source, numbers and stamps packets, closes
-//! epochs, keys each packet to its shard and hands it over in batches
-//! (dropping them, counted, when a live source outruns a shard).
+//! epochs, reassembles fragments (so a fragmented tunnel's inner flow is
+//! keyed by its inner addresses), keys each packet to its shard and hands
+//! it over in batches (dropping them, counted, when a live source outruns
+//! a shard).
 
 use super::config::Backpressure;
 use super::messages::{Handle, PacketBatch, ShardMsg};
@@ -9,8 +11,8 @@ use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
 use crate::source::{PacketRef, PacketSource, SharedBytes, SourceError, Storage, shared_slice};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use flowscope_engine::unstable::Decoder;
-use flowscope_engine::{FlowExtractor, PacketView};
+use flowscope_engine::unstable::{Decoder, DefragEvent, DefragLog, FragmentRouter};
+use flowscope_engine::{FlowExtractor, PacketView, Transport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +23,9 @@ const MAX_SOURCE_ERRORS: usize = 64;
 pub(super) struct IngestCtx<E> {
     pub(super) live: Arc<LiveCounters>,
     pub(super) decoder: Decoder,
+    /// Reassembly for every shard: a datagram's packets go where its
+    /// rebuilt content is keyed.
+    pub(super) router: FragmentRouter,
     pub(super) extractor: E,
     pub(super) shards: Vec<Sender<ShardMsg>>,
     pub(super) pool: Receiver<PacketBatch>,
@@ -98,12 +103,20 @@ impl<E> IngestCtx<E> {
         report.queue_high_water[k] = report.queue_high_water[k].max(self.shards[k].len());
     }
 
-    /// Sends every partial batch, then the epoch marker to every shard.
-    fn end_epoch(&self, boundary: Stamp, batches: &mut [PacketBatch], report: &mut IngestReport) {
+    /// Sends every partial batch, then the epoch marker to every shard
+    /// (shard 0's with the fragment timeouts due at it).
+    fn end_epoch(
+        &mut self,
+        boundary: Stamp,
+        batches: &mut [PacketBatch],
+        report: &mut IngestReport,
+    ) {
         for k in 0..batches.len() {
             self.send_batch(k, batches, report);
         }
-        self.broadcast(|| ShardMsg::Epoch(boundary), report);
+        let mut drops = Vec::new();
+        self.router.expire(boundary.now, &mut drops);
+        self.broadcast(drops, |d| ShardMsg::Epoch(boundary, d), report);
         self.publish(report);
     }
 
@@ -117,10 +130,16 @@ impl<E> IngestCtx<E> {
         }
     }
 
-    fn broadcast(&self, msg: impl Fn() -> ShardMsg, report: &mut IngestReport) {
+    /// Sends `msg` to every shard; shard 0's carries `drops`.
+    fn broadcast(
+        &self,
+        mut drops: Vec<DefragEvent>,
+        msg: impl Fn(Vec<DefragEvent>) -> ShardMsg,
+        report: &mut IngestReport,
+    ) {
         let t = Instant::now();
         for tx in &self.shards {
-            let _ = tx.send(msg());
+            let _ = tx.send(msg(std::mem::take(&mut drops)));
         }
         report.blocked += t.elapsed();
     }
@@ -128,7 +147,7 @@ impl<E> IngestCtx<E> {
 
 pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
     mut source: Src,
-    ctx: IngestCtx<E>,
+    mut ctx: IngestCtx<E>,
     epoch_packets: u64,
     epoch_interval: Duration,
 ) -> (Src, IngestReport) {
@@ -151,6 +170,8 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
     let mut batches: Vec<PacketBatch> = (0..n)
         .map(|_| PacketBatch::new(ctx.batch_packets))
         .collect();
+    // One packet's reassembly steps, until its shard is known.
+    let mut steps = DefragLog::default();
     loop {
         if ctx.stop.load(Ordering::Relaxed) {
             report.stopped = true;
@@ -204,10 +225,17 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         let mut view = PacketView::empty(&raw);
         // The dispatch hash picks the shard, and the shard's engine finishes
         // the flow hash from it: the addresses are hashed once, here.
-        let dispatch_hash = match ctx.decoder.decode_into(&raw, &mut view) {
+        let mut dispatch_hash = match ctx.decoder.decode_into(&raw, &mut view) {
             Ok(()) => ctx.extractor.dispatch_hash(&view),
             Err(_) => None,
         };
+        if matches!(view.transport, Transport::Fragment) {
+            // What completes a datagram goes where the datagram's content
+            // is keyed (a tunnel's inner flow); the other fragments stay
+            // with their own addresses.
+            let routed = ctx.router.route(&ctx.extractor, &view, &mut steps);
+            dispatch_hash = routed.hash.or(dispatch_hash);
+        }
         // Packets that cannot be keyed go to shard 0, which counts them.
         let k = dispatch_hash.map_or(0, |h| shard_of(h, n));
 
@@ -218,6 +246,7 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
             hash: dispatch_hash.unwrap_or(0),
             keyed: dispatch_hash.is_some(),
             copied: false,
+            defrag_steps: 0,
         };
         match pkt.storage {
             Storage::Shared(bytes) => {
@@ -241,6 +270,11 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
                 b.copied.extend_from_slice(raw.data);
             }
         }
+        if !steps.is_empty() {
+            handle.defrag_steps = u8::try_from(steps.len()).unwrap_or(u8::MAX);
+            batches[k].defrag.append(&steps);
+            steps.clear();
+        }
         batches[k].handles.push(handle);
         if read_ns != 0 {
             batches[k].sampled_reads.push(read_ns);
@@ -263,10 +297,13 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         now: seq.clock(),
     };
     report.clock = seq.clock();
+    let mut drops = Vec::new();
+    ctx.router.finish(end.now, &mut drops);
+    report.defrag = ctx.router.counters().clone();
     // Published before the finish marker, so whoever sees the output end
     // also sees the final counts.
     ctx.publish(&report);
-    ctx.broadcast(|| ShardMsg::Finish(end), &mut report);
+    ctx.broadcast(drops, |d| ShardMsg::Finish(end, d), &mut report);
     report.busy = started
         .elapsed()
         .saturating_sub(report.blocked)

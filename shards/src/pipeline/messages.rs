@@ -5,6 +5,7 @@
 use super::report::ShardReport;
 use crate::sequencer::Stamp;
 use crate::source::{PacketRef, SharedBytes};
+use flowscope_engine::unstable::{DefragEvent, DefragLog};
 use flowscope_engine::{OrderKey, Timestamp};
 
 /// One packet as the ingest hands it to a shard: the packet, its stamp and
@@ -22,6 +23,10 @@ pub(super) struct Handle {
     pub(super) hash: u64,
     pub(super) keyed: bool,
     pub(super) copied: bool,
+    /// Steps of the batch's [`DefragLog`] that are this packet's: what the
+    /// ingest's reassembly did with it (a fragment; at most three, one per
+    /// nesting level).
+    pub(super) defrag_steps: u8,
 }
 
 impl Handle {
@@ -37,6 +42,8 @@ pub(super) struct PacketBatch {
     pub(super) handles: Vec<Handle>,
     pub(super) storage: Option<SharedBytes>,
     pub(super) copied: Vec<u8>,
+    /// The reassembly steps of the packets that are fragments, in order.
+    pub(super) defrag: DefragLog,
     /// Latency recording: read times of the sampled packets in it, and
     /// when it was queued (pipeline clock, ns).
     pub(super) sampled_reads: Vec<u64>,
@@ -49,6 +56,7 @@ impl PacketBatch {
             handles: Vec::with_capacity(cap),
             storage: None,
             copied: Vec::new(),
+            defrag: DefragLog::default(),
             sampled_reads: Vec::new(),
             sent_ns: 0,
         }
@@ -57,14 +65,18 @@ impl PacketBatch {
         self.handles.clear();
         self.storage = None;
         self.copied.clear();
+        self.defrag.clear();
         self.sampled_reads.clear();
     }
 }
 
 pub(super) enum ShardMsg {
     Batch(PacketBatch),
-    Epoch(Stamp),
-    Finish(Stamp),
+    /// An epoch boundary, with the fragment drops the ingest's reassembly
+    /// reported at it (timeouts; sent to shard 0 only).
+    Epoch(Stamp, Vec<DefragEvent>),
+    /// End of input, with the ingest's last fragment drops (shard 0 only).
+    Finish(Stamp, Vec<DefragEvent>),
 }
 
 pub(super) type Keyed<T> = (OrderKey, T);

@@ -213,6 +213,8 @@ impl<T, S> Pipeline<T, S> {
         for r in &shard_reports {
             engine.merge(&r.engine);
         }
+        // The shards replay the ingest's reassembly and count none of it.
+        engine.defrag = ingest.defrag.clone();
         let report = PipelineReport {
             source,
             ingest,

@@ -4,7 +4,7 @@
 
 use crate::latency::LatencyReport;
 use crate::source::SourceError;
-use flowscope_engine::{EngineStats, Timestamp};
+use flowscope_engine::{DefragCounters, EngineStats, Timestamp};
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -96,6 +96,10 @@ pub struct IngestReport {
     pub stopped: bool,
     /// Packet clock at the end.
     pub clock: Timestamp,
+    /// Fragment reassembly's counters: the ingest reassembles for every
+    /// shard (they are also the run's [`PipelineReport::engine`]
+    /// `defrag`).
+    pub defrag: DefragCounters,
     /// Its latency recordings (ingest stage), when on.
     pub latency: Option<Box<LatencyReport>>,
 }

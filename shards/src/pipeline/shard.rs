@@ -42,6 +42,9 @@ pub(super) fn shard_main<
         item_returns,
     } = channels;
     let merger = merger_tx.clone();
+    let mut engine = engine;
+    // The ingest reassembles fragments for every shard.
+    engine.reassemble_upstream();
     let run = catch_unwind(AssertUnwindSafe(move || {
         let mut shard = Shard {
             k,
@@ -71,8 +74,9 @@ pub(super) fn shard_main<
                     shard.flush(&merger_tx, &item_returns);
                     shard.processed(sampled, taken_at);
                 }
-                ShardMsg::Epoch(st) => {
+                ShardMsg::Epoch(st, drops) => {
                     if !noop {
+                        shard.engine.replay_defrag_events(&drops);
                         shard.engine.advance(st.now, st.seq, &mut shard.events);
                         shard.report.peak_flows =
                             shard.report.peak_flows.max(shard.engine.active_flows());
@@ -87,8 +91,9 @@ pub(super) fn shard_main<
                     live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
                     live.shard_flows[k].store(shard.engine.active_flows(), Ordering::Relaxed);
                 }
-                ShardMsg::Finish(st) => {
+                ShardMsg::Finish(st, drops) => {
                     if !noop {
+                        shard.engine.replay_defrag_events(&drops);
                         shard.engine.finish(st.now, st.seq, &mut shard.events);
                     }
                     shard.map_events();
@@ -137,6 +142,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             Some(s) => shared_slice(s),
             None => &[],
         };
+        let mut step = 0;
         for (i, h) in b.handles.iter().enumerate() {
             let bytes = if h.copied { &b.copied[..] } else { shared };
             // The ingest touched these bytes on another core: ask for the
@@ -144,6 +150,11 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             if let Some(ahead) = b.handles.get(i + PREFETCH_AHEAD) {
                 let from = if ahead.copied { &b.copied[..] } else { shared };
                 crate::prefetch(from.get(ahead.packet.offset..).unwrap_or(&[]));
+            }
+            if h.defrag_steps > 0 {
+                let to = step + usize::from(h.defrag_steps);
+                self.engine.replay_defrag(&b.defrag, step, to);
+                step = to;
             }
             let Some(raw) = h.packet.resolve(bytes) else {
                 continue;

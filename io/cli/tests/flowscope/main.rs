@@ -3,7 +3,8 @@
 //! and error handling ([`exits`]), floods under the budgets ([`floods`]),
 //! unwritable stderr, outputs naming
 //! inputs and out-of-range values ([`faults`]), changing inputs
-//! ([`inputs`]), `streams` ([`streams`]), the capture corpus and the peer
+//! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
+//! shard count ([`tunnels`]), the capture corpus and the peer
 //! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
 //! ([`hostile`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
@@ -27,6 +28,7 @@ mod live;
 mod replay;
 mod stops;
 mod streams;
+mod tunnels;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowscope"))

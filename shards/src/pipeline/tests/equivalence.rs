@@ -12,7 +12,9 @@ fn step() -> impl Strategy<Value = (u32, Step)> {
             .prop_map(|(a, b, port, reply)| Step::Udp { a, b, port, reply }),
         4 => (host.clone(), host.clone(), 1000u16..1004, prop::sample::select(vec![0x02u8, 0x12, 0x10, 0x11, 0x04, 0x18]), any::<bool>())
             .prop_map(|(a, b, port, flags, reply)| Step::Tcp { a, b, port, flags, reply }),
-        1 => (host.clone(), host, 0u16..4).prop_map(|(a, b, ident)| Step::Fragmented { a, b, ident }),
+        1 => (host.clone(), host.clone(), 0u16..4).prop_map(|(a, b, ident)| Step::Fragmented { a, b, ident }),
+        2 => (host.clone(), host.clone(), (host.clone(), host.clone()), (0u8..3, any::<bool>(), 0u8..4), 0u16..4)
+            .prop_map(|(a, b, (c, d), (kind, v6, order), ident)| Step::TunnelFragments { a, b, c, d, kind, v6, order, ident }),
         1 => any::<u8>().prop_map(Step::Garbage),
     ];
     (dt, s)

@@ -83,7 +83,94 @@ enum Step {
         b: u8,
         ident: u16,
     },
+    /// A UDP datagram between inner hosts `c` and `d` in a tunnel (`kind`:
+    /// VXLAN, IP-in-IP or GRE) between `a` and `b`, the outer datagram
+    /// (IPv4 or IPv6) in 24-byte fragments sent in `order`: as cut,
+    /// reversed, with a duplicate, or overlapping (which drops it).
+    TunnelFragments {
+        a: u8,
+        b: u8,
+        c: u8,
+        d: u8,
+        kind: u8,
+        v6: bool,
+        order: u8,
+        ident: u16,
+    },
     Garbage(u8),
+}
+
+/// The inner packet and the outer protocol of a tunnel of `kind`
+/// (0 VXLAN, 1 IP-in-IP, 2 GRE) carrying `inner` (an IPv4 packet).
+fn tunnel(kind: u8, v6: bool, inner: Vec<u8>) -> (u8, Vec<u8>) {
+    match kind % 3 {
+        0 => {
+            let mut p = vec![0x08, 0, 0, 0, 0, 0, 0x2a, 0];
+            p.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0]);
+            p.extend_from_slice(&inner);
+            let mut u = Vec::new();
+            u.extend_from_slice(&40000u16.to_be_bytes());
+            u.extend_from_slice(&4789u16.to_be_bytes());
+            u.extend_from_slice(&((8 + p.len()) as u16).to_be_bytes());
+            // IPv6 forbids a zero UDP checksum; decoders do not check it.
+            u.extend_from_slice(&[0, if v6 { 1 } else { 0 }]);
+            u.extend_from_slice(&p);
+            (17, u)
+        }
+        1 => (4, inner),
+        _ => {
+            let mut g = vec![0, 0, 0x08, 0];
+            g.extend_from_slice(&inner);
+            (47, g)
+        }
+    }
+}
+
+/// `payload` of protocol `proto` from 10.0.0.`a` (or fd00::`a`) to `b`
+/// as fragments of 24 bytes, in `order`.
+fn fragments(
+    a: u8,
+    b: u8,
+    v6: bool,
+    proto: u8,
+    ident: u16,
+    order: u8,
+    payload: &[u8],
+) -> Vec<Vec<u8>> {
+    let mut pieces: Vec<(usize, usize)> = (0..payload.len())
+        .step_by(24)
+        .map(|at| (at, (at + 24).min(payload.len())))
+        .collect();
+    match order % 4 {
+        1 => pieces.reverse(),
+        2 => pieces.insert(1, pieces[0]),
+        3 if pieces.len() > 1 => pieces[1].0 -= 8,
+        _ => {}
+    }
+    pieces
+        .into_iter()
+        .map(|(from, to)| {
+            let more = to < payload.len();
+            let data = &payload[from..to];
+            if v6 {
+                let mut p = vec![0x60, 0, 0, 0];
+                p.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+                p.extend_from_slice(&[44, 64]);
+                for host in [a, b] {
+                    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, host]);
+                }
+                let off = (from as u16) | u16::from(more);
+                p.extend_from_slice(&[proto, 0]);
+                p.extend_from_slice(&off.to_be_bytes());
+                p.extend_from_slice(&u32::from(ident).to_be_bytes());
+                p.extend_from_slice(data);
+                p
+            } else {
+                let frag = (from / 8) as u16 | if more { 0x2000 } else { 0 };
+                ipv4(a, b, proto, ident, frag, data)
+            }
+        })
+        .collect()
 }
 
 /// Packets with their capture time in seconds.
@@ -120,6 +207,22 @@ fn build(steps: &[(u32, Step)]) -> Vec<(Timestamp, Vec<u8>)> {
                 let l4 = udp(4000 + u16::from(a), 5353, 40);
                 out.push((ts, ipv4(a, b, 17, ident, 0x2000, &l4[..24])));
                 out.push((ts, ipv4(a, b, 17, ident, 3, &l4[24..])));
+            }
+            Step::TunnelFragments {
+                a,
+                b,
+                c,
+                d,
+                kind,
+                v6,
+                order,
+                ident,
+            } => {
+                let inner = ipv4(c, d, 17, 0, 0, &udp(5000 + u16::from(c), 53, 30));
+                let (proto, outer) = tunnel(kind, v6, inner);
+                for f in fragments(a, b, v6, proto, ident, order, &outer) {
+                    out.push((ts, f));
+                }
             }
             Step::Garbage(n) => out.push((ts, vec![0x45, n, 0, 1])),
         }
@@ -241,6 +344,16 @@ fn busy_trace() -> Vec<(Timestamp, Vec<u8>)> {
                 port: 2000 + (i % 5) as u16,
                 flags: 0x18,
                 reply: i % 3 == 0,
+            },
+            _ if i % 2 == 0 => Step::TunnelFragments {
+                a: 200,
+                b: 201 + (i % 2) as u8,
+                c: a,
+                d: b,
+                kind: (i / 10) as u8,
+                v6: i % 4 == 0,
+                order: (i / 30) as u8,
+                ident: i as u16,
             },
             _ => Step::Fragmented {
                 a,
