@@ -4,6 +4,8 @@
 //! It strings the [`crate::wire`] views together and fills a
 //! [`PacketView`] in place without allocating. Fragments stop the walk at
 //! the IP layer; after reassembly [`Decoder::decode_reassembled`] resumes it.
+//! Which payloads open a tunnel, and what of a tunnelled frame its flow
+//! counts, is the `tunnels` submodule's.
 
 use crate::config::{DecodeConfig, TunnelConfig};
 use crate::packet::{
