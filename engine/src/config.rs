@@ -61,13 +61,14 @@ pub struct TunnelConfig {
     /// Most nested tunnels followed; deeper packets are tracked at the last
     /// level reached and counted.
     pub max_depth: u8,
-    /// UDP destination ports carrying VXLAN.
+    /// UDP ports (either side, as Suricata matches them) carrying VXLAN.
     pub vxlan_ports: Vec<u16>,
-    /// UDP destination ports carrying Geneve.
+    /// UDP ports (either side) carrying Geneve.
     pub geneve_ports: Vec<u16>,
     /// UDP ports (either side) carrying GTP-U.
     pub gtpu_ports: Vec<u16>,
-    /// UDP ports (either side) checked for Teredo.
+    /// UDP ports (either side) checked for Teredo: only a payload that
+    /// validates as Teredo is opened.
     pub teredo_ports: Vec<u16>,
     /// UDP ports (either side) carrying L2TPv2.
     pub l2tp_ports: Vec<u16>,

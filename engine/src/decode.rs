@@ -4,11 +4,13 @@
 //! It strings the [`crate::wire`] views together and fills a
 //! [`PacketView`] in place without allocating. Fragments stop the walk at
 //! the IP layer; after reassembly [`Decoder::decode_reassembled`] resumes it.
+//! Which payloads open a tunnel, and what of a tunnelled frame its flow
+//! counts, is the `tunnels` submodule's.
 
 use crate::config::{DecodeConfig, TunnelConfig};
 use crate::packet::{
     FragmentInfo, IcmpInfo, IpInfo, LinkType, PacketView, Ports, QuotedPacket, RawPacket,
-    Transport, Tunnel, TunnelKind,
+    Transport, TunnelKind,
 };
 use crate::wire::ip::{AuthHeader, Ipv4Packet, Ipv6Packet, walk_ipv6_extensions};
 use crate::wire::l2::{
@@ -18,11 +20,14 @@ use crate::wire::l2::{
 use crate::wire::transport::{
     IcmpMessage, SctpPacket, TcpSegment, UdpDatagram, icmpv4_is_error, icmpv6_is_error,
 };
-use crate::wire::tunnel::{
-    ErspanHeader, GeneveHeader, GreHeader, GtpuHeader, L2tpHeader, VxlanHeader, teredo_inner,
-};
 use crate::wire::{DecodeError, ethertype, ipproto};
 use std::net::IpAddr;
+
+/// A slice's length as a packet length (captures and datagrams are far
+/// below 4 GiB; saturates rather than wraps).
+fn len_u32(b: &[u8]) -> u32 {
+    u32::try_from(b.len()).unwrap_or(u32::MAX)
+}
 
 /// Largest datagram fragments may rebuild (the IP length fields' limit).
 const MAX_DATAGRAM: u32 = 65_535;
@@ -99,7 +104,15 @@ impl Decoder {
         view: &mut PacketView<'a>,
     ) -> Result<(), DecodeError> {
         match self.link(raw.linktype, raw.data, view) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // A capture cut the frame: the bytes it lost were the inner
+                // packet's, not the tunnels'.
+                if view.encap_len != 0 {
+                    let cut = raw.wire_len.saturating_sub(len_u32(raw.data));
+                    view.encap_len = view.encap_len.saturating_sub(cut);
+                }
+                Ok(())
+            }
             Err(e) if e.is_truncation() && raw.data.len() < raw.wire_len as usize => {
                 Err(DecodeError::CaptureTruncated)
             }
@@ -517,7 +530,7 @@ impl Decoder {
                 } else {
                     TunnelKind::IpInIp
                 };
-                self.tunnel(v, kind, 0, |d, v| d.ipv4(buf, v))
+                self.tunnel(v, kind, 0, buf, |d, v| d.ipv4(buf, v))
             }
             ipproto::IPV6 => {
                 let kind = if is_v6 {
@@ -525,7 +538,7 @@ impl Decoder {
                 } else {
                     TunnelKind::SixInFour
                 };
-                self.tunnel(v, kind, 0, |d, v| d.ipv6(buf, v))
+                self.tunnel(v, kind, 0, buf, |d, v| d.ipv6(buf, v))
             }
             _ => Ok(()),
         }
@@ -597,146 +610,9 @@ impl Decoder {
             dst_port,
         })
     }
-
-    fn udp_tunnels<'a>(
-        &self,
-        sport: u16,
-        dport: u16,
-        payload: &'a [u8],
-        v: &mut PacketView<'a>,
-    ) -> Result<(), DecodeError> {
-        if !self.decapsulate || !(self.maybe_tunnel_port(dport) || self.maybe_tunnel_port(sport)) {
-            return Ok(());
-        }
-        if self.vxlan_ports.contains(&dport) {
-            if let Ok(h) = VxlanHeader::new_checked(payload) {
-                return self.tunnel(v, TunnelKind::Vxlan, h.vni(), |d, v| {
-                    d.ethernet(h.payload(), v)
-                });
-            }
-        } else if self.geneve_ports.contains(&dport) {
-            if let Ok(h) = GeneveHeader::new_checked(payload) {
-                return self.tunnel(v, TunnelKind::Geneve, h.vni(), |d, v| match h.protocol() {
-                    ethertype::TEB => d.ethernet(h.payload(), v),
-                    et => d.ethertype(et, h.payload(), v),
-                });
-            }
-        } else if self.gtpu_ports.contains(&dport) || self.gtpu_ports.contains(&sport) {
-            // Echo and other signalling messages stay plain UDP.
-            if let Ok(Some(h)) = GtpuHeader::new_checked(payload) {
-                return self.tunnel(v, TunnelKind::GtpU, h.teid(), |d, v| {
-                    d.raw_ip(h.payload(), v)
-                });
-            }
-        } else if self.l2tp_ports.contains(&dport) || self.l2tp_ports.contains(&sport) {
-            // Control messages and anything that is not L2TPv2 carrying IP
-            // stay plain UDP.
-            let l2tp = L2tpHeader::new_checked(payload).ok().flatten();
-            let frame = l2tp.and_then(|h| ppp_frame(h.payload()).map(|f| (h.ids(), f)));
-            if let Some((ids, (protocol @ (ppp::IPV4 | ppp::IPV6), inner))) = frame {
-                return self.tunnel(v, TunnelKind::L2tp, ids, |d, v| d.ppp(protocol, inner, v));
-            }
-        } else if self.teredo_ports.contains(&dport) || self.teredo_ports.contains(&sport) {
-            // Teredo's port is shared by ordinary traffic: only a payload that
-            // really is an IPv6 packet is decapsulated.
-            let Some(inner) = teredo_inner(payload) else {
-                return Ok(());
-            };
-            return self.tunnel(v, TunnelKind::Teredo, 0, |d, v| d.ipv6(inner, v));
-        }
-        Ok(())
-    }
-
-    fn gre<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
-        let g = GreHeader::new_checked(buf)?;
-        if !self.decapsulate {
-            return Ok(());
-        }
-        let key = g.key().unwrap_or(0);
-        let inner = g.payload();
-        match (g.version(), g.protocol()) {
-            (0, ethertype::IPV4) => self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv4(inner, v)),
-            (0, ethertype::IPV6) => self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv6(inner, v)),
-            (0, ethertype::TEB) => {
-                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ethernet(inner, v))
-            }
-            (0, ethertype::WCCP) => {
-                // WCCPv2 puts a 4-byte redirect header before the IPv4
-                // packet; WCCPv1 does not.
-                let ip = match inner.first() {
-                    Some(b) if b >> 4 == 4 => inner,
-                    _ => inner.get(4..).unwrap_or(&[]),
-                };
-                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.ipv4(ip, v))
-            }
-            (0, ethertype::MPLS_UC | ethertype::MPLS_MC) => {
-                self.tunnel(v, TunnelKind::Gre, key, |d, v| d.mpls(inner, v))
-            }
-            (0, ethertype::ERSPAN_II) if !g.has_sequence() => {
-                // Type I: the mirrored frame follows GRE directly.
-                self.tunnel(v, TunnelKind::Erspan, 0, |d, v| d.ethernet(inner, v))
-            }
-            (0, ethertype::ERSPAN_II) => {
-                let e = ErspanHeader::new_type2(inner)?;
-                self.tunnel(v, TunnelKind::Erspan, u32::from(e.session_id()), |d, v| {
-                    d.ethernet(e.payload(), v)
-                })
-            }
-            (0, ethertype::ERSPAN_III) => {
-                let e = ErspanHeader::new_type3(inner)?;
-                self.tunnel(v, TunnelKind::Erspan, u32::from(e.session_id()), |d, v| {
-                    d.ethernet(e.payload(), v)
-                })
-            }
-            (1, ethertype::PPP) => match ppp_frame(inner) {
-                Some((protocol @ (ppp::IPV4 | ppp::IPV6), payload)) => {
-                    self.tunnel(v, TunnelKind::Pptp, key, |d, v| d.ppp(protocol, payload, v))
-                }
-                // Compressed or control PPP frames stay part of the GRE flow.
-                _ => Ok(()),
-            },
-            _ => Ok(()),
-        }
-    }
-
-    /// Opens a tunnel: the current IP header becomes the outer context and
-    /// `inner` decodes what it carries. When the depth bound is reached, or
-    /// when the inner packet fails to decode, the packet stays its outer
-    /// flow (flagged on the view) instead of being lost.
-    fn tunnel<'a>(
-        &self,
-        v: &mut PacketView<'a>,
-        kind: TunnelKind,
-        id: u32,
-        inner: impl FnOnce(&Self, &mut PacketView<'a>) -> Result<(), DecodeError>,
-    ) -> Result<(), DecodeError> {
-        let Some(outer) = v.ip else {
-            return Ok(());
-        };
-        if v.tunnel_depth >= self.max_tunnel_depth {
-            v.tunnel_depth_exceeded = true;
-            return Ok(());
-        }
-        let saved = *v;
-        v.tunnel = Some(Tunnel {
-            kind,
-            id,
-            outer_src: outer.src,
-            outer_dst: outer.dst,
-        });
-        v.tunnel_depth += 1;
-        v.ip = None;
-        v.transport = Transport::None;
-        v.payload = &[];
-        if let Err(e) = inner(self, v) {
-            let depth_exceeded = v.tunnel_depth_exceeded;
-            *v = saved;
-            v.tunnel_inner_error = Some(e);
-            v.tunnel_depth_exceeded |= depth_exceeded;
-        }
-        Ok(())
-    }
 }
+
+mod tunnels;
 
 #[cfg(test)]
 mod links;

@@ -18,7 +18,8 @@ pub enum NoMessage {}
 pub struct SideStats {
     /// Packets sent (a reassembled datagram counts its fragments).
     pub packets: u64,
-    /// Bytes on the wire (frame lengths).
+    /// Bytes: frame lengths, or for a tunnelled packet what Suricata
+    /// counts of it, the inner packet ([`crate::packet::PacketView::flow_len`]).
     pub bytes: u64,
     /// Transport payload bytes.
     pub payload_bytes: u64,

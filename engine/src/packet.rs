@@ -314,6 +314,12 @@ pub struct PacketView<'a> {
     pub linktype: LinkType,
     /// Length on the wire (for a reassembled datagram: all its fragments).
     pub wire_len: u32,
+    /// Bytes of `wire_len` that are the tunnels' around the flow's packet:
+    /// the outer frame's headers, the tunnel headers and whatever follows
+    /// the inner packet. 0 when no tunnel was opened. The flow counts the
+    /// rest ([`PacketView::flow_len`]); the `stats` record counts
+    /// `wire_len`.
+    pub encap_len: u32,
     /// The capture interface ([`RawPacket::iface`]).
     pub iface: u32,
     /// Captured frames this view stands for: 1, or a reassembled
@@ -360,6 +366,7 @@ impl<'a> PacketView<'a> {
             ts: raw.ts,
             linktype: raw.linktype,
             wire_len: raw.wire_len,
+            encap_len: 0,
             iface: raw.iface,
             frames: 1,
             src_mac: None,
@@ -378,6 +385,13 @@ impl<'a> PacketView<'a> {
             tunnel_depth_exceeded: false,
             tunnel_inner_error: None,
         }
+    }
+
+    /// Bytes the flow counts for this packet: the wire length less the
+    /// tunnels' bytes, i.e. what Suricata counts for a tunnelled packet
+    /// (docs/decoding.md, "What a flow counts").
+    pub fn flow_len(&self) -> u32 {
+        self.wire_len.saturating_sub(self.encap_len)
     }
 
     /// Source and destination ports for TCP, UDP and SCTP.

@@ -251,7 +251,7 @@ fn tunnel_samples() -> Vec<(&'static str, Vec<u8>)> {
     let inner_ip6 = ip6_tcp(A6, 1234, B6, 80, HTTP);
 
     let geneve = {
-        let mut p = vec![0x01, 0x00, 0x65, 0x58, 0x00, 0x00, 0x2a, 0x00, 1, 2, 3, 4];
+        let mut p = vec![0x01, 0x00, 0x65, 0x58, 0x00, 0x00, 0x2a, 0x00, 1, 2, 3, 0];
         p.extend_from_slice(&inner_eth);
         udp4(OUTER_A, 40000, OUTER_B, 6081, &p)
     };

@@ -32,7 +32,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         };
         let s = e.side_mut(side);
         s.packets += u64::from(view.frames);
-        s.bytes += u64::from(view.wire_len);
+        s.bytes += u64::from(view.flow_len());
         s.payload += view.payload.len() as u64;
         s.last_seen = s.last_seen.max(view.ts);
 

@@ -19,32 +19,51 @@ impl<'a> GreHeader<'a> {
     const F_ROUTING: u16 = 0x4000;
     const F_KEY: u16 = 0x2000;
     const F_SEQ: u16 = 0x1000;
+    const F_STRICT_ROUTE: u16 = 0x0800;
+    const RECURSION: u16 = 0x0700;
     const F_ACK_V1: u16 = 0x0080;
+    const RESERVED_FLAGS: u16 = 0x0078;
+    /// Source route entries walked before giving up.
+    const MAX_SRE: usize = 16;
 
-    /// Checks the header. Source routing (deprecated by RFC 2784) and
-    /// versions other than 0 and 1 are refused.
+    /// Checks the header as Suricata does: version 0 with a recursion
+    /// count or reserved flag bits, version 1 (RFC 2637) with checksum,
+    /// routing, recursion or reserved flags or without its key, and other
+    /// versions are refused. Version 0 source routing (RFC 1701) is walked:
+    /// the checksum/offset word, then source route entries up to the null
+    /// one.
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < 4 {
             return Err(DecodeError::GreTruncated);
         }
         let flags = be16(buf, Self::FLAGS);
-        let version = flags & 0x7;
-        let header_len = match version {
+        let has = |f: u16| usize::from(flags & f != 0);
+        let header_len = match flags & 0x7 {
             0 => {
-                if flags & Self::F_ROUTING != 0 {
+                if flags & (Self::RECURSION | Self::RESERVED_FLAGS) != 0 {
                     return Err(DecodeError::GreUnsupported);
                 }
-                4 + 4 * usize::from(flags & Self::F_CHECKSUM != 0)
-                    + 4 * usize::from(flags & Self::F_KEY != 0)
-                    + 4 * usize::from(flags & Self::F_SEQ != 0)
+                let fixed = 4
+                    + 4 * usize::from(flags & (Self::F_CHECKSUM | Self::F_ROUTING) != 0)
+                    + 4 * has(Self::F_KEY)
+                    + 4 * has(Self::F_SEQ);
+                if flags & Self::F_ROUTING == 0 {
+                    fixed
+                } else {
+                    Self::routing_end(buf, fixed)?
+                }
             }
             1 => {
                 // Enhanced GRE always carries the key (payload length + call id).
-                if flags & Self::F_KEY == 0 || flags & (Self::F_CHECKSUM | Self::F_ROUTING) != 0 {
+                let refused = Self::F_CHECKSUM
+                    | Self::F_ROUTING
+                    | Self::F_STRICT_ROUTE
+                    | Self::RECURSION
+                    | Self::RESERVED_FLAGS;
+                if flags & Self::F_KEY == 0 || flags & refused != 0 {
                     return Err(DecodeError::GreUnsupported);
                 }
-                8 + 4 * usize::from(flags & Self::F_SEQ != 0)
-                    + 4 * usize::from(flags & Self::F_ACK_V1 != 0)
+                8 + 4 * has(Self::F_SEQ) + 4 * has(Self::F_ACK_V1)
             }
             _ => return Err(DecodeError::GreUnsupported),
         };
@@ -52,6 +71,22 @@ impl<'a> GreHeader<'a> {
             return Err(DecodeError::GreTruncated);
         }
         Ok(GreHeader { buf, header_len })
+    }
+
+    /// End of the source route entries that start at `at`: each is an
+    /// address family (2 bytes), an offset and a length (1 byte each) and
+    /// `length` bytes of routing information; family 0 with length 0 ends
+    /// the list.
+    fn routing_end(buf: &[u8], mut at: usize) -> Result<usize, DecodeError> {
+        for _ in 0..Self::MAX_SRE {
+            let sre = buf.get(at..at + 4).ok_or(DecodeError::GreTruncated)?;
+            let (family, len) = (be16(sre, 0), usize::from(sre[3]));
+            at += 4 + len;
+            if family == 0 && len == 0 {
+                return Ok(at);
+            }
+        }
+        Err(DecodeError::GreUnsupported)
     }
     /// GRE version (0 or 1).
     pub fn version(&self) -> u8 {
@@ -74,7 +109,8 @@ impl<'a> GreHeader<'a> {
         if self.version() == 1 {
             return Some(u32::from(be16(self.buf, Self::OPTIONAL + 2)));
         }
-        let at = Self::OPTIONAL + 4 * usize::from(flags & Self::F_CHECKSUM != 0);
+        let at =
+            Self::OPTIONAL + 4 * usize::from(flags & (Self::F_CHECKSUM | Self::F_ROUTING) != 0);
         Some(be32(self.buf, at))
     }
     /// Header length in bytes.
@@ -153,13 +189,14 @@ impl<'a> VxlanHeader<'a> {
     pub const HEADER_LEN: usize = 8;
     const FLAG_VNI_VALID: u8 = 0x08;
 
-    /// Checks the header and that the VNI-valid flag is set; without it the
-    /// datagram is not VXLAN (some other protocol on the port).
+    /// Checks the header: the VNI-valid flag set and the byte after the VNI
+    /// (reserved) zero, as Suricata requires; otherwise the datagram is
+    /// not VXLAN (some other protocol on the port).
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < Self::HEADER_LEN {
             return Err(DecodeError::VxlanTruncated);
         }
-        if buf[0] & Self::FLAG_VNI_VALID == 0 {
+        if buf[0] & Self::FLAG_VNI_VALID == 0 || buf[7] != 0 {
             return Err(DecodeError::TunnelInnerInvalid);
         }
         Ok(VxlanHeader { buf })
@@ -184,13 +221,23 @@ pub struct GeneveHeader<'a> {
 impl<'a> GeneveHeader<'a> {
     const BASE_LEN: usize = 8;
 
-    /// Checks version 0 and that the options fit.
+    /// Checks what Suricata checks: version 0, the reserved flag bits and
+    /// the byte after the VNI zero, and options that fit and fill exactly
+    /// the length the header gives them (each is 4 bytes plus its length
+    /// field in words).
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
-        if buf.len() < Self::BASE_LEN || buf[0] >> 6 != 0 {
+        if buf.len() < Self::BASE_LEN || buf[0] >> 6 != 0 || buf[1] & 0x3f != 0 || buf[7] != 0 {
             return Err(DecodeError::GeneveInvalid);
         }
         let header_len = Self::BASE_LEN + usize::from(buf[0] & 0x3f) * 4;
         if buf.len() < header_len {
+            return Err(DecodeError::GeneveInvalid);
+        }
+        let mut at = Self::BASE_LEN;
+        while at < header_len {
+            at += 4 + usize::from(buf[at + 3] & 0x1f) * 4;
+        }
+        if at != header_len {
             return Err(DecodeError::GeneveInvalid);
         }
         Ok(GeneveHeader { buf, header_len })
@@ -342,24 +389,29 @@ impl<'a> L2tpHeader<'a> {
     }
 }
 
-/// Strips Teredo's authentication and origin indicators (RFC 4380 §5.1.1)
-/// and returns the encapsulated IPv6 packet when the bytes really are one:
-/// version 6 and a payload length that accounts for every remaining byte.
-pub fn teredo_inner(mut buf: &[u8]) -> Option<&[u8]> {
-    if buf.len() >= 4 && buf[0] == 0x00 && buf[1] == 0x01 {
-        let id_len = usize::from(buf[2]);
-        let au_len = usize::from(buf[3]);
-        let skip = 4 + id_len + au_len + 8 + 1;
-        buf = buf.get(skip..)?;
-    }
-    if buf.len() >= 8 && buf[0] == 0x00 && buf[1] == 0x00 {
-        buf = &buf[8..];
-    }
-    if buf.len() < 40 || buf[0] >> 4 != 6 {
+/// The IPv6 packet a Teredo datagram carries (RFC 4380), when it
+/// validates as Suricata validates it: an origin indication (`00 00`, 8
+/// bytes) is stepped over; an authentication indicator (`00 01`) means
+/// qualification, not a tunnelled packet; the packet must be version 6
+/// with a non-zero hop limit, a payload length that accounts for every
+/// remaining byte, and not a hop-by-hop header too short to hold. A bubble
+/// (no next header, no payload) only keeps a NAT mapping open: it carries
+/// no conversation and stays the UDP flow it travelled in.
+pub fn teredo_inner(buf: &[u8]) -> Option<&[u8]> {
+    const ORIGIN_INDICATION: usize = 8;
+    let ip6 = match buf {
+        [0, 0, ..] => buf.get(ORIGIN_INDICATION..)?,
+        [0, ..] => return None,
+        _ => buf,
+    };
+    if ip6.len() < 40 || ip6[0] >> 4 != 6 {
         return None;
     }
-    let payload_len = usize::from(be16(buf, 4));
-    (40 + payload_len == buf.len()).then_some(buf)
+    let payload_len = usize::from(be16(ip6, 4));
+    let (next_header, hop_limit) = (ip6[6], ip6[7]);
+    let bubble = next_header == super::ipproto::NO_NEXT && payload_len == 0;
+    let bogus = hop_limit == 0 || (next_header == super::ipproto::HOPOPT && payload_len < 8);
+    (40 + payload_len == ip6.len() && !bubble && !bogus).then_some(ip6)
 }
 
 #[cfg(test)]
@@ -393,10 +445,10 @@ mod tests {
         assert_eq!(g.key(), Some(0x1234));
         assert_eq!(g.header_len(), 16);
         assert_eq!(g.payload(), &[0xff]);
-        // routing bit in v0
+        // routing bit in v0 without the source route entries it announces
         assert_eq!(
             GreHeader::new_checked(&[0x40, 0, 8, 0]).unwrap_err(),
-            DecodeError::GreUnsupported
+            DecodeError::GreTruncated
         );
         // version 2
         assert_eq!(
@@ -429,10 +481,13 @@ mod tests {
         assert_eq!(h.vni(), 0x123);
         assert_eq!(h.payload(), &[0xaa]);
         assert!(VxlanHeader::new_checked(&[0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        // The byte after the VNI is reserved: set, the datagram is not VXLAN.
+        let reserved = [0x08, 0, 0, 0, 0x00, 0x01, 0x23, 0x05, 0xaa];
+        assert!(VxlanHeader::new_checked(&reserved).is_err());
 
-        // one 4-byte option word
+        // One option of 4 bytes: class 0x0102, type 3, no data.
         let g = [
-            0x01, 0x00, 0x65, 0x58, 0x00, 0x00, 0x07, 0x00, 1, 2, 3, 4, 0xbb,
+            0x01, 0x00, 0x65, 0x58, 0x00, 0x00, 0x07, 0x00, 0x01, 0x02, 0x03, 0x00, 0xbb,
         ];
         let h = GeneveHeader::new_checked(&g).unwrap();
         assert_eq!(h.protocol(), 0x6558);
@@ -440,8 +495,67 @@ mod tests {
         assert_eq!(h.payload(), &[0xbb]);
         assert!(GeneveHeader::new_checked(&g[..11]).is_err());
         let mut bad = g;
-        bad[0] = 0x41;
+        bad[0] = 0x41; // version 1
         assert!(GeneveHeader::new_checked(&bad).is_err());
+        let mut bad = g;
+        bad[1] = 0x01; // a reserved flag bit
+        assert!(GeneveHeader::new_checked(&bad).is_err());
+        let mut bad = g;
+        bad[7] = 0x01; // the reserved byte after the VNI
+        assert!(GeneveHeader::new_checked(&bad).is_err());
+        let mut bad = g;
+        bad[11] = 0x01; // the option claims 4 data bytes the header has no room for
+        assert!(GeneveHeader::new_checked(&bad).is_err());
+        // Two options, 8 and 4 bytes, filling the 3 words exactly.
+        let two = [
+            0x03, 0x00, 0x08, 0x00, 0x00, 0x00, 0x09, 0x00, 0x01, 0x02, 0x03, 0x01, 9, 9, 9, 9,
+            0x01, 0x02, 0x04, 0x00, 0x45,
+        ];
+        let h = GeneveHeader::new_checked(&two).unwrap();
+        assert_eq!(
+            (h.protocol(), h.vni(), h.payload()),
+            (0x0800, 9, &[0x45u8][..])
+        );
+    }
+
+    #[test]
+    fn gre_source_routing_and_refused_flags() {
+        // R set: checksum/offset word, one IPv4 SRE (4 bytes of address),
+        // then the null SRE; the key follows the checksum word.
+        let h = [
+            0x60, 0x00, 0x08, 0x00, // R K, IPv4
+            0x00, 0x00, 0x00, 0x00, // checksum, offset
+            0x00, 0x00, 0x00, 0x2a, // key 42
+            0x08, 0x00, 0x00, 0x04, 10, 0, 0, 1, // SRE: family IPv4, length 4
+            0x00, 0x00, 0x00, 0x00, // null SRE
+            0x45,
+        ];
+        let g = GreHeader::new_checked(&h).unwrap();
+        assert_eq!(g.key(), Some(42));
+        assert_eq!(g.header_len(), 24);
+        assert_eq!(g.payload(), &[0x45]);
+        // The SRE list runs off the end.
+        assert_eq!(
+            GreHeader::new_checked(&h[..18]).unwrap_err(),
+            DecodeError::GreTruncated
+        );
+        // Version 0 with a recursion count or reserved flag bits.
+        for flags in [0x0100u16, 0x0040] {
+            let f = flags.to_be_bytes();
+            assert_eq!(
+                GreHeader::new_checked(&[f[0], f[1], 0x08, 0x00]).unwrap_err(),
+                DecodeError::GreUnsupported
+            );
+        }
+        // Version 1 with strict source routing, or without its key.
+        for flags in [0x2881u16, 0x1001] {
+            let f = flags.to_be_bytes();
+            let h = [f[0], f[1], 0x88, 0x0b, 0, 0, 0, 1, 0, 0, 0, 1];
+            assert_eq!(
+                GreHeader::new_checked(&h).unwrap_err(),
+                DecodeError::GreUnsupported
+            );
+        }
     }
 
     #[test]
@@ -505,10 +619,25 @@ mod tests {
         let mut with_origin = vec![0, 0, 0x12, 0x34, 1, 2, 3, 4];
         with_origin.extend_from_slice(&ip6);
         assert_eq!(teredo_inner(&with_origin), Some(&ip6[..]));
+        // An authentication indicator is qualification, not a tunnelled packet.
         let mut with_auth = vec![0, 1, 0, 0];
         with_auth.extend_from_slice(&[0; 9]);
         with_auth.extend_from_slice(&ip6);
-        assert_eq!(teredo_inner(&with_auth), Some(&ip6[..]));
+        assert_eq!(teredo_inner(&with_auth), None);
+        // A bubble: no next header, no payload.
+        let mut bubble = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
+        bubble.extend_from_slice(&[0; 32]);
+        assert_eq!(teredo_inner(&bubble), None);
+        let mut origin_bubble = with_origin[..8].to_vec();
+        origin_bubble.extend_from_slice(&bubble);
+        assert_eq!(teredo_inner(&origin_bubble), None);
+        // Hop limit 0, or a hop-by-hop header with too little room for it.
+        let mut hlim0 = ip6.clone();
+        hlim0[7] = 0;
+        assert_eq!(teredo_inner(&hlim0), None);
+        let mut hbh = ip6.clone();
+        hbh[6] = 0;
+        assert_eq!(teredo_inner(&hbh), None);
         // payload length disagreeing with the bytes: not Teredo
         let mut wrong = ip6.clone();
         wrong.push(0);
