@@ -104,6 +104,9 @@ pub struct Reassembled {
     pub fragments: u32,
     /// Sum of the fragments' wire lengths.
     pub wire_bytes: u64,
+    /// Sum of the fragments' tunnel bytes ([`PacketView::encap_len`]):
+    /// fragments carried in a tunnel.
+    pub encap_bytes: u64,
 }
 
 /// What one fragment did.
@@ -129,6 +132,7 @@ struct Datagram {
     protocol: Option<u8>,
     fragments: u32,
     wire_bytes: u64,
+    encap_bytes: u64,
     /// Key of this datagram in the expiry index.
     expiry: (Timestamp, u64),
     /// Dropped for overlap: later fragments are discarded until timeout.
@@ -250,6 +254,7 @@ impl Defrag {
                     protocol: None,
                     fragments: 0,
                     wire_bytes: 0,
+                    encap_bytes: 0,
                     expiry: (ts, serial),
                     poisoned: false,
                 },
@@ -308,6 +313,7 @@ impl Defrag {
                 d.received += end - start;
                 d.fragments += 1;
                 d.wire_bytes += u64::from(view.wire_len);
+                d.encap_bytes += u64::from(view.encap_len);
                 if !frag.more {
                     d.total = Some(end);
                 }
@@ -393,6 +399,7 @@ impl Defrag {
             protocol: d.protocol.unwrap_or(0),
             fragments: d.fragments,
             wire_bytes: d.wire_bytes,
+            encap_bytes: d.encap_bytes,
         })
     }
 

@@ -76,6 +76,7 @@ pub(crate) fn walk<P: FragmentPath>(p: &mut P, view: &PacketView<'_>, nesting: u
     };
     let mut whole = *view;
     whole.wire_len = u32::try_from(datagram.wire_bytes).unwrap_or(u32::MAX);
+    whole.encap_len = u32::try_from(datagram.encap_bytes).unwrap_or(u32::MAX);
     whole.frames = datagram.fragments;
     whole.ipv4_checksum_bad = false;
     whole.tunnel_depth_exceeded = false;
@@ -207,6 +208,7 @@ impl Replay {
                     protocol: d.protocol,
                     fragments: d.fragments,
                     wire_bytes: d.wire_bytes,
+                    encap_bytes: d.encap_bytes,
                 }
             });
             self.steps.push_back((events.len() as u32, datagram));
@@ -238,6 +240,7 @@ struct LoggedDatagram {
     protocol: u8,
     fragments: u32,
     wire_bytes: u64,
+    encap_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -302,6 +305,7 @@ impl DefragLog {
                 protocol: g.protocol,
                 fragments: g.fragments,
                 wire_bytes: g.wire_bytes,
+                encap_bytes: g.encap_bytes,
             }
         });
         self.steps.push(Step {

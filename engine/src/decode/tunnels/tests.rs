@@ -436,3 +436,60 @@ fn the_engine_counts_inner_bytes_in_flows_and_wire_bytes_in_stats() {
         "the stats record counts the wire"
     );
 }
+
+#[test]
+fn rebuilt_datagrams_count_the_inner_packets_whether_outer_or_inner_fragments() {
+    use crate::event::FlowEvent;
+    use crate::testutil::{fragment4, run_with};
+    // An inner UDP datagram of 200 bytes' payload: 228 bytes of IPv4.
+    let inner = ip4_raw([10, 0, 0, 1], [10, 0, 0, 2], 17, &{
+        let mut u = vec![0x04, 0xd2, 0x00, 0x35, 0x00, 208, 0, 0];
+        u.resize(208, b'x');
+        u
+    });
+    let vx = |payload: &[u8]| cat(&[&[8, 0, 0, 0, 0, 0, 7, 0], &INNER_ETH, payload]);
+    // Inner fragments, each in its own VXLAN frame.
+    let inner_frags: Vec<Vec<u8>> = fragment4(&inner, 96, 9)
+        .iter()
+        .map(|f| udp4(OUT_A, 49152, OUT_B, 4789, &vx(f)))
+        .collect();
+    // One VXLAN frame, its outer IPv4 datagram fragmented.
+    let outer = udp4(OUT_A, 49152, OUT_B, 4789, &vx(&inner));
+    let outer_frags: Vec<Vec<u8>> = fragment4(&outer[14..], 96, 7)
+        .iter()
+        .map(|f| eth(0x0800, f))
+        .collect();
+    for (what, frames, inner_len) in [
+        (
+            "inner fragments",
+            &inner_frags,
+            // Each fragment is an inner IPv4 packet with its own header.
+            fragment4(&inner, 96, 9).iter().map(Vec::len).sum::<usize>(),
+        ),
+        ("outer fragments", &outer_frags, inner.len()),
+    ] {
+        let packets: Vec<_> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as f64, LinkType::ETHERNET, f.clone()))
+            .collect();
+        let (events, engine) = run_with(&crate::config::EngineConfig::default(), &packets, 64);
+        let flows: Vec<_> = events
+            .iter()
+            .filter_map(|o| match &o.event {
+                FlowEvent::Ended { stats, .. } => Some(stats),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(flows.len(), 1, "{what}: one inner flow");
+        let side = &flows[0].initiator;
+        assert_eq!(side.bytes, inner_len as u64, "{what}");
+        assert_eq!(side.packets, frames.len() as u64, "{what}");
+        let wire: u64 = frames.iter().map(|f| f.len() as u64).sum();
+        assert_eq!(
+            engine.stats().bytes,
+            wire,
+            "{what}: the stats count the wire"
+        );
+    }
+}
