@@ -3,7 +3,8 @@
 //! and error handling ([`exits`]), floods under the budgets ([`floods`]),
 //! unwritable stderr, outputs naming
 //! inputs and out-of-range values ([`faults`]), changing inputs
-//! ([`inputs`]), `streams` ([`streams`]), the capture corpus and the peer
+//! ([`inputs`]), `streams` ([`streams`]), protocol anomalies and
+//! Suricata's counters ([`applayer`]), the capture corpus and the peer
 //! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
 //! ([`hostile`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
@@ -16,6 +17,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod applayer;
 mod corpus;
 mod exits;
 mod faults;
