@@ -1,10 +1,10 @@
 //! HTTP protocol anomalies, named and decided as Suricata's HTTP parser
 //! (libhtp) decides them: the request line's delimiters and missing
-//! protocol, excessive header repetition and differing Content-Length
-//! values, Transfer-Encoding
-//! and Content-Length values body framing cannot use, a missing or
-//! ambiguous Host, unrecognised authorization, responses without a
-//! request, repeated `100 Continue`s and bad chunk lengths. The parser
+//! protocol, differing Content-Length values, Transfer-Encoding and
+//! Content-Length values body framing cannot use, a missing, invalid or
+//! ambiguous Host, an invalid URI host, unrecognised authorization,
+//! responses without a request, repeated `100 Continue`s and bad chunk
+//! lengths. The parser
 //! queues them ([`HttpParser::event`]); the session driver reports them as
 //! `anomaly` records of the flow. [`event`] lists the names.
 
@@ -24,19 +24,14 @@ pub mod event {
     /// A request line without protocol followed by header lines (not an
     /// HTTP/0.9 request).
     pub const REQUEST_LINE_MISSING_PROTOCOL: &str = "REQUEST_LINE_MISSING_PROTOCOL";
-    /// A request header repeated past 64 repetitions in one head (each
-    /// one past them).
-    pub const REQUEST_HEADER_REPETITION: &str = "REQUEST_HEADER_REPETITION";
-    /// A response header repeated past 64 repetitions in one head.
-    pub const RESPONSE_HEADER_REPETITION: &str = "RESPONSE_HEADER_REPETITION";
     /// Request Content-Length headers with different (or unreadable) values.
     pub const DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST: &str =
         "DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST";
     /// Response Content-Length headers with different (or unreadable) values.
     pub const DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE: &str =
         "DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE";
-    /// A request Transfer-Encoding other than `chunked`, or `chunked`
-    /// before HTTP/1.1.
+    /// A request Transfer-Encoding without a `chunked` coding, or
+    /// `chunked` before HTTP/1.1.
     pub const INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST: &str =
         "INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST";
     /// A request Content-Length without digits.
@@ -49,6 +44,10 @@ pub mod event {
     pub const MISSING_HOST_HEADER: &str = "MISSING_HOST_HEADER";
     /// The URI's host (or port) and the Host header's differ.
     pub const HOST_HEADER_AMBIGUOUS: &str = "HOST_HEADER_AMBIGUOUS";
+    /// A Host header whose host or port is not valid.
+    pub const REQUEST_HEADER_HOST_INVALID: &str = "REQUEST_HEADER_HOST_INVALID";
+    /// An absolute URI whose host or port is not valid.
+    pub const REQUEST_URI_HOST_INVALID: &str = "REQUEST_URI_HOST_INVALID";
     /// An Authorization scheme other than Basic, Digest and Bearer.
     pub const REQUEST_AUTH_UNRECOGNIZED: &str = "REQUEST_AUTH_UNRECOGNIZED";
     /// A response with no request waiting for it.
@@ -70,8 +69,6 @@ pub mod event {
         METHOD_DELIM_NON_COMPLIANT,
         URI_DELIM_NON_COMPLIANT,
         REQUEST_LINE_MISSING_PROTOCOL,
-        REQUEST_HEADER_REPETITION,
-        RESPONSE_HEADER_REPETITION,
         DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST,
         DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE,
         INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST,
@@ -79,6 +76,8 @@ pub mod event {
         INVALID_CONTENT_LENGTH_FIELD_IN_RESPONSE,
         MISSING_HOST_HEADER,
         HOST_HEADER_AMBIGUOUS,
+        REQUEST_HEADER_HOST_INVALID,
+        REQUEST_URI_HOST_INVALID,
         REQUEST_AUTH_UNRECOGNIZED,
         UNABLE_TO_MATCH_RESPONSE_TO_REQUEST,
         CONTINUE_ALREADY_SEEN,
@@ -211,54 +210,26 @@ fn named<'h>(
         .map(|h| h.value)
 }
 
-/// Repetitions of header names libhtp keeps count of per head; past them
-/// each further repetition is an event (and is dropped).
-const MAX_REPETITIONS: usize = 64;
-
-/// Excessive header repetitions and differing Content-Length values,
+/// Further Content-Length headers whose value differs from the first's,
 /// either direction.
-fn header_events(
+fn duplicate_content_length(
     request: bool,
     headers: &[httparse::Header<'_>],
     ev: &mut impl FnMut(&'static str),
 ) {
-    let (repetition, duplicate_cl) = if request {
-        (
-            event::REQUEST_HEADER_REPETITION,
-            event::DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST,
-        )
-    } else {
-        (
-            event::RESPONSE_HEADER_REPETITION,
-            event::DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE,
-        )
+    let mut values = named(headers, "content-length");
+    let Some(first) = values.next() else {
+        return;
     };
-    let mut repetitions = 0;
-    for (i, h) in headers.iter().enumerate() {
-        let before = headers[..i]
-            .iter()
-            .filter(|p| p.name.eq_ignore_ascii_case(h.name))
-            .count();
-        if before == 0 {
-            continue;
-        }
-        // The second of a name is a repetition; from the third on they
-        // are counted, and past the count reported.
-        if before > 1 {
-            if repetitions == MAX_REPETITIONS {
-                ev(repetition);
-                continue;
-            }
-            repetitions += 1;
-        }
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let first = named(headers, "content-length")
-                .next()
-                .and_then(content_length);
-            let this = content_length(h.value);
-            if first.is_none() || this.is_none() || first != this {
-                ev(duplicate_cl);
-            }
+    let first = content_length(first);
+    for v in values {
+        let this = content_length(v);
+        if first.is_none() || this.is_none() || first != this {
+            ev(if request {
+                event::DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST
+            } else {
+                event::DUPLICATE_CONTENT_LENGTH_FIELD_IN_RESPONSE
+            });
         }
     }
 }
@@ -280,41 +251,69 @@ fn joined<'h>(headers: &'h [httparse::Header<'h>], name: &'h str) -> Option<Cow<
     Some(Cow::Owned(all))
 }
 
-/// `host[:port]` of a Host header or URI authority: the host and the port
-/// text, `None` when no host can be read.
-fn host_port(v: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
-    let v = trim(v);
-    let v = v.strip_prefix(b"//").unwrap_or(v);
-    let v = &v[v.iter().take_while(|&&c| c == b' ').count()..];
-    if v.first() == Some(&b'/') {
-        return None;
-    }
-    let end = if v.first() == Some(&b'[') {
-        v.iter()
-            .position(|&c| matches!(c, b'/' | b'?' | b'#' | b']'))
-            .map_or(v.len(), |i| if v[i] == b']' { i + 1 } else { i })
-    } else {
-        v.iter()
-            .position(|&c| matches!(c, b'/' | b'?' | b'#' | b':'))
-            .unwrap_or(v.len())
-    };
-    let host = trim(&v[..end]);
-    if host.is_empty() {
-        return None;
-    }
-    let port = v[end..].strip_prefix(b":").map(|p| {
-        trim(
-            &p[..p
-                .iter()
-                .position(|&c| matches!(c, b'/' | b'?' | b'#'))
-                .unwrap_or(p.len())],
-        )
-    });
-    Some((host, port.filter(|p| !p.is_empty())))
+/// A `host[:port]` as libhtp reads a Host header or a URI's authority.
+struct HostPort<'a> {
+    host: &'a [u8],
+    /// The port, when one was given and is a number in 1–65535.
+    port: Option<u16>,
+    /// A valid host name (or IPv6 literal) and, if given, a valid port.
+    valid: bool,
 }
 
-fn port_number(p: &[u8]) -> Option<u16> {
-    std::str::from_utf8(p).ok()?.parse().ok()
+/// Reads `host[:port]` (the host ends at the first colon, or after an
+/// IPv6 literal's `]`); `None` when empty.
+fn host_port(v: &[u8]) -> Option<HostPort<'_>> {
+    let v = trim_htp(v);
+    if v.is_empty() {
+        return None;
+    }
+    let (host, port) = match v
+        .iter()
+        .position(|&c| c == if v[0] == b'[' { b']' } else { b':' })
+    {
+        Some(i) if v[0] == b'[' => match &v[i + 1..] {
+            [] => (&v[..=i], None),
+            [b':', p @ ..] => (&v[..=i], Some(p)),
+            // Something after the literal: not a host.
+            _ => (v, Some(&[][..])),
+        },
+        Some(i) => (trim_htp(&v[..i]), Some(&v[i + 1..])),
+        None => (v, None),
+    };
+    let number = port.map(|p| {
+        std::str::from_utf8(trim_htp(p))
+            .ok()
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u16>().ok())
+            .filter(|&n| n > 0)
+    });
+    Some(HostPort {
+        host,
+        port: number.flatten(),
+        valid: valid_host(host) && number.is_none_or(|n| n.is_some()),
+    })
+}
+
+/// libhtp's host name rule: an IPv6 literal in brackets, or labels of
+/// 1–63 letters, digits, `-` and `_` joined by single dots (a final dot
+/// allowed), at most 255 bytes.
+fn valid_host(h: &[u8]) -> bool {
+    if h.is_empty() || h.len() > 255 {
+        return false;
+    }
+    if let Some(inner) = h.strip_prefix(b"[") {
+        return inner
+            .strip_suffix(b"]")
+            .and_then(|a| std::str::from_utf8(a).ok())
+            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    h.split(|&c| c == b'.').all(|label| {
+        (1..=63).contains(&label.len())
+            && label
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
 }
 
 impl HttpParser {
@@ -338,10 +337,13 @@ impl HttpParser {
     ) {
         let mut ev = |e: &'static str| self.event(e, Some(tx_id));
         request_line_events(line, after, &mut ev);
-        header_events(true, headers, &mut ev);
+        duplicate_content_length(true, headers, &mut ev);
         let version = version(proto);
         if let Some(te) = joined(headers, "transfer-encoding") {
-            if !te.eq_ignore_ascii_case(b"chunked") || version < Version::V1_1 {
+            let chunked = te
+                .split(|&c| c == b',')
+                .any(|t| trim(t).eq_ignore_ascii_case(b"chunked"));
+            if !chunked || version < Version::V1_1 {
                 ev(event::INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST);
             }
         } else if let Some(cl) = named(headers, "content-length").next()
@@ -349,12 +351,20 @@ impl HttpParser {
         {
             ev(event::INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST);
         }
+        let uri = uri_host(uri).and_then(host_port);
+        if uri.as_ref().is_some_and(|u| !u.valid) {
+            ev(event::REQUEST_URI_HOST_INVALID);
+        }
         match joined(headers, "host") {
-            Some(host) => {
-                if let Some(u) = uri_host(uri).and_then(host_port) {
-                    let ambiguous = host_port(&host).is_none_or(|h| {
-                        let ports = u.1.and_then(port_number).zip(h.1.and_then(port_number));
-                        !h.0.eq_ignore_ascii_case(u.0) || ports.is_some_and(|(a, b)| a != b)
+            Some(value) => {
+                let header = host_port(&value);
+                if header.as_ref().is_none_or(|h| !h.valid) {
+                    ev(event::REQUEST_HEADER_HOST_INVALID);
+                }
+                if let Some(u) = &uri {
+                    let ambiguous = header.is_none_or(|h| {
+                        !h.host.eq_ignore_ascii_case(u.host)
+                            || u.port.zip(h.port).is_some_and(|(a, b)| a != b)
                     });
                     if ambiguous {
                         ev(event::HOST_HEADER_AMBIGUOUS);
@@ -390,7 +400,7 @@ impl HttpParser {
             status == 100 && te.is_none() && cl.and_then(content_length).is_none_or(|n| n == 0);
         let repeated_100 = interim_100 && std::mem::replace(&mut self.seen_100, true);
         let mut ev = |e: &'static str| self.event(e, tx_id);
-        header_events(false, headers, &mut ev);
+        duplicate_content_length(false, headers, &mut ev);
         if repeated_100 {
             ev(event::CONTINUE_ALREADY_SEEN);
         }

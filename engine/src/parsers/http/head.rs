@@ -179,7 +179,7 @@ pub(super) fn find_request_start(b: &[u8]) -> Option<usize> {
         let rest = &b[i..];
         if METHODS
             .iter()
-            .any(|m| rest.starts_with(m) && rest.get(m.len()) == Some(&b' '))
+            .any(|m| rest.starts_with(m) && rest.get(m.len()).is_some_and(is_space))
         {
             return Some(i);
         }
@@ -203,17 +203,17 @@ pub(super) fn find_response_start(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// Content probe: an HTTP request line or status line from the first
-/// sender.
+/// Content probe: an HTTP request line (whitespace before it, and a tab
+/// after the method, tolerated) or status line from the first sender.
 pub fn probe(bytes: &[u8]) -> crate::session::Probe {
     use crate::session::Probe;
-    let b = bytes;
+    let b = &bytes[bytes.iter().take_while(|&&c| is_lead_space(c)).count()..];
     let mut maybe = false;
     for m in METHODS.iter().copied().chain([&b"HTTP/1."[..]]) {
-        let sep = if m == b"HTTP/1." { None } else { Some(b' ') };
-        let whole = m.len() + usize::from(sep.is_some());
+        let method = m != b"HTTP/1.";
+        let whole = m.len() + usize::from(method);
         if b.len() >= whole {
-            if b.starts_with(m) && sep.is_none_or(|s| b[m.len()] == s) {
+            if b.starts_with(m) && (!method || is_space(&b[m.len()])) {
                 return Probe::Certain;
             }
         } else if m.starts_with(b) || b.starts_with(&m[..b.len().min(m.len())]) {

@@ -37,7 +37,7 @@ fn each_event_from_its_anomaly() {
         (b"GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", OK, URI_DELIM_NON_COMPLIANT),
         (b"GET /\r\nUser-Agent: x\r\n\r\n", OK, REQUEST_LINE_MISSING_PROTOCOL),
         (b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", OK, DUPLICATE_CONTENT_LENGTH_FIELD_IN_REQUEST),
-        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", OK, INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n", OK, INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST),
         (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", OK, INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST),
         (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", OK, INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST),
         (b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", OK, MISSING_HOST_HEADER),
@@ -93,23 +93,116 @@ fn responses_without_requests() {
     assert_eq!(got, [(UNABLE_TO_MATCH_RESPONSE_TO_REQUEST, Some(1))]);
 }
 
+/// Host headers and URI hosts libhtp reads as valid, and ones it does not.
 #[test]
-fn header_repetition_is_reported_past_64_repetitions() {
-    let head = |n: usize| {
-        let mut r = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
-        for _ in 0..n {
-            r.extend_from_slice(b"X-A: 1\r\n");
-        }
-        r.extend_from_slice(b"\r\n");
-        r
+fn host_validity() {
+    let host = |h: &[u8]| {
+        let req = [&b"GET / HTTP/1.1\r\nHost: "[..], h, b"\r\n\r\n"].concat();
+        events_of(&req, OK)
     };
-    // 66 of one name: its second is a repetition, the 64 after it are
-    // counted.
-    assert_eq!(events_of(&head(66), OK), []);
+    for ok in [
+        &b"a_b.example"[..],
+        b"-a.b",
+        b"a.b.",
+        b"[::1]",
+        b"[::1]:80",
+        b"a.b:8080 ",
+        b"a : 80",
+        b"a:080",
+    ] {
+        assert_eq!(host(ok), [], "{:?}", String::from_utf8_lossy(ok));
+    }
+    for bad in [
+        &b"a b"[..],
+        b"a..b",
+        b".a",
+        b"[::1",
+        b"[zz]",
+        b"[::1]x",
+        b"a:xx",
+        b"a:0",
+        b"a:99999",
+        b"a:",
+        b"a:+80",
+        b"a:80 x",
+        b"a/b",
+        b"a,b",
+        b"",
+        b"\xc3\xa9.com",
+    ] {
+        assert_eq!(
+            host(bad),
+            [(REQUEST_HEADER_HOST_INVALID, Some(0))],
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    let long = [&[b'x'; 64][..], b".com"].concat();
+    assert_eq!(host(&long), [(REQUEST_HEADER_HOST_INVALID, Some(0))]);
+    // Two Host headers are read joined (`a, b`): not a host.
+    let two = events_of(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", OK);
+    assert_eq!(two, [(REQUEST_HEADER_HOST_INVALID, Some(0))]);
+    let uri = |u: &[u8]| {
+        let req = [&b"GET "[..], u, b" HTTP/1.1\r\nHost: a:80\r\n\r\n"].concat();
+        events_of(&req, OK)
+    };
+    assert_eq!(uri(b"http://A:80/"), []);
+    assert_eq!(uri(b"http://user@a/x:y"), []);
+    assert_eq!(uri(b"http:///x"), []);
+    assert_eq!(uri(b"http://a:xx/"), [(REQUEST_URI_HOST_INVALID, Some(0))]);
     assert_eq!(
-        events_of(&head(68), OK),
-        [(REQUEST_HEADER_REPETITION, Some(0)); 2]
+        uri(b"http://a..b/"),
+        [
+            (REQUEST_URI_HOST_INVALID, Some(0)),
+            (HOST_HEADER_AMBIGUOUS, Some(0))
+        ]
     );
+}
+
+/// A request's Transfer-Encoding is valid when one of its comma-separated
+/// codings is `chunked`.
+#[test]
+fn request_transfer_encoding_tokens() {
+    let te = |v: &[u8]| {
+        let req = [
+            &b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "[..],
+            v,
+            b"\r\n\r\n0\r\n\r\n",
+        ]
+        .concat();
+        events_of(&req, OK)
+    };
+    for ok in [
+        &b"chunked"[..],
+        b"Chunked",
+        b" chunked ",
+        b"gzip, chunked",
+        b"chunked , gzip",
+    ] {
+        assert_eq!(te(ok), [], "{:?}", String::from_utf8_lossy(ok));
+    }
+    for bad in [&b",.chunked,"[..], b"xchunked", b"chunked;q=1", b"identity"] {
+        assert_eq!(
+            te(bad),
+            [(INVALID_TRANSFER_ENCODING_VALUE_IN_REQUEST, Some(0))],
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
+/// A request line may start with whitespace and have a tab after its
+/// method: the probe and the parser take it.
+#[test]
+fn odd_request_lines_are_still_http() {
+    use crate::session::Probe;
+    assert_eq!(super::super::probe(b" GET / HTTP/1.1\r\n"), Probe::Certain);
+    assert_eq!(super::super::probe(b"GET\t/ HTTP/1.1\r\n"), Probe::Certain);
+    assert_eq!(super::super::probe(b"  "), Probe::NeedMore);
+    let mut p = HttpParser::default();
+    p.feed_initiator(b"\tGET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+    let out = p.feed_responder(OK);
+    assert!(matches!(&out[..], [L7Message::Http(t)] if t.uri.as_deref() == Some(&b"/x"[..])));
 }
 
 #[test]
