@@ -89,7 +89,7 @@ pub mod event {
 }
 
 /// libhtp's whitespace: SP, HT, CR, LF, VT, FF.
-pub(super) fn is_htp_space(c: u8) -> bool {
+fn is_htp_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
@@ -113,7 +113,7 @@ const HTTP09_MAX_JUNK: usize = 16;
 
 /// The request line's events (`line` without its line end; `after`: the
 /// head's bytes after it).
-pub(super) fn request_line_events(line: &[u8], after: &[u8], ev: &mut impl FnMut(&'static str)) {
+fn request_line_events(line: &[u8], after: &[u8], ev: &mut impl FnMut(&'static str)) {
     let lead = line.iter().take_while(|&&c| is_htp_space(c)).count();
     if lead > 0 {
         ev(event::REQUEST_LINE_LEADING_WHITESPACE);
@@ -156,7 +156,7 @@ pub(super) fn request_line_events(line: &[u8], after: &[u8], ev: &mut impl FnMut
 
 /// An HTTP version as libhtp reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Version {
+enum Version {
     Invalid,
     V0_9,
     V1_0,
@@ -165,7 +165,7 @@ pub(super) enum Version {
 
 /// `HTTP/1.1` and its tolerated variants (case, whitespace around the
 /// slash, leading zeros); anything else is [`Version::Invalid`].
-pub(super) fn version(v: &[u8]) -> Version {
+fn version(v: &[u8]) -> Version {
     let v = trim_htp(v);
     let Some(rest) = v
         .get(..4)
