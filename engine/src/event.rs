@@ -141,6 +141,23 @@ pub enum AnomalyKind {
         /// The parser's reason, at most 256 bytes.
         reason: Box<str>,
     },
+    /// A protocol anomaly a parser noticed and parsed past (Suricata's
+    /// app-layer events), at most `parsers.max_events_per_flow` per flow.
+    AppLayer(AppEvent),
+}
+
+/// A protocol anomaly a parser noticed: a request line without its
+/// protocol, a repeated header, a response no request asked for... Named
+/// as Suricata names its app-layer events (`REQUEST_LINE_MISSING_PROTOCOL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppEvent {
+    /// The protocol (`http`).
+    pub proto: &'static str,
+    /// The event's name.
+    pub event: &'static str,
+    /// The transaction it belongs to, when one does (as in its message's
+    /// `tx_id`).
+    pub tx_id: Option<u64>,
 }
 
 impl AnomalyKind {
@@ -158,6 +175,7 @@ impl AnomalyKind {
                 ("stream", "reassembly.overlap_different_data")
             }
             AnomalyKind::ParserPoisoned { .. } => ("app", "parser.poisoned"),
+            AnomalyKind::AppLayer(e) => ("applayer", e.event),
         }
     }
 }

@@ -104,9 +104,9 @@ pub use engine::{Engine, EventBuf};
 pub use community_id::{community_id, community_id_v1};
 pub use defrag::{DefragCounters, DefragDrop};
 pub use event::{
-    AnomalyKind, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
+    AnomalyKind, AppEvent, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
 };
-pub use stats::{EngineStats, ProtoCounts, SessionCounters};
+pub use stats::{AppCounters, AppProtoCounters, EngineStats, ProtoCounts, SessionCounters};
 pub use timestamp::Timestamp;
 pub use vocab::{ConnState, EndReason, FlowSide, FlowState, History, Letter, Orientation, flow_id};
 pub use wire::DecodeError;
@@ -131,8 +131,8 @@ pub use reassembly::{
     SegmentOutcome, StreamCounters,
 };
 pub use session::{
-    DatagramParser, DatagramParserFactory, Probe, Route, SessionEvent, SessionParser,
-    SessionParserFactory, Sessions,
+    DEFAULT_MAX_EVENTS_PER_FLOW, DatagramParser, DatagramParserFactory, Probe, Route, SessionEvent,
+    SessionParser, SessionParserFactory, Sessions,
 };
 
 /// Internals that other crates of this workspace use (the pipeline's

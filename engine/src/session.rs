@@ -14,7 +14,10 @@
 //! Additions over the 0.3 shapes, all with defaults so older parsers keep
 //! compiling: [`SessionParser::gap_initiator`] / [`SessionParser::gap_responder`]
 //! (bytes lost to the capture), [`SessionParser::packet_time`] (the packet
-//! clock before each call), and content probes on a [`Route`].
+//! clock before each call), [`SessionParser::next_event`] (protocol
+//! anomalies, reported as [`AnomalyKind::AppLayer`] and capped per flow),
+//! [`SessionParser::is_transaction`] (the per-protocol transaction
+//! counter), and content probes on a [`Route`].
 //!
 //! # Example
 //!
@@ -86,10 +89,10 @@ mod driver;
 mod route;
 mod slot;
 
-pub use driver::Sessions;
+pub use driver::{DEFAULT_MAX_EVENTS_PER_FLOW, Sessions};
 pub use route::{Probe, Route};
 
-use crate::event::{AnomalyKind, FlowEvent, FlowStats};
+use crate::event::{AnomalyKind, AppEvent, FlowEvent, FlowStats};
 use crate::timestamp::Timestamp;
 use crate::vocab::{EndReason, FlowSide};
 
@@ -165,6 +168,24 @@ pub trait SessionParser: Send + 'static {
     fn flow_end(&mut self) -> Vec<Self::Message> {
         Vec::new()
     }
+
+    /// The next protocol anomaly noticed and not yet taken (oldest first);
+    /// the driver takes them after every call and reports them as
+    /// [`AnomalyKind::AppLayer`] anomalies of the flow, before the
+    /// messages of the same call. Default: none.
+    fn next_event(&mut self) -> Option<AppEvent> {
+        None
+    }
+
+    /// Whether `msg` counts as one of the protocol's transactions (the
+    /// per-protocol `tx` counter). Default: every message does.
+    fn is_transaction(msg: &Self::Message) -> bool
+    where
+        Self: Sized,
+    {
+        let _ = msg;
+        true
+    }
 }
 
 /// Builds a fresh [`SessionParser`] per session. Any parser that is
@@ -215,6 +236,22 @@ pub trait DatagramParser: Send + 'static {
     /// still pending, such as queries that were never answered.
     fn flow_end(&mut self) -> Vec<Self::Message> {
         Vec::new()
+    }
+
+    /// The next protocol anomaly noticed (as for
+    /// [`SessionParser::next_event`]). Default: none.
+    fn next_event(&mut self) -> Option<AppEvent> {
+        None
+    }
+
+    /// Whether `msg` counts as a transaction (as for
+    /// [`SessionParser::is_transaction`]). Default: every message does.
+    fn is_transaction(msg: &Self::Message) -> bool
+    where
+        Self: Sized,
+    {
+        let _ = msg;
+        true
     }
 }
 
@@ -330,5 +367,7 @@ impl<K, M> FlowEvent<K, M> {
     }
 }
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;

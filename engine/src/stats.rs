@@ -1,7 +1,8 @@
 //! Engine counters: what was seen, skipped (by reason), created and ended,
-//! and the session driver's counters ([`SessionCounters`]). Plain
-//! per-engine integers (one engine per shard, no sharing); the pipeline sums
-//! them with [`EngineStats::merge`] and [`SessionCounters::add`].
+//! and the session driver's counters ([`SessionCounters`], with the
+//! per-protocol [`AppCounters`]). Plain per-engine integers (one engine per
+//! shard, no sharing); the pipeline sums them with [`EngineStats::merge`]
+//! and [`SessionCounters::add`].
 
 use crate::defrag::{DefragCounters, DefragDrop};
 use crate::packet::TunnelKind;
@@ -185,6 +186,9 @@ pub struct SessionCounters {
     pub skipped_bytes: u64,
     /// Out-of-order bytes held now, and the most held at once.
     pub memory: Memory,
+    /// Per application protocol: flows, transactions, parser errors and
+    /// protocol anomalies (counted as flows end).
+    pub app: AppCounters,
 }
 
 impl SessionCounters {
@@ -200,6 +204,89 @@ impl SessionCounters {
         self.skipped_bytes += o.skipped_bytes;
         self.memory.used += o.memory.used;
         self.memory.peak += o.memory.peak;
+        self.app.add(&o.app);
+    }
+}
+
+/// Counters of one application protocol on one transport.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppProtoCounters {
+    /// Flows given its parser (for `failed`: flows with payload no parser
+    /// took).
+    pub flows: u64,
+    /// Transactions: messages its parser counts as ones
+    /// ([`SessionParser::is_transaction`](crate::SessionParser::is_transaction)).
+    pub tx: u64,
+    /// Parsers that poisoned.
+    pub parser_errors: u64,
+    /// Protocol anomalies reported ([`AnomalyKind::AppLayer`](crate::AnomalyKind::AppLayer)).
+    pub events: u64,
+    /// Protocol anomalies past the per-flow cap: counted, not reported.
+    pub events_capped: u64,
+}
+
+impl AppProtoCounters {
+    fn add(&mut self, o: &AppProtoCounters) {
+        self.flows += o.flows;
+        self.tx += o.tx;
+        self.parser_errors += o.parser_errors;
+        self.events += o.events;
+        self.events_capped += o.events_capped;
+    }
+}
+
+/// Protocols [`AppCounters`] keeps apart; the counts of any further ones
+/// are summed under `other`.
+const MAX_APP_PROTOS: usize = 15;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct AppEntry {
+    /// A route's name; empty: unused.
+    name: &'static str,
+    tcp: bool,
+    counts: AppProtoCounters,
+}
+
+/// Per-protocol counters, by a route's name (its flows' `app_proto`) and
+/// transport, in the order the names were first seen (the driver enters
+/// its routes' names when they are registered, so every shard holds the
+/// same names in the same order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppCounters {
+    entries: [AppEntry; MAX_APP_PROTOS + 1],
+}
+
+impl AppCounters {
+    /// The counters of `name` over TCP (`tcp`) or UDP, entered if new
+    /// (under `other` once the table is full).
+    pub fn entry(&mut self, name: &'static str, tcp: bool) -> &mut AppProtoCounters {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.name.is_empty() || (e.name == name && e.tcp == tcp))
+            .filter(|&i| i < MAX_APP_PROTOS)
+            .unwrap_or(MAX_APP_PROTOS);
+        let e = &mut self.entries[i];
+        if e.name.is_empty() {
+            e.name = if i < MAX_APP_PROTOS { name } else { "other" };
+            e.tcp = tcp;
+        }
+        &mut e.counts
+    }
+
+    /// `(name, tcp, counters)` of every protocol entered, in entry order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, bool, &AppProtoCounters)> {
+        self.entries
+            .iter()
+            .filter(|e| !e.name.is_empty())
+            .map(|e| (e.name, e.tcp, &e.counts))
+    }
+
+    /// Adds another driver's counters, protocol by protocol.
+    pub fn add(&mut self, o: &AppCounters) {
+        for (name, tcp, c) in o.iter() {
+            self.entry(name, tcp).add(c);
+        }
     }
 }
 

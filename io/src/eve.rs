@@ -8,8 +8,9 @@ pub use app::EveMessage;
 
 use crate::json::JsonObject;
 use flowscope_engine::{
-    AnomalyKind, DecodeError, EngineStats, FiveTupleKey, FlowEvent, FlowStats, IpPairKey,
-    MacPairKey, Ordered, Orientation, SessionCounters, Timestamp, Tunnel, community_id,
+    AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EngineStats, FiveTupleKey,
+    FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation, SessionCounters, Timestamp,
+    Tunnel, community_id,
 };
 use serde::Deserialize;
 
@@ -233,6 +234,12 @@ impl EveRenderer {
                 if let Some(k) = key {
                     k.write_endpoints(Orientation::Forward, &mut o, self.cfg.community_id_seed);
                 }
+                if let AnomalyKind::AppLayer(AppEvent {
+                    tx_id: Some(tx), ..
+                }) = kind
+                {
+                    o.u64("tx_id", *tx);
+                }
                 write_anomaly(&mut o, kind);
                 o.finish_line();
             }
@@ -295,6 +302,8 @@ impl EveRenderer {
         o.u64("unsupported_linktype", stats.unsupported_linktype);
         o.u64("non_ip", stats.non_ip);
         o.u64("ipv4_bad_checksum", stats.ipv4_bad_checksum);
+        // Suricata's names: packets and their bytes.
+        o.u64("pkts", stats.packets).u64("bytes", stats.bytes);
         o.end();
         o.begin("tunnel");
         for k in flowscope_engine::TunnelKind::ALL {
@@ -309,6 +318,8 @@ impl EveRenderer {
         o.begin("flow");
         let p = &stats.flows_by_proto;
         o.u64("created", stats.flows_created);
+        // Suricata's name for it.
+        o.u64("total", stats.flows_created);
         o.u64("tcp", p.tcp)
             .u64("udp", p.udp)
             .u64("sctp", p.sctp)
@@ -349,6 +360,11 @@ impl EveRenderer {
                 .u64("messages", c.messages)
                 .u64("parser_errors", c.parser_errors)
                 .u64("flows_dropped", c.flows_dropped);
+            write_app_counters(&mut o, &c.app);
+            o.end();
+            // Suricata's name for the gaps reassembly ran into.
+            o.begin("tcp");
+            o.u64("reassembly_gap", c.stream.gaps);
             o.end();
             let r = &c.stream;
             o.begin("tcp_reassembly");
@@ -366,6 +382,62 @@ impl EveRenderer {
         }
         o.finish_line();
     }
+}
+
+/// Protocols Suricata counts under one name per transport (`dns_udp`,
+/// `dns_tcp`, `failed_tcp`...).
+const PER_TRANSPORT: &[&str] = &["dns", "failed"];
+
+/// The name a protocol's counters go under in Suricata's `app_layer`
+/// objects: `dns_udp`, `failed_tcp`; a name that also runs on the other
+/// transport gets `_udp` there (HTTP over UDP: `http_udp`); otherwise the
+/// protocol's own name.
+fn counter_name(app: &AppCounters, name: &str, tcp: bool) -> String {
+    let transport = if tcp { "tcp" } else { "udp" };
+    if PER_TRANSPORT.contains(&name) {
+        format!("{name}_{transport}")
+    } else if !tcp && app.iter().any(|(n, t, _)| t && n == name) {
+        format!("{name}_udp")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Suricata's per-protocol `app_layer` counters (`flow`, `tx`,
+/// `error.<proto>.parser`), with flowscope's protocol anomaly counts
+/// (`events`, `events_capped`); protocols by name.
+fn write_app_counters(o: &mut JsonObject<'_>, app: &AppCounters) {
+    let mut rows: Vec<(String, &AppProtoCounters)> = app
+        .iter()
+        .map(|(name, tcp, c)| (counter_name(app, name, tcp), c))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let is_failed = |n: &str| n.starts_with("failed_");
+    o.begin("flow");
+    for (n, c) in &rows {
+        o.u64(n, c.flows);
+    }
+    o.end();
+    type Field = fn(&AppProtoCounters) -> u64;
+    let fields: [(&str, Field); 3] = [
+        ("tx", |c| c.tx),
+        ("events", |c| c.events),
+        ("events_capped", |c| c.events_capped),
+    ];
+    for (k, f) in fields {
+        o.begin(k);
+        for (n, c) in rows.iter().filter(|r| !is_failed(&r.0)) {
+            o.u64(n, f(c));
+        }
+        o.end();
+    }
+    o.begin("error");
+    for (n, c) in rows.iter().filter(|r| !is_failed(&r.0)) {
+        o.begin(n);
+        o.u64("parser", c.parser_errors);
+        o.end();
+    }
+    o.end();
 }
 
 fn write_tunnel(o: &mut JsonObject<'_>, t: &Tunnel) {
@@ -429,6 +501,10 @@ pub fn direction_name(side: flowscope_engine::FlowSide) -> &'static str {
 fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
     let (kind_type, event) = kind.names();
     o.begin("anomaly");
+    if let AnomalyKind::AppLayer(e) = kind {
+        // Suricata's layout for a parser's events.
+        o.str("app_proto", e.proto);
+    }
     o.str("type", kind_type).str("event", event);
     match kind {
         AnomalyKind::UnsupportedLinkType(lt) => {
@@ -456,6 +532,9 @@ fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
         }
         AnomalyKind::ParserPoisoned { reason } => {
             o.str("reason", reason);
+        }
+        AnomalyKind::AppLayer(_) => {
+            o.str("layer", "proto_parser");
         }
         _ => {}
     }

@@ -152,9 +152,12 @@ impl Default for QuicConfig {
 }
 
 /// `[parsers]`: the built-in parsers' options.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ParsersConfig {
+    /// Protocol anomalies (`anomaly` records of `type: applayer`) reported
+    /// per flow, at most; the rest are counted. 0: none are reported.
+    pub max_events_per_flow: u32,
     /// HTTP/1.x.
     pub http: HttpConfig,
     /// DNS.
@@ -163,6 +166,18 @@ pub struct ParsersConfig {
     pub tls: TlsConfig,
     /// QUIC client Initials (the TLS ClientHello inside).
     pub quic: QuicConfig,
+}
+
+impl Default for ParsersConfig {
+    fn default() -> Self {
+        ParsersConfig {
+            max_events_per_flow: crate::DEFAULT_MAX_EVENTS_PER_FLOW,
+            http: HttpConfig::default(),
+            dns: DnsConfig::default(),
+            tls: TlsConfig::default(),
+            quic: QuicConfig::default(),
+        }
+    }
 }
 
 impl ParsersConfig {
@@ -260,7 +275,7 @@ pub fn builtin<K: Send + 'static>(
     reassembly: &ReassemblyConfig,
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
-    let mut s = Sessions::new(reassembly);
+    let mut s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
     if cfg.tls.enabled && !cfg.tls.starttls_ports.is_empty() {
         // First, so these ports are not claimed by a probe; no name: the
         // connection's own protocol is not parsed.

@@ -1,15 +1,71 @@
 //! Object-safe adapters between the public parser traits and the driver:
 //! a [`SessionParser`] or [`DatagramParser`] whose messages convert to the
 //! driver's message type, boxed behind one dynamic call per feed, and the
-//! factories that make them per flow.
+//! factories that make them per flow. An adapter also counts its flow's
+//! transactions and reports its parser's protocol anomalies, up to the
+//! per-flow cap ([`Notes`]).
 
 use super::route::Route;
 use super::{
     DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory, cut_reason,
 };
+use crate::event::{AnomalyKind, AppEvent};
 use crate::hook::HookItem;
 use crate::timestamp::Timestamp;
 use crate::vocab::FlowSide;
+
+/// What an adapter counted on its flow.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Notes {
+    /// Messages that are transactions.
+    pub(super) tx: u64,
+    /// Protocol anomalies reported.
+    pub(super) events: u64,
+    /// Protocol anomalies past the cap (counted only).
+    pub(super) capped: u64,
+    /// The cap.
+    pub(super) max_events: u32,
+}
+
+impl Notes {
+    fn with_cap(max_events: u32) -> Self {
+        Notes {
+            max_events,
+            ..Notes::default()
+        }
+    }
+
+    /// Reports the parser's pending anomalies, up to the cap.
+    fn events<M>(
+        &mut self,
+        mut next: impl FnMut() -> Option<AppEvent>,
+        out: &mut Vec<HookItem<M>>,
+    ) {
+        while let Some(e) = next() {
+            if self.events < u64::from(self.max_events) {
+                self.events += 1;
+                out.push(HookItem::Anomaly(AnomalyKind::AppLayer(e)));
+            } else {
+                self.capped += 1;
+            }
+        }
+    }
+
+    /// Pushes messages from `side`, counting the transactions.
+    #[inline]
+    fn push<T: Into<M>, M>(
+        &mut self,
+        side: FlowSide,
+        msgs: Vec<T>,
+        is_tx: fn(&T) -> bool,
+        out: &mut Vec<HookItem<M>>,
+    ) {
+        if !msgs.is_empty() {
+            self.tx += msgs.iter().filter(|m| is_tx(m)).count() as u64;
+            out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
+        }
+    }
+}
 
 /// An object-safe view of a [`SessionParser`] whose messages convert to `M`.
 /// Each call first tells the parser the packet time (a no-op that compiles
@@ -21,14 +77,23 @@ pub(super) trait StreamParser<M>: Send {
     fn rst(&mut self, side: FlowSide, ts: Timestamp);
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn poisoned(&self) -> Option<Box<str>>;
+    fn notes(&self) -> Notes;
 }
 
-pub(super) struct StreamAdapter<P>(pub(super) P);
+pub(super) struct StreamAdapter<P> {
+    parser: P,
+    notes: Notes,
+}
 
-#[inline]
-pub(super) fn push_all<T: Into<M>, M>(side: FlowSide, msgs: Vec<T>, out: &mut Vec<HookItem<M>>) {
-    if !msgs.is_empty() {
-        out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
+impl<P: SessionParser> StreamAdapter<P> {
+    /// Reports the anomalies the last call noticed, then its messages.
+    fn emit<M>(&mut self, side: FlowSide, msgs: Vec<P::Message>, out: &mut Vec<HookItem<M>>)
+    where
+        P::Message: Into<M>,
+    {
+        let StreamAdapter { parser, notes } = self;
+        notes.events(|| parser.next_event(), out);
+        notes.push(side, msgs, P::is_transaction, out);
     }
 }
 
@@ -42,46 +107,50 @@ where
     P::Message: Into<M>,
 {
     fn feed(&mut self, side: FlowSide, bytes: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
+        self.parser.packet_time(ts);
         let msgs = match side {
-            FlowSide::Initiator => self.0.feed_initiator(bytes),
-            FlowSide::Responder => self.0.feed_responder(bytes),
+            FlowSide::Initiator => self.parser.feed_initiator(bytes),
+            FlowSide::Responder => self.parser.feed_responder(bytes),
         };
-        push_all(side, msgs, out);
+        self.emit(side, msgs, out);
     }
     fn gap(&mut self, side: FlowSide, len: u64, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
+        self.parser.packet_time(ts);
         let msgs = match side {
-            FlowSide::Initiator => self.0.gap_initiator(len),
-            FlowSide::Responder => self.0.gap_responder(len),
+            FlowSide::Initiator => self.parser.gap_initiator(len),
+            FlowSide::Responder => self.parser.gap_responder(len),
         };
-        push_all(side, msgs, out);
+        self.emit(side, msgs, out);
     }
     fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
+        self.parser.packet_time(ts);
         let msgs = match side {
-            FlowSide::Initiator => self.0.fin_initiator(),
-            FlowSide::Responder => self.0.fin_responder(),
+            FlowSide::Initiator => self.parser.fin_initiator(),
+            FlowSide::Responder => self.parser.fin_responder(),
         };
-        push_all(side, msgs, out);
+        self.emit(side, msgs, out);
     }
     fn rst(&mut self, side: FlowSide, ts: Timestamp) {
-        self.0.packet_time(ts);
+        self.parser.packet_time(ts);
         match side {
-            FlowSide::Initiator => self.0.rst_initiator(),
-            FlowSide::Responder => self.0.rst_responder(),
+            FlowSide::Initiator => self.parser.rst_initiator(),
+            FlowSide::Responder => self.parser.rst_responder(),
         }
     }
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
+        self.parser.packet_time(ts);
         // End-of-flow messages belong to no side; they are given to the
         // initiator's.
-        push_all(FlowSide::Initiator, self.0.flow_end(), out);
+        let msgs = self.parser.flow_end();
+        self.emit(FlowSide::Initiator, msgs, out);
     }
     fn poisoned(&self) -> Option<Box<str>> {
-        self.0
+        self.parser
             .is_poisoned()
-            .then(|| reason_of(self.0.poison_reason()))
+            .then(|| reason_of(self.parser.poison_reason()))
+    }
+    fn notes(&self) -> Notes {
+        self.notes
     }
 }
 
@@ -89,9 +158,25 @@ pub(super) trait DgramParser<M>: Send {
     fn parse(&mut self, side: FlowSide, payload: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn poisoned(&self) -> Option<Box<str>>;
+    fn notes(&self) -> Notes;
 }
 
-pub(super) struct DgramAdapter<P>(pub(super) P);
+pub(super) struct DgramAdapter<P> {
+    parser: P,
+    notes: Notes,
+}
+
+impl<P: DatagramParser> DgramAdapter<P> {
+    /// Reports the anomalies the last call noticed, then its messages.
+    fn emit<M>(&mut self, side: FlowSide, msgs: Vec<P::Message>, out: &mut Vec<HookItem<M>>)
+    where
+        P::Message: Into<M>,
+    {
+        let DgramAdapter { parser, notes } = self;
+        notes.events(|| parser.next_event(), out);
+        notes.push(side, msgs, P::is_transaction, out);
+    }
+}
 
 impl<P, M> DgramParser<M> for DgramAdapter<P>
 where
@@ -99,26 +184,33 @@ where
     P::Message: Into<M>,
 {
     fn parse(&mut self, side: FlowSide, payload: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
-        push_all(side, self.0.parse(payload, side), out);
+        self.parser.packet_time(ts);
+        let msgs = self.parser.parse(payload, side);
+        self.emit(side, msgs, out);
     }
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.0.packet_time(ts);
-        push_all(FlowSide::Initiator, self.0.flow_end(), out);
+        self.parser.packet_time(ts);
+        let msgs = self.parser.flow_end();
+        self.emit(FlowSide::Initiator, msgs, out);
     }
     fn poisoned(&self) -> Option<Box<str>> {
-        self.0
+        self.parser
             .is_poisoned()
-            .then(|| reason_of(self.0.poison_reason()))
+            .then(|| reason_of(self.parser.poison_reason()))
+    }
+    fn notes(&self) -> Notes {
+        self.notes
     }
 }
 
+/// Makes a flow's parser; it reports at most `max_events` anomalies.
 pub(super) trait MakeStream<K, M>: Send {
-    fn make(&mut self, key: &K) -> Box<dyn StreamParser<M>>;
+    fn make(&mut self, key: &K, max_events: u32) -> Box<dyn StreamParser<M>>;
 }
 
+/// Makes a flow's datagram parser (as [`MakeStream`]).
 pub(super) trait MakeDgram<K, M>: Send {
-    fn make(&mut self, key: &K) -> Box<dyn DgramParser<M>>;
+    fn make(&mut self, key: &K, max_events: u32) -> Box<dyn DgramParser<M>>;
 }
 
 /// A TCP registration.
@@ -135,8 +227,11 @@ where
     <F::Parser as SessionParser>::Message: Into<M>,
     M: 'static,
 {
-    fn make(&mut self, key: &K) -> Box<dyn StreamParser<M>> {
-        Box::new(StreamAdapter(self.0.new_parser(key)))
+    fn make(&mut self, key: &K, max_events: u32) -> Box<dyn StreamParser<M>> {
+        Box::new(StreamAdapter {
+            parser: self.0.new_parser(key),
+            notes: Notes::with_cap(max_events),
+        })
     }
 }
 
@@ -148,7 +243,10 @@ where
     <F::Parser as DatagramParser>::Message: Into<M>,
     M: 'static,
 {
-    fn make(&mut self, key: &K) -> Box<dyn DgramParser<M>> {
-        Box::new(DgramAdapter(self.0.new_parser(key)))
+    fn make(&mut self, key: &K, max_events: u32) -> Box<dyn DgramParser<M>> {
+        Box::new(DgramAdapter {
+            parser: self.0.new_parser(key),
+            notes: Notes::with_cap(max_events),
+        })
     }
 }

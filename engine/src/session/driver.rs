@@ -4,7 +4,7 @@
 //! RSTs, ends the flow when the parser poisons or a `DropFlow` cap is hit,
 //! and reports every cap hit and inconsistent overlap as an anomaly.
 
-use super::adapters::{DgramFactory, DgramRoute, Factory, StreamRoute};
+use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Choice, Route, choose};
 use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
@@ -31,7 +31,13 @@ pub struct Sessions<K, M> {
     slots: Vec<Slot<M>>,
     mem: Memory,
     counters: SessionCounters,
+    /// Protocol anomalies reported per flow, at most.
+    max_events: u32,
 }
+
+/// Protocol anomalies reported per flow by default (Suricata stops at as
+/// many HTTP parser messages per connection).
+pub const DEFAULT_MAX_EVENTS_PER_FLOW: u32 = 512;
 
 impl<K, M> std::fmt::Debug for Sessions<K, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,6 +67,26 @@ impl<K, M> Sessions<K, M> {
             slots: Vec::new(),
             mem: Memory::default(),
             counters: SessionCounters::default(),
+            max_events: DEFAULT_MAX_EVENTS_PER_FLOW,
+        }
+    }
+
+    /// Reports at most `n` protocol anomalies
+    /// ([`AnomalyKind::AppLayer`]) per flow; the rest are counted
+    /// ([`AppProtoCounters::events_capped`](crate::AppProtoCounters::events_capped)).
+    /// 0: none are reported.
+    pub fn max_events_per_flow(mut self, n: u32) -> Self {
+        self.max_events = n;
+        self
+    }
+
+    /// Enters a registration's protocol (and `failed`, for flows no parser
+    /// of the transport takes) in the per-protocol counters, so every
+    /// driver lists the same protocols.
+    fn enter_names(&mut self, name: Option<&'static str>, tcp: bool) {
+        self.counters.app.entry("failed", tcp);
+        if let Some(name) = name {
+            self.counters.app.entry(name, tcp);
         }
     }
 
@@ -72,6 +98,7 @@ impl<K, M> Sessions<K, M> {
         M: 'static,
     {
         assert!(self.tcp.len() < usize::from(u16::MAX), "too many routes");
+        self.enter_names(route.name, true);
         self.tcp.push((route, Box::new(Factory(factory))));
         self
     }
@@ -84,6 +111,7 @@ impl<K, M> Sessions<K, M> {
         M: 'static,
     {
         assert!(self.udp.len() < usize::from(u16::MAX), "too many routes");
+        self.enter_names(route.name, false);
         self.udp.push((route, Box::new(DgramFactory(factory))));
         self
     }
@@ -146,9 +174,9 @@ impl<K, M> Sessions<K, M> {
             Some(c) => {
                 self.counters.flows_parsed += 1;
                 if tcp {
-                    Parser::Stream(self.tcp[c].1.make(key))
+                    Parser::Stream(self.tcp[c].1.make(key, self.max_events))
                 } else {
-                    Parser::Dgram(self.udp[c].1.make(key))
+                    Parser::Dgram(self.udp[c].1.make(key, self.max_events))
                 }
             }
             None => Parser::Probing(Box::new(Probing {
@@ -164,10 +192,12 @@ impl<K, M> Sessions<K, M> {
             parser,
             inconsistent_reported: [false; 2],
             proto,
+            tcp,
         })
     }
 
-    /// Stops work on a slot, returning its held bytes to the memcap.
+    /// Stops work on a slot, returning its held bytes to the memcap; the
+    /// flow's counts go to its protocol's counters.
     fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
         if let Some(app) = slot.app.take() {
             let mut app = app;
@@ -175,6 +205,19 @@ impl<K, M> Sessions<K, M> {
             for (_, s) in app.streams.iter_mut() {
                 s.discard(mem);
                 add_counters(&mut counters.stream, &s.counters());
+            }
+            if let Some(name) = app.proto {
+                let (notes, poisoned) = match &app.parser {
+                    Parser::Stream(p) => (p.notes(), p.poisoned().is_some()),
+                    Parser::Dgram(p) => (p.notes(), p.poisoned().is_some()),
+                    Parser::Probing(_) => (Notes::default(), false),
+                };
+                let c = counters.app.entry(name, app.tcp);
+                c.flows += 1;
+                c.tx += notes.tx;
+                c.events += notes.events;
+                c.events_capped += notes.capped;
+                c.parser_errors += u64::from(poisoned);
             }
         }
         slot.done = true;
@@ -226,6 +269,7 @@ impl<K, M> Sessions<K, M> {
             slots,
             mem,
             counters,
+            max_events,
             ..
         } = self;
         let slot = &mut slots[i];
@@ -266,6 +310,7 @@ impl<K, M> Sessions<K, M> {
             ts: pkt.ts,
             fed: false,
             chosen: None,
+            max_events: *max_events,
         };
         let FlowApp {
             streams,
@@ -369,6 +414,7 @@ impl<K, M> Sessions<K, M> {
             slots,
             mem,
             counters,
+            max_events,
             ..
         } = self;
         let slot = &mut slots[pkt.flow.slot as usize];
@@ -399,7 +445,7 @@ impl<K, M> Sessions<K, M> {
                 }
                 Choice::Take(c) => {
                     app.proto = udp[usize::from(c)].0.name;
-                    let mut p = udp[usize::from(c)].1.make(pkt.flow.key);
+                    let mut p = udp[usize::from(c)].1.make(pkt.flow.key, *max_events);
                     counters.flows_parsed += 1;
                     for (s, item) in pending.drain(..) {
                         if let Pending::Datagram(b, ts) = item {
@@ -497,6 +543,7 @@ where
             slots,
             mem,
             counters,
+            max_events,
             ..
         } = self;
         let Some(slot) = slots.get_mut(i) else {
@@ -517,6 +564,7 @@ where
                     ts,
                     fed: false,
                     chosen: None,
+                    max_events: *max_events,
                 };
                 let FlowApp {
                     streams,

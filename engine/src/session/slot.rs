@@ -49,6 +49,8 @@ pub(super) struct FlowApp<M> {
     pub(super) inconsistent_reported: [bool; 2],
     /// The chosen route's name, or `failed`.
     pub(super) proto: Option<&'static str>,
+    /// A TCP flow (else UDP).
+    pub(super) tcp: bool,
 }
 
 /// A TCP flow's reassemblers, initiator then responder, each created on its
@@ -129,6 +131,8 @@ pub(super) struct Feeder<'a, K, M> {
     /// The name of the route chosen during this call (`failed` when none
     /// will be).
     pub(super) chosen: Option<&'static str>,
+    /// Protocol anomalies a parser made here reports, at most.
+    pub(super) max_events: u32,
 }
 
 impl<K, M> Feeder<'_, K, M> {
@@ -226,7 +230,9 @@ impl<K, M> Feeder<'_, K, M> {
             }
             Choice::Take(c) => {
                 self.chosen = self.routes[usize::from(c)].0.name;
-                let mut p = self.routes[usize::from(c)].1.make(self.key);
+                let mut p = self.routes[usize::from(c)]
+                    .1
+                    .make(self.key, self.max_events);
                 self.counters.flows_parsed += 1;
                 self.fed = true;
                 for (side, item) in pending.drain(..) {

@@ -7,7 +7,7 @@ use super::OutputConfig;
 use crate::json::{JsonObject, write_datetime_secs};
 use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
-    DnsKind, DnsMessage, DnsRecord, RData, rcode_name, rrtype_name,
+    DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
@@ -133,6 +133,15 @@ fn name(n: &[u8]) -> &[u8] {
     if n.is_empty() { b"<root>" } else { n }
 }
 
+/// Writes a name, and `flag: true` after it when it was cut (Suricata's
+/// `rrname_truncated`, `rdata_truncated`...).
+fn write_name(o: &mut JsonObject<'_>, k: &str, n: &DnsName, flag: &str) {
+    o.bytes(k, name(n));
+    if n.truncated {
+        o.bool(flag, true);
+    }
+}
+
 fn rrtype_str(t: u16) -> std::borrow::Cow<'static, str> {
     match rrtype_name(t) {
         Some(n) => n.into(),
@@ -182,7 +191,7 @@ fn write_edns(o: &mut JsonObject<'_>, k: &str, e: &flowscope_engine::parsers::dn
 
 fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
     o.item_object();
-    o.bytes("rrname", name(&r.name));
+    write_name(o, "rrname", &r.name, "rrname_truncated");
     o.str("rrtype", &rrtype_str(r.rrtype));
     o.u64("ttl", u64::from(r.ttl));
     match &r.data {
@@ -196,7 +205,8 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             minimum,
         } => {
             o.begin("soa");
-            o.bytes("mname", name(mname)).bytes("rname", name(rname));
+            write_name(o, "mname", mname, "mname_truncated");
+            write_name(o, "rname", rname, "rname_truncated");
             o.u64("serial", u64::from(*serial))
                 .u64("refresh", u64::from(*refresh))
                 .u64("retry", u64::from(*retry))
@@ -221,7 +231,7 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             preference,
             exchange,
         } => {
-            o.bytes("rdata", name(exchange));
+            write_name(o, "rdata", exchange, "rdata_truncated");
             o.u64("preference", u64::from(*preference));
         }
         RData::Caa { flags, tag, value } => {
@@ -246,6 +256,7 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             o.end();
         }
         RData::Opt(e) => write_edns(o, "opt", e),
+        RData::Name(n) => write_name(o, "rdata", n, "rdata_truncated"),
         other => {
             if rdata_text(other, buf) {
                 o.bytes("rdata", buf);
@@ -287,7 +298,7 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     }
     o.u64("opcode", u64::from(d.opcode()));
     if let Some(q) = d.questions.first() {
-        o.bytes("rrname", name(&q.name));
+        write_name(o, "rrname", &q.name, "rrname_truncated");
         o.str("rrtype", &rrtype_str(q.rrtype));
     }
     if d.kind == DnsKind::Answer {
@@ -301,8 +312,8 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
         o.begin_array("queries");
         for q in &d.questions {
             o.item_object();
-            o.bytes("rrname", name(&q.name))
-                .str("rrtype", &rrtype_str(q.rrtype));
+            write_name(o, "rrname", &q.name, "rrname_truncated");
+            o.str("rrtype", &rrtype_str(q.rrtype));
             o.end();
         }
         o.end();

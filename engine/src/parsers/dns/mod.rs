@@ -2,16 +2,17 @@
 //! length framing): messages decoded into [`DnsMessage`]s, queries matched
 //! to their responses (RTT), queries never answered reported once they time
 //! out or the flow ends (`transport`). Messages are decoded in
-//! `message`, names decompressed with loop and length protection in
-//! `name`; every list and buffer is capped.
+//! `message`, names decompressed with loop protection in `name` (names
+//! over 1025 bytes cut and flagged, as Suricata does); every list and
+//! buffer is capped.
 
 mod message;
 mod name;
 mod transport;
 
 pub use message::{looks_like_dns, parse_message};
-pub use name::read_name;
-pub use transport::{DnsTcpParser, DnsUdpParser};
+pub use name::{DnsName, MAX_NAME_LEN, read_name};
+pub use transport::{DnsTcpParser, DnsUdpParser, NAME_TOO_LONG};
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -116,7 +117,8 @@ pub fn rcode_name(rcode: u16) -> Option<&'static str> {
 pub enum DnsError {
     /// Shorter than its header or a record it announces.
     Truncated,
-    /// A compression pointer loop, a forward pointer, or a name too long.
+    /// A compression pointer loop, a forward pointer, or a name of more
+    /// labels than a name without pointers may have.
     BadName,
     /// A reserved label type.
     BadLabel,
@@ -125,8 +127,8 @@ pub enum DnsError {
 /// A question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsQuestion {
-    /// Name in dotted form (raw bytes: labels may hold anything).
-    pub name: Box<[u8]>,
+    /// Name in dotted form.
+    pub name: DnsName,
     /// Record type asked for.
     pub rrtype: u16,
     /// Class.
@@ -142,22 +144,22 @@ pub enum RData {
     /// AAAA.
     Aaaa(Ipv6Addr),
     /// CNAME, NS, PTR, DNAME: one name.
-    Name(Box<[u8]>),
+    Name(DnsName),
     /// MX.
     Mx {
         /// Preference.
         preference: u16,
         /// Mail exchange.
-        exchange: Box<[u8]>,
+        exchange: DnsName,
     },
     /// TXT: its strings.
     Txt(Vec<Box<[u8]>>),
     /// SOA.
     Soa {
         /// Primary name server.
-        mname: Box<[u8]>,
+        mname: DnsName,
         /// Responsible mailbox.
-        rname: Box<[u8]>,
+        rname: DnsName,
         /// Serial.
         serial: u32,
         /// Refresh interval.
@@ -178,7 +180,7 @@ pub enum RData {
         /// Port.
         port: u16,
         /// Target host.
-        target: Box<[u8]>,
+        target: DnsName,
     },
     /// CAA.
     Caa {
@@ -194,7 +196,7 @@ pub enum RData {
         /// 0: alias mode.
         priority: u16,
         /// Target name (`.` for the owner).
-        target: Box<[u8]>,
+        target: DnsName,
         /// ALPN protocol ids (SvcParam 1).
         alpn: Vec<Box<[u8]>>,
         /// Every SvcParam key present, in order.
@@ -241,7 +243,7 @@ pub struct ClientSubnet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsRecord {
     /// Owner name.
-    pub name: Box<[u8]>,
+    pub name: DnsName,
     /// Type.
     pub rrtype: u16,
     /// Class.
@@ -321,6 +323,28 @@ impl DnsMessage {
     /// The header fields alone (no question, no record).
     fn header(&self) -> DnsMessage {
         DnsMessage::empty(self.kind, self.tcp, self.id, self.flags)
+    }
+
+    /// Whether a name of the message was cut to [`MAX_NAME_LEN`] bytes.
+    pub fn has_cut_name(&self) -> bool {
+        let cut = |n: &DnsName| n.truncated;
+        self.questions.iter().any(|q| cut(&q.name))
+            || self
+                .answers
+                .iter()
+                .chain(&self.authorities)
+                .chain(&self.additionals)
+                .any(|r| {
+                    cut(&r.name)
+                        || match &r.data {
+                            RData::Name(n)
+                            | RData::Mx { exchange: n, .. }
+                            | RData::Srv { target: n, .. }
+                            | RData::Svcb { target: n, .. } => cut(n),
+                            RData::Soa { mname, rname, .. } => cut(mname) || cut(rname),
+                            _ => false,
+                        }
+                })
     }
 
     /// The EDNS data, if an OPT record came with the message.

@@ -187,7 +187,7 @@ fn every_listed_rdata_type() {
         *data[8],
         RData::Svcb {
             priority: 1,
-            target: Box::default(),
+            target: DnsName::default(),
             alpn: vec![b"h2"[..].into(), b"h3"[..].into()],
             keys: vec![1, 4]
         }
@@ -210,6 +210,51 @@ fn every_listed_rdata_type() {
     );
 }
 
+/// `n` labels of 63 `x`s, in wire form without the terminating zero.
+fn long_labels(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|_| [63u8].into_iter().chain([b'x'; 63]))
+        .collect()
+}
+
+#[test]
+fn long_names_are_cut_and_flagged_not_rejected() {
+    // 300 bytes: over RFC 1035's 255, kept whole (as Suricata keeps it).
+    let mut name = long_labels(5);
+    name.push(0);
+    let out = DnsUdpParser::default().parse(&query(1, &name, rrtype::A), FlowSide::Initiator);
+    let q = &dns(&out)[0].questions[0];
+    assert_eq!((q.name.len(), q.name.truncated), (5 * 64 - 1, false));
+    // 1279 bytes: cut to 1025 and flagged; the type after it still reads.
+    let mut name = long_labels(20);
+    name.push(0);
+    let mut p = DnsUdpParser::default();
+    p.parse(&query(9, WWW, rrtype::A), FlowSide::Initiator);
+    let out = p.parse(&query(2, &name, rrtype::TXT), FlowSide::Initiator);
+    let q = &dns(&out)[0].questions[0];
+    assert_eq!((q.name.len(), q.name.truncated), (MAX_NAME_LEN, true));
+    assert_eq!(q.rrtype, rrtype::TXT);
+    // Suricata's event, on the second message of the flow.
+    let e = p.next_event().unwrap();
+    assert_eq!((e.proto, e.event, e.tx_id), ("dns", NAME_TOO_LONG, Some(1)));
+    assert_eq!(p.next_event(), None);
+    assert!(q.name.iter().all(|&c| c == b'x' || c == b'.'));
+    // A record owned by a pointer to that name: the same cut name, and the
+    // record after the pointer reads.
+    let mut m = header(3, 0x8180, [1, 1, 0, 0]);
+    m.extend_from_slice(&name);
+    m.extend_from_slice(&rrtype::TXT.to_be_bytes());
+    m.extend_from_slice(&1u16.to_be_bytes());
+    rr(&mut m, rrtype::TXT, 60, b"\x02hi");
+    let msg = parse_message(&m, false).unwrap();
+    let a = &msg.answers[0];
+    assert_eq!(
+        (a.name.len(), a.name.truncated, a.ttl),
+        (MAX_NAME_LEN, true, 60)
+    );
+    assert_eq!(a.data, RData::Txt(vec![b"hi"[..].into()]));
+}
+
 #[test]
 fn hostile_names_are_errors_not_hangs() {
     let mut out = Vec::new();
@@ -224,12 +269,12 @@ fn hostile_names_are_errors_not_hangs() {
     );
     // Two pointers pointing at each other through a label.
     assert!(read_name(b"\x01a\xc0\x00", 0, &mut Vec::new()).is_err());
-    // Over 255 bytes.
-    let long: Vec<u8> = (0..5)
-        .flat_map(|_| [63u8].into_iter().chain([b'x'; 63]))
-        .chain([0])
-        .collect();
-    assert_eq!(read_name(&long, 0, &mut Vec::new()), Err(DnsError::BadName));
+    // Over 255 labels without a pointer: where the name ends is unknown.
+    let labels: Vec<u8> = [1u8, b'x'].repeat(256).into_iter().chain([0]).collect();
+    assert_eq!(
+        read_name(&labels, 0, &mut Vec::new()),
+        Err(DnsError::BadName)
+    );
     // Reserved label type, truncated label.
     assert_eq!(
         read_name(b"\x40", 0, &mut Vec::new()),

@@ -1,13 +1,14 @@
 //! DNS over UDP ([`DnsUdpParser`]) and over TCP ([`DnsTcpParser`], 2-byte
 //! length framing), with the query/response matching both share: a
 //! response is paired with its pending query (RTT), and queries never
-//! answered are reported once they time out or the flow ends.
+//! answered are reported once they time out or the flow ends. A message
+//! with a name cut to 1025 bytes raises Suricata's `name_too_long` event.
 
 use super::{DnsKind, DnsMessage, parse_message};
-use crate::FlowSide;
 use crate::parsers::{DnsConfig, L7Message};
 use crate::session::{DatagramParser, SessionParser};
 use crate::timestamp::Timestamp;
+use crate::{AppEvent, FlowSide};
 use std::collections::VecDeque;
 
 fn micros(d: std::time::Duration) -> u64 {
@@ -23,7 +24,14 @@ struct Correlator {
     pending: VecDeque<(Timestamp, DnsMessage)>,
     /// Messages that failed to decode (counted, skipped).
     malformed: u64,
+    /// Messages decoded (each one a transaction, numbered from 0).
+    txs: u64,
+    /// Protocol anomalies not yet taken.
+    events: VecDeque<AppEvent>,
 }
+
+/// Suricata's event for a name over 1025 bytes.
+pub const NAME_TOO_LONG: &str = "name_too_long";
 
 impl Correlator {
     fn new(cfg: DnsConfig) -> Self {
@@ -32,6 +40,8 @@ impl Correlator {
             now: Timestamp::default(),
             pending: VecDeque::new(),
             malformed: 0,
+            txs: 0,
+            events: VecDeque::new(),
         }
     }
 
@@ -65,6 +75,14 @@ impl Correlator {
                 return;
             }
         };
+        if m.has_cut_name() {
+            self.events.push_back(AppEvent {
+                proto: "dns",
+                event: NAME_TOO_LONG,
+                tx_id: Some(self.txs),
+            });
+        }
+        self.txs += 1;
         if m.is_response() {
             let q = self
                 .pending
@@ -143,6 +161,20 @@ impl DatagramParser for DnsUdpParser {
     fn flow_end(&mut self) -> Vec<L7Message> {
         self.corr.end()
     }
+
+    fn is_transaction(msg: &L7Message) -> bool {
+        is_transaction(msg)
+    }
+
+    fn next_event(&mut self) -> Option<AppEvent> {
+        self.corr.events.pop_front()
+    }
+}
+
+/// Queries and responses are transactions (as Suricata counts them); the
+/// reports of queries never answered are not.
+fn is_transaction(msg: &L7Message) -> bool {
+    matches!(msg, L7Message::Dns(d) if d.kind != DnsKind::Unanswered)
 }
 
 /// One direction's framing state.
@@ -263,5 +295,13 @@ impl SessionParser for DnsTcpParser {
     }
     fn flow_end(&mut self) -> Vec<L7Message> {
         self.corr.end()
+    }
+
+    fn is_transaction(msg: &L7Message) -> bool {
+        is_transaction(msg)
+    }
+
+    fn next_event(&mut self) -> Option<AppEvent> {
+        self.corr.events.pop_front()
     }
 }

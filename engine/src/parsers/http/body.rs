@@ -3,7 +3,7 @@
 //! and sampled as configured, never buffered whole.
 
 use super::head::trim;
-use super::{BodyKind, ChunkState, HttpParser};
+use super::{BodyKind, ChunkState, HttpParser, event};
 use sha2::Digest;
 
 /// Longest chunk-size or trailer line accepted.
@@ -82,6 +82,7 @@ impl HttpParser {
                             None if text.is_empty() => chunked(ChunkState::Size),
                             None => {
                                 self.errors.bad_chunks += 1;
+                                self.bad_chunk_event(request);
                                 self.lose(request);
                                 return (used, None);
                             }
@@ -93,6 +94,19 @@ impl HttpParser {
                 (used, next)
             }
         }
+    }
+
+    /// A chunk-size line without a size: the event, on the transaction
+    /// whose body it is.
+    fn bad_chunk_event(&mut self, request: bool) {
+        let (name, tx) = if request {
+            let tx = self.pending.back().filter(|_| self.req_body_open);
+            (event::INVALID_REQUEST_CHUNK_LEN, tx)
+        } else {
+            (event::INVALID_RESPONSE_CHUNK_LEN, self.current.as_ref())
+        };
+        let tx_id = tx.map(|t| t.tx_id);
+        self.event(name, tx_id);
     }
 
     fn body_data(&mut self, request: bool, data: &[u8]) {

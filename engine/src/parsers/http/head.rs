@@ -6,7 +6,7 @@
 
 use super::{
     BodyKind, ChunkState, Dir, HttpParser, HttpTransaction, HttpTunnel, Inner, L7Message,
-    MAX_HEADERS_LIMIT, MAX_PENDING, METHODS, Side,
+    MAX_HEADERS_LIMIT, MAX_PENDING, METHODS, Side, event,
 };
 use crate::parsers::HttpConfig;
 use sha2::{Digest, Sha256};
@@ -23,10 +23,17 @@ fn is_space(c: &u8) -> bool {
     *c == b' ' || *c == b'\t'
 }
 
-/// `METHOD SP target SP HTTP/x.y`, tolerating repeated spaces and spaces
-/// inside the target (the version is the last word); the target keeps any
+/// Whitespace a request line may start with.
+fn is_lead_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// `METHOD SP target SP HTTP/x.y`, tolerating leading whitespace, repeated
+/// spaces and spaces inside the target (the version is the last word); the target keeps any
 /// byte (not only UTF-8).
 pub(super) fn request_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    // Leading whitespace is tolerated (as by IIS and libhtp).
+    let line = &line[line.iter().take_while(|&&c| is_lead_space(c)).count()..];
     let m_end = line.iter().position(is_space)?;
     let method = &line[..m_end];
     if method.is_empty()
@@ -82,7 +89,7 @@ pub(super) fn trim(mut b: &[u8]) -> &[u8] {
 }
 
 /// The host of an absolute URI (`http://host:port/...`), if it is one.
-fn uri_host(uri: &[u8]) -> Option<&[u8]> {
+pub(super) fn uri_host(uri: &[u8]) -> Option<&[u8]> {
     let scheme_end = uri.windows(3).position(|w| w == b"://")?;
     if !uri[..scheme_end].iter().all(|c| c.is_ascii_alphabetic()) {
         return None;
@@ -172,7 +179,7 @@ pub(super) fn find_request_start(b: &[u8]) -> Option<usize> {
         let rest = &b[i..];
         if METHODS
             .iter()
-            .any(|m| rest.starts_with(m) && rest.get(m.len()) == Some(&b' '))
+            .any(|m| rest.starts_with(m) && rest.get(m.len()).is_some_and(is_space))
         {
             return Some(i);
         }
@@ -196,17 +203,17 @@ pub(super) fn find_response_start(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// Content probe: an HTTP request line or status line from the first
-/// sender.
+/// Content probe: an HTTP request line (whitespace before it, and a tab
+/// after the method, tolerated) or status line from the first sender.
 pub fn probe(bytes: &[u8]) -> crate::session::Probe {
     use crate::session::Probe;
-    let b = bytes;
+    let b = &bytes[bytes.iter().take_while(|&&c| is_lead_space(c)).count()..];
     let mut maybe = false;
     for m in METHODS.iter().copied().chain([&b"HTTP/1."[..]]) {
-        let sep = if m == b"HTTP/1." { None } else { Some(b' ') };
-        let whole = m.len() + usize::from(sep.is_some());
+        let method = m != b"HTTP/1.";
+        let whole = m.len() + usize::from(method);
         if b.len() >= whole {
-            if b.starts_with(m) && sep.is_none_or(|s| b[m.len()] == s) {
+            if b.starts_with(m) && (!method || is_space(&b[m.len()])) {
                 return Probe::Certain;
             }
         } else if m.starts_with(b) || b.starts_with(&m[..b.len().min(m.len())]) {
@@ -260,6 +267,7 @@ impl HttpParser {
         let mut tx = request_tx(&self.cfg, (method, uri, version), req_headers);
         tx.tx_id = self.next_tx;
         self.next_tx += 1;
+        self.request_events((line, rest), (uri, version), req_headers, tx.tx_id);
         let f = framing(req_headers);
         let body = if f.chunked {
             Some(BodyKind::Chunked(ChunkState::Size))
@@ -309,6 +317,8 @@ impl HttpParser {
         if (100..200).contains(&status) && status != 101 {
             // Interim (100 Continue, 103 Early Hints): the final response
             // follows.
+            let waiting = self.pending.front().map(|t| t.tx_id);
+            self.response_events((version, status), resp_headers, false, waiting);
             self.resp.buf = head;
             self.resp.buf.clear();
             return Some(used_from_b);
@@ -326,9 +336,14 @@ impl HttpParser {
                     ..HttpTransaction::default()
                 };
                 self.next_tx += 1;
+                // A request whose head is still arriving has begun.
+                if self.req.buf.is_empty() {
+                    self.event(event::UNABLE_TO_MATCH_RESPONSE_TO_REQUEST, Some(tx.tx_id));
+                }
                 tx
             }
         };
+        self.seen_100 = false;
         if self.pending.is_empty() && self.req_body_open {
             // The response came while the request body still streams: keep
             // counting that body on this transaction's copy as it is.
@@ -336,6 +351,12 @@ impl HttpParser {
         }
         response_fields(&self.cfg, &mut tx, (version, status), resp_headers);
         let head_request = tx.method.as_deref() == Some(b"HEAD");
+        self.response_events(
+            (version, status),
+            resp_headers,
+            head_request,
+            Some(tx.tx_id),
+        );
         let connect = tx.method.as_deref() == Some(b"CONNECT");
         self.resp.buf = head;
         self.resp.buf.clear();

@@ -7,16 +7,21 @@
 //! resynchronised at the next message start. Bodies are counted and
 //! optionally hashed or sampled, never buffered whole; heads are capped.
 //! Heads are read in `head`, bodies in `body`, SSDP's datagrams by
-//! [`HttpUdpParser`] (`udp`).
+//! [`HttpUdpParser`] (`udp`); protocol anomalies are decided in `events`
+//! (Suricata's HTTP event names, [`event`]) and reported through
+//! [`SessionParser::next_event`].
 
 mod body;
+mod events;
 mod head;
 mod udp;
 
+pub use events::event;
 pub use head::probe;
 pub use udp::HttpUdpParser;
 
 use super::{HttpConfig, L7Message};
+use crate::AppEvent;
 use crate::session::SessionParser;
 use head::{find_request_start, find_response_start};
 use sha2::{Digest, Sha256};
@@ -215,6 +220,10 @@ pub struct HttpParser {
     inner: Option<Inner>,
     /// The next transaction's `tx_id`.
     next_tx: u64,
+    /// Protocol anomalies not yet taken by the driver.
+    events: VecDeque<AppEvent>,
+    /// A `100 Continue` was seen for the request waiting for its response.
+    seen_100: bool,
 }
 
 impl Default for HttpParser {
@@ -238,6 +247,8 @@ impl HttpParser {
             errors: HttpErrors::default(),
             inner: None,
             next_tx: 0,
+            events: VecDeque::new(),
+            seen_100: false,
         }
     }
 
@@ -470,6 +481,15 @@ impl HttpParser {
 
 impl SessionParser for HttpParser {
     type Message = L7Message;
+
+    fn next_event(&mut self) -> Option<AppEvent> {
+        self.events.pop_front()
+    }
+
+    /// HTTP transactions (not the TLS handshakes of a CONNECT tunnel).
+    fn is_transaction(msg: &L7Message) -> bool {
+        matches!(msg, L7Message::Http(_))
+    }
 
     fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();

@@ -4,7 +4,8 @@
 //! unwritable stderr, outputs naming
 //! inputs and out-of-range values ([`faults`]), changing inputs
 //! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
-//! shard count ([`tunnels`]), the capture corpus and the peer
+//! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
+//! ([`applayer`]), the capture corpus and the peer
 //! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
 //! ([`hostile`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
@@ -17,6 +18,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod applayer;
 mod corpus;
 mod exits;
 mod faults;
