@@ -21,6 +21,8 @@ pub struct ProtoCounts {
     pub sctp: u64,
     /// ICMP and ICMPv6 flows.
     pub icmp: u64,
+    /// Of `icmp`, the ICMPv6 flows.
+    pub icmpv6: u64,
     /// Any other IP protocol, and non-IP keys.
     pub other: u64,
 }
@@ -136,6 +138,7 @@ impl EngineStats {
         p.udp += q.udp;
         p.sctp += q.sctp;
         p.icmp += q.icmp;
+        p.icmpv6 += q.icmpv6;
         p.other += q.other;
         add(&mut self.flows_ended, &o.flows_ended);
         self.packets_after_close += o.packets_after_close;

@@ -325,6 +325,9 @@ impl EveRenderer {
             .u64("sctp", p.sctp)
             .u64("icmp", p.icmp)
             .u64("other", p.other);
+        // Suricata's names.
+        o.u64("icmpv4", p.icmp.saturating_sub(p.icmpv6))
+            .u64("icmpv6", p.icmpv6);
         o.begin("ended");
         for r in flowscope_engine::EndReason::ALL {
             o.u64(r.as_str(), stats.flows_ended[r.index()]);

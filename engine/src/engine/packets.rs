@@ -244,7 +244,11 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             ipproto::TCP => p.tcp += 1,
             ipproto::UDP => p.udp += 1,
             ipproto::SCTP => p.sctp += 1,
-            ipproto::ICMP | ipproto::ICMPV6 => p.icmp += 1,
+            ipproto::ICMP => p.icmp += 1,
+            ipproto::ICMPV6 => {
+                p.icmp += 1;
+                p.icmpv6 += 1;
+            }
             _ => p.other += 1,
         }
         self.stats.peak_flows = self.stats.peak_flows.max(self.active_flows());

@@ -112,6 +112,13 @@ fn write_capture(path: &Path) {
         true,
     ));
     packets.push(udp(CLIENT, 3000, SERVER, 53, &long_query()));
+    // An ICMP echo and an ICMPv6 echo: Suricata's flow.icmpv4 / icmpv6.
+    packets.push(ipv4(CLIENT, SERVER, 1, &[8, 0, 0xf7, 0xfe, 0, 1, 0, 0]));
+    let mut echo6 = vec![0x60, 0, 0, 0, 0, 8, 58, 64];
+    echo6.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    echo6.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    echo6.extend_from_slice(&[128, 0, 0, 0, 0, 1, 0, 1]);
+    packets.push(echo6);
     let mut w = PcapWriter::new(
         std::fs::File::create(path).unwrap(),
         LinkType::RAW,
@@ -200,7 +207,10 @@ fn http_anomalies_dns_long_names_and_counters() {
     assert_eq!(app["events_capped"]["http"], 0);
     assert_eq!(stats["tcp"]["reassembly_gap"], 0);
     assert_eq!(stats["decoder"]["pkts"], stats["packets"]);
-    assert_eq!(stats["flow"]["total"], 3);
+    assert_eq!(stats["flow"]["total"], 5);
+    assert_eq!(stats["flow"]["icmp"], 2);
+    assert_eq!(stats["flow"]["icmpv4"], 1);
+    assert_eq!(stats["flow"]["icmpv6"], 1);
 
     // No events reported: they are counted.
     let cfg = dir.join("no-events.toml");
