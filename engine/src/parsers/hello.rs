@@ -187,9 +187,17 @@ pub fn parse_server_hello(body: &[u8]) -> Option<ServerHello> {
     sh.selected_version = sh.version;
     sh.random.copy_from_slice(r.take(32)?);
     sh.hello_retry_request = sh.random == HRR_RANDOM;
-    sh.session_id = r.vec8()?.into();
+    // TLS 1.3 drafts before 22 announce themselves here (0x7fXX, or
+    // 0x0304 before draft 16) and their hello has neither session id nor
+    // compression method.
+    let early_draft = sh.version == 0x0304 || sh.version >> 8 == 0x7f;
+    if !early_draft {
+        sh.session_id = r.vec8()?.into();
+    }
     sh.cipher = r.u16()?;
-    sh.compression = r.u8()?;
+    if !early_draft {
+        sh.compression = r.u8()?;
+    }
     if r.left() < 2 {
         return Some(sh);
     }

@@ -378,7 +378,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     if let Some(sni) = ch.and_then(|c| c.sni.as_deref()) {
         o.bytes("sni", sni);
     }
-    o.str("version", t.version().map_or("UNDETERMINED", version_name));
+    o.str("version", &version_name(t.version().unwrap_or(0)));
     if let Some(c) = t.certificates.first() {
         let mut buf = Vec::with_capacity(20);
         write_datetime_secs(&mut buf, c.not_before);
@@ -435,7 +435,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
             .filter(|&v| !flowscope_engine::parsers::fingerprint::is_grease(v))
             .max()
             .unwrap_or(c.version);
-        o.str("version", version_name(v));
+        o.str("version", &version_name(v));
         o.begin_array("ciphers");
         for &x in &c.ciphers {
             o.item_u64(u64::from(x));

@@ -80,7 +80,7 @@ impl TlsParser {
                         }
                     } else {
                         self.hs.ja3s = Some(ja3s(&sh));
-                        let tls13 = sh.selected_version == 0x0304;
+                        let tls13 = super::is_tls13(sh.selected_version);
                         self.hs.server_hello = Some(sh);
                         if tls13 {
                             // Everything the server sends next is encrypted.

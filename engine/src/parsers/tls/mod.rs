@@ -14,7 +14,7 @@ mod record;
 pub use cert::{Certificate, certificate};
 pub use record::probe;
 
-use super::fingerprint::{Ja3, is_grease};
+use super::fingerprint::Ja3;
 use super::hello::{ClientHello, ServerHello};
 use super::{L7Message, TlsConfig};
 use crate::FlowSide;
@@ -73,40 +73,88 @@ pub struct TlsHandshake {
     pub gap_bytes: u64,
     /// Carried in QUIC Initial packets of this version (not TLS over TCP).
     pub quic_version: Option<u32>,
+    /// The version field of the last record the server sent before its
+    /// ServerHello was read ([`SSLV2`] for an SSLv2 record): what
+    /// [`TlsHandshake::version`] reports when no ServerHello was.
+    pub server_record_version: Option<u16>,
 }
 
+/// SSLv2, as a version number (Suricata's: SSLv2 records carry none).
+pub const SSLV2: u16 = 0x0200;
+/// What a ServerHello's `legacy_version` of 0x0304 or 0x7f01–0x7f0f is
+/// read as: a TLS 1.3 draft before 16 (they used these numbers there).
+pub const TLS13_PRE_DRAFT16: u16 = 0x7f01;
+
 impl TlsHandshake {
-    /// The version for display: the server's choice, else the client's
-    /// highest offer.
+    /// The version Suricata reports (EVE `tls.version`): the server's
+    /// side only — its ServerHello's supported_versions extension, else
+    /// the hello's `legacy_version` (0x0304 and 0x7f01–0x7f0f read as
+    /// [`TLS13_PRE_DRAFT16`]), else the version of its last record before
+    /// one ([`TlsHandshake::server_record_version`]). `None` when the
+    /// server sent nothing (the client's offers are not a version).
     pub fn version(&self) -> Option<u16> {
-        if let Some(sh) = &self.server_hello {
-            return Some(sh.selected_version);
-        }
-        self.client_hello.as_ref().map(|ch| {
-            if ch.sslv2 && ch.version == 0x0002 {
-                return 0x0002;
+        match &self.server_hello {
+            Some(sh) if sh.extensions.contains(&EXT_SUPPORTED_VERSIONS) => {
+                Some(sh.selected_version)
             }
-            ch.supported_versions
-                .iter()
-                .copied()
-                .filter(|&v| !is_grease(v))
-                .max()
-                .unwrap_or(ch.version)
-        })
+            Some(sh) if sh.version == 0x0304 || (0x7f01..=0x7f0f).contains(&sh.version) => {
+                Some(TLS13_PRE_DRAFT16)
+            }
+            Some(sh) => Some(sh.version),
+            None => self.server_record_version,
+        }
     }
 }
 
-/// Suricata's name of a TLS version.
-pub fn version_name(v: u16) -> &'static str {
-    match v {
-        0x0002 => "SSLv2",
+/// The supported_versions extension.
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// Whether version `v` (as a ServerHello selects it) is TLS 1.3 or one of
+/// its drafts (IETF 0x7fXX, Facebook's 0xfbXX): everything the server
+/// sends after that hello is encrypted.
+pub fn is_tls13(v: u16) -> bool {
+    v == 0x0304 || v >> 8 == 0x7f || v >> 8 == 0xfb
+}
+
+/// Suricata's name of a TLS version (EVE `tls.version`): `TLSv1`,
+/// `TLS 1.2`, `TLS 1.3 draft-18`, `TLS 1.3 draft-<16`,
+/// `TLS 1.3 draft-26-fb`..., `UNDETERMINED` for none (0) and `0x%04x` for
+/// numbers it has no name for.
+pub fn version_name(v: u16) -> std::borrow::Cow<'static, str> {
+    /// Drafts 16 to 28: 0x7f10 to 0x7f1c.
+    const DRAFTS: [&str; 13] = [
+        "TLS 1.3 draft-16",
+        "TLS 1.3 draft-17",
+        "TLS 1.3 draft-18",
+        "TLS 1.3 draft-19",
+        "TLS 1.3 draft-20",
+        "TLS 1.3 draft-21",
+        "TLS 1.3 draft-22",
+        "TLS 1.3 draft-23",
+        "TLS 1.3 draft-24",
+        "TLS 1.3 draft-25",
+        "TLS 1.3 draft-26",
+        "TLS 1.3 draft-27",
+        "TLS 1.3 draft-28",
+    ];
+    std::borrow::Cow::Borrowed(match v {
+        0x0000 => "UNDETERMINED",
+        // 0x0002: the version field of an SSLv2 ClientHello.
+        0x0002 | SSLV2 => "SSLv2",
         0x0300 => "SSLv3",
         0x0301 => "TLSv1",
         0x0302 => "TLS 1.1",
         0x0303 => "TLS 1.2",
         0x0304 => "TLS 1.3",
-        _ => "UNDETERMINED",
-    }
+        TLS13_PRE_DRAFT16 => "TLS 1.3 draft-<16",
+        0x7f10..=0x7f1c => DRAFTS[usize::from(v - 0x7f10)],
+        0xfb14 => "TLS 1.3 draft-20-fb",
+        0xfb15 => "TLS 1.3 draft-21-fb",
+        0xfb16 => "TLS 1.3 draft-22-fb",
+        0xfb17 => "TLS 1.3 draft-23-fb",
+        0xfb1a => "TLS 1.3 draft-26-fb",
+        _ => return std::borrow::Cow::Owned(format!("0x{v:04x}")),
+    })
 }
 
 /// One direction's record and handshake reassembly.

@@ -118,6 +118,9 @@ impl TlsParser {
             d.first = false;
             // Whole records straight from `b` when nothing is buffered.
             if d.record.is_empty() && b.len() >= RECORD_HEADER {
+                if k == 1 {
+                    self.server_record(b);
+                }
                 if !looks_like_record(b) {
                     self.give_up(k);
                     return;
@@ -139,6 +142,11 @@ impl TlsParser {
                 if d.record.len() < RECORD_HEADER {
                     return;
                 }
+                if k == 1 {
+                    let header = [d.record[0], d.record[1], d.record[2]];
+                    self.server_record(&header);
+                }
+                let d = &mut self.dirs[k];
                 if !looks_like_record(&d.record) {
                     self.give_up(k);
                     return;
@@ -158,6 +166,19 @@ impl TlsParser {
                     d.record.clear();
                 }
             }
+        }
+    }
+
+    /// The start of a server record (`header`: its first 3 bytes at
+    /// least): until the ServerHello, its version is the one reported (an
+    /// SSLv2 record's first byte has one of its top two bits set).
+    fn server_record(&mut self, header: &[u8]) {
+        if self.hs.server_hello.is_none() {
+            self.hs.server_record_version = Some(if header[0] & 0xc0 != 0 {
+                super::SSLV2
+            } else {
+                u16::from_be_bytes([header[1], header[2]])
+            });
         }
     }
 
