@@ -104,7 +104,7 @@ pub use engine::{Engine, EventBuf};
 pub use community_id::{community_id, community_id_v1};
 pub use defrag::{DefragCounters, DefragDrop};
 pub use event::{
-    AnomalyKind, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
+    AnomalyKind, AppProto, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
 };
 pub use stats::{EngineStats, ProtoCounts, SessionCounters};
 pub use timestamp::Timestamp;

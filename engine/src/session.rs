@@ -165,6 +165,41 @@ pub trait SessionParser: Send + 'static {
     fn flow_end(&mut self) -> Vec<Self::Message> {
         Vec::new()
     }
+
+    /// The responder acknowledged the initiator's stream up to `offset`
+    /// (bytes from the stream's first byte, gaps included; it may exceed
+    /// what was fed). Called for each packet of the responder that carries
+    /// an acknowledgement, before its own bytes are fed, as long as
+    /// [`SessionParser::wants_acks`] says so; what it returns is reported
+    /// at that packet. For parsers that report where an IDS would: one in
+    /// IDS mode (Suricata's) reads a direction's bytes once the peer has
+    /// acknowledged them.
+    fn acked_initiator(&mut self, offset: u64) -> Vec<Self::Message> {
+        let _ = offset;
+        Vec::new()
+    }
+
+    /// The initiator acknowledged the responder's stream up to `offset`.
+    fn acked_responder(&mut self, offset: u64) -> Vec<Self::Message> {
+        let _ = offset;
+        Vec::new()
+    }
+
+    /// Whether to call `acked_*`: asked after each such call, and once it
+    /// says no the calls stop for the flow. Default: no.
+    fn wants_acks(&self) -> bool {
+        false
+    }
+
+    /// The protocol the flow turned out to carry instead of the one its
+    /// route names, when the parser handed over to it mid-flow (TLS through
+    /// an accepted HTTP CONNECT: `Some("tls")`; a tunnel whose content no
+    /// parser reads: `Some("failed")`). The flow then reports it as its
+    /// [`AppProto`](crate::AppProto) with the route's name as the original.
+    /// Asked when the flow ends. Default: `None`.
+    fn app_proto(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Builds a fresh [`SessionParser`] per session. Any parser that is

@@ -20,6 +20,16 @@ pub(super) trait StreamParser<M>: Send {
     fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn rst(&mut self, side: FlowSide, ts: Timestamp);
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    /// `side`'s stream was acknowledged up to `offset`; returns whether the
+    /// parser wants to hear of acknowledgements again.
+    fn acked(
+        &mut self,
+        side: FlowSide,
+        offset: u64,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) -> bool;
+    fn app_proto(&self) -> Option<&'static str>;
     fn poisoned(&self) -> Option<Box<str>>;
 }
 
@@ -77,6 +87,27 @@ where
         // End-of-flow messages belong to no side; they are given to the
         // initiator's.
         push_all(FlowSide::Initiator, self.0.flow_end(), out);
+    }
+    fn acked(
+        &mut self,
+        side: FlowSide,
+        offset: u64,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) -> bool {
+        if !self.0.wants_acks() {
+            return false;
+        }
+        self.0.packet_time(ts);
+        let msgs = match side {
+            FlowSide::Initiator => self.0.acked_initiator(offset),
+            FlowSide::Responder => self.0.acked_responder(offset),
+        };
+        push_all(side, msgs, out);
+        self.0.wants_acks()
+    }
+    fn app_proto(&self) -> Option<&'static str> {
+        self.0.app_proto()
     }
     fn poisoned(&self) -> Option<Box<str>> {
         self.0

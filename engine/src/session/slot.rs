@@ -5,6 +5,7 @@
 
 use super::adapters::{DgramParser, StreamParser, StreamRoute};
 use super::route::{Choice, choose};
+use crate::event::AppProto;
 use crate::hook::HookItem;
 use crate::reassembly::{Chunk, Memory, Reassembler};
 use crate::stats::SessionCounters;
@@ -49,6 +50,67 @@ pub(super) struct FlowApp<M> {
     pub(super) inconsistent_reported: [bool; 2],
     /// The chosen route's name, or `failed`.
     pub(super) proto: Option<&'static str>,
+    /// The parser still wants to hear of acknowledgements.
+    pub(super) acks: bool,
+}
+
+impl<M> FlowApp<M> {
+    /// The flow's application protocol: the chosen route's name, or the
+    /// protocol its parser handed over to.
+    pub(super) fn app_proto(&self) -> Option<AppProto> {
+        let name = self.proto?;
+        let now = match &self.parser {
+            Parser::Stream(p) => p.app_proto(),
+            _ => None,
+        };
+        Some(match now {
+            Some(now) if now != name => AppProto {
+                name: now,
+                orig: Some(name),
+            },
+            _ => AppProto::from(name),
+        })
+    }
+
+    /// Tells the parser that `side`'s stream was acknowledged as far as
+    /// `ack` (a wire acknowledgement number) says, while it wants to know.
+    pub(super) fn acked(
+        &mut self,
+        side: FlowSide,
+        ack: u32,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) {
+        tell_acked(
+            &mut self.acks,
+            &mut self.parser,
+            &self.streams,
+            side,
+            ack,
+            ts,
+            out,
+        );
+    }
+}
+
+/// [`FlowApp::acked`] on the parts of a [`FlowApp`].
+pub(super) fn tell_acked<M>(
+    acks: &mut bool,
+    parser: &mut Parser<M>,
+    streams: &Streams,
+    side: FlowSide,
+    ack: u32,
+    ts: Timestamp,
+    out: &mut Vec<HookItem<M>>,
+) {
+    if !*acks {
+        return;
+    }
+    if let Parser::Stream(p) = parser
+        && let Some(offset) = streams.get(side.index()).and_then(|s| s.ack_offset(ack))
+    {
+        *acks = p.acked(side, offset, ts, out);
+    }
 }
 
 /// A TCP flow's reassemblers, initiator then responder, each created on its
@@ -88,7 +150,7 @@ pub(super) struct Slot<M> {
     pub(super) done: bool,
     pub(super) app: Option<Box<FlowApp<M>>>,
     /// The flow's `app_proto`, kept when `app` is retired.
-    pub(super) proto: Option<&'static str>,
+    pub(super) proto: Option<AppProto>,
 }
 
 impl<M> Default for Slot<M> {

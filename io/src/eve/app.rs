@@ -416,6 +416,9 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     if let Some(a) = server_alpn {
         o.bytes_array("server_alpns", [a]);
     }
+    if let Some(p) = t.from_proto {
+        o.str("from_proto", p);
+    }
     if t.certificates.len() > 1 {
         o.begin_array("chain");
         for c in &t.certificates[1..] {

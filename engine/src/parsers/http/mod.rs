@@ -372,7 +372,7 @@ impl HttpParser {
             if tls == Probe::Certain {
                 let held = std::mem::take(seen);
                 let held = &held[..held.len() - b.len().min(64)];
-                let mut t = Box::<super::tls::TlsParser>::default();
+                let mut t = Box::new(super::tls::TlsParser::default().handed_over_from("http"));
                 out.extend(t.feed_initiator(held));
                 *inner = Inner::Tls(t);
             } else if (http == Probe::NeedMore || tls == Probe::NeedMore) && seen.len() < 64 {
@@ -522,6 +522,17 @@ impl SessionParser for HttpParser {
             out.extend(t.flow_end());
         }
         out
+    }
+
+    /// After an accepted CONNECT, what the tunnel carries: `tls`, or
+    /// `failed` for content that is neither TLS nor HTTP (HTTP through the
+    /// tunnel is still `http`).
+    fn app_proto(&self) -> Option<&'static str> {
+        match self.inner {
+            Some(Inner::Tls(_)) => Some("tls"),
+            Some(Inner::Opaque) => Some("failed"),
+            _ => None,
+        }
     }
 }
 

@@ -77,6 +77,9 @@ pub struct TlsHandshake {
     /// ServerHello was read ([`SSLV2`] for an SSLv2 record): what
     /// [`TlsHandshake::version`] reports when no ServerHello was.
     pub server_record_version: Option<u16>,
+    /// The protocol the connection spoke before TLS took over mid-flow
+    /// (`http`: through an accepted CONNECT): Suricata's `tls.from_proto`.
+    pub from_proto: Option<&'static str>,
 }
 
 /// SSLv2, as a version number (Suricata's: SSLv2 records carry none).
@@ -214,6 +217,14 @@ impl TlsParser {
             chain_done: false,
             oversized: 0,
         }
+    }
+
+    /// A parser for TLS that takes over a connection from `proto` (an HTTP
+    /// CONNECT tunnel: `http`): its message says so
+    /// ([`TlsHandshake::from_proto`]).
+    pub fn handed_over_from(mut self, proto: &'static str) -> Self {
+        self.hs.from_proto = Some(proto);
+        self
     }
 
     /// Handshake messages skipped for size.
