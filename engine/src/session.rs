@@ -193,11 +193,12 @@ pub trait SessionParser: Send + 'static {
 
     /// The protocol the flow turned out to carry instead of the one its
     /// route names, when the parser handed over to it mid-flow (TLS through
-    /// an accepted HTTP CONNECT: `Some("tls")`; a tunnel whose content no
-    /// parser reads: `Some("failed")`). The flow then reports it as its
-    /// [`AppProto`](crate::AppProto) with the route's name as the original.
-    /// Asked when the flow ends. Default: `None`.
-    fn app_proto(&self) -> Option<&'static str> {
+    /// an accepted HTTP CONNECT: `tls`; a tunnel whose content no parser
+    /// reads: `failed`), and what it started as when the parser knows
+    /// better than the route (`orig`; else the route's name is). The flow
+    /// reports it as its [`AppProto`](crate::AppProto). Asked when the
+    /// flow ends. Default: `None`.
+    fn app_proto(&self) -> Option<crate::AppProto> {
         None
     }
 }

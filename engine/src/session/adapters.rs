@@ -29,7 +29,7 @@ pub(super) trait StreamParser<M>: Send {
         ts: Timestamp,
         out: &mut Vec<HookItem<M>>,
     ) -> bool;
-    fn app_proto(&self) -> Option<&'static str>;
+    fn app_proto(&self) -> Option<crate::event::AppProto>;
     fn poisoned(&self) -> Option<Box<str>>;
 }
 
@@ -106,7 +106,7 @@ where
         push_all(side, msgs, out);
         self.0.wants_acks()
     }
-    fn app_proto(&self) -> Option<&'static str> {
+    fn app_proto(&self) -> Option<crate::event::AppProto> {
         self.0.app_proto()
     }
     fn poisoned(&self) -> Option<Box<str>> {

@@ -6,7 +6,9 @@
 
 use super::adapters::{DgramFactory, DgramRoute, Factory, StreamRoute};
 use super::route::{Choice, Route, choose};
-use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked};
+use super::slot::{
+    Acks, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked, tell_chosen,
+};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
 use crate::event::{AnomalyKind, FlowStats, SideStats};
@@ -164,7 +166,7 @@ impl<K, M> Sessions<K, M> {
             parser,
             inconsistent_reported: [false; 2],
             proto,
-            acks: true,
+            acks: Acks::default(),
         })
     }
 
@@ -329,6 +331,9 @@ impl<K, M> Sessions<K, M> {
             if stream.take_fin() {
                 feeder.fin(parser, side);
             }
+        }
+        if feeder.chosen.is_some() {
+            tell_chosen(acks, parser, streams, pkt.ts, feeder.items);
         }
         if rst && verdict == Verdict::Continue {
             // Nothing more will come: what is held goes out now, then the

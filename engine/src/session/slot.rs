@@ -50,26 +50,45 @@ pub(super) struct FlowApp<M> {
     pub(super) inconsistent_reported: [bool; 2],
     /// The chosen route's name, or `failed`.
     pub(super) proto: Option<&'static str>,
-    /// The parser still wants to hear of acknowledgements.
-    pub(super) acks: bool,
+    /// What the parser is told of acknowledgements.
+    pub(super) acks: Acks,
+}
+
+/// What a flow's parser is told of acknowledgements.
+pub(super) struct Acks {
+    /// The parser still wants to hear of them (until it first says no).
+    pub(super) wanted: bool,
+    /// The last acknowledgement number of each side's stream seen while
+    /// the parser was being chosen: told to it once it is.
+    pub(super) before: [Option<u32>; 2],
+}
+
+impl Default for Acks {
+    fn default() -> Self {
+        Acks {
+            wanted: true,
+            before: [None; 2],
+        }
+    }
 }
 
 impl<M> FlowApp<M> {
     /// The flow's application protocol: the chosen route's name, or the
     /// protocol its parser handed over to.
     pub(super) fn app_proto(&self) -> Option<AppProto> {
-        let name = self.proto?;
         let now = match &self.parser {
             Parser::Stream(p) => p.app_proto(),
             _ => None,
         };
-        Some(match now {
-            Some(now) if now != name => AppProto {
-                name: now,
-                orig: Some(name),
-            },
-            _ => AppProto::from(name),
-        })
+        match (self.proto, now) {
+            (Some(route), Some(now)) if now.name != route => Some(AppProto {
+                orig: now.orig.or(Some(route)),
+                ..now
+            }),
+            (Some(route), _) => Some(AppProto::from(route)),
+            // A route without a name: what its parser found, if anything.
+            (None, now) => now,
+        }
     }
 
     /// Tells the parser that `side`'s stream was acknowledged as far as
@@ -95,7 +114,7 @@ impl<M> FlowApp<M> {
 
 /// [`FlowApp::acked`] on the parts of a [`FlowApp`].
 pub(super) fn tell_acked<M>(
-    acks: &mut bool,
+    acks: &mut Acks,
     parser: &mut Parser<M>,
     streams: &Streams,
     side: FlowSide,
@@ -103,13 +122,33 @@ pub(super) fn tell_acked<M>(
     ts: Timestamp,
     out: &mut Vec<HookItem<M>>,
 ) {
-    if !*acks {
+    if !acks.wanted {
         return;
     }
-    if let Parser::Stream(p) = parser
-        && let Some(offset) = streams.get(side.index()).and_then(|s| s.ack_offset(ack))
-    {
-        *acks = p.acked(side, offset, ts, out);
+    match parser {
+        Parser::Stream(p) => {
+            if let Some(offset) = streams.get(side.index()).and_then(|s| s.ack_offset(ack)) {
+                acks.wanted = p.acked(side, offset, ts, out);
+            }
+        }
+        Parser::Probing(_) => acks.before[side.index()] = Some(ack),
+        Parser::Dgram(_) => {}
+    }
+}
+
+/// A parser was just chosen: it hears the acknowledgements seen while it
+/// was being chosen.
+pub(super) fn tell_chosen<M>(
+    acks: &mut Acks,
+    parser: &mut Parser<M>,
+    streams: &Streams,
+    ts: Timestamp,
+    out: &mut Vec<HookItem<M>>,
+) {
+    for side in [FlowSide::Initiator, FlowSide::Responder] {
+        if let Some(ack) = acks.before[side.index()].take() {
+            tell_acked(acks, parser, streams, side, ack, ts, out);
+        }
     }
 }
 

@@ -480,6 +480,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
             TlsStop::Encrypted => "stopped_encrypted",
             TlsStop::FlowEnd => "flow_ended",
             TlsStop::NotTls => "not_tls",
+            TlsStop::HandshakeDone => "handshake_done",
         },
     );
     if t.gap_bytes > 0 {

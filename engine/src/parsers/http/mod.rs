@@ -527,10 +527,10 @@ impl SessionParser for HttpParser {
     /// After an accepted CONNECT, what the tunnel carries: `tls`, or
     /// `failed` for content that is neither TLS nor HTTP (HTTP through the
     /// tunnel is still `http`).
-    fn app_proto(&self) -> Option<&'static str> {
+    fn app_proto(&self) -> Option<crate::AppProto> {
         match self.inner {
-            Some(Inner::Tls(_)) => Some("tls"),
-            Some(Inner::Opaque) => Some("failed"),
+            Some(Inner::Tls(_)) => Some("tls".into()),
+            Some(Inner::Opaque) => Some("failed".into()),
             _ => None,
         }
     }

@@ -470,14 +470,14 @@ fn connect_tunnel_reports_what_it_hands_over_to() {
     connect(&mut p);
     assert_eq!(p.app_proto(), None, "nothing through the tunnel yet");
     p.feed_initiator(b"\x16\x03\x01\x00\x04\x01\x00\x00\x00");
-    assert_eq!(p.app_proto(), Some("tls"));
+    assert_eq!(p.app_proto(), Some("tls".into()));
     let out = p.flow_end();
     assert!(matches!(&out[..], [L7Message::Tls(h)] if h.from_proto == Some("http")));
     // The server speaks first, in no protocol read here: failed.
     let mut p = HttpParser::default();
     connect(&mut p);
     p.feed_responder(b"\x05\x00\x00\x05\x00");
-    assert_eq!(p.app_proto(), Some("failed"));
+    assert_eq!(p.app_proto(), Some("failed".into()));
     // HTTP through the tunnel: still HTTP.
     let mut p = HttpParser::default();
     connect(&mut p);

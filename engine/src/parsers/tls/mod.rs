@@ -10,9 +10,12 @@
 mod cert;
 mod handshake;
 mod record;
+mod starttls;
+mod timing;
 
 pub use cert::{Certificate, certificate};
 pub use record::probe;
+pub use starttls::StartTlsParser;
 
 use super::fingerprint::Ja3;
 use super::hello::{ClientHello, ServerHello};
@@ -42,6 +45,10 @@ pub enum TlsStop {
     FlowEnd,
     /// The data stopped looking like TLS records.
     NotTls,
+    /// The server's certificate was read, and the handshake bytes read so
+    /// far (those the peer acknowledged) ended on a record boundary: where
+    /// Suricata reports the handshake done (acknowledgement timing only).
+    HandshakeDone,
 }
 
 /// What one TLS connection's handshake showed.
@@ -172,6 +179,13 @@ struct Dir {
     /// Bytes of the first record seen: SSLv2 hellos are only looked for
     /// there.
     first: bool,
+    /// Encrypted from here on, with acknowledgement timing: records are
+    /// only cut (for the first application data), their bodies skipped.
+    encrypted: bool,
+    /// Body bytes of the current encrypted record still to skip.
+    skip_left: usize,
+    /// That record's content type.
+    skip_type: u8,
 }
 
 /// The TLS session parser.
@@ -188,6 +202,12 @@ pub struct TlsParser {
     chain_done: bool,
     /// Handshake messages over `max_handshake_bytes` (skipped).
     oversized: u32,
+    /// The server asked for the client's certificate (`Some`), and whether
+    /// one that decodes came.
+    client_cert: Option<bool>,
+    /// Acknowledgement timing (see [`TlsParser::timed_by_acks`]): the bytes
+    /// not acknowledged yet. `None`: bytes are read as they come.
+    acks: Option<Box<timing::Unacked>>,
 }
 
 impl Default for TlsParser {
@@ -216,6 +236,8 @@ impl TlsParser {
             seen: false,
             chain_done: false,
             oversized: 0,
+            client_cert: None,
+            acks: None,
         }
     }
 
@@ -243,12 +265,20 @@ impl TlsParser {
     }
 
     /// Direction `k` went encrypted; once the server has, the handshake is
-    /// reported.
+    /// reported (with acknowledgement timing: the direction's records are
+    /// only cut from here on, see [`TlsParser::timed_by_acks`]).
     fn encrypted(&mut self, k: usize, out: &mut Vec<L7Message>) {
         let d = &mut self.dirs[k];
-        d.done = true;
         d.record = Vec::new();
         d.handshake = Vec::new();
+        if self.acks.is_some() {
+            d.encrypted = true;
+            if k == 1 {
+                self.hs.stop = TlsStop::Encrypted;
+            }
+            return;
+        }
+        d.done = true;
         if k == 1 {
             self.hs.stop = TlsStop::Encrypted;
             // The client's CCS/Finished are not needed either.
@@ -266,108 +296,59 @@ impl TlsParser {
     }
 }
 
-/// TLS that starts after a plaintext phase: STARTTLS in SMTP, IMAP, POP3,
-/// FTP, XMPP and LDAP, PostgreSQL's SSLRequest, MySQL's SSL request, RDP's
-/// X.224 negotiation. The plaintext is not parsed; the first client segment
-/// that starts with a TLS handshake record switches both directions to a
-/// [`TlsParser`]. Gives up after `MAX_PLAINTEXT` client bytes.
-#[derive(Debug, Clone, Default)]
-pub struct StartTlsParser {
-    tls: TlsParser,
-    switched: bool,
-    plaintext: usize,
-}
-
-/// Client bytes watched for the switch to TLS.
-const MAX_PLAINTEXT: usize = 64 * 1024;
-
-impl StartTlsParser {
-    /// A parser whose TLS part has these options.
-    pub fn new(cfg: TlsConfig) -> Self {
-        StartTlsParser {
-            tls: TlsParser::new(cfg),
-            switched: false,
-            plaintext: 0,
-        }
-    }
-}
-
-impl SessionParser for StartTlsParser {
-    type Message = L7Message;
-
-    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        if !self.switched {
-            if self.plaintext > MAX_PLAINTEXT || probe(bytes) != crate::session::Probe::Certain {
-                self.plaintext = self.plaintext.saturating_add(bytes.len());
-                return Vec::new();
-            }
-            self.switched = true;
-        }
-        self.tls.feed_initiator(bytes)
-    }
-
-    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.feed_responder(bytes)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.gap_initiator(len)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.gap_responder(len)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn flow_end(&mut self) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.flow_end()
-        } else {
-            Vec::new()
-        }
-    }
-}
-
 impl SessionParser for TlsParser {
     type Message = L7Message;
 
     fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.feed(0, bytes, &mut out);
+        self.arrived(0, bytes, &mut out);
         out
     }
 
     fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.feed(1, bytes, &mut out);
+        self.arrived(1, bytes, &mut out);
         out
     }
 
+    fn rst_initiator(&mut self) {
+        self.reset();
+    }
+
+    fn rst_responder(&mut self) {
+        self.reset();
+    }
+
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(0, len);
+        self.gap_arrived(0, len);
         Vec::new()
     }
 
     fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(1, len);
+        self.gap_arrived(1, len);
         Vec::new()
     }
 
     fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.emit(&mut out);
+        self.end(&mut out);
         out
+    }
+
+    fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.acked(0, offset, &mut out);
+        out
+    }
+
+    fn acked_responder(&mut self, offset: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.acked(1, offset, &mut out);
+        out
+    }
+
+    fn wants_acks(&self) -> bool {
+        TlsParser::wants_acks(self)
     }
 }
 

@@ -37,8 +37,8 @@ impl SessionParser for Acks {
     fn wants_acks(&self) -> bool {
         self.heard < 3
     }
-    fn app_proto(&self) -> Option<&'static str> {
-        self.switched.then_some("new")
+    fn app_proto(&self) -> Option<AppProto> {
+        self.switched.then_some("new".into())
     }
 }
 

@@ -378,4 +378,5 @@ fn starttls_switches_at_the_first_tls_record() {
     assert!(p.flow_end().is_empty());
 }
 
+mod timing;
 mod versions;
