@@ -54,6 +54,7 @@ FILES = [
     "ndpi/pcap/viber.pcap",
     "ndpi/pcap/quic.pcap",
     "ndpi/pcap/quic-29.pcap",
+    "tcpdump/quic_handshake.pcap",
     "pcapplusplus/ExamplesTest/tls.pcap",
     "suricata-verify/http-connect/http-connect-tls/input.pcap",
     "suricata-verify/http-connect/http-connect-fail/input.pcap",

@@ -62,7 +62,7 @@ fn opt_bytes(o: &mut JsonObject<'_>, k: &str, v: &Option<Box<[u8]>>) {
     }
 }
 
-use flowscope_engine::parsers::fingerprint::hex;
+use flowscope_engine::parsers::fingerprint::{hex, is_grease};
 
 fn write_headers(
     o: &mut JsonObject<'_>,
@@ -436,7 +436,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
             .supported_versions
             .iter()
             .copied()
-            .filter(|&v| !flowscope_engine::parsers::fingerprint::is_grease(v))
+            .filter(|&v| !is_grease(v))
             .max()
             .unwrap_or(c.version);
         o.str("version", &version_name(v));
@@ -519,7 +519,8 @@ fn write_quic(o: &mut JsonObject<'_>, t: &TlsHandshake, version: u32) {
 }
 
 /// Suricata's `quic.extensions`: each extension of the ClientHello in wire
-/// order (GREASE included) with its `name` (when it has one), `type` and,
+/// order (GREASE included, as type 0xfafa whatever its value) with its
+/// `name` (when it has one), `type` and,
 /// for server_name, alpn, supported_versions and signature_algorithms,
 /// its `values` as strings.
 fn write_quic_extensions(o: &mut JsonObject<'_>, c: &ClientHello) {
@@ -531,7 +532,9 @@ fn write_quic_extensions(o: &mut JsonObject<'_>, c: &ClientHello) {
         if let Some(n) = extension_name(ty) {
             o.str("name", n);
         }
-        o.u64("type", u64::from(ty));
+        // Suricata's decoder files every GREASE value under 0xfafa.
+        let ty_out = if is_grease(ty) { 0xfafa } else { ty };
+        o.u64("type", u64::from(ty_out));
         let values = match ty {
             0 => usize::from(c.sni.is_some()),
             16 => c.alpn.len(),

@@ -30,7 +30,7 @@ fn quic_extensions_as_suricata_lists_them() {
     let got = body(&L7Message::Tls(Box::new(hs)));
     let want = concat!(
         r#"{"quic":{"version":"1","sni":"example.org","client_alpns":["h3","h3-29"],"#,
-        r#""extensions":[{"type":2570},"#,
+        r#""extensions":[{"type":64250},"#,
         r#"{"name":"server_name","type":0,"values":["example.org"]},"#,
         r#"{"name":"alpn","type":16,"values":["h3","h3-29"]},"#,
         r#"{"name":"supported_versions","type":43,"values":["TlsVersion(2570 / 0xa0a)","Tls13","TlsVersion(32540 / 0x7f1c)","Tls13Draft23"]},"#,
