@@ -3,9 +3,11 @@
 //! SSLv2-compatible ClientHellos, ClientHello and ServerHello (decoded by
 //! [`hello`](super::hello)), the certificate chain of TLS ≤ 1.2
 //! (`cert`, x509-parser), alerts; parsing stops once a direction is
-//! encrypted. One [`TlsHandshake`] message per connection, when the server
-//! starts encrypting or the flow ends. [`StartTlsParser`] finds TLS after a
-//! plaintext phase.
+//! encrypted. One [`TlsHandshake`] message per connection: when the server
+//! starts encrypting or the flow ends, or — with acknowledgement timing
+//! (`timing`) — where Suricata reports it, the bytes read as the peer
+//! acknowledges them. The version as Suricata names it ([`version_name`]).
+//! [`StartTlsParser`] (`starttls`) finds TLS after a plaintext phase.
 
 mod cert;
 mod handshake;
