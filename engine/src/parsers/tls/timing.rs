@@ -56,9 +56,10 @@ impl TlsParser {
         self
     }
 
-    /// Whether acknowledgements are still of use.
+    /// Whether acknowledgements are still of use: not once reported, nor
+    /// when both directions stopped reading.
     pub(super) fn wants_acks(&self) -> bool {
-        self.acks.is_some() && !self.emitted
+        self.acks.is_some() && !self.emitted && !self.dirs.iter().all(|d| d.done)
     }
 
     /// Direction `k`'s next bytes: read now, or held until acknowledged.
@@ -67,7 +68,8 @@ impl TlsParser {
             self.feed(k, b, out);
             return;
         };
-        if self.emitted || u.gap[k].is_some() {
+        if self.emitted || u.gap[k].is_some() || self.dirs[k].done {
+            // Nothing more of this direction will be read.
             return;
         }
         u.held[k].extend_from_slice(b);

@@ -197,6 +197,20 @@ fn a_gap_stops_reading_where_it_is_acknowledged() {
 }
 
 #[test]
+fn once_both_directions_stop_nothing_is_held() {
+    let mut p = timed();
+    p.feed_initiator(b"GET / HTTP/1.1\r\n\r\n");
+    p.feed_responder(b"HTTP/1.1 200 OK\r\n\r\n");
+    assert!(p.wants_acks());
+    p.acked_initiator(18);
+    assert!(p.wants_acks(), "the server's side may still be TLS");
+    p.acked_responder(19);
+    assert!(!p.wants_acks());
+    assert!(p.feed_initiator(&client()).is_empty());
+    assert!(p.flow_end().is_empty(), "nothing TLS was read");
+}
+
+#[test]
 fn without_acknowledgements_everything_is_read_at_the_end() {
     // Bounded: past the cap the oldest bytes are read as they come.
     let mut p = timed();
