@@ -61,10 +61,29 @@ pub struct FlowStats {
     pub history: History,
     /// The application protocol a session parser was chosen for (its
     /// route's name), `failed` when the flow carried payload no parser
-    /// took; `None` without parsers.
-    pub app_proto: Option<&'static str>,
+    /// took — and the one it handed over to mid-flow; `None` without
+    /// parsers.
+    pub app_proto: Option<AppProto>,
     /// The capture interface of its first packet ([`crate::RawPacket::iface`]).
     pub iface: u32,
+}
+
+/// A flow's application protocol (EVE `app_proto` and `app_proto_orig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppProto {
+    /// What the flow carried when it ended: the chosen route's name, the
+    /// protocol its parser handed over to (TLS through an accepted HTTP
+    /// CONNECT: `tls`), or `failed` (payload no parser read).
+    pub name: &'static str,
+    /// The route's name when the parser handed over to another protocol
+    /// (`http` for the CONNECT tunnel above); `None` otherwise.
+    pub orig: Option<&'static str>,
+}
+
+impl From<&'static str> for AppProto {
+    fn from(name: &'static str) -> Self {
+        AppProto { name, orig: None }
+    }
 }
 
 impl FlowStats {

@@ -104,7 +104,8 @@ pub use engine::{Engine, EventBuf};
 pub use community_id::{community_id, community_id_v1};
 pub use defrag::{DefragCounters, DefragDrop};
 pub use event::{
-    AnomalyKind, AppEvent, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered, SideStats,
+    AnomalyKind, AppEvent, AppProto, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered,
+    SideStats,
 };
 pub use stats::{AppCounters, AppProtoCounters, EngineStats, ProtoCounts, SessionCounters};
 pub use timestamp::Timestamp;

@@ -219,6 +219,14 @@ impl Reassembler {
         self.release(mem, sink);
         outcome
     }
+    /// The stream offset acknowledgement number `ack` stands for (the
+    /// first byte not acknowledged), or `None` before the stream is
+    /// anchored or for a number before its start.
+    pub fn ack_offset(&self, ack: u32) -> Option<u64> {
+        let a = self.offset_of(ack);
+        (self.anchored && a >= 0).then_some(a as u64)
+    }
+
     /// The peer acknowledged up to wire sequence number `ack`: remembered
     /// as the mark [`Reassembler::peer_moved_on`] gives holes up to.
     pub fn acked(&mut self, ack: u32) {

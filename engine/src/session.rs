@@ -186,6 +186,41 @@ pub trait SessionParser: Send + 'static {
         let _ = msg;
         true
     }
+    /// The responder acknowledged the initiator's stream up to `offset`
+    /// (bytes from the stream's first byte, gaps included; it may exceed
+    /// what was fed). Called for each packet of the responder that carries
+    /// an acknowledgement, before its own bytes are fed, as long as
+    /// [`SessionParser::wants_acks`] says so; what it returns is reported
+    /// at that packet. For parsers that report where an IDS would: one in
+    /// IDS mode (Suricata's) reads a direction's bytes once the peer has
+    /// acknowledged them.
+    fn acked_initiator(&mut self, offset: u64) -> Vec<Self::Message> {
+        let _ = offset;
+        Vec::new()
+    }
+
+    /// The initiator acknowledged the responder's stream up to `offset`.
+    fn acked_responder(&mut self, offset: u64) -> Vec<Self::Message> {
+        let _ = offset;
+        Vec::new()
+    }
+
+    /// Whether to call `acked_*`: asked after each such call, and once it
+    /// says no the calls stop for the flow. Default: no.
+    fn wants_acks(&self) -> bool {
+        false
+    }
+
+    /// The protocol the flow turned out to carry instead of the one its
+    /// route names, when the parser handed over to it mid-flow (TLS through
+    /// an accepted HTTP CONNECT: `tls`; a tunnel whose content no parser
+    /// reads: `failed`), and what it started as when the parser knows
+    /// better than the route (`orig`; else the route's name is). The flow
+    /// reports it as its [`AppProto`](crate::AppProto). Asked when the
+    /// flow ends. Default: `None`.
+    fn app_proto(&self) -> Option<crate::AppProto> {
+        None
+    }
 }
 
 /// Builds a fresh [`SessionParser`] per session. Any parser that is

@@ -211,7 +211,10 @@ impl EveRenderer {
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
                 if let Some(a) = stats.app_proto {
-                    o.str("app_proto", a);
+                    o.str("app_proto", a.name);
+                    if let Some(orig) = a.orig {
+                        o.str("app_proto_orig", orig);
+                    }
                 }
                 if let Some(t) = tunnel {
                     write_tunnel(&mut o, t);

@@ -82,6 +82,83 @@ pub struct ServerHello {
     pub hello_retry_request: bool,
 }
 
+/// The name of a TLS extension type as Suricata writes it (EVE
+/// `quic.extensions[].name`): the IANA registry's names, lower-cased, for
+/// 0–59 (40 and 46 are unassigned), 13172 and 65281; `None` for the rest
+/// (GREASE, private and later ones), which Suricata writes by number only.
+pub fn extension_name(ty: u16) -> Option<&'static str> {
+    const NAMES: [&str; 60] = [
+        "server_name",
+        "max_fragment_length",
+        "client_certificate_url",
+        "trusted_ca_keys",
+        "truncated_hmac",
+        "status_request",
+        "user_mapping",
+        "client_authz",
+        "server_authz",
+        "cert_type",
+        "supported_groups",
+        "ec_point_formats",
+        "srp",
+        "signature_algorithms",
+        "use_srtp",
+        "heartbeat",
+        "alpn",
+        "status_request_v2",
+        "signed_certificate_timestamp",
+        "client_certificate_type",
+        "server_certificate_type",
+        "padding",
+        "encrypt_then_mac",
+        "extended_master_secret",
+        "token_binding",
+        "cached_info",
+        "tls_lts",
+        "compress_certificate",
+        "record_size_limit",
+        "pwd_protect",
+        "pwd_clear",
+        "password_salt",
+        "ticket_pinning",
+        "tls_cert_with_extern_psk",
+        "delegated_credentials",
+        "session_ticket",
+        "tlmsp",
+        "tlmsp_proxying",
+        "tlmsp_delegate",
+        "supported_ekt_ciphers",
+        "",
+        "pre_shared_key",
+        "early_data",
+        "supported_versions",
+        "cookie",
+        "psk_key_exchange_modes",
+        "",
+        "certificate_authorities",
+        "oid_filters",
+        "post_handshake_auth",
+        "signature_algorithms_cert",
+        "key_share",
+        "transparency_info",
+        "connection_id_deprecated",
+        "connection_id",
+        "external_id_hash",
+        "external_session_id",
+        "quic_transport_parameters",
+        "ticket_request",
+        "dnssec_chain",
+    ];
+    match ty {
+        13172 => Some("next_protocol_negotiation"),
+        65281 => Some("renegotiation_info"),
+        _ => NAMES
+            .get(usize::from(ty))
+            .copied()
+            .filter(|n| !n.is_empty()),
+    }
+}
+
 fn u16_list(b: &[u8]) -> Vec<u16> {
     b.chunks_exact(2)
         .take(MAX_ITEMS)
@@ -187,9 +264,17 @@ pub fn parse_server_hello(body: &[u8]) -> Option<ServerHello> {
     sh.selected_version = sh.version;
     sh.random.copy_from_slice(r.take(32)?);
     sh.hello_retry_request = sh.random == HRR_RANDOM;
-    sh.session_id = r.vec8()?.into();
+    // TLS 1.3 drafts before 22 announce themselves here (0x7fXX, or
+    // 0x0304 before draft 16) and their hello has neither session id nor
+    // compression method.
+    let early_draft = sh.version == 0x0304 || sh.version >> 8 == 0x7f;
+    if !early_draft {
+        sh.session_id = r.vec8()?.into();
+    }
     sh.cipher = r.u16()?;
-    sh.compression = r.u8()?;
+    if !early_draft {
+        sh.compression = r.u8()?;
+    }
     if r.left() < 2 {
         return Some(sh);
     }

@@ -280,13 +280,13 @@ pub fn builtin<K: Send + 'static>(
         // First, so these ports are not claimed by a probe; no name: the
         // connection's own protocol is not parsed.
         s = s.tcp(
-            tls::StartTlsParser::new(cfg.tls.clone()),
+            tls::StartTlsParser::new(cfg.tls.clone()).timed_by_acks(),
             Route::ports(cfg.tls.starttls_ports.iter().copied()).only_ports(),
         );
     }
     if cfg.tls.enabled {
         s = s.tcp(
-            tls::TlsParser::new(cfg.tls.clone()),
+            tls::TlsParser::new(cfg.tls.clone()).timed_by_acks(),
             Route::ports(cfg.tls.ports.iter().copied())
                 .probe(|b, _| tls::probe(b))
                 .named("tls"),

@@ -76,6 +76,16 @@ pub(super) trait StreamParser<M>: Send {
     fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn rst(&mut self, side: FlowSide, ts: Timestamp);
     fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    /// `side`'s stream was acknowledged up to `offset`; returns whether the
+    /// parser wants to hear of acknowledgements again.
+    fn acked(
+        &mut self,
+        side: FlowSide,
+        offset: u64,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) -> bool;
+    fn app_proto(&self) -> Option<crate::event::AppProto>;
     fn poisoned(&self) -> Option<Box<str>>;
     fn notes(&self) -> Notes;
 }
@@ -143,6 +153,27 @@ where
         // initiator's.
         let msgs = self.parser.flow_end();
         self.emit(FlowSide::Initiator, msgs, out);
+    }
+    fn acked(
+        &mut self,
+        side: FlowSide,
+        offset: u64,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) -> bool {
+        if !self.parser.wants_acks() {
+            return false;
+        }
+        self.parser.packet_time(ts);
+        let msgs = match side {
+            FlowSide::Initiator => self.parser.acked_initiator(offset),
+            FlowSide::Responder => self.parser.acked_responder(offset),
+        };
+        self.emit(side, msgs, out);
+        self.parser.wants_acks()
+    }
+    fn app_proto(&self) -> Option<crate::event::AppProto> {
+        self.parser.app_proto()
     }
     fn poisoned(&self) -> Option<Box<str>> {
         self.parser

@@ -6,7 +6,9 @@
 
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Choice, Route, choose};
-use super::slot::{Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams};
+use super::slot::{
+    Acks, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked, tell_chosen,
+};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
 use crate::event::{AnomalyKind, FlowStats, SideStats};
@@ -193,6 +195,7 @@ impl<K, M> Sessions<K, M> {
             inconsistent_reported: [false; 2],
             proto,
             tcp,
+            acks: Acks::default(),
         })
     }
 
@@ -201,7 +204,7 @@ impl<K, M> Sessions<K, M> {
     fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
         if let Some(app) = slot.app.take() {
             let mut app = app;
-            slot.proto = app.proto;
+            slot.proto = app.app_proto();
             for (_, s) in app.streams.iter_mut() {
                 s.discard(mem);
                 add_counters(&mut counters.stream, &s.counters());
@@ -252,6 +255,7 @@ impl<K, M> Sessions<K, M> {
                 && let Some(s) = app.streams.get_mut(1 - me)
             {
                 s.acked(t.ack);
+                app.acked(pkt.side.other(), t.ack, pkt.ts, out);
             }
             return Verdict::Continue;
         }
@@ -280,15 +284,20 @@ impl<K, M> Sessions<K, M> {
         // whose parser is chosen, nothing held, no flag but ACK/PSH, and an
         // acknowledgement that gives up no hole of the peer's.
         if t.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) == 0
-            && let Parser::Stream(p) = &mut app.parser
+            && matches!(app.parser, Parser::Stream(_))
             && app.streams.get(me).is_some_and(|s| s.is_next(t.seq))
             && (t.flags & tcp_flags::ACK == 0
                 || app
                     .streams
                     .get_mut(1 - me)
                     .is_none_or(|s| s.acked_quietly(t.ack)))
-            && let Some(s) = app.streams.get_mut(me)
         {
+            if t.flags & tcp_flags::ACK != 0 {
+                app.acked(pkt.side.other(), t.ack, pkt.ts, out);
+            }
+            let (Some(s), Parser::Stream(p)) = (app.streams.get_mut(me), &mut app.parser) else {
+                return Verdict::Continue;
+            };
             s.take_in_order(pkt.payload, cfg);
             p.feed(pkt.side, pkt.payload, pkt.ts, out);
             let Some(reason) = p.poisoned() else {
@@ -317,6 +326,7 @@ impl<K, M> Sessions<K, M> {
             parser,
             inconsistent_reported,
             proto,
+            acks,
             ..
         } = app;
         let peer = 1 - me;
@@ -326,10 +336,11 @@ impl<K, M> Sessions<K, M> {
             && let Some(s) = streams.get_mut(peer)
         {
             s.acked(t.ack);
+            let side = pkt.side.other();
             if !pkt.payload.is_empty() || fin {
-                let side = pkt.side.other();
                 s.peer_moved_on(mem, &mut |c| feeder.chunk(parser, side, c));
             }
+            tell_acked(acks, parser, streams, side, t.ack, pkt.ts, feeder.items);
         }
         let mut verdict = Verdict::Continue;
         if !pkt.payload.is_empty() || fin {
@@ -365,6 +376,9 @@ impl<K, M> Sessions<K, M> {
             if stream.take_fin() {
                 feeder.fin(parser, side);
             }
+        }
+        if feeder.chosen.is_some() {
+            tell_chosen(acks, parser, streams, pkt.ts, feeder.items);
         }
         if rst && verdict == Verdict::Continue {
             // Nothing more will come: what is held goes out now, then the
@@ -599,7 +613,7 @@ where
             for (k, s) in app.streams.iter() {
                 fill_side(stats_side(stats, k), &s.counters());
             }
-            stats.app_proto = app.proto;
+            stats.app_proto = app.app_proto();
             if reason == EndReason::ActiveTimeout {
                 // Reported, and the connection goes on.
                 return;

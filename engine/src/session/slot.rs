@@ -5,6 +5,7 @@
 
 use super::adapters::{DgramParser, StreamParser, StreamRoute};
 use super::route::{Choice, choose};
+use crate::event::AppProto;
 use crate::hook::HookItem;
 use crate::reassembly::{Chunk, Memory, Reassembler};
 use crate::stats::SessionCounters;
@@ -51,6 +52,106 @@ pub(super) struct FlowApp<M> {
     pub(super) proto: Option<&'static str>,
     /// A TCP flow (else UDP).
     pub(super) tcp: bool,
+    /// What the parser is told of acknowledgements.
+    pub(super) acks: Acks,
+}
+
+/// What a flow's parser is told of acknowledgements.
+pub(super) struct Acks {
+    /// The parser still wants to hear of them (until it first says no).
+    pub(super) wanted: bool,
+    /// The last acknowledgement number of each side's stream seen while
+    /// the parser was being chosen: told to it once it is.
+    pub(super) before: [Option<u32>; 2],
+}
+
+impl Default for Acks {
+    fn default() -> Self {
+        Acks {
+            wanted: true,
+            before: [None; 2],
+        }
+    }
+}
+
+impl<M> FlowApp<M> {
+    /// The flow's application protocol: the chosen route's name, or the
+    /// protocol its parser handed over to.
+    pub(super) fn app_proto(&self) -> Option<AppProto> {
+        let now = match &self.parser {
+            Parser::Stream(p) => p.app_proto(),
+            _ => None,
+        };
+        match (self.proto, now) {
+            (Some(route), Some(now)) if now.name != route => Some(AppProto {
+                orig: now.orig.or(Some(route)),
+                ..now
+            }),
+            (Some(route), _) => Some(AppProto::from(route)),
+            // A route without a name: what its parser found, if anything.
+            (None, now) => now,
+        }
+    }
+
+    /// Tells the parser that `side`'s stream was acknowledged as far as
+    /// `ack` (a wire acknowledgement number) says, while it wants to know.
+    pub(super) fn acked(
+        &mut self,
+        side: FlowSide,
+        ack: u32,
+        ts: Timestamp,
+        out: &mut Vec<HookItem<M>>,
+    ) {
+        tell_acked(
+            &mut self.acks,
+            &mut self.parser,
+            &self.streams,
+            side,
+            ack,
+            ts,
+            out,
+        );
+    }
+}
+
+/// [`FlowApp::acked`] on the parts of a [`FlowApp`].
+pub(super) fn tell_acked<M>(
+    acks: &mut Acks,
+    parser: &mut Parser<M>,
+    streams: &Streams,
+    side: FlowSide,
+    ack: u32,
+    ts: Timestamp,
+    out: &mut Vec<HookItem<M>>,
+) {
+    if !acks.wanted {
+        return;
+    }
+    match parser {
+        Parser::Stream(p) => {
+            if let Some(offset) = streams.get(side.index()).and_then(|s| s.ack_offset(ack)) {
+                acks.wanted = p.acked(side, offset, ts, out);
+            }
+        }
+        Parser::Probing(_) => acks.before[side.index()] = Some(ack),
+        Parser::Dgram(_) => {}
+    }
+}
+
+/// A parser was just chosen: it hears the acknowledgements seen while it
+/// was being chosen.
+pub(super) fn tell_chosen<M>(
+    acks: &mut Acks,
+    parser: &mut Parser<M>,
+    streams: &Streams,
+    ts: Timestamp,
+    out: &mut Vec<HookItem<M>>,
+) {
+    for side in [FlowSide::Initiator, FlowSide::Responder] {
+        if let Some(ack) = acks.before[side.index()].take() {
+            tell_acked(acks, parser, streams, side, ack, ts, out);
+        }
+    }
 }
 
 /// A TCP flow's reassemblers, initiator then responder, each created on its
@@ -90,7 +191,7 @@ pub(super) struct Slot<M> {
     pub(super) done: bool,
     pub(super) app: Option<Box<FlowApp<M>>>,
     /// The flow's `app_proto`, kept when `app` is retired.
-    pub(super) proto: Option<&'static str>,
+    pub(super) proto: Option<AppProto>,
 }
 
 impl<M> Default for Slot<M> {

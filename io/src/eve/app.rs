@@ -9,6 +9,7 @@ use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
+use flowscope_engine::parsers::hello::{ClientHello, extension_name};
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
@@ -61,7 +62,7 @@ fn opt_bytes(o: &mut JsonObject<'_>, k: &str, v: &Option<Box<[u8]>>) {
     }
 }
 
-use flowscope_engine::parsers::fingerprint::hex;
+use flowscope_engine::parsers::fingerprint::{hex, is_grease};
 
 fn write_headers(
     o: &mut JsonObject<'_>,
@@ -389,7 +390,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     if let Some(sni) = ch.and_then(|c| c.sni.as_deref()) {
         o.bytes("sni", sni);
     }
-    o.str("version", t.version().map_or("UNDETERMINED", version_name));
+    o.str("version", &version_name(t.version().unwrap_or(0)));
     if let Some(c) = t.certificates.first() {
         let mut buf = Vec::with_capacity(20);
         write_datetime_secs(&mut buf, c.not_before);
@@ -426,6 +427,9 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     if let Some(a) = server_alpn {
         o.bytes_array("server_alpns", [a]);
     }
+    if let Some(p) = t.from_proto {
+        o.str("from_proto", p);
+    }
     if t.certificates.len() > 1 {
         o.begin_array("chain");
         for c in &t.certificates[1..] {
@@ -443,10 +447,10 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
             .supported_versions
             .iter()
             .copied()
-            .filter(|&v| !flowscope_engine::parsers::fingerprint::is_grease(v))
+            .filter(|&v| !is_grease(v))
             .max()
             .unwrap_or(c.version);
-        o.str("version", version_name(v));
+        o.str("version", &version_name(v));
         o.begin_array("ciphers");
         for &x in &c.ciphers {
             o.item_u64(u64::from(x));
@@ -487,6 +491,7 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
             TlsStop::Encrypted => "stopped_encrypted",
             TlsStop::FlowEnd => "flow_ended",
             TlsStop::NotTls => "not_tls",
+            TlsStop::HandshakeDone => "handshake_done",
         },
     );
     if t.gap_bytes > 0 {
@@ -516,5 +521,97 @@ fn write_quic(o: &mut JsonObject<'_>, t: &TlsHandshake, version: u32) {
     if let Some(j) = &t.ja4 {
         o.str("ja4", j);
     }
+    if let Some(c) = &t.client_hello
+        && !c.extensions.is_empty()
+    {
+        write_quic_extensions(o, c);
+    }
     o.end();
 }
+
+/// Suricata's `quic.extensions`: each extension of the ClientHello in wire
+/// order (GREASE included, as type 0xfafa whatever its value) with its
+/// `name` (when it has one), `type` and,
+/// for server_name, alpn, supported_versions and signature_algorithms,
+/// its `values` as strings.
+fn write_quic_extensions(o: &mut JsonObject<'_>, c: &ClientHello) {
+    use std::io::Write;
+    let mut buf = Vec::new();
+    o.begin_array("extensions");
+    for &ty in &c.extensions {
+        o.item_object();
+        if let Some(n) = extension_name(ty) {
+            o.str("name", n);
+        }
+        // Suricata's decoder files every GREASE value under 0xfafa.
+        let ty_out = if is_grease(ty) { 0xfafa } else { ty };
+        o.u64("type", u64::from(ty_out));
+        let values = match ty {
+            0 => usize::from(c.sni.is_some()),
+            16 => c.alpn.len(),
+            43 => c.supported_versions.len(),
+            13 => c.signature_algorithms.len(),
+            _ => 0,
+        };
+        if values > 0 {
+            o.begin_array("values");
+            match ty {
+                0 => {
+                    o.item_bytes(c.sni.as_deref().unwrap_or_default());
+                }
+                16 => {
+                    for a in &c.alpn {
+                        o.item_bytes(a);
+                    }
+                }
+                43 => {
+                    for &v in &c.supported_versions {
+                        buf.clear();
+                        // Writing to a Vec cannot fail.
+                        let _ = match tls_parser_version(v) {
+                            Some(n) => buf.write_all(n.as_bytes()),
+                            None => write!(buf, "TlsVersion({v} / 0x{v:x})"),
+                        };
+                        o.item_bytes(&buf);
+                    }
+                }
+                _ => {
+                    for &a in &c.signature_algorithms {
+                        buf.clear();
+                        let _ = write!(buf, "{a}");
+                        o.item_bytes(&buf);
+                    }
+                }
+            }
+            o.end();
+        }
+        o.end();
+    }
+    o.end();
+}
+
+/// The names Suricata's `quic` record gives supported versions (those of
+/// the tls-parser crate it decodes with); others are written
+/// `TlsVersion(N / 0xhex)`.
+fn tls_parser_version(v: u16) -> Option<&'static str> {
+    Some(match v {
+        0x0300 => "Ssl30",
+        0x0301 => "Tls10",
+        0x0302 => "Tls11",
+        0x0303 => "Tls12",
+        0x0304 => "Tls13",
+        0x7f12 => "Tls13Draft18",
+        0x7f13 => "Tls13Draft19",
+        0x7f14 => "Tls13Draft20",
+        0x7f15 => "Tls13Draft21",
+        0x7f16 => "Tls13Draft22",
+        0x7f17 => "Tls13Draft23",
+        0xfeff => "DTls10",
+        0xfefe => "DTls11",
+        0xfefd => "DTls12",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -383,7 +383,7 @@ impl HttpParser {
             if tls == Probe::Certain {
                 let held = std::mem::take(seen);
                 let held = &held[..held.len() - b.len().min(64)];
-                let mut t = Box::<super::tls::TlsParser>::default();
+                let mut t = Box::new(super::tls::TlsParser::default().handed_over_from("http"));
                 out.extend(t.feed_initiator(held));
                 *inner = Inner::Tls(t);
             } else if (http == Probe::NeedMore || tls == Probe::NeedMore) && seen.len() < 64 {
@@ -542,6 +542,17 @@ impl SessionParser for HttpParser {
             out.extend(t.flow_end());
         }
         out
+    }
+
+    /// After an accepted CONNECT, what the tunnel carries: `tls`, or
+    /// `failed` for content that is neither TLS nor HTTP (HTTP through the
+    /// tunnel is still `http`).
+    fn app_proto(&self) -> Option<crate::AppProto> {
+        match self.inner {
+            Some(Inner::Tls(_)) => Some("tls".into()),
+            Some(Inner::Opaque) => Some("failed".into()),
+            _ => None,
+        }
     }
 }
 

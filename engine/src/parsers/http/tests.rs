@@ -458,3 +458,35 @@ fn gap_covering_the_rest_of_a_body_completes_it() {
     assert_eq!(t.len(), 2);
     assert_eq!(t[0].uri.as_deref(), Some(&b"/1"[..]));
 }
+
+#[test]
+fn connect_tunnel_reports_what_it_hands_over_to() {
+    let connect = |p: &mut HttpParser| {
+        p.feed_initiator(b"CONNECT abc:443 HTTP/1.1\r\n\r\n");
+        p.feed_responder(b"HTTP/1.1 200 OK\r\n\r\n");
+    };
+    // TLS: the flow is TLS from HTTP, and the TLS message says so.
+    let mut p = HttpParser::default();
+    connect(&mut p);
+    assert_eq!(p.app_proto(), None, "nothing through the tunnel yet");
+    p.feed_initiator(b"\x16\x03\x01\x00\x04\x01\x00\x00\x00");
+    assert_eq!(p.app_proto(), Some("tls".into()));
+    let out = p.flow_end();
+    assert!(matches!(&out[..], [L7Message::Tls(h)] if h.from_proto == Some("http")));
+    // The server speaks first, in no protocol read here: failed.
+    let mut p = HttpParser::default();
+    connect(&mut p);
+    p.feed_responder(b"\x05\x00\x00\x05\x00");
+    assert_eq!(p.app_proto(), Some("failed".into()));
+    // HTTP through the tunnel: still HTTP.
+    let mut p = HttpParser::default();
+    connect(&mut p);
+    p.feed_initiator(b"GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(p.app_proto(), None);
+    // A refused CONNECT: HTTP goes on.
+    let mut p = HttpParser::default();
+    p.feed_initiator(b"CONNECT abc:443 HTTP/1.1\r\n\r\n");
+    p.feed_responder(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+    p.feed_initiator(b"\x16\x03\x01\x00\x04\x01\x00\x00\x00");
+    assert_eq!(p.app_proto(), None);
+}

@@ -32,14 +32,7 @@ impl TlsParser {
     /// Decodes the chain of a Certificate message (the leaf only unless
     /// `chain` is on).
     pub(super) fn certificates(&mut self, msg: &[u8]) {
-        let mut r = Reader::new(msg);
-        let Some(list_len) = r.u24() else {
-            return;
-        };
-        let Some(list) = r.take(list_len.min(r.left())) else {
-            return;
-        };
-        let mut l = Reader::new(list);
+        let mut l = Reader::new(chain(msg));
         while l.left() >= 3 {
             let Some(n) = l.u24() else { break };
             let Some(der) = l.take(n) else { break };
@@ -55,6 +48,23 @@ impl TlsParser {
             }
         }
     }
+}
+
+/// Whether the leaf of a Certificate message decodes (the client's,
+/// after the server asked for one: Suricata waits for it).
+pub(super) fn leaf_decodes(msg: &[u8]) -> bool {
+    let mut l = Reader::new(chain(msg));
+    l.u24()
+        .and_then(|n| l.take(n))
+        .is_some_and(|der| x509_parser::parse_x509_certificate(der).is_ok())
+}
+
+/// The certificate list of a Certificate message (cut to what is there).
+fn chain(msg: &[u8]) -> &[u8] {
+    let mut r = Reader::new(msg);
+    r.u24()
+        .and_then(|len| r.take(len.min(r.left())))
+        .unwrap_or_default()
 }
 
 fn colon_hex(b: &[u8], upper: bool) -> String {

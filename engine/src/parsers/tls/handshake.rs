@@ -13,6 +13,7 @@ use crate::parsers::reader::Reader;
 const HS_CLIENT_HELLO: u8 = 1;
 const HS_SERVER_HELLO: u8 = 2;
 const HS_CERTIFICATE: u8 = 11;
+const HS_CERTIFICATE_REQUEST: u8 = 13;
 const HS_SERVER_HELLO_DONE: u8 = 14;
 
 impl TlsParser {
@@ -21,7 +22,7 @@ impl TlsParser {
     pub(super) fn handshake_bytes(&mut self, k: usize, body: &[u8], out: &mut Vec<L7Message>) {
         let used = self.handshake_bytes_buffered(k, body, out);
         let d = &mut self.dirs[k];
-        if !d.done && used < body.len() {
+        if !d.done && !d.encrypted && used < body.len() {
             d.handshake.extend_from_slice(&body[used..]);
         }
     }
@@ -35,7 +36,7 @@ impl TlsParser {
     ) -> usize {
         let mut r = Reader::new(b);
         let mut used = 0;
-        while r.left() >= 4 && !self.dirs[k].done {
+        while r.left() >= 4 && !self.dirs[k].done && !self.dirs[k].encrypted {
             let (Some(ty), Some(len)) = (r.u8(), r.u24()) else {
                 break;
             };
@@ -80,7 +81,7 @@ impl TlsParser {
                         }
                     } else {
                         self.hs.ja3s = Some(ja3s(&sh));
-                        let tls13 = sh.selected_version == 0x0304;
+                        let tls13 = super::is_tls13(sh.selected_version);
                         self.hs.server_hello = Some(sh);
                         if tls13 {
                             // Everything the server sends next is encrypted.
@@ -92,6 +93,10 @@ impl TlsParser {
             (1, HS_CERTIFICATE) if !self.chain_done => {
                 self.chain_done = true;
                 self.certificates(msg);
+            }
+            (1, HS_CERTIFICATE_REQUEST) => self.client_cert = Some(false),
+            (0, HS_CERTIFICATE) if self.client_cert == Some(false) => {
+                self.client_cert = Some(super::cert::leaf_decodes(msg));
             }
             (1, HS_SERVER_HELLO_DONE) => {}
             _ => {}

@@ -3,18 +3,23 @@
 //! SSLv2-compatible ClientHellos, ClientHello and ServerHello (decoded by
 //! [`hello`](super::hello)), the certificate chain of TLS ≤ 1.2
 //! (`cert`, x509-parser), alerts; parsing stops once a direction is
-//! encrypted. One [`TlsHandshake`] message per connection, when the server
-//! starts encrypting or the flow ends. [`StartTlsParser`] finds TLS after a
-//! plaintext phase.
+//! encrypted. One [`TlsHandshake`] message per connection: when the server
+//! starts encrypting or the flow ends, or — with acknowledgement timing
+//! (`timing`) — where Suricata reports it, the bytes read as the peer
+//! acknowledges them. The version as Suricata names it ([`version_name`]).
+//! [`StartTlsParser`] (`starttls`) finds TLS after a plaintext phase.
 
 mod cert;
 mod handshake;
 mod record;
+mod starttls;
+mod timing;
 
 pub use cert::{Certificate, certificate};
 pub use record::probe;
+pub use starttls::StartTlsParser;
 
-use super::fingerprint::{Ja3, is_grease};
+use super::fingerprint::Ja3;
 use super::hello::{ClientHello, ServerHello};
 use super::{L7Message, TlsConfig};
 use crate::FlowSide;
@@ -42,6 +47,10 @@ pub enum TlsStop {
     FlowEnd,
     /// The data stopped looking like TLS records.
     NotTls,
+    /// The server's certificate was read, and the handshake bytes read so
+    /// far (those the peer acknowledged) ended on a record boundary: where
+    /// Suricata reports the handshake done (acknowledgement timing only).
+    HandshakeDone,
 }
 
 /// What one TLS connection's handshake showed.
@@ -73,40 +82,91 @@ pub struct TlsHandshake {
     pub gap_bytes: u64,
     /// Carried in QUIC Initial packets of this version (not TLS over TCP).
     pub quic_version: Option<u32>,
+    /// The version field of the last record the server sent before its
+    /// ServerHello was read ([`SSLV2`] for an SSLv2 record): what
+    /// [`TlsHandshake::version`] reports when no ServerHello was.
+    pub server_record_version: Option<u16>,
+    /// The protocol the connection spoke before TLS took over mid-flow
+    /// (`http`: through an accepted CONNECT): Suricata's `tls.from_proto`.
+    pub from_proto: Option<&'static str>,
 }
 
+/// SSLv2, as a version number (Suricata's: SSLv2 records carry none).
+pub const SSLV2: u16 = 0x0200;
+/// What a ServerHello's `legacy_version` of 0x0304 or 0x7f01–0x7f0f is
+/// read as: a TLS 1.3 draft before 16 (they used these numbers there).
+pub const TLS13_PRE_DRAFT16: u16 = 0x7f01;
+
 impl TlsHandshake {
-    /// The version for display: the server's choice, else the client's
-    /// highest offer.
+    /// The version Suricata reports (EVE `tls.version`): the server's
+    /// side only — its ServerHello's supported_versions extension, else
+    /// the hello's `legacy_version` (0x0304 and 0x7f01–0x7f0f read as
+    /// [`TLS13_PRE_DRAFT16`]), else the version of its last record before
+    /// one ([`TlsHandshake::server_record_version`]). `None` when the
+    /// server sent nothing (the client's offers are not a version).
     pub fn version(&self) -> Option<u16> {
-        if let Some(sh) = &self.server_hello {
-            return Some(sh.selected_version);
-        }
-        self.client_hello.as_ref().map(|ch| {
-            if ch.sslv2 && ch.version == 0x0002 {
-                return 0x0002;
+        match &self.server_hello {
+            Some(sh) if sh.extensions.contains(&EXT_SUPPORTED_VERSIONS) => {
+                Some(sh.selected_version)
             }
-            ch.supported_versions
-                .iter()
-                .copied()
-                .filter(|&v| !is_grease(v))
-                .max()
-                .unwrap_or(ch.version)
-        })
+            Some(sh) if sh.version == 0x0304 || (0x7f01..=0x7f0f).contains(&sh.version) => {
+                Some(TLS13_PRE_DRAFT16)
+            }
+            Some(sh) => Some(sh.version),
+            None => self.server_record_version,
+        }
     }
 }
 
-/// Suricata's name of a TLS version.
-pub fn version_name(v: u16) -> &'static str {
-    match v {
-        0x0002 => "SSLv2",
+/// The supported_versions extension.
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// Whether version `v` (as a ServerHello selects it) is TLS 1.3 or one of
+/// its drafts (IETF 0x7fXX, Facebook's 0xfbXX): everything the server
+/// sends after that hello is encrypted.
+pub fn is_tls13(v: u16) -> bool {
+    v == 0x0304 || v >> 8 == 0x7f || v >> 8 == 0xfb
+}
+
+/// Suricata's name of a TLS version (EVE `tls.version`): `TLSv1`,
+/// `TLS 1.2`, `TLS 1.3 draft-18`, `TLS 1.3 draft-<16`,
+/// `TLS 1.3 draft-26-fb`..., `UNDETERMINED` for none (0) and `0x%04x` for
+/// numbers it has no name for.
+pub fn version_name(v: u16) -> std::borrow::Cow<'static, str> {
+    /// Drafts 16 to 28: 0x7f10 to 0x7f1c.
+    const DRAFTS: [&str; 13] = [
+        "TLS 1.3 draft-16",
+        "TLS 1.3 draft-17",
+        "TLS 1.3 draft-18",
+        "TLS 1.3 draft-19",
+        "TLS 1.3 draft-20",
+        "TLS 1.3 draft-21",
+        "TLS 1.3 draft-22",
+        "TLS 1.3 draft-23",
+        "TLS 1.3 draft-24",
+        "TLS 1.3 draft-25",
+        "TLS 1.3 draft-26",
+        "TLS 1.3 draft-27",
+        "TLS 1.3 draft-28",
+    ];
+    std::borrow::Cow::Borrowed(match v {
+        0x0000 => "UNDETERMINED",
+        // 0x0002: the version field of an SSLv2 ClientHello.
+        0x0002 | SSLV2 => "SSLv2",
         0x0300 => "SSLv3",
         0x0301 => "TLSv1",
         0x0302 => "TLS 1.1",
         0x0303 => "TLS 1.2",
         0x0304 => "TLS 1.3",
-        _ => "UNDETERMINED",
-    }
+        TLS13_PRE_DRAFT16 => "TLS 1.3 draft-<16",
+        0x7f10..=0x7f1c => DRAFTS[usize::from(v - 0x7f10)],
+        0xfb14 => "TLS 1.3 draft-20-fb",
+        0xfb15 => "TLS 1.3 draft-21-fb",
+        0xfb16 => "TLS 1.3 draft-22-fb",
+        0xfb17 => "TLS 1.3 draft-23-fb",
+        0xfb1a => "TLS 1.3 draft-26-fb",
+        _ => return std::borrow::Cow::Owned(format!("0x{v:04x}")),
+    })
 }
 
 /// One direction's record and handshake reassembly.
@@ -121,6 +181,13 @@ struct Dir {
     /// Bytes of the first record seen: SSLv2 hellos are only looked for
     /// there.
     first: bool,
+    /// Encrypted from here on, with acknowledgement timing: records are
+    /// only cut (for the first application data), their bodies skipped.
+    encrypted: bool,
+    /// Body bytes of the current encrypted record still to skip.
+    skip_left: usize,
+    /// That record's content type.
+    skip_type: u8,
 }
 
 /// The TLS session parser.
@@ -137,6 +204,12 @@ pub struct TlsParser {
     chain_done: bool,
     /// Handshake messages over `max_handshake_bytes` (skipped).
     oversized: u32,
+    /// The server asked for the client's certificate (`Some`), and whether
+    /// one that decodes came.
+    client_cert: Option<bool>,
+    /// Acknowledgement timing (see [`TlsParser::timed_by_acks`]): the bytes
+    /// not acknowledged yet. `None`: bytes are read as they come.
+    acks: Option<Box<timing::Unacked>>,
 }
 
 impl Default for TlsParser {
@@ -165,7 +238,17 @@ impl TlsParser {
             seen: false,
             chain_done: false,
             oversized: 0,
+            client_cert: None,
+            acks: None,
         }
+    }
+
+    /// A parser for TLS that takes over a connection from `proto` (an HTTP
+    /// CONNECT tunnel: `http`): its message says so
+    /// ([`TlsHandshake::from_proto`]).
+    pub fn handed_over_from(mut self, proto: &'static str) -> Self {
+        self.hs.from_proto = Some(proto);
+        self
     }
 
     /// Handshake messages skipped for size.
@@ -184,12 +267,20 @@ impl TlsParser {
     }
 
     /// Direction `k` went encrypted; once the server has, the handshake is
-    /// reported.
+    /// reported (with acknowledgement timing: the direction's records are
+    /// only cut from here on, see [`TlsParser::timed_by_acks`]).
     fn encrypted(&mut self, k: usize, out: &mut Vec<L7Message>) {
         let d = &mut self.dirs[k];
-        d.done = true;
         d.record = Vec::new();
         d.handshake = Vec::new();
+        if self.acks.is_some() {
+            d.encrypted = true;
+            if k == 1 {
+                self.hs.stop = TlsStop::Encrypted;
+            }
+            return;
+        }
+        d.done = true;
         if k == 1 {
             self.hs.stop = TlsStop::Encrypted;
             // The client's CCS/Finished are not needed either.
@@ -207,108 +298,59 @@ impl TlsParser {
     }
 }
 
-/// TLS that starts after a plaintext phase: STARTTLS in SMTP, IMAP, POP3,
-/// FTP, XMPP and LDAP, PostgreSQL's SSLRequest, MySQL's SSL request, RDP's
-/// X.224 negotiation. The plaintext is not parsed; the first client segment
-/// that starts with a TLS handshake record switches both directions to a
-/// [`TlsParser`]. Gives up after `MAX_PLAINTEXT` client bytes.
-#[derive(Debug, Clone, Default)]
-pub struct StartTlsParser {
-    tls: TlsParser,
-    switched: bool,
-    plaintext: usize,
-}
-
-/// Client bytes watched for the switch to TLS.
-const MAX_PLAINTEXT: usize = 64 * 1024;
-
-impl StartTlsParser {
-    /// A parser whose TLS part has these options.
-    pub fn new(cfg: TlsConfig) -> Self {
-        StartTlsParser {
-            tls: TlsParser::new(cfg),
-            switched: false,
-            plaintext: 0,
-        }
-    }
-}
-
-impl SessionParser for StartTlsParser {
-    type Message = L7Message;
-
-    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        if !self.switched {
-            if self.plaintext > MAX_PLAINTEXT || probe(bytes) != crate::session::Probe::Certain {
-                self.plaintext = self.plaintext.saturating_add(bytes.len());
-                return Vec::new();
-            }
-            self.switched = true;
-        }
-        self.tls.feed_initiator(bytes)
-    }
-
-    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.feed_responder(bytes)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.gap_initiator(len)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.gap_responder(len)
-        } else {
-            Vec::new()
-        }
-    }
-
-    fn flow_end(&mut self) -> Vec<L7Message> {
-        if self.switched {
-            self.tls.flow_end()
-        } else {
-            Vec::new()
-        }
-    }
-}
-
 impl SessionParser for TlsParser {
     type Message = L7Message;
 
     fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.feed(0, bytes, &mut out);
+        self.arrived(0, bytes, &mut out);
         out
     }
 
     fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.feed(1, bytes, &mut out);
+        self.arrived(1, bytes, &mut out);
         out
     }
 
+    fn rst_initiator(&mut self) {
+        self.reset();
+    }
+
+    fn rst_responder(&mut self) {
+        self.reset();
+    }
+
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(0, len);
+        self.gap_arrived(0, len);
         Vec::new()
     }
 
     fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
-        self.gap(1, len);
+        self.gap_arrived(1, len);
         Vec::new()
     }
 
     fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out = Vec::new();
-        self.emit(&mut out);
+        self.end(&mut out);
         out
+    }
+
+    fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.acked(0, offset, &mut out);
+        out
+    }
+
+    fn acked_responder(&mut self, offset: u64) -> Vec<L7Message> {
+        let mut out = Vec::new();
+        self.acked(1, offset, &mut out);
+        out
+    }
+
+    fn wants_acks(&self) -> bool {
+        TlsParser::wants_acks(self)
     }
 }
 

@@ -10,14 +10,14 @@ use crate::parsers::L7Message;
 use crate::parsers::hello::parse_sslv2_client_hello;
 
 /// Record header length.
-const RECORD_HEADER: usize = 5;
+pub(super) const RECORD_HEADER: usize = 5;
 /// Longest record body accepted (2^14 + 2048, the ciphertext limit).
 const MAX_RECORD: usize = 16_384 + 2048;
 /// Content types.
 const CT_CHANGE_CIPHER_SPEC: u8 = 20;
 const CT_ALERT: u8 = 21;
 const CT_HANDSHAKE: u8 = 22;
-const CT_APPLICATION_DATA: u8 = 23;
+pub(super) const CT_APPLICATION_DATA: u8 = 23;
 
 /// Does `b` start like an SSLv2-compatible ClientHello?
 fn looks_sslv2_hello(b: &[u8]) -> bool {
@@ -26,12 +26,12 @@ fn looks_sslv2_hello(b: &[u8]) -> bool {
 
 /// The body length a record header announces (`header` holds at least
 /// [`RECORD_HEADER`] bytes).
-fn body_len(header: &[u8]) -> usize {
+pub(super) fn body_len(header: &[u8]) -> usize {
     usize::from(u16::from_be_bytes([header[3], header[4]]))
 }
 
 /// Does `b` start like a TLS record (type, version 3.x, sane length)?
-fn looks_like_record(b: &[u8]) -> bool {
+pub(super) fn looks_like_record(b: &[u8]) -> bool {
     b.len() >= RECORD_HEADER
         && (CT_CHANGE_CIPHER_SPEC..=CT_APPLICATION_DATA).contains(&b[0])
         && b[1] == 3
@@ -93,6 +93,11 @@ impl TlsParser {
     /// Direction `k`'s next bytes.
     pub(super) fn feed(&mut self, k: usize, mut b: &[u8], out: &mut Vec<L7Message>) {
         while !b.is_empty() && !self.dirs[k].done {
+            if self.dirs[k].encrypted {
+                // Acknowledgement timing: encrypted records are only counted.
+                self.skip_encrypted(k, &mut b, out);
+                continue;
+            }
             let d = &mut self.dirs[k];
             if d.first
                 && d.record.is_empty()
@@ -118,9 +123,17 @@ impl TlsParser {
             d.first = false;
             // Whole records straight from `b` when nothing is buffered.
             if d.record.is_empty() && b.len() >= RECORD_HEADER {
+                if k == 1 {
+                    self.server_record(b);
+                }
                 if !looks_like_record(b) {
                     self.give_up(k);
                     return;
+                }
+                if b[0] == CT_APPLICATION_DATA && self.acks.is_some() {
+                    // Read as it comes, like the encrypted records.
+                    self.encrypted(k, out);
+                    continue;
                 }
                 let len = RECORD_HEADER + body_len(b);
                 if b.len() >= len {
@@ -139,9 +152,21 @@ impl TlsParser {
                 if d.record.len() < RECORD_HEADER {
                     return;
                 }
+                if k == 1 {
+                    let header = [d.record[0], d.record[1], d.record[2]];
+                    self.server_record(&header);
+                }
+                let d = &mut self.dirs[k];
                 if !looks_like_record(&d.record) {
                     self.give_up(k);
                     return;
+                }
+                if d.record[0] == CT_APPLICATION_DATA && self.acks.is_some() {
+                    // Read as it comes: the header goes on to the skipping.
+                    let header = std::mem::take(&mut d.record);
+                    self.encrypted(k, out);
+                    self.dirs[k].record = header;
+                    continue;
                 }
             }
             let d = &mut self.dirs[k];
@@ -161,6 +186,19 @@ impl TlsParser {
         }
     }
 
+    /// The start of a server record (`header`: its first 3 bytes at
+    /// least): until the ServerHello, its version is the one reported (an
+    /// SSLv2 record's first byte has one of its top two bits set).
+    fn server_record(&mut self, header: &[u8]) {
+        if self.hs.server_hello.is_none() {
+            self.hs.server_record_version = Some(if header[0] & 0xc0 != 0 {
+                super::SSLV2
+            } else {
+                u16::from_be_bytes([header[1], header[2]])
+            });
+        }
+    }
+
     /// One whole record of direction `k`.
     fn record(&mut self, k: usize, rec: &[u8], out: &mut Vec<L7Message>) {
         self.seen = true;
@@ -176,7 +214,7 @@ impl TlsParser {
                     let used = self.handshake_bytes_buffered(k, &buf, out);
                     buf.drain(..used);
                     let d = &mut self.dirs[k];
-                    if !d.done {
+                    if !d.done && !d.encrypted {
                         d.handshake = buf;
                     }
                 }
@@ -193,11 +231,10 @@ impl TlsParser {
                 });
                 self.hs.alerts.truncate(16);
             }
-            // Encrypted alerts (longer bodies) and everything after CCS or
-            // application data: this direction is done.
-            CT_ALERT | CT_CHANGE_CIPHER_SPEC | CT_APPLICATION_DATA => {
-                self.encrypted(k, out);
-            }
+            // Application data, encrypted alerts (longer bodies) and
+            // everything after CCS: this direction is encrypted.
+            CT_APPLICATION_DATA => self.application_data(k, out),
+            CT_ALERT | CT_CHANGE_CIPHER_SPEC => self.encrypted(k, out),
             _ => {}
         }
     }

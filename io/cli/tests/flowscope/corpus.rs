@@ -1,7 +1,7 @@
 //! The capture corpus and the peer tools: every capture replays cleanly
 //! and identically for any shard count, and the output agrees with tshark,
-//! suricata-verify and Suricata's Community IDs, or the difference is
-//! explained.
+//! suricata-verify, Suricata's Community IDs and Suricata's TLS records, or
+//! the difference is explained.
 
 use super::{corpus, manifest};
 use flowscope_cli::config::Config;
@@ -169,6 +169,15 @@ fn corpus_matches_tshark_or_the_difference_is_explained() {
 #[test]
 fn community_ids_match_suricata() {
     let Some(corpus) = corpus() else { return };
+    if !have_suricata("the Community ID cross-check") {
+        return;
+    }
+    run_check_script("community_id_check.py", &corpus);
+}
+
+/// Whether `suricata` is on PATH; when not, the test says loudly that
+/// `what` did not run (and fails when FLOWSCOPE_REQUIRE_PEERS is set).
+fn have_suricata(what: &str) -> bool {
     let have = Command::new("suricata")
         .arg("-V")
         .output()
@@ -178,10 +187,30 @@ fn community_ids_match_suricata() {
             std::env::var_os("FLOWSCOPE_REQUIRE_PEERS").is_none(),
             "suricata is required (FLOWSCOPE_REQUIRE_PEERS is set) but not installed"
         );
-        eprintln!(
-            "\n*** SKIPPED: suricata not installed; the Community ID cross-check did NOT run. ***\n"
-        );
+        eprintln!("\n*** SKIPPED: suricata not installed; {what} did NOT run. ***\n");
+    }
+    have
+}
+
+/// `tls` and `quic` records and protocol hand-overs against Suricata 7's
+/// on TLS captures of every kind (scripts/suricata_tls_check.py): each
+/// `tls` record is written at Suricata's packet, with Suricata's version
+/// and certificate fields; `quic.extensions` and `app_proto_orig` agree.
+#[test]
+fn tls_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the TLS record cross-check") {
         return;
     }
-    run_check_script("community_id_check.py", &corpus);
+    let text = run_check_script("suricata_tls_check.py", &corpus);
+    for (label, min) in [
+        ("tls pcap_cnt equal", 99.0),
+        ("tls version equal", 100.0),
+        ("tls fields equal", 100.0),
+        ("quic extensions equal", 100.0),
+        ("app_proto_orig equal", 100.0),
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
+    }
 }

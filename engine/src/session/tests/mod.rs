@@ -147,6 +147,18 @@ fn run_counted(
     segs: &[Seg<'_>],
     port: u16,
 ) -> (Vec<Ev>, SessionCounters) {
+    let (out, counters) = run_numbered(sessions, segs, port);
+    (out.into_iter().map(|o| o.event).collect(), counters)
+}
+
+/// The events of a handshake, then `segs`, then the end of input, each
+/// with its packet number (the SYN is 0, the SYN-ACK 1, `segs[i]` is
+/// `2 + i`), and the driver's counters.
+fn run_numbered<M: Send + std::fmt::Debug + 'static>(
+    sessions: Sessions<FiveTupleKey, M>,
+    segs: &[Seg<'_>],
+    port: u16,
+) -> (crate::EventBuf<FiveTupleKey, M>, SessionCounters) {
     let cfg = EngineConfig::default();
     let mut engine = engine_with(&cfg, sessions);
     let mut out = Vec::new();
@@ -181,7 +193,7 @@ fn run_counted(
         &mut out,
     );
     let counters = engine.hook().counters();
-    (out.into_iter().map(|o| o.event).collect(), counters)
+    (out, counters)
 }
 
 fn messages(events: &[Ev]) -> Vec<Seen> {
@@ -687,3 +699,5 @@ fn tunnelled_datagrams_reach_the_parser_with_their_inner_payload() {
     let got = app_messages(&out);
     assert_eq!(got, vec![(I, b"inner query".to_vec())]);
 }
+
+mod acks;

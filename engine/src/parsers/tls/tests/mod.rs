@@ -377,3 +377,6 @@ fn starttls_switches_at_the_first_tls_record() {
     p.feed_initiator(b"USER anonymous\r\n");
     assert!(p.flow_end().is_empty());
 }
+
+mod timing;
+mod versions;

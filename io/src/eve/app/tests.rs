@@ -1,0 +1,56 @@
+//! The application records' bodies as written, byte for byte.
+
+use super::*;
+use flowscope_engine::parsers::hello::ClientHello;
+
+fn body(m: &L7Message) -> String {
+    let mut out = Vec::new();
+    let mut o = JsonObject::new(&mut out);
+    m.write_body(&mut o, &OutputConfig::default());
+    o.finish_line();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn quic_extensions_as_suricata_lists_them() {
+    let ch = ClientHello {
+        version: 0x0303,
+        extensions: vec![0x0a0a, 0, 16, 43, 13, 51, 65281, 13172, 0x4469],
+        sni: Some(b"example.org"[..].into()),
+        alpn: vec![b"h3"[..].into(), b"h3-29"[..].into()],
+        supported_versions: vec![0x0a0a, 0x0304, 0x7f1c, 0x7f17],
+        signature_algorithms: vec![0x0403, 0x0804],
+        ..ClientHello::default()
+    };
+    let hs = TlsHandshake {
+        client_hello: Some(ch),
+        quic_version: Some(1),
+        ..TlsHandshake::default()
+    };
+    let got = body(&L7Message::Tls(Box::new(hs)));
+    let want = concat!(
+        r#"{"quic":{"version":"1","sni":"example.org","client_alpns":["h3","h3-29"],"#,
+        r#""extensions":[{"type":64250},"#,
+        r#"{"name":"server_name","type":0,"values":["example.org"]},"#,
+        r#"{"name":"alpn","type":16,"values":["h3","h3-29"]},"#,
+        r#"{"name":"supported_versions","type":43,"values":["TlsVersion(2570 / 0xa0a)","Tls13","TlsVersion(32540 / 0x7f1c)","Tls13Draft23"]},"#,
+        r#"{"name":"signature_algorithms","type":13,"values":["1027","2052"]},"#,
+        r#"{"name":"key_share","type":51},"#,
+        r#"{"name":"renegotiation_info","type":65281},"#,
+        r#"{"name":"next_protocol_negotiation","type":13172},"#,
+        r#"{"type":17513}]}}"#,
+        "\n"
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn quic_without_extensions_has_no_list() {
+    let hs = TlsHandshake {
+        client_hello: Some(ClientHello::default()),
+        quic_version: Some(1),
+        ..TlsHandshake::default()
+    };
+    let got = body(&L7Message::Tls(Box::new(hs)));
+    assert_eq!(got, "{\"quic\":{\"version\":\"1\"}}\n");
+}
