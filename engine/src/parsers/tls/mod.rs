@@ -313,14 +313,6 @@ impl SessionParser for TlsParser {
         out
     }
 
-    fn rst_initiator(&mut self) {
-        self.reset();
-    }
-
-    fn rst_responder(&mut self) {
-        self.reset();
-    }
-
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
         self.gap_arrived(0, len);
         Vec::new()

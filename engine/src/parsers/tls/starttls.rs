@@ -93,14 +93,6 @@ impl SessionParser for StartTlsParser {
         }
     }
 
-    fn rst_initiator(&mut self) {
-        self.tls.rst_initiator();
-    }
-
-    fn rst_responder(&mut self) {
-        self.tls.rst_responder();
-    }
-
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
         if self.switched {
             self.tls.gap_initiator(len)

@@ -13,8 +13,9 @@
 //!   (Suricata leaves a record cut by the end of a stretch for later,
 //!   whole — except application data — so the check waits for the next
 //!   stretch), or
-//! - the flow ends, with what was acknowledged until then — and, unless it
-//!   was reset, the rest when the client has bytes left.
+//! - the flow ends, with every byte captured (here flowscope parts from
+//!   Suricata, which reads the unacknowledged rest only when the client
+//!   has bytes left and never after a reset).
 //!
 //! Until then the bytes not acknowledged are held here (when more than
 //! `MAX_UNACKED` pile up in a direction, they are read as if acknowledged),
@@ -41,8 +42,6 @@ pub(super) struct Unacked {
     /// Bytes lost to the capture right after the held ones; nothing after
     /// them is kept (a gap ends reading in clear).
     gap: [Option<u64>; 2],
-    /// A reset was seen: held bytes will never be acknowledged.
-    reset: bool,
 }
 
 impl TlsParser {
@@ -93,13 +92,6 @@ impl TlsParser {
         }
     }
 
-    /// A reset: what was not acknowledged will not be read.
-    pub(super) fn reset(&mut self) {
-        if let Some(u) = self.acks.as_deref_mut() {
-            u.reset = true;
-        }
-    }
-
     /// The peer acknowledged direction `k` up to stream offset `offset`:
     /// the held bytes before it are read, then Suricata's end-of-read check
     /// runs.
@@ -120,16 +112,14 @@ impl TlsParser {
         self.check_handshake_done(k, out);
     }
 
-    /// The flow ended: the handshake is reported if it was not yet. As in
-    /// Suricata's end-of-flow pass, which takes the client's stream first
-    /// and closes the handshake when it finds nothing left there: held
-    /// bytes are read only when the client has some (then the server's
-    /// too), and none after a reset.
+    /// The flow ended: the handshake is reported if it was not yet, with
+    /// every byte captured — the held ones too, acknowledged or not, even
+    /// after a reset. Suricata's end-of-flow pass reads held bytes only
+    /// when the client has some left and none after a reset, so its record
+    /// can lack the server's hello and certificate that the capture holds;
+    /// flowscope keeps them (docs/parsers.md, "TLS timing").
     pub(super) fn end(&mut self, out: &mut Vec<L7Message>) {
-        if let Some(u) = self.acks.as_deref()
-            && !u.reset
-            && (!u.held[0].is_empty() || u.gap[0].is_some())
-        {
+        if self.acks.is_some() && !self.emitted {
             for k in 0..2 {
                 let n = self.acks.as_deref().map_or(0, |u| u.held[k].len());
                 self.read_held(k, n, out);
