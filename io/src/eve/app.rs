@@ -83,7 +83,11 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     opt_bytes(o, "hostname", &t.hostname);
     opt_bytes(o, "url", &t.uri);
     opt_bytes(o, "http_user_agent", &t.user_agent);
-    opt_bytes(o, "http_content_type", &t.content_type);
+    if let Some(ct) = &t.content_type {
+        // Suricata keeps the media type: the value up to its first `;`.
+        let end = ct.iter().position(|&c| c == b';').unwrap_or(ct.len());
+        o.bytes("http_content_type", &ct[..end]);
+    }
     opt_bytes(o, "http_refer", &t.referer);
     opt_bytes(o, "http_method", &t.method);
     let protocol = if t.protocol.is_some() {
@@ -96,7 +100,12 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
         o.u64("status", u64::from(s));
     }
     opt_bytes(o, "redirect", &t.location);
-    o.u64("length", t.response_body_len);
+    // Suricata's `length`: the message body as transferred (chunk framing
+    // included); the decoded size too when it differs.
+    o.u64("length", t.response_message_len);
+    if t.response_body_len != t.response_message_len {
+        o.u64("response_body_len", t.response_body_len);
+    }
     if t.request_body_len > 0 {
         o.u64("request_body_len", t.request_body_len);
     }
@@ -273,9 +282,8 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
         DnsKind::Answer => "answer",
         DnsKind::Unanswered => "unanswered",
     };
-    if d.kind == DnsKind::Answer {
-        o.u64("version", 2);
-    }
+    // Suricata 7's default EVE DNS layout, version 2, on every record.
+    o.u64("version", 2);
     o.str("type", kind).u64("id", u64::from(d.id));
     if d.kind == DnsKind::Answer {
         o.str("flags", &format!("{:x}", d.flags));
@@ -296,6 +304,9 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     } else if d.flags & 0x0100 != 0 {
         o.bool("rd", true);
     }
+    // The flow's transaction number (Suricata 7 numbers queries and
+    // responses alike, from 0).
+    o.u64("tx_id", d.tx_id);
     o.u64("opcode", u64::from(d.opcode()));
     if let Some(q) = d.questions.first() {
         write_name(o, "rrname", &q.name, "rrname_truncated");
