@@ -530,8 +530,8 @@ fn write_flow(o: &mut JsonObject<'_>, reason: EndReason, s: &FlowStats, tcp: boo
                 o.bool(name, true);
             }
         }
-        if tcp {
-            o.str("state", suricata::tcp_state(s));
+        if tcp && let Some(state) = suricata::tcp_state(s) {
+            o.str("state", state);
         }
         o.end();
     }

@@ -34,30 +34,42 @@ const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
 
 /// Suricata 7's TCP session state name (`tcp.state`) for a TCP flow's
-/// stats, as its stream engine would leave it at the flow's end:
+/// stats, as its stream engine would leave it at the flow's end, or `None`
+/// for a flow picked up mid-stream (no SYN seen: by default Suricata keeps
+/// no TCP session for it and writes no state). Suricata names the closing
+/// states from the server's side:
 ///
 /// * `closed`: ended by RST, or both sides sent FIN;
-/// * `fin_wait1`: only the client sent FIN; `close_wait`: only the server;
-/// * `established`: handshake complete (or both sides seen mid-stream);
+/// * `close_wait`: only the client sent FIN;
+/// * `fin_wait2`: only the server sent FIN and the client acknowledged
+///   (`fin_wait1` while it has not);
+/// * `established`: handshake complete;
 /// * `syn_recv`: SYN and SYN-ACK, no completing ACK; `syn_sent`: SYN
-///   alone; `none`: neither (no handshake seen, one side only).
-pub fn tcp_state(s: &FlowStats) -> &'static str {
+///   alone.
+pub fn tcp_state(s: &FlowStats) -> Option<&'static str> {
     let (c, sv) = (s.initiator.tcp_flags, s.responder.tcp_flags);
-    if (c | sv) & RST != 0 || (c & sv & FIN != 0) || s.state == FlowState::Closed {
-        return "closed";
+    if (c | sv) & SYN == 0 {
+        return None;
     }
-    if c & FIN != 0 {
-        return "fin_wait1";
-    }
-    if sv & FIN != 0 {
-        return "close_wait";
-    }
-    match s.state {
-        FlowState::Established | FlowState::Closing | FlowState::Closed => "established",
-        FlowState::New if c & SYN != 0 && sv & (SYN | ACK) == SYN | ACK => "syn_recv",
-        FlowState::New if c & SYN != 0 => "syn_sent",
-        FlowState::New => "none",
-    }
+    Some(
+        if (c | sv) & RST != 0 || c & sv & FIN != 0 || s.state == FlowState::Closed {
+            "closed"
+        } else if c & FIN != 0 {
+            "close_wait"
+        } else if sv & FIN != 0 {
+            if c & ACK != 0 {
+                "fin_wait2"
+            } else {
+                "fin_wait1"
+            }
+        } else {
+            match s.state {
+                FlowState::New if c & SYN != 0 && sv & (SYN | ACK) == SYN | ACK => "syn_recv",
+                FlowState::New => "syn_sent",
+                _ => "established",
+            }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -89,25 +101,15 @@ mod tests {
     #[test]
     fn tcp_states() {
         use FlowState::*;
-        assert_eq!(tcp_state(&stats(New, SYN, 0)), "syn_sent");
-        assert_eq!(tcp_state(&stats(New, SYN, SYN | ACK)), "syn_recv");
-        assert_eq!(tcp_state(&stats(New, 0, 0)), "none");
-        assert_eq!(tcp_state(&stats(New, SYN, RST | ACK)), "closed");
-        assert_eq!(
-            tcp_state(&stats(Established, SYN | ACK, SYN | ACK)),
-            "established"
-        );
-        assert_eq!(
-            tcp_state(&stats(Closing, SYN | ACK | FIN, SYN | ACK)),
-            "fin_wait1"
-        );
-        assert_eq!(
-            tcp_state(&stats(Closing, SYN | ACK, SYN | ACK | FIN)),
-            "close_wait"
-        );
-        assert_eq!(
-            tcp_state(&stats(Closed, SYN | ACK | FIN, SYN | ACK | FIN)),
-            "closed"
-        );
+        let st = |state, c, sv| tcp_state(&stats(state, c, sv));
+        assert_eq!(st(New, SYN, 0), Some("syn_sent"));
+        assert_eq!(st(New, SYN, SYN | ACK), Some("syn_recv"));
+        assert_eq!(st(New, SYN, RST | ACK), Some("closed"));
+        assert_eq!(st(Established, ACK, ACK), None, "mid-stream: no session");
+        assert_eq!(st(Established, SYN | ACK, SYN | ACK), Some("established"));
+        assert_eq!(st(Closing, SYN | ACK | FIN, SYN | ACK), Some("close_wait"));
+        assert_eq!(st(Closing, SYN | ACK, SYN | ACK | FIN), Some("fin_wait2"));
+        assert_eq!(st(Closing, SYN, SYN | ACK | FIN), Some("fin_wait1"));
+        assert_eq!(st(Closed, SYN | ACK | FIN, SYN | ACK | FIN), Some("closed"));
     }
 }
