@@ -137,15 +137,11 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     o.end();
 }
 
-/// A DNS name for display: `<root>` for the root, like Suricata.
-fn name(n: &[u8]) -> &[u8] {
-    if n.is_empty() { b"<root>" } else { n }
-}
-
 /// Writes a name, and `flag: true` after it when it was cut (Suricata's
-/// `rrname_truncated`, `rdata_truncated`...).
+/// `rrname_truncated`, `rdata_truncated`...). The root is the empty
+/// string, as Suricata 7 writes it.
 fn write_name(o: &mut JsonObject<'_>, k: &str, n: &DnsName, flag: &str) {
-    o.bytes(k, name(n));
+    o.bytes(k, n);
     if n.truncated {
         o.bool(flag, true);
     }
@@ -167,8 +163,8 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
     let _ = match d {
         RData::A(a) => write!(buf, "{a}"),
         RData::Aaaa(a) => write!(buf, "{a}"),
-        RData::Name(n) => buf.write_all(name(n)),
-        RData::Mx { exchange, .. } => buf.write_all(name(exchange)),
+        RData::Name(n) => buf.write_all(n),
+        RData::Mx { exchange, .. } => buf.write_all(exchange),
         RData::Txt(strings) => {
             for t in strings {
                 buf.extend_from_slice(t);
@@ -176,7 +172,7 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
             Ok(())
         }
         RData::Caa { value, .. } => buf.write_all(value),
-        RData::Svcb { target, .. } => buf.write_all(name(target)),
+        RData::Svcb { target, .. } => buf.write_all(target),
         RData::Raw(b) => buf.write_all(hex(b).as_bytes()),
         _ => return false,
     };
@@ -233,7 +229,7 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             o.u64("priority", u64::from(*priority))
                 .u64("weight", u64::from(*weight))
                 .u64("port", u64::from(*port))
-                .bytes("name", name(target));
+                .bytes("name", target);
             o.end();
         }
         RData::Mx {
@@ -257,10 +253,10 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             alpn,
             ..
         } => {
-            o.bytes("rdata", name(target));
+            o.bytes("rdata", target);
             o.begin("svcb");
             o.u64("priority", u64::from(*priority));
-            o.bytes("target", name(target));
+            o.bytes("target", target);
             o.bytes_array("alpn", alpn.iter().map(|a| &a[..]));
             o.end();
         }
