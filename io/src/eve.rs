@@ -552,7 +552,8 @@ fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
         // Suricata's layout for a parser's events.
         o.str("app_proto", e.proto);
     }
-    o.str("type", kind_type).str("event", event);
+    o.str("type", kind_type)
+        .str("event", suricata::anomaly_event(kind_type, event));
     match kind {
         AnomalyKind::UnsupportedLinkType(lt) => {
             o.u64("linktype", u64::from(lt.0));

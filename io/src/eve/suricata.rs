@@ -1,6 +1,6 @@
-//! Suricata 7's vocabularies for flowscope's flow states: the end reason
-//! of `flow.reason` and the TCP state of `tcp.state`, mapped from what the
-//! engine tracks (its finer end reason stays in `flow.end_reason`).
+//! Suricata 7's vocabularies for what flowscope tracks: the end reason of
+//! `flow.reason` (flowscope's finer one stays in `flow.end_reason`), the
+//! TCP state of `tcp.state`, and the names of decode anomalies.
 
 use flowscope_engine::{EndReason, FlowState, FlowStats};
 
@@ -72,6 +72,39 @@ pub fn tcp_state(s: &FlowStats) -> Option<&'static str> {
     )
 }
 
+/// flowscope's decode anomaly names that Suricata 7 has too, with
+/// Suricata's name (its `decoder.` prefix): the same check under the same
+/// name. The others have no Suricata event of that name and keep
+/// flowscope's.
+const DECODER_EVENTS: &[(&str, &str)] = &[
+    ("ipv4.trunc_pkt", "decoder.ipv4.trunc_pkt"),
+    (
+        "ipv4.iplen_smaller_than_hlen",
+        "decoder.ipv4.iplen_smaller_than_hlen",
+    ),
+    ("ipv4.frag_pkt_too_large", "decoder.ipv4.frag_pkt_too_large"),
+    ("ipv6.trunc_pkt", "decoder.ipv6.trunc_pkt"),
+    ("ipv6.trunc_exthdr", "decoder.ipv6.trunc_exthdr"),
+    ("ipv6.frag_pkt_too_large", "decoder.ipv6.frag_pkt_too_large"),
+    ("udp.len_invalid", "decoder.udp.len_invalid"),
+    (
+        "mpls.unknown_payload_type",
+        "decoder.mpls.unknown_payload_type",
+    ),
+];
+
+/// The `anomaly.event` to write: Suricata's name for a decode anomaly it
+/// also has, else flowscope's.
+pub fn anomaly_event(kind_type: &str, event: &'static str) -> &'static str {
+    if kind_type != "decode" {
+        return event;
+    }
+    DECODER_EVENTS
+        .iter()
+        .find(|(ours, _)| *ours == event)
+        .map_or(event, |(_, theirs)| theirs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +129,22 @@ mod tests {
         assert_eq!(flow_reason(EndReason::IdleTimeout), "timeout");
         assert_eq!(flow_reason(EndReason::Evicted), "forced");
         assert_eq!(flow_reason(EndReason::Shutdown), "shutdown");
+    }
+
+    #[test]
+    fn decode_events_take_suricatas_names_where_it_has_them() {
+        assert_eq!(
+            anomaly_event("decode", "ipv4.trunc_pkt"),
+            "decoder.ipv4.trunc_pkt"
+        );
+        assert_eq!(anomaly_event("decode", "tcp.trunc_pkt"), "tcp.trunc_pkt");
+        assert_eq!(anomaly_event("defrag", "defrag.overlap"), "defrag.overlap");
+        // Every name in the table is one of flowscope's decode errors.
+        let ours: Vec<&str> = flowscope_engine::DecodeError::ALL
+            .iter()
+            .map(|e| e.name())
+            .collect();
+        assert!(DECODER_EVENTS.iter().all(|(n, _)| ours.contains(n)));
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn demo_replay_reports_every_kind_of_flow() {
         .filter(|r| r["event_type"] == "anomaly")
         .collect();
     assert_eq!(anomalies.len(), 1);
-    assert_eq!(anomalies[0]["anomaly"]["event"], "ipv4.trunc_pkt");
+    assert_eq!(anomalies[0]["anomaly"]["event"], "decoder.ipv4.trunc_pkt");
     assert_eq!(anomalies[0]["pcap_cnt"], 32);
 
     let stats = recs.last().unwrap();
