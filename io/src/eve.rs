@@ -15,8 +15,9 @@ use flowscope_engine::{
 };
 use serde::Deserialize;
 
-/// Version of the record layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// Version of the record layout; bumped on incompatible changes (2:
+/// Suricata 7's time form, `flow.reason` words and DNS/HTTP field forms).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Output options (the `[output]` table of the config).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
