@@ -153,10 +153,17 @@ fn impairments_and_the_syn_flood_are_counted_and_bounded() {
     let mut cfg = Config::default();
     cfg.engine.flow.max_flows = 2_000;
     let (records, summary) = eve_and_summary(&pcap, 1, cfg);
-    let evicted = records
+    let evicted_flows: Vec<&Value> = records
         .iter()
-        .filter(|r| r["event_type"] == "flow" && r["flow"]["reason"] == "evicted")
-        .count();
+        .filter(|r| r["event_type"] == "flow" && r["flow"]["end_reason"] == "evicted")
+        .collect();
+    // Suricata's word for a flow pushed out of a full table.
+    assert!(
+        evicted_flows
+            .iter()
+            .all(|r| r["flow"]["reason"] == "forced")
+    );
+    let evicted = evicted_flows.len();
     assert!(evicted > 10_000, "{evicted} evictions");
     let stats = &records.last().unwrap()["stats"];
     assert_eq!(stats["flow"]["ended"]["evicted"], evicted);

@@ -3,19 +3,21 @@
 //! documented in the README (schema version [`SCHEMA_VERSION`]).
 
 mod app;
+mod suricata;
 
 pub use app::EveMessage;
 
 use crate::json::JsonObject;
 use flowscope_engine::{
-    AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EngineStats, FiveTupleKey,
-    FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation, SessionCounters, Timestamp,
-    Tunnel, community_id,
+    AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EndReason, EngineStats,
+    FiveTupleKey, FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation,
+    SessionCounters, Timestamp, Tunnel, community_id,
 };
 use serde::Deserialize;
 
-/// Version of the record layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// Version of the record layout; bumped on incompatible changes (2:
+/// Suricata 7's time form, `flow.reason` words and DNS/HTTP field forms).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Output options (the `[output]` table of the config).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -48,6 +50,16 @@ pub trait EveKey {
     /// Writes the endpoint fields (`src_ip` ... `proto`, `vlan`,
     /// `community_id`) with the initiator as source.
     fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, seed: u16);
+
+    /// The IP protocol, for keys that hold one.
+    fn ip_proto(&self) -> Option<u8> {
+        None
+    }
+
+    /// Flow records of ICMP flows the responder answered: Suricata's
+    /// `response_icmp_type` and, where the key holds it,
+    /// `response_icmp_code`.
+    fn write_icmp_response(&self, _initiator: Orientation, _o: &mut JsonObject<'_>) {}
 }
 
 /// Suricata's protocol names.
@@ -108,6 +120,28 @@ impl EveKey for FiveTupleKey {
             }
         }
         o.str("community_id", &community_id(self, initiator, seed));
+    }
+
+    fn ip_proto(&self) -> Option<u8> {
+        Some(self.proto())
+    }
+
+    fn write_icmp_response(&self, initiator: Orientation, o: &mut JsonObject<'_>) {
+        if !matches!(self.proto(), 1 | 58) {
+            return;
+        }
+        let (src, dst) = self.oriented(initiator);
+        let v6 = self.proto() == 58;
+        let msg_type = u8::try_from(src.port).unwrap_or(0);
+        if flowscope_engine::unstable::icmp_port_equivalents(v6, msg_type, 0).2 {
+            // One-way messages: both directions share type and code.
+            o.u64("response_icmp_type", u64::from(src.port))
+                .u64("response_icmp_code", u64::from(dst.port));
+        } else {
+            // Request/reply: the key holds the counterpart type, not the
+            // reply's code.
+            o.u64("response_icmp_type", u64::from(dst.port));
+        }
     }
 }
 
@@ -210,6 +244,9 @@ impl EveRenderer {
                 self.write_iface(&mut o, stats.iface);
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                if stats.responder.packets > 0 {
+                    key.write_icmp_response(*initiator, &mut o);
+                }
                 if let Some(a) = stats.app_proto {
                     o.str("app_proto", a.name);
                     if let Some(orig) = a.orig {
@@ -219,7 +256,7 @@ impl EveRenderer {
                 if let Some(t) = tunnel {
                     write_tunnel(&mut o, t);
                 }
-                write_flow(&mut o, reason.as_str(), stats);
+                write_flow(&mut o, *reason, stats, key.ip_proto() == Some(6));
                 o.finish_line();
             }
             FlowEvent::Anomaly {
@@ -332,7 +369,7 @@ impl EveRenderer {
         o.u64("icmpv4", p.icmp.saturating_sub(p.icmpv6))
             .u64("icmpv6", p.icmpv6);
         o.begin("ended");
-        for r in flowscope_engine::EndReason::ALL {
+        for r in EndReason::ALL {
             o.u64(r.as_str(), stats.flows_ended[r.index()]);
         }
         o.end();
@@ -456,7 +493,9 @@ fn write_tunnel(o: &mut JsonObject<'_>, t: &Tunnel) {
     o.end();
 }
 
-fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
+/// The `flow` object (Suricata's fields, then flowscope's) and, for TCP
+/// flows, the `tcp` one.
+fn write_flow(o: &mut JsonObject<'_>, reason: EndReason, s: &FlowStats, tcp: bool) {
     o.begin("flow");
     o.u64("pkts_toserver", s.initiator.packets);
     o.u64("pkts_toclient", s.responder.packets);
@@ -466,13 +505,16 @@ fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
     o.u64("payload_bytes_toclient", s.responder.payload_bytes);
     o.ts("start", s.started).ts("end", s.last_seen);
     o.u64("age", s.last_seen.secs().saturating_sub(s.started.secs()));
-    o.str("state", s.state.as_str()).str("reason", reason);
+    o.str("state", s.state.as_str())
+        .str("reason", suricata::flow_reason(reason))
+        .bool("alerted", false);
+    o.str("end_reason", reason.as_str());
     o.str("conn_state", s.conn_state.as_str());
     let history = s.history.to_string();
     o.str("history", &history);
     o.end();
     let (ts_flags, tc_flags) = (s.initiator.tcp_flags, s.responder.tcp_flags);
-    if ts_flags | tc_flags != 0 {
+    if tcp || ts_flags | tc_flags != 0 {
         let all = ts_flags | tc_flags;
         o.begin("tcp");
         o.hex_u8("tcp_flags", all);
@@ -491,6 +533,9 @@ fn write_flow(o: &mut JsonObject<'_>, reason: &str, s: &FlowStats) {
             if all & bit != 0 {
                 o.bool(name, true);
             }
+        }
+        if tcp && let Some(state) = suricata::tcp_state(s) {
+            o.str("state", state);
         }
         o.end();
     }
@@ -511,7 +556,8 @@ fn write_anomaly(o: &mut JsonObject<'_>, kind: &AnomalyKind) {
         // Suricata's layout for a parser's events.
         o.str("app_proto", e.proto);
     }
-    o.str("type", kind_type).str("event", event);
+    o.str("type", kind_type)
+        .str("event", suricata::anomaly_event(kind_type, event));
     match kind {
         AnomalyKind::UnsupportedLinkType(lt) => {
             o.u64("linktype", u64::from(lt.0));

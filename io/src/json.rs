@@ -126,11 +126,12 @@ impl<'a> JsonObject<'a> {
         self
     }
 
-    /// `"k":"<RFC 3339 time with microseconds>"`.
+    /// `"k":"<EVE time>"`: ISO 8601 with microseconds and Suricata's
+    /// `+0000` offset (see [`write_eve_time`]).
     pub fn ts(&mut self, k: &str, v: Timestamp) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
-        write_rfc3339(self.out, v);
+        write_eve_time(self.out, v);
         self.out.push(b'"');
         self
     }
@@ -313,8 +314,9 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&s[start..]);
 }
 
-/// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (UTC, microseconds).
-pub fn write_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
+/// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+0000` (UTC, microseconds): the form
+/// Suricata 7 writes in EVE records (ISO 8601 basic offset, no colon).
+pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     let secs = ts.secs();
     let days = secs / 86_400;
     let rem = secs % 86_400;
@@ -346,7 +348,7 @@ pub fn write_rfc3339(out: &mut Vec<u8>, ts: Timestamp) {
         out.push(b'0');
     }
     out.extend_from_slice(digits.as_bytes());
-    out.extend_from_slice(b"+00:00");
+    out.extend_from_slice(b"+0000");
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
@@ -386,24 +388,24 @@ mod tests {
 
     fn ts_str(t: Timestamp) -> String {
         let mut v = Vec::new();
-        write_rfc3339(&mut v, t);
+        write_eve_time(&mut v, t);
         String::from_utf8(v).unwrap()
     }
 
     #[test]
-    fn rfc3339() {
-        assert_eq!(ts_str(Timestamp::ZERO), "1970-01-01T00:00:00.000000+00:00");
+    fn eve_time() {
+        assert_eq!(ts_str(Timestamp::ZERO), "1970-01-01T00:00:00.000000+0000");
         assert_eq!(
             ts_str(Timestamp::new(1_259_097_229, 534_255_999)),
-            "2009-11-24T21:13:49.534255+00:00"
+            "2009-11-24T21:13:49.534255+0000"
         );
         assert_eq!(
             ts_str(Timestamp::new(951_782_400, 0)),
-            "2000-02-29T00:00:00.000000+00:00"
+            "2000-02-29T00:00:00.000000+0000"
         );
         assert_eq!(
             ts_str(Timestamp::new(4_102_444_799, 999_999_000)),
-            "2099-12-31T23:59:59.999999+00:00"
+            "2099-12-31T23:59:59.999999+0000"
         );
         // Cross-check every day boundary of a leap cycle against a naive count.
         let mut day = 0i64;

@@ -84,7 +84,11 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     opt_bytes(o, "hostname", &t.hostname);
     opt_bytes(o, "url", &t.uri);
     opt_bytes(o, "http_user_agent", &t.user_agent);
-    opt_bytes(o, "http_content_type", &t.content_type);
+    if let Some(ct) = &t.content_type {
+        // Suricata keeps the media type: the value up to its first `;`.
+        let end = ct.iter().position(|&c| c == b';').unwrap_or(ct.len());
+        o.bytes("http_content_type", &ct[..end]);
+    }
     opt_bytes(o, "http_refer", &t.referer);
     opt_bytes(o, "http_method", &t.method);
     let protocol = if t.protocol.is_some() {
@@ -97,7 +101,12 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
         o.u64("status", u64::from(s));
     }
     opt_bytes(o, "redirect", &t.location);
-    o.u64("length", t.response_body_len);
+    // Suricata's `length`: the message body as transferred (chunk framing
+    // included); the decoded size too when it differs.
+    o.u64("length", t.response_message_len);
+    if t.response_body_len != t.response_message_len {
+        o.u64("response_body_len", t.response_body_len);
+    }
     if t.request_body_len > 0 {
         o.u64("request_body_len", t.request_body_len);
     }
@@ -129,15 +138,11 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     o.end();
 }
 
-/// A DNS name for display: `<root>` for the root, like Suricata.
-fn name(n: &[u8]) -> &[u8] {
-    if n.is_empty() { b"<root>" } else { n }
-}
-
 /// Writes a name, and `flag: true` after it when it was cut (Suricata's
-/// `rrname_truncated`, `rdata_truncated`...).
+/// `rrname_truncated`, `rdata_truncated`...). The root is the empty
+/// string, as Suricata 7 writes it.
 fn write_name(o: &mut JsonObject<'_>, k: &str, n: &DnsName, flag: &str) {
-    o.bytes(k, name(n));
+    o.bytes(k, n);
     if n.truncated {
         o.bool(flag, true);
     }
@@ -159,8 +164,8 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
     let _ = match d {
         RData::A(a) => write!(buf, "{a}"),
         RData::Aaaa(a) => write!(buf, "{a}"),
-        RData::Name(n) => buf.write_all(name(n)),
-        RData::Mx { exchange, .. } => buf.write_all(name(exchange)),
+        RData::Name(n) => buf.write_all(n),
+        RData::Mx { exchange, .. } => buf.write_all(exchange),
         RData::Txt(strings) => {
             for t in strings {
                 buf.extend_from_slice(t);
@@ -168,7 +173,7 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
             Ok(())
         }
         RData::Caa { value, .. } => buf.write_all(value),
-        RData::Svcb { target, .. } => buf.write_all(name(target)),
+        RData::Svcb { target, .. } => buf.write_all(target),
         RData::Raw(b) => buf.write_all(hex(b).as_bytes()),
         _ => return false,
     };
@@ -225,7 +230,7 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             o.u64("priority", u64::from(*priority))
                 .u64("weight", u64::from(*weight))
                 .u64("port", u64::from(*port))
-                .bytes("name", name(target));
+                .bytes("name", target);
             o.end();
         }
         RData::Mx {
@@ -249,10 +254,10 @@ fn write_record(o: &mut JsonObject<'_>, r: &DnsRecord, buf: &mut Vec<u8>) {
             alpn,
             ..
         } => {
-            o.bytes("rdata", name(target));
+            o.bytes("rdata", target);
             o.begin("svcb");
             o.u64("priority", u64::from(*priority));
-            o.bytes("target", name(target));
+            o.bytes("target", target);
             o.bytes_array("alpn", alpn.iter().map(|a| &a[..]));
             o.end();
         }
@@ -274,9 +279,8 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
         DnsKind::Answer => "answer",
         DnsKind::Unanswered => "unanswered",
     };
-    if d.kind == DnsKind::Answer {
-        o.u64("version", 2);
-    }
+    // Suricata 7's default EVE DNS layout, version 2, on every record.
+    o.u64("version", 2);
     o.str("type", kind).u64("id", u64::from(d.id));
     if d.kind == DnsKind::Answer {
         o.str("flags", &format!("{:x}", d.flags));
@@ -297,6 +301,9 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     } else if d.flags & 0x0100 != 0 {
         o.bool("rd", true);
     }
+    // The flow's transaction number (Suricata 7 numbers queries and
+    // responses alike, from 0).
+    o.u64("tx_id", d.tx_id);
     o.u64("opcode", u64::from(d.opcode()));
     if let Some(q) = d.questions.first() {
         write_name(o, "rrname", &q.name, "rrname_truncated");

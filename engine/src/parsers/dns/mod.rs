@@ -290,6 +290,10 @@ pub struct DnsMessage {
     /// Response: time since the matching query. Unanswered: how long it
     /// waited.
     pub rtt_us: Option<u64>,
+    /// The flow's transaction number, from 0: every query and every
+    /// response is a transaction of its own (Suricata 7's numbering); an
+    /// unanswered report keeps its query's.
+    pub tx_id: u64,
 }
 
 impl DnsMessage {
@@ -318,11 +322,15 @@ impl DnsMessage {
             additionals: Vec::new(),
             records_skipped: 0,
             rtt_us: None,
+            tx_id: 0,
         }
     }
     /// The header fields alone (no question, no record).
     fn header(&self) -> DnsMessage {
-        DnsMessage::empty(self.kind, self.tcp, self.id, self.flags)
+        DnsMessage {
+            tx_id: self.tx_id,
+            ..DnsMessage::empty(self.kind, self.tcp, self.id, self.flags)
+        }
     }
 
     /// Whether a name of the message was cut to [`MAX_NAME_LEN`] bytes.

@@ -63,6 +63,7 @@ fn query_then_answer_with_rtt() {
     let out = p.parse(&query(0x1234, WWW, rrtype::A), FlowSide::Initiator);
     let q = dns(&out)[0];
     assert_eq!((q.kind, q.id, q.tcp), (DnsKind::Query, 0x1234, false));
+    assert_eq!(q.tx_id, 0);
     assert_eq!(&*q.questions[0].name, b"www.example.com");
     assert_eq!(q.questions[0].rrtype, rrtype::A);
     assert!(!q.is_response());
@@ -83,6 +84,7 @@ fn query_then_answer_with_rtt() {
     assert_eq!(a.kind, DnsKind::Answer);
     assert_eq!((a.rcode(), a.opcode(), a.flags), (0, 0, 0x8180));
     assert_eq!(a.rtt_us, Some(25_000));
+    assert_eq!(a.tx_id, 1, "a response is a transaction of its own");
     assert_eq!(a.answers[0].data, RData::A(Ipv4Addr::new(93, 184, 216, 34)));
     assert_eq!(&*a.answers[0].name, b"www.example.com");
     assert_eq!(a.answers[0].ttl, 300);
@@ -349,9 +351,14 @@ fn unanswered_queries_reported_on_timeout_and_at_end() {
     assert_eq!(out[0].kind, DnsKind::Unanswered);
     assert_eq!((out[0].id, out[0].rtt_us), (1, Some(1_500_000)));
     assert_eq!((out[1].kind, out[1].id), (DnsKind::Query, 3));
+    // A report keeps its query's transaction number.
+    assert_eq!((out[0].tx_id, out[1].tx_id), (0, 2));
     let end = p.flow_end();
-    let ids: Vec<(DnsKind, u16)> = dns(&end).iter().map(|m| (m.kind, m.id)).collect();
-    assert_eq!(ids, [(DnsKind::Unanswered, 2), (DnsKind::Unanswered, 3)]);
+    let ids: Vec<(DnsKind, u16, u64)> = dns(&end).iter().map(|m| (m.kind, m.id, m.tx_id)).collect();
+    assert_eq!(
+        ids,
+        [(DnsKind::Unanswered, 2, 1), (DnsKind::Unanswered, 3, 2)]
+    );
 }
 
 #[test]

@@ -82,6 +82,7 @@ impl Correlator {
                 tx_id: Some(self.txs),
             });
         }
+        m.tx_id = self.txs;
         self.txs += 1;
         if m.is_response() {
             let q = self

@@ -61,6 +61,11 @@ impl HttpParser {
                 let mut line = std::mem::take(&mut side.buf);
                 line.extend_from_slice(&b[..nl]);
                 let used = nl + 1;
+                if state != ChunkState::Trailer {
+                    // The chunk-size line or the data's line end, newline
+                    // included: part of the message as transferred.
+                    self.framing(request, line.len() as u64 + 1);
+                }
                 let text = trim(line.strip_suffix(b"\r").unwrap_or(&line));
                 let next = match state {
                     ChunkState::DataEnd if text.is_empty() => chunked(ChunkState::Size),
@@ -109,6 +114,14 @@ impl HttpParser {
         self.event(name, tx_id);
     }
 
+    /// Chunked coding's framing bytes, counted in the response's message
+    /// length.
+    fn framing(&mut self, request: bool, n: u64) {
+        if !request && let Some(tx) = self.current.as_mut() {
+            tx.response_message_len += n;
+        }
+    }
+
     fn body_data(&mut self, request: bool, data: &[u8]) {
         if request {
             if self.req_body_open
@@ -122,6 +135,7 @@ impl HttpParser {
             return;
         };
         tx.response_body_len += data.len() as u64;
+        tx.response_message_len += data.len() as u64;
         if let Some(h) = self.hasher.as_mut() {
             h.update(data);
         }

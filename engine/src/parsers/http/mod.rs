@@ -100,6 +100,11 @@ pub struct HttpTransaction {
     pub location: Option<Box<[u8]>>,
     /// Response body bytes (decoded).
     pub response_body_len: u64,
+    /// Response message-body bytes as transferred: for a chunked body the
+    /// chunk-size lines and the line ends after each chunk's data count
+    /// too (the trailer does not), as libhtp's `response_message_len`
+    /// that Suricata writes as `http.length`; otherwise the body bytes.
+    pub response_message_len: u64,
     /// SHA-256 of the response body (`body_sha256` on), when it was seen
     /// whole.
     pub response_body_sha256: Option<[u8; 32]>,

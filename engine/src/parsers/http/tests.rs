@@ -87,6 +87,11 @@ fn chunked_with_extensions_and_trailers() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     );
     assert_eq!(t[0].response_body_len, 11);
+    // As transferred (libhtp's count, Suricata's `http.length`): the size
+    // lines and each chunk's line end too, the trailer not.
+    let framed = b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n".len() as u64;
+    assert_eq!((t[0].response_message_len, framed), (30, 30));
+    assert_eq!(t[1].response_message_len, 0);
     assert_eq!(t[0].response_body_sample.as_deref(), Some(&b"hell"[..]));
     let want: [u8; 32] = Sha256::digest(b"hello world").into();
     assert_eq!(t[0].response_body_sha256, Some(want));
@@ -119,6 +124,7 @@ fn body_until_close_ends_with_fin() {
     assert!(out.is_empty(), "not complete before the FIN");
     let t = txs(p.fin_responder());
     assert_eq!((t[0].response_body_len, t[0].incomplete), (10, false));
+    assert_eq!(t[0].response_message_len, 10, "no framing to count");
     assert_eq!(t[0].protocol.as_deref(), Some(&b"HTTP/1.0"[..]));
     assert!(p.flow_end().is_empty());
 }

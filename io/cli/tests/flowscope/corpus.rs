@@ -145,13 +145,14 @@ fn parsers_match_tshark_or_the_difference_is_explained() {
 }
 
 /// suricata-verify's EVE checks on our output (scripts/suricata-verify.py):
-/// at least 90 % of the applicable ones pass.
+/// at least 98 % of the applicable ones pass (56 of 57 on 2026-12-03;
+/// the one failure is named in docs/parsers.md).
 #[test]
 fn suricata_verify_checks_mostly_pass() {
     let Some(corpus) = corpus() else { return };
     let text = run_option_script("suricata-verify.py", &corpus);
     let got = percent_after(&text, "of the applicable checks pass");
-    assert!(got >= 90.0, "{got} %\n{text}");
+    assert!(got >= 98.0, "{got} %\n{text}");
 }
 
 /// The corpus comparison with tshark (scripts/corpus_check.py): no crash,

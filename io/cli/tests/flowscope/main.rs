@@ -6,7 +6,7 @@
 //! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
-//! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
+//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), live capture ([`live`]) and hostile surroundings
 //! ([`hostile`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
 //!
@@ -20,6 +20,7 @@ use std::process::Command;
 
 mod applayer;
 mod corpus;
+mod eve_format;
 mod exits;
 mod faults;
 mod floods;

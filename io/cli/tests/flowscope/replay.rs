@@ -25,22 +25,27 @@ fn demo_replay_reports_every_kind_of_flow() {
     let http = find(&|r| r["dest_port"] == 80 && r["tunnel"].is_null()).expect("HTTP flow");
     assert_eq!(http["src_ip"], "192.0.2.10");
     assert_eq!(http["proto"], "TCP");
-    assert_eq!(http["flow"]["reason"], "fin");
+    assert_eq!(http["flow"]["reason"], "timeout");
+    assert_eq!(http["flow"]["end_reason"], "fin");
+    assert_eq!(http["flow"]["alerted"], false);
+    assert_eq!(http["tcp"]["state"], "closed");
     assert_eq!(http["flow"]["conn_state"], "SF");
     assert_eq!(http["flow"]["history"], "ShADadFf");
     assert_eq!(http["flow"]["pkts_toserver"], 6);
     assert_eq!(http["flow"]["pkts_toclient"], 4);
     assert!(http["community_id"].as_str().unwrap().starts_with("1:"));
     assert_eq!(http["tcp"]["tcp_flags"], "1b");
-    assert_eq!(http["timestamp"], "2023-11-14T22:13:20.105000+00:00");
+    assert_eq!(http["timestamp"], "2023-11-14T22:13:20.105000+0000");
 
     let reset = find(&|r| r["dest_port"] == 443).expect("RST flow");
     assert_eq!(
         (
             reset["flow"]["reason"].as_str(),
-            reset["flow"]["conn_state"].as_str()
+            reset["flow"]["end_reason"].as_str(),
+            reset["flow"]["conn_state"].as_str(),
+            reset["tcp"]["state"].as_str()
         ),
-        (Some("rst"), Some("RSTO"))
+        (Some("timeout"), Some("rst"), Some("RSTO"), Some("closed"))
     );
     let rejected = find(&|r| r["dest_port"] == 8080).expect("IPv6 flow");
     assert_eq!(rejected["flow"]["conn_state"], "REJ");
@@ -49,13 +54,21 @@ fn demo_replay_reports_every_kind_of_flow() {
     assert_eq!(
         (
             syn_only["flow"]["conn_state"].as_str(),
-            syn_only["flow"]["reason"].as_str()
+            syn_only["flow"]["reason"].as_str(),
+            syn_only["flow"]["end_reason"].as_str(),
+            syn_only["tcp"]["state"].as_str()
         ),
-        (Some("S0"), Some("shutdown"))
+        (
+            Some("S0"),
+            Some("shutdown"),
+            Some("shutdown"),
+            Some("syn_sent")
+        )
     );
     let icmp = find(&|r| r["proto"] == "ICMP").expect("ICMP flow");
     assert_eq!(icmp["icmp_type"], 8);
     assert_eq!(icmp["flow"]["pkts_toclient"], 1);
+    assert_eq!(icmp["response_icmp_type"], 0, "the echo reply");
     let ntp = find(&|r| r["dest_port"] == 123).expect("VLAN flow");
     assert_eq!(ntp["vlan"], serde_json::json!([42]));
     let tunnelled = find(&|r| !r["tunnel"].is_null()).expect("VXLAN flow");
@@ -68,9 +81,11 @@ fn demo_replay_reports_every_kind_of_flow() {
     assert_eq!(fragmented["flow"]["payload_bytes_toserver"], 3000);
     let syslog: Vec<_> = flows.iter().filter(|r| r["dest_port"] == 514).collect();
     assert_eq!(syslog.len(), 2, "the 90 s silence splits the UDP flow");
-    assert_eq!(syslog[0]["flow"]["reason"], "idle_timeout");
+    assert_eq!(syslog[0]["flow"]["reason"], "timeout");
+    assert_eq!(syslog[0]["flow"]["end_reason"], "idle_timeout");
+    assert!(syslog[0]["tcp"].is_null(), "no tcp object on UDP flows");
     assert_eq!(
-        syslog[0]["timestamp"], "2023-11-14T22:14:21.000000+00:00",
+        syslog[0]["timestamp"], "2023-11-14T22:14:21.000000+0000",
         "exact deadline: last packet + 60 s"
     );
 
@@ -79,7 +94,7 @@ fn demo_replay_reports_every_kind_of_flow() {
         .filter(|r| r["event_type"] == "anomaly")
         .collect();
     assert_eq!(anomalies.len(), 1);
-    assert_eq!(anomalies[0]["anomaly"]["event"], "ipv4.trunc_pkt");
+    assert_eq!(anomalies[0]["anomaly"]["event"], "decoder.ipv4.trunc_pkt");
     assert_eq!(anomalies[0]["pcap_cnt"], 32);
 
     let stats = recs.last().unwrap();

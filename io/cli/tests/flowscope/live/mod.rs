@@ -535,7 +535,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
             .iter()
             .find(|f| f["flow_id"] == r["flow_id"])
             .unwrap_or_else(|| panic!("no flow record for {r}"));
-        let reason = flow["flow"]["reason"].as_str().unwrap();
+        let reason = flow["flow"]["end_reason"].as_str().unwrap();
         assert!(
             ["fin", "shutdown"].contains(&reason),
             "TCP connection ended by {reason}: {flow}"
