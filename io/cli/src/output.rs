@@ -1,12 +1,14 @@
-//! Where EVE lines go: [`Output`], the buffered writer that notices the
+//! How EVE lines are written: [`Output`], the buffered writer that notices the
 //! reader going away (`| head`), and [`EveSink`], which renders records on
 //! the shard threads of a sharded run.
 
 use crate::error::RunError;
+use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
 use flowscope_io::{EveKey, EveMessage, EveRenderer};
 use flowscope_shards::EventSink;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// Output is written in chunks of about this size.
 const FLUSH_AT: usize = 256 * 1024;
@@ -17,6 +19,8 @@ pub(crate) struct Output<W: Write> {
     pub(crate) buf: Vec<u8>,
     pub(crate) records: u64,
     pub(crate) open: bool,
+    /// The sink's counters, added to each `stats` record.
+    pub(crate) counters: Option<Arc<SinkCounters>>,
 }
 
 impl<W: Write> Output<W> {
@@ -26,6 +30,15 @@ impl<W: Write> Output<W> {
             buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
             records: 0,
             open: true,
+            counters: None,
+        }
+    }
+
+    /// A `stats` record was just rendered into the buffer from `at`: adds
+    /// the sink's `output` object to it.
+    pub(crate) fn stats_rendered(&mut self, at: usize) {
+        if let Some(c) = &self.counters {
+            c.append_to_stats(&mut self.buf, at);
         }
     }
 

@@ -150,6 +150,7 @@ where
     let renderer = EveRenderer::new(opts.run.config.output.clone());
     let shards = opts.run.shard_count();
     let mut out = Output::new(out);
+    out.counters = opts.run.output_counters.clone();
 
     let mut summary = if shards == 0 {
         run_inline(opts, extractor, source, &renderer, &stop, &mut out)?
@@ -242,6 +243,7 @@ where
             runner.engine().clock(),
             &mut out.buf,
         );
+        out.stats_rendered(at);
         out.wrote(u64::from(out.buf.len() > at))?;
         out.finish()?;
     }

@@ -7,7 +7,7 @@
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
 //! tools ([`corpus`]), live capture ([`live`]) and hostile surroundings
-//! ([`hostile`]). One integration-test binary, so it is linked once; this
+//! ([`hostile`]), and where `-o` sends records ([`sinks`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
@@ -28,6 +28,7 @@ mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
+mod sinks;
 mod stops;
 mod streams;
 mod tunnels;
