@@ -311,7 +311,7 @@ where
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(ropts))
-        .sink(EveSink(renderer.clone()))
+        .sink(EveSink(renderer.clone(), None))
         .build(source)
         .map_err(RunError::from_pipeline)?;
     let mut out = Output::new(out);

@@ -204,6 +204,22 @@ mod tests {
         assert_eq!((c.pipeline.shards, c.pipeline.pin), (Some(3), Some(false)));
         let e = Config::parse("[flows]\n").unwrap_err();
         assert!(e.contains("flows"), "{e}");
+        let c = Config::parse(
+            "[output]\nanomalies = false\nappend = true\nfiletype = \"unix_dgram\"\nrotate_size = \"2M\"\nrotate_interval = \"1h\"\n",
+        )
+        .unwrap();
+        assert!(!c.output.anomalies && c.sink.append);
+        assert_eq!(c.sink.filetype, crate::sink::FileType::UnixDgram);
+        assert_eq!(
+            (c.sink.rotate_size, c.sink.rotate_interval),
+            (Some(2 << 20), Some(3600))
+        );
+        let e = Config::parse("[output]\nfiletype = \"pipe\"\n").unwrap_err();
+        assert!(e.contains("[output]") && e.contains("pipe"), "{e}");
+        let e = Config::parse("[output]\nappendd = true\n").unwrap_err();
+        assert!(e.contains("appendd"), "{e}");
+        let e = Config::parse("[output]\nrotate_size = 0\n").unwrap_err();
+        assert!(e.contains("rotate_size"), "{e}");
         let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();
         assert!(e.contains("max_flows") || e.contains("integer"), "{e}");
     }

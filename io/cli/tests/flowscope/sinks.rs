@@ -392,3 +392,48 @@ fn a_listener_that_goes_away_is_reported_and_its_losses_counted() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn pcap_filename_names_the_input_each_record_was_made_in() {
+    let dir = tmpdir("sinks-pcapname");
+    let (a, b) = (dir.join("a.pcap"), dir.join("b.pcap"));
+    // One-packet flows a second apart: most of `a`'s end (60 s timeout,
+    // timers every 4096 packets) while `a` is read, the rest when `b` ends.
+    write_udp_capture(&a, 10_000, 10_000);
+    write_udp_capture(&b, 10_000, 10_000);
+    let cfg = dir.join("names.toml");
+    std::fs::write(&cfg, "[output]\npcap_filename = true\n").unwrap();
+    let run = |shards: &str, names: bool| {
+        let mut cmd = bin();
+        cmd.args(["replay", "-q", "--shards", shards]);
+        if names {
+            cmd.arg("-c").arg(&cfg);
+        }
+        let out = cmd.arg(&a).arg(&b).output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let inline = run("0", true);
+    assert_eq!(run("2", true), inline, "the same for any shard count");
+    let recs = records(&inline);
+    let plain = records(&run("0", false));
+    assert_eq!(recs.len(), plain.len());
+    let (a, b) = (a.display().to_string(), b.display().to_string());
+    let mut seen = Vec::new();
+    for (r, p) in recs.iter().zip(&plain) {
+        let mut r = r.clone();
+        if r["event_type"] == "stats" {
+            assert!(r.get("pcap_filename").is_none());
+        } else {
+            let name = r["pcap_filename"].as_str().unwrap().to_owned();
+            assert!(name == a || name == b, "{name}");
+            if seen.last() != Some(&name) {
+                seen.push(name);
+            }
+            r.as_object_mut().unwrap().remove("pcap_filename");
+        }
+        assert_eq!(&r, p, "the record is otherwise unchanged");
+    }
+    assert_eq!(seen, [a, b], "records made in a, then in b");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
