@@ -36,6 +36,9 @@ pub enum FileType {
     UnixStream,
     /// A Unix datagram socket: one record per datagram, without newline.
     UnixDgram,
+    /// The local syslog socket (`/dev/log` unless a path is given): one
+    /// RFC 5424 message per record, facility local0, severity info.
+    Syslog,
 }
 
 impl FileType {
@@ -45,6 +48,7 @@ impl FileType {
             FileType::Regular => "regular",
             FileType::UnixStream => "unix_stream",
             FileType::UnixDgram => "unix_dgram",
+            FileType::Syslog => "syslog",
         }
     }
 }
@@ -146,8 +150,14 @@ impl Target {
         for (prefix, kind) in [
             ("unix-stream:", FileType::UnixStream),
             ("unix-dgram:", FileType::UnixDgram),
+            ("syslog:", FileType::Syslog),
         ] {
             if let Some(rest) = text.strip_prefix(prefix) {
+                let rest = if rest.is_empty() && kind == FileType::Syslog {
+                    SYSLOG_PATH
+                } else {
+                    rest
+                };
                 return Target {
                     path: PathBuf::from(rest),
                     kind,
@@ -166,6 +176,7 @@ impl Target {
             FileType::Regular => self.path.display().to_string(),
             FileType::UnixStream => format!("unix-stream:{}", self.path.display()),
             FileType::UnixDgram => format!("unix-dgram:{}", self.path.display()),
+            FileType::Syslog => format!("syslog:{}", self.path.display()),
         }
     }
 }
@@ -211,6 +222,7 @@ impl SinkCounters {
         let kind = match Self::get(&self.kind) {
             1 => FileType::UnixStream,
             2 => FileType::UnixDgram,
+            3 => FileType::Syslog,
             _ => FileType::Regular,
         };
         let counted = [
@@ -266,6 +278,8 @@ pub struct Sink {
     tried_at: Option<Instant>,
     /// The next rotated file's number to try.
     next_n: u64,
+    /// `syslog`: what precedes each record in its message.
+    syslog_head: Vec<u8>,
 }
 
 impl Sink {
@@ -284,6 +298,7 @@ impl Sink {
                 FileType::Regular => 0,
                 FileType::UnixStream => 1,
                 FileType::UnixDgram => 2,
+                FileType::Syslog => 3,
             },
             Ordering::Relaxed,
         );
@@ -302,6 +317,7 @@ impl Sink {
             opened_at: Instant::now(),
             tried_at: None,
             next_n: 1,
+            syslog_head: syslog_head(),
         };
         Ok(sink)
     }
@@ -488,11 +504,20 @@ impl Sink {
         }
     }
 
-    /// Sends each line as one datagram (without its newline).
+    /// Sends each line as one datagram (without its newline), after the
+    /// syslog header for `syslog`.
     #[cfg(unix)]
     fn write_dgram(&mut self, chunk: &[u8]) {
+        let syslog = self.target.kind == FileType::Syslog;
+        let mut message = Vec::new();
         for line in chunk.split_inclusive(|&b| b == b'\n') {
-            let record = line.strip_suffix(b"\n").unwrap_or(line);
+            let mut record = line.strip_suffix(b"\n").unwrap_or(line);
+            if syslog {
+                message.clear();
+                message.extend_from_slice(&self.syslog_head);
+                message.extend_from_slice(record);
+                record = &message;
+            }
             loop {
                 if !self.try_connect() {
                     self.lose(line);
@@ -522,6 +547,31 @@ impl Sink {
     }
 }
 
+/// Where `syslog` sends its messages unless told.
+pub const SYSLOG_PATH: &str = "/dev/log";
+
+/// The RFC 5424 header of every syslog message: `<134>1 - HOST flowscope
+/// PID eve - ` (local0.info; no timestamp, which the syslog daemon adds
+/// on receipt, the record having its own).
+fn syslog_head() -> Vec<u8> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| {
+            // PRINTUSASCII, at most 255 characters (RFC 5424 section 6).
+            let h: String = h
+                .trim()
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(255)
+                .collect();
+            h
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "-".to_owned());
+    format!("<134>1 - {host} flowscope {} eve - ", std::process::id()).into_bytes()
+}
+
 /// Opens a file (truncated when `truncate`, else appended to) or
 /// connects a socket.
 fn connect(target: &Target, truncate: bool) -> io::Result<Conn> {
@@ -538,7 +588,7 @@ fn connect(target: &Target, truncate: bool) -> io::Result<Conn> {
         #[cfg(unix)]
         FileType::UnixStream => UnixStream::connect(&target.path).map(Conn::Stream),
         #[cfg(unix)]
-        FileType::UnixDgram => {
+        FileType::UnixDgram | FileType::Syslog => {
             let s = UnixDatagram::unbound()?;
             s.connect(&target.path)?;
             Ok(Conn::Dgram(s))
@@ -572,7 +622,7 @@ impl Write for Sink {
                 Ok(())
             }
             #[cfg(unix)]
-            FileType::UnixDgram => {
+            FileType::UnixDgram | FileType::Syslog => {
                 self.write_dgram(buf);
                 Ok(())
             }
@@ -613,6 +663,17 @@ mod tests {
         assert_eq!(parse_interval("10m").unwrap(), 600);
         assert_eq!(parse_interval("1d").unwrap(), 86_400);
         assert!(parse_interval("0").is_err() && parse_interval("soon").is_err());
+        let t = Target::from_arg(Path::new("syslog:"), FileType::Regular);
+        assert_eq!(
+            (t.path.as_path(), t.kind),
+            (Path::new("/dev/log"), FileType::Syslog)
+        );
+        let head = String::from_utf8(syslog_head()).unwrap();
+        assert!(
+            head.starts_with("<134>1 - ") && head.ends_with(" eve - "),
+            "{head}"
+        );
+        assert_eq!(head.split(' ').count(), 8, "{head}");
     }
 
     #[test]

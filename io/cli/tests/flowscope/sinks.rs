@@ -1,7 +1,7 @@
 //! Where `-o` sends records: appending to a file, reopening it on SIGHUP
 //! after it was moved away (logrotate), rotating it by size and by age,
-//! and Unix stream and datagram sockets, with a listener that goes away
-//! and comes back. Each run's records are compared with an uninterrupted
+//! Unix stream and datagram sockets, with a listener that goes away
+//! and comes back, syslog, and `pcap_filename` over several inputs. Each run's records are compared with an uninterrupted
 //! run's: none lost (or every loss counted), none written twice, no
 //! partial line.
 //!
@@ -435,5 +435,49 @@ fn pcap_filename_names_the_input_each_record_was_made_in() {
         assert_eq!(&r, p, "the record is otherwise unchanged");
     }
     assert_eq!(seen, [a, b], "records made in a, then in b");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn syslog_gets_one_rfc5424_message_per_record() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tmpdir("sinks-syslog");
+    let (input, _) = capture(&dir);
+    let want = reference(&input);
+    let sock = dir.join("log");
+    let listener = UnixDatagram::bind(&sock).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = listener.recv(&mut buf).unwrap();
+            let msg = std::str::from_utf8(&buf[..n]).unwrap();
+            // <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG
+            let parts: Vec<&str> = msg.splitn(8, ' ').collect();
+            assert_eq!(parts[..3], ["<134>1", "-", parts[2]], "{msg}");
+            assert_eq!(
+                (parts[3], parts[5], parts[6]),
+                ("flowscope", "eve", "-"),
+                "{msg}"
+            );
+            assert!(parts[4].parse::<u32>().is_ok(), "{msg}");
+            got.extend_from_slice(parts[7].as_bytes());
+            got.push(b'\n');
+            let rec: Value = serde_json::from_str(parts[7]).unwrap();
+            if rec["event_type"] == "stats" {
+                return got;
+            }
+        }
+    });
+    let st = bin()
+        .args(["replay", "-q", "-o"])
+        .arg(format!("syslog:{}", sock.display()))
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let got = reader.join().unwrap();
+    assert_eq!(output_stats(&got)["filetype"], "syslog");
+    assert_eq!(without_output(&got), want);
     std::fs::remove_dir_all(&dir).unwrap();
 }
