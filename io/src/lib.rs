@@ -15,7 +15,8 @@
 //! - Reading streams (standard input, pipes, FIFOs, any `Read`) through a
 //!   bounded buffer: [`CaptureStream`], the cursor's [`WindowStep`].
 //! - Inputs as a pipeline source: [`CaptureInput`] (a file or a stream,
-//!   [`CaptureInput::open`] decides), [`FileSource`], [`DamagedInput`].
+//!   [`CaptureInput::open`] decides), [`FileSource`], [`DamagedInput`],
+//!   [`InputStarts`].
 //! - Live capture (feature `live`, libpcap): [`LiveSource`],
 //!   [`LiveOptions`], [`CaptureCounters`], [`OfflineFilter`].
 //! - EVE output: [`EveRenderer`], [`OutputConfig`], [`EveKey`],
@@ -131,5 +132,5 @@ pub use reader::{
     CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, MappedFile, OpenError, PacketReader,
     RecordCursor, WindowStep,
 };
-pub use source::{CaptureInput, DamagedInput, FileSource, FilterFn, ProgressFn};
+pub use source::{CaptureInput, DamagedInput, FileSource, FilterFn, InputStarts, ProgressFn};
 pub use stream::{CaptureStream, STDIN_NAME, STREAM_BUFFER, STREAM_WAIT};

@@ -19,6 +19,7 @@ use flowscope_shards::{
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
 /// Progress is reported every this many packets.
@@ -102,6 +103,53 @@ enum Input {
     Stream(usize),
 }
 
+/// Where each input of a [`FileSource`] begins in the packet numbering
+/// (the seq of its first packet handed out), so a record can name the
+/// input that was being read when it was made (`pcap_filename`). Written
+/// by the source before it hands the packet out; read on other threads.
+#[derive(Debug)]
+pub struct InputStarts(Vec<AtomicU64>);
+
+impl InputStarts {
+    /// For `inputs` inputs, none started.
+    pub fn new(inputs: usize) -> Self {
+        InputStarts((0..inputs).map(|_| AtomicU64::new(u64::MAX)).collect())
+    }
+
+    /// The input packet `seq` was read from: the last one started at or
+    /// before it.
+    pub fn input_of(&self, seq: u64) -> Option<usize> {
+        self.0
+            .iter()
+            .rposition(|s| s.load(Ordering::Acquire) <= seq)
+    }
+
+    /// Input `input` hands out packet `seq`: its start, if it is the first.
+    fn mark(&self, input: usize, seq: u64) {
+        if let Some(s) = self.0.get(input)
+            && s.load(Ordering::Relaxed) == u64::MAX
+        {
+            s.store(seq, Ordering::Release);
+        }
+    }
+}
+
+/// Counts the packets a source hands out and marks where inputs start.
+#[derive(Debug, Default)]
+struct Handed {
+    packets: u64,
+    starts: Option<Arc<InputStarts>>,
+}
+
+impl Handed {
+    fn one(&mut self, input: usize) {
+        if let Some(s) = &self.starts {
+            s.mark(input, self.packets);
+        }
+        self.packets += 1;
+    }
+}
+
 /// Capture inputs read in order as one stream.
 pub struct FileSource {
     files: Vec<Input>,
@@ -120,6 +168,7 @@ pub struct FileSource {
     pace: Option<Pacer>,
     pending: Option<PacketRef>,
     filter: Option<FilterFn>,
+    handed: Handed,
 }
 
 impl std::fmt::Debug for FileSource {
@@ -166,7 +215,14 @@ impl FileSource {
             pace: None,
             pending: None,
             filter: None,
+            handed: Handed::default(),
         }
+    }
+
+    /// Marks in `starts` where each input begins in the packet numbering.
+    pub fn with_input_starts(mut self, starts: Arc<InputStarts>) -> Self {
+        self.handed.starts = Some(starts);
+        self
     }
 
     /// Reads only the packets `filter` accepts; the others are never
@@ -253,13 +309,13 @@ impl FileSource {
 impl PacketSource for FileSource {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
         if self.pace.is_none() {
-            return self.read_next();
+            return self.read_next(true);
         }
         loop {
             let p = match self.pending.take() {
                 Some(p) => p,
                 None => {
-                    let (packet, at) = match self.read_next()? {
+                    let (packet, at) = match self.read_next(false)? {
                         Ok(sp) => (PacketRef::new(&sp.raw, 0), sp.raw.data.as_ptr() as usize),
                         Err(e) => return Some(Err(e)),
                     };
@@ -279,6 +335,7 @@ impl PacketSource for FileSource {
                     return Some(Err(SourceError::Idle));
                 }
                 Gate::Go => {
+                    self.handed.one(self.current);
                     let (bytes, storage) = self.current_storage()?;
                     return Some(Ok(SourcePacket {
                         raw: p.resolve(bytes)?,
@@ -296,8 +353,9 @@ impl PacketSource for FileSource {
 
 impl FileSource {
     /// The next packet as fast as it can be read; `Idle` when a stream has
-    /// nothing yet.
-    fn read_next(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
+    /// nothing yet. `hand` counts it as handed out (a paced source does
+    /// that when it is due).
+    fn read_next(&mut self, hand: bool) -> Option<Result<SourcePacket<'_>, SourceError>> {
         // Split into fields: a file's packet returned borrows `files` while
         // the loop moves `current`, `cursor` and the damage list on, and
         // reads streams through `streams`.
@@ -313,6 +371,7 @@ impl FileSource {
             pace: _,
             pending: _,
             filter,
+            handed,
         } = self;
         let (k, p) = loop {
             match files.get(*current)? {
@@ -342,6 +401,9 @@ impl FileSource {
                                     continue;
                                 }
                                 *packets += 1;
+                                if hand {
+                                    handed.one(*current);
+                                }
                                 if packets.is_multiple_of(PROGRESS_EVERY)
                                     && let Some(p) = progress
                                 {
@@ -378,6 +440,9 @@ impl FileSource {
                                 }
                             }
                             *packets += 1;
+                            if hand {
+                                handed.one(*current);
+                            }
                             if packets.is_multiple_of(PROGRESS_EVERY)
                                 && let Some(progress) = progress
                             {

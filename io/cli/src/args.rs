@@ -52,9 +52,8 @@ pub(crate) struct CaptureArgs {
         conflicts_with = "filter"
     )]
     pub(crate) expression: Vec<String>,
-    /// Write the records to FILE instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
     /// Also write every captured packet to this pcapng file (replay it
     /// later with `flowscope replay`).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
@@ -179,7 +178,7 @@ fn show_size(n: u64) -> String {
 }
 
 /// A byte size: `64k`, `32M`, `2G` (powers of 1024) or plain bytes.
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let t = t
         .strip_suffix("iB")
@@ -265,6 +264,30 @@ impl RunArgs {
     }
 }
 
+/// Where `replay` and `capture` write their records.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Write the records to FILE instead of stdout; `unix-stream:PATH` or
+    /// `unix-dgram:PATH` sends them to a Unix socket (one record per line
+    /// or per datagram). With -o, SIGHUP reopens the file (logrotate)
+    /// instead of stopping the run.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Append to -o's file instead of truncating it (`[output] append`).
+    #[arg(long, requires = "output")]
+    pub(crate) append: bool,
+    /// Move -o's file to FILE.1, FILE.2… (the first number not taken)
+    /// before it grows past SIZE (e.g. 100M; powers of 1024) and start it
+    /// again (`[output] rotate_size`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "output")]
+    pub(crate) output_rotate_size: Option<u64>,
+    /// Rotate -o's file, as --output-rotate-size does, at the first write
+    /// INTERVAL after it was opened (90, 30s, 10m, 1h, 1d;
+    /// `[output] rotate_interval`).
+    #[arg(long, value_name = "INTERVAL", value_parser = crate::sink::parse_interval, requires = "output")]
+    pub(crate) output_rotate_interval: Option<u64>,
+}
+
 /// What `replay` and `capture` do with the packets.
 #[derive(Debug, Args)]
 pub(crate) struct WorkArgs {
@@ -294,9 +317,8 @@ pub(crate) struct ReplayArgs {
     /// input; FIFOs are read like files). With none, the bundled demo
     /// capture is replayed.
     pub(crate) files: Vec<PathBuf>,
-    /// Write the records to FILE instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
     #[command(flatten)]
     pub(crate) work: WorkArgs,
     /// Read only the packets matching this BPF expression (tcpdump syntax,

@@ -311,10 +311,11 @@ where
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(ropts))
-        .sink(EveSink(renderer.clone()))
+        .sink(EveSink(renderer.clone(), None))
         .build(source)
         .map_err(RunError::from_pipeline)?;
     let mut out = Output::new(out);
+    out.counters = ropts.output_counters.clone();
     let mut next_stats = opts.stats_interval.map(|i| started + i);
     let mut last_flush = Instant::now();
     loop {
@@ -322,6 +323,7 @@ where
         if let (Some(at), Some(every)) = (next_stats, opts.stats_interval)
             && now >= at
         {
+            let from = out.buf.len();
             render_live_stats(
                 &mut out.buf,
                 started.elapsed(),
@@ -329,6 +331,7 @@ where
                 &counters.snapshot(),
                 &pipeline.stats(),
             );
+            out.stats_rendered(from);
             if !out.wrote(1)? {
                 break;
             }
@@ -382,7 +385,11 @@ where
         items_merged: report.merger.items,
     };
     finish_run(ropts, &renderer, &report, &mut summary, &mut out, |buf| {
+        let at = buf.len();
         render_live_stats(buf, started.elapsed(), true, &counts, &final_stats);
+        if let Some(c) = &ropts.output_counters {
+            c.append_to_stats(buf, at);
+        }
         1
     })?;
     summary.records = out.records;

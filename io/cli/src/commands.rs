@@ -4,7 +4,9 @@
 //! the exit status — or the [`Failure`] that stopped it, for the binary to
 //! report.
 
-use crate::args::{CaptureArgs, Cli, Command, ReplayArgs, RunArgs, StreamsArgs, WorkArgs};
+use crate::args::{
+    CaptureArgs, Cli, Command, OutputArgs, ReplayArgs, RunArgs, StreamsArgs, WorkArgs,
+};
 use crate::config::Config;
 use crate::error::RunError;
 use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
@@ -14,11 +16,13 @@ use crate::replay::{ReplayOptions, replay};
 use crate::run::RunOptions;
 use crate::say::say;
 use crate::signals::Signals;
+use crate::sink::{FileType, Sink, SinkConfig, SinkCounters, Target};
 use crate::streams::{StreamsOptions, streams};
 use flowscope_shards::Pace;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs the command `cli` names.
@@ -76,11 +80,50 @@ fn read_files<'a>(files: &'a [PathBuf], config: Option<&'a PathBuf>) -> Vec<Guar
     inputs.chain(config).collect()
 }
 
-fn open_output(path: &PathBuf) -> Result<std::fs::File, Failure> {
-    std::fs::File::create(path).map_err(|source| Failure::CreateOutput {
-        path: path.clone(),
-        source,
-    })
+/// What `-o` names, its type taken from `-o`'s prefix, else from `config`.
+fn target_of(out: &OutputArgs, config: &Config) -> Option<Target> {
+    let path = out.output.as_ref()?;
+    Some(Target::from_arg(path, config.sink.filetype))
+}
+
+/// `-o`'s file, when it names one (a socket is never an input).
+fn output_file(out: &OutputArgs) -> Option<&Path> {
+    let path = out.output.as_deref()?;
+    let t = Target::from_arg(path, FileType::Regular);
+    (t.kind == FileType::Regular).then_some(path)
+}
+
+/// Opens the sink `-o` names, with `[output]` and the options' settings
+/// (the options win).
+fn open_sink(
+    target: Target,
+    out: &OutputArgs,
+    config: &Config,
+    signals: &Signals,
+    counters: Arc<SinkCounters>,
+) -> Result<Sink, Failure> {
+    let cfg = SinkConfig {
+        append: out.append || config.sink.append,
+        rotate_size: out.output_rotate_size.or(config.sink.rotate_size),
+        rotate_interval: out.output_rotate_interval.or(config.sink.rotate_interval),
+        ..config.sink.clone()
+    };
+    let path = PathBuf::from(target.display());
+    Sink::open(target, &cfg, signals.reopen.clone(), counters)
+        .map_err(|source| Failure::CreateOutput { path, source })
+}
+
+/// Records a sink could not deliver: one error line; whether there were
+/// any.
+fn report_lost(counters: Option<&Arc<SinkCounters>>, out: &OutputArgs) -> bool {
+    let lost = counters.map_or(0, |c| c.lost());
+    if lost > 0 {
+        say!(
+            "flowscope: error: {lost} records could not be written to {} (counted in the stats record's `output` object)",
+            out.output.as_deref().unwrap_or(Path::new("-")).display()
+        );
+    }
+    lost > 0
 }
 
 /// After a write to `-o` failed (a full disk), cuts the file after its
@@ -123,7 +166,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
     let guarded = read_files(&args.files, args.run.config.as_ref());
     refuse_overwrite("--out", &args.out.join("index.jsonl"), &guarded)?;
     let config = load_config(args.run.config.as_ref())?;
-    let signals = Signals::install().map_err(Failure::Signals)?;
+    let signals = Signals::install(false).map_err(Failure::Signals)?;
     let opts = StreamsOptions {
         shards: args.run.shards.map(usize::from),
         pin: args.run.pin(),
@@ -150,7 +193,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     let inputs = inputs_of(&args.files)?;
-    if let Some(out) = &args.output {
+    if let Some(out) = output_file(&args.out) {
         refuse_overwrite(
             "-o",
             out,
@@ -158,8 +201,20 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         )?;
     }
     let config = load_config(args.run.config.as_ref())?;
-    let signals = Signals::install().map_err(Failure::Signals)?;
-    let opts = ReplayOptions {
+    let target = target_of(&args.out, &config);
+    let signals = Signals::install(target.is_some()).map_err(Failure::Signals)?;
+    let counters = Arc::new(SinkCounters::default());
+    let sink = match target {
+        Some(t) => Some(open_sink(
+            t,
+            &args.out,
+            &config,
+            &signals,
+            counters.clone(),
+        )?),
+        None => None,
+    };
+    let mut opts = ReplayOptions {
         inputs,
         progress: !args.run.quiet && std::io::stderr().is_terminal(),
         run: run_options(&args.run, &args.work, &signals, config),
@@ -170,21 +225,22 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
             .map(|p| (p, Duration::from_secs_f64(args.max_late_ms.max(0.0) / 1e3))),
         filter: args.filter.clone(),
     };
-    let summary = match &args.output {
-        Some(path) => replay(
-            &opts,
-            std::io::BufWriter::with_capacity(1 << 20, open_output(path)?),
-        ),
+    let summary = match sink {
+        Some(sink) => {
+            opts.run.output_counters = Some(counters);
+            replay(&opts, sink)
+        }
         None => replay(&opts, std::io::stdout().lock()),
     };
     let summary = match summary {
         Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
         Err(e @ RunError::Output(_)) => {
-            trim_output(args.output.as_deref());
+            trim_output(output_file(&args.out));
             return Err(e.into());
         }
         other => other?,
     };
+    let lost = report_lost(opts.run.output_counters.as_ref(), &args.out);
     if summary.output_closed {
         // `| head`: the reader has all it wanted; not an error.
         return Ok(ExitCode::from(EXIT_OK));
@@ -208,7 +264,7 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     Ok(finished(
         &signals,
         summary.stopped.then_some(what),
-        summary.damaged.is_empty(),
+        summary.damaged.is_empty() && !lost,
     ))
 }
 
@@ -234,17 +290,21 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
             stdin: false,
         });
     }
-    if let Some(out) = &args.output {
+    if let Some(out) = output_file(&args.out) {
         refuse_overwrite("-o", out, &guarded)?;
     }
     let config = load_config(args.run.config.as_ref())?;
-    let signals = Signals::install().map_err(Failure::Signals)?;
+    let target = target_of(&args.out, &config);
+    let signals = Signals::install(target.is_some()).map_err(Failure::Signals)?;
     let filter = args
         .filter
         .clone()
         .or_else(|| (!args.expression.is_empty()).then(|| args.expression.join(" ")));
     let opts = CaptureOptions {
-        run: run_options(&args.run, &args.work, &signals, config),
+        run: RunOptions {
+            output_counters: target.is_some().then(Arc::default),
+            ..run_options(&args.run, &args.work, &signals, config)
+        },
         live: LiveOptions {
             interfaces: args.interfaces.clone(),
             snaplen: args.snaplen,
@@ -299,7 +359,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
             })
             .collect();
         say!(
-            "flowscope: capturing on {}{}, {} shard(s); SIGINT, SIGTERM or SIGHUP stops",
+            "flowscope: capturing on {}{}, {} shard(s); SIGINT or SIGTERM stops{}",
             ifaces.join(", "),
             opts.live
                 .filter
@@ -307,17 +367,28 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
                 .map(|f| format!(", filter `{f}`"))
                 .unwrap_or_default(),
             open.shards(),
+            if signals.reopen.is_some() {
+                ", SIGHUP reopens -o"
+            } else {
+                ", so does SIGHUP"
+            },
         );
     }
-    let summary = match &args.output {
-        Some(path) => open.run(std::io::BufWriter::with_capacity(
-            1 << 20,
-            open_output(path)?,
-        )),
+    let summary = match target {
+        Some(t) => {
+            let counters = opts.run.output_counters.clone().unwrap_or_default();
+            open.run(open_sink(
+                t,
+                &args.out,
+                &opts.run.config,
+                &signals,
+                counters,
+            )?)
+        }
         None => open.run(std::io::stdout().lock()),
     };
     if let Err(CaptureError::Run(RunError::Output(_))) = &summary {
-        trim_output(args.output.as_deref());
+        trim_output(output_file(&args.out));
     }
     let summary = summary?;
     if summary.run.output_closed {
@@ -339,6 +410,9 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     }
     if let Some(why) = &summary.counts.write_failure {
         say!("flowscope: error: writing the capture failed: {why}");
+        return Ok(ExitCode::from(EXIT_INPUT));
+    }
+    if report_lost(opts.run.output_counters.as_ref(), &args.out) {
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     // A signal is how a capture normally ends (like tcpdump): exit 0.

@@ -2,6 +2,7 @@
 //! `[output]`, `[pipeline]` and `[parsers]`. Every key is optional; unknown
 //! keys are errors so a typo is reported, not silently ignored.
 
+use crate::sink::{SINK_KEYS, SinkConfig};
 use flowscope_engine::{DecodeConfig, DefragConfig, FlowConfig, TunnelConfig};
 use flowscope_engine::{EngineConfig, ReassemblyConfig};
 use flowscope_io::OutputConfig;
@@ -16,12 +17,15 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 /// The whole configuration: the engine's part as one [`EngineConfig`], so a
 /// run uses it as it is.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(from = "ConfigFile")]
+#[serde(try_from = "ConfigFile")]
 pub struct Config {
     /// `[decode]`, `[tunnel]`, `[flow]`, `[defrag]` and `[reassembly]`.
     pub engine: EngineConfig,
-    /// `[output]`.
+    /// `[output]`: what shapes the records.
     pub output: OutputConfig,
+    /// `[output]`: where they go (`filetype`, `append`, `rotate_size`,
+    /// `rotate_interval`, `pcap_filename`).
+    pub sink: SinkConfig,
     /// `[pipeline]`.
     pub pipeline: PipelineConfig,
     /// `[parsers]` (`[parsers.http]`, `[parsers.dns]`, `[parsers.tls]`).
@@ -37,14 +41,26 @@ struct ConfigFile {
     flow: FlowConfig,
     defrag: DefragConfig,
     reassembly: ReassemblyConfig,
-    output: OutputConfig,
+    output: toml::Table,
     pipeline: PipelineConfig,
     parsers: flowscope_engine::parsers::ParsersConfig,
 }
 
-impl From<ConfigFile> for Config {
-    fn from(f: ConfigFile) -> Self {
-        Config {
+impl TryFrom<ConfigFile> for Config {
+    type Error = String;
+    fn try_from(mut f: ConfigFile) -> Result<Self, String> {
+        // `[output]` is one table in the file, two in the program: the
+        // sink's keys, and the rest for the renderer.
+        let mut sink = toml::Table::new();
+        for key in SINK_KEYS {
+            if let Some(v) = f.output.remove(key) {
+                sink.insert(key.to_owned(), v);
+            }
+        }
+        let in_output = |e: toml::de::Error| format!("in `[output]`: {}", e.message());
+        let output = toml::Value::Table(f.output).try_into().map_err(in_output)?;
+        let sink = toml::Value::Table(sink).try_into().map_err(in_output)?;
+        Ok(Config {
             engine: EngineConfig {
                 decode: f.decode,
                 tunnel: f.tunnel,
@@ -52,10 +68,11 @@ impl From<ConfigFile> for Config {
                 defrag: f.defrag,
                 reassembly: f.reassembly,
             },
-            output: f.output,
+            output,
+            sink,
             pipeline: f.pipeline,
             parsers: f.parsers,
-        }
+        })
     }
 }
 
@@ -187,6 +204,22 @@ mod tests {
         assert_eq!((c.pipeline.shards, c.pipeline.pin), (Some(3), Some(false)));
         let e = Config::parse("[flows]\n").unwrap_err();
         assert!(e.contains("flows"), "{e}");
+        let c = Config::parse(
+            "[output]\nanomalies = false\nappend = true\nfiletype = \"unix_dgram\"\nrotate_size = \"2M\"\nrotate_interval = \"1h\"\n",
+        )
+        .unwrap();
+        assert!(!c.output.anomalies && c.sink.append);
+        assert_eq!(c.sink.filetype, crate::sink::FileType::UnixDgram);
+        assert_eq!(
+            (c.sink.rotate_size, c.sink.rotate_interval),
+            (Some(2 << 20), Some(3600))
+        );
+        let e = Config::parse("[output]\nfiletype = \"pipe\"\n").unwrap_err();
+        assert!(e.contains("[output]") && e.contains("pipe"), "{e}");
+        let e = Config::parse("[output]\nappendd = true\n").unwrap_err();
+        assert!(e.contains("appendd"), "{e}");
+        let e = Config::parse("[output]\nrotate_size = 0\n").unwrap_err();
+        assert!(e.contains("rotate_size"), "{e}");
         let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();
         assert!(e.contains("max_flows") || e.contains("integer"), "{e}");
     }

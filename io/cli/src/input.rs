@@ -34,6 +34,15 @@ impl Input {
             Input::File(arg.to_owned())
         }
     }
+
+    /// Its name in records (`pcap_filename`) and messages.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Demo => DEMO_NAME.to_owned(),
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => STDIN_NAME.to_owned(),
+        }
+    }
 }
 
 /// Why standard input cannot be read twice.

@@ -8,7 +8,8 @@
 //! [`streams::streams`] and, with `live`, [`capture::capture`]. What they
 //! share has modules of its own: the options common to runs
 //! ([`run::RunOptions`]), their inputs ([`input`]), the run summary
-//! ([`summary::Summary`]), the buffered EVE output, why a run fails
+//! ([`summary::Summary`]), the buffered EVE output and where it goes
+//! ([`sink::Sink`]), why a run fails
 //! ([`error::RunError`]) and stderr lines that never fail it ([`say`]). The binary is `src/main.rs`.
 //!
 //! A replay from a program, output into memory:
@@ -44,6 +45,7 @@ pub mod replay;
 pub mod run;
 pub mod say;
 pub mod signals;
+pub mod sink;
 pub mod streams;
 pub mod summary;
 

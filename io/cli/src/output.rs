@@ -1,12 +1,15 @@
-//! Where EVE lines go: [`Output`], the buffered writer that notices the
-//! reader going away (`| head`), and [`EveSink`], which renders records on
-//! the shard threads of a sharded run.
+//! How EVE lines are written: [`Output`], the buffered writer that notices the
+//! reader going away (`| head`), [`EveSink`], which renders records on
+//! the shard threads of a sharded run, and [`PcapNames`], which adds
+//! `pcap_filename` to them.
 
 use crate::error::RunError;
+use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
-use flowscope_io::{EveKey, EveMessage, EveRenderer};
+use flowscope_io::{EveKey, EveMessage, EveRenderer, InputStarts, JsonObject};
 use flowscope_shards::EventSink;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// Output is written in chunks of about this size.
 const FLUSH_AT: usize = 256 * 1024;
@@ -17,6 +20,8 @@ pub(crate) struct Output<W: Write> {
     pub(crate) buf: Vec<u8>,
     pub(crate) records: u64,
     pub(crate) open: bool,
+    /// The sink's counters, added to each `stats` record.
+    pub(crate) counters: Option<Arc<SinkCounters>>,
 }
 
 impl<W: Write> Output<W> {
@@ -26,6 +31,15 @@ impl<W: Write> Output<W> {
             buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
             records: 0,
             open: true,
+            counters: None,
+        }
+    }
+
+    /// A `stats` record was just rendered into the buffer from `at`: adds
+    /// the sink's `output` object to it.
+    pub(crate) fn stats_rendered(&mut self, at: usize) {
+        if let Some(c) = &self.counters {
+            c.append_to_stats(&mut self.buf, at);
         }
     }
 
@@ -65,9 +79,54 @@ impl<W: Write> Output<W> {
     }
 }
 
+/// `pcap_filename` (`[output] pcap_filename`): the name of the input a
+/// record's packet was read from, put first in each record.
+#[derive(Debug)]
+pub(crate) struct PcapNames {
+    starts: Arc<InputStarts>,
+    /// Per input, `"pcap_filename":"NAME",` rendered once.
+    fields: Vec<Vec<u8>>,
+}
+
+impl PcapNames {
+    /// For inputs named `names`, in order; `starts` is filled by the source.
+    pub(crate) fn new(names: &[String], starts: Arc<InputStarts>) -> Self {
+        let fields = names
+            .iter()
+            .map(|n| {
+                let mut v = Vec::new();
+                let mut o = JsonObject::new(&mut v);
+                o.str("pcap_filename", n);
+                o.finish_line();
+                // `{"pcap_filename":"…"}\n` → `"pcap_filename":"…",`
+                let mut f = v.get(1..v.len().saturating_sub(2)).unwrap_or(&[]).to_vec();
+                f.push(b',');
+                f
+            })
+            .collect();
+        PcapNames { starts, fields }
+    }
+
+    /// Where the source marks the inputs' starts.
+    pub(crate) fn starts(&self) -> Arc<InputStarts> {
+        self.starts.clone()
+    }
+
+    /// Adds the field to the record `line` holds from `at`, made at
+    /// packet `seq`.
+    pub(crate) fn stamp(&self, seq: u64, line: &mut Vec<u8>, at: usize) {
+        if line.get(at) != Some(&b'{') {
+            return;
+        }
+        if let Some(f) = self.starts.input_of(seq).and_then(|i| self.fields.get(i)) {
+            line.splice(at + 1..at + 1, f.iter().copied());
+        }
+    }
+}
+
 /// Renders EVE lines on the shard threads.
 #[derive(Debug, Clone)]
-pub(crate) struct EveSink(pub(crate) EveRenderer);
+pub(crate) struct EveSink(pub(crate) EveRenderer, pub(crate) Option<Arc<PcapNames>>);
 
 impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Vec<u8>;
@@ -75,6 +134,9 @@ impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
         // Room for a typical flow record, so rendering does not regrow it.
         let mut line = Vec::with_capacity(768);
         self.0.render(&event, &mut line);
+        if let Some(names) = &self.1 {
+            names.stamp(event.seq, &mut line, 0);
+        }
         (!line.is_empty()).then_some(line)
     }
 }

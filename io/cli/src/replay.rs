@@ -11,12 +11,12 @@
 use crate::config::Config;
 use crate::error::RunError;
 use crate::input::{Input, open_all};
-use crate::output::{EveSink, Output};
+use crate::output::{EveSink, Output, PcapNames};
 use crate::progress::progress_bar;
 use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
 use crate::summary::{FilterReport, Summary};
 use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
-use flowscope_io::{EveKey, EveRenderer, FileSource};
+use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts};
 use flowscope_shards::{
     InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig, SourceError,
     is_sampled,
@@ -131,6 +131,14 @@ where
     let started = Instant::now();
     let files = open_all(&opts.inputs)?;
     let mut source = FileSource::new(files);
+    let names = opts.run.config.sink.pcap_filename.then(|| {
+        let starts = Arc::new(InputStarts::new(opts.inputs.len()));
+        let names: Vec<String> = opts.inputs.iter().map(Input::name).collect();
+        Arc::new(PcapNames::new(&names, starts))
+    });
+    if let Some(n) = &names {
+        source = source.with_input_starts(n.starts());
+    }
     let files = source.files();
     let progress = opts.progress.then(|| progress_bar(source.total_bytes()));
     if let Some(pb) = &progress {
@@ -150,11 +158,13 @@ where
     let renderer = EveRenderer::new(opts.run.config.output.clone());
     let shards = opts.run.shard_count();
     let mut out = Output::new(out);
+    out.counters = opts.run.output_counters.clone();
 
     let mut summary = if shards == 0 {
-        run_inline(opts, extractor, source, &renderer, &stop, &mut out)?
+        run_inline(opts, extractor, source, (&renderer, names), &stop, &mut out)?
     } else {
-        run_sharded(opts, extractor, source, shards, &renderer, &stop, &mut out)?
+        let render = (&renderer, names);
+        run_sharded(opts, extractor, source, shards, render, &stop, &mut out)?
     };
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -173,7 +183,7 @@ fn run_inline<E, W>(
     opts: &ReplayOptions,
     extractor: E,
     mut source: FileSource,
-    renderer: &EveRenderer,
+    (renderer, names): (&EveRenderer, Option<Arc<PcapNames>>),
     stop: &AtomicBool,
     out: &mut Output<W>,
 ) -> Result<Summary, RunError>
@@ -211,6 +221,9 @@ where
         for ev in runner.events() {
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
+            if let Some(n) = &names {
+                n.stamp(ev.seq, &mut out.buf, at);
+            }
             lines += u64::from(out.buf.len() > at);
             if let (Some(t), Some(l)) = (read_at, latency.as_mut())
                 && ev.seq == seq
@@ -229,6 +242,9 @@ where
         for ev in runner.events() {
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
+            if let Some(n) = &names {
+                n.stamp(ev.seq, &mut out.buf, at);
+            }
             if out.buf.len() > at && !out.wrote(1)? {
                 break;
             }
@@ -242,6 +258,7 @@ where
             runner.engine().clock(),
             &mut out.buf,
         );
+        out.stats_rendered(at);
         out.wrote(u64::from(out.buf.len() > at))?;
         out.finish()?;
     }
@@ -260,7 +277,7 @@ fn run_sharded<E, W>(
     extractor: E,
     source: FileSource,
     shards: usize,
-    renderer: &EveRenderer,
+    (renderer, names): (&EveRenderer, Option<Arc<PcapNames>>),
     stop: &Arc<AtomicBool>,
     out: &mut Output<W>,
 ) -> Result<Summary, RunError>
@@ -281,7 +298,7 @@ where
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(run))
-        .sink(EveSink(renderer.clone()))
+        .sink(EveSink(renderer.clone(), names.clone()))
         .build(source)
         .map_err(RunError::from_pipeline)?;
     // Returning false stops the input; the write error, if any, is kept.

@@ -38,6 +38,9 @@ pub struct RunOptions {
     /// Record latency histograms for about one packet in this many (0:
     /// off); see [`Summary::latency`].
     pub latency_sample: u32,
+    /// The counters of the sink the records go to (`-o`), added to every
+    /// `stats` record as its `output` object.
+    pub output_counters: Option<Arc<crate::sink::SinkCounters>>,
 }
 
 impl RunOptions {
@@ -50,6 +53,7 @@ impl RunOptions {
             stop: None,
             no_parsers: false,
             latency_sample: 0,
+            output_counters: None,
         }
     }
 
@@ -154,6 +158,7 @@ pub(crate) fn finish_run<W: Write>(
             report.ingest.clock,
             &mut out.buf,
         );
+        out.stats_rendered(at);
         out.wrote(u64::from(out.buf.len() > at))?;
         out.finish()?;
     }

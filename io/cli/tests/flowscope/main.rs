@@ -6,8 +6,9 @@
 //! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
-//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), live capture ([`live`]) and hostile surroundings
-//! ([`hostile`]). One integration-test binary, so it is linked once; this
+//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), live
+//! capture ([`live`]), hostile surroundings ([`hostile`]) and where `-o`
+//! sends records ([`sinks`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
@@ -29,6 +30,7 @@ mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
+mod sinks;
 mod stops;
 mod streams;
 mod tunnels;

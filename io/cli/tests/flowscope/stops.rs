@@ -1,5 +1,6 @@
 //! Stopping at any moment, and outputs that fill up: SIGINT, SIGTERM and
-//! SIGHUP at random points of a replay with one and two shards (the
+//! SIGHUP (records on stdout; with `-o` it reopens the file, see
+//! [`super::sinks`]) at random points of a replay with one and two shards (the
 //! output is whole lines and ends with `stats`; a second signal exits at
 //! once, still on a whole line), `-o` on a full disk (`/dev/full`, a tiny
 //! tmpfs: one clear error, exit 1, the file cut after its last whole
@@ -34,15 +35,17 @@ fn next(x: &mut u64) -> u64 {
 }
 
 /// A long replay of `inputs` into `out`, signalled `signal` after `delays`.
+/// SIGHUP stops a run whose records go to stdout (with `-o` it reopens the
+/// file): its records go to stdout, redirected to `out`.
 fn signalled(inputs: &[&Path], shards: &str, out: &Path, signal: &str, delays: &[u64]) -> i32 {
-    let mut child = bin()
-        .args(["replay", "-q", "--shards", shards, "-o"])
-        .arg(out)
-        .args(inputs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut cmd = bin();
+    cmd.args(["replay", "-q", "--shards", shards]);
+    if signal == "HUP" {
+        cmd.stdout(std::fs::File::create(out).unwrap());
+    } else {
+        cmd.arg("-o").arg(out).stdout(Stdio::null());
+    }
+    let mut child = cmd.args(inputs).stderr(Stdio::null()).spawn().unwrap();
     for &d in delays {
         std::thread::sleep(Duration::from_millis(d));
         send_signal(child.id(), signal);
