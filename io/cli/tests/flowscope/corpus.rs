@@ -78,7 +78,7 @@ pub(crate) fn run_check_script(name: &str, corpus: &Path) -> String {
 }
 
 /// Runs `python3 scripts/NAME ARGS...`; its stdout (echoed to stderr).
-fn run_script(name: &str, args: &[&std::ffi::OsStr]) -> String {
+pub(crate) fn run_script(name: &str, args: &[&std::ffi::OsStr]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scripts")
         .join(name);

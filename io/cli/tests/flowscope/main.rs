@@ -6,7 +6,8 @@
 //! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
-//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), live
+//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), the
+//! EVE JSON Schema and its Suricata markers ([`schema`]), live
 //! capture ([`live`]), hostile surroundings ([`hostile`]) and where `-o`
 //! sends records ([`sinks`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
@@ -30,6 +31,7 @@ mod inputs;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
+mod schema;
 mod sinks;
 mod stops;
 mod streams;
