@@ -28,9 +28,8 @@ Subcommands:
   consistency --suricata SURICATA.json [--schema SCHEMA]
       Every property marked `"x-suricata": true` exists at the same path in
       Suricata's schema with the same type and pattern; every one marked
-      false does not exist there, unless it carries an
-      `x-suricata-conflict` note (Suricata has the name with another
-      form; listed, not an error). Exit 1 otherwise.
+      false does not exist there (a Suricata name in flowscope's own form
+      is an error). Exit 1 otherwise.
 
 OPTIONS (paths, draft, check):
   --bin PATH       flowscope binary (default target/release/flowscope)
@@ -393,7 +392,7 @@ def cmd_consistency(args):
         ours = json.load(f)
     props = []
     walk_schema(ours, (), props, ours)
-    problems, conflicts, marked = [], [], collections.Counter()
+    problems, marked = [], collections.Counter()
     flags = {}
     for parts, node in props:
         path = path_text(parts)
@@ -424,18 +423,12 @@ def cmd_consistency(args):
                 problems.append(f"{path}[]: type {items.get('type')!r}, "
                                 f"Suricata's {their_items.get('type')!r}")
         elif theirs is not None:
-            note = node.get("x-suricata-conflict")
-            if note:
-                conflicts.append(f"{path}: {note}")
-            else:
-                problems.append(f"{path}: x-suricata false, but Suricata's schema has it "
-                                f"(type {theirs.get('type')!r})")
-        else:
-            if node.get("x-suricata-conflict"):
-                problems.append(f"{path}: x-suricata-conflict, but Suricata's schema has no such field")
+            # A Suricata name in another form breaks pipelines built for
+            # Suricata: never allowed.
+            note = node.get("x-suricata-conflict", "")
+            problems.append(f"{path}: x-suricata false, but Suricata's schema has it "
+                            f"(type {theirs.get('type')!r}) {note}".rstrip())
     print(f"properties: {len(props)} ({marked[True]} Suricata's, {marked[False]} flowscope's)")
-    for c in conflicts:
-        print(f"known conflict (a Suricata name, flowscope's own form; x-suricata false): {c}")
     for p in problems:
         print(f"PROBLEM {p}")
     print(f"problems: {len(problems)}")

@@ -3,9 +3,11 @@
 //! documented in the README (schema version [`SCHEMA_VERSION`]).
 
 mod app;
+mod strict;
 mod suricata;
 
 pub use app::EveMessage;
+pub use strict::{EveProfile, SCHEMA, StrictFilter};
 
 use crate::json::JsonObject;
 use flowscope_engine::{
@@ -20,7 +22,7 @@ use serde::Deserialize;
 pub const SCHEMA_VERSION: u64 = 2;
 
 /// Output options (the `[output]` table of the config).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     /// Write `anomaly` records.
@@ -32,6 +34,11 @@ pub struct OutputConfig {
     /// Add `client_handshake` (version, cipher, extension and signature
     /// algorithm lists) to `tls` records.
     pub tls_client_handshake: bool,
+    /// `default`: Suricata's fields and flowscope's; `strict`: only what
+    /// Suricata 7.0.10 writes ([`EveProfile`]).
+    pub profile: EveProfile,
+    /// Live capture: seconds between `stats` records (0: only the last).
+    pub stats_interval: f64,
 }
 
 impl Default for OutputConfig {
@@ -41,6 +48,8 @@ impl Default for OutputConfig {
             stats: true,
             community_id_seed: 0,
             tls_client_handshake: false,
+            profile: EveProfile::Default,
+            stats_interval: 10.0,
         }
     }
 }
@@ -190,15 +199,25 @@ pub struct EveRenderer {
     /// Capture interface names, by index: flow records then say which
     /// interface their first packet came in on (`in_iface`).
     interfaces: Option<std::sync::Arc<[String]>>,
+    /// The strict profile's filter.
+    strict: Option<std::sync::Arc<StrictFilter>>,
 }
 
 impl EveRenderer {
     /// A renderer with these options.
     pub fn new(cfg: OutputConfig) -> Self {
+        let strict = (cfg.profile == EveProfile::Strict).then(|| StrictFilter::new().into());
         EveRenderer {
             cfg,
             interfaces: None,
+            strict,
         }
+    }
+
+    /// The strict profile's filter, when that is the profile: records
+    /// completed outside the renderer go through it too.
+    pub fn strict(&self) -> Option<&std::sync::Arc<StrictFilter>> {
+        self.strict.as_ref()
     }
 
     /// Names flow records' capture interfaces (`in_iface`), by
@@ -222,6 +241,19 @@ impl EveRenderer {
     /// Appends the line for `ev` to `out` (nothing for events that have no
     /// record, or whose records are switched off).
     pub fn render<K: EveKey, M: EveMessage>(
+        &self,
+        ev: &Ordered<FlowEvent<K, M>>,
+        out: &mut Vec<u8>,
+    ) {
+        let at = out.len();
+        self.render_profile(ev, out);
+        if let Some(f) = &self.strict {
+            f.filter(out, at);
+        }
+    }
+
+    /// [`EveRenderer::render`] in the default profile.
+    fn render_profile<K: EveKey, M: EveMessage>(
         &self,
         ev: &Ordered<FlowEvent<K, M>>,
         out: &mut Vec<u8>,
@@ -321,6 +353,21 @@ impl EveRenderer {
         if !self.cfg.stats {
             return;
         }
+        let at = out.len();
+        self.render_stats_profile(stats, sessions, ts, out);
+        if let Some(f) = &self.strict {
+            f.filter(out, at);
+        }
+    }
+
+    /// [`EveRenderer::render_stats`] in the default profile.
+    fn render_stats_profile(
+        &self,
+        stats: &EngineStats,
+        sessions: Option<&SessionCounters>,
+        ts: Timestamp,
+        out: &mut Vec<u8>,
+    ) {
         let mut o = JsonObject::new(out);
         o.ts("timestamp", ts)
             .str("event_type", "stats")

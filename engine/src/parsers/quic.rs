@@ -87,16 +87,18 @@ fn version_params(v: u32) -> Option<VersionParams> {
     })
 }
 
-/// A version for display: `1`, `2`, `draft-29`, else hex.
+/// A version as Suricata 7 writes it (`quic.version`): Google's `Q039`,
+/// `Q043`, `Q044`, `Q046` and `v2` (RFC 9369) by name, every other in
+/// lowercase hex without leading zeros (`1`, `ff00001d` for draft 29,
+/// `faceb001`, `54303530` for Google's T050).
 pub fn version_name(v: u32) -> String {
     match v {
-        1 => "1".into(),
-        0x6b33_43cf => "2".into(),
-        0xff00_0000..=0xff00_00ff => format!("draft-{}", v & 0xff),
-        0xface_b000..=0xface_b0ff => format!("mvfst-{:x}", v & 0xff),
-        0x5430_3530 => "T050".into(),
-        0x5430_3531 => "T051".into(),
-        _ => format!("{v:#010x}"),
+        0x5130_3339 => "Q039".into(),
+        0x5130_3433 => "Q043".into(),
+        0x5130_3434 => "Q044".into(),
+        0x5130_3436 => "Q046".into(),
+        0x6b33_43cf => "v2".into(),
+        _ => format!("{v:x}"),
     }
 }
 

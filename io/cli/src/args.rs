@@ -92,9 +92,9 @@ pub(crate) struct CaptureArgs {
     pub(crate) direction: DirectionArg,
     /// Write a `stats` record (packets, drops by cause, active flows,
     /// shard queue depths) every SECS seconds (at most 86400); 0: only at
-    /// the end.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_stats_interval)]
-    pub(crate) stats_interval: f64,
+    /// the end. Default: `[output] stats_interval`, else 10.
+    #[arg(long, value_name = "SECS", value_parser = parse_stats_interval)]
+    pub(crate) stats_interval: Option<f64>,
     /// Drop privileges to this user once the interfaces are open (like
     /// tcpdump -Z); -w files are then created as that user.
     #[arg(short = 'Z', long = "user", value_name = "NAME")]
@@ -157,8 +157,9 @@ fn parse_rotate_size(s: &str) -> Result<u64, String> {
     within(s, parse_size(s)?, (1 << 20, 1 << 40), show_size)
 }
 
-/// `--stats-interval`: 0 to 86400 seconds (a day).
-fn parse_stats_interval(s: &str) -> Result<f64, String> {
+/// `--stats-interval` and `[output] stats_interval`: 0 to 86400 seconds
+/// (a day).
+pub(crate) fn parse_stats_interval(s: &str) -> Result<f64, String> {
     let x = s
         .trim()
         .parse::<f64>()
@@ -286,6 +287,28 @@ pub(crate) struct OutputArgs {
     /// `[output] rotate_interval`).
     #[arg(long, value_name = "INTERVAL", value_parser = crate::sink::parse_interval, requires = "output")]
     pub(crate) output_rotate_interval: Option<u64>,
+    /// Which fields records hold (`[output] profile`): `default`,
+    /// Suricata's fields in Suricata's formats and flowscope's own beside
+    /// them; `strict`, exactly what Suricata 7.0.10 writes, every record
+    /// valid against Suricata's EVE schema.
+    #[arg(long, value_name = "PROFILE", value_enum)]
+    pub(crate) eve_profile: Option<ProfileArg>,
+}
+
+/// `--eve-profile`'s values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ProfileArg {
+    Default,
+    Strict,
+}
+
+impl From<ProfileArg> for flowscope_io::EveProfile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Default => flowscope_io::EveProfile::Default,
+            ProfileArg::Strict => flowscope_io::EveProfile::Strict,
+        }
+    }
 }
 
 /// What `replay` and `capture` do with the packets.

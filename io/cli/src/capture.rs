@@ -223,12 +223,29 @@ fn render_live_stats(
         .str("event_type", "stats")
         .begin("stats");
     o.u64("schema_version", SCHEMA_VERSION);
+    let processed: u64 = pipeline.shard_packets.iter().sum();
+    let active: u64 = pipeline.shard_flows.iter().sum();
+    // Suricata's names first (its stats dashboards read these), then
+    // flowscope's finer counts.
+    o.u64("uptime", uptime.as_secs());
+    o.begin("decoder");
+    o.u64("pkts", processed);
+    o.end();
+    o.begin("flow");
+    o.u64("active", active);
+    o.end();
     o.begin("capture");
+    o.u64(
+        "kernel_packets",
+        counts.interfaces.iter().map(|i| i.kernel_received).sum(),
+    )
+    .u64("kernel_drops", counts.kernel_dropped())
+    .u64("kernel_ifdrops", counts.if_dropped());
     o.u64("uptime_ms", uptime.as_millis() as u64)
         .bool("final", last)
         .u64("packets", counts.packets())
-        .u64("packets_processed", pipeline.shard_packets.iter().sum())
-        .u64("flows_active", pipeline.shard_flows.iter().sum());
+        .u64("packets_processed", processed)
+        .u64("flows_active", active);
     o.begin("drops");
     o.u64("kernel", counts.kernel_dropped())
         .u64("interface", counts.if_dropped())
@@ -316,6 +333,7 @@ where
         .map_err(RunError::from_pipeline)?;
     let mut out = Output::new(out);
     out.counters = ropts.output_counters.clone();
+    out.strict = renderer.strict().cloned();
     let mut next_stats = opts.stats_interval.map(|i| started + i);
     let mut last_flush = Instant::now();
     loop {
@@ -387,9 +405,12 @@ where
     finish_run(ropts, &renderer, &report, &mut summary, &mut out, |buf| {
         let at = buf.len();
         render_live_stats(buf, started.elapsed(), true, &counts, &final_stats);
-        if let Some(c) = &ropts.output_counters {
-            c.append_to_stats(buf, at);
-        }
+        crate::output::finish_stats(
+            buf,
+            at,
+            ropts.output_counters.as_deref(),
+            renderer.strict().map(|f| &**f),
+        );
         1
     })?;
     summary.records = out.records;

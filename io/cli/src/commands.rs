@@ -200,7 +200,10 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
             &read_files(&args.files, args.run.config.as_ref()),
         )?;
     }
-    let config = load_config(args.run.config.as_ref())?;
+    let mut config = load_config(args.run.config.as_ref())?;
+    if let Some(p) = args.out.eve_profile {
+        config.output.profile = p.into();
+    }
     let target = target_of(&args.out, &config);
     let signals = Signals::install(target.is_some()).map_err(Failure::Signals)?;
     let counters = Arc::new(SinkCounters::default());
@@ -293,7 +296,11 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     if let Some(out) = output_file(&args.out) {
         refuse_overwrite("-o", out, &guarded)?;
     }
-    let config = load_config(args.run.config.as_ref())?;
+    let mut config = load_config(args.run.config.as_ref())?;
+    if let Some(p) = args.out.eve_profile {
+        config.output.profile = p.into();
+    }
+    let stats_interval = args.stats_interval.unwrap_or(config.output.stats_interval);
     let target = target_of(&args.out, &config);
     let signals = Signals::install(target.is_some()).map_err(Failure::Signals)?;
     let filter = args
@@ -335,8 +342,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
                 rotate_bytes: args.rotate_size,
             }),
         },
-        stats_interval: (args.stats_interval > 0.0)
-            .then(|| Duration::from_secs_f64(args.stats_interval)),
+        stats_interval: (stats_interval > 0.0).then(|| Duration::from_secs_f64(stats_interval)),
         user: args.user.clone(),
     };
     let open = match OpenCapture::open(&opts) {

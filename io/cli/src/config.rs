@@ -58,7 +58,9 @@ impl TryFrom<ConfigFile> for Config {
             }
         }
         let in_output = |e: toml::de::Error| format!("in `[output]`: {}", e.message());
-        let output = toml::Value::Table(f.output).try_into().map_err(in_output)?;
+        let output: OutputConfig = toml::Value::Table(f.output).try_into().map_err(in_output)?;
+        crate::args::parse_stats_interval(&output.stats_interval.to_string())
+            .map_err(|e| format!("in `[output]`: stats_interval: {e}"))?;
         let sink = toml::Value::Table(sink).try_into().map_err(in_output)?;
         Ok(Config {
             engine: EngineConfig {
@@ -220,6 +222,14 @@ mod tests {
         assert!(e.contains("appendd"), "{e}");
         let e = Config::parse("[output]\nrotate_size = 0\n").unwrap_err();
         assert!(e.contains("rotate_size"), "{e}");
+        let c = Config::parse("[output]\nprofile = \"strict\"\n").unwrap();
+        assert_eq!(c.output.profile, flowscope_io::EveProfile::Strict);
+        let c = Config::parse("[output]\nstats_interval = 2.5\n").unwrap();
+        assert_eq!(c.output.stats_interval, 2.5);
+        let e = Config::parse("[output]\nstats_interval = 100000\n").unwrap_err();
+        assert!(e.contains("stats_interval"), "{e}");
+        let e = Config::parse("[output]\nprofile = \"loose\"\n").unwrap_err();
+        assert!(e.contains("loose") && e.contains("strict"), "{e}");
         let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();
         assert!(e.contains("max_flows") || e.contains("integer"), "{e}");
     }

@@ -6,7 +6,7 @@
 use crate::error::RunError;
 use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
-use flowscope_io::{EveKey, EveMessage, EveRenderer, InputStarts, JsonObject};
+use flowscope_io::{EveKey, EveMessage, EveRenderer, InputStarts, JsonObject, StrictFilter};
 use flowscope_shards::EventSink;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub(crate) struct Output<W: Write> {
     pub(crate) open: bool,
     /// The sink's counters, added to each `stats` record.
     pub(crate) counters: Option<Arc<SinkCounters>>,
+    /// The strict profile: `stats` records completed here go through it.
+    pub(crate) strict: Option<Arc<StrictFilter>>,
 }
 
 impl<W: Write> Output<W> {
@@ -32,15 +34,20 @@ impl<W: Write> Output<W> {
             records: 0,
             open: true,
             counters: None,
+            strict: None,
         }
     }
 
     /// A `stats` record was just rendered into the buffer from `at`: adds
-    /// the sink's `output` object to it.
+    /// the sink's `output` object to it (not in the strict profile, whose
+    /// records hold only Suricata's fields).
     pub(crate) fn stats_rendered(&mut self, at: usize) {
-        if let Some(c) = &self.counters {
-            c.append_to_stats(&mut self.buf, at);
-        }
+        finish_stats(
+            &mut self.buf,
+            at,
+            self.counters.as_deref(),
+            self.strict.as_deref(),
+        );
     }
 
     /// Counts the line(s) just appended to the buffer and writes the buffer
@@ -76,6 +83,21 @@ impl<W: Write> Output<W> {
             }
         }
         Ok(self.open)
+    }
+}
+
+/// Completes the `stats` record `buf` holds from `at`: the sink's
+/// `output` object, or the strict profile's cut.
+pub(crate) fn finish_stats(
+    buf: &mut Vec<u8>,
+    at: usize,
+    counters: Option<&SinkCounters>,
+    strict: Option<&StrictFilter>,
+) {
+    match (strict, counters) {
+        (Some(f), _) => f.filter(buf, at),
+        (None, Some(c)) => c.append_to_stats(buf, at),
+        (None, None) => {}
     }
 }
 

@@ -159,6 +159,7 @@ where
     let shards = opts.run.shard_count();
     let mut out = Output::new(out);
     out.counters = opts.run.output_counters.clone();
+    out.strict = renderer.strict().cloned();
 
     let mut summary = if shards == 0 {
         run_inline(opts, extractor, source, (&renderer, names), &stop, &mut out)?

@@ -5,6 +5,7 @@
 
 use super::OutputConfig;
 use crate::json::{JsonObject, write_datetime_secs};
+use base64::Engine as _;
 use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
@@ -148,10 +149,11 @@ fn write_name(o: &mut JsonObject<'_>, k: &str, n: &DnsName, flag: &str) {
     }
 }
 
+/// A type's mnemonic, else its number, as Suricata writes them.
 fn rrtype_str(t: u16) -> std::borrow::Cow<'static, str> {
     match rrtype_name(t) {
         Some(n) => n.into(),
-        None => format!("TYPE{t}").into(),
+        None => t.to_string().into(),
     }
 }
 
@@ -437,12 +439,15 @@ fn write_tls(o: &mut JsonObject<'_>, t: &TlsHandshake, cfg: &OutputConfig) {
     if let Some(p) = t.from_proto {
         o.str("from_proto", p);
     }
-    if t.certificates.len() > 1 {
+    if t.certificates.iter().any(|c| !c.der.is_empty()) {
+        // Suricata's form: every certificate of the chain, the server's
+        // first, in base64.
         o.begin_array("chain");
-        for c in &t.certificates[1..] {
-            o.item_object();
-            o.str("subject", &c.subject).str("issuerdn", &c.issuer);
-            o.end();
+        let mut b64 = String::new();
+        for c in t.certificates.iter().filter(|c| !c.der.is_empty()) {
+            b64.clear();
+            base64::engine::general_purpose::STANDARD.encode_string(&c.der, &mut b64);
+            o.item_bytes(b64.as_bytes());
         }
         o.end();
     }

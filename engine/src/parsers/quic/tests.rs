@@ -171,3 +171,17 @@ proptest::proptest! {
         p.parse(&b, FlowSide::Initiator);
     }
 }
+
+#[test]
+fn versions_are_named_as_suricata_names_them() {
+    for (v, name) in [
+        (1, "1"),
+        (0x6b33_43cf, "v2"),
+        (0xff00_001d, "ff00001d"),
+        (0xface_b001, "faceb001"),
+        (0x5130_3436, "Q046"),
+        (0x5430_3530, "54303530"),
+    ] {
+        assert_eq!(version_name(v), name, "{v:#x}");
+    }
+}

@@ -26,6 +26,9 @@ pub struct Certificate {
     pub san: Vec<String>,
     /// SHA-1 of the DER, `aa:bb:...`.
     pub fingerprint: String,
+    /// The DER itself, kept only with `chain` on (EVE `tls.chain`, as
+    /// Suricata writes it: each certificate in base64); empty otherwise.
+    pub der: Box<[u8]>,
 }
 
 impl TlsParser {
@@ -43,7 +46,12 @@ impl TlsParser {
                 break;
             }
             match certificate(der) {
-                Some(c) => self.hs.certificates.push(c),
+                Some(mut c) => {
+                    if self.cfg.chain {
+                        c.der = der.into();
+                    }
+                    self.hs.certificates.push(c);
+                }
                 None => self.hs.bad_certificates += 1,
             }
         }
@@ -105,5 +113,6 @@ pub fn certificate(der: &[u8]) -> Option<Certificate> {
         not_after: cert.validity().not_after.timestamp(),
         san,
         fingerprint: colon_hex(&Sha1::digest(der), false),
+        der: Box::default(),
     })
 }

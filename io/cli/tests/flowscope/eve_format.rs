@@ -114,3 +114,81 @@ fn dns_root_and_http_chunked_length_as_suricata_writes_them() {
         .expect("the 10410.json transaction");
     assert_eq!(typed["http"]["http_content_type"], "application/json");
 }
+
+/// The path of every member of `v`, recursively (`dns.answers[].rrname`).
+fn paths(v: &Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                out.push(p.clone());
+                paths(x, &p, out);
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                paths(x, &format!("{at}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `--eve-profile strict`: the same records in the same order with only
+/// Suricata's members (none of flowscope's own), IPv6 endpoints expanded
+/// as Suricata 7 writes them, the values unchanged.
+#[test]
+fn the_strict_profile_keeps_only_suricatas_fields() {
+    let Some(corpus) = corpus() else { return };
+    for file in ["ndpi/pcap/http_ipv6.pcap", "ndpi/pcap/443-curl.pcap"] {
+        let default = replay(&corpus, file);
+        let out = bin()
+            .args(["replay", "-q", "--eve-profile", "strict"])
+            .arg(corpus.join(file))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{file}: {out:?}");
+        let strict = records(&out.stdout);
+        assert_eq!(strict.len(), default.len(), "{file}");
+        let mut v6 = 0;
+        for (s, d) in strict.iter().zip(&default) {
+            assert_eq!(s["event_type"], d["event_type"], "{file}");
+            assert_eq!(s["timestamp"], d["timestamp"], "{file}");
+            let mut got = Vec::new();
+            paths(s, "", &mut got);
+            for own in [
+                "flow.end_reason",
+                "flow.conn_state",
+                "flow.history",
+                "flow.payload_bytes_toserver",
+                "tls.san",
+                "tls.parsing",
+                "stats.schema_version",
+                "stats.packets",
+            ] {
+                assert!(!got.iter().any(|p| p == own), "{file}: {own} in {s}");
+            }
+            if d["event_type"] == "flow" {
+                assert_eq!(s["flow"]["pkts_toserver"], d["flow"]["pkts_toserver"]);
+                assert_eq!(s["flow"]["reason"], d["flow"]["reason"]);
+                assert_eq!(s["community_id"], d["community_id"]);
+            }
+            if let (Some(a), Some(b)) = (s["src_ip"].as_str(), d["src_ip"].as_str())
+                && b.contains(':')
+            {
+                v6 += 1;
+                let want: std::net::Ipv6Addr = b.parse().unwrap();
+                assert_eq!(a.len(), 39, "{a}: eight groups of four digits");
+                assert_eq!(a.parse::<std::net::Ipv6Addr>().unwrap(), want);
+            }
+        }
+        assert!(
+            file.contains("ipv6") == (v6 > 0),
+            "{file}: {v6} IPv6 records"
+        );
+    }
+}

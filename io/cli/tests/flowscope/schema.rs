@@ -1,7 +1,8 @@
 //! flowscope's EVE JSON Schema (`io/schema/flowscope-eve.json`): every
 //! record the default profile writes on the corpus validates against it
-//! (also with the opt-in fields on), and its `x-suricata` markers agree
-//! with Suricata 7's own schema (`../shared/schema`), through
+//! (also with the opt-in fields on), its `x-suricata` markers agree with
+//! Suricata 7's own schema (`../shared/schema`), and every record of the
+//! strict profile validates against Suricata's schema itself, through
 //! `scripts/eve_schema.py`.
 
 use super::{corpus, tmpdir};
@@ -12,6 +13,11 @@ use std::process::Command;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// flowscope's schema of the default profile.
+fn ours() -> PathBuf {
+    repo().join("io/schema/flowscope-eve.json")
 }
 
 /// Suricata 7.0.10's EVE schema in `../shared/schema`, or a loud SKIPPED
@@ -47,11 +53,11 @@ fn have_jsonschema(what: &str) -> bool {
     have
 }
 
-/// `eve_schema.py check` over every corpus capture (two at a time), with
-/// `extra` arguments; asserts no violation and returns the record count.
-fn check_corpus(corpus: &Path, extra: &[&OsStr]) -> u64 {
+/// `eve_schema.py check` against `schema` over every corpus capture (two
+/// at a time), with `extra` arguments; asserts no violation and returns
+/// the record count.
+fn check_corpus(corpus: &Path, schema: &Path, extra: &[&OsStr]) -> u64 {
     let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let schema = repo().join("io/schema/flowscope-eve.json");
     let mut args: Vec<&OsStr> = vec![
         "check".as_ref(),
         "--schema".as_ref(),
@@ -86,7 +92,7 @@ fn default_profile_validates_against_flowscope_schema_on_the_whole_corpus() {
     if !have_jsonschema("the schema validation") {
         return;
     }
-    let records = check_corpus(&corpus, &[]);
+    let records = check_corpus(&corpus, &ours(), &[]);
     assert!(records > 20_000, "only {records} records");
 }
 
@@ -98,27 +104,63 @@ fn opt_in_fields_validate_against_flowscope_schema_on_the_whole_corpus() {
     if !have_jsonschema("the schema validation of opt-in fields") {
         return;
     }
-    let config = tmpdir("schema").join("opt-in.toml");
+    let config = opt_in("default");
+    check_corpus(&corpus, &ours(), &["--config".as_ref(), config.as_os_str()]);
+}
+
+/// The configuration of every opt-in field, in `profile`.
+fn opt_in(profile: &str) -> PathBuf {
+    let config = tmpdir("schema").join(format!("opt-in-{profile}.toml"));
     std::fs::write(
         &config,
-        "[output]\ntls_client_handshake = true\npcap_filename = true\n\
-         [parsers.http]\nheaders = true\nbody_sha256 = true\nbody_sample_bytes = 64\n\
-         [parsers.dns]\nports = [53, 5353, 5355]\n\
-         [parsers.tls]\nchain = true\n",
+        format!(
+            "[output]\nprofile = \"{profile}\"\ntls_client_handshake = true\npcap_filename = true\n\
+             [parsers.http]\nheaders = true\nbody_sha256 = true\nbody_sample_bytes = 64\n\
+             [parsers.dns]\nports = [53, 5353, 5355]\n\
+             [parsers.tls]\nchain = true\n"
+        ),
     )
     .unwrap();
-    check_corpus(&corpus, &["--config".as_ref(), config.as_os_str()]);
+    config
+}
+
+/// The strict profile (`[output] profile = "strict"`, every opt-in field
+/// on): every record on every corpus capture validates against Suricata
+/// 7.0.10's own EVE schema.
+#[test]
+fn strict_profile_validates_against_suricatas_schema() {
+    let Some(corpus) = corpus() else { return };
+    let Some(suricata) = suricata_schema() else {
+        return;
+    };
+    if !have_jsonschema("the strict profile's validation") {
+        return;
+    }
+    let config = tmpdir("schema").join("strict.toml");
+    std::fs::write(&config, "[output]\nprofile = \"strict\"\n").unwrap();
+    let records = check_corpus(
+        &corpus,
+        &suricata,
+        &["--config".as_ref(), config.as_os_str()],
+    );
+    assert!(records > 20_000, "only {records} records");
+    let config = opt_in("strict");
+    check_corpus(
+        &corpus,
+        &suricata,
+        &["--config".as_ref(), config.as_os_str()],
+    );
 }
 
 /// Each `x-suricata: true` field is in Suricata 7's schema at the same
-/// path with the same type and pattern; each `false` one is not (or is a
-/// named conflict): the strict profile relies on these markers.
+/// path with the same type and pattern; each `false` one is not: the
+/// strict profile relies on these markers.
 #[test]
 fn schema_marks_suricata_fields_exactly() {
     let Some(suricata) = suricata_schema() else {
         return;
     };
-    let schema = repo().join("io/schema/flowscope-eve.json");
+    let schema = ours();
     let text = run_script(
         "eve_schema.py",
         &[
