@@ -7,7 +7,8 @@
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
 //! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), the
-//! EVE JSON Schema and its Suricata markers ([`schema`]), live
+//! EVE JSON Schema and its Suricata markers ([`schema`]), golden files of
+//! both output profiles ([`golden`]), live
 //! capture ([`live`]), hostile surroundings ([`hostile`]) and where `-o`
 //! sends records ([`sinks`]). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
@@ -26,6 +27,7 @@ mod eve_format;
 mod exits;
 mod faults;
 mod floods;
+mod golden;
 mod hostile;
 mod inputs;
 #[cfg(feature = "live")]
