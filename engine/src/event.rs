@@ -27,6 +27,9 @@ pub struct SideStats {
     pub last_seen: Timestamp,
     /// OR of every TCP flag byte this side sent.
     pub tcp_flags: u8,
+    /// ICMP: the code of this side's first message (0 when it sent
+    /// none; see `packets`).
+    pub icmp_code: u8,
     /// Retransmitted segments (filled by reassembly).
     pub retransmits: u64,
     /// Segments that arrived out of order (filled by reassembly).

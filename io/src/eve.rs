@@ -65,10 +65,10 @@ pub trait EveKey {
         None
     }
 
-    /// Flow records of ICMP flows the responder answered: Suricata's
-    /// `response_icmp_type` and, where the key holds it,
-    /// `response_icmp_code`.
-    fn write_icmp_response(&self, _initiator: Orientation, _o: &mut JsonObject<'_>) {}
+    /// Flow records of ICMP flows: Suricata's `icmp_code` of a request
+    /// (whose key holds the counterpart type instead), and when the
+    /// responder answered, `response_icmp_type` and `response_icmp_code`.
+    fn write_icmp(&self, _initiator: Orientation, _stats: &FlowStats, _o: &mut JsonObject<'_>) {}
 }
 
 /// Suricata's protocol names.
@@ -135,21 +135,29 @@ impl EveKey for FiveTupleKey {
         Some(self.proto())
     }
 
-    fn write_icmp_response(&self, initiator: Orientation, o: &mut JsonObject<'_>) {
+    fn write_icmp(&self, initiator: Orientation, stats: &FlowStats, o: &mut JsonObject<'_>) {
         if !matches!(self.proto(), 1 | 58) {
             return;
         }
         let (src, dst) = self.oriented(initiator);
         let v6 = self.proto() == 58;
         let msg_type = u8::try_from(src.port).unwrap_or(0);
+        let answered = stats.responder.packets > 0;
         if flowscope_engine::unstable::icmp_port_equivalents(v6, msg_type, 0).2 {
-            // One-way messages: both directions share type and code.
-            o.u64("response_icmp_type", u64::from(src.port))
-                .u64("response_icmp_code", u64::from(dst.port));
+            // One-way messages: both directions share type and code, both
+            // in the key (`icmp_code` written with the endpoints).
+            if answered {
+                o.u64("response_icmp_type", u64::from(src.port))
+                    .u64("response_icmp_code", u64::from(dst.port));
+            }
         } else {
-            // Request/reply: the key holds the counterpart type, not the
-            // reply's code.
-            o.u64("response_icmp_type", u64::from(dst.port));
+            // Request/reply: the key holds the counterpart type, the codes
+            // are each side's first message's.
+            o.u64("icmp_code", u64::from(stats.initiator.icmp_code));
+            if answered {
+                o.u64("response_icmp_type", u64::from(dst.port))
+                    .u64("response_icmp_code", u64::from(stats.responder.icmp_code));
+            }
         }
     }
 }
@@ -276,9 +284,7 @@ impl EveRenderer {
                 self.write_iface(&mut o, stats.iface);
                 o.str("event_type", "flow");
                 key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
-                if stats.responder.packets > 0 {
-                    key.write_icmp_response(*initiator, &mut o);
-                }
+                key.write_icmp(*initiator, stats, &mut o);
                 if let Some(a) = stats.app_proto {
                     o.str("app_proto", a.name);
                     if let Some(orig) = a.orig {

@@ -8,7 +8,7 @@ use crate::flow::tcp::{self, ConnProto, Endpoint, TcpStep, tcp_step};
 use crate::flow::{FlowEntry, SideCounters};
 use crate::hook::{FlowHook, HookPacket, TcpInfo, Verdict};
 use crate::key::FlowExtractor;
-use crate::packet::PacketView;
+use crate::packet::{PacketView, Transport};
 use crate::timestamp::Timestamp;
 use crate::vocab::{EndReason, FlowSide, FlowState, History, Letter, Orientation};
 use crate::wire::transport::TcpSegment;
@@ -31,6 +31,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             FlowSide::Responder
         };
         let s = e.side_mut(side);
+        let first_of_side = s.packets == 0;
         s.packets += u64::from(view.frames);
         s.bytes += u64::from(view.flow_len());
         s.payload += view.payload.len() as u64;
@@ -44,7 +45,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 e.endpoints[side.index()] = Endpoint::Partial;
                 e.history.push(Letter::Data, side);
             }
-            _ => e.endpoints[side.index()] = Endpoint::Partial,
+            _ => {
+                e.endpoints[side.index()] = Endpoint::Partial;
+                if let (true, Transport::Icmp(i)) = (first_of_side, &view.transport) {
+                    e.icmp_code[side.index()] = i.code;
+                }
+            }
         }
         // Coarse state.
         if e.state == FlowState::New {
@@ -231,8 +237,8 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
         e.sides[1].payload,
     );
     FlowStats {
-        initiator: e.sides[0].to_stats(e.tcp_flags[0]),
-        responder: e.sides[1].to_stats(e.tcp_flags[1]),
+        initiator: e.sides[0].to_stats(e.tcp_flags[0], e.icmp_code[0]),
+        responder: e.sides[1].to_stats(e.tcp_flags[1], e.icmp_code[1]),
         started: e.start,
         last_seen: e.last_seen().max(e.start),
         state,

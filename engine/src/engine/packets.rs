@@ -220,6 +220,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             initiator,
             endpoints: [Endpoint::Inactive; 2],
             tcp_flags: [0; 2],
+            icmp_code: [0; 2],
             conn_proto,
             state: FlowState::New,
             ended: false,

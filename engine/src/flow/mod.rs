@@ -48,13 +48,14 @@ pub(crate) struct SideCounters {
 }
 
 impl SideCounters {
-    pub(crate) fn to_stats(self, tcp_flags: u8) -> SideStats {
+    pub(crate) fn to_stats(self, tcp_flags: u8, icmp_code: u8) -> SideStats {
         SideStats {
             packets: self.packets,
             bytes: self.bytes,
             payload_bytes: self.payload,
             last_seen: self.last_seen,
             tcp_flags,
+            icmp_code,
             ..SideStats::default()
         }
     }
@@ -75,6 +76,8 @@ pub(crate) struct FlowEntry<K> {
     /// `Inactive` vs `Partial` for "sent something").
     pub endpoints: [tcp::Endpoint; 2],
     pub tcp_flags: [u8; 2],
+    /// ICMP: the code of each side's first message.
+    pub icmp_code: [u8; 2],
     pub conn_proto: tcp::ConnProto,
     pub state: FlowState,
     /// Reported already; kept only to absorb trailing packets.

@@ -17,6 +17,7 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
         initiator: Orientation::Forward,
         endpoints: [tcp::Endpoint::Inactive; 2],
         tcp_flags: [0; 2],
+        icmp_code: [0; 2],
         conn_proto: tcp::ConnProto::Other,
         state: FlowState::New,
         ended: false,
