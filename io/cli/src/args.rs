@@ -157,6 +157,29 @@ fn parse_rotate_size(s: &str) -> Result<u64, String> {
     within(s, parse_size(s)?, (1 << 20, 1 << 40), show_size)
 }
 
+/// Seconds from `90`, `30s`, `10m`, `1h` or `1d` (above 0).
+pub(crate) fn parse_interval(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.chars().last() {
+        Some('s') => (&t[..t.len() - 1], 1u64),
+        Some('m') => (&t[..t.len() - 1], 60),
+        Some('h') => (&t[..t.len() - 1], 3600),
+        Some('d') => (&t[..t.len() - 1], 86_400),
+        _ => (t, 1),
+    };
+    match num
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not an interval (examples: 90, 30s, 10m, 1h, 1d)"
+        )),
+    }
+}
+
 /// `--stats-interval` and `[output] stats_interval`: 0 to 86400 seconds
 /// (a day).
 pub(crate) fn parse_stats_interval(s: &str) -> Result<f64, String> {
@@ -285,7 +308,7 @@ pub(crate) struct OutputArgs {
     /// Rotate -o's file, as --output-rotate-size does, at the first write
     /// INTERVAL after it was opened (90, 30s, 10m, 1h, 1d;
     /// `[output] rotate_interval`).
-    #[arg(long, value_name = "INTERVAL", value_parser = crate::sink::parse_interval, requires = "output")]
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval, requires = "output")]
     pub(crate) output_rotate_interval: Option<u64>,
     /// Which fields records hold (`[output] profile`): `default`,
     /// Suricata's fields in Suricata's formats and flowscope's own beside

@@ -104,32 +104,9 @@ fn de_interval<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D:
     match NumOrText::deserialize(d)? {
         NumOrText::Num(0) => Err(serde::de::Error::custom("rotate_interval must be above 0")),
         NumOrText::Num(n) => Ok(Some(n)),
-        NumOrText::Text(s) => parse_interval(&s)
+        NumOrText::Text(s) => crate::args::parse_interval(&s)
             .map(Some)
             .map_err(serde::de::Error::custom),
-    }
-}
-
-/// Seconds from `90`, `30s`, `10m`, `1h` or `1d` (above 0).
-pub fn parse_interval(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.chars().last() {
-        Some('s') => (&t[..t.len() - 1], 1u64),
-        Some('m') => (&t[..t.len() - 1], 60),
-        Some('h') => (&t[..t.len() - 1], 3600),
-        Some('d') => (&t[..t.len() - 1], 86_400),
-        _ => (t, 1),
-    };
-    match num
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-    {
-        Some(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "`{s}` is not an interval (examples: 90, 30s, 10m, 1h, 1d)"
-        )),
     }
 }
 
@@ -659,6 +636,7 @@ mod tests {
         );
         let t = Target::from_arg(Path::new("eve.json"), FileType::UnixStream);
         assert_eq!(t.kind, FileType::UnixStream);
+        use crate::args::parse_interval;
         assert_eq!(parse_interval("90").unwrap(), 90);
         assert_eq!(parse_interval("10m").unwrap(), 600);
         assert_eq!(parse_interval("1d").unwrap(), 86_400);
