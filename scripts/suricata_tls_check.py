@@ -24,6 +24,8 @@ over all of them:
                          notbefore, notafter, from_proto), where Suricata
                          writes them (the others: "only flowscope")
   * quic extensions equal  `quic.extensions` of the ClientHello records
+  * quic ja3s equal        the server's hello's record: its source, `ja3s`
+                           and `extensions`
   * app_proto_orig equal   flows whose `app_proto` changed mid-flow
 
 then every difference. Exits 0; 1 when Suricata or the corpus is missing.
@@ -207,10 +209,20 @@ def compare(path, sur, fs, t, counts):
     s_quic, f_quic = by_flow(sur, "quic"), by_flow(fs, "quic")
     for cid, rs in s_quic.items():
         hello = [r for r in rs if "ja3" in r["quic"] or "sni" in r["quic"]]
-        got = [r for r in f_quic.get(cid, []) if r["quic"].get("extensions")]
+        got = [r for r in f_quic.get(cid, [])
+               if r["quic"].get("extensions") and "ja3s" not in r["quic"]]
         if hello and got and "extensions" in hello[0]["quic"]:
             a, b = hello[0]["quic"]["extensions"], got[0]["quic"]["extensions"]
             t.add("quic extensions", a == b, f"{path}: Suricata {a}, flowscope {b}")
+        # The server's hello: its record, from the server, with JA3S.
+        server = [r for r in rs if "ja3s" in r["quic"]]
+        mine = [r for r in f_quic.get(cid, []) if "ja3s" in r["quic"]]
+        if server:
+            a = (ipaddress.ip_address(server[0]["src_ip"]), server[0]["quic"]["ja3s"],
+                 server[0]["quic"].get("extensions"))
+            b = (ipaddress.ip_address(mine[0]["src_ip"]), mine[0]["quic"]["ja3s"],
+                 mine[0]["quic"].get("extensions")) if mine else None
+            t.add("quic ja3s", a == b, f"{path}: Suricata {a}, flowscope {b}")
     s_flow, f_flow = by_flow(sur, "flow"), by_flow(fs, "flow")
     for cid, rs in s_flow.items():
         f = (f_flow.get(cid) or [None])[0]
@@ -249,7 +261,7 @@ def main():
     for k, v in counts.items():
         print(f"{k + ':':26} {v}")
     for metric in ("tls pcap_cnt", "tls version", "tls fields", "quic extensions",
-                   "app_proto_orig"):
+                   "quic ja3s", "app_proto_orig"):
         print(t.line(metric))
     for d in t.diffs:
         print("DIFF " + d)

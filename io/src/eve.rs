@@ -12,7 +12,7 @@ pub use strict::{EveProfile, SCHEMA, StrictFilter};
 use crate::json::JsonObject;
 use flowscope_engine::{
     AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EndReason, EngineStats,
-    FiveTupleKey, FlowEvent, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation,
+    FiveTupleKey, FlowEvent, FlowSide, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation,
     SessionCounters, Timestamp, Tunnel, community_id,
 };
 use serde::Deserialize;
@@ -325,10 +325,10 @@ impl EveRenderer {
                 key,
                 flow_id,
                 initiator,
+                side,
                 message,
                 ts,
                 iface,
-                ..
             } => {
                 let Some(event_type) = message.event_type() else {
                     return;
@@ -339,7 +339,11 @@ impl EveRenderer {
                     .u64("pcap_cnt", pcap_cnt);
                 self.write_iface(&mut o, *iface);
                 o.str("event_type", event_type);
-                key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                let source = match side {
+                    FlowSide::Responder if message.sender_is_source() => initiator.flip(),
+                    _ => *initiator,
+                };
+                key.write_endpoints(source, &mut o, self.cfg.community_id_seed);
                 message.write_body(&mut o, &self.cfg);
                 o.finish_line();
             }
@@ -595,10 +599,10 @@ fn write_flow(o: &mut JsonObject<'_>, reason: EndReason, s: &FlowStats, tcp: boo
 }
 
 /// Suricata's name for a side's direction.
-pub fn direction_name(side: flowscope_engine::FlowSide) -> &'static str {
+pub fn direction_name(side: FlowSide) -> &'static str {
     match side {
-        flowscope_engine::FlowSide::Initiator => "toserver",
-        flowscope_engine::FlowSide::Responder => "toclient",
+        FlowSide::Initiator => "toserver",
+        FlowSide::Responder => "toclient",
     }
 }
 

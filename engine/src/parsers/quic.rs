@@ -1,14 +1,15 @@
-//! QUIC client Initial packets ([`QuicParser`]): the keys of Initial
-//! packets derive from the client's first destination connection id (RFC
-//! 9001 §5.2), so a passive observer can remove header protection, decrypt
-//! them and read the TLS ClientHello carried in CRYPTO frames — SNI, ALPN,
-//! JA3 and JA4 (`q` prefix) for QUIC v1, v2, drafts 22–34, Facebook mvfst
-//! and Google T050/T051. Everything
-//! after the ClientHello is out of reach by design.
+//! QUIC Initial packets ([`QuicParser`]): the keys of Initial packets
+//! derive from the client's first destination connection id (RFC 9001
+//! §5.2), so a passive observer can remove header protection, decrypt them
+//! and read the TLS hellos carried in CRYPTO frames — the client's (SNI,
+//! ALPN, JA3 and JA4 with the `q` prefix) and the server's (JA3S and its
+//! extensions) for QUIC v1, v2, drafts 22–34, Facebook mvfst and Google
+//! T050/T051. Everything after the hellos is out of reach by design.
 
 use super::L7Message;
+use super::fingerprint::ja3s;
 use super::fingerprint::{ja3, ja4_for};
-use super::hello::{ClientHello, parse_client_hello};
+use super::hello::{ClientHello, parse_client_hello, parse_server_hello};
 use super::reader::Reader;
 use super::tls::{TlsHandshake, TlsStop};
 use crate::FlowSide;
@@ -138,9 +139,11 @@ struct Keys {
     hp: Aes128,
 }
 
-fn client_keys(p: &VersionParams, dcid: &[u8]) -> Option<Keys> {
+/// The Initial keys of the client (`side` 0) or the server (1).
+fn initial_keys(p: &VersionParams, dcid: &[u8], side: usize) -> Option<Keys> {
     let initial = hmac_sha256(&p.salt, &[dcid]);
-    let client = expand_label(&initial, "client in", 32);
+    let label = if side == 0 { "client in" } else { "server in" };
+    let client = expand_label(&initial, label, 32);
     let (k, i, h) = if p.v2_labels {
         ("quicv2 key", "quicv2 iv", "quicv2 hp")
     } else {
@@ -175,34 +178,48 @@ pub fn probe(b: &[u8], side: FlowSide) -> Probe {
     }
 }
 
-/// The QUIC Initial parser (one per UDP flow). Message: one
-/// [`L7Message::Tls`] with `quic_version` set, once the ClientHello is
-/// complete; without it (Initials that do not decrypt, a hello never
+/// The QUIC Initial parser (one per UDP flow). Messages: one
+/// [`L7Message::Tls`] with `quic_version` set once the ClientHello is
+/// complete — without it (Initials that do not decrypt, a hello never
 /// whole) one with only the version, at the flow's end or after the most
-/// Initials it reads — every flow the QUIC probe took has its record.
+/// Initials it reads: every flow the QUIC probe took has its record — and
+/// one with the `server_hello` (and JA3S) once the server's Initials hold
+/// it whole.
 #[derive(Default)]
 pub struct QuicParser {
-    /// Version and keys, from the client's first Initial.
-    state: Option<(u32, Keys)>,
+    /// Version and keys (the client's, the server's), from the client's
+    /// Initial.
+    state: Option<(u32, [Keys; 2])>,
+    /// A Retry from the server: the client's next Initial carries the
+    /// connection id the keys derive from from then on (RFC 9001 §5.2).
+    retried: bool,
+    /// Per side, client then server.
+    dirs: [Crypto; 2],
+    /// The version of the first Initial whose header parsed.
+    version: Option<u32>,
+    /// Initials that failed to decrypt or parse (skipped).
+    bad: u32,
+}
+
+/// One side's Initial CRYPTO stream.
+#[derive(Default)]
+struct Crypto {
     /// CRYPTO frames received: (offset, bytes), not yet contiguous.
     frames: Vec<(u64, Vec<u8>)>,
     /// The CRYPTO stream from offset 0.
     stream: Vec<u8>,
     initials: u32,
-    /// The version of the first Initial whose header parsed.
-    version: Option<u32>,
+    /// Its hello was reported (or never will be).
     done: bool,
-    /// Initials that failed to decrypt or parse (skipped).
-    bad: u32,
 }
 
 impl std::fmt::Debug for QuicParser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QuicParser")
             .field("version", &self.state.as_ref().map(|s| s.0))
-            .field("stream", &self.stream.len())
-            .field("initials", &self.initials)
-            .field("done", &self.done)
+            .field("streams", &self.dirs.each_ref().map(|d| d.stream.len()))
+            .field("initials", &self.dirs.each_ref().map(|d| d.initials))
+            .field("done", &self.dirs.each_ref().map(|d| d.done))
             .finish()
     }
 }
@@ -220,18 +237,21 @@ impl QuicParser {
         self.bad
     }
 
-    /// Handles the coalesced packets of one datagram.
-    fn datagram(&mut self, mut d: &[u8]) {
-        while !d.is_empty() && !self.done {
-            match self.packet(d) {
+    /// Handles the coalesced packets of one datagram from side `k` (the
+    /// client's headers even once its hello was read: a new connection id
+    /// gives the server's Initials new keys).
+    fn datagram(&mut self, k: usize, mut d: &[u8]) {
+        while !d.is_empty() && (k == 0 || !self.dirs[k].done) {
+            match self.packet(k, d) {
                 Some(used) if used > 0 => d = &d[used.min(d.len())..],
                 _ => return,
             }
         }
     }
 
-    /// One long-header packet at the start of `d`; bytes it spans.
-    fn packet(&mut self, d: &[u8]) -> Option<usize> {
+    /// One long-header packet of side `k` at the start of `d`; bytes it
+    /// spans.
+    fn packet(&mut self, k: usize, d: &[u8]) -> Option<usize> {
         let mut r = Reader::new(d);
         let first = r.u8()?;
         if first & 0x80 == 0 {
@@ -243,7 +263,14 @@ impl QuicParser {
         let dcid = r.take(dcid_len)?;
         let scid_len = usize::from(r.u8()?);
         r.take(scid_len)?;
-        let initial = (first >> 4) & 3 == params.initial_type;
+        let ty = (first >> 4) & 3;
+        if k == 1 && ty == (params.initial_type + 3) % 4 {
+            // A Retry (the type before Initial's: 3 in v1, 0 in v2) has
+            // no length; it fills its datagram.
+            self.retried = true;
+            return None;
+        }
+        let initial = ty == params.initial_type;
         if initial {
             let token_len = usize::try_from(r.varint()?).ok()?;
             r.take(token_len)?;
@@ -254,13 +281,26 @@ impl QuicParser {
         if end > d.len() {
             return None;
         }
-        if !initial || self.initials >= MAX_INITIALS {
+        if !initial || self.dirs[k].initials >= MAX_INITIALS {
             return Some(end);
         }
-        self.initials += 1;
-        self.version.get_or_insert(version);
-        if self.state.is_none() {
-            self.state = client_keys(&params, dcid).map(|k| (version, k));
+        self.dirs[k].initials += 1;
+        if k == 0 {
+            self.version.get_or_insert(version);
+            let other_version = self.state.as_ref().is_some_and(|s| s.0 != version);
+            if self.state.is_none() || self.retried || other_version {
+                // The server's keys derive from the client's first
+                // connection id too: both are known from the client's
+                // first Initial — or its first after a Retry, or after a
+                // version negotiation (another version, another salt).
+                self.state = initial_keys(&params, dcid, 0)
+                    .zip(initial_keys(&params, dcid, 1))
+                    .map(|(c, s)| (version, [c, s]));
+                self.retried = false;
+            }
+            if self.dirs[0].done {
+                return Some(end);
+            }
         }
         let Some((v, keys)) = &self.state else {
             return Some(end);
@@ -268,13 +308,15 @@ impl QuicParser {
         if *v != version {
             return Some(end);
         }
-        match decrypt(keys, &d[..end], pn_offset) {
-            Some(payload) => self.frames_of(&payload),
+        match decrypt(&keys[k], &d[..end], pn_offset) {
+            Some(payload) => self.dirs[k].frames_of(&payload),
             None => self.bad += 1,
         }
         Some(end)
     }
+}
 
+impl Crypto {
     fn frames_of(&mut self, p: &[u8]) {
         let mut r = Reader::new(p);
         while r.any_left() {
@@ -339,19 +381,33 @@ impl QuicParser {
             .retain(|(off, data)| off + data.len() as u64 > self.stream.len() as u64);
     }
 
-    /// The ClientHello, once the stream holds it whole.
-    fn client_hello(&self) -> Option<ClientHello> {
+    /// The body of the stream's first handshake message, once whole, if
+    /// it is of type `ty` (1: ClientHello, 2: ServerHello).
+    fn hello(&self, ty: u8) -> Option<&[u8]> {
         let mut r = Reader::new(&self.stream);
-        if r.u8()? != 1 {
+        if r.u8()? != ty {
             return None;
         }
         let len = r.u24()?;
-        parse_client_hello(r.take(len)?)
+        r.take(len)
+    }
+
+    /// Nothing more is read on this side.
+    fn finish(&mut self) {
+        self.done = true;
+        self.frames = Vec::new();
+        self.stream = Vec::new();
+    }
+}
+
+impl QuicParser {
+    /// The ClientHello, once the client's stream holds it whole.
+    fn client_hello(&self) -> Option<ClientHello> {
+        parse_client_hello(self.dirs[0].hello(1)?)
     }
 
     fn report(&mut self, ch: ClientHello, out: &mut Vec<L7Message>) {
-        self.done = true;
-        self.frames = Vec::new();
+        self.dirs[0].finish();
         let version = self.state.as_ref().map_or(0, |s| s.0);
         let hs = TlsHandshake {
             ja3: Some(ja3(&ch)),
@@ -369,10 +425,10 @@ impl QuicParser {
     /// Initials did not decrypt, or were lost) still gets its record: the
     /// version its first Initial announced, as Suricata logs one.
     fn report_version_only(&mut self, out: &mut Vec<L7Message>) {
-        if self.done {
+        if self.dirs[0].done {
             return;
         }
-        self.done = true;
+        self.dirs[0].finish();
         if let Some(version) = self.version {
             let hs = TlsHandshake {
                 quic_version: Some(version),
@@ -381,6 +437,29 @@ impl QuicParser {
             };
             out.push(L7Message::Tls(Box::new(hs)));
         }
+    }
+}
+
+impl QuicParser {
+    /// The server's hello, once whole: its record (JA3S, extensions).
+    fn server_side(&mut self, out: &mut Vec<L7Message>) {
+        let d = &self.dirs[1];
+        let sh = d.hello(2).and_then(parse_server_hello);
+        if sh.is_none() && d.initials < MAX_INITIALS && d.stream.len() < MAX_CRYPTO as usize {
+            return;
+        }
+        self.dirs[1].finish();
+        let (Some(sh), Some((version, _))) = (sh, &self.state) else {
+            return;
+        };
+        let hs = TlsHandshake {
+            ja3s: Some(ja3s(&sh)),
+            server_hello: Some(sh),
+            quic_version: Some(*version),
+            stop: TlsStop::Encrypted,
+            ..TlsHandshake::default()
+        };
+        out.push(L7Message::Tls(Box::new(hs)));
     }
 }
 
@@ -426,14 +505,19 @@ impl DatagramParser for QuicParser {
 
     fn parse(&mut self, payload: &[u8], side: FlowSide) -> Vec<L7Message> {
         let mut out = Vec::new();
-        if self.done || side != FlowSide::Initiator {
+        let k = side.index();
+        if self.dirs[1].done && (k == 1 || self.dirs[0].done) {
             return out;
         }
-        self.datagram(payload);
-        if let Some(ch) = self.client_hello() {
-            self.report(ch, &mut out);
-        } else if self.initials >= MAX_INITIALS {
-            self.report_version_only(&mut out);
+        self.datagram(k, payload);
+        if k == 1 {
+            self.server_side(&mut out);
+        } else if !self.dirs[0].done {
+            if let Some(ch) = self.client_hello() {
+                self.report(ch, &mut out);
+            } else if self.dirs[0].initials >= MAX_INITIALS {
+                self.report_version_only(&mut out);
+            }
         }
         out
     }

@@ -10,7 +10,7 @@ use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
-use flowscope_engine::parsers::hello::{ClientHello, extension_name};
+use flowscope_engine::parsers::hello::{ClientHello, ServerHello, extension_name};
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
@@ -22,6 +22,12 @@ pub trait EveMessage {
     fn event_type(&self) -> Option<&'static str>;
     /// Writes the record's nested object(s) (after the endpoint fields).
     fn write_body(&self, o: &mut JsonObject<'_>, cfg: &OutputConfig);
+    /// Whether the record's source is the sender of the packet that made
+    /// it (Suricata's `quic` records: the server's hello has the server as
+    /// `src_ip`) rather than the flow's client.
+    fn sender_is_source(&self) -> bool {
+        false
+    }
 }
 
 impl EveMessage for flowscope_engine::NoMessage {
@@ -54,6 +60,10 @@ impl EveMessage for L7Message {
             },
             _ => {}
         }
+    }
+
+    fn sender_is_source(&self) -> bool {
+        matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
     }
 }
 
@@ -533,10 +543,44 @@ fn write_quic(o: &mut JsonObject<'_>, t: &TlsHandshake, version: u32) {
     if let Some(j) = &t.ja4 {
         o.str("ja4", j);
     }
+    if let Some(s) = &t.server_hello {
+        if let Some(j) = &t.ja3s {
+            o.begin("ja3s");
+            o.str("hash", &j.hash).str("string", &j.string);
+            o.end();
+        }
+        if !s.extensions.is_empty() {
+            write_server_extensions(o, s);
+        }
+    }
     if let Some(c) = &t.client_hello
         && !c.extensions.is_empty()
     {
         write_quic_extensions(o, c);
+    }
+    o.end();
+}
+
+/// The server's hello's extensions as Suricata writes them in its `quic`
+/// record: names and types, the version chosen under supported_versions.
+fn write_server_extensions(o: &mut JsonObject<'_>, s: &ServerHello) {
+    o.begin_array("extensions");
+    for &ty in &s.extensions {
+        o.item_object();
+        if let Some(n) = extension_name(ty) {
+            o.str("name", n);
+        }
+        o.u64("type", u64::from(if is_grease(ty) { 0xfafa } else { ty }));
+        if ty == 43 {
+            o.begin_array("values");
+            let v = s.selected_version;
+            match tls_parser_version(v) {
+                Some(n) => o.item_bytes(n.as_bytes()),
+                None => o.item_bytes(format!("TlsVersion({v} / 0x{v:x})").as_bytes()),
+            };
+            o.end();
+        }
+        o.end();
     }
     o.end();
 }

@@ -36,13 +36,31 @@ fn rfc9001_initial_keys() {
         unhex("9f50449e04a0e810283a1e9933adedd2")
     );
     // RFC 9001 A.2's sample → header-protection mask.
-    let keys = client_keys(&p, &dcid).unwrap();
+    let keys = initial_keys(&p, &dcid, 0).unwrap();
     let sample: [u8; 16] = unhex("d1b1c98dd7689fb8ec11d242b123dc9b")
         .try_into()
         .unwrap();
     let mut mask = aes::Block::from(sample);
     keys.hp.encrypt_block(&mut mask);
     assert_eq!(mask[..5].to_vec(), unhex("437b9aec36"));
+    // RFC 9001 A.1: the server's Initial secrets, from the same id.
+    let server = expand_label(&initial, "server in", 32);
+    assert_eq!(
+        server,
+        unhex("3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b")
+    );
+    assert_eq!(
+        expand_label(&server, "quic key", 16),
+        unhex("cf3a5331653c364c88f0f379b6067e37")
+    );
+    assert_eq!(
+        expand_label(&server, "quic iv", 12),
+        unhex("0ac1493ca1905853b0bba03e")
+    );
+    assert_eq!(
+        expand_label(&server, "quic hp", 16),
+        unhex("c206b8d9b9f0f37644430b490eeaa314")
+    );
 }
 
 /// A ClientHello with SNI and ALPN, as the CRYPTO stream carries it.
@@ -69,7 +87,13 @@ fn hello() -> Vec<u8> {
 /// Builds a protected client Initial (v1) carrying `frames`, padded to
 /// 1200 bytes, as a client would.
 fn initial(dcid: &[u8], pn: u8, frames: &[u8]) -> Vec<u8> {
-    let keys = client_keys(&version_params(1).unwrap(), dcid).unwrap();
+    initial_of(0, dcid, pn, frames)
+}
+
+/// The same from side `k` (1: the server's, with the server's keys of the
+/// client's `dcid`).
+fn initial_of(k: usize, dcid: &[u8], pn: u8, frames: &[u8]) -> Vec<u8> {
+    let keys = initial_keys(&version_params(1).unwrap(), dcid, k).unwrap();
     let mut payload = frames.to_vec();
     let mut hdr = vec![0xc0, 0, 0, 0, 1, dcid.len() as u8];
     hdr.extend_from_slice(dcid);
@@ -184,4 +208,101 @@ fn versions_are_named_as_suricata_names_them() {
     ] {
         assert_eq!(version_name(v), name, "{v:#x}");
     }
+}
+
+/// A TLS 1.3 ServerHello (supported_versions, key_share), as the server's
+/// CRYPTO stream carries it.
+fn server_hello() -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[2; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0x13, 0x01, 0]);
+    let mut exts = vec![0, 43, 0, 2, 3, 4, 0, 51, 0, 36, 0, 0x1d, 0, 32];
+    exts.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut hs = vec![2];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend(body);
+    hs
+}
+
+#[test]
+fn the_servers_hello_gets_a_record_of_its_own() {
+    let dcid = [5u8; 8];
+    let mut p = QuicParser::default();
+    // Before the client's Initial the server's keys are unknown.
+    let sh = server_hello();
+    let server = initial_of(
+        1,
+        &dcid,
+        0,
+        &[&[0x02, 0, 0, 0, 0][..], &crypto(0, &sh)].concat(),
+    );
+    assert!(p.parse(&server, FlowSide::Responder).is_empty());
+    let mut p = QuicParser::default();
+    let client = p.parse(
+        &initial(&dcid, 0, &crypto(0, &hello())),
+        FlowSide::Initiator,
+    );
+    assert_eq!(client.len(), 1);
+    let out = p.parse(&server, FlowSide::Responder);
+    assert_eq!(out.len(), 1, "{p:?}");
+    let L7Message::Tls(hs) = &out[0] else {
+        panic!("not TLS")
+    };
+    assert_eq!(hs.quic_version, Some(1));
+    assert!(hs.client_hello.is_none());
+    assert_eq!(hs.server_hello.as_ref().unwrap().extensions, [43, 51]);
+    assert_eq!(hs.ja3s.as_ref().unwrap().string, "771,4865,43-51");
+    // Once reported, the server's further Initials are not read.
+    assert!(p.parse(&server, FlowSide::Responder).is_empty());
+    assert!(p.flow_end().is_empty());
+}
+
+#[test]
+fn after_a_retry_the_server_uses_the_new_connection_ids_keys() {
+    let (first, second) = ([5u8; 8], [6u8; 8]);
+    let mut p = QuicParser::default();
+    assert_eq!(
+        p.parse(
+            &initial(&first, 0, &crypto(0, &hello())),
+            FlowSide::Initiator
+        )
+        .len(),
+        1
+    );
+    // Without a Retry a client Initial to another id (the server's, once
+    // it answered) keeps the keys; a Retry makes the next one's count.
+    let mut retry = vec![0xf0, 0, 0, 0, 1, 0, 8];
+    retry.extend_from_slice(&second);
+    retry.extend_from_slice(b"token");
+    retry.extend_from_slice(&[0; 16]);
+    assert!(p.parse(&retry, FlowSide::Responder).is_empty());
+    // The client's Initial after a Retry: the new id, the hello again.
+    assert!(
+        p.parse(
+            &initial(&second, 1, &crypto(0, &hello())),
+            FlowSide::Initiator
+        )
+        .is_empty()
+    );
+    let server = initial_of(1, &second, 0, &crypto(0, &server_hello()));
+    let out = p.parse(&server, FlowSide::Responder);
+    assert_eq!(out.len(), 1, "{p:?}");
+    assert_eq!(p.bad_packets(), 0);
+}
+
+#[test]
+fn a_client_initial_to_the_servers_id_keeps_the_keys() {
+    let (first, servers) = ([5u8; 8], [9u8; 8]);
+    let mut p = QuicParser::default();
+    p.parse(
+        &initial(&first, 0, &crypto(0, &hello())),
+        FlowSide::Initiator,
+    );
+    // An ACK-only client Initial to the id the server chose.
+    p.parse(&initial(&servers, 1, &[0x01]), FlowSide::Initiator);
+    let server = initial_of(1, &first, 0, &crypto(0, &server_hello()));
+    assert_eq!(p.parse(&server, FlowSide::Responder).len(), 1, "{p:?}");
 }

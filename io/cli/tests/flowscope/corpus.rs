@@ -196,7 +196,8 @@ fn have_suricata(what: &str) -> bool {
 /// `tls` and `quic` records and protocol hand-overs against Suricata 7's
 /// on TLS captures of every kind (scripts/suricata_tls_check.py): each
 /// `tls` record is written at Suricata's packet, with Suricata's version
-/// and certificate fields; `quic.extensions` and `app_proto_orig` agree.
+/// and certificate fields; `quic.extensions`, the server's `quic` record
+/// (JA3S) and `app_proto_orig` agree.
 #[test]
 fn tls_records_match_suricata() {
     let Some(corpus) = corpus() else { return };
@@ -209,6 +210,7 @@ fn tls_records_match_suricata() {
         ("tls version equal", 100.0),
         ("tls fields equal", 100.0),
         ("quic extensions equal", 100.0),
+        ("quic ja3s equal", 100.0),
         ("app_proto_orig equal", 100.0),
     ] {
         let got = percent_after(&text, label);
