@@ -159,13 +159,27 @@ fn parse_rotate_size(s: &str) -> Result<u64, String> {
 
 /// Seconds from `90`, `30s`, `10m`, `1h` or `1d` (above 0).
 pub(crate) fn parse_interval(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.chars().last() {
-        Some('s') => (&t[..t.len() - 1], 1u64),
-        Some('m') => (&t[..t.len() - 1], 60),
-        Some('h') => (&t[..t.len() - 1], 3600),
-        Some('d') => (&t[..t.len() - 1], 86_400),
-        _ => (t, 1),
+    let units = [('s', 1), ('m', 60), ('h', 3600), ('d', 86_400)];
+    parse_scaled(s, s.trim(), &units, "an interval", "90, 30s, 10m, 1h, 1d")
+}
+
+/// `t` (from the option value `s`): a number above 0 with an optional
+/// one-letter unit of `units`, scaled by it; an error naming `what`
+/// otherwise.
+fn parse_scaled(
+    s: &str,
+    t: &str,
+    units: &[(char, u64)],
+    what: &str,
+    examples: &str,
+) -> Result<u64, String> {
+    let unit = t
+        .chars()
+        .last()
+        .and_then(|c| units.iter().find(|(u, _)| *u == c));
+    let (num, scale) = match unit {
+        Some(&(_, f)) => (&t[..t.len() - 1], f),
+        None => (t, 1),
     };
     match num
         .trim()
@@ -174,9 +188,7 @@ pub(crate) fn parse_interval(s: &str) -> Result<u64, String> {
         .and_then(|n| n.checked_mul(scale))
     {
         Some(n) if n > 0 => Ok(n),
-        _ => Err(format!(
-            "`{s}` is not an interval (examples: 90, 30s, 10m, 1h, 1d)"
-        )),
+        _ => Err(format!("`{s}` is not {what} (examples: {examples})")),
     }
 }
 
@@ -208,21 +220,15 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
         .strip_suffix("iB")
         .or_else(|| t.strip_suffix('B'))
         .unwrap_or(t);
-    let (num, scale) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1 << 20),
-        Some('g' | 'G') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    match num
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-    {
-        Some(n) if n > 0 => Ok(n),
-        _ => Err(format!("`{s}` is not a size (examples: 64k, 32M, 2G)")),
-    }
+    let units = [
+        ('k', 1 << 10),
+        ('K', 1 << 10),
+        ('m', 1 << 20),
+        ('M', 1 << 20),
+        ('g', 1 << 30),
+        ('G', 1 << 30),
+    ];
+    parse_scaled(s, t, &units, "a size", "64k, 32M, 2G")
 }
 
 #[derive(Debug, Args)]

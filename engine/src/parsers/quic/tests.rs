@@ -18,23 +18,29 @@ fn rfc9001_initial_keys() {
         initial[..].to_vec(),
         unhex("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44")
     );
-    let client = expand_label(&initial, "client in", 32);
-    assert_eq!(
-        client,
-        unhex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea")
-    );
-    assert_eq!(
-        expand_label(&client, "quic key", 16),
-        unhex("1f369613dd76d5467730efcbe3b1a22d")
-    );
-    assert_eq!(
-        expand_label(&client, "quic iv", 12),
-        unhex("fa044b2f42a3fd3b46fb255c")
-    );
-    assert_eq!(
-        expand_label(&client, "quic hp", 16),
-        unhex("9f50449e04a0e810283a1e9933adedd2")
-    );
+    // RFC 9001 A.1: each side's secret, key, iv and header-protection key.
+    for (label, secret, key, iv, hp) in [
+        (
+            "client in",
+            "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
+            "1f369613dd76d5467730efcbe3b1a22d",
+            "fa044b2f42a3fd3b46fb255c",
+            "9f50449e04a0e810283a1e9933adedd2",
+        ),
+        (
+            "server in",
+            "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b",
+            "cf3a5331653c364c88f0f379b6067e37",
+            "0ac1493ca1905853b0bba03e",
+            "c206b8d9b9f0f37644430b490eeaa314",
+        ),
+    ] {
+        let side = expand_label(&initial, label, 32);
+        assert_eq!(side, unhex(secret), "{label}");
+        assert_eq!(expand_label(&side, "quic key", 16), unhex(key), "{label}");
+        assert_eq!(expand_label(&side, "quic iv", 12), unhex(iv), "{label}");
+        assert_eq!(expand_label(&side, "quic hp", 16), unhex(hp), "{label}");
+    }
     // RFC 9001 A.2's sample → header-protection mask.
     let keys = initial_keys(&p, &dcid, 0).unwrap();
     let sample: [u8; 16] = unhex("d1b1c98dd7689fb8ec11d242b123dc9b")
@@ -43,24 +49,6 @@ fn rfc9001_initial_keys() {
     let mut mask = aes::Block::from(sample);
     keys.hp.encrypt_block(&mut mask);
     assert_eq!(mask[..5].to_vec(), unhex("437b9aec36"));
-    // RFC 9001 A.1: the server's Initial secrets, from the same id.
-    let server = expand_label(&initial, "server in", 32);
-    assert_eq!(
-        server,
-        unhex("3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b")
-    );
-    assert_eq!(
-        expand_label(&server, "quic key", 16),
-        unhex("cf3a5331653c364c88f0f379b6067e37")
-    );
-    assert_eq!(
-        expand_label(&server, "quic iv", 12),
-        unhex("0ac1493ca1905853b0bba03e")
-    );
-    assert_eq!(
-        expand_label(&server, "quic hp", 16),
-        unhex("c206b8d9b9f0f37644430b490eeaa314")
-    );
 }
 
 /// A ClientHello with SNI and ALPN, as the CRYPTO stream carries it.
