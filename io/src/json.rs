@@ -127,7 +127,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":"<EVE time>"`: ISO 8601 with microseconds and Suricata's
-    /// `+0000` offset (see [`write_eve_time`]).
+    /// `+0000` offset (as `write_eve_time` writes it).
     pub fn ts(&mut self, k: &str, v: Timestamp) -> &mut Self {
         self.key(k);
         self.out.push(b'"');

@@ -4,7 +4,7 @@
 //! datagram), with [`SinkCounters`] for what went wrong; and
 //! [`SinkConfig`], the `[output]` keys that choose it.
 //!
-//! [`crate::output::Output`] hands a sink whole lines only (its buffer ends
+//! The CLI's `Output` hands a sink whole lines only (its buffer ends
 //! on a record), so a reopen, a rotation or a reconnection happens between
 //! two records: no file gets a partial line and no record is written twice.
 //! A socket whose listener goes away is reported on stderr; the records it
