@@ -35,10 +35,15 @@ impl Notes {
         }
     }
 
-    /// Reports the parser's pending anomalies, up to the cap.
-    fn events<M>(
+    /// Reports what a parser call produced: its pending anomalies first
+    /// (taken with `next`, up to the cap), then its messages from `side`,
+    /// counting the transactions.
+    fn report<T: Into<M>, M>(
         &mut self,
         mut next: impl FnMut() -> Option<AppEvent>,
+        side: FlowSide,
+        msgs: Vec<T>,
+        is_tx: fn(&T) -> bool,
         out: &mut Vec<HookItem<M>>,
     ) {
         while let Some(e) = next() {
@@ -49,17 +54,6 @@ impl Notes {
                 self.capped += 1;
             }
         }
-    }
-
-    /// Pushes messages from `side`, counting the transactions.
-    #[inline]
-    fn push<T: Into<M>, M>(
-        &mut self,
-        side: FlowSide,
-        msgs: Vec<T>,
-        is_tx: fn(&T) -> bool,
-        out: &mut Vec<HookItem<M>>,
-    ) {
         if !msgs.is_empty() {
             self.tx += msgs.iter().filter(|m| is_tx(m)).count() as u64;
             out.extend(msgs.into_iter().map(|m| HookItem::Message(side, m.into())));
@@ -101,9 +95,9 @@ impl<P: SessionParser> StreamAdapter<P> {
     where
         P::Message: Into<M>,
     {
-        let StreamAdapter { parser, notes } = self;
-        notes.events(|| parser.next_event(), out);
-        notes.push(side, msgs, P::is_transaction, out);
+        let parser = &mut self.parser;
+        self.notes
+            .report(|| parser.next_event(), side, msgs, P::is_transaction, out);
     }
 }
 
@@ -203,9 +197,9 @@ impl<P: DatagramParser> DgramAdapter<P> {
     where
         P::Message: Into<M>,
     {
-        let DgramAdapter { parser, notes } = self;
-        notes.events(|| parser.next_event(), out);
-        notes.push(side, msgs, P::is_transaction, out);
+        let parser = &mut self.parser;
+        self.notes
+            .report(|| parser.next_event(), side, msgs, P::is_transaction, out);
     }
 }
 

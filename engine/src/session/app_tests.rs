@@ -6,7 +6,6 @@ use super::*;
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
-use crate::packet::{LinkType, RawPacket};
 use crate::stats::{AppCounters, SessionCounters};
 use crate::testutil::{ACK, PSH, SYN, tcp4_ack, udp4};
 use crate::vocab::FlowSide;
@@ -78,17 +77,7 @@ fn run(
     )
     .unwrap();
     let mut out = Vec::new();
-    for (i, f) in frames.iter().enumerate() {
-        let ts = Timestamp::new(10 + i as u64, 0);
-        let raw = RawPacket {
-            ts,
-            linktype: LinkType::ETHERNET,
-            wire_len: f.len() as u32,
-            iface: 0,
-            data: f,
-        };
-        engine.process(i as u64, ts, &raw, &mut out);
-    }
+    tests::feed_frames(&mut engine, frames, 10, &mut out);
     engine.finish(Timestamp::new(100, 0), frames.len() as u64, &mut out);
     let c = engine.hook().counters();
     (out.into_iter().map(|o| o.event).collect(), c)

@@ -400,8 +400,6 @@ fn gre_options_erspan_types_and_refusals() {
 
 #[test]
 fn the_engine_counts_inner_bytes_in_flows_and_wire_bytes_in_stats() {
-    use crate::event::FlowEvent;
-    use crate::testutil::run_with;
     let vx = |sport, payload: &[u8]| {
         let inner = cat(&[&INNER_ETH, payload]);
         udp4(
@@ -413,34 +411,17 @@ fn the_engine_counts_inner_bytes_in_flows_and_wire_bytes_in_stats() {
         )
     };
     let frames = [vx(49152, &INNER4), vx(49153, &INNER4)];
-    let packets: Vec<_> = frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (i as f64, LinkType::ETHERNET, f.clone()))
-        .collect();
-    let (events, engine) = run_with(&crate::config::EngineConfig::default(), &packets, 64);
-    let flows: Vec<_> = events
-        .iter()
-        .filter_map(|o| match &o.event {
-            FlowEvent::Ended { stats, .. } => Some(stats),
-            _ => None,
-        })
-        .collect();
+    let (flows, bytes) = ended_flows(&frames);
     assert_eq!(flows.len(), 1, "one inner flow");
     let side = &flows[0].initiator;
     assert_eq!((side.packets, side.bytes), (2, 2 * INNER4.len() as u64));
     let wire: u64 = frames.iter().map(|f| f.len() as u64).sum();
-    assert_eq!(
-        engine.stats().bytes,
-        wire,
-        "the stats record counts the wire"
-    );
+    assert_eq!(bytes, wire, "the stats record counts the wire");
 }
 
 #[test]
 fn rebuilt_datagrams_count_the_inner_packets_whether_outer_or_inner_fragments() {
-    use crate::event::FlowEvent;
-    use crate::testutil::{fragment4, run_with};
+    use crate::testutil::fragment4;
     // An inner UDP datagram of 200 bytes' payload: 228 bytes of IPv4.
     let inner = ip4_raw([10, 0, 0, 1], [10, 0, 0, 2], 17, &{
         let mut u = vec![0x04, 0xd2, 0x00, 0x35, 0x00, 208, 0, 0];
@@ -468,28 +449,33 @@ fn rebuilt_datagrams_count_the_inner_packets_whether_outer_or_inner_fragments() 
         ),
         ("outer fragments", &outer_frags, inner.len()),
     ] {
-        let packets: Vec<_> = frames
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (i as f64, LinkType::ETHERNET, f.clone()))
-            .collect();
-        let (events, engine) = run_with(&crate::config::EngineConfig::default(), &packets, 64);
-        let flows: Vec<_> = events
-            .iter()
-            .filter_map(|o| match &o.event {
-                FlowEvent::Ended { stats, .. } => Some(stats),
-                _ => None,
-            })
-            .collect();
+        let (flows, bytes) = ended_flows(frames);
         assert_eq!(flows.len(), 1, "{what}: one inner flow");
         let side = &flows[0].initiator;
         assert_eq!(side.bytes, inner_len as u64, "{what}");
         assert_eq!(side.packets, frames.len() as u64, "{what}");
         let wire: u64 = frames.iter().map(|f| f.len() as u64).sum();
-        assert_eq!(
-            engine.stats().bytes,
-            wire,
-            "{what}: the stats count the wire"
-        );
+        assert_eq!(bytes, wire, "{what}: the stats count the wire");
     }
+}
+
+/// Runs Ethernet `frames`, one second apart, through a default engine: the
+/// stats of the flows that ended, and the bytes the engine counted.
+fn ended_flows(frames: &[Vec<u8>]) -> (Vec<crate::event::FlowStats>, u64) {
+    use crate::event::FlowEvent;
+    let packets: Vec<_> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i as f64, LinkType::ETHERNET, f.clone()))
+        .collect();
+    let (events, engine) =
+        crate::testutil::run_with(&crate::config::EngineConfig::default(), &packets, 64);
+    let flows = events
+        .into_iter()
+        .filter_map(|o| match o.event {
+            FlowEvent::Ended { stats, .. } => Some(stats),
+            _ => None,
+        })
+        .collect();
+    (flows, engine.stats().bytes)
 }

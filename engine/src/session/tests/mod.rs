@@ -114,7 +114,7 @@ fn app_messages<M: Clone>(out: &crate::EventBuf<FiveTupleKey, M>) -> Vec<M> {
 }
 
 /// Feeds Ethernet frames one second apart from second `t0`, numbered from 0.
-fn feed_frames<M: Send + std::fmt::Debug + 'static>(
+pub(super) fn feed_frames<M: Send + std::fmt::Debug + 'static>(
     engine: &mut Engine<FiveTuple, Sessions<FiveTupleKey, M>>,
     frames: &[Vec<u8>],
     t0: u64,
