@@ -11,13 +11,25 @@
 //!   parser per flow, fed one UDP payload at a time (the inner payload for
 //!   tunnelled traffic).
 //!
-//! Additions over the 0.3 shapes, all with defaults so older parsers keep
-//! compiling: [`SessionParser::gap_initiator`] / [`SessionParser::gap_responder`]
-//! (bytes lost to the capture), [`SessionParser::packet_time`] (the packet
-//! clock before each call), [`SessionParser::next_event`] (protocol
-//! anomalies, reported as [`AnomalyKind::AppLayer`] and capped per flow),
+//! The driver keeps 0.3's behaviour too: the parser is made when the flow
+//! starts (for a route that needs no content probe), `fin_initiator` then
+//! `fin_responder` are called when the flow ends by FIN, idle timeout or
+//! end of input, `rst_initiator` then `rst_responder` when it ends by RST,
+//! eviction or a `DropFlow` cap, and every UDP payload, empty ones too,
+//! goes to [`DatagramParser::parse`].
+//!
+//! Additions over the 0.3 shapes, all with defaults so a 0.3 parser
+//! compiles unchanged and never sees them: [`SessionParser::gap_initiator`] /
+//! [`SessionParser::gap_responder`] (bytes lost to the capture),
+//! [`SessionParser::eof_initiator`] / [`SessionParser::eof_responder`] (a
+//! direction's FIN reached in its stream), [`SessionParser::flow_end`]
+//! (once, last), [`SessionParser::packet_time`] (the packet clock before
+//! each call), [`SessionParser::next_event`] (protocol anomalies, reported
+//! as [`AnomalyKind::AppLayer`] and capped per flow),
 //! [`SessionParser::is_transaction`] (the per-protocol transaction
-//! counter), and content probes on a [`Route`].
+//! counter), acknowledgements ([`SessionParser::acked_initiator`]),
+//! [`SessionParser::app_proto`], and content probes on a [`Route`].
+//! `docs/parser-guide.md` tells what each call receives and when.
 //!
 //! # Example
 //!
@@ -112,20 +124,34 @@ pub trait SessionParser: Send + 'static {
     /// Feeds the next bytes from the **responder** side.
     fn feed_responder(&mut self, bytes: &[u8]) -> Vec<Self::Message>;
 
-    /// The initiator side sent FIN (every byte before it was fed).
+    /// The flow closed gracefully or went quiet: called when it ends by FIN
+    /// ([`EndReason::Fin`]), idle timeout ([`EndReason::IdleTimeout`]) or
+    /// end of input ([`EndReason::Shutdown`]) — whether or not a FIN was
+    /// seen — after every byte of both sides was fed, then
+    /// [`fin_responder`](Self::fin_responder), as flowscope 0.3 does.
+    /// Return what a half-read message still holds: it is reported on the
+    /// initiator's side, before the flow's `Closed`. (The moment a side's
+    /// FIN is reached in its stream is
+    /// [`eof_initiator`](Self::eof_initiator).)
     fn fin_initiator(&mut self) -> Vec<Self::Message> {
         Vec::new()
     }
 
-    /// The responder side sent FIN.
+    /// Called right after [`fin_initiator`](Self::fin_initiator), for the
+    /// responder's side.
     fn fin_responder(&mut self) -> Vec<Self::Message> {
         Vec::new()
     }
 
-    /// The initiator side sent RST.
+    /// The flow ended abruptly: called when it ends by RST
+    /// ([`EndReason::Rst`], whichever side sent it), eviction
+    /// ([`EndReason::Evicted`]) or a reassembly cap with the `DropFlow`
+    /// policy ([`EndReason::BufferOverflow`]), after the bytes that arrived
+    /// before were fed, then [`rst_responder`](Self::rst_responder) — as
+    /// flowscope 0.3 does. Not called for a parser that poisoned.
     fn rst_initiator(&mut self) {}
 
-    /// The responder side sent RST.
+    /// Called right after [`rst_initiator`](Self::rst_initiator).
     fn rst_responder(&mut self) {}
 
     /// True once the parser cannot make progress; the driver checks after
@@ -139,6 +165,22 @@ pub trait SessionParser: Send + 'static {
     /// [`AnomalyKind::ParserPoisoned`] anomaly.
     fn poison_reason(&self) -> Option<&str> {
         None
+    }
+
+    /// The initiator's FIN was reached in its stream: every byte it sent
+    /// was fed (gaps reported), and no more will come from it. Called once,
+    /// at the packet that completed the stream, while the flow may go on
+    /// (the other side can still send). An addition to the 0.3 shapes: a
+    /// body that lasts until the sender closes ends here, at the right
+    /// packet, rather than at the flow's end. Default: nothing.
+    fn eof_initiator(&mut self) -> Vec<Self::Message> {
+        Vec::new()
+    }
+
+    /// The responder's FIN was reached in its stream (as
+    /// [`eof_initiator`](Self::eof_initiator)).
+    fn eof_responder(&mut self) -> Vec<Self::Message> {
+        Vec::new()
     }
 
     /// `len` bytes of the initiator's stream were lost to the capture at
@@ -164,7 +206,8 @@ pub trait SessionParser: Send + 'static {
     /// The flow ended (FIN/RST exchange done, idle timeout, eviction or
     /// shutdown; not an active-timeout cut, after which the connection goes
     /// on): every byte was fed, return what is still pending (a request
-    /// without its response, say). Called once, after the last feed.
+    /// without its response, say). Called once, last: after the
+    /// `fin_*`/`rst_*` calls of the end. An addition to the 0.3 shapes.
     fn flow_end(&mut self) -> Vec<Self::Message> {
         Vec::new()
     }
@@ -313,8 +356,10 @@ where
 ///
 /// Get it from an engine's [`FlowEvent`](crate::FlowEvent)s with
 /// [`FlowEvent::into_session_event`](crate::FlowEvent::into_session_event)
-/// (a pipeline does this on its shards). `Started` needs
-/// `flow.lifecycle_events`.
+/// (a pipeline does this on its shards, with its `SessionEvents` sink).
+/// `Started` comes for every flow unless `flow.started_events` is off; the
+/// pipeline's sink passes `Anomaly` events on only when asked, as 0.3's
+/// drivers do.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SessionEvent<K, M> {
@@ -337,7 +382,8 @@ pub enum SessionEvent<K, M> {
         /// the flow's end, the end time).
         ts: Timestamp,
     },
-    /// The session ended. Messages the parser flushed on close come first.
+    /// The session ended (FIN/RST/idle/eviction/end of input). Messages the
+    /// parser flushed on close (`fin_*`, `flow_end`) come first.
     Closed {
         /// Flow key.
         key: K,

@@ -504,6 +504,10 @@ impl DatagramParser for QuicParser {
     type Message = L7Message;
 
     fn parse(&mut self, payload: &[u8], side: FlowSide) -> Vec<L7Message> {
+        // An empty datagram (the driver passes those on) says nothing.
+        if payload.is_empty() {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         let k = side.index();
         if self.dirs[1].done && (k == 1 || self.dirs[0].done) {

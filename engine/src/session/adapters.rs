@@ -12,7 +12,7 @@ use super::{
 use crate::event::{AnomalyKind, AppEvent};
 use crate::hook::HookItem;
 use crate::timestamp::Timestamp;
-use crate::vocab::FlowSide;
+use crate::vocab::{EndReason, FlowSide};
 
 /// What an adapter counted on its flow.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,9 +67,11 @@ impl Notes {
 pub(super) trait StreamParser<M>: Send {
     fn feed(&mut self, side: FlowSide, bytes: &[u8], ts: Timestamp, out: &mut Vec<HookItem<M>>);
     fn gap(&mut self, side: FlowSide, len: u64, ts: Timestamp, out: &mut Vec<HookItem<M>>);
-    fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
-    fn rst(&mut self, side: FlowSide, ts: Timestamp);
-    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    /// `side`'s FIN was reached in its stream.
+    fn eof(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>);
+    /// The flow ended for `reason`: the 0.3 close calls (`fin_*` or
+    /// `rst_*`, both sides), then `flow_end`.
+    fn end(&mut self, reason: EndReason, ts: Timestamp, out: &mut Vec<HookItem<M>>);
     /// `side`'s stream was acknowledged up to `offset`; returns whether the
     /// parser wants to hear of acknowledgements again.
     fn acked(
@@ -126,23 +128,29 @@ where
         };
         self.emit(side, msgs, out);
     }
-    fn fin(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
+    fn eof(&mut self, side: FlowSide, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
         self.parser.packet_time(ts);
         let msgs = match side {
-            FlowSide::Initiator => self.parser.fin_initiator(),
-            FlowSide::Responder => self.parser.fin_responder(),
+            FlowSide::Initiator => self.parser.eof_initiator(),
+            FlowSide::Responder => self.parser.eof_responder(),
         };
         self.emit(side, msgs, out);
     }
-    fn rst(&mut self, side: FlowSide, ts: Timestamp) {
+    fn end(&mut self, reason: EndReason, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
         self.parser.packet_time(ts);
-        match side {
-            FlowSide::Initiator => self.parser.rst_initiator(),
-            FlowSide::Responder => self.parser.rst_responder(),
+        match reason {
+            EndReason::Fin | EndReason::IdleTimeout | EndReason::Shutdown => {
+                let msgs = self.parser.fin_initiator();
+                self.emit(FlowSide::Initiator, msgs, out);
+                let msgs = self.parser.fin_responder();
+                self.emit(FlowSide::Responder, msgs, out);
+            }
+            EndReason::Rst | EndReason::Evicted | EndReason::BufferOverflow => {
+                self.parser.rst_initiator();
+                self.parser.rst_responder();
+            }
+            EndReason::ParseError | EndReason::ActiveTimeout => {}
         }
-    }
-    fn end(&mut self, ts: Timestamp, out: &mut Vec<HookItem<M>>) {
-        self.parser.packet_time(ts);
         // End-of-flow messages belong to no side; they are given to the
         // initiator's.
         let msgs = self.parser.flow_end();

@@ -162,15 +162,22 @@ impl<K, M> Sessions<K, M> {
         cands
     }
 
-    /// A flow's state on its first payload. When the parser is already
-    /// certain without seeing bytes (no probe, and its port matched or it
-    /// takes every flow), it is built now and nothing is buffered.
-    fn new_app(&mut self, tcp: bool, ports: (u16, u16), key: &K) -> Box<FlowApp<M>> {
+    /// The registration a flow with these ports takes without seeing a
+    /// byte: the first port-matched one (else the first), when it has no
+    /// probe and its port matched or it takes every flow.
+    fn decided_now(&self, tcp: bool, ports: (u16, u16)) -> Option<usize> {
         let n = self.route_count(tcp);
-        let first = (0..n)
+        (0..n)
             .find(|&i| self.route(tcp, i).port_matches(ports))
-            .or((n > 0).then_some(0));
-        let decided_now = first.filter(|&i| self.route(tcp, i).certain_without_bytes(ports));
+            .or((n > 0).then_some(0))
+            .filter(|&i| self.route(tcp, i).certain_without_bytes(ports))
+    }
+
+    /// A flow's state, made at its start when its parser is certain without
+    /// seeing bytes (the parser is built then and nothing is buffered), else
+    /// at its first payload (the search for a parser begins).
+    fn new_app(&mut self, tcp: bool, ports: (u16, u16), key: &K) -> Box<FlowApp<M>> {
+        let decided_now = self.decided_now(tcp, ports);
         let proto = decided_now.and_then(|i| self.route(tcp, i).name);
         let parser = match decided_now {
             Some(c) => {
@@ -224,6 +231,23 @@ impl<K, M> Sessions<K, M> {
             }
         }
         slot.done = true;
+    }
+
+    /// A flow's first packet: when its parser is certain without seeing
+    /// bytes (no probe, and its port matched or it takes every flow), the
+    /// parser is made now, as flowscope 0.3 makes it at the flow's start,
+    /// so it hears of the flow's end even when no byte ever comes. Flows
+    /// that need a probe get their state at their first payload byte.
+    fn start(&mut self, pkt: &HookPacket<'_, K>) {
+        let tcp = match pkt.proto {
+            ipproto::TCP => true,
+            ipproto::UDP => false,
+            _ => return,
+        };
+        if self.decided_now(tcp, pkt.ports).is_some() {
+            let app = self.new_app(tcp, pkt.ports, pkt.flow.key);
+            self.slot(pkt.flow.slot).app = Some(app);
+        }
     }
 
     fn on_tcp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
@@ -374,20 +398,16 @@ impl<K, M> Sessions<K, M> {
                 verdict = Verdict::End(EndReason::BufferOverflow);
             }
             if stream.take_fin() {
-                feeder.fin(parser, side);
+                feeder.eof(parser, side);
             }
         }
         if feeder.chosen.is_some() {
             tell_chosen(acks, parser, streams, pkt.ts, feeder.items);
         }
         if rst && verdict == Verdict::Continue {
-            // Nothing more will come: what is held goes out now, then the
-            // parser hears of the reset.
+            // Nothing more will come: what is held goes out now (the flow
+            // ends at this packet, and the parser hears of the reset then).
             feeder.flush_streams(streams, parser, mem);
-            if let Parser::Stream(p) = parser {
-                feeder.fed = true;
-                p.rst(pkt.side, pkt.ts);
-            }
         }
         let unclassified = feeder.unclassified;
         if feeder.chosen.is_some() {
@@ -402,10 +422,10 @@ impl<K, M> Sessions<K, M> {
             out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
             verdict = Verdict::End(EndReason::ParseError);
         }
-        if verdict != Verdict::Continue {
-            if verdict == Verdict::End(EndReason::BufferOverflow) {
-                counters.flows_dropped += 1;
-            }
+        if verdict == Verdict::End(EndReason::BufferOverflow) {
+            // Retired when the flow ends, after the parser hears of it.
+            counters.flows_dropped += 1;
+        } else if verdict != Verdict::Continue {
             Self::retire(slot, mem, counters);
         } else if unclassified {
             counters.flows_unclassified += 1;
@@ -416,9 +436,16 @@ impl<K, M> Sessions<K, M> {
 
     fn on_udp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
         if pkt.payload.is_empty() {
-            return Verdict::Continue;
-        }
-        if self.slot(pkt.flow.slot).app.is_none() {
+            // Only a chosen parser sees an empty datagram (probes decide
+            // on bytes).
+            let chosen = self.slots[pkt.flow.slot as usize]
+                .app
+                .as_ref()
+                .is_some_and(|a| matches!(a.parser, Parser::Dgram(_)));
+            if !chosen {
+                return Verdict::Continue;
+            }
+        } else if self.slot(pkt.flow.slot).app.is_none() {
             let app = self.new_app(false, pkt.ports, pkt.flow.key);
             self.slot(pkt.flow.slot).app = Some(app);
         }
@@ -522,7 +549,9 @@ where
         if pkt.first {
             // A reused slot: whatever an earlier flow left is gone.
             *slot = Slot::default();
+            self.start(pkt);
         }
+        let slot = &mut self.slots[pkt.flow.slot as usize];
         if slot.done {
             if pkt.proto == ipproto::TCP {
                 self.counters.skipped_bytes += pkt.payload.len() as u64;
@@ -603,7 +632,7 @@ where
                             counters.parser_errors += 1;
                             out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
                         }
-                        None => p.end(ts, out),
+                        None => p.end(reason, ts, out),
                     },
                     Parser::Dgram(p) => p.end(ts, out),
                     Parser::Probing(_) => {}

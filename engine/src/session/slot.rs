@@ -19,6 +19,7 @@ pub(super) enum Pending {
     /// A UDP payload and its packet time.
     Datagram(Vec<u8>, Timestamp),
     Gap(u64),
+    /// The side's FIN was reached.
     Fin,
 }
 
@@ -272,11 +273,12 @@ impl<K, M> Feeder<'_, K, M> {
         }
     }
 
-    pub(super) fn fin(&mut self, parser: &mut Parser<M>, side: FlowSide) {
+    /// `side`'s FIN was reached in its stream.
+    pub(super) fn eof(&mut self, parser: &mut Parser<M>, side: FlowSide) {
         match parser {
             Parser::Stream(p) => {
                 self.fed = true;
-                p.fin(side, self.ts, self.items);
+                p.eof(side, self.ts, self.items);
             }
             Parser::Probing(pr) => pr.pending.push((side, Pending::Fin)),
             Parser::Dgram(_) => {}
@@ -295,7 +297,7 @@ impl<K, M> Feeder<'_, K, M> {
             let side = side_of(k);
             s.flush(mem, &mut |c| self.chunk(parser, side, c));
             if s.take_fin() {
-                self.fin(parser, side);
+                self.eof(parser, side);
             }
         }
     }
@@ -340,7 +342,7 @@ impl<K, M> Feeder<'_, K, M> {
                     match item {
                         Pending::Data(b) => p.feed(side, &b, self.ts, self.items),
                         Pending::Gap(n) => p.gap(side, n, self.ts, self.items),
-                        Pending::Fin => p.fin(side, self.ts, self.items),
+                        Pending::Fin => p.eof(side, self.ts, self.items),
                         Pending::Datagram(..) => {}
                     }
                 }

@@ -150,6 +150,10 @@ impl DatagramParser for DnsUdpParser {
     type Message = L7Message;
 
     fn parse(&mut self, payload: &[u8], _side: FlowSide) -> Vec<L7Message> {
+        // An empty datagram (the driver passes those on) says nothing.
+        if payload.is_empty() {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         self.corr.message(payload, false, &mut out);
         out

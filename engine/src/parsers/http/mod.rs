@@ -508,7 +508,7 @@ impl SessionParser for HttpParser {
         out
     }
 
-    fn fin_responder(&mut self) -> Vec<L7Message> {
+    fn eof_responder(&mut self) -> Vec<L7Message> {
         let mut out = Vec::new();
         if self.resp.dir == Dir::Body(BodyKind::UntilClose) {
             self.resp.dir = Dir::Head;

@@ -15,7 +15,7 @@ fn txs(msgs: Vec<L7Message>) -> Vec<HttpTransaction> {
 fn run(p: &mut HttpParser, req: &[u8], resp: &[u8]) -> Vec<HttpTransaction> {
     let mut out = p.feed_initiator(req);
     out.extend(p.feed_responder(resp));
-    out.extend(p.fin_responder());
+    out.extend(p.eof_responder());
     out.extend(p.flow_end());
     txs(out)
 }
@@ -122,7 +122,7 @@ fn body_until_close_ends_with_fin() {
     out.extend(p.feed_responder(b"HTTP/1.0 200 OK\r\n\r\nsome"));
     out.extend(p.feed_responder(b" bytes"));
     assert!(out.is_empty(), "not complete before the FIN");
-    let t = txs(p.fin_responder());
+    let t = txs(p.eof_responder());
     assert_eq!((t[0].response_body_len, t[0].incomplete), (10, false));
     assert_eq!(t[0].response_message_len, 10, "no framing to count");
     assert_eq!(t[0].protocol.as_deref(), Some(&b"HTTP/1.0"[..]));
@@ -304,7 +304,7 @@ proptest! {
         for piece in pieces(resp, &resp_cuts) {
             out.extend(p.feed_responder(piece));
         }
-        out.extend(p.fin_responder());
+        out.extend(p.eof_responder());
         out.extend(p.flow_end());
         prop_assert_eq!(txs(out), whole);
     }
@@ -322,7 +322,7 @@ proptest! {
         p.feed_responder(&b);
         p.gap_responder(gap);
         p.feed_responder(&a);
-        p.fin_responder();
+        p.eof_responder();
         p.flow_end();
     }
 }
@@ -393,7 +393,7 @@ fn connect_then_get_as_captured() {
     out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"));
     out.extend(p.feed_initiator(b"GET / HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n"));
     out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n"));
-    out.extend(p.fin_responder());
+    out.extend(p.eof_responder());
     assert_eq!(txs(out).len(), 2);
 }
 

@@ -30,6 +30,10 @@ impl crate::session::DatagramParser for HttpUdpParser {
     type Message = L7Message;
 
     fn parse(&mut self, payload: &[u8], _side: crate::FlowSide) -> Vec<L7Message> {
+        // An empty datagram (the driver passes those on) says nothing.
+        if payload.is_empty() {
+            return Vec::new();
+        }
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
         let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
         let (line, rest) = first_line(payload);

@@ -28,18 +28,23 @@ const S: [u8; 4] = [10, 0, 0, 2];
 const CISN: u32 = 0xffff_fff0; // wraps during the test
 const SISN: u32 = 5000;
 
-/// Lines, gaps, FINs and RSTs as a parser saw them.
+/// Lines, gaps, stream ends, and the close calls as a parser saw them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Seen {
     Line(FlowSide, String),
     Gap(FlowSide, u64),
+    /// `eof_*`: the side's FIN reached in its stream.
+    Eof(FlowSide),
+    /// `fin_*`: the flow closed gracefully or went quiet.
     Fin(FlowSide),
+    /// `rst_*` calls, in order, reported by `flow_end`.
+    Rst(Vec<FlowSide>),
 }
 
 #[derive(Default, Clone)]
 struct Lines {
     bufs: [Vec<u8>; 2],
-    rst: Option<FlowSide>,
+    rst: Vec<FlowSide>,
     poison: Option<String>,
 }
 
@@ -82,8 +87,24 @@ impl SessionParser for Lines {
         self.bufs[1].clear();
         vec![Seen::Gap(FlowSide::Responder, len)]
     }
+    fn eof_initiator(&mut self) -> Vec<Seen> {
+        vec![Seen::Eof(FlowSide::Initiator)]
+    }
+    fn eof_responder(&mut self) -> Vec<Seen> {
+        vec![Seen::Eof(FlowSide::Responder)]
+    }
     fn rst_initiator(&mut self) {
-        self.rst = Some(FlowSide::Initiator);
+        self.rst.push(FlowSide::Initiator);
+    }
+    fn rst_responder(&mut self) {
+        self.rst.push(FlowSide::Responder);
+    }
+    fn flow_end(&mut self) -> Vec<Seen> {
+        if self.rst.is_empty() {
+            Vec::new()
+        } else {
+            vec![Seen::Rst(std::mem::take(&mut self.rst))]
+        }
     }
     fn is_poisoned(&self) -> bool {
         self.poison.is_some()
@@ -201,8 +222,12 @@ fn messages(events: &[Ev]) -> Vec<Seen> {
         .iter()
         .filter_map(|e| match e {
             FlowEvent::Application { message, side, .. } => {
-                let (Seen::Line(s, _) | Seen::Gap(s, _) | Seen::Fin(s)) = message;
-                assert_eq!(s, side, "the event's side is the message's");
+                let s = match message {
+                    Seen::Line(s, _) | Seen::Gap(s, _) | Seen::Eof(s) | Seen::Fin(s) => *s,
+                    // `flow_end` reports on the initiator's side.
+                    Seen::Rst(_) => FlowSide::Initiator,
+                };
+                assert_eq!(s, *side, "the event's side is the message's");
                 Some(message.clone())
             }
             _ => None,
@@ -251,6 +276,8 @@ fn reordered_and_retransmitted_segments_reach_the_parser_in_order() {
             line(I, "hello"),
             line(R, "hi"),
             line(I, "second"),
+            Seen::Eof(I),
+            Seen::Eof(R),
             Seen::Fin(I),
             Seen::Fin(R),
         ]
@@ -285,6 +312,9 @@ fn an_acknowledged_hole_is_a_gap_and_the_stream_goes_on() {
             line(I, "three"),
             line(R, "ok2"),
             line(I, "four"),
+            // End of input: the flow closes, as by idle timeout.
+            Seen::Fin(I),
+            Seen::Fin(R),
         ]
     );
     assert_eq!(ended(&ev).1.initiator.gap_bytes, 4);
@@ -299,46 +329,83 @@ fn a_hole_open_at_the_end_is_flushed_as_a_gap() {
     let ev = run(lines_everywhere(), segs, 7777);
     assert_eq!(
         messages(&ev),
-        vec![line(I, "a"), Seen::Gap(I, 3), line(I, "b")]
+        vec![
+            line(I, "a"),
+            Seen::Gap(I, 3),
+            line(I, "b"),
+            Seen::Fin(I),
+            Seen::Fin(R)
+        ]
     );
     assert_eq!(ended(&ev).0, EndReason::Shutdown);
 }
 
 #[test]
-fn rst_flushes_and_reaches_the_parser() {
-    #[derive(Default, Clone)]
-    struct RstSeen(Lines);
-    impl SessionParser for RstSeen {
-        type Message = Seen;
-        fn feed_initiator(&mut self, b: &[u8]) -> Vec<Seen> {
-            self.0.feed_initiator(b)
-        }
-        fn feed_responder(&mut self, b: &[u8]) -> Vec<Seen> {
-            self.0.feed_responder(b)
-        }
-        fn rst_initiator(&mut self) {
-            self.0.poison = Some("reset seen".into());
-        }
-        fn is_poisoned(&self) -> bool {
-            self.0.is_poisoned()
-        }
-        fn poison_reason(&self) -> Option<&str> {
-            self.0.poison_reason()
-        }
+fn rst_flushes_and_both_sides_hear_of_it() {
+    // Whichever side resets, the parser hears `rst_initiator` then
+    // `rst_responder` when the flow ends, after the bytes held before the
+    // reset (as flowscope 0.3 does), and no `fin_*`.
+    for from_client in [true, false] {
+        let segs: &[Seg<'_>] = &[
+            (true, ACK | PSH, 3, 0, b"y\n"), // ahead of a hole
+            (true, ACK | PSH, 0, 0, b"x\n"),
+            (
+                from_client,
+                RST | ACK,
+                if from_client { 5 } else { 0 },
+                0,
+                b"",
+            ),
+        ];
+        let ev = run(lines_everywhere(), segs, 7777);
+        assert_eq!(
+            messages(&ev),
+            vec![
+                line(I, "x"),
+                Seen::Gap(I, 1),
+                line(I, "y"),
+                Seen::Rst(vec![I, R])
+            ],
+            "reset from the client: {from_client}"
+        );
+        assert_eq!(ended(&ev).0, EndReason::Rst);
     }
-    let sessions =
-        Sessions::new(&EngineConfig::default().reassembly).tcp(RstSeen::default(), Route::any());
-    let segs: &[Seg<'_>] = &[
-        (true, ACK | PSH, 0, 0, b"x\n"),
-        (true, RST | ACK, 2, 0, b""),
+}
+
+#[test]
+fn every_close_calls_fin_or_rst_as_0_3_does() {
+    // A flow with no payload still has its parser (made at the flow's
+    // start): it hears of the end. Idle timeout and end of input: fin;
+    // eviction: rst.
+    let handshake_only: &[Seg<'_>] = &[(false, SYN | ACK, 0, 0, b"")];
+    let ev = run(lines_everywhere(), handshake_only, 7777);
+    assert_eq!(messages(&ev), vec![Seen::Fin(I), Seen::Fin(R)]);
+
+    let cfg = EngineConfig::default();
+    let mut engine = engine_with(&cfg, lines_everywhere());
+    let frames = vec![tcp4_ack(C, 40000, S, 7777, ACK | PSH, 1, 1, b"half")];
+    let mut out = Vec::new();
+    feed_frames(&mut engine, &frames, 1, &mut out);
+    engine.advance(Timestamp::new(10_000, 0), 1, &mut out);
+    let ev: Vec<Ev> = out.into_iter().map(|o| o.event).collect();
+    assert_eq!(ended(&ev).0, EndReason::IdleTimeout);
+    assert_eq!(messages(&ev), vec![Seen::Fin(I), Seen::Fin(R)]);
+
+    let mut cfg = EngineConfig::default();
+    cfg.flow.max_flows = 1;
+    let mut engine = engine_with(&cfg, lines_everywhere());
+    let frames = vec![
+        tcp4_ack(C, 40000, S, 7777, ACK | PSH, 1, 1, b"a\n"),
+        tcp4_ack(C, 40001, S, 7777, ACK | PSH, 1, 1, b"b\n"),
     ];
-    let ev = run(sessions, segs, 7777);
-    assert_eq!(messages(&ev), vec![line(I, "x")]);
-    // The parser heard the reset (it poisons on it, which shows up here).
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        FlowEvent::Anomaly { kind: AnomalyKind::ParserPoisoned { reason }, .. } if &**reason == "reset seen"
-    )));
+    let mut out = Vec::new();
+    feed_frames(&mut engine, &frames, 1, &mut out);
+    let ev: Vec<Ev> = out.into_iter().map(|o| o.event).collect();
+    assert_eq!(ended(&ev).0, EndReason::Evicted);
+    assert_eq!(
+        messages(&ev),
+        vec![line(I, "a"), Seen::Rst(vec![I, R]), line(I, "b")]
+    );
 }
 
 #[test]
@@ -515,7 +582,7 @@ fn udp_payloads_go_to_the_datagram_parser() {
 }
 
 #[test]
-fn seed_factories_build_parsers() {
+fn default_clone_parsers_are_their_own_factories() {
     // Any `Default + Clone` parser is its own factory, keyed by anything.
     let mut f = Lines::default();
     let mut p: Lines = SessionParserFactory::<u32>::new_parser(&mut f, &7);
@@ -533,13 +600,17 @@ fn session_events_mirror_flow_events() {
         .into_iter()
         .filter_map(|e| e.into_session_event())
         .collect();
+    // `Started` first (on by default, as in flowscope 0.3), then the line,
+    // then the end flush (`fin_*`), then `Closed`.
+    assert!(matches!(sess[0], SessionEvent::Started { .. }));
     assert!(matches!(
-        sess[0],
+        sess[1],
         SessionEvent::Application {
             side: FlowSide::Initiator,
             ..
         }
     ));
+    assert_eq!(sess.len(), 5);
     assert!(matches!(
         sess.last(),
         Some(SessionEvent::Closed {
@@ -677,7 +748,13 @@ fn a_flow_the_driver_skips_does_not_disturb_the_next_packet() {
     let ev: Vec<Ev> = out.into_iter().map(|o| o.event).collect();
     assert_eq!(
         messages(&ev),
-        vec![line(I, "a"), line(I, "b"), line(I, "c")]
+        vec![
+            line(I, "a"),
+            line(I, "b"),
+            line(I, "c"),
+            Seen::Fin(I),
+            Seen::Fin(R)
+        ]
     );
 }
 
