@@ -200,8 +200,12 @@ pub struct FlowConfig {
     /// Ports treated as server ports when deciding who initiated a flow
     /// picked up mid-stream, in addition to every port below 1024.
     pub server_ports: Vec<u16>,
-    /// Emit `Started`, `Established` and `StateChange` events (the `Ended`
-    /// and `Anomaly` events are always emitted).
+    /// Emit a `Started` event at each flow's first packet (on by default,
+    /// as flowscope 0.3's session drivers do: it becomes
+    /// [`SessionEvent::Started`](crate::SessionEvent::Started)).
+    pub started_events: bool,
+    /// Emit `Established` and `StateChange` events (the `Ended` and
+    /// `Anomaly` events are always emitted).
     pub lifecycle_events: bool,
     /// Emergency mode (entered when the flow table is full, as Suricata's):
     /// idle timeout, seconds, of flows never answered (a SYN flood's) and of
@@ -234,6 +238,7 @@ impl Default for FlowConfig {
                 6379, 6443, 8000, 8008, 8080, 8081, 8443, 8883, 8888, 9000, 9090, 9092, 9200,
                 11211, 27017,
             ],
+            started_events: true,
             lifecycle_events: false,
             emergency_new_timeout: 10,
             emergency_established_timeout: 100,

@@ -253,7 +253,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             _ => p.other += 1,
         }
         self.stats.peak_flows = self.stats.peak_flows.max(self.active_flows());
-        if self.lifecycle_events {
+        if self.started_events {
             let ev = FlowEvent::Started {
                 key: x.key.clone(),
                 flow_id,

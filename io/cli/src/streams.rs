@@ -613,7 +613,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
     }
     // Files are named by flow: the flow's start must be seen, and a flow
     // must not be cut in two by an active timeout.
-    engine_cfg.flow.lifecycle_events = true;
+    engine_cfg.flow.started_events = true;
     engine_cfg.flow.active_timeout = 0;
     engine_cfg.validate().map_err(RunError::Config)?;
     let files = open_all(&opts.inputs)?;

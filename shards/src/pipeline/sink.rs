@@ -36,15 +36,32 @@ impl<K: Send + 'static, M: Send + 'static> EventSink<K, M> for Events {
 }
 
 /// The session sink: the pipeline delivers [`SessionEvent`]s (flow starts
-/// with `flow.lifecycle_events`, parser messages, ends, anomalies) with
-/// their order keys; `sub` numbers the session events of a seq.
+/// with `flow.started_events`, on by default; parser messages; ends) with
+/// their order keys; `sub` numbers the session events of a seq. Anomalies
+/// are delivered only when asked for with
+/// [`with_emit_anomalies`](Self::with_emit_anomalies), as flowscope 0.3's
+/// session drivers do.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SessionEvents;
+pub struct SessionEvents {
+    anomalies: bool,
+}
+
+impl SessionEvents {
+    /// A sink that delivers [`SessionEvent::Anomaly`] events too (default:
+    /// not).
+    pub fn with_emit_anomalies(mut self, enable: bool) -> Self {
+        self.anomalies = enable;
+        self
+    }
+}
 
 impl<K: Send + 'static, M: Send + 'static> EventSink<K, M> for SessionEvents {
     type Item = Ordered<SessionEvent<K, M>>;
     fn map(&mut self, o: Ordered<FlowEvent<K, M>>) -> Option<Self::Item> {
         let event = o.event.into_session_event()?;
+        if !self.anomalies && matches!(event, SessionEvent::Anomaly { .. }) {
+            return None;
+        }
         Some(Ordered {
             seq: o.seq,
             cause: o.cause,

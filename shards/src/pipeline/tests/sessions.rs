@@ -187,7 +187,7 @@ fn a_custom_session_parser_gives_the_same_messages_for_0_1_and_4_shards() {
     let engine = Engine::with_hook(&ecfg, extractor(&ecfg), line_sessions()).unwrap();
     let mut runner = InlineRunner::new(engine, 64);
     let mut inline_items = Vec::new();
-    let mut sink = SessionEvents;
+    let mut sink = SessionEvents::default().with_emit_anomalies(true);
     for raw in raws(&packets) {
         runner.push(&raw);
         inline_items.extend(runner.events().filter_map(|e| sink.map(e)));
@@ -218,11 +218,45 @@ fn a_custom_session_parser_gives_the_same_messages_for_0_1_and_4_shards() {
             .pin(false)
             .epoch_packets(64)
             .hook(line_sessions)
-            .sink(SessionEvents)
+            .sink(SessionEvents::default().with_emit_anomalies(true))
             .build(MemorySource::new(raws(&packets)))
             .unwrap();
         let got: Vec<SessionItem> = p.into_iter().collect();
         p.join().unwrap();
         assert_eq!(render_sessions(&got), expected, "shards = {shards}");
     }
+}
+
+#[test]
+fn the_session_sink_starts_every_flow_and_keeps_anomalies_on_request() {
+    // Two conversations and a truncated IPv4 packet (a decode anomaly).
+    let mut packets = line_conversations(2);
+    let mut bad = ipv4(1, 2, 17, 0, 0, &[0; 8]);
+    bad.truncate(12);
+    packets.push((Timestamp::from_nanos(2_000_000_000_000), bad));
+    let ecfg = EngineConfig::default();
+    let kinds = |sink: SessionEvents| {
+        let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+            .shards(2)
+            .pin(false)
+            .hook(line_sessions)
+            .sink(sink)
+            .build(MemorySource::new(raws(&packets)))
+            .unwrap();
+        let got: Vec<SessionItem> = p.into_iter().collect();
+        p.join().unwrap();
+        let count = |f: fn(&SessionEvent<_, _>) -> bool| got.iter().filter(|o| f(&o.event)).count();
+        (
+            count(|e| matches!(e, SessionEvent::Started { .. })),
+            count(|e| matches!(e, SessionEvent::Closed { .. })),
+            count(|e| matches!(e, SessionEvent::Anomaly { .. })),
+        )
+    };
+    // As flowscope 0.3's drivers: `Started` for every flow (4: this
+    // generator's replies come from other addresses), anomalies only when
+    // asked for.
+    assert_eq!(kinds(SessionEvents::default()), (4, 4, 0));
+    let (started, closed, anomalies) = kinds(SessionEvents::default().with_emit_anomalies(true));
+    assert_eq!((started, closed), (4, 4));
+    assert!(anomalies >= 1, "the truncated packet is reported");
 }
