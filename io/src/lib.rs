@@ -23,85 +23,39 @@
 //!   [`EveMessage`], and the JSON writer under it, [`JsonObject`].
 //! - Writing captures: [`PcapWriter`], [`PcapngWriter`], [`RotatingPcapng`].
 //!
-//! Reading a capture through the engine (the README's example):
+//! Reading a capture through the engine, on the caller's thread:
 //!
-//! ```no_run
+//! ```
 //! use flowscope_engine::{Engine, EngineConfig, FiveTuple, FlowEvent, KeyOptions};
-//! use flowscope_io::CaptureFile;
+//! use flowscope_io::{CaptureBytes, CaptureFile, DEMO_PCAP};
 //! use flowscope_shards::InlineRunner;
 //!
 //! let cfg = EngineConfig::default();
 //! let engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg)))?;
 //! let mut runner = InlineRunner::new(engine, 4096);
-//! let file = CaptureFile::open("capture.pcap".as_ref())?;
+//! // Any pcap or pcapng file: `CaptureFile::open(path)`; here the bundled demo.
+//! let file = CaptureFile::from_bytes("demo.pcap", CaptureBytes::Static(DEMO_PCAP));
+//! let mut flows = 0;
 //! let mut report = |ev: &FlowEvent<_>| {
 //!     if let FlowEvent::Ended { key, stats, .. } = ev {
 //!         println!("{key:?}: {} packets", stats.total_packets());
+//!         flows += 1;
 //!     }
 //! };
 //! for packet in file.packets()? {
 //!     runner.push(&packet?);
 //!     runner.events().for_each(|ev| report(&ev.event));
 //! }
-//! runner.finish(); // flushes every flow still open: read those events too
+//! runner.finish(); // ends every flow still open: read those events too
 //! runner.events().for_each(|ev| report(&ev.event));
+//! assert_eq!(flows, 11);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The same on shard threads (same events, same order):
-//!
-//! ```no_run
-//! use flowscope_engine::{EngineConfig, FiveTuple, FlowEvent, KeyOptions};
-//! use flowscope_io::{CaptureFile, FileSource};
-//! use flowscope_shards::Pipeline;
-//!
-//! let cfg = EngineConfig::default();
-//! let source = FileSource::new(vec![CaptureFile::open("capture.pcap".as_ref())?]);
-//! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
-//!     .shards(4)
-//!     .pin(true)
-//!     .build(source)?;
-//! for ev in pipeline.receiver() {
-//!     if let FlowEvent::Ended { key, stats, .. } = &ev.event {
-//!         println!("{key:?}: {} packets", stats.total_packets());
-//!     }
-//! }
-//! let report = pipeline.join()?;
-//! println!("imbalance {:.2}", report.ingest.imbalance());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! The built-in parsers on every shard (the README's example):
-//!
-//! ```no_run
-//! use flowscope_engine::parsers::{builtin, L7Message, ParsersConfig};
-//! use flowscope_engine::{EngineConfig, FiveTuple, FiveTupleKey, FlowEvent, KeyOptions};
-//! use flowscope_io::{CaptureFile, FileSource};
-//! use flowscope_shards::Pipeline;
-//!
-//! let cfg = EngineConfig::default();
-//! let source = FileSource::new(vec![CaptureFile::open("capture.pcap".as_ref())?]);
-//! let parsers = ParsersConfig::default(); // or a configuration file's `[parsers]`
-//! let reassembly = cfg.reassembly.clone();
-//! let pipeline = Pipeline::builder(cfg.clone(), FiveTuple::new(KeyOptions::from_config(&cfg)))
-//!     .shards(4)
-//!     .hook(move || builtin::<FiveTupleKey>(&reassembly, &parsers))
-//!     .build(source)?;
-//! for ev in pipeline.receiver() {
-//!     match &ev.event {
-//!         FlowEvent::Application { message: L7Message::Tls(hs), .. } => {
-//!             if let Some(ch) = &hs.client_hello {
-//!                 println!("SNI {:?} JA4 {:?}", ch.sni, hs.ja4);
-//!             }
-//!         }
-//!         FlowEvent::Application { message: L7Message::Http(tx), .. } => {
-//!             println!("{:?} {:?}", tx.method, tx.uri)
-//!         }
-//!         _ => {}
-//!     }
-//! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The same on shard threads, the built-in parsers, your own parsers and
+//! live capture: the session API guide (`docs/session-api.md`) and the
+//! parser author's guide (`docs/parser-guide.md`), whose examples are
+//! doctests of this crate.
 
 #![warn(missing_docs)]
 
@@ -135,3 +89,14 @@ pub use reader::{
 };
 pub use source::{CaptureInput, DamagedInput, FileSource, FilterFn, InputStarts, ProgressFn};
 pub use stream::{CaptureStream, STDIN_NAME, STREAM_BUFFER, STREAM_WAIT};
+
+/// The README's and the guides' examples, compiled and run as doctests.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../docs/session-api.md")]
+    struct SessionApi;
+    #[doc = include_str!("../../docs/parser-guide.md")]
+    struct ParserGuide;
+}

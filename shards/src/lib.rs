@@ -11,7 +11,49 @@
 //! path: embedding, tests, and the reference every sharded run must match).
 //! [`Pipeline`] runs the same protocol on an ingest thread, N shard threads
 //! and a merger thread, and delivers the same events in the same order.
-
+//!
+//! ```
+//! use flowscope_engine::{Engine, EngineConfig, FiveTuple, KeyOptions, LinkType, RawPacket, Timestamp};
+//! use flowscope_shards::{InlineRunner, MemorySource, Pipeline};
+//!
+//! // Two raw IPv4 UDP packets, a query and its answer (no link header).
+//! let udp = |src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16| {
+//!     let mut p = vec![0x45, 0, 0, 32, 0, 0, 0x40, 0, 64, 17, 0, 0];
+//!     p.extend_from_slice(&src);
+//!     p.extend_from_slice(&dst);
+//!     p.extend_from_slice(&sport.to_be_bytes());
+//!     p.extend_from_slice(&dport.to_be_bytes());
+//!     p.extend_from_slice(&[0, 12, 0, 0, b'p', b'i', b'n', b'g']);
+//!     p
+//! };
+//! let frames = [
+//!     (Timestamp::new(1, 0), udp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 7)),
+//!     (Timestamp::new(1, 500), udp([10, 0, 0, 2], [10, 0, 0, 1], 7, 40000)),
+//! ];
+//! fn raw((ts, data): &(Timestamp, Vec<u8>)) -> RawPacket<'_> {
+//!     RawPacket { ts: *ts, linktype: LinkType::RAW, wire_len: data.len() as u32, iface: 0, data }
+//! }
+//! let cfg = EngineConfig::default();
+//! let extractor = || FiveTuple::new(KeyOptions::from_config(&cfg));
+//!
+//! // The same events, in the same order, from four shards...
+//! let source = MemorySource::new(frames.iter().map(raw));
+//! let pipeline = Pipeline::builder(cfg.clone(), extractor()).shards(4).build(source)?;
+//! let sharded: Vec<String> = pipeline.receiver().iter().map(|o| format!("{:?}", o.event)).collect();
+//! pipeline.join()?;
+//! // ...as from one engine on this thread.
+//! let mut runner = InlineRunner::new(Engine::new(&cfg, extractor())?, 64);
+//! let mut inline = Vec::new();
+//! for frame in &frames {
+//!     runner.push(&raw(frame));
+//!     inline.extend(runner.events().map(|o| format!("{:?}", o.event)));
+//! }
+//! runner.finish(); // ends the flow still open: read what it flushes too
+//! inline.extend(runner.events().map(|o| format!("{:?}", o.event)));
+//! assert_eq!(sharded, inline);
+//! assert!(inline.iter().any(|e| e.starts_with("Ended")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # What the crate offers
 //!

@@ -14,16 +14,19 @@
 //!
 //! A replay from a program, output into memory:
 //!
-//! ```no_run
+//! ```
 //! use flowscope_cli::config::Config;
 //! use flowscope_cli::input::Input;
 //! use flowscope_cli::replay::{ReplayOptions, replay};
 //!
-//! let mut opts = ReplayOptions::new(vec![Input::File("capture.pcap".into())], Config::default());
+//! // `Input::File(path)` for a capture file; here the bundled demo.
+//! let mut opts = ReplayOptions::new(vec![Input::Demo], Config::default());
 //! opts.run.shards = Some(2);
 //! let mut out = Vec::new();
 //! let summary = replay(&opts, &mut out)?;
 //! eprintln!("{}", summary.render());
+//! let records = String::from_utf8(out)?;
+//! assert!(records.lines().any(|l| l.contains(r#""event_type":"http""#)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
