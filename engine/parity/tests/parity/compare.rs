@@ -39,17 +39,23 @@ pub enum Exception {
     /// and walks no MPLS or PPPoE; flowscope rejects some malformed
     /// headers etherparse accepts).
     Decoder,
+    /// flowscope's idle deadline is the last activity plus the timeout
+    /// rounded up to the next whole second (engine/src/flow/mod.rs); 0.3
+    /// expires at the first sweep at least the timeout after it. A flow
+    /// quiet for less than a second over its timeout is split by 0.3 only.
+    IdleRounding,
 }
 
 impl Exception {
     /// All, in report order.
-    pub const ALL: [Exception; 6] = [
+    pub const ALL: [Exception; 7] = [
         Exception::Disorder,
         Exception::Ghost,
         Exception::FinRetransmission,
         Exception::NoHandshake,
         Exception::Initiator,
         Exception::Decoder,
+        Exception::IdleRounding,
     ];
 
     /// Its name in the summary and in docs/parity.md.
@@ -67,6 +73,7 @@ impl Exception {
             Exception::Decoder => {
                 "packets only one decoder reads (MPLS, PPPoE, truncated, malformed)"
             }
+            Exception::IdleRounding => "flowscope's idle deadline rounds up to a whole second",
         }
     }
 }
@@ -216,8 +223,23 @@ fn group(
     }
     // Flows only 0.3 has.
     let mut ghosts_after = Vec::new();
+    let mut idle_splits = Vec::new();
+    let timeout_ns: u64 = if t.proto == 6 { 300 } else { 60 } * 1_000_000_000;
     for &i in &extra_a {
         let x = &a[i];
+        // The 0.3 flow before it went idle, less than a second over the
+        // timeout before it, inside one flowscope flow.
+        let idle_split = i > 0 && {
+            let p = &a[i - 1];
+            p.close == Close::Idle
+                && x.start.saturating_sub(p.end) < timeout_ns + 1_000_000_000
+                && b.iter().any(|y| y.start <= p.start && x.start <= y.end)
+        };
+        if idle_split {
+            tally.hit(Exception::IdleRounding, capture);
+            idle_splits.push(x.start);
+            continue;
+        }
         let after_close = a[..i]
             .iter()
             .any(|p| matches!(p.close, Close::Fin | Close::Rst) && p.end <= x.start);
@@ -274,6 +296,7 @@ fn group(
             &a[i],
             &b[j],
             &ghosts_after,
+            &idle_splits,
             blind,
             server_ports,
             tally,
@@ -289,6 +312,7 @@ fn pair(
     x: &Sess,
     y: &Sess,
     ghosts_after: &[u64],
+    idle_splits: &[u64],
     blind: bool,
     server_ports: &[u16],
     tally: &mut Tally,
@@ -313,8 +337,10 @@ fn pair(
         }
     }
     // The close.
-    let early_close =
+    let ghost_close =
         matches!(x.close, Close::Fin | Close::Rst) && ghosts_after.iter().any(|&g| g >= x.end);
+    let idle_split = x.close == Close::Idle && idle_splits.iter().any(|&g| g >= x.end);
+    let early_close = ghost_close || idle_split;
     let mut close_explained = x.close == y.close;
     if !close_explained {
         let one_sided_fins =
@@ -326,8 +352,10 @@ fn pair(
             Some(Exception::NoHandshake)
         } else if x.close == Close::Fin && one_sided_fins {
             Some(Exception::FinRetransmission)
-        } else if early_close {
+        } else if ghost_close {
             Some(Exception::Ghost)
+        } else if idle_split {
+            Some(Exception::IdleRounding)
         } else {
             None
         };
@@ -364,7 +392,12 @@ fn pair(
             let (px, py) = (without_flush(mx), without_flush(my));
             py.starts_with(&px)
         } {
-            tally.hit(Exception::Ghost, capture);
+            let e = if ghost_close {
+                Exception::Ghost
+            } else {
+                Exception::IdleRounding
+            };
+            tally.hit(e, capture);
         } else if blind {
             tally.hit(Exception::Decoder, capture);
         } else {
