@@ -51,11 +51,32 @@
 //!   session API: [`SessionParser`], [`SessionParserFactory`],
 //!   [`DatagramParser`], [`DatagramParserFactory`], [`SessionEvent`],
 //!   [`Sessions`] with its [`Route`]s, and the TCP [`Reassembler`];
-//! - [`parsers`]: the built-in HTTP, TLS, DNS and QUIC parsers.
+//! - [`parsers`]: the built-in HTTP, TLS, DNS and QUIC parsers, each
+//!   behind its Cargo feature.
 //!
 //! The hidden `unstable` module lends a few internals to the other crates
 //! of the flowscope workspace; it is not part of the API and not covered by
 //! semver.
+//!
+//! # Cargo features
+//!
+//! Each built-in parser is a feature, and all of them are on by default.
+//! Without them (`default-features = false`) the crate is the engine and
+//! the session API: decoding, defragmentation, flows and their events,
+//! Community ID (SHA-1 and base64, always built), TCP reassembly, the
+//! parser traits, [`Sessions`] and its [`Route`]s, plus the parsers'
+//! options ([`parsers::ParsersConfig`], so a `[parsers]` table reads the
+//! same in every build) and [`parsers::builtin`], which then registers
+//! nothing. A parser is registered only if its feature is on, whatever the
+//! configuration says ([`parsers::ParsersConfig::not_built`] names the ones
+//! enabled but left out).
+//!
+//! | Feature | Adds | Dependencies it pulls |
+//! |---------|------|-----------------------|
+//! | `http` | `parsers::http`: HTTP/1.x over TCP and SSDP over UDP, the `L7Message::Http` messages; turns on `tls` (TLS inside a CONNECT tunnel is parsed) | httparse (heads), sha2 (response body SHA-256), and those of `tls` |
+//! | `dns` | `parsers::dns`: DNS over UDP and TCP, the `L7Message::Dns` messages | none |
+//! | `tls` | `parsers::tls`, `parsers::hello`, `parsers::fingerprint`: the TLS handshake, certificates, JA3/JA3S/JA4, the `L7Message::Tls` messages | x509-parser (certificates), md-5 (JA3), sha2 (JA4) |
+//! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

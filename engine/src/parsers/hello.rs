@@ -2,7 +2,7 @@
 //! with every extension the fingerprints and the EVE record need, and
 //! their decoders — [`parse_client_hello`], [`parse_server_hello`] and the
 //! SSLv2-compatible ClientHello. TLS over TCP ([`tls`](super::tls)), QUIC
-//! Initials ([`quic`](super::quic)) and the fingerprints
+//! Initials (module `quic`, feature `quic`) and the fingerprints
 //! ([`fingerprint`](super::fingerprint)) share them.
 //!
 //! The decoders are hand-written rather than tls-parser's: JA3/JA4 need

@@ -1,36 +1,56 @@
-//! The built-in L7 parsers: HTTP/1.x ([`http`]), DNS over UDP and TCP
-//! ([`dns`]), the TLS handshake ([`tls`]), the ClientHello of QUIC Initial
-//! packets ([`quic`]), the TLS hellos both of them read ([`hello`]) and
-//! their JA3/JA3S/JA4 fingerprints ([`fingerprint`]). They are session API
-//! parsers ([`SessionParser`](crate::SessionParser)s and
+//! The built-in L7 parsers, each behind its Cargo feature (see the crate
+//! docs): HTTP/1.x (module `http`, feature `http`), DNS over UDP and TCP
+//! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
+//! packets (`quic`), the TLS hellos both of them read (`hello`) and their
+//! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`). They are
+//! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
-//! cursor (`reader`). Also here: their options ([`ParsersConfig`], the
-//! `[parsers]` config table), their common message type [`L7Message`], and
-//! [`builtin`], which registers them with a [`Sessions`] driver: port hints
-//! plus content probes, so HTTP on 8081 and TLS on 8443 are found too.
+//! cursor (`reader`). Always here, whatever the features: their options
+//! ([`ParsersConfig`], the `[parsers]` config table, read the same way in
+//! every build), their common message type [`L7Message`] (one variant per
+//! parser built), and [`builtin`], which registers the parsers built in
+//! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
+//! 8081 and TLS on 8443 are found too.
 
+#[cfg(feature = "dns")]
 pub mod dns;
+#[cfg(feature = "tls")]
 pub mod fingerprint;
+#[cfg(feature = "tls")]
 pub mod hello;
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "quic")]
 pub mod quic;
+#[cfg(any(feature = "dns", feature = "tls"))]
 mod reader;
+#[cfg(feature = "tls")]
 pub mod tls;
 
-use crate::FlowSide;
 use crate::reassembly::ReassemblyConfig;
-use crate::session::{Probe, Route, Sessions};
+use crate::session::Sessions;
 use serde::Deserialize;
 
-/// What a built-in parser reports.
+/// Highest `[parsers.http] max_headers` (HTTP heads are parsed into a stack
+/// array this long); the same number as `http::MAX_HEADERS_LIMIT`.
+const MAX_HEADERS_LIMIT: usize = 256;
+#[cfg(feature = "http")]
+const _: () = assert!(MAX_HEADERS_LIMIT == http::MAX_HEADERS_LIMIT);
+
+/// What a built-in parser reports. Each variant is there with its parser's
+/// Cargo feature (`Tls` also carries QUIC's hellos); with none of them the
+/// enum has no values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum L7Message {
     /// An HTTP request/response pair.
+    #[cfg(feature = "http")]
     Http(Box<http::HttpTransaction>),
     /// A DNS query, answer or unanswered-query report.
+    #[cfg(feature = "dns")]
     Dns(Box<dns::DnsMessage>),
     /// A TLS connection's handshake.
+    #[cfg(feature = "tls")]
     Tls(Box<tls::TlsHandshake>),
 }
 
@@ -189,7 +209,7 @@ impl ParsersConfig {
             "parsers.http.max_headers",
             h.max_headers,
             1,
-            http::MAX_HEADERS_LIMIT,
+            MAX_HEADERS_LIMIT,
             "",
         )?;
         let header_bytes = h.max_header_bytes;
@@ -243,83 +263,133 @@ impl ParsersConfig {
         Ok(())
     }
 
-    /// Whether any parser is on.
+    /// Whether any parser is on: enabled here and built into this crate
+    /// (its Cargo feature on), so [`builtin`] registers it.
     pub fn any_enabled(&self) -> bool {
-        self.http.enabled || self.dns.enabled || self.tls.enabled || self.quic.enabled
+        self.parsers().into_iter().any(|(_, on, built)| on && built)
+    }
+
+    /// The parsers this config enables that this build lacks (their Cargo
+    /// feature is off): [`builtin`] does not register them. Empty with the
+    /// default features; a front end can warn about each.
+    pub fn not_built(&self) -> impl Iterator<Item = &'static str> {
+        self.parsers()
+            .into_iter()
+            .filter(|&(_, on, built)| on && !built)
+            .map(|(name, ..)| name)
+    }
+
+    /// Each built-in parser (the name of its feature), whether this config
+    /// enables it, and whether its feature is on.
+    fn parsers(&self) -> [(&'static str, bool, bool); 4] {
+        [
+            ("http", self.http.enabled, cfg!(feature = "http")),
+            ("dns", self.dns.enabled, cfg!(feature = "dns")),
+            ("tls", self.tls.enabled, cfg!(feature = "tls")),
+            ("quic", self.quic.enabled, cfg!(feature = "quic")),
+        ]
     }
 }
 
-/// DNS over TCP probe: a length prefix, then a plausible message.
-fn dns_tcp_probe(b: &[u8], _side: FlowSide) -> Probe {
-    if b.len() < 2 + 12 {
-        return Probe::NeedMore;
-    }
-    let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
-    if b.len() < 2 + len && b.len() < 512 {
-        return Probe::NeedMore;
-    }
-    if len >= 12 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
-        Probe::Certain
-    } else {
-        Probe::No
-    }
-}
-
-/// A [`Sessions`] driver with the built-in parsers `cfg` enables (each
-/// registered as a configured prototype that every flow gets a clone of,
-/// through the session API's `Default + Clone` factory impls): TLS and
-/// HTTP on every TCP flow whose first bytes look like them (port hints
-/// decide the order), DNS over UDP and TCP on its ports when the payload
-/// looks like DNS.
+/// A [`Sessions`] driver with the built-in parsers `cfg` enables and this
+/// build has (each registered as a configured prototype that every flow
+/// gets a clone of, through the session API's `Default + Clone` factory
+/// impls): TLS and HTTP on every TCP flow whose first bytes look like them
+/// (port hints decide the order), DNS over UDP and TCP on its ports when
+/// the payload looks like DNS, QUIC on any UDP port by content. A parser
+/// whose Cargo feature is off is not registered, enabled or not
+/// ([`ParsersConfig::not_built`] names them); with no parser features the
+/// driver has no parsers.
 pub fn builtin<K: Send + 'static>(
     reassembly: &ReassemblyConfig,
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
-    let mut s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
-    if cfg.tls.enabled && !cfg.tls.starttls_ports.is_empty() {
-        // First, so these ports are not claimed by a probe; no name: the
-        // connection's own protocol is not parsed.
+    let s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
+    // In this order: STARTTLS ports before any probe claims them, then the
+    // probes' order.
+    #[cfg(feature = "tls")]
+    let s = with_tls(s, &cfg.tls);
+    #[cfg(feature = "http")]
+    let s = with_http(s, &cfg.http);
+    #[cfg(feature = "dns")]
+    let s = with_dns(s, &cfg.dns);
+    #[cfg(feature = "quic")]
+    let s = with_quic(s, &cfg.quic);
+    s
+}
+
+/// TLS: its ports and probe, and the STARTTLS ports (first, so these
+/// ports are not claimed by a probe; no name: the connection's own protocol
+/// is not parsed).
+#[cfg(feature = "tls")]
+fn with_tls<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if cfg.enabled && !cfg.starttls_ports.is_empty() {
         s = s.tcp(
-            tls::StartTlsParser::new(cfg.tls.clone()).timed_by_acks(),
-            Route::ports(cfg.tls.starttls_ports.iter().copied()).only_ports(),
+            tls::StartTlsParser::new(cfg.clone()).timed_by_acks(),
+            Route::ports(cfg.starttls_ports.iter().copied()).only_ports(),
         );
     }
-    if cfg.tls.enabled {
+    if cfg.enabled {
         s = s.tcp(
-            tls::TlsParser::new(cfg.tls.clone()).timed_by_acks(),
-            Route::ports(cfg.tls.ports.iter().copied())
+            tls::TlsParser::new(cfg.clone()).timed_by_acks(),
+            Route::ports(cfg.ports.iter().copied())
                 .probe(|b, _| tls::probe(b))
                 .named("tls"),
         );
     }
-    if cfg.http.enabled {
+    s
+}
+
+/// HTTP over TCP (port hints and a probe) and over UDP (SSDP, its ports
+/// only).
+#[cfg(feature = "http")]
+fn with_http<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &HttpConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if cfg.enabled {
         s = s.tcp(
-            http::HttpParser::new(cfg.http.clone()),
-            Route::ports(cfg.http.ports.iter().copied())
+            http::HttpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
                 .probe(|b, _| http::probe(b))
                 .named("http"),
         );
     }
-    if cfg.http.enabled && !cfg.http.udp_ports.is_empty() {
+    if cfg.enabled && !cfg.udp_ports.is_empty() {
         s = s.udp(
-            http::HttpUdpParser::new(cfg.http.clone()),
-            Route::ports(cfg.http.udp_ports.iter().copied())
+            http::HttpUdpParser::new(cfg.clone()),
+            Route::ports(cfg.udp_ports.iter().copied())
                 .probe(|b, _| http::probe(b))
                 .only_ports()
                 .named("http"),
         );
     }
-    if cfg.dns.enabled {
+    s
+}
+
+/// DNS over TCP and UDP, on its ports only.
+#[cfg(feature = "dns")]
+fn with_dns<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &DnsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::{Probe, Route};
+    if cfg.enabled {
         s = s.tcp(
-            dns::DnsTcpParser::new(cfg.dns.clone()),
-            Route::ports(cfg.dns.ports.iter().copied())
+            dns::DnsTcpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
                 .probe(dns_tcp_probe)
                 .only_ports()
                 .named("dns"),
         );
         s = s.udp(
-            dns::DnsUdpParser::new(cfg.dns.clone()),
-            Route::ports(cfg.dns.ports.iter().copied())
+            dns::DnsUdpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
                 .probe(|b, _| {
                     // On a DNS port, one odd datagram does not rule DNS
                     // out: the next ones decide, and after `probe_datagrams`
@@ -334,11 +404,81 @@ pub fn builtin<K: Send + 'static>(
                 .named("dns"),
         );
     }
-    if cfg.quic.enabled {
-        s = s.udp(
-            quic::QuicParser::default(),
-            Route::any().probe(quic::probe).named("quic"),
-        );
-    }
     s
+}
+
+/// DNS over TCP probe: a length prefix, then a plausible message.
+#[cfg(feature = "dns")]
+fn dns_tcp_probe(b: &[u8], _side: crate::FlowSide) -> crate::session::Probe {
+    use crate::session::Probe;
+    if b.len() < 2 + 12 {
+        return Probe::NeedMore;
+    }
+    let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
+    if b.len() < 2 + len && b.len() < 512 {
+        return Probe::NeedMore;
+    }
+    if len >= 12 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
+        Probe::Certain
+    } else {
+        Probe::No
+    }
+}
+
+/// QUIC on any UDP port, found by content.
+#[cfg(feature = "quic")]
+fn with_quic<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &QuicConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        quic::QuicParser::default(),
+        crate::session::Route::any()
+            .probe(quic::probe)
+            .named("quic"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parser the config enables but this build lacks is named, and
+    /// counts as off; one the config turns off is neither.
+    #[test]
+    fn enabled_parsers_without_their_feature_are_named() {
+        let cfg = ParsersConfig::default();
+        let missing: Vec<&str> = cfg.not_built().collect();
+        let built = [
+            ("http", cfg!(feature = "http")),
+            ("dns", cfg!(feature = "dns")),
+            ("tls", cfg!(feature = "tls")),
+            ("quic", cfg!(feature = "quic")),
+        ];
+        for (name, built) in built {
+            assert_eq!(missing.contains(&name), !built, "{name}");
+        }
+        assert_eq!(cfg.any_enabled(), missing.len() < built.len());
+        let mut off = cfg;
+        off.http.enabled = false;
+        off.dns.enabled = false;
+        off.tls.enabled = false;
+        off.quic.enabled = false;
+        assert_eq!(off.not_built().count(), 0);
+        assert!(!off.any_enabled());
+    }
+
+    /// The `[parsers]` table is checked the same way whatever the features.
+    #[test]
+    fn validation_does_not_depend_on_the_features() {
+        let mut cfg = ParsersConfig::default();
+        assert!(cfg.validate().is_ok());
+        cfg.http.max_headers = MAX_HEADERS_LIMIT;
+        assert!(cfg.validate().is_ok());
+        cfg.http.max_headers = MAX_HEADERS_LIMIT + 1;
+        assert!(cfg.validate().is_err());
+    }
 }

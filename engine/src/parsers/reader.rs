@@ -3,6 +3,7 @@
 //! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
+//! A method only some parsers read with is built with their features.
 
 /// A cursor over a byte slice.
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ impl<'a> Reader<'a> {
     /// A reader over the whole of `buf` that starts at `pos` (at the end
     /// when `pos` is past it): the bytes before stay in reach of
     /// [`seek`](Self::seek).
+    #[cfg(feature = "dns")]
     #[inline]
     pub(super) fn at(buf: &'a [u8], pos: usize) -> Self {
         Reader {
@@ -36,6 +38,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Moves to `pos` of the slice (back or forth); `None` past the end.
+    #[cfg(feature = "dns")]
     #[inline]
     pub(super) fn seek(&mut self, pos: usize) -> Option<()> {
         if pos > self.buf.len() {
@@ -52,6 +55,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether any byte is left.
+    #[cfg(any(feature = "dns", feature = "quic"))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
         self.pos < self.buf.len()
@@ -67,6 +71,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
+    #[cfg(feature = "dns")]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
@@ -77,6 +82,7 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes as a reader of their own that still sees the
     /// bytes before them (it starts at the first of the `n` and ends after
     /// the last): DNS names in record data point back into the message.
+    #[cfg(feature = "dns")]
     #[inline]
     pub(super) fn window(&mut self, n: usize) -> Option<Reader<'a>> {
         let start = self.pos;
@@ -104,6 +110,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian 24-bit integer (TLS lengths), as a `usize`.
+    #[cfg(feature = "tls")]
     #[inline]
     pub(super) fn u24(&mut self) -> Option<usize> {
         let [a, b, c] = self.array()?;
@@ -111,6 +118,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32`.
+    #[cfg(any(feature = "dns", feature = "quic"))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)
@@ -118,6 +126,7 @@ impl<'a> Reader<'a> {
 
     /// A QUIC variable-length integer (RFC 9000 §16: the first byte's two
     /// high bits give its length, 1, 2, 4 or 8 bytes).
+    #[cfg(feature = "quic")]
     #[inline]
     pub(super) fn varint(&mut self) -> Option<u64> {
         let first = *self.buf.get(self.pos)?;
@@ -153,7 +162,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-#[cfg(test)]
+// The tests read with every method, which DNS and QUIC (with TLS) use
+// between them.
+#[cfg(all(test, feature = "dns", feature = "quic"))]
 mod tests {
     use super::Reader;
 

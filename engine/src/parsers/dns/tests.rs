@@ -51,6 +51,7 @@ fn dns(msgs: &[L7Message]) -> Vec<&DnsMessage> {
     msgs.iter()
         .map(|m| match m {
             L7Message::Dns(d) => &**d,
+            #[cfg(any(feature = "http", feature = "tls"))]
             other => panic!("not DNS: {other:?}"),
         })
         .collect()

@@ -1,5 +1,14 @@
 use super::*;
 
+/// The handshake of a QUIC record (every message QUIC reports is one).
+fn handshake(m: &L7Message) -> &TlsHandshake {
+    match m {
+        L7Message::Tls(hs) => hs,
+        #[cfg(any(feature = "http", feature = "dns"))]
+        other => panic!("not TLS: {other:?}"),
+    }
+}
+
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -130,9 +139,7 @@ fn client_hello_across_two_initials_in_any_order() {
         let mut out = p.parse(order[0], FlowSide::Initiator);
         out.extend(p.parse(order[1], FlowSide::Initiator));
         assert_eq!(out.len(), 1, "{p:?}");
-        let L7Message::Tls(hs) = &out[0] else {
-            panic!("not TLS")
-        };
+        let hs = handshake(&out[0]);
         assert_eq!(hs.quic_version, Some(1));
         let c = hs.client_hello.as_ref().unwrap();
         assert_eq!(c.sni.as_deref(), Some(&b"example.com"[..]));
@@ -153,9 +160,7 @@ fn damaged_initials_are_skipped() {
     // The flow was taken for QUIC: it still gets its record, the version.
     let end = p.flow_end();
     assert_eq!(end.len(), 1);
-    let L7Message::Tls(hs) = &end[0] else {
-        panic!("not TLS")
-    };
+    let hs = handshake(&end[0]);
     assert_eq!(hs.quic_version, Some(1));
     assert!(hs.client_hello.is_none());
     assert!(p.flow_end().is_empty(), "one record per flow");
@@ -236,9 +241,7 @@ fn the_servers_hello_gets_a_record_of_its_own() {
     assert_eq!(client.len(), 1);
     let out = p.parse(&server, FlowSide::Responder);
     assert_eq!(out.len(), 1, "{p:?}");
-    let L7Message::Tls(hs) = &out[0] else {
-        panic!("not TLS")
-    };
+    let hs = handshake(&out[0]);
     assert_eq!(hs.quic_version, Some(1));
     assert!(hs.client_hello.is_none());
     assert_eq!(hs.server_hello.as_ref().unwrap().extensions, [43, 51]);
