@@ -73,7 +73,7 @@
 //!
 //! | Feature | Adds | Dependencies it pulls |
 //! |---------|------|-----------------------|
-//! | `http` | `parsers::http`: HTTP/1.x over TCP and SSDP over UDP, the `L7Message::Http` messages; turns on `tls` (TLS inside a CONNECT tunnel is parsed) | httparse (heads), sha2 (response body SHA-256), and those of `tls` |
+//! | `http` | `parsers::http`: HTTP/1.x over TCP and SSDP over UDP, the `L7Message::Http` messages; with `tls`, TLS inside a CONNECT tunnel is parsed too | httparse (heads), sha2 (response body SHA-256) |
 //! | `dns` | `parsers::dns`: DNS over UDP and TCP, the `L7Message::Dns` messages | none |
 //! | `tls` | `parsers::tls`, `parsers::hello`, `parsers::fingerprint`: the TLS handshake, certificates, JA3/JA3S/JA4, the `L7Message::Tls` messages | x509-parser (certificates), md-5 (JA3), sha2 (JA4) |
 //! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |

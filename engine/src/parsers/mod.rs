@@ -32,10 +32,8 @@ use crate::session::Sessions;
 use serde::Deserialize;
 
 /// Highest `[parsers.http] max_headers` (HTTP heads are parsed into a stack
-/// array this long); the same number as `http::MAX_HEADERS_LIMIT`.
-const MAX_HEADERS_LIMIT: usize = 256;
-#[cfg(feature = "http")]
-const _: () = assert!(MAX_HEADERS_LIMIT == http::MAX_HEADERS_LIMIT);
+/// array this long).
+pub const MAX_HEADERS_LIMIT: usize = 256;
 
 /// What a built-in parser reports. Each variant is there with its parser's
 /// Cargo feature (`Tls` also carries QUIC's hellos); with none of them the

@@ -53,8 +53,7 @@ pub const METHODS: &[&[u8]] = &[
     b"MKCALENDAR",
 ];
 
-/// Highest `max_headers` setting (headers are parsed into a stack array).
-pub const MAX_HEADERS_LIMIT: usize = 256;
+pub use super::MAX_HEADERS_LIMIT;
 /// Requests waiting for their responses, at most (pipelining depth).
 const MAX_PENDING: usize = 64;
 
@@ -181,10 +180,39 @@ enum Dir {
 enum Inner {
     /// Not decided yet: the client's first bytes (up to 64) decide.
     Detect(Vec<u8>),
-    /// TLS through the proxy.
+    /// TLS through the proxy (feature `tls`).
+    #[cfg(feature = "tls")]
     Tls(Box<super::tls::TlsParser>),
     /// Something else: not parsed.
     Opaque,
+}
+
+impl Inner {
+    /// TLS through the tunnel, fed the client's bytes held back while the
+    /// probes decided. Without the `tls` feature the TLS probe never says
+    /// yes, and the tunnel would be opaque.
+    #[cfg(feature = "tls")]
+    fn tls(held: &[u8], out: &mut Vec<L7Message>) -> Inner {
+        let mut t = Box::new(super::tls::TlsParser::default().handed_over_from("http"));
+        out.extend(t.feed_initiator(held));
+        Inner::Tls(t)
+    }
+    #[cfg(not(feature = "tls"))]
+    fn tls(_held: &[u8], _out: &mut Vec<L7Message>) -> Inner {
+        Inner::Opaque
+    }
+}
+
+/// The TLS probe, for what an accepted CONNECT tunnel carries (no TLS
+/// without the `tls` feature).
+fn tls_probe(b: &[u8]) -> crate::session::Probe {
+    #[cfg(feature = "tls")]
+    return super::tls::probe(b);
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = b;
+        crate::session::Probe::No
+    }
 }
 
 /// Per-direction parsing state.
@@ -370,7 +398,7 @@ impl HttpParser {
             }
             // The client's first bytes may come in small pieces.
             seen.extend_from_slice(&b[..b.len().min(64)]);
-            let (http, tls) = (probe(seen), super::tls::probe(seen));
+            let (http, tls) = (probe(seen), tls_probe(seen));
             if http == Probe::Certain {
                 // Plain HTTP through the proxy: carry on parsing it, from
                 // the bytes held back.
@@ -388,15 +416,14 @@ impl HttpParser {
             if tls == Probe::Certain {
                 let held = std::mem::take(seen);
                 let held = &held[..held.len() - b.len().min(64)];
-                let mut t = Box::new(super::tls::TlsParser::default().handed_over_from("http"));
-                out.extend(t.feed_initiator(held));
-                *inner = Inner::Tls(t);
+                *inner = Inner::tls(held, out);
             } else if (http == Probe::NeedMore || tls == Probe::NeedMore) && seen.len() < 64 {
                 return false;
             } else {
                 *inner = Inner::Opaque;
             }
         }
+        #[cfg(feature = "tls")]
         if let Some(Inner::Tls(t)) = &mut self.inner {
             out.extend(if request {
                 t.feed_initiator(b)
@@ -455,6 +482,7 @@ impl HttpParser {
             }
             Dir::Body(BodyKind::UntilClose) | Dir::Stopped => (false, false),
             Dir::Tunnel => {
+                #[cfg(feature = "tls")]
                 if let Some(Inner::Tls(t)) = &mut self.inner {
                     out.extend(if request {
                         t.gap_initiator(len)
@@ -543,6 +571,7 @@ impl SessionParser for HttpParser {
             tx.incomplete = true;
             out.push(L7Message::Http(Box::new(tx)));
         }
+        #[cfg(feature = "tls")]
         if let Some(Inner::Tls(t)) = &mut self.inner {
             out.extend(t.flow_end());
         }
@@ -554,6 +583,7 @@ impl SessionParser for HttpParser {
     /// tunnel is still `http`).
     fn app_proto(&self) -> Option<crate::AppProto> {
         match self.inner {
+            #[cfg(feature = "tls")]
             Some(Inner::Tls(_)) => Some("tls".into()),
             Some(Inner::Opaque) => Some("failed".into()),
             _ => None,

@@ -239,6 +239,7 @@ fn every_name_is_listed_once() {
 /// HTTP messages are transactions; the TLS handshakes of a CONNECT tunnel
 /// are not.
 #[test]
+#[cfg(feature = "tls")]
 fn transactions_are_http_messages() {
     let tx = crate::parsers::http::HttpTransaction::default();
     assert!(HttpParser::is_transaction(&L7Message::Http(Box::new(tx))));
