@@ -219,6 +219,11 @@ impl Defrag {
         }
     }
 
+    /// Whether fragments are reassembled (`defrag.enabled`).
+    pub(crate) fn enabled(&self) -> bool {
+        self.cfg.enabled
+    }
+
     /// Adds one fragment. `view` must be a fragment (`view.ip.fragment` set,
     /// payload = the fragment's data).
     pub fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {

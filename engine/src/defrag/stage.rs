@@ -30,6 +30,9 @@ const MAX_NESTING: u8 = 2;
 /// and picks a shard).
 pub(crate) trait FragmentPath {
     fn decoder(&self) -> &Decoder;
+    /// Fragments are reassembled (`defrag.enabled`); when not, every one
+    /// is counted and skipped, cut short or not.
+    fn reassembling(&self) -> bool;
     /// A fragment the capture cut short: reported, not reassembled.
     fn truncated(&mut self, view: &PacketView<'_>);
     /// Adds a fragment; the drops it caused are reported.
@@ -50,7 +53,7 @@ pub(crate) fn walk<P: FragmentPath>(p: &mut P, view: &PacketView<'_>, nesting: u
         p.track(view);
         return;
     }
-    if view.truncated {
+    if view.truncated && p.reassembling() {
         // Cut by the capture: it cannot be reassembled. A first fragment
         // still carries the transport header, so its flow is tracked from
         // it (as tshark does) instead of vanishing.
@@ -398,6 +401,9 @@ struct RouterPath<'r, 'l, E> {
 impl<E: FlowExtractor> FragmentPath for RouterPath<'_, '_, E> {
     fn decoder(&self) -> &Decoder {
         &self.router.decoder
+    }
+    fn reassembling(&self) -> bool {
+        self.router.defrag.enabled()
     }
     fn truncated(&mut self, view: &PacketView<'_>) {
         self.router.defrag.note_truncated(view);

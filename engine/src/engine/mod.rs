@@ -47,6 +47,8 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     extractor: E,
     table: FlowTable<E::Key>,
     frags: Fragments,
+    /// `defrag.enabled` (also when the ingest reassembles ahead).
+    defrag_enabled: bool,
     clock: Timestamp,
     stats: EngineStats,
     timeouts: Timeouts,
@@ -106,6 +108,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             extractor,
             table: FlowTable::new(&timeouts.seconds, cfg.flow.max_flows),
             frags: Fragments::Own(Defrag::new(cfg.defrag.clone())),
+            defrag_enabled: cfg.defrag.enabled,
             clock: Timestamp::ZERO,
             stats: EngineStats::default(),
             timeouts,

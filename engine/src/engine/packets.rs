@@ -307,6 +307,9 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> FragmentPath for EnginePath<'_, E, H
     fn decoder(&self) -> &Decoder {
         &self.engine.decoder
     }
+    fn reassembling(&self) -> bool {
+        self.engine.defrag_enabled
+    }
     fn truncated(&mut self, view: &PacketView<'_>) {
         self.engine.frags.note_truncated(view);
         self.engine.drain_defrag(self.seq, Cause::Packet, self.out);

@@ -205,34 +205,41 @@ fn snaplen_cut_first_fragment_still_tracks_its_flow() {
     let payload = vec![7u8; 1400];
     let whole = ip4_udp(C, 53, S, 40000, &payload);
     let frags = fragment4(&whole, 1200, 3);
-    let mut cfg = EngineConfig::default();
-    cfg.defrag.enabled = true;
-    let mut engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg))).unwrap();
-    let mut out = Vec::new();
-    for (i, f) in frags.iter().enumerate() {
-        // Captured with a 96-byte snapshot length.
-        let raw = RawPacket {
-            ts: Timestamp::new(1, 0),
-            linktype: LinkType::RAW,
-            wire_len: f.len() as u32,
-            iface: 0,
-            data: &f[..96],
-        };
-        engine.process(i as u64, raw.ts, &raw, &mut out);
+    // With reassembly off, every fragment is counted and skipped, cut short
+    // or not: no flow.
+    for enabled in [true, false] {
+        let mut cfg = EngineConfig::default();
+        cfg.defrag.enabled = enabled;
+        let mut engine = Engine::new(&cfg, FiveTuple::new(KeyOptions::from_config(&cfg))).unwrap();
+        let mut out = Vec::new();
+        for (i, f) in frags.iter().enumerate() {
+            // Captured with a 96-byte snapshot length.
+            let raw = RawPacket {
+                ts: Timestamp::new(1, 0),
+                linktype: LinkType::RAW,
+                wire_len: f.len() as u32,
+                iface: 0,
+                data: &f[..96],
+            };
+            engine.process(i as u64, raw.ts, &raw, &mut out);
+        }
+        engine.finish(Timestamp::new(1, 0), 1, &mut out);
+        let f = ends(&out);
+        let s = engine.stats();
+        let drops = |d: crate::defrag::DefragDrop| s.defrag.drops[d.index()];
+        if !enabled {
+            assert!(f.is_empty());
+            assert_eq!(drops(crate::defrag::DefragDrop::Disabled), 2);
+            continue;
+        }
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].key.a().port.min(f[0].key.b().port), 53);
+        assert_eq!(
+            f[0].stats.responder.packets + f[0].stats.initiator.packets,
+            1
+        );
+        assert_eq!(drops(crate::defrag::DefragDrop::CaptureTruncated), 2);
     }
-    engine.finish(Timestamp::new(1, 0), 1, &mut out);
-    let f = ends(&out);
-    assert_eq!(f.len(), 1);
-    assert_eq!(f[0].key.a().port.min(f[0].key.b().port), 53);
-    assert_eq!(
-        f[0].stats.responder.packets + f[0].stats.initiator.packets,
-        1
-    );
-    let s = engine.stats();
-    assert_eq!(
-        s.defrag.drops[crate::defrag::DefragDrop::CaptureTruncated.index()],
-        2
-    );
 }
 
 #[test]

@@ -153,6 +153,15 @@ pub(crate) struct EveSink(pub(crate) EveRenderer, pub(crate) Option<Arc<PcapName
 impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Vec<u8>;
     fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Vec<u8>> {
+        // No record for a flow's start or its state changes: no buffer.
+        if matches!(
+            event.event,
+            FlowEvent::Started { .. }
+                | FlowEvent::Established { .. }
+                | FlowEvent::StateChange { .. }
+        ) {
+            return None;
+        }
         // Room for a typical flow record, so rendering does not regrow it.
         let mut line = Vec::with_capacity(768);
         self.0.render(&event, &mut line);
