@@ -123,6 +123,7 @@ fn run_capture(file: &CaptureFile, files: &mut Files) -> Option<(Vec<Sess>, Vec<
             subject.advance(Timestamp::from_nanos(clock), seq - 1);
         }
         let o = oracle::extract(raw.data, oracle::ts03(ts));
+        evidence.time(ts, clock);
         evidence.note(subject.decode(&raw), o.map(|p| p.seen));
         oracle.packet(seq, raw.data, ts, o.as_ref());
         subject.packet(seq, Timestamp::from_nanos(clock), &raw);
@@ -130,6 +131,7 @@ fn run_capture(file: &CaptureFile, files: &mut Files) -> Option<(Vec<Sess>, Vec<
         files.packets += 1;
     }
     files.compared += 1;
+    evidence.final_clock = clock;
     let o = oracle.finish(clock);
     let s = subject.finish(Timestamp::from_nanos(clock), seq.saturating_sub(1));
     Some((o, s, evidence))
