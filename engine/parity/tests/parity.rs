@@ -4,12 +4,15 @@
 //! (`parity/subject.rs`) over every Ethernet capture of the shared corpus;
 //! the sessions are compared per parser, 5-tuple, side and close
 //! (`parity/compare.rs`), and every difference must be one of the named
-//! exceptions of docs/parity.md. Prints a summary; fails on any
-//! unexplained difference.
+//! exceptions of docs/parity.md. Also checks each run's parser calls
+//! (`parity/calls.rs`): `rst_*` and `fin_*` calls per close. Prints a
+//! summary; fails on any unexplained difference.
 //!
 //! Corpus: `$FLOWSCOPE_CORPUS`, else `../shared/corpus` next to the
 //! workspace; without one the test says `SKIPPED: no corpus` and passes.
 
+#[path = "parity/calls.rs"]
+mod calls;
 #[path = "parity/compare.rs"]
 mod compare;
 #[path = "parity/model.rs"]
@@ -27,6 +30,7 @@ use std::time::Instant;
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use flowscope_io::CaptureFile;
 
+use calls::Calls;
 use compare::{Exception, Tally};
 use model::{Close, Evidence, Kind, Sess};
 use oracle::Oracle;
@@ -123,6 +127,7 @@ fn run_capture(file: &CaptureFile, files: &mut Files) -> Option<(Vec<Sess>, Vec<
             subject.advance(Timestamp::from_nanos(clock), seq - 1);
         }
         let o = oracle::extract(raw.data, oracle::ts03(ts));
+        evidence.time(ts, clock);
         evidence.note(subject.decode(&raw), o.map(|p| p.seen));
         oracle.packet(seq, raw.data, ts, o.as_ref());
         subject.packet(seq, Timestamp::from_nanos(clock), &raw);
@@ -130,6 +135,7 @@ fn run_capture(file: &CaptureFile, files: &mut Files) -> Option<(Vec<Sess>, Vec<
         files.packets += 1;
     }
     files.compared += 1;
+    evidence.final_clock = clock;
     let o = oracle.finish(clock);
     let s = subject.finish(Timestamp::from_nanos(clock), seq.saturating_sub(1));
     Some((o, s, evidence))
@@ -170,6 +176,7 @@ fn parity_with_flowscope_0_3() {
     let mut files = Files::default();
     let mut tally = Tally::default();
     let (mut rst_expected, mut flows) = ([0u64; 2], [0u64; 2]);
+    let mut calls = [Calls::default(), Calls::default()];
     for rel in captures(&dir) {
         let Ok(file) = CaptureFile::open(&dir.join(&rel)) else {
             files.unreadable += 1;
@@ -181,6 +188,8 @@ fn parity_with_flowscope_0_3() {
         if std::env::var("PARITY_DUMP").is_ok_and(|d| rel.contains(&d)) {
             dump(&rel, &o, &s);
         }
+        calls[ORACLE].add(&o);
+        calls[FLOWSCOPE].add(&s);
         rst_expected[ORACLE] += rst_closes(&o);
         rst_expected[FLOWSCOPE] += rst_closes(&s);
         flows[ORACLE] += o.len() as u64;
@@ -188,7 +197,7 @@ fn parity_with_flowscope_0_3() {
         compare::compare(&rel, o, s, &ev, &server_ports, &mut tally);
     }
     let rst = [rst_calls(ORACLE), rst_calls(FLOWSCOPE)];
-    let mut rst_unexplained = 0;
+    let mut calls_unexplained = 0;
     println!(
         "== parity with flowscope 0.3.0 ({:.1} s) ==",
         started.elapsed().as_secs_f64()
@@ -209,7 +218,7 @@ fn parity_with_flowscope_0_3() {
     for (imp, name) in [(ORACLE, "0.3"), (FLOWSCOPE, "flowscope")] {
         let ok = rst[imp] == [rst_expected[imp]; 2];
         if !ok {
-            rst_unexplained += 1;
+            calls_unexplained += 1;
         }
         println!(
             "rst_* calls, {name}: initiator {} responder {} for {} RST/evicted/overflow closes{}",
@@ -219,12 +228,35 @@ fn parity_with_flowscope_0_3() {
             if ok { "" } else { "  <- UNEXPLAINED" }
         );
     }
+    for (imp, name) in [(ORACLE, "0.3"), (FLOWSCOPE, "flowscope")] {
+        let off = calls[imp].off;
+        calls_unexplained += off;
+        println!(
+            "fin_* calls, {name} (frame parser; initiator/responder for flows, by close): {}{}",
+            calls[imp].fin_line(),
+            if off == 0 {
+                String::new()
+            } else {
+                format!(
+                    "  <- UNEXPLAINED: {off} flows without one call per side at a FIN, idle or end close and none at another"
+                )
+            }
+        );
+    }
+    println!(
+        "frame parsers told of the close on flows without payload: 0.3 {}, flowscope {}",
+        calls[ORACLE].bare_told, calls[FLOWSCOPE].bare_told
+    );
+    println!(
+        "empty datagrams passed to parse: 0.3 {}, flowscope {}",
+        calls[ORACLE].empty_datagrams, calls[FLOWSCOPE].empty_datagrams
+    );
     println!("exceptions:");
     for e in Exception::ALL {
         let (n, ex) = tally.exceptions.get(&e).cloned().unwrap_or_default();
         println!("  {n:6}  {}  e.g. {}", e.name(), ex.join(", "));
     }
-    println!("unexplained: {}", tally.unexplained + rst_unexplained);
+    println!("unexplained: {}", tally.unexplained + calls_unexplained);
     for (sort, (n, ex)) in &tally.unexplained_by {
         println!("  {n:6}  {sort}  e.g. {}", ex.join(", "));
     }
@@ -233,7 +265,7 @@ fn parity_with_flowscope_0_3() {
         println!("  {d}");
     }
     assert_eq!(
-        tally.unexplained + rst_unexplained,
+        tally.unexplained + calls_unexplained,
         0,
         "differences from flowscope 0.3.0 that no documented exception explains (see above)"
     );

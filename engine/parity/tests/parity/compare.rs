@@ -7,8 +7,20 @@ use std::collections::BTreeMap;
 
 use super::model::{Blind, Close, Evidence, Kind, Sess, Tuple};
 
+/// Nanoseconds in a second.
+const NS: u64 = 1_000_000_000;
+
 /// flowscope's linger after a TCP close (`flow.tcp_closed_linger`), ns.
-const LINGER_NS: u64 = 60 * 1_000_000_000;
+const LINGER_NS: u64 = 60 * NS;
+
+/// How many unexplained differences are described one by one:
+/// `$PARITY_DETAILS`, else 12.
+fn detail_limit() -> usize {
+    std::env::var("PARITY_DETAILS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12)
+}
 
 /// A documented reason for a difference (docs/parity.md lists each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,18 +56,42 @@ pub enum Exception {
     /// expires at the first sweep at least the timeout after it. A flow
     /// quiet for less than a second over its timeout is split by 0.3 only.
     IdleRounding,
+    /// flowscope's timers run on the packet clock, the largest timestamp
+    /// read so far: a packet stamped earlier keeps its flow alive as of
+    /// the clock. 0.3 ages a flow by its packets' own timestamps, so in a
+    /// capture whose time goes backwards it expires flows flowscope keeps.
+    ClockBehind,
+    /// flowscope also expires a flow when its next packet finds it past
+    /// its deadline; 0.3 only at its sweeps (once a second of packet
+    /// time), so a packet that comes just past the deadline, before the
+    /// next sweep, still joins the old flow in 0.3.
+    LookupExpiry,
+    /// Both FINs seen and no ACK after the second: 0.3 waits in
+    /// ClosingTcp for an ACK until the idle timeout; flowscope ends the
+    /// flow by FIN (when its close linger runs out, or at the end of the
+    /// input).
+    NoLastAck,
+    /// A known flowscope difference: with defragmentation off, flowscope
+    /// still tracks a first IP fragment cut short (total length beyond the
+    /// frame) from its transport header, where `defrag.enabled = false`
+    /// says fragments are skipped; 0.3 does not read the packet.
+    FragmentHead,
 }
 
 impl Exception {
     /// All, in report order.
-    pub const ALL: [Exception; 7] = [
+    pub const ALL: [Exception; 11] = [
         Exception::Disorder,
         Exception::Ghost,
         Exception::FinRetransmission,
         Exception::NoHandshake,
+        Exception::NoLastAck,
         Exception::Initiator,
         Exception::Decoder,
         Exception::IdleRounding,
+        Exception::ClockBehind,
+        Exception::LookupExpiry,
+        Exception::FragmentHead,
     ];
 
     /// Its name in the summary and in docs/parity.md.
@@ -74,6 +110,16 @@ impl Exception {
                 "packets only one decoder reads (MPLS, PPPoE, truncated, malformed)"
             }
             Exception::IdleRounding => "flowscope's idle deadline rounds up to a whole second",
+            Exception::ClockBehind => {
+                "flowscope ages flows by the packet clock (capture time going backwards)"
+            }
+            Exception::LookupExpiry => {
+                "flowscope expires a flow at its next packet too, 0.3 only at sweeps"
+            }
+            Exception::NoLastAck => "both FINs, no ACK after: 0.3 waits, flowscope ends by FIN",
+            Exception::FragmentHead => {
+                "known flowscope difference: a cut-short first fragment tracked with defrag off"
+            }
         }
     }
 }
@@ -113,7 +159,7 @@ impl Tally {
         if ex.len() < 3 && !ex.iter().any(|c| c == capture) {
             ex.push(capture.to_owned());
         }
-        if self.details.len() < 12 {
+        if self.details.len() < detail_limit() {
             self.details
                 .push(format!("{capture} [{kind:?}] {t}: {what}"));
         }
@@ -135,6 +181,59 @@ fn receiver_initiates(first_flags: u8, ports: (u16, u16), server_ports: &[u16]) 
     } else {
         server_port(ports.0, server_ports) && !server_port(ports.1, server_ports)
     }
+}
+
+/// Whether one decoder read a packet of `t` that the other did not, or
+/// read it with another tuple.
+fn decoders_differ(ev: &Evidence, t: &Tuple) -> bool {
+    ev.of(t, Blind::OracleMissed) + ev.of(t, Blind::FlowscopeRejected) + ev.of(t, Blind::Disagree)
+        > 0
+}
+
+/// The idle timeout of a protocol in both runs (the crates' defaults), s.
+fn idle_timeout_s(proto: u8) -> u64 {
+    if proto == 6 { 300 } else { 60 }
+}
+
+/// flowscope's idle deadline (engine/src/flow/mod.rs), a whole second of
+/// packet time: a flow last active at `activity_ns` is expired once the
+/// packet clock's second reaches the activity's second plus the timeout
+/// plus one.
+fn deadline_s(activity_ns: u64, timeout_s: u64) -> u64 {
+    activity_ns / NS + timeout_s + 1
+}
+
+/// Why flowscope still had the flow that 0.3 expired idle as `p` when it
+/// next looked at it (at packet clock `check_clock`, for a packet stamped
+/// `check_ts`), or `None` when flowscope's own rule expires it too: its
+/// activity is the packet clock at the flow's last packet. The cause is
+/// the packet clock when the same rule on the packets' own timestamps
+/// would have expired it, else the rounding.
+fn kept_idle(
+    p: &Sess,
+    check_clock: u64,
+    check_ts: u64,
+    timeout_s: u64,
+    ev: &Evidence,
+) -> Option<Exception> {
+    let last = *p.packets.last()?;
+    if check_clock / NS >= deadline_s(ev.clock(last), timeout_s) {
+        None
+    } else if check_ts / NS >= deadline_s(ev.ts(last), timeout_s) {
+        Some(Exception::ClockBehind)
+    } else {
+        Some(Exception::IdleRounding)
+    }
+}
+
+/// Whether flowscope's flow starting at `start` began where a packet of
+/// 0.3's flow `x` (not its first) found flowscope's flow past its deadline:
+/// the packet clock at that packet reached the deadline of the clock at
+/// `x`'s packet before it.
+fn lookup_split(x: &Sess, start: u64, timeout_s: u64, ev: &Evidence) -> bool {
+    x.packets.windows(2).any(|w| {
+        ev.ts(w[1]) == start && ev.clock(w[1]) / NS >= deadline_s(ev.clock(w[0]), timeout_s)
+    })
 }
 
 /// A message a close flushes (and so one that exists only when a close
@@ -204,10 +303,8 @@ fn group(
     server_ports: &[u16],
     tally: &mut Tally,
 ) {
-    let blind = ev.of(t, Blind::OracleMissed)
-        + ev.of(t, Blind::FlowscopeRejected)
-        + ev.of(t, Blind::Disagree)
-        > 0;
+    let blind = decoders_differ(ev, t);
+    let heads = ev.of(t, Blind::FragmentHead) > 0;
     // Pair flows that start at the same packet.
     let mut paired_b = vec![false; b.len()];
     let mut pairs = Vec::new();
@@ -224,20 +321,23 @@ fn group(
     // Flows only 0.3 has.
     let mut ghosts_after = Vec::new();
     let mut idle_splits = Vec::new();
-    let timeout_ns: u64 = if t.proto == 6 { 300 } else { 60 } * 1_000_000_000;
+    let timeout_s = idle_timeout_s(t.proto);
     for &i in &extra_a {
         let x = &a[i];
-        // The 0.3 flow before it went idle, less than a second over the
-        // timeout before it, inside one flowscope flow.
-        let idle_split = i > 0 && {
-            let p = &a[i - 1];
-            p.close == Close::Idle
-                && x.start.saturating_sub(p.end) < timeout_ns + 1_000_000_000
-                && b.iter().any(|y| y.start <= p.start && x.start <= y.end)
+        // The 0.3 flow before it went idle, inside one flowscope flow that
+        // flowscope's rule had not expired by this flow's first packet.
+        let idle_split = if i > 0
+            && a[i - 1].close == Close::Idle
+            && b.iter()
+                .any(|y| y.start <= a[i - 1].start && x.start <= y.end)
+        {
+            kept_idle(&a[i - 1], ev.clock(x.packets[0]), x.start, timeout_s, ev)
+        } else {
+            None
         };
-        if idle_split {
-            tally.hit(Exception::IdleRounding, capture);
-            idle_splits.push(x.start);
+        if let Some(e) = idle_split {
+            tally.hit(e, capture);
+            idle_splits.push((x.start, e));
             continue;
         }
         let after_close = a[..i]
@@ -267,12 +367,18 @@ fn group(
         }
     }
     // Flows only flowscope has.
+    let mut lookup_splits = Vec::new();
     for (j, y) in b.iter().enumerate() {
         if paired_b[j] {
             continue;
         }
-        if blind {
+        if a.iter().any(|x| lookup_split(x, y.start, timeout_s, ev)) {
+            tally.hit(Exception::LookupExpiry, capture);
+            lookup_splits.push(y.start);
+        } else if blind {
             tally.hit(Exception::Decoder, capture);
+        } else if heads {
+            tally.hit(Exception::FragmentHead, capture);
         } else {
             tally.miss(
                 capture,
@@ -288,20 +394,34 @@ fn group(
             );
         }
     }
+    let splits = Splits {
+        ghosts_after: &ghosts_after,
+        idle: &idle_splits,
+        lookup: &lookup_splits,
+    };
     for (i, j) in pairs {
         pair(
             capture,
             kind,
             t,
-            &a[i],
-            &b[j],
-            &ghosts_after,
-            &idle_splits,
-            blind,
+            (&a[i], &b[j]),
+            &splits,
+            ev,
             server_ports,
             tally,
         );
     }
+}
+
+/// Where one side's flows of a group were split and the other's not.
+struct Splits<'a> {
+    /// Starts of 0.3 ghost flows (after a FIN/RST, flowscope lingering).
+    ghosts_after: &'a [u64],
+    /// Starts of 0.3 flows after an idle close flowscope did not make, and
+    /// why flowscope did not.
+    idle: &'a [(u64, Exception)],
+    /// Starts of flowscope flows that a packet past the deadline began.
+    lookup: &'a [u64],
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -309,14 +429,14 @@ fn pair(
     capture: &str,
     kind: Kind,
     t: &Tuple,
-    x: &Sess,
-    y: &Sess,
-    ghosts_after: &[u64],
-    idle_splits: &[u64],
-    blind: bool,
+    (x, y): (&Sess, &Sess),
+    splits: &Splits<'_>,
+    ev: &Evidence,
     server_ports: &[u16],
     tally: &mut Tally,
 ) {
+    let blind = decoders_differ(ev, t);
+    let heads = ev.of(t, Blind::FragmentHead) > 0;
     if x.initiator != y.initiator {
         if receiver_initiates(x.first_flags, x.first_ports, server_ports) {
             tally.hit(Exception::Initiator, capture);
@@ -337,10 +457,43 @@ fn pair(
         }
     }
     // The close.
-    let ghost_close =
-        matches!(x.close, Close::Fin | Close::Rst) && ghosts_after.iter().any(|&g| g >= x.end);
-    let idle_split = x.close == Close::Idle && idle_splits.iter().any(|&g| g >= x.end);
-    let early_close = ghost_close || idle_split;
+    let ghost_close = matches!(x.close, Close::Fin | Close::Rst)
+        && splits.ghosts_after.iter().any(|&g| g >= x.end);
+    // The first 0.3 flow after this one, if 0.3 split it off idle.
+    let idle_split = if x.close == Close::Idle {
+        splits
+            .idle
+            .iter()
+            .filter(|&&(g, _)| g >= x.end)
+            .min_by_key(|&&(g, _)| g)
+            .map(|&(_, e)| e)
+    } else {
+        None
+    };
+    let early_close = ghost_close || idle_split.is_some();
+    // flowscope split this flow off where 0.3's continued.
+    let lookup_split = y.close == Close::Idle
+        && splits
+            .lookup
+            .iter()
+            .any(|&g| x.start < g && g <= x.end && g > y.end);
+    // 0.3 expired it at the final sweep, flowscope kept it to the end.
+    let idle_at_end = if x.close == Close::Idle && y.close == Close::End {
+        kept_idle(
+            x,
+            ev.final_clock,
+            ev.final_clock,
+            idle_timeout_s(t.proto),
+            ev,
+        )
+    } else {
+        None
+    };
+    // flowscope's flow outlived 0.3's idle close through a packet of the
+    // tuple that 0.3 did not read.
+    let kept_by = |b: Blind| {
+        x.close == Close::Idle && ev.stamps(t, b).iter().any(|&s| x.end < s && s <= y.end)
+    };
     let mut close_explained = x.close == y.close;
     if !close_explained {
         let one_sided_fins =
@@ -350,12 +503,27 @@ fn pair(
             && !x.established
         {
             Some(Exception::NoHandshake)
+        } else if matches!(x.close, Close::Idle | Close::End)
+            && y.close == Close::Fin
+            && x.closing
+            && x.fins[0] > 0
+            && x.fins[1] > 0
+        {
+            Some(Exception::NoLastAck)
         } else if x.close == Close::Fin && one_sided_fins {
             Some(Exception::FinRetransmission)
         } else if ghost_close {
             Some(Exception::Ghost)
-        } else if idle_split {
-            Some(Exception::IdleRounding)
+        } else if idle_split.is_some() {
+            idle_split
+        } else if idle_at_end.is_some() {
+            idle_at_end
+        } else if lookup_split {
+            Some(Exception::LookupExpiry)
+        } else if kept_by(Blind::OracleMissed) {
+            Some(Exception::Decoder)
+        } else if kept_by(Blind::FragmentHead) {
+            Some(Exception::FragmentHead)
         } else {
             None
         };
@@ -392,14 +560,20 @@ fn pair(
             let (px, py) = (without_flush(mx), without_flush(my));
             py.starts_with(&px)
         } {
-            let e = if ghost_close {
-                Exception::Ghost
-            } else {
-                Exception::IdleRounding
+            let e = match idle_split {
+                Some(e) if !ghost_close => e,
+                _ => Exception::Ghost,
             };
             tally.hit(e, capture);
+        } else if lookup_split && {
+            let (px, py) = (without_flush(mx), without_flush(my));
+            px.starts_with(&py)
+        } {
+            tally.hit(Exception::LookupExpiry, capture);
         } else if blind {
             tally.hit(Exception::Decoder, capture);
+        } else if heads {
+            tally.hit(Exception::FragmentHead, capture);
         } else {
             let sort = if without_flush(mx) == without_flush(my) {
                 let flush = |v: &[String]| v.iter().filter(|m| is_flush(m)).count();

@@ -143,6 +143,9 @@ pub struct Sess {
     pub established: bool,
     /// 0.3: FIN segments sent per endpoint.
     pub fins: [u32; 2],
+    /// 0.3: its last packet left it in `ClosingTcp` (two FINs counted,
+    /// the ACK that closes it not seen yet).
+    pub closing: bool,
     /// The TCP flags of the flow's first packet (0 for UDP).
     pub first_flags: u8,
     /// The ports of the flow's first packet, sender's first.
@@ -166,6 +169,7 @@ impl Sess {
             history: String::new(),
             established: false,
             fins: [0; 2],
+            closing: false,
             first_flags: 0,
             first_ports: (0, 0),
             packets: Vec::new(),
@@ -192,24 +196,59 @@ pub enum Blind {
     FlowscopeRejected,
     /// Both read it, with different tuples.
     Disagree,
+    /// flowscope read the transport header of a first IP fragment cut
+    /// short (its total length beyond the frame), with defragmentation
+    /// off; 0.3 did not read the packet.
+    FragmentHead,
 }
 
-/// Per capture: per tuple, the packets one decoder read and the other did not.
+/// Per capture: per tuple, the packets one decoder read and the other did
+/// not; per packet, its timestamp and the packet clock it was read at.
 #[derive(Debug, Default)]
 pub struct Evidence {
-    /// Tuple → kind of blindness → packets.
-    pub blind: HashMap<Tuple, HashMap<Blind, u64>>,
+    /// Tuple → kind of blindness → the packets' timestamps.
+    pub blind: HashMap<Tuple, HashMap<Blind, Vec<u64>>>,
+    /// Per packet number: its own timestamp and the packet clock (the
+    /// largest timestamp so far, this one's included), nanoseconds.
+    pub times: Vec<(u64, u64)>,
+    /// The packet clock at the end of the capture, nanoseconds.
+    pub final_clock: u64,
 }
 
 impl Evidence {
-    /// Records one packet as the two decoders saw it.
-    pub fn note(&mut self, fs: Option<Seen>, oracle: Option<Seen>) {
-        let mut add =
-            |t: Tuple, b: Blind| *self.blind.entry(t).or_default().entry(b).or_default() += 1;
+    /// Records the next packet's timestamp and the packet clock.
+    pub fn time(&mut self, ts: u64, clock: u64) {
+        self.times.push((ts, clock));
+    }
+
+    /// Packet `seq`'s own timestamp.
+    pub fn ts(&self, seq: u64) -> u64 {
+        self.times[seq as usize].0
+    }
+
+    /// The packet clock when packet `seq` was read.
+    pub fn clock(&self, seq: u64) -> u64 {
+        self.times[seq as usize].1
+    }
+
+    /// Records one packet (the one [`Evidence::time`] recorded last) as
+    /// the two decoders saw it.
+    /// `fs` says whether flowscope read it from a first fragment cut short.
+    pub fn note(&mut self, fs: Option<(Seen, bool)>, oracle: Option<Seen>) {
+        let ts = self.times.last().map_or(0, |t| t.0);
+        let mut add = |t: Tuple, b: Blind| {
+            self.blind
+                .entry(t)
+                .or_default()
+                .entry(b)
+                .or_default()
+                .push(ts)
+        };
         match (fs, oracle) {
-            (Some(f), None) => add(f.tuple, Blind::OracleMissed),
+            (Some((f, true)), None) => add(f.tuple, Blind::FragmentHead),
+            (Some((f, false)), None) => add(f.tuple, Blind::OracleMissed),
             (None, Some(o)) => add(o.tuple, Blind::FlowscopeRejected),
-            (Some(f), Some(o)) if f != o => {
+            (Some((f, _)), Some(o)) if f != o => {
                 add(f.tuple, Blind::Disagree);
                 add(o.tuple, Blind::Disagree);
             }
@@ -219,10 +258,15 @@ impl Evidence {
 
     /// Packets of `t` one decoder saw and the other did not, by kind.
     pub fn of(&self, t: &Tuple, b: Blind) -> u64 {
+        self.stamps(t, b).len() as u64
+    }
+
+    /// The timestamps of the packets of `t` one decoder saw and the other
+    /// did not, of one kind.
+    pub fn stamps(&self, t: &Tuple, b: Blind) -> &[u64] {
         self.blind
             .get(t)
             .and_then(|m| m.get(&b))
-            .copied()
-            .unwrap_or(0)
+            .map_or(&[], Vec::as_slice)
     }
 }

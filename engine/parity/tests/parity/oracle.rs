@@ -243,6 +243,7 @@ impl Oracle {
                 if states.is_some_and(|st| state_established(st[k])) {
                     s.established = true;
                 }
+                s.closing = states.is_some_and(|st| st[k] == Some(FlowState::ClosingTcp));
             }
         }
     }

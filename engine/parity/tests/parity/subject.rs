@@ -197,18 +197,33 @@ impl Subject {
         }
     }
 
-    /// What flowscope's decoder reads of a packet: its TCP/UDP tuple and
-    /// sender, if any.
-    pub fn decode(&self, raw: &RawPacket<'_>) -> Option<Seen> {
-        let v = self.decoder.decode(raw).ok()?;
+    /// What flowscope reads of a packet: its TCP/UDP tuple and sender, if
+    /// any, and whether it was read from a first fragment cut short. As
+    /// the engine's fragment walk does (engine/src/defrag/stage.rs), also
+    /// with defragmentation off, such a fragment is read from its
+    /// transport header (docs/flow-semantics.md); other fragments are not
+    /// read.
+    pub fn decode(&self, raw: &RawPacket<'_>) -> Option<(Seen, bool)> {
+        let mut v = self.decoder.decode(raw).ok()?;
         let ip = v.ip?;
+        let head = matches!(v.transport, Transport::Fragment);
+        if head {
+            let first = ip.fragment.is_some_and(|f| f.offset == 0);
+            if !(v.truncated && first) {
+                return None;
+            }
+            let payload = v.payload;
+            self.decoder
+                .decode_reassembled(&mut v, ip.protocol, payload)
+                .ok()?;
+        }
         let (proto, sp, dp) = match v.transport {
             Transport::Tcp(t) => (6, t.src_port(), t.dst_port()),
             Transport::Udp(p) => (17, p.src, p.dst),
             _ => return None,
         };
         let (tuple, from) = Tuple::new(proto, (ip.src, sp), (ip.dst, dp));
-        Some(Seen { tuple, from })
+        Some((Seen { tuple, from }, head))
     }
 
     /// Packet `seq` at packet clock `now`.
