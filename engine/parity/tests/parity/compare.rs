@@ -71,16 +71,11 @@ pub enum Exception {
     /// flow by FIN (when its close linger runs out, or at the end of the
     /// input).
     NoLastAck,
-    /// A known flowscope difference: with defragmentation off, flowscope
-    /// still tracks a first IP fragment cut short (total length beyond the
-    /// frame) from its transport header, where `defrag.enabled = false`
-    /// says fragments are skipped; 0.3 does not read the packet.
-    FragmentHead,
 }
 
 impl Exception {
     /// All, in report order.
-    pub const ALL: [Exception; 11] = [
+    pub const ALL: [Exception; 10] = [
         Exception::Disorder,
         Exception::Ghost,
         Exception::FinRetransmission,
@@ -91,7 +86,6 @@ impl Exception {
         Exception::IdleRounding,
         Exception::ClockBehind,
         Exception::LookupExpiry,
-        Exception::FragmentHead,
     ];
 
     /// Its name in the summary and in docs/parity.md.
@@ -117,9 +111,6 @@ impl Exception {
                 "flowscope expires a flow at its next packet too, 0.3 only at sweeps"
             }
             Exception::NoLastAck => "both FINs, no ACK after: 0.3 waits, flowscope ends by FIN",
-            Exception::FragmentHead => {
-                "known flowscope difference: a cut-short first fragment tracked with defrag off"
-            }
         }
     }
 }
@@ -304,7 +295,6 @@ fn group(
     tally: &mut Tally,
 ) {
     let blind = decoders_differ(ev, t);
-    let heads = ev.of(t, Blind::FragmentHead) > 0;
     // Pair flows that start at the same packet.
     let mut paired_b = vec![false; b.len()];
     let mut pairs = Vec::new();
@@ -377,8 +367,6 @@ fn group(
             lookup_splits.push(y.start);
         } else if blind {
             tally.hit(Exception::Decoder, capture);
-        } else if heads {
-            tally.hit(Exception::FragmentHead, capture);
         } else {
             tally.miss(
                 capture,
@@ -436,7 +424,6 @@ fn pair(
     tally: &mut Tally,
 ) {
     let blind = decoders_differ(ev, t);
-    let heads = ev.of(t, Blind::FragmentHead) > 0;
     if x.initiator != y.initiator {
         if receiver_initiates(x.first_flags, x.first_ports, server_ports) {
             tally.hit(Exception::Initiator, capture);
@@ -522,8 +509,6 @@ fn pair(
             Some(Exception::LookupExpiry)
         } else if kept_by(Blind::OracleMissed) {
             Some(Exception::Decoder)
-        } else if kept_by(Blind::FragmentHead) {
-            Some(Exception::FragmentHead)
         } else {
             None
         };
@@ -572,8 +557,6 @@ fn pair(
             tally.hit(Exception::LookupExpiry, capture);
         } else if blind {
             tally.hit(Exception::Decoder, capture);
-        } else if heads {
-            tally.hit(Exception::FragmentHead, capture);
         } else {
             let sort = if without_flush(mx) == without_flush(my) {
                 let flush = |v: &[String]| v.iter().filter(|m| is_flush(m)).count();

@@ -196,10 +196,6 @@ pub enum Blind {
     FlowscopeRejected,
     /// Both read it, with different tuples.
     Disagree,
-    /// flowscope read the transport header of a first IP fragment cut
-    /// short (its total length beyond the frame), with defragmentation
-    /// off; 0.3 did not read the packet.
-    FragmentHead,
 }
 
 /// Per capture: per tuple, the packets one decoder read and the other did
@@ -233,8 +229,7 @@ impl Evidence {
 
     /// Records one packet (the one [`Evidence::time`] recorded last) as
     /// the two decoders saw it.
-    /// `fs` says whether flowscope read it from a first fragment cut short.
-    pub fn note(&mut self, fs: Option<(Seen, bool)>, oracle: Option<Seen>) {
+    pub fn note(&mut self, fs: Option<Seen>, oracle: Option<Seen>) {
         let ts = self.times.last().map_or(0, |t| t.0);
         let mut add = |t: Tuple, b: Blind| {
             self.blind
@@ -245,10 +240,9 @@ impl Evidence {
                 .push(ts)
         };
         match (fs, oracle) {
-            (Some((f, true)), None) => add(f.tuple, Blind::FragmentHead),
-            (Some((f, false)), None) => add(f.tuple, Blind::OracleMissed),
+            (Some(f), None) => add(f.tuple, Blind::OracleMissed),
             (None, Some(o)) => add(o.tuple, Blind::FlowscopeRejected),
-            (Some((f, _)), Some(o)) if f != o => {
+            (Some(f), Some(o)) if f != o => {
                 add(f.tuple, Blind::Disagree);
                 add(o.tuple, Blind::Disagree);
             }

@@ -21,13 +21,13 @@ use super::parsers::{FrameParser, HeaderParser, LineParser};
 /// differences 0.3 cannot follow turned off (see docs/parity.md):
 /// no tunnel decapsulation and no defragmentation (0.3 does neither: it
 /// keys an IP fragment as a port-less flow and parses nothing of it), no
-/// VLAN ids in the key (0.3's key has none), and `Started` events on.
+/// VLAN ids in the key (0.3's key has none). `Started` events are on by
+/// default, as in 0.3.
 pub fn engine_config() -> EngineConfig {
     let mut cfg = EngineConfig::default();
     cfg.tunnel.decapsulate = false;
     cfg.defrag.enabled = false;
     cfg.flow.vlan_in_key = false;
-    cfg.flow.lifecycle_events = true;
     cfg.flow.max_flows = 1_000_000;
     cfg
 }
@@ -198,32 +198,17 @@ impl Subject {
     }
 
     /// What flowscope reads of a packet: its TCP/UDP tuple and sender, if
-    /// any, and whether it was read from a first fragment cut short. As
-    /// the engine's fragment walk does (engine/src/defrag/stage.rs), also
-    /// with defragmentation off, such a fragment is read from its
-    /// transport header (docs/flow-semantics.md); other fragments are not
-    /// read.
-    pub fn decode(&self, raw: &RawPacket<'_>) -> Option<(Seen, bool)> {
-        let mut v = self.decoder.decode(raw).ok()?;
+    /// any. With defragmentation off (as here) fragments are not read.
+    pub fn decode(&self, raw: &RawPacket<'_>) -> Option<Seen> {
+        let v = self.decoder.decode(raw).ok()?;
         let ip = v.ip?;
-        let head = matches!(v.transport, Transport::Fragment);
-        if head {
-            let first = ip.fragment.is_some_and(|f| f.offset == 0);
-            if !(v.truncated && first) {
-                return None;
-            }
-            let payload = v.payload;
-            self.decoder
-                .decode_reassembled(&mut v, ip.protocol, payload)
-                .ok()?;
-        }
         let (proto, sp, dp) = match v.transport {
             Transport::Tcp(t) => (6, t.src_port(), t.dst_port()),
             Transport::Udp(p) => (17, p.src, p.dst),
             _ => return None,
         };
         let (tuple, from) = Tuple::new(proto, (ip.src, sp), (ip.dst, dp));
-        Some((Seen { tuple, from }, head))
+        Some(Seen { tuple, from })
     }
 
     /// Packet `seq` at packet clock `now`.
