@@ -15,7 +15,7 @@ use flowscope_cli::config::Config;
 use flowscope_cli::input::Input;
 use flowscope_cli::replay::{ReplayOptions, replay};
 use flowscope_cli::summary::Summary;
-use flowscope_shards::{LatencyReport, Pace, Percentiles};
+use flowscope_shards::{LatencyReport, Pace, Percentiles, PipelineReport};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,36 @@ impl LatencyRow {
     }
 }
 
+/// Where a sharded pass spent its threads' time: each thread's busy time
+/// (working, not waiting for input or blocked on a full queue) as a share
+/// of the pass's wall time.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct BusyRow {
+    /// The ingest: reading, keying, dispatching.
+    pub ingest: f64,
+    /// The ingest, blocked on full shard queues.
+    pub ingest_blocked: f64,
+    /// The shards: mean and busiest.
+    pub shard_mean: f64,
+    pub shard_max: f64,
+    /// The merger.
+    pub merger: f64,
+}
+
+impl BusyRow {
+    fn of(p: &PipelineReport<()>, secs: f64) -> Self {
+        let share = |d: Duration| d.as_secs_f64() / secs;
+        let shards: Vec<f64> = p.shards.iter().map(|r| share(r.busy)).collect();
+        BusyRow {
+            ingest: share(p.ingest.busy),
+            ingest_blocked: share(p.ingest.blocked),
+            shard_mean: shards.iter().sum::<f64>() / shards.len().max(1) as f64,
+            shard_max: shards.iter().copied().fold(0.0, f64::max),
+            merger: share(p.merger.busy),
+        }
+    }
+}
+
 /// One measured run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRow {
@@ -130,6 +160,9 @@ pub struct RunRow {
     /// Flows ended by eviction (a table cap was reached).
     pub evicted: u64,
     pub latency: Option<LatencyRow>,
+    /// Sharded passes: each thread's busy share of the wall time.
+    #[serde(default)]
+    pub busy: Option<BusyRow>,
 }
 
 /// Everything `run` measured.
@@ -316,6 +349,7 @@ fn row_of(shards: usize, s: &Summary, rss: Rss) -> RunRow {
         dropped_queue: s.queue_dropped,
         evicted: s.stats.flows_ended[flowscope_engine::EndReason::Evicted.index()],
         latency: s.latency.as_ref().map(LatencyRow::of),
+        busy: s.pipeline.as_ref().map(|p| BusyRow::of(p, secs)),
     }
 }
 
@@ -447,6 +481,32 @@ pub fn print(r: &RunResult, path: &Path) -> std::io::Result<()> {
                 .map_or("-".into(), |b| format!("{b:.0}")),
             row.dropped_late + row.dropped_queue,
         )?;
+    }
+    if r.rows.iter().any(|row| row.busy.is_some()) {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "busy, % of wall time (working, not waiting; ingest also blocked on full shard queues)"
+        )?;
+        writeln!(
+            o,
+            "{:>6}  {:<22} {:>7} {:>8} {:>11} {:>10} {:>7}",
+            "shards", "load", "ingest", "blocked", "shard mean", "shard max", "merger"
+        )?;
+        for row in &r.rows {
+            let Some(b) = &row.busy else { continue };
+            writeln!(
+                o,
+                "{:>6}  {:<22} {:>7.1} {:>8.1} {:>11.1} {:>10.1} {:>7.1}",
+                row.shards,
+                row.load,
+                b.ingest * 100.0,
+                b.ingest_blocked * 100.0,
+                b.shard_mean * 100.0,
+                b.shard_max * 100.0,
+                b.merger * 100.0
+            )?;
+        }
     }
     if r.rows.iter().any(|row| row.latency.is_some()) {
         writeln!(o)?;

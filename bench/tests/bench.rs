@@ -393,6 +393,25 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
         }
         let table_bytes = row["table_bytes_per_flow"].as_f64().unwrap();
         assert!((150.0..2000.0).contains(&table_bytes), "{table_bytes}");
+        // Each thread's busy share of the wall time: a share (timed apart
+        // from the wall clock, so with some slack), and the shards worked.
+        let busy = &row["busy"];
+        for part in [
+            "ingest",
+            "ingest_blocked",
+            "shard_mean",
+            "shard_max",
+            "merger",
+        ] {
+            let x = busy[part].as_f64().unwrap();
+            assert!((0.0..=1.5).contains(&x), "{part}: {busy}");
+        }
+        assert!(busy["shard_max"].as_f64().unwrap() > 0.0, "{busy}");
+        assert!(
+            busy["shard_max"].as_f64() >= busy["shard_mean"].as_f64(),
+            "{busy}"
+        );
     }
+    assert!(table.contains("shard mean"), "{table}");
     let _ = std::fs::remove_dir_all(&dir);
 }
