@@ -1,5 +1,5 @@
-//! flowscope-bench as a library: the trace generator ([`traffic`]) and the
-//! replay benchmark ([`run`]), shared by the `flowscope-bench` binary, the
+//! flowscope-bench as a library: the trace generator ([`traffic`]), the
+//! replay benchmark ([`run`]) and its HTML report ([`report`]), shared by the `flowscope-bench` binary, the
 //! micro-benchmarks (`benches/hot_paths.rs`) and the integration tests.
 //!
 //! A small generated trace, in memory, through one engine:
@@ -23,5 +23,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod report;
 pub mod run;
 pub mod traffic;

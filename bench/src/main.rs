@@ -22,7 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
-use flowscope_bench::{run, traffic};
+use flowscope_bench::{report, run, traffic};
 use flowscope_cli::config::Config;
 use flowscope_engine::{
     Engine, EngineConfig, FlowEvent, FlowExtractor, FlowHook, KeyOptions, LinkType, NoHook,
@@ -75,6 +75,11 @@ enum Command {
         /// Also write the result as JSON to this file (`-`: stdout).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Also write an HTML page with the result's charts (latency
+        /// percentile distributions, throughput and speed-up, drops) into
+        /// this directory, with every latency histogram as `.hgrm` text.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
         /// Run the passes in this process (default: each in a fresh one, so
         /// its memory figures are its own).
         #[arg(long)]
@@ -377,6 +382,7 @@ fn main() -> anyhow::Result<()> {
             speed,
             pass,
             json,
+            report,
             in_process,
         } => {
             let mut loads = rate;
@@ -399,6 +405,13 @@ fn main() -> anyhow::Result<()> {
                 Some(p) => std::fs::write(&p, serde_json::to_string_pretty(&r)?)
                     .with_context(|| format!("writing {}", p.display()))?,
                 None => {}
+            }
+            if let Some(dir) = report {
+                report::write(&dir, &r).with_context(|| format!("writing {}", dir.display()))?;
+                eprintln!(
+                    "flowscope-bench run: report in {}",
+                    dir.join("index.html").display()
+                );
             }
         }
         Command::RunPass {

@@ -75,6 +75,9 @@ pub struct LatencyRow {
     pub shard: Percentiles,
     pub merge: Percentiles,
     pub lost: u64,
+    /// Each stage's whole percentile distribution (for `--report`).
+    #[serde(default)]
+    pub distributions: Vec<crate::report::Distribution>,
 }
 
 impl LatencyRow {
@@ -87,6 +90,11 @@ impl LatencyRow {
             shard: Percentiles::of(&l.shard),
             merge: Percentiles::of(&l.merge),
             lost: l.lost,
+            distributions: l
+                .stages()
+                .iter()
+                .filter_map(|(stage, h)| crate::report::Distribution::of(stage, h))
+                .collect(),
         }
     }
 }

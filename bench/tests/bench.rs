@@ -325,6 +325,7 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
     let pcap = dir.join("r.pcap");
     let m = generate(&pcap, SMALL);
     let json = dir.join("r.json");
+    let report = dir.join("report");
     let out = bench_bin()
         .arg("run")
         .arg(&pcap)
@@ -333,6 +334,8 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
         ])
         .arg("--json")
         .arg(&json)
+        .arg("--report")
+        .arg(&report)
         .output()
         .expect("run flowscope-bench run");
     assert!(
@@ -413,5 +416,117 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
         );
     }
     assert!(table.contains("shard mean"), "{table}");
+    check_report(&report, rows);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `--report` page: a `.hgrm` file per row and stage that reads as
+/// HdrHistogram's percentile distribution (counts adding up to the JSON's),
+/// and an HTML page whose charts a browser renders.
+fn check_report(dir: &Path, rows: &[Value]) {
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    for title in [
+        "Mpps against shards",
+        "Speed-up against shards",
+        "Packets dropped",
+        "ingest→event",
+    ] {
+        assert!(html.contains(title), "{title}");
+    }
+    let mut files = 0;
+    for row in rows {
+        let lat = &row["latency"];
+        for d in lat["distributions"].as_array().unwrap() {
+            let stage = d["stage"].as_str().unwrap();
+            let load: String = row["load"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let load = load
+                .split('-')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("-");
+            let name = format!("shards{}-{load}-{stage}.hgrm", row["shards"]);
+            let text =
+                std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let table: Vec<Vec<f64>> = text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.contains("Value"))
+                .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+                .collect();
+            let last = table.last().unwrap();
+            assert_eq!(last[1], 1.0, "{name}");
+            assert_eq!(last[2] as u64, d["count"].as_u64().unwrap(), "{name}");
+            assert!(html.contains(&name), "{name} linked");
+            files += 1;
+        }
+    }
+    assert!(files >= 10, "{files} .hgrm files");
+    // Rendered by a real browser: every chart is an SVG with its lines.
+    if !have_chromium() {
+        assert!(
+            !require_peers(),
+            "chromium is required (FLOWSCOPE_REQUIRE_PEERS)"
+        );
+        eprintln!("SKIPPED: the report in a browser (no chromium)");
+        return;
+    }
+    let profile = dir.join("chromium-profile");
+    let url = format!("file://{}", dir.join("index.html").display());
+    let out = Command::new("chromium")
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let svgs = dom.matches("<svg").count();
+    let paths = dom.matches("<path").count();
+    assert!(svgs >= 8, "{svgs} charts rendered");
+    assert!(paths >= 20, "{paths} lines rendered");
+    let png = dir.join("report.png");
+    let out = Command::new("chromium")
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--window-size=1200,2400")
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A blank page compresses to a few kilobytes; charts do not.
+    let size = std::fs::metadata(&png).map_or(0, |m| m.len());
+    assert!(size > 50_000, "screenshot of {size} bytes");
+}
+
+/// Headless Chromium as root on a machine without network access.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+fn have_chromium() -> bool {
+    Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
