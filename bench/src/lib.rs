@@ -23,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod hgrm;
 pub mod report;
 pub mod run;
 pub mod traffic;

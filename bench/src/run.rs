@@ -77,7 +77,7 @@ pub struct LatencyRow {
     pub lost: u64,
     /// Each stage's whole percentile distribution (for `--report`).
     #[serde(default)]
-    pub distributions: Vec<crate::report::Distribution>,
+    pub distributions: Vec<crate::hgrm::Distribution>,
 }
 
 impl LatencyRow {
@@ -93,7 +93,7 @@ impl LatencyRow {
             distributions: l
                 .stages()
                 .iter()
-                .filter_map(|(stage, h)| crate::report::Distribution::of(stage, h))
+                .filter_map(|(stage, h)| crate::hgrm::Distribution::of(stage, h))
                 .collect(),
         }
     }
