@@ -474,39 +474,36 @@ fn check_report(dir: &Path, rows: &[Value]) {
         eprintln!("SKIPPED: the report in a browser (no chromium)");
         return;
     }
-    let profile = dir.join("chromium-profile");
     let url = format!("file://{}", dir.join("index.html").display());
-    let out = Command::new("chromium")
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let chromium = |args: &[&str]| {
+        let out = Command::new("chromium")
+            .args(CHROMIUM_FLAGS)
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.join("chromium-profile").display()
+            ))
+            .args(args)
+            .arg(&url)
+            .output()
+            .expect("run chromium");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom);
     let svgs = dom.matches("<svg").count();
     let paths = dom.matches("<path").count();
     assert!(svgs >= 8, "{svgs} charts rendered");
     assert!(paths >= 20, "{paths} lines rendered");
     let png = dir.join("report.png");
-    let out = Command::new("chromium")
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--window-size=1200,2400")
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(&url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    chromium(&[
+        "--window-size=1200,2400",
+        &format!("--screenshot={}", png.display()),
+    ]);
     // A blank page compresses to a few kilobytes; charts do not.
     let size = std::fs::metadata(&png).map_or(0, |m| m.len());
     assert!(size > 50_000, "screenshot of {size} bytes");

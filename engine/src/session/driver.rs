@@ -176,8 +176,14 @@ impl<K, M> Sessions<K, M> {
     /// A flow's state, made at its start when its parser is certain without
     /// seeing bytes (the parser is built then and nothing is buffered), else
     /// at its first payload (the search for a parser begins).
-    fn new_app(&mut self, tcp: bool, ports: (u16, u16), key: &K) -> Box<FlowApp<M>> {
-        let decided_now = self.decided_now(tcp, ports);
+    /// `decided_now` is [`Sessions::decided_now`] for these ports.
+    fn new_app(
+        &mut self,
+        tcp: bool,
+        ports: (u16, u16),
+        key: &K,
+        decided_now: Option<usize>,
+    ) -> Box<FlowApp<M>> {
         let proto = decided_now.and_then(|i| self.route(tcp, i).name);
         let parser = match decided_now {
             Some(c) => {
@@ -244,8 +250,9 @@ impl<K, M> Sessions<K, M> {
             ipproto::UDP => false,
             _ => return,
         };
-        if self.decided_now(tcp, pkt.ports).is_some() {
-            let app = self.new_app(tcp, pkt.ports, pkt.flow.key);
+        let decided = self.decided_now(tcp, pkt.ports);
+        if decided.is_some() {
+            let app = self.new_app(tcp, pkt.ports, pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
     }
@@ -287,7 +294,8 @@ impl<K, M> Sessions<K, M> {
             if pkt.payload.is_empty() {
                 return Verdict::Continue;
             }
-            let app = self.new_app(true, pkt.ports, pkt.flow.key);
+            let decided = self.decided_now(true, pkt.ports);
+            let app = self.new_app(true, pkt.ports, pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
         let i = pkt.flow.slot as usize;
@@ -446,7 +454,8 @@ impl<K, M> Sessions<K, M> {
                 return Verdict::Continue;
             }
         } else if self.slot(pkt.flow.slot).app.is_none() {
-            let app = self.new_app(false, pkt.ports, pkt.flow.key);
+            let decided = self.decided_now(false, pkt.ports);
+            let app = self.new_app(false, pkt.ports, pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
         let Sessions {

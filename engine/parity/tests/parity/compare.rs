@@ -143,6 +143,23 @@ impl Tally {
         }
     }
 
+    /// A flow only the run `who` has, and nothing explains.
+    fn miss_one_sided(&mut self, capture: &str, t: &Tuple, who: &str, s: &Sess) {
+        let kind = s.kind;
+        self.miss(
+            capture,
+            kind,
+            t,
+            format!("{kind:?}: {who}-only flow ({:?})", s.close),
+            format!(
+                "{who}-only flow at {} ({:?}, {} msgs)",
+                s.start,
+                s.close,
+                s.msgs[0].len() + s.msgs[1].len()
+            ),
+        );
+    }
+
     fn miss(&mut self, capture: &str, kind: Kind, t: &Tuple, sort: String, what: String) {
         self.unexplained += 1;
         let (n, ex) = self.unexplained_by.entry(sort).or_default();
@@ -342,18 +359,7 @@ fn group(
         } else if blind {
             tally.hit(Exception::Decoder, capture);
         } else {
-            tally.miss(
-                capture,
-                kind,
-                t,
-                format!("{kind:?}: 0.3-only flow ({:?})", x.close),
-                format!(
-                    "0.3-only flow at {} ({:?}, {} msgs)",
-                    x.start,
-                    x.close,
-                    x.msgs[0].len() + x.msgs[1].len()
-                ),
-            );
+            tally.miss_one_sided(capture, t, "0.3", x);
         }
     }
     // Flows only flowscope has.
@@ -368,18 +374,7 @@ fn group(
         } else if blind {
             tally.hit(Exception::Decoder, capture);
         } else {
-            tally.miss(
-                capture,
-                kind,
-                t,
-                format!("{kind:?}: flowscope-only flow ({:?})", y.close),
-                format!(
-                    "flowscope-only flow at {} ({:?}, {} msgs)",
-                    y.start,
-                    y.close,
-                    y.msgs[0].len() + y.msgs[1].len()
-                ),
-            );
+            tally.miss_one_sided(capture, t, "flowscope", y);
         }
     }
     let splits = Splits {

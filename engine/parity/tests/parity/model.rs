@@ -175,6 +175,17 @@ impl Sess {
             packets: Vec::new(),
         }
     }
+
+    /// A message from the initiator's side (`true`) or the responder's,
+    /// filed under the endpoint that sent it.
+    pub fn push(&mut self, from_initiator: bool, message: String) {
+        let ep = if from_initiator {
+            self.initiator
+        } else {
+            1 - self.initiator
+        };
+        self.msgs[ep].push(message);
+    }
 }
 
 /// What each decoder made of one packet: its tuple and sender index.

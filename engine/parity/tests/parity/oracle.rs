@@ -132,12 +132,7 @@ impl Book {
                         continue;
                     }
                     let i = self.open[&t];
-                    let s = &mut self.all[i];
-                    let ep = match side {
-                        FlowSide::Initiator => s.initiator,
-                        FlowSide::Responder => 1 - s.initiator,
-                    };
-                    s.msgs[ep].push(message);
+                    self.all[i].push(side == FlowSide::Initiator, message);
                 }
                 SessionEvent::Closed { key, reason, stats } => {
                     let t = tuple_of(&key);

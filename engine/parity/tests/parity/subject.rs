@@ -127,12 +127,7 @@ impl Run {
                     key, side, message, ..
                 }) => {
                     let i = self.open[&key];
-                    let s = &mut self.all[i];
-                    let ep = match side {
-                        FlowSide::Initiator => s.initiator,
-                        FlowSide::Responder => 1 - s.initiator,
-                    };
-                    s.msgs[ep].push(message);
+                    self.all[i].push(side == FlowSide::Initiator, message);
                 }
                 Some(SessionEvent::Closed { key, reason, stats }) => {
                     let (t, _) = tuple_of(&key);
