@@ -391,13 +391,13 @@ impl Ctx<'_> {
                 }
             }
         }
-        runner.finish();
-        for ev in runner.events() {
+        runner.finish_each(|ev| {
             events += 1;
             if let Some(h) = hist.as_deref_mut() {
                 record(h, &read_at, t0, ev.seq);
             }
-        }
+            Ok::<_, std::convert::Infallible>(true)
+        })?;
         let seconds = start.elapsed().as_secs_f64();
         let s = runner.engine().stats();
         Ok(Pass {

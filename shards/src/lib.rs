@@ -132,6 +132,11 @@ pub fn prefetch(bytes: &[u8]) {
 /// Default packets per epoch: timers fire this often (in packets).
 pub const DEFAULT_EPOCH_PACKETS: u64 = 4096;
 
+/// Flows ended per step of the end-of-input flush (by the shards, and by
+/// [`InlineRunner::finish_some`]'s callers): a full table is flushed, and
+/// its records rendered and written, this many flows at a time.
+pub const FLUSH_STEP_FLOWS: usize = 4096;
+
 /// One engine driven on the caller's thread.
 #[derive(Debug)]
 pub struct InlineRunner<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
@@ -167,13 +172,44 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> InlineRunner<E, H> {
     /// End of input: fires due timers and flushes every open flow. Calling
     /// it again does nothing.
     pub fn finish(&mut self) {
+        while !self.finish_some(usize::MAX) {}
+    }
+
+    /// One step of [`InlineRunner::finish`], ending at most `max_flows`
+    /// open flows: take its events, then call it again until it returns
+    /// true, so a full table's records are never all held at once.
+    pub fn finish_some(&mut self, max_flows: usize) -> bool {
         if self.finished {
-            return;
+            return true;
         }
-        self.finished = true;
         let last = self.sequencer.last_seq().unwrap_or(0);
         let now = self.sequencer.clock();
-        self.engine.finish(now, last, &mut self.out);
+        self.finished = self.engine.finish_some(now, last, max_flows, &mut self.out);
+        self.finished
+    }
+
+    /// [`InlineRunner::finish`] in steps of [`FLUSH_STEP_FLOWS`] flows,
+    /// handing each event to `each` as its step produces it (after the
+    /// events not yet taken). `each` returns `Ok(false)` to stop taking
+    /// events (the flush still completes); an error stops at once.
+    pub fn finish_each<Er>(
+        &mut self,
+        mut each: impl FnMut(
+            flowscope_engine::Ordered<flowscope_engine::FlowEvent<E::Key, H::Message>>,
+        ) -> Result<bool, Er>,
+    ) -> Result<(), Er> {
+        let mut taking = true;
+        loop {
+            let done = self.finish_some(FLUSH_STEP_FLOWS);
+            for ev in self.out.drain(..) {
+                if taking {
+                    taking = each(ev)?;
+                }
+            }
+            if done {
+                return Ok(());
+            }
+        }
     }
 
     /// Takes the events produced so far, in output order.

@@ -10,6 +10,7 @@
 //! numbering, anomalies, hook items) and `policy` (timeout classes and
 //! server ports).
 
+mod flush;
 mod lifecycle;
 mod output;
 mod packets;
@@ -80,6 +81,8 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     hook_items: Vec<HookItem<H::Message>>,
     /// The flow being updated was created by this packet.
     created_now: bool,
+    /// The end-of-input flush, between two of its steps.
+    flush: Option<Box<flush::Flush<E::Key, H::Message>>>,
 }
 
 /// The table length at or below which emergency mode ends: `recovery`
@@ -134,6 +137,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             hook,
             hook_items: Vec::new(),
             created_now: false,
+            flush: None,
         })
     }
 

@@ -1,11 +1,9 @@
 //! Time-driven work: the timers an epoch boundary fires (idle and active
 //! timeouts, close lingers, fragment timeouts, the eviction-pressure
-//! report), the end-of-input flush, and the sealing of a time-driven batch
-//! into the output order.
+//! report) and the sealing of a time-driven batch into the output order.
 
 use super::{Engine, EventBuf, LINGER_CLASS};
 use crate::event::{AnomalyKind, Cause};
-use crate::flow::tcp::Endpoint;
 use crate::hook::FlowHook;
 use crate::key::FlowExtractor;
 use crate::timestamp::Timestamp;
@@ -79,39 +77,6 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.evicted_pending = 0;
             self.anomaly(out, seq, cause, None, kind, self.clock);
         }
-    }
-
-    /// End of input after packet `seq` at packet time `now`: fires due
-    /// timers, ends every open flow with [`EndReason::Shutdown`]
-    /// ([`EndReason::Fin`] when both sides had already closed) and drops
-    /// unfinished fragment datagrams, all as one [`Cause::Flush`] batch in
-    /// time order.
-    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
-        let start = out.len();
-        self.fire_timers(now, seq, Cause::Flush, out);
-        self.frags.flush(self.clock);
-        self.drain_defrag(seq, Cause::Flush, out);
-        let mut open: Vec<u32> = Vec::new();
-        for i in self.table.all_indexes() {
-            if self.table.get(i).ended {
-                self.table.remove(i);
-            } else {
-                open.push(i);
-            }
-        }
-        let ts = self.clock;
-        for i in open {
-            // Both sides already sent FIN: the connection is over, only its
-            // last ACK is missing.
-            let closed = self.table.get(i).endpoints == [Endpoint::Closed; 2];
-            let reason = if closed {
-                EndReason::Fin
-            } else {
-                EndReason::Shutdown
-            };
-            self.end(i, reason, ts, seq, Cause::Flush, out);
-        }
-        self.seal_time_driven(seq, Cause::Flush, start, out);
     }
 
     /// Sorts the time-driven events emitted since `start` by

@@ -435,18 +435,19 @@ impl<K: Eq> FlowTable<K> {
             .map(|c| c.list.head)
     }
 
-    /// Indexes of every entry, in slab order (for the end-of-input flush,
+    /// Indexes of every entry, class by class (for the end-of-input flush,
     /// which sorts them).
-    pub fn all_indexes(&self) -> Vec<u32> {
-        let mut v = Vec::with_capacity(self.len);
-        for class in &self.classes {
-            let mut idx = class.list.head;
-            while idx != NIL {
-                v.push(idx);
-                idx = self.get(idx).next;
+    pub fn indexes(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut classes = self.classes.iter();
+        let mut idx = NIL;
+        std::iter::from_fn(move || {
+            while idx == NIL {
+                idx = classes.next()?.list.head;
             }
-        }
-        v
+            let i = idx;
+            idx = self.get(i).next;
+            Some(i)
+        })
     }
 
     /// Heap bytes held by the table structures (slab chunks, hash index,

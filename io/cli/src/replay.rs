@@ -237,19 +237,20 @@ where
         }
     }
     if out.open {
-        runner.finish();
-        // Written as it is rendered: the flush of a full table is a
-        // million records.
-        for ev in runner.events() {
+        // Flushed, rendered and written a step at a time: the flush of a
+        // full table is millions of records.
+        runner.finish_each(|ev| {
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
             if let Some(n) = &names {
                 n.stamp(ev.seq, &mut out.buf, at);
             }
-            if out.buf.len() > at && !out.wrote(1)? {
-                break;
+            if out.buf.len() > at {
+                out.wrote(1)
+            } else {
+                Ok(true)
             }
-        }
+        })?;
         let stats = runner.engine().stats();
         let sessions = counters_if_parsing(run, runner.engine().hook().session_counters());
         let at = out.buf.len();

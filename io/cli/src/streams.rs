@@ -651,10 +651,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
                 writer.event(ev.event)?;
             }
         }
-        runner.finish();
-        for ev in runner.events() {
-            writer.event(ev.event)?;
-        }
+        runner.finish_each(|ev| writer.event(ev.event).map(|()| true))?;
         (runner.packets(), source.take_damaged(), stopped)
     } else {
         let cfg = PipelineConfig {

@@ -180,11 +180,14 @@ where
         let mut shard_txs = Vec::with_capacity(n);
         let mut shard_handles = Vec::with_capacity(n);
         let mut item_returns = Vec::with_capacity(n);
+        let mut credits = Vec::with_capacity(n);
         for k in 0..n {
             let (tx, rx) = bounded::<ShardMsg>(cfg.queue_batches.max(1));
             let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
+            let (credit_tx, credit_rx) = bounded::<()>(1);
+            credits.push(credit_tx);
             // Budgets are process-wide: each shard holds its part of them.
             let share = Share { index: k, count: n };
             let mut hook = (self.make_hook)();
@@ -209,6 +212,7 @@ where
                         pool_tx,
                         merger_tx,
                         item_returns: ret_rx,
+                        credits: credit_rx,
                     };
                     shard_main(k, engine, sink, channels, noop, &shard_live, shard_latency);
                 })
@@ -223,6 +227,7 @@ where
             n,
             rx: merger_rx,
             returns: item_returns,
+            credits,
             stop: self.stop.clone(),
             renumber: S::renumber,
             latency: latency.clone(),

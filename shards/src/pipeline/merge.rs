@@ -1,16 +1,21 @@
 //! The merge: puts the shards' items back into [`OrderKey`] order, releasing
-//! them only up to the last epoch boundary every shard has finished, and
-//! renumbers `sub` so the output is the inline engine's.
+//! an item once no shard can still send one before it (every shard has
+//! finished an epoch past it or sent a later item: a shard's items come in
+//! order), renumbers `sub` so the output is the inline engine's, and paces
+//! the shards' end-of-input flush with credits.
 
 use super::messages::{Keyed, MergerMsg};
 use super::report::{LiveCounters, MergerReport, ShardReport};
 use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crossbeam_channel::{Receiver, Sender};
-use flowscope_engine::{Cause, OrderKey};
+use flowscope_engine::{Cause, OrderKey, Timestamp};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Above every key.
+const MAX_KEY: OrderKey = (u64::MAX, Cause::Flush, Timestamp::MAX, u64::MAX, u32::MAX);
 
 /// What the merger hands back: shard reports, its own, shard failures.
 pub(super) type MergerOutcome = (Vec<ShardReport>, MergerReport, Vec<(usize, String)>);
@@ -21,6 +26,8 @@ pub(super) struct MergerInput<T> {
     pub(super) n: usize,
     pub(super) rx: Receiver<MergerMsg<T>>,
     pub(super) returns: Vec<Sender<Vec<Keyed<T>>>>,
+    /// Per shard: credits for the steps of its end-of-input flush.
+    pub(super) credits: Vec<Sender<()>>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) renumber: fn(&mut T, u32),
     pub(super) latency: Option<(Clock, Arc<ReadTimes>)>,
@@ -38,6 +45,7 @@ pub(super) fn run_merger<T>(
         n,
         rx,
         returns,
+        credits,
         stop,
         renumber,
         latency,
@@ -55,6 +63,8 @@ pub(super) fn run_merger<T>(
         next_sub: 0,
         renumber,
         queues: (0..n).map(|_| VecDeque::new()).collect(),
+        last: vec![None; n],
+        owed: vec![false; n],
         done: vec![None; n],
         finished: vec![false; n],
         out_closed: false,
@@ -65,13 +75,16 @@ pub(super) fn run_merger<T>(
     let mut failures = Vec::new();
     while let Ok(msg) = rx.recv() {
         let t = Instant::now();
-        let mut emitted = Duration::ZERO;
         match msg {
-            MergerMsg::Items(k, mut items, at) => {
+            MergerMsg::Items(k, mut items, at, credit) => {
                 if let Some(lat) = &mut m.latency {
                     lat.pushed[k] += items.len() as u64;
                     lat.handed[k].push_back((lat.pushed[k], at));
                 }
+                if let Some((key, _)) = items.last() {
+                    m.last[k] = Some(*key);
+                }
+                m.owed[k] |= credit;
                 m.queues[k].extend(items.drain(..));
                 let _ = returns[k].try_send(items);
                 let held: usize = m.queues.iter().map(VecDeque::len).sum();
@@ -79,19 +92,18 @@ pub(super) fn run_merger<T>(
             }
             MergerMsg::EpochDone(k, seq) => {
                 m.done[k] = Some(seq);
-                emitted = m.release(emit);
             }
             MergerMsg::Finished(r) => {
                 m.finished[r.shard] = true;
                 reports.push(*r);
-                emitted = m.release(emit);
             }
             MergerMsg::Failed(k, why) => {
                 m.finished[k] = true;
                 failures.push((k, why));
-                emitted = m.release(emit);
             }
         }
+        let emitted = m.release(emit);
+        m.grant(&credits);
         m.report.busy += t.elapsed().saturating_sub(emitted);
         live.merged.store(m.report.items, Ordering::Relaxed);
         if m.finished.iter().all(|&f| f) {
@@ -148,6 +160,10 @@ struct Merger<T> {
     next_sub: u32,
     renumber: fn(&mut T, u32),
     queues: Vec<VecDeque<Keyed<T>>>,
+    /// Per shard: the key of the last item received (its next ones sort
+    /// after it), and whether it waits for a flush credit.
+    last: Vec<Option<OrderKey>>,
+    owed: Vec<bool>,
     done: Vec<Option<u64>>,
     finished: Vec<bool>,
     out_closed: bool,
@@ -156,22 +172,35 @@ struct Merger<T> {
 }
 
 impl<T> Merger<T> {
+    /// Sends a credit to every shard that waits for one and whose items
+    /// held here are fewer than a flush step's flows.
+    fn grant(&mut self, credits: &[Sender<()>]) {
+        for (k, owed) in self.owed.iter_mut().enumerate() {
+            if *owed && self.queues[k].len() < crate::FLUSH_STEP_FLOWS {
+                *owed = false;
+                let _ = credits[k].try_send(());
+            }
+        }
+    }
+
     /// Releases, in key order, every held item that no shard can still
-    /// precede: those with a seq at or below the last epoch boundary every
-    /// unfinished shard has completed. Returns the time spent in `emit`
-    /// (the consumer's time, or waiting for it), which is not merge work.
+    /// precede: those at or below, for every unfinished shard, the last
+    /// epoch boundary it has completed or the last item it has sent,
+    /// whichever is later. Returns the time spent in `emit` (the
+    /// consumer's time, or waiting for it), which is not merge work.
     fn release(&mut self, emit: &mut dyn FnMut(T) -> bool) -> Duration {
         let mut emitting = Duration::ZERO;
         // An epoch done at seq `s` means every packet up to `s` and the
         // timers at `s` are in; the end-of-input flush at `s`, which sorts
         // after them, is not. A finished shard bounds nothing.
-        let mut bound = (u64::MAX, Cause::Flush);
+        let mut bound = MAX_KEY;
         for k in 0..self.queues.len() {
             if self.finished[k] {
                 continue;
             }
-            match self.done[k] {
-                Some(s) => bound = bound.min((s, Cause::Timer)),
+            let epoch = self.done[k].map(|s| (s, Cause::Timer, Timestamp::MAX, u64::MAX, u32::MAX));
+            match epoch.max(self.last[k]) {
+                Some(b) => bound = bound.min(b),
                 None => return emitting,
             }
         }
@@ -179,7 +208,7 @@ impl<T> Merger<T> {
             let mut best: Option<(usize, OrderKey)> = None;
             for (k, q) in self.queues.iter().enumerate() {
                 if let Some((key, _)) = q.front()
-                    && (key.0, key.1) <= bound
+                    && *key <= bound
                     && best.is_none_or(|(_, b)| *key < b)
                 {
                     best = Some((k, *key));

@@ -83,8 +83,10 @@ pub(super) type Keyed<T> = (OrderKey, T);
 
 pub(super) enum MergerMsg<T> {
     /// A shard's items, and when it handed them over (pipeline clock, ns;
-    /// 0 when latency is not recorded).
-    Items(usize, Vec<Keyed<T>>, u64),
+    /// 0 when latency is not recorded). The last field is set by a step of
+    /// the end-of-input flush: the shard waits for a credit before its next
+    /// step.
+    Items(usize, Vec<Keyed<T>>, u64, bool),
     EpochDone(usize, u64),
     Finished(Box<ShardReport>),
     Failed(usize, String),

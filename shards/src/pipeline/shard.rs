@@ -20,6 +20,8 @@ pub(super) struct ShardChannels<T> {
     pub(super) pool_tx: Sender<PacketBatch>,
     pub(super) merger_tx: Sender<MergerMsg<T>>,
     pub(super) item_returns: Receiver<Vec<Keyed<T>>>,
+    /// Credits from the merge: one per step of the end-of-input flush.
+    pub(super) credits: Receiver<()>,
 }
 
 pub(super) fn shard_main<
@@ -40,6 +42,7 @@ pub(super) fn shard_main<
         pool_tx,
         merger_tx,
         item_returns,
+        credits,
     } = channels;
     let merger = merger_tx.clone();
     let mut engine = engine;
@@ -94,10 +97,29 @@ pub(super) fn shard_main<
                 ShardMsg::Finish(st, drops) => {
                     if !noop {
                         shard.engine.replay_defrag_events(&drops);
-                        shard.engine.finish(st.now, st.seq, &mut shard.events);
                     }
-                    shard.map_events();
-                    shard.flush(&merger_tx, &item_returns);
+                    // A step at a time, each after the merge has released
+                    // most of the one before: the records of a full table
+                    // are never all held at once.
+                    loop {
+                        let done = noop
+                            || shard.engine.finish_some(
+                                st.now,
+                                st.seq,
+                                crate::FLUSH_STEP_FLOWS,
+                                &mut shard.events,
+                            );
+                        shard.map_events();
+                        let waits = !done && shard.hand_over(&merger_tx, &item_returns, true);
+                        if done {
+                            shard.flush(&merger_tx, &item_returns);
+                            break;
+                        }
+                        if waits && credits.recv().is_err() {
+                            // The merge is gone: nobody reads the rest.
+                            break;
+                        }
+                    }
                     shard.report.busy += t.elapsed();
                     shard.report.engine = shard.engine.stats();
                     shard.report.sessions = shard.engine.hook().session_counters();
@@ -200,13 +222,25 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
     }
 
     fn flush(&mut self, tx: &Sender<MergerMsg<S::Item>>, returns: &Receiver<Vec<Keyed<S::Item>>>) {
+        self.hand_over(tx, returns, false);
+    }
+
+    /// Sends the items to the merge, if there are any, asking for a credit
+    /// when `credit` (a step of the end-of-input flush); whether it sent
+    /// them (and so, with `credit`, must wait for one).
+    fn hand_over(
+        &mut self,
+        tx: &Sender<MergerMsg<S::Item>>,
+        returns: &Receiver<Vec<Keyed<S::Item>>>,
+        credit: bool,
+    ) -> bool {
         if self.items.is_empty() {
-            return;
+            return false;
         }
         self.report.items += self.items.len() as u64;
         let fresh = returns.try_recv().unwrap_or_default();
         let items = std::mem::replace(&mut self.items, fresh);
         let at = self.clock.as_ref().map_or(0, Clock::now);
-        let _ = tx.send(MergerMsg::Items(self.k, items, at));
+        tx.send(MergerMsg::Items(self.k, items, at, credit)).is_ok()
     }
 }

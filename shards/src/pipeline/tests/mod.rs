@@ -21,6 +21,7 @@ type Event = Ordered<FlowEvent<FiveTupleKey>>;
 
 mod budgets;
 mod equivalence;
+mod flush;
 mod live;
 mod sessions;
 mod stopping;
