@@ -113,6 +113,15 @@ pub trait FlowHook<K>: Send + 'static {
         None
     }
 
+    /// Heap bytes of the hook's per-flow state that every flow has, such
+    /// as an array indexed by table slot (reported with the flow table's
+    /// own: [`Engine::table_bytes`](crate::Engine::table_bytes)). Memory a
+    /// flow takes only when it carries payload (reassembly, parsers) is
+    /// not included.
+    fn slot_bytes(&self) -> usize {
+        0
+    }
+
     /// One packet, after the flow table counted it.
     fn on_packet(
         &mut self,

@@ -168,9 +168,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         self.table.len()
     }
 
-    /// Heap bytes held by the flow table.
+    /// Heap bytes of the state every flow has: the flow table (entries and
+    /// hash index) and the hook's per-slot state ([`FlowHook::slot_bytes`]).
     pub fn table_bytes(&self) -> usize {
-        self.table.heap_bytes()
+        self.table.heap_bytes() + self.hook.slot_bytes()
     }
 
     /// Size of one flow entry in the table.

@@ -7,7 +7,8 @@
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Choice, Route, choose};
 use super::slot::{
-    Acks, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked, tell_chosen,
+    Acks, AppProtos, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked,
+    tell_chosen,
 };
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
@@ -31,6 +32,8 @@ pub struct Sessions<K, M> {
     tcp: Vec<StreamRoute<K, M>>,
     udp: Vec<DgramRoute<K, M>>,
     slots: Vec<Slot<M>>,
+    /// The `app_proto` values the slots refer to.
+    protos: AppProtos,
     mem: Memory,
     counters: SessionCounters,
     /// Protocol anomalies reported per flow, at most.
@@ -67,6 +70,7 @@ impl<K, M> Sessions<K, M> {
             tcp: Vec::new(),
             udp: Vec::new(),
             slots: Vec::new(),
+            protos: AppProtos::default(),
             mem: Memory::default(),
             counters: SessionCounters::default(),
             max_events: DEFAULT_MAX_EVENTS_PER_FLOW,
@@ -214,10 +218,14 @@ impl<K, M> Sessions<K, M> {
 
     /// Stops work on a slot, returning its held bytes to the memcap; the
     /// flow's counts go to its protocol's counters.
-    fn retire(slot: &mut Slot<M>, mem: &mut Memory, counters: &mut SessionCounters) {
+    fn retire(
+        slot: &mut Slot<M>,
+        (mem, protos): (&mut Memory, &mut AppProtos),
+        counters: &mut SessionCounters,
+    ) {
         if let Some(app) = slot.app.take() {
             let mut app = app;
-            slot.proto = app.app_proto();
+            slot.set_proto(protos, app.app_proto());
             for (_, s) in app.streams.iter_mut() {
                 s.discard(mem);
                 add_counters(&mut counters.stream, &s.counters());
@@ -236,7 +244,7 @@ impl<K, M> Sessions<K, M> {
                 c.parser_errors += u64::from(poisoned);
             }
         }
-        slot.done = true;
+        slot.set_done();
     }
 
     /// A flow's first packet: when its parser is certain without seeing
@@ -270,7 +278,7 @@ impl<K, M> Sessions<K, M> {
                     .as_ref()
                     .is_none_or(|a| a.streams.get(me).is_none())
             {
-                slot.isn[me] = Some(t.seq);
+                slot.set_isn(me, t.seq);
             }
             slot.app.is_some()
         };
@@ -303,12 +311,14 @@ impl<K, M> Sessions<K, M> {
             cfg,
             tcp,
             slots,
+            protos,
             mem,
             counters,
             max_events,
             ..
         } = self;
         let slot = &mut slots[i];
+        let isn = slot.isn(me);
         let Some(app) = slot.app.as_deref_mut() else {
             return Verdict::Continue;
         };
@@ -337,7 +347,7 @@ impl<K, M> Sessions<K, M> {
             };
             counters.parser_errors += 1;
             out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
-            Self::retire(slot, mem, counters);
+            Self::retire(slot, (mem, protos), counters);
             return Verdict::End(EndReason::ParseError);
         }
         let mut feeder = Feeder {
@@ -376,7 +386,6 @@ impl<K, M> Sessions<K, M> {
         }
         let mut verdict = Verdict::Continue;
         if !pkt.payload.is_empty() || fin {
-            let isn = slot.isn[me];
             let stream = streams.slot_mut(me).get_or_insert_with(|| match isn {
                 Some(isn) => Reassembler::from_isn(isn),
                 None => Reassembler::mid_stream(),
@@ -434,10 +443,10 @@ impl<K, M> Sessions<K, M> {
             // Retired when the flow ends, after the parser hears of it.
             counters.flows_dropped += 1;
         } else if verdict != Verdict::Continue {
-            Self::retire(slot, mem, counters);
+            Self::retire(slot, (mem, protos), counters);
         } else if unclassified {
             counters.flows_unclassified += 1;
-            Self::retire(slot, mem, counters);
+            Self::retire(slot, (mem, protos), counters);
         }
         verdict
     }
@@ -462,6 +471,7 @@ impl<K, M> Sessions<K, M> {
             cfg,
             udp,
             slots,
+            protos,
             mem,
             counters,
             max_events,
@@ -490,7 +500,7 @@ impl<K, M> Sessions<K, M> {
                 Choice::Nothing => {
                     counters.flows_unclassified += 1;
                     app.proto = Some("failed");
-                    Self::retire(slot, mem, counters);
+                    Self::retire(slot, (mem, protos), counters);
                     return Verdict::Continue;
                 }
                 Choice::Take(c) => {
@@ -513,7 +523,7 @@ impl<K, M> Sessions<K, M> {
         if let Some(reason) = p.poisoned() {
             counters.parser_errors += 1;
             out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
-            Self::retire(slot, mem, counters);
+            Self::retire(slot, (mem, protos), counters);
             return Verdict::End(EndReason::ParseError);
         }
         Verdict::Continue
@@ -539,6 +549,11 @@ where
         Some(self.counters())
     }
 
+    /// The slots in use (one per table slot a flow has used).
+    fn slot_bytes(&self) -> usize {
+        self.slots.len() * size_of::<Slot<M>>()
+    }
+
     /// The reassembly memcap is process-wide: this driver holds its part.
     fn take_share(&mut self, share: Share) {
         self.cfg.memcap = share.of(self.cfg.memcap);
@@ -561,7 +576,7 @@ where
             self.start(pkt);
         }
         let slot = &mut self.slots[pkt.flow.slot as usize];
-        if slot.done {
+        if slot.done() {
             if pkt.proto == ipproto::TCP {
                 self.counters.skipped_bytes += pkt.payload.len() as u64;
             }
@@ -593,6 +608,7 @@ where
             cfg,
             tcp,
             slots,
+            protos,
             mem,
             counters,
             max_events,
@@ -601,7 +617,7 @@ where
         let Some(slot) = slots.get_mut(i) else {
             return;
         };
-        stats.app_proto = slot.proto;
+        stats.app_proto = slot.proto(protos);
         let before = out.len();
         if let Some(app) = slot.app.as_deref_mut() {
             if reason != EndReason::ActiveTimeout {
@@ -663,12 +679,13 @@ where
             .count() as u64;
         let Sessions {
             slots,
+            protos,
             mem,
             counters,
             ..
         } = self;
         let slot = &mut slots[i];
-        Self::retire(slot, mem, counters);
+        Self::retire(slot, (mem, protos), counters);
         *slot = Slot::default();
     }
 }

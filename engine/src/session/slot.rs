@@ -185,24 +185,97 @@ impl Streams {
     }
 }
 
-/// Per-slot state, kept small for flows that never carry payload.
+/// Per-slot state, kept small (24 bytes) for flows that never carry
+/// payload: one per flow table slot.
 pub(super) struct Slot<M> {
-    pub(super) isn: [Option<u32>; 2],
-    /// Nothing more to do for this flow (no parser, poisoned, dropped).
-    pub(super) done: bool,
     pub(super) app: Option<Box<FlowApp<M>>>,
+    /// Each side's initial sequence number, when its SYN was seen.
+    isn: [u32; 2],
     /// The flow's `app_proto`, kept when `app` is retired.
-    pub(super) proto: Option<AppProto>,
+    proto: ProtoId,
+    /// [`Slot::DONE`], [`Slot::ISN`] per side.
+    flags: u8,
 }
 
 impl<M> Default for Slot<M> {
     fn default() -> Self {
         Slot {
-            isn: [None; 2],
-            done: false,
             app: None,
-            proto: None,
+            isn: [0; 2],
+            proto: ProtoId::NONE,
+            flags: 0,
         }
+    }
+}
+
+impl<M> Slot<M> {
+    const DONE: u8 = 1;
+    const ISN: [u8; 2] = [2, 4];
+
+    /// Nothing more to do for this flow (no parser, poisoned, dropped).
+    pub(super) fn done(&self) -> bool {
+        self.flags & Self::DONE != 0
+    }
+
+    pub(super) fn set_done(&mut self) {
+        self.flags |= Self::DONE;
+    }
+
+    /// Side `k`'s initial sequence number, if its SYN was seen.
+    pub(super) fn isn(&self, k: usize) -> Option<u32> {
+        (self.flags & Self::ISN[k] != 0).then_some(self.isn[k])
+    }
+
+    pub(super) fn set_isn(&mut self, k: usize, isn: u32) {
+        self.isn[k] = isn;
+        self.flags |= Self::ISN[k];
+    }
+
+    /// The `app_proto` kept when the flow's parser was retired.
+    pub(super) fn proto(&self, protos: &AppProtos) -> Option<AppProto> {
+        protos.get(self.proto)
+    }
+
+    pub(super) fn set_proto(&mut self, protos: &mut AppProtos, proto: Option<AppProto>) {
+        self.proto = protos.id(proto);
+    }
+}
+
+/// An interned [`AppProto`]: an index into [`AppProtos`] (0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ProtoId(u16);
+
+impl ProtoId {
+    const NONE: ProtoId = ProtoId(0);
+}
+
+/// The distinct `app_proto` values of retired flows (route names, the
+/// protocols parsers hand over to, `failed`: a handful), so a slot keeps
+/// one in two bytes instead of 32.
+#[derive(Debug, Default)]
+pub(super) struct AppProtos(Vec<AppProto>);
+
+impl AppProtos {
+    /// `proto`'s id, interning it. Past 65 535 distinct values (parsers
+    /// that make up names at run time) a new one is kept as none.
+    fn id(&mut self, proto: Option<AppProto>) -> ProtoId {
+        let Some(p) = proto else {
+            return ProtoId::NONE;
+        };
+        if let Some(i) = self.0.iter().position(|q| *q == p) {
+            return ProtoId(i as u16 + 1);
+        }
+        match u16::try_from(self.0.len() + 1) {
+            Ok(id) => {
+                self.0.push(p);
+                ProtoId(id)
+            }
+            Err(_) => ProtoId::NONE,
+        }
+    }
+
+    fn get(&self, id: ProtoId) -> Option<AppProto> {
+        self.0.get(usize::from(id.0).checked_sub(1)?).copied()
     }
 }
 
@@ -349,5 +422,43 @@ impl<K, M> Feeder<'_, K, M> {
                 *parser = Parser::Stream(p);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::NoMessage;
+
+    #[test]
+    fn a_slot_is_24_bytes_and_keeps_what_it_is_told() {
+        assert_eq!(size_of::<Slot<NoMessage>>(), 24);
+        let mut protos = AppProtos::default();
+        let mut slot = Slot::<NoMessage>::default();
+        assert!(!slot.done());
+        assert_eq!((slot.isn(0), slot.isn(1)), (None, None));
+        assert_eq!(slot.proto(&protos), None);
+        slot.set_isn(1, 0);
+        assert_eq!((slot.isn(0), slot.isn(1)), (None, Some(0)));
+        slot.set_isn(0, u32::MAX);
+        slot.set_done();
+        assert!(slot.done());
+        assert_eq!((slot.isn(0), slot.isn(1)), (Some(u32::MAX), Some(0)));
+
+        let tunnel = AppProto {
+            name: "tls",
+            orig: Some("http"),
+        };
+        slot.set_proto(&mut protos, Some(tunnel));
+        assert_eq!(slot.proto(&protos), Some(tunnel));
+        // Interned once; a different value gets its own id.
+        let mut other = Slot::<NoMessage>::default();
+        other.set_proto(&mut protos, Some(tunnel));
+        other.set_proto(&mut protos, Some(AppProto::from("failed")));
+        assert_eq!(other.proto(&protos), Some(AppProto::from("failed")));
+        assert_eq!(slot.proto(&protos), Some(tunnel));
+        assert_eq!(protos.0.len(), 2);
+        other.set_proto(&mut protos, None);
+        assert_eq!(other.proto(&protos), None);
     }
 }
