@@ -207,6 +207,8 @@ pub(super) struct Ingest<E> {
     pub(super) ctx: IngestCtx<E>,
     seq: Sequencer,
     batches: Vec<PacketBatch>,
+    /// Per batch: where its storage's bytes start.
+    bases: Vec<usize>,
     /// One packet's reassembly steps, until its shard is known.
     steps: DefragLog,
     pub(super) report: IngestReport,
@@ -233,6 +235,7 @@ impl<E: FlowExtractor> Ingest<E> {
             ctx,
             seq: Sequencer::new(epoch_packets),
             batches,
+            bases: vec![0; n],
             steps: DefragLog::default(),
             report,
         }
@@ -373,8 +376,12 @@ impl<E: FlowExtractor> Ingest<E> {
                 let b = &mut self.batches[k];
                 if b.storage.is_none() {
                     b.storage = Some(bytes.clone());
+                    self.bases[k] = base_of(bytes);
                 }
-                handle.packet = PacketRef::within(raw, shared_slice(bytes));
+                // `raw.data` lies in `bytes` (the source's promise), which
+                // starts at `bases[k]`: no call through `dyn AsRef` per
+                // packet.
+                handle.packet = PacketRef::new(raw, raw.data.as_ptr() as usize - self.bases[k]);
             }
             Storage::Transient => {
                 let b = &mut self.batches[k];
@@ -444,6 +451,11 @@ impl<E: FlowExtractor> Ingest<E> {
 #[inline]
 fn shard_of(hash: u64, n: usize) -> usize {
     ((u128::from(hash) * n as u128) >> 64) as usize
+}
+
+/// Where the bytes of `storage` start: packet offsets are counted from it.
+pub(super) fn base_of(storage: &SharedBytes) -> usize {
+    shared_slice(storage).as_ptr() as usize
 }
 
 pub(super) fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {

@@ -12,7 +12,7 @@
 //! → back), each with its own decoder and extractor: nothing is allocated
 //! per packet or per chunk once running, beside the pool's job per chunk.
 
-use super::{Ingest, Keying, key, same_storage};
+use super::{Ingest, Keying, base_of, key, same_storage};
 use crate::source::{
     PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
 };
@@ -47,8 +47,10 @@ struct Slot {
 struct Chunk<E> {
     /// Its place in read order.
     number: usize,
-    /// The storage its shared packets are in (one per chunk).
+    /// The storage its shared packets are in (one per chunk), and where
+    /// its bytes start.
     shared: Option<SharedBytes>,
+    base: usize,
     /// Packets from a source's reused buffer (a stream), copied.
     copied: Vec<u8>,
     slots: Vec<Slot>,
@@ -63,6 +65,7 @@ impl<E: FlowExtractor> Chunk<E> {
         Chunk {
             number: 0,
             shared: None,
+            base: 0,
             copied: Vec::new(),
             slots: Vec::with_capacity(CHUNK_PACKETS),
             decoder,
@@ -80,19 +83,29 @@ impl<E: FlowExtractor> Chunk<E> {
         });
     }
 
-    /// Slot `i`'s packet, as the source handed it out.
-    fn packet(&self, i: usize) -> Option<SourcePacket<'_>> {
-        let s = self.slots.get(i)?;
+    /// Starts filling with packets of `storage`.
+    fn share(&mut self, storage: SharedBytes) {
+        self.base = base_of(&storage);
+        self.shared = Some(storage);
+    }
+
+    /// Slot `s`'s packet as the source handed it out, given the chunk's
+    /// shared storage and its bytes.
+    fn packet<'a>(
+        &'a self,
+        s: &Slot,
+        shared: Option<(&'a SharedBytes, &'a [u8])>,
+    ) -> Option<SourcePacket<'a>> {
         if s.copied {
             Some(SourcePacket {
                 raw: s.packet.resolve(&self.copied)?,
                 storage: Storage::Transient,
             })
         } else {
-            let shared = self.shared.as_ref()?;
+            let (storage, bytes) = shared?;
             Some(SourcePacket {
-                raw: s.packet.resolve(shared_slice(shared))?,
-                storage: Storage::Shared(shared),
+                raw: s.packet.resolve(bytes)?,
+                storage: Storage::Shared(storage),
             })
         }
     }
@@ -119,6 +132,7 @@ impl<E: FlowExtractor> Chunk<E> {
 
     fn clear(&mut self) {
         self.shared = None;
+        self.base = 0;
         self.copied.clear();
         self.slots.clear();
     }
@@ -151,7 +165,7 @@ impl Walker {
         ingest: &mut Ingest<E>,
     ) {
         if let Some((bytes, packet, read_ns)) = self.carry.take() {
-            c.shared = Some(bytes);
+            c.share(bytes);
             c.push(packet, false, read_ns);
         }
         while !self.done && c.slots.len() < CHUNK_PACKETS {
@@ -175,16 +189,18 @@ impl Walker {
             self.next_seq += 1;
             match pkt.storage {
                 Storage::Shared(bytes) => {
-                    let packet = PacketRef::within(&pkt.raw, shared_slice(bytes));
                     match &c.shared {
-                        None => c.shared = Some(bytes.clone()),
+                        None => c.share(bytes.clone()),
                         Some(s) if same_storage(s, bytes) => {}
                         Some(_) => {
+                            let packet = PacketRef::within(&pkt.raw, shared_slice(bytes));
                             self.carry = Some((bytes.clone(), packet, read_ns));
                             break;
                         }
                     }
-                    c.push(packet, false, read_ns);
+                    // In the chunk's storage, which starts at `base`.
+                    let offset = pkt.raw.data.as_ptr() as usize - c.base;
+                    c.push(PacketRef::new(&pkt.raw, offset), false, read_ns);
                 }
                 Storage::Transient => {
                     let packet = PacketRef::new(&pkt.raw, c.copied.len());
@@ -258,10 +274,10 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         if let Some(panic) = c.panic.take() {
             std::panic::resume_unwind(panic);
         }
-        for i in 0..c.slots.len() {
-            let Slot { key, read_ns, .. } = c.slots[i];
-            if let Some(pkt) = c.packet(i) {
-                ingest.dispatch(&pkt, key, None, read_ns);
+        let shared = c.shared.as_ref().map(|s| (s, shared_slice(s)));
+        for s in &c.slots {
+            if let Some(pkt) = c.packet(s, shared) {
+                ingest.dispatch(&pkt, s.key, None, s.read_ns);
             }
         }
         c.clear();
