@@ -9,8 +9,8 @@
 //! does not depend on the pool's size or timing.
 //!
 //! Chunks are a small ring of buffers that go round (ingest thread → pool
-//! → back), each with its own decoder and extractor: nothing is allocated
-//! per packet or per chunk once running, beside the pool's job per chunk.
+//! → back) on two bounded channels, each with its own decoder and
+//! extractor: nothing is allocated per packet or per chunk once running.
 
 use super::{Ingest, Keying, base_of, key, same_storage};
 use crate::source::{
@@ -110,7 +110,12 @@ impl<E: FlowExtractor> Chunk<E> {
         }
     }
 
-    /// Decodes and hashes every packet (on a pool thread).
+    /// Keys every packet, keeping a panic to resume on the ingest thread.
+    fn key_guarded(&mut self) {
+        self.panic = catch_unwind(AssertUnwindSafe(|| self.key_all())).err();
+    }
+
+    /// Decodes and hashes every packet.
     fn key_all(&mut self) {
         let Chunk {
             shared,
@@ -213,6 +218,12 @@ impl Walker {
 }
 
 /// Runs the input through `pool` and dispatches it in order.
+///
+/// Each pool thread takes filled chunks from a queue, keys them and sends
+/// them back. When the chunk whose turn it is has not come back, the
+/// ingest thread keys a chunk still queued itself rather than wait, so a
+/// pool that gets no CPU (a busy machine) costs little more than one
+/// thread doing everything.
 pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     source: &mut Src,
     ingest: &mut Ingest<E>,
@@ -226,13 +237,28 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         .collect();
     // Keyed chunks by number modulo the ring, until their turn.
     let mut keyed: Vec<Option<Chunk<E>>> = (0..ring).map(|_| None).collect();
-    // Holds every chunk at once at most: sending never waits.
+    // Each holds every chunk at once at most: sending never waits.
+    let (todo_tx, todo_rx) = bounded::<Chunk<E>>(ring);
     let (done_tx, done_rx) = bounded::<Chunk<E>>(ring);
+    for _ in 0..threads {
+        let (todo, done) = (todo_rx.clone(), done_tx.clone());
+        // Ends when the queue closes (the input is done, or the ingest
+        // thread is unwinding and wants nothing back).
+        pool.spawn(move || {
+            for mut c in todo {
+                c.key_guarded();
+                if done.send(c).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(done_tx);
     let mut walker = Walker::default();
     // Chunks handed to the pool, and dispatched.
     let (mut handed, mut dispatched) = (0usize, 0usize);
     loop {
-        // Keep the pool busy: fill every free buffer and hand it over.
+        // Keep the pool busy: fill every free buffer and queue it.
         while walker.has_more()
             && let Some(mut c) = free.pop()
         {
@@ -243,13 +269,14 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
             }
             c.number = handed;
             handed += 1;
-            let tx = done_tx.clone();
-            pool.spawn(move || {
-                c.panic = catch_unwind(AssertUnwindSafe(|| c.key_all())).err();
-                // The receiver outlives every job unless the ingest thread
-                // is unwinding; then the chunk is not wanted.
-                let _ = tx.send(c);
-            });
+            if let Err(e) = todo_tx.try_send(c) {
+                // Cannot happen (the queue has room for every chunk);
+                // keyed here, the chunk is not lost.
+                let mut c = e.into_inner();
+                c.key_guarded();
+                let at = c.number % ring;
+                keyed[at] = Some(c);
+            }
         }
         if dispatched == handed {
             if walker.has_more() {
@@ -260,11 +287,21 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         // The next chunk in read order, once keyed.
         let at = dispatched % ring;
         while keyed[at].is_none() {
-            let t = Instant::now();
-            let got = done_rx.recv();
-            ingest.report.pool_wait += t.elapsed();
-            // Cannot fail: this thread holds a sender.
-            let Ok(c) = got else { return };
+            let c = match todo_rx.try_recv() {
+                Ok(mut c) => {
+                    c.key_guarded();
+                    c
+                }
+                Err(_) => {
+                    let t = Instant::now();
+                    let got = done_rx.recv();
+                    ingest.report.pool_wait += t.elapsed();
+                    // Only fails if every pool thread is gone, which the
+                    // open queue rules out.
+                    let Ok(c) = got else { return };
+                    c
+                }
+            };
             let slot = c.number % ring;
             keyed[slot] = Some(c);
         }
