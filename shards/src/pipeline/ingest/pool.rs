@@ -25,7 +25,7 @@ use std::time::Instant;
 
 /// Packets per chunk: enough that a job's overhead (a few hundred ns) is
 /// lost in its work (tens of µs), few enough that the pool starts early.
-const CHUNK_PACKETS: usize = 2048;
+const CHUNK_PACKETS: usize = 1024;
 
 /// Chunks beyond one per pool thread: one being dispatched, one being
 /// filled, one keyed and waiting.
@@ -287,12 +287,23 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         // The next chunk in read order, once keyed.
         let at = dispatched % ring;
         while keyed[at].is_none() {
-            let c = match todo_rx.try_recv() {
-                Ok(mut c) => {
+            // Chunks leave the queue in order, so the oldest still queued
+            // is number `handed - len`: when that is the one whose turn it
+            // is, no pool thread has started it, and this thread keys it
+            // (should a pool thread take it meanwhile, the next one comes
+            // out, which is as good).
+            let unstarted = handed - todo_rx.len() == at;
+            let stolen = if unstarted {
+                todo_rx.try_recv().ok()
+            } else {
+                None
+            };
+            let c = match stolen {
+                Some(mut c) => {
                     c.key_guarded();
                     c
                 }
-                Err(_) => {
+                None => {
                     let t = Instant::now();
                     let got = done_rx.recv();
                     ingest.report.pool_wait += t.elapsed();
