@@ -243,9 +243,11 @@ impl<E: FlowExtractor> Ingest<E> {
 
     /// Whether the stop flag is set (noted in the report when it is).
     pub(super) fn stopping(&mut self) -> bool {
-        let stop = self.ctx.stop.load(Ordering::Relaxed);
-        self.report.stopped |= stop;
-        stop
+        if self.ctx.stop.load(Ordering::Relaxed) {
+            self.report.stopped = true;
+            return true;
+        }
+        false
     }
 
     /// Keeps a problem the source reported.
