@@ -220,10 +220,10 @@ impl Walker {
 /// Runs the input through `pool` and dispatches it in order.
 ///
 /// Each pool thread takes filled chunks from a queue, keys them and sends
-/// them back. When the chunk whose turn it is has not come back, the
-/// ingest thread keys a chunk still queued itself rather than wait, so a
-/// pool that gets no CPU (a busy machine) costs little more than one
-/// thread doing everything.
+/// them back. When the chunk whose turn it is is still queued (no pool
+/// thread has started it), the ingest thread keys it itself rather than
+/// wait, so a pool that gets no CPU (a busy machine) does not stall the
+/// input.
 pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     source: &mut Src,
     ingest: &mut Ingest<E>,
