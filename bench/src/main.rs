@@ -154,6 +154,12 @@ enum Command {
         /// shard that drops its batches).
         #[arg(long)]
         ingest_only: bool,
+        /// Ingest thread counts, comma-separated (1: one ingest thread;
+        /// N: the ingest thread and a keying pool of N - 1); every sharded
+        /// and ingest-only configuration runs with each, passes
+        /// interleaved. Default: `[pipeline] ingest_threads` (1).
+        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=64))]
+        ingest_threads: Vec<u16>,
         /// Skip the latency passes.
         #[arg(long)]
         no_latency: bool,
@@ -467,6 +473,7 @@ fn main() -> anyhow::Result<()> {
             pin,
             no_pin,
             ingest_only,
+            ingest_threads,
             no_latency,
             reassembly,
             config,
@@ -487,6 +494,7 @@ fn main() -> anyhow::Result<()> {
                 ingest_only,
                 latency: !no_latency,
                 reassembly,
+                ingest_threads: ingest_threads.into_iter().map(usize::from).collect(),
             };
             let r = pipeline::run(&file, &cfg, &opts)?;
             pipeline::print(&r);

@@ -2,7 +2,8 @@
 //! capture, N shard engines, ordered merge, events delivered to a consumer)
 //! for a list of shard counts, with the single-engine path (`0`) as the
 //! baseline; plus the ingest alone (shards that drop their batches) and the
-//! ingest→event latency.
+//! ingest→event latency; each for the listed ingest thread counts (the
+//! offline ingest's keying pool).
 //!
 //! The capture is loaded into memory first, so the figures measure the
 //! pipeline, not the disk. Events are counted, not rendered (the CLI's own
@@ -53,6 +54,9 @@ pub struct PipelineBench {
     pub latency: bool,
     /// Also run every configuration with reassembly and no-op parsers.
     pub reassembly: bool,
+    /// The pipeline's ingest thread counts to run every sharded and
+    /// ingest-only configuration with (empty: the configuration's).
+    pub ingest_threads: Vec<usize>,
 }
 
 /// One configuration's figures.
@@ -62,6 +66,9 @@ pub struct PipelineRow {
     pub shards: usize,
     /// `inline`, `thread`, `consumer` or `ingest_only`.
     pub mode: &'static str,
+    /// Threads of the ingest (1: one thread; N: the ingest thread and a
+    /// keying pool of N - 1).
+    pub ingest_threads: usize,
     /// Best pass.
     pub best_mpps: f64,
     /// Median pass.
@@ -76,7 +83,8 @@ pub struct PipelineRow {
     pub speedup_vs_1: Option<f64>,
     /// Max shard packets / mean.
     pub imbalance: f64,
-    /// Fraction of the wall time the ingest was busy (not blocked).
+    /// Fraction of the wall time the ingest thread was busy (not blocked,
+    /// not waiting for its keying pool).
     pub ingest_busy: f64,
     /// Whether threads were pinned.
     pub pinned: bool,
@@ -197,10 +205,10 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
     };
     let inline_plain = inline_best(false);
     let inline_reasm = inline_best(true);
-    let one: Vec<(&'static str, f64)> = rows
+    let one: Vec<(&'static str, usize, f64)> = rows
         .iter()
         .filter(|r| r.shards == 1)
-        .map(|r| (r.mode, r.best_mpps))
+        .map(|r| (r.mode, r.ingest_threads, r.best_mpps))
         .collect();
     for r in &mut rows {
         if !r.mode.starts_with("inline") && r.mode != "ingest_only" {
@@ -212,8 +220,8 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
             r.vs_inline = base.map(|b| r.best_mpps / b);
             r.speedup_vs_1 = one
                 .iter()
-                .find(|(m, _)| *m == r.mode)
-                .map(|(_, b)| r.best_mpps / b);
+                .find(|&&(m, t, _)| m == r.mode && t == r.ingest_threads)
+                .map(|(_, _, b)| r.best_mpps / b);
         }
     }
     Ok(PipelineResult {
@@ -224,6 +232,22 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
         repeats: opts.repeat,
         rows,
     })
+}
+
+/// One configuration to measure.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    shards: usize,
+    /// The row's mode.
+    label: &'static str,
+    /// Where the merge runs (`None`: the inline engine).
+    mode: Option<MergeMode>,
+    /// Shards that drop their batches: the ingest alone.
+    noop: bool,
+    /// With reassembly and no-op parsers.
+    reasm: bool,
+    /// The pipeline's `ingest_threads`.
+    ingest_threads: usize,
 }
 
 struct Ctx<'a> {
@@ -246,8 +270,11 @@ impl Ctx<'_> {
             MergeMode::Thread => &[MergeMode::Thread],
             MergeMode::Consumer => &[MergeMode::Consumer],
         };
-        // (shards, label, how to run it, ingest only, with reassembly)
-        let mut configs: Vec<(usize, &'static str, Option<MergeMode>, bool, bool)> = Vec::new();
+        let pools: &[usize] = match self.opts.ingest_threads.as_slice() {
+            [] => std::slice::from_ref(&self.cfg.pipeline.ingest_threads),
+            list => list,
+        };
+        let mut configs: Vec<Setup> = Vec::new();
         let families: &[bool] = if self.opts.reassembly {
             &[false, true]
         } else {
@@ -255,9 +282,17 @@ impl Ctx<'_> {
         };
         for &reasm in families {
             for &n in &self.opts.shards {
+                let setup = Setup {
+                    shards: n,
+                    label: "",
+                    mode: None,
+                    noop: false,
+                    reasm,
+                    ingest_threads: 1,
+                };
                 if n == 0 {
                     let label = if reasm { "inline+reasm" } else { "inline" };
-                    configs.push((0, label, None, false, reasm));
+                    configs.push(Setup { label, ..setup });
                     continue;
                 }
                 for &mode in modes {
@@ -267,25 +302,43 @@ impl Ctx<'_> {
                         (true, true) => "thread+reasm",
                         (false, true) => "consumer+reasm",
                     };
-                    configs.push((n, label, Some(mode), false, reasm));
+                    for &ingest_threads in pools {
+                        configs.push(Setup {
+                            label,
+                            mode: Some(mode),
+                            ingest_threads,
+                            ..setup
+                        });
+                    }
                 }
             }
         }
         if self.opts.ingest_only {
-            configs.push((1, "ingest_only", Some(MergeMode::Thread), true, false));
+            for &ingest_threads in pools {
+                configs.push(Setup {
+                    shards: 1,
+                    label: "ingest_only",
+                    mode: Some(MergeMode::Thread),
+                    noop: true,
+                    reasm: false,
+                    ingest_threads,
+                });
+            }
         }
         // Round-robin: pass r of every configuration runs before pass r + 1
         // of any, so a noisy minute on a shared machine hits them alike.
         let mut passes: Vec<Vec<Pass>> = configs.iter().map(|_| Vec::new()).collect();
         for _ in 0..self.opts.repeat.max(1) {
-            for (i, &(n, label, mode, noop, reasm)) in configs.iter().enumerate() {
-                let p = match mode {
-                    None => self.inline(extractor.clone(), None, reasm)?,
-                    Some(m) => self.sharded(extractor.clone(), n, m, noop, None, reasm)?,
+            for (i, setup) in configs.iter().enumerate() {
+                let p = match setup.mode {
+                    None => self.inline(extractor.clone(), None, setup.reasm)?,
+                    Some(m) => self.sharded(extractor.clone(), setup, m, None)?,
                 };
                 if p.packets != self.packets {
                     bail!(
-                        "{label} with {n} shards saw {} of {} packets",
+                        "{} with {} shards saw {} of {} packets",
+                        setup.label,
+                        setup.shards,
                         p.packets,
                         self.packets
                     );
@@ -293,16 +346,14 @@ impl Ctx<'_> {
                 passes[i].push(p);
             }
         }
-        for (&(n, label, mode, noop, reasm), mut runs) in configs.iter().zip(passes) {
-            let mut row = self.row(n, label, &mut runs);
+        for (setup, mut runs) in configs.iter().zip(passes) {
+            let mut row = self.row(setup, &mut runs);
             // Latency passes, after the timed ones (stamping costs time).
-            if self.opts.latency && !noop {
+            if self.opts.latency && !setup.noop {
                 let mut hist = Histogram::<u64>::new(3)?;
-                match mode {
-                    None => self.inline(extractor.clone(), Some(&mut hist), reasm)?,
-                    Some(m) => {
-                        self.sharded(extractor.clone(), n, m, false, Some(&mut hist), reasm)?
-                    }
+                match setup.mode {
+                    None => self.inline(extractor.clone(), Some(&mut hist), setup.reasm)?,
+                    Some(m) => self.sharded(extractor.clone(), setup, m, Some(&mut hist))?,
                 };
                 let us = |q: f64| hist.value_at_quantile(q) as f64 / 1e3;
                 row.latency_us = Some(Latency {
@@ -317,13 +368,14 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn row(&self, shards: usize, mode: &'static str, passes: &mut [Pass]) -> PipelineRow {
+    fn row(&self, setup: &Setup, passes: &mut [Pass]) -> PipelineRow {
         passes.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
         let best = &passes[0];
         let median = &passes[passes.len() / 2];
         PipelineRow {
-            shards,
-            mode,
+            shards: setup.shards,
+            mode: setup.label,
+            ingest_threads: setup.ingest_threads,
             best_mpps: best.packets as f64 / best.seconds / 1e6,
             median_mpps: median.packets as f64 / median.seconds / 1e6,
             best_gbit_per_s: best.bytes as f64 * 8.0 / best.seconds / 1e9,
@@ -414,33 +466,33 @@ impl Ctx<'_> {
     fn sharded<E: FlowExtractor + Clone>(
         &self,
         extractor: E,
-        shards: usize,
+        setup: &Setup,
         mode: MergeMode,
-        noop: bool,
         hist: Option<&mut Histogram<u64>>,
-        reasm: bool,
     ) -> anyhow::Result<Pass> {
-        if reasm {
+        if setup.reasm {
             let r = self.engine_cfg.reassembly.clone();
             let make = move || crate::noop::sessions(&r, crate::noop::Parsers::All);
-            self.sharded_with(extractor, shards, mode, noop, hist, make)
+            self.sharded_with(extractor, setup, mode, hist, make)
         } else {
-            self.sharded_with(extractor, shards, mode, noop, hist, || NoHook)
+            self.sharded_with(extractor, setup, mode, hist, || NoHook)
         }
     }
 
     fn sharded_with<E: FlowExtractor + Clone, H: FlowHook<E::Key>>(
         &self,
         extractor: E,
-        shards: usize,
+        setup: &Setup,
         mode: MergeMode,
-        noop: bool,
         mut hist: Option<&mut Histogram<u64>>,
         make_hook: impl Fn() -> H + Send + Sync + 'static,
     ) -> anyhow::Result<Pass> {
         let p = &self.cfg.pipeline;
+        // The latency pass runs real shards.
+        let noop = setup.noop && hist.is_none();
         let cfg = PipelineConfig {
-            shards: Some(shards),
+            shards: Some(setup.shards),
+            ingest_threads: setup.ingest_threads,
             pin: self.opts.pin.or(p.pin),
             epoch_packets: p.epoch_packets,
             batch_packets: p.batch_packets,
@@ -501,9 +553,10 @@ pub fn print(r: &PipelineResult) {
         r.repeats
     );
     println!(
-        "  {:>6}  {:<14} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>6} {:>9} {:>9} {:>9}",
+        "  {:>6}  {:<14} {:>6} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>6} {:>9} {:>9} {:>9}",
         "shards",
         "mode",
+        "in.thr",
         "Mpps",
         "median",
         "ns/pkt",
@@ -519,9 +572,10 @@ pub fn print(r: &PipelineResult) {
     for row in &r.rows {
         let lat = row.latency_us.as_ref();
         println!(
-            "  {:>6}  {:<14} {:>9.2} {:>9.2} {:>8.1} {:>8} {:>8} {:>9.3} {:>5.0}% {:>9} {:>9} {:>9}{}",
+            "  {:>6}  {:<14} {:>6} {:>9.2} {:>9.2} {:>8.1} {:>8} {:>8} {:>9.3} {:>5.0}% {:>9} {:>9} {:>9}{}",
             row.shards,
             row.mode,
+            row.ingest_threads,
             row.best_mpps,
             row.median_mpps,
             row.best_ns_per_packet,

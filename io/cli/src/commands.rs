@@ -34,11 +34,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
-fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
-    match path {
-        Some(path) => Ok(Config::load(path)?),
-        None => Ok(Config::default()),
+/// The configuration `--config` names (else the defaults), with the
+/// options that override its `[pipeline]` keys applied.
+fn load_config(run: &RunArgs) -> Result<Config, Failure> {
+    let mut config = match &run.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(n) = run.ingest_threads {
+        config.pipeline.ingest_threads = usize::from(n);
     }
+    Ok(config)
 }
 
 /// The inputs the arguments name (`-`: standard input, at most once).
@@ -165,7 +171,7 @@ fn run_streams(args: StreamsArgs) -> Result<ExitCode, Failure> {
     let inputs = inputs_of(&args.files)?;
     let guarded = read_files(&args.files, args.run.config.as_ref());
     refuse_overwrite("--out", &args.out.join("index.jsonl"), &guarded)?;
-    let config = load_config(args.run.config.as_ref())?;
+    let config = load_config(&args.run)?;
     let signals = Signals::install(false).map_err(Failure::Signals)?;
     let opts = StreamsOptions {
         shards: args.run.shards.map(usize::from),
@@ -200,7 +206,7 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
             &read_files(&args.files, args.run.config.as_ref()),
         )?;
     }
-    let mut config = load_config(args.run.config.as_ref())?;
+    let mut config = load_config(&args.run)?;
     if let Some(p) = args.out.eve_profile {
         config.output.profile = p.into();
     }
@@ -296,7 +302,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     if let Some(out) = output_file(&args.out) {
         refuse_overwrite("-o", out, &guarded)?;
     }
-    let mut config = load_config(args.run.config.as_ref())?;
+    let mut config = load_config(&args.run)?;
     if let Some(p) = args.out.eve_profile {
         config.output.profile = p.into();
     }

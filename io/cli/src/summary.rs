@@ -294,7 +294,7 @@ fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
         i.imbalance(),
     )];
     lines.push(format!(
-        "  ingest: {} packets, busy {}, blocked on full shard queues {}{}",
+        "  ingest: {} packets, busy {}, blocked on full shard queues {}{}{}",
         i.packets,
         secs(i.busy),
         secs(i.blocked),
@@ -302,6 +302,13 @@ fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
             String::new()
         } else {
             format!(", waiting for packets {}", secs(i.idle))
+        },
+        match i.pool_threads {
+            0 => String::new(),
+            n => format!(
+                "; keying pool of {n} thread(s), waited for {}",
+                secs(i.pool_wait)
+            ),
         }
     ));
     for s in &p.shards {

@@ -91,6 +91,13 @@ where
         self.cfg.pin = Some(pin);
         self
     }
+    /// Threads the ingest uses to read a capture file (1 to
+    /// [`PipelineConfig::MAX_INGEST_THREADS`]; see
+    /// [`PipelineConfig::ingest_threads`]).
+    pub fn ingest_threads(mut self, n: usize) -> Self {
+        self.cfg.ingest_threads = n.clamp(1, PipelineConfig::MAX_INGEST_THREADS);
+        self
+    }
     /// Packets per epoch.
     pub fn epoch_packets(mut self, n: u64) -> Self {
         self.cfg.epoch_packets = n.max(1);
@@ -159,6 +166,20 @@ where
         } else {
             Backpressure::Block
         });
+
+        // Offline input with `ingest_threads` > 1: a pool decodes and
+        // hashes for the ingest thread. Its threads are not pinned: they
+        // only ever wait for the ingest thread or work for it.
+        let keyers = match cfg.ingest_threads {
+            t if t > 1 && !source.is_live() => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t.min(PipelineConfig::MAX_INGEST_THREADS) - 1)
+                    .thread_name(|i| format!("flowscope-key-{i}"))
+                    .build()
+                    .map_err(|e| PipelineError::Spawn(std::io::Error::other(e)))?,
+            ),
+            _ => None,
+        };
 
         let (out_tx, out_rx) = bounded::<S::Item>(cfg.output_capacity.max(1));
         let (merger_tx, merger_rx) = bounded::<MergerMsg<S::Item>>(n * 8 + 8);
@@ -271,6 +292,7 @@ where
                 let ctx = IngestCtx {
                     live: ingest_live,
                     decoder,
+                    keyers,
                     router,
                     extractor,
                     shards: shard_txs,

@@ -48,6 +48,15 @@ pub struct PipelineConfig {
     /// Pin threads to cores (`pin`). `None`: pin when `shards + 2` cores
     /// exist, a core for every thread.
     pub pin: Option<bool>,
+    /// Threads the ingest uses to read a capture file (`ingest_threads`,
+    /// 1 to
+    /// [`PipelineConfig::MAX_INGEST_THREADS`]). 1: the ingest thread reads, decodes,
+    /// hashes and dispatches every packet itself. N > 1: the ingest thread
+    /// walks the records into chunks and dispatches them in read order,
+    /// and a pool of N − 1 threads decodes and hashes the chunks meanwhile
+    /// (not pinned). The output is the same for every value. Live sources
+    /// always use one thread.
+    pub ingest_threads: usize,
     /// Packets per batch sent to a shard (`batch_packets`).
     pub batch_packets: usize,
     /// Batches queued per shard before the ingest waits (`queue_batches`).
@@ -96,6 +105,7 @@ impl Default for PipelineConfig {
             epoch_packets: crate::DEFAULT_EPOCH_PACKETS,
             shards: None,
             pin: None,
+            ingest_threads: 1,
             batch_packets: 256,
             queue_batches: 16,
             merger_thread: false,
@@ -110,6 +120,10 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// Most ingest threads a configuration may ask for
+    /// ([`PipelineConfig::ingest_threads`]).
+    pub const MAX_INGEST_THREADS: usize = 64;
+
     /// Rejects values a `[pipeline]` table may not hold; the message names
     /// the table and the key.
     pub fn check(&self) -> Result<(), String> {
@@ -131,6 +145,13 @@ impl PipelineConfig {
         }
         if self.shards.is_some_and(|n| n > MAX_SHARDS) {
             return bad("shards must be at most 1024");
+        }
+        if !(1..=Self::MAX_INGEST_THREADS).contains(&self.ingest_threads) {
+            return Err(format!(
+                "[pipeline] ingest_threads must be between 1 and {} (it is {})",
+                Self::MAX_INGEST_THREADS,
+                self.ingest_threads
+            ));
         }
         if self.drop_wait > Duration::from_millis(1000) {
             return bad("live_drop_wait_ms must be at most 1000");

@@ -2,20 +2,26 @@
 //! epochs, reassembles fragments (so a fragmented tunnel's inner flow is
 //! keyed by its inner addresses), keys each packet to its shard and hands
 //! it over in batches (dropping them, counted, when a live source outruns
-//! a shard).
+//! a shard). The per-packet work is split in two: [`key`] (decode and
+//! hash, which may run on other threads: [`pool`]) and
+//! [`Ingest::dispatch`] (everything that must follow the read order).
 
 use super::config::Backpressure;
 use super::messages::{Handle, PacketBatch, ShardMsg};
 use super::report::{IngestReport, LiveCounters};
 use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crate::sequencer::{Sequencer, Stamp};
-use crate::source::{PacketRef, PacketSource, SharedBytes, SourceError, Storage, shared_slice};
+use crate::source::{
+    PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
+};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use flowscope_engine::unstable::{Decoder, DefragEvent, DefragLog, FragmentRouter};
-use flowscope_engine::{FlowExtractor, PacketView, Transport};
+use flowscope_engine::{FlowExtractor, PacketView, RawPacket, Transport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+mod pool;
 
 /// Source problems kept in the report; the rest are only counted.
 const MAX_SOURCE_ERRORS: usize = 64;
@@ -23,6 +29,9 @@ const MAX_SOURCE_ERRORS: usize = 64;
 pub(super) struct IngestCtx<E> {
     pub(super) live: Arc<LiveCounters>,
     pub(super) decoder: Decoder,
+    /// With `ingest_threads` > 1 and an offline source: the pool that
+    /// decodes and hashes chunks of packets (see [`pool`]).
+    pub(super) keyers: Option<rayon::ThreadPool>,
     /// Reassembly for every shard: a datagram's packets go where its
     /// rebuilt content is keyed.
     pub(super) router: FragmentRouter,
@@ -145,102 +154,211 @@ impl<E> IngestCtx<E> {
     }
 }
 
-pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
+pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor + Clone>(
     mut source: Src,
     mut ctx: IngestCtx<E>,
     epoch_packets: u64,
     epoch_interval: Duration,
 ) -> (Src, IngestReport) {
-    let live = source.is_live();
-    let mut last_epoch = Instant::now();
-    let n = ctx.shards.len();
     let started = Instant::now();
-    let mut report = IngestReport {
-        sent: vec![0; n],
-        stalls: vec![0; n],
-        queue_high_water: vec![0; n],
-        dropped: vec![0; n],
-        latency: ctx
-            .latency
-            .as_ref()
-            .map(|(_, r)| Box::new(LatencyReport::new(r.sample_every as u32))),
-        ..IngestReport::default()
+    let keyers = ctx.keyers.take();
+    let mut ingest = Ingest::new(ctx, epoch_packets);
+    match keyers {
+        Some(keyers) if !source.is_live() => pool::pooled(&mut source, &mut ingest, &keyers),
+        _ => ingest.serial(&mut source, epoch_interval),
+    }
+    (source, ingest.finish(started))
+}
+
+/// What keying found out about a packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Keying {
+    /// The dispatch hash (`None`: the packet cannot be keyed).
+    pub(super) hash: Option<u64>,
+    /// The packet is a fragment: reassembly decides where it goes.
+    pub(super) fragment: bool,
+}
+
+/// Decodes `raw` into `view` (which must be `PacketView::empty(raw)`) and
+/// computes its dispatch hash: the part of the ingest's work that can run
+/// on any thread.
+#[inline]
+pub(super) fn key<'a, E: FlowExtractor>(
+    decoder: &Decoder,
+    extractor: &E,
+    raw: &RawPacket<'a>,
+    view: &mut PacketView<'a>,
+) -> Keying {
+    // The dispatch hash picks the shard, and the shard's engine finishes
+    // the flow hash from it: the addresses are hashed once, here.
+    let hash = match decoder.decode_into(raw, view) {
+        Ok(()) => extractor.dispatch_hash(view),
+        Err(_) => None,
     };
-    let mut seq = Sequencer::new(epoch_packets);
-    let mut batches: Vec<PacketBatch> = (0..n)
-        .map(|_| PacketBatch::new(ctx.batch_packets))
-        .collect();
-    // One packet's reassembly steps, until its shard is known.
-    let mut steps = DefragLog::default();
-    loop {
-        if ctx.stop.load(Ordering::Relaxed) {
-            report.stopped = true;
-            break;
-        }
-        // Live input: one clock read per read serves both the wall-time
-        // epoch (flows time out and output flows while the link is quiet)
-        // and the idle accounting (waiting on a quiet link is not work).
-        let read_at = live.then(Instant::now);
-        if let Some(now) = read_at
-            && now.duration_since(last_epoch) >= epoch_interval
-        {
-            last_epoch = now;
-            if let Some(clock) = source.clock_now() {
-                seq.advance_clock(clock);
-            }
-            if let Some(boundary) = seq.close_epoch_now() {
-                ctx.end_epoch(boundary, &mut batches, &mut report);
-            }
-        }
-        let pkt = match source.next_packet() {
-            None => break,
-            Some(Err(SourceError::Idle)) => {
-                if let Some(t) = read_at {
-                    report.idle += t.elapsed();
-                }
-                continue;
-            }
-            Some(Err(e)) => {
-                if report.source_errors.len() < MAX_SOURCE_ERRORS {
-                    report.source_errors.push(e);
-                }
-                report.source_error_count += 1;
-                continue;
-            }
-            Some(Ok(p)) => p,
+    Keying {
+        hash,
+        fragment: matches!(view.transport, Transport::Fragment),
+    }
+}
+
+/// The ingest thread's state: its context, the numbering, the batches
+/// being filled and the report.
+pub(super) struct Ingest<E> {
+    pub(super) ctx: IngestCtx<E>,
+    seq: Sequencer,
+    batches: Vec<PacketBatch>,
+    /// Per batch: where its storage's bytes start.
+    bases: Vec<usize>,
+    /// One packet's reassembly steps, until its shard is known.
+    steps: DefragLog,
+    pub(super) report: IngestReport,
+}
+
+impl<E: FlowExtractor> Ingest<E> {
+    fn new(ctx: IngestCtx<E>, epoch_packets: u64) -> Self {
+        let n = ctx.shards.len();
+        let report = IngestReport {
+            sent: vec![0; n],
+            stalls: vec![0; n],
+            queue_high_water: vec![0; n],
+            dropped: vec![0; n],
+            latency: ctx
+                .latency
+                .as_ref()
+                .map(|(_, r)| Box::new(LatencyReport::new(r.sample_every as u32))),
+            ..IngestReport::default()
         };
-        let raw = pkt.raw;
-        let stamp = seq.stamp(raw.ts);
-        let read_ns = match &ctx.latency {
-            Some((clock, reads)) if reads.sampled(stamp.seq) => {
+        let batches = (0..n)
+            .map(|_| PacketBatch::new(ctx.batch_packets))
+            .collect();
+        Ingest {
+            ctx,
+            seq: Sequencer::new(epoch_packets),
+            batches,
+            bases: vec![0; n],
+            steps: DefragLog::default(),
+            report,
+        }
+    }
+
+    /// Whether the stop flag is set (noted in the report when it is).
+    pub(super) fn stopping(&mut self) -> bool {
+        if self.ctx.stop.load(Ordering::Relaxed) {
+            self.report.stopped = true;
+            return true;
+        }
+        false
+    }
+
+    /// Keeps a problem the source reported.
+    pub(super) fn source_error(&mut self, e: SourceError) {
+        if self.report.source_errors.len() < MAX_SOURCE_ERRORS {
+            self.report.source_errors.push(e);
+        }
+        self.report.source_error_count += 1;
+    }
+
+    /// When packet `seq` is sampled for latency: records now as its read
+    /// time (for the merger) and returns it (pipeline clock, ns); else 0.
+    pub(super) fn read_time(&self, seq: u64) -> u64 {
+        match &self.ctx.latency {
+            Some((clock, reads)) if reads.sampled(seq) => {
                 let t = clock.now();
-                reads.store(stamp.seq, t);
+                reads.store(seq, t);
                 t
             }
             _ => 0,
-        };
-        report.packets += 1;
-        report.bytes += u64::from(raw.wire_len);
+        }
+    }
 
-        let mut view = PacketView::empty(&raw);
-        // The dispatch hash picks the shard, and the shard's engine finishes
-        // the flow hash from it: the addresses are hashed once, here.
-        let mut dispatch_hash = match ctx.decoder.decode_into(&raw, &mut view) {
-            Ok(()) => ctx.extractor.dispatch_hash(&view),
-            Err(_) => None,
-        };
-        if matches!(view.transport, Transport::Fragment) {
+    /// One thread does everything, packet by packet (live sources, and
+    /// `ingest_threads = 1`).
+    fn serial<Src: PacketSource>(&mut self, source: &mut Src, epoch_interval: Duration) {
+        let live = source.is_live();
+        let mut last_epoch = Instant::now();
+        while !self.stopping() {
+            // Live input: one clock read per read serves both the wall-time
+            // epoch (flows time out and output flows while the link is
+            // quiet) and the idle accounting (waiting on a quiet link is
+            // not work).
+            let read_at = live.then(Instant::now);
+            if let Some(now) = read_at
+                && now.duration_since(last_epoch) >= epoch_interval
+            {
+                last_epoch = now;
+                if let Some(clock) = source.clock_now() {
+                    self.seq.advance_clock(clock);
+                }
+                if let Some(boundary) = self.seq.close_epoch_now() {
+                    self.end_epoch(boundary);
+                }
+            }
+            let pkt = match source.next_packet() {
+                None => break,
+                Some(Err(SourceError::Idle)) => {
+                    if let Some(t) = read_at {
+                        self.report.idle += t.elapsed();
+                    }
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.source_error(e);
+                    continue;
+                }
+                Some(Ok(p)) => p,
+            };
+            let read_ns = self.read_time(self.seq.next_seq());
+            let mut view = PacketView::empty(&pkt.raw);
+            let keying = key(&self.ctx.decoder, &self.ctx.extractor, &pkt.raw, &mut view);
+            if self.dispatch(&pkt, keying, Some(&view), read_ns)
+                && let Some(t) = read_at
+            {
+                last_epoch = t;
+            }
+        }
+    }
+
+    /// The sequential part of a packet's way, in read order: its seq and
+    /// clock, reassembly when it is a fragment, its shard, its handle in
+    /// that shard's batch; then the epoch boundary when one is due
+    /// (returns whether one closed). `view` is the packet as [`key`]
+    /// decoded it, when the caller still has it; a fragment is decoded
+    /// again (the same decoder gives the same view) when not.
+    pub(super) fn dispatch(
+        &mut self,
+        pkt: &SourcePacket<'_>,
+        keying: Keying,
+        view: Option<&PacketView<'_>>,
+        read_ns: u64,
+    ) -> bool {
+        let raw = &pkt.raw;
+        let stamp = self.seq.stamp(raw.ts);
+        self.report.packets += 1;
+        self.report.bytes += u64::from(raw.wire_len);
+
+        let mut dispatch_hash = keying.hash;
+        if keying.fragment {
             // What completes a datagram goes where the datagram's content
             // is keyed (a tunnel's inner flow); the other fragments stay
             // with their own addresses.
-            let routed = ctx.router.route(&ctx.extractor, &view, &mut steps);
+            let ctx = &mut self.ctx;
+            let routed = match view {
+                Some(v) => ctx.router.route(&ctx.extractor, v, &mut self.steps),
+                None => {
+                    let mut v = PacketView::empty(raw);
+                    // Routed whatever the result, as the view stands (as
+                    // when it was keyed).
+                    let _ = ctx.decoder.decode_into(raw, &mut v);
+                    ctx.router.route(&ctx.extractor, &v, &mut self.steps)
+                }
+            };
             dispatch_hash = routed.hash.or(dispatch_hash);
         }
         // Packets that cannot be keyed go to shard 0, which counts them.
-        let k = dispatch_hash.map_or(0, |h| shard_of(h, n));
+        let k = dispatch_hash.map_or(0, |h| shard_of(h, self.batches.len()));
 
         let mut handle = Handle {
-            packet: PacketRef::new(&raw, 0),
+            packet: PacketRef::new(raw, 0),
             seq: stamp.seq,
             now: stamp.now,
             hash: dispatch_hash.unwrap_or(0),
@@ -250,65 +368,83 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor>(
         };
         match pkt.storage {
             Storage::Shared(bytes) => {
-                let same = batches[k]
+                let same = self.batches[k]
                     .storage
                     .as_ref()
                     .is_none_or(|s| same_storage(s, bytes));
                 if !same {
-                    ctx.send_batch(k, &mut batches, &mut report);
+                    self.ctx.send_batch(k, &mut self.batches, &mut self.report);
                 }
-                let b = &mut batches[k];
+                let b = &mut self.batches[k];
                 if b.storage.is_none() {
                     b.storage = Some(bytes.clone());
+                    self.bases[k] = base_of(bytes);
                 }
-                handle.packet = PacketRef::within(&raw, shared_slice(bytes));
+                // `raw.data` lies in `bytes` (the source's promise), which
+                // starts at `bases[k]`: no call through `dyn AsRef` per
+                // packet.
+                handle.packet = PacketRef::new(raw, raw.data.as_ptr() as usize - self.bases[k]);
             }
             Storage::Transient => {
-                let b = &mut batches[k];
+                let b = &mut self.batches[k];
                 handle.packet.offset = b.copied.len();
                 handle.copied = true;
                 b.copied.extend_from_slice(raw.data);
             }
         }
-        if !steps.is_empty() {
-            handle.defrag_steps = u8::try_from(steps.len()).unwrap_or(u8::MAX);
-            batches[k].defrag.append(&steps);
-            steps.clear();
+        let b = &mut self.batches[k];
+        if !self.steps.is_empty() {
+            handle.defrag_steps = u8::try_from(self.steps.len()).unwrap_or(u8::MAX);
+            b.defrag.append(&self.steps);
+            self.steps.clear();
         }
-        batches[k].handles.push(handle);
+        b.handles.push(handle);
         if read_ns != 0 {
-            batches[k].sampled_reads.push(read_ns);
+            b.sampled_reads.push(read_ns);
         }
-        if batches[k].handles.len() >= ctx.batch_packets {
-            ctx.send_batch(k, &mut batches, &mut report);
+        if b.handles.len() >= self.ctx.batch_packets {
+            self.ctx.send_batch(k, &mut self.batches, &mut self.report);
         }
-        if let Some(boundary) = seq.close_epoch_if_due() {
-            ctx.end_epoch(boundary, &mut batches, &mut report);
-            if let Some(t) = read_at {
-                last_epoch = t;
+        match self.seq.close_epoch_if_due() {
+            Some(boundary) => {
+                self.end_epoch(boundary);
+                true
             }
+            None => false,
         }
     }
-    for k in 0..n {
-        ctx.send_batch(k, &mut batches, &mut report);
+
+    fn end_epoch(&mut self, boundary: Stamp) {
+        self.ctx
+            .end_epoch(boundary, &mut self.batches, &mut self.report);
     }
-    let end = Stamp {
-        seq: seq.last_seq().unwrap_or(0),
-        now: seq.clock(),
-    };
-    report.clock = seq.clock();
-    let mut drops = Vec::new();
-    ctx.router.finish(end.now, &mut drops);
-    report.defrag = ctx.router.counters().clone();
-    // Published before the finish marker, so whoever sees the output end
-    // also sees the final counts.
-    ctx.publish(&report);
-    ctx.broadcast(drops, |d| ShardMsg::Finish(end, d), &mut report);
-    report.busy = started
-        .elapsed()
-        .saturating_sub(report.blocked)
-        .saturating_sub(report.idle);
-    (source, report)
+
+    /// End of input: sends what is left and the finish marker; the report.
+    fn finish(mut self, started: Instant) -> IngestReport {
+        let ctx = &mut self.ctx;
+        let report = &mut self.report;
+        for k in 0..self.batches.len() {
+            ctx.send_batch(k, &mut self.batches, report);
+        }
+        let end = Stamp {
+            seq: self.seq.last_seq().unwrap_or(0),
+            now: self.seq.clock(),
+        };
+        report.clock = self.seq.clock();
+        let mut drops = Vec::new();
+        ctx.router.finish(end.now, &mut drops);
+        report.defrag = ctx.router.counters().clone();
+        // Published before the finish marker, so whoever sees the output
+        // end also sees the final counts.
+        ctx.publish(report);
+        ctx.broadcast(drops, |d| ShardMsg::Finish(end, d), report);
+        report.busy = started
+            .elapsed()
+            .saturating_sub(report.blocked)
+            .saturating_sub(report.idle)
+            .saturating_sub(report.pool_wait);
+        self.report
+    }
 }
 
 /// The shard for a dispatch hash: `hash * n / 2^64`, which spreads hashes
@@ -319,6 +455,11 @@ fn shard_of(hash: u64, n: usize) -> usize {
     ((u128::from(hash) * n as u128) >> 64) as usize
 }
 
-fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {
+/// Where the bytes of `storage` start: packet offsets are counted from it.
+pub(super) fn base_of(storage: &SharedBytes) -> usize {
+    shared_slice(storage).as_ptr() as usize
+}
+
+pub(super) fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
 }

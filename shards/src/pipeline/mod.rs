@@ -33,7 +33,8 @@
 //! This module holds the running [`Pipeline`] (its output, counters, the
 //! merge on the consumer's thread, the join) and [`PipelineError`]; each
 //! stage lives in a submodule: `builder` (wiring and starting), `config`,
-//! `ingest`, `shard`, `merge`, `messages` (what the threads send each
+//! `ingest` (with `ingest::pool`, its keying pool for offline input),
+//! `shard`, `merge`, `messages` (what the threads send each
 //! other), `report` and `sink`.
 
 mod builder;

@@ -73,13 +73,21 @@ pub struct IngestReport {
     pub packets: u64,
     /// Wire bytes read.
     pub bytes: u64,
-    /// Time spent reading, keying and dispatching (not blocked on a shard).
+    /// Time the ingest thread spent reading, keying and dispatching (not
+    /// blocked on a shard, not waiting for its pool).
     pub busy: Duration,
     /// Time blocked on full shard queues.
     pub blocked: Duration,
     /// Live input: time the source spent waiting for packets (a quiet
     /// link); not part of `busy`.
     pub idle: Duration,
+    /// Threads of the pool that decoded and hashed packets for the ingest
+    /// thread ([`PipelineConfig::ingest_threads`](crate::PipelineConfig::ingest_threads)
+    /// − 1); 0 when the ingest thread keyed every packet itself.
+    pub pool_threads: usize,
+    /// Time the ingest thread waited for its pool to key the next chunk;
+    /// not part of `busy`.
+    pub pool_wait: Duration,
     /// Per shard: packets sent.
     pub sent: Vec<u64>,
     /// Per shard: times its queue was full.

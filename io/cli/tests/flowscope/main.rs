@@ -3,7 +3,7 @@
 //! and error handling ([`exits`]), floods under the budgets ([`floods`]),
 //! unwritable stderr, outputs naming
 //! inputs and out-of-range values ([`faults`]), changing inputs
-//! ([`inputs`]), `streams` ([`streams`]), fragmented tunnels over every
+//! ([`inputs`]), the ingest's keying pool ([`ingest_threads`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
 //! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), the
@@ -29,6 +29,7 @@ mod faults;
 mod floods;
 mod golden;
 mod hostile;
+mod ingest_threads;
 mod inputs;
 #[cfg(feature = "live")]
 mod live;

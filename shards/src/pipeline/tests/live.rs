@@ -16,7 +16,8 @@ impl EventSink<FiveTupleKey> for Slow {
     }
 }
 
-struct Live(MemorySource);
+/// Packets held in memory, offered as a live source.
+pub(super) struct Live(pub(super) MemorySource);
 
 impl PacketSource for Live {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {

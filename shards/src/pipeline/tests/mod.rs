@@ -1,5 +1,6 @@
 //! The pipeline against its oracle, the inline runner: same events, same
-//! order, for any shard count, batch size and queue depth; plus the failure
+//! order, for any shard count, batch size, queue depth and ingest pool
+//! size; plus the failure
 //! paths (a panicking shard, a stop request, a consumer that leaves, live
 //! drops).
 
@@ -23,6 +24,7 @@ mod budgets;
 mod equivalence;
 mod flush;
 mod live;
+mod parallel_ingest;
 mod sessions;
 mod stopping;
 mod storage;
@@ -365,4 +367,18 @@ fn busy_trace() -> Vec<(Timestamp, Vec<u8>)> {
         steps.push((dt, step));
     }
     build(&steps)
+}
+
+/// The busy trace `rounds` times over, each round 100 000 s after the
+/// last (so its flows have timed out).
+fn busy_rounds(rounds: u64) -> Vec<(Timestamp, Vec<u8>)> {
+    let mut packets = Vec::new();
+    for round in 0..rounds {
+        packets.extend(
+            busy_trace()
+                .into_iter()
+                .map(|(ts, p)| (Timestamp::new(ts.secs() + round * 100_000, 0), p)),
+        );
+    }
+    packets
 }

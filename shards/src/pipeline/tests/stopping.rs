@@ -124,14 +124,7 @@ fn stop_flag_drains_and_flushes_like_end_of_input() {
 #[test]
 fn a_consumer_that_leaves_stops_the_input() {
     // Enough packets that the run cannot finish before the consumer leaves.
-    let mut packets = Vec::new();
-    for round in 0..20 {
-        packets.extend(
-            busy_trace()
-                .into_iter()
-                .map(|(ts, p)| (Timestamp::new(ts.secs() + round * 100_000, 0), p)),
-        );
-    }
+    let packets = busy_rounds(20);
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
         .config(PipelineConfig {

@@ -7,10 +7,10 @@ use crate::pipeline::messages::Handle;
 
 /// A source whose packets live in a buffer it overwrites: the ingest must
 /// copy them.
-struct TransientSource {
-    packets: Vec<(Timestamp, Vec<u8>)>,
-    next: usize,
-    buf: Vec<u8>,
+pub(super) struct TransientSource {
+    pub(super) packets: Vec<(Timestamp, Vec<u8>)>,
+    pub(super) next: usize,
+    pub(super) buf: Vec<u8>,
 }
 
 impl PacketSource for TransientSource {
@@ -45,10 +45,10 @@ fn transient_packets_are_copied() {
 }
 
 /// Two shared buffers, alternating every few packets (a multi-file input).
-struct TwoBuffers {
-    a: MemorySource,
-    b: MemorySource,
-    n: usize,
+pub(super) struct TwoBuffers {
+    pub(super) a: MemorySource,
+    pub(super) b: MemorySource,
+    pub(super) n: usize,
 }
 
 impl PacketSource for TwoBuffers {
