@@ -298,6 +298,7 @@ where
                     shards: shard_txs,
                     pool: pool_rx,
                     batch_packets: cfg.batch_packets.max(1),
+                    batch_max: cfg.batch_packets_max.max(cfg.batch_packets).max(1),
                     backpressure,
                     drop_wait: cfg.drop_wait,
                     stop,

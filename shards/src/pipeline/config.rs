@@ -57,8 +57,17 @@ pub struct PipelineConfig {
     /// (not pinned). The output is the same for every value. Live sources
     /// always use one thread.
     pub ingest_threads: usize,
-    /// Packets per batch sent to a shard (`batch_packets`).
+    /// Packets per batch sent to a shard (`batch_packets`): the smallest
+    /// batch, and the size each shard's batches start at.
     pub batch_packets: usize,
+    /// The largest batch (`batch_packets_max`; at most 65 536, and never
+    /// below `batch_packets`). Each shard's batch size adapts between the
+    /// two: it doubles when a batch finds the shard's queue empty (the
+    /// shard is waiting, and every batch would wake it) or full (the
+    /// ingest is about to wait, and every batch taken would wake it).
+    /// Live input hands partial batches over every `epoch_interval`, which
+    /// bounds the latency this adds.
+    pub batch_packets_max: usize,
     /// Batches queued per shard before the ingest waits (`queue_batches`).
     pub queue_batches: usize,
     /// Run the merge on a thread of its own feeding
@@ -107,6 +116,7 @@ impl Default for PipelineConfig {
             pin: None,
             ingest_threads: 1,
             batch_packets: 256,
+            batch_packets_max: 4096,
             queue_batches: 16,
             merger_thread: false,
             drop_wait: Duration::from_millis(2),
@@ -139,6 +149,9 @@ impl PipelineConfig {
         }
         if !(1..=65_536).contains(&self.batch_packets) {
             return bad("batch_packets must be between 1 and 65536");
+        }
+        if self.batch_packets_max > 65_536 {
+            return bad("batch_packets_max must be at most 65536");
         }
         if !(1..=4096).contains(&self.queue_batches) {
             return bad("queue_batches must be between 1 and 4096");

@@ -39,6 +39,8 @@ pub(super) struct IngestCtx<E> {
     pub(super) shards: Vec<Sender<ShardMsg>>,
     pub(super) pool: Receiver<PacketBatch>,
     pub(super) batch_packets: usize,
+    /// The largest batch (at least `batch_packets`).
+    pub(super) batch_max: usize,
     pub(super) backpressure: Backpressure,
     pub(super) drop_wait: Duration,
     pub(super) stop: Arc<AtomicBool>,
@@ -209,6 +211,8 @@ pub(super) struct Ingest<E> {
     batches: Vec<PacketBatch>,
     /// Per batch: where its storage's bytes start.
     bases: Vec<usize>,
+    /// Per shard: the size its next batch is sent at.
+    targets: Vec<usize>,
     /// One packet's reassembly steps, until its shard is known.
     steps: DefragLog,
     pub(super) report: IngestReport,
@@ -217,6 +221,7 @@ pub(super) struct Ingest<E> {
 impl<E: FlowExtractor> Ingest<E> {
     fn new(ctx: IngestCtx<E>, epoch_packets: u64) -> Self {
         let n = ctx.shards.len();
+        let first = ctx.batch_packets;
         let report = IngestReport {
             sent: vec![0; n],
             stalls: vec![0; n],
@@ -236,6 +241,7 @@ impl<E: FlowExtractor> Ingest<E> {
             seq: Sequencer::new(epoch_packets),
             batches,
             bases: vec![0; n],
+            targets: vec![first; n],
             steps: DefragLog::default(),
             report,
         }
@@ -402,8 +408,16 @@ impl<E: FlowExtractor> Ingest<E> {
         if read_ns != 0 {
             b.sampled_reads.push(read_ns);
         }
-        if b.handles.len() >= self.ctx.batch_packets {
+        if b.handles.len() >= self.targets[k] {
+            let queued = self.ctx.shards[k].len();
             self.ctx.send_batch(k, &mut self.batches, &mut self.report);
+            let cap = self.ctx.shards[k].capacity().unwrap_or(usize::MAX);
+            self.targets[k] = next_batch_size(
+                self.targets[k],
+                queued,
+                cap,
+                (self.ctx.batch_packets, self.ctx.batch_max),
+            );
         }
         match self.seq.close_epoch_if_due() {
             Some(boundary) => {
@@ -447,6 +461,23 @@ impl<E: FlowExtractor> Ingest<E> {
     }
 }
 
+/// The size of a shard's next batch, after one of `target` packets found
+/// `queued` batches in its queue of `cap`: doubled (up to `max`) when the
+/// queue was empty (the shard waits for work) or full (the ingest is about
+/// to wait for room), since then every batch costs a thread a wake-up;
+/// kept otherwise. It does not shrink back: halving while work flowed made
+/// the size swing between the two regimes and cost as many wake-ups as
+/// small batches; live input hands partial batches over every epoch
+/// interval anyway, which bounds the latency large batches could add.
+fn next_batch_size(target: usize, queued: usize, cap: usize, (min, max): (usize, usize)) -> usize {
+    let max = max.max(min);
+    if queued == 0 || queued >= cap {
+        target.saturating_mul(2).clamp(min, max)
+    } else {
+        target.clamp(min, max)
+    }
+}
+
 /// The shard for a dispatch hash: `hash * n / 2^64`, which spreads hashes
 /// as evenly as `hash % n` without a 64-bit division (40-odd cycles, a
 /// fifth of the ingest's own time when it was `%`).
@@ -462,4 +493,24 @@ pub(super) fn base_of(storage: &SharedBytes) -> usize {
 
 pub(super) fn same_storage(a: &SharedBytes, b: &SharedBytes) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_batch_size;
+
+    #[test]
+    fn batches_grow_while_every_batch_would_wake_a_thread() {
+        let bounds = (256, 4096);
+        // The shard waits (queue empty) or the ingest is about to (full).
+        assert_eq!(next_batch_size(256, 0, 16, bounds), 512);
+        assert_eq!(next_batch_size(256, 16, 16, bounds), 512);
+        assert_eq!(next_batch_size(4096, 0, 16, bounds), 4096);
+        // Batches queued, room left: as it is.
+        assert_eq!(next_batch_size(1024, 3, 16, bounds), 1024);
+        assert_eq!(next_batch_size(256, 3, 16, bounds), 256);
+        // A maximum below the minimum (or 0) fixes the size.
+        assert_eq!(next_batch_size(256, 0, 16, (256, 0)), 256);
+        assert_eq!(next_batch_size(300, 5, 16, (256, 100)), 256);
+    }
 }

@@ -32,6 +32,7 @@ proptest! {
         shards in 1usize..5,
         epoch in prop::sample::select(vec![1u64, 2, 7, 64, 4096]),
         batch in 1usize..40,
+        batch_max in prop::sample::select(vec![0usize, 64, 4096]),
         queue in 1usize..4,
         on_consumer in any::<bool>(),
     ) {
@@ -42,6 +43,7 @@ proptest! {
             pin: Some(false),
             epoch_packets: epoch,
             batch_packets: batch,
+            batch_packets_max: batch_max,
             queue_batches: queue,
             output_capacity: 3,
             merger_thread: !on_consumer,

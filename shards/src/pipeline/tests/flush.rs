@@ -5,9 +5,10 @@
 use super::*;
 
 /// `early` UDP flows at t=0 and `late` at t=61 s, each its own port pair,
-/// plus 20 first fragments whose datagrams never complete: at the end the
-/// early flows time out, the fragments are dropped (at the final clock,
-/// among the shutdowns) and the late flows shut down.
+/// plus 20 first fragments whose datagrams never complete: the early flows
+/// time out at the first timer pass after t=61 (with no epoch before the
+/// end, at the end's), the fragments are dropped at the end (at the final
+/// clock, among the shutdowns) and the late flows shut down.
 fn open_at_end(early: u32, late: u32) -> Vec<(Timestamp, Vec<u8>)> {
     let packet = |i: u32| {
         let [hi, lo] = u16::try_from(i / 60_000).unwrap().to_be_bytes();
@@ -30,9 +31,10 @@ fn open_at_end(early: u32, late: u32) -> Vec<(Timestamp, Vec<u8>)> {
 fn a_full_table_flushes_in_steps_in_the_inline_order() {
     let step = crate::FLUSH_STEP_FLOWS;
     let packets = open_at_end(500, 3 * step as u32 + 123);
-    // Timers fire only at the end: every flow is open when the flush
-    // starts.
-    let epoch = packets.len() as u64 + 1;
+    // Epochs bound what the merge holds while packets flow (a shard that
+    // gets no more packets says so only at epochs); the early flows time
+    // out at the first one after the late packets.
+    let epoch = 1024;
     let want = inline(&packets, epoch);
     let ended = |events: &[Event]| {
         events
@@ -59,6 +61,7 @@ fn a_full_table_flushes_in_steps_in_the_inline_order() {
             // far ahead of another, so what the merge holds at its most is
             // the flush's doing.
             batch_packets: 64,
+            batch_packets_max: 64,
             queue_batches: 1,
             output_capacity: 16,
             merger_thread: !on_consumer,
