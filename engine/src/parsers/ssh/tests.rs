@@ -292,3 +292,57 @@ fn probe_needs_ssh_dash_at_the_start() {
         assert_eq!(probe(b"SSH2", side), Probe::No);
     }
 }
+
+proptest::proptest! {
+    /// The two streams cut into pieces of any sizes, the sides' pieces
+    /// interleaved in any order, give the same message.
+    #[test]
+    fn pieces_interleaved_anyhow_give_the_same_message(
+        sizes in proptest::collection::vec(1usize..200, 1..40),
+        order in proptest::collection::vec(proptest::prelude::any::<bool>(), 1..80),
+    ) {
+        let streams = [stream(CLIENT_BANNER), stream(SERVER_BANNER)];
+        let mut whole = SshParser::default();
+        whole.feed_initiator(&streams[0]);
+        let want = whole.feed_responder(&streams[1]);
+        let mut p = SshParser::default();
+        let mut got = Vec::new();
+        let mut at = [0usize; 2];
+        let mut size = sizes.iter().cycle();
+        let mut side = order.iter().cycle();
+        while at[0] < streams[0].len() || at[1] < streams[1].len() {
+            let k = usize::from(*side.next().unwrap_or(&false));
+            let k = if at[k] < streams[k].len() { k } else { 1 - k };
+            let end = (at[k] + size.next().copied().unwrap_or(1)).min(streams[k].len());
+            let piece = &streams[k][at[k]..end];
+            at[k] = end;
+            got.extend(if k == 0 { p.feed_initiator(piece) } else { p.feed_responder(piece) });
+        }
+        got.extend(p.flow_end());
+        proptest::prop_assert_eq!(got, want);
+    }
+
+    /// Arbitrary bytes, at the start or after identification lines (so the
+    /// packet layer reads them), never panic and never grow the buffers
+    /// past their caps.
+    #[test]
+    fn arbitrary_bytes_stay_bounded(
+        a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+        b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+        banners in proptest::prelude::any::<bool>(),
+    ) {
+        let mut p = SshParser::default();
+        if banners {
+            p.feed_initiator(CLIENT_BANNER);
+            p.feed_responder(SERVER_BANNER);
+        }
+        p.feed_initiator(&a);
+        p.feed_responder(&b);
+        p.feed_initiator(&b);
+        for s in &p.sides {
+            proptest::prop_assert!(s.buf.len() <= MAX_KEXINIT);
+        }
+        let _ = p.flow_end();
+        proptest::prop_assert!(std::iter::from_fn(|| p.next_event()).count() <= 8);
+    }
+}
