@@ -2,7 +2,8 @@
 //! docs): HTTP/1.x (module `http`, feature `http`), DNS over UDP and TCP
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
-//! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`). They are
+//! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
+//! identification and HASSH fingerprints (`ssh`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -24,6 +25,8 @@ pub mod http;
 pub mod quic;
 #[cfg(any(feature = "dns", feature = "tls"))]
 mod reader;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -50,6 +53,9 @@ pub enum L7Message {
     /// A TLS connection's handshake.
     #[cfg(feature = "tls")]
     Tls(Box<tls::TlsHandshake>),
+    /// An SSH connection's identification lines and HASSH fingerprints.
+    #[cfg(feature = "ssh")]
+    Ssh(Box<ssh::SshConnection>),
 }
 
 /// `[parsers.http]`.
@@ -169,6 +175,30 @@ impl Default for QuicConfig {
     }
 }
 
+/// `[parsers.ssh]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshConfig {
+    /// Parse SSH.
+    pub enabled: bool,
+    /// Port hints (the content probe finds SSH on other ports too).
+    pub ports: Vec<u16>,
+    /// Read each side's KEXINIT for its HASSH fingerprint (EVE
+    /// `ssh.client.hassh` / `ssh.server.hassh`); off, only the
+    /// identification lines are read.
+    pub hassh: bool,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        SshConfig {
+            enabled: true,
+            ports: vec![22],
+            hassh: true,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -184,6 +214,8 @@ pub struct ParsersConfig {
     pub tls: TlsConfig,
     /// QUIC client Initials (the TLS ClientHello inside).
     pub quic: QuicConfig,
+    /// SSH.
+    pub ssh: SshConfig,
 }
 
 impl Default for ParsersConfig {
@@ -194,6 +226,7 @@ impl Default for ParsersConfig {
             dns: DnsConfig::default(),
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
+            ssh: SshConfig::default(),
         }
     }
 }
@@ -255,10 +288,30 @@ impl ParsersConfig {
             ("parsers.dns.ports", &self.dns.ports),
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
+            ("parsers.ssh.ports", &self.ssh.ports),
         ] {
             check_ports(key, ports)?;
         }
         Ok(())
+    }
+
+    /// Turns every parser off (each table's `enabled`), the ones to come
+    /// included: a front end's "no parsers" switch.
+    pub fn disable_all(&mut self) {
+        let ParsersConfig {
+            max_events_per_flow: _,
+            http,
+            dns,
+            tls,
+            quic,
+            ssh,
+        } = self;
+        // The destructuring names every table: a new one must be added.
+        http.enabled = false;
+        dns.enabled = false;
+        tls.enabled = false;
+        quic.enabled = false;
+        ssh.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -279,12 +332,13 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 4] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
+            ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
         ]
     }
 }
@@ -294,7 +348,8 @@ impl ParsersConfig {
 /// gets a clone of, through the session API's `Default + Clone` factory
 /// impls): TLS and HTTP on every TCP flow whose first bytes look like them
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
-/// the payload looks like DNS, QUIC on any UDP port by content. A parser
+/// the payload looks like DNS, QUIC on any UDP port by content, SSH on
+/// every TCP flow whose first bytes (either side) are `SSH-`. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -313,6 +368,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dns(s, &cfg.dns);
     #[cfg(feature = "quic")]
     let s = with_quic(s, &cfg.quic);
+    #[cfg(feature = "ssh")]
+    let s = with_ssh(s, &cfg.ssh);
     s
 }
 
@@ -440,6 +497,23 @@ fn with_quic<K: Send + 'static>(
     )
 }
 
+/// SSH over TCP: port hints and the `SSH-` probe.
+#[cfg(feature = "ssh")]
+fn with_ssh<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SshConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        ssh::SshParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ssh::probe)
+            .named("ssh"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,16 +529,14 @@ mod tests {
             ("dns", cfg!(feature = "dns")),
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
+            ("ssh", cfg!(feature = "ssh")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
         }
         assert_eq!(cfg.any_enabled(), missing.len() < built.len());
         let mut off = cfg;
-        off.http.enabled = false;
-        off.dns.enabled = false;
-        off.tls.enabled = false;
-        off.quic.enabled = false;
+        off.disable_all();
         assert_eq!(off.not_built().count(), 0);
         assert!(!off.any_enabled());
     }

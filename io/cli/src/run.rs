@@ -84,10 +84,7 @@ pub fn shard_count(asked: Option<usize>, config: &Config) -> usize {
 fn parsers_for(opts: &RunOptions) -> ParsersConfig {
     let mut p = opts.config.parsers.clone();
     if opts.config.engine.flow.key != KeyKind::FiveTuple || opts.no_parsers {
-        p.http.enabled = false;
-        p.dns.enabled = false;
-        p.tls.enabled = false;
-        p.quic.enabled = false;
+        p.disable_all();
     }
     p
 }

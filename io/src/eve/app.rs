@@ -1,7 +1,7 @@
-//! EVE `http`, `dns` and `tls` records from the built-in parsers'
-//! [`L7Message`]s, shaped like Suricata 7's (DNS: EVE v2 answers), plus
-//! flowscope's documented extensions (`rtt_us`, `incomplete`, `tunnel`,
-//! `unanswered` DNS reports...).
+//! EVE `http`, `dns`, `tls`, `quic` and `ssh` (module `ssh`) records from
+//! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
+//! v2 answers), plus flowscope's documented extensions (`rtt_us`,
+//! `incomplete`, `tunnel`, `unanswered` DNS reports...).
 
 use super::OutputConfig;
 use crate::json::{JsonObject, write_datetime_secs};
@@ -14,6 +14,8 @@ use flowscope_engine::parsers::hello::{ClientHello, ServerHello, extension_name}
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
+
+mod ssh;
 
 /// A message type that has EVE records.
 pub trait EveMessage {
@@ -46,6 +48,7 @@ impl EveMessage for L7Message {
             L7Message::Dns(_) => "dns",
             L7Message::Tls(t) if t.quic_version.is_some() => "quic",
             L7Message::Tls(_) => "tls",
+            L7Message::Ssh(_) => "ssh",
             _ => return None,
         })
     }
@@ -58,6 +61,7 @@ impl EveMessage for L7Message {
                 Some(v) => write_quic(o, t, v),
                 None => write_tls(o, t, cfg),
             },
+            L7Message::Ssh(c) => ssh::write_ssh(o, c),
             _ => {}
         }
     }

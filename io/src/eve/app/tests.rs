@@ -54,3 +54,35 @@ fn quic_without_extensions_has_no_list() {
     let got = body(&L7Message::Tls(Box::new(hs)));
     assert_eq!(got, "{\"quic\":{\"version\":\"1\"}}\n");
 }
+
+#[test]
+fn ssh_sides_as_suricata_writes_them() {
+    use flowscope_engine::parsers::ssh::{Hassh, SshConnection, SshEndpoint};
+    let c = SshConnection {
+        client: SshEndpoint {
+            proto_version: Some(b"2.0"[..].into()),
+            software_version: b"OpenSSH_9.6"[..].into(),
+            hassh: Some(Hassh {
+                string: b"a;b;c;none"[..].into(),
+                md5: [0xab; 16],
+            }),
+            newkeys: true,
+        },
+        // An empty software version is left out.
+        server: SshEndpoint {
+            proto_version: Some(b"1.99"[..].into()),
+            ..SshEndpoint::default()
+        },
+    };
+    let got = body(&L7Message::Ssh(Box::new(c)));
+    let want = concat!(
+        r#"{"tx_id":0,"ssh":{"client":{"proto_version":"2.0","software_version":"OpenSSH_9.6","#,
+        r#""hassh":{"hash":"abababababababababababababababab","string":"a;b;c;none"}},"#,
+        r#""server":{"proto_version":"1.99"}}}"#,
+        "\n"
+    );
+    assert_eq!(got, want);
+    // A side whose identification line was not read is absent.
+    let got = body(&L7Message::Ssh(Box::default()));
+    assert_eq!(got, "{\"tx_id\":0,\"ssh\":{}}\n");
+}
