@@ -81,7 +81,15 @@ impl PacketRef {
     /// `raw`, whose bytes are a slice of `storage`.
     #[inline]
     pub fn within(raw: &RawPacket<'_>, storage: &[u8]) -> Self {
-        PacketRef::new(raw, raw.data.as_ptr() as usize - storage.as_ptr() as usize)
+        PacketRef::at(raw, storage.as_ptr() as usize)
+    }
+
+    /// `raw`, whose bytes are a slice of a storage that starts at address
+    /// `base` (for callers that keep a storage's start rather than look it
+    /// up per packet).
+    #[inline]
+    pub fn at(raw: &RawPacket<'_>, base: usize) -> Self {
+        PacketRef::new(raw, raw.data.as_ptr() as usize - base)
     }
 
     /// The packet, its bytes taken from `storage`; `None` when they are not

@@ -389,7 +389,7 @@ impl<E: FlowExtractor> Ingest<E> {
                 // `raw.data` lies in `bytes` (the source's promise), which
                 // starts at `bases[k]`: no call through `dyn AsRef` per
                 // packet.
-                handle.packet = PacketRef::new(raw, raw.data.as_ptr() as usize - self.bases[k]);
+                handle.packet = PacketRef::at(raw, self.bases[k]);
             }
             Storage::Transient => {
                 let b = &mut self.batches[k];

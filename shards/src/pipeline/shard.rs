@@ -110,13 +110,10 @@ pub(super) fn shard_main<
                                 &mut shard.events,
                             );
                         shard.map_events();
-                        let waits = !done && shard.hand_over(&merger_tx, &item_returns, true);
-                        if done {
-                            shard.flush(&merger_tx, &item_returns);
-                            break;
-                        }
-                        if waits && credits.recv().is_err() {
-                            // The merge is gone: nobody reads the rest.
+                        // Every step but the last asks for a credit; a
+                        // merge that is gone (recv fails) reads no more.
+                        let sent = shard.hand_over(&merger_tx, &item_returns, !done);
+                        if done || (sent && credits.recv().is_err()) {
                             break;
                         }
                     }

@@ -204,8 +204,7 @@ impl Walker {
                         }
                     }
                     // In the chunk's storage, which starts at `base`.
-                    let offset = pkt.raw.data.as_ptr() as usize - c.base;
-                    c.push(PacketRef::new(&pkt.raw, offset), false, read_ns);
+                    c.push(PacketRef::at(&pkt.raw, c.base), false, read_ns);
                 }
                 Storage::Transient => {
                     let packet = PacketRef::new(&pkt.raw, c.copied.len());
