@@ -291,7 +291,7 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
             // is, no pool thread has started it, and this thread keys it
             // (should a pool thread take it meanwhile, the next one comes
             // out, which is as good).
-            let unstarted = handed - todo_rx.len() == at;
+            let unstarted = handed - todo_rx.len() == dispatched;
             let stolen = if unstarted {
                 todo_rx.try_recv().ok()
             } else {
