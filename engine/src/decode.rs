@@ -402,6 +402,10 @@ impl Decoder {
 
     fn ipv4<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
         let ip = Ipv4Packet::new_checked(buf)?;
+        v.ip_len = match ip.total_len() {
+            0 => len_u32(buf),
+            n => u32::from(n),
+        };
         let fragment = ip.is_fragment().then(|| FragmentInfo {
             ident: u32::from(ip.ident()),
             offset: ip.frag_offset(),
@@ -432,6 +436,11 @@ impl Decoder {
 
     fn ipv6<'a>(&self, buf: &'a [u8], v: &mut PacketView<'a>) -> Result<(), DecodeError> {
         let ip = Ipv6Packet::new_checked(buf)?;
+        v.ip_len = match ip.payload_len() {
+            // A jumbogram (RFC 2675) or offloaded segment: what is there.
+            0 => len_u32(buf),
+            n => 40 + u32::from(n),
+        };
         v.truncated |= ip.is_short();
         v.non_ip_ethertype = 0;
         // Record the addresses before walking, so a bad extension chain

@@ -107,6 +107,8 @@ pub struct Reassembled {
     /// Sum of the fragments' tunnel bytes ([`PacketView::encap_len`]):
     /// fragments carried in a tunnel.
     pub encap_bytes: u64,
+    /// Sum of the fragments' IP lengths ([`PacketView::ip_len`]).
+    pub ip_bytes: u64,
 }
 
 /// What one fragment did.
@@ -133,6 +135,7 @@ struct Datagram {
     fragments: u32,
     wire_bytes: u64,
     encap_bytes: u64,
+    ip_bytes: u64,
     /// Key of this datagram in the expiry index.
     expiry: (Timestamp, u64),
     /// Dropped for overlap: later fragments are discarded until timeout.
@@ -260,6 +263,7 @@ impl Defrag {
                     fragments: 0,
                     wire_bytes: 0,
                     encap_bytes: 0,
+                    ip_bytes: 0,
                     expiry: (ts, serial),
                     poisoned: false,
                 },
@@ -319,6 +323,7 @@ impl Defrag {
                 d.fragments += 1;
                 d.wire_bytes += u64::from(view.wire_len);
                 d.encap_bytes += u64::from(view.encap_len);
+                d.ip_bytes += u64::from(view.ip_len);
                 if !frag.more {
                     d.total = Some(end);
                 }
@@ -405,6 +410,7 @@ impl Defrag {
             fragments: d.fragments,
             wire_bytes: d.wire_bytes,
             encap_bytes: d.encap_bytes,
+            ip_bytes: d.ip_bytes,
         })
     }
 

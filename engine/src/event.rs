@@ -23,6 +23,10 @@ pub struct SideStats {
     pub bytes: u64,
     /// Transport payload bytes.
     pub payload_bytes: u64,
+    /// IP-level bytes: each packet's IP header and payload as its header
+    /// gives them, no link layer and no tunnel (RFC 7012
+    /// `octetDeltaCount`, what IPFIX export reports).
+    pub ip_bytes: u64,
     /// Last packet from this side (zero when none).
     pub last_seen: Timestamp,
     /// OR of every TCP flag byte this side sent.

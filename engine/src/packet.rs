@@ -320,6 +320,12 @@ pub struct PacketView<'a> {
     /// rest ([`PacketView::flow_len`]); the `stats` record counts
     /// `wire_len`.
     pub encap_len: u32,
+    /// Bytes of the innermost IP packet as its header gives them (IPv4
+    /// total length, IPv6 40 plus payload length; what was captured when
+    /// the header says 0, as segmentation offload leaves it): RFC 7012's
+    /// `octetDeltaCount` measure, no link layer. A reassembled datagram's
+    /// is the sum over its fragments; 0 without IP.
+    pub ip_len: u32,
     /// The capture interface ([`RawPacket::iface`]).
     pub iface: u32,
     /// Captured frames this view stands for: 1, or a reassembled
@@ -367,6 +373,7 @@ impl<'a> PacketView<'a> {
             linktype: raw.linktype,
             wire_len: raw.wire_len,
             encap_len: 0,
+            ip_len: 0,
             iface: raw.iface,
             frames: 1,
             src_mac: None,

@@ -560,6 +560,8 @@ fn write_flow(o: &mut JsonObject<'_>, reason: EndReason, s: &FlowStats, tcp: boo
     o.u64("bytes_toclient", s.responder.bytes);
     o.u64("payload_bytes_toserver", s.initiator.payload_bytes);
     o.u64("payload_bytes_toclient", s.responder.payload_bytes);
+    o.u64("ip_bytes_toserver", s.initiator.ip_bytes);
+    o.u64("ip_bytes_toclient", s.responder.ip_bytes);
     o.ts("start", s.started).ts("end", s.last_seen);
     o.u64("age", s.last_seen.secs().saturating_sub(s.started.secs()));
     o.str("state", s.state.as_str())

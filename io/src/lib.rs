@@ -22,6 +22,9 @@
 //! - EVE output: [`EveRenderer`], [`OutputConfig`], [`EveKey`],
 //!   [`EveMessage`], and the JSON writer under it, [`JsonObject`].
 //! - Writing captures: [`PcapWriter`], [`PcapngWriter`], [`RotatingPcapng`].
+//! - IPFIX export (RFC 7011, bidirectional records per RFC 5103):
+//!   [`IpfixFlow`] from an ended flow whose key is an [`IpfixKey`],
+//!   packed into messages by [`IpfixEncoder`] ([`IpfixOptions`]).
 //!
 //! Reading a capture through the engine, on the caller's thread:
 //!
@@ -61,6 +64,7 @@
 
 mod demo;
 mod eve;
+mod ipfix;
 mod json;
 #[cfg(feature = "live")]
 mod live;
@@ -74,6 +78,10 @@ pub use demo::{DEMO_NAME, DEMO_PCAP, demo_capture};
 pub use eve::{
     EveKey, EveMessage, EveProfile, EveRenderer, OutputConfig, SCHEMA as EVE_SCHEMA,
     SCHEMA_VERSION, StrictFilter, direction_name, proto_name,
+};
+pub use ipfix::{
+    IpfixCounters, IpfixEncoder, IpfixEndpoints, IpfixFlow, IpfixKey, IpfixOptions, MAX_MESSAGE,
+    MIN_MESSAGE, TEMPLATE_V4, TEMPLATE_V6,
 };
 pub use json::JsonObject;
 #[cfg(feature = "live")]

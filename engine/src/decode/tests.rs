@@ -80,6 +80,8 @@ fn ethernet_ipv4_tcp_byte_literal() {
     );
     assert_eq!(v.src_mac, Some([0x00, 0x00, 0x5e, 0x00, 0x53, 0x02]));
     assert!(!v.truncated);
+    // IP-level bytes: the header's total length, not the padded frame.
+    assert_eq!((v.ip_len, v.wire_len), (42, frame.len() as u32));
 }
 
 #[test]
@@ -96,6 +98,8 @@ fn snaplen_cut_is_flagged_not_malformed() {
     let v = decoder().decode(&raw).unwrap();
     assert!(v.truncated);
     assert_eq!(v.payload.len(), 6);
+    // What the header says the packet held, not what was kept of it.
+    assert_eq!(v.ip_len, frame.len() as u32 - 14);
     // Cut inside the TCP header: a capture cut, not a malformed packet.
     let raw = RawPacket {
         data: &frame[..40],

@@ -205,6 +205,7 @@ impl Decoder {
         v.tunnel_depth += 1;
         v.encap_len = v.wire_len.saturating_sub(len_u32(counted));
         v.ip = None;
+        v.ip_len = 0;
         v.transport = Transport::None;
         v.payload = &[];
         inner(self, v).inspect_err(|_| {

@@ -80,6 +80,7 @@ pub(crate) fn walk<P: FragmentPath>(p: &mut P, view: &PacketView<'_>, nesting: u
     let mut whole = *view;
     whole.wire_len = u32::try_from(datagram.wire_bytes).unwrap_or(u32::MAX);
     whole.encap_len = u32::try_from(datagram.encap_bytes).unwrap_or(u32::MAX);
+    whole.ip_len = u32::try_from(datagram.ip_bytes).unwrap_or(u32::MAX);
     whole.frames = datagram.fragments;
     whole.ipv4_checksum_bad = false;
     whole.tunnel_depth_exceeded = false;
@@ -212,6 +213,7 @@ impl Replay {
                     fragments: d.fragments,
                     wire_bytes: d.wire_bytes,
                     encap_bytes: d.encap_bytes,
+                    ip_bytes: d.ip_bytes,
                 }
             });
             self.steps.push_back((events.len() as u32, datagram));
@@ -244,6 +246,7 @@ struct LoggedDatagram {
     fragments: u32,
     wire_bytes: u64,
     encap_bytes: u64,
+    ip_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -309,6 +312,7 @@ impl DefragLog {
                 fragments: g.fragments,
                 wire_bytes: g.wire_bytes,
                 encap_bytes: g.encap_bytes,
+                ip_bytes: g.ip_bytes,
             }
         });
         self.steps.push(Step {

@@ -35,6 +35,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         s.packets += u64::from(view.frames);
         s.bytes += u64::from(view.flow_len());
         s.payload += view.payload.len() as u64;
+        s.ip_bytes += u64::from(view.ip_len);
         s.last_seen = s.last_seen.max(view.ts);
 
         let before = e.state;
@@ -182,6 +183,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 self.emit_hook_items(seq, cause, flow, ts, out);
             }
         }
+        let tunnel = self.table.tunnel(idx);
         let e = self.table.get(idx);
         let event = FlowEvent::Ended {
             key: e.key.clone(),
@@ -189,7 +191,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             initiator: e.initiator,
             reason,
             stats,
-            tunnel: e.tunnel.as_deref().copied(),
+            tunnel,
             ts,
         };
         let tcp = e.conn_proto == ConnProto::Tcp;

@@ -216,7 +216,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             start: view.ts,
             sides: [SideCounters::default(); 2],
             history,
-            tunnel: view.tunnel.map(Box::new),
+            tunnelled: false,
             initiator,
             endpoints: [Endpoint::Inactive; 2],
             tcp_flags: [0; 2],
@@ -230,10 +230,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             activity_sec: now_sec,
             class,
             iface: u16::try_from(view.iface).unwrap_or(u16::MAX),
-            act_prev: NIL,
-            act_next: NIL,
         };
-        let idx = self.table.insert(entry);
+        let idx = self.table.insert(entry, view.tunnel);
         self.created_now = true;
         if self.active_timeout > 0 {
             self.table.link_active(idx);

@@ -44,6 +44,8 @@ pub(crate) struct SideCounters {
     pub packets: u64,
     pub bytes: u64,
     pub payload: u64,
+    /// IP-level bytes ([`crate::PacketView::ip_len`]).
+    pub ip_bytes: u64,
     pub last_seen: Timestamp,
 }
 
@@ -53,6 +55,7 @@ impl SideCounters {
             packets: self.packets,
             bytes: self.bytes,
             payload_bytes: self.payload,
+            ip_bytes: self.ip_bytes,
             last_seen: self.last_seen,
             tcp_flags,
             icmp_code,
@@ -70,7 +73,9 @@ pub(crate) struct FlowEntry<K> {
     /// Initiator then responder.
     pub sides: [SideCounters; 2],
     pub history: History,
-    pub tunnel: Option<Box<Tunnel>>,
+    /// The table holds the tunnel of its first packet
+    /// ([`FlowTable::tunnel`]): rare, so kept out of the entry.
+    pub tunnelled: bool,
     pub initiator: Orientation,
     /// TCP endpoint states, initiator then responder (UDP/other use
     /// `Inactive` vs `Partial` for "sent something").
@@ -91,9 +96,6 @@ pub(crate) struct FlowEntry<K> {
     pub class: u8,
     /// Capture interface of the first packet (`RawPacket::iface`, clamped).
     pub iface: u16,
-    // Active-timeout list links.
-    pub act_prev: u32,
-    pub act_next: u32,
 }
 
 impl<K> FlowEntry<K> {
@@ -168,6 +170,11 @@ pub(crate) struct FlowTable<K> {
     len: usize,
     pub classes: Vec<TimeoutClass>,
     pub active: List,
+    /// Active-timeout list links (previous, next) by slot: allocated only
+    /// when an active timeout is set, so the entry stays within budget.
+    act: Vec<[u32; 2]>,
+    /// The tunnel of each tunnelled flow's first packet, by slot.
+    tunnels: std::collections::HashMap<u32, Tunnel>,
 }
 
 impl<K: Eq> FlowTable<K> {
@@ -189,6 +196,8 @@ impl<K: Eq> FlowTable<K> {
                 })
                 .collect(),
             active: List::default(),
+            act: Vec::new(),
+            tunnels: std::collections::HashMap::new(),
         }
     }
 
@@ -219,10 +228,12 @@ impl<K: Eq> FlowTable<K> {
             .copied()
     }
 
-    /// Stores a new entry (the caller has checked the key is absent) and
-    /// links it at the tail of its class list.
-    pub fn insert(&mut self, entry: FlowEntry<K>) -> u32 {
+    /// Stores a new entry (the caller has checked the key is absent), with
+    /// the tunnel of its first packet, and links it at the tail of its
+    /// class list.
+    pub fn insert(&mut self, mut entry: FlowEntry<K>, tunnel: Option<Tunnel>) -> u32 {
         let hash = entry.hash;
+        entry.tunnelled = tunnel.is_some();
         let idx = match self.free.pop() {
             Some(idx) => {
                 *self.get_mut(idx) = entry;
@@ -243,9 +254,21 @@ impl<K: Eq> FlowTable<K> {
             chunks[(i >> CHUNK_SHIFT) as usize][i as usize & (CHUNK - 1)].hash
         });
         self.len += 1;
+        if let Some(t) = tunnel {
+            self.tunnels.insert(idx, t);
+        }
         let class = self.get(idx).class;
         self.link_tail(class, idx);
         idx
+    }
+
+    /// The tunnel of an entry's first packet.
+    pub fn tunnel(&self, idx: u32) -> Option<Tunnel> {
+        if self.get(idx).tunnelled {
+            self.tunnels.get(&idx).copied()
+        } else {
+            None
+        }
     }
 
     /// Removes an entry from the map and every list.
@@ -259,8 +282,9 @@ impl<K: Eq> FlowTable<K> {
         }
         self.unlink(class, idx);
         self.unlink_active(idx);
-        let e = self.get_mut(idx);
-        e.tunnel = None;
+        if std::mem::take(&mut self.get_mut(idx).tunnelled) {
+            self.tunnels.remove(&idx);
+        }
         self.free.push(idx);
         self.len -= 1;
     }
@@ -293,15 +317,15 @@ impl<K: Eq> FlowTable<K> {
     /// Appends an entry to the active-timeout list.
     pub fn link_active(&mut self, idx: u32) {
         let tail = self.active.tail;
-        {
-            let e = self.get_mut(idx);
-            e.act_prev = tail;
-            e.act_next = NIL;
+        let i = idx as usize;
+        if self.act.len() <= i {
+            self.act.resize(i + 1, [NIL; 2]);
         }
+        self.act[i] = [tail, NIL];
         if tail == NIL {
             self.active.head = idx;
         } else {
-            self.get_mut(tail).act_next = idx;
+            self.act[tail as usize][1] = idx;
         }
         self.active.tail = idx;
         self.active.len += 1;
@@ -309,9 +333,8 @@ impl<K: Eq> FlowTable<K> {
 
     /// Takes an entry off the active-timeout list (no-op when not on it).
     pub fn unlink_active(&mut self, idx: u32) {
-        let (prev, next) = {
-            let e = self.get(idx);
-            (e.act_prev, e.act_next)
+        let Some(&[prev, next]) = self.act.get(idx as usize) else {
+            return;
         };
         let on_list = prev != NIL || next != NIL || self.active.head == idx;
         if !on_list {
@@ -320,16 +343,14 @@ impl<K: Eq> FlowTable<K> {
         if prev == NIL {
             self.active.head = next;
         } else {
-            self.get_mut(prev).act_next = next;
+            self.act[prev as usize][1] = next;
         }
         if next == NIL {
             self.active.tail = prev;
         } else {
-            self.get_mut(next).act_prev = prev;
+            self.act[next as usize][0] = prev;
         }
-        let e = self.get_mut(idx);
-        e.act_prev = NIL;
-        e.act_next = NIL;
+        self.act[idx as usize] = [NIL; 2];
         self.active.len -= 1;
     }
 
@@ -416,7 +437,7 @@ impl<K: Eq> FlowTable<K> {
                 break;
             }
             out.push(idx);
-            idx = e.act_next;
+            idx = self.act[idx as usize][1];
         }
     }
 
@@ -458,7 +479,10 @@ impl<K: Eq> FlowTable<K> {
             .iter()
             .map(|c| c.capacity() * size_of::<FlowEntry<K>>())
             .sum();
-        slab + self.map.allocation_size() + self.free.capacity() * 4
+        slab + self.map.allocation_size()
+            + self.free.capacity() * 4
+            + self.act.capacity() * 8
+            + self.tunnels.capacity() * (size_of::<(u32, Tunnel)>() + 1)
     }
 }
 

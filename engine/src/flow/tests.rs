@@ -13,7 +13,7 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
         start: Timestamp::new(u64::from(now), 0),
         sides: [SideCounters::default(); 2],
         history: History::default(),
-        tunnel: None,
+        tunnelled: false,
         initiator: Orientation::Forward,
         endpoints: [tcp::Endpoint::Inactive; 2],
         tcp_flags: [0; 2],
@@ -27,8 +27,6 @@ fn entry(key: u32, class: u8, now: u32) -> FlowEntry<u32> {
         activity_sec: now,
         class,
         iface: 0,
-        act_prev: NIL,
-        act_next: NIL,
     }
 }
 
@@ -66,7 +64,7 @@ proptest! {
                     if let std::collections::hash_map::Entry::Vacant(slot) = model.entry(k) {
                         let e = entry(k, c, now);
                         prop_assert!(t.find(e.hash, &k).is_none());
-                        slot.insert((t.insert(e), now, c));
+                        slot.insert((t.insert(e, None), now, c));
                     }
                 }
                 Op::Touch(k) => {
@@ -131,8 +129,8 @@ proptest! {
 #[test]
 fn active_list_in_creation_order() {
     let mut t: FlowTable<u32> = FlowTable::new(&TIMEOUTS, 8);
-    let a = t.insert(entry(1, 1, 100));
-    let b = t.insert(entry(2, 1, 101));
+    let a = t.insert(entry(1, 1, 100), None);
+    let b = t.insert(entry(2, 1, 101), None);
     t.link_active(a);
     t.link_active(b);
     let mut out = Vec::new();
@@ -146,7 +144,7 @@ fn active_list_in_creation_order() {
     t.collect_active(10, 112, &mut out);
     assert_eq!(out, vec![b]);
     // Slots are reused.
-    let c = t.insert(entry(3, 2, 120));
+    let c = t.insert(entry(3, 2, 120), None);
     assert_eq!(c, a);
     assert!(t.heap_bytes() > 0);
 }

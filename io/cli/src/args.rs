@@ -329,6 +329,16 @@ pub(crate) struct OutputArgs {
     /// valid against Suricata's EVE schema.
     #[arg(long, value_name = "PROFILE", value_enum)]
     pub(crate) eve_profile: Option<ProfileArg>,
+    /// Also export every flow record as IPFIX (RFC 7011, bidirectional
+    /// records per RFC 5103) to a collector: `udp://HOST:PORT` or
+    /// `tcp://HOST:PORT` (`[ipfix] target`).
+    #[arg(long, value_name = "URL", value_parser = parse_ipfix_target)]
+    pub(crate) ipfix: Option<String>,
+}
+
+/// `--ipfix`: `udp://HOST:PORT` or `tcp://HOST:PORT`.
+fn parse_ipfix_target(s: &str) -> Result<String, String> {
+    crate::ipfix::parse_target(s).map(|_| s.to_owned())
 }
 
 /// `--eve-profile`'s values.

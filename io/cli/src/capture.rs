@@ -11,14 +11,15 @@
 //! away: open flows are flushed with reason `shutdown`.
 
 use crate::error::RunError;
+use crate::ipfix::IpfixExport;
 use crate::output::{EveSink, Output};
 use crate::run::{RunOptions, finish_run, join_pipeline, session_maker};
 use crate::summary::Summary;
 use crossbeam_channel::RecvTimeoutError;
 use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
 use flowscope_io::{
-    CaptureCounts, EveKey, EveRenderer, InterfaceInfo, JsonObject, LiveError, LiveOptions,
-    LiveSource, SCHEMA_VERSION,
+    CaptureCounts, EveKey, EveRenderer, InterfaceInfo, IpfixKey, JsonObject, LiveError,
+    LiveOptions, LiveSource, SCHEMA_VERSION,
 };
 use flowscope_shards::{Pipeline, PipelineConfig, PipelineStats, SourceError};
 use std::io::Write;
@@ -148,6 +149,7 @@ pub fn drop_privileges(name: &str) -> Result<(), CaptureError> {
 pub struct OpenCapture {
     source: LiveSource,
     opts: CaptureOptions,
+    ipfix: Option<IpfixExport>,
 }
 
 impl OpenCapture {
@@ -155,6 +157,8 @@ impl OpenCapture {
     /// drops privileges if asked, then creates the write-through file.
     pub fn open(opts: &CaptureOptions) -> Result<Self, CaptureError> {
         opts.run.config.engine.validate().map_err(RunError::from)?;
+        let ipfix = IpfixExport::open(&opts.run.config.ipfix, opts.run.config.engine.flow.key)
+            .map_err(RunError::Ipfix)?;
         // libpcap's compiler cannot be interrupted: the interfaces are
         // opened (and the filter compiled) on a helper thread so that a
         // signal still stops the run at once.
@@ -173,6 +177,7 @@ impl OpenCapture {
         Ok(OpenCapture {
             source,
             opts: opts.clone(),
+            ipfix,
         })
     }
 
@@ -189,10 +194,17 @@ impl OpenCapture {
     /// Reads until the stop flag is set or every interface has gone away,
     /// writing EVE lines to `out`.
     pub fn run<W: Write>(self, out: W) -> Result<CaptureSummary, CaptureError> {
-        let OpenCapture { source, opts } = self;
+        let OpenCapture {
+            source,
+            opts,
+            mut ipfix,
+        } = self;
         let flow = &opts.run.config.engine.flow;
         let keys = KeyOptions::from_config(&opts.run.config.engine);
-        with_extractor!(flow.key, keys, |x| run(&opts, source, x, out))
+        let mut summary =
+            with_extractor!(flow.key, keys, |x| run(&opts, source, x, &mut ipfix, out))?;
+        summary.run.ipfix = ipfix.map(IpfixExport::finish);
+        Ok(summary)
     }
 }
 
@@ -299,11 +311,12 @@ fn run<E, W>(
     opts: &CaptureOptions,
     source: LiveSource,
     extractor: E,
+    ipfix: &mut Option<IpfixExport>,
     out: W,
 ) -> Result<CaptureSummary, CaptureError>
 where
     E: FlowExtractor + Clone,
-    E::Key: EveKey,
+    E::Key: EveKey + IpfixKey,
     W: Write,
 {
     let counters = source.counters();
@@ -328,7 +341,7 @@ where
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(ropts))
-        .sink(EveSink(renderer.clone(), None))
+        .sink(EveSink(renderer.clone(), None, ipfix.is_some()))
         .build(source)
         .map_err(RunError::from_pipeline)?;
     let mut out = Output::new(out);
@@ -371,9 +384,12 @@ where
             .map_or(FLUSH_EVERY, |at| at.saturating_duration_since(now))
             .min(FLUSH_EVERY);
         match receiver.recv_timeout(wait) {
-            Ok(line) => {
-                out.buf.extend_from_slice(&line);
-                if !out.wrote(1)? {
+            Ok(r) => {
+                if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
+                    x.flow(f);
+                }
+                out.buf.extend_from_slice(&r.line);
+                if !out.wrote(u64::from(!r.line.is_empty()))? {
                     break;
                 }
             }

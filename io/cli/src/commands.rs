@@ -12,7 +12,7 @@ use crate::error::RunError;
 use crate::exit::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Failure};
 use crate::input::{Input, check_inputs};
 use crate::overwrite::{Guarded, refuse_overwrite};
-use crate::replay::{ReplayOptions, replay};
+use crate::replay::{ReplayOptions, replay_exporting};
 use crate::run::RunOptions;
 use crate::say::say;
 use crate::signals::Signals;
@@ -132,6 +132,19 @@ fn report_lost(counters: Option<&Arc<SinkCounters>>, out: &OutputArgs) -> bool {
     lost > 0
 }
 
+/// Flows the IPFIX export could not send: one error line; whether there
+/// were any.
+fn report_ipfix_lost(report: Option<&crate::ipfix::IpfixReport>) -> bool {
+    let lost = report.map_or(0, |r| r.flows_lost);
+    if let (true, Some(r)) = (lost > 0, report) {
+        say!(
+            "flowscope: error: {lost} flows could not be exported to {}",
+            r.target
+        );
+    }
+    lost > 0
+}
+
 /// After a write to `-o` failed (a full disk), cuts the file after its
 /// last whole record.
 fn trim_output(output: Option<&Path>) {
@@ -210,6 +223,13 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     if let Some(p) = args.out.eve_profile {
         config.output.profile = p.into();
     }
+    if let Some(t) = &args.out.ipfix {
+        config.ipfix.target = Some(t.clone());
+    }
+    // Before -o's file is created: a collector that cannot be reached
+    // leaves no empty output behind.
+    let ipfix = crate::ipfix::IpfixExport::open(&config.ipfix, config.engine.flow.key)
+        .map_err(RunError::Ipfix)?;
     let target = target_of(&args.out, &config);
     let signals = Signals::install(target.is_some()).map_err(Failure::Signals)?;
     let counters = Arc::new(SinkCounters::default());
@@ -237,9 +257,9 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
     let summary = match sink {
         Some(sink) => {
             opts.run.output_counters = Some(counters);
-            replay(&opts, sink)
+            replay_exporting(&opts, ipfix, sink)
         }
-        None => replay(&opts, std::io::stdout().lock()),
+        None => replay_exporting(&opts, ipfix, std::io::stdout().lock()),
     };
     let summary = match summary {
         Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
@@ -249,7 +269,8 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         }
         other => other?,
     };
-    let lost = report_lost(opts.run.output_counters.as_ref(), &args.out);
+    let lost = report_lost(opts.run.output_counters.as_ref(), &args.out)
+        | report_ipfix_lost(summary.ipfix.as_ref());
     if summary.output_closed {
         // `| head`: the reader has all it wanted; not an error.
         return Ok(ExitCode::from(EXIT_OK));
@@ -305,6 +326,9 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     let mut config = load_config(&args.run)?;
     if let Some(p) = args.out.eve_profile {
         config.output.profile = p.into();
+    }
+    if let Some(t) = &args.out.ipfix {
+        config.ipfix.target = Some(t.clone());
     }
     let stats_interval = args.stats_interval.unwrap_or(config.output.stats_interval);
     let target = target_of(&args.out, &config);
@@ -424,7 +448,9 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
         say!("flowscope: error: writing the capture failed: {why}");
         return Ok(ExitCode::from(EXIT_INPUT));
     }
-    if report_lost(opts.run.output_counters.as_ref(), &args.out) {
+    if report_lost(opts.run.output_counters.as_ref(), &args.out)
+        | report_ipfix_lost(summary.run.ipfix.as_ref())
+    {
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     // A signal is how a capture normally ends (like tcpdump): exit 0.

@@ -30,6 +30,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     /// `[parsers]` (`[parsers.http]`, `[parsers.dns]`, `[parsers.tls]`).
     pub parsers: flowscope_engine::parsers::ParsersConfig,
+    /// `[ipfix]`: flow records exported to a collector.
+    pub ipfix: crate::ipfix::IpfixConfig,
 }
 
 /// The file's layout: every table at the top level.
@@ -44,6 +46,7 @@ struct ConfigFile {
     output: toml::Table,
     pipeline: PipelineConfig,
     parsers: flowscope_engine::parsers::ParsersConfig,
+    ipfix: crate::ipfix::IpfixConfig,
 }
 
 impl TryFrom<ConfigFile> for Config {
@@ -74,6 +77,12 @@ impl TryFrom<ConfigFile> for Config {
             sink,
             pipeline: f.pipeline,
             parsers: f.parsers,
+            ipfix: {
+                f.ipfix
+                    .validate()
+                    .map_err(|e| format!("in `[ipfix]`: {e}"))?;
+                f.ipfix
+            },
         })
     }
 }

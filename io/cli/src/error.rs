@@ -25,6 +25,9 @@ pub enum RunError {
     /// libpcap to compile it.
     #[error("{0}")]
     Filter(String),
+    /// The IPFIX export cannot start (`--ipfix`, `[ipfix]`).
+    #[error("{0}")]
+    Ipfix(String),
     /// The stop flag was set before the run started, while it was
     /// `.0` (compiling the filter): nothing was read.
     #[error("stopped while {0}; nothing was read")]

@@ -40,6 +40,7 @@ pub mod config;
 pub mod error;
 pub mod exit;
 pub mod input;
+pub mod ipfix;
 mod output;
 mod overwrite;
 mod progress;

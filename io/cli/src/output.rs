@@ -6,7 +6,9 @@
 use crate::error::RunError;
 use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
-use flowscope_io::{EveKey, EveMessage, EveRenderer, InputStarts, JsonObject, StrictFilter};
+use flowscope_io::{
+    EveKey, EveMessage, EveRenderer, InputStarts, IpfixFlow, IpfixKey, JsonObject, StrictFilter,
+};
 use flowscope_shards::EventSink;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -146,13 +148,26 @@ impl PcapNames {
     }
 }
 
-/// Renders EVE lines on the shard threads.
+/// Renders EVE lines on the shard threads, and with IPFIX export on
+/// (the third field), takes each ended flow's export there too.
 #[derive(Debug, Clone)]
-pub(crate) struct EveSink(pub(crate) EveRenderer, pub(crate) Option<Arc<PcapNames>>);
+pub(crate) struct EveSink(
+    pub(crate) EveRenderer,
+    pub(crate) Option<Arc<PcapNames>>,
+    pub(crate) bool,
+);
 
-impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
-    type Item = Vec<u8>;
-    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Vec<u8>> {
+/// What a shard hands on for one event: its EVE line (empty when it has
+/// none) and, with IPFIX export on, an ended flow's export.
+#[derive(Debug)]
+pub(crate) struct Rendered {
+    pub(crate) line: Vec<u8>,
+    pub(crate) ipfix: Option<Box<IpfixFlow>>,
+}
+
+impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
+    type Item = Rendered;
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Rendered> {
         // No record for a flow's start or its state changes: no buffer.
         if matches!(
             event.event,
@@ -162,12 +177,17 @@ impl<K: EveKey, M: EveMessage> EventSink<K, M> for EveSink {
         ) {
             return None;
         }
+        let ipfix = if self.2 {
+            IpfixFlow::from_event(&event.event).map(Box::new)
+        } else {
+            None
+        };
         // Room for a typical flow record, so rendering does not regrow it.
         let mut line = Vec::with_capacity(768);
         self.0.render(&event, &mut line);
         if let Some(names) = &self.1 {
             names.stamp(event.seq, &mut line, 0);
         }
-        (!line.is_empty()).then_some(line)
+        (!line.is_empty() || ipfix.is_some()).then_some(Rendered { line, ipfix })
     }
 }

@@ -11,12 +11,13 @@
 use crate::config::Config;
 use crate::error::RunError;
 use crate::input::{Input, open_all};
-use crate::output::{EveSink, Output, PcapNames};
+use crate::ipfix::IpfixExport;
+use crate::output::{EveSink, Output, PcapNames, Rendered};
 use crate::progress::progress_bar;
 use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
 use crate::summary::{FilterReport, Summary};
 use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
-use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts};
+use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts, IpfixFlow, IpfixKey};
 use flowscope_shards::{
     InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig, SourceError,
     is_sampled,
@@ -114,18 +115,36 @@ fn attach_filter(
     )))
 }
 
-/// Runs a replay, writing EVE lines to `out`.
+/// Runs a replay, writing EVE lines to `out` (and exporting IPFIX when
+/// `[ipfix] target` names a collector).
 pub fn replay<W: Write>(opts: &ReplayOptions, out: W) -> Result<Summary, RunError> {
+    let ipfix = IpfixExport::open(&opts.run.config.ipfix, opts.run.config.engine.flow.key)
+        .map_err(RunError::Ipfix)?;
+    replay_exporting(opts, ipfix, out)
+}
+
+/// [`replay`] with the IPFIX export already open (so that a collector
+/// that cannot be reached is reported before `-o`'s file is created).
+pub fn replay_exporting<W: Write>(
+    opts: &ReplayOptions,
+    ipfix: Option<IpfixExport>,
+    out: W,
+) -> Result<Summary, RunError> {
     let engine_cfg = &opts.run.config.engine;
     engine_cfg.validate()?;
     let keys = KeyOptions::from_config(engine_cfg);
-    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, out))
+    with_extractor!(engine_cfg.flow.key, keys, |x| run(opts, x, ipfix, out))
 }
 
-fn run<E, W>(opts: &ReplayOptions, extractor: E, out: W) -> Result<Summary, RunError>
+fn run<E, W>(
+    opts: &ReplayOptions,
+    extractor: E,
+    mut ipfix: Option<IpfixExport>,
+    out: W,
+) -> Result<Summary, RunError>
 where
     E: FlowExtractor + Clone,
-    E::Key: EveKey,
+    E::Key: EveKey + IpfixKey,
     W: Write,
 {
     let started = Instant::now();
@@ -161,12 +180,13 @@ where
     out.counters = opts.run.output_counters.clone();
     out.strict = renderer.strict().cloned();
 
+    let render = (&renderer, names, &mut ipfix);
     let mut summary = if shards == 0 {
-        run_inline(opts, extractor, source, (&renderer, names), &stop, &mut out)?
+        run_inline(opts, extractor, source, render, &stop, &mut out)?
     } else {
-        let render = (&renderer, names);
         run_sharded(opts, extractor, source, shards, render, &stop, &mut out)?
     };
+    summary.ipfix = ipfix.map(IpfixExport::finish);
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
@@ -179,18 +199,38 @@ where
     Ok(summary)
 }
 
+/// How records leave: the EVE renderer, the input names stamped on them,
+/// the IPFIX export.
+type Render<'a> = (
+    &'a EveRenderer,
+    Option<Arc<PcapNames>>,
+    &'a mut Option<IpfixExport>,
+);
+
+/// Hands an ended flow to the IPFIX export, when there is one.
+fn export<K: IpfixKey, M>(
+    ipfix: &mut Option<IpfixExport>,
+    event: &flowscope_engine::FlowEvent<K, M>,
+) {
+    if let Some(x) = ipfix
+        && let Some(f) = IpfixFlow::from_event(event)
+    {
+        x.flow(&f);
+    }
+}
+
 /// `shards = 0`: one engine on this thread.
 fn run_inline<E, W>(
     opts: &ReplayOptions,
     extractor: E,
     mut source: FileSource,
-    (renderer, names): (&EveRenderer, Option<Arc<PcapNames>>),
+    (renderer, names, ipfix): Render<'_>,
     stop: &AtomicBool,
     out: &mut Output<W>,
 ) -> Result<Summary, RunError>
 where
     E: FlowExtractor,
-    E::Key: EveKey,
+    E::Key: EveKey + IpfixKey,
     W: Write,
 {
     let run = &opts.run;
@@ -220,6 +260,7 @@ where
         let before = out.buf.len();
         let mut lines = 0;
         for ev in runner.events() {
+            export(ipfix, &ev.event);
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
             if let Some(n) = &names {
@@ -240,6 +281,7 @@ where
         // Flushed, rendered and written a step at a time: the flush of a
         // full table is millions of records.
         runner.finish_each(|ev| {
+            export(ipfix, &ev.event);
             let at = out.buf.len();
             renderer.render(&ev, &mut out.buf);
             if let Some(n) = &names {
@@ -279,13 +321,13 @@ fn run_sharded<E, W>(
     extractor: E,
     source: FileSource,
     shards: usize,
-    (renderer, names): (&EveRenderer, Option<Arc<PcapNames>>),
+    (renderer, names, ipfix): Render<'_>,
     stop: &Arc<AtomicBool>,
     out: &mut Output<W>,
 ) -> Result<Summary, RunError>
 where
     E: FlowExtractor + Clone,
-    E::Key: EveKey,
+    E::Key: EveKey + IpfixKey,
     W: Write,
 {
     let run = &opts.run;
@@ -300,14 +342,17 @@ where
         .config(cfg)
         .stop_flag(stop.clone())
         .hook(session_maker(run))
-        .sink(EveSink(renderer.clone(), names.clone()))
+        .sink(EveSink(renderer.clone(), names.clone(), ipfix.is_some()))
         .build(source)
         .map_err(RunError::from_pipeline)?;
     // Returning false stops the input; the write error, if any, is kept.
     let mut write_error = None;
-    let mut write = |line: Vec<u8>| {
-        out.buf.extend_from_slice(&line);
-        match out.wrote(1) {
+    let mut write = |r: Rendered| {
+        if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
+            x.flow(f);
+        }
+        out.buf.extend_from_slice(&r.line);
+        match out.wrote(u64::from(!r.line.is_empty())) {
             Ok(open) => open,
             Err(e) => {
                 write_error = Some(e);

@@ -49,6 +49,8 @@ pub struct Summary {
     /// The most memory held resident, when known ([`peak_resident_bytes`]
     /// at the end of the run).
     pub peak_resident: Option<u64>,
+    /// With `--ipfix`: what the export did.
+    pub ipfix: Option<crate::ipfix::IpfixReport>,
 }
 
 /// What a replay's filter did.
@@ -93,6 +95,7 @@ impl Summary {
             latency: None,
             paced: None,
             queue_dropped: 0,
+            ipfix: None,
             filter: None,
             peak_resident: None,
         }
@@ -230,6 +233,22 @@ impl Summary {
                     f.unusable_why.join("; ")
                 ));
             }
+        }
+        if let Some(x) = &self.ipfix {
+            lines.push(format!(
+                "  ipfix: {} flows in {} messages to {}{}",
+                x.flows,
+                x.messages,
+                x.target,
+                if x.flows_lost > 0 {
+                    format!(
+                        "; {} flows lost (the collector could not be reached)",
+                        x.flows_lost
+                    )
+                } else {
+                    String::new()
+                }
+            ));
         }
         if let Some(l) = &self.latency {
             lines.extend(latency_lines(l));

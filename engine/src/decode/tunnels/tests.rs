@@ -236,6 +236,7 @@ fn a_capture_cut_counts_the_bytes_it_removed() {
     assert!(v.truncated);
     assert_eq!(v.tunnel.map(|t| t.kind), Some(TunnelKind::Gre));
     assert_eq!(v.flow_len(), 30, "the inner packet's wire length");
+    assert_eq!(v.ip_len, 30, "the inner packet's IP length");
 }
 
 #[test]
@@ -453,6 +454,8 @@ fn rebuilt_datagrams_count_the_inner_packets_whether_outer_or_inner_fragments() 
         assert_eq!(flows.len(), 1, "{what}: one inner flow");
         let side = &flows[0].initiator;
         assert_eq!(side.bytes, inner_len as u64, "{what}");
+        // Here the inner frames are bare IP packets: IP bytes are the same.
+        assert_eq!(side.ip_bytes, inner_len as u64, "{what}: IP bytes");
         assert_eq!(side.packets, frames.len() as u64, "{what}");
         let wire: u64 = frames.iter().map(|f| f.len() as u64).sum();
         assert_eq!(bytes, wire, "{what}: the stats count the wire");

@@ -31,6 +31,7 @@ mod golden;
 mod hostile;
 mod ingest_threads;
 mod inputs;
+mod ipfix;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
