@@ -11,6 +11,7 @@ use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
+use flowscope_engine::parsers::ftp::FtpTransfer;
 use flowscope_engine::parsers::hello::{ClientHello, ServerHello, extension_name};
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
@@ -31,6 +32,13 @@ pub trait EveMessage {
     /// `src_ip`) rather than the flow's client.
     fn sender_is_source(&self) -> bool {
         false
+    }
+    /// A data transfer an FTP control connection announced: no record of
+    /// its own, but a marker line for the `ftp-data` stage
+    /// ([`FtpDataStage`](crate::FtpDataStage)) that runs on the ordered
+    /// output.
+    fn ftp_transfer(&self) -> Option<&FtpTransfer> {
+        None
     }
 }
 
@@ -72,6 +80,13 @@ impl EveMessage for L7Message {
 
     fn sender_is_source(&self) -> bool {
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
+    }
+
+    fn ftp_transfer(&self) -> Option<&FtpTransfer> {
+        match self {
+            L7Message::FtpTransfer(t) => Some(t),
+            _ => None,
+        }
     }
 }
 
