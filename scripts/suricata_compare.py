@@ -56,6 +56,11 @@ SETTINGS = {
     "ssh": ["app-layer.protocols.ssh.hassh=yes"],
 }
 
+# The app_proto of flows whose records have another event_type name.
+APP_PROTO = {
+    "ftp_data": "ftp-data",
+}
+
 # Keys of the record envelope: the pairing key or known to differ by design.
 ENVELOPE = {"timestamp", "flow_id", "parent_id", "pcap_cnt", "pkt_src", "event_type",
             "src_ip", "src_port", "dest_ip", "dest_port", "proto", "in_iface",
@@ -202,7 +207,7 @@ def compare(proto, name, sur, fs):
         got = (f_flows.get(k) or {}).get("app_proto")
         t.app_any[0] += got == want
         t.app_any[1] += 1
-        if want == proto:
+        if want == APP_PROTO.get(proto, proto):
             t.app[0] += got == want
             t.app[1] += 1
             if got != want:

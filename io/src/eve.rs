@@ -3,10 +3,12 @@
 //! documented in the README (schema version [`SCHEMA_VERSION`]).
 
 mod app;
+mod ftp_data;
 mod strict;
 mod suricata;
 
 pub use app::EveMessage;
+pub use ftp_data::{FtpDataCounters, FtpDataStage};
 pub use strict::{EveProfile, SCHEMA, StrictFilter};
 
 use crate::json::JsonObject;
@@ -330,6 +332,10 @@ impl EveRenderer {
                 ts,
                 iface,
             } => {
+                if let Some(t) = message.ftp_transfer() {
+                    ftp_data::write_marker(out, key, *initiator, *flow_id, *ts, t);
+                    return;
+                }
                 let Some(event_type) = message.event_type() else {
                     return;
                 };

@@ -76,8 +76,8 @@ mod stream;
 
 pub use demo::{DEMO_NAME, DEMO_PCAP, demo_capture};
 pub use eve::{
-    EveKey, EveMessage, EveProfile, EveRenderer, OutputConfig, SCHEMA as EVE_SCHEMA,
-    SCHEMA_VERSION, StrictFilter, direction_name, proto_name,
+    EveKey, EveMessage, EveProfile, EveRenderer, FtpDataCounters, FtpDataStage, OutputConfig,
+    SCHEMA as EVE_SCHEMA, SCHEMA_VERSION, StrictFilter, direction_name, proto_name,
 };
 pub use ipfix::{
     IpfixCounters, IpfixEncoder, IpfixEndpoints, IpfixFlow, IpfixKey, IpfixOptions, MAX_MESSAGE,

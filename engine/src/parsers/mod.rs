@@ -3,7 +3,8 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`). They are
+//! identification and HASSH fingerprints (`ssh`), FTP control
+//! connections and their announced data transfers (`ftp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -17,6 +18,8 @@
 pub mod dns;
 #[cfg(feature = "tls")]
 pub mod fingerprint;
+#[cfg(feature = "ftp")]
+pub mod ftp;
 #[cfg(feature = "tls")]
 pub mod hello;
 #[cfg(feature = "http")]
@@ -56,6 +59,13 @@ pub enum L7Message {
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),
+    /// An FTP transaction: a command and its reply lines.
+    #[cfg(feature = "ftp")]
+    Ftp(Box<ftp::FtpTransaction>),
+    /// A data transfer an FTP control connection announced (no record of
+    /// its own: what the `ftp-data` connection is recognised by).
+    #[cfg(feature = "ftp")]
+    FtpTransfer(Box<ftp::FtpTransfer>),
 }
 
 /// `[parsers.http]`.
@@ -199,6 +209,37 @@ impl Default for SshConfig {
     }
 }
 
+/// `[parsers.ftp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FtpConfig {
+    /// Parse FTP control connections.
+    pub enabled: bool,
+    /// Port hints (the content probe finds FTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest command or reply line kept; longer ones are cut and flagged
+    /// `command_truncated` / `reply_truncated`.
+    pub max_line_bytes: usize,
+    /// Reply lines kept per transaction; the rest are dropped and the
+    /// record flagged `reply_truncated`.
+    pub max_reply_lines: usize,
+    /// Transactions open at once (commands awaiting their reply); one more
+    /// stops parsing of the flow (Suricata's `max-tx`).
+    pub max_pending: usize,
+}
+
+impl Default for FtpConfig {
+    fn default() -> Self {
+        FtpConfig {
+            enabled: true,
+            ports: vec![21],
+            max_line_bytes: 4096,
+            max_reply_lines: 256,
+            max_pending: 1024,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +257,8 @@ pub struct ParsersConfig {
     pub quic: QuicConfig,
     /// SSH.
     pub ssh: SshConfig,
+    /// FTP.
+    pub ftp: FtpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -227,6 +270,7 @@ impl Default for ParsersConfig {
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
+            ftp: FtpConfig::default(),
         }
     }
 }
@@ -289,9 +333,26 @@ impl ParsersConfig {
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
+            ("parsers.ftp.ports", &self.ftp.ports),
         ] {
             check_ports(key, ports)?;
         }
+        let f = &self.ftp;
+        check_range(
+            "parsers.ftp.max_line_bytes",
+            f.max_line_bytes,
+            16,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.ftp.max_reply_lines",
+            f.max_reply_lines,
+            1,
+            65_536,
+            "",
+        )?;
+        check_range("parsers.ftp.max_pending", f.max_pending, 1, 65_536, "")?;
         Ok(())
     }
 
@@ -305,6 +366,7 @@ impl ParsersConfig {
             tls,
             quic,
             ssh,
+            ftp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -312,6 +374,7 @@ impl ParsersConfig {
         tls.enabled = false;
         quic.enabled = false;
         ssh.enabled = false;
+        ftp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -332,13 +395,14 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
+            ("ftp", self.ftp.enabled, cfg!(feature = "ftp")),
         ]
     }
 }
@@ -358,6 +422,9 @@ pub fn builtin<K: Send + 'static>(
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
     let s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
+    // FTP's own ports first (before the STARTTLS ports, which hold 21 too).
+    #[cfg(feature = "ftp")]
+    let s = with_ftp_ports(s, &cfg.ftp);
     // In this order: STARTTLS ports before any probe claims them, then the
     // probes' order.
     #[cfg(feature = "tls")]
@@ -370,6 +437,11 @@ pub fn builtin<K: Send + 'static>(
     let s = with_quic(s, &cfg.quic);
     #[cfg(feature = "ssh")]
     let s = with_ssh(s, &cfg.ssh);
+    // FTP by content on other ports last: its probe waits for the client's
+    // first line after a server greeting, so it must not hold back the
+    // probes that decide on the server's.
+    #[cfg(feature = "ftp")]
+    let s = with_ftp_probe(s, &cfg.ftp);
     s
 }
 
@@ -514,6 +586,40 @@ fn with_ssh<K: Send + 'static>(
     )
 }
 
+/// FTP on its ports: the probe confirms (a server greeting waits for the
+/// client's first line; at the probe's end the port decides).
+#[cfg(feature = "ftp")]
+fn with_ftp_ports<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &FtpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled || cfg.ports.is_empty() {
+        return s;
+    }
+    s.tcp(
+        ftp::FtpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ftp::probe)
+            .only_ports()
+            .named("ftp"),
+    )
+}
+
+/// FTP on any other TCP port, by content only.
+#[cfg(feature = "ftp")]
+fn with_ftp_probe<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &FtpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        ftp::FtpParser::new(cfg.clone()),
+        crate::session::Route::any().probe(ftp::probe).named("ftp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +636,7 @@ mod tests {
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
+            ("ftp", cfg!(feature = "ftp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -7,7 +7,8 @@ use crate::error::RunError;
 use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
 use flowscope_io::{
-    EveKey, EveMessage, EveRenderer, InputStarts, IpfixFlow, IpfixKey, JsonObject, StrictFilter,
+    EveKey, EveMessage, EveRenderer, FtpDataStage, InputStarts, IpfixFlow, IpfixKey, JsonObject,
+    StrictFilter,
 };
 use flowscope_shards::EventSink;
 use std::io::{self, Write};
@@ -26,6 +27,11 @@ pub(crate) struct Output<W: Write> {
     pub(crate) counters: Option<Arc<SinkCounters>>,
     /// The strict profile: `stats` records completed here go through it.
     pub(crate) strict: Option<Arc<StrictFilter>>,
+    /// The `ftp-data` stage, applied to every line on its way out (the
+    /// ordered stream, whatever the shard count).
+    ftp_data: FtpDataStage,
+    /// The buffer's lines before this offset went through it.
+    staged: usize,
 }
 
 impl<W: Write> Output<W> {
@@ -37,6 +43,8 @@ impl<W: Write> Output<W> {
             open: true,
             counters: None,
             strict: None,
+            ftp_data: FtpDataStage::new(),
+            staged: 0,
         }
     }
 
@@ -44,6 +52,9 @@ impl<W: Write> Output<W> {
     /// the sink's `output` object to it (not in the strict profile, whose
     /// records hold only Suricata's fields).
     pub(crate) fn stats_rendered(&mut self, at: usize) {
+        if self.strict.is_none() {
+            append_ftp_data(&mut self.buf, at, &self.ftp_data);
+        }
         finish_stats(
             &mut self.buf,
             at,
@@ -55,7 +66,9 @@ impl<W: Write> Output<W> {
     /// Counts the line(s) just appended to the buffer and writes the buffer
     /// out once it is large; `Ok(false)` once the reader has gone away.
     pub(crate) fn wrote(&mut self, lines: u64) -> Result<bool, RunError> {
-        self.records += lines;
+        let delta = self.ftp_data.apply(&mut self.buf, self.staged);
+        self.staged = self.buf.len();
+        self.records = (self.records + lines).saturating_add_signed(delta);
         if self.buf.len() >= FLUSH_AT {
             self.flush_buf()?;
         }
@@ -71,6 +84,7 @@ impl<W: Write> Output<W> {
             }
         }
         self.buf.clear();
+        self.staged = 0;
         Ok(())
     }
 
@@ -86,6 +100,21 @@ impl<W: Write> Output<W> {
         }
         Ok(self.open)
     }
+}
+
+/// Adds the `ftp-data` stage's figures to the `stats` record `buf` holds
+/// from `at` (`ftp_data`), once it saw any announced transfer.
+fn append_ftp_data(buf: &mut Vec<u8>, at: usize, stage: &FtpDataStage) {
+    let c = stage.counters();
+    if c.expectations == 0 || buf.len() < at + 3 || !buf.ends_with(b"}}\n") {
+        return;
+    }
+    buf.truncate(buf.len() - 3);
+    let _ = writeln!(
+        buf,
+        ",\"ftp_data\":{{\"expectations\":{},\"matched\":{},\"expired\":{},\"evicted\":{}}}}}}}",
+        c.expectations, c.matched, c.expired, c.evicted
+    );
 }
 
 /// Completes the `stats` record `buf` holds from `at`: the sink's

@@ -1,4 +1,5 @@
-//! EVE `http`, `dns`, `tls`, `quic` and `ssh` (module `ssh`) records from
+//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`) and `ftp`
+//! (module `ftp`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -10,11 +11,13 @@ use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
+use flowscope_engine::parsers::ftp::FtpTransfer;
 use flowscope_engine::parsers::hello::{ClientHello, ServerHello, extension_name};
 use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod ftp;
 mod ssh;
 
 /// A message type that has EVE records.
@@ -29,6 +32,13 @@ pub trait EveMessage {
     /// `src_ip`) rather than the flow's client.
     fn sender_is_source(&self) -> bool {
         false
+    }
+    /// A data transfer an FTP control connection announced: no record of
+    /// its own, but a marker line for the `ftp-data` stage
+    /// ([`FtpDataStage`](crate::FtpDataStage)) that runs on the ordered
+    /// output.
+    fn ftp_transfer(&self) -> Option<&FtpTransfer> {
+        None
     }
 }
 
@@ -49,6 +59,7 @@ impl EveMessage for L7Message {
             L7Message::Tls(t) if t.quic_version.is_some() => "quic",
             L7Message::Tls(_) => "tls",
             L7Message::Ssh(_) => "ssh",
+            L7Message::Ftp(_) => "ftp",
             _ => return None,
         })
     }
@@ -62,12 +73,20 @@ impl EveMessage for L7Message {
                 None => write_tls(o, t, cfg),
             },
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
+            L7Message::Ftp(t) => ftp::write_ftp(o, t),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
+    }
+
+    fn ftp_transfer(&self) -> Option<&FtpTransfer> {
+        match self {
+            L7Message::FtpTransfer(t) => Some(t),
+            _ => None,
+        }
     }
 }
 

@@ -86,3 +86,46 @@ fn ssh_sides_as_suricata_writes_them() {
     let got = body(&L7Message::Ssh(Box::default()));
     assert_eq!(got, "{\"tx_id\":0,\"ssh\":{}}\n");
 }
+
+#[test]
+fn ftp_records_as_suricata_writes_them() {
+    use flowscope_engine::parsers::ftp::{FtpMode, FtpTransaction};
+    let t = FtpTransaction {
+        tx_id: 7,
+        command: Some("RETR"),
+        command_data: Some(b"1MB.zip"[..].into()),
+        replies: vec![
+            b"150 Opening BINARY mode data connection."[..].into(),
+            b" more"[..].into(),
+            b"226"[..].into(),
+        ],
+        reply_received: true,
+        ..FtpTransaction::default()
+    };
+    assert_eq!(
+        body(&L7Message::Ftp(Box::new(t))),
+        r#"{"tx_id":7,"ftp":{"command":"RETR","command_data":"1MB.zip","command_truncated":false,"completion_code":["150","226"],"reply":["Opening BINARY mode data connection."," more"],"reply_received":"yes","reply_truncated":false}}
+"#
+    );
+    let t = FtpTransaction {
+        command: Some("PORT"),
+        command_data: Some(b"1,2,3,4,7,138"[..].into()),
+        replies: vec![b"200 ok"[..].into()],
+        dynamic_port: Some(1930),
+        mode: Some(FtpMode::Active),
+        reply_received: true,
+        ..FtpTransaction::default()
+    };
+    assert_eq!(
+        body(&L7Message::Ftp(Box::new(t))),
+        r#"{"tx_id":0,"ftp":{"command":"PORT","command_data":"1,2,3,4,7,138","command_truncated":false,"completion_code":["200"],"reply":["ok"],"dynamic_port":1930,"mode":"active","reply_received":"yes","reply_truncated":false}}
+"#
+    );
+    // No command, no reply: only the flags.
+    let t = FtpTransaction::default();
+    assert_eq!(
+        body(&L7Message::Ftp(Box::new(t))),
+        r#"{"tx_id":0,"ftp":{"reply_received":"no","reply_truncated":false}}
+"#
+    );
+}
