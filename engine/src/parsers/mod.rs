@@ -3,7 +3,7 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`). They are
+//! identification and HASSH fingerprints (`ssh`), DHCPv4 (`dhcp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -13,6 +13,8 @@
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
+#[cfg(feature = "dhcp")]
+pub mod dhcp;
 #[cfg(feature = "dns")]
 pub mod dns;
 #[cfg(feature = "tls")]
@@ -23,7 +25,7 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls"))]
+#[cfg(any(feature = "dns", feature = "tls", feature = "dhcp"))]
 mod reader;
 #[cfg(feature = "ssh")]
 pub mod ssh;
@@ -56,6 +58,9 @@ pub enum L7Message {
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),
+    /// A DHCPv4 message.
+    #[cfg(feature = "dhcp")]
+    Dhcp(Box<dhcp::DhcpMessage>),
 }
 
 /// `[parsers.http]`.
@@ -199,6 +204,29 @@ impl Default for SshConfig {
     }
 }
 
+/// `[parsers.dhcp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DhcpConfig {
+    /// Parse DHCPv4.
+    pub enabled: bool,
+    /// Ports DHCP is parsed on (UDP; a content check confirms it).
+    pub ports: Vec<u16>,
+    /// Options kept per message (the ones EVE records show); the rest
+    /// are left unread and reported (`too_many_options`).
+    pub max_options: usize,
+}
+
+impl Default for DhcpConfig {
+    fn default() -> Self {
+        DhcpConfig {
+            enabled: true,
+            ports: vec![67, 68],
+            max_options: 64,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +244,8 @@ pub struct ParsersConfig {
     pub quic: QuicConfig,
     /// SSH.
     pub ssh: SshConfig,
+    /// DHCPv4.
+    pub dhcp: DhcpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -227,6 +257,7 @@ impl Default for ParsersConfig {
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
+            dhcp: DhcpConfig::default(),
         }
     }
 }
@@ -282,6 +313,13 @@ impl ParsersConfig {
             3_600_000,
             " ms",
         )?;
+        check_range(
+            "parsers.dhcp.max_options",
+            self.dhcp.max_options,
+            1,
+            1024,
+            "",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -289,6 +327,7 @@ impl ParsersConfig {
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
+            ("parsers.dhcp.ports", &self.dhcp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -305,6 +344,7 @@ impl ParsersConfig {
             tls,
             quic,
             ssh,
+            dhcp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -312,6 +352,7 @@ impl ParsersConfig {
         tls.enabled = false;
         quic.enabled = false;
         ssh.enabled = false;
+        dhcp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -332,13 +373,14 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
+            ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
         ]
     }
 }
@@ -370,6 +412,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_quic(s, &cfg.quic);
     #[cfg(feature = "ssh")]
     let s = with_ssh(s, &cfg.ssh);
+    #[cfg(feature = "dhcp")]
+    let s = with_dhcp(s, &cfg.dhcp);
     s
 }
 
@@ -514,6 +558,25 @@ fn with_ssh<K: Send + 'static>(
     )
 }
 
+/// DHCPv4 over UDP: its ports only, confirmed by the BOOTP header and
+/// magic cookie.
+#[cfg(feature = "dhcp")]
+fn with_dhcp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &DhcpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        dhcp::DhcpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(dhcp::probe)
+            .only_ports()
+            .named("dhcp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +593,7 @@ mod tests {
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
+            ("dhcp", cfg!(feature = "dhcp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
