@@ -79,6 +79,7 @@
 //! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 //! | `ssh` | `parsers::ssh`: SSH identification lines and HASSH fingerprints, the `L7Message::Ssh` messages | md-5 (HASSH) |
 //! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |
+//! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -3,7 +3,8 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`), DHCPv4 (`dhcp`). They are
+//! identification and HASSH fingerprints (`ssh`), DHCPv4 (`dhcp`), TFTP
+//! requests (`tftp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -29,6 +30,8 @@ pub mod quic;
 mod reader;
 #[cfg(feature = "ssh")]
 pub mod ssh;
+#[cfg(feature = "tftp")]
+pub mod tftp;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -61,6 +64,9 @@ pub enum L7Message {
     /// A DHCPv4 message.
     #[cfg(feature = "dhcp")]
     Dhcp(Box<dhcp::DhcpMessage>),
+    /// A TFTP read or write request.
+    #[cfg(feature = "tftp")]
+    Tftp(Box<tftp::TftpRequest>),
 }
 
 /// `[parsers.http]`.
@@ -227,6 +233,26 @@ impl Default for DhcpConfig {
     }
 }
 
+/// `[parsers.tftp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TftpConfig {
+    /// Parse TFTP requests.
+    pub enabled: bool,
+    /// Server ports TFTP requests are read on (UDP; a content check
+    /// confirms it).
+    pub ports: Vec<u16>,
+}
+
+impl Default for TftpConfig {
+    fn default() -> Self {
+        TftpConfig {
+            enabled: true,
+            ports: vec![69],
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -246,6 +272,8 @@ pub struct ParsersConfig {
     pub ssh: SshConfig,
     /// DHCPv4.
     pub dhcp: DhcpConfig,
+    /// TFTP.
+    pub tftp: TftpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -258,6 +286,7 @@ impl Default for ParsersConfig {
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
             dhcp: DhcpConfig::default(),
+            tftp: TftpConfig::default(),
         }
     }
 }
@@ -328,6 +357,7 @@ impl ParsersConfig {
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
             ("parsers.dhcp.ports", &self.dhcp.ports),
+            ("parsers.tftp.ports", &self.tftp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -345,6 +375,7 @@ impl ParsersConfig {
             quic,
             ssh,
             dhcp,
+            tftp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -353,6 +384,7 @@ impl ParsersConfig {
         quic.enabled = false;
         ssh.enabled = false;
         dhcp.enabled = false;
+        tftp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -373,7 +405,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 7] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -381,6 +413,7 @@ impl ParsersConfig {
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
             ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
+            ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
         ]
     }
 }
@@ -414,6 +447,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_ssh(s, &cfg.ssh);
     #[cfg(feature = "dhcp")]
     let s = with_dhcp(s, &cfg.dhcp);
+    #[cfg(feature = "tftp")]
+    let s = with_tftp(s, &cfg.tftp);
     s
 }
 
@@ -577,6 +612,25 @@ fn with_dhcp<K: Send + 'static>(
     )
 }
 
+/// TFTP requests over UDP: the server's ports only, confirmed by a request
+/// (or, for other TFTP packets, by the port).
+#[cfg(feature = "tftp")]
+fn with_tftp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &TftpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        tftp::TftpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(tftp::probe)
+            .only_ports()
+            .named("tftp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,6 +648,7 @@ mod tests {
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
             ("dhcp", cfg!(feature = "dhcp")),
+            ("tftp", cfg!(feature = "tftp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,5 +1,5 @@
-//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`) and `dhcp`
-//! (module `dhcp`) records from
+//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`), `dhcp`
+//! (module `dhcp`) and `tftp` (module `tftp`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -18,6 +18,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
 mod dhcp;
 mod ssh;
+mod tftp;
 
 /// A message type that has EVE records.
 pub trait EveMessage {
@@ -52,6 +53,7 @@ impl EveMessage for L7Message {
             L7Message::Tls(_) => "tls",
             L7Message::Ssh(_) => "ssh",
             L7Message::Dhcp(_) => "dhcp",
+            L7Message::Tftp(_) => "tftp",
             _ => return None,
         })
     }
@@ -66,6 +68,7 @@ impl EveMessage for L7Message {
             },
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
             L7Message::Dhcp(m) => dhcp::write_dhcp(o, m),
+            L7Message::Tftp(r) => tftp::write_tftp(o, r),
             _ => {}
         }
     }

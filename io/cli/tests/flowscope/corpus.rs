@@ -330,3 +330,41 @@ const DHCP_CAPTURES: [&str; 24] = [
     "pcapplusplus/Pcap++Test/raw_ip.pcap",
     "pcapplusplus/Pcap++Test/sll.pcap",
 ];
+
+/// `tftp` records against Suricata 7's on nDPI's tftp.pcap, the corpus's
+/// TFTP capture (scripts/suricata_compare.py): every request record for
+/// the same flows in the same order with equal fields, and `app_proto:
+/// tftp` on the same flows: the request flows, the one whose request has
+/// no mode too (the port decides); the transfers, between two other
+/// ports, are `failed` in both.
+#[test]
+fn tftp_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the TFTP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "tftp".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+        "ndpi/pcap/tftp.pcap".as_ref(),
+    ];
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with tftp records: 1"), "{text}");
+    for label in [
+        "tftp records matched",
+        "tftp order equal",
+        "tftp fields equal (worst field)",
+        "app_proto tftp equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}

@@ -132,3 +132,28 @@ fn dhcp_fields_in_option_order() {
     );
     assert_eq!(got, want);
 }
+
+/// TFTP requests as Suricata writes them: the packet kind, the file name
+/// as sent (bytes that are not printable escaped), the mode in lower case.
+#[test]
+fn tftp_requests() {
+    use flowscope_engine::parsers::tftp::{OP_RRQ, OP_WRQ, TftpMode, TftpRequest};
+    let r = TftpRequest {
+        opcode: OP_RRQ,
+        file: b"rfc1350.txt"[..].into(),
+        mode: TftpMode::Octet,
+    };
+    assert_eq!(
+        body(&L7Message::Tftp(Box::new(r))),
+        "{\"tftp\":{\"packet\":\"read\",\"file\":\"rfc1350.txt\",\"mode\":\"octet\"}}\n"
+    );
+    let w = TftpRequest {
+        opcode: OP_WRQ,
+        file: b""[..].into(),
+        mode: TftpMode::Netascii,
+    };
+    assert_eq!(
+        body(&L7Message::Tftp(Box::new(w))),
+        "{\"tftp\":{\"packet\":\"write\",\"file\":\"\",\"mode\":\"netascii\"}}\n"
+    );
+}
