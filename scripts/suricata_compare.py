@@ -54,6 +54,8 @@ ROOT = os.path.dirname(HERE)
 # Suricata settings that make it write a protocol's optional fields.
 SETTINGS = {
     "ssh": ["app-layer.protocols.ssh.hassh=yes"],
+    # The extended DHCP log (eve-log type 21 in Suricata 7's suricata.yaml).
+    "dhcp": ["outputs.1.eve-log.types.21.dhcp.extended=yes"],
 }
 
 # The app_proto of flows whose records have another event_type name.

@@ -79,6 +79,8 @@
 //! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 //! | `ssh` | `parsers::ssh`: SSH identification lines and HASSH fingerprints, the `L7Message::Ssh` messages | md-5 (HASSH) |
 //! | `ftp` | `parsers::ftp`: FTP control connections, the `L7Message::Ftp` transactions and `L7Message::FtpTransfer` announcements of data transfers | none |
+//! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |
+//! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -4,7 +4,8 @@
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
 //! identification and HASSH fingerprints (`ssh`), FTP control
-//! connections and their announced data transfers (`ftp`). They are
+//! connections and their announced data transfers (`ftp`), DHCPv4
+//! (`dhcp`), TFTP requests (`tftp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -14,6 +15,8 @@
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
+#[cfg(feature = "dhcp")]
+pub mod dhcp;
 #[cfg(feature = "dns")]
 pub mod dns;
 #[cfg(feature = "tls")]
@@ -26,10 +29,12 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls"))]
+#[cfg(any(feature = "dns", feature = "tls", feature = "dhcp"))]
 mod reader;
 #[cfg(feature = "ssh")]
 pub mod ssh;
+#[cfg(feature = "tftp")]
+pub mod tftp;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -66,6 +71,12 @@ pub enum L7Message {
     /// its own: what the `ftp-data` connection is recognised by).
     #[cfg(feature = "ftp")]
     FtpTransfer(Box<ftp::FtpTransfer>),
+    /// A DHCPv4 message.
+    #[cfg(feature = "dhcp")]
+    Dhcp(Box<dhcp::DhcpMessage>),
+    /// A TFTP read or write request.
+    #[cfg(feature = "tftp")]
+    Tftp(Box<tftp::TftpRequest>),
 }
 
 /// `[parsers.http]`.
@@ -240,6 +251,49 @@ impl Default for FtpConfig {
     }
 }
 
+/// `[parsers.dhcp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DhcpConfig {
+    /// Parse DHCPv4.
+    pub enabled: bool,
+    /// Ports DHCP is parsed on (UDP; a content check confirms it).
+    pub ports: Vec<u16>,
+    /// Options kept per message (the ones EVE records show); the rest
+    /// are left unread and reported (`too_many_options`).
+    pub max_options: usize,
+}
+
+impl Default for DhcpConfig {
+    fn default() -> Self {
+        DhcpConfig {
+            enabled: true,
+            ports: vec![67, 68],
+            max_options: 64,
+        }
+    }
+}
+
+/// `[parsers.tftp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TftpConfig {
+    /// Parse TFTP requests.
+    pub enabled: bool,
+    /// Server ports TFTP requests are read on (UDP; a content check
+    /// confirms it).
+    pub ports: Vec<u16>,
+}
+
+impl Default for TftpConfig {
+    fn default() -> Self {
+        TftpConfig {
+            enabled: true,
+            ports: vec![69],
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -259,6 +313,10 @@ pub struct ParsersConfig {
     pub ssh: SshConfig,
     /// FTP.
     pub ftp: FtpConfig,
+    /// DHCPv4.
+    pub dhcp: DhcpConfig,
+    /// TFTP.
+    pub tftp: TftpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -271,6 +329,8 @@ impl Default for ParsersConfig {
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
             ftp: FtpConfig::default(),
+            dhcp: DhcpConfig::default(),
+            tftp: TftpConfig::default(),
         }
     }
 }
@@ -326,6 +386,13 @@ impl ParsersConfig {
             3_600_000,
             " ms",
         )?;
+        check_range(
+            "parsers.dhcp.max_options",
+            self.dhcp.max_options,
+            1,
+            1024,
+            "",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -334,6 +401,8 @@ impl ParsersConfig {
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
             ("parsers.ftp.ports", &self.ftp.ports),
+            ("parsers.dhcp.ports", &self.dhcp.ports),
+            ("parsers.tftp.ports", &self.tftp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -367,6 +436,8 @@ impl ParsersConfig {
             quic,
             ssh,
             ftp,
+            dhcp,
+            tftp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -375,6 +446,8 @@ impl ParsersConfig {
         quic.enabled = false;
         ssh.enabled = false;
         ftp.enabled = false;
+        dhcp.enabled = false;
+        tftp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -395,7 +468,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 8] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -403,6 +476,8 @@ impl ParsersConfig {
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
             ("ftp", self.ftp.enabled, cfg!(feature = "ftp")),
+            ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
+            ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
         ]
     }
 }
@@ -442,6 +517,10 @@ pub fn builtin<K: Send + 'static>(
     // probes that decide on the server's.
     #[cfg(feature = "ftp")]
     let s = with_ftp_probe(s, &cfg.ftp);
+    #[cfg(feature = "dhcp")]
+    let s = with_dhcp(s, &cfg.dhcp);
+    #[cfg(feature = "tftp")]
+    let s = with_tftp(s, &cfg.tftp);
     s
 }
 
@@ -620,6 +699,44 @@ fn with_ftp_probe<K: Send + 'static>(
     )
 }
 
+/// DHCPv4 over UDP: its ports only, confirmed by the BOOTP header and
+/// magic cookie.
+#[cfg(feature = "dhcp")]
+fn with_dhcp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &DhcpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        dhcp::DhcpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(dhcp::probe)
+            .only_ports()
+            .named("dhcp"),
+    )
+}
+
+/// TFTP requests over UDP: the server's ports only, confirmed by a request
+/// (or, for other TFTP packets, by the port).
+#[cfg(feature = "tftp")]
+fn with_tftp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &TftpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        tftp::TftpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(tftp::probe)
+            .only_ports()
+            .named("tftp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,6 +754,8 @@ mod tests {
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
             ("ftp", cfg!(feature = "ftp")),
+            ("dhcp", cfg!(feature = "dhcp")),
+            ("tftp", cfg!(feature = "tftp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -32,6 +32,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The position: bytes read since the slice's start.
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn pos(&self) -> usize {
         self.pos
@@ -104,6 +105,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u16`.
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn u16(&mut self) -> Option<u16> {
         self.array().map(u16::from_be_bytes)
@@ -118,7 +120,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32`.
-    #[cfg(any(feature = "dns", feature = "quic"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "dhcp"))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)
@@ -147,6 +149,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 2-byte length.
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn vec16(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;

@@ -1,5 +1,6 @@
-//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`) and `ftp`
-//! (module `ftp`) records from
+//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`), `ftp`
+//! (module `ftp`), `dhcp` (module `dhcp`) and `tftp` (module `tftp`)
+//! records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -17,8 +18,10 @@ use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod dhcp;
 mod ftp;
 mod ssh;
+mod tftp;
 
 /// A message type that has EVE records.
 pub trait EveMessage {
@@ -60,6 +63,8 @@ impl EveMessage for L7Message {
             L7Message::Tls(_) => "tls",
             L7Message::Ssh(_) => "ssh",
             L7Message::Ftp(_) => "ftp",
+            L7Message::Dhcp(_) => "dhcp",
+            L7Message::Tftp(_) => "tftp",
             _ => return None,
         })
     }
@@ -74,12 +79,17 @@ impl EveMessage for L7Message {
             },
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
             L7Message::Ftp(t) => ftp::write_ftp(o, t),
+            L7Message::Dhcp(m) => dhcp::write_dhcp(o, m),
+            L7Message::Tftp(r) => tftp::write_tftp(o, r),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
+        // Suricata's quic and dhcp records name the packet's sender as
+        // `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
+            || matches!(self, L7Message::Dhcp(_))
     }
 
     fn ftp_transfer(&self) -> Option<&FtpTransfer> {

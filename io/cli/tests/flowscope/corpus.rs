@@ -324,3 +324,109 @@ fn ftp_records_match_suricata() {
         assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
     }
 }
+
+/// `dhcp` records against Suricata 7's extended DHCP log on the corpus's
+/// 23 captures where it writes them (scripts/suricata_compare.py, the
+/// list in `DHCP_CAPTURES`): every record, for the same flows in the same
+/// order, every field equal, and `app_proto: dhcp` on the same flows.
+#[test]
+fn dhcp_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the DHCP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "dhcp".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+    ];
+    for capture in DHCP_CAPTURES {
+        args.push(capture.as_ref());
+    }
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with dhcp records: 23"), "{text}");
+    for label in [
+        "dhcp records matched",
+        "dhcp order equal",
+        "dhcp fields equal (worst field)",
+        "app_proto dhcp equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}
+
+/// The corpus captures with DHCP traffic (tshark's protocol list in
+/// REF_tshark.jsonl); Suricata writes `dhcp` records on 23 of them
+/// (capwap.pcap's DHCP is inside CAPWAP, which neither tool decodes).
+const DHCP_CAPTURES: [&str; 24] = [
+    "ndpi/pcap/1kxun.pcap",
+    "ndpi/pcap/alexa-app.pcapng",
+    "ndpi/pcap/android.pcap",
+    "ndpi/pcap/capwap.pcap",
+    "ndpi/pcap/dhcp-fuzz.pcapng",
+    "ndpi/pcap/fuzz-2006-06-26-2594.pcap",
+    "ndpi/pcap/gnutella.pcap",
+    "ndpi/pcap/iphone.pcap",
+    "ndpi/pcap/signal.pcap",
+    "ndpi/pcap/teams.pcap",
+    "ndpi/pcap/telegram.pcap",
+    "ndpi/pcap/wa_video.pcap",
+    "ndpi/pcap/wa_voice.pcap",
+    "ndpi/pcap/wechat.pcap",
+    "ndpi/pcap/whatsapp_login_call.pcap",
+    "ndpi/pcap/whatsapp_login_chat.pcap",
+    "ndpi/pcap/zoom.pcap",
+    "pcap-parser/test001-be.pcapng",
+    "pcap-parser/test001-le.pcapng",
+    "pcap-parser/test010-le.pcapng",
+    "pcap-parser/test016-be.pcapng",
+    "pcap-parser/test016-le.pcapng",
+    "pcapplusplus/Pcap++Test/raw_ip.pcap",
+    "pcapplusplus/Pcap++Test/sll.pcap",
+];
+
+/// `tftp` records against Suricata 7's on nDPI's tftp.pcap, the corpus's
+/// TFTP capture (scripts/suricata_compare.py): every request record for
+/// the same flows in the same order with equal fields, and `app_proto:
+/// tftp` on the same flows: the request flows, the one whose request has
+/// no mode too (the port decides); the transfers, between two other
+/// ports, are `failed` in both.
+#[test]
+fn tftp_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the TFTP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "tftp".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+        "ndpi/pcap/tftp.pcap".as_ref(),
+    ];
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with tftp records: 1"), "{text}");
+    for label in [
+        "tftp records matched",
+        "tftp order equal",
+        "tftp fields equal (worst field)",
+        "app_proto tftp equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}

@@ -129,3 +129,74 @@ fn ftp_records_as_suricata_writes_them() {
 "#
     );
 }
+
+/// A DHCP ACK as Suricata's extended log writes it: header fields, the
+/// reply's relay and next server, then the options in the message's
+/// order (the parameter list's unnamed codes left out, an option sent
+/// twice written once).
+#[test]
+fn dhcp_fields_in_option_order() {
+    use flowscope_engine::parsers::dhcp::{DhcpMessage, DhcpOption, OP_REPLY, opt};
+    let o = |code: u8, data: &[u8]| DhcpOption {
+        code,
+        data: data.into(),
+    };
+    let m = DhcpMessage {
+        op: OP_REPLY,
+        xid: 0xb796_bad1,
+        ciaddr: [0; 4],
+        yiaddr: [192, 168, 2, 17],
+        siaddr: [192, 168, 2, 1],
+        giaddr: [0; 4],
+        chaddr: [0xc4, 0x61, 0x8b, 0x35, 0x82, 0xa9][..].into(),
+        options: vec![
+            o(opt::MESSAGE_TYPE, &[5]),
+            o(opt::LEASE_TIME, &85_536u32.to_be_bytes()),
+            o(opt::SUBNET_MASK, &[255, 255, 255, 0]),
+            o(opt::ROUTERS, &[192, 168, 2, 1]),
+            o(opt::DNS_SERVERS, &[192, 168, 2, 1, 8, 8, 8, 8]),
+            o(opt::PARAMS, &[1, 121, 3]),
+            o(opt::CLIENT_ID, &[1, 0xc4, 0x61]),
+            o(opt::HOSTNAME, b"host"),
+            o(opt::HOSTNAME, b"again"),
+            o(opt::RENEWAL_TIME, &60u32.to_be_bytes()),
+        ],
+        truncated: false,
+    };
+    let got = body(&L7Message::Dhcp(Box::new(m)));
+    let want = concat!(
+        r#"{"dhcp":{"type":"reply","id":3080108753,"client_mac":"c4:61:8b:35:82:a9","#,
+        r#""assigned_ip":"192.168.2.17","client_ip":"0.0.0.0","relay_ip":"0.0.0.0","#,
+        r#""next_server_ip":"192.168.2.1","dhcp_type":"ack","lease_time":85536,"#,
+        r#""subnet_mask":"255.255.255.0","routers":["192.168.2.1"],"#,
+        r#""dns_servers":["192.168.2.1","8.8.8.8"],"params":["subnet_mask","router"],"#,
+        r#""client_id":"c4:61","hostname":"host","renewal_time":60}}"#,
+        "\n"
+    );
+    assert_eq!(got, want);
+}
+
+/// TFTP requests as Suricata writes them: the packet kind, the file name
+/// as sent (bytes that are not printable escaped), the mode in lower case.
+#[test]
+fn tftp_requests() {
+    use flowscope_engine::parsers::tftp::{OP_RRQ, OP_WRQ, TftpMode, TftpRequest};
+    let r = TftpRequest {
+        opcode: OP_RRQ,
+        file: b"rfc1350.txt"[..].into(),
+        mode: TftpMode::Octet,
+    };
+    assert_eq!(
+        body(&L7Message::Tftp(Box::new(r))),
+        "{\"tftp\":{\"packet\":\"read\",\"file\":\"rfc1350.txt\",\"mode\":\"octet\"}}\n"
+    );
+    let w = TftpRequest {
+        opcode: OP_WRQ,
+        file: b""[..].into(),
+        mode: TftpMode::Netascii,
+    };
+    assert_eq!(
+        body(&L7Message::Tftp(Box::new(w))),
+        "{\"tftp\":{\"packet\":\"write\",\"file\":\"\",\"mode\":\"netascii\"}}\n"
+    );
+}
