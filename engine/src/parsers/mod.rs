@@ -3,7 +3,8 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`). They are
+//! identification and HASSH fingerprints (`ssh`), SMTP transactions and
+//! their messages' envelope fields (`smtp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -25,6 +26,8 @@ pub mod http;
 pub mod quic;
 #[cfg(any(feature = "dns", feature = "tls"))]
 mod reader;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 #[cfg(feature = "tls")]
@@ -56,6 +59,9 @@ pub enum L7Message {
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),
+    /// An SMTP mail transaction.
+    #[cfg(feature = "smtp")]
+    Smtp(Box<smtp::SmtpTransaction>),
 }
 
 /// `[parsers.http]`.
@@ -199,6 +205,39 @@ impl Default for SshConfig {
     }
 }
 
+/// `[parsers.smtp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Parse SMTP.
+    pub enabled: bool,
+    /// Port hints (the content probe finds SMTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest command or reply line (and message header line) read whole;
+    /// the rest of a longer one is dropped (`TRUNCATED_LINE`).
+    pub max_line_bytes: usize,
+    /// Longest message header value kept (Suricata's
+    /// `header-value-depth`); more is dropped (`MIME_LONG_HEADER_VALUE`).
+    pub max_header_value_bytes: usize,
+    /// Most RCPT TO arguments kept per transaction.
+    pub max_recipients: usize,
+    /// Most attachment file names kept per message.
+    pub max_attachments: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: true,
+            ports: vec![25, 587, 2525],
+            max_line_bytes: 4096,
+            max_header_value_bytes: 2000,
+            max_recipients: 1024,
+            max_attachments: 256,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +255,8 @@ pub struct ParsersConfig {
     pub quic: QuicConfig,
     /// SSH.
     pub ssh: SshConfig,
+    /// SMTP.
+    pub smtp: SmtpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -227,6 +268,7 @@ impl Default for ParsersConfig {
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -282,6 +324,35 @@ impl ParsersConfig {
             3_600_000,
             " ms",
         )?;
+        let m = &self.smtp;
+        check_range(
+            "parsers.smtp.max_line_bytes",
+            m.max_line_bytes,
+            64,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.smtp.max_header_value_bytes",
+            m.max_header_value_bytes,
+            64,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.smtp.max_recipients",
+            m.max_recipients,
+            1,
+            1 << 20,
+            "",
+        )?;
+        check_range(
+            "parsers.smtp.max_attachments",
+            m.max_attachments,
+            0,
+            1 << 16,
+            "",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -289,6 +360,7 @@ impl ParsersConfig {
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
+            ("parsers.smtp.ports", &self.smtp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -305,6 +377,7 @@ impl ParsersConfig {
             tls,
             quic,
             ssh,
+            smtp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -312,6 +385,7 @@ impl ParsersConfig {
         tls.enabled = false;
         quic.enabled = false;
         ssh.enabled = false;
+        smtp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -332,13 +406,14 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
+            ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
         ]
     }
 }
@@ -349,7 +424,9 @@ impl ParsersConfig {
 /// impls): TLS and HTTP on every TCP flow whose first bytes look like them
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
-/// every TCP flow whose first bytes (either side) are `SSH-`. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
+/// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
+/// with a `220` naming SMTP (ahead of the STARTTLS ports). A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -358,8 +435,12 @@ pub fn builtin<K: Send + 'static>(
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
     let s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
-    // In this order: STARTTLS ports before any probe claims them, then the
-    // probes' order.
+    // In this order: SMTP first, so its probe decides on its ports before
+    // the STARTTLS route takes them (a flow it says no to still gets that
+    // route); then STARTTLS ports before any other probe claims them, then
+    // the probes' order.
+    #[cfg(feature = "smtp")]
+    let s = with_smtp(s, &cfg.smtp, &cfg.tls);
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
@@ -514,6 +595,34 @@ fn with_ssh<K: Send + 'static>(
     )
 }
 
+/// SMTP over TCP: port hints and the greeting/EHLO probe; STARTTLS hands
+/// the flow to TLS (when TLS parsing is on and built).
+#[cfg(feature = "smtp")]
+fn with_smtp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SmtpConfig,
+    tls: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    let p = smtp::SmtpParser::new(cfg.clone());
+    #[cfg(feature = "tls")]
+    let p = if tls.enabled {
+        p.with_tls(tls.clone())
+    } else {
+        p
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    s.tcp(
+        p,
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(smtp::probe)
+            .named("smtp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +639,7 @@ mod tests {
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
+            ("smtp", cfg!(feature = "smtp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
