@@ -336,3 +336,43 @@ fn header_helpers_read_like_suricata() {
     );
     assert_eq!(header_token(b"text/plain; filename=x", b"name"), None);
 }
+
+proptest::proptest! {
+    /// Arbitrary lines on both sides, after a greeting and EHLO or not
+    /// (with DATA, BDAT and STARTTLS among them), never panic and keep the
+    /// line buffers and the command queue within their caps.
+    #[test]
+    fn arbitrary_bytes_stay_bounded(
+        a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+        b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+        hello in proptest::prelude::any::<bool>(),
+    ) {
+        let cfg = SmtpConfig { max_line_bytes: 100, ..SmtpConfig::default() };
+        let mut p = SmtpParser::new(cfg).with_tls_if_built();
+        if hello {
+            p.feed_responder(GREETING.1);
+            p.feed_initiator(b"EHLO x\r\nMAIL FROM:<a>\r\nDATA\r\n");
+            p.feed_responder(b"250 ok\r\n250 ok\r\n354 go\r\n");
+        }
+        p.feed_initiator(&a);
+        p.feed_responder(&b);
+        p.feed_initiator(&b);
+        p.feed_responder(&a);
+        for l in &p.lines {
+            proptest::prop_assert!(l.buf.len() <= 100);
+        }
+        proptest::prop_assert!(p.cmds.len() <= MAX_PENDING_COMMANDS);
+        let _ = p.flow_end();
+        proptest::prop_assert!(std::iter::from_fn(|| p.next_event()).count() <= MAX_QUEUED_EVENTS);
+    }
+}
+
+impl SmtpParser {
+    /// With the TLS handover when `tls` is built.
+    fn with_tls_if_built(self) -> Self {
+        #[cfg(feature = "tls")]
+        return self.with_tls(crate::parsers::TlsConfig::default());
+        #[cfg(not(feature = "tls"))]
+        self
+    }
+}
