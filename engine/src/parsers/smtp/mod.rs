@@ -138,6 +138,10 @@ pub struct SmtpParser {
     pipelining: bool,
     /// STARTTLS was accepted: the rest is TLS.
     switched: bool,
+    /// Stream bytes of each direction (gaps included) read before the
+    /// switch: where TLS starts in each (acknowledgements are shifted by
+    /// them for the TLS parser's timing).
+    fed: [u64; 2],
     /// After an accepted STARTTLS: the TLS parser (none with TLS parsing
     /// off, when the rest is not read).
     #[cfg(feature = "tls")]
@@ -187,6 +191,7 @@ impl SmtpParser {
                     .len()
                     .min(usize::try_from(self.bdat_left).unwrap_or(usize::MAX));
                 self.bdat_left -= n as u64;
+                self.fed[k] += n as u64;
                 if self.bdat_left == 0 {
                     self.data_mode = false;
                 }
@@ -199,6 +204,7 @@ impl SmtpParser {
             };
             let chunk = &bytes[..used];
             bytes = &bytes[used..];
+            self.fed[k] += used as u64;
             let lb = &mut self.lines[k];
             if lb.skip {
                 lb.skip = !line_end;
@@ -439,7 +445,9 @@ impl SmtpParser {
                 #[cfg(feature = "tls")]
                 if let Some(cfg) = self.tls_cfg.clone() {
                     self.tls = Some(Box::new(
-                        super::tls::TlsParser::new(cfg).handed_over_from("smtp"),
+                        super::tls::TlsParser::new(cfg)
+                            .timed_by_acks()
+                            .handed_over_from("smtp"),
                     ));
                 }
                 return;
@@ -561,6 +569,28 @@ impl SessionParser for SmtpParser {
         self.events.pop_front()
     }
 
+    fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {
+        self.acked(0, offset)
+    }
+
+    fn acked_responder(&mut self, offset: u64) -> Vec<L7Message> {
+        self.acked(1, offset)
+    }
+
+    /// Until STARTTLS (when TLS would be read), then as long as the TLS
+    /// parser wants them.
+    fn wants_acks(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            match &self.tls {
+                Some(t) => t.wants_acks(),
+                None => !self.switched && self.tls_cfg.is_some(),
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
     /// SMTP transactions (not the TLS handshake after STARTTLS).
     fn is_transaction(msg: &L7Message) -> bool {
         matches!(msg, L7Message::Smtp(_))
@@ -578,6 +608,23 @@ impl SessionParser for SmtpParser {
 }
 
 impl SmtpParser {
+    /// Direction `k`'s acknowledgement, shifted to the TLS stream.
+    fn acked(&mut self, k: usize, offset: u64) -> Vec<L7Message> {
+        #[cfg(feature = "tls")]
+        if let Some(t) = self.tls.as_mut()
+            && offset > self.fed[k]
+        {
+            let offset = offset - self.fed[k];
+            return if k == 0 {
+                t.acked_initiator(offset)
+            } else {
+                t.acked_responder(offset)
+            };
+        }
+        let _ = (k, offset);
+        Vec::new()
+    }
+
     /// A gap in side `k`: the partial line is lost and the next bytes are
     /// read from the next line end on (a BDAT chunk counts the gap).
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
@@ -592,6 +639,7 @@ impl SmtpParser {
             }
             return Vec::new();
         }
+        self.fed[k] = self.fed[k].saturating_add(len);
         if k == 0 && self.data_mode && self.current == Some(Cmd::Bdat) {
             self.bdat_left = self.bdat_left.saturating_sub(len);
             if self.bdat_left == 0 {
