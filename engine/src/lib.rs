@@ -81,6 +81,7 @@
 //! | `ftp` | `parsers::ftp`: FTP control connections, the `L7Message::Ftp` transactions and `L7Message::FtpTransfer` announcements of data transfers | none |
 //! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |
 //! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
+//! | `smtp` | `parsers::smtp`: SMTP transactions and their messages' envelope fields, the `L7Message::Smtp` messages (with `tls`, TLS after STARTTLS) | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -5,7 +5,8 @@
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
 //! identification and HASSH fingerprints (`ssh`), FTP control
 //! connections and their announced data transfers (`ftp`), DHCPv4
-//! (`dhcp`), TFTP requests (`tftp`). They are
+//! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
+//! messages' envelope fields (`smtp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -31,6 +32,8 @@ pub mod http;
 pub mod quic;
 #[cfg(any(feature = "dns", feature = "tls", feature = "dhcp"))]
 mod reader;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 #[cfg(feature = "tftp")]
@@ -77,6 +80,9 @@ pub enum L7Message {
     /// A TFTP read or write request.
     #[cfg(feature = "tftp")]
     Tftp(Box<tftp::TftpRequest>),
+    /// An SMTP mail transaction.
+    #[cfg(feature = "smtp")]
+    Smtp(Box<smtp::SmtpTransaction>),
 }
 
 /// `[parsers.http]`.
@@ -294,6 +300,39 @@ impl Default for TftpConfig {
     }
 }
 
+/// `[parsers.smtp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Parse SMTP.
+    pub enabled: bool,
+    /// Port hints (the content probe finds SMTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest command or reply line (and message header line) read whole;
+    /// the rest of a longer one is dropped (`TRUNCATED_LINE`).
+    pub max_line_bytes: usize,
+    /// Longest message header value kept (Suricata's
+    /// `header-value-depth`); more is dropped (`MIME_LONG_HEADER_VALUE`).
+    pub max_header_value_bytes: usize,
+    /// Most RCPT TO arguments kept per transaction.
+    pub max_recipients: usize,
+    /// Most attachment file names kept per message.
+    pub max_attachments: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: true,
+            ports: vec![25, 587, 2525],
+            max_line_bytes: 4096,
+            max_header_value_bytes: 2000,
+            max_recipients: 1024,
+            max_attachments: 256,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -317,6 +356,8 @@ pub struct ParsersConfig {
     pub dhcp: DhcpConfig,
     /// TFTP.
     pub tftp: TftpConfig,
+    /// SMTP.
+    pub smtp: SmtpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -331,6 +372,7 @@ impl Default for ParsersConfig {
             ftp: FtpConfig::default(),
             dhcp: DhcpConfig::default(),
             tftp: TftpConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -393,6 +435,35 @@ impl ParsersConfig {
             1024,
             "",
         )?;
+        let m = &self.smtp;
+        check_range(
+            "parsers.smtp.max_line_bytes",
+            m.max_line_bytes,
+            64,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.smtp.max_header_value_bytes",
+            m.max_header_value_bytes,
+            64,
+            1 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.smtp.max_recipients",
+            m.max_recipients,
+            1,
+            1 << 20,
+            "",
+        )?;
+        check_range(
+            "parsers.smtp.max_attachments",
+            m.max_attachments,
+            0,
+            1 << 16,
+            "",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -403,6 +474,7 @@ impl ParsersConfig {
             ("parsers.ftp.ports", &self.ftp.ports),
             ("parsers.dhcp.ports", &self.dhcp.ports),
             ("parsers.tftp.ports", &self.tftp.ports),
+            ("parsers.smtp.ports", &self.smtp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -438,6 +510,7 @@ impl ParsersConfig {
             ftp,
             dhcp,
             tftp,
+            smtp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -448,6 +521,7 @@ impl ParsersConfig {
         ftp.enabled = false;
         dhcp.enabled = false;
         tftp.enabled = false;
+        smtp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -468,7 +542,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 8] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 9] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -478,6 +552,7 @@ impl ParsersConfig {
             ("ftp", self.ftp.enabled, cfg!(feature = "ftp")),
             ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
             ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
+            ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
         ]
     }
 }
@@ -488,7 +563,9 @@ impl ParsersConfig {
 /// impls): TLS and HTTP on every TCP flow whose first bytes look like them
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
-/// every TCP flow whose first bytes (either side) are `SSH-`. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
+/// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
+/// with a `220` naming SMTP (ahead of the STARTTLS ports). A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -500,8 +577,12 @@ pub fn builtin<K: Send + 'static>(
     // FTP's own ports first (before the STARTTLS ports, which hold 21 too).
     #[cfg(feature = "ftp")]
     let s = with_ftp_ports(s, &cfg.ftp);
-    // In this order: STARTTLS ports before any probe claims them, then the
-    // probes' order.
+    // Then SMTP, so its probe decides on its ports before
+    // the STARTTLS route takes them (a flow it says no to still gets that
+    // route); then STARTTLS ports before any other probe claims them, then
+    // the probes' order.
+    #[cfg(feature = "smtp")]
+    let s = with_smtp(s, &cfg.smtp, &cfg.tls);
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
@@ -737,6 +818,34 @@ fn with_tftp<K: Send + 'static>(
     )
 }
 
+/// SMTP over TCP: port hints and the greeting/EHLO probe; STARTTLS hands
+/// the flow to TLS (when TLS parsing is on and built).
+#[cfg(feature = "smtp")]
+fn with_smtp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SmtpConfig,
+    tls: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    let p = smtp::SmtpParser::new(cfg.clone());
+    #[cfg(feature = "tls")]
+    let p = if tls.enabled {
+        p.with_tls(tls.clone())
+    } else {
+        p
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    s.tcp(
+        p,
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(smtp::probe)
+            .named("smtp"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,6 +865,7 @@ mod tests {
             ("ftp", cfg!(feature = "ftp")),
             ("dhcp", cfg!(feature = "dhcp")),
             ("tftp", cfg!(feature = "tftp")),
+            ("smtp", cfg!(feature = "smtp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -430,3 +430,70 @@ fn tftp_records_match_suricata() {
         "{text}"
     );
 }
+
+/// `smtp` records against Suricata 7's on the corpus's SMTP captures
+/// (scripts/suricata_compare.py): every transaction record Suricata writes
+/// (a plain message, a STARTTLS flow over IPv4 and one over VLAN IPv6, an
+/// unfinished message with an attachment on port 587), for the same flows
+/// in the same order, with equal envelope and email fields, and
+/// `app_proto: smtp` on the same flows. The STARTTLS flows' `tls` records
+/// keep `from_proto: smtp` and their flows `app_proto: tls`.
+#[test]
+fn smtp_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the SMTP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let captures = [
+        "ndpi/pcap/smtp.pcap",
+        "ndpi/pcap/smtp-starttls.pcap",
+        "ndpi/pcap/emotet.pcap",
+    ];
+    for (proto, count, labels) in [
+        (
+            "smtp",
+            3,
+            &[
+                "smtp records matched",
+                "smtp order equal",
+                "smtp fields equal (worst field)",
+                "app_proto smtp equal",
+                "app_proto any equal",
+            ][..],
+        ),
+        (
+            "tls",
+            2,
+            &[
+                "tls records matched",
+                "field tls.from_proto equal",
+                "app_proto tls equal",
+            ][..],
+        ),
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            proto.as_ref(),
+            "--bin".as_ref(),
+            bin.as_os_str(),
+            "--corpus".as_ref(),
+            corpus.as_os_str(),
+        ];
+        for capture in captures {
+            args.push(capture.as_ref());
+        }
+        let text = run_script("suricata_compare.py", &args);
+        assert!(
+            text.contains(&format!("captures with {proto} records: {count}")),
+            "{text}"
+        );
+        for label in labels {
+            let got = percent_after(&text, label);
+            assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+        }
+        assert!(
+            text.contains("only Suricata 0, only flowscope 0\n"),
+            "{text}"
+        );
+    }
+}

@@ -200,3 +200,33 @@ fn tftp_requests() {
         "{\"tftp\":{\"packet\":\"write\",\"file\":\"\",\"mode\":\"netascii\"}}\n"
     );
 }
+
+/// The smtp record: `smtp` envelope fields, then `email` once DATA was
+/// sent, empty lists and absent values left out.
+#[test]
+fn smtp_record_has_suricatas_fields() {
+    use flowscope_engine::parsers::smtp::{Email, MimeStatus, SmtpTransaction};
+    let t = SmtpTransaction {
+        tx_id: 2,
+        helo: Some(b"client.example"[..].into()),
+        mail_from: Some(b"<a@x>"[..].into()),
+        rcpt_to: vec![b"<b@y>"[..].into(), b"<c@z>"[..].into()],
+        email: Some(Email {
+            status: MimeStatus::ParseDone,
+            from: Some(b"\"A\" <a@x>"[..].into()),
+            to: vec![b"b@y"[..].into()],
+            cc: Vec::new(),
+            attachment: vec![b"a.pdf"[..].into()],
+        }),
+    };
+    let got = body(&L7Message::Smtp(Box::new(t)));
+    let want = concat!(
+        r#"{"tx_id":2,"smtp":{"helo":"client.example","mail_from":"<a@x>","#,
+        r#""rcpt_to":["<b@y>","<c@z>"]},"email":{"status":"PARSE_DONE","#,
+        r#""from":"\"A\" <a@x>","to":["b@y"],"attachment":["a.pdf"]}}"#,
+        "\n"
+    );
+    assert_eq!(got, want);
+    let got = body(&L7Message::Smtp(Box::default()));
+    assert_eq!(got, "{\"tx_id\":0,\"smtp\":{}}\n");
+}
