@@ -3,7 +3,8 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`). They are
+//! identification and HASSH fingerprints (`ssh`), cleartext HTTP/2 with
+//! HPACK (`http2`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -21,9 +22,11 @@ pub mod fingerprint;
 pub mod hello;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http2")]
+pub mod http2;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls"))]
+#[cfg(any(feature = "dns", feature = "tls", feature = "http2"))]
 mod reader;
 #[cfg(feature = "ssh")]
 pub mod ssh;
@@ -56,6 +59,9 @@ pub enum L7Message {
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),
+    /// An HTTP/2 stream (request and response) or connection-level frame.
+    #[cfg(feature = "http2")]
+    Http2(Box<http2::Http2Stream>),
 }
 
 /// `[parsers.http]`.
@@ -199,6 +205,47 @@ impl Default for SshConfig {
     }
 }
 
+/// `[parsers.http2]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http2Config {
+    /// Parse cleartext HTTP/2 (h2c: the client preface, or an HTTP/1.1
+    /// `Upgrade: h2c`).
+    pub enabled: bool,
+    /// Port hints (the preface probe finds HTTP/2 on any port).
+    pub ports: Vec<u16>,
+    /// Largest frame payload buffered (HEADERS, CONTINUATION,
+    /// PUSH_PROMISE, SETTINGS, GOAWAY...; DATA is never buffered); a
+    /// larger one is skipped (`long_frame_data`; a header frame stops that
+    /// side, its HPACK state being lost).
+    pub max_frame_bytes: usize,
+    /// Largest header block (HEADERS or PUSH_PROMISE plus CONTINUATIONs),
+    /// and longest decoded header string.
+    pub max_header_block_bytes: usize,
+    /// Most header representations kept per stream side.
+    pub max_headers: usize,
+    /// Open streams per flow; one more reports the oldest as it stands
+    /// (`too_many_streams`).
+    pub max_streams: usize,
+    /// Hard cap on each HPACK dynamic table, whatever
+    /// SETTINGS_HEADER_TABLE_SIZE or a size update asks for.
+    pub max_table_size: usize,
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            enabled: true,
+            ports: vec![80, 8080],
+            max_frame_bytes: 64 * 1024,
+            max_header_block_bytes: 64 * 1024,
+            max_headers: 256,
+            max_streams: 1024,
+            max_table_size: 64 * 1024,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +263,8 @@ pub struct ParsersConfig {
     pub quic: QuicConfig,
     /// SSH.
     pub ssh: SshConfig,
+    /// Cleartext HTTP/2.
+    pub http2: Http2Config,
 }
 
 impl Default for ParsersConfig {
@@ -227,6 +276,7 @@ impl Default for ParsersConfig {
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
+            http2: Http2Config::default(),
         }
     }
 }
@@ -282,6 +332,30 @@ impl ParsersConfig {
             3_600_000,
             " ms",
         )?;
+        let h2 = &self.http2;
+        check_range(
+            "parsers.http2.max_frame_bytes",
+            h2.max_frame_bytes,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.http2.max_header_block_bytes",
+            h2.max_header_block_bytes,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.http2.max_headers", h2.max_headers, 1, 65_536, "")?;
+        check_range("parsers.http2.max_streams", h2.max_streams, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.http2.max_table_size",
+            h2.max_table_size,
+            0,
+            16 << 20,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -289,6 +363,7 @@ impl ParsersConfig {
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
+            ("parsers.http2.ports", &h2.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -305,6 +380,7 @@ impl ParsersConfig {
             tls,
             quic,
             ssh,
+            http2,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -312,6 +388,7 @@ impl ParsersConfig {
         tls.enabled = false;
         quic.enabled = false;
         ssh.enabled = false;
+        http2.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -332,13 +409,14 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
+            ("http2", self.http2.enabled, cfg!(feature = "http2")),
         ]
     }
 }
@@ -349,7 +427,8 @@ impl ParsersConfig {
 /// impls): TLS and HTTP on every TCP flow whose first bytes look like them
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
-/// every TCP flow whose first bytes (either side) are `SSH-`. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, HTTP/2 on
+/// every TCP flow whose client starts with the HTTP/2 preface. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -370,6 +449,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_quic(s, &cfg.quic);
     #[cfg(feature = "ssh")]
     let s = with_ssh(s, &cfg.ssh);
+    #[cfg(feature = "http2")]
+    let s = with_http2(s, &cfg.http2);
     s
 }
 
@@ -514,6 +595,23 @@ fn with_ssh<K: Send + 'static>(
     )
 }
 
+/// Cleartext HTTP/2 over TCP: port hints and the client preface probe.
+#[cfg(feature = "http2")]
+fn with_http2<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &Http2Config,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        http2::Http2Parser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(http2::probe)
+            .named("http2"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +628,7 @@ mod tests {
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
+            ("http2", cfg!(feature = "http2")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
