@@ -605,7 +605,7 @@ fn with_http2<K: Send + 'static>(
         return s;
     }
     s.tcp(
-        http2::Http2Parser::new(cfg.clone()),
+        http2::Http2Parser::new(cfg.clone()).timed_by_acks(),
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(http2::probe)
             .named("http2"),

@@ -11,17 +11,20 @@
 //! (settings, a GOAWAY error code). Every buffer and count is capped
 //! ([`Http2Config`]); caps hit and malformed frames are anomalies with
 //! Suricata's HTTP/2 event names where it has one. [`probe`]: the client
-//! preface. HTTP/1.1 `Upgrade: h2c` flows are read by the HTTP/1 parser,
+//! preface. Reading can follow acknowledgements as Suricata's does
+//! ([`Http2Parser::timed_by_acks`], module `session`), so transactions
+//! get its numbers. HTTP/1.1 `Upgrade: h2c` flows are read by the HTTP/1 parser,
 //! which hands the connection to this one after its `101`
 //! ([`Http2Parser::upgraded`]).
 
 pub mod hpack;
 pub mod huffman;
+mod session;
 
 use super::Http2Config;
 use super::L7Message;
 use crate::AppEvent;
-use crate::session::{Probe, SessionParser};
+use crate::session::Probe;
 pub use hpack::HeaderField;
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -240,6 +243,8 @@ pub struct Http2Parser {
     done: Vec<Http2Stream>,
     next_tx: u64,
     events: Vec<AppEvent>,
+    /// Acknowledgement timing (module `session`), when on.
+    acks: Option<Box<session::Unacked>>,
 }
 
 impl Default for Http2Parser {
@@ -267,6 +272,7 @@ impl Http2Parser {
             done: Vec::new(),
             next_tx: 0,
             events: Vec::new(),
+            acks: None,
         }
     }
 
@@ -809,51 +815,6 @@ pub fn setting_name(id: u16) -> Option<&'static str> {
         6 => "SETTINGSMAXHEADERLISTSIZE",
         _ => return None,
     })
-}
-
-impl SessionParser for Http2Parser {
-    type Message = L7Message;
-
-    fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        let mut out = Vec::new();
-        self.feed(0, bytes, &mut out);
-        out
-    }
-
-    fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
-        let mut out = Vec::new();
-        self.feed(1, bytes, &mut out);
-        out
-    }
-
-    /// A gap loses the framing and the dynamic table: the side stops.
-    fn gap_initiator(&mut self, _len: u64) -> Vec<L7Message> {
-        self.stop(0);
-        Vec::new()
-    }
-
-    fn gap_responder(&mut self, _len: u64) -> Vec<L7Message> {
-        self.stop(1);
-        Vec::new()
-    }
-
-    fn fin_initiator(&mut self) -> Vec<L7Message> {
-        let mut out = Vec::new();
-        self.finish(&mut out);
-        out
-    }
-
-    fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
-    }
-
-    fn is_transaction(msg: &L7Message) -> bool {
-        matches!(msg, L7Message::Http2(_))
-    }
 }
 
 #[cfg(test)]

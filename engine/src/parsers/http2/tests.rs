@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::parsers::Http2Config;
+use crate::session::SessionParser;
 
 fn field(name: &str, value: &str) -> HeaderField {
     HeaderField::Field {
@@ -384,4 +385,26 @@ proptest::proptest! {
         }
         proptest::prop_assert!(p.events.len() <= MAX_QUEUED_EVENTS);
     }
+}
+
+/// With acknowledgement timing, bytes are read once acknowledged: the
+/// server's SETTINGS, acknowledged first, is numbered before the client's
+/// streams.
+#[test]
+fn acknowledgements_decide_the_reading_order() {
+    let mut p = Http2Parser::default().timed_by_acks();
+    assert!(p.wants_acks());
+    let c = client_bytes();
+    let s = server_bytes();
+    assert!(p.feed_initiator(&c).is_empty());
+    assert!(p.feed_responder(&s[..15]).is_empty());
+    // The server's SETTINGS (15 bytes) is acknowledged first.
+    let got = streams(p.acked_responder(15));
+    assert_eq!((got[0].tx_id, got[0].response.settings.len()), (0, 1));
+    let got = streams(p.acked_initiator(c.len() as u64));
+    assert_eq!((got[0].tx_id, got[0].request.settings.len()), (1, 2));
+    assert!(p.feed_responder(&s[15..]).is_empty());
+    let got = streams(p.fin_initiator());
+    let ids: Vec<(u64, u32)> = got.iter().map(|t| (t.tx_id, t.stream_id)).collect();
+    assert_eq!(ids, [(3, 1), (4, 3), (5, 0)]);
 }
