@@ -5,7 +5,8 @@
 //! the client's first HEADERS gets the lower `tx_id`). With the timing on,
 //! each direction's bytes are held until acknowledged (at most
 //! [`MAX_UNACKED`] per direction: beyond, the oldest are read at once),
-//! read before a gap, and read at flow end, the client's first.
+//! read before a gap, and read at flow end (however it ends), the client's
+//! first.
 
 use super::{Http2Parser, L7Message};
 use crate::session::SessionParser;
@@ -108,7 +109,9 @@ impl SessionParser for Http2Parser {
         self.gap(1, len)
     }
 
-    fn fin_initiator(&mut self) -> Vec<L7Message> {
+    /// Any end (FIN, RST, timeout, eviction, end of input): what is held
+    /// is read, then the open streams are reported.
+    fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out = Vec::new();
         self.release(0, &mut out);
         self.release(1, &mut out);

@@ -292,7 +292,7 @@ fn a_whole_exchange_gives_one_record_per_stream_and_settings() {
             goaway: true
         })
     );
-    assert!(p.fin_initiator().is_empty());
+    assert!(p.flow_end().is_empty());
     assert!(p.next_event().is_none());
 }
 
@@ -324,7 +324,7 @@ fn open_streams_are_reported_at_flow_end() {
     // Up to the end of the first HEADERS + CONTINUATION.
     let cut = PREFACE.len() + 9 + 18 + 9 + 4 + 9 + 24 + 9 + 18;
     p.feed_initiator(&c[..cut]);
-    let got = streams(p.fin_initiator());
+    let got = streams(p.flow_end());
     assert_eq!(got.len(), 1);
     assert_eq!((got[0].stream_id, got[0].closed), (1, false));
 }
@@ -378,7 +378,7 @@ proptest::proptest! {
         p.feed_initiator(&c[..cut]);
         p.feed_responder(&b);
         p.feed_initiator(&c[cut..]);
-        p.fin_initiator();
+        p.flow_end();
         for s in &p.sides {
             proptest::prop_assert!(s.buf.capacity() <= 64 * 1024);
             proptest::prop_assert!(s.block.len() <= 64 * 1024);
@@ -404,7 +404,7 @@ fn acknowledgements_decide_the_reading_order() {
     let got = streams(p.acked_initiator(c.len() as u64));
     assert_eq!((got[0].tx_id, got[0].request.settings.len()), (1, 2));
     assert!(p.feed_responder(&s[15..]).is_empty());
-    let got = streams(p.fin_initiator());
+    let got = streams(p.flow_end());
     let ids: Vec<(u64, u32)> = got.iter().map(|t| (t.tx_id, t.stream_id)).collect();
     assert_eq!(ids, [(3, 1), (4, 3), (5, 0)]);
 }
