@@ -24,12 +24,17 @@ by order. Compared, per capture and in total:
                          (and, for information, over every flow Suricata
                          gives any app_proto but `failed`)
 
+With --event-type TYPE, the records compared are those of event_type TYPE
+on flows whose `flow` record (in the same tool's output) has
+`app_proto == PROTO`: Suricata writes HTTP/2 streams as `http` records, so
+`http2 --event-type http` compares them and leaves HTTP/1 ones out.
+
 Which leaves are compared comes from Suricata's records themselves, so the
 script needs nothing per protocol but, for some, Suricata settings that
 turn optional fields on (SETTINGS below: HASSH for ssh; more with --set).
 
 Usage: suricata_compare.py PROTO [CAPTURE ...] [--bin PATH] [--corpus DIR]
-         [--set KEY=VALUE ...] [--all] [--min-matched PCT]
+         [--event-type TYPE] [--set KEY=VALUE ...] [--all] [--min-matched PCT]
          [--min-fields PCT] [--min-app-proto PCT] [--verbose]
 
 CAPTUREs are corpus-relative or paths. Without them, the corpus manifest's
@@ -114,15 +119,22 @@ def flow_key(r):
     return (str(r.get("proto")).upper(), tuple(ends))
 
 
-def by_flow(records, event_type):
+def by_flow(records, event_type, app_proto=None):
     """Records of `event_type` in output order, with their flow key and
-    their index among that flow's."""
+    their index among that flow's; with `app_proto`, only those of flows
+    whose `flow` record has that app_proto."""
+    flows = None
+    if app_proto is not None:
+        flows = {flow_key(r) for r in records
+                 if r.get("event_type") == "flow" and r.get("app_proto") == app_proto}
     seen = collections.Counter()
     out = []
     for r in records:
         if r.get("event_type") != event_type:
             continue
         k = flow_key(r)
+        if flows is not None and k not in flows:
+            continue
         out.append(((k, seen[k]), r))
         seen[k] += 1
     return out
@@ -171,10 +183,13 @@ def pct(a, b):
     return 100.0 * a / b if b else 100.0
 
 
-def compare(proto, name, sur, fs):
+def compare(proto, name, sur, fs, event_type=None):
     t = Tally()
     t.captures = 1
-    s_recs, f_recs = by_flow(sur, proto), by_flow(fs, proto)
+    if event_type is None:
+        s_recs, f_recs = by_flow(sur, proto), by_flow(fs, proto)
+    else:
+        s_recs, f_recs = by_flow(sur, event_type, proto), by_flow(fs, event_type, proto)
     f_map = dict(f_recs)
     s_keys = {k for k, _ in s_recs}
     t.suri = len(s_recs)
@@ -247,6 +262,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "flowscope"))
     ap.add_argument("--corpus", default=os.environ.get(
         "FLOWSCOPE_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
+    ap.add_argument("--event-type", default=None,
+                    help="compare records of this event_type on flows of app_proto PROTO")
     ap.add_argument("--set", action="append", default=[], dest="settings")
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--min-matched", type=float, default=0.0)
@@ -273,10 +290,11 @@ def main():
             print(f"missing capture {path}")
             return 1
         sur = suricata(path, settings)
-        if not any(r.get("event_type") == args.proto for r in sur):
+        if not by_flow(sur, args.event_type or args.proto,
+                       args.proto if args.event_type else None):
             continue
         name = os.path.relpath(path, args.corpus) if path.startswith(args.corpus) else path
-        t = compare(args.proto, name, sur, flowscope(args.bin, path))
+        t = compare(args.proto, name, sur, flowscope(args.bin, path), args.event_type)
         report(args.proto, name, t, out)
         total.add(t)
     print(f"Suricata settings: {' '.join(settings) or '(defaults)'}")

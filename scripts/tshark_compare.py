@@ -60,7 +60,9 @@ def run_flowscope(binary, path):
         t = r.get("event_type")
         if t == "http":
             h = r["http"]
-            if "http_method" in h:
+            # HTTP/2 streams (version "2") are not in tshark's HTTP
+            # request count.
+            if "http_method" in h and h.get("version") != "2":
                 got["http"] += 1
                 got["http_ports"][r.get("dest_port")] += 1
                 if h.get("incomplete"):

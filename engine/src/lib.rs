@@ -82,6 +82,7 @@
 //! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |
 //! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
 //! | `smtp` | `parsers::smtp`: SMTP transactions and their messages' envelope fields, the `L7Message::Smtp` messages (with `tls`, TLS after STARTTLS) | none |
+//! | `http2` | `parsers::http2`: cleartext HTTP/2 (h2c) frames, HPACK, the `L7Message::Http2` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -6,7 +6,8 @@
 //! identification and HASSH fingerprints (`ssh`), FTP control
 //! connections and their announced data transfers (`ftp`), DHCPv4
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
-//! messages' envelope fields (`smtp`). They are
+//! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
+//! (`http2`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -28,9 +29,11 @@ pub mod ftp;
 pub mod hello;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http2")]
+pub mod http2;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls", feature = "dhcp"))]
+#[cfg(any(feature = "dns", feature = "tls", feature = "dhcp", feature = "http2"))]
 mod reader;
 #[cfg(feature = "smtp")]
 pub mod smtp;
@@ -83,6 +86,9 @@ pub enum L7Message {
     /// An SMTP mail transaction.
     #[cfg(feature = "smtp")]
     Smtp(Box<smtp::SmtpTransaction>),
+    /// An HTTP/2 stream (request and response) or connection-level frame.
+    #[cfg(feature = "http2")]
+    Http2(Box<http2::Http2Stream>),
 }
 
 /// `[parsers.http]`.
@@ -333,6 +339,47 @@ impl Default for SmtpConfig {
     }
 }
 
+/// `[parsers.http2]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http2Config {
+    /// Parse cleartext HTTP/2 (h2c: the client preface, or an HTTP/1.1
+    /// `Upgrade: h2c`).
+    pub enabled: bool,
+    /// Port hints (the preface probe finds HTTP/2 on any port).
+    pub ports: Vec<u16>,
+    /// Largest frame payload buffered (HEADERS, CONTINUATION,
+    /// PUSH_PROMISE, SETTINGS, GOAWAY...; DATA is never buffered); a
+    /// larger one is skipped (`long_frame_data`; a header frame stops that
+    /// side, its HPACK state being lost).
+    pub max_frame_bytes: usize,
+    /// Largest header block (HEADERS or PUSH_PROMISE plus CONTINUATIONs),
+    /// and longest decoded header string.
+    pub max_header_block_bytes: usize,
+    /// Most header representations kept per stream side.
+    pub max_headers: usize,
+    /// Open streams per flow; one more reports the oldest as it stands
+    /// (`too_many_streams`).
+    pub max_streams: usize,
+    /// Hard cap on each HPACK dynamic table, whatever
+    /// SETTINGS_HEADER_TABLE_SIZE or a size update asks for.
+    pub max_table_size: usize,
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            enabled: true,
+            ports: vec![80, 8080],
+            max_frame_bytes: 64 * 1024,
+            max_header_block_bytes: 64 * 1024,
+            max_headers: 256,
+            max_streams: 1024,
+            max_table_size: 64 * 1024,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -358,6 +405,8 @@ pub struct ParsersConfig {
     pub tftp: TftpConfig,
     /// SMTP.
     pub smtp: SmtpConfig,
+    /// Cleartext HTTP/2.
+    pub http2: Http2Config,
 }
 
 impl Default for ParsersConfig {
@@ -373,6 +422,7 @@ impl Default for ParsersConfig {
             dhcp: DhcpConfig::default(),
             tftp: TftpConfig::default(),
             smtp: SmtpConfig::default(),
+            http2: Http2Config::default(),
         }
     }
 }
@@ -464,6 +514,30 @@ impl ParsersConfig {
             1 << 16,
             "",
         )?;
+        let h2 = &self.http2;
+        check_range(
+            "parsers.http2.max_frame_bytes",
+            h2.max_frame_bytes,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.http2.max_header_block_bytes",
+            h2.max_header_block_bytes,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.http2.max_headers", h2.max_headers, 1, 65_536, "")?;
+        check_range("parsers.http2.max_streams", h2.max_streams, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.http2.max_table_size",
+            h2.max_table_size,
+            0,
+            16 << 20,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -475,6 +549,7 @@ impl ParsersConfig {
             ("parsers.dhcp.ports", &self.dhcp.ports),
             ("parsers.tftp.ports", &self.tftp.ports),
             ("parsers.smtp.ports", &self.smtp.ports),
+            ("parsers.http2.ports", &h2.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -511,6 +586,7 @@ impl ParsersConfig {
             dhcp,
             tftp,
             smtp,
+            http2,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -522,6 +598,7 @@ impl ParsersConfig {
         dhcp.enabled = false;
         tftp.enabled = false;
         smtp.enabled = false;
+        http2.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -542,7 +619,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 9] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 10] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -553,6 +630,7 @@ impl ParsersConfig {
             ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
             ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
             ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
+            ("http2", self.http2.enabled, cfg!(feature = "http2")),
         ]
     }
 }
@@ -565,7 +643,8 @@ impl ParsersConfig {
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
 /// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
 /// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
-/// with a `220` naming SMTP (ahead of the STARTTLS ports). A parser
+/// with a `220` naming SMTP (ahead of the STARTTLS ports), HTTP/2 on
+/// every TCP flow whose client starts with the HTTP/2 preface. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -602,6 +681,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dhcp(s, &cfg.dhcp);
     #[cfg(feature = "tftp")]
     let s = with_tftp(s, &cfg.tftp);
+    #[cfg(feature = "http2")]
+    let s = with_http2(s, &cfg.http2);
     s
 }
 
@@ -846,6 +927,23 @@ fn with_smtp<K: Send + 'static>(
     )
 }
 
+/// Cleartext HTTP/2 over TCP: port hints and the client preface probe.
+#[cfg(feature = "http2")]
+fn with_http2<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &Http2Config,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        http2::Http2Parser::new(cfg.clone()).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(http2::probe)
+            .named("http2"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -866,6 +964,7 @@ mod tests {
             ("dhcp", cfg!(feature = "dhcp")),
             ("tftp", cfg!(feature = "tftp")),
             ("smtp", cfg!(feature = "smtp")),
+            ("http2", cfg!(feature = "http2")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -56,7 +56,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether any byte is left.
-    #[cfg(any(feature = "dns", feature = "quic"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "http2"))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
         self.pos < self.buf.len()
@@ -72,7 +72,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
-    #[cfg(feature = "dns")]
+    #[cfg(any(feature = "dns", feature = "http2"))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
@@ -94,6 +94,13 @@ impl<'a> Reader<'a> {
     #[inline]
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N)?.try_into().ok()
+    }
+
+    /// The next byte, not consumed.
+    #[cfg(feature = "http2")]
+    #[inline]
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
     }
 
     /// One byte.

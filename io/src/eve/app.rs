@@ -1,6 +1,6 @@
-//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`), `ftp`
-//! (module `ftp`), `dhcp` (module `dhcp`), `tftp` (module `tftp`) and
-//! `smtp` (module `smtp`) records from
+//! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
+//! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
+//! (module `tftp`) and `smtp` (module `smtp`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -20,6 +20,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
 mod dhcp;
 mod ftp;
+mod http2;
 mod smtp;
 mod ssh;
 mod tftp;
@@ -67,6 +68,7 @@ impl EveMessage for L7Message {
             L7Message::Dhcp(_) => "dhcp",
             L7Message::Tftp(_) => "tftp",
             L7Message::Smtp(_) => "smtp",
+            L7Message::Http2(_) => "http",
             _ => return None,
         })
     }
@@ -84,6 +86,7 @@ impl EveMessage for L7Message {
             L7Message::Dhcp(m) => dhcp::write_dhcp(o, m),
             L7Message::Tftp(r) => tftp::write_tftp(o, r),
             L7Message::Smtp(t) => smtp::write_smtp(o, t),
+            L7Message::Http2(t) => http2::write_http2(o, t),
             _ => {}
         }
     }

@@ -497,3 +497,43 @@ fn smtp_records_match_suricata() {
         );
     }
 }
+
+/// HTTP/2 streams (Suricata's `http` records on `app_proto: http2` flows)
+/// against Suricata's: the corpus's h2c capture and one made with curl
+/// (`--http2-prior-knowledge`: two GETs on one connection, a POST, a GET
+/// with more headers) against a small h2c server on loopback.
+#[test]
+fn http2_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the HTTP/2 record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/h2c-curl.pcap");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "http2".as_ref(),
+        "--event-type".as_ref(),
+        "http".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+        "suricata-verify/dns-over-http2-limit/input.pcap".as_ref(),
+        own.as_os_str(),
+    ];
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with http2 records: 2"), "{text}");
+    for label in [
+        "http2 records matched",
+        "http2 order equal",
+        "http2 fields equal (worst field)",
+        "app_proto http2 equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}

@@ -230,3 +230,85 @@ fn smtp_record_has_suricatas_fields() {
     let got = body(&L7Message::Smtp(Box::default()));
     assert_eq!(got, "{\"tx_id\":0,\"smtp\":{}}\n");
 }
+
+#[test]
+fn http2_stream_as_suricata_writes_it() {
+    use flowscope_engine::parsers::http2::{ErrorCode, HeaderField, Http2Side, Http2Stream};
+    let f = |n: &str, v: &str| HeaderField::Field {
+        name: n.as_bytes().into(),
+        value: v.as_bytes().into(),
+    };
+    let t = Http2Stream {
+        tx_id: 2,
+        stream_id: 1,
+        request: Http2Side {
+            headers: vec![
+                f(":method", "POST"),
+                f(":path", "/dns"),
+                f("user-agent", "curl/8.7.1"),
+                f("content-length", "131072"),
+                HeaderField::SizeUpdate(0),
+            ],
+            header_frames: 1,
+            data_bytes: 131072,
+            ..Http2Side::default()
+        },
+        response: Http2Side {
+            headers: vec![
+                f(":status", "415"),
+                f("content-length", "16"),
+                HeaderField::Error("HTTP2HeaderDecodeIndexOutOfBounds"),
+            ],
+            header_frames: 1,
+            error_code: Some(ErrorCode {
+                code: 0,
+                goaway: false,
+            }),
+            priority: Some(15),
+            has_multiple: Some("error_code"),
+            ..Http2Side::default()
+        },
+        closed: true,
+    };
+    let m = L7Message::Http2(Box::new(t));
+    assert_eq!(m.event_type(), Some("http"));
+    let want = concat!(
+        r#"{"tx_id":2,"http":{"version":"2","request_headers":[{"name":":method","value":"POST"},"#,
+        r#"{"name":":path","value":"/dns"},{"name":"user-agent","value":"curl/8.7.1"},"#,
+        r#"{"name":"content-length","value":"131072"},{"table_size_update":0}],"#,
+        r#""response_headers":[{"name":":status","value":"415"},{"name":"content-length","value":"16"},"#,
+        r#"{"error":"HTTP2HeaderDecodeIndexOutOfBounds"}],"#,
+        r#""http_method":"POST","url":"/dns","http_user_agent":"curl/8.7.1","status":415,"length":16,"#,
+        r#""request_body_len":131072,"#,
+        r#""http2":{"stream_id":1,"request":{},"response":{"error_code":"NoError","priority":15,"has_multiple":"error_code"}}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&m), want);
+}
+
+#[test]
+fn http2_connection_frames_as_suricata_writes_them() {
+    use flowscope_engine::parsers::http2::{ErrorCode, Http2Side, Http2Stream, Setting};
+    let t = Http2Stream {
+        tx_id: 0,
+        request: Http2Side {
+            settings: vec![Setting { id: 3, value: 100 }],
+            ..Http2Side::default()
+        },
+        response: Http2Side {
+            error_code: Some(ErrorCode {
+                code: 1,
+                goaway: true,
+            }),
+            ..Http2Side::default()
+        },
+        ..Http2Stream::default()
+    };
+    let want = concat!(
+        r#"{"tx_id":0,"http":{"version":"2","http2":{"stream_id":0,"#,
+        r#""request":{"settings":[{"settings_id":"SETTINGSMAXCONCURRENTSTREAMS","settings_value":100}]},"#,
+        r#""response":{"error_code":"PROTOCOLERROR"}}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&L7Message::Http2(Box::new(t))), want);
+}
