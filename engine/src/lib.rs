@@ -78,6 +78,7 @@
 //! | `tls` | `parsers::tls`, `parsers::hello`, `parsers::fingerprint`: the TLS handshake, certificates, JA3/JA3S/JA4, the `L7Message::Tls` messages | x509-parser (certificates), md-5 (JA3), sha2 (JA4) |
 //! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 //! | `ssh` | `parsers::ssh`: SSH identification lines and HASSH fingerprints, the `L7Message::Ssh` messages | md-5 (HASSH) |
+//! | `sip` | `parsers::sip`: SIP requests and responses over UDP and TCP, the `L7Message::Sip` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -3,7 +3,8 @@
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
-//! identification and HASSH fingerprints (`ssh`). They are
+//! identification and HASSH fingerprints (`ssh`), SIP requests and
+//! responses over UDP and TCP (`sip`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -25,6 +26,8 @@ pub mod http;
 pub mod quic;
 #[cfg(any(feature = "dns", feature = "tls"))]
 mod reader;
+#[cfg(feature = "sip")]
+pub mod sip;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 #[cfg(feature = "tls")]
@@ -56,6 +59,9 @@ pub enum L7Message {
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),
+    /// A SIP request or response.
+    #[cfg(feature = "sip")]
+    Sip(Box<sip::SipMessage>),
 }
 
 /// `[parsers.http]`.
@@ -199,6 +205,36 @@ impl Default for SshConfig {
     }
 }
 
+/// `[parsers.sip]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Parse SIP (UDP and TCP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds SIP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest line of a message head (start line or header field); a
+    /// longer one makes the message invalid (`line_too_long`).
+    pub max_line: usize,
+    /// Most header fields per message (`too_many_headers` past it).
+    pub max_headers: usize,
+    /// Most bytes of one message head buffered on TCP
+    /// (`message_too_long` past it; the side stops).
+    pub max_message: usize,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            enabled: true,
+            ports: vec![5060],
+            max_line: 8192,
+            max_headers: 256,
+            max_message: 65_536,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +252,8 @@ pub struct ParsersConfig {
     pub quic: QuicConfig,
     /// SSH.
     pub ssh: SshConfig,
+    /// SIP.
+    pub sip: SipConfig,
 }
 
 impl Default for ParsersConfig {
@@ -227,6 +265,7 @@ impl Default for ParsersConfig {
             tls: TlsConfig::default(),
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
+            sip: SipConfig::default(),
         }
     }
 }
@@ -282,6 +321,16 @@ impl ParsersConfig {
             3_600_000,
             " ms",
         )?;
+        let sip = &self.sip;
+        check_range("parsers.sip.max_line", sip.max_line, 64, 1 << 20, " bytes")?;
+        check_range("parsers.sip.max_headers", sip.max_headers, 1, 4096, "")?;
+        check_range(
+            "parsers.sip.max_message",
+            sip.max_message,
+            sip.max_line,
+            16 << 20,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -289,6 +338,7 @@ impl ParsersConfig {
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
+            ("parsers.sip.ports", &self.sip.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -305,6 +355,7 @@ impl ParsersConfig {
             tls,
             quic,
             ssh,
+            sip,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -312,6 +363,7 @@ impl ParsersConfig {
         tls.enabled = false;
         quic.enabled = false;
         ssh.enabled = false;
+        sip.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -332,13 +384,14 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 5] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
             ("tls", self.tls.enabled, cfg!(feature = "tls")),
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
+            ("sip", self.sip.enabled, cfg!(feature = "sip")),
         ]
     }
 }
@@ -349,7 +402,8 @@ impl ParsersConfig {
 /// impls): TLS and HTTP on every TCP flow whose first bytes look like them
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
-/// every TCP flow whose first bytes (either side) are `SSH-`. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
+/// and TCP whose first bytes are a SIP request or status line. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -370,6 +424,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_quic(s, &cfg.quic);
     #[cfg(feature = "ssh")]
     let s = with_ssh(s, &cfg.ssh);
+    #[cfg(feature = "sip")]
+    let s = with_sip(s, &cfg.sip);
     s
 }
 
@@ -514,6 +570,23 @@ fn with_ssh<K: Send + 'static>(
     )
 }
 
+/// SIP over UDP and TCP: port hints and the start-line probe.
+#[cfg(feature = "sip")]
+fn with_sip<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SipConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let route = Route::ports(cfg.ports.iter().copied())
+        .probe(sip::probe)
+        .named("sip");
+    s.udp(sip::SipUdpParser::new(cfg.clone()), route.clone())
+        .tcp(sip::SipTcpParser::new(cfg.clone()), route)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +603,7 @@ mod tests {
             ("tls", cfg!(feature = "tls")),
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
+            ("sip", cfg!(feature = "sip")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
