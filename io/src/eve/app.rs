@@ -1,4 +1,5 @@
-//! EVE `http`, `dns`, `tls`, `quic` and `ssh` (module `ssh`) records from
+//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`) and `sip` (module
+//! `sip`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -15,6 +16,7 @@ use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod sip;
 mod ssh;
 
 /// A message type that has EVE records.
@@ -49,6 +51,7 @@ impl EveMessage for L7Message {
             L7Message::Tls(t) if t.quic_version.is_some() => "quic",
             L7Message::Tls(_) => "tls",
             L7Message::Ssh(_) => "ssh",
+            L7Message::Sip(_) => "sip",
             _ => return None,
         })
     }
@@ -62,12 +65,16 @@ impl EveMessage for L7Message {
                 None => write_tls(o, t, cfg),
             },
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
+            L7Message::Sip(m) => sip::write_sip(o, m),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
+        // Suricata's quic records of the server's hello and its sip
+        // records of responses come from the responder.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
+            || matches!(self, L7Message::Sip(_))
     }
 }
 

@@ -86,3 +86,38 @@ fn ssh_sides_as_suricata_writes_them() {
     let got = body(&L7Message::Ssh(Box::default()));
     assert_eq!(got, "{\"tx_id\":0,\"ssh\":{}}\n");
 }
+
+#[test]
+fn sip_requests_and_responses_as_suricata_writes_them() {
+    use flowscope_engine::parsers::sip::{SipKind, SipMessage};
+    let req = SipMessage {
+        kind: SipKind::Request {
+            method: b"REGISTER"[..].into(),
+            uri: b"sip:sip.cybercity.dk"[..].into(),
+            version: b"SIP/2.0"[..].into(),
+        },
+        line: b"REGISTER sip:sip.cybercity.dk SIP/2.0"[..].into(),
+    };
+    let m = L7Message::Sip(Box::new(req));
+    assert!(m.sender_is_source());
+    assert_eq!(
+        body(&m),
+        concat!(
+            r#"{"sip":{"method":"REGISTER","uri":"sip:sip.cybercity.dk","version":"SIP/2.0","#,
+            r#""request_line":"REGISTER sip:sip.cybercity.dk SIP/2.0"}}"#,
+            "\n"
+        )
+    );
+    let resp = SipMessage {
+        kind: SipKind::Response {
+            version: b"SIP/2.0"[..].into(),
+            code: b"401"[..].into(),
+            reason: b"Unauthorized"[..].into(),
+        },
+        line: Box::default(),
+    };
+    assert_eq!(
+        body(&L7Message::Sip(Box::new(resp))),
+        "{\"sip\":{\"version\":\"SIP/2.0\",\"code\":\"401\",\"reason\":\"Unauthorized\"}}\n"
+    );
+}
