@@ -262,3 +262,47 @@ fn ssh_records_match_suricata() {
         "{text}"
     );
 }
+
+/// `sip` records against Suricata 7's on the corpus's SIP captures
+/// (scripts/suricata_compare.py): every request and response Suricata
+/// writes, for the same flows in the same order, with equal start-line
+/// fields, and `app_proto: sip` on the same flows. Both captures also hold
+/// what Suricata rejects (keepalives, requests sent by the responder,
+/// responses by the initiator), which must give no record either.
+#[test]
+fn sip_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the SIP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "sip".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+    ];
+    for capture in [
+        "ndpi/pcap/sip.pcap",
+        "ndpi/pcap/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+    ] {
+        args.push(capture.as_ref());
+    }
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with sip records: 2"), "{text}");
+    assert!(text.contains("sip records matched 157/157"), "{text}");
+    for label in [
+        "sip records matched",
+        "sip order equal",
+        "sip fields equal (worst field)",
+        "app_proto sip equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}
