@@ -79,6 +79,7 @@
 //! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 //! | `ssh` | `parsers::ssh`: SSH identification lines and HASSH fingerprints, the `L7Message::Ssh` messages | md-5 (HASSH) |
 //! | `sip` | `parsers::sip`: SIP requests and responses over UDP and TCP, the `L7Message::Sip` messages | none |
+//! | `rfb` | `parsers::rfb`: the RFB (VNC) handshake, the `L7Message::Rfb` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -4,7 +4,8 @@
 //! packets (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
 //! identification and HASSH fingerprints (`ssh`), SIP requests and
-//! responses over UDP and TCP (`sip`). They are
+//! responses over UDP and TCP (`sip`), the RFB (VNC) handshake (`rfb`).
+//! They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -24,8 +25,10 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls"))]
+#[cfg(any(feature = "dns", feature = "tls", feature = "rfb"))]
 mod reader;
+#[cfg(feature = "rfb")]
+pub mod rfb;
 #[cfg(feature = "sip")]
 pub mod sip;
 #[cfg(feature = "ssh")]
@@ -62,6 +65,9 @@ pub enum L7Message {
     /// A SIP request or response.
     #[cfg(feature = "sip")]
     Sip(Box<sip::SipMessage>),
+    /// An RFB (VNC) connection's handshake.
+    #[cfg(feature = "rfb")]
+    Rfb(Box<rfb::RfbHandshake>),
 }
 
 /// `[parsers.http]`.
@@ -235,6 +241,25 @@ impl Default for SipConfig {
     }
 }
 
+/// `[parsers.rfb]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfbConfig {
+    /// Parse RFB (VNC).
+    pub enabled: bool,
+    /// Port hints (the content probe finds RFB on other ports too).
+    pub ports: Vec<u16>,
+}
+
+impl Default for RfbConfig {
+    fn default() -> Self {
+        RfbConfig {
+            enabled: true,
+            ports: (5900..=5910).collect(),
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -254,6 +279,8 @@ pub struct ParsersConfig {
     pub ssh: SshConfig,
     /// SIP.
     pub sip: SipConfig,
+    /// RFB (VNC).
+    pub rfb: RfbConfig,
 }
 
 impl Default for ParsersConfig {
@@ -266,6 +293,7 @@ impl Default for ParsersConfig {
             quic: QuicConfig::default(),
             ssh: SshConfig::default(),
             sip: SipConfig::default(),
+            rfb: RfbConfig::default(),
         }
     }
 }
@@ -339,6 +367,7 @@ impl ParsersConfig {
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
             ("parsers.ssh.ports", &self.ssh.ports),
             ("parsers.sip.ports", &self.sip.ports),
+            ("parsers.rfb.ports", &self.rfb.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -356,6 +385,7 @@ impl ParsersConfig {
             quic,
             ssh,
             sip,
+            rfb,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -364,6 +394,7 @@ impl ParsersConfig {
         quic.enabled = false;
         ssh.enabled = false;
         sip.enabled = false;
+        rfb.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -384,7 +415,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 6] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 7] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -392,6 +423,7 @@ impl ParsersConfig {
             ("quic", self.quic.enabled, cfg!(feature = "quic")),
             ("ssh", self.ssh.enabled, cfg!(feature = "ssh")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
+            ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
         ]
     }
 }
@@ -403,7 +435,8 @@ impl ParsersConfig {
 /// (port hints decide the order), DNS over UDP and TCP on its ports when
 /// the payload looks like DNS, QUIC on any UDP port by content, SSH on
 /// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
-/// and TCP whose first bytes are a SIP request or status line. A parser
+/// and TCP whose first bytes are a SIP request or status line, RFB on every
+/// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -426,6 +459,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_ssh(s, &cfg.ssh);
     #[cfg(feature = "sip")]
     let s = with_sip(s, &cfg.sip);
+    #[cfg(feature = "rfb")]
+    let s = with_rfb(s, &cfg.rfb);
     s
 }
 
@@ -587,6 +622,23 @@ fn with_sip<K: Send + 'static>(
         .tcp(sip::SipTcpParser::new(cfg.clone()), route)
 }
 
+/// RFB over TCP: port hints and the `RFB 0NN.` probe.
+#[cfg(feature = "rfb")]
+fn with_rfb<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &RfbConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        rfb::RfbParser::default(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(rfb::probe)
+            .named("rfb"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,6 +656,7 @@ mod tests {
             ("quic", cfg!(feature = "quic")),
             ("ssh", cfg!(feature = "ssh")),
             ("sip", cfg!(feature = "sip")),
+            ("rfb", cfg!(feature = "rfb")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -118,7 +118,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32`.
-    #[cfg(any(feature = "dns", feature = "quic"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "rfb"))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)
