@@ -1,5 +1,5 @@
-//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`) and `sip` (module
-//! `sip`) records from
+//! EVE `http`, `dns`, `tls`, `quic`, `ssh` (module `ssh`), `sip` (module
+//! `sip`) and `rfb` (module `rfb`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -16,6 +16,7 @@ use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod rfb;
 mod sip;
 mod ssh;
 
@@ -52,6 +53,7 @@ impl EveMessage for L7Message {
             L7Message::Tls(_) => "tls",
             L7Message::Ssh(_) => "ssh",
             L7Message::Sip(_) => "sip",
+            L7Message::Rfb(_) => "rfb",
             _ => return None,
         })
     }
@@ -66,6 +68,7 @@ impl EveMessage for L7Message {
             },
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
             L7Message::Sip(m) => sip::write_sip(o, m),
+            L7Message::Rfb(h) => rfb::write_rfb(o, h),
             _ => {}
         }
     }
