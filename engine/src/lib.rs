@@ -83,6 +83,8 @@
 //! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
 //! | `smtp` | `parsers::smtp`: SMTP transactions and their messages' envelope fields, the `L7Message::Smtp` messages (with `tls`, TLS after STARTTLS) | none |
 //! | `http2` | `parsers::http2`: cleartext HTTP/2 (h2c) frames, HPACK, the `L7Message::Http2` messages | none |
+//! | `sip` | `parsers::sip`: SIP requests and responses over UDP and TCP, the `L7Message::Sip` messages | none |
+//! | `rfb` | `parsers::rfb`: the RFB (VNC) handshake, the `L7Message::Rfb` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -494,6 +494,10 @@ impl EveRenderer {
 /// `dns_tcp`, `failed_tcp`...).
 const PER_TRANSPORT: &[&str] = &["dns", "failed"];
 
+/// Protocols Suricata counts under one name whatever the transport (SIP
+/// over UDP and TCP: `sip`); their rows are added up.
+const ONE_NAME: &[&str] = &["sip"];
+
 /// The name a protocol's counters go under in Suricata's `app_layer`
 /// objects: `dns_udp`, `failed_tcp`; a name that also runs on the other
 /// transport gets `_udp` there (HTTP over UDP: `http_udp`); otherwise the
@@ -502,6 +506,8 @@ fn counter_name(app: &AppCounters, name: &str, tcp: bool) -> String {
     let transport = if tcp { "tcp" } else { "udp" };
     if PER_TRANSPORT.contains(&name) {
         format!("{name}_{transport}")
+    } else if ONE_NAME.contains(&name) {
+        name.to_owned()
     } else if !tcp && app.iter().any(|(n, t, _)| t && n == name) {
         format!("{name}_udp")
     } else {
@@ -513,11 +519,24 @@ fn counter_name(app: &AppCounters, name: &str, tcp: bool) -> String {
 /// `error.<proto>.parser`), with flowscope's protocol anomaly counts
 /// (`events`, `events_capped`); protocols by name.
 fn write_app_counters(o: &mut JsonObject<'_>, app: &AppCounters) {
-    let mut rows: Vec<(String, &AppProtoCounters)> = app
+    let mut rows: Vec<(String, AppProtoCounters)> = app
         .iter()
-        .map(|(name, tcp, c)| (counter_name(app, name, tcp), c))
+        .map(|(name, tcp, c)| (counter_name(app, name, tcp), *c))
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
+    // Rows of one name (ONE_NAME's transports) added up.
+    rows.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            let (a, b) = (&mut a.1, &b.1);
+            a.flows += b.flows;
+            a.tx += b.tx;
+            a.parser_errors += b.parser_errors;
+            a.events += b.events;
+            a.events_capped += b.events_capped;
+        }
+        same
+    });
     let is_failed = |n: &str| n.starts_with("failed_");
     o.begin("flow");
     for (n, c) in &rows {

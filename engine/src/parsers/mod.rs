@@ -7,7 +7,8 @@
 //! connections and their announced data transfers (`ftp`), DHCPv4
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
-//! (`http2`). They are
+//! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
+//! RFB (VNC) handshake (`rfb`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -33,8 +34,18 @@ pub mod http;
 pub mod http2;
 #[cfg(feature = "quic")]
 pub mod quic;
-#[cfg(any(feature = "dns", feature = "tls", feature = "dhcp", feature = "http2"))]
+#[cfg(any(
+    feature = "dns",
+    feature = "tls",
+    feature = "dhcp",
+    feature = "http2",
+    feature = "rfb"
+))]
 mod reader;
+#[cfg(feature = "rfb")]
+pub mod rfb;
+#[cfg(feature = "sip")]
+pub mod sip;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "ssh")]
@@ -89,6 +100,12 @@ pub enum L7Message {
     /// An HTTP/2 stream (request and response) or connection-level frame.
     #[cfg(feature = "http2")]
     Http2(Box<http2::Http2Stream>),
+    /// A SIP request or response.
+    #[cfg(feature = "sip")]
+    Sip(Box<sip::SipMessage>),
+    /// An RFB (VNC) connection's handshake.
+    #[cfg(feature = "rfb")]
+    Rfb(Box<rfb::RfbHandshake>),
 }
 
 /// `[parsers.http]`.
@@ -380,6 +397,55 @@ impl Default for Http2Config {
     }
 }
 
+/// `[parsers.sip]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Parse SIP (UDP and TCP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds SIP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest line of a message head (start line or header field); a
+    /// longer one makes the message invalid (`line_too_long`).
+    pub max_line: usize,
+    /// Most header fields per message (`too_many_headers` past it).
+    pub max_headers: usize,
+    /// Most bytes of one message head buffered on TCP
+    /// (`message_too_long` past it; the side stops).
+    pub max_message: usize,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            enabled: true,
+            ports: vec![5060],
+            max_line: 8192,
+            max_headers: 256,
+            max_message: 65_536,
+        }
+    }
+}
+
+/// `[parsers.rfb]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfbConfig {
+    /// Parse RFB (VNC).
+    pub enabled: bool,
+    /// Port hints (the content probe finds RFB on other ports too).
+    pub ports: Vec<u16>,
+}
+
+impl Default for RfbConfig {
+    fn default() -> Self {
+        RfbConfig {
+            enabled: true,
+            ports: (5900..=5910).collect(),
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -407,6 +473,10 @@ pub struct ParsersConfig {
     pub smtp: SmtpConfig,
     /// Cleartext HTTP/2.
     pub http2: Http2Config,
+    /// SIP.
+    pub sip: SipConfig,
+    /// RFB (VNC).
+    pub rfb: RfbConfig,
 }
 
 impl Default for ParsersConfig {
@@ -423,6 +493,8 @@ impl Default for ParsersConfig {
             tftp: TftpConfig::default(),
             smtp: SmtpConfig::default(),
             http2: Http2Config::default(),
+            sip: SipConfig::default(),
+            rfb: RfbConfig::default(),
         }
     }
 }
@@ -538,6 +610,16 @@ impl ParsersConfig {
             16 << 20,
             " bytes",
         )?;
+        let sip = &self.sip;
+        check_range("parsers.sip.max_line", sip.max_line, 64, 1 << 20, " bytes")?;
+        check_range("parsers.sip.max_headers", sip.max_headers, 1, 4096, "")?;
+        check_range(
+            "parsers.sip.max_message",
+            sip.max_message,
+            sip.max_line,
+            16 << 20,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -550,6 +632,8 @@ impl ParsersConfig {
             ("parsers.tftp.ports", &self.tftp.ports),
             ("parsers.smtp.ports", &self.smtp.ports),
             ("parsers.http2.ports", &h2.ports),
+            ("parsers.sip.ports", &self.sip.ports),
+            ("parsers.rfb.ports", &self.rfb.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -587,6 +671,8 @@ impl ParsersConfig {
             tftp,
             smtp,
             http2,
+            sip,
+            rfb,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -599,6 +685,8 @@ impl ParsersConfig {
         tftp.enabled = false;
         smtp.enabled = false;
         http2.enabled = false;
+        sip.enabled = false;
+        rfb.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -619,7 +707,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 10] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 12] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -631,6 +719,8 @@ impl ParsersConfig {
             ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
             ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
+            ("sip", self.sip.enabled, cfg!(feature = "sip")),
+            ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
         ]
     }
 }
@@ -645,6 +735,9 @@ impl ParsersConfig {
 /// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
 /// with a `220` naming SMTP (ahead of the STARTTLS ports), HTTP/2 on
 /// every TCP flow whose client starts with the HTTP/2 preface. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
+/// and TCP whose first bytes are a SIP request or status line, RFB on every
+/// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -672,17 +765,21 @@ pub fn builtin<K: Send + 'static>(
     let s = with_quic(s, &cfg.quic);
     #[cfg(feature = "ssh")]
     let s = with_ssh(s, &cfg.ssh);
-    // FTP by content on other ports last: its probe waits for the client's
-    // first line after a server greeting, so it must not hold back the
-    // probes that decide on the server's.
-    #[cfg(feature = "ftp")]
-    let s = with_ftp_probe(s, &cfg.ftp);
     #[cfg(feature = "dhcp")]
     let s = with_dhcp(s, &cfg.dhcp);
     #[cfg(feature = "tftp")]
     let s = with_tftp(s, &cfg.tftp);
     #[cfg(feature = "http2")]
     let s = with_http2(s, &cfg.http2);
+    #[cfg(feature = "sip")]
+    let s = with_sip(s, &cfg.sip);
+    #[cfg(feature = "rfb")]
+    let s = with_rfb(s, &cfg.rfb);
+    // FTP by content on other ports last: its probe waits for the client's
+    // first line after a server greeting, so it must not hold back the
+    // probes that decide on the server's (RFB's among them).
+    #[cfg(feature = "ftp")]
+    let s = with_ftp_probe(s, &cfg.ftp);
     s
 }
 
@@ -861,6 +958,40 @@ fn with_ftp_probe<K: Send + 'static>(
     )
 }
 
+/// SIP over UDP and TCP: port hints and the start-line probe.
+#[cfg(feature = "sip")]
+fn with_sip<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SipConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let route = Route::ports(cfg.ports.iter().copied())
+        .probe(sip::probe)
+        .named("sip");
+    s.udp(sip::SipUdpParser::new(cfg.clone()), route.clone())
+        .tcp(sip::SipTcpParser::new(cfg.clone()), route)
+}
+
+/// RFB over TCP: port hints and the `RFB 0NN.` probe.
+#[cfg(feature = "rfb")]
+fn with_rfb<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &RfbConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        rfb::RfbParser::default(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(rfb::probe)
+            .named("rfb"),
+    )
+}
+
 /// DHCPv4 over UDP: its ports only, confirmed by the BOOTP header and
 /// magic cookie.
 #[cfg(feature = "dhcp")]
@@ -965,6 +1096,8 @@ mod tests {
             ("tftp", cfg!(feature = "tftp")),
             ("smtp", cfg!(feature = "smtp")),
             ("http2", cfg!(feature = "http2")),
+            ("sip", cfg!(feature = "sip")),
+            ("rfb", cfg!(feature = "rfb")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

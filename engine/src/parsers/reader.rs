@@ -127,7 +127,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32`.
-    #[cfg(any(feature = "dns", feature = "quic", feature = "dhcp"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "dhcp", feature = "rfb"))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)

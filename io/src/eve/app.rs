@@ -1,6 +1,7 @@
 //! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
-//! (module `tftp`) and `smtp` (module `smtp`) records from
+//! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`) and
+//! `rfb` (module `rfb`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -21,6 +22,8 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 mod dhcp;
 mod ftp;
 mod http2;
+mod rfb;
+mod sip;
 mod smtp;
 mod ssh;
 mod tftp;
@@ -69,6 +72,8 @@ impl EveMessage for L7Message {
             L7Message::Tftp(_) => "tftp",
             L7Message::Smtp(_) => "smtp",
             L7Message::Http2(_) => "http",
+            L7Message::Sip(_) => "sip",
+            L7Message::Rfb(_) => "rfb",
             _ => return None,
         })
     }
@@ -87,15 +92,17 @@ impl EveMessage for L7Message {
             L7Message::Tftp(r) => tftp::write_tftp(o, r),
             L7Message::Smtp(t) => smtp::write_smtp(o, t),
             L7Message::Http2(t) => http2::write_http2(o, t),
+            L7Message::Sip(m) => sip::write_sip(o, m),
+            L7Message::Rfb(h) => rfb::write_rfb(o, h),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic and dhcp records name the packet's sender as
-        // `src_ip`.
+        // Suricata's quic, dhcp and sip records name the packet's sender
+        // as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
-            || matches!(self, L7Message::Dhcp(_))
+            || matches!(self, L7Message::Dhcp(_) | L7Message::Sip(_))
     }
 
     fn ftp_transfer(&self) -> Option<&FtpTransfer> {

@@ -537,3 +537,88 @@ fn http2_records_match_suricata() {
         "{text}"
     );
 }
+
+/// `sip` records against Suricata 7's on the corpus's SIP captures
+/// (scripts/suricata_compare.py): every request and response Suricata
+/// writes, for the same flows in the same order, with equal start-line
+/// fields, and `app_proto: sip` on the same flows but one. Two captures
+/// also hold what Suricata rejects (keepalives, requests sent by the
+/// responder, responses by the initiator), which must give no record
+/// either. The one flow: webex.pcap's REGISTERs pause 33 s, past
+/// Suricata's 30 s timeout for a UDP flow with one direction, so Suricata
+/// writes two flows where flowscope (`udp_timeout` 60 s) writes one.
+#[test]
+fn sip_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the SIP record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "sip".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+    ];
+    for capture in [
+        "ndpi/pcap/sip.pcap",
+        "ndpi/pcap/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "ndpi/pcap/webex.pcap",
+    ] {
+        args.push(capture.as_ref());
+    }
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with sip records: 3"), "{text}");
+    assert!(text.contains("sip records matched 179/179"), "{text}");
+    for label in [
+        "sip records matched",
+        "sip order equal",
+        "sip fields equal (worst field)",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(text.contains("app_proto sip equal 6/7"), "{text}");
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}
+
+/// `rfb` records against Suricata 7's on the corpus's VNC capture
+/// (scripts/suricata_compare.py): both connections' records, with equal
+/// protocol versions and security type (13, which neither follows), and
+/// `app_proto: rfb` on the same flows.
+#[test]
+fn rfb_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the RFB record cross-check") {
+        return;
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "rfb".as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+        "ndpi/pcap/vnc.pcap".as_ref(),
+    ];
+    let text = run_script("suricata_compare.py", &args);
+    assert!(text.contains("captures with rfb records: 1"), "{text}");
+    assert!(text.contains("rfb records matched 2/2"), "{text}");
+    for label in [
+        "rfb records matched",
+        "rfb order equal",
+        "rfb fields equal (worst field)",
+        "app_proto rfb equal",
+    ] {
+        let got = percent_after(&text, label);
+        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
+    }
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}

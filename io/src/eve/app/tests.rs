@@ -312,3 +312,94 @@ fn http2_connection_frames_as_suricata_writes_them() {
     );
     assert_eq!(body(&L7Message::Http2(Box::new(t))), want);
 }
+
+#[test]
+fn sip_requests_and_responses_as_suricata_writes_them() {
+    use flowscope_engine::parsers::sip::{SipKind, SipMessage};
+    let req = SipMessage {
+        kind: SipKind::Request {
+            method: b"REGISTER"[..].into(),
+            uri: b"sip:sip.cybercity.dk"[..].into(),
+            version: b"SIP/2.0"[..].into(),
+        },
+        line: b"REGISTER sip:sip.cybercity.dk SIP/2.0"[..].into(),
+    };
+    let m = L7Message::Sip(Box::new(req));
+    assert!(m.sender_is_source());
+    assert_eq!(
+        body(&m),
+        concat!(
+            r#"{"sip":{"method":"REGISTER","uri":"sip:sip.cybercity.dk","version":"SIP/2.0","#,
+            r#""request_line":"REGISTER sip:sip.cybercity.dk SIP/2.0"}}"#,
+            "\n"
+        )
+    );
+    let resp = SipMessage {
+        kind: SipKind::Response {
+            version: b"SIP/2.0"[..].into(),
+            code: b"401"[..].into(),
+            reason: b"Unauthorized"[..].into(),
+        },
+        line: Box::default(),
+    };
+    assert_eq!(
+        body(&L7Message::Sip(Box::new(resp))),
+        "{\"sip\":{\"version\":\"SIP/2.0\",\"code\":\"401\",\"reason\":\"Unauthorized\"}}\n"
+    );
+}
+
+#[test]
+fn rfb_handshake_as_suricata_writes_it() {
+    use flowscope_engine::parsers::rfb::{Framebuffer, PixelFormat, RfbHandshake, RfbVersion};
+    let v = || {
+        Some(RfbVersion {
+            major: b"003"[..].into(),
+            minor: b"008"[..].into(),
+        })
+    };
+    let h = RfbHandshake {
+        server_version: v(),
+        client_version: v(),
+        security_type: Some(2),
+        vnc_challenge: Some([0xab; 16]),
+        vnc_response: Some([0x01; 16]),
+        security_result: Some(0),
+        shared: Some(true),
+        framebuffer: Some(Framebuffer {
+            width: 1024,
+            height: 768,
+            name: b"desk"[..].into(),
+            pixel_format: PixelFormat {
+                bits_per_pixel: 32,
+                depth: 24,
+                true_color: true,
+                red_max: 255,
+                green_max: 255,
+                blue_max: 255,
+                red_shift: 16,
+                green_shift: 8,
+                ..PixelFormat::default()
+            },
+        }),
+    };
+    let want = concat!(
+        r#"{"rfb":{"server_protocol_version":{"major":"003","minor":"008"},"#,
+        r#""client_protocol_version":{"major":"003","minor":"008"},"#,
+        r#""authentication":{"security_type":2,"vnc":{"challenge":"abababababababababababababababab","#,
+        r#""response":"01010101010101010101010101010101"},"security_result":"OK"},"#,
+        r#""screen_shared":true,"framebuffer":{"width":1024,"height":768,"name":"desk","#,
+        r#""pixel_format":{"bits_per_pixel":32,"depth":24,"big_endian":false,"true_color":true,"#,
+        r#""red_max":255,"green_max":255,"blue_max":255,"red_shift":16,"green_shift":8,"blue_shift":0}}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&L7Message::Rfb(Box::new(h))), want);
+    let h = RfbHandshake {
+        server_version: v(),
+        security_type: Some(13),
+        ..RfbHandshake::default()
+    };
+    assert_eq!(
+        body(&L7Message::Rfb(Box::new(h))),
+        "{\"rfb\":{\"server_protocol_version\":{\"major\":\"003\",\"minor\":\"008\"},\"authentication\":{\"security_type\":13}}}\n"
+    );
+}
