@@ -239,8 +239,9 @@ impl AppProtoCounters {
 }
 
 /// Protocols [`AppCounters`] keeps apart; the counts of any further ones
-/// are summed under `other`.
-const MAX_APP_PROTOS: usize = 15;
+/// are summed under `other`. Room for every built-in parser's names (over
+/// TCP and UDP, `failed`) with some to spare for a program's own.
+pub(crate) const MAX_APP_PROTOS: usize = 31;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct AppEntry {
