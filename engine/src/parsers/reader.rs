@@ -50,6 +50,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes left.
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn left(&self) -> usize {
         self.buf.len() - self.pos
@@ -148,6 +149,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 1-byte length.
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn vec8(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;

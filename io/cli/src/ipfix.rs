@@ -11,7 +11,7 @@
 //! written in order on one connection (the templates first on each), with
 //! the connection's own backpressure; a connection that breaks is reported,
 //! its unsent flows counted, and connecting again is tried at most once
-//! every [`RECONNECT_EVERY`]. A collector that cannot be reached at the start
+//! every half second. A collector that cannot be reached at the start
 //! over TCP is an error before anything is read.
 
 use crate::say::say;

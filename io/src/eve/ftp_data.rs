@@ -9,15 +9,15 @@
 //! time, the port, the command and the file name), which this stage takes
 //! out of the output and keeps as an expectation. The first later TCP
 //! `flow` record between the same two addresses whose responder port is
-//! the announced one, and which started within [`WINDOW_NS`] of the
+//! the announced one, and which started within `WINDOW_NS` (300 s) of the
 //! announcement, is the data connection: it gets `app_proto: "ftp-data"`
 //! and `parent_id` (the control flow's `flow_id`), and Suricata's
 //! `ftp_data` record (`filename`, `command`) is written just before it.
 //! The stream's order does not depend on the shard count, so neither does
 //! the result.
 //!
-//! Bounded: at most [`MAX_EXPECTATIONS`] wait (the oldest is dropped for a
-//! new one, counted `evicted`); one not matched [`HOLD_NS`] after it was
+//! Bounded: at most `MAX_EXPECTATIONS` (4096) wait (the oldest is dropped for a
+//! new one, counted `evicted`); one not matched `HOLD_NS` (6 h) after it was
 //! made is dropped (`expired`). The figures go into the `stats` record as
 //! `ftp_data` once any announcement was seen.
 
@@ -41,9 +41,9 @@ pub struct FtpDataCounters {
     pub expectations: u64,
     /// Data connections recognised.
     pub matched: u64,
-    /// Announcements dropped unmatched after [`HOLD_NS`].
+    /// Announcements dropped unmatched after `HOLD_NS` (6 h).
     pub expired: u64,
-    /// Announcements dropped for newer ones past [`MAX_EXPECTATIONS`].
+    /// Announcements dropped for newer ones past `MAX_EXPECTATIONS` (4096).
     pub evicted: u64,
 }
 

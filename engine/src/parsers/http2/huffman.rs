@@ -2,7 +2,7 @@
 //! ([`decode`]). The code is canonical: the codes of one length are
 //! consecutive numbers, so a decoder needs, per length, the first code and
 //! where its symbols start in the symbols sorted by (length, code). That
-//! index is built once ([`Canonical`], 257 symbols plus 31 lengths).
+//! index is built once (`Canonical`, 257 symbols plus 31 lengths).
 
 use std::sync::OnceLock;
 

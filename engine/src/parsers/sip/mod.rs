@@ -6,7 +6,7 @@
 //! the other kind, or one Suricata's grammar (module `grammar`) rejects,
 //! is an anomaly (Suricata's `invalid_data` / `incomplete_data`) and no
 //! record. Bodies (SDP) are skipped, not kept. Lines, header counts and
-//! TCP buffering are capped ([`SipConfig`](super::SipConfig): `max_line`,
+//! TCP buffering are capped ([`SipConfig`]: `max_line`,
 //! `max_headers`, `max_message`); a cap hit is an anomaly and, on TCP,
 //! stops that side. [`probe`]: a request line or a `SIP/2.0` status line.
 

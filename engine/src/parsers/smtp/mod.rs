@@ -11,7 +11,7 @@
 //! `.` line, the `250` to its RSET, the `220` to its STARTTLS); each is
 //! reported ([`SmtpTransaction`]) when complete, the last one at flow end
 //! as it stands. Lines, header values, recipients, attachments and
-//! pipelined commands are capped ([`SmtpConfig`](super::SmtpConfig) and
+//! pipelined commands are capped ([`SmtpConfig`] and
 //! the constants here); caps hit are raised as anomalies with Suricata's
 //! SMTP event names where it has one. [`probe`]: a client `EHLO`/`HELO`,
 //! or a server `220` greeting that names SMTP.

@@ -1,0 +1,359 @@
+//! [`builtin`]: the built-in parsers registered with a [`Sessions`]
+//! driver, each with its route (ports, content probe, name) in the order
+//! that decides which parser a flow gets (docs/parsers.md, "Which parser a
+//! flow gets").
+
+#[allow(unused_imports)]
+use super::*;
+use crate::reassembly::ReassemblyConfig;
+use crate::session::Sessions;
+
+/// A [`Sessions`] driver with the built-in parsers `cfg` enables and this
+/// build has (each registered as a configured prototype that every flow
+/// gets a clone of, through the session API's `Default + Clone` factory
+/// impls): TLS and HTTP on every TCP flow whose first bytes look like them
+/// (port hints decide the order), DNS over UDP and TCP on its ports when
+/// the payload looks like DNS, QUIC on any UDP port by content, SSH on
+/// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
+/// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
+/// with a `220` naming SMTP (ahead of the STARTTLS ports), HTTP/2 on
+/// every TCP flow whose client starts with the HTTP/2 preface. A parser
+/// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
+/// and TCP whose first bytes are a SIP request or status line, RFB on every
+/// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
+/// whose Cargo feature is off is not registered, enabled or not
+/// ([`ParsersConfig::not_built`] names them); with no parser features the
+/// driver has no parsers.
+pub fn builtin<K: Send + 'static>(
+    reassembly: &ReassemblyConfig,
+    cfg: &ParsersConfig,
+) -> Sessions<K, L7Message> {
+    let s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
+    // FTP's own ports first (before the STARTTLS ports, which hold 21 too).
+    #[cfg(feature = "ftp")]
+    let s = with_ftp_ports(s, &cfg.ftp);
+    // Then SMTP, so its probe decides on its ports before
+    // the STARTTLS route takes them (a flow it says no to still gets that
+    // route); then STARTTLS ports before any other probe claims them, then
+    // the probes' order.
+    #[cfg(feature = "smtp")]
+    let s = with_smtp(s, &cfg.smtp, &cfg.tls);
+    #[cfg(feature = "tls")]
+    let s = with_tls(s, &cfg.tls);
+    #[cfg(feature = "http")]
+    let s = with_http(s, &cfg.http);
+    #[cfg(feature = "dns")]
+    let s = with_dns(s, &cfg.dns);
+    #[cfg(feature = "quic")]
+    let s = with_quic(s, &cfg.quic);
+    #[cfg(feature = "ssh")]
+    let s = with_ssh(s, &cfg.ssh);
+    #[cfg(feature = "dhcp")]
+    let s = with_dhcp(s, &cfg.dhcp);
+    #[cfg(feature = "tftp")]
+    let s = with_tftp(s, &cfg.tftp);
+    #[cfg(feature = "http2")]
+    let s = with_http2(s, &cfg.http2);
+    #[cfg(feature = "sip")]
+    let s = with_sip(s, &cfg.sip);
+    #[cfg(feature = "rfb")]
+    let s = with_rfb(s, &cfg.rfb);
+    // FTP by content on other ports last: its probe waits for the client's
+    // first line after a server greeting, so it must not hold back the
+    // probes that decide on the server's (RFB's among them).
+    #[cfg(feature = "ftp")]
+    let s = with_ftp_probe(s, &cfg.ftp);
+    s
+}
+
+/// TLS: its ports and probe, and the STARTTLS ports (first, so these
+/// ports are not claimed by a probe; no name: the connection's own protocol
+/// is not parsed).
+#[cfg(feature = "tls")]
+fn with_tls<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if cfg.enabled && !cfg.starttls_ports.is_empty() {
+        s = s.tcp(
+            tls::StartTlsParser::new(cfg.clone()).timed_by_acks(),
+            Route::ports(cfg.starttls_ports.iter().copied()).only_ports(),
+        );
+    }
+    if cfg.enabled {
+        s = s.tcp(
+            tls::TlsParser::new(cfg.clone()).timed_by_acks(),
+            Route::ports(cfg.ports.iter().copied())
+                .probe(|b, _| tls::probe(b))
+                .named("tls"),
+        );
+    }
+    s
+}
+
+/// HTTP over TCP (port hints and a probe) and over UDP (SSDP, its ports
+/// only).
+#[cfg(feature = "http")]
+fn with_http<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &HttpConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if cfg.enabled {
+        s = s.tcp(
+            http::HttpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
+                .probe(|b, _| http::probe(b))
+                .named("http"),
+        );
+    }
+    if cfg.enabled && !cfg.udp_ports.is_empty() {
+        s = s.udp(
+            http::HttpUdpParser::new(cfg.clone()),
+            Route::ports(cfg.udp_ports.iter().copied())
+                .probe(|b, _| http::probe(b))
+                .only_ports()
+                .named("http"),
+        );
+    }
+    s
+}
+
+/// DNS over TCP and UDP, on its ports only.
+#[cfg(feature = "dns")]
+fn with_dns<K: Send + 'static>(
+    mut s: Sessions<K, L7Message>,
+    cfg: &DnsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::{Probe, Route};
+    if cfg.enabled {
+        s = s.tcp(
+            dns::DnsTcpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
+                .probe(dns_tcp_probe)
+                .only_ports()
+                .named("dns"),
+        );
+        s = s.udp(
+            dns::DnsUdpParser::new(cfg.clone()),
+            Route::ports(cfg.ports.iter().copied())
+                .probe(|b, _| {
+                    // On a DNS port, one odd datagram does not rule DNS
+                    // out: the next ones decide, and after `probe_datagrams`
+                    // the port does.
+                    if dns::looks_like_dns(b) {
+                        Probe::Certain
+                    } else {
+                        Probe::NeedMore
+                    }
+                })
+                .only_ports()
+                .named("dns"),
+        );
+    }
+    s
+}
+
+/// DNS over TCP probe: a length prefix, then a plausible message.
+#[cfg(feature = "dns")]
+fn dns_tcp_probe(b: &[u8], _side: crate::FlowSide) -> crate::session::Probe {
+    use crate::session::Probe;
+    if b.len() < 2 + 12 {
+        return Probe::NeedMore;
+    }
+    let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
+    if b.len() < 2 + len && b.len() < 512 {
+        return Probe::NeedMore;
+    }
+    if len >= 12 && dns::looks_like_dns(&b[2..b.len().min(2 + len)]) {
+        Probe::Certain
+    } else {
+        Probe::No
+    }
+}
+
+/// QUIC on any UDP port, found by content.
+#[cfg(feature = "quic")]
+fn with_quic<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &QuicConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        quic::QuicParser::default(),
+        crate::session::Route::any()
+            .probe(quic::probe)
+            .named("quic"),
+    )
+}
+
+/// SSH over TCP: port hints and the `SSH-` probe.
+#[cfg(feature = "ssh")]
+fn with_ssh<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SshConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        ssh::SshParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ssh::probe)
+            .named("ssh"),
+    )
+}
+
+/// FTP on its ports: the probe confirms (a server greeting waits for the
+/// client's first line; at the probe's end the port decides).
+#[cfg(feature = "ftp")]
+fn with_ftp_ports<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &FtpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled || cfg.ports.is_empty() {
+        return s;
+    }
+    s.tcp(
+        ftp::FtpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ftp::probe)
+            .only_ports()
+            .named("ftp"),
+    )
+}
+
+/// FTP on any other TCP port, by content only.
+#[cfg(feature = "ftp")]
+fn with_ftp_probe<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &FtpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        ftp::FtpParser::new(cfg.clone()),
+        crate::session::Route::any().probe(ftp::probe).named("ftp"),
+    )
+}
+
+/// SIP over UDP and TCP: port hints and the start-line probe.
+#[cfg(feature = "sip")]
+fn with_sip<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SipConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let route = Route::ports(cfg.ports.iter().copied())
+        .probe(sip::probe)
+        .named("sip");
+    s.udp(sip::SipUdpParser::new(cfg.clone()), route.clone())
+        .tcp(sip::SipTcpParser::new(cfg.clone()), route)
+}
+
+/// RFB over TCP: port hints and the `RFB 0NN.` probe.
+#[cfg(feature = "rfb")]
+fn with_rfb<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &RfbConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        rfb::RfbParser::default(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(rfb::probe)
+            .named("rfb"),
+    )
+}
+
+/// DHCPv4 over UDP: its ports only, confirmed by the BOOTP header and
+/// magic cookie.
+#[cfg(feature = "dhcp")]
+fn with_dhcp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &DhcpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        dhcp::DhcpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(dhcp::probe)
+            .only_ports()
+            .named("dhcp"),
+    )
+}
+
+/// TFTP requests over UDP: the server's ports only, confirmed by a request
+/// (or, for other TFTP packets, by the port).
+#[cfg(feature = "tftp")]
+fn with_tftp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &TftpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        tftp::TftpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(tftp::probe)
+            .only_ports()
+            .named("tftp"),
+    )
+}
+
+/// SMTP over TCP: port hints and the greeting/EHLO probe; STARTTLS hands
+/// the flow to TLS (when TLS parsing is on and built).
+#[cfg(feature = "smtp")]
+fn with_smtp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SmtpConfig,
+    tls: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    let p = smtp::SmtpParser::new(cfg.clone());
+    #[cfg(feature = "tls")]
+    let p = if tls.enabled {
+        p.with_tls(tls.clone())
+    } else {
+        p
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    s.tcp(
+        p,
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(smtp::probe)
+            .named("smtp"),
+    )
+}
+
+/// Cleartext HTTP/2 over TCP: port hints and the client preface probe.
+#[cfg(feature = "http2")]
+fn with_http2<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &Http2Config,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        http2::Http2Parser::new(cfg.clone()).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(http2::probe)
+            .named("http2"),
+    )
+}
