@@ -8,6 +8,7 @@ use flowscope_cli::config::Config;
 use flowscope_cli::input::Input;
 use flowscope_cli::replay::{ReplayOptions, replay};
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -78,7 +79,7 @@ pub(crate) fn run_check_script(name: &str, corpus: &Path) -> String {
 }
 
 /// Runs `python3 scripts/NAME ARGS...`; its stdout (echoed to stderr).
-pub(crate) fn run_script(name: &str, args: &[&std::ffi::OsStr]) -> String {
+pub(crate) fn run_script(name: &str, args: &[&OsStr]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scripts")
         .join(name);
@@ -193,6 +194,42 @@ fn have_suricata(what: &str) -> bool {
     have
 }
 
+/// Runs `scripts/suricata_compare.py PROTO ARGS...` with this build of
+/// flowscope on the corpus; its report.
+fn suricata_compare(corpus: &Path, proto: &str, args: &[&OsStr]) -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
+    let mut all: Vec<&OsStr> = vec![
+        proto.as_ref(),
+        "--bin".as_ref(),
+        bin.as_os_str(),
+        "--corpus".as_ref(),
+        corpus.as_os_str(),
+    ];
+    all.extend_from_slice(args);
+    run_script("suricata_compare.py", &all)
+}
+
+/// Asserts that each labelled figure of a comparison report is at least
+/// its minimum (percent).
+fn assert_figures(text: &str, figures: &[(&str, f64)]) {
+    for &(label, min) in figures {
+        let got = percent_after(text, label);
+        assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
+    }
+}
+
+/// [`assert_figures`] at 100 % for every label.
+fn assert_all_equal(text: &str, labels: &[&str]) {
+    for label in labels {
+        assert_figures(text, &[(label, 100.0)]);
+    }
+}
+
+/// Corpus-relative capture names as script arguments.
+fn captures<'a>(names: &'a [&'a str]) -> Vec<&'a OsStr> {
+    names.iter().map(|n| OsStr::new(*n)).collect()
+}
+
 /// `tls` and `quic` records and protocol hand-overs against Suricata 7's
 /// on TLS captures of every kind (scripts/suricata_tls_check.py): each
 /// `tls` record is written at Suricata's packet, with Suricata's version
@@ -205,17 +242,17 @@ fn tls_records_match_suricata() {
         return;
     }
     let text = run_check_script("suricata_tls_check.py", &corpus);
-    for (label, min) in [
-        ("tls pcap_cnt equal", 99.0),
-        ("tls version equal", 100.0),
-        ("tls fields equal", 100.0),
-        ("quic extensions equal", 100.0),
-        ("quic ja3s equal", 100.0),
-        ("app_proto_orig equal", 100.0),
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
-    }
+    assert_figures(
+        &text,
+        &[
+            ("tls pcap_cnt equal", 99.0),
+            ("tls version equal", 100.0),
+            ("tls fields equal", 100.0),
+            ("quic extensions equal", 100.0),
+            ("quic ja3s equal", 100.0),
+            ("app_proto_orig equal", 100.0),
+        ],
+    );
 }
 
 /// `ssh` records against Suricata 7's (with HASSH on) on the corpus's SSH
@@ -230,33 +267,23 @@ fn ssh_records_match_suricata() {
     if !have_suricata("the SSH record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "ssh".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
-    ];
-    for capture in [
+    let caps = captures(&[
         "ndpi/pcap/ssh.pcap",
         "ndpi/pcap/ssh_unidirectional.pcap",
         "ndpi/pcap/custom_categories.pcapng",
         "suricata-verify/bug-5633-gre-02/gre-sample.pcap",
-    ] {
-        args.push(capture.as_ref());
-    }
-    let text = run_script("suricata_compare.py", &args);
+    ]);
+    let text = suricata_compare(&corpus, "ssh", &caps);
     assert!(text.contains("captures with ssh records: 4"), "{text}");
-    for label in [
-        "ssh records matched",
-        "ssh order equal",
-        "ssh fields equal (worst field)",
-        "app_proto ssh equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "ssh records matched",
+            "ssh order equal",
+            "ssh fields equal (worst field)",
+            "app_proto ssh equal",
+        ],
+    );
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
         "{text}"
@@ -276,53 +303,37 @@ fn ftp_records_match_suricata() {
     if !have_suricata("the FTP record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let run = |proto: &str, captures: &[&str]| {
-        let mut args: Vec<&std::ffi::OsStr> = vec![
-            proto.as_ref(),
-            "--bin".as_ref(),
-            bin.as_os_str(),
-            "--corpus".as_ref(),
-            corpus.as_os_str(),
-        ];
-        for c in captures {
-            args.push(c.as_ref());
-        }
-        run_script("suricata_compare.py", &args)
-    };
-    let text = run(
-        "ftp",
+    let caps = captures(&[
+        "ndpi/pcap/ftp.pcap",
+        "ndpi/pcap/ftp_failed.pcap",
+        "ndpi/pcap/irc.pcap",
+        "ndpi/pcap/pop3.pcap",
+    ]);
+    let text = suricata_compare(&corpus, "ftp", &caps);
+    assert!(text.contains("captures with ftp records: 4"), "{text}");
+    assert_figures(
+        &text,
         &[
-            "ndpi/pcap/ftp.pcap",
-            "ndpi/pcap/ftp_failed.pcap",
-            "ndpi/pcap/irc.pcap",
-            "ndpi/pcap/pop3.pcap",
+            ("ftp records matched", 84.6),
+            ("ftp order equal", 100.0),
+            ("ftp fields equal (worst field)", 100.0),
+            ("app_proto ftp equal", 75.0),
         ],
     );
-    assert!(text.contains("captures with ftp records: 4"), "{text}");
-    for (label, min) in [
-        ("ftp records matched", 84.6),
-        ("ftp order equal", 100.0),
-        ("ftp fields equal (worst field)", 100.0),
-        ("app_proto ftp equal", 75.0),
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
-    }
     assert!(
         text.contains("only Suricata 6, only flowscope 0\n"),
         "{text}"
     );
-    let text = run("ftp_data", &["ndpi/pcap/ftp.pcap"]);
+    let text = suricata_compare(&corpus, "ftp_data", &captures(&["ndpi/pcap/ftp.pcap"]));
     assert!(text.contains("captures with ftp_data records: 1"), "{text}");
-    for label in [
-        "ftp_data records matched",
-        "ftp_data fields equal (worst field)",
-        "app_proto ftp_data equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "ftp_data records matched",
+            "ftp_data fields equal (worst field)",
+            "app_proto ftp_data equal",
+        ],
+    );
 }
 
 /// `dhcp` records against Suricata 7's extended DHCP log on the corpus's
@@ -335,28 +346,17 @@ fn dhcp_records_match_suricata() {
     if !have_suricata("the DHCP record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "dhcp".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
-    ];
-    for capture in DHCP_CAPTURES {
-        args.push(capture.as_ref());
-    }
-    let text = run_script("suricata_compare.py", &args);
+    let text = suricata_compare(&corpus, "dhcp", &captures(&DHCP_CAPTURES));
     assert!(text.contains("captures with dhcp records: 23"), "{text}");
-    for label in [
-        "dhcp records matched",
-        "dhcp order equal",
-        "dhcp fields equal (worst field)",
-        "app_proto dhcp equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "dhcp records matched",
+            "dhcp order equal",
+            "dhcp fields equal (worst field)",
+            "app_proto dhcp equal",
+        ],
+    );
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
         "{text}"
@@ -405,26 +405,17 @@ fn tftp_records_match_suricata() {
     if !have_suricata("the TFTP record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "tftp".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
-        "ndpi/pcap/tftp.pcap".as_ref(),
-    ];
-    let text = run_script("suricata_compare.py", &args);
+    let text = suricata_compare(&corpus, "tftp", &captures(&["ndpi/pcap/tftp.pcap"]));
     assert!(text.contains("captures with tftp records: 1"), "{text}");
-    for label in [
-        "tftp records matched",
-        "tftp order equal",
-        "tftp fields equal (worst field)",
-        "app_proto tftp equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "tftp records matched",
+            "tftp order equal",
+            "tftp fields equal (worst field)",
+            "app_proto tftp equal",
+        ],
+    );
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
         "{text}"
@@ -444,12 +435,11 @@ fn smtp_records_match_suricata() {
     if !have_suricata("the SMTP record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let captures = [
+    let caps = captures(&[
         "ndpi/pcap/smtp.pcap",
         "ndpi/pcap/smtp-starttls.pcap",
         "ndpi/pcap/emotet.pcap",
-    ];
+    ]);
     for (proto, count, labels) in [
         (
             "smtp",
@@ -472,25 +462,12 @@ fn smtp_records_match_suricata() {
             ][..],
         ),
     ] {
-        let mut args: Vec<&std::ffi::OsStr> = vec![
-            proto.as_ref(),
-            "--bin".as_ref(),
-            bin.as_os_str(),
-            "--corpus".as_ref(),
-            corpus.as_os_str(),
-        ];
-        for capture in captures {
-            args.push(capture.as_ref());
-        }
-        let text = run_script("suricata_compare.py", &args);
+        let text = suricata_compare(&corpus, proto, &caps);
         assert!(
             text.contains(&format!("captures with {proto} records: {count}")),
             "{text}"
         );
-        for label in labels {
-            let got = percent_after(&text, label);
-            assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-        }
+        assert_all_equal(&text, labels);
         assert!(
             text.contains("only Suricata 0, only flowscope 0\n"),
             "{text}"
@@ -508,30 +485,24 @@ fn http2_records_match_suricata() {
     if !have_suricata("the HTTP/2 record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
     let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/h2c-curl.pcap");
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "http2".as_ref(),
+    let args: Vec<&OsStr> = vec![
         "--event-type".as_ref(),
         "http".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
         "suricata-verify/dns-over-http2-limit/input.pcap".as_ref(),
         own.as_os_str(),
     ];
-    let text = run_script("suricata_compare.py", &args);
+    let text = suricata_compare(&corpus, "http2", &args);
     assert!(text.contains("captures with http2 records: 2"), "{text}");
-    for label in [
-        "http2 records matched",
-        "http2 order equal",
-        "http2 fields equal (worst field)",
-        "app_proto http2 equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "http2 records matched",
+            "http2 order equal",
+            "http2 fields equal (worst field)",
+            "app_proto http2 equal",
+        ],
+    );
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
         "{text}"
@@ -553,32 +524,22 @@ fn sip_records_match_suricata() {
     if !have_suricata("the SIP record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "sip".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
-    ];
-    for capture in [
+    let caps = captures(&[
         "ndpi/pcap/sip.pcap",
         "ndpi/pcap/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
         "ndpi/pcap/webex.pcap",
-    ] {
-        args.push(capture.as_ref());
-    }
-    let text = run_script("suricata_compare.py", &args);
+    ]);
+    let text = suricata_compare(&corpus, "sip", &caps);
     assert!(text.contains("captures with sip records: 3"), "{text}");
     assert!(text.contains("sip records matched 179/179"), "{text}");
-    for label in [
-        "sip records matched",
-        "sip order equal",
-        "sip fields equal (worst field)",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "sip records matched",
+            "sip order equal",
+            "sip fields equal (worst field)",
+        ],
+    );
     assert!(text.contains("app_proto sip equal 6/7"), "{text}");
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
@@ -596,27 +557,18 @@ fn rfb_records_match_suricata() {
     if !have_suricata("the RFB record cross-check") {
         return;
     }
-    let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
-    let args: Vec<&std::ffi::OsStr> = vec![
-        "rfb".as_ref(),
-        "--bin".as_ref(),
-        bin.as_os_str(),
-        "--corpus".as_ref(),
-        corpus.as_os_str(),
-        "ndpi/pcap/vnc.pcap".as_ref(),
-    ];
-    let text = run_script("suricata_compare.py", &args);
+    let text = suricata_compare(&corpus, "rfb", &captures(&["ndpi/pcap/vnc.pcap"]));
     assert!(text.contains("captures with rfb records: 1"), "{text}");
     assert!(text.contains("rfb records matched 2/2"), "{text}");
-    for label in [
-        "rfb records matched",
-        "rfb order equal",
-        "rfb fields equal (worst field)",
-        "app_proto rfb equal",
-    ] {
-        let got = percent_after(&text, label);
-        assert!(got >= 100.0, "{label}: {got} % < 100 %\n{text}");
-    }
+    assert_all_equal(
+        &text,
+        &[
+            "rfb records matched",
+            "rfb order equal",
+            "rfb fields equal (worst field)",
+            "app_proto rfb equal",
+        ],
+    );
     assert!(
         text.contains("only Suricata 0, only flowscope 0\n"),
         "{text}"
