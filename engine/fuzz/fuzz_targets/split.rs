@@ -6,15 +6,26 @@
 use flowscope_engine::SessionParser;
 
 /// Feeds `data` to `p`: the first byte picks the piece size and the gap
-/// pattern, the rest is the payload. Ends with FINs and the flow's end.
+/// pattern, the rest is the payload. Each piece acknowledges what the
+/// other side sent before it (while the parser wants acknowledgements).
+/// Ends with FINs and the flow's end.
 pub fn run_session<P: SessionParser>(mut p: P, data: &[u8]) {
     let Some((&ctl, rest)) = data.split_first() else {
         return;
     };
     let size = usize::from(ctl & 0x3f) + 1;
+    let mut sent = [0u64; 2];
     for (i, piece) in rest.chunks(size).enumerate() {
         let initiator = (i + usize::from(ctl >> 7)) % 2 == 0;
         let gap = ctl & 0x40 != 0 && i % 5 == 4;
+        if p.wants_acks() {
+            let _ = if initiator {
+                p.acked_responder(sent[1])
+            } else {
+                p.acked_initiator(sent[0])
+            };
+        }
+        sent[usize::from(!initiator)] += piece.len() as u64;
         let _ = match (initiator, gap) {
             (true, false) => p.feed_initiator(piece),
             (false, false) => p.feed_responder(piece),

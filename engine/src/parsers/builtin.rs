@@ -17,8 +17,8 @@ use crate::session::Sessions;
 /// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
 /// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
 /// with a `220` naming SMTP (ahead of the STARTTLS ports), HTTP/2 on
-/// every TCP flow whose client starts with the HTTP/2 preface. A parser
-/// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
+/// every TCP flow whose client starts with the HTTP/2 preface (and after an
+/// HTTP/1.1 `Upgrade: h2c`, through the HTTP parser), SIP over UDP
 /// and TCP whose first bytes are a SIP request or status line, RFB on every
 /// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
 /// whose Cargo feature is off is not registered, enabled or not
@@ -41,7 +41,7 @@ pub fn builtin<K: Send + 'static>(
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
-    let s = with_http(s, &cfg.http);
+    let s = with_http(s, cfg);
     #[cfg(feature = "dns")]
     let s = with_dns(s, &cfg.dns);
     #[cfg(feature = "quic")]
@@ -97,12 +97,22 @@ fn with_tls<K: Send + 'static>(
 #[cfg(feature = "http")]
 fn with_http<K: Send + 'static>(
     mut s: Sessions<K, L7Message>,
-    cfg: &HttpConfig,
+    all: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
     use crate::session::Route;
+    let cfg = &all.http;
     if cfg.enabled {
+        let p = http::HttpParser::new(cfg.clone());
+        // An accepted `Upgrade: h2c` goes on as HTTP/2 when that parser is
+        // on.
+        #[cfg(feature = "http2")]
+        let p = if all.http2.enabled {
+            p.with_h2c(all.http2.clone(), true)
+        } else {
+            p
+        };
         s = s.tcp(
-            http::HttpParser::new(cfg.clone()),
+            p,
             Route::ports(cfg.ports.iter().copied())
                 .probe(|b, _| http::probe(b))
                 .named("http"),

@@ -139,6 +139,9 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     o.u64("tx_id", t.tx_id);
     o.begin("http");
     opt_bytes(o, "hostname", &t.hostname);
+    if let Some(port) = t.port {
+        o.u64("http_port", u64::from(port));
+    }
     opt_bytes(o, "url", &t.uri);
     opt_bytes(o, "http_user_agent", &t.user_agent);
     if let Some(ct) = &t.content_type {

@@ -252,17 +252,17 @@ fn joined<'h>(headers: &'h [httparse::Header<'h>], name: &'h str) -> Option<Cow<
 }
 
 /// A `host[:port]` as libhtp reads a Host header or a URI's authority.
-struct HostPort<'a> {
+pub(super) struct HostPort<'a> {
     host: &'a [u8],
     /// The port, when one was given and is a number in 1–65535.
-    port: Option<u16>,
+    pub(super) port: Option<u16>,
     /// A valid host name (or IPv6 literal) and, if given, a valid port.
     valid: bool,
 }
 
 /// Reads `host[:port]` (the host ends at the first colon, or after an
 /// IPv6 literal's `]`); `None` when empty.
-fn host_port(v: &[u8]) -> Option<HostPort<'_>> {
+pub(super) fn host_port(v: &[u8]) -> Option<HostPort<'_>> {
     let v = trim_htp(v);
     if v.is_empty() {
         return None;

@@ -124,6 +124,11 @@ fn host_only(h: &[u8]) -> Box<[u8]> {
     host.to_ascii_lowercase().into_boxed_slice()
 }
 
+/// `host[:port]` → the port, as libhtp reads it (a number in 1–65535).
+fn port_of(h: &[u8]) -> Option<u16> {
+    super::events::host_port(h).and_then(|h| h.port)
+}
+
 fn parse_content_length(v: &[u8]) -> Option<u64> {
     let v = trim(v);
     // Repeated identical values (`5, 5`) are accepted, as RFC 9110 allows.
@@ -268,6 +273,7 @@ impl HttpParser {
         tx.tx_id = self.next_tx;
         self.next_tx += 1;
         self.request_events((line, rest), (uri, version), req_headers, tx.tx_id);
+        self.note_upgrade_offer(tx.tx_id, (method, uri), req_headers);
         let f = framing(req_headers);
         let body = if f.chunked {
             Some(BodyKind::Chunked(ChunkState::Size))
@@ -361,14 +367,13 @@ impl HttpParser {
         self.resp.buf = head;
         self.resp.buf.clear();
         if status == 101 || (connect && (200..300).contains(&status)) {
-            tx.tunnel = Some(if status == 101 {
-                HttpTunnel::Upgrade(f.upgrade.unwrap_or_default())
-            } else {
-                HttpTunnel::Connect
-            });
             let stop = if status == 101 {
-                Dir::Stopped
+                let after = b.len() - used_from_b;
+                let dir = self.switch_protocols(tx.tx_id, f.upgrade.as_deref(), after);
+                tx.tunnel = Some(HttpTunnel::Upgrade(f.upgrade.unwrap_or_default()));
+                dir
             } else {
+                tx.tunnel = Some(HttpTunnel::Connect);
                 self.inner = Some(Inner::Detect(Vec::new()));
                 Dir::Tunnel
             };
@@ -378,6 +383,7 @@ impl HttpParser {
             self.complete(out);
             return Some(used_from_b);
         }
+        self.upgrade_declined(tx.tx_id);
         let body = if head_request || status == 204 || status == 304 {
             None
         } else if f.chunked {
@@ -470,12 +476,17 @@ pub(super) fn request_tx(
         protocol: (!version.is_empty()).then(|| boxed(version)),
         ..HttpTransaction::default()
     };
-    tx.hostname = uri_host(uri).map(host_only);
+    // A CONNECT's target is an authority (RFC 9110 §9.3.6): its host and
+    // port, as libhtp reads them.
+    let authority = uri_host(uri).or((method == b"CONNECT" && !uri.is_empty()).then_some(uri));
+    tx.hostname = authority.map(host_only);
+    tx.port = authority.and_then(port_of);
     for h in headers {
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"host") {
             if tx.hostname.is_none() {
                 tx.hostname = Some(host_only(h.value));
+                tx.port = port_of(h.value);
             }
         } else if name.eq_ignore_ascii_case(b"user-agent") {
             tx.user_agent.get_or_insert_with(|| boxed(h.value));

@@ -1,7 +1,8 @@
 //! HTTP/1.0 and 1.1 ([`HttpParser`]): request and response heads (httparse),
 //! bodies by Content-Length, chunked coding (trailers included) or until
 //! close, pipelined requests paired with their responses in order, interim
-//! 1xx responses, Upgrade tunnels (parsing stops, the transaction says so),
+//! 1xx responses, Upgrade tunnels (parsing stops, the transaction says so;
+//! an upgrade to h2c goes on as HTTP/2, module `h2c`),
 //! CONNECT tunnels (the transaction says so; HTTP or TLS through the proxy
 //! is parsed, anything else is not), gaps skipped inside bodies and otherwise
 //! resynchronised at the next message start. Bodies are counted and
@@ -13,6 +14,8 @@
 
 mod body;
 mod events;
+#[cfg(feature = "http2")]
+mod h2c;
 mod head;
 mod udp;
 
@@ -83,6 +86,8 @@ pub struct HttpTransaction {
     /// Host (from an absolute URI, else the Host header), lower-cased,
     /// without the port.
     pub hostname: Option<Box<[u8]>>,
+    /// The port written with that host, if any (Suricata's `http_port`).
+    pub port: Option<u16>,
     /// User-Agent.
     pub user_agent: Option<Box<[u8]>>,
     /// Referer.
@@ -171,7 +176,7 @@ enum Dir {
     Lost,
     /// Upgrade tunnel: nothing more is parsed.
     Stopped,
-    /// CONNECT tunnel: the bytes go to [`Inner`].
+    /// CONNECT tunnel, or h2c after an upgrade: the bytes go to [`Inner`].
     Tunnel,
 }
 
@@ -183,6 +188,9 @@ enum Inner {
     /// TLS through the proxy (feature `tls`).
     #[cfg(feature = "tls")]
     Tls(Box<super::tls::TlsParser>),
+    /// HTTP/2 after an accepted `Upgrade: h2c` (feature `http2`).
+    #[cfg(feature = "http2")]
+    Http2(Box<super::http2::Http2Parser>),
     /// Something else: not parsed.
     Opaque,
 }
@@ -200,6 +208,51 @@ impl Inner {
     #[cfg(not(feature = "tls"))]
     fn tls(_held: &[u8], _out: &mut Vec<L7Message>) -> Inner {
         Inner::Opaque
+    }
+
+    /// One direction's bytes (`request`: the client's) to the parser
+    /// inside, if any.
+    fn feed(&mut self, request: bool, b: &[u8], out: &mut Vec<L7Message>) {
+        match self {
+            #[cfg(feature = "tls")]
+            Inner::Tls(t) if request => out.extend(t.feed_initiator(b)),
+            #[cfg(feature = "tls")]
+            Inner::Tls(t) => out.extend(t.feed_responder(b)),
+            #[cfg(feature = "http2")]
+            Inner::Http2(p) if request => out.extend(p.feed_initiator(b)),
+            #[cfg(feature = "http2")]
+            Inner::Http2(p) => out.extend(p.feed_responder(b)),
+            _ => {}
+        }
+        let _ = (request, b, out);
+    }
+
+    /// A gap of `len` in one direction, to the parser inside.
+    fn gap(&mut self, request: bool, len: u64, out: &mut Vec<L7Message>) {
+        match self {
+            #[cfg(feature = "tls")]
+            Inner::Tls(t) if request => out.extend(t.gap_initiator(len)),
+            #[cfg(feature = "tls")]
+            Inner::Tls(t) => out.extend(t.gap_responder(len)),
+            #[cfg(feature = "http2")]
+            Inner::Http2(p) if request => out.extend(p.gap_initiator(len)),
+            #[cfg(feature = "http2")]
+            Inner::Http2(p) => out.extend(p.gap_responder(len)),
+            _ => {}
+        }
+        let _ = (request, len, out);
+    }
+
+    /// The flow's end, to the parser inside.
+    fn flow_end(&mut self, out: &mut Vec<L7Message>) {
+        match self {
+            #[cfg(feature = "tls")]
+            Inner::Tls(t) => out.extend(t.flow_end()),
+            #[cfg(feature = "http2")]
+            Inner::Http2(p) => out.extend(p.flow_end()),
+            _ => {}
+        }
+        let _ = out;
     }
 }
 
@@ -257,6 +310,20 @@ pub struct HttpParser {
     events: VecDeque<AppEvent>,
     /// A `100 Continue` was seen for the request waiting for its response.
     seen_100: bool,
+    /// HTTP/2's options, when an upgrade to h2c is followed (feature
+    /// `http2`; [`HttpParser::with_h2c`]).
+    #[cfg(feature = "http2")]
+    h2c: Option<Box<super::Http2Config>>,
+    /// The last request that offered h2c.
+    #[cfg(feature = "http2")]
+    offer: Option<Box<h2c::Offer>>,
+    /// Whether acknowledgements are wanted for HTTP/2's timing.
+    #[cfg(feature = "http2")]
+    acks: h2c::Acks,
+    /// Stream offsets after the bytes (and gaps) seen, client's and
+    /// server's: where HTTP/2 starts after an upgrade.
+    #[cfg(feature = "http2")]
+    offsets: [u64; 2],
 }
 
 impl Default for HttpParser {
@@ -282,7 +349,114 @@ impl HttpParser {
             next_tx: 0,
             events: VecDeque::new(),
             seen_100: false,
+            #[cfg(feature = "http2")]
+            h2c: None,
+            #[cfg(feature = "http2")]
+            offer: None,
+            #[cfg(feature = "http2")]
+            acks: h2c::Acks::Off,
+            #[cfg(feature = "http2")]
+            offsets: [0, 0],
         }
+    }
+
+    /// Follows an accepted `Upgrade: h2c` (RFC 7540 §3.2) with an HTTP/2
+    /// parser of these options ([`Http2Parser::upgraded`](super::http2::Http2Parser::upgraded)):
+    /// the flow's `app_proto` becomes `http2` (`app_proto_orig` `http`),
+    /// its streams [`L7Message::Http2`] messages. Without it, parsing stops
+    /// at any `101`. With `timed_by_acks`, HTTP/2 reads as
+    /// [`Http2Parser::timed_by_acks`](super::http2::Http2Parser::timed_by_acks)
+    /// does when the flow's first request made the offer (the parser
+    /// wants acknowledgements until that request's answer).
+    #[cfg(feature = "http2")]
+    pub fn with_h2c(mut self, cfg: super::Http2Config, timed_by_acks: bool) -> Self {
+        self.h2c = Some(Box::new(cfg));
+        self.acks = if timed_by_acks {
+            h2c::Acks::Pending
+        } else {
+            h2c::Acks::Off
+        };
+        self
+    }
+
+    /// A request head was read: keeps its h2c offer, if it makes one and
+    /// upgrades are followed.
+    fn note_upgrade_offer(
+        &mut self,
+        tx_id: u64,
+        line: (&[u8], &[u8]),
+        headers: &[httparse::Header<'_>],
+    ) {
+        #[cfg(feature = "http2")]
+        if self.h2c.is_some() {
+            let max = self.cfg.max_headers.saturating_add(2);
+            let offer = h2c::Offer::of_request(tx_id, line, headers, max);
+            if self.acks == h2c::Acks::Pending {
+                self.acks = if offer.is_some() {
+                    h2c::Acks::Offered
+                } else {
+                    h2c::Acks::Off
+                };
+            }
+            if let Some(o) = offer {
+                self.offer = Some(Box::new(o));
+            }
+        }
+        let _ = (tx_id, line, headers);
+    }
+
+    /// A final response other than `101` answered transaction `tx_id`:
+    /// an offer of h2c that request (or an earlier one) made was declined.
+    fn upgrade_declined(&mut self, tx_id: u64) {
+        #[cfg(feature = "http2")]
+        if self.offer.as_ref().is_some_and(|o| o.tx_id <= tx_id) {
+            self.offer = None;
+            if self.acks == h2c::Acks::Offered {
+                self.acks = h2c::Acks::Off;
+            }
+        }
+        let _ = tx_id;
+    }
+
+    /// A `101 Switching Protocols` answered transaction `tx_id`, its head
+    /// ending `after` bytes before the end of the server's bytes fed so
+    /// far: HTTP/2 reads on from there when it accepts the h2c that request
+    /// offered (both directions become [`Dir::Tunnel`]); else parsing
+    /// stops.
+    fn switch_protocols(&mut self, tx_id: u64, upgrade: Option<&[u8]>, after: usize) -> Dir {
+        #[cfg(feature = "http2")]
+        {
+            let offer = self.offer.take().filter(|o| o.tx_id == tx_id);
+            let offered = self.acks == h2c::Acks::Offered;
+            self.acks = h2c::Acks::Off;
+            if let Some(cfg) = &self.h2c
+                && upgrade.is_some_and(h2c::names_h2c)
+                && let Some(offer) = offer
+            {
+                let timed = offered.then(|| {
+                    let [client, server] = self.offsets;
+                    [client, server.saturating_sub(after as u64)]
+                });
+                if offered {
+                    self.acks = h2c::Acks::Live;
+                }
+                self.inner = Some(Inner::Http2(Box::new(offer.accept(cfg, timed))));
+                return Dir::Tunnel;
+            }
+        }
+        let _ = (tx_id, upgrade, after);
+        Dir::Stopped
+    }
+
+    /// `n` bytes (or a gap of `n`) of the client's (`request`) or the
+    /// server's stream were seen.
+    fn count(&mut self, request: bool, n: u64) {
+        #[cfg(feature = "http2")]
+        {
+            let k = usize::from(!request);
+            self.offsets[k] = self.offsets[k].saturating_add(n);
+        }
+        let _ = (request, n);
     }
 
     /// Parsing problems so far.
@@ -423,13 +597,8 @@ impl HttpParser {
                 *inner = Inner::Opaque;
             }
         }
-        #[cfg(feature = "tls")]
-        if let Some(Inner::Tls(t)) = &mut self.inner {
-            out.extend(if request {
-                t.feed_initiator(b)
-            } else {
-                t.feed_responder(b)
-            });
+        if let Some(inner) = &mut self.inner {
+            inner.feed(request, b, out);
         }
         false
     }
@@ -482,13 +651,8 @@ impl HttpParser {
             }
             Dir::Body(BodyKind::UntilClose) | Dir::Stopped => (false, false),
             Dir::Tunnel => {
-                #[cfg(feature = "tls")]
-                if let Some(Inner::Tls(t)) = &mut self.inner {
-                    out.extend(if request {
-                        t.gap_initiator(len)
-                    } else {
-                        t.gap_responder(len)
-                    });
+                if let Some(inner) = &mut self.inner {
+                    inner.gap(request, len, out);
                 }
                 (false, false)
             }
@@ -516,24 +680,71 @@ impl SessionParser for HttpParser {
     type Message = L7Message;
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        let own = self.events.pop_front();
+        #[cfg(feature = "http2")]
+        if own.is_none()
+            && let Some(Inner::Http2(p)) = &mut self.inner
+        {
+            return p.next_event();
+        }
+        own
     }
 
-    /// HTTP transactions (not the TLS handshakes of a CONNECT tunnel).
+    /// HTTP transactions, HTTP/2 streams after an h2c upgrade among them
+    /// (not the TLS handshakes of a CONNECT tunnel).
     fn is_transaction(msg: &L7Message) -> bool {
+        #[cfg(feature = "http2")]
+        if matches!(msg, L7Message::Http2(_)) {
+            return true;
+        }
         matches!(msg, L7Message::Http(_))
     }
 
     fn feed_initiator(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
+        self.count(true, bytes.len() as u64);
         self.feed(true, bytes, &mut out);
         out
     }
 
     fn feed_responder(&mut self, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
+        self.count(false, bytes.len() as u64);
         self.feed(false, bytes, &mut out);
         out
+    }
+
+    /// After an accepted h2c upgrade: to the HTTP/2 parser.
+    fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {
+        #[cfg(feature = "http2")]
+        if let Some(Inner::Http2(p)) = &mut self.inner {
+            return p.acked_initiator(offset);
+        }
+        let _ = offset;
+        Vec::new()
+    }
+
+    fn acked_responder(&mut self, offset: u64) -> Vec<L7Message> {
+        #[cfg(feature = "http2")]
+        if let Some(Inner::Http2(p)) = &mut self.inner {
+            return p.acked_responder(offset);
+        }
+        let _ = offset;
+        Vec::new()
+    }
+
+    /// While the first request may offer h2c (or its offer awaits an
+    /// answer), then as long as the HTTP/2 parser after an accepted one
+    /// wants them; only with [`HttpParser::with_h2c`]'s timing.
+    fn wants_acks(&self) -> bool {
+        #[cfg(feature = "http2")]
+        return match (self.acks, &self.inner) {
+            (h2c::Acks::Pending | h2c::Acks::Offered, _) => true,
+            (h2c::Acks::Live, Some(Inner::Http2(p))) => p.wants_acks(),
+            _ => false,
+        };
+        #[cfg(not(feature = "http2"))]
+        false
     }
 
     fn eof_responder(&mut self) -> Vec<L7Message> {
@@ -547,12 +758,14 @@ impl SessionParser for HttpParser {
 
     fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
         let mut out = Vec::new();
+        self.count(true, len);
         self.gap(true, len, &mut out);
         out
     }
 
     fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
         let mut out = Vec::new();
+        self.count(false, len);
         self.gap(false, len, &mut out);
         out
     }
@@ -571,20 +784,21 @@ impl SessionParser for HttpParser {
             tx.incomplete = true;
             out.push(L7Message::Http(Box::new(tx)));
         }
-        #[cfg(feature = "tls")]
-        if let Some(Inner::Tls(t)) = &mut self.inner {
-            out.extend(t.flow_end());
+        if let Some(inner) = &mut self.inner {
+            inner.flow_end(&mut out);
         }
         out
     }
 
     /// After an accepted CONNECT, what the tunnel carries: `tls`, or
     /// `failed` for content that is neither TLS nor HTTP (HTTP through the
-    /// tunnel is still `http`).
+    /// tunnel is still `http`); after an upgrade to h2c, `http2`.
     fn app_proto(&self) -> Option<crate::AppProto> {
         match self.inner {
             #[cfg(feature = "tls")]
             Some(Inner::Tls(_)) => Some("tls".into()),
+            #[cfg(feature = "http2")]
+            Some(Inner::Http2(_)) => Some("http2".into()),
             Some(Inner::Opaque) => Some("failed".into()),
             _ => None,
         }

@@ -5,7 +5,7 @@ fn txs(msgs: Vec<L7Message>) -> Vec<HttpTransaction> {
     msgs.into_iter()
         .map(|m| match m {
             L7Message::Http(t) => *t,
-            #[cfg(any(feature = "dns", feature = "tls"))]
+            #[allow(unreachable_patterns)]
             other => panic!("not HTTP: {other:?}"),
         })
         .collect()
@@ -34,6 +34,7 @@ fn get_with_content_length() {
     assert_eq!(t.method.as_deref(), Some(&b"GET"[..]));
     assert_eq!(t.uri.as_deref(), Some(&b"/index.html?q=1"[..]));
     assert_eq!(t.hostname.as_deref(), Some(&b"example.com"[..]));
+    assert_eq!(t.port, Some(8080));
     assert_eq!(t.user_agent.as_deref(), Some(&b"curl/8.0"[..]));
     assert_eq!(t.referer.as_deref(), Some(&b"http://a/"[..]));
     assert_eq!(t.protocol.as_deref(), Some(&b"HTTP/1.1"[..]));
@@ -141,6 +142,16 @@ fn connect_and_upgrade_stop_parsing() {
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].tunnel, Some(HttpTunnel::Connect));
     assert_eq!(t[0].hostname.as_deref(), Some(&b"example.com"[..]));
+    assert_eq!(t[0].port, Some(443));
+    // Without a Host header the target names the host.
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"CONNECT Abc:8443 HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(t[0].hostname.as_deref(), Some(&b"abc"[..]));
+    assert_eq!(t[0].port, Some(8443));
     let mut p = HttpParser::default();
     let t = run(
         &mut p,
@@ -498,4 +509,153 @@ fn connect_tunnel_reports_what_it_hands_over_to() {
     p.feed_responder(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
     p.feed_initiator(b"\x16\x03\x01\x00\x04\x01\x00\x00\x00");
     assert_eq!(p.app_proto(), None);
+}
+
+/// An h2c upgrade: the request that offers it, the `101`, then HTTP/2
+/// both ways (the server's SETTINGS in the 101's segment).
+#[cfg(feature = "http2")]
+mod h2c {
+    use super::*;
+    use crate::parsers::Http2Config;
+    use crate::parsers::http2::{HeaderField, Http2Stream};
+
+    const OFFER: &[u8] = b"GET /x HTTP/1.1\r\nHost: h:8080\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n";
+    const SWITCH: &[u8] =
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+    /// An empty SETTINGS frame, then HEADERS on stream 1 (END_STREAM,
+    /// END_HEADERS) holding `:status: 200` (static table index 8).
+    const SERVER_H2: &[u8] =
+        b"\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88";
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+    fn names(h: &[HeaderField]) -> Vec<String> {
+        h.iter()
+            .map(|f| match f {
+                HeaderField::Field { name, value } => format!(
+                    "{}={}",
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(value)
+                ),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn split(msgs: Vec<L7Message>) -> (Vec<HttpTransaction>, Vec<Http2Stream>) {
+        let (mut h1, mut h2) = (Vec::new(), Vec::new());
+        for m in msgs {
+            match m {
+                L7Message::Http(t) => h1.push(*t),
+                L7Message::Http2(t) => h2.push(*t),
+                #[allow(unreachable_patterns)]
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (h1, h2)
+    }
+
+    #[test]
+    fn an_accepted_upgrade_goes_on_as_http2() {
+        let mut p = HttpParser::default().with_h2c(Http2Config::default(), false);
+        let mut out = p.feed_initiator(OFFER);
+        let mut resp = SWITCH.to_vec();
+        resp.extend_from_slice(SERVER_H2);
+        out.extend(p.feed_responder(&resp));
+        out.extend(p.feed_initiator(PREFACE));
+        out.extend(p.flow_end());
+        let (h1, h2) = split(out);
+        assert_eq!(h1.len(), 1);
+        assert_eq!(h1[0].status, Some(101));
+        assert_eq!(h1[0].port, Some(8080));
+        assert_eq!(h1[0].tunnel, Some(HttpTunnel::Upgrade(b"h2c"[..].into())));
+        // Numbered from 0 again: stream 1, the header's settings, then the
+        // server's empty SETTINGS (no transaction).
+        let ids: Vec<(u64, u32)> = h2.iter().map(|t| (t.tx_id, t.stream_id)).collect();
+        assert_eq!(ids, [(0, 1), (1, 0)]);
+        assert_eq!(
+            names(&h2[0].request.headers),
+            [
+                ":method=GET",
+                ":path=/x",
+                ":authority=h:8080",
+                "Connection=Upgrade, HTTP2-Settings",
+                "Upgrade=h2c"
+            ]
+        );
+        assert_eq!(names(&h2[0].response.headers), [":status=200"]);
+        assert!(h2[0].closed);
+        assert_eq!(h2[1].request.settings.len(), 1);
+        assert_eq!(h2[1].request.settings[0].value, 100);
+        assert_eq!(p.app_proto().map(|a| a.name), Some("http2"));
+    }
+
+    #[test]
+    fn without_h2c_parsing_stops_at_the_101() {
+        let mut p = HttpParser::default();
+        let mut out = p.feed_initiator(OFFER);
+        let mut resp = SWITCH.to_vec();
+        resp.extend_from_slice(SERVER_H2);
+        out.extend(p.feed_responder(&resp));
+        out.extend(p.feed_initiator(PREFACE));
+        out.extend(p.flow_end());
+        let (h1, h2) = split(out);
+        assert_eq!(h1.len(), 1);
+        assert!(h2.is_empty());
+        assert_eq!(p.app_proto(), None);
+    }
+
+    #[test]
+    fn a_declined_offer_leaves_http1() {
+        let mut p = HttpParser::default().with_h2c(Http2Config::default(), true);
+        assert!(p.wants_acks(), "the first request may offer h2c");
+        let mut out = p.feed_initiator(OFFER);
+        assert!(p.wants_acks(), "offered: waiting for the answer");
+        out.extend(p.feed_responder(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        assert!(!p.wants_acks(), "declined: no acknowledgements needed");
+        out.extend(p.feed_initiator(b"GET /y HTTP/1.1\r\nHost: h\r\n\r\n"));
+        out.extend(p.feed_responder(b"HTTP/1.1 204 No Content\r\n\r\n"));
+        let (h1, h2) = split(out);
+        let st: Vec<Option<u16>> = h1.iter().map(|t| t.status).collect();
+        assert_eq!(st, [Some(200), Some(204)]);
+        assert!(h2.is_empty());
+    }
+
+    #[test]
+    fn a_first_request_without_an_offer_stops_the_acknowledgements() {
+        let mut p = HttpParser::default().with_h2c(Http2Config::default(), true);
+        p.feed_initiator(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert!(!p.wants_acks());
+    }
+
+    /// Timed by acknowledgements: the server's bytes after the 101 wait
+    /// for the client's preface, so the client's transactions come first.
+    #[test]
+    fn timed_the_client_preface_is_read_first() {
+        let mut p = HttpParser::default().with_h2c(Http2Config::default(), true);
+        let mut out = p.feed_initiator(OFFER);
+        let mut resp = SWITCH.to_vec();
+        // A non-empty server SETTINGS this time: a transaction.
+        resp.extend_from_slice(b"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x07");
+        let server_end = resp.len() as u64;
+        out.extend(p.acked_initiator(OFFER.len() as u64));
+        out.extend(p.feed_responder(&resp));
+        assert!(p.wants_acks());
+        // The server's SETTINGS acknowledged before the preface is sent.
+        out.extend(p.acked_responder(server_end));
+        let mut preface = PREFACE.to_vec();
+        preface[PREFACE.len() - 9..].copy_from_slice(b"\x00\x00\x06\x04\x00\x00\x00\x00\x00");
+        preface.extend_from_slice(b"\x00\x04\x00\x01\x00\x00");
+        out.extend(p.feed_initiator(&preface));
+        out.extend(p.acked_initiator((OFFER.len() + preface.len()) as u64));
+        out.extend(p.acked_responder(server_end));
+        out.extend(p.flow_end());
+        let (_, h2) = split(out);
+        // 1: the header's settings, 2: the client's SETTINGS, 3: the
+        // server's; stream 1 (0), still open, at the end.
+        let ids: Vec<(u64, usize, usize)> = h2
+            .iter()
+            .map(|t| (t.tx_id, t.request.settings.len(), t.response.settings.len()))
+            .collect();
+        assert_eq!(ids, [(1, 1, 0), (2, 1, 0), (3, 0, 1), (0, 0, 0)]);
+    }
 }

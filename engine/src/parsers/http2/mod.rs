@@ -245,6 +245,8 @@ pub struct Http2Parser {
     events: Vec<AppEvent>,
     /// Acknowledgement timing (module `session`), when on.
     acks: Option<Box<session::Unacked>>,
+    /// Took over an HTTP/1.1 connection after an h2c upgrade.
+    upgraded: bool,
 }
 
 impl Default for Http2Parser {
@@ -273,27 +275,47 @@ impl Http2Parser {
             next_tx: 0,
             events: Vec::new(),
             acks: None,
+            upgraded: false,
         }
     }
 
     /// A parser for an HTTP/1.1 connection upgraded to h2c after its
     /// `101 Switching Protocols` (RFC 7540 §3.2): the client still sends
     /// the preface; the upgrade request is stream 1, whose response the
-    /// server sends as HTTP/2. Transaction numbers start at `first_tx`
-    /// (after the HTTP/1 ones).
-    pub fn upgraded(cfg: Http2Config, first_tx: u64) -> Self {
+    /// server sends as HTTP/2. As in Suricata, the transactions are
+    /// numbered from 0 again: stream 1 first, its request side holding
+    /// `request` (the HTTP/1 request as header fields: `:method`, `:path`,
+    /// then its headers, `Host` as `:authority`), then the request's
+    /// `HTTP2-Settings` header (`settings`, base64url) decoded as a client
+    /// SETTINGS transaction (an undecodable one is the
+    /// `invalid_http1_settings` anomaly).
+    pub fn upgraded(cfg: Http2Config, request: Vec<HeaderField>, settings: Option<&[u8]>) -> Self {
         let mut p = Http2Parser::new(cfg);
-        p.next_tx = first_tx;
+        p.upgraded = true;
         p.streams.push(Http2Stream {
-            tx_id: p.next_tx,
+            tx_id: 0,
             stream_id: 1,
             request: Http2Side {
+                headers: request,
+                header_frames: 1,
                 end_stream: true,
                 ..Http2Side::default()
             },
             ..Http2Stream::default()
         });
-        p.next_tx += 1;
+        p.next_tx = 1;
+        if let Some(v) = settings {
+            match base64url(v) {
+                Some(payload) if payload.len().is_multiple_of(6) => {
+                    p.settings(0, &payload);
+                }
+                Some(payload) => {
+                    p.event("invalid_http1_settings", None);
+                    p.settings(0, &payload);
+                }
+                None => p.event("invalid_http1_settings", None),
+            }
+        }
         p
     }
 
@@ -600,6 +622,13 @@ impl Http2Parser {
         if !p.len().is_multiple_of(6) {
             self.event("invalid_frame_length", None);
         }
+        self.settings(k, p);
+    }
+
+    /// A SETTINGS payload of side `k` (not an acknowledgement), as
+    /// Suricata reads it: up to the first identifier it does not name;
+    /// a transaction of its own.
+    fn settings(&mut self, k: usize, p: &[u8]) {
         let mut settings = Vec::with_capacity(p.len() / 6);
         for c in p.chunks_exact(6) {
             let id = u16::from_be_bytes([c[0], c[1]]);
@@ -779,6 +808,20 @@ fn push_promise_payload(flags: u8, p: &[u8]) -> Option<(u32, &[u8])> {
     let (id, rest) = rest.split_first_chunk::<4>()?;
     let end = rest.len().checked_sub(pad)?;
     Some((u32::from_be_bytes(*id) & 0x7fff_ffff, &rest[..end]))
+}
+
+/// Base64url (RFC 4648 §5) as `HTTP2-Settings` carries it, padded or not;
+/// the standard alphabet is read too.
+fn base64url(v: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let cfg = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let v = v.trim_ascii();
+    GeneralPurpose::new(&URL_SAFE, cfg)
+        .decode(v)
+        .or_else(|_| GeneralPurpose::new(&STANDARD, cfg).decode(v))
+        .ok()
 }
 
 /// Suricata's name of an error code (RST_STREAM: `NoError`; GOAWAY writes

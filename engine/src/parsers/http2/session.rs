@@ -27,8 +27,19 @@ impl Http2Parser {
     /// Reads each direction once acknowledged, as Suricata does, so that
     /// transactions get its numbers; the driver then calls
     /// [`SessionParser::acked_initiator`] / `acked_responder`.
-    pub fn timed_by_acks(mut self) -> Self {
-        self.acks = Some(Box::default());
+    pub fn timed_by_acks(self) -> Self {
+        self.timed_by_acks_from([0, 0])
+    }
+
+    /// [`timed_by_acks`](Self::timed_by_acks) for a parser that takes a
+    /// connection over mid-stream (an h2c upgrade): its first bytes are at
+    /// these stream offsets (client's, server's), the ones acknowledgements
+    /// count from.
+    pub fn timed_by_acks_from(mut self, offsets: [u64; 2]) -> Self {
+        self.acks = Some(Box::new(Unacked {
+            held: Default::default(),
+            seen: offsets,
+        }));
         self
     }
 
@@ -48,7 +59,13 @@ impl Http2Parser {
     }
 
     /// The peer acknowledged direction `k` up to stream offset `offset`.
+    /// After an h2c upgrade the server's bytes wait for the client's
+    /// preface to be read (Suricata starts the new protocol from the
+    /// client's side), so the client's SETTINGS come first.
     fn acked(&mut self, k: usize, offset: u64, out: &mut Vec<L7Message>) {
+        if k == 1 && self.upgraded && matches!(self.sides[0].stage, super::Stage::Preface(_)) {
+            return;
+        }
         let Some(u) = self.acks.as_deref_mut() else {
             return;
         };
@@ -116,6 +133,14 @@ impl SessionParser for Http2Parser {
         self.release(0, &mut out);
         self.release(1, &mut out);
         self.finish(&mut out);
+        // What the held bytes completed and what stays open go out
+        // together, by number, as Suricata logs a flow's last
+        // transactions.
+        #[allow(unreachable_patterns)]
+        out.sort_by_key(|m| match m {
+            L7Message::Http2(t) => t.tx_id,
+            _ => u64::MAX,
+        });
         out
     }
 

@@ -509,6 +509,57 @@ fn http2_records_match_suricata() {
     );
 }
 
+/// HTTP/1.1 upgraded to h2c (`Upgrade: h2c`, `101 Switching Protocols`)
+/// against Suricata's, on io/cli/tests/captures/h2c-upgrade.pcap (11 KB,
+/// made on loopback: curl 7.88 `--http2` and nghttp 1.52 `-u` against
+/// Apache 2.4's mod_http2 with `Protocols h2c http/1.1`: two GETs on one
+/// upgraded connection, nghttp's PRIORITY tree, a 404, a HEAD; and curl
+/// offering h2c to Python's http.server, which declines, so the flow stays
+/// HTTP/1): the 101 transaction, stream 1 as the mimicked request, the
+/// `HTTP2-Settings` transaction, `app_proto: http2` with `app_proto_orig:
+/// http`. Not compared: GOAWAY's `error_code`, where Suricata 7 writes the
+/// last stream id (1 or 3 here) instead of the error code (0); and the
+/// order across flows, since Suricata ends these flows at the end of the
+/// input rather than at their FIN or RST.
+#[test]
+fn h2c_upgrade_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the h2c upgrade cross-check") {
+        return;
+    }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/h2c-upgrade.pcap");
+    let args: Vec<&OsStr> = vec!["--event-type".as_ref(), "http".as_ref(), own.as_os_str()];
+    let text = suricata_compare(&corpus, "http2", &args);
+    assert!(text.contains("http2 records matched 30/30"), "{text}");
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+    assert_all_equal(
+        &text,
+        &[
+            "app_proto http2 equal",
+            "app_proto any equal",
+            "field tx_id equal",
+            "field http.http2.stream_id equal",
+            "field http.http2.request.settings equal",
+            "field http.http2.response.settings equal",
+            "field http.http2.request.priority equal",
+            "field http.request_headers equal",
+            "field http.response_headers equal",
+            "field http.url equal",
+            "field http.status equal",
+            "field http.http_method equal",
+            "field http.http_port equal",
+            "field http.hostname equal",
+            "field http.length equal",
+        ],
+    );
+    // The declined offer: HTTP/1 records, app_proto http.
+    let text = suricata_compare(&corpus, "http", &[own.as_os_str()]);
+    assert_all_equal(&text, &["app_proto http equal", "app_proto any equal"]);
+}
+
 /// `sip` records against Suricata 7's on the corpus's SIP captures
 /// (scripts/suricata_compare.py): every request and response Suricata
 /// writes, for the same flows in the same order, with equal start-line
