@@ -8,7 +8,7 @@
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
-//! RFB (VNC) handshake (`rfb`). They are
+//! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -32,6 +32,8 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "http2")]
 pub mod http2;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 #[cfg(feature = "quic")]
 pub mod quic;
 #[cfg(any(
@@ -39,7 +41,8 @@ pub mod quic;
     feature = "tls",
     feature = "dhcp",
     feature = "http2",
-    feature = "rfb"
+    feature = "rfb",
+    feature = "mqtt"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -109,6 +112,9 @@ pub enum L7Message {
     /// An RFB (VNC) connection's handshake.
     #[cfg(feature = "rfb")]
     Rfb(Box<rfb::RfbHandshake>),
+    /// An MQTT transaction: a control packet and the ones answering it.
+    #[cfg(feature = "mqtt")]
+    Mqtt(Box<mqtt::MqttTransaction>),
 }
 
 /// `[parsers.http]`.
@@ -449,6 +455,50 @@ impl Default for RfbConfig {
     }
 }
 
+/// `[parsers.mqtt]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// Parse MQTT.
+    pub enabled: bool,
+    /// Port hints (the CONNECT probe finds MQTT on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest control packet read (remaining length, Suricata's
+    /// `max-msg-length`); a longer one is skipped unread and reported
+    /// with `truncated` and `skipped_length`.
+    pub max_msg_length: usize,
+    /// Transactions open at once (awaiting their acknowledgement,
+    /// Suricata's `max-tx`); one more reports the oldest as it stands
+    /// (`too_many_transactions`).
+    pub max_tx: usize,
+    /// Topics kept per SUBSCRIBE or UNSUBSCRIBE (and codes per SUBACK or
+    /// UNSUBACK); the rest are counted (`too_many_topics`).
+    pub max_topics: usize,
+    /// Properties kept per v5 property list (`too_many_properties`).
+    pub max_properties: usize,
+    /// Bytes of each PUBLISH message (and will message) kept for EVE
+    /// `message`; a longer one is cut (`message_truncated`).
+    pub max_message_bytes: usize,
+    /// Keep CONNECT's password (EVE `password`), as Suricata's
+    /// `passwords: yes`.
+    pub passwords: bool,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            enabled: true,
+            ports: vec![1883],
+            max_msg_length: 1 << 20,
+            max_tx: 4096,
+            max_topics: 1024,
+            max_properties: 256,
+            max_message_bytes: 65_536,
+            passwords: false,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -480,6 +530,8 @@ pub struct ParsersConfig {
     pub sip: SipConfig,
     /// RFB (VNC).
     pub rfb: RfbConfig,
+    /// MQTT.
+    pub mqtt: MqttConfig,
 }
 
 impl Default for ParsersConfig {
@@ -498,6 +550,7 @@ impl Default for ParsersConfig {
             http2: Http2Config::default(),
             sip: SipConfig::default(),
             rfb: RfbConfig::default(),
+            mqtt: MqttConfig::default(),
         }
     }
 }
@@ -623,6 +676,30 @@ impl ParsersConfig {
             16 << 20,
             " bytes",
         )?;
+        let mq = &self.mqtt;
+        check_range(
+            "parsers.mqtt.max_msg_length",
+            mq.max_msg_length,
+            256,
+            256 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.mqtt.max_tx", mq.max_tx, 1, 1 << 20, "")?;
+        check_range("parsers.mqtt.max_topics", mq.max_topics, 1, 1 << 16, "")?;
+        check_range(
+            "parsers.mqtt.max_properties",
+            mq.max_properties,
+            1,
+            1 << 16,
+            "",
+        )?;
+        check_range(
+            "parsers.mqtt.max_message_bytes",
+            mq.max_message_bytes,
+            0,
+            mq.max_msg_length,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -637,6 +714,7 @@ impl ParsersConfig {
             ("parsers.http2.ports", &h2.ports),
             ("parsers.sip.ports", &self.sip.ports),
             ("parsers.rfb.ports", &self.rfb.ports),
+            ("parsers.mqtt.ports", &mq.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -676,6 +754,7 @@ impl ParsersConfig {
             http2,
             sip,
             rfb,
+            mqtt,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -690,6 +769,7 @@ impl ParsersConfig {
         http2.enabled = false;
         sip.enabled = false;
         rfb.enabled = false;
+        mqtt.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -710,7 +790,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 12] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 13] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -724,6 +804,7 @@ impl ParsersConfig {
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
             ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
+            ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
         ]
     }
 }
@@ -751,6 +832,7 @@ mod tests {
             ("http2", cfg!(feature = "http2")),
             ("sip", cfg!(feature = "sip")),
             ("rfb", cfg!(feature = "rfb")),
+            ("mqtt", cfg!(feature = "mqtt")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
