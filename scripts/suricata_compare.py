@@ -61,6 +61,9 @@ SETTINGS = {
     "ssh": ["app-layer.protocols.ssh.hassh=yes"],
     # The extended DHCP log (eve-log type 21 in Suricata 7's suricata.yaml).
     "dhcp": ["outputs.1.eve-log.types.21.dhcp.extended=yes"],
+    # MQTT passwords off, as flowscope's default (Suricata 7's packaged
+    # suricata.yaml, whose `mqtt` entry has no options, writes them).
+    "mqtt": ["outputs.1.eve-log.types.23.mqtt.passwords=no"],
 }
 
 # The app_proto of flows whose records have another event_type name.

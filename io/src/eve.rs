@@ -346,6 +346,7 @@ impl EveRenderer {
                 self.write_iface(&mut o, *iface);
                 o.str("event_type", event_type);
                 let source = match side {
+                    _ if message.source_is_responder() => initiator.flip(),
                     FlowSide::Responder if message.sender_is_source() => initiator.flip(),
                     _ => *initiator,
                 };

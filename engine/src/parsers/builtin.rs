@@ -20,7 +20,9 @@ use crate::session::Sessions;
 /// every TCP flow whose client starts with the HTTP/2 preface (and after an
 /// HTTP/1.1 `Upgrade: h2c`, through the HTTP parser), SIP over UDP
 /// and TCP whose first bytes are a SIP request or status line, RFB on every
-/// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
+/// TCP flow whose first bytes (either side) are `RFB 0NN.`, MQTT on every
+/// TCP flow whose client starts with a CONNECT naming `MQTT` or `MQIsdp`
+/// (protocol level 3, 4 or 5). A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -58,6 +60,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_sip(s, &cfg.sip);
     #[cfg(feature = "rfb")]
     let s = with_rfb(s, &cfg.rfb);
+    #[cfg(feature = "mqtt")]
+    let s = with_mqtt(s, &cfg.mqtt);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -282,6 +286,23 @@ fn with_rfb<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(rfb::probe)
             .named("rfb"),
+    )
+}
+
+/// MQTT over TCP: port hints and the CONNECT probe; read as acknowledged.
+#[cfg(feature = "mqtt")]
+fn with_mqtt<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &MqttConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        mqtt::MqttParser::new(cfg).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(mqtt::probe)
+            .named("mqtt"),
     )
 }
 

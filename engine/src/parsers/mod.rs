@@ -8,11 +8,12 @@
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
-//! RFB (VNC) handshake (`rfb`). They are
+//! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
-//! ([`ParsersConfig`], the `[parsers]` config table, read the same way in
+//! ([`ParsersConfig`], the `[parsers]` config table and its per-parser
+//! tables (module `config`), read the same way in
 //! every build), their common message type [`L7Message`] (one variant per
 //! parser built), and [`builtin`], which registers the parsers built in
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
@@ -32,6 +33,8 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "http2")]
 pub mod http2;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 #[cfg(feature = "quic")]
 pub mod quic;
 #[cfg(any(
@@ -39,7 +42,8 @@ pub mod quic;
     feature = "tls",
     feature = "dhcp",
     feature = "http2",
-    feature = "rfb"
+    feature = "rfb",
+    feature = "mqtt"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -56,10 +60,15 @@ pub mod tftp;
 pub mod tls;
 
 mod builtin;
+mod config;
 
 #[cfg(doc)]
 use crate::session::Sessions;
 pub use builtin::builtin;
+pub use config::{
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, MqttConfig, QuicConfig, RfbConfig,
+    SipConfig, SmtpConfig, SshConfig, TftpConfig, TlsConfig,
+};
 use serde::Deserialize;
 
 /// Highest `[parsers.http] max_headers` (HTTP heads are parsed into a stack
@@ -109,344 +118,9 @@ pub enum L7Message {
     /// An RFB (VNC) connection's handshake.
     #[cfg(feature = "rfb")]
     Rfb(Box<rfb::RfbHandshake>),
-}
-
-/// `[parsers.http]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpConfig {
-    /// Parse HTTP.
-    pub enabled: bool,
-    /// Port hints (content probes find HTTP on other ports too).
-    pub ports: Vec<u16>,
-    /// UDP ports whose datagrams are HTTP heads (SSDP).
-    pub udp_ports: Vec<u16>,
-    /// Keep every request and response header (EVE `request_headers` /
-    /// `response_headers`).
-    pub headers: bool,
-    /// Largest head (request/status line plus headers) in bytes; larger
-    /// ones are skipped and counted.
-    pub max_header_bytes: usize,
-    /// Most headers per head (at most 256).
-    pub max_headers: usize,
-    /// SHA-256 of each response body seen whole.
-    pub body_sha256: bool,
-    /// Keep the first N bytes of each response body (0: none).
-    pub body_sample_bytes: usize,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            enabled: true,
-            ports: vec![80, 8000, 8080, 8008, 3128, 8888],
-            udp_ports: vec![1900],
-            headers: false,
-            max_header_bytes: 64 * 1024,
-            max_headers: 128,
-            body_sha256: false,
-            body_sample_bytes: 0,
-        }
-    }
-}
-
-/// `[parsers.dns]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct DnsConfig {
-    /// Parse DNS.
-    pub enabled: bool,
-    /// Ports DNS is parsed on (UDP and TCP; a content check confirms it).
-    pub ports: Vec<u16>,
-    /// A query with no response after this long is reported unanswered.
-    pub query_timeout_ms: u64,
-    /// Queries awaiting a response per flow; the oldest is reported
-    /// unanswered when a new one would exceed it (0: no matching).
-    pub max_pending: usize,
-    /// Emit `unanswered` reports.
-    pub report_unanswered: bool,
-}
-
-impl Default for DnsConfig {
-    fn default() -> Self {
-        DnsConfig {
-            enabled: true,
-            ports: vec![53],
-            query_timeout_ms: 5_000,
-            max_pending: 64,
-            report_unanswered: true,
-        }
-    }
-}
-
-/// `[parsers.tls]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct TlsConfig {
-    /// Parse TLS handshakes.
-    pub enabled: bool,
-    /// Port hints (content probes find TLS on other ports too).
-    pub ports: Vec<u16>,
-    /// Largest handshake message buffered (certificate chains are the big
-    /// ones); a larger one ends parsing of that direction, counted.
-    pub max_handshake_bytes: usize,
-    /// Decode the whole certificate chain (EVE `tls.chain`), not only the
-    /// server's own certificate.
-    pub chain: bool,
-    /// Ports whose connections may switch to TLS after a plaintext phase
-    /// (STARTTLS and the like): the first client segment that starts with a
-    /// TLS handshake record starts TLS parsing.
-    pub starttls_ports: Vec<u16>,
-}
-
-impl Default for TlsConfig {
-    fn default() -> Self {
-        TlsConfig {
-            enabled: true,
-            ports: vec![
-                443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443,
-            ],
-            max_handshake_bytes: 256 * 1024,
-            chain: false,
-            starttls_ports: vec![21, 25, 110, 143, 389, 587, 3306, 3389, 5222, 5432],
-        }
-    }
-}
-
-/// `[parsers.quic]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct QuicConfig {
-    /// Decrypt client Initial packets for the ClientHello (any UDP port;
-    /// found by content).
-    pub enabled: bool,
-}
-
-impl Default for QuicConfig {
-    fn default() -> Self {
-        QuicConfig { enabled: true }
-    }
-}
-
-/// `[parsers.ssh]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SshConfig {
-    /// Parse SSH.
-    pub enabled: bool,
-    /// Port hints (the content probe finds SSH on other ports too).
-    pub ports: Vec<u16>,
-    /// Read each side's KEXINIT for its HASSH fingerprint (EVE
-    /// `ssh.client.hassh` / `ssh.server.hassh`); off, only the
-    /// identification lines are read.
-    pub hassh: bool,
-}
-
-impl Default for SshConfig {
-    fn default() -> Self {
-        SshConfig {
-            enabled: true,
-            ports: vec![22],
-            hassh: true,
-        }
-    }
-}
-
-/// `[parsers.ftp]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct FtpConfig {
-    /// Parse FTP control connections.
-    pub enabled: bool,
-    /// Port hints (the content probe finds FTP on other ports too).
-    pub ports: Vec<u16>,
-    /// Longest command or reply line kept; longer ones are cut and flagged
-    /// `command_truncated` / `reply_truncated`.
-    pub max_line_bytes: usize,
-    /// Reply lines kept per transaction; the rest are dropped and the
-    /// record flagged `reply_truncated`.
-    pub max_reply_lines: usize,
-    /// Transactions open at once (commands awaiting their reply); one more
-    /// stops parsing of the flow (Suricata's `max-tx`).
-    pub max_pending: usize,
-}
-
-impl Default for FtpConfig {
-    fn default() -> Self {
-        FtpConfig {
-            enabled: true,
-            ports: vec![21],
-            max_line_bytes: 4096,
-            max_reply_lines: 256,
-            max_pending: 1024,
-        }
-    }
-}
-
-/// `[parsers.dhcp]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct DhcpConfig {
-    /// Parse DHCPv4.
-    pub enabled: bool,
-    /// Ports DHCP is parsed on (UDP; a content check confirms it).
-    pub ports: Vec<u16>,
-    /// Options kept per message (the ones EVE records show); the rest
-    /// are left unread and reported (`too_many_options`).
-    pub max_options: usize,
-}
-
-impl Default for DhcpConfig {
-    fn default() -> Self {
-        DhcpConfig {
-            enabled: true,
-            ports: vec![67, 68],
-            max_options: 64,
-        }
-    }
-}
-
-/// `[parsers.tftp]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct TftpConfig {
-    /// Parse TFTP requests.
-    pub enabled: bool,
-    /// Server ports TFTP requests are read on (UDP; a content check
-    /// confirms it).
-    pub ports: Vec<u16>,
-}
-
-impl Default for TftpConfig {
-    fn default() -> Self {
-        TftpConfig {
-            enabled: true,
-            ports: vec![69],
-        }
-    }
-}
-
-/// `[parsers.smtp]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmtpConfig {
-    /// Parse SMTP.
-    pub enabled: bool,
-    /// Port hints (the content probe finds SMTP on other ports too).
-    pub ports: Vec<u16>,
-    /// Longest command or reply line (and message header line) read whole;
-    /// the rest of a longer one is dropped (`TRUNCATED_LINE`).
-    pub max_line_bytes: usize,
-    /// Longest message header value kept (Suricata's
-    /// `header-value-depth`); more is dropped (`MIME_LONG_HEADER_VALUE`).
-    pub max_header_value_bytes: usize,
-    /// Most RCPT TO arguments kept per transaction.
-    pub max_recipients: usize,
-    /// Most attachment file names kept per message.
-    pub max_attachments: usize,
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            enabled: true,
-            ports: vec![25, 587, 2525],
-            max_line_bytes: 4096,
-            max_header_value_bytes: 2000,
-            max_recipients: 1024,
-            max_attachments: 256,
-        }
-    }
-}
-
-/// `[parsers.http2]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Http2Config {
-    /// Parse cleartext HTTP/2 (h2c: the client preface, or an HTTP/1.1
-    /// `Upgrade: h2c`).
-    pub enabled: bool,
-    /// Port hints (the preface probe finds HTTP/2 on any port).
-    pub ports: Vec<u16>,
-    /// Largest frame payload buffered (HEADERS, CONTINUATION,
-    /// PUSH_PROMISE, SETTINGS, GOAWAY...; DATA is never buffered); a
-    /// larger one is skipped (`long_frame_data`; a header frame stops that
-    /// side, its HPACK state being lost).
-    pub max_frame_bytes: usize,
-    /// Largest header block (HEADERS or PUSH_PROMISE plus CONTINUATIONs),
-    /// and longest decoded header string.
-    pub max_header_block_bytes: usize,
-    /// Most header representations kept per stream side.
-    pub max_headers: usize,
-    /// Open streams per flow; one more reports the oldest as it stands
-    /// (`too_many_streams`).
-    pub max_streams: usize,
-    /// Hard cap on each HPACK dynamic table, whatever
-    /// SETTINGS_HEADER_TABLE_SIZE or a size update asks for.
-    pub max_table_size: usize,
-}
-
-impl Default for Http2Config {
-    fn default() -> Self {
-        Http2Config {
-            enabled: true,
-            ports: vec![80, 8080],
-            max_frame_bytes: 64 * 1024,
-            max_header_block_bytes: 64 * 1024,
-            max_headers: 256,
-            max_streams: 1024,
-            max_table_size: 64 * 1024,
-        }
-    }
-}
-
-/// `[parsers.sip]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SipConfig {
-    /// Parse SIP (UDP and TCP).
-    pub enabled: bool,
-    /// Port hints (the content probe finds SIP on other ports too).
-    pub ports: Vec<u16>,
-    /// Longest line of a message head (start line or header field); a
-    /// longer one makes the message invalid (`line_too_long`).
-    pub max_line: usize,
-    /// Most header fields per message (`too_many_headers` past it).
-    pub max_headers: usize,
-    /// Most bytes of one message head buffered on TCP
-    /// (`message_too_long` past it; the side stops).
-    pub max_message: usize,
-}
-
-impl Default for SipConfig {
-    fn default() -> Self {
-        SipConfig {
-            enabled: true,
-            ports: vec![5060],
-            max_line: 8192,
-            max_headers: 256,
-            max_message: 65_536,
-        }
-    }
-}
-
-/// `[parsers.rfb]`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct RfbConfig {
-    /// Parse RFB (VNC).
-    pub enabled: bool,
-    /// Port hints (the content probe finds RFB on other ports too).
-    pub ports: Vec<u16>,
-}
-
-impl Default for RfbConfig {
-    fn default() -> Self {
-        RfbConfig {
-            enabled: true,
-            ports: (5900..=5910).collect(),
-        }
-    }
+    /// An MQTT transaction: a control packet and the ones answering it.
+    #[cfg(feature = "mqtt")]
+    Mqtt(Box<mqtt::MqttTransaction>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -480,6 +154,8 @@ pub struct ParsersConfig {
     pub sip: SipConfig,
     /// RFB (VNC).
     pub rfb: RfbConfig,
+    /// MQTT.
+    pub mqtt: MqttConfig,
 }
 
 impl Default for ParsersConfig {
@@ -498,6 +174,7 @@ impl Default for ParsersConfig {
             http2: Http2Config::default(),
             sip: SipConfig::default(),
             rfb: RfbConfig::default(),
+            mqtt: MqttConfig::default(),
         }
     }
 }
@@ -623,6 +300,30 @@ impl ParsersConfig {
             16 << 20,
             " bytes",
         )?;
+        let mq = &self.mqtt;
+        check_range(
+            "parsers.mqtt.max_msg_length",
+            mq.max_msg_length,
+            256,
+            256 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.mqtt.max_tx", mq.max_tx, 1, 1 << 20, "")?;
+        check_range("parsers.mqtt.max_topics", mq.max_topics, 1, 1 << 16, "")?;
+        check_range(
+            "parsers.mqtt.max_properties",
+            mq.max_properties,
+            1,
+            1 << 16,
+            "",
+        )?;
+        check_range(
+            "parsers.mqtt.max_message_bytes",
+            mq.max_message_bytes,
+            0,
+            mq.max_msg_length,
+            " bytes",
+        )?;
         for (key, ports) in [
             ("parsers.http.ports", &h.ports),
             ("parsers.http.udp_ports", &h.udp_ports),
@@ -637,6 +338,7 @@ impl ParsersConfig {
             ("parsers.http2.ports", &h2.ports),
             ("parsers.sip.ports", &self.sip.ports),
             ("parsers.rfb.ports", &self.rfb.ports),
+            ("parsers.mqtt.ports", &mq.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -676,6 +378,7 @@ impl ParsersConfig {
             http2,
             sip,
             rfb,
+            mqtt,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -690,6 +393,7 @@ impl ParsersConfig {
         http2.enabled = false;
         sip.enabled = false;
         rfb.enabled = false;
+        mqtt.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -710,7 +414,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 12] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 13] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -724,6 +428,7 @@ impl ParsersConfig {
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
             ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
+            ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
         ]
     }
 }
@@ -751,6 +456,7 @@ mod tests {
             ("http2", cfg!(feature = "http2")),
             ("sip", cfg!(feature = "sip")),
             ("rfb", cfg!(feature = "rfb")),
+            ("mqtt", cfg!(feature = "mqtt")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -128,7 +128,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u32`.
-    #[cfg(any(feature = "dns", feature = "quic", feature = "dhcp", feature = "rfb"))]
+    #[cfg(any(
+        feature = "dns",
+        feature = "quic",
+        feature = "dhcp",
+        feature = "rfb",
+        feature = "mqtt"
+    ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)

@@ -1,7 +1,7 @@
 //! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`) and
-//! `rfb` (module `rfb`) records from
+//! `rfb` (module `rfb`) and `mqtt` (module `mqtt`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -22,6 +22,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 mod dhcp;
 mod ftp;
 mod http2;
+mod mqtt;
 mod rfb;
 mod sip;
 mod smtp;
@@ -39,6 +40,12 @@ pub trait EveMessage {
     /// it (Suricata's `quic` records: the server's hello has the server as
     /// `src_ip`) rather than the flow's client.
     fn sender_is_source(&self) -> bool {
+        false
+    }
+    /// Whether the record's source is the flow's responder, whichever
+    /// packet made it (Suricata's `mqtt` records of a transaction the
+    /// broker opened, as a PUBLISH to a subscriber).
+    fn source_is_responder(&self) -> bool {
         false
     }
     /// A data transfer an FTP control connection announced: no record of
@@ -74,6 +81,7 @@ impl EveMessage for L7Message {
             L7Message::Http2(_) => "http",
             L7Message::Sip(_) => "sip",
             L7Message::Rfb(_) => "rfb",
+            L7Message::Mqtt(_) => "mqtt",
             _ => return None,
         })
     }
@@ -94,6 +102,7 @@ impl EveMessage for L7Message {
             L7Message::Http2(t) => http2::write_http2(o, t),
             L7Message::Sip(m) => sip::write_sip(o, m),
             L7Message::Rfb(h) => rfb::write_rfb(o, h),
+            L7Message::Mqtt(t) => mqtt::write_mqtt(o, t),
             _ => {}
         }
     }
@@ -103,6 +112,10 @@ impl EveMessage for L7Message {
         // as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(self, L7Message::Dhcp(_) | L7Message::Sip(_))
+    }
+
+    fn source_is_responder(&self) -> bool {
+        matches!(self, L7Message::Mqtt(t) if t.to_client)
     }
 
     fn ftp_transfer(&self) -> Option<&FtpTransfer> {

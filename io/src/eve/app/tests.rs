@@ -403,3 +403,104 @@ fn rfb_handshake_as_suricata_writes_it() {
         "{\"rfb\":{\"server_protocol_version\":{\"major\":\"003\",\"minor\":\"008\"},\"authentication\":{\"security_type\":13}}}\n"
     );
 }
+
+#[test]
+fn mqtt_transactions_as_suricata_writes_them() {
+    use flowscope_engine::parsers::mqtt::{
+        MqttBody, MqttConnect, MqttMessage, MqttProperty, MqttPublish, MqttTransaction, PropValue,
+    };
+    let msg = |kind, qos, body| MqttMessage {
+        kind,
+        dup: false,
+        qos,
+        retain: false,
+        body,
+    };
+    let props = Some(
+        vec![
+            MqttProperty {
+                id: 17,
+                value: PropValue::Int(30),
+            },
+            MqttProperty {
+                id: 38,
+                value: PropValue::Pair(b"agent"[..].into(), b"fs"[..].into()),
+            },
+        ]
+        .into_boxed_slice(),
+    );
+    let connect = MqttConnect {
+        protocol_string: b"MQTT"[..].into(),
+        protocol_version: 5,
+        flags: 0x86,
+        client_id: b"c1"[..].into(),
+        username: Some(b"alice"[..].into()),
+        will_topic: Some(b"w"[..].into()),
+        will_message: Some(b"bye"[..].into()),
+        properties: props,
+        ..MqttConnect::default()
+    };
+    let t = MqttTransaction {
+        tx_id: 0,
+        to_client: false,
+        messages: vec![
+            msg(1, 0, MqttBody::Connect(Box::new(connect))),
+            msg(
+                2,
+                0,
+                MqttBody::Connack {
+                    session_present: false,
+                    return_code: 0,
+                    properties: None,
+                },
+            ),
+        ],
+    };
+    let want = concat!(
+        r#"{"mqtt":{"connect":{"qos":0,"retain":false,"dup":false,"protocol_string":"MQTT","#,
+        r#""protocol_version":5,"client_id":"c1","flags":{"username":true,"password":false,"#,
+        r#""will_retain":false,"will":true,"clean_session":true},"username":"alice","#,
+        r#""will":{"topic":"w","message":"bye"},"#,
+        r#""properties":{"session_expiry_interval":30,"agent":"fs"}},"#,
+        r#""connack":{"qos":0,"retain":false,"dup":false,"session_present":false,"return_code":0}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&L7Message::Mqtt(Box::new(t))), want);
+    let publish = MqttPublish {
+        topic: b"a/b"[..].into(),
+        message_id: Some(7),
+        message: b"\xff1"[..].into(),
+        ..MqttPublish::default()
+    };
+    let ack = MqttBody::Ack {
+        message_id: 7,
+        reason_code: None,
+        properties: None,
+    };
+    let t = MqttTransaction {
+        tx_id: 1,
+        to_client: true,
+        messages: vec![
+            msg(3, 1, MqttBody::Publish(Box::new(publish))),
+            msg(4, 0, ack),
+        ],
+    };
+    let m = L7Message::Mqtt(Box::new(t));
+    assert!(m.source_is_responder());
+    let want = concat!(
+        r#"{"mqtt":{"publish":{"qos":1,"retain":false,"dup":false,"topic":"a/b","message_id":7,"#,
+        r#""message":"\u00ff1"},"puback":{"qos":0,"retain":false,"dup":false,"message_id":7}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&m), want);
+    let t = MqttTransaction {
+        messages: vec![msg(3, 0, MqttBody::Truncated { skipped_length: 9 })],
+        ..MqttTransaction::default()
+    };
+    let want = concat!(
+        r#"{"mqtt":{"publish":{"qos":0,"retain":false,"dup":false,"truncated":true,"#,
+        r#""skipped_length":9}}}"#,
+        "\n"
+    );
+    assert_eq!(body(&L7Message::Mqtt(Box::new(t))), want);
+}

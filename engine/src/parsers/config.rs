@@ -1,0 +1,389 @@
+//! Each built-in parser's `[parsers.NAME]` table ([`HttpConfig`] ...
+//! [`MqttConfig`]): its switch, ports, caps and options, with their
+//! defaults. Always built, whatever the features, so a config file reads
+//! the same in every build; [`ParsersConfig`](super::ParsersConfig) holds
+//! them and checks their ranges.
+
+use serde::Deserialize;
+
+/// `[parsers.http]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Parse HTTP.
+    pub enabled: bool,
+    /// Port hints (content probes find HTTP on other ports too).
+    pub ports: Vec<u16>,
+    /// UDP ports whose datagrams are HTTP heads (SSDP).
+    pub udp_ports: Vec<u16>,
+    /// Keep every request and response header (EVE `request_headers` /
+    /// `response_headers`).
+    pub headers: bool,
+    /// Largest head (request/status line plus headers) in bytes; larger
+    /// ones are skipped and counted.
+    pub max_header_bytes: usize,
+    /// Most headers per head (at most 256).
+    pub max_headers: usize,
+    /// SHA-256 of each response body seen whole.
+    pub body_sha256: bool,
+    /// Keep the first N bytes of each response body (0: none).
+    pub body_sample_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            enabled: true,
+            ports: vec![80, 8000, 8080, 8008, 3128, 8888],
+            udp_ports: vec![1900],
+            headers: false,
+            max_header_bytes: 64 * 1024,
+            max_headers: 128,
+            body_sha256: false,
+            body_sample_bytes: 0,
+        }
+    }
+}
+
+/// `[parsers.dns]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// Parse DNS.
+    pub enabled: bool,
+    /// Ports DNS is parsed on (UDP and TCP; a content check confirms it).
+    pub ports: Vec<u16>,
+    /// A query with no response after this long is reported unanswered.
+    pub query_timeout_ms: u64,
+    /// Queries awaiting a response per flow; the oldest is reported
+    /// unanswered when a new one would exceed it (0: no matching).
+    pub max_pending: usize,
+    /// Emit `unanswered` reports.
+    pub report_unanswered: bool,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            enabled: true,
+            ports: vec![53],
+            query_timeout_ms: 5_000,
+            max_pending: 64,
+            report_unanswered: true,
+        }
+    }
+}
+
+/// `[parsers.tls]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Parse TLS handshakes.
+    pub enabled: bool,
+    /// Port hints (content probes find TLS on other ports too).
+    pub ports: Vec<u16>,
+    /// Largest handshake message buffered (certificate chains are the big
+    /// ones); a larger one ends parsing of that direction, counted.
+    pub max_handshake_bytes: usize,
+    /// Decode the whole certificate chain (EVE `tls.chain`), not only the
+    /// server's own certificate.
+    pub chain: bool,
+    /// Ports whose connections may switch to TLS after a plaintext phase
+    /// (STARTTLS and the like): the first client segment that starts with a
+    /// TLS handshake record starts TLS parsing.
+    pub starttls_ports: Vec<u16>,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            enabled: true,
+            ports: vec![
+                443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443,
+            ],
+            max_handshake_bytes: 256 * 1024,
+            chain: false,
+            starttls_ports: vec![21, 25, 110, 143, 389, 587, 3306, 3389, 5222, 5432],
+        }
+    }
+}
+
+/// `[parsers.quic]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuicConfig {
+    /// Decrypt client Initial packets for the ClientHello (any UDP port;
+    /// found by content).
+    pub enabled: bool,
+}
+
+impl Default for QuicConfig {
+    fn default() -> Self {
+        QuicConfig { enabled: true }
+    }
+}
+
+/// `[parsers.ssh]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshConfig {
+    /// Parse SSH.
+    pub enabled: bool,
+    /// Port hints (the content probe finds SSH on other ports too).
+    pub ports: Vec<u16>,
+    /// Read each side's KEXINIT for its HASSH fingerprint (EVE
+    /// `ssh.client.hassh` / `ssh.server.hassh`); off, only the
+    /// identification lines are read.
+    pub hassh: bool,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        SshConfig {
+            enabled: true,
+            ports: vec![22],
+            hassh: true,
+        }
+    }
+}
+
+/// `[parsers.ftp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FtpConfig {
+    /// Parse FTP control connections.
+    pub enabled: bool,
+    /// Port hints (the content probe finds FTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest command or reply line kept; longer ones are cut and flagged
+    /// `command_truncated` / `reply_truncated`.
+    pub max_line_bytes: usize,
+    /// Reply lines kept per transaction; the rest are dropped and the
+    /// record flagged `reply_truncated`.
+    pub max_reply_lines: usize,
+    /// Transactions open at once (commands awaiting their reply); one more
+    /// stops parsing of the flow (Suricata's `max-tx`).
+    pub max_pending: usize,
+}
+
+impl Default for FtpConfig {
+    fn default() -> Self {
+        FtpConfig {
+            enabled: true,
+            ports: vec![21],
+            max_line_bytes: 4096,
+            max_reply_lines: 256,
+            max_pending: 1024,
+        }
+    }
+}
+
+/// `[parsers.dhcp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DhcpConfig {
+    /// Parse DHCPv4.
+    pub enabled: bool,
+    /// Ports DHCP is parsed on (UDP; a content check confirms it).
+    pub ports: Vec<u16>,
+    /// Options kept per message (the ones EVE records show); the rest
+    /// are left unread and reported (`too_many_options`).
+    pub max_options: usize,
+}
+
+impl Default for DhcpConfig {
+    fn default() -> Self {
+        DhcpConfig {
+            enabled: true,
+            ports: vec![67, 68],
+            max_options: 64,
+        }
+    }
+}
+
+/// `[parsers.tftp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TftpConfig {
+    /// Parse TFTP requests.
+    pub enabled: bool,
+    /// Server ports TFTP requests are read on (UDP; a content check
+    /// confirms it).
+    pub ports: Vec<u16>,
+}
+
+impl Default for TftpConfig {
+    fn default() -> Self {
+        TftpConfig {
+            enabled: true,
+            ports: vec![69],
+        }
+    }
+}
+
+/// `[parsers.smtp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Parse SMTP.
+    pub enabled: bool,
+    /// Port hints (the content probe finds SMTP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest command or reply line (and message header line) read whole;
+    /// the rest of a longer one is dropped (`TRUNCATED_LINE`).
+    pub max_line_bytes: usize,
+    /// Longest message header value kept (Suricata's
+    /// `header-value-depth`); more is dropped (`MIME_LONG_HEADER_VALUE`).
+    pub max_header_value_bytes: usize,
+    /// Most RCPT TO arguments kept per transaction.
+    pub max_recipients: usize,
+    /// Most attachment file names kept per message.
+    pub max_attachments: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: true,
+            ports: vec![25, 587, 2525],
+            max_line_bytes: 4096,
+            max_header_value_bytes: 2000,
+            max_recipients: 1024,
+            max_attachments: 256,
+        }
+    }
+}
+
+/// `[parsers.http2]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http2Config {
+    /// Parse cleartext HTTP/2 (h2c: the client preface, or an HTTP/1.1
+    /// `Upgrade: h2c`).
+    pub enabled: bool,
+    /// Port hints (the preface probe finds HTTP/2 on any port).
+    pub ports: Vec<u16>,
+    /// Largest frame payload buffered (HEADERS, CONTINUATION,
+    /// PUSH_PROMISE, SETTINGS, GOAWAY...; DATA is never buffered); a
+    /// larger one is skipped (`long_frame_data`; a header frame stops that
+    /// side, its HPACK state being lost).
+    pub max_frame_bytes: usize,
+    /// Largest header block (HEADERS or PUSH_PROMISE plus CONTINUATIONs),
+    /// and longest decoded header string.
+    pub max_header_block_bytes: usize,
+    /// Most header representations kept per stream side.
+    pub max_headers: usize,
+    /// Open streams per flow; one more reports the oldest as it stands
+    /// (`too_many_streams`).
+    pub max_streams: usize,
+    /// Hard cap on each HPACK dynamic table, whatever
+    /// SETTINGS_HEADER_TABLE_SIZE or a size update asks for.
+    pub max_table_size: usize,
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            enabled: true,
+            ports: vec![80, 8080],
+            max_frame_bytes: 64 * 1024,
+            max_header_block_bytes: 64 * 1024,
+            max_headers: 256,
+            max_streams: 1024,
+            max_table_size: 64 * 1024,
+        }
+    }
+}
+
+/// `[parsers.sip]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Parse SIP (UDP and TCP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds SIP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest line of a message head (start line or header field); a
+    /// longer one makes the message invalid (`line_too_long`).
+    pub max_line: usize,
+    /// Most header fields per message (`too_many_headers` past it).
+    pub max_headers: usize,
+    /// Most bytes of one message head buffered on TCP
+    /// (`message_too_long` past it; the side stops).
+    pub max_message: usize,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            enabled: true,
+            ports: vec![5060],
+            max_line: 8192,
+            max_headers: 256,
+            max_message: 65_536,
+        }
+    }
+}
+
+/// `[parsers.rfb]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfbConfig {
+    /// Parse RFB (VNC).
+    pub enabled: bool,
+    /// Port hints (the content probe finds RFB on other ports too).
+    pub ports: Vec<u16>,
+}
+
+impl Default for RfbConfig {
+    fn default() -> Self {
+        RfbConfig {
+            enabled: true,
+            ports: (5900..=5910).collect(),
+        }
+    }
+}
+
+/// `[parsers.mqtt]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// Parse MQTT.
+    pub enabled: bool,
+    /// Port hints (the CONNECT probe finds MQTT on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest control packet read (remaining length, Suricata's
+    /// `max-msg-length`); a longer one is skipped unread and reported
+    /// with `truncated` and `skipped_length`.
+    pub max_msg_length: usize,
+    /// Transactions open at once (awaiting their acknowledgement,
+    /// Suricata's `max-tx`); one more reports the oldest as it stands
+    /// (`too_many_transactions`).
+    pub max_tx: usize,
+    /// Topics kept per SUBSCRIBE or UNSUBSCRIBE (and codes per SUBACK or
+    /// UNSUBACK); the rest are counted (`too_many_topics`).
+    pub max_topics: usize,
+    /// Properties kept per v5 property list (`too_many_properties`).
+    pub max_properties: usize,
+    /// Bytes of each PUBLISH message (and will message) kept for EVE
+    /// `message`; a longer one is cut (`message_truncated`).
+    pub max_message_bytes: usize,
+    /// Keep CONNECT's password (EVE `password`), as Suricata's
+    /// `passwords: yes`.
+    pub passwords: bool,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            enabled: true,
+            ports: vec![1883],
+            max_msg_length: 1 << 20,
+            max_tx: 4096,
+            max_topics: 1024,
+            max_properties: 256,
+            max_message_bytes: 65_536,
+            passwords: false,
+        }
+    }
+}
