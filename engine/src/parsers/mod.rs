@@ -27,6 +27,8 @@ pub mod dns;
 pub mod fingerprint;
 #[cfg(feature = "ftp")]
 pub mod ftp;
+#[cfg(any(feature = "ftp", feature = "http2", feature = "mqtt"))]
+mod held;
 #[cfg(feature = "tls")]
 pub mod hello;
 #[cfg(feature = "http")]

@@ -198,9 +198,7 @@ pub struct FtpParser {
     /// Per direction, the bytes fed but not acknowledged yet (Suricata in
     /// IDS mode reads a direction's bytes once the peer acknowledged them:
     /// that order decides which transaction a reply line joins).
-    held: [Vec<u8>; 2],
-    /// Stream offset of `held[k][0]`.
-    at: [u64; 2],
+    held: super::held::Held,
     /// Handed over to TLS after `AUTH TLS` / `234`.
     #[cfg(feature = "tls")]
     tls: Option<Box<super::tls::TlsParser>>,
@@ -524,37 +522,30 @@ fn trim_end(line: &[u8]) -> &[u8] {
 
 impl FtpParser {
     /// Holds `bytes` of side `k` until acknowledged (read at once past
-    /// [`MAX_UNACKED`]).
+    /// [`MAX_UNACKED`], with everything held before them).
     fn hold(&mut self, k: usize, bytes: &[u8]) -> Vec<L7Message> {
         let mut out = Vec::new();
-        if self.held[k].len() + bytes.len() > MAX_UNACKED {
+        if self.held.len(k) + bytes.len() > MAX_UNACKED {
             self.release_all(k, &mut out);
             self.process(k, bytes, &mut out);
-            self.at[k] += bytes.len() as u64;
+            self.held.skip(k, bytes.len() as u64);
         } else {
-            self.held[k].extend_from_slice(bytes);
+            self.held.push(k, bytes);
         }
         out
     }
 
     /// Reads side `k`'s held bytes up to stream offset `offset`.
     fn release(&mut self, k: usize, offset: u64, out: &mut Vec<L7Message>) {
-        let n = usize::try_from(offset.saturating_sub(self.at[k]))
-            .unwrap_or(usize::MAX)
-            .min(self.held[k].len());
-        if n == 0 {
-            return;
+        if let Some(bytes) = self.held.acked(k, offset) {
+            self.process(k, &bytes, out);
         }
-        let mut buf = std::mem::take(&mut self.held[k]);
-        self.process(k, &buf[..n], out);
-        buf.drain(..n);
-        self.held[k] = buf;
-        self.at[k] += n as u64;
     }
 
     fn release_all(&mut self, k: usize, out: &mut Vec<L7Message>) {
-        let end = self.at[k] + self.held[k].len() as u64;
-        self.release(k, end, out);
+        if let Some(bytes) = self.held.all(k) {
+            self.process(k, &bytes, out);
+        }
     }
 
     /// One chunk of side `k`, as Suricata's parser gets it.

@@ -13,7 +13,7 @@ fn parser() -> FtpParser {
 /// Client bytes, acknowledged at once.
 fn c(p: &mut FtpParser, b: &[u8]) -> Vec<L7Message> {
     let mut m = p.feed_initiator(b);
-    let end = p.at[0] + p.held[0].len() as u64;
+    let end = u64::MAX;
     m.extend(p.acked_initiator(end));
     m
 }
@@ -21,7 +21,7 @@ fn c(p: &mut FtpParser, b: &[u8]) -> Vec<L7Message> {
 /// Server bytes, acknowledged at once.
 fn r(p: &mut FtpParser, b: &[u8]) -> Vec<L7Message> {
     let mut m = p.feed_responder(b);
-    let end = p.at[1] + p.held[1].len() as u64;
+    let end = u64::MAX;
     m.extend(p.acked_responder(end));
     m
 }

@@ -244,7 +244,7 @@ pub struct Http2Parser {
     next_tx: u64,
     events: Vec<AppEvent>,
     /// Acknowledgement timing (module `session`), when on.
-    acks: Option<Box<session::Unacked>>,
+    acks: Option<Box<super::held::Held>>,
     /// Took over an HTTP/1.1 connection after an h2c upgrade.
     upgraded: bool,
 }

@@ -15,15 +15,6 @@ use crate::session::SessionParser;
 /// Bytes held per direction while waiting for their acknowledgement.
 pub const MAX_UNACKED: usize = 256 * 1024;
 
-/// The bytes of each direction not acknowledged yet.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Unacked {
-    /// Per direction: bytes held, the last `held[k].len()` of `seen[k]`.
-    held: [Vec<u8>; 2],
-    /// Stream offset after the last byte received (gaps included).
-    seen: [u64; 2],
-}
-
 impl MqttParser {
     /// Reads each direction once acknowledged, as Suricata does, so that
     /// transactions are grouped and reported in its order; the driver
@@ -38,41 +29,26 @@ impl MqttParser {
         if self.stopped {
             return;
         }
-        let Some(u) = self.acks.as_deref_mut() else {
+        let Some(h) = self.acks.as_deref_mut() else {
             self.feed(k, b, out);
             return;
         };
-        u.seen[k] += b.len() as u64;
-        u.held[k].extend_from_slice(b);
-        let over = u.held[k].len().saturating_sub(MAX_UNACKED);
-        if over > 0 {
-            let first: Vec<u8> = u.held[k].drain(..over).collect();
+        h.push(k, b);
+        if let Some(first) = h.over(k, MAX_UNACKED) {
             self.feed(k, &first, out);
         }
     }
 
     /// The peer acknowledged direction `k` up to stream offset `offset`.
     fn acked(&mut self, k: usize, offset: u64, out: &mut Vec<L7Message>) {
-        let Some(u) = self.acks.as_deref_mut() else {
-            return;
-        };
-        let start = u.seen[k] - u.held[k].len() as u64;
-        // At most the bytes held, a usize.
-        let n = offset.saturating_sub(start).min(u.held[k].len() as u64) as usize;
-        if n == 0 {
-            return;
+        if let Some(bytes) = self.acks.as_deref_mut().and_then(|h| h.acked(k, offset)) {
+            self.feed(k, &bytes, out);
         }
-        let bytes: Vec<u8> = u.held[k].drain(..n).collect();
-        self.feed(k, &bytes, out);
     }
 
     /// Reads everything held of direction `k`.
     fn release(&mut self, k: usize, out: &mut Vec<L7Message>) {
-        let Some(u) = self.acks.as_deref_mut() else {
-            return;
-        };
-        let bytes = std::mem::take(&mut u.held[k]);
-        if !bytes.is_empty() {
+        if let Some(bytes) = self.acks.as_deref_mut().and_then(|h| h.all(k)) {
             self.feed(k, &bytes, out);
         }
     }
@@ -83,8 +59,8 @@ impl MqttParser {
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
         let mut out = Vec::new();
         self.release(k, &mut out);
-        if let Some(u) = self.acks.as_deref_mut() {
-            u.seen[k] += len;
+        if let Some(h) = self.acks.as_deref_mut() {
+            h.skip(k, len);
         }
         self.stop();
         out

@@ -339,7 +339,7 @@ pub struct MqttParser {
     open: VecDeque<Open>,
     next_tx: u64,
     events: VecDeque<AppEvent>,
-    acks: Option<Box<acks::Unacked>>,
+    acks: Option<Box<super::held::Held>>,
 }
 
 impl Default for MqttParser {
