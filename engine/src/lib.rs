@@ -85,6 +85,7 @@
 //! | `http2` | `parsers::http2`: cleartext HTTP/2 (h2c) frames, HPACK, the `L7Message::Http2` messages | none |
 //! | `sip` | `parsers::sip`: SIP requests and responses over UDP and TCP, the `L7Message::Sip` messages | none |
 //! | `rfb` | `parsers::rfb`: the RFB (VNC) handshake, the `L7Message::Rfb` messages | none |
+//! | `snmp` | `parsers::snmp`: SNMP v1, v2c and v3 messages, the `L7Message::Snmp` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

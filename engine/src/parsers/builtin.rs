@@ -17,10 +17,11 @@ use crate::session::Sessions;
 /// every TCP flow whose first bytes (either side) are `SSH-`, SMTP on every
 /// TCP flow whose client starts with `EHLO`/`HELO` or whose server greets
 /// with a `220` naming SMTP (ahead of the STARTTLS ports), HTTP/2 on
-/// every TCP flow whose client starts with the HTTP/2 preface. A parser
-/// every TCP flow whose first bytes (either side) are `SSH-`, SIP over UDP
-/// and TCP whose first bytes are a SIP request or status line, RFB on every
-/// TCP flow whose first bytes (either side) are `RFB 0NN.`. A parser
+/// every TCP flow whose client starts with the HTTP/2 preface, SIP over
+/// UDP and TCP whose first bytes are a SIP request or status line, RFB on
+/// every TCP flow whose first bytes (either side) are `RFB 0NN.`, SNMP on
+/// every UDP flow whose first datagram is an SNMP message's envelope (ports
+/// 161 and 162 first). A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -58,6 +59,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_sip(s, &cfg.sip);
     #[cfg(feature = "rfb")]
     let s = with_rfb(s, &cfg.rfb);
+    #[cfg(feature = "snmp")]
+    let s = with_snmp(s, &cfg.snmp);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -272,6 +275,23 @@ fn with_rfb<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(rfb::probe)
             .named("rfb"),
+    )
+}
+
+/// SNMP over UDP: port hints and the envelope probe.
+#[cfg(feature = "snmp")]
+fn with_snmp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SnmpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        snmp::SnmpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(snmp::probe)
+            .named("snmp"),
     )
 }
 

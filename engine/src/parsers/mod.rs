@@ -8,7 +8,8 @@
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
-//! RFB (VNC) handshake (`rfb`). They are
+//! RFB (VNC) handshake (`rfb`), SNMP v1, v2c and v3 messages (`snmp`).
+//! They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -39,7 +40,8 @@ pub mod quic;
     feature = "tls",
     feature = "dhcp",
     feature = "http2",
-    feature = "rfb"
+    feature = "rfb",
+    feature = "snmp"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -48,6 +50,8 @@ pub mod rfb;
 pub mod sip;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(feature = "snmp")]
+pub mod snmp;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 #[cfg(feature = "tftp")]
@@ -109,6 +113,9 @@ pub enum L7Message {
     /// An RFB (VNC) connection's handshake.
     #[cfg(feature = "rfb")]
     Rfb(Box<rfb::RfbHandshake>),
+    /// An SNMP message (a request, a response, a trap...).
+    #[cfg(feature = "snmp")]
+    Snmp(Box<snmp::SnmpMessage>),
 }
 
 /// `[parsers.http]`.
@@ -449,6 +456,29 @@ impl Default for RfbConfig {
     }
 }
 
+/// `[parsers.snmp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpConfig {
+    /// Parse SNMP (UDP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds SNMP on other ports too).
+    pub ports: Vec<u16>,
+    /// Variable bindings whose OIDs are kept per PDU; the rest are read
+    /// but not listed (`too_many_vars`).
+    pub max_vars: usize,
+}
+
+impl Default for SnmpConfig {
+    fn default() -> Self {
+        SnmpConfig {
+            enabled: true,
+            ports: vec![161, 162],
+            max_vars: 1024,
+        }
+    }
+}
+
 /// `[parsers]`: the built-in parsers' options.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -480,6 +510,8 @@ pub struct ParsersConfig {
     pub sip: SipConfig,
     /// RFB (VNC).
     pub rfb: RfbConfig,
+    /// SNMP.
+    pub snmp: SnmpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -498,6 +530,7 @@ impl Default for ParsersConfig {
             http2: Http2Config::default(),
             sip: SipConfig::default(),
             rfb: RfbConfig::default(),
+            snmp: SnmpConfig::default(),
         }
     }
 }
@@ -637,6 +670,7 @@ impl ParsersConfig {
             ("parsers.http2.ports", &h2.ports),
             ("parsers.sip.ports", &self.sip.ports),
             ("parsers.rfb.ports", &self.rfb.ports),
+            ("parsers.snmp.ports", &self.snmp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -656,6 +690,7 @@ impl ParsersConfig {
             "",
         )?;
         check_range("parsers.ftp.max_pending", f.max_pending, 1, 65_536, "")?;
+        check_range("parsers.snmp.max_vars", self.snmp.max_vars, 1, 65_536, "")?;
         Ok(())
     }
 
@@ -676,6 +711,7 @@ impl ParsersConfig {
             http2,
             sip,
             rfb,
+            snmp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -690,6 +726,7 @@ impl ParsersConfig {
         http2.enabled = false;
         sip.enabled = false;
         rfb.enabled = false;
+        snmp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -710,7 +747,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 12] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 13] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -724,6 +761,7 @@ impl ParsersConfig {
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
             ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
+            ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
         ]
     }
 }
@@ -751,6 +789,7 @@ mod tests {
             ("http2", cfg!(feature = "http2")),
             ("sip", cfg!(feature = "sip")),
             ("rfb", cfg!(feature = "rfb")),
+            ("snmp", cfg!(feature = "snmp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
