@@ -216,11 +216,15 @@ fn envelope_version(b: &[u8]) -> Option<u32> {
 /// envelope is SNMP — a SEQUENCE of the version INTEGER 0 or 1, an OCTET
 /// STRING community and a PDU (context tag 0xa0 to 0xa8), or of the
 /// version 3, the header SEQUENCE, the security parameters OCTET STRING and
-/// the scoped PDU (a SEQUENCE, or an OCTET STRING when encrypted); anything
-/// else is not. A datagram is whole, so the answer never waits.
+/// the scoped PDU (a SEQUENCE, or an OCTET STRING when encrypted). One
+/// with the right version and number of elements but other types (what
+/// Suricata's probe takes) leaves it to the next datagram or the port;
+/// anything else is not SNMP.
 pub fn probe(b: &[u8], _side: FlowSide) -> Probe {
     if envelope_shape(b).is_some() {
         Probe::Certain
+    } else if envelope_version(b).is_some() {
+        Probe::NeedMore
     } else {
         Probe::No
     }
