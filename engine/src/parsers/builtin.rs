@@ -22,7 +22,8 @@ use crate::session::Sessions;
 /// and TCP whose first bytes are a SIP request or status line, RFB on every
 /// TCP flow whose first bytes (either side) are `RFB 0NN.`, MQTT on every
 /// TCP flow whose client starts with a CONNECT naming `MQTT` or `MQIsdp`
-/// (protocol level 3, 4 or 5). A parser
+/// (protocol level 3, 4 or 5), SNMP on every UDP flow whose first datagram
+/// is an SNMP message's envelope (ports 161 and 162 first). A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -62,6 +63,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_rfb(s, &cfg.rfb);
     #[cfg(feature = "mqtt")]
     let s = with_mqtt(s, &cfg.mqtt);
+    #[cfg(feature = "snmp")]
+    let s = with_snmp(s, &cfg.snmp);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -303,6 +306,23 @@ fn with_mqtt<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(mqtt::probe)
             .named("mqtt"),
+    )
+}
+
+/// SNMP over UDP: port hints and the envelope probe.
+#[cfg(feature = "snmp")]
+fn with_snmp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SnmpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        snmp::SnmpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(snmp::probe)
+            .named("snmp"),
     )
 }
 

@@ -1,5 +1,5 @@
 //! Each built-in parser's `[parsers.NAME]` table ([`HttpConfig`] ...
-//! [`MqttConfig`]): its switch, ports, caps and options, with their
+//! [`SnmpConfig`]): its switch, ports, caps and options, with their
 //! defaults. Always built, whatever the features, so a config file reads
 //! the same in every build; [`ParsersConfig`](super::ParsersConfig) holds
 //! them and checks their ranges.
@@ -384,6 +384,29 @@ impl Default for MqttConfig {
             max_properties: 256,
             max_message_bytes: 65_536,
             passwords: false,
+        }
+    }
+}
+
+/// `[parsers.snmp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpConfig {
+    /// Parse SNMP (UDP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds SNMP on other ports too).
+    pub ports: Vec<u16>,
+    /// Variable bindings whose OIDs are kept per PDU; the rest are read
+    /// but not listed (`too_many_vars`).
+    pub max_vars: usize,
+}
+
+impl Default for SnmpConfig {
+    fn default() -> Self {
+        SnmpConfig {
+            enabled: true,
+            ports: vec![161, 162],
+            max_vars: 1024,
         }
     }
 }

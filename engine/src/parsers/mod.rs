@@ -8,7 +8,8 @@
 //! (`dhcp`), TFTP requests (`tftp`), SMTP transactions and their
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
-//! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`). They are
+//! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
+//! v2c and v3 messages (`snmp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -45,7 +46,8 @@ pub mod quic;
     feature = "dhcp",
     feature = "http2",
     feature = "rfb",
-    feature = "mqtt"
+    feature = "mqtt",
+    feature = "snmp"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -54,6 +56,8 @@ pub mod rfb;
 pub mod sip;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(feature = "snmp")]
+pub mod snmp;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 #[cfg(feature = "tftp")]
@@ -69,7 +73,7 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, MqttConfig, QuicConfig, RfbConfig,
-    SipConfig, SmtpConfig, SshConfig, TftpConfig, TlsConfig,
+    SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -123,6 +127,9 @@ pub enum L7Message {
     /// An MQTT transaction: a control packet and the ones answering it.
     #[cfg(feature = "mqtt")]
     Mqtt(Box<mqtt::MqttTransaction>),
+    /// An SNMP message (a request, a response, a trap...).
+    #[cfg(feature = "snmp")]
+    Snmp(Box<snmp::SnmpMessage>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -158,6 +165,8 @@ pub struct ParsersConfig {
     pub rfb: RfbConfig,
     /// MQTT.
     pub mqtt: MqttConfig,
+    /// SNMP.
+    pub snmp: SnmpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -177,6 +186,7 @@ impl Default for ParsersConfig {
             sip: SipConfig::default(),
             rfb: RfbConfig::default(),
             mqtt: MqttConfig::default(),
+            snmp: SnmpConfig::default(),
         }
     }
 }
@@ -341,6 +351,7 @@ impl ParsersConfig {
             ("parsers.sip.ports", &self.sip.ports),
             ("parsers.rfb.ports", &self.rfb.ports),
             ("parsers.mqtt.ports", &mq.ports),
+            ("parsers.snmp.ports", &self.snmp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -360,6 +371,7 @@ impl ParsersConfig {
             "",
         )?;
         check_range("parsers.ftp.max_pending", f.max_pending, 1, 65_536, "")?;
+        check_range("parsers.snmp.max_vars", self.snmp.max_vars, 1, 65_536, "")?;
         Ok(())
     }
 
@@ -381,6 +393,7 @@ impl ParsersConfig {
             sip,
             rfb,
             mqtt,
+            snmp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -396,6 +409,7 @@ impl ParsersConfig {
         sip.enabled = false;
         rfb.enabled = false;
         mqtt.enabled = false;
+        snmp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -416,7 +430,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 13] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 14] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -431,6 +445,7 @@ impl ParsersConfig {
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
             ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
             ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
+            ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
         ]
     }
 }
@@ -459,6 +474,7 @@ mod tests {
             ("sip", cfg!(feature = "sip")),
             ("rfb", cfg!(feature = "rfb")),
             ("mqtt", cfg!(feature = "mqtt")),
+            ("snmp", cfg!(feature = "snmp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,7 +1,8 @@
 //! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
-//! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`) and
-//! `rfb` (module `rfb`) and `mqtt` (module `mqtt`) records from
+//! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
+//! (module `rfb`), `mqtt` (module `mqtt`) and `snmp` (module `snmp`)
+//! records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -26,6 +27,7 @@ mod mqtt;
 mod rfb;
 mod sip;
 mod smtp;
+mod snmp;
 mod ssh;
 mod tftp;
 
@@ -82,6 +84,7 @@ impl EveMessage for L7Message {
             L7Message::Sip(_) => "sip",
             L7Message::Rfb(_) => "rfb",
             L7Message::Mqtt(_) => "mqtt",
+            L7Message::Snmp(_) => "snmp",
             _ => return None,
         })
     }
@@ -103,15 +106,19 @@ impl EveMessage for L7Message {
             L7Message::Sip(m) => sip::write_sip(o, m),
             L7Message::Rfb(h) => rfb::write_rfb(o, h),
             L7Message::Mqtt(t) => mqtt::write_mqtt(o, t),
+            L7Message::Snmp(m) => snmp::write_snmp(o, m),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic, dhcp and sip records name the packet's sender
-        // as `src_ip`.
+        // Suricata's quic, dhcp, sip and snmp records name the packet's
+        // sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
-            || matches!(self, L7Message::Dhcp(_) | L7Message::Sip(_))
+            || matches!(
+                self,
+                L7Message::Dhcp(_) | L7Message::Sip(_) | L7Message::Snmp(_)
+            )
     }
 
     fn source_is_responder(&self) -> bool {

@@ -504,3 +504,62 @@ fn mqtt_transactions_as_suricata_writes_them() {
     );
     assert_eq!(body(&L7Message::Mqtt(Box::new(t))), want);
 }
+
+/// SNMP records as Suricata writes them: a v1 trap with its own fields,
+/// an error status by name or number, an encrypted v3 PDU with nothing
+/// but its type, no `vars` when there are none.
+#[test]
+fn snmp_records() {
+    use flowscope_engine::parsers::snmp::{
+        GET_REQUEST, RESPONSE, SnmpMessage, SnmpPdu, SnmpTrap, TRAP_V1,
+    };
+    let msg = |pdu: Option<SnmpPdu>, community: Option<&[u8]>, usm: Option<&[u8]>| {
+        body(&L7Message::Snmp(Box::new(SnmpMessage {
+            version: if usm.is_some() { 3 } else { 1 },
+            message_version: 1,
+            pdu,
+            community: community.map(Into::into),
+            usm: usm.map(Into::into),
+        })))
+    };
+    let trap = SnmpPdu {
+        pdu_type: TRAP_V1,
+        error_status: 0,
+        trap: Some(SnmpTrap {
+            generic: 2,
+            specific: 0,
+            enterprise: "1.3.6.1.6.3.1.1.5".into(),
+            agent: [10, 1, 30, 1],
+        }),
+        vars: ["1.3.6.1.2.1.2.2.1.1.2", "1.3.6.1.2.1.2.2.1.2.2"]
+            .into_iter()
+            .collect(),
+    };
+    assert_eq!(
+        msg(Some(trap), Some(b"pub\x01lic"), None),
+        concat!(
+            r#"{"snmp":{"version":1,"pdu_type":"trap_v1","trap_type":"linkDown","#,
+            r#""trap_oid":"1.3.6.1.6.3.1.1.5","trap_address":"10.1.30.1","#,
+            r#""vars":["1.3.6.1.2.1.2.2.1.1.2","1.3.6.1.2.1.2.2.1.2.2"],"community":"pub\u0001lic"}}"#,
+            "\n"
+        )
+    );
+    let pdu = |pdu_type, error_status| SnmpPdu {
+        pdu_type,
+        error_status,
+        trap: None,
+        vars: Default::default(),
+    };
+    assert_eq!(
+        msg(Some(pdu(RESPONSE, 18)), Some(b"c"), None),
+        "{\"snmp\":{\"version\":1,\"pdu_type\":\"response\",\"error\":\"ErrorStatus(18)\",\"community\":\"c\"}}\n"
+    );
+    assert_eq!(
+        msg(Some(pdu(GET_REQUEST, 0)), None, Some(b"")),
+        "{\"snmp\":{\"version\":3,\"pdu_type\":\"get_request\",\"usm\":\"\"}}\n"
+    );
+    assert_eq!(
+        msg(None, None, Some(b"bob")),
+        "{\"snmp\":{\"version\":3,\"pdu_type\":\"encrypted\"}}\n"
+    );
+}
