@@ -92,6 +92,9 @@ pub struct TlsConfig {
     /// (STARTTLS and the like): the first client segment that starts with a
     /// TLS handshake record starts TLS parsing.
     pub starttls_ports: Vec<u16>,
+    /// A flow whose server chose HTTP/2 by ALPN (`h2`) is `app_proto:
+    /// http2`, `app_proto_orig: tls` (off: `tls`, as Suricata names it).
+    pub app_proto_from_alpn: bool,
 }
 
 impl Default for TlsConfig {
@@ -104,6 +107,7 @@ impl Default for TlsConfig {
             max_handshake_bytes: 256 * 1024,
             chain: false,
             starttls_ports: vec![21, 25, 110, 143, 389, 587, 3306, 3389, 5222, 5432],
+            app_proto_from_alpn: false,
         }
     }
 }

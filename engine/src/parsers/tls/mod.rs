@@ -210,6 +210,9 @@ pub struct TlsParser {
     /// Acknowledgement timing (see [`TlsParser::timed_by_acks`]): the bytes
     /// not acknowledged yet. `None`: bytes are read as they come.
     acks: Option<Box<timing::Unacked>>,
+    /// The server chose `h2` and `app_proto_from_alpn` is on: the flow is
+    /// `http2`.
+    alpn_h2: bool,
 }
 
 impl Default for TlsParser {
@@ -240,6 +243,7 @@ impl TlsParser {
             oversized: 0,
             client_cert: None,
             acks: None,
+            alpn_h2: false,
         }
     }
 
@@ -292,6 +296,13 @@ impl TlsParser {
     fn emit(&mut self, out: &mut Vec<L7Message>) {
         if !self.emitted && self.seen {
             self.emitted = true;
+            self.alpn_h2 = self.cfg.app_proto_from_alpn
+                && self
+                    .hs
+                    .server_hello
+                    .as_ref()
+                    .and_then(|s| s.alpn.as_deref())
+                    == Some(b"h2");
             let hs = std::mem::take(&mut self.hs);
             out.push(L7Message::Tls(Box::new(hs)));
         }
@@ -339,6 +350,15 @@ impl SessionParser for TlsParser {
         let mut out = Vec::new();
         self.acked(1, offset, &mut out);
         out
+    }
+
+    /// With `app_proto_from_alpn`, `http2` (from `tls`) when the server
+    /// chose `h2`.
+    fn app_proto(&self) -> Option<crate::AppProto> {
+        self.alpn_h2.then_some(crate::AppProto {
+            name: "http2",
+            orig: Some("tls"),
+        })
     }
 
     fn wants_acks(&self) -> bool {

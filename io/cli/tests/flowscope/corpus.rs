@@ -3,7 +3,7 @@
 //! suricata-verify, Suricata's Community IDs and Suricata's TLS records, or
 //! the difference is explained.
 
-use super::{corpus, manifest};
+use super::{bin, corpus, manifest, records, tmpdir};
 use flowscope_cli::config::Config;
 use flowscope_cli::input::Input;
 use flowscope_cli::replay::{ReplayOptions, replay};
@@ -558,6 +558,44 @@ fn h2c_upgrade_records_match_suricata() {
     // The declined offer: HTTP/1 records, app_proto http.
     let text = suricata_compare(&corpus, "http", &[own.as_os_str()]);
     assert_all_equal(&text, &["app_proto http equal", "app_proto any equal"]);
+}
+
+/// `[parsers.tls] app_proto_from_alpn`: a TLS flow whose server chose
+/// `h2` is `app_proto: http2` with `app_proto_orig: tls`; by default it
+/// stays `tls`, as Suricata names it (nDPI's 443-firefox.pcap: one flow,
+/// ALPN h2).
+#[test]
+fn alpn_h2_names_http2_when_asked() {
+    let Some(corpus) = corpus() else { return };
+    let cap = corpus.join("ndpi/pcap/443-firefox.pcap");
+    let config = tmpdir("alpn").join("alpn.toml");
+    std::fs::write(&config, "[parsers.tls]\napp_proto_from_alpn = true\n").unwrap();
+    let protos = |extra: &[&OsStr]| -> Vec<(String, String)> {
+        let out = bin()
+            .args(["replay", "-q"])
+            .args(extra)
+            .arg(&cap)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        records(&out.stdout)
+            .into_iter()
+            .filter(|r| r["event_type"] == "flow" && r["proto"] == "TCP")
+            .map(|r| {
+                let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+                (s("app_proto"), s("app_proto_orig"))
+            })
+            .collect()
+    };
+    assert_eq!(protos(&[]), [("tls".to_string(), String::new())]);
+    assert_eq!(
+        protos(&["--config".as_ref(), config.as_os_str()]),
+        [("http2".to_string(), "tls".to_string())]
+    );
 }
 
 /// `sip` records against Suricata 7's on the corpus's SIP captures

@@ -117,7 +117,7 @@ fn opt_in(profile: &str) -> PathBuf {
             "[output]\nprofile = \"{profile}\"\ntls_client_handshake = true\npcap_filename = true\n\
              [parsers.http]\nheaders = true\nbody_sha256 = true\nbody_sample_bytes = 64\n\
              [parsers.dns]\nports = [53, 5353, 5355]\n\
-             [parsers.tls]\nchain = true\n"
+             [parsers.tls]\nchain = true\napp_proto_from_alpn = true\n"
         ),
     )
     .unwrap();
