@@ -22,7 +22,10 @@ by order. Compared, per capture and in total:
   * app_proto equal      flows whose `flow` record Suricata gives
                          `app_proto == PROTO`, where flowscope's agrees
                          (and, for information, over every flow Suricata
-                         gives any app_proto but `failed`)
+                         gives any app_proto but `failed`: in the captures
+                         compared, and in every capture tried, with the
+                         differing pairs counted — with --all, the whole
+                         corpus's app_proto agreement)
 
 With --event-type TYPE, the records compared are those of event_type TYPE
 on flows whose `flow` record (in the same tool's output) has
@@ -235,6 +238,32 @@ def compare(proto, name, sur, fs, event_type=None):
     return t
 
 
+class Every:
+    """app_proto agreement on every capture tried, whether or not it has
+    records of the protocol compared."""
+
+    def __init__(self):
+        self.tried = self.equal = self.flows = 0
+        self.differ = collections.Counter()
+
+
+def app_protos(sur, fs, every):
+    """Counts, over the flows Suricata gives an app_proto other than
+    `failed`, those where flowscope's is the same (flows paired by
+    protocol, endpoints and order, as the records are)."""
+    f_flows = dict(by_flow(fs, "flow"))
+    for k, r in by_flow(sur, "flow"):
+        want = r.get("app_proto")
+        if not want or want == "failed":
+            continue
+        got = (f_flows.get(k) or {}).get("app_proto")
+        every.flows += 1
+        if got == want:
+            every.equal += 1
+        else:
+            every.differ[(want, got)] += 1
+
+
 def report(proto, label, t, out):
     out.append(f"{label}: {proto} records matched {t.matched}/{t.suri} = {pct(t.matched, t.suri):.1f} %"
                f" (only Suricata {t.only_suri}, only flowscope {t.only_fs})")
@@ -287,17 +316,21 @@ def main():
     settings = SETTINGS.get(args.proto, []) + args.settings
 
     total = Tally()
+    every = Every()
     out = []
     for path in candidates(args, args.corpus):
         if not os.path.exists(path):
             print(f"missing capture {path}")
             return 1
         sur = suricata(path, settings)
+        name = os.path.relpath(path, args.corpus) if path.startswith(args.corpus) else path
+        fs = flowscope(args.bin, path)
+        every.tried += 1
+        app_protos(sur, fs, every)
         if not by_flow(sur, args.event_type or args.proto,
                        args.proto if args.event_type else None):
             continue
-        name = os.path.relpath(path, args.corpus) if path.startswith(args.corpus) else path
-        t = compare(args.proto, name, sur, flowscope(args.bin, path), args.event_type)
+        t = compare(args.proto, name, sur, fs, args.event_type)
         report(args.proto, name, t, out)
         total.add(t)
     print(f"Suricata settings: {' '.join(settings) or '(defaults)'}")
@@ -315,6 +348,10 @@ def main():
     print(f"{args.proto} fields equal (worst field) = {worst:.1f} %")
     print(f"app_proto {args.proto} equal {total.app[0]}/{total.app[1]} = {pct(*total.app):.1f} %")
     print(f"app_proto any equal {total.app_any[0]}/{total.app_any[1]} = {pct(*total.app_any):.1f} %")
+    print(f"app_proto any equal over every capture tried ({every.tried}):"
+          f" {every.equal}/{every.flows} = {pct(every.equal, every.flows):.1f} %")
+    for (want, got), n in every.differ.most_common(None if args.verbose else 12):
+        print(f"  app_proto Suricata {want!r}, flowscope {got!r}: {n} flows")
     diffs = total.diffs if args.verbose else total.diffs[:40]
     if diffs:
         print("differences:")
