@@ -414,3 +414,40 @@ fn hostile_input_never_panics() {
         }
     }
 }
+
+proptest::proptest! {
+    /// Any segmentation of the same TCP streams (records of the corpus and
+    /// built messages, then arbitrary bytes) yields the same messages, and
+    /// arbitrary bytes keep the record buffers within `max_record`.
+    #[test]
+    fn split_invariance_and_bounds(
+        cuts in proptest::collection::vec(1usize..300, 1..40),
+        tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+    ) {
+        let mut stream = [
+            framed(&unhex(AS_REQ_HEX)),
+            framed(&kdc_req(0x6c, None, Some(&["a", "b"]))),
+            framed(&unhex(TGS_REP_HEX)),
+        ]
+        .concat();
+        stream.extend_from_slice(&tail);
+        let cfg = Krb5Config { max_record: 1024, ..Krb5Config::default() };
+        let mut whole = Krb5TcpParser::new(&cfg);
+        let want = messages(whole.feed_initiator(&stream));
+        proptest::prop_assert!(want.len() >= 2);
+        let mut p = Krb5TcpParser::new(&cfg);
+        let mut got = Vec::new();
+        let mut rest = &stream[..];
+        for &c in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let n = c.min(rest.len());
+            got.extend(messages(p.feed_initiator(&rest[..n])));
+            proptest::prop_assert!(p.sides[0].buf.capacity() <= 2 * 1024 + 64);
+            rest = &rest[n..];
+        }
+        proptest::prop_assert_eq!(got, want);
+        proptest::prop_assert!(std::iter::from_fn(|| p.next_event()).count() <= MAX_PENDING_EVENTS);
+    }
+}
