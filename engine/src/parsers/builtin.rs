@@ -25,7 +25,8 @@ use crate::session::Sessions;
 /// (protocol level 3, 4 or 5), SNMP on every UDP flow whose first datagram
 /// is an SNMP message's envelope (ports 161 and 162 first), Kerberos 5
 /// over UDP and TCP (after a record mark) whose first message is an
-/// AS/TGS request or reply or a KRB-ERROR with `pvno` 5 (port 88 first).
+/// AS/TGS request or reply, an AP-REQ or AP-REP or a KRB-ERROR with
+/// `pvno` 5 (port 88 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the

@@ -8,7 +8,7 @@
 //! it answers (the flow's last request, as Suricata tells it). AP-REQ and
 //! AP-REP are read for that last request only; other messages are skipped.
 //! [`probe`] / [`probe_tcp`]: a message that opens with an APPLICATION
-//! tag 10 to 13 or 30 and a SEQUENCE holding `pvno` 5 is Kerberos; port 88
+//! tag 10 to 15 or 30 and a SEQUENCE holding `pvno` 5 is Kerberos; port 88
 //! ([`Krb5Config::ports`]) is a hint. Caps: [`MAX_NAME_PARTS`] components
 //! per principal name and [`MAX_STRING`] bytes per component or realm
 //! (`long_name`), [`Krb5Config::max_record`] bytes per TCP record (a
@@ -236,13 +236,16 @@ pub struct Krb5Message {
     pub ticket_etype: Option<i32>,
 }
 
-/// The APPLICATION tag numbers the probe takes.
+/// The APPLICATION tag numbers the probe takes: the messages written and
+/// AP-REQ, AP-REP (a flow of those alone is Kerberos too, as Suricata
+/// finds it).
 fn probed_tag(tag: u8) -> bool {
-    matches!(tag, 0x6a..=0x6d | 0x7e)
+    matches!(tag, 0x6a..=0x6f | 0x7e)
 }
 
 /// The content probe over UDP: a datagram that opens with an APPLICATION
-/// tag of AS-REQ, AS-REP, TGS-REQ, TGS-REP or KRB-ERROR, then a SEQUENCE
+/// tag of AS-REQ, AS-REP, TGS-REQ, TGS-REP, AP-REQ, AP-REP or KRB-ERROR,
+/// then a SEQUENCE
 /// whose first element is `pvno` (context tag 1 in a request, 0 in the
 /// others) holding the INTEGER 5, is Kerberos. Too few bytes to tell ask
 /// for more; anything else is not Kerberos.

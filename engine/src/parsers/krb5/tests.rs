@@ -333,9 +333,14 @@ fn probes() {
     );
     assert_eq!(probe(&req[..6], FlowSide::Initiator), Probe::NeedMore);
     assert_eq!(probe(b"GET / HTTP/1.1\r\n", FlowSide::Initiator), Probe::No);
-    // AP-REQ is no first message it takes; pvno 4 is not Kerberos 5.
+    // AP-REQ is Kerberos too (no record); a SEQUENCE or another
+    // APPLICATION tag is not; pvno 4 is not Kerberos 5.
     let ap_req = der(0x6e, &der(0x30, &cat(&[ctx(0, int(5)), ctx(1, int(14))])));
-    assert_eq!(probe(&ap_req, FlowSide::Initiator), Probe::No);
+    assert_eq!(probe(&ap_req, FlowSide::Initiator), Probe::Certain);
+    let mut other = ap_req.clone();
+    other[0] = 0x76;
+    assert_eq!(probe(&other, FlowSide::Initiator), Probe::No);
+    assert_eq!(probe(&ap_req[2..], FlowSide::Initiator), Probe::No);
     let mut v4 = req.clone();
     v4[12] = 4;
     assert_eq!(probe(&v4, FlowSide::Initiator), Probe::No);
