@@ -23,7 +23,11 @@ use crate::session::Sessions;
 /// TCP flow whose first bytes (either side) are `RFB 0NN.`, MQTT on every
 /// TCP flow whose client starts with a CONNECT naming `MQTT` or `MQIsdp`
 /// (protocol level 3, 4 or 5), SNMP on every UDP flow whose first datagram
-/// is an SNMP message's envelope (ports 161 and 162 first). A parser
+/// is an SNMP message's envelope (ports 161 and 162 first), Kerberos 5
+/// over UDP and TCP (after a record mark) whose first message is an
+/// AS/TGS request or reply, an AP-REQ or AP-REP or a KRB-ERROR with
+/// `pvno` 5 (port 88 first).
+/// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
 /// driver has no parsers.
@@ -65,6 +69,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_mqtt(s, &cfg.mqtt);
     #[cfg(feature = "snmp")]
     let s = with_snmp(s, &cfg.snmp);
+    #[cfg(feature = "krb5")]
+    let s = with_krb5(s, &cfg.krb5);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -323,6 +329,28 @@ fn with_snmp<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(snmp::probe)
             .named("snmp"),
+    )
+}
+
+/// Kerberos 5 over UDP and TCP: port hints and the message probes (the
+/// TCP one after the record mark).
+#[cfg(feature = "krb5")]
+fn with_krb5<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &Krb5Config,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let ports = || Route::ports(cfg.ports.iter().copied());
+    s.udp(
+        krb5::Krb5UdpParser::new(cfg),
+        ports().probe(krb5::probe).named("krb5"),
+    )
+    .tcp(
+        krb5::Krb5TcpParser::new(cfg),
+        ports().probe(krb5::probe_tcp).named("krb5"),
     )
 }
 

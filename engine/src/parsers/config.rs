@@ -1,5 +1,5 @@
 //! Each built-in parser's `[parsers.NAME]` table ([`HttpConfig`] ...
-//! [`SnmpConfig`]): its switch, ports, caps and options, with their
+//! [`Krb5Config`]): its switch, ports, caps and options, with their
 //! defaults. Always built, whatever the features, so a config file reads
 //! the same in every build; [`ParsersConfig`](super::ParsersConfig) holds
 //! them and checks their ranges.
@@ -411,6 +411,29 @@ impl Default for SnmpConfig {
             enabled: true,
             ports: vec![161, 162],
             max_vars: 1024,
+        }
+    }
+}
+
+/// `[parsers.krb5]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Krb5Config {
+    /// Parse Kerberos 5 (UDP and TCP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds Kerberos on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest TCP record read, in bytes; a longer one is skipped
+    /// (`record_too_long`).
+    pub max_record: usize,
+}
+
+impl Default for Krb5Config {
+    fn default() -> Self {
+        Krb5Config {
+            enabled: true,
+            ports: vec![88],
+            max_record: 1 << 16,
         }
     }
 }

@@ -9,7 +9,8 @@
 //! messages' envelope fields (`smtp`), cleartext HTTP/2 with HPACK
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
-//! v2c and v3 messages (`snmp`). They are
+//! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
+//! the last two with a bounded BER reader they share (`ber`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -20,6 +21,8 @@
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
+#[cfg(any(feature = "snmp", feature = "krb5"))]
+mod ber;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
 #[cfg(feature = "dns")]
@@ -36,6 +39,8 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "http2")]
 pub mod http2;
+#[cfg(feature = "krb5")]
+pub mod krb5;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "quic")]
@@ -47,7 +52,8 @@ pub mod quic;
     feature = "http2",
     feature = "rfb",
     feature = "mqtt",
-    feature = "snmp"
+    feature = "snmp",
+    feature = "krb5"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -72,8 +78,8 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, MqttConfig, QuicConfig, RfbConfig,
-    SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, QuicConfig,
+    RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -130,6 +136,9 @@ pub enum L7Message {
     /// An SNMP message (a request, a response, a trap...).
     #[cfg(feature = "snmp")]
     Snmp(Box<snmp::SnmpMessage>),
+    /// A Kerberos 5 message (a request, a reply or an error).
+    #[cfg(feature = "krb5")]
+    Krb5(Box<krb5::Krb5Message>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -167,6 +176,8 @@ pub struct ParsersConfig {
     pub mqtt: MqttConfig,
     /// SNMP.
     pub snmp: SnmpConfig,
+    /// Kerberos 5.
+    pub krb5: Krb5Config,
 }
 
 impl Default for ParsersConfig {
@@ -187,6 +198,7 @@ impl Default for ParsersConfig {
             rfb: RfbConfig::default(),
             mqtt: MqttConfig::default(),
             snmp: SnmpConfig::default(),
+            krb5: Krb5Config::default(),
         }
     }
 }
@@ -352,6 +364,7 @@ impl ParsersConfig {
             ("parsers.rfb.ports", &self.rfb.ports),
             ("parsers.mqtt.ports", &mq.ports),
             ("parsers.snmp.ports", &self.snmp.ports),
+            ("parsers.krb5.ports", &self.krb5.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -372,6 +385,13 @@ impl ParsersConfig {
         )?;
         check_range("parsers.ftp.max_pending", f.max_pending, 1, 65_536, "")?;
         check_range("parsers.snmp.max_vars", self.snmp.max_vars, 1, 65_536, "")?;
+        check_range(
+            "parsers.krb5.max_record",
+            self.krb5.max_record,
+            1024,
+            1 << 24,
+            " bytes",
+        )?;
         Ok(())
     }
 
@@ -394,6 +414,7 @@ impl ParsersConfig {
             rfb,
             mqtt,
             snmp,
+            krb5,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -410,6 +431,7 @@ impl ParsersConfig {
         rfb.enabled = false;
         mqtt.enabled = false;
         snmp.enabled = false;
+        krb5.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -430,7 +452,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 14] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 15] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -446,6 +468,7 @@ impl ParsersConfig {
             ("rfb", self.rfb.enabled, cfg!(feature = "rfb")),
             ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
             ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
+            ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
         ]
     }
 }
@@ -475,6 +498,7 @@ mod tests {
             ("rfb", cfg!(feature = "rfb")),
             ("mqtt", cfg!(feature = "mqtt")),
             ("snmp", cfg!(feature = "snmp")),
+            ("krb5", cfg!(feature = "krb5")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,7 +1,7 @@
 //! SNMP over UDP ([`SnmpParser`]): v1 (RFC 1157), v2c (RFC 1901, PDUs of
 //! RFC 3416) and v3 (RFC 3412, the user-based security model of RFC 3414)
 //! messages, requests and responses alike, decoded with a bounded BER
-//! reader of its own (module `ber`). One [`SnmpMessage`] per datagram that
+//! reader (the module `parsers::ber`, shared with Kerberos). One [`SnmpMessage`] per datagram that
 //! holds a whole message, as Suricata 7 makes one transaction (and one
 //! `snmp` record) of each: its PDU type, error status, the variables' OIDs
 //! as dotted text, a v1 trap's fields, the v1/v2c community, the v3 user
@@ -17,10 +17,10 @@
 //! checked to [`MAX_DEPTH`] levels (`value_too_deep`); a datagram that is
 //! no whole message is skipped (`malformed_data`, Suricata's name).
 
-mod ber;
 #[cfg(test)]
 mod tests;
 
+use super::ber;
 use super::reader::Reader;
 use super::{L7Message, SnmpConfig};
 use crate::AppEvent;
@@ -127,7 +127,7 @@ impl OidList {
         self.ends.is_empty()
     }
 
-    /// Appends OID content `c` (see the module `ber`'s `push_oid`).
+    /// Appends OID content `c` (see the module `parsers::ber`'s `push_oid`).
     fn push(&mut self, c: &[u8]) -> OidText {
         let found = ber::push_oid(&mut self.text, c);
         // At most 64 KiB of datagram, each content byte at most 21

@@ -735,3 +735,47 @@ fn snmp_records_match_suricata() {
     );
     assert!(text.contains("app_proto snmp equal 30/31"), "{text}");
 }
+
+/// `krb5` records against Suricata 7's on nDPI's Kerberos captures: every
+/// record of kerberos-login.pcap (24 over UDP, a TGS exchange over TCP)
+/// and kerberos-error.pcap (an AS-REQ answered by
+/// KRB_ERR_RESPONSE_TOO_BIG) matched in order with every field equal, and
+/// the flows' `app_proto`. kerberos.pcap holds TCP flows whose handshakes
+/// were not captured: Suricata (no mid-stream pick-up by default) writes no
+/// record, flowscope picks them up; with `stream.midstream` on, Suricata
+/// writes the same 18 records, every field equal (their order across
+/// flows differs: Suricata writes a TCP record when the other side
+/// acknowledges it).
+#[test]
+fn krb5_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the Kerberos record cross-check") {
+        return;
+    }
+    let text = suricata_compare(
+        &corpus,
+        "krb5",
+        &captures(&[
+            "ndpi/pcap/kerberos-login.pcap",
+            "ndpi/pcap/kerberos-error.pcap",
+        ]),
+    );
+    assert!(text.contains("captures with krb5 records: 2"), "{text}");
+    assert!(text.contains("krb5 records matched 28/28"), "{text}");
+    assert_all_equal(
+        &text,
+        &[
+            "krb5 records matched",
+            "krb5 order equal",
+            "krb5 fields equal (worst field)",
+            "app_proto krb5 equal",
+        ],
+    );
+    let args = captures(&["ndpi/pcap/kerberos.pcap", "--set", "stream.midstream=true"]);
+    let text = suricata_compare(&corpus, "krb5", &args);
+    assert!(text.contains("krb5 records matched 18/18"), "{text}");
+    assert_all_equal(
+        &text,
+        &["krb5 fields equal (worst field)", "app_proto krb5 equal"],
+    );
+}

@@ -563,3 +563,71 @@ fn snmp_records() {
         "{\"snmp\":{\"version\":3,\"pdu_type\":\"encrypted\"}}\n"
     );
 }
+
+/// Kerberos records as Suricata writes them: a request with `<empty>` and
+/// `<none>` for what it lacks, a reply with both encryption types, an
+/// error with the request it answers, numbers without names.
+#[test]
+fn krb5_records() {
+    use flowscope_engine::parsers::krb5::{AS_REQ, ERROR, Krb5Message, TGS_REP, TGS_REQ};
+    let msg = |m: Krb5Message| body(&L7Message::Krb5(Box::new(m)));
+    let req = Krb5Message {
+        msg_type: TGS_REQ,
+        failed_request: 0,
+        error_code: None,
+        cname: None,
+        realm: Some("DENYDC.COM".into()),
+        sname: Some("host/xp1.denydc.com".into()),
+        etype: None,
+        ticket_etype: None,
+    };
+    assert_eq!(
+        msg(req.clone()),
+        concat!(
+            r#"{"krb5":{"msg_type":"KRB_TGS_REQ","cname":"<empty>","realm":"DENYDC.COM","#,
+            r#""sname":"host/xp1.denydc.com","encryption":"<none>","weak_encryption":false}}"#,
+            "\n"
+        )
+    );
+    let rep = Krb5Message {
+        msg_type: TGS_REP,
+        cname: Some("des".into()),
+        etype: Some(18),
+        ticket_etype: Some(23),
+        ..req.clone()
+    };
+    assert_eq!(
+        msg(rep),
+        concat!(
+            r#"{"krb5":{"msg_type":"KRB_TGS_REP","cname":"des","realm":"DENYDC.COM","#,
+            r#""sname":"host/xp1.denydc.com","encryption":"aes256-cts-hmac-sha1-96","#,
+            r#""weak_encryption":false,"ticket_encryption":"rc4-hmac","ticket_weak_encryption":true}}"#,
+            "\n"
+        )
+    );
+    let err = |failed_request, code| Krb5Message {
+        msg_type: ERROR,
+        failed_request,
+        error_code: Some(code),
+        realm: None,
+        ..req.clone()
+    };
+    assert_eq!(
+        msg(err(AS_REQ, 52)),
+        concat!(
+            r#"{"krb5":{"msg_type":"KRB_ERROR","failed_request":"KRB_AS_REQ","#,
+            r#""error_code":"KRB_ERR_RESPONSE_TOO_BIG","cname":"<empty>","realm":"<empty>","#,
+            r#""sname":"host/xp1.denydc.com","encryption":"<none>","weak_encryption":false}}"#,
+            "\n"
+        )
+    );
+    assert!(
+        msg(err(0, 99))
+            .contains(r#""failed_request":"MessageType(0)","error_code":"ErrorCode(99)""#)
+    );
+    let odd = Krb5Message {
+        etype: Some(4),
+        ..req
+    };
+    assert!(msg(odd).contains(r#""encryption":"EncryptionType(4)","weak_encryption":true"#));
+}

@@ -1,5 +1,6 @@
-//! The BER subset SNMP messages are written in (X.690 §8, as RFC 3417
-//! restricts it): one-byte tags (a high tag number is refused), definite
+//! The bounded BER reader SNMP and Kerberos share: the subset their
+//! messages are written in (X.690 §8, as RFC 3417 and RFC 4120 §5 restrict
+//! it): one-byte tags (a high tag number is refused), definite
 //! lengths of up to four length bytes (long forms that are not the
 //! shortest, which some agents send, are read too), INTEGERs of up to
 //! eight content bytes, OBJECT IDENTIFIERs as dotted text. Every read is
@@ -7,7 +8,9 @@
 //! text it is asked to append. Values are checked to be well-formed to
 //! [`MAX_DEPTH`] nested levels and not looked into deeper.
 
-use super::super::reader::Reader;
+#![cfg_attr(not(feature = "snmp"), allow(dead_code))]
+
+use super::reader::Reader;
 
 /// Nested constructed levels of a variable's value that are checked; a
 /// deeper one is taken as it stands (and reported by the caller).
