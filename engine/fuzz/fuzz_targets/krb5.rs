@@ -19,12 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = probe_tcp(data, FlowSide::Initiator);
     let mut udp = Krb5UdpParser::new(&cfg);
     let _ = udp.parse(data, FlowSide::Initiator);
-    for (i, d) in data.split(|&b| b == 0xfe).enumerate() {
-        let side = if i % 2 == 0 {
-            FlowSide::Initiator
-        } else {
-            FlowSide::Responder
-        };
+    for (side, d) in split::datagrams(data, 0xfe) {
         let _ = probe(d, side);
         let _ = udp.parse(d, side);
         while udp.next_event().is_some() {}

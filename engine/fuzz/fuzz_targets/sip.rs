@@ -5,19 +5,14 @@
 
 mod split;
 
+use flowscope_engine::DatagramParser;
 use flowscope_engine::parsers::sip::{SipTcpParser, SipUdpParser, probe};
-use flowscope_engine::{DatagramParser, FlowSide};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     split::run_session(SipTcpParser::default(), data);
     let mut udp = SipUdpParser::default();
-    for (i, d) in data.split(|&b| b == 0).enumerate() {
-        let side = if i % 2 == 0 {
-            FlowSide::Initiator
-        } else {
-            FlowSide::Responder
-        };
+    for (side, d) in split::datagrams(data, 0) {
         let _ = udp.parse(d, side);
         while udp.next_event().is_some() {}
         let _ = probe(d, side);

@@ -3,6 +3,8 @@
 //! is hit too); and the content probe on each.
 #![no_main]
 
+mod split;
+
 use flowscope_engine::parsers::SnmpConfig;
 use flowscope_engine::parsers::snmp::{SnmpParser, probe};
 use flowscope_engine::{DatagramParser, FlowSide};
@@ -15,12 +17,7 @@ fuzz_target!(|data: &[u8]| {
         ..SnmpConfig::default()
     });
     let _ = p.parse(data, FlowSide::Initiator);
-    for (i, d) in data.split(|&b| b == 0xfe).enumerate() {
-        let side = if i % 2 == 0 {
-            FlowSide::Initiator
-        } else {
-            FlowSide::Responder
-        };
+    for (side, d) in split::datagrams(data, 0xfe) {
         let _ = probe(d, side);
         let _ = p.parse(d, side);
         while p.next_event().is_some() {}
