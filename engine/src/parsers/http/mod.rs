@@ -313,7 +313,7 @@ pub struct HttpParser {
     /// HTTP/2's options, when an upgrade to h2c is followed (feature
     /// `http2`; [`HttpParser::with_h2c`]).
     #[cfg(feature = "http2")]
-    h2c: Option<Box<super::Http2Config>>,
+    h2c: Option<std::sync::Arc<super::Http2Config>>,
     /// The last request that offered h2c.
     #[cfg(feature = "http2")]
     offer: Option<Box<h2c::Offer>>,
@@ -370,7 +370,8 @@ impl HttpParser {
     /// wants acknowledgements until that request's answer).
     #[cfg(feature = "http2")]
     pub fn with_h2c(mut self, cfg: super::Http2Config, timed_by_acks: bool) -> Self {
-        self.h2c = Some(Box::new(cfg));
+        // Shared by every flow's copy of the registered parser.
+        self.h2c = Some(std::sync::Arc::new(cfg));
         self.acks = if timed_by_acks {
             h2c::Acks::Pending
         } else {

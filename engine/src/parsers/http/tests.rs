@@ -554,16 +554,22 @@ mod h2c {
         (h1, h2)
     }
 
-    #[test]
-    fn an_accepted_upgrade_goes_on_as_http2() {
-        let mut p = HttpParser::default().with_h2c(Http2Config::default(), false);
+    /// The offer, the 101 with the server's first frames, the client's
+    /// preface, the flow's end: the HTTP/1 and HTTP/2 messages.
+    fn upgrade_exchange(p: &mut HttpParser) -> (Vec<HttpTransaction>, Vec<Http2Stream>) {
         let mut out = p.feed_initiator(OFFER);
         let mut resp = SWITCH.to_vec();
         resp.extend_from_slice(SERVER_H2);
         out.extend(p.feed_responder(&resp));
         out.extend(p.feed_initiator(PREFACE));
         out.extend(p.flow_end());
-        let (h1, h2) = split(out);
+        split(out)
+    }
+
+    #[test]
+    fn an_accepted_upgrade_goes_on_as_http2() {
+        let mut p = HttpParser::default().with_h2c(Http2Config::default(), false);
+        let (h1, h2) = upgrade_exchange(&mut p);
         assert_eq!(h1.len(), 1);
         assert_eq!(h1[0].status, Some(101));
         assert_eq!(h1[0].port, Some(8080));
@@ -592,13 +598,7 @@ mod h2c {
     #[test]
     fn without_h2c_parsing_stops_at_the_101() {
         let mut p = HttpParser::default();
-        let mut out = p.feed_initiator(OFFER);
-        let mut resp = SWITCH.to_vec();
-        resp.extend_from_slice(SERVER_H2);
-        out.extend(p.feed_responder(&resp));
-        out.extend(p.feed_initiator(PREFACE));
-        out.extend(p.flow_end());
-        let (h1, h2) = split(out);
+        let (h1, h2) = upgrade_exchange(&mut p);
         assert_eq!(h1.len(), 1);
         assert!(h2.is_empty());
         assert_eq!(p.app_proto(), None);
