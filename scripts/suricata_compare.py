@@ -222,12 +222,7 @@ def compare(proto, name, sur, fs, event_type=None):
     paired_f = [k for k, _ in f_recs if k in s_keys]
     t.order_equal = int(paired_s == paired_f)
     # app_proto on the flow records.
-    f_flows = dict(by_flow(fs, "flow"))
-    for k, r in by_flow(sur, "flow"):
-        want = r.get("app_proto")
-        if not want or want == "failed":
-            continue
-        got = (f_flows.get(k) or {}).get("app_proto")
+    for k, want, got in app_proto_pairs(sur, fs):
         t.app_any[0] += got == want
         t.app_any[1] += 1
         if want == APP_PROTO.get(proto, proto):
@@ -247,16 +242,20 @@ class Every:
         self.differ = collections.Counter()
 
 
-def app_protos(sur, fs, every):
-    """Counts, over the flows Suricata gives an app_proto other than
-    `failed`, those where flowscope's is the same (flows paired by
-    protocol, endpoints and order, as the records are)."""
+def app_proto_pairs(sur, fs):
+    """(flow, Suricata's app_proto, flowscope's) for every flow Suricata
+    gives an app_proto other than `failed` (flows paired by protocol,
+    endpoints and order, as the records are)."""
     f_flows = dict(by_flow(fs, "flow"))
     for k, r in by_flow(sur, "flow"):
         want = r.get("app_proto")
-        if not want or want == "failed":
-            continue
-        got = (f_flows.get(k) or {}).get("app_proto")
+        if want and want != "failed":
+            yield k, want, (f_flows.get(k) or {}).get("app_proto")
+
+
+def app_protos(sur, fs, every):
+    """Counts the flows of `app_proto_pairs` and those that agree."""
+    for _, want, got in app_proto_pairs(sur, fs):
         every.flows += 1
         if got == want:
             every.equal += 1
