@@ -306,8 +306,10 @@ impl RunArgs {
 pub(crate) struct OutputArgs {
     /// Write the records to FILE instead of stdout; `unix-stream:PATH` or
     /// `unix-dgram:PATH` sends them to a Unix socket (one record per line
-    /// or per datagram). With -o, SIGHUP reopens the file (logrotate)
-    /// instead of stopping the run.
+    /// or per datagram), `syslog:[PATH]` to syslog,
+    /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC` to Kafka brokers (one message
+    /// per record). With -o, SIGHUP reopens the file (logrotate) instead of
+    /// stopping the run.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Append to -o's file instead of truncating it (`[output] append`).

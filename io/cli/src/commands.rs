@@ -86,10 +86,16 @@ fn read_files<'a>(files: &'a [PathBuf], config: Option<&'a PathBuf>) -> Vec<Guar
     inputs.chain(config).collect()
 }
 
-/// What `-o` names, its type taken from `-o`'s prefix, else from `config`.
+/// What `-o` names, its type taken from `-o`'s prefix, else from
+/// `config`; without `-o`, the brokers of `[output] filetype = "kafka"`.
 fn target_of(out: &OutputArgs, config: &Config) -> Option<Target> {
-    let path = out.output.as_ref()?;
-    Some(Target::from_arg(path, config.sink.filetype))
+    match &out.output {
+        Some(path) => Some(Target::from_arg(path, config.sink.filetype)),
+        None => (config.sink.filetype == FileType::Kafka).then(|| Target {
+            path: PathBuf::new(),
+            kind: FileType::Kafka,
+        }),
+    }
 }
 
 /// `-o`'s file, when it names one (a socket is never an input).
@@ -115,14 +121,46 @@ fn open_sink(
         ..config.sink.clone()
     };
     let path = PathBuf::from(target.display());
-    Sink::open(target, &cfg, signals.reopen.clone(), counters)
-        .map_err(|source| Failure::CreateOutput { path, source })
+    let mut sink = Sink::open(target, &cfg, signals.reopen.clone(), counters)
+        .map_err(|source| Failure::CreateOutput { path, source })?;
+    sink.set_stop(signals.stop.clone());
+    Ok(sink)
+}
+
+/// Kafka: waits (bounded) for the outstanding acknowledgements and says
+/// what became of the records; whether any were lost.
+fn close_kafka(sink: Option<&mut Sink>, quiet: bool) -> bool {
+    #[cfg(feature = "kafka")]
+    if let Some(r) = sink.and_then(Sink::close_kafka) {
+        if !quiet {
+            say!(
+                "flowscope: {}: {} records produced, {} acknowledged",
+                r.target,
+                r.produced,
+                r.delivered
+            );
+        }
+        if r.lost() > 0 {
+            say!(
+                "flowscope: error: {} records did not reach {}: {} failed, {} dropped on a full queue, {} unacknowledged at the close timeout",
+                r.lost(),
+                r.target,
+                r.failed,
+                r.dropped,
+                r.unacknowledged
+            );
+            return true;
+        }
+    }
+    #[cfg(not(feature = "kafka"))]
+    let _ = (sink, quiet);
+    false
 }
 
 /// Records a sink could not deliver: one error line; whether there were
 /// any.
 fn report_lost(counters: Option<&Arc<SinkCounters>>, out: &OutputArgs) -> bool {
-    let lost = counters.map_or(0, |c| c.lost());
+    let lost = counters.filter(|c| !c.is_kafka()).map_or(0, |c| c.lost());
     if lost > 0 {
         say!(
             "flowscope: error: {lost} records could not be written to {} (counted in the stats record's `output` object)",
@@ -254,13 +292,17 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
             .map(|p| (p, Duration::from_secs_f64(args.max_late_ms.max(0.0) / 1e3))),
         filter: args.filter.clone(),
     };
-    let summary = match sink {
+    let mut sink = sink;
+    let summary = match sink.as_mut() {
         Some(sink) => {
             opts.run.output_counters = Some(counters);
             replay_exporting(&opts, ipfix, sink)
         }
         None => replay_exporting(&opts, ipfix, std::io::stdout().lock()),
     };
+    // Whatever stopped the run, the records handed to Kafka get their
+    // bounded wait.
+    let kafka_lost = close_kafka(sink.as_mut(), args.run.quiet);
     let summary = match summary {
         Err(RunError::Interrupted(what)) => return Ok(interrupted(&signals, what)),
         Err(e @ RunError::Output(_)) => {
@@ -270,7 +312,8 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, Failure> {
         other => other?,
     };
     let lost = report_lost(opts.run.output_counters.as_ref(), &args.out)
-        | report_ipfix_lost(summary.ipfix.as_ref());
+        | report_ipfix_lost(summary.ipfix.as_ref())
+        | kafka_lost;
     if summary.output_closed {
         // `| head`: the reader has all it wanted; not an error.
         return Ok(ExitCode::from(EXIT_OK));
@@ -410,19 +453,22 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
             },
         );
     }
-    let summary = match target {
+    let mut sink = match target {
         Some(t) => {
             let counters = opts.run.output_counters.clone().unwrap_or_default();
-            open.run(open_sink(
-                t,
-                &args.out,
-                &opts.run.config,
-                &signals,
-                counters,
-            )?)
+            let mut sink = open_sink(t, &args.out, &opts.run.config, &signals, counters)?;
+            // Live: a broker that cannot keep up costs records, counted,
+            // never the capture.
+            sink.set_lossy(true);
+            Some(sink)
         }
+        None => None,
+    };
+    let summary = match sink.as_mut() {
+        Some(sink) => open.run(sink),
         None => open.run(std::io::stdout().lock()),
     };
+    let kafka_lost = close_kafka(sink.as_mut(), args.run.quiet);
     if let Err(CaptureError::Run(RunError::Output(_))) = &summary {
         trim_output(output_file(&args.out));
     }
@@ -450,6 +496,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, Failure> {
     }
     if report_lost(opts.run.output_counters.as_ref(), &args.out)
         | report_ipfix_lost(summary.run.ipfix.as_ref())
+        | kafka_lost
     {
         return Ok(ExitCode::from(EXIT_INPUT));
     }

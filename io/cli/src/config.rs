@@ -24,7 +24,7 @@ pub struct Config {
     /// `[output]`: what shapes the records.
     pub output: OutputConfig,
     /// `[output]`: where they go (`filetype`, `append`, `rotate_size`,
-    /// `rotate_interval`, `pcap_filename`).
+    /// `rotate_interval`, `pcap_filename`, `[output.kafka]`).
     pub sink: SinkConfig,
     /// `[pipeline]`.
     pub pipeline: PipelineConfig,
@@ -64,7 +64,10 @@ impl TryFrom<ConfigFile> for Config {
         let output: OutputConfig = toml::Value::Table(f.output).try_into().map_err(in_output)?;
         crate::args::parse_stats_interval(&output.stats_interval.to_string())
             .map_err(|e| format!("in `[output]`: stats_interval: {e}"))?;
-        let sink = toml::Value::Table(sink).try_into().map_err(in_output)?;
+        let sink: SinkConfig = toml::Value::Table(sink).try_into().map_err(in_output)?;
+        sink.kafka
+            .validate()
+            .map_err(|e| format!("in `[output.kafka]`: {e}"))?;
         Ok(Config {
             engine: EngineConfig {
                 decode: f.decode,
@@ -243,6 +246,21 @@ mod tests {
         assert!(e.contains("stats_interval"), "{e}");
         let e = Config::parse("[output]\nprofile = \"loose\"\n").unwrap_err();
         assert!(e.contains("loose") && e.contains("strict"), "{e}");
+        let c = Config::parse(
+            "[output]\nfiletype = \"kafka\"\n[output.kafka]\nbrokers = \"k1:9092,k2:9092\"\ntopic = \"eve\"\nkey = \"community_id\"\ntopics = { flow = \"eve-flow\" }\ncompression = \"zstd\"\nproperties = { \"security.protocol\" = \"ssl\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.sink.filetype, crate::sink::FileType::Kafka);
+        assert_eq!(c.sink.kafka.brokers.as_deref(), Some("k1:9092,k2:9092"));
+        assert_eq!(c.sink.kafka.key, crate::sink::kafka::KeyField::CommunityId);
+        assert_eq!(c.sink.kafka.topics["flow"], "eve-flow");
+        assert_eq!(c.sink.kafka.properties["security.protocol"], "ssl");
+        let e = Config::parse("[output.kafka]\ncompression = \"brotli\"\n").unwrap_err();
+        assert!(e.contains("[output.kafka]") && e.contains("brotli"), "{e}");
+        let e = Config::parse("[output.kafka]\nbrokers = \"k1\"\n").unwrap_err();
+        assert!(e.contains("HOST:PORT"), "{e}");
+        let e = Config::parse("[output.kafka]\nlinger = 5\n").unwrap_err();
+        assert!(e.contains("linger"), "{e}");
         let e = Config::parse("[flow]\nmax_flows = \"many\"\n").unwrap_err();
         assert!(e.contains("max_flows") || e.contains("integer"), "{e}");
     }

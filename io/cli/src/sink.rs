@@ -1,7 +1,8 @@
 //! Where `-o` sends the records: [`Sink`], a file (truncated or appended
 //! to, reopened on SIGHUP, rotated by size or age) or a Unix socket
 //! (`unix_stream`: one record per line; `unix_dgram`: one record per
-//! datagram), with [`SinkCounters`] for what went wrong; and
+//! datagram) or Kafka brokers (`kafka`: one record per message, see
+//! [`kafka`]), with [`SinkCounters`] for what went wrong; and
 //! [`SinkConfig`], the `[output]` keys that choose it.
 //!
 //! The CLI's `Output` hands a sink whole lines only (its buffer ends
@@ -12,6 +13,7 @@
 //! reconnection is tried at most once every [`RETRY_EVERY`].
 
 use crate::say::say;
+use kafka::KafkaConfig;
 use serde::Deserialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -21,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+pub mod kafka;
 
 /// The soonest a lost listener is tried again.
 pub const RETRY_EVERY: Duration = Duration::from_millis(500);
@@ -39,6 +43,9 @@ pub enum FileType {
     /// The local syslog socket (`/dev/log` unless a path is given): one
     /// RFC 5424 message per record, facility local0, severity info.
     Syslog,
+    /// Kafka brokers (`kafka://HOST:PORT/TOPIC`, `[output.kafka]`): one
+    /// record per message.
+    Kafka,
 }
 
 impl FileType {
@@ -49,6 +56,7 @@ impl FileType {
             FileType::UnixStream => "unix_stream",
             FileType::UnixDgram => "unix_dgram",
             FileType::Syslog => "syslog",
+            FileType::Kafka => "kafka",
         }
     }
 }
@@ -72,15 +80,18 @@ pub struct SinkConfig {
     pub rotate_interval: Option<u64>,
     /// Add `pcap_filename` (the input being read) to every record.
     pub pcap_filename: bool,
+    /// `[output.kafka]`: the producer's settings.
+    pub kafka: KafkaConfig,
 }
 
 /// The `[output]` keys [`SinkConfig`] takes.
-pub const SINK_KEYS: [&str; 5] = [
+pub const SINK_KEYS: [&str; 6] = [
     "filetype",
     "append",
     "rotate_size",
     "rotate_interval",
     "pcap_filename",
+    "kafka",
 ];
 
 #[derive(Deserialize)]
@@ -121,13 +132,15 @@ pub struct Target {
 
 impl Target {
     /// The target `-o ARG` names: `unix-stream:PATH`, `unix-dgram:PATH`,
-    /// else a path of type `default` (`[output] filetype`).
+    /// `syslog:[PATH]`, `kafka://[BROKERS][/TOPIC]`, else a path of type
+    /// `default` (`[output] filetype`).
     pub fn from_arg(arg: &Path, default: FileType) -> Target {
         let text = arg.to_string_lossy();
         for (prefix, kind) in [
             ("unix-stream:", FileType::UnixStream),
             ("unix-dgram:", FileType::UnixDgram),
             ("syslog:", FileType::Syslog),
+            ("kafka://", FileType::Kafka),
         ] {
             if let Some(rest) = text.strip_prefix(prefix) {
                 let rest = if rest.is_empty() && kind == FileType::Syslog {
@@ -154,6 +167,7 @@ impl Target {
             FileType::UnixStream => format!("unix-stream:{}", self.path.display()),
             FileType::UnixDgram => format!("unix-dgram:{}", self.path.display()),
             FileType::Syslog => format!("syslog:{}", self.path.display()),
+            FileType::Kafka => format!("kafka://{}", self.path.display()),
         }
     }
 }
@@ -172,6 +186,8 @@ pub struct SinkCounters {
     pub reopens: AtomicU64,
     /// Files rotated away.
     pub rotations: AtomicU64,
+    /// `kafka`: records the brokers acknowledged.
+    pub delivered: AtomicU64,
 }
 
 impl SinkCounters {
@@ -188,6 +204,12 @@ impl SinkCounters {
         Self::get(&self.records_lost)
     }
 
+    /// Whether they are a Kafka output's (which reports its losses
+    /// itself, in more detail, once it has closed).
+    pub fn is_kafka(&self) -> bool {
+        Self::get(&self.kind) == 4
+    }
+
     /// Appends the `output` object to the `stats` record that `buf` holds
     /// from `at` (`…}}\n`): `{"output":{"filetype":…,"records_lost":…}}`
     /// — for a socket always, for a file once something was counted (so a
@@ -200,6 +222,7 @@ impl SinkCounters {
             1 => FileType::UnixStream,
             2 => FileType::UnixDgram,
             3 => FileType::Syslog,
+            4 => FileType::Kafka,
             _ => FileType::Regular,
         };
         let counted = [
@@ -215,9 +238,9 @@ impl SinkCounters {
             return;
         }
         buf.truncate(buf.len() - 3);
-        let _ = writeln!(
+        let _ = write!(
             buf,
-            ",\"output\":{{\"filetype\":\"{}\",\"records_lost\":{},\"failures\":{},\"reconnects\":{},\"reopens\":{},\"rotations\":{}}}}}}}",
+            ",\"output\":{{\"filetype\":\"{}\",\"records_lost\":{},\"failures\":{},\"reconnects\":{},\"reopens\":{},\"rotations\":{}",
             kind.name(),
             self.lost(),
             Self::get(&self.failures),
@@ -225,6 +248,11 @@ impl SinkCounters {
             Self::get(&self.reopens),
             Self::get(&self.rotations),
         );
+        if kind == FileType::Kafka {
+            // Acknowledged so far: this record itself is still on its way.
+            let _ = write!(buf, ",\"delivered\":{}", Self::get(&self.delivered));
+        }
+        buf.extend_from_slice(b"}}}\n");
     }
 }
 
@@ -236,6 +264,9 @@ enum Conn {
     Stream(UnixStream),
     #[cfg(unix)]
     Dgram(UnixDatagram),
+    /// Kafka brokers.
+    #[cfg(feature = "kafka")]
+    Kafka(Box<kafka::KafkaOut>),
     /// A socket whose listener went away.
     Down,
 }
@@ -276,10 +307,14 @@ impl Sink {
                 FileType::UnixStream => 1,
                 FileType::UnixDgram => 2,
                 FileType::Syslog => 3,
+                FileType::Kafka => 4,
             },
             Ordering::Relaxed,
         );
-        let conn = connect(&target, !cfg.append)?;
+        let conn = match target.kind {
+            FileType::Kafka => open_kafka(&target, cfg, &counters)?,
+            _ => connect(&target, !cfg.append)?,
+        };
         let size = match &conn {
             Conn::File(f) => f.metadata().map_or(0, |m| m.len()),
             _ => 0,
@@ -299,9 +334,44 @@ impl Sink {
         Ok(sink)
     }
 
+    /// Kafka: whether a full queue drops records (live capture) rather
+    /// than waiting for room (replay).
+    pub fn set_lossy(&mut self, lossy: bool) {
+        #[cfg(feature = "kafka")]
+        if let Conn::Kafka(k) = &mut self.conn {
+            k.set_lossy(lossy);
+        }
+        #[cfg(not(feature = "kafka"))]
+        let _ = lossy;
+    }
+
+    /// Kafka: the run's stop flag, which bounds a wait for room.
+    pub fn set_stop(&mut self, stop: Arc<AtomicBool>) {
+        #[cfg(feature = "kafka")]
+        if let Conn::Kafka(k) = &mut self.conn {
+            k.set_stop(stop);
+        }
+        #[cfg(not(feature = "kafka"))]
+        let _ = stop;
+    }
+
+    /// Kafka: waits (bounded by `close_timeout_ms`) for the outstanding
+    /// acknowledgements; what became of the records. `None` for other
+    /// sinks.
+    #[cfg(feature = "kafka")]
+    pub fn close_kafka(&mut self) -> Option<kafka::KafkaReport> {
+        match &mut self.conn {
+            Conn::Kafka(k) => Some(k.close()),
+            _ => None,
+        }
+    }
+
     /// Closes and opens the target again (a file: appended to, created if
     /// it was moved away).
     fn reopen(&mut self) -> io::Result<()> {
+        if self.target.kind == FileType::Kafka {
+            return Ok(());
+        }
         if let Conn::File(f) = &mut self.conn {
             f.flush()?;
         }
@@ -549,6 +619,25 @@ fn syslog_head() -> Vec<u8> {
     format!("<134>1 - {host} flowscope {} eve - ", std::process::id()).into_bytes()
 }
 
+/// Connects to the Kafka brokers `target` (and `[output.kafka]`) names.
+fn open_kafka(target: &Target, cfg: &SinkConfig, counters: &Arc<SinkCounters>) -> io::Result<Conn> {
+    #[cfg(feature = "kafka")]
+    {
+        let spec = kafka::parse_target(&target.path.to_string_lossy())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let out = kafka::KafkaOut::open(&spec, &cfg.kafka, counters.clone(), &target.display())?;
+        Ok(Conn::Kafka(Box::new(out)))
+    }
+    #[cfg(not(feature = "kafka"))]
+    {
+        let _ = (target, cfg, counters);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this flowscope was built without Kafka output (cargo feature `kafka`)",
+        ))
+    }
+}
+
 /// Opens a file (truncated when `truncate`, else appended to) or
 /// connects a socket.
 fn connect(target: &Target, truncate: bool) -> io::Result<Conn> {
@@ -570,6 +659,9 @@ fn connect(target: &Target, truncate: bool) -> io::Result<Conn> {
             s.connect(&target.path)?;
             Ok(Conn::Dgram(s))
         }
+        FileType::Kafka => Err(io::Error::other(
+            "a Kafka output is opened with its settings",
+        )),
         #[cfg(not(unix))]
         _ => Err(io::Error::other("Unix sockets need a Unix system")),
     }
@@ -603,14 +695,29 @@ impl Write for Sink {
                 self.write_dgram(buf);
                 Ok(())
             }
+            FileType::Kafka => {
+                #[cfg(feature = "kafka")]
+                if let Conn::Kafka(k) = &mut self.conn {
+                    k.write_lines(buf);
+                }
+                Ok(())
+            }
             #[cfg(not(unix))]
             _ => Err(io::Error::other("Unix sockets need a Unix system")),
         }
     }
 
+    /// Writes out what a file buffers; Kafka: serves the delivery reports
+    /// that came in (the wait for acknowledgements is
+    /// [`Sink::close_kafka`]'s).
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.conn {
             Conn::File(f) => f.flush(),
+            #[cfg(feature = "kafka")]
+            Conn::Kafka(k) => {
+                k.poll();
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -9,8 +9,8 @@
 //! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), the
 //! EVE JSON Schema and its Suricata markers ([`schema`]), golden files of
 //! both output profiles ([`golden`]), live
-//! capture ([`live`]), hostile surroundings ([`hostile`]) and where `-o`
-//! sends records ([`sinks`]). One integration-test binary, so it is linked once; this
+//! capture ([`live`]), hostile surroundings ([`hostile`]), where `-o`
+//! sends records ([`sinks`]) and Kafka brokers reading them back (`kafka`). One integration-test binary, so it is linked once; this
 //! file holds the helpers they share.
 //!
 //! Corpus tests read `$FLOWSCOPE_CORPUS` or `../shared/corpus`; when neither
@@ -32,6 +32,8 @@ mod hostile;
 mod ingest_threads;
 mod inputs;
 mod ipfix;
+#[cfg(feature = "kafka")]
+mod kafka;
 #[cfg(feature = "live")]
 mod live;
 mod replay;
