@@ -473,7 +473,11 @@ impl Proxy {
                         Outage::Paused(pid, how_long) => {
                             send_signal(pid, "STOP");
                             std::thread::sleep(how_long);
-                            send_signal(pid, "CONT");
+                            // The test may have ended it meanwhile.
+                            let _ = Command::new("kill")
+                                .args(["-s", "CONT", &pid.to_string()])
+                                .stderr(Stdio::null())
+                                .status();
                         }
                     }
                 }
@@ -595,6 +599,68 @@ fn outage_loses_nothing(name: &str, outage: impl Fn(u32) -> Outage) {
     let n = expected.lines().count();
     let got = consume(broker.port, "eve", 2, n);
     check_read_back(&expected, &got, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// SIGINT while the broker does not answer: the replay stops, waits at
+/// most the close timeout for the acknowledgements, says how many records
+/// did not reach the broker, and fails.
+#[test]
+fn sigint_with_a_silent_broker_ends_within_the_close_timeout() {
+    let Some(tansu) = tansu("the Kafka SIGINT test") else {
+        return;
+    };
+    let dir = tmpdir("kafka-sigint");
+    let inputs = inputs(&dir, 20_000);
+    let proxy_port = free_port();
+    let broker = Broker::start(&tansu, Some(proxy_port));
+    let outage = Outage::Paused(broker.child.id(), Duration::from_secs(60));
+    let proxy = Proxy::start(proxy_port, broker.port, 64 << 10, outage);
+    broker.create_topic("eve", 1);
+    let config = dir.join("kafka.toml");
+    std::fs::write(
+        &config,
+        "[output.kafka]\nqueue_records = 1000\nclose_timeout_ms = 2000\n",
+    )
+    .unwrap();
+    let mut child = bin()
+        .args(["replay", "-q", "--config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(format!("kafka://127.0.0.1:{proxy_port}/eve"))
+        .args(&inputs)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while proxy.cuts.load(Ordering::Relaxed) == 0 {
+        assert!(Instant::now() < deadline, "the broker was never paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = Instant::now();
+    send_signal(child.id(), "INT");
+    let status = child.wait().unwrap();
+    let waited = signalled.elapsed();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    // 130 when the signal stopped the reading; 1 (records lost) when the
+    // input had all been read and only the output was waiting.
+    assert!(matches!(status.code(), Some(130 | 1)), "{status:?}: {err}");
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(8),
+        "{waited:?}: {err}"
+    );
+    assert!(
+        err.contains("records did not reach")
+            && err.contains("unacknowledged at the close timeout"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -120,6 +120,9 @@ pub struct KafkaOut {
     /// Set on SIGINT/SIGTERM: a wait for room ends after `close_timeout`.
     stop: Option<Arc<AtomicBool>>,
     close_timeout: Duration,
+    /// When a wait for room first saw the stop flag: the close timeout
+    /// runs from there, for that wait, every later one and the close.
+    stopped_at: Option<Instant>,
     produced: u64,
     dropped: u64,
     /// Produce calls that failed at once (not a full queue).
@@ -206,6 +209,7 @@ impl KafkaOut {
             lossy: false,
             stop: None,
             close_timeout: Duration::from_millis(u64::from(cfg.close_timeout_ms)),
+            stopped_at: None,
             produced: 0,
             dropped: 0,
             refused: 0,
@@ -240,7 +244,6 @@ impl KafkaOut {
         if let Some(k) = key {
             record = record.key(k);
         }
-        let mut stopped_at: Option<Instant> = None;
         loop {
             match self.producer.send(record) {
                 Ok(()) => {
@@ -253,9 +256,12 @@ impl KafkaOut {
                         .as_ref()
                         .is_some_and(|s| s.load(Ordering::Relaxed));
                     if stop {
-                        stopped_at.get_or_insert_with(Instant::now);
+                        self.stopped_at.get_or_insert_with(Instant::now);
                     }
-                    if self.lossy || stopped_at.is_some_and(|t| t.elapsed() >= self.close_timeout) {
+                    let waited_out = self
+                        .stopped_at
+                        .is_some_and(|t| t.elapsed() >= self.close_timeout);
+                    if self.lossy || waited_out {
                         self.dropped += 1;
                         self.counters.records_lost.fetch_add(1, Ordering::Relaxed);
                         return;
@@ -288,7 +294,11 @@ impl KafkaOut {
     /// what became of them.
     pub fn close(&mut self) -> KafkaReport {
         // A timeout leaves the rest counted as unacknowledged below.
-        let _ = self.producer.flush(self.close_timeout);
+        let wait = match self.stopped_at {
+            Some(t) => self.close_timeout.saturating_sub(t.elapsed()),
+            None => self.close_timeout,
+        };
+        let _ = self.producer.flush(wait);
         let unacknowledged = u64::try_from(self.producer.in_flight_count()).unwrap_or(0);
         self.producer
             .context()
