@@ -36,9 +36,12 @@ Which leaves are compared comes from Suricata's records themselves, so the
 script needs nothing per protocol but, for some, Suricata settings that
 turn optional fields on (SETTINGS below: HASSH for ssh; more with --set).
 
+With --no-records, PROTO is one Suricata names flows with but writes no
+record for (`ntp`): only `app_proto` is compared, on every capture tried.
+
 Usage: suricata_compare.py PROTO [CAPTURE ...] [--bin PATH] [--corpus DIR]
          [--event-type TYPE] [--set KEY=VALUE ...] [--all] [--min-matched PCT]
-         [--min-fields PCT] [--min-app-proto PCT] [--verbose]
+         [--min-fields PCT] [--min-app-proto PCT] [--no-records] [--verbose]
 
 CAPTUREs are corpus-relative or paths. Without them, the corpus manifest's
 captures whose description names PROTO are tried (--all: every capture of
@@ -237,8 +240,11 @@ class Every:
     """app_proto agreement on every capture tried, whether or not it has
     records of the protocol compared."""
 
-    def __init__(self):
+    def __init__(self, proto):
+        self.proto = proto
         self.tried = self.equal = self.flows = 0
+        # Flows Suricata names `proto`, and those flowscope names so too.
+        self.proto_equal = self.proto_flows = 0
         self.differ = collections.Counter()
 
 
@@ -257,6 +263,9 @@ def app_protos(sur, fs, every):
     """Counts the flows of `app_proto_pairs` and those that agree."""
     for _, want, got in app_proto_pairs(sur, fs):
         every.flows += 1
+        if want == every.proto:
+            every.proto_flows += 1
+            every.proto_equal += got == want
         if got == want:
             every.equal += 1
         else:
@@ -301,6 +310,9 @@ def main():
     ap.add_argument("--min-fields", type=float, default=0.0)
     ap.add_argument("--min-app-proto", type=float, default=0.0)
     ap.add_argument("--verbose", action="store_true", help="print every difference")
+    ap.add_argument("--no-records", action="store_true",
+                    help="the protocol has no record (Suricata names its flows and logs nothing): "
+                         "app_proto is compared on every capture tried")
     args = ap.parse_intermixed_args()
 
     if shutil.which("suricata") is None:
@@ -315,7 +327,7 @@ def main():
     settings = SETTINGS.get(args.proto, []) + args.settings
 
     total = Tally()
-    every = Every()
+    every = Every(args.proto)
     out = []
     for path in candidates(args, args.corpus):
         if not os.path.exists(path):
@@ -349,6 +361,8 @@ def main():
     print(f"app_proto any equal {total.app_any[0]}/{total.app_any[1]} = {pct(*total.app_any):.1f} %")
     print(f"app_proto any equal over every capture tried ({every.tried}):"
           f" {every.equal}/{every.flows} = {pct(every.equal, every.flows):.1f} %")
+    print(f"app_proto {args.proto} equal over every capture tried:"
+          f" {every.proto_equal}/{every.proto_flows} = {pct(every.proto_equal, every.proto_flows):.1f} %")
     for (want, got), n in every.differ.most_common(None if args.verbose else 12):
         print(f"  app_proto Suricata {want!r}, flowscope {got!r}: {n} flows")
     diffs = total.diffs if args.verbose else total.diffs[:40]
@@ -364,6 +378,12 @@ def main():
     ] if got < need]
     for label, got, need in failed:
         print(f"BELOW THRESHOLD: {label} {got:.1f} % < {need:.1f} %")
+    if args.no_records:
+        if every.proto_flows == 0:
+            print(f"no flow Suricata names {args.proto}")
+            return 1
+        below = pct(every.proto_equal, every.proto_flows) < args.min_app_proto
+        return 1 if below or failed else 0
     if total.captures == 0:
         print(f"no capture with Suricata {args.proto} records")
         return 1

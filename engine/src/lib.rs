@@ -81,6 +81,7 @@
 //! | `ftp` | `parsers::ftp`: FTP control connections, the `L7Message::Ftp` transactions and `L7Message::FtpTransfer` announcements of data transfers | none |
 //! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |
 //! | `tftp` | `parsers::tftp`: TFTP read and write requests, the `L7Message::Tftp` messages | none |
+//! | `ntp` | `parsers::ntp`: NTP flows named (`app_proto: ntp`), no messages | none |
 //! | `smtp` | `parsers::smtp`: SMTP transactions and their messages' envelope fields, the `L7Message::Smtp` messages (with `tls`, TLS after STARTTLS) | none |
 //! | `http2` | `parsers::http2`: cleartext HTTP/2 (h2c) frames, HPACK, the `L7Message::Http2` messages | none |
 //! | `sip` | `parsers::sip`: SIP requests and responses over UDP and TCP, the `L7Message::Sip` messages | none |

@@ -59,6 +59,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dhcp(s, &cfg.dhcp);
     #[cfg(feature = "tftp")]
     let s = with_tftp(s, &cfg.tftp);
+    #[cfg(feature = "ntp")]
+    let s = with_ntp(s, &cfg.ntp);
     #[cfg(feature = "http2")]
     let s = with_http2(s, &cfg.http2);
     #[cfg(feature = "sip")]
@@ -389,6 +391,25 @@ fn with_tftp<K: Send + 'static>(
             .probe(tftp::probe)
             .only_ports()
             .named("tftp"),
+    )
+}
+
+/// NTP over UDP: its ports only, confirmed by an NTP version 3 or 4
+/// header; names the flow, writes no record.
+#[cfg(feature = "ntp")]
+fn with_ntp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &NtpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        ntp::NtpParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ntp::probe)
+            .only_ports()
+            .named("ntp"),
     )
 }
 

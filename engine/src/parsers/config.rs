@@ -225,6 +225,25 @@ impl Default for TftpConfig {
     }
 }
 
+/// `[parsers.ntp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NtpConfig {
+    /// Name NTP flows (`app_proto: ntp`; no record is written).
+    pub enabled: bool,
+    /// Ports NTP is recognised on (UDP; the packet's version confirms it).
+    pub ports: Vec<u16>,
+}
+
+impl Default for NtpConfig {
+    fn default() -> Self {
+        NtpConfig {
+            enabled: true,
+            ports: vec![123],
+        }
+    }
+}
+
 /// `[parsers.smtp]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

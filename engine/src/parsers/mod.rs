@@ -43,6 +43,8 @@ pub mod http2;
 pub mod krb5;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "ntp")]
+pub mod ntp;
 #[cfg(feature = "quic")]
 pub mod quic;
 #[cfg(any(
@@ -78,8 +80,8 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, QuicConfig,
-    RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, NtpConfig,
+    QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -164,6 +166,8 @@ pub struct ParsersConfig {
     pub dhcp: DhcpConfig,
     /// TFTP.
     pub tftp: TftpConfig,
+    /// `[parsers.ntp]`.
+    pub ntp: NtpConfig,
     /// SMTP.
     pub smtp: SmtpConfig,
     /// Cleartext HTTP/2.
@@ -192,6 +196,7 @@ impl Default for ParsersConfig {
             ftp: FtpConfig::default(),
             dhcp: DhcpConfig::default(),
             tftp: TftpConfig::default(),
+            ntp: NtpConfig::default(),
             smtp: SmtpConfig::default(),
             http2: Http2Config::default(),
             sip: SipConfig::default(),
@@ -358,6 +363,7 @@ impl ParsersConfig {
             ("parsers.ftp.ports", &self.ftp.ports),
             ("parsers.dhcp.ports", &self.dhcp.ports),
             ("parsers.tftp.ports", &self.tftp.ports),
+            ("parsers.ntp.ports", &self.ntp.ports),
             ("parsers.smtp.ports", &self.smtp.ports),
             ("parsers.http2.ports", &h2.ports),
             ("parsers.sip.ports", &self.sip.ports),
@@ -408,6 +414,7 @@ impl ParsersConfig {
             ftp,
             dhcp,
             tftp,
+            ntp,
             smtp,
             http2,
             sip,
@@ -425,6 +432,7 @@ impl ParsersConfig {
         ftp.enabled = false;
         dhcp.enabled = false;
         tftp.enabled = false;
+        ntp.enabled = false;
         smtp.enabled = false;
         http2.enabled = false;
         sip.enabled = false;
@@ -452,7 +460,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 15] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 16] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -462,6 +470,7 @@ impl ParsersConfig {
             ("ftp", self.ftp.enabled, cfg!(feature = "ftp")),
             ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
             ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
+            ("ntp", self.ntp.enabled, cfg!(feature = "ntp")),
             ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
@@ -492,6 +501,7 @@ mod tests {
             ("ftp", cfg!(feature = "ftp")),
             ("dhcp", cfg!(feature = "dhcp")),
             ("tftp", cfg!(feature = "tftp")),
+            ("ntp", cfg!(feature = "ntp")),
             ("smtp", cfg!(feature = "smtp")),
             ("http2", cfg!(feature = "http2")),
             ("sip", cfg!(feature = "sip")),

@@ -422,6 +422,28 @@ fn tftp_records_match_suricata() {
     );
 }
 
+/// NTP flows named as Suricata 7 names them (it writes no `ntp` record):
+/// every flow Suricata calls `ntp` on the corpus's NTP captures, and the
+/// version 2 one neither calls so.
+#[test]
+fn ntp_flows_are_named_as_suricata_names_them() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the NTP app_proto cross-check") {
+        return;
+    }
+    let mut args = captures(&[
+        "pcap-parser/ntp.pcap",
+        "ndpi/pcap/NTPv4.pcap",
+        "ndpi/pcap/NTPv2.pcap",
+    ]);
+    args.push("--no-records".as_ref());
+    let text = suricata_compare(&corpus, "ntp", &args);
+    assert!(
+        text.contains("app_proto ntp equal over every capture tried: 7/7 = 100.0 %"),
+        "{text}"
+    );
+}
+
 /// `smtp` records against Suricata 7's on the corpus's SMTP captures
 /// (scripts/suricata_compare.py): every transaction record Suricata writes
 /// (a plain message, a STARTTLS flow over IPv4 and one over VLAN IPv6, an

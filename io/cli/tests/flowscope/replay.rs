@@ -278,7 +278,7 @@ fn replay_writes_http_and_dns_records_by_default() {
         .unwrap();
     assert_eq!(inner["http"]["incomplete"], true);
     let stats = of("stats").next().unwrap();
-    assert_eq!(stats["stats"]["app_layer"]["flows_parsed"], 3);
+    assert_eq!(stats["stats"]["app_layer"]["flows_parsed"], 4);
     // Flow records name the protocol parsed (`failed`: payload, no parser).
     let proto_of = |port: u64| {
         of("flow")
@@ -287,7 +287,8 @@ fn replay_writes_http_and_dns_records_by_default() {
     };
     assert_eq!(proto_of(80), Some(Value::from("http")));
     assert_eq!(proto_of(53), Some(Value::from("dns")));
-    assert_eq!(proto_of(123), Some(Value::from("failed")));
+    assert_eq!(proto_of(123), Some(Value::from("ntp")), "named, not logged");
+    assert_eq!(proto_of(9999), Some(Value::from("failed")));
     assert_eq!(proto_of(22), Some(Value::Null), "no payload: no app_proto");
     // Flow records only without the parsers.
     let out = bin()
