@@ -148,7 +148,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "dhcp",
         feature = "rfb",
-        feature = "mqtt"
+        feature = "mqtt",
+        feature = "pgsql"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {

@@ -589,11 +589,13 @@ impl SessionParser for PgsqlParser {
         self.gap(1, len)
     }
 
+    /// The transactions not complete, as they stand (one the server
+    /// opened with nothing kept too: Suricata writes its `tx_id`).
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out: Vec<L7Message> = self
             .txs
             .drain(..)
-            .filter(|t| t.request.is_some() || !t.responses.is_empty())
             .map(|t| L7Message::Pgsql(Box::new(t)))
             .collect();
         #[cfg(feature = "tls")]
@@ -635,6 +637,7 @@ impl PgsqlParser {
                     t.gap_responder(len)
                 };
             }
+            let _ = k;
             return Vec::new();
         }
         let _ = len;

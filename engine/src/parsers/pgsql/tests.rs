@@ -29,6 +29,7 @@ fn startup(params: &[(&str, &str)]) -> Vec<u8> {
 
 const SSL: &[u8] = b"\x00\x00\x00\x08\x04\xd2\x16\x2f";
 
+#[allow(unreachable_patterns)]
 fn txs(out: Vec<L7Message>) -> Vec<PgsqlTransaction> {
     out.into_iter()
         .filter_map(|m| match m {
@@ -183,6 +184,7 @@ fn scram_messages_read_by_state() {
     assert_eq!(t[2].responses[1], PgsqlResponse::AuthOk);
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn an_accepted_ssl_request_hands_over_to_tls() {
     let mut p = PgsqlParser::new(PgsqlConfig::default()).with_tls(Default::default());
