@@ -70,6 +70,11 @@ SETTINGS = {
     # MQTT passwords off, as flowscope's default (Suricata 7's packaged
     # suricata.yaml, whose `mqtt` entry has no options, writes them).
     "mqtt": ["outputs.1.eve-log.types.23.mqtt.passwords=no"],
+    # The PostgreSQL parser and its log, both off in Suricata 7's
+    # suricata.yaml (eve-log type 25); passwords stay out, as flowscope's
+    # default.
+    "pgsql": ["app-layer.protocols.pgsql.enabled=yes",
+              "outputs.1.eve-log.types.25.pgsql.enabled=yes"],
 }
 
 # The app_proto of flows whose records have another event_type name.

@@ -26,7 +26,10 @@ use crate::session::Sessions;
 /// is an SNMP message's envelope (ports 161 and 162 first), Kerberos 5
 /// over UDP and TCP (after a record mark) whose first message is an
 /// AS/TGS request or reply, an AP-REQ or AP-REP or a KRB-ERROR with
-/// `pvno` 5 (port 88 first).
+/// `pvno` 5 (port 88 first), PostgreSQL on every TCP flow whose client
+/// starts with a startup packet (StartupMessage, SSLRequest,
+/// GSSENCRequest, CancelRequest; port 5432 first, ahead of the STARTTLS
+/// ports).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -45,6 +48,9 @@ pub fn builtin<K: Send + 'static>(
     // the probes' order.
     #[cfg(feature = "smtp")]
     let s = with_smtp(s, &cfg.smtp, &cfg.tls);
+    // PostgreSQL too: 5432 is a STARTTLS port.
+    #[cfg(feature = "pgsql")]
+    let s = with_pgsql(s, &cfg.pgsql, &cfg.tls);
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
@@ -455,5 +461,33 @@ fn with_http2<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(http2::probe)
             .named("http2"),
+    )
+}
+
+/// PostgreSQL over TCP: port hints and the startup-packet probe; after an
+/// accepted SSLRequest, TLS.
+#[cfg(feature = "pgsql")]
+fn with_pgsql<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &PgsqlConfig,
+    tls: &TlsConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    let p = pgsql::PgsqlParser::new(cfg.clone());
+    #[cfg(feature = "tls")]
+    let p = if tls.enabled {
+        p.with_tls(tls.clone())
+    } else {
+        p
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    s.tcp(
+        p,
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(pgsql::probe)
+            .named("pgsql"),
     )
 }

@@ -456,3 +456,41 @@ impl Default for Krb5Config {
         }
     }
 }
+
+/// `[parsers.pgsql]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PgsqlConfig {
+    /// Parse PostgreSQL.
+    pub enabled: bool,
+    /// Port hints (the startup-packet probe finds PostgreSQL on other
+    /// ports too).
+    pub ports: Vec<u16>,
+    /// Longest message read, in bytes (tag and length included); a longer
+    /// one is skipped unread (`message_too_long`; a DataRow still counts
+    /// as a row).
+    pub max_msg_length: usize,
+    /// Transactions waiting for their answer at once (Suricata's
+    /// `max-tx`); one more reports the oldest as it stands
+    /// (`too_many_transactions`).
+    pub max_tx: usize,
+    /// StartupMessage parameters kept besides `user`
+    /// (`too_many_parameters`).
+    pub max_parameters: usize,
+    /// Keep PasswordMessage's password (EVE `password`), as Suricata's
+    /// `passwords: yes`.
+    pub passwords: bool,
+}
+
+impl Default for PgsqlConfig {
+    fn default() -> Self {
+        PgsqlConfig {
+            enabled: true,
+            ports: vec![5432],
+            max_msg_length: 1 << 20,
+            max_tx: 1024,
+            max_parameters: 64,
+            passwords: false,
+        }
+    }
+}

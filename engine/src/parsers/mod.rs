@@ -10,7 +10,7 @@
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
-//! the last two with a bounded BER reader they share (`ber`). They are
+//! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -45,6 +45,8 @@ pub mod krb5;
 pub mod mqtt;
 #[cfg(feature = "ntp")]
 pub mod ntp;
+#[cfg(feature = "pgsql")]
+pub mod pgsql;
 #[cfg(feature = "quic")]
 pub mod quic;
 #[cfg(any(
@@ -55,7 +57,8 @@ pub mod quic;
     feature = "rfb",
     feature = "mqtt",
     feature = "snmp",
-    feature = "krb5"
+    feature = "krb5",
+    feature = "pgsql"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -81,7 +84,8 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, NtpConfig,
-    QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig,
+    TlsConfig,
 };
 use serde::Deserialize;
 
@@ -141,6 +145,9 @@ pub enum L7Message {
     /// A Kerberos 5 message (a request, a reply or an error).
     #[cfg(feature = "krb5")]
     Krb5(Box<krb5::Krb5Message>),
+    /// A PostgreSQL transaction: a client message and the server's answer.
+    #[cfg(feature = "pgsql")]
+    Pgsql(Box<pgsql::PgsqlTransaction>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -182,6 +189,8 @@ pub struct ParsersConfig {
     pub snmp: SnmpConfig,
     /// Kerberos 5.
     pub krb5: Krb5Config,
+    /// PostgreSQL.
+    pub pgsql: PgsqlConfig,
 }
 
 impl Default for ParsersConfig {
@@ -204,6 +213,7 @@ impl Default for ParsersConfig {
             mqtt: MqttConfig::default(),
             snmp: SnmpConfig::default(),
             krb5: Krb5Config::default(),
+            pgsql: PgsqlConfig::default(),
         }
     }
 }
@@ -371,6 +381,7 @@ impl ParsersConfig {
             ("parsers.mqtt.ports", &mq.ports),
             ("parsers.snmp.ports", &self.snmp.ports),
             ("parsers.krb5.ports", &self.krb5.ports),
+            ("parsers.pgsql.ports", &self.pgsql.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -398,6 +409,22 @@ impl ParsersConfig {
             1 << 24,
             " bytes",
         )?;
+        let pg = &self.pgsql;
+        check_range(
+            "parsers.pgsql.max_msg_length",
+            pg.max_msg_length,
+            1024,
+            256 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.pgsql.max_tx", pg.max_tx, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.pgsql.max_parameters",
+            pg.max_parameters,
+            1,
+            4096,
+            "",
+        )?;
         Ok(())
     }
 
@@ -422,6 +449,7 @@ impl ParsersConfig {
             mqtt,
             snmp,
             krb5,
+            pgsql,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -440,6 +468,7 @@ impl ParsersConfig {
         mqtt.enabled = false;
         snmp.enabled = false;
         krb5.enabled = false;
+        pgsql.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -460,7 +489,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 16] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 17] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -478,6 +507,7 @@ impl ParsersConfig {
             ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
             ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
+            ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
         ]
     }
 }
@@ -509,6 +539,7 @@ mod tests {
             ("mqtt", cfg!(feature = "mqtt")),
             ("snmp", cfg!(feature = "snmp")),
             ("krb5", cfg!(feature = "krb5")),
+            ("pgsql", cfg!(feature = "pgsql")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

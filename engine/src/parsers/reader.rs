@@ -57,7 +57,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether any byte is left.
-    #[cfg(any(feature = "dns", feature = "quic", feature = "http2"))]
+    #[cfg(any(
+        feature = "dns",
+        feature = "quic",
+        feature = "http2",
+        feature = "pgsql"
+    ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
         self.pos < self.buf.len()
@@ -73,7 +78,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
-    #[cfg(any(feature = "dns", feature = "http2"))]
+    #[cfg(any(feature = "dns", feature = "http2", feature = "pgsql"))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
@@ -95,6 +100,16 @@ impl<'a> Reader<'a> {
     #[inline]
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N)?.try_into().ok()
+    }
+
+    /// The bytes up to the next NUL, which is read too (not returned).
+    #[cfg(feature = "pgsql")]
+    #[inline]
+    pub(super) fn cstr(&mut self) -> Option<&'a [u8]> {
+        let rest = self.buf.get(self.pos..)?;
+        let n = rest.iter().position(|&b| b == 0)?;
+        self.pos += n + 1;
+        rest.get(..n)
     }
 
     /// The next byte, not consumed.
@@ -133,7 +148,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "dhcp",
         feature = "rfb",
-        feature = "mqtt"
+        feature = "mqtt",
+        feature = "pgsql"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {

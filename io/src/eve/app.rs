@@ -2,7 +2,7 @@
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`) and
-//! `krb5` (module `krb5`) records from
+//! `krb5` (module `krb5`) and `pgsql` (module `pgsql`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -25,6 +25,7 @@ mod ftp;
 mod http2;
 mod krb5;
 mod mqtt;
+mod pgsql;
 mod rfb;
 mod sip;
 mod smtp;
@@ -87,6 +88,7 @@ impl EveMessage for L7Message {
             L7Message::Mqtt(_) => "mqtt",
             L7Message::Snmp(_) => "snmp",
             L7Message::Krb5(_) => "krb5",
+            L7Message::Pgsql(_) => "pgsql",
             _ => return None,
         })
     }
@@ -110,6 +112,7 @@ impl EveMessage for L7Message {
             L7Message::Mqtt(t) => mqtt::write_mqtt(o, t),
             L7Message::Snmp(m) => snmp::write_snmp(o, m),
             L7Message::Krb5(m) => krb5::write_krb5(o, m),
+            L7Message::Pgsql(t) => pgsql::write_pgsql(o, t),
             _ => {}
         }
     }

@@ -720,6 +720,48 @@ fn mqtt_records_match_suricata() {
     );
 }
 
+/// `pgsql` records against Suricata 7's (its parser and log turned on)
+/// on a capture made with PostgreSQL 15 and psql (an SSLRequest refused
+/// and one accepted, MD5 and SCRAM logins, a failed one, queries with
+/// rows, an error and a notice, a CancelRequest) and the corpus's
+/// PostgreSQL captures: the same transactions for the same flows in the
+/// same order, every field equal, and the same `app_proto` (`tls` after
+/// the accepted SSLRequest). Only flowscope writes the GSSENCRequest
+/// flows, which Suricata 7 does not read.
+#[test]
+fn pgsql_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the PostgreSQL record cross-check") {
+        return;
+    }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/pgsql-psql.pcap");
+    let text = suricata_compare(
+        &corpus,
+        "pgsql",
+        &[
+            own.as_os_str(),
+            "ndpi/pcap/pgsql.pcap".as_ref(),
+            "ndpi/pcap/pgsql2.pcapng".as_ref(),
+        ],
+    );
+    assert!(text.contains("captures with pgsql records: 2"), "{text}");
+    assert!(text.contains("pgsql records matched 36/36"), "{text}");
+    assert_all_equal(
+        &text,
+        &[
+            "pgsql records matched",
+            "pgsql order equal",
+            "pgsql fields equal (worst field)",
+            "app_proto pgsql equal",
+            "app_proto any equal",
+        ],
+    );
+    assert!(
+        text.contains("only Suricata 0, only flowscope 2\n"),
+        "{text}"
+    );
+}
+
 /// `snmp` records against Suricata 7's on the corpus's SNMP capture and
 /// one made with net-snmp 5.9 (snmpd and its clients across two network
 /// namespaces: v1 and v2c gets, a bulk walk, a refused set, v3 without
