@@ -73,7 +73,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
-    #[cfg(any(feature = "dns", feature = "http2"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "http2"))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
