@@ -76,7 +76,7 @@
 //! | `http` | `parsers::http`: HTTP/1.x over TCP and SSDP over UDP, the `L7Message::Http` messages; with `tls`, TLS inside a CONNECT tunnel is parsed too | httparse (heads), sha2 (response body SHA-256) |
 //! | `dns` | `parsers::dns`: DNS over UDP and TCP, the `L7Message::Dns` messages | none |
 //! | `tls` | `parsers::tls`, `parsers::hello`, `parsers::fingerprint`: the TLS handshake, certificates, JA3/JA3S/JA4, the `L7Message::Tls` messages | x509-parser (certificates), md-5 (JA3), sha2 (JA4) |
-//! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`; turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
+//! | `quic` | `parsers::quic`: the TLS hellos inside QUIC Initial packets, reported as `L7Message::Tls`, and Google QUIC's versioned packets (`L7Message::Gquic`: SNI, user agent, CYU); turns on `tls` | aes, aes-gcm (Initial packet protection), sha2 (its key derivation), and those of `tls` |
 //! | `ssh` | `parsers::ssh`: SSH identification lines and HASSH fingerprints, the `L7Message::Ssh` messages | md-5 (HASSH) |
 //! | `ftp` | `parsers::ftp`: FTP control connections, the `L7Message::Ftp` transactions and `L7Message::FtpTransfer` announcements of data transfers | none |
 //! | `dhcp` | `parsers::dhcp`: DHCPv4 messages, the `L7Message::Dhcp` messages | none |

@@ -60,7 +60,8 @@ pub struct Ja3 {
     pub hash: String,
 }
 
-fn ja3_of(string: String) -> Ja3 {
+/// A string and its MD5 (JA3, JA3S, gQUIC's CYU).
+pub(crate) fn ja3_of(string: String) -> Ja3 {
     let hash = hex(&Md5::digest(string.as_bytes()));
     Ja3 { string, hash }
 }

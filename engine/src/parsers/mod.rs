@@ -1,7 +1,7 @@
 //! The built-in L7 parsers, each behind its Cargo feature (see the crate
 //! docs): HTTP/1.x (module `http`, feature `http`), DNS over UDP and TCP
 //! (`dns`), the TLS handshake (`tls`), the TLS hellos inside QUIC Initial
-//! packets (`quic`), the TLS hellos both of them read (`hello`) and their
+//! packets and Google QUIC's hellos (`quic`), the TLS hellos both of them read (`hello`) and their
 //! JA3/JA3S/JA4 fingerprints (`fingerprint`; both with `tls`), SSH
 //! identification and HASSH fingerprints (`ssh`), FTP control
 //! connections and their announced data transfers (`ftp`), DHCPv4
@@ -108,6 +108,10 @@ pub enum L7Message {
     /// A TLS connection's handshake.
     #[cfg(feature = "tls")]
     Tls(Box<tls::TlsHandshake>),
+    /// A Google QUIC packet that carries a version (and, from a client
+    /// hello, its SNI, user agent and CYU).
+    #[cfg(feature = "quic")]
+    Gquic(Box<quic::gquic::GquicPacket>),
     /// An SSH connection's identification lines and HASSH fingerprints.
     #[cfg(feature = "ssh")]
     Ssh(Box<ssh::SshConnection>),

@@ -5,6 +5,8 @@
 //! ALPN, JA3 and JA4 with the `q` prefix) and the server's (JA3S and its
 //! extensions) for QUIC v1, v2, drafts 22–34, Facebook mvfst and Google
 //! T050/T051. Everything after the hellos is out of reach by design.
+//! Google QUIC (Q024–Q050: its own headers and CHLO tags) is read by
+//! [`gquic`].
 
 use super::L7Message;
 use super::fingerprint::ja3s;
@@ -12,8 +14,8 @@ use super::fingerprint::{ja3, ja4_for};
 use super::hello::{ClientHello, parse_client_hello, parse_server_hello};
 use super::reader::Reader;
 use super::tls::{TlsHandshake, TlsStop};
-use crate::FlowSide;
 use crate::session::{DatagramParser, Probe};
+use crate::{AppEvent, FlowSide};
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes_gcm::{AeadInOut, Aes128Gcm};
@@ -89,7 +91,7 @@ fn version_params(v: u32) -> Option<VersionParams> {
 }
 
 /// A version as Suricata 7 writes it (`quic.version`): Google's `Q039`,
-/// `Q043`, `Q044`, `Q046` and `v2` (RFC 9369) by name, every other in
+/// `Q043`, `Q044`, `Q045`, `Q046` and `v2` (RFC 9369) by name, every other in
 /// lowercase hex without leading zeros (`1`, `ff00001d` for draft 29,
 /// `faceb001`, `54303530` for Google's T050).
 pub fn version_name(v: u32) -> String {
@@ -97,6 +99,7 @@ pub fn version_name(v: u32) -> String {
         0x5130_3339 => "Q039".into(),
         0x5130_3433 => "Q043".into(),
         0x5130_3434 => "Q044".into(),
+        0x5130_3435 => "Q045".into(),
         0x5130_3436 => "Q046".into(),
         0x6b33_43cf => "v2".into(),
         _ => format!("{v:x}"),
@@ -160,8 +163,12 @@ fn initial_keys(p: &VersionParams, dcid: &[u8], side: usize) -> Option<Keys> {
 }
 
 /// Content probe: a client Initial of a known version (long header, fixed
-/// bit, Initial type, padded to at least 1200 bytes as RFC 9000 requires).
+/// bit, Initial type, padded to at least 1200 bytes as RFC 9000 requires),
+/// or a Google QUIC packet with its version ([`gquic::probe`]).
 pub fn probe(b: &[u8], side: FlowSide) -> Probe {
+    if gquic::probe(b) {
+        return Probe::Certain;
+    }
     if side != FlowSide::Initiator || b.len() < 5 || b[0] & 0xc0 != 0xc0 {
         return Probe::No;
     }
@@ -199,6 +206,8 @@ pub struct QuicParser {
     version: Option<u32>,
     /// Initials that failed to decrypt or parse (skipped).
     bad: u32,
+    /// A Google QUIC flow (its first packet was): read by [`gquic`].
+    gquic: Option<Box<gquic::Gquic>>,
 }
 
 /// One side's Initial CRYPTO stream.
@@ -508,6 +517,12 @@ impl DatagramParser for QuicParser {
         if payload.is_empty() {
             return Vec::new();
         }
+        if self.gquic.is_none() && self.version.is_none() && gquic::probe(payload) {
+            self.gquic = Some(Box::default());
+        }
+        if let Some(g) = &mut self.gquic {
+            return g.parse(payload, side);
+        }
         let mut out = Vec::new();
         let k = side.index();
         if self.dirs[1].done && (k == 1 || self.dirs[0].done) {
@@ -526,12 +541,18 @@ impl DatagramParser for QuicParser {
         out
     }
 
+    fn next_event(&mut self) -> Option<AppEvent> {
+        self.gquic.as_mut()?.next_event()
+    }
+
     fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out = Vec::new();
         self.report_version_only(&mut out);
         out
     }
 }
+
+pub mod gquic;
 
 #[cfg(test)]
 mod tests;

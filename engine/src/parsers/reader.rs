@@ -78,7 +78,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
-    #[cfg(any(feature = "dns", feature = "http2", feature = "pgsql"))]
+    #[cfg(any(
+        feature = "dns",
+        feature = "quic",
+        feature = "http2",
+        feature = "pgsql"
+    ))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];

@@ -1,4 +1,5 @@
-//! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
+//! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic` (Google
+//! QUIC's: module `gquic`), `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`) and
@@ -22,6 +23,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
 mod dhcp;
 mod ftp;
+mod gquic;
 mod http2;
 mod krb5;
 mod mqtt;
@@ -77,6 +79,7 @@ impl EveMessage for L7Message {
             L7Message::Dns(_) => "dns",
             L7Message::Tls(t) if t.quic_version.is_some() => "quic",
             L7Message::Tls(_) => "tls",
+            L7Message::Gquic(_) => "quic",
             L7Message::Ssh(_) => "ssh",
             L7Message::Ftp(_) => "ftp",
             L7Message::Dhcp(_) => "dhcp",
@@ -101,6 +104,7 @@ impl EveMessage for L7Message {
                 Some(v) => write_quic(o, t, v),
                 None => write_tls(o, t, cfg),
             },
+            L7Message::Gquic(p) => gquic::write_gquic(o, p),
             L7Message::Ssh(c) => ssh::write_ssh(o, c),
             L7Message::Ftp(t) => ftp::write_ftp(o, t),
             L7Message::Dhcp(m) => dhcp::write_dhcp(o, m),
@@ -118,12 +122,16 @@ impl EveMessage for L7Message {
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic, dhcp, sip, snmp and krb5 (over UDP) records
+        // Suricata's quic (gQUIC's too), dhcp, sip, snmp and krb5 (over UDP) records
         // name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
                 self,
-                L7Message::Dhcp(_) | L7Message::Sip(_) | L7Message::Snmp(_) | L7Message::Krb5(_)
+                L7Message::Gquic(_)
+                    | L7Message::Dhcp(_)
+                    | L7Message::Sip(_)
+                    | L7Message::Snmp(_)
+                    | L7Message::Krb5(_)
             )
     }
 

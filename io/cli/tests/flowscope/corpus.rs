@@ -179,7 +179,7 @@ fn community_ids_match_suricata() {
 
 /// Whether `suricata` is on PATH; when not, the test says loudly that
 /// `what` did not run (and fails when FLOWSCOPE_REQUIRE_PEERS is set).
-fn have_suricata(what: &str) -> bool {
+pub(crate) fn have_suricata(what: &str) -> bool {
     let have = Command::new("suricata")
         .arg("-V")
         .output()
@@ -196,7 +196,7 @@ fn have_suricata(what: &str) -> bool {
 
 /// Runs `scripts/suricata_compare.py PROTO ARGS...` with this build of
 /// flowscope on the corpus; its report.
-fn suricata_compare(corpus: &Path, proto: &str, args: &[&OsStr]) -> String {
+pub(crate) fn suricata_compare(corpus: &Path, proto: &str, args: &[&OsStr]) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_flowscope"));
     let mut all: Vec<&OsStr> = vec![
         proto.as_ref(),
@@ -211,7 +211,7 @@ fn suricata_compare(corpus: &Path, proto: &str, args: &[&OsStr]) -> String {
 
 /// Asserts that each labelled figure of a comparison report is at least
 /// its minimum (percent).
-fn assert_figures(text: &str, figures: &[(&str, f64)]) {
+pub(crate) fn assert_figures(text: &str, figures: &[(&str, f64)]) {
     for &(label, min) in figures {
         let got = percent_after(text, label);
         assert!(got >= min, "{label}: {got} % < {min} %\n{text}");
@@ -226,7 +226,7 @@ fn assert_all_equal(text: &str, labels: &[&str]) {
 }
 
 /// Corpus-relative capture names as script arguments.
-fn captures<'a>(names: &'a [&'a str]) -> Vec<&'a OsStr> {
+pub(crate) fn captures<'a>(names: &'a [&'a str]) -> Vec<&'a OsStr> {
     names.iter().map(|n| OsStr::new(*n)).collect()
 }
 

@@ -6,7 +6,7 @@
 //! ([`inputs`]), the ingest's keying pool ([`ingest_threads`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
-//! tools ([`corpus`]), Suricata 7's record formats ([`eve_format`]), the
+//! tools ([`corpus`]) and Google QUIC's records against Suricata's ([`gquic`]), Suricata 7's record formats ([`eve_format`]), the
 //! EVE JSON Schema and its Suricata markers ([`schema`]), golden files of
 //! both output profiles ([`golden`]), live
 //! capture ([`live`]), hostile surroundings ([`hostile`]), where `-o`
@@ -28,6 +28,7 @@ mod exits;
 mod faults;
 mod floods;
 mod golden;
+mod gquic;
 mod hostile;
 mod ingest_threads;
 mod inputs;
