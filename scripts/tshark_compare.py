@@ -109,6 +109,9 @@ UNACKED_RESET = (
     "a connection whose server side the capture lacks, ended by the client's reset: its "
     "ClientHello was never acknowledged, and flowscope reads TLS once acknowledged, as "
     "Suricata does (it writes no tls record either)")
+GQUIC_CHLO = (
+    "Google QUIC (Q039-Q046) hello: flowscope reports the CHLO's SNI tag in its quic record, "
+    "as Suricata does; tshark's reference counts TLS ClientHellos only")
 # Differences examined one by one (tshark run on the file, packets read):
 # (metric or "*" for every TLS metric, path) -> cause.
 KNOWN = {
@@ -167,9 +170,12 @@ KNOWN = {
         "QUIC after a version negotiation: flowscope decrypts the retried Initial, tshark "
         "does not count it",
     ("*", "ndpi/pcap/quic_t50.pcap"):
-        "Google QUIC T050/T051: flowscope knows no Initial salt for these versions",
+        "Google QUIC T050/T051: flowscope reads no ClientHello from these versions' Initials",
     ("*", "ndpi/pcap/quic_t51.pcap"):
-        "Google QUIC T050/T051: flowscope knows no Initial salt for these versions",
+        "Google QUIC T050/T051: flowscope reads no ClientHello from these versions' Initials",
+    ("sni", "ndpi/pcap/quic_q39.pcap"): GQUIC_CHLO,
+    ("sni", "ndpi/pcap/quic_q43.pcap"): GQUIC_CHLO,
+    ("sni", "tcpdump/gquic.pcap"): GQUIC_CHLO,
     ("*", "ndpi/pcap/quic_interop_V.pcapng"):
         "QUIC Initials with a reserved (greased) version: flowscope does not guess keys",
     ("hello", "ndpi/pcap/quic-24.pcap"):
