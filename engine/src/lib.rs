@@ -88,6 +88,7 @@
 //! | `mqtt` | `parsers::mqtt`: MQTT 3.1, 3.1.1 and 5.0 control packets grouped into transactions, the `L7Message::Mqtt` messages | none |
 //! | `snmp` | `parsers::snmp`: SNMP v1, v2c and v3 messages, the `L7Message::Snmp` messages | none |
 //! | `krb5` | `parsers::krb5`: Kerberos 5 AS/TGS requests, replies and errors over UDP and TCP, the `L7Message::Krb5` messages | none |
+//! | `ike` | `parsers::ike`: IKEv1 and IKEv2 (ISAKMP) messages over UDP 500 and 4500, the `L7Message::Ike` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

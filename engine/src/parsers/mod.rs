@@ -10,7 +10,8 @@
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
-//! the last two with a bounded BER reader they share (`ber`). They are
+//! the last two with a bounded BER reader they share (`ber`), and IKEv1
+//! and IKEv2 over UDP 500 and 4500 (`ike`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -39,6 +40,8 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "http2")]
 pub mod http2;
+#[cfg(feature = "ike")]
+pub mod ike;
 #[cfg(feature = "krb5")]
 pub mod krb5;
 #[cfg(feature = "mqtt")]
@@ -53,7 +56,8 @@ pub mod quic;
     feature = "rfb",
     feature = "mqtt",
     feature = "snmp",
-    feature = "krb5"
+    feature = "krb5",
+    feature = "ike"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -78,8 +82,8 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, QuicConfig,
-    RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, MqttConfig,
+    QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -139,6 +143,9 @@ pub enum L7Message {
     /// A Kerberos 5 message (a request, a reply or an error).
     #[cfg(feature = "krb5")]
     Krb5(Box<krb5::Krb5Message>),
+    /// An IKE (ISAKMP) message, IKEv1 or IKEv2.
+    #[cfg(feature = "ike")]
+    Ike(Box<ike::IkeMessage>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -178,6 +185,8 @@ pub struct ParsersConfig {
     pub snmp: SnmpConfig,
     /// Kerberos 5.
     pub krb5: Krb5Config,
+    /// IKE (ISAKMP).
+    pub ike: IkeConfig,
 }
 
 impl Default for ParsersConfig {
@@ -199,6 +208,7 @@ impl Default for ParsersConfig {
             mqtt: MqttConfig::default(),
             snmp: SnmpConfig::default(),
             krb5: Krb5Config::default(),
+            ike: IkeConfig::default(),
         }
     }
 }
@@ -365,6 +375,7 @@ impl ParsersConfig {
             ("parsers.mqtt.ports", &mq.ports),
             ("parsers.snmp.ports", &self.snmp.ports),
             ("parsers.krb5.ports", &self.krb5.ports),
+            ("parsers.ike.ports", &self.ike.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -392,6 +403,23 @@ impl ParsersConfig {
             1 << 24,
             " bytes",
         )?;
+        let k = &self.ike;
+        check_range("parsers.ike.max_payloads", k.max_payloads, 1, 65_536, "")?;
+        check_range(
+            "parsers.ike.max_transforms",
+            k.max_transforms,
+            1,
+            65_536,
+            "",
+        )?;
+        check_range(
+            "parsers.ike.max_value_bytes",
+            k.max_value_bytes,
+            16,
+            65_536,
+            " bytes",
+        )?;
+        check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
         Ok(())
     }
 
@@ -415,6 +443,7 @@ impl ParsersConfig {
             mqtt,
             snmp,
             krb5,
+            ike,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -432,6 +461,7 @@ impl ParsersConfig {
         mqtt.enabled = false;
         snmp.enabled = false;
         krb5.enabled = false;
+        ike.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -452,7 +482,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 15] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 16] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -469,6 +499,7 @@ impl ParsersConfig {
             ("mqtt", self.mqtt.enabled, cfg!(feature = "mqtt")),
             ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
+            ("ike", self.ike.enabled, cfg!(feature = "ike")),
         ]
     }
 }
@@ -499,6 +530,7 @@ mod tests {
             ("mqtt", cfg!(feature = "mqtt")),
             ("snmp", cfg!(feature = "snmp")),
             ("krb5", cfg!(feature = "krb5")),
+            ("ike", cfg!(feature = "ike")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

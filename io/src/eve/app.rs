@@ -1,8 +1,8 @@
 //! EVE `http` (HTTP/2's: module `http2`), `dns`, `tls`, `quic`, `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
-//! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`) and
-//! `krb5` (module `krb5`) records from
+//! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
+//! `krb5` (module `krb5`) and `ike` (module `ike`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -23,6 +23,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 mod dhcp;
 mod ftp;
 mod http2;
+mod ike;
 mod krb5;
 mod mqtt;
 mod rfb;
@@ -87,6 +88,7 @@ impl EveMessage for L7Message {
             L7Message::Mqtt(_) => "mqtt",
             L7Message::Snmp(_) => "snmp",
             L7Message::Krb5(_) => "krb5",
+            L7Message::Ike(_) => "ike",
             _ => return None,
         })
     }
@@ -110,17 +112,22 @@ impl EveMessage for L7Message {
             L7Message::Mqtt(t) => mqtt::write_mqtt(o, t),
             L7Message::Snmp(m) => snmp::write_snmp(o, m),
             L7Message::Krb5(m) => krb5::write_krb5(o, m),
+            L7Message::Ike(m) => ike::write_ike(o, m),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic, dhcp, sip, snmp and krb5 (over UDP) records
+        // Suricata's quic, dhcp, sip, snmp, krb5 (over UDP) and ike records
         // name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
                 self,
-                L7Message::Dhcp(_) | L7Message::Sip(_) | L7Message::Snmp(_) | L7Message::Krb5(_)
+                L7Message::Dhcp(_)
+                    | L7Message::Sip(_)
+                    | L7Message::Snmp(_)
+                    | L7Message::Krb5(_)
+                    | L7Message::Ike(_)
             )
     }
 
