@@ -259,10 +259,8 @@ pub(super) fn message(
         }
         s.data.key_exchange = w.key_exchange.take().unwrap_or_default();
         s.data.nonce = w.nonce.take().unwrap_or_default();
-        if s.transforms == 0 {
-            if let Some(first) = w.transforms.first() {
-                s.first = first.clone();
-            }
+        if let (0, Some(first)) = (s.transforms, w.transforms.first()) {
+            s.first = first.clone();
         }
         s.transforms += w.transforms.len() as u64;
     }
