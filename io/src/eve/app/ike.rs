@@ -93,13 +93,24 @@ fn hex(v: &[u8]) -> String {
     s
 }
 
+/// Attribute types whose `_raw` key Suricata's EVE schema types as an
+/// integer (encryption, hash, authentication, group, life type, life
+/// duration, key length).
+fn raw_is_integer(kind: u16) -> bool {
+    matches!(kind, 1..=4 | 11 | 12 | 14)
+}
+
 fn attributes(o: &mut JsonObject<'_>, attrs: &[SaAttribute]) {
     for a in attrs {
         o.str(attribute_key(a.kind), attribute_value_name(a.kind, a.value));
         if let Some(n) = a.number {
             o.u64(attribute_raw_key(a.kind), u64::from(n));
         } else if let Some(v) = &a.raw {
-            o.str(attribute_raw_key(a.kind), &hex(&v.bytes));
+            // Suricata writes the hex here too, against its own schema:
+            // flowscope keeps the schema's integer and leaves it out.
+            if !raw_is_integer(a.kind) {
+                o.str(attribute_raw_key(a.kind), &hex(&v.bytes));
+            }
         }
     }
 }
