@@ -208,8 +208,10 @@ fn v1_exchange_known(t: u8) -> bool {
 /// is an ISAKMP header of version 1.0 with a known IKEv1 exchange type, or
 /// 2.0 with an IKEv2 one (34 to 37), whose length field is the datagram's,
 /// is IKE. An other version-1 header (what Suricata's probe takes on its
-/// port) leaves it to the next datagram or the port; anything else is not
-/// IKE.
+/// port) that is of version 1.0 or of the datagram's length leaves it to
+/// the next datagram or the port; anything else is not IKE (a version 1.x
+/// header of another length is too weak a sign: it would keep flows on
+/// other ports undecided).
 pub fn probe(b: &[u8], _side: FlowSide) -> Probe {
     let (b, _) = unmark(b);
     let Some((h, _)) = header(b) else {
@@ -219,7 +221,8 @@ pub fn probe(b: &[u8], _side: FlowSide) -> Probe {
     match (h.major, h.minor) {
         (2, 0) if whole && (34..=37).contains(&h.exchange) => Probe::Certain,
         (1, 0) if whole && v1_exchange_known(h.exchange) => Probe::Certain,
-        (1, _) => Probe::NeedMore,
+        (1, 0) => Probe::NeedMore,
+        (1, _) if whole => Probe::NeedMore,
         _ => Probe::No,
     }
 }

@@ -88,6 +88,11 @@ fn probe_takes_whole_headers_and_nat_t() {
     // An IKEv1 header of another length waits for the port.
     let v1 = hdr(0, 0x10, 2, 0, 0, 200);
     assert_eq!(probe(&v1, FlowSide::Initiator), Probe::NeedMore);
+    // A version 1.1 header waits only when its length is the datagram's.
+    let v11 = hdr(0, 0x11, 2, 0, 0, 200);
+    assert_eq!(probe(&v11, FlowSide::Initiator), Probe::No);
+    let v11 = hdr(0, 0x11, 2, 0, 0, 28);
+    assert_eq!(probe(&v11, FlowSide::Initiator), Probe::NeedMore);
     assert_eq!(
         probe(b"GET / HTTP/1.1\r\n\r\n", FlowSide::Initiator),
         Probe::No
