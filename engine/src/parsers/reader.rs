@@ -39,7 +39,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Moves to `pos` of the slice (back or forth); `None` past the end.
-    #[cfg(feature = "dns")]
+    #[cfg(any(feature = "dns", feature = "ike"))]
     #[inline]
     pub(super) fn seek(&mut self, pos: usize) -> Option<()> {
         if pos > self.buf.len() {
@@ -57,7 +57,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether any byte is left.
-    #[cfg(any(feature = "dns", feature = "quic", feature = "http2"))]
+    #[cfg(any(feature = "dns", feature = "quic", feature = "http2", feature = "ike"))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
         self.pos < self.buf.len()
@@ -73,7 +73,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything left.
-    #[cfg(any(feature = "dns", feature = "http2"))]
+    #[cfg(any(feature = "dns", feature = "http2", feature = "ike"))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
         let s = &self.buf[self.pos..];
@@ -133,7 +133,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "dhcp",
         feature = "rfb",
-        feature = "mqtt"
+        feature = "mqtt",
+        feature = "ike"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
