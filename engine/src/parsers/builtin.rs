@@ -29,7 +29,9 @@ use crate::session::Sessions;
 /// `pvno` 5 (port 88 first), PostgreSQL on every TCP flow whose client
 /// starts with a startup packet (StartupMessage, SSLRequest,
 /// GSSENCRequest, CancelRequest; port 5432 first, ahead of the STARTTLS
-/// ports).
+/// ports), IKE on every UDP flow whose first datagram is an ISAKMP header
+/// (IKEv1, or IKEv2 whose length is the datagram's; after the non-ESP
+/// marker on 4500; ports 500 and 4500 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -79,6 +81,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_snmp(s, &cfg.snmp);
     #[cfg(feature = "krb5")]
     let s = with_krb5(s, &cfg.krb5);
+    #[cfg(feature = "ike")]
+    let s = with_ike(s, &cfg.ike);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -489,5 +493,22 @@ fn with_pgsql<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(pgsql::probe)
             .named("pgsql"),
+    )
+}
+
+/// IKE over UDP: port hints and the ISAKMP header probe.
+#[cfg(feature = "ike")]
+fn with_ike<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &IkeConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        ike::IkeParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(ike::probe)
+            .named("ike"),
     )
 }

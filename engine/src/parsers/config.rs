@@ -494,3 +494,39 @@ impl Default for PgsqlConfig {
         }
     }
 }
+
+/// `[parsers.ike]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IkeConfig {
+    /// Parse IKE (ISAKMP, UDP).
+    pub enabled: bool,
+    /// Port hints (the content probe finds IKE on other ports too; on
+    /// 4500 a message follows the four-byte non-ESP marker).
+    pub ports: Vec<u16>,
+    /// Payloads read per message, nested IKEv1 proposal and transform
+    /// payloads included; the rest are skipped (`too_many_payloads`).
+    pub max_payloads: usize,
+    /// Proposals' transforms (and notify entries, vendor IDs) kept per
+    /// message; the rest are read but not listed (`too_many_transforms`).
+    pub max_transforms: usize,
+    /// Longest key exchange, nonce, vendor ID or attribute value kept, in
+    /// bytes (written as hex); a longer one is cut (`long_value`).
+    pub max_value_bytes: usize,
+    /// Messages reported per flow; later ones are counted, not parsed
+    /// (`too_many_messages`).
+    pub max_messages: u64,
+}
+
+impl Default for IkeConfig {
+    fn default() -> Self {
+        IkeConfig {
+            enabled: true,
+            ports: vec![500, 4500],
+            max_payloads: 256,
+            max_transforms: 64,
+            max_value_bytes: 1024,
+            max_messages: 65_536,
+        }
+    }
+}

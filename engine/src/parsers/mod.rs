@@ -10,7 +10,8 @@
 //! (`http2`), SIP requests and responses over UDP and TCP (`sip`), the
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
-//! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`). They are
+//! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
+//! and IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -39,6 +40,8 @@ pub mod hello;
 pub mod http;
 #[cfg(feature = "http2")]
 pub mod http2;
+#[cfg(feature = "ike")]
+pub mod ike;
 #[cfg(feature = "krb5")]
 pub mod krb5;
 #[cfg(feature = "mqtt")]
@@ -58,7 +61,8 @@ pub mod quic;
     feature = "mqtt",
     feature = "snmp",
     feature = "krb5",
-    feature = "pgsql"
+    feature = "pgsql",
+    feature = "ike"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -83,9 +87,9 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, Krb5Config, MqttConfig, NtpConfig,
-    PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig,
-    TlsConfig,
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, MqttConfig,
+    NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig,
+    TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -152,6 +156,9 @@ pub enum L7Message {
     /// A PostgreSQL transaction: a client message and the server's answer.
     #[cfg(feature = "pgsql")]
     Pgsql(Box<pgsql::PgsqlTransaction>),
+    /// An IKE (ISAKMP) message, IKEv1 or IKEv2.
+    #[cfg(feature = "ike")]
+    Ike(Box<ike::IkeMessage>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -195,6 +202,8 @@ pub struct ParsersConfig {
     pub krb5: Krb5Config,
     /// PostgreSQL.
     pub pgsql: PgsqlConfig,
+    /// IKE (ISAKMP).
+    pub ike: IkeConfig,
 }
 
 impl Default for ParsersConfig {
@@ -218,6 +227,7 @@ impl Default for ParsersConfig {
             snmp: SnmpConfig::default(),
             krb5: Krb5Config::default(),
             pgsql: PgsqlConfig::default(),
+            ike: IkeConfig::default(),
         }
     }
 }
@@ -386,6 +396,7 @@ impl ParsersConfig {
             ("parsers.snmp.ports", &self.snmp.ports),
             ("parsers.krb5.ports", &self.krb5.ports),
             ("parsers.pgsql.ports", &self.pgsql.ports),
+            ("parsers.ike.ports", &self.ike.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -429,6 +440,23 @@ impl ParsersConfig {
             4096,
             "",
         )?;
+        let k = &self.ike;
+        check_range("parsers.ike.max_payloads", k.max_payloads, 1, 65_536, "")?;
+        check_range(
+            "parsers.ike.max_transforms",
+            k.max_transforms,
+            1,
+            65_536,
+            "",
+        )?;
+        check_range(
+            "parsers.ike.max_value_bytes",
+            k.max_value_bytes,
+            16,
+            65_536,
+            " bytes",
+        )?;
+        check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
         Ok(())
     }
 
@@ -454,6 +482,7 @@ impl ParsersConfig {
             snmp,
             krb5,
             pgsql,
+            ike,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -473,6 +502,7 @@ impl ParsersConfig {
         snmp.enabled = false;
         krb5.enabled = false;
         pgsql.enabled = false;
+        ike.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -493,7 +523,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 17] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 18] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -512,6 +542,7 @@ impl ParsersConfig {
             ("snmp", self.snmp.enabled, cfg!(feature = "snmp")),
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
             ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
+            ("ike", self.ike.enabled, cfg!(feature = "ike")),
         ]
     }
 }
@@ -544,6 +575,7 @@ mod tests {
             ("snmp", cfg!(feature = "snmp")),
             ("krb5", cfg!(feature = "krb5")),
             ("pgsql", cfg!(feature = "pgsql")),
+            ("ike", cfg!(feature = "ike")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -39,7 +39,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Moves to `pos` of the slice (back or forth); `None` past the end.
-    #[cfg(feature = "dns")]
+    #[cfg(any(feature = "dns", feature = "ike"))]
     #[inline]
     pub(super) fn seek(&mut self, pos: usize) -> Option<()> {
         if pos > self.buf.len() {
@@ -61,7 +61,8 @@ impl<'a> Reader<'a> {
         feature = "dns",
         feature = "quic",
         feature = "http2",
-        feature = "pgsql"
+        feature = "pgsql",
+        feature = "ike"
     ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
@@ -82,7 +83,8 @@ impl<'a> Reader<'a> {
         feature = "dns",
         feature = "quic",
         feature = "http2",
-        feature = "pgsql"
+        feature = "pgsql",
+        feature = "ike"
     ))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
@@ -154,7 +156,8 @@ impl<'a> Reader<'a> {
         feature = "dhcp",
         feature = "rfb",
         feature = "mqtt",
-        feature = "pgsql"
+        feature = "pgsql",
+        feature = "ike"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {

@@ -2,8 +2,8 @@
 //! QUIC's: module `gquic`), `ssh`
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
-//! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`) and
-//! `krb5` (module `krb5`) and `pgsql` (module `pgsql`) records from
+//! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
+//! `krb5` (module `krb5`), `pgsql` (module `pgsql`) and `ike` (module `ike`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -25,6 +25,7 @@ mod dhcp;
 mod ftp;
 mod gquic;
 mod http2;
+mod ike;
 mod krb5;
 mod mqtt;
 mod pgsql;
@@ -92,6 +93,7 @@ impl EveMessage for L7Message {
             L7Message::Snmp(_) => "snmp",
             L7Message::Krb5(_) => "krb5",
             L7Message::Pgsql(_) => "pgsql",
+            L7Message::Ike(_) => "ike",
             _ => return None,
         })
     }
@@ -117,12 +119,13 @@ impl EveMessage for L7Message {
             L7Message::Snmp(m) => snmp::write_snmp(o, m),
             L7Message::Krb5(m) => krb5::write_krb5(o, m),
             L7Message::Pgsql(t) => pgsql::write_pgsql(o, t),
+            L7Message::Ike(m) => ike::write_ike(o, m),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic (gQUIC's too), dhcp, sip, snmp and krb5 (over UDP) records
+        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP) and ike records
         // name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
@@ -132,6 +135,7 @@ impl EveMessage for L7Message {
                     | L7Message::Sip(_)
                     | L7Message::Snmp(_)
                     | L7Message::Krb5(_)
+                    | L7Message::Ike(_)
             )
     }
 

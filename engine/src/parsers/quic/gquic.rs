@@ -1,4 +1,4 @@
-//! Google QUIC ([`Gquic`], run by the QUIC parser for flows whose first
+//! Google QUIC (`Gquic`, run by the QUIC parser for flows whose first
 //! packet is gQUIC): every packet that carries a version — the public
 //! header of Q024–Q046 with its version flag, the long header of
 //! Q043–Q046, the IETF-style long header of Q050 — gives one record, as

@@ -631,3 +631,55 @@ fn krb5_records() {
     };
     assert!(msg(odd).contains(r#""encryption":"EncryptionType(4)","weak_encryption":true"#));
 }
+
+#[test]
+fn ike_v1_attributes_raw_as_the_schema_types_them() {
+    use flowscope_engine::parsers::ike::{IkeDetail, IkeMessage, IkeV1, SaAttribute, Value};
+    let tlv = |kind, b: &[u8]| SaAttribute {
+        kind,
+        value: u16::try_from(b.len()).unwrap(),
+        number: None,
+        raw: Some(Value {
+            bytes: b.into(),
+            len: u32::try_from(b.len()).unwrap(),
+        }),
+    };
+    let chosen = vec![
+        SaAttribute {
+            kind: 1,
+            value: 7,
+            number: Some(7),
+            raw: None,
+        },
+        // A life duration in eight bytes: Suricata's schema types its
+        // `_raw` as an integer, so the hex is left out.
+        tlv(12, &[0, 0, 0, 0, 0, 1, 0x51, 0x80]),
+        // A group prime: flowscope's own key, the hex kept.
+        tlv(6, &[0xab, 0xcd]),
+    ];
+    let m = IkeMessage {
+        version_major: 1,
+        version_minor: 0,
+        init_spi: 0x0102_0304_0506_0708,
+        resp_spi: 0x1112_1314_1516_1718,
+        message_id: 0,
+        exchange_type: 2,
+        flags: 0,
+        nat_t: false,
+        payloads: vec![1],
+        detail: IkeDetail::V1(Box::new(IkeV1 {
+            doi: Some(1),
+            chosen,
+            ..IkeV1::default()
+        })),
+    };
+    let got = body(&L7Message::Ike(Box::new(m)));
+    let want = concat!(
+        r#"{"ike":{"version_major":1,"version_minor":0,"init_spi":"0102030405060708","#,
+        r#""resp_spi":"1112131415161718","message_id":0,"exchange_type":2,"#,
+        r#""alg_enc":"EncAesCbc","alg_enc_raw":7,"sa_life_duration":"Unknown","#,
+        r#""sa_group_prime":"Unknown","sa_group_prime_raw":"abcd","payload":["#,
+    );
+    assert!(got.starts_with(want), "{got}");
+    assert!(!got.contains("sa_life_duration_raw"), "{got}");
+}
