@@ -415,6 +415,37 @@ mod tests {
         assert_eq!(counters.lost(), r.dropped + r.failed);
     }
 
+    /// TLS and SASL pass through to librdkafka, which was built with them:
+    /// a producer with those properties is created (without OpenSSL
+    /// librdkafka refuses `security.protocol = "sasl_ssl"` at creation).
+    #[test]
+    fn tls_and_sasl_properties_are_built_in() {
+        let cfg = KafkaConfig {
+            properties: [
+                ("security.protocol", "sasl_ssl"),
+                ("sasl.mechanism", "SCRAM-SHA-512"),
+                ("sasl.username", "sensor1"),
+                ("sasl.password", "secret"),
+                ("ssl.endpoint.identification.algorithm", "https"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..KafkaConfig::default()
+        };
+        let context = Context {
+            counters: Arc::default(),
+            failed: AtomicU64::new(0),
+            said: Mutex::new(Vec::new()),
+            errors_said: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+            display: "kafka://x".to_owned(),
+        };
+        let made: Result<BaseProducer<Context>, _> =
+            client_config(&cfg, "127.0.0.1:9").create_with_context(context);
+        assert!(made.is_ok(), "{:?}", made.err());
+    }
+
     #[test]
     fn brokers_that_never_answer_are_an_error_in_time() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
