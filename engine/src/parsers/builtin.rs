@@ -423,6 +423,17 @@ fn with_ntp<K: Send + 'static>(
     )
 }
 
+/// `p` reading TLS after its switch (STARTTLS, an accepted SSLRequest)
+/// with `tls`'s options, when TLS parsing is on.
+#[cfg(all(feature = "tls", any(feature = "smtp", feature = "pgsql")))]
+fn tls_after<P>(p: P, tls: &TlsConfig, with_tls: fn(P, TlsConfig) -> P) -> P {
+    if tls.enabled {
+        with_tls(p, tls.clone())
+    } else {
+        p
+    }
+}
+
 /// SMTP over TCP: port hints and the greeting/EHLO probe; STARTTLS hands
 /// the flow to TLS (when TLS parsing is on and built).
 #[cfg(feature = "smtp")]
@@ -434,15 +445,17 @@ fn with_smtp<K: Send + 'static>(
     if !cfg.enabled {
         return s;
     }
-    let p = smtp::SmtpParser::new(cfg.clone());
     #[cfg(feature = "tls")]
-    let p = if tls.enabled {
-        p.with_tls(tls.clone())
-    } else {
-        p
-    };
+    let p = tls_after(
+        smtp::SmtpParser::new(cfg.clone()),
+        tls,
+        smtp::SmtpParser::with_tls,
+    );
     #[cfg(not(feature = "tls"))]
-    let _ = tls;
+    let p = {
+        let _ = tls;
+        smtp::SmtpParser::new(cfg.clone())
+    };
     s.tcp(
         p,
         crate::session::Route::ports(cfg.ports.iter().copied())
@@ -479,15 +492,17 @@ fn with_pgsql<K: Send + 'static>(
     if !cfg.enabled {
         return s;
     }
-    let p = pgsql::PgsqlParser::new(cfg.clone());
     #[cfg(feature = "tls")]
-    let p = if tls.enabled {
-        p.with_tls(tls.clone())
-    } else {
-        p
-    };
+    let p = tls_after(
+        pgsql::PgsqlParser::new(cfg.clone()),
+        tls,
+        pgsql::PgsqlParser::with_tls,
+    );
     #[cfg(not(feature = "tls"))]
-    let _ = tls;
+    let p = {
+        let _ = tls;
+        pgsql::PgsqlParser::new(cfg.clone())
+    };
     s.tcp(
         p,
         crate::session::Route::ports(cfg.ports.iter().copied())

@@ -252,10 +252,9 @@ pub struct PgsqlParser {
     stopped: bool,
     /// After an accepted SSLRequest: the rest is TLS.
     switched: bool,
+    /// After an accepted SSLRequest: TLS, when configured.
     #[cfg(feature = "tls")]
-    tls: Option<Box<super::tls::TlsParser>>,
-    #[cfg(feature = "tls")]
-    tls_cfg: Option<super::TlsConfig>,
+    tls: super::tls::Handover,
     events: VecDeque<AppEvent>,
 }
 
@@ -273,7 +272,7 @@ impl PgsqlParser {
     /// options.
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, cfg: super::TlsConfig) -> Self {
-        self.tls_cfg = Some(cfg);
+        self.tls.configure(cfg);
         self
     }
 
@@ -489,11 +488,7 @@ impl PgsqlParser {
     fn switch(&mut self) {
         self.switched = true;
         #[cfg(feature = "tls")]
-        if let Some(cfg) = self.tls_cfg.clone() {
-            self.tls = Some(Box::new(
-                super::tls::TlsParser::new(cfg).handed_over_from("pgsql"),
-            ));
-        }
+        self.tls.start("pgsql", false, [0; 2]);
     }
 
     /// Reports the complete transactions, oldest first.
@@ -546,13 +541,7 @@ impl PgsqlParser {
 
     fn tls_feed(&mut self, k: usize, bytes: &[u8], out: &mut Vec<L7Message>) {
         #[cfg(feature = "tls")]
-        if let Some(t) = self.tls.as_mut() {
-            out.extend(if k == 0 {
-                t.feed_initiator(bytes)
-            } else {
-                t.feed_responder(bytes)
-            });
-        }
+        out.extend(self.tls.feed(k, bytes));
         #[cfg(not(feature = "tls"))]
         let _ = (k, bytes, out);
     }
@@ -599,9 +588,7 @@ impl SessionParser for PgsqlParser {
             .map(|t| L7Message::Pgsql(Box::new(t)))
             .collect();
         #[cfg(feature = "tls")]
-        if let Some(t) = self.tls.as_mut() {
-            out.extend(t.flow_end());
-        }
+        out.extend(self.tls.flow_end());
         out
     }
 
@@ -619,9 +606,8 @@ impl SessionParser for PgsqlParser {
     /// `pgsql` is the original).
     fn app_proto(&self) -> Option<crate::AppProto> {
         #[cfg(feature = "tls")]
-        if self.tls.is_some() {
-            return Some("tls".into());
-        }
+        return self.tls.app_proto();
+        #[cfg(not(feature = "tls"))]
         None
     }
 }
@@ -630,17 +616,11 @@ impl PgsqlParser {
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
         if self.switched {
             #[cfg(feature = "tls")]
-            if let Some(t) = self.tls.as_mut() {
-                return if k == 0 {
-                    t.gap_initiator(len)
-                } else {
-                    t.gap_responder(len)
-                };
-            }
-            let _ = k;
+            return self.tls.gap(k, len);
+            #[cfg(not(feature = "tls"))]
             return Vec::new();
         }
-        let _ = len;
+        let _ = (k, len);
         self.stopped = true;
         self.pending = Default::default();
         Vec::new()

@@ -142,12 +142,10 @@ pub struct SmtpParser {
     /// switch: where TLS starts in each (acknowledgements are shifted by
     /// them for the TLS parser's timing).
     fed: [u64; 2],
-    /// After an accepted STARTTLS: the TLS parser (none with TLS parsing
-    /// off, when the rest is not read).
+    /// After an accepted STARTTLS: TLS (when configured; else the rest is
+    /// not read).
     #[cfg(feature = "tls")]
-    tls: Option<Box<super::tls::TlsParser>>,
-    #[cfg(feature = "tls")]
-    tls_cfg: Option<super::TlsConfig>,
+    tls: super::tls::Handover,
     events: VecDeque<AppEvent>,
 }
 
@@ -164,7 +162,7 @@ impl SmtpParser {
     /// After STARTTLS, the TLS handshake is read with these options.
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, cfg: super::TlsConfig) -> Self {
-        self.tls_cfg = Some(cfg);
+        self.tls.configure(cfg);
         self
     }
 
@@ -443,13 +441,7 @@ impl SmtpParser {
                 self.complete(out);
                 self.switched = true;
                 #[cfg(feature = "tls")]
-                if let Some(cfg) = self.tls_cfg.clone() {
-                    self.tls = Some(Box::new(
-                        super::tls::TlsParser::new(cfg)
-                            .timed_by_acks()
-                            .handed_over_from("smtp"),
-                    ));
-                }
+                self.tls.start("smtp", true, self.fed);
                 return;
             }
             Cmd::StartTls => self.event("TLS_REJECTED"),
@@ -479,15 +471,7 @@ impl SmtpParser {
     /// After STARTTLS: the TLS parser's turn.
     fn tls_feed(&mut self, k: usize, bytes: &[u8], out: &mut Vec<L7Message>) {
         #[cfg(feature = "tls")]
-        {
-            if let Some(t) = self.tls.as_mut() {
-                out.extend(if k == 0 {
-                    t.feed_initiator(bytes)
-                } else {
-                    t.feed_responder(bytes)
-                });
-            }
-        }
+        out.extend(self.tls.feed(k, bytes));
         #[cfg(not(feature = "tls"))]
         let _ = (k, bytes, out);
     }
@@ -559,9 +543,7 @@ impl SessionParser for SmtpParser {
             out.push(self.message(t));
         }
         #[cfg(feature = "tls")]
-        if let Some(t) = self.tls.as_mut() {
-            out.extend(t.flow_end());
-        }
+        out.extend(self.tls.flow_end());
         out
     }
 
@@ -582,10 +564,9 @@ impl SessionParser for SmtpParser {
     fn wants_acks(&self) -> bool {
         #[cfg(feature = "tls")]
         {
-            match &self.tls {
-                Some(t) => t.wants_acks(),
-                None => !self.switched && self.tls_cfg.is_some(),
-            }
+            self.tls
+                .wants_acks()
+                .unwrap_or(!self.switched && self.tls.is_configured())
         }
         #[cfg(not(feature = "tls"))]
         false
@@ -600,9 +581,8 @@ impl SessionParser for SmtpParser {
     /// is the original).
     fn app_proto(&self) -> Option<crate::AppProto> {
         #[cfg(feature = "tls")]
-        if self.tls.is_some() {
-            return Some("tls".into());
-        }
+        return self.tls.app_proto();
+        #[cfg(not(feature = "tls"))]
         None
     }
 }
@@ -611,18 +591,12 @@ impl SmtpParser {
     /// Direction `k`'s acknowledgement, shifted to the TLS stream.
     fn acked(&mut self, k: usize, offset: u64) -> Vec<L7Message> {
         #[cfg(feature = "tls")]
-        if let Some(t) = self.tls.as_mut()
-            && offset > self.fed[k]
+        return self.tls.acked(k, offset);
+        #[cfg(not(feature = "tls"))]
         {
-            let offset = offset - self.fed[k];
-            return if k == 0 {
-                t.acked_initiator(offset)
-            } else {
-                t.acked_responder(offset)
-            };
+            let _ = (k, offset);
+            Vec::new()
         }
-        let _ = (k, offset);
-        Vec::new()
     }
 
     /// A gap in side `k`: the partial line is lost and the next bytes are
@@ -630,13 +604,8 @@ impl SmtpParser {
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
         if self.switched {
             #[cfg(feature = "tls")]
-            if let Some(t) = self.tls.as_mut() {
-                return if k == 0 {
-                    t.gap_initiator(len)
-                } else {
-                    t.gap_responder(len)
-                };
-            }
+            return self.tls.gap(k, len);
+            #[cfg(not(feature = "tls"))]
             return Vec::new();
         }
         self.fed[k] = self.fed[k].saturating_add(len);

@@ -10,12 +10,14 @@
 //! [`StartTlsParser`] (`starttls`) finds TLS after a plaintext phase.
 
 mod cert;
+mod handover;
 mod handshake;
 mod record;
 mod starttls;
 mod timing;
 
 pub use cert::{Certificate, certificate};
+pub use handover::Handover;
 pub use record::probe;
 pub use starttls::StartTlsParser;
 
