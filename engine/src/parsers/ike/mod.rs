@@ -160,6 +160,25 @@ struct Header {
     length: u32,
 }
 
+impl IkeMessage {
+    /// The message with header `h`, its payload types and its details
+    /// (not yet marked as carried after the non-ESP marker).
+    fn of(h: &Header, payloads: Vec<u8>, detail: IkeDetail) -> IkeMessage {
+        IkeMessage {
+            version_major: h.major,
+            version_minor: h.minor,
+            init_spi: h.init_spi,
+            resp_spi: h.resp_spi,
+            message_id: h.message_id,
+            exchange_type: h.exchange,
+            flags: h.flags,
+            nat_t: false,
+            payloads,
+            detail,
+        }
+    }
+}
+
 fn u64be(r: &mut Reader<'_>) -> Option<u64> {
     let b: [u8; 8] = r.take(8)?.try_into().ok()?;
     Some(u64::from_be_bytes(b))
@@ -363,23 +382,17 @@ impl IkeParser {
             notify.clear();
             errors = 0;
         }
-        IkeMessage {
-            version_major: h.major,
-            version_minor: h.minor,
-            init_spi: h.init_spi,
-            resp_spi: h.resp_spi,
-            message_id: h.message_id,
-            exchange_type: h.exchange,
-            flags: h.flags,
-            nat_t: false,
+        let initiator = h.flags & FLAG_INITIATOR != 0;
+        IkeMessage::of(
+            h,
             payloads,
-            detail: IkeDetail::V2(IkeV2 {
-                initiator: h.flags & FLAG_INITIATOR != 0,
+            IkeDetail::V2(IkeV2 {
+                initiator,
                 algs: self.algs,
                 errors,
                 notify,
             }),
-        }
+        )
     }
 }
 

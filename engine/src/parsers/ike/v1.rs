@@ -283,16 +283,5 @@ pub(super) fn message(
         transforms,
         vendor_ids,
     };
-    Some(IkeMessage {
-        version_major: h.major,
-        version_minor: h.minor,
-        init_spi: h.init_spi,
-        resp_spi: h.resp_spi,
-        message_id: h.message_id,
-        exchange_type: h.exchange,
-        flags: h.flags,
-        nat_t: false,
-        payloads: types,
-        detail: IkeDetail::V1(Box::new(v1)),
-    })
+    Some(IkeMessage::of(h, types, IkeDetail::V1(Box::new(v1))))
 }
