@@ -8,7 +8,10 @@
 # (needs editcap/mergecap/capinfos and tcprewrite: Debian wireshark-common, tcpreplay).
 # (CI checks the same property on every corpus capture in io/cli/tests/flowscope/corpus.rs.)
 #
-#   [SHARDS="8 16"] [INGEST_THREADS="1 2 4"] scripts/determinism-check.sh [TRACE...]
+# FLOWSCOPE_BIN names a prebuilt binary to use instead of building one (for a machine with no
+# toolchain).
+#
+#   [SHARDS="8 16"] [INGEST_THREADS="1 2 4"] [FLOWSCOPE_BIN=PATH] scripts/determinism-check.sh [TRACE...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -16,8 +19,12 @@ if [ $# -eq 0 ]; then
   big=$("$here/big-trace.sh")
   set -- "$big"
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
-bin="$root/target/release/flowscope"
+if [ -n "${FLOWSCOPE_BIN:-}" ]; then
+  bin=$FLOWSCOPE_BIN
+else
+  cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
+  bin="$root/target/release/flowscope"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0

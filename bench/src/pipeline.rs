@@ -159,6 +159,15 @@ impl<S: PacketSource> PacketSource for Stamped<S> {
         }
         Some(p)
     }
+
+    // Walked in parts only when no packet's read time is wanted.
+    fn stretch(&mut self) -> Option<flowscope_shards::Stretch> {
+        if self.on { None } else { self.inner.stretch() }
+    }
+
+    fn walked(&mut self, at: usize, packets: u64) {
+        self.inner.walked(at, packets);
+    }
 }
 
 fn source(data: &'static [u8], name: &str) -> FileSource {

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use flowscope_shards::prefetch;
 
 mod shrink;
+mod split;
 mod window;
 
 pub use window::WindowStep;

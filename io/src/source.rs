@@ -15,7 +15,7 @@ use crate::reader::{CaptureBytes, CaptureError, CaptureFile, OpenError, RecordCu
 use crate::stream::CaptureStream;
 use flowscope_engine::LinkType;
 use flowscope_shards::{
-    Gate, Pacer, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
+    Gate, Pacer, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, Stretch,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -143,10 +143,17 @@ struct Handed {
 
 impl Handed {
     fn one(&mut self, input: usize) {
+        self.many(input, 1);
+    }
+
+    fn many(&mut self, input: usize, packets: u64) {
+        if packets == 0 {
+            return;
+        }
         if let Some(s) = &self.starts {
             s.mark(input, self.packets);
         }
-        self.packets += 1;
+        self.packets += packets;
     }
 }
 
@@ -348,6 +355,48 @@ impl PacketSource for FileSource {
 
     fn is_live(&self) -> bool {
         self.pace.is_some()
+    }
+
+    /// The rest of the current input when it is a classic pcap file read
+    /// as fast as it can be (not paced, not filtered).
+    fn stretch(&mut self) -> Option<Stretch> {
+        if self.pace.is_some() || self.filter.is_some() {
+            return None;
+        }
+        let Input::Mapped { bytes, shared, .. } = self.files.get(self.current)? else {
+            return None;
+        };
+        let data = bytes.as_slice();
+        let cursor = match &mut self.cursor {
+            Some(c) => c,
+            // A header that does not read is reported by `next_packet`.
+            None => self.cursor.insert(RecordCursor::new(data).ok()?),
+        };
+        let start = cursor.position();
+        if start >= data.len() {
+            return None;
+        }
+        Some(Stretch {
+            storage: shared.clone(),
+            walk: Arc::new(cursor.walker(bytes.clone())?),
+            start,
+            end: data.len(),
+        })
+    }
+
+    fn walked(&mut self, at: usize, packets: u64) {
+        let Some(cursor) = &mut self.cursor else {
+            return;
+        };
+        cursor.seek(at);
+        let before = self.packets;
+        self.packets += packets;
+        self.handed.many(self.current, packets);
+        if before / PROGRESS_EVERY != self.packets / PROGRESS_EVERY
+            && let Some(p) = &mut self.progress
+        {
+            p(self.done_bytes + at as u64);
+        }
     }
 }
 

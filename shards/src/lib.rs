@@ -97,8 +97,8 @@ pub use pipeline::{EventSink, Events, SessionEvents};
 // Where packets come from.
 pub use pace::{Gate, Pace, Pacer};
 pub use source::{
-    MemorySource, PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage,
-    shared_slice,
+    MemorySource, PacketRef, PacketSource, RecordWalk, SharedBytes, SourceError, SourcePacket,
+    Storage, Stretch, shared_slice,
 };
 // Packet numbering and epochs.
 pub use sequencer::{Sequencer, Stamp};

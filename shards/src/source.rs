@@ -1,6 +1,8 @@
 //! Where packets come from: the [`PacketSource`] trait the ingest thread
-//! reads, the storage packets live in while shards work on them, and
-//! [`PacketRef`], a packet in that storage named without its bytes.
+//! reads, the storage packets live in while shards work on them,
+//! [`PacketRef`], a packet in that storage named without its bytes, and
+//! [`Stretch`]/[`RecordWalk`], a part of a capture in memory that the
+//! offline ingest's pool walks record by record on several threads.
 
 use flowscope_engine::{LinkType, RawPacket, Timestamp};
 use std::fmt;
@@ -141,6 +143,61 @@ pub trait PacketSource: Send {
     /// moves with packets.
     fn clock_now(&self) -> Option<Timestamp> {
         None
+    }
+
+    /// The input ahead as a [`Stretch`] of capture bytes that the caller
+    /// may walk itself, in parts and on several threads, instead of
+    /// calling [`next_packet`](Self::next_packet) for each of its packets;
+    /// the caller then says with [`walked`](Self::walked) where it stopped.
+    /// `None` (the default) when the input must be read packet by packet
+    /// (a live or paced source, a stream, a filter, a format whose records
+    /// depend on earlier ones).
+    fn stretch(&mut self) -> Option<Stretch> {
+        None
+    }
+
+    /// The caller walked the last [`stretch`](Self::stretch) from its
+    /// start to `at`, a record boundary its walk reached, handing out
+    /// `packets` packets: reading goes on from `at`.
+    fn walked(&mut self, _at: usize, _packets: u64) {}
+}
+
+/// Reads records of capture bytes from any record boundary, and guesses
+/// boundaries, so that several threads can each walk a part of one
+/// capture. A guess is only a guess: whoever walks in parts checks that
+/// each part starts where the walk of the part before it ended, and walks
+/// a part again from there when it does not, so a wrong guess costs time,
+/// never a packet.
+pub trait RecordWalk: Send + Sync {
+    /// The first offset in `from..to` where a record plausibly starts.
+    fn find_start(&self, from: usize, to: usize) -> Option<usize>;
+
+    /// Hands `each` the record starting at `at` and every one after it,
+    /// in order, while a record starts before `until`. Returns where it
+    /// stopped: the first record start at or after `until`, or the start
+    /// of a record it could not read (damage, the end of the bytes), which
+    /// the source reports when it reads from there.
+    fn walk(&self, at: usize, until: usize, each: &mut dyn FnMut(RawPacket<'_>)) -> usize;
+}
+
+/// Capture bytes from `start` (a record boundary) to `end` that the
+/// caller of [`PacketSource::stretch`] walks itself.
+#[derive(Clone)]
+pub struct Stretch {
+    /// The bytes, as packets read from them are handed out
+    /// ([`Storage::Shared`]).
+    pub storage: SharedBytes,
+    /// Reads records of the same bytes.
+    pub walk: Arc<dyn RecordWalk>,
+    /// Where the first record starts.
+    pub start: usize,
+    /// Where the bytes end.
+    pub end: usize,
+}
+
+impl fmt::Debug for Stretch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stretch({}..{})", self.start, self.end)
     }
 }
 

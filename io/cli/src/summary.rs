@@ -325,8 +325,10 @@ fn pipeline_lines(p: &PipelineReport<()>) -> Vec<String> {
         match i.pool_threads {
             0 => String::new(),
             n => format!(
-                "; keying pool of {n} thread(s), waited for {}",
-                secs(i.pool_wait)
+                "; keying pool of {n} thread(s), waited for {}; {} packets read in spans, {} spans walked again",
+                secs(i.pool_wait),
+                i.walked_packets,
+                i.spans_rewalked
             ),
         }
     ));

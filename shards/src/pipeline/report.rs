@@ -88,6 +88,12 @@ pub struct IngestReport {
     /// Time the ingest thread waited for its pool to key the next chunk;
     /// not part of `busy`.
     pub pool_wait: Duration,
+    /// Packets read in spans of a capture in memory that the pool walked
+    /// in parts (see [`PacketSource::stretch`](crate::PacketSource::stretch)).
+    pub walked_packets: u64,
+    /// Spans the ingest thread walked again because the record boundary
+    /// guessed at their start was not where the span before them ended.
+    pub spans_rewalked: u64,
     /// Per shard: packets sent.
     pub sent: Vec<u64>,
     /// Per shard: times its queue was full.

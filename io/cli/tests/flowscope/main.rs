@@ -93,13 +93,7 @@ fn corpus() -> Option<PathBuf> {
 /// A raw-IP capture of `n` one-packet UDP flows (one second apart), from
 /// `flows` distinct address pairs.
 fn write_udp_capture(path: &Path, n: u32, flows: u32) {
-    let mut w = PcapWriter::new(
-        std::fs::File::create(path).unwrap(),
-        flowscope_engine::LinkType::RAW,
-        65535,
-        PcapPrecision::Micros,
-    )
-    .unwrap();
+    let mut w = raw_ip_pcap(path);
     for i in 0..n {
         let f = i % flows.max(1);
         let (hi, lo) = ((f >> 8) as u8, f as u8);
@@ -114,6 +108,17 @@ fn write_udp_capture(path: &Path, n: u32, flows: u32) {
         .unwrap();
     }
     w.into_inner().unwrap();
+}
+
+/// A new µs pcap file of raw IP packets at `path`.
+fn raw_ip_pcap(path: &Path) -> PcapWriter<std::fs::File> {
+    PcapWriter::new(
+        std::fs::File::create(path).unwrap(),
+        flowscope_engine::LinkType::RAW,
+        65535,
+        PcapPrecision::Micros,
+    )
+    .unwrap()
 }
 
 fn manifest(corpus: &Path) -> Vec<(String, bool)> {

@@ -11,16 +11,27 @@
 //! Chunks are a small ring of buffers that go round (ingest thread → pool
 //! → back) on two bounded channels, each with its own decoder and
 //! extractor: nothing is allocated per packet or per chunk once running.
+//!
+//! When the source offers the input ahead as a [`Stretch`] of capture
+//! bytes (a pcap file read flat out), the ingest thread does not walk its
+//! records either: each chunk is a span of the bytes, and the pool thread
+//! that takes it finds the first record boundary in it, walks its records
+//! and keys them. The ingest thread checks, in read order, that each span's
+//! walk started where the walk of the span before it ended; when a guessed
+//! boundary was wrong it walks that span again itself from the right one.
+//! So the records and their order are the source's, whatever the guesses.
 
 use super::{Ingest, Keying, base_of, key, same_storage};
 use crate::source::{
-    PacketRef, PacketSource, SharedBytes, SourceError, SourcePacket, Storage, shared_slice,
+    PacketRef, PacketSource, RecordWalk, SharedBytes, SourceError, SourcePacket, Storage, Stretch,
+    shared_slice,
 };
 use crossbeam_channel::bounded;
 use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{FlowExtractor, PacketView};
 use rayon::ThreadPool;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Packets per chunk: enough that a job's overhead (a few hundred ns) is
@@ -30,6 +41,35 @@ const CHUNK_PACKETS: usize = 1024;
 /// Chunks beyond one per pool thread: one being dispatched, one being
 /// filled, one keyed and waiting.
 const SPARE_CHUNKS: usize = 3;
+
+/// Bytes of a stretch per chunk: a few hundred packets of average size.
+const SPAN_BYTES: usize = 256 * 1024;
+
+/// The part of a stretch a chunk walks: the records that start in
+/// `lo..hi`.
+struct Span {
+    walk: Arc<dyn RecordWalk>,
+    /// Which stretch (the parts of an abandoned one are dropped unseen).
+    stretch: u64,
+    lo: usize,
+    hi: usize,
+    /// `lo` is a record boundary (the stretch's start).
+    exact: bool,
+    /// Where its walk started (`None`: no boundary found) and stopped.
+    start: Option<usize>,
+    end: usize,
+}
+
+/// A stretch being walked in spans.
+struct Walking {
+    stretch: Stretch,
+    id: u64,
+    /// Spans are queued up to here.
+    queued: usize,
+    /// Where the walk has reached in read order, and its packets so far.
+    at: usize,
+    packets: u64,
+}
 
 /// One packet of a chunk.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +94,8 @@ struct Chunk<E> {
     /// Packets from a source's reused buffer (a stream), copied.
     copied: Vec<u8>,
     slots: Vec<Slot>,
+    /// Its part of a stretch, when it walks one.
+    span: Option<Span>,
     decoder: Decoder,
     extractor: E,
     /// A pool thread panicked keying it (the panic, to resume).
@@ -68,6 +110,7 @@ impl<E: FlowExtractor> Chunk<E> {
             base: 0,
             copied: Vec::new(),
             slots: Vec::with_capacity(CHUNK_PACKETS),
+            span: None,
             decoder,
             extractor,
             panic: None,
@@ -110,9 +153,57 @@ impl<E: FlowExtractor> Chunk<E> {
         }
     }
 
-    /// Keys every packet, keeping a panic to resume on the ingest thread.
-    fn key_guarded(&mut self) {
-        self.panic = catch_unwind(AssertUnwindSafe(|| self.key_all())).err();
+    /// Walks its span, if any, and keys every packet, keeping a panic to
+    /// resume on the ingest thread.
+    fn work_guarded(&mut self) {
+        self.panic = catch_unwind(AssertUnwindSafe(|| {
+            self.walk_span();
+            self.key_all();
+        }))
+        .err();
+    }
+
+    /// Reads the records of its span: from its start when that is known
+    /// to be a boundary, else from the first boundary guessed in it.
+    fn walk_span(&mut self) {
+        let Chunk {
+            span: Some(span),
+            slots,
+            base,
+            ..
+        } = self
+        else {
+            return;
+        };
+        let base = *base;
+        span.start = if span.exact {
+            Some(span.lo)
+        } else {
+            span.walk.find_start(span.lo, span.hi)
+        };
+        span.end = match span.start {
+            Some(at) => span.walk.walk(at, span.hi, &mut |raw| {
+                slots.push(Slot {
+                    packet: PacketRef::at(&raw, base),
+                    copied: false,
+                    read_ns: 0,
+                    key: Keying::default(),
+                });
+            }),
+            None => span.lo,
+        };
+    }
+
+    /// Walks its span again from `at`, the boundary the walk of the span
+    /// before it reached, and keys it (its guess was wrong).
+    fn walk_from(&mut self, at: usize) {
+        self.slots.clear();
+        if let Some(span) = &mut self.span {
+            span.lo = at;
+            span.exact = true;
+        }
+        self.walk_span();
+        self.key_all();
     }
 
     /// Decodes and hashes every packet.
@@ -140,6 +231,7 @@ impl<E: FlowExtractor> Chunk<E> {
         self.base = 0;
         self.copied.clear();
         self.slots.clear();
+        self.span = None;
     }
 }
 
@@ -153,6 +245,10 @@ struct Walker {
     carry: Option<(SharedBytes, PacketRef, u64)>,
     /// Seq of the next packet read (the dispatch gives the same).
     next_seq: u64,
+    /// A stretch's walk just ended: the next chunk is read packet by packet
+    /// (so damage where a walk stopped is read, and reported, by the
+    /// source).
+    after_stretch: bool,
 }
 
 impl Walker {
@@ -169,6 +265,7 @@ impl Walker {
         c: &mut Chunk<E>,
         ingest: &mut Ingest<E>,
     ) {
+        self.after_stretch = false;
         if let Some((bytes, packet, read_ns)) = self.carry.take() {
             c.share(bytes);
             c.push(packet, false, read_ns);
@@ -245,7 +342,7 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         // thread is unwinding and wants nothing back).
         pool.spawn(move || {
             for mut c in todo {
-                c.key_guarded();
+                c.work_guarded();
                 if done.send(c).is_err() {
                     break;
                 }
@@ -254,25 +351,65 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     }
     drop(done_tx);
     let mut walker = Walker::default();
+    let mut walking: Option<Walking> = None;
+    let mut stretches = 0u64;
     // Chunks handed to the pool, and dispatched.
     let (mut handed, mut dispatched) = (0usize, 0usize);
     loop {
         // Keep the pool busy: fill every free buffer and queue it.
-        while walker.has_more()
-            && let Some(mut c) = free.pop()
-        {
-            walker.fill(source, &mut c, ingest);
-            if c.slots.is_empty() {
-                free.push(c);
-                break;
-            }
+        while walker.has_more() {
+            let c = if let Some(w) = &mut walking {
+                // A stretch's spans, and nothing after them until its walk
+                // is done (where it ends is known only then).
+                if w.queued >= w.stretch.end {
+                    break;
+                }
+                let Some(mut c) = free.pop() else { break };
+                let hi = w.queued.saturating_add(SPAN_BYTES).min(w.stretch.end);
+                c.share(w.stretch.storage.clone());
+                c.span = Some(Span {
+                    walk: w.stretch.walk.clone(),
+                    stretch: w.id,
+                    lo: w.queued,
+                    hi,
+                    exact: w.queued == w.stretch.start,
+                    start: None,
+                    end: w.queued,
+                });
+                w.queued = hi;
+                c
+            } else {
+                if walker.carry.is_none()
+                    && !walker.after_stretch
+                    && !ingest.stopping()
+                    && let Some(stretch) = source.stretch()
+                {
+                    stretches += 1;
+                    walking = Some(Walking {
+                        id: stretches,
+                        queued: stretch.start,
+                        at: stretch.start,
+                        packets: 0,
+                        stretch,
+                    });
+                    continue;
+                }
+                let Some(mut c) = free.pop() else { break };
+                walker.fill(source, &mut c, ingest);
+                if c.slots.is_empty() {
+                    free.push(c);
+                    break;
+                }
+                c
+            };
+            let mut c = c;
             c.number = handed;
             handed += 1;
             if let Err(e) = todo_tx.try_send(c) {
                 // Cannot happen (the queue has room for every chunk);
                 // keyed here, the chunk is not lost.
                 let mut c = e.into_inner();
-                c.key_guarded();
+                c.work_guarded();
                 let at = c.number % ring;
                 keyed[at] = Some(c);
             }
@@ -290,16 +427,21 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
             // is number `handed - len`: when that is the one whose turn it
             // is, no pool thread has started it, and this thread keys it
             // (should a pool thread take it meanwhile, the next one comes
-            // out, which is as good).
-            let unstarted = handed - todo_rx.len() == dispatched;
-            let stolen = if unstarted {
+            // out, which is as good). While a stretch is walked in spans
+            // this thread only checks and dispatches, so it also takes a
+            // later span when the pool is behind (a queued chunk for every
+            // pool thread) instead of waiting.
+            let queued = todo_rx.len();
+            let unstarted = handed - queued == dispatched;
+            let behind = walking.is_some() && queued >= threads;
+            let stolen = if unstarted || behind {
                 todo_rx.try_recv().ok()
             } else {
                 None
             };
             let c = match stolen {
                 Some(mut c) => {
-                    c.key_guarded();
+                    c.work_guarded();
                     c
                 }
                 None => {
@@ -321,14 +463,65 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         if let Some(panic) = c.panic.take() {
             std::panic::resume_unwind(panic);
         }
-        let shared = c.shared.as_ref().map(|s| (s, shared_slice(s)));
-        for s in &c.slots {
-            if let Some(pkt) = c.packet(s, shared) {
-                ingest.dispatch(&pkt, s.key, None, s.read_ns);
-            }
+        if c.span.is_some() {
+            walk_in_order(source, ingest, &mut walker, &mut walking, &mut c);
+        } else {
+            dispatch_all(ingest, &c);
         }
         c.clear();
         free.push(c);
         dispatched += 1;
+    }
+}
+
+/// Dispatches a chunk's packets in order.
+fn dispatch_all<E: FlowExtractor>(ingest: &mut Ingest<E>, c: &Chunk<E>) {
+    let shared = c.shared.as_ref().map(|s| (s, shared_slice(s)));
+    for s in &c.slots {
+        if let Some(pkt) = c.packet(s, shared) {
+            ingest.dispatch(&pkt, s.key, None, s.read_ns);
+        }
+    }
+}
+
+/// A span whose turn it is: checked to start where the walk reached (else
+/// walked again from there), dispatched, and the stretch handed back to
+/// the source when its walk ends (the end of its bytes, damage, a stop).
+/// The spans of an abandoned stretch are dropped.
+fn walk_in_order<Src: PacketSource, E: FlowExtractor>(
+    source: &mut Src,
+    ingest: &mut Ingest<E>,
+    walker: &mut Walker,
+    walking: &mut Option<Walking>,
+    c: &mut Chunk<E>,
+) {
+    let (Some(w), Some(span)) = (walking.as_mut(), c.span.as_ref()) else {
+        return;
+    };
+    if span.stretch != w.id {
+        return;
+    }
+    let done = if ingest.stopping() {
+        true
+    } else {
+        if span.start != Some(w.at) {
+            c.walk_from(w.at);
+            ingest.report.spans_rewalked += 1;
+        }
+        ingest.report.walked_packets += c.slots.len() as u64;
+        for s in &mut c.slots {
+            s.read_ns = ingest.read_time(walker.next_seq);
+            walker.next_seq += 1;
+        }
+        dispatch_all(ingest, c);
+        let Some(span) = &c.span else { return };
+        w.packets += c.slots.len() as u64;
+        w.at = span.end;
+        span.end < span.hi || span.hi >= w.stretch.end
+    };
+    if done {
+        source.walked(w.at, w.packets);
+        *walking = None;
+        walker.after_stretch = true;
     }
 }
