@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-mod pool;
+pub(super) mod pool;
 
 /// Source problems kept in the report; the rest are only counted.
 const MAX_SOURCE_ERRORS: usize = 64;

@@ -42,8 +42,9 @@ const CHUNK_PACKETS: usize = 1024;
 /// filled, one keyed and waiting.
 const SPARE_CHUNKS: usize = 3;
 
-/// Bytes of a stretch per chunk: a few hundred packets of average size.
-const SPAN_BYTES: usize = 256 * 1024;
+/// Bytes of a stretch per chunk: a few hundred packets of average size
+/// (in unit tests a few, so that short traces cross many spans).
+pub(in crate::pipeline) const SPAN_BYTES: usize = if cfg!(test) { 4096 } else { 256 * 1024 };
 
 /// The part of a stretch a chunk walks: the records that start in
 /// `lo..hi`.

@@ -26,6 +26,7 @@ mod flush;
 mod live;
 mod parallel_ingest;
 mod sessions;
+mod spans;
 mod stopping;
 mod storage;
 
