@@ -31,7 +31,9 @@ use crate::session::Sessions;
 /// GSSENCRequest, CancelRequest; port 5432 first, ahead of the STARTTLS
 /// ports), IKE on every UDP flow whose first datagram is an ISAKMP header
 /// (IKEv1, or IKEv2 whose length is the datagram's; after the non-ESP
-/// marker on 4500; ports 500 and 4500 first).
+/// marker on 4500; ports 500 and 4500 first), DCE/RPC over TCP and UDP
+/// whose first bytes are a version 5 (TCP) or 4 (UDP) header (port 135
+/// first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -83,6 +85,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_krb5(s, &cfg.krb5);
     #[cfg(feature = "ike")]
     let s = with_ike(s, &cfg.ike);
+    #[cfg(feature = "dcerpc")]
+    let s = with_dcerpc(s, &cfg.dcerpc);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -363,6 +367,27 @@ fn with_krb5<K: Send + 'static>(
     .tcp(
         krb5::Krb5TcpParser::new(cfg),
         ports().probe(krb5::probe_tcp).named("krb5"),
+    )
+}
+
+/// DCE/RPC over TCP and UDP: port hints and the header probes.
+#[cfg(feature = "dcerpc")]
+fn with_dcerpc<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &DcerpcConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let ports = || Route::ports(cfg.ports.iter().copied());
+    s.udp(
+        dcerpc::DcerpcUdpParser::new(cfg),
+        ports().probe(dcerpc::probe_udp).named("dcerpc"),
+    )
+    .tcp(
+        dcerpc::DcerpcTcpParser::new(cfg),
+        ports().probe(dcerpc::probe_tcp).named("dcerpc"),
     )
 }
 

@@ -457,6 +457,31 @@ impl Default for Krb5Config {
     }
 }
 
+/// `[parsers.dcerpc]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DcerpcConfig {
+    /// Parse DCE/RPC (connection-oriented over TCP, connectionless over
+    /// UDP).
+    pub enabled: bool,
+    /// Port hints (the header probe finds DCE/RPC on any port, the
+    /// services' dynamic ports among them).
+    pub ports: Vec<u16>,
+    /// Calls waiting for their answer at once per flow; one more writes
+    /// the oldest as it stands (`too_many_transactions`).
+    pub max_tx: usize,
+}
+
+impl Default for DcerpcConfig {
+    fn default() -> Self {
+        DcerpcConfig {
+            enabled: true,
+            ports: vec![135],
+            max_tx: 256,
+        }
+    }
+}
+
 /// `[parsers.pgsql]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

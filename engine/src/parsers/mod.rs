@@ -11,7 +11,8 @@
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
-//! and IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`). They are
+//! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), and DCE/RPC over TCP
+//! and UDP (`dcerpc`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -24,6 +25,8 @@
 
 #[cfg(any(feature = "snmp", feature = "krb5"))]
 mod ber;
+#[cfg(feature = "dcerpc")]
+pub mod dcerpc;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
 #[cfg(feature = "dns")]
@@ -62,7 +65,8 @@ pub mod quic;
     feature = "snmp",
     feature = "krb5",
     feature = "pgsql",
-    feature = "ike"
+    feature = "ike",
+    feature = "dcerpc"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -87,9 +91,9 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, MqttConfig,
-    NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig,
-    TftpConfig, TlsConfig,
+    DcerpcConfig, DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config,
+    MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig,
+    SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -159,6 +163,9 @@ pub enum L7Message {
     /// An IKE (ISAKMP) message, IKEv1 or IKEv2.
     #[cfg(feature = "ike")]
     Ike(Box<ike::IkeMessage>),
+    /// A DCE/RPC call: a bind or a request and its answer.
+    #[cfg(feature = "dcerpc")]
+    Dcerpc(Box<dcerpc::DcerpcCall>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -204,6 +211,8 @@ pub struct ParsersConfig {
     pub pgsql: PgsqlConfig,
     /// IKE (ISAKMP).
     pub ike: IkeConfig,
+    /// DCE/RPC.
+    pub dcerpc: DcerpcConfig,
 }
 
 impl Default for ParsersConfig {
@@ -228,6 +237,7 @@ impl Default for ParsersConfig {
             krb5: Krb5Config::default(),
             pgsql: PgsqlConfig::default(),
             ike: IkeConfig::default(),
+            dcerpc: DcerpcConfig::default(),
         }
     }
 }
@@ -397,6 +407,7 @@ impl ParsersConfig {
             ("parsers.krb5.ports", &self.krb5.ports),
             ("parsers.pgsql.ports", &self.pgsql.ports),
             ("parsers.ike.ports", &self.ike.ports),
+            ("parsers.dcerpc.ports", &self.dcerpc.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -457,6 +468,7 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
+        check_range("parsers.dcerpc.max_tx", self.dcerpc.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -483,6 +495,7 @@ impl ParsersConfig {
             krb5,
             pgsql,
             ike,
+            dcerpc,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -503,6 +516,7 @@ impl ParsersConfig {
         krb5.enabled = false;
         pgsql.enabled = false;
         ike.enabled = false;
+        dcerpc.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -523,7 +537,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 18] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 19] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -543,6 +557,7 @@ impl ParsersConfig {
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
             ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
+            ("dcerpc", self.dcerpc.enabled, cfg!(feature = "dcerpc")),
         ]
     }
 }
@@ -576,6 +591,7 @@ mod tests {
             ("krb5", cfg!(feature = "krb5")),
             ("pgsql", cfg!(feature = "pgsql")),
             ("ike", cfg!(feature = "ike")),
+            ("dcerpc", cfg!(feature = "dcerpc")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,5 +1,5 @@
 //! The byte cursor every built-in parser decodes with ([`Reader`]):
-//! big-endian integers, QUIC variable-length integers, slices by length or
+//! big-endian integers (little-endian ones for DCE/RPC), QUIC variable-length integers, slices by length or
 //! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
@@ -157,11 +157,26 @@ impl<'a> Reader<'a> {
         feature = "rfb",
         feature = "mqtt",
         feature = "pgsql",
-        feature = "ike"
+        feature = "ike",
+        feature = "dcerpc"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_be_bytes)
+    }
+
+    /// A little-endian `u16`.
+    #[cfg(feature = "dcerpc")]
+    #[inline]
+    pub(super) fn u16_le(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    /// A little-endian `u32`.
+    #[cfg(feature = "dcerpc")]
+    #[inline]
+    pub(super) fn u32_le(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
     }
 
     /// A QUIC variable-length integer (RFC 9000 §16: the first byte's two

@@ -3,7 +3,8 @@
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
-//! `krb5` (module `krb5`), `pgsql` (module `pgsql`) and `ike` (module `ike`) records from
+//! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`) and
+//! `dcerpc` (module `dcerpc`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -21,6 +22,7 @@ use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod dcerpc;
 mod dhcp;
 mod ftp;
 mod gquic;
@@ -94,6 +96,7 @@ impl EveMessage for L7Message {
             L7Message::Krb5(_) => "krb5",
             L7Message::Pgsql(_) => "pgsql",
             L7Message::Ike(_) => "ike",
+            L7Message::Dcerpc(_) => "dcerpc",
             _ => return None,
         })
     }
@@ -120,6 +123,7 @@ impl EveMessage for L7Message {
             L7Message::Krb5(m) => krb5::write_krb5(o, m),
             L7Message::Pgsql(t) => pgsql::write_pgsql(o, t),
             L7Message::Ike(m) => ike::write_ike(o, m),
+            L7Message::Dcerpc(c) => dcerpc::write_dcerpc(o, c),
             _ => {}
         }
     }

@@ -681,3 +681,59 @@ fn ike_records_match_suricata() {
         ],
     );
 }
+
+/// `dcerpc` records against Suricata 7's on a capture made with Samba's
+/// samba-dcerpcd and rpcclient (endpoint mapper calls, binds, requests and
+/// responses, a response in nine fragments, a fault, NTLMSSP-signed binds
+/// with AUTH3) and the corpus's connectionless PROFINET call: `app_proto:
+/// dcerpc` on every flow Suricata names so, the binds' interfaces and
+/// results, call ids and single-fragment calls equal. Where flowscope
+/// reads on and Suricata 7 stops or splits (docs/parsers.md, "DCE/RPC"):
+/// the fragmented response is one record with its nine fragments (Suricata
+/// writes five, one per inspection), the fault is the call's `FAULT`
+/// (Suricata: `UNREPLIED`), the two calls after AUTH3 are written
+/// (Suricata stops at AUTH3), and over UDP the header's `opnum` is written
+/// (Suricata 7 writes 0).
+#[test]
+fn dcerpc_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the DCE/RPC record cross-check") {
+        return;
+    }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/dcerpc-rpcclient.pcap");
+    let text = suricata_compare(
+        &corpus,
+        "dcerpc",
+        &[
+            own.as_os_str(),
+            "ndpi/pcap/profinet-io-le.pcap".as_ref(),
+            "ndpi/pcap/dcerpc.pcap".as_ref(),
+        ],
+    );
+    assert!(text.contains("captures with dcerpc records: 2"), "{text}");
+    assert!(text.contains("dcerpc records matched 19/23"), "{text}");
+    assert!(
+        text.contains("only Suricata 4, only flowscope 2\n"),
+        "{text}"
+    );
+    assert_all_equal(
+        &text,
+        &[
+            "app_proto dcerpc equal",
+            "app_proto any equal",
+            "field dcerpc.interfaces equal",
+            "field dcerpc.call_id equal",
+            "field dcerpc.request equal",
+            "field dcerpc.req.stub_data_size equal",
+            "field dcerpc.rpc_version equal",
+            "field dcerpc.activityuuid equal",
+        ],
+    );
+    assert_figures(
+        &text,
+        &[
+            ("field dcerpc.res.stub_data_size equal", 87.0),
+            ("field dcerpc.response equal", 94.0),
+        ],
+    );
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Makes io/cli/tests/captures/dcerpc-rpcclient.pcap: real DCE/RPC over TCP
+# between Samba's samba-dcerpcd (its endpoint mapper on port 135 and the
+# services on their own ports) and Samba's rpcclient, in two network
+# namespaces joined by a veth pair, captured with tcpdump on the server's
+# side. Exercises the endpoint mapper's Map calls, binds and their
+# acknowledgements, requests and responses (a response fragmented over
+# several PDUs: NetShareEnumAll with many shares), a fault (lsaquery
+# refused), NTLMSSP-authenticated binds ([sign]: BIND, BIND_ACK, AUTH3)
+# and a refused login.
+# Needs root, iproute2, tcpdump and Samba (samba, smbclient).
+#
+# Usage: scripts/make-dcerpc-capture.sh [OUT.pcap]
+set -euo pipefail
+
+OUT=${1:-$(dirname "$0")/../io/cli/tests/captures/dcerpc-rpcclient.pcap}
+OUT=$(realpath -m "$OUT")
+NS_S=fsrpc-server
+NS_C=fsrpc-client
+S_IP=10.79.0.1
+C_IP=10.79.0.2
+DCERPCD=/usr/libexec/samba/samba-dcerpcd
+WORK=$(mktemp -d)
+DUMP_PID=
+
+cleanup() {
+    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
+    ip netns del "$NS_S" 2>/dev/null || true
+    ip netns del "$NS_C" 2>/dev/null || true
+    pdbedit -s "$WORK/smb.conf" -x fsrpcuser >/dev/null 2>&1 || true
+    userdel fsrpcuser 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for tool in ip tcpdump rpcclient smbpasswd "$DCERPCD"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+done
+
+ip netns del "$NS_S" 2>/dev/null || true
+ip netns del "$NS_C" 2>/dev/null || true
+ip netns add "$NS_S"
+ip netns add "$NS_C"
+ip link add fsrpc-s type veth peer name fsrpc-c
+ip link set fsrpc-s netns "$NS_S"
+ip link set fsrpc-c netns "$NS_C"
+ip -n "$NS_S" addr add "$S_IP/24" dev fsrpc-s
+ip -n "$NS_C" addr add "$C_IP/24" dev fsrpc-c
+for ns in "$NS_S" "$NS_C"; do
+    ip -n "$ns" link set lo up
+done
+ip -n "$NS_S" link set fsrpc-s up
+ip -n "$NS_C" link set fsrpc-c up
+ip netns exec "$NS_S" ethtool -K fsrpc-s tso off gso off gro off 2>/dev/null || true
+ip netns exec "$NS_C" ethtool -K fsrpc-c tso off gso off gro off 2>/dev/null || true
+
+mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
+{
+    cat <<EOF
+[global]
+  workgroup = FSTEST
+  netbios name = FSRPC
+  server role = standalone server
+  security = user
+  map to guest = never
+  rpc start on demand helpers = no
+  pid directory = $WORK/run
+  lock directory = $WORK/lock
+  state directory = $WORK/state
+  cache directory = $WORK/cache
+  private dir = $WORK/private
+  ncalrpc dir = $WORK/ncalrpc
+  log file = $WORK/log.%m
+  passdb backend = tdbsam:$WORK/private/passdb.tdb
+  load printers = no
+  disable spoolss = yes
+EOF
+    # Enough shares that NetShareEnumAll's response spans several PDUs.
+    for i in $(seq 1 120); do
+        printf '[share%03d]\n  path = %s/share\n  comment = a share with a long comment %s\n' \
+            "$i" "$WORK" "$(printf 'x%.0s' $(seq 1 40))"
+    done
+} >"$WORK/smb.conf"
+id fsrpcuser >/dev/null 2>&1 || useradd -M fsrpcuser
+printf 'rpcpw1\nrpcpw1\n' | smbpasswd -c "$WORK/smb.conf" -s -a fsrpcuser >/dev/null
+
+ip netns exec "$NS_S" tcpdump -i fsrpc-s -s 0 -U -w "$WORK/out.pcap" tcp 2>/dev/null &
+DUMP_PID=$!
+ip netns exec "$NS_S" "$DCERPCD" -s "$WORK/smb.conf" --libexec-rpcds -D
+sleep 2
+
+rpc() {
+    ip netns exec "$NS_C" timeout 20 rpcclient -s "$WORK/smb.conf" "$@" >/dev/null 2>&1 || true
+    sleep 0.3
+}
+# Plain binds: the endpoint mapper, then srvsvc (server info, every share),
+# then lsarpc (a fault: access denied).
+rpc -U fsrpcuser%rpcpw1 "ncacn_ip_tcp:$S_IP" -c 'srvinfo; netshareenumall; lsaquery'
+# NTLMSSP-signed binds (BIND, BIND_ACK, AUTH3).
+rpc -U fsrpcuser%rpcpw1 "ncacn_ip_tcp:$S_IP[sign]" -c 'srvinfo'
+# A wrong password on a signed bind.
+rpc -U fsrpcuser%wrong "ncacn_ip_tcp:$S_IP[sign]" -c 'srvinfo'
+sleep 1
+kill "$DUMP_PID"
+wait "$DUMP_PID" 2>/dev/null || true
+DUMP_PID=
+
+mkdir -p "$(dirname "$OUT")"
+cp "$WORK/out.pcap" "$OUT"
+echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"
