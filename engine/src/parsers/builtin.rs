@@ -31,7 +31,9 @@ use crate::session::Sessions;
 /// GSSENCRequest, CancelRequest; port 5432 first, ahead of the STARTTLS
 /// ports), IKE on every UDP flow whose first datagram is an ISAKMP header
 /// (IKEv1, or IKEv2 whose length is the datagram's; after the non-ESP
-/// marker on 4500; ports 500 and 4500 first).
+/// marker on 4500; ports 500 and 4500 first), Modbus/TCP on every TCP
+/// flow whose first bytes are a whole MBAP-framed ADU with an assigned
+/// function code (port 502 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -83,6 +85,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_krb5(s, &cfg.krb5);
     #[cfg(feature = "ike")]
     let s = with_ike(s, &cfg.ike);
+    #[cfg(feature = "modbus")]
+    let s = with_modbus(s, &cfg.modbus);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -525,5 +529,22 @@ fn with_ike<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(ike::probe)
             .named("ike"),
+    )
+}
+
+/// Modbus/TCP: port hints and the MBAP probe; read as acknowledged.
+#[cfg(feature = "modbus")]
+fn with_modbus<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &ModbusConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        modbus::ModbusParser::new(cfg).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(modbus::probe)
+            .named("modbus"),
     )
 }

@@ -11,7 +11,8 @@
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
-//! and IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`). They are
+//! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), and Modbus/TCP
+//! (`modbus`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -32,7 +33,12 @@ pub mod dns;
 pub mod fingerprint;
 #[cfg(feature = "ftp")]
 pub mod ftp;
-#[cfg(any(feature = "ftp", feature = "http2", feature = "mqtt"))]
+#[cfg(any(
+    feature = "ftp",
+    feature = "http2",
+    feature = "mqtt",
+    feature = "modbus"
+))]
 mod held;
 #[cfg(feature = "tls")]
 pub mod hello;
@@ -44,6 +50,8 @@ pub mod http2;
 pub mod ike;
 #[cfg(feature = "krb5")]
 pub mod krb5;
+#[cfg(feature = "modbus")]
+pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "ntp")]
@@ -62,7 +70,8 @@ pub mod quic;
     feature = "snmp",
     feature = "krb5",
     feature = "pgsql",
-    feature = "ike"
+    feature = "ike",
+    feature = "modbus"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -87,9 +96,9 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, MqttConfig,
-    NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig,
-    TftpConfig, TlsConfig,
+    DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, ModbusConfig,
+    MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig,
+    SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -159,6 +168,9 @@ pub enum L7Message {
     /// An IKE (ISAKMP) message, IKEv1 or IKEv2.
     #[cfg(feature = "ike")]
     Ike(Box<ike::IkeMessage>),
+    /// A Modbus/TCP transaction: a request and its response.
+    #[cfg(feature = "modbus")]
+    Modbus(Box<modbus::ModbusTransaction>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -204,6 +216,8 @@ pub struct ParsersConfig {
     pub pgsql: PgsqlConfig,
     /// IKE (ISAKMP).
     pub ike: IkeConfig,
+    /// Modbus/TCP.
+    pub modbus: ModbusConfig,
 }
 
 impl Default for ParsersConfig {
@@ -228,6 +242,7 @@ impl Default for ParsersConfig {
             krb5: Krb5Config::default(),
             pgsql: PgsqlConfig::default(),
             ike: IkeConfig::default(),
+            modbus: ModbusConfig::default(),
         }
     }
 }
@@ -397,6 +412,7 @@ impl ParsersConfig {
             ("parsers.krb5.ports", &self.krb5.ports),
             ("parsers.pgsql.ports", &self.pgsql.ports),
             ("parsers.ike.ports", &self.ike.ports),
+            ("parsers.modbus.ports", &self.modbus.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -457,6 +473,7 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
+        check_range("parsers.modbus.max_tx", self.modbus.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -483,6 +500,7 @@ impl ParsersConfig {
             krb5,
             pgsql,
             ike,
+            modbus,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -503,6 +521,7 @@ impl ParsersConfig {
         krb5.enabled = false;
         pgsql.enabled = false;
         ike.enabled = false;
+        modbus.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -523,7 +542,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 18] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 19] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -543,6 +562,7 @@ impl ParsersConfig {
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
             ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
+            ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
         ]
     }
 }
@@ -576,6 +596,7 @@ mod tests {
             ("krb5", cfg!(feature = "krb5")),
             ("pgsql", cfg!(feature = "pgsql")),
             ("ike", cfg!(feature = "ike")),
+            ("modbus", cfg!(feature = "modbus")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
