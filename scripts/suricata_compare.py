@@ -75,6 +75,10 @@ SETTINGS = {
     # default.
     "pgsql": ["app-layer.protocols.pgsql.enabled=yes",
               "outputs.1.eve-log.types.25.pgsql.enabled=yes"],
+    # Modbus: its parser off in Suricata 7's suricata.yaml and its logger
+    # not in the eve-log list (added as type 28).
+    "modbus": ["app-layer.protocols.modbus.enabled=yes",
+               "outputs.1.eve-log.types.28=modbus"],
 }
 
 # The app_proto of flows whose records have another event_type name.

@@ -92,6 +92,7 @@
 //! | `pgsql` | `parsers::pgsql`: the PostgreSQL frontend/backend protocol (startup, authentication, simple queries), the `L7Message::Pgsql` messages | none |
 //! | `ike` | `parsers::ike`: IKEv1 and IKEv2 (ISAKMP) messages over UDP 500 and 4500, the `L7Message::Ike` messages | none |
 //! | `dcerpc` | `parsers::dcerpc`: DCE/RPC calls over TCP (connection-oriented, version 5) and UDP (connectionless, version 4), the `L7Message::Dcerpc` messages | none |
+//! | `modbus` | `parsers::modbus`: Modbus/TCP requests and responses paired into transactions, the `L7Message::Modbus` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -33,7 +33,9 @@ use crate::session::Sessions;
 /// (IKEv1, or IKEv2 whose length is the datagram's; after the non-ESP
 /// marker on 4500; ports 500 and 4500 first), DCE/RPC over TCP and UDP
 /// whose first bytes are a version 5 (TCP) or 4 (UDP) header (port 135
-/// first).
+/// first), Modbus/TCP on every TCP
+/// flow whose first bytes are a whole MBAP-framed ADU with an assigned
+/// function code (port 502 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -87,6 +89,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_ike(s, &cfg.ike);
     #[cfg(feature = "dcerpc")]
     let s = with_dcerpc(s, &cfg.dcerpc);
+    #[cfg(feature = "modbus")]
+    let s = with_modbus(s, &cfg.modbus);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -550,5 +554,22 @@ fn with_ike<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(ike::probe)
             .named("ike"),
+    )
+}
+
+/// Modbus/TCP: port hints and the MBAP probe; read as acknowledged.
+#[cfg(feature = "modbus")]
+fn with_modbus<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &ModbusConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        modbus::ModbusParser::new(cfg).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(modbus::probe)
+            .named("modbus"),
     )
 }

@@ -520,6 +520,30 @@ impl Default for PgsqlConfig {
     }
 }
 
+/// `[parsers.modbus]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModbusConfig {
+    /// Parse Modbus/TCP.
+    pub enabled: bool,
+    /// Port hints (the MBAP probe finds Modbus on other ports too).
+    pub ports: Vec<u16>,
+    /// Unanswered requests at once (Suricata's `request-flood`); at this
+    /// many the flow is `flooded` and new transactions are dropped until
+    /// answers bring it below.
+    pub max_tx: usize,
+}
+
+impl Default for ModbusConfig {
+    fn default() -> Self {
+        ModbusConfig {
+            enabled: true,
+            ports: vec![502],
+            max_tx: 500,
+        }
+    }
+}
+
 /// `[parsers.ike]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

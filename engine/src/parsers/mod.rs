@@ -11,8 +11,8 @@
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
-//! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), and DCE/RPC over TCP
-//! and UDP (`dcerpc`). They are
+//! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
+//! UDP (`dcerpc`), and Modbus/TCP (`modbus`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -35,7 +35,12 @@ pub mod dns;
 pub mod fingerprint;
 #[cfg(feature = "ftp")]
 pub mod ftp;
-#[cfg(any(feature = "ftp", feature = "http2", feature = "mqtt"))]
+#[cfg(any(
+    feature = "ftp",
+    feature = "http2",
+    feature = "mqtt",
+    feature = "modbus"
+))]
 mod held;
 #[cfg(feature = "tls")]
 pub mod hello;
@@ -47,6 +52,8 @@ pub mod http2;
 pub mod ike;
 #[cfg(feature = "krb5")]
 pub mod krb5;
+#[cfg(feature = "modbus")]
+pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "ntp")]
@@ -66,7 +73,8 @@ pub mod quic;
     feature = "krb5",
     feature = "pgsql",
     feature = "ike",
-    feature = "dcerpc"
+    feature = "dcerpc",
+    feature = "modbus"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -92,8 +100,8 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DcerpcConfig, DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config,
-    MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig,
-    SshConfig, TftpConfig, TlsConfig,
+    ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig,
+    SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -166,6 +174,9 @@ pub enum L7Message {
     /// A DCE/RPC call: a bind or a request and its answer.
     #[cfg(feature = "dcerpc")]
     Dcerpc(Box<dcerpc::DcerpcCall>),
+    /// A Modbus/TCP transaction: a request and its response.
+    #[cfg(feature = "modbus")]
+    Modbus(Box<modbus::ModbusTransaction>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -213,6 +224,8 @@ pub struct ParsersConfig {
     pub ike: IkeConfig,
     /// DCE/RPC.
     pub dcerpc: DcerpcConfig,
+    /// Modbus/TCP.
+    pub modbus: ModbusConfig,
 }
 
 impl Default for ParsersConfig {
@@ -238,6 +251,7 @@ impl Default for ParsersConfig {
             pgsql: PgsqlConfig::default(),
             ike: IkeConfig::default(),
             dcerpc: DcerpcConfig::default(),
+            modbus: ModbusConfig::default(),
         }
     }
 }
@@ -408,6 +422,7 @@ impl ParsersConfig {
             ("parsers.pgsql.ports", &self.pgsql.ports),
             ("parsers.ike.ports", &self.ike.ports),
             ("parsers.dcerpc.ports", &self.dcerpc.ports),
+            ("parsers.modbus.ports", &self.modbus.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -469,6 +484,7 @@ impl ParsersConfig {
         )?;
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
         check_range("parsers.dcerpc.max_tx", self.dcerpc.max_tx, 1, 1 << 20, "")?;
+        check_range("parsers.modbus.max_tx", self.modbus.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -496,6 +512,7 @@ impl ParsersConfig {
             pgsql,
             ike,
             dcerpc,
+            modbus,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -517,6 +534,7 @@ impl ParsersConfig {
         pgsql.enabled = false;
         ike.enabled = false;
         dcerpc.enabled = false;
+        modbus.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -537,7 +555,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 19] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 20] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -558,6 +576,7 @@ impl ParsersConfig {
             ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
             ("dcerpc", self.dcerpc.enabled, cfg!(feature = "dcerpc")),
+            ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
         ]
     }
 }
@@ -592,6 +611,7 @@ mod tests {
             ("pgsql", cfg!(feature = "pgsql")),
             ("ike", cfg!(feature = "ike")),
             ("dcerpc", cfg!(feature = "dcerpc")),
+            ("modbus", cfg!(feature = "modbus")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

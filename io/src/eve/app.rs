@@ -3,8 +3,8 @@
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
-//! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`) and
-//! `dcerpc` (module `dcerpc`) records from
+//! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
+//! `dcerpc` (module `dcerpc`) and `modbus` (module `modbus`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -29,6 +29,7 @@ mod gquic;
 mod http2;
 mod ike;
 mod krb5;
+mod modbus;
 mod mqtt;
 mod pgsql;
 mod rfb;
@@ -97,6 +98,7 @@ impl EveMessage for L7Message {
             L7Message::Pgsql(_) => "pgsql",
             L7Message::Ike(_) => "ike",
             L7Message::Dcerpc(_) => "dcerpc",
+            L7Message::Modbus(_) => "modbus",
             _ => return None,
         })
     }
@@ -124,6 +126,7 @@ impl EveMessage for L7Message {
             L7Message::Pgsql(t) => pgsql::write_pgsql(o, t),
             L7Message::Ike(m) => ike::write_ike(o, m),
             L7Message::Dcerpc(c) => dcerpc::write_dcerpc(o, c),
+            L7Message::Modbus(t) => modbus::write_modbus(o, t),
             _ => {}
         }
     }
@@ -151,6 +154,25 @@ impl EveMessage for L7Message {
         match self {
             L7Message::FtpTransfer(t) => Some(t),
             _ => None,
+        }
+    }
+}
+
+/// Suricata's `set_string_from_bytes`: UTF-8 as is, else each byte from
+/// 0x80 as `\xNN` (`pgsql` and `modbus` records).
+fn text(v: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(v) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            let mut s = String::with_capacity(v.len() * 4);
+            for &b in v {
+                if b < 0x80 {
+                    s.push(char::from(b));
+                } else {
+                    s.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            std::borrow::Cow::Owned(s)
         }
     }
 }

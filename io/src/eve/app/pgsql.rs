@@ -16,28 +16,10 @@
 //! Extension: a GSSENCRequest (`message`: `gssenc_request`) and its answer
 //! (`gssenc_accepted`), which Suricata 7 does not read.
 
+use super::text;
 use crate::json::JsonObject;
 use flowscope_engine::parsers::pgsql::{PgsqlRequest, PgsqlResponse, PgsqlTransaction};
 use std::borrow::Cow;
-
-/// Suricata's `set_string_from_bytes`: UTF-8 as is, else each byte from
-/// 0x80 as `\xNN`.
-fn text(v: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(v) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => {
-            let mut s = String::with_capacity(v.len() * 2);
-            for &b in v {
-                if b < 0x80 {
-                    s.push(char::from(b));
-                } else {
-                    s.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            Cow::Owned(s)
-        }
-    }
-}
 
 /// Suricata's names of the parameters it knows (the others as sent).
 fn param_name(n: &[u8]) -> Cow<'_, str> {
