@@ -91,6 +91,7 @@
 //! | `krb5` | `parsers::krb5`: Kerberos 5 AS/TGS requests, replies and errors over UDP and TCP, the `L7Message::Krb5` messages | none |
 //! | `pgsql` | `parsers::pgsql`: the PostgreSQL frontend/backend protocol (startup, authentication, simple queries), the `L7Message::Pgsql` messages | none |
 //! | `ike` | `parsers::ike`: IKEv1 and IKEv2 (ISAKMP) messages over UDP 500 and 4500, the `L7Message::Ike` messages | none |
+//! | `rdp` | `parsers::rdp`: RDP's connection sequence (X.224, MCS Connect-Initial's GCC data, the certificate serials after the move to TLS), the `L7Message::Rdp` transactions | x509-parser (serials) |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

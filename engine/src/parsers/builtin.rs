@@ -31,7 +31,9 @@ use crate::session::Sessions;
 /// GSSENCRequest, CancelRequest; port 5432 first, ahead of the STARTTLS
 /// ports), IKE on every UDP flow whose first datagram is an ISAKMP header
 /// (IKEv1, or IKEv2 whose length is the datagram's; after the non-ESP
-/// marker on 4500; ports 500 and 4500 first).
+/// marker on 4500; ports 500 and 4500 first), RDP on every TCP flow whose
+/// first bytes (either side) are a TPKT holding an X.224 Connection
+/// Request or Confirm (port 3389 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -53,6 +55,10 @@ pub fn builtin<K: Send + 'static>(
     // PostgreSQL too: 5432 is a STARTTLS port.
     #[cfg(feature = "pgsql")]
     let s = with_pgsql(s, &cfg.pgsql, &cfg.tls);
+    // RDP too: 3389 is a STARTTLS port (a flow its probe says no to still
+    // gets that route).
+    #[cfg(feature = "rdp")]
+    let s = with_rdp(s, &cfg.rdp);
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
@@ -307,6 +313,23 @@ fn with_rfb<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(rfb::probe)
             .named("rfb"),
+    )
+}
+
+/// RDP over TCP: port hints and the TPKT/X.224 probe.
+#[cfg(feature = "rdp")]
+fn with_rdp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &RdpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        rdp::RdpParser::new(cfg),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(rdp::probe)
+            .named("rdp"),
     )
 }
 

@@ -11,7 +11,8 @@
 //! RFB (VNC) handshake (`rfb`), MQTT 3.1, 3.1.1 and 5.0 (`mqtt`), SNMP v1,
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
-//! and IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`). They are
+//! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`) and RDP's connection
+//! sequence (`rdp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -52,6 +53,8 @@ pub mod ntp;
 pub mod pgsql;
 #[cfg(feature = "quic")]
 pub mod quic;
+#[cfg(feature = "rdp")]
+pub mod rdp;
 #[cfg(any(
     feature = "dns",
     feature = "tls",
@@ -62,7 +65,8 @@ pub mod quic;
     feature = "snmp",
     feature = "krb5",
     feature = "pgsql",
-    feature = "ike"
+    feature = "ike",
+    feature = "rdp"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -88,8 +92,8 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config, MqttConfig,
-    NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig,
-    TftpConfig, TlsConfig,
+    NtpConfig, PgsqlConfig, QuicConfig, RdpConfig, RfbConfig, SipConfig, SmtpConfig, SnmpConfig,
+    SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -159,6 +163,9 @@ pub enum L7Message {
     /// An IKE (ISAKMP) message, IKEv1 or IKEv2.
     #[cfg(feature = "ike")]
     Ike(Box<ike::IkeMessage>),
+    /// An RDP transaction: one step of the connection sequence.
+    #[cfg(feature = "rdp")]
+    Rdp(Box<rdp::RdpTransaction>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -204,6 +211,8 @@ pub struct ParsersConfig {
     pub pgsql: PgsqlConfig,
     /// IKE (ISAKMP).
     pub ike: IkeConfig,
+    /// RDP.
+    pub rdp: RdpConfig,
 }
 
 impl Default for ParsersConfig {
@@ -228,6 +237,7 @@ impl Default for ParsersConfig {
             krb5: Krb5Config::default(),
             pgsql: PgsqlConfig::default(),
             ike: IkeConfig::default(),
+            rdp: RdpConfig::default(),
         }
     }
 }
@@ -397,6 +407,7 @@ impl ParsersConfig {
             ("parsers.krb5.ports", &self.krb5.ports),
             ("parsers.pgsql.ports", &self.pgsql.ports),
             ("parsers.ike.ports", &self.ike.ports),
+            ("parsers.rdp.ports", &self.rdp.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -457,6 +468,15 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
+        let rdp = &self.rdp;
+        check_range(
+            "parsers.rdp.max_pdu_bytes",
+            rdp.max_pdu_bytes,
+            1024,
+            65_535,
+            " bytes",
+        )?;
+        check_range("parsers.rdp.max_tx", rdp.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -483,6 +503,7 @@ impl ParsersConfig {
             krb5,
             pgsql,
             ike,
+            rdp,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -503,6 +524,7 @@ impl ParsersConfig {
         krb5.enabled = false;
         pgsql.enabled = false;
         ike.enabled = false;
+        rdp.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -523,7 +545,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 18] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 19] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -543,6 +565,7 @@ impl ParsersConfig {
             ("krb5", self.krb5.enabled, cfg!(feature = "krb5")),
             ("pgsql", self.pgsql.enabled, cfg!(feature = "pgsql")),
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
+            ("rdp", self.rdp.enabled, cfg!(feature = "rdp")),
         ]
     }
 }
@@ -576,6 +599,7 @@ mod tests {
             ("krb5", cfg!(feature = "krb5")),
             ("pgsql", cfg!(feature = "pgsql")),
             ("ike", cfg!(feature = "ike")),
+            ("rdp", cfg!(feature = "rdp")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

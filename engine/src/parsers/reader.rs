@@ -32,7 +32,10 @@ impl<'a> Reader<'a> {
     }
 
     /// The position: bytes read since the slice's start.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn pos(&self) -> usize {
         self.pos
@@ -50,7 +53,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes left.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn left(&self) -> usize {
         self.buf.len() - self.pos
@@ -135,14 +141,17 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u16`.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn u16(&mut self) -> Option<u16> {
         self.array().map(u16::from_be_bytes)
     }
 
     /// A big-endian 24-bit integer (TLS lengths), as a `usize`.
-    #[cfg(feature = "tls")]
+    #[cfg(any(feature = "tls", feature = "rdp"))]
     #[inline]
     pub(super) fn u24(&mut self) -> Option<usize> {
         let [a, b, c] = self.array()?;
@@ -164,6 +173,20 @@ impl<'a> Reader<'a> {
         self.array().map(u32::from_be_bytes)
     }
 
+    /// A little-endian `u16` (RDP's GCC data).
+    #[cfg(feature = "rdp")]
+    #[inline]
+    pub(super) fn u16_le(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    /// A little-endian `u32` (RDP's GCC data).
+    #[cfg(feature = "rdp")]
+    #[inline]
+    pub(super) fn u32_le(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
     /// A QUIC variable-length integer (RFC 9000 §16: the first byte's two
     /// high bits give its length, 1, 2, 4 or 8 bytes).
     #[cfg(feature = "quic")]
@@ -179,7 +202,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 1-byte length.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn vec8(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
@@ -188,7 +214,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 2-byte length.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn vec16(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;

@@ -3,7 +3,7 @@
 //! (module `ssh`), `ftp` (module `ftp`), `dhcp` (module `dhcp`), `tftp`
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
-//! `krb5` (module `krb5`), `pgsql` (module `pgsql`) and `ike` (module `ike`) records from
+//! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`) and `rdp` (module `rdp`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -29,6 +29,7 @@ mod ike;
 mod krb5;
 mod mqtt;
 mod pgsql;
+mod rdp;
 mod rfb;
 mod sip;
 mod smtp;
@@ -94,6 +95,7 @@ impl EveMessage for L7Message {
             L7Message::Krb5(_) => "krb5",
             L7Message::Pgsql(_) => "pgsql",
             L7Message::Ike(_) => "ike",
+            L7Message::Rdp(_) => "rdp",
             _ => return None,
         })
     }
@@ -120,6 +122,7 @@ impl EveMessage for L7Message {
             L7Message::Krb5(m) => krb5::write_krb5(o, m),
             L7Message::Pgsql(t) => pgsql::write_pgsql(o, t),
             L7Message::Ike(m) => ike::write_ike(o, m),
+            L7Message::Rdp(t) => rdp::write_rdp(o, t),
             _ => {}
         }
     }
