@@ -202,10 +202,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 1-byte length.
-    #[cfg_attr(
-        not(any(feature = "dns", feature = "tls", feature = "rdp")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn vec8(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
@@ -214,10 +211,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes behind a 2-byte length.
-    #[cfg_attr(
-        not(any(feature = "dns", feature = "tls", feature = "rdp")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
     #[inline]
     pub(super) fn vec16(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;

@@ -187,9 +187,8 @@ pub fn keyboard_type(t: u32) -> Option<&'static str> {
 /// colour depth when it names one, else the post-beta-2 colour depth,
 /// else the (4 or 8 bpp) colour depth; `None` when none of them does.
 pub fn color_depth(high: Option<u16>, post_beta2: Option<u16>, basic: u16) -> Option<u64> {
-    match high {
-        Some(d @ (4 | 8 | 15 | 16 | 24)) => return Some(u64::from(d)),
-        _ => {}
+    if let Some(d @ (4 | 8 | 15 | 16 | 24)) = high {
+        return Some(u64::from(d));
     }
     match post_beta2 {
         Some(0xca00) => return Some(4),
