@@ -35,7 +35,9 @@ use crate::session::Sessions;
 /// whose first bytes are a version 5 (TCP) or 4 (UDP) header (port 135
 /// first), Modbus/TCP on every TCP
 /// flow whose first bytes are a whole MBAP-framed ADU with an assigned
-/// function code (port 502 first).
+/// function code (port 502 first), RDP on every TCP flow whose
+/// first bytes (either side) are a TPKT holding an X.224 Connection
+/// Request or Confirm (port 3389 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -57,6 +59,10 @@ pub fn builtin<K: Send + 'static>(
     // PostgreSQL too: 5432 is a STARTTLS port.
     #[cfg(feature = "pgsql")]
     let s = with_pgsql(s, &cfg.pgsql, &cfg.tls);
+    // RDP too: 3389 is a STARTTLS port (a flow its probe says no to still
+    // gets that route).
+    #[cfg(feature = "rdp")]
+    let s = with_rdp(s, &cfg.rdp);
     #[cfg(feature = "tls")]
     let s = with_tls(s, &cfg.tls);
     #[cfg(feature = "http")]
@@ -315,6 +321,23 @@ fn with_rfb<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(rfb::probe)
             .named("rfb"),
+    )
+}
+
+/// RDP over TCP: port hints and the TPKT/X.224 probe.
+#[cfg(feature = "rdp")]
+fn with_rdp<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &RdpConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        rdp::RdpParser::new(cfg),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(rdp::probe)
+            .named("rdp"),
     )
 }
 

@@ -544,6 +544,34 @@ impl Default for ModbusConfig {
     }
 }
 
+/// `[parsers.rdp]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RdpConfig {
+    /// Parse RDP.
+    pub enabled: bool,
+    /// Port hints (the X.224 probe finds RDP on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest PDU buffered per side, in bytes (a TPKT or, after the
+    /// switch to TLS, a record; header included); a longer one is skipped
+    /// unread (`pdu_too_long`). The default holds any TPKT.
+    pub max_pdu_bytes: usize,
+    /// Transactions reported per flow; one more stops the reading
+    /// (`too_many_transactions`).
+    pub max_tx: u64,
+}
+
+impl Default for RdpConfig {
+    fn default() -> Self {
+        RdpConfig {
+            enabled: true,
+            ports: vec![3389],
+            max_pdu_bytes: 65_535,
+            max_tx: 256,
+        }
+    }
+}
+
 /// `[parsers.ike]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

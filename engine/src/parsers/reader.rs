@@ -1,5 +1,5 @@
 //! The byte cursor every built-in parser decodes with ([`Reader`]):
-//! big-endian integers (little-endian ones for DCE/RPC), QUIC variable-length integers, slices by length or
+//! big-endian integers (little-endian ones for DCE/RPC and RDP), QUIC variable-length integers, slices by length or
 //! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
@@ -32,7 +32,10 @@ impl<'a> Reader<'a> {
     }
 
     /// The position: bytes read since the slice's start.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn pos(&self) -> usize {
         self.pos
@@ -50,7 +53,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes left.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn left(&self) -> usize {
         self.buf.len() - self.pos
@@ -135,14 +141,17 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian `u16`.
-    #[cfg_attr(not(any(feature = "dns", feature = "tls")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(super) fn u16(&mut self) -> Option<u16> {
         self.array().map(u16::from_be_bytes)
     }
 
     /// A big-endian 24-bit integer (TLS lengths), as a `usize`.
-    #[cfg(feature = "tls")]
+    #[cfg(any(feature = "tls", feature = "rdp"))]
     #[inline]
     pub(super) fn u24(&mut self) -> Option<usize> {
         let [a, b, c] = self.array()?;
@@ -165,15 +174,15 @@ impl<'a> Reader<'a> {
         self.array().map(u32::from_be_bytes)
     }
 
-    /// A little-endian `u16`.
-    #[cfg(feature = "dcerpc")]
+    /// A little-endian `u16` (DCE/RPC, RDP's GCC data).
+    #[cfg(any(feature = "dcerpc", feature = "rdp"))]
     #[inline]
     pub(super) fn u16_le(&mut self) -> Option<u16> {
         self.array().map(u16::from_le_bytes)
     }
 
-    /// A little-endian `u32`.
-    #[cfg(feature = "dcerpc")]
+    /// A little-endian `u32` (DCE/RPC, RDP's GCC data).
+    #[cfg(any(feature = "dcerpc", feature = "rdp"))]
     #[inline]
     pub(super) fn u32_le(&mut self) -> Option<u32> {
         self.array().map(u32::from_le_bytes)

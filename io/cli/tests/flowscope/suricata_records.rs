@@ -794,3 +794,47 @@ fn modbus_records_match_suricata() {
         "{text}"
     );
 }
+
+/// `rdp` records against Suricata 7's on the corpus's RDP captures
+/// (scripts/suricata_compare.py): standard RDP security (request with its
+/// cookie, confirm, the MCS Connect-Initial's client data and channels,
+/// Connect-Response) and two connections that move to TLS (CredSSP), whose
+/// certificate serials are the `tls_handshake` record; every record for
+/// the same flows in the same order, every field equal, and `app_proto:
+/// rdp` on the same flows (the TLS ones too). rdp2.pcap is RDP over UDP,
+/// which neither reads.
+#[test]
+fn rdp_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the RDP record cross-check") {
+        return;
+    }
+    let text = suricata_compare(
+        &corpus,
+        "rdp",
+        &captures(&[
+            "ndpi/pcap/rdp.pcap",
+            "ndpi/pcap/rdp2.pcap",
+            "ndpi/pcap/rdp3.pcap",
+            "ndpi/pcap/rdp_over_tls.pcap",
+        ]),
+    );
+    assert!(text.contains("captures with rdp records: 3"), "{text}");
+    assert!(text.contains("rdp records matched 10/10"), "{text}");
+    assert_all_equal(
+        &text,
+        &[
+            "rdp records matched",
+            "rdp order equal",
+            "field rdp.client.build equal",
+            "field rdp.x509_serials equal",
+            "rdp fields equal (worst field)",
+            "app_proto rdp equal",
+            "app_proto any equal",
+        ],
+    );
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}
