@@ -23,11 +23,12 @@ DCERPCD=/usr/libexec/samba/samba-dcerpcd
 WORK=$(mktemp -d)
 DUMP_PID=
 
+. "$(dirname "$0")/lib/netns-pair.sh"
+
 cleanup() {
     ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
     [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    ip netns del "$NS_S" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
+    netns_pair_del "$NS_S" "$NS_C"
     pdbedit -s "$WORK/smb.conf" -x fsrpcuser >/dev/null 2>&1 || true
     userdel fsrpcuser 2>/dev/null || true
     rm -rf "$WORK"
@@ -38,22 +39,7 @@ for tool in ip tcpdump rpcclient smbpasswd "$DCERPCD"; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 
-ip netns del "$NS_S" 2>/dev/null || true
-ip netns del "$NS_C" 2>/dev/null || true
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add fsrpc-s type veth peer name fsrpc-c
-ip link set fsrpc-s netns "$NS_S"
-ip link set fsrpc-c netns "$NS_C"
-ip -n "$NS_S" addr add "$S_IP/24" dev fsrpc-s
-ip -n "$NS_C" addr add "$C_IP/24" dev fsrpc-c
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_S" link set fsrpc-s up
-ip -n "$NS_C" link set fsrpc-c up
-ip netns exec "$NS_S" ethtool -K fsrpc-s tso off gso off gro off 2>/dev/null || true
-ip netns exec "$NS_C" ethtool -K fsrpc-c tso off gso off gro off 2>/dev/null || true
+netns_pair "$NS_S" "$NS_C" fsrpc-s fsrpc-c "$S_IP" "$C_IP"
 
 mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
 {

@@ -20,11 +20,12 @@ WORK=$(mktemp -d)
 BROKER_PID=
 DUMP_PID=
 
+. "$(dirname "$0")/lib/netns-pair.sh"
+
 cleanup() {
     [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null || true
     [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    ip netns del "$NS_B" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
+    netns_pair_del "$NS_B" "$NS_C"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -33,21 +34,7 @@ for tool in ip tcpdump mosquitto mosquitto_pub mosquitto_sub; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 
-ip netns add "$NS_B"
-ip netns add "$NS_C"
-ip link add fsmqtt-b type veth peer name fsmqtt-c
-ip link set fsmqtt-b netns "$NS_B"
-ip link set fsmqtt-c netns "$NS_C"
-ip -n "$NS_B" addr add "$B_IP/24" dev fsmqtt-b
-ip -n "$NS_C" addr add "$C_IP/24" dev fsmqtt-c
-for ns in "$NS_B" "$NS_C"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_B" link set fsmqtt-b up
-ip -n "$NS_C" link set fsmqtt-c up
-# No offloads: the capture holds the segments as they were sent.
-ip netns exec "$NS_B" ethtool -K fsmqtt-b tso off gso off gro off 2>/dev/null || true
-ip netns exec "$NS_C" ethtool -K fsmqtt-c tso off gso off gro off 2>/dev/null || true
+netns_pair "$NS_B" "$NS_C" fsmqtt-b fsmqtt-c "$B_IP" "$C_IP"
 
 cat >"$WORK/mosquitto.conf" <<EOF
 listener 1883 $B_IP

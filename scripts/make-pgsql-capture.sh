@@ -23,14 +23,15 @@ WORK=$(mktemp -d)
 DUMP_PID=
 DATA=$WORK/data
 
+. "$(dirname "$0")/lib/netns-pair.sh"
+
 cleanup() {
     if [ -f "$DATA/postmaster.pid" ]; then
         runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -m immediate stop \
             >/dev/null 2>&1 || true
     fi
     [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    ip netns del "$NS_S" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
+    netns_pair_del "$NS_S" "$NS_C"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -39,24 +40,7 @@ for tool in ip tcpdump openssl psql "$PGBIN/postgres"; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 
-# Leftovers of an interrupted run.
-ip netns del "$NS_S" 2>/dev/null || true
-ip netns del "$NS_C" 2>/dev/null || true
-
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add fspg-s type veth peer name fspg-c
-ip link set fspg-s netns "$NS_S"
-ip link set fspg-c netns "$NS_C"
-ip -n "$NS_S" addr add "$S_IP/24" dev fspg-s
-ip -n "$NS_C" addr add "$C_IP/24" dev fspg-c
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_S" link set fspg-s up
-ip -n "$NS_C" link set fspg-c up
-ip netns exec "$NS_S" ethtool -K fspg-s tso off gso off gro off 2>/dev/null || true
-ip netns exec "$NS_C" ethtool -K fspg-c tso off gso off gro off 2>/dev/null || true
+netns_pair "$NS_S" "$NS_C" fspg-s fspg-c "$S_IP" "$C_IP"
 
 chmod 755 "$WORK"
 chown postgres "$WORK"

@@ -1,0 +1,30 @@
+# Sourced by the scripts that make real-traffic test captures: two network
+# namespaces joined by a veth pair, the server's and the client's, with
+# offloads off so a capture holds the segments as they were sent.
+#
+#   netns_pair SERVER_NS CLIENT_NS SERVER_IF CLIENT_IF SERVER_IP CLIENT_IP
+#   netns_pair_del SERVER_NS CLIENT_NS
+# (addresses in a /24; leftovers of an interrupted run are removed first).
+
+netns_pair_del() {
+    ip netns del "$1" 2>/dev/null || true
+    ip netns del "$2" 2>/dev/null || true
+}
+
+netns_pair() {
+    local ns_s=$1 ns_c=$2 if_s=$3 if_c=$4 ip_s=$5 ip_c=$6
+    netns_pair_del "$ns_s" "$ns_c"
+    ip netns add "$ns_s"
+    ip netns add "$ns_c"
+    ip link add "$if_s" type veth peer name "$if_c"
+    ip link set "$if_s" netns "$ns_s"
+    ip link set "$if_c" netns "$ns_c"
+    ip -n "$ns_s" addr add "$ip_s/24" dev "$if_s"
+    ip -n "$ns_c" addr add "$ip_c/24" dev "$if_c"
+    ip -n "$ns_s" link set lo up
+    ip -n "$ns_c" link set lo up
+    ip -n "$ns_s" link set "$if_s" up
+    ip -n "$ns_c" link set "$if_c" up
+    ip netns exec "$ns_s" ethtool -K "$if_s" tso off gso off gro off 2>/dev/null || true
+    ip netns exec "$ns_c" ethtool -K "$if_c" tso off gso off gro off 2>/dev/null || true
+}
