@@ -93,6 +93,7 @@
 //! | `ike` | `parsers::ike`: IKEv1 and IKEv2 (ISAKMP) messages over UDP 500 and 4500, the `L7Message::Ike` messages | none |
 //! | `dcerpc` | `parsers::dcerpc`: DCE/RPC calls over TCP (connection-oriented, version 5) and UDP (connectionless, version 4), the `L7Message::Dcerpc` messages | none |
 //! | `modbus` | `parsers::modbus`: Modbus/TCP requests and responses paired into transactions, the `L7Message::Modbus` messages | none |
+//! | `dnp3` | `parsers::dnp3`: DNP3 over TCP (link frames and CRCs, transport reassembly, application headers and objects), the `L7Message::Dnp3` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -12,7 +12,7 @@
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
 //! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
-//! UDP (`dcerpc`), and Modbus/TCP (`modbus`). They are
+//! UDP (`dcerpc`), Modbus/TCP (`modbus`) and DNP3 over TCP (`dnp3`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -29,6 +29,8 @@ mod ber;
 pub mod dcerpc;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
+#[cfg(feature = "dnp3")]
+pub mod dnp3;
 #[cfg(feature = "dns")]
 pub mod dns;
 #[cfg(feature = "tls")]
@@ -39,7 +41,8 @@ pub mod ftp;
     feature = "ftp",
     feature = "http2",
     feature = "mqtt",
-    feature = "modbus"
+    feature = "modbus",
+    feature = "dnp3"
 ))]
 mod held;
 #[cfg(feature = "tls")]
@@ -74,7 +77,8 @@ pub mod quic;
     feature = "pgsql",
     feature = "ike",
     feature = "dcerpc",
-    feature = "modbus"
+    feature = "modbus",
+    feature = "dnp3"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -99,9 +103,9 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DcerpcConfig, DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config,
-    ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig,
-    SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig,
+    Krb5Config, ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig,
+    SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -177,6 +181,9 @@ pub enum L7Message {
     /// A Modbus/TCP transaction: a request and its response.
     #[cfg(feature = "modbus")]
     Modbus(Box<modbus::ModbusTransaction>),
+    /// A DNP3 application fragment (request or response).
+    #[cfg(feature = "dnp3")]
+    Dnp3(Box<dnp3::Dnp3Message>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -226,6 +233,8 @@ pub struct ParsersConfig {
     pub dcerpc: DcerpcConfig,
     /// Modbus/TCP.
     pub modbus: ModbusConfig,
+    /// DNP3 over TCP.
+    pub dnp3: Dnp3Config,
 }
 
 impl Default for ParsersConfig {
@@ -252,6 +261,7 @@ impl Default for ParsersConfig {
             ike: IkeConfig::default(),
             dcerpc: DcerpcConfig::default(),
             modbus: ModbusConfig::default(),
+            dnp3: Dnp3Config::default(),
         }
     }
 }
@@ -423,6 +433,7 @@ impl ParsersConfig {
             ("parsers.ike.ports", &self.ike.ports),
             ("parsers.dcerpc.ports", &self.dcerpc.ports),
             ("parsers.modbus.ports", &self.modbus.ports),
+            ("parsers.dnp3.ports", &self.dnp3.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -485,6 +496,17 @@ impl ParsersConfig {
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
         check_range("parsers.dcerpc.max_tx", self.dcerpc.max_tx, 1, 1 << 20, "")?;
         check_range("parsers.modbus.max_tx", self.modbus.max_tx, 1, 1 << 20, "")?;
+        let d = &self.dnp3;
+        check_range("parsers.dnp3.max_tx", d.max_tx, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.dnp3.max_fragment",
+            d.max_fragment,
+            256,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.dnp3.max_objects", d.max_objects, 1, 1 << 20, "")?;
+        check_range("parsers.dnp3.max_points", d.max_points, 1, 1 << 24, "")?;
         Ok(())
     }
 
@@ -513,6 +535,7 @@ impl ParsersConfig {
             ike,
             dcerpc,
             modbus,
+            dnp3,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -535,6 +558,7 @@ impl ParsersConfig {
         ike.enabled = false;
         dcerpc.enabled = false;
         modbus.enabled = false;
+        dnp3.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -555,7 +579,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 20] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 21] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -577,6 +601,7 @@ impl ParsersConfig {
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
             ("dcerpc", self.dcerpc.enabled, cfg!(feature = "dcerpc")),
             ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
+            ("dnp3", self.dnp3.enabled, cfg!(feature = "dnp3")),
         ]
     }
 }
@@ -612,6 +637,7 @@ mod tests {
             ("ike", cfg!(feature = "ike")),
             ("dcerpc", cfg!(feature = "dcerpc")),
             ("modbus", cfg!(feature = "modbus")),
+            ("dnp3", cfg!(feature = "dnp3")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,0 +1,2 @@
+//! Unit tests of the DNP3 parser.
+use super::*;
