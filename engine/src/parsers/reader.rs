@@ -62,7 +62,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "http2",
         feature = "pgsql",
-        feature = "ike"
+        feature = "ike",
+        feature = "dnp3"
     ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
@@ -166,14 +167,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A little-endian `u16`.
-    #[cfg(feature = "dcerpc")]
+    #[cfg(any(feature = "dcerpc", feature = "dnp3"))]
     #[inline]
     pub(super) fn u16_le(&mut self) -> Option<u16> {
         self.array().map(u16::from_le_bytes)
     }
 
     /// A little-endian `u32`.
-    #[cfg(feature = "dcerpc")]
+    #[cfg(any(feature = "dcerpc", feature = "dnp3"))]
     #[inline]
     pub(super) fn u32_le(&mut self) -> Option<u32> {
         self.array().map(u32::from_le_bytes)
