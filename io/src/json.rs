@@ -79,6 +79,28 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    /// `"k":n` for a signed number.
+    pub fn i64(&mut self, k: &str, v: i64) -> &mut Self {
+        self.key(k);
+        let mut b = itoa::Buffer::new();
+        self.out.extend_from_slice(b.format(v).as_bytes());
+        self
+    }
+
+    /// `"k":x` for a float, as Rust writes it shortest (`1`, `0.5`,
+    /// `1.100000023841858`); `null` when not finite.
+    pub fn f64(&mut self, k: &str, v: f64) -> &mut Self {
+        use std::io::Write;
+        self.key(k);
+        if v.is_finite() {
+            // Writing to a Vec cannot fail.
+            let _ = write!(self.out, "{v}");
+        } else {
+            self.out.extend_from_slice(b"null");
+        }
+        self
+    }
+
     /// `"k":true|false`.
     pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
         self.key(k);

@@ -37,7 +37,8 @@ use crate::session::Sessions;
 /// flow whose first bytes are a whole MBAP-framed ADU with an assigned
 /// function code (port 502 first), RDP on every TCP flow whose
 /// first bytes (either side) are a TPKT holding an X.224 Connection
-/// Request or Confirm (port 3389 first).
+/// Request or Confirm (port 3389 first), DNP3 on every TCP flow whose
+/// first bytes are a link header with a right CRC (port 20000 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -97,6 +98,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dcerpc(s, &cfg.dcerpc);
     #[cfg(feature = "modbus")]
     let s = with_modbus(s, &cfg.modbus);
+    #[cfg(feature = "dnp3")]
+    let s = with_dnp3(s, &cfg.dnp3);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -594,5 +597,22 @@ fn with_modbus<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(modbus::probe)
             .named("modbus"),
+    )
+}
+
+/// DNP3: port hints and the link header probe; read as acknowledged.
+#[cfg(feature = "dnp3")]
+fn with_dnp3<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &Dnp3Config,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        dnp3::Dnp3Parser::new(cfg).timed_by_acks(),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(dnp3::probe)
+            .named("dnp3"),
     )
 }

@@ -520,6 +520,42 @@ impl Default for PgsqlConfig {
     }
 }
 
+/// `[parsers.dnp3]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dnp3Config {
+    /// Parse DNP3 over TCP.
+    pub enabled: bool,
+    /// Port hints (the link header probe finds DNP3 on other ports too).
+    pub ports: Vec<u16>,
+    /// Application fragments being put together at once per flow; at this
+    /// many the oldest is dropped (`flooded`, Suricata's request flood
+    /// count).
+    pub max_tx: usize,
+    /// Bytes of one application fragment; a longer one is dropped
+    /// (`fragment_too_long`).
+    pub max_fragment: usize,
+    /// Objects decoded per fragment; decoding stops there
+    /// (`too_many_objects`, the fragment not `complete`).
+    pub max_objects: usize,
+    /// Points decoded per object; decoding stops there
+    /// (`too_many_points`, the fragment not `complete`).
+    pub max_points: usize,
+}
+
+impl Default for Dnp3Config {
+    fn default() -> Self {
+        Dnp3Config {
+            enabled: true,
+            ports: vec![20000],
+            max_tx: 500,
+            max_fragment: 65536,
+            max_objects: 1024,
+            max_points: 16384,
+        }
+    }
+}
+
 /// `[parsers.modbus]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

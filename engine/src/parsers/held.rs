@@ -2,7 +2,7 @@
 //! acknowledgements keeps until the peer acknowledges them — Suricata in
 //! IDS mode reads a direction's bytes once acknowledged, and the order of
 //! those reads decides its transaction numbers and record order. One shape
-//! for the parsers that read so (HTTP/2, MQTT, FTP, Modbus); each decides what to
+//! for the parsers that read so (HTTP/2, MQTT, FTP, Modbus, DNP3); each decides what to
 //! do with the bytes it takes back, and how many it holds at most.
 
 /// Per direction (0: the client's), the bytes received and not read yet,

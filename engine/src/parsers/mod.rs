@@ -12,8 +12,8 @@
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
 //! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
-//! UDP (`dcerpc`), Modbus/TCP (`modbus`) and RDP's connection sequence
-//! (`rdp`). They are
+//! UDP (`dcerpc`), Modbus/TCP (`modbus`), DNP3 over TCP (`dnp3`) and
+//! RDP's connection sequence (`rdp`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -30,6 +30,8 @@ mod ber;
 pub mod dcerpc;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
+#[cfg(feature = "dnp3")]
+pub mod dnp3;
 #[cfg(feature = "dns")]
 pub mod dns;
 #[cfg(feature = "tls")]
@@ -40,7 +42,8 @@ pub mod ftp;
     feature = "ftp",
     feature = "http2",
     feature = "mqtt",
-    feature = "modbus"
+    feature = "modbus",
+    feature = "dnp3"
 ))]
 mod held;
 #[cfg(feature = "tls")]
@@ -78,7 +81,8 @@ pub mod rdp;
     feature = "ike",
     feature = "dcerpc",
     feature = "modbus",
-    feature = "rdp"
+    feature = "rdp",
+    feature = "dnp3"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -103,9 +107,9 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DcerpcConfig, DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config,
-    ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig, RfbConfig, SipConfig,
-    SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig,
+    Krb5Config, ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig, RfbConfig,
+    SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -184,6 +188,9 @@ pub enum L7Message {
     /// An RDP transaction: one step of the connection sequence.
     #[cfg(feature = "rdp")]
     Rdp(Box<rdp::RdpTransaction>),
+    /// A DNP3 application fragment (request or response).
+    #[cfg(feature = "dnp3")]
+    Dnp3(Box<dnp3::Dnp3Message>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -235,6 +242,8 @@ pub struct ParsersConfig {
     pub modbus: ModbusConfig,
     /// RDP.
     pub rdp: RdpConfig,
+    /// DNP3 over TCP.
+    pub dnp3: Dnp3Config,
 }
 
 impl Default for ParsersConfig {
@@ -262,6 +271,7 @@ impl Default for ParsersConfig {
             dcerpc: DcerpcConfig::default(),
             modbus: ModbusConfig::default(),
             rdp: RdpConfig::default(),
+            dnp3: Dnp3Config::default(),
         }
     }
 }
@@ -434,6 +444,7 @@ impl ParsersConfig {
             ("parsers.dcerpc.ports", &self.dcerpc.ports),
             ("parsers.modbus.ports", &self.modbus.ports),
             ("parsers.rdp.ports", &self.rdp.ports),
+            ("parsers.dnp3.ports", &self.dnp3.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -505,6 +516,17 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.rdp.max_tx", rdp.max_tx, 1, 1 << 20, "")?;
+        let d = &self.dnp3;
+        check_range("parsers.dnp3.max_tx", d.max_tx, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.dnp3.max_fragment",
+            d.max_fragment,
+            256,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.dnp3.max_objects", d.max_objects, 1, 1 << 20, "")?;
+        check_range("parsers.dnp3.max_points", d.max_points, 1, 1 << 24, "")?;
         Ok(())
     }
 
@@ -534,6 +556,7 @@ impl ParsersConfig {
             dcerpc,
             modbus,
             rdp,
+            dnp3,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -557,6 +580,7 @@ impl ParsersConfig {
         dcerpc.enabled = false;
         modbus.enabled = false;
         rdp.enabled = false;
+        dnp3.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -577,7 +601,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 21] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 22] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -600,6 +624,7 @@ impl ParsersConfig {
             ("dcerpc", self.dcerpc.enabled, cfg!(feature = "dcerpc")),
             ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
             ("rdp", self.rdp.enabled, cfg!(feature = "rdp")),
+            ("dnp3", self.dnp3.enabled, cfg!(feature = "dnp3")),
         ]
     }
 }
@@ -636,6 +661,7 @@ mod tests {
             ("dcerpc", cfg!(feature = "dcerpc")),
             ("modbus", cfg!(feature = "modbus")),
             ("rdp", cfg!(feature = "rdp")),
+            ("dnp3", cfg!(feature = "dnp3")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

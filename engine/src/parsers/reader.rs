@@ -1,5 +1,5 @@
 //! The byte cursor every built-in parser decodes with ([`Reader`]):
-//! big-endian integers (little-endian ones for DCE/RPC and RDP), QUIC variable-length integers, slices by length or
+//! big-endian integers (little-endian ones for DCE/RPC, RDP and DNP3), QUIC variable-length integers, slices by length or
 //! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
@@ -68,7 +68,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "http2",
         feature = "pgsql",
-        feature = "ike"
+        feature = "ike",
+        feature = "dnp3"
     ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
@@ -174,15 +175,15 @@ impl<'a> Reader<'a> {
         self.array().map(u32::from_be_bytes)
     }
 
-    /// A little-endian `u16` (DCE/RPC, RDP's GCC data).
-    #[cfg(any(feature = "dcerpc", feature = "rdp"))]
+    /// A little-endian `u16` (DCE/RPC, RDP's GCC data, DNP3).
+    #[cfg(any(feature = "dcerpc", feature = "rdp", feature = "dnp3"))]
     #[inline]
     pub(super) fn u16_le(&mut self) -> Option<u16> {
         self.array().map(u16::from_le_bytes)
     }
 
-    /// A little-endian `u32` (DCE/RPC, RDP's GCC data).
-    #[cfg(any(feature = "dcerpc", feature = "rdp"))]
+    /// A little-endian `u32` (DCE/RPC, RDP's GCC data, DNP3).
+    #[cfg(any(feature = "dcerpc", feature = "rdp", feature = "dnp3"))]
     #[inline]
     pub(super) fn u32_le(&mut self) -> Option<u32> {
         self.array().map(u32::from_le_bytes)

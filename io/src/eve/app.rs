@@ -4,8 +4,8 @@
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
 //! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
-//! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`) and `rdp` (module
-//! `rdp`) records from
+//! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`), `dnp3` (module
+//! `dnp3`) and `rdp` (module `rdp`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -25,6 +25,7 @@ use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
 mod dcerpc;
 mod dhcp;
+mod dnp3;
 mod ftp;
 mod gquic;
 mod http2;
@@ -102,6 +103,7 @@ impl EveMessage for L7Message {
             L7Message::Dcerpc(_) => "dcerpc",
             L7Message::Modbus(_) => "modbus",
             L7Message::Rdp(_) => "rdp",
+            L7Message::Dnp3(_) => "dnp3",
             _ => return None,
         })
     }
@@ -131,6 +133,7 @@ impl EveMessage for L7Message {
             L7Message::Dcerpc(c) => dcerpc::write_dcerpc(o, c),
             L7Message::Modbus(t) => modbus::write_modbus(o, t),
             L7Message::Rdp(t) => rdp::write_rdp(o, t),
+            L7Message::Dnp3(m) => dnp3::write_dnp3(o, m),
             _ => {}
         }
     }
