@@ -93,6 +93,7 @@
 //! | `ike` | `parsers::ike`: IKEv1 and IKEv2 (ISAKMP) messages over UDP 500 and 4500, the `L7Message::Ike` messages | none |
 //! | `dcerpc` | `parsers::dcerpc`: DCE/RPC calls over TCP (connection-oriented, version 5) and UDP (connectionless, version 4), the `L7Message::Dcerpc` messages | none |
 //! | `modbus` | `parsers::modbus`: Modbus/TCP requests and responses paired into transactions, the `L7Message::Modbus` messages | none |
+//! | `nfs` | `parsers::nfs`: NFS v2, v3 and v4 calls, replies and file transfers over ONC RPC (TCP and UDP), the `L7Message::Nfs` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -35,7 +35,9 @@ use crate::session::Sessions;
 /// whose first bytes are a version 5 (TCP) or 4 (UDP) header (port 135
 /// first), Modbus/TCP on every TCP
 /// flow whose first bytes are a whole MBAP-framed ADU with an assigned
-/// function code (port 502 first).
+/// function code (port 502 first), NFS over TCP and UDP whose first
+/// message is an RPC call of program 100003 or a reply accepting one
+/// (port 2049 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -91,6 +93,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dcerpc(s, &cfg.dcerpc);
     #[cfg(feature = "modbus")]
     let s = with_modbus(s, &cfg.modbus);
+    #[cfg(feature = "nfs")]
+    let s = with_nfs(s, &cfg.nfs);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -554,6 +558,27 @@ fn with_ike<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(ike::probe)
             .named("ike"),
+    )
+}
+
+/// NFS over TCP and UDP: port hints and the RPC probes.
+#[cfg(feature = "nfs")]
+fn with_nfs<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &NfsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let ports = || Route::ports(cfg.ports.iter().copied());
+    s.udp(
+        nfs::NfsUdpParser::new(cfg),
+        ports().probe(nfs::probe_udp).named("nfs"),
+    )
+    .tcp(
+        nfs::NfsTcpParser::new(cfg),
+        ports().probe(nfs::probe_tcp).named("nfs"),
     )
 }
 

@@ -12,7 +12,8 @@
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
 //! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
-//! UDP (`dcerpc`), and Modbus/TCP (`modbus`). They are
+//! UDP (`dcerpc`), Modbus/TCP (`modbus`), and NFS v2, v3 and v4 over ONC
+//! RPC on TCP and UDP (`nfs`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -56,6 +57,8 @@ pub mod krb5;
 pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "nfs")]
+pub mod nfs;
 #[cfg(feature = "ntp")]
 pub mod ntp;
 #[cfg(feature = "pgsql")]
@@ -74,7 +77,8 @@ pub mod quic;
     feature = "pgsql",
     feature = "ike",
     feature = "dcerpc",
-    feature = "modbus"
+    feature = "modbus",
+    feature = "nfs"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -100,8 +104,8 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DcerpcConfig, DhcpConfig, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig, Krb5Config,
-    ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig, SmtpConfig,
-    SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig, QuicConfig, RfbConfig, SipConfig,
+    SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -177,6 +181,9 @@ pub enum L7Message {
     /// A Modbus/TCP transaction: a request and its response.
     #[cfg(feature = "modbus")]
     Modbus(Box<modbus::ModbusTransaction>),
+    /// An NFS transaction: a call and its reply, or a file transfer.
+    #[cfg(feature = "nfs")]
+    Nfs(Box<nfs::NfsRecord>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -226,6 +233,8 @@ pub struct ParsersConfig {
     pub dcerpc: DcerpcConfig,
     /// Modbus/TCP.
     pub modbus: ModbusConfig,
+    /// NFS.
+    pub nfs: NfsConfig,
 }
 
 impl Default for ParsersConfig {
@@ -252,6 +261,7 @@ impl Default for ParsersConfig {
             ike: IkeConfig::default(),
             dcerpc: DcerpcConfig::default(),
             modbus: ModbusConfig::default(),
+            nfs: NfsConfig::default(),
         }
     }
 }
@@ -423,6 +433,7 @@ impl ParsersConfig {
             ("parsers.ike.ports", &self.ike.ports),
             ("parsers.dcerpc.ports", &self.dcerpc.ports),
             ("parsers.modbus.ports", &self.modbus.ports),
+            ("parsers.nfs.ports", &self.nfs.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -485,6 +496,14 @@ impl ParsersConfig {
         check_range("parsers.ike.max_messages", k.max_messages, 1, 1 << 30, "")?;
         check_range("parsers.dcerpc.max_tx", self.dcerpc.max_tx, 1, 1 << 20, "")?;
         check_range("parsers.modbus.max_tx", self.modbus.max_tx, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.nfs.max_record",
+            self.nfs.max_record,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.nfs.max_tx", self.nfs.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -513,6 +532,7 @@ impl ParsersConfig {
             ike,
             dcerpc,
             modbus,
+            nfs,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -535,6 +555,7 @@ impl ParsersConfig {
         ike.enabled = false;
         dcerpc.enabled = false;
         modbus.enabled = false;
+        nfs.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -555,7 +576,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 20] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 21] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -577,6 +598,7 @@ impl ParsersConfig {
             ("ike", self.ike.enabled, cfg!(feature = "ike")),
             ("dcerpc", self.dcerpc.enabled, cfg!(feature = "dcerpc")),
             ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
+            ("nfs", self.nfs.enabled, cfg!(feature = "nfs")),
         ]
     }
 }
@@ -612,6 +634,7 @@ mod tests {
             ("ike", cfg!(feature = "ike")),
             ("dcerpc", cfg!(feature = "dcerpc")),
             ("modbus", cfg!(feature = "modbus")),
+            ("nfs", cfg!(feature = "nfs")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");
