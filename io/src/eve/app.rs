@@ -4,7 +4,8 @@
 //! (module `tftp`), `smtp` (module `smtp`), `sip` (module `sip`), `rfb`
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
 //! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
-//! `dcerpc` (module `dcerpc`) and `modbus` (module `modbus`) records from
+//! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`) and `nfs` (module
+//! `nfs`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -31,6 +32,7 @@ mod ike;
 mod krb5;
 mod modbus;
 mod mqtt;
+mod nfs;
 mod pgsql;
 mod rfb;
 mod sip;
@@ -99,6 +101,7 @@ impl EveMessage for L7Message {
             L7Message::Ike(_) => "ike",
             L7Message::Dcerpc(_) => "dcerpc",
             L7Message::Modbus(_) => "modbus",
+            L7Message::Nfs(_) => "nfs",
             _ => return None,
         })
     }
@@ -127,12 +130,13 @@ impl EveMessage for L7Message {
             L7Message::Ike(m) => ike::write_ike(o, m),
             L7Message::Dcerpc(c) => dcerpc::write_dcerpc(o, c),
             L7Message::Modbus(t) => modbus::write_modbus(o, t),
+            L7Message::Nfs(r) => nfs::write_nfs(o, r),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP) and ike records
+        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP), ike and nfs records
         // name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
@@ -143,6 +147,7 @@ impl EveMessage for L7Message {
                     | L7Message::Snmp(_)
                     | L7Message::Krb5(_)
                     | L7Message::Ike(_)
+                    | L7Message::Nfs(_)
             )
     }
 
