@@ -1,7 +1,7 @@
 //! NFS v2, v3 and v4 over ONC RPC, as Suricata 7 logs it: [`NfsTcpParser`]
 //! (RPC record marking: a 4-byte mark per fragment, each fragment read as
 //! a record, as Suricata does) and [`NfsUdpParser`] (one message per
-//! datagram) feed one [`state::NfsState`] per flow, which turns calls and
+//! datagram) feed one per-flow state (module `state`), which turns calls and
 //! replies into Suricata's transactions: one per call (file names from
 //! LOOKUP, CREATE, REMOVE, RENAME... and from the handle-to-name map that
 //! LOOKUP, CREATE and READDIRPLUS answers fill), one per file transfer

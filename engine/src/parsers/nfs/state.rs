@@ -124,17 +124,16 @@ impl NfsState {
     /// unfinished one is finished as it stands.
     fn new_tx(&mut self) -> Tx {
         self.tx_id += 1;
-        if self.txs.len() > self.max_tx {
-            if let Some(old) = self
+        if self.txs.len() > self.max_tx
+            && let Some(old) = self
                 .txs
                 .iter_mut()
                 .find(|t| !t.request_done || !t.response_done)
-            {
-                old.request_done = true;
-                old.response_done = true;
-                old.closed = true;
-                self.event("too_many_transactions");
-            }
+        {
+            old.request_done = true;
+            old.response_done = true;
+            old.closed = true;
+            self.event("too_many_transactions");
         }
         Tx {
             rec: NfsRecord {

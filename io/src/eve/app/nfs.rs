@@ -37,10 +37,10 @@ pub(super) fn write_nfs(o: &mut JsonObject<'_>, r: &NfsRecord) {
         .u64("xid", u64::from(r.xid))
         .str(
             "status",
-            match r.rpc_status {
-                0 => "ACCEPTED",
-                1 => "DENIED",
-                _ => "",
+            &match r.rpc_status {
+                0 => "ACCEPTED".to_owned(),
+                1 => "DENIED".to_owned(),
+                n => n.to_string(),
             },
         )
         .str("auth_type", &named(auth_name(r.auth_type), r.auth_type));
