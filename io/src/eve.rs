@@ -493,7 +493,7 @@ impl EveRenderer {
 
 /// Protocols Suricata counts under one name per transport (`dns_udp`,
 /// `dns_tcp`, `failed_tcp`...).
-const PER_TRANSPORT: &[&str] = &["dns", "failed", "krb5", "dcerpc"];
+const PER_TRANSPORT: &[&str] = &["dns", "failed", "krb5", "dcerpc", "nfs"];
 
 /// Protocols Suricata counts under one name whatever the transport (SIP
 /// over UDP and TCP: `sip`); their rows are added up.

@@ -38,7 +38,9 @@ use crate::session::Sessions;
 /// function code (port 502 first), RDP on every TCP flow whose
 /// first bytes (either side) are a TPKT holding an X.224 Connection
 /// Request or Confirm (port 3389 first), DNP3 on every TCP flow whose
-/// first bytes are a link header with a right CRC (port 20000 first).
+/// first bytes are a link header with a right CRC (port 20000 first),
+/// NFS over TCP and UDP whose first message is an RPC call of program
+/// 100003 or a reply accepting one (port 2049 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -100,6 +102,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_modbus(s, &cfg.modbus);
     #[cfg(feature = "dnp3")]
     let s = with_dnp3(s, &cfg.dnp3);
+    #[cfg(feature = "nfs")]
+    let s = with_nfs(s, &cfg.nfs);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -580,6 +584,27 @@ fn with_ike<K: Send + 'static>(
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(ike::probe)
             .named("ike"),
+    )
+}
+
+/// NFS over TCP and UDP: port hints and the RPC probes.
+#[cfg(feature = "nfs")]
+fn with_nfs<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &NfsConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    let ports = || Route::ports(cfg.ports.iter().copied());
+    s.udp(
+        nfs::NfsUdpParser::new(cfg),
+        ports().probe(nfs::probe_udp).named("nfs"),
+    )
+    .tcp(
+        nfs::NfsTcpParser::new(cfg),
+        ports().probe(nfs::probe_tcp).named("nfs"),
     )
 }
 

@@ -482,6 +482,35 @@ impl Default for DcerpcConfig {
     }
 }
 
+/// `[parsers.nfs]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NfsConfig {
+    /// Parse NFS (v2, v3 and v4 over ONC RPC, TCP and UDP).
+    pub enabled: bool,
+    /// Port hints (the RPC probe finds NFS on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest TCP record buffered, in bytes; the rest of a longer one is
+    /// skipped (`record_too_long`; a large READ reply's or WRITE call's
+    /// file data is skipped whatever its length).
+    pub max_record: usize,
+    /// Transactions and calls waiting for their reply at once per flow;
+    /// one more finishes the oldest as it stands
+    /// (`too_many_transactions`, `too_many_calls`).
+    pub max_tx: usize,
+}
+
+impl Default for NfsConfig {
+    fn default() -> Self {
+        NfsConfig {
+            enabled: true,
+            ports: vec![2049],
+            max_record: 1 << 20,
+            max_tx: 1024,
+        }
+    }
+}
+
 /// `[parsers.pgsql]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

@@ -12,8 +12,9 @@
 //! v2c and v3 messages (`snmp`), Kerberos 5 over UDP and TCP (`krb5`),
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
 //! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
-//! UDP (`dcerpc`), Modbus/TCP (`modbus`), DNP3 over TCP (`dnp3`) and
-//! RDP's connection sequence (`rdp`). They are
+//! UDP (`dcerpc`), Modbus/TCP (`modbus`), DNP3 over TCP (`dnp3`), RDP's
+//! connection sequence (`rdp`), and NFS v2, v3 and v4 over ONC RPC on TCP
+//! and UDP (`nfs`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -60,6 +61,8 @@ pub mod krb5;
 pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(feature = "nfs")]
+pub mod nfs;
 #[cfg(feature = "ntp")]
 pub mod ntp;
 #[cfg(feature = "pgsql")]
@@ -82,7 +85,8 @@ pub mod rdp;
     feature = "dcerpc",
     feature = "modbus",
     feature = "rdp",
-    feature = "dnp3"
+    feature = "dnp3",
+    feature = "nfs"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -108,8 +112,8 @@ use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
     DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig,
-    Krb5Config, ModbusConfig, MqttConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig, RfbConfig,
-    SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    Krb5Config, ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig,
+    RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -191,6 +195,9 @@ pub enum L7Message {
     /// A DNP3 application fragment (request or response).
     #[cfg(feature = "dnp3")]
     Dnp3(Box<dnp3::Dnp3Message>),
+    /// An NFS transaction: a call and its reply, or a file transfer.
+    #[cfg(feature = "nfs")]
+    Nfs(Box<nfs::NfsRecord>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -244,6 +251,8 @@ pub struct ParsersConfig {
     pub rdp: RdpConfig,
     /// DNP3 over TCP.
     pub dnp3: Dnp3Config,
+    /// NFS.
+    pub nfs: NfsConfig,
 }
 
 impl Default for ParsersConfig {
@@ -272,6 +281,7 @@ impl Default for ParsersConfig {
             modbus: ModbusConfig::default(),
             rdp: RdpConfig::default(),
             dnp3: Dnp3Config::default(),
+            nfs: NfsConfig::default(),
         }
     }
 }
@@ -445,6 +455,7 @@ impl ParsersConfig {
             ("parsers.modbus.ports", &self.modbus.ports),
             ("parsers.rdp.ports", &self.rdp.ports),
             ("parsers.dnp3.ports", &self.dnp3.ports),
+            ("parsers.nfs.ports", &self.nfs.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -527,6 +538,14 @@ impl ParsersConfig {
         )?;
         check_range("parsers.dnp3.max_objects", d.max_objects, 1, 1 << 20, "")?;
         check_range("parsers.dnp3.max_points", d.max_points, 1, 1 << 24, "")?;
+        check_range(
+            "parsers.nfs.max_record",
+            self.nfs.max_record,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.nfs.max_tx", self.nfs.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -557,6 +576,7 @@ impl ParsersConfig {
             modbus,
             rdp,
             dnp3,
+            nfs,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -581,6 +601,7 @@ impl ParsersConfig {
         modbus.enabled = false;
         rdp.enabled = false;
         dnp3.enabled = false;
+        nfs.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -601,7 +622,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 22] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 23] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -625,6 +646,7 @@ impl ParsersConfig {
             ("modbus", self.modbus.enabled, cfg!(feature = "modbus")),
             ("rdp", self.rdp.enabled, cfg!(feature = "rdp")),
             ("dnp3", self.dnp3.enabled, cfg!(feature = "dnp3")),
+            ("nfs", self.nfs.enabled, cfg!(feature = "nfs")),
         ]
     }
 }
@@ -662,6 +684,7 @@ mod tests {
             ("modbus", cfg!(feature = "modbus")),
             ("rdp", cfg!(feature = "rdp")),
             ("dnp3", cfg!(feature = "dnp3")),
+            ("nfs", cfg!(feature = "nfs")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -168,7 +168,8 @@ impl<'a> Reader<'a> {
         feature = "mqtt",
         feature = "pgsql",
         feature = "ike",
-        feature = "dcerpc"
+        feature = "dcerpc",
+        feature = "nfs"
     ))]
     #[inline]
     pub(super) fn u32(&mut self) -> Option<u32> {

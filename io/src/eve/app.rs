@@ -5,7 +5,7 @@
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
 //! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
 //! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`), `dnp3` (module
-//! `dnp3`) and `rdp` (module `rdp`) records from
+//! `dnp3`), `rdp` (module `rdp`) and `nfs` (module `nfs`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -33,6 +33,7 @@ mod ike;
 mod krb5;
 mod modbus;
 mod mqtt;
+mod nfs;
 mod pgsql;
 mod rdp;
 mod rfb;
@@ -104,6 +105,7 @@ impl EveMessage for L7Message {
             L7Message::Modbus(_) => "modbus",
             L7Message::Rdp(_) => "rdp",
             L7Message::Dnp3(_) => "dnp3",
+            L7Message::Nfs(_) => "nfs",
             _ => return None,
         })
     }
@@ -134,12 +136,13 @@ impl EveMessage for L7Message {
             L7Message::Modbus(t) => modbus::write_modbus(o, t),
             L7Message::Rdp(t) => rdp::write_rdp(o, t),
             L7Message::Dnp3(m) => dnp3::write_dnp3(o, m),
+            L7Message::Nfs(r) => nfs::write_nfs(o, r),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP) and ike records
+        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP), ike and nfs records
         // name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
@@ -150,6 +153,7 @@ impl EveMessage for L7Message {
                     | L7Message::Snmp(_)
                     | L7Message::Krb5(_)
                     | L7Message::Ike(_)
+                    | L7Message::Nfs(_)
             )
     }
 

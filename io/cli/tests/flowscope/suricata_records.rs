@@ -865,3 +865,54 @@ fn dnp3_records_match_suricata() {
         ],
     );
 }
+
+/// `nfs` records against Suricata 7's on the corpus's NFSv2 and NFSv3
+/// captures (UDP) and a capture made with NFS-Ganesha and libnfs (NFSv3
+/// and v4 over TCP: lookups, a READ in several chunks, a WRITE and its
+/// COMMIT written at the flow's end, v4 COMPOUNDs): every record matched,
+/// `app_proto: nfs` on every flow Suricata names so, names, handle hashes,
+/// ids, statuses and credentials equal. Where Suricata 7 counts a file
+/// transfer's chunks per stream delivery (docs/parsers.md, "NFS"),
+/// flowscope counts one per READ reply: the multi-chunk READ's `chunks`
+/// differs.
+#[test]
+fn nfs_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the NFS record cross-check") {
+        return;
+    }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/nfs-libnfs.pcap");
+    let text = suricata_compare(
+        &corpus,
+        "nfs",
+        &[
+            own.as_os_str(),
+            "ndpi/pcap/nfsv2.pcap".as_ref(),
+            "ndpi/pcap/nfsv3.pcap".as_ref(),
+        ],
+    );
+    assert!(text.contains("captures with nfs records: 3"), "{text}");
+    assert!(text.contains("nfs records matched 122/122"), "{text}");
+    assert_all_equal(
+        &text,
+        &[
+            "app_proto nfs equal",
+            "app_proto any equal",
+            "field nfs.procedure equal",
+            "field nfs.filename equal",
+            "field nfs.hhash equal",
+            "field nfs.id equal",
+            "field nfs.status equal",
+            "field nfs.version equal",
+            "field nfs.file_tx equal",
+            "field nfs.rename.to equal",
+            "field nfs.write.chunks equal",
+            "field nfs.read.last_xid equal",
+            "field rpc.xid equal",
+            "field rpc.auth_type equal",
+            "field rpc.creds.uid equal",
+            "field rpc.creds.machine_name equal",
+        ],
+    );
+    assert_figures(&text, &[("field nfs.read.chunks equal", 75.0)]);
+}
