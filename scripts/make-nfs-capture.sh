@@ -21,11 +21,12 @@ C_IP=10.80.0.2
 WORK=$(mktemp -d)
 DUMP_PID=
 
+. "$(dirname "$0")/lib/netns-pair.sh"
+
 cleanup() {
     ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
     [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    ip netns del "$NS_S" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
+    netns_pair_del "$NS_S" "$NS_C"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -34,22 +35,7 @@ for tool in ip tcpdump rpcbind ganesha.nfsd nfs-ls nfs-cat nfs-cp; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 
-ip netns del "$NS_S" 2>/dev/null || true
-ip netns del "$NS_C" 2>/dev/null || true
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add fsnfs-s type veth peer name fsnfs-c
-ip link set fsnfs-s netns "$NS_S"
-ip link set fsnfs-c netns "$NS_C"
-ip -n "$NS_S" addr add "$S_IP/24" dev fsnfs-s
-ip -n "$NS_C" addr add "$C_IP/24" dev fsnfs-c
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_S" link set fsnfs-s up
-ip -n "$NS_C" link set fsnfs-c up
-ip netns exec "$NS_S" ethtool -K fsnfs-s tso off gso off gro off 2>/dev/null || true
-ip netns exec "$NS_C" ethtool -K fsnfs-c tso off gso off gro off 2>/dev/null || true
+netns_pair "$NS_S" "$NS_C" fsnfs-s fsnfs-c "$S_IP" "$C_IP"
 
 mkdir -p "$WORK"/export/sub "$WORK"/run
 echo "hello nfs world" >"$WORK/export/hello.txt"
