@@ -32,6 +32,38 @@ use super::config::NfsConfig;
 use crate::FlowSide;
 use crate::session::Probe;
 
+/// NFSv4's READ operation.
+const OP4_READ: u32 = 25;
+/// NFSv4's WRITE operation.
+const OP4_WRITE: u32 = 38;
+
+/// A call, by its version (`udp`: only v2 and v3 are read, as Suricata
+/// reads them).
+fn on_call(s: &mut state::NfsState, c: &rpc::Call<'_>, udp: bool) {
+    match c.progver {
+        4 if !udp => v4::call(s, c),
+        3 => s.call_v3(c),
+        2 => s.call_v2(c),
+        _ => {}
+    }
+}
+
+/// A reply: the call's procedure decides how its results are read.
+fn on_reply(s: &mut state::NfsState, r: &rpc::Reply<'_>) {
+    let Some(mut x) = s.take_request(r.xid) else {
+        return;
+    };
+    if s.version == 0 {
+        s.version = x.progver as u16;
+    }
+    match x.progver {
+        2 => s.reply_v2(r, &x),
+        3 => s.reply_v3(r, &x),
+        4 => v4::reply(s, r, &mut x),
+        _ => s.event("non_existing_version"),
+    }
+}
+
 /// NFSv3's procedure numbers (Suricata names v2 procedures by them too).
 pub mod proc3 {
     /// GETATTR.

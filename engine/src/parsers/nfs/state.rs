@@ -4,7 +4,7 @@
 //! here, v4 COMPOUNDs in `v4`.
 
 use super::rpc::{Call, Creds, Reply};
-use super::{NfsFile, NfsRecord, message, proc3, v4};
+use super::{NfsFile, NfsRecord, OP4_READ, OP4_WRITE, message, proc3};
 use crate::AppEvent;
 use crate::parsers::L7Message;
 use crate::parsers::reader::Reader;
@@ -218,7 +218,7 @@ impl NfsState {
         self.requests.push_back((xid, x));
     }
 
-    fn take_request(&mut self, xid: u32) -> Option<XidMap> {
+    pub(super) fn take_request(&mut self, xid: u32) -> Option<XidMap> {
         let i = self.requests.iter().position(|(id, _)| *id == xid)?;
         self.requests.remove(i).map(|(_, x)| x)
     }
@@ -247,33 +247,7 @@ impl NfsState {
         }
     }
 
-    /// A call (`udp`: only v2 and v3 are read, as Suricata reads them).
-    pub(super) fn call(&mut self, c: &Call<'_>, udp: bool) {
-        match c.progver {
-            4 if !udp => v4::call(self, c),
-            3 => self.call_v3(c),
-            2 => self.call_v2(c),
-            _ => {}
-        }
-    }
-
-    /// A reply: the call's procedure decides how its results are read.
-    pub(super) fn reply(&mut self, r: &Reply<'_>) {
-        let Some(mut x) = self.take_request(r.xid) else {
-            return;
-        };
-        if self.version == 0 {
-            self.version = x.progver as u16;
-        }
-        match x.progver {
-            2 => self.reply_v2(r, &x),
-            3 => self.reply_v3(r, &x),
-            4 => v4::reply(self, r, &mut x),
-            _ => self.event("non_existing_version"),
-        }
-    }
-
-    fn call_v2(&mut self, c: &Call<'_>) {
+    pub(super) fn call_v2(&mut self, c: &Call<'_>) {
         let mut x = XidMap {
             progver: c.progver,
             procedure: c.procedure,
@@ -314,7 +288,7 @@ impl NfsState {
         self.remember(c.xid, x);
     }
 
-    fn reply_v2(&mut self, r: &Reply<'_>, x: &XidMap) {
+    pub(super) fn reply_v2(&mut self, r: &Reply<'_>, x: &XidMap) {
         let mut status = 0;
         if x.procedure == proc3::READ {
             let mut b = Reader::new(r.data);
@@ -347,7 +321,7 @@ impl NfsState {
         self.mark_response(r.xid, r.reply_state, status, &[]);
     }
 
-    fn call_v3(&mut self, c: &Call<'_>) {
+    pub(super) fn call_v3(&mut self, c: &Call<'_>) {
         let mut x = XidMap {
             progver: c.progver,
             procedure: c.procedure,
@@ -450,7 +424,7 @@ impl NfsState {
         self.remember(c.xid, x);
     }
 
-    fn reply_v3(&mut self, r: &Reply<'_>, x: &XidMap) {
+    pub(super) fn reply_v3(&mut self, r: &Reply<'_>, x: &XidMap) {
         let mut status = 0;
         let mut handle: &[u8] = &[];
         let mut b = Reader::new(r.data);
@@ -584,7 +558,7 @@ impl NfsState {
             None => {
                 let i = self.new_file_tx(&x.file_handle, &x.file_name, false);
                 let t = &mut self.txs[i];
-                t.rec.procedure = if x.progver < 4 { proc3::READ } else { v4::READ };
+                t.rec.procedure = if x.progver < 4 { proc3::READ } else { OP4_READ };
                 t.rec.xid = r.xid;
                 t.rec.first = true;
                 i
@@ -628,7 +602,7 @@ impl NfsState {
             None => {
                 let i = self.new_file_tx(&clip(w.handle, MAX_HANDLE), &name, true);
                 let t = &mut self.txs[i];
-                t.rec.procedure = if v4 { v4::WRITE } else { proc3::WRITE };
+                t.rec.procedure = if v4 { OP4_WRITE } else { proc3::WRITE };
                 t.rec.xid = c.xid;
                 t.rec.first = true;
                 if is_last {

@@ -192,12 +192,12 @@ impl NfsTcpParser {
     fn record(&mut self, side: usize, b: &[u8]) {
         if side == 0 {
             match rpc::call(b) {
-                Some(c) => self.state.call(&c, false),
+                Some(c) => super::on_call(&mut self.state, &c, false),
                 None => self.state.event("malformed_data"),
             }
         } else {
             match rpc::reply_tcp(b) {
-                Some(r) => self.state.reply(&r),
+                Some(r) => super::on_reply(&mut self.state, &r),
                 None => self.state.event("malformed_data"),
             }
         }

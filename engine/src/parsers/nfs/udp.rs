@@ -39,12 +39,12 @@ impl DatagramParser for NfsUdpParser {
         match side {
             FlowSide::Initiator => {
                 if let Some(c) = rpc::call(payload) {
-                    self.state.call(&c, true);
+                    super::on_call(&mut self.state, &c, true);
                 }
             }
             FlowSide::Responder => {
                 if let Some(r) = rpc::reply_udp(payload) {
-                    self.state.reply(&r);
+                    super::on_reply(&mut self.state, &r);
                 }
             }
         }

@@ -10,10 +10,7 @@ use super::rpc::{Call, Creds, Reply};
 use super::state::{NfsState, ReadReply, Write, XidMap, opaque, u64};
 use crate::parsers::reader::Reader;
 
-/// READ.
-pub(super) const READ: u32 = 25;
-/// WRITE.
-pub(super) const WRITE: u32 = 38;
+use super::OP4_WRITE as WRITE;
 const CREATE: u32 = 6;
 const REMOVE: u32 = 28;
 /// Operations read per COMPOUND.
