@@ -4,6 +4,9 @@
 //! those reads decides its transaction numbers and record order. One shape
 //! for the parsers that read so (HTTP/2, MQTT, FTP, Modbus, DNP3); each decides what to
 //! do with the bytes it takes back, and how many it holds at most.
+//! [`AckTiming`]: the switch between reading bytes as they arrive and
+//! holding them, for parsers that feed every byte they take back the same
+//! way (Modbus, DNP3).
 
 /// Per direction (0: the client's), the bytes received and not read yet,
 /// and the stream offset where they start.
@@ -40,7 +43,15 @@ impl Held {
     /// When more than `max` bytes of direction `k` are held, the oldest,
     /// taken so that `max` stay (a direction never acknowledged is read
     /// anyway).
-    #[cfg_attr(not(any(feature = "http2", feature = "mqtt")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(
+            feature = "http2",
+            feature = "mqtt",
+            feature = "modbus",
+            feature = "dnp3"
+        )),
+        allow(dead_code)
+    )]
     pub(crate) fn over(&mut self, k: usize, max: usize) -> Option<Vec<u8>> {
         let n = self.bytes[k].len().saturating_sub(max);
         self.take(k, n)
@@ -101,5 +112,58 @@ mod tests {
         assert_eq!(h.acked(0, 23).as_deref(), Some(&b"x"[..]), "offset 22 is x");
         assert_eq!(h.all(0).as_deref(), Some(&b"y"[..]));
         assert_eq!(h.all(1), None);
+    }
+}
+
+/// Acknowledgement timing that is off (bytes are read as they arrive) or
+/// on (bytes are held until acknowledged, or until more than a parser's
+/// cap of them wait).
+#[cfg(any(feature = "modbus", feature = "dnp3"))]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AckTiming(Option<Box<Held>>);
+
+#[cfg(any(feature = "modbus", feature = "dnp3"))]
+impl AckTiming {
+    /// Timing by acknowledgements.
+    pub(crate) fn on() -> Self {
+        AckTiming(Some(Box::default()))
+    }
+
+    /// Whether bytes are held until acknowledged.
+    pub(crate) fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Direction `k`'s next bytes: the ones to read now (all of them when
+    /// timing is off; when on, the oldest past `max` held bytes).
+    pub(crate) fn arrived<'a>(
+        &mut self,
+        k: usize,
+        b: &'a [u8],
+        max: usize,
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
+        let Some(h) = self.0.as_deref_mut() else {
+            return Some(std::borrow::Cow::Borrowed(b));
+        };
+        h.push(k, b);
+        h.over(k, max).map(std::borrow::Cow::Owned)
+    }
+
+    /// The held bytes of direction `k` the peer acknowledged up to stream
+    /// offset `offset`.
+    pub(crate) fn acked(&mut self, k: usize, offset: u64) -> Option<Vec<u8>> {
+        self.0.as_deref_mut().and_then(|h| h.acked(k, offset))
+    }
+
+    /// Every held byte of direction `k`.
+    pub(crate) fn release(&mut self, k: usize) -> Option<Vec<u8>> {
+        self.0.as_deref_mut().and_then(|h| h.all(k))
+    }
+
+    /// `n` bytes of direction `k` lost after the held ones were released.
+    pub(crate) fn skip(&mut self, k: usize, n: u64) {
+        if let Some(h) = self.0.as_deref_mut() {
+            h.skip(k, n);
+        }
     }
 }

@@ -24,7 +24,7 @@
 mod link;
 mod objects;
 
-use super::held::Held;
+use super::held::AckTiming;
 use super::{Dnp3Config, L7Message};
 use crate::AppEvent;
 use crate::session::{Probe, SessionParser};
@@ -120,7 +120,7 @@ pub struct Dnp3Parser {
     /// Reading stopped (a gap, or bytes that are not DNP3 frames).
     stopped: bool,
     /// With the acknowledgement timing: the bytes not acknowledged yet.
-    acks: Option<Box<Held>>,
+    acks: AckTiming,
     /// Whole fragments whose objects could not all be read: reported at
     /// the flow's end, where Suricata logs them (at most `max_tx`).
     late: Vec<L7Message>,
@@ -140,28 +140,24 @@ impl Dnp3Parser {
     /// driver then calls [`SessionParser::acked_initiator`] /
     /// `acked_responder`.
     pub fn timed_by_acks(mut self) -> Self {
-        self.acks = Some(Box::default());
+        self.acks = AckTiming::on();
         self
     }
 
     /// Direction `k`'s next bytes: read now, or held.
     fn arrived(&mut self, k: usize, b: &[u8]) -> Vec<L7Message> {
-        let Some(h) = self.acks.as_deref_mut() else {
-            return self.feed(k, b);
-        };
-        if self.stopped {
+        if self.stopped && self.acks.is_on() {
             return Vec::new();
         }
-        h.push(k, b);
-        match h.over(k, MAX_UNACKED) {
-            Some(first) => self.feed(k, &first),
+        match self.acks.arrived(k, b, MAX_UNACKED) {
+            Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
     }
 
     /// The peer acknowledged direction `k` up to stream offset `offset`.
     fn acked(&mut self, k: usize, offset: u64) -> Vec<L7Message> {
-        match self.acks.as_deref_mut().and_then(|h| h.acked(k, offset)) {
+        match self.acks.acked(k, offset) {
             Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
@@ -169,7 +165,7 @@ impl Dnp3Parser {
 
     /// Everything held of direction `k`, read.
     fn release(&mut self, k: usize) -> Vec<L7Message> {
-        match self.acks.as_deref_mut().and_then(|h| h.all(k)) {
+        match self.acks.release(k) {
             Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
@@ -383,9 +379,7 @@ impl Dnp3Parser {
     /// be found again with certainty; Suricata's parser takes no gaps).
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
         let out = self.release(k);
-        if let Some(h) = self.acks.as_deref_mut() {
-            h.skip(k, len);
-        }
+        self.acks.skip(k, len);
         self.stop();
         out
     }
@@ -429,7 +423,7 @@ impl SessionParser for Dnp3Parser {
     }
 
     fn wants_acks(&self) -> bool {
-        self.acks.is_some() && !self.stopped
+        self.acks.is_on() && !self.stopped
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {

@@ -20,7 +20,7 @@
 
 mod wire;
 
-use super::held::Held;
+use super::held::AckTiming;
 use super::{L7Message, ModbusConfig};
 use crate::AppEvent;
 use crate::session::{Probe, SessionParser};
@@ -97,7 +97,7 @@ pub struct ModbusParser {
     /// Reading stopped (a gap).
     stopped: bool,
     /// With the acknowledgement timing: the bytes not acknowledged yet.
-    acks: Option<Box<Held>>,
+    acks: AckTiming,
     events: VecDeque<AppEvent>,
 }
 
@@ -114,28 +114,24 @@ impl ModbusParser {
     /// driver then calls [`SessionParser::acked_initiator`] /
     /// `acked_responder`.
     pub fn timed_by_acks(mut self) -> Self {
-        self.acks = Some(Box::default());
+        self.acks = AckTiming::on();
         self
     }
 
     /// Direction `k`'s next bytes: read now, or held.
     fn arrived(&mut self, k: usize, b: &[u8]) -> Vec<L7Message> {
-        let Some(h) = self.acks.as_deref_mut() else {
-            return self.feed(k, b);
-        };
-        if self.stopped {
+        if self.stopped && self.acks.is_on() {
             return Vec::new();
         }
-        h.push(k, b);
-        match h.over(k, MAX_UNACKED) {
-            Some(first) => self.feed(k, &first),
+        match self.acks.arrived(k, b, MAX_UNACKED) {
+            Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
     }
 
     /// The peer acknowledged direction `k` up to stream offset `offset`.
     fn acked(&mut self, k: usize, offset: u64) -> Vec<L7Message> {
-        match self.acks.as_deref_mut().and_then(|h| h.acked(k, offset)) {
+        match self.acks.acked(k, offset) {
             Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
@@ -143,7 +139,7 @@ impl ModbusParser {
 
     /// Everything held of direction `k`, read.
     fn release(&mut self, k: usize) -> Vec<L7Message> {
-        match self.acks.as_deref_mut().and_then(|h| h.all(k)) {
+        match self.acks.release(k) {
             Some(bytes) => self.feed(k, &bytes),
             None => Vec::new(),
         }
@@ -323,9 +319,7 @@ impl ModbusParser {
     /// be framed again with certainty; Suricata's parser takes no gaps).
     fn gap(&mut self, k: usize, len: u64) -> Vec<L7Message> {
         let out = self.release(k);
-        if let Some(h) = self.acks.as_deref_mut() {
-            h.skip(k, len);
-        }
+        self.acks.skip(k, len);
         self.stopped = true;
         self.pending = Default::default();
         out
@@ -375,7 +369,7 @@ impl SessionParser for ModbusParser {
     }
 
     fn wants_acks(&self) -> bool {
-        self.acks.is_some() && !self.stopped
+        self.acks.is_on() && !self.stopped
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
