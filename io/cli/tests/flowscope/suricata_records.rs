@@ -845,7 +845,10 @@ fn rdp_records_match_suricata() {
 /// matched in order with every field equal (objects and their points
 /// included; the fragments whose objects could not all be read come at
 /// the flow's end, where Suricata logs them), and `app_proto: dnp3` on
-/// the same flows.
+/// the same flows. Records are paired per flow and by their place in it, so
+/// every field equal is the order within each flow; the order across
+/// flows is not asserted: Suricata's end-of-run logging of those late
+/// fragments interleaves the flows differently from run to run.
 #[test]
 fn dnp3_records_match_suricata() {
     let Some(corpus) = corpus() else { return };
@@ -859,7 +862,6 @@ fn dnp3_records_match_suricata() {
         &text,
         &[
             "dnp3 records matched",
-            "dnp3 order equal",
             "dnp3 fields equal (worst field)",
             "app_proto dnp3 equal",
         ],
