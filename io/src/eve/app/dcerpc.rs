@@ -5,20 +5,17 @@
 //! `version`, `ack_result`); over TCP `call_id` and `rpc_version` (`5.0`),
 //! over UDP `activityuuid`, `seqnum` and `rpc_version` `4.0`.
 
+use super::hex;
 use crate::json::JsonObject;
 use flowscope_engine::parsers::dcerpc::{DcerpcCall, ptype, ptype_name};
 
 /// A UUID in its canonical text form.
 fn uuid_text(u: &[u8; 16]) -> String {
-    let h = |r: std::ops::Range<usize>| u[r].iter().map(|b| format!("{b:02x}")).collect::<String>();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h(0..4),
-        h(4..6),
-        h(6..8),
-        h(8..10),
-        h(10..16)
-    )
+    let (a, rest) = u.split_at(4);
+    let (b, rest) = rest.split_at(2);
+    let (c, rest) = rest.split_at(2);
+    let (d, e) = rest.split_at(2);
+    format!("{}-{}-{}-{}-{}", hex(a), hex(b), hex(c), hex(d), hex(e))
 }
 
 fn type_name(t: u8) -> String {

@@ -10,13 +10,13 @@
 //! nonce in hex with their lengths, the initiator's `proposals`, the
 //! `vendor_ids` in hex).
 
+use super::hex;
 use crate::json::JsonObject;
 use flowscope_engine::parsers::ike::{
     IkeDetail, IkeMessage, IkeV1, IkeV2, SaAttribute, V1Side, Value, attribute_key,
     attribute_raw_key, attribute_value_name, auth_name, dh_name, enc_name, esn_name, notify_name,
     prf_name, v1_payload_name, v2_payload_name,
 };
-use std::fmt::Write as _;
 
 pub(super) fn write_ike(o: &mut JsonObject<'_>, m: &IkeMessage) {
     o.begin("ike");
@@ -83,14 +83,6 @@ fn named(name: Option<&str>, ty: &str, n: u16) -> String {
         Some(s) => s.to_owned(),
         None => format!("{ty}({n} / 0x{n:x})"),
     }
-}
-
-fn hex(v: &[u8]) -> String {
-    let mut s = String::with_capacity(v.len() * 2);
-    for b in v {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Attribute types whose `_raw` key Suricata's EVE schema types as an
