@@ -5,7 +5,7 @@
 //! and reports every cap hit and inconsistent overlap as an anomaly.
 
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
-use super::route::{Choice, Route, choose};
+use super::route::{Candidate, Choice, PortIndex, Route, choose};
 use super::slot::{
     Acks, AppProtos, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked,
     tell_chosen,
@@ -31,6 +31,8 @@ pub struct Sessions<K, M> {
     cfg: ReassemblyConfig,
     tcp: Vec<StreamRoute<K, M>>,
     udp: Vec<DgramRoute<K, M>>,
+    /// The TCP and the UDP routes by port.
+    ports: [PortIndex; 2],
     slots: Vec<Slot<M>>,
     /// The `app_proto` values the slots refer to.
     protos: AppProtos,
@@ -69,6 +71,7 @@ impl<K, M> Sessions<K, M> {
             cfg: cfg.clone(),
             tcp: Vec::new(),
             udp: Vec::new(),
+            ports: Default::default(),
             slots: Vec::new(),
             protos: AppProtos::default(),
             mem: Memory::default(),
@@ -105,6 +108,7 @@ impl<K, M> Sessions<K, M> {
     {
         assert!(self.tcp.len() < usize::from(u16::MAX), "too many routes");
         self.enter_names(route.name, true);
+        self.ports[0].add(self.tcp.len() as u16, &route.ports);
         self.tcp.push((route, Box::new(Factory(factory))));
         self
     }
@@ -118,6 +122,7 @@ impl<K, M> Sessions<K, M> {
     {
         assert!(self.udp.len() < usize::from(u16::MAX), "too many routes");
         self.enter_names(route.name, false);
+        self.ports[1].add(self.udp.len() as u16, &route.ports);
         self.udp.push((route, Box::new(DgramFactory(factory))));
         self
     }
@@ -147,21 +152,32 @@ impl<K, M> Sessions<K, M> {
         if tcp { self.tcp.len() } else { self.udp.len() }
     }
 
+    /// The TCP or the UDP routes by port.
+    fn port_index(&self, tcp: bool) -> &PortIndex {
+        &self.ports[usize::from(!tcp)]
+    }
+
     /// Priority order of registrations for a flow with these ports: the
     /// port-matched ones first, each group in registration order.
-    fn candidates(&self, tcp: bool, ports: (u16, u16)) -> Vec<u16> {
+    fn candidates(&self, tcp: bool, ports: (u16, u16)) -> Vec<Candidate> {
         let n = self.route_count(tcp);
-        let mut cands = Vec::with_capacity(n);
-        for want in [true, false] {
-            cands.extend(
-                (0..n)
-                    .filter(|&i| {
-                        let r = self.route(tcp, i);
-                        let matched = r.port_matches(ports);
-                        matched == want && (matched || !r.only_ports)
-                    })
-                    .map(|i| i as u16),
-            );
+        let mut cands: Vec<Candidate> = Vec::with_capacity(n);
+        cands.extend(self.port_index(tcp).matching(ports).map(|route| Candidate {
+            route,
+            port_matched: true,
+        }));
+        cands.sort_unstable_by_key(|c| c.route);
+        cands.dedup();
+        let matched = cands.len();
+        for route in 0..n as u16 {
+            if !cands[..matched].iter().any(|c| c.route == route)
+                && !self.route(tcp, usize::from(route)).only_ports
+            {
+                cands.push(Candidate {
+                    route,
+                    port_matched: false,
+                });
+            }
         }
         cands
     }
@@ -170,11 +186,14 @@ impl<K, M> Sessions<K, M> {
     /// byte: the first port-matched one (else the first), when it has no
     /// probe and its port matched or it takes every flow.
     fn decided_now(&self, tcp: bool, ports: (u16, u16)) -> Option<usize> {
-        let n = self.route_count(tcp);
-        (0..n)
-            .find(|&i| self.route(tcp, i).port_matches(ports))
-            .or((n > 0).then_some(0))
-            .filter(|&i| self.route(tcp, i).certain_without_bytes(ports))
+        let (i, matched) = match self.port_index(tcp).first(ports) {
+            Some(i) => (usize::from(i), true),
+            None if self.route_count(tcp) > 0 => (0, false),
+            None => return None,
+        };
+        self.route(tcp, i)
+            .certain_without_bytes(matched)
+            .then_some(i)
     }
 
     /// A flow's state, made at its start when its parser is certain without
@@ -206,7 +225,6 @@ impl<K, M> Sessions<K, M> {
             })),
         };
         Box::new(FlowApp {
-            ports,
             streams: Streams::default(),
             parser,
             inconsistent_reported: [false; 2],
@@ -352,7 +370,6 @@ impl<K, M> Sessions<K, M> {
         }
         let mut feeder = Feeder {
             key: pkt.flow.key,
-            ports: pkt.ports,
             routes: tcp,
             probe_bytes: cfg.probe_bytes.max(1),
             items: out,
@@ -492,7 +509,7 @@ impl<K, M> Sessions<K, M> {
             *datagrams += 1;
             let force = *datagrams >= cfg.probe_datagrams.max(1);
             let route_of = |c: u16| &udp[usize::from(c)].0;
-            match choose(route_of, cands, pkt.ports, Some((pkt.payload, side)), force) {
+            match choose(route_of, cands, Some((pkt.payload, side)), force) {
                 Choice::Wait => {
                     pending.push((side, Pending::Datagram(pkt.payload.to_vec(), pkt.ts)));
                     return Verdict::Continue;
@@ -623,7 +640,6 @@ where
             if reason != EndReason::ActiveTimeout {
                 let mut feeder = Feeder {
                     key: flow.key,
-                    ports: app.ports,
                     routes: tcp,
                     probe_bytes: cfg.probe_bytes.max(1),
                     items: out,

@@ -1,6 +1,7 @@
 //! Which flows a parser is offered: a [`Route`] (port hints, an optional
-//! content [`Probe`], a name) and one selection round over the candidate
-//! routes of a flow.
+//! content [`Probe`], a name), the [`PortIndex`] that finds the routes a
+//! flow's ports match without scanning every route's list, and one
+//! selection round over the candidate routes of a flow.
 
 use crate::vocab::FlowSide;
 use std::sync::Arc;
@@ -99,15 +100,61 @@ impl Route {
         self
     }
 
-    pub(super) fn port_matches(&self, ports: (u16, u16)) -> bool {
-        self.ports.contains(&ports.0) || self.ports.contains(&ports.1)
+    /// Taken without looking at a byte: no probe, and every port or a
+    /// matching one (`port_matched`).
+    pub(super) fn certain_without_bytes(&self, port_matched: bool) -> bool {
+        self.probe.is_none() && (self.ports.is_empty() || port_matched)
+    }
+}
+
+/// The routes of one transport by port: `(port, route)` pairs sorted by
+/// port, then route (registration order), so a flow's two ports find their
+/// routes with two binary searches however many routes list ports.
+#[derive(Debug, Default, Clone)]
+pub(super) struct PortIndex {
+    pairs: Vec<(u16, u16)>,
+}
+
+impl PortIndex {
+    /// Enters route number `route`'s ports.
+    pub(super) fn add(&mut self, route: u16, ports: &[u16]) {
+        self.pairs.extend(ports.iter().map(|&p| (p, route)));
+        self.pairs.sort_unstable();
+        self.pairs.dedup();
     }
 
-    /// Taken without looking at a byte: no probe, and every port or a
-    /// matching one.
-    pub(super) fn certain_without_bytes(&self, ports: (u16, u16)) -> bool {
-        self.probe.is_none() && (self.ports.is_empty() || self.port_matches(ports))
+    /// The routes listing `port`, in registration order.
+    fn listing(&self, port: u16) -> impl Iterator<Item = u16> + '_ {
+        let lo = self.pairs.partition_point(|&(p, _)| p < port);
+        self.pairs[lo..]
+            .iter()
+            .take_while(move |&&(p, _)| p == port)
+            .map(|&(_, r)| r)
     }
+
+    /// The routes listing either port (those listing both twice), each
+    /// port's in registration order.
+    pub(super) fn matching(&self, ports: (u16, u16)) -> impl Iterator<Item = u16> + '_ {
+        self.listing(ports.0).chain(self.listing(ports.1))
+    }
+
+    /// The first route (in registration order) listing either port.
+    pub(super) fn first(&self, ports: (u16, u16)) -> Option<u16> {
+        let a = self.listing(ports.0).next();
+        let b = self.listing(ports.1).next();
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// A route still in the running for a flow, and whether one of the flow's
+/// ports is among the route's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Candidate {
+    pub(super) route: u16,
+    pub(super) port_matched: bool,
 }
 
 /// The outcome of one selection round.
@@ -121,17 +168,17 @@ pub(super) enum Choice {
 /// probes see; `force` ends the waiting.
 pub(super) fn choose<'r>(
     route_of: impl Fn(u16) -> &'r Route,
-    cands: &mut Vec<u16>,
-    ports: (u16, u16),
+    cands: &mut Vec<Candidate>,
     sample: Option<(&[u8], FlowSide)>,
     force: bool,
 ) -> Choice {
     let mut waiting = false;
     let mut i = 0;
     while i < cands.len() {
-        let route = route_of(cands[i]);
+        let c = cands[i];
+        let route = route_of(c.route);
         let answer = match (&route.probe, sample) {
-            _ if route.certain_without_bytes(ports) => Probe::Certain,
+            _ if route.certain_without_bytes(c.port_matched) => Probe::Certain,
             (None, _) => Probe::No,
             (Some(_), None) => Probe::NeedMore,
             (Some(p), Some((bytes, side))) => p(bytes, side),
@@ -140,7 +187,7 @@ pub(super) fn choose<'r>(
             Probe::No => {
                 cands.remove(i);
             }
-            Probe::Certain if !waiting => return Choice::Take(cands[i]),
+            Probe::Certain if !waiting => return Choice::Take(c.route),
             Probe::Certain | Probe::NeedMore => {
                 waiting = true;
                 i += 1;
@@ -153,8 +200,31 @@ pub(super) fn choose<'r>(
     if !force {
         return Choice::Wait;
     }
-    match cands.iter().find(|&&c| route_of(c).port_matches(ports)) {
-        Some(&c) => Choice::Take(c),
+    match cands.iter().find(|c| c.port_matched) {
+        Some(c) => Choice::Take(c.route),
         None => Choice::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PortIndex;
+
+    #[test]
+    fn port_index_finds_the_routes_of_either_port_in_registration_order() {
+        let mut index = PortIndex::default();
+        index.add(0, &[80, 8080]);
+        index.add(1, &[53]);
+        index.add(2, &[80, 443, 80]);
+        index.add(3, &[]);
+        assert_eq!(index.first((80, 53)), Some(0));
+        assert_eq!(index.first((40000, 53)), Some(1));
+        assert_eq!(index.first((443, 40000)), Some(2));
+        assert_eq!(index.first((1, 2)), None);
+        let matching = |ports| index.matching(ports).collect::<Vec<_>>();
+        assert_eq!(matching((40000, 80)), [0, 2]);
+        assert_eq!(matching((53, 80)), [1, 0, 2]);
+        assert!(matching((0, 0)).is_empty());
+        assert_eq!(index.listing(80).collect::<Vec<_>>(), [0, 2]);
     }
 }

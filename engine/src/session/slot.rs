@@ -4,7 +4,7 @@
 //! pending list) and runs the selection.
 
 use super::adapters::{DgramParser, StreamParser, StreamRoute};
-use super::route::{Choice, choose};
+use super::route::{Candidate, Choice, choose};
 use crate::event::AppProto;
 use crate::hook::HookItem;
 use crate::reassembly::{Chunk, Memory, Reassembler};
@@ -26,7 +26,7 @@ pub(super) enum Pending {
 /// The search for a flow's parser.
 pub(super) struct Probing {
     /// Registration indexes still in the running, in priority order.
-    pub(super) cands: Vec<u16>,
+    pub(super) cands: Vec<Candidate>,
     pub(super) pending: Vec<(FlowSide, Pending)>,
     /// Contiguous leading bytes per side, for the probes.
     pub(super) sample: [Vec<u8>; 2],
@@ -42,8 +42,6 @@ pub(super) enum Parser<M> {
 
 /// What a flow with payload holds.
 pub(super) struct FlowApp<M> {
-    /// The initiator's port and the responder's, for port hints.
-    pub(super) ports: (u16, u16),
     /// The two directions' reassemblers (TCP only; boxed so UDP flows and
     /// TCP flows before their first byte stay small).
     pub(super) streams: Streams,
@@ -291,7 +289,6 @@ pub(super) fn side_of(k: usize) -> FlowSide {
 /// the parser is still being chosen.
 pub(super) struct Feeder<'a, K, M> {
     pub(super) key: &'a K,
-    pub(super) ports: (u16, u16),
     pub(super) routes: &'a mut [StreamRoute<K, M>],
     pub(super) probe_bytes: usize,
     pub(super) items: &'a mut Vec<HookItem<M>>,
@@ -397,7 +394,7 @@ impl<K, M> Feeder<'_, K, M> {
         let full = sample.iter().any(|s| s.len() >= self.probe_bytes);
         let routes = &*self.routes;
         let route_of = |c: u16| &routes[usize::from(c)].0;
-        match choose(route_of, cands, self.ports, sample_side, force || full) {
+        match choose(route_of, cands, sample_side, force || full) {
             Choice::Wait => {}
             Choice::Nothing => {
                 self.unclassified = true;

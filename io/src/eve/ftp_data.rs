@@ -126,16 +126,14 @@ impl FtpDataStage {
     /// relabelled and preceded by its `ftp_data` record. Returns the
     /// records added less those taken out.
     pub fn apply(&mut self, buf: &mut Vec<u8>, at: usize) -> i64 {
-        if self.waiting.is_empty() && !buf[at.min(buf.len())..].contains(&0) {
+        // JSON escapes every control character, so a NUL byte is a marker.
+        if self.waiting.is_empty() && memchr::memchr(0, &buf[at.min(buf.len())..]).is_none() {
             return 0;
         }
         let mut delta = 0;
         let mut pos = at;
         while pos < buf.len() {
-            let end = buf[pos..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(buf.len(), |i| pos + i + 1);
+            let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1);
             if buf[pos] == 0 {
                 if let Ok(e) = serde_json::from_slice::<Expect>(&buf[pos + 1..end]) {
                     self.expect(e);
@@ -167,22 +165,40 @@ impl FtpDataStage {
         self.waiting.push_back(e);
     }
 
+    /// Drops what waited too long by time `now`.
+    fn expire(&mut self, now: u64) {
+        let before = self.waiting.len();
+        self.waiting.retain(|e| e.ts.saturating_add(HOLD_NS) >= now);
+        self.counters.expired += (before - self.waiting.len()) as u64;
+    }
+
     /// For a `flow` record of an expected data connection: its `ftp_data`
     /// record and the record relabelled.
     fn flow_line(&mut self, line: &[u8]) -> Option<Vec<u8>> {
-        const FLOW: &[u8] = b"\"event_type\":\"flow\"";
-        if !line.windows(FLOW.len()).any(|w| w == FLOW) {
+        // Inside a JSON string a quote is escaped, so these keys match only
+        // as keys; `timestamp` and `dest_port` come before any object.
+        memchr::memmem::find(line, b"\"event_type\":\"flow\"")?;
+        let port = after(line, b"\"dest_port\":").map(|v| {
+            v.iter()
+                .take_while(|c| c.is_ascii_digit())
+                .try_fold(0u16, |p, &c| {
+                    p.checked_mul(10)?.checked_add(u16::from(c - b'0'))
+                })
+        });
+        if let Some(Some(port)) = port
+            && !self.waiting.iter().any(|e| e.port == port)
+        {
+            // Nobody waits for this port: the record only moves the clock.
+            let ts = after(line, b"\"timestamp\":\"")
+                .and_then(|v| std::str::from_utf8(&v[..memchr::memchr(b'"', v)?]).ok());
+            self.expire(parse_time(ts?)?);
             return None;
         }
         let head: FlowHead<'_> = serde_json::from_slice(line).ok()?;
         if head.event_type != "flow" {
             return None;
         }
-        let now = parse_time(head.timestamp)?;
-        // Drop what waited too long.
-        let before = self.waiting.len();
-        self.waiting.retain(|e| e.ts.saturating_add(HOLD_NS) >= now);
-        self.counters.expired += (before - self.waiting.len()) as u64;
+        self.expire(parse_time(head.timestamp)?);
         if head.proto != Some("TCP") {
             return None;
         }
@@ -197,6 +213,12 @@ impl FtpDataStage {
         self.counters.matched += 1;
         relabel(line, &e)
     }
+}
+
+/// The bytes of `line` after the first `key`.
+fn after<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let at = memchr::memmem::find(line, key)?;
+    line.get(at + key.len()..)
 }
 
 /// The `ftp_data` record and the relabelled `flow` record for `line`.

@@ -93,6 +93,12 @@ impl SipMessage {
 /// that could still be one asks for more (up to [`PROBE_LINE`] bytes).
 pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
     const V: &[u8] = b"SIP/2.0";
+    // Both a status line (`SIP/2.0`) and a request line (a method) start
+    // with an upper-case letter: anything else is decided without looking
+    // for the line's end.
+    if bytes.first().is_some_and(|c| !c.is_ascii_uppercase()) {
+        return Probe::No;
+    }
     let line = match bytes.iter().position(|&c| c == b'\n') {
         Some(e) => &bytes[..e],
         None if bytes.len() >= PROBE_LINE => return Probe::No,

@@ -167,6 +167,9 @@ fn probe_takes_request_and_status_lines() {
     assert_eq!(probe(b"SIP/2.0 abc\r\n", side), Probe::No);
     assert_eq!(probe(b"     ", side), Probe::No);
     assert_eq!(probe(&[b'A'; 40], side), Probe::No);
+    assert_eq!(probe(b"", side), Probe::NeedMore);
+    assert_eq!(probe(b"\x16\x03\x01\x02\x00\x01", side), Probe::No);
+    assert_eq!(probe(b"sip/2.0 200 OK\r\n", side), Probe::No);
 }
 
 #[test]
