@@ -255,8 +255,9 @@ pub enum FlowEvent<K, M = NoMessage> {
         initiator: Orientation,
         /// Why.
         reason: EndReason,
-        /// Its counters.
-        stats: FlowStats,
+        /// Its counters (boxed: they are most of the event's size, and
+        /// every event moves as often as the largest one).
+        stats: Box<FlowStats>,
         /// The tunnel its first packet came in, if any.
         tunnel: Option<Tunnel>,
         /// When it ended: the packet that ended it, or the expiry time.

@@ -439,7 +439,11 @@ impl<K, M> FlowEvent<K, M> {
             }),
             FlowEvent::Ended {
                 key, reason, stats, ..
-            } => Some(SessionEvent::Closed { key, reason, stats }),
+            } => Some(SessionEvent::Closed {
+                key,
+                reason,
+                stats: *stats,
+            }),
             FlowEvent::Anomaly { key, kind, ts, .. } => {
                 Some(SessionEvent::Anomaly { key, kind, ts })
             }

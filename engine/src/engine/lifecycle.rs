@@ -190,7 +190,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             flow_id: e.flow_id(),
             initiator: e.initiator,
             reason,
-            stats,
+            stats: Box::new(stats),
             tunnel,
             ts,
         };

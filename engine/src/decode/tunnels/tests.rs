@@ -476,7 +476,7 @@ fn ended_flows(frames: &[Vec<u8>]) -> (Vec<crate::event::FlowStats>, u64) {
     let flows = events
         .into_iter()
         .filter_map(|o| match o.event {
-            FlowEvent::Ended { stats, .. } => Some(stats),
+            FlowEvent::Ended { stats, .. } => Some(*stats),
             _ => None,
         })
         .collect();

@@ -239,7 +239,7 @@ fn ended(events: &[Ev]) -> (EndReason, FlowStats) {
     events
         .iter()
         .find_map(|e| match e {
-            FlowEvent::Ended { reason, stats, .. } => Some((*reason, stats.clone())),
+            FlowEvent::Ended { reason, stats, .. } => Some((*reason, (**stats).clone())),
             _ => None,
         })
         .expect("an end")
