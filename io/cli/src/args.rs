@@ -304,7 +304,7 @@ impl RunArgs {
 /// Where `replay` and `capture` write their records.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Write the records to FILE instead of stdout; `unix-stream:PATH` or
+    /// Write the records to FILE instead of stdout (`-`: stdout); `unix-stream:PATH` or
     /// `unix-dgram:PATH` sends them to a Unix socket (one record per line
     /// or per datagram), `syslog:[PATH]` to syslog,
     /// `kafka://HOST:PORT[,HOST:PORT]/TOPIC` to Kafka brokers (one message
@@ -336,6 +336,26 @@ pub(crate) struct OutputArgs {
     /// `tcp://HOST:PORT` (`[ipfix] target`).
     #[arg(long, value_name = "URL", value_parser = parse_ipfix_target)]
     pub(crate) ipfix: Option<String>,
+}
+
+impl OutputArgs {
+    /// `-o -` is standard output, as without `-o`; the options that need
+    /// a file (`--append`, rotation) are refused with it.
+    pub(crate) fn dash_is_stdout(&mut self) -> Result<(), String> {
+        if self.output.as_deref() != Some(std::path::Path::new("-")) {
+            return Ok(());
+        }
+        if self.append
+            || self.output_rotate_size.is_some()
+            || self.output_rotate_interval.is_some()
+        {
+            return Err(
+                "`-o -` is standard output: --append and --output-rotate-* need a file".into(),
+            );
+        }
+        self.output = None;
+        Ok(())
+    }
 }
 
 /// `--ipfix`: `udp://HOST:PORT` or `tcp://HOST:PORT`.

@@ -28,9 +28,15 @@ use std::time::Duration;
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::Replay(args) => run_replay(args),
+        Command::Replay(mut args) => {
+            args.out.dash_is_stdout().map_err(Failure::Usage)?;
+            run_replay(args)
+        }
         Command::Streams(args) => run_streams(args),
-        Command::Capture(args) => run_capture(args),
+        Command::Capture(mut args) => {
+            args.out.dash_is_stdout().map_err(Failure::Usage)?;
+            run_capture(args)
+        }
     }
 }
 

@@ -574,3 +574,32 @@ fn filters_and_pacing_apply_to_streams_as_to_files() {
         }
     }
 }
+
+/// `-o -` is standard output (no file named `-`), and the options that
+/// need a file are refused with it.
+#[test]
+fn output_dash_is_standard_output() {
+    let dir = tmpdir("output-dash");
+    let path = dir.join("in.pcap");
+    write_udp_capture(&path, 20, 2);
+    let plain = bin().args(["replay", "-q"]).arg(&path).output().unwrap();
+    let dash = bin()
+        .current_dir(&dir)
+        .args(["replay", "-q", "-o", "-"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(dash.status.code(), Some(0));
+    assert!(!dash.stdout.is_empty());
+    assert_eq!(dash.stdout, plain.stdout);
+    assert!(!dir.join("-").exists());
+    let append = bin()
+        .current_dir(&dir)
+        .args(["replay", "-q", "-o", "-", "--append"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(append.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&append.stderr).contains("standard output"));
+    assert!(!dir.join("-").exists());
+}
