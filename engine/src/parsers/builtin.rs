@@ -229,7 +229,8 @@ fn dns_tcp_probe(b: &[u8], _side: crate::FlowSide) -> crate::session::Probe {
     }
 }
 
-/// QUIC on any UDP port, found by content.
+/// QUIC on any UDP port, found by content; mid-connection flows on the
+/// configured ports by the shape of their first datagram.
 #[cfg(feature = "quic")]
 fn with_quic<K: Send + 'static>(
     s: Sessions<K, L7Message>,
@@ -238,10 +239,20 @@ fn with_quic<K: Send + 'static>(
     if !cfg.enabled {
         return s;
     }
-    s.udp(
+    let s = s.udp(
         quic::QuicParser::default(),
         crate::session::Route::any()
             .probe(quic::probe)
+            .named("quic"),
+    );
+    if cfg.mid_connection_ports.is_empty() {
+        return s;
+    }
+    s.udp(
+        quic::QuicParser::default(),
+        crate::session::Route::ports(cfg.mid_connection_ports.iter().copied())
+            .probe(quic::probe_mid_connection)
+            .only_ports()
             .named("quic"),
     )
 }

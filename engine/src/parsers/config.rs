@@ -119,11 +119,20 @@ pub struct QuicConfig {
     /// Decrypt client Initial packets for the ClientHello (any UDP port;
     /// found by content).
     pub enabled: bool,
+    /// UDP ports on which a flow first seen after its handshake (short
+    /// headers only) is still recognised as QUIC, by the shape of its
+    /// first datagram ([`quic::probe_mid_connection`](crate::parsers::quic::probe_mid_connection)): it gets
+    /// `app_proto` `quic` and no record. Empty: only flows with an
+    /// Initial are QUIC.
+    pub mid_connection_ports: Vec<u16>,
 }
 
 impl Default for QuicConfig {
     fn default() -> Self {
-        QuicConfig { enabled: true }
+        QuicConfig {
+            enabled: true,
+            mid_connection_ports: vec![443],
+        }
     }
 }
 

@@ -437,6 +437,10 @@ impl ParsersConfig {
             ("parsers.dns.ports", &self.dns.ports),
             ("parsers.tls.ports", &self.tls.ports),
             ("parsers.tls.starttls_ports", &self.tls.starttls_ports),
+            (
+                "parsers.quic.mid_connection_ports",
+                &self.quic.mid_connection_ports,
+            ),
             ("parsers.ssh.ports", &self.ssh.ports),
             ("parsers.ftp.ports", &self.ftp.ports),
             ("parsers.dhcp.ports", &self.dhcp.ports),

@@ -185,6 +185,46 @@ pub fn probe(b: &[u8], side: FlowSide) -> Probe {
     }
 }
 
+/// The smallest short-header packet taken mid-connection: the first
+/// byte, an 8-byte connection id (what deployed servers choose), a
+/// packet number and the 16-byte AEAD tag.
+const MIN_SHORT: usize = 1 + 8 + 1 + TAG;
+
+/// Content probe for flows caught mid-connection, offered on the
+/// configured ports only ([`QuicConfig::mid_connection_ports`](crate::parsers::QuicConfig::mid_connection_ports)): a datagram that
+/// is a QUIC packet after the handshake — an IETF short header (form bit
+/// clear, fixed bit set; RFC 9000 §17.3) of at least `MIN_SHORT` bytes,
+/// or a Google QUIC public header with a connection id and no version —
+/// and is not plausibly DNS, a DTLS record or a STUN message, which share
+/// those first bits.
+pub fn probe_mid_connection(b: &[u8], _side: FlowSide) -> Probe {
+    let Some(&first) = b.first() else {
+        return Probe::NeedMore;
+    };
+    let ietf_short = first & 0xc0 == 0x40 && b.len() >= MIN_SHORT;
+    let google_short =
+        first & 0xc0 == 0 && first & 0x08 != 0 && first & 0x03 == 0 && { gquic::short_with_cid(b) };
+    if !(ietf_short || google_short) || looks_like_dtls(b) || looks_like_stun(b) {
+        return Probe::No;
+    }
+    #[cfg(feature = "dns")]
+    if crate::parsers::dns::looks_like_dns(b) {
+        return Probe::No;
+    }
+    Probe::Certain
+}
+
+/// A DTLS record header: a content type (20 to 25) and a DTLS version
+/// (0xfeff, 0xfefd, 0xfefc).
+fn looks_like_dtls(b: &[u8]) -> bool {
+    matches!(b, [20..=25, 0xfe, 0xfc..=0xff, ..])
+}
+
+/// A STUN message (RFC 5389): the magic cookie at offset 4.
+fn looks_like_stun(b: &[u8]) -> bool {
+    b.get(4..8) == Some(&[0x21, 0x12, 0xa4, 0x42][..])
+}
+
 /// The QUIC Initial parser (one per UDP flow). Messages: one
 /// [`L7Message::Tls`] with `quic_version` set once the ClientHello is
 /// complete — without it (Initials that do not decrypt, a hello never

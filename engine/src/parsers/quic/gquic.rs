@@ -210,6 +210,12 @@ pub fn probe(b: &[u8]) -> bool {
     header(b).is_some_and(|h| h.kind != Kind::Short && google_version(h.version))
 }
 
+/// A public header with a connection id and no version, whole (a packet
+/// after the handshake).
+pub(super) fn short_with_cid(b: &[u8]) -> bool {
+    header(b).is_some_and(|h| h.kind == Kind::Short && h.dcid.len() == 8)
+}
+
 /// The version CYU strings start with (Suricata's: Q045 counts as 44).
 fn cyu_version(v: u32) -> Option<&'static str> {
     Some(match v {

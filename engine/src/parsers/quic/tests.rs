@@ -297,3 +297,46 @@ fn a_client_initial_to_the_servers_id_keeps_the_keys() {
     let server = initial_of(1, &first, 0, &crypto(0, &server_hello()));
     assert_eq!(p.parse(&server, FlowSide::Responder).len(), 1, "{p:?}");
 }
+
+#[test]
+fn mid_connection_flows_are_taken_by_their_first_datagram_shape() {
+    let side = FlowSide::Initiator;
+    // An IETF short header: form bit clear, fixed bit set.
+    let mut short = vec![0x41u8];
+    short.extend_from_slice(&[0xa5; 40]);
+    assert_eq!(probe_mid_connection(&short, side), Probe::Certain);
+    assert_eq!(probe_mid_connection(&short[..20], side), Probe::No);
+    // Google QUIC after the handshake (ndpi/pcap/quic.pcap): public flags
+    // 0x0c, an 8-byte connection id, a packet number, the hash.
+    let google = [
+        0x0c, 0xa3, 0x36, 0xac, 0xa5, 0xc0, 0x11, 0xde, 0xf0, 0x22, 0xdd, 0xea, 0x0a, 0xae, 0x66,
+        0xdd, 0x36, 0xaf, 0xa4, 0x0b, 0x13, 0x0d, 0xb0, 0x2c, 0x14, 0x6c, 0x66, 0x42,
+    ];
+    assert_eq!(probe_mid_connection(&google, side), Probe::Certain);
+    // With the version flag it is a handshake packet, not this probe's.
+    let mut versioned = google;
+    versioned[0] = 0x0d;
+    assert_eq!(probe_mid_connection(&versioned, side), Probe::No);
+    // Long headers, DTLS records, STUN, DNS: not taken.
+    let mut long = short.clone();
+    long[0] = 0xc3;
+    assert_eq!(probe_mid_connection(&long, side), Probe::No);
+    let mut dtls = vec![0x17, 0xfe, 0xfd];
+    dtls.extend_from_slice(&[0x41; 40]);
+    assert_eq!(probe_mid_connection(&dtls, side), Probe::No);
+    let mut stun = vec![0x40, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    stun.extend_from_slice(&[0; 30]);
+    assert_eq!(probe_mid_connection(&stun, side), Probe::No);
+    assert_eq!(probe_mid_connection(&[], side), Probe::NeedMore);
+}
+
+#[cfg(feature = "dns")]
+#[test]
+fn mid_connection_probe_leaves_dns_alone() {
+    // A DNS query whose id starts with 0x4f: a short header's first bits.
+    let query = [
+        0x4f, 0x12, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, b'e', b'x',
+        b'a', b'm', b'p', b'l', b'e', 0x03, b'c', b'o', b'm', 0x00, 0x00, 0x01, 0x00, 0x01,
+    ];
+    assert_eq!(probe_mid_connection(&query, FlowSide::Initiator), Probe::No);
+}
