@@ -345,9 +345,7 @@ impl OutputArgs {
         if self.output.as_deref() != Some(std::path::Path::new("-")) {
             return Ok(());
         }
-        if self.append
-            || self.output_rotate_size.is_some()
-            || self.output_rotate_interval.is_some()
+        if self.append || self.output_rotate_size.is_some() || self.output_rotate_interval.is_some()
         {
             return Err(
                 "`-o -` is standard output: --append and --output-rotate-* need a file".into(),
