@@ -311,11 +311,11 @@ impl Ctx<'_> {
                         (true, true) => "thread+reasm",
                         (false, true) => "consumer+reasm",
                     };
-                    for &ingest_threads in pools {
+                    for &t in pools {
                         configs.push(Setup {
                             label,
                             mode: Some(mode),
-                            ingest_threads,
+                            ingest_threads: resolve(t, n),
                             ..setup
                         });
                     }
@@ -323,14 +323,14 @@ impl Ctx<'_> {
             }
         }
         if self.opts.ingest_only {
-            for &ingest_threads in pools {
+            for &t in pools {
                 configs.push(Setup {
                     shards: 1,
                     label: "ingest_only",
                     mode: Some(MergeMode::Thread),
                     noop: true,
                     reasm: false,
-                    ingest_threads,
+                    ingest_threads: resolve(t, 1),
                 });
             }
         }
@@ -598,4 +598,15 @@ pub fn print(r: &PipelineResult) {
             if row.pinned { "  pinned" } else { "" }
         );
     }
+}
+
+/// The ingest threads `ingest_threads = t` gives `shards` shards (0:
+/// chosen from the shard count), as the pipeline resolves it, so the
+/// tables show what ran.
+fn resolve(t: usize, shards: usize) -> usize {
+    PipelineConfig {
+        ingest_threads: t,
+        ..Default::default()
+    }
+    .ingest_threads_for(shards)
 }

@@ -214,8 +214,10 @@ mod tests {
         assert!(e.contains("batch_packets"), "{e}");
         let e = Config::parse("[pipeline]\nepoch_packets = 0\n").unwrap_err();
         assert!(e.contains("epoch_packets"), "{e}");
-        let e = Config::parse("[pipeline]\ningest_threads = 0\n").unwrap_err();
+        let e = Config::parse("[pipeline]\ningest_threads = 65\n").unwrap_err();
         assert!(e.contains("ingest_threads"), "{e}");
+        let c = Config::parse("[pipeline]\ningest_threads = 0\n").unwrap();
+        assert_eq!(c.pipeline.ingest_threads_for(14), 3);
         let c = Config::parse("[pipeline]\ningest_threads = 4\n").unwrap();
         assert_eq!(c.pipeline.ingest_threads, 4);
         let c = Config::parse("[pipeline]\nshards = 3\npin = false\n").unwrap();

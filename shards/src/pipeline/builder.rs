@@ -91,11 +91,11 @@ where
         self.cfg.pin = Some(pin);
         self
     }
-    /// Threads the ingest uses to read a capture file (1 to
-    /// [`PipelineConfig::MAX_INGEST_THREADS`]; see
+    /// Threads the ingest uses to read a capture file (0: chosen from the
+    /// shard count; at most [`PipelineConfig::MAX_INGEST_THREADS`]; see
     /// [`PipelineConfig::ingest_threads`]).
     pub fn ingest_threads(mut self, n: usize) -> Self {
-        self.cfg.ingest_threads = n.clamp(1, PipelineConfig::MAX_INGEST_THREADS);
+        self.cfg.ingest_threads = n.min(PipelineConfig::MAX_INGEST_THREADS);
         self
     }
     /// Packets per epoch.
@@ -170,10 +170,10 @@ where
         // Offline input with `ingest_threads` > 1: a pool decodes and
         // hashes for the ingest thread. Its threads are not pinned: they
         // only ever wait for the ingest thread or work for it.
-        let keyers = match cfg.ingest_threads {
+        let keyers = match cfg.ingest_threads_for(n) {
             t if t > 1 && !source.is_live() => Some(
                 rayon::ThreadPoolBuilder::new()
-                    .num_threads(t.min(PipelineConfig::MAX_INGEST_THREADS) - 1)
+                    .num_threads(t - 1)
                     .thread_name(|i| format!("flowscope-key-{i}"))
                     .build()
                     .map_err(|e| PipelineError::Spawn(std::io::Error::other(e)))?,
