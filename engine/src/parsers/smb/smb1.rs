@@ -1,0 +1,363 @@
+//! SMB1 messages (MS-CIFS §2.2.3): the 32-byte header and the commands
+//! Suricata 7 gives details: NEGOTIATE (the dialects offered and the one
+//! chosen, the server's GUID), SESSION_SETUP_ANDX (the security blob's
+//! identity, the native OS and LAN manager of both sides),
+//! TREE_CONNECT_ANDX (the path and services); every other command but
+//! READ_ANDX, WRITE_ANDX, TRANS and TRANS2 makes a generic transaction.
+//! AndX chains are followed. File transfers and DCE/RPC over SMB1's
+//! TRANS are not decoded (see docs/parsers.md).
+
+use super::{
+    Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus, TreeConnect, auth,
+    strip_zeros,
+};
+use crate::parsers::reader::Reader;
+
+/// NEGOTIATE.
+const NEGOTIATE: u8 = 0x72;
+/// SESSION_SETUP_ANDX.
+const SESSION_SETUP: u8 = 0x73;
+/// TREE_CONNECT_ANDX.
+const TREE_CONNECT: u8 = 0x75;
+/// READ_ANDX, WRITE_ANDX, TRANS, TRANS2: no transaction of their own.
+const NO_TX: [u8; 4] = [0x2e, 0x2f, 0x25, 0x32];
+/// The commands whose words open with an AndX block.
+const ANDX: [u8; 8] = [0x24, 0x2d, 0x2e, 0x73, 0x74, 0x75, 0xa2, 0x2f];
+/// The header's length.
+const HEADER: usize = 32;
+
+/// A command's name as Suricata writes it (`None`: the number).
+pub fn command_name(c: u8) -> Option<&'static str> {
+    Some(match c {
+        0x00 => "SMB1_COMMAND_CREATE_DIRECTORY",
+        0x01 => "SMB1_COMMAND_DELETE_DIRECTORY",
+        0x02 => "SMB1_COMMAND_OPEN",
+        0x03 => "SMB1_COMMAND_CREATE",
+        0x04 => "SMB1_COMMAND_CLOSE",
+        0x05 => "SMB1_COMMAND_FLUSH",
+        0x06 => "SMB1_COMMAND_DELETE",
+        0x07 => "SMB1_COMMAND_RENAME",
+        0x08 => "SMB1_COMMAND_QUERY_INFORMATION",
+        0x09 => "SMB1_COMMAND_SET_INFORMATION",
+        0x0a => "SMB1_COMMAND_READ",
+        0x0b => "SMB1_COMMAND_WRITE",
+        0x0c => "SMB1_COMMAND_LOCK_BYTE_RANGE",
+        0x0d => "SMB1_COMMAND_UNLOCK_BYTE_RANGE",
+        0x0e => "SMB1_COMMAND_CREATE_TEMPORARY",
+        0x0f => "SMB1_COMMAND_CREATE_NEW",
+        0x10 => "SMB1_COMMAND_CHECK_DIRECTORY",
+        0x11 => "SMB1_COMMAND_PROCESS_EXIT",
+        0x12 => "SMB1_COMMAND_SEEK",
+        0x13 => "SMB1_COMMAND_LOCK_AND_READ",
+        0x14 => "SMB1_COMMAND_WRITE_AND_UNLOCK",
+        0x24 => "SMB1_COMMAND_LOCKING_ANDX",
+        0x25 => "SMB1_COMMAND_TRANS",
+        0x2b => "SMB1_COMMAND_ECHO",
+        0x2c => "SMB1_COMMAND_WRITE_AND_CLOSE",
+        0x2d => "SMB1_COMMAND_OPEN_ANDX",
+        0x2e => "SMB1_COMMAND_READ_ANDX",
+        0x2f => "SMB1_COMMAND_WRITE_ANDX",
+        0x32 => "SMB1_COMMAND_TRANS2",
+        0x33 => "SMB1_COMMAND_TRANS2_SECONDARY",
+        0x34 => "SMB1_COMMAND_FIND_CLOSE2",
+        0x71 => "SMB1_COMMAND_TREE_DISCONNECT",
+        0x72 => "SMB1_COMMAND_NEGOTIATE_PROTOCOL",
+        0x73 => "SMB1_COMMAND_SESSION_SETUP_ANDX",
+        0x74 => "SMB1_COMMAND_LOGOFF_ANDX",
+        0x75 => "SMB1_COMMAND_TREE_CONNECT_ANDX",
+        0x80 => "SMB1_COMMAND_QUERY_INFO_DISK",
+        0xa0 => "SMB1_COMMAND_NT_TRANS",
+        0xa1 => "SMB1_COMMAND_NT_TRANS_SECONDARY",
+        0xa2 => "SMB1_COMMAND_NT_CREATE_ANDX",
+        0xa4 => "SMB1_COMMAND_NT_CANCEL",
+        _ => return None,
+    })
+}
+
+/// Whether a message whose first bytes are `h` is a READ_ANDX answer or a
+/// WRITE_ANDX request (its data is not kept).
+pub(super) fn is_io(h: &[u8], to_server: bool) -> bool {
+    match (h.get(4), h.get(9)) {
+        (Some(&cmd), Some(&flags)) => {
+            let reply = flags & 0x80 != 0;
+            (to_server && !reply && cmd == 0x2f) || (!to_server && reply && cmd == 0x2e)
+        }
+        _ => false,
+    }
+}
+
+/// The header's fields that are read.
+#[derive(Debug, Clone, Copy)]
+struct Hdr {
+    status: SmbStatus,
+    reply: bool,
+    unicode: bool,
+    tree_id: u16,
+    user_id: u16,
+    mid: u16,
+}
+
+impl Hdr {
+    fn read(b: &[u8]) -> Option<(u8, Hdr)> {
+        let mut r = Reader::new(b);
+        r.take(4)?;
+        let cmd = r.u8()?;
+        let st = r.take(4)?;
+        let flags = r.u8()?;
+        let flags2 = r.u16_le()?;
+        r.take(12)?;
+        let tree_id = r.u16_le()?;
+        r.u16_le()?;
+        let user_id = r.u16_le()?;
+        let mid = r.u16_le()?;
+        let status = if flags2 & 0x4000 != 0 {
+            SmbStatus::Nt(u32::from_le_bytes([st[0], st[1], st[2], st[3]]))
+        } else {
+            SmbStatus::Dos(st[0], u16::from_le_bytes([st[2], st[3]]))
+        };
+        Some((
+            cmd,
+            Hdr {
+                status,
+                reply: flags & 0x80 != 0,
+                unicode: flags2 & 0x8000 != 0,
+                tree_id,
+                user_id,
+                mid,
+            },
+        ))
+    }
+}
+
+/// One command's words and bytes, and where its bytes start in the
+/// message (strings are aligned from the header's start).
+struct Block<'a> {
+    words: &'a [u8],
+    bytes: &'a [u8],
+    bytes_at: usize,
+}
+
+fn block(msg: &[u8], at: usize) -> Option<Block<'_>> {
+    let mut r = Reader::new(msg.get(at..)?);
+    let wc = usize::from(r.u8()?);
+    let words = r.take(wc * 2)?;
+    let bc = usize::from(r.u16_le()?);
+    let bytes_at = at + 1 + wc * 2 + 2;
+    let bytes = msg.get(bytes_at..)?;
+    Some(Block {
+        words,
+        bytes: bytes.get(..bc).unwrap_or(bytes),
+        bytes_at,
+    })
+}
+
+/// A null-terminated string at `r` (one the message's end cuts short
+/// ends there), UTF-16LE (aligned to two bytes from the header, `base`
+/// bytes before `r`'s start) or 8-bit, zero bytes left out; `None` when
+/// nothing is left.
+fn string(r: &mut Reader<'_>, base: usize, unicode: bool) -> Option<Box<str>> {
+    if unicode && (base + r.pos()) % 2 == 1 {
+        r.u8()?;
+    }
+    r.any_left().then_some(())?;
+    let rest = r.clone().rest();
+    let end = if unicode {
+        rest.chunks(2).position(|c| c == [0, 0]).map(|i| i * 2)
+    } else {
+        rest.iter().position(|&c| c == 0)
+    };
+    let text = rest.get(..end.unwrap_or(rest.len())).unwrap_or(rest);
+    let used = end.map_or(rest.len(), |e| e + if unicode { 2 } else { 1 });
+    r.take(used.min(rest.len()))?;
+    Some(strip_zeros(text))
+}
+
+/// One NBSS message of SMB1 commands.
+pub(super) fn message(p: &mut SmbParser, to_server: bool, msg: &[u8]) {
+    let Some((mut cmd, h)) = Hdr::read(msg) else {
+        p.event("malformed_data");
+        return;
+    };
+    if h.reply == to_server {
+        p.event("unexpected_direction");
+        return;
+    }
+    let mut at = HEADER;
+    for _ in 0..MAX_LIST {
+        let Some(b) = block(msg, at) else {
+            p.event("malformed_data");
+            return;
+        };
+        if to_server {
+            request(p, cmd, &h, &b);
+        } else {
+            response(p, cmd, &h, &b);
+        }
+        if !ANDX.contains(&cmd) {
+            return;
+        }
+        let mut w = Reader::new(b.words);
+        let (Some(next), Some(_), Some(off)) = (w.u8(), w.u8(), w.u16_le()) else {
+            return;
+        };
+        let off = usize::from(off);
+        if next == 0xff || off <= at {
+            return;
+        }
+        cmd = next;
+        at = off;
+    }
+}
+
+fn open(p: &mut SmbParser, cmd: u8, h: &Hdr, detail: SmbDetail) -> usize {
+    let c = u16::from(cmd);
+    let i = p.open(1, Some(c), Key::Command(1, c, u64::from(h.mid)), detail);
+    let w = &mut p.waiting[i];
+    w.tx.session_id = u64::from(h.user_id);
+    w.tx.tree_id = u32::from(h.tree_id);
+    w.request_done = true;
+    i
+}
+
+fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
+    let detail = match cmd {
+        NEGOTIATE => {
+            let mut dialects = Vec::new();
+            let mut r = Reader::new(b.bytes);
+            while r.u8() == Some(0x02) {
+                let Some(d) = string(&mut r, 0, false) else {
+                    break;
+                };
+                if dialects.len() < MAX_LIST {
+                    dialects.push(d);
+                }
+            }
+            p.state.offered1 = dialects.clone();
+            SmbDetail::Negotiate(Box::new(Negotiate {
+                dialects,
+                ..Negotiate::default()
+            }))
+        }
+        SESSION_SETUP => {
+            let mut s = SessionSetup::default();
+            let mut w = Reader::new(b.words);
+            let mut r = Reader::new(b.bytes);
+            let host = match b.words.len() {
+                24 => (|| {
+                    w.take(14)?;
+                    let blob_len = usize::from(w.u16_le()?);
+                    let id = auth::secblob(r.take(blob_len)?);
+                    s.ntlmssp = id.ntlmssp;
+                    s.kerberos = id.kerberos;
+                    Some(())
+                })(),
+                26 => (|| {
+                    w.take(14)?;
+                    let a = usize::from(w.u16_le()?);
+                    let u = usize::from(w.u16_le()?);
+                    r.take(a + u)?;
+                    string(&mut r, b.bytes_at, h.unicode)?;
+                    string(&mut r, b.bytes_at, h.unicode)?;
+                    Some(())
+                })(),
+                _ => None,
+            }
+            .and_then(|()| {
+                let os = string(&mut r, b.bytes_at, h.unicode)?;
+                let lm = string(&mut r, b.bytes_at, h.unicode)?;
+                Some((os, lm))
+            });
+            s.request_host = host;
+            SmbDetail::SessionSetup(Box::new(s))
+        }
+        TREE_CONNECT => {
+            let mut w = Reader::new(b.words);
+            let mut r = Reader::new(b.bytes);
+            let t = (|| {
+                w.take(6)?;
+                let pw = usize::from(w.u16_le()?);
+                r.take(pw)?;
+                let path = string(&mut r, b.bytes_at, h.unicode)?;
+                let service = string(&mut r, 0, false)?;
+                // Suricata leaves the path's first character out.
+                let share = path.get(1..).filter(|_| path.len() > 1).unwrap_or(&path);
+                Some(TreeConnect {
+                    share: share.into(),
+                    req_service: Some(service),
+                    ..TreeConnect::default()
+                })
+            })();
+            match t {
+                Some(t) => SmbDetail::TreeConnect(Box::new(t)),
+                None => {
+                    p.event("malformed_data");
+                    SmbDetail::Generic
+                }
+            }
+        }
+        c if NO_TX.contains(&c) => return,
+        _ => SmbDetail::Generic,
+    };
+    let negotiate = matches!(detail, SmbDetail::Negotiate(_));
+    let i = open(p, cmd, h, detail);
+    if negotiate {
+        // Suricata's negotiation names no session or tree.
+        p.waiting[i].tx.session_id = 0;
+        p.waiting[i].tx.tree_id = 0;
+    }
+}
+
+fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
+    let key = Key::Command(1, u16::from(cmd), u64::from(h.mid));
+    let Some(i) = p.find(&key) else {
+        return;
+    };
+    match cmd {
+        NEGOTIATE => {
+            let mut w = Reader::new(b.words);
+            if let Some(idx) = w.u16_le() {
+                p.state.dialect1 = p.state.offered1.get(usize::from(idx)).cloned();
+            }
+            let ext = w.take(17).and_then(|_| w.u32_le()).unwrap_or(0) & 0x8000_0000 != 0;
+            let guid = if ext { b.bytes.get(..16) } else { None };
+            if let SmbDetail::Negotiate(n) = &mut p.waiting[i].tx.detail {
+                n.server_guid = guid.map(<[u8]>::to_vec).unwrap_or_default();
+            }
+        }
+        SESSION_SETUP => {
+            let mut w = Reader::new(b.words);
+            let mut r = Reader::new(b.bytes);
+            let host = (|| {
+                if b.words.len() == 8 {
+                    w.take(6)?;
+                    let blob_len = usize::from(w.u16_le()?);
+                    r.take(blob_len)?;
+                }
+                let os = string(&mut r, b.bytes_at, h.unicode)?;
+                let lm = string(&mut r, b.bytes_at, h.unicode)?;
+                Some((os, lm))
+            })();
+            p.waiting[i].tx.session_id = u64::from(h.user_id);
+            if let SmbDetail::SessionSetup(s) = &mut p.waiting[i].tx.detail {
+                s.response_host = host;
+            }
+        }
+        TREE_CONNECT => {
+            let mut r = Reader::new(b.bytes);
+            let service = string(&mut r, 0, false);
+            let ok = h.status == SmbStatus::Nt(0);
+            let w = &mut p.waiting[i];
+            if ok {
+                w.tx.tree_id = u32::from(h.tree_id);
+            }
+            if let SmbDetail::TreeConnect(t) = &mut w.tx.detail {
+                t.is_pipe = service.as_deref() == Some("IPC");
+                t.res_service = service;
+            }
+        }
+        _ => {}
+    }
+    let w = &mut p.waiting[i];
+    w.tx.status = Some(h.status);
+    w.response_done = true;
+}
