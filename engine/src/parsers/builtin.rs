@@ -612,7 +612,8 @@ fn with_nfs<K: Send + 'static>(
     )
 }
 
-/// SMB over TCP: port hints and the NBSS + SMB header probe.
+/// SMB over TCP: port hints and the NBSS + SMB header probe; transactions
+/// written as acknowledged.
 #[cfg(feature = "smb")]
 fn with_smb<K: Send + 'static>(
     s: Sessions<K, L7Message>,
@@ -623,7 +624,7 @@ fn with_smb<K: Send + 'static>(
         return s;
     }
     s.tcp(
-        smb::SmbParser::new(cfg),
+        smb::SmbParser::new(cfg).timed_by_acks(),
         Route::ports(cfg.ports.iter().copied())
             .probe(smb::probe)
             .named("smb"),

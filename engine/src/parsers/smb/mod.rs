@@ -229,6 +229,9 @@ struct Waiting {
     key: Key,
     request_done: bool,
     response_done: bool,
+    /// Timed by acknowledgements: the side and stream offset of the end
+    /// of the message that completed it.
+    done_at: Option<(usize, u64)>,
 }
 
 /// One side's framing.
@@ -328,6 +331,11 @@ pub struct SmbParser {
     next_id: u64,
     /// Encrypted (transform) messages seen.
     encrypted: u64,
+    /// Write transactions once the message completing them is
+    /// acknowledged ([`SmbParser::timed_by_acks`]).
+    timed: bool,
+    /// Per side, the stream offset of the next byte (gaps included).
+    fed: [u64; 2],
     events: Vec<AppEvent>,
     out: Vec<L7Message>,
 }
@@ -351,7 +359,19 @@ impl SmbParser {
             encrypted: 0,
             events: Vec::new(),
             out: Vec::new(),
+            timed: false,
+            fed: [0; 2],
         }
+    }
+
+    /// Transactions written when the message completing them is
+    /// acknowledged, the ones released by one acknowledgement in creation
+    /// order: Suricata in IDS mode reads each direction's bytes once the
+    /// peer acknowledged them and then logs the transactions complete, so
+    /// answers read together are written in transaction order.
+    pub fn timed_by_acks(mut self) -> Self {
+        self.timed = true;
+        self
     }
 
     /// Encrypted (SMB 3 transform) messages seen on this flow.
@@ -405,6 +425,7 @@ impl SmbParser {
             key,
             request_done: false,
             response_done: false,
+            done_at: None,
         });
         self.waiting.len() - 1
     }
@@ -422,11 +443,16 @@ impl SmbParser {
         self.out.push(L7Message::Smb(Box::new(tx)));
     }
 
-    /// Writes the transactions now complete, in creation order.
-    fn write_done(&mut self) {
+    /// Writes the transactions now complete, in creation order (timed by
+    /// acknowledgements: marks them complete at `side`'s offset `end`).
+    fn write_done(&mut self, side: usize, end: u64) {
         let mut i = 0;
         while i < self.waiting.len() {
-            if self.waiting[i].request_done && self.waiting[i].response_done {
+            let w = &mut self.waiting[i];
+            if w.request_done && w.response_done && w.done_at.is_none() && self.timed {
+                w.done_at = Some((side, end));
+                i += 1;
+            } else if w.request_done && w.response_done && !self.timed {
                 let w = self.waiting.remove(i);
                 self.write(w.tx);
             } else {
@@ -435,7 +461,25 @@ impl SmbParser {
         }
     }
 
+    /// `side`'s stream acknowledged up to `offset`: the transactions its
+    /// messages completed are written, in creation order.
+    fn acked(&mut self, side: usize, offset: u64) -> Vec<L7Message> {
+        let mut i = 0;
+        while i < self.waiting.len() {
+            match self.waiting[i].done_at {
+                Some((s, end)) if s == side && end <= offset => {
+                    let w = self.waiting.remove(i);
+                    self.write(w.tx);
+                }
+                _ => i += 1,
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
     fn feed(&mut self, side: usize, mut bytes: &[u8]) -> Vec<L7Message> {
+        let (start, total_in) = (self.fed[side], bytes.len() as u64);
+        self.fed[side] = start + total_in;
         loop {
             let s = &mut self.sides[side];
             if s.lost || (!s.in_record && bytes.is_empty()) {
@@ -495,7 +539,8 @@ impl SmbParser {
                 let total = s.len;
                 self.message(side, &msg, total);
                 self.sides[side].buf = msg;
-                self.write_done();
+                let end = start + total_in - bytes.len() as u64;
+                self.write_done(side, end);
             }
         }
         std::mem::take(&mut self.out)
@@ -573,14 +618,28 @@ impl SessionParser for SmbParser {
         self.feed(1, bytes)
     }
 
-    fn gap_initiator(&mut self, _len: u64) -> Vec<L7Message> {
+    fn gap_initiator(&mut self, len: u64) -> Vec<L7Message> {
         self.sides[0].lost = true;
+        self.fed[0] += len;
         Vec::new()
     }
 
-    fn gap_responder(&mut self, _len: u64) -> Vec<L7Message> {
+    fn gap_responder(&mut self, len: u64) -> Vec<L7Message> {
         self.sides[1].lost = true;
+        self.fed[1] += len;
         Vec::new()
+    }
+
+    fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {
+        self.acked(0, offset)
+    }
+
+    fn acked_responder(&mut self, offset: u64) -> Vec<L7Message> {
+        self.acked(1, offset)
+    }
+
+    fn wants_acks(&self) -> bool {
+        self.timed
     }
 
     fn flow_end(&mut self) -> Vec<L7Message> {

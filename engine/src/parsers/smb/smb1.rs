@@ -8,8 +8,8 @@
 //! TRANS are not decoded (see docs/parsers.md).
 
 use super::{
-    Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus, TreeConnect, auth,
-    strip_zeros,
+    Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus, TreeConnect,
+    auth, strip_zeros,
 };
 use crate::parsers::reader::Reader;
 
@@ -129,16 +129,19 @@ impl Hdr {
     }
 }
 
-/// One command's words and bytes, and where its bytes start in the
-/// message (strings are aligned from the header's start).
+/// One command's words and bytes, where its bytes start in the message
+/// (strings are aligned from the header's start), and all of it from its
+/// word count on.
 struct Block<'a> {
     words: &'a [u8],
     bytes: &'a [u8],
     bytes_at: usize,
+    data: &'a [u8],
 }
 
 fn block(msg: &[u8], at: usize) -> Option<Block<'_>> {
-    let mut r = Reader::new(msg.get(at..)?);
+    let data = msg.get(at..)?;
+    let mut r = Reader::new(data);
     let wc = usize::from(r.u8()?);
     let words = r.take(wc * 2)?;
     let bc = usize::from(r.u16_le()?);
@@ -148,7 +151,54 @@ fn block(msg: &[u8], at: usize) -> Option<Block<'_>> {
         words,
         bytes: bytes.get(..bc).unwrap_or(bytes),
         bytes_at,
+        data,
     })
+}
+
+/// Suricata's UTF-16 string: each unit's low byte up to a zero unit (or a
+/// last lone zero byte); `None` when unterminated.
+fn low_bytes(b: &[u8]) -> Option<(&[u8], Box<str>)> {
+    let mut name = Vec::new();
+    let mut c = b;
+    loop {
+        match c {
+            [0] => return Some((&[], String::from_utf8_lossy(&name).into())),
+            [0, 0, rest @ ..] => return Some((rest, String::from_utf8_lossy(&name).into())),
+            [lo, _, rest @ ..] => {
+                if name.len() < MAX_NAME {
+                    name.push(*lo);
+                }
+                c = rest;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A NUL-terminated 8-bit string; `None` when unterminated.
+fn ascii(b: &[u8]) -> Option<(&[u8], Box<str>)> {
+    let end = b.iter().position(|&c| c == 0)?;
+    let text = &b[..end.min(MAX_NAME)];
+    Some((b.get(end + 1..)?, String::from_utf8_lossy(text).into()))
+}
+
+/// A string reader: the string and what follows it.
+type ReadString = fn(&[u8]) -> Option<(&[u8], Box<str>)>;
+
+/// A session setup's native OS and LAN manager as Suricata reads them:
+/// the two strings at `at` in the command's data (empty where one does not
+/// read).
+fn host_info(data: &[u8], at: usize, unicode: bool) -> (Box<str>, Box<str>) {
+    let blob = data.get(at..).unwrap_or_default();
+    let (blob, read): (&[u8], ReadString) = if blob.len() > 1 && unicode {
+        (blob.get(at % 2..).unwrap_or_default(), low_bytes)
+    } else {
+        (blob, ascii)
+    };
+    match read(blob) {
+        Some((rest, os)) => (os, read(rest).map(|(_, lm)| lm).unwrap_or_default()),
+        None => Default::default(),
+    }
 }
 
 /// A null-terminated string at `r` (one the message's end cuts short
@@ -239,35 +289,25 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
             }))
         }
         SESSION_SETUP => {
-            let mut s = SessionSetup::default();
-            let mut w = Reader::new(b.words);
-            let mut r = Reader::new(b.bytes);
-            let host = match b.words.len() {
-                24 => (|| {
-                    w.take(14)?;
-                    let blob_len = usize::from(w.u16_le()?);
-                    let id = auth::secblob(r.take(blob_len)?);
-                    s.ntlmssp = id.ntlmssp;
-                    s.kerberos = id.kerberos;
-                    Some(())
-                })(),
-                26 => (|| {
-                    w.take(14)?;
-                    let a = usize::from(w.u16_le()?);
-                    let u = usize::from(w.u16_le()?);
-                    r.take(a + u)?;
-                    string(&mut r, b.bytes_at, h.unicode)?;
-                    string(&mut r, b.bytes_at, h.unicode)?;
-                    Some(())
-                })(),
-                _ => None,
-            }
-            .and_then(|()| {
-                let os = string(&mut r, b.bytes_at, h.unicode)?;
-                let lm = string(&mut r, b.bytes_at, h.unicode)?;
-                Some((os, lm))
+            // Suricata reads every request in the extended security layout
+            // (12 words): the blob's length at word byte 14, the blob after
+            // the byte count; the host strings after the blob.
+            let mut r = Reader::new(b.data);
+            let blob = r.take(15).and_then(|_| r.u16_le()).and_then(|n| {
+                r.take(10)?;
+                r.take(usize::from(n))
             });
-            s.request_host = host;
+            let Some(blob) = blob else {
+                p.event("malformed_data");
+                return;
+            };
+            let id = auth::secblob(blob);
+            let s = SessionSetup {
+                ntlmssp: id.ntlmssp,
+                kerberos: id.kerberos,
+                request_host: Some(host_info(b.data, r.pos(), h.unicode)),
+                response_host: None,
+            };
             SmbDetail::SessionSetup(Box::new(s))
         }
         TREE_CONNECT => {
@@ -318,25 +358,33 @@ fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
             if let Some(idx) = w.u16_le() {
                 p.state.dialect1 = p.state.offered1.get(usize::from(idx)).cloned();
             }
-            let ext = w.take(17).and_then(|_| w.u32_le()).unwrap_or(0) & 0x8000_0000 != 0;
-            let guid = if ext { b.bytes.get(..16) } else { None };
+            // Suricata takes the bytes' first 16 as the GUID, whatever the
+            // security mode.
+            let guid = (b.words.len() == 34).then(|| b.bytes.get(..16)).flatten();
             if let SmbDetail::Negotiate(n) = &mut p.waiting[i].tx.detail {
                 n.server_guid = guid.map(<[u8]>::to_vec).unwrap_or_default();
             }
         }
         SESSION_SETUP => {
-            let mut w = Reader::new(b.words);
-            let mut r = Reader::new(b.bytes);
-            let host = (|| {
-                if b.words.len() == 8 {
-                    w.take(6)?;
-                    let blob_len = usize::from(w.u16_le()?);
-                    r.take(blob_len)?;
-                }
-                let os = string(&mut r, b.bytes_at, h.unicode)?;
-                let lm = string(&mut r, b.bytes_at, h.unicode)?;
-                Some((os, lm))
-            })();
+            // As Suricata reads it: without security blob (3 words) the
+            // strings after the byte count; else the blob's length at data
+            // byte 7 (the extended security layout), the strings after the
+            // blob.
+            let mut r = Reader::new(b.data);
+            let host = if b.words.len() == 6 {
+                b.data.get(9..).map(|_| host_info(b.data, 9, h.unicode))
+            } else {
+                r.take(7)
+                    .and_then(|_| r.u16_le())
+                    .and_then(|n| {
+                        r.take(2)?;
+                        r.take(usize::from(n))
+                    })
+                    .map(|_| host_info(b.data, r.pos(), h.unicode))
+            };
+            if host.is_none() {
+                p.event("malformed_data");
+            }
             p.waiting[i].tx.session_id = u64::from(h.user_id);
             if let SmbDetail::SessionSetup(s) = &mut p.waiting[i].tx.detail {
                 s.response_host = host;

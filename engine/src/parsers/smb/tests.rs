@@ -495,3 +495,63 @@ fn truncated_and_garbage_input_never_panics() {
     p.flow_end();
     assert!(p.next_event().is_some());
 }
+
+#[test]
+fn timed_by_acks_answers_read_together_are_written_in_order() {
+    let mut p = SmbParser::default().timed_by_acks();
+    assert!(p.wants_acks());
+    let a = nbss(&H::req(14, 1).with(&[33, 0]));
+    let b = nbss(&H::req(14, 2).with(&[33, 0]));
+    p.feed_initiator(&a);
+    p.feed_initiator(&b);
+    // The second answer comes first; both are acknowledged at once.
+    let rb = nbss(&H::resp(14, 2, 0).with(&[9, 0]));
+    let ra = nbss(&H::resp(14, 1, 0).with(&[9, 0]));
+    assert!(txs(p.feed_responder(&rb)).is_empty());
+    assert!(txs(p.feed_responder(&ra)).is_empty());
+    assert!(txs(p.acked_responder(rb.len() as u64 - 1)).is_empty());
+    let out = txs(p.acked_responder((rb.len() + ra.len()) as u64));
+    assert_eq!(out.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 2]);
+}
+
+#[test]
+fn smb1_session_setup_reads_as_suricata_does() {
+    let setup = |words: &[u8], bytes: &[u8]| {
+        let mut v = vec![0xff, b'S', b'M', b'B', 0x73, 0, 0, 0, 0, 0x18];
+        v.extend_from_slice(&0x4001u16.to_le_bytes());
+        v.extend_from_slice(&[0; 14]);
+        v.extend_from_slice(&[1, 0, 0, 0, 5, 0]);
+        v.push((words.len() / 2) as u8);
+        v.extend_from_slice(words);
+        v.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+        v.extend_from_slice(bytes);
+        nbss(&v)
+    };
+    // Extended security (12 words): an empty blob, then the host strings.
+    let mut w12 = [0u8; 24];
+    w12[0] = 0xff;
+    let mut p = SmbParser::default();
+    p.feed_initiator(&setup(&w12, b"Unix\0Samba\0"));
+    let out = txs(p.flow_end());
+    let SmbDetail::SessionSetup(s) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!(s.request_host, Some(("Unix".into(), "Samba".into())));
+    // 13 words (passwords, no blob): Suricata reads the password length
+    // as the blob's and finds no strings after it.
+    let mut w13 = [0u8; 26];
+    w13[0] = 0xff;
+    w13[14] = 24;
+    let mut bytes = vec![0x11; 24];
+    bytes.extend_from_slice(b"user\0DOM\0Windows 2000 2195\0Windows 2000 5.0\0");
+    let mut p = SmbParser::default();
+    p.feed_initiator(&setup(&w13, &bytes));
+    let out = txs(p.flow_end());
+    let SmbDetail::SessionSetup(s) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_ne!(
+        s.request_host.as_ref().map(|h| &*h.0),
+        Some("Windows 2000 2195")
+    );
+}
