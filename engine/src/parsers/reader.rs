@@ -69,7 +69,8 @@ impl<'a> Reader<'a> {
         feature = "http2",
         feature = "pgsql",
         feature = "ike",
-        feature = "dnp3"
+        feature = "dnp3",
+        feature = "smb"
     ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
@@ -91,7 +92,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "http2",
         feature = "pgsql",
-        feature = "ike"
+        feature = "ike",
+        feature = "smb"
     ))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {

@@ -555,3 +555,62 @@ fn smb1_session_setup_reads_as_suricata_does() {
         Some("Windows 2000 2195")
     );
 }
+
+proptest::proptest! {
+    /// Any segmentation of the same streams (a CREATE, a WRITE past the
+    /// kept prefix, a compounded pair, then arbitrary bytes) yields the
+    /// same transactions, and the message buffers stay within their caps.
+    #[test]
+    fn split_invariance_and_bounds(
+        cuts in proptest::collection::vec(1usize..700, 1..40),
+        tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+    ) {
+        let mut write = vec![49, 0, 112, 0];
+        write.extend_from_slice(&9000u32.to_le_bytes());
+        write.extend_from_slice(&[0; 8]);
+        write.extend_from_slice(&FUID);
+        write.extend_from_slice(&[0; 16]);
+        write.extend_from_slice(&[0x5a; 9000]);
+        let mut client = [
+            nbss(&create_req(1, "f", 0)),
+            nbss(&H::req(smb2::WRITE, 2).with(&write)),
+            nbss(&close_req(3)),
+        ]
+        .concat();
+        client.extend_from_slice(&tail);
+        let server = [
+            nbss(&create_resp(1, 0)),
+            nbss(&H::resp(smb2::WRITE, 2, 0).with(&[17, 0, 0, 0])),
+            nbss(&H::resp(smb2::CLOSE, 3, 0).with(&[60, 0])),
+        ]
+        .concat();
+        let cfg = SmbConfig { max_record: 2048, ..SmbConfig::default() };
+        let run = |sizes: &[usize]| {
+            let mut p = SmbParser::new(&cfg);
+            let mut got = Vec::new();
+            for (side, stream) in [(0, &client), (1, &server)] {
+                let mut rest = &stream[..];
+                for &c in sizes.iter().cycle() {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let n = c.min(rest.len());
+                    let out = if side == 0 {
+                        p.feed_initiator(&rest[..n])
+                    } else {
+                        p.feed_responder(&rest[..n])
+                    };
+                    got.extend(txs(out));
+                    assert!(p.sides[side].buf.capacity() <= 2 * IO_PREFIX);
+                    rest = &rest[n..];
+                }
+            }
+            got.extend(txs(p.flow_end()));
+            assert!(std::iter::from_fn(|| p.next_event()).count() <= MAX_PENDING_EVENTS);
+            got
+        };
+        let want = run(&[usize::MAX]);
+        proptest::prop_assert!(want.len() >= 3);
+        proptest::prop_assert_eq!(run(&cuts), want);
+    }
+}
