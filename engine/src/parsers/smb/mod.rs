@@ -20,9 +20,10 @@
 //! Caps: [`SmbConfig::max_record`] bytes of any other message
 //! (`record_too_long`), [`SmbConfig::max_tx`] transactions waiting at once
 //! (`too_many_transactions`), [`MAX_MAP`] remembered files, trees and
-//! requests (`too_many_names`), [`MAX_NAME`] bytes per name, [`MAX_LIST`]
-//! dialects. [`probe`]: an NBSS session message holding an SMB1, SMB2 or
-//! transform header.
+//! requests (`too_many_names`), [`MAX_NAME`] bytes per name (SMB2's
+//! file, share and rename names: `long_name`), [`MAX_LIST`] dialects and
+//! compounded commands. [`probe`]: an NBSS session message holding an
+//! SMB1, SMB2 or transform header.
 
 mod auth;
 mod ntlmssp;
@@ -216,7 +217,7 @@ enum Key {
     /// multiplex id).
     Command(u8, u16, u64),
     /// A file's reads (`true`) or writes.
-    File(Vec<u8>, bool),
+    File(Fid, bool),
     /// A DCE/RPC call over a pipe: session, tree, call id, and the message
     /// id for IOCTL (READ and WRITE pair across messages).
     Pipe(u64, u32, u32, Option<u64>),
@@ -254,6 +255,8 @@ struct Side {
     lost: bool,
 }
 
+/// An SMB2 file id.
+type Fid = [u8; 16];
 /// A tree: session and tree id.
 type TreeKey = (u64, u32);
 /// A tree's share name and whether it is a pipe.
@@ -271,14 +274,14 @@ struct State {
     max_read_size: u32,
     max_write_size: u32,
     /// File id -> name.
-    names: Vec<(Vec<u8>, Box<str>)>,
+    names: Vec<(Fid, Box<str>)>,
     /// (session, tree) -> share name, is pipe.
     trees: Vec<(TreeKey, Tree)>,
     /// SMB2 CREATE requests' names by message id (for the response and
     /// compounded requests).
     create_names: Vec<(u64, Box<str>)>,
     /// SMB2 READ requests' file ids by message id.
-    reads: Vec<(u64, Vec<u8>)>,
+    reads: Vec<(u64, Fid)>,
     /// The interfaces of the last bind over a pipe.
     ifaces: Vec<super::dcerpc::DcerpcInterface>,
     /// A DCE/RPC PDU read in pieces (`STATUS_BUFFER_OVERFLOW`).
@@ -377,6 +380,15 @@ impl SmbParser {
     /// Encrypted (SMB 3 transform) messages seen on this flow.
     pub fn encrypted(&self) -> u64 {
         self.encrypted
+    }
+
+    /// A name from the wire ([`strip_zeros`]); one cut at [`MAX_NAME`]
+    /// bytes is reported (`long_name`).
+    fn name(&mut self, raw: &[u8]) -> Box<str> {
+        if raw.iter().filter(|&&c| c != 0).nth(MAX_NAME).is_some() {
+            self.event("long_name");
+        }
+        strip_zeros(raw)
     }
 
     fn event(&mut self, name: &'static str) {

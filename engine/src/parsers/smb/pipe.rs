@@ -9,7 +9,7 @@
 
 use super::smb2::{self, IOCTL};
 use super::status::{BUFFER_OVERFLOW, SUCCESS};
-use super::{Key, SmbDetail, SmbParser, SmbStatus, recall};
+use super::{Fid, Key, SmbDetail, SmbParser, SmbStatus, recall};
 use crate::parsers::dcerpc::{
     DcerpcInterface, FIRST_FRAG, LAST_FRAG, PduHeader, pdu_ack_results, pdu_bind_items,
     pdu_request_fields, ptype,
@@ -84,8 +84,8 @@ impl Ctx {
 }
 
 /// Whether file `fuid`'s name is a DCE/RPC service's pipe.
-pub(super) fn is_dcerpc_service(p: &SmbParser, fuid: &[u8]) -> bool {
-    recall(&p.state.names, &fuid.to_vec()).is_some_and(|n| {
+pub(super) fn is_dcerpc_service(p: &SmbParser, fuid: &Fid) -> bool {
+    recall(&p.state.names, fuid).is_some_and(|n| {
         let n = n.strip_prefix('\\').filter(|s| !s.is_empty()).unwrap_or(n);
         SERVICES.contains(&n)
     })

@@ -7,8 +7,8 @@
 
 use super::status::{BUFFER_OVERFLOW, END_OF_FILE, PENDING, SUCCESS};
 use super::{
-    Create, FileTx, Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus,
-    TreeConnect, auth, pipe, recall, remember, strip_zeros, take,
+    Create, Fid, FileTx, Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus,
+    TreeConnect, auth, pipe, recall, remember, take,
 };
 use crate::parsers::reader::Reader;
 
@@ -186,8 +186,8 @@ fn blob(rec: &[u8], off: usize, len: usize) -> &[u8] {
     rec.get(start..end).unwrap_or_default()
 }
 
-fn file_id(r: &mut Reader<'_>) -> Option<Vec<u8>> {
-    r.take(16).map(<[u8]>::to_vec)
+fn file_id(r: &mut Reader<'_>) -> Option<Fid> {
+    r.take(16)?.try_into().ok()
 }
 
 /// A new transaction for request `h`, its request read.
@@ -235,7 +235,7 @@ fn request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
             let mut r = body(rec, 4);
             match r.u16_le().zip(r.u16_le()) {
                 Some((off, len)) => {
-                    let share = strip_zeros(blob(rec, usize::from(off), usize::from(len)));
+                    let share = p.name(blob(rec, usize::from(off), usize::from(len)));
                     let t = TreeConnect {
                         share,
                         ..TreeConnect::default()
@@ -270,7 +270,7 @@ fn request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
             match file_id(&mut body(rec, 8)) {
                 Some(fuid) => {
                     for dir in [false, true] {
-                        if let Some(i) = p.find(&Key::File(fuid.clone(), dir)) {
+                        if let Some(i) = p.find(&Key::File(fuid, dir)) {
                             let w = &mut p.waiting[i];
                             w.request_done = true;
                             w.response_done = true;
@@ -337,7 +337,7 @@ fn create_request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
         p.event("malformed_data");
         return false;
     };
-    let name = strip_zeros(blob(rec, usize::from(off), usize::from(len)));
+    let name = p.name(blob(rec, usize::from(off), usize::from(len)));
     if remember(&mut p.state.create_names, h.msg_id, name.clone()) {
         p.event("too_many_names");
     }
@@ -384,7 +384,7 @@ fn set_info(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
                 return false;
             };
             let old = known.unwrap_or_else(|| "<unknown>".into());
-            let d = SmbDetail::Rename(Box::new((old, strip_zeros(new), fuid)));
+            let d = SmbDetail::Rename(Box::new((old, p.name(new), fuid.to_vec())));
             open(p, h, d);
             true
         }
@@ -400,7 +400,11 @@ fn set_info(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
                     recall(&p.state.create_names, &prev).cloned()
                 })
                 .unwrap_or_else(|| "<unknown>".into());
-            open(p, h, SmbDetail::Delete(Box::new((name, delete != 0, fuid))));
+            open(
+                p,
+                h,
+                SmbDetail::Delete(Box::new((name, delete != 0, fuid.to_vec()))),
+            );
             true
         }
         _ => false,
@@ -420,7 +424,7 @@ enum Dest {
 /// Where data for file `fuid` in `h`'s tree goes; a file in a tree not
 /// seen is a DCE/RPC pipe when its data reads as a PDU (the tree and file
 /// are then remembered as such, as Suricata does).
-fn dest(p: &mut SmbParser, h: &Hdr, fuid: &[u8], data: &[u8]) -> Dest {
+fn dest(p: &mut SmbParser, h: &Hdr, fuid: &Fid, data: &[u8]) -> Dest {
     let tree = recall(&p.state.trees, &(h.session_id, h.tree_id)).cloned();
     let (share, mut is_pipe) = tree.unwrap_or_default();
     let mut rpc = (is_pipe || share.is_empty()) && pipe::is_dcerpc_service(p, fuid);
@@ -431,7 +435,7 @@ fn dest(p: &mut SmbParser, h: &Hdr, fuid: &[u8], data: &[u8]) -> Dest {
             (pipe::UNKNOWN.into(), true),
         );
         if !rpc {
-            remember(&mut p.state.names, fuid.to_vec(), pipe::UNKNOWN.into());
+            remember(&mut p.state.names, *fuid, pipe::UNKNOWN.into());
         }
         is_pipe = true;
         rpc = true;
@@ -455,7 +459,7 @@ fn write_request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
         p.event("malformed_data");
         return;
     };
-    if p.find(&Key::File(fuid.clone(), false)).is_some() {
+    if p.find(&Key::File(fuid, false)).is_some() {
         return;
     }
     let data = blob(rec, usize::from(off), len as usize);
@@ -476,13 +480,13 @@ fn file_tx(
     command: u16,
     filename: Box<str>,
     share: Box<str>,
-    fuid: Vec<u8>,
+    fuid: Fid,
     reads: bool,
 ) {
     let f = FileTx {
         filename,
         share,
-        fuid: fuid.clone(),
+        fuid: fuid.to_vec(),
     };
     let i = p.open(
         2,
@@ -580,7 +584,7 @@ fn create_response(p: &mut SmbParser, h: &Hdr, rec: &[u8], name: Option<Box<str>
         return true;
     };
     if let Some(name) = name
-        && remember(&mut p.state.names, fuid.clone(), name)
+        && remember(&mut p.state.names, fuid, name)
     {
         p.event("too_many_names");
     }
@@ -591,7 +595,7 @@ fn create_response(p: &mut SmbParser, h: &Hdr, rec: &[u8], name: Option<Box<str>
         if let SmbDetail::Create(c) = &mut w.tx.detail {
             [c.created, c.accessed, c.modified, c.changed] = times;
             c.size = size;
-            c.fuid = fuid;
+            c.fuid = fuid.to_vec();
         }
     }
     true
@@ -683,7 +687,7 @@ fn read_response(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
     let Some(fuid) = take(&mut p.state.reads, &h.msg_id) else {
         return;
     };
-    if p.find(&Key::File(fuid.clone(), true)).is_some() {
+    if p.find(&Key::File(fuid, true)).is_some() {
         return;
     }
     let data = blob(rec, usize::from(off), len as usize);

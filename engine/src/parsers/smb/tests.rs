@@ -614,3 +614,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(run(&cuts), want);
     }
 }
+
+#[test]
+fn long_names_are_cut_and_reported() {
+    let mut p = SmbParser::default();
+    let long = "n".repeat(MAX_NAME + 10);
+    p.feed_initiator(&nbss(&create_req(1, &long, 0)));
+    assert_eq!(p.next_event().map(|e| e.event), Some("long_name"));
+    let out = txs(p.flow_end());
+    let SmbDetail::Create(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!(c.filename.len(), MAX_NAME);
+}
