@@ -14,7 +14,8 @@
 //! direction, however many READs or WRITEs), and DCE/RPC calls over named
 //! pipes (`pipe`, PDUs decoded by `parsers::dcerpc`).
 //!
-//! Transform headers (`0xFD 'SMB'`, SMB 3 encryption) are counted and
+//! Transform headers (`0xFD 'SMB'`, SMB 3 encryption) are counted
+//! ([`SmbParser::encrypted`]; the first reported, `encrypted_session`) and
 //! skipped, never decrypted. READ and WRITE payloads are never kept: past
 //! [`IO_PREFIX`] bytes of such a message the rest is skipped unread.
 //! Caps: [`SmbConfig::max_record`] bytes of any other message
@@ -583,7 +584,13 @@ impl SmbParser {
         match msg.get(..4) {
             Some([0xfe, b'S', b'M', b'B']) => smb2::message(self, side == 0, msg),
             Some([0xff, b'S', b'M', b'B']) => smb1::message(self, side == 0, msg),
-            Some([0xfd, b'S', b'M', b'B']) => self.encrypted += 1,
+            Some([0xfd, b'S', b'M', b'B']) => {
+                // Reported once: the session is encrypted from here on.
+                if self.encrypted == 0 {
+                    self.event("encrypted_session");
+                }
+                self.encrypted += 1;
+            }
             _ => {
                 if total > 0 {
                     self.event("invalid_protocol");

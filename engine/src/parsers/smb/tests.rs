@@ -323,6 +323,7 @@ fn transform_headers_are_counted_and_skipped() {
     p.feed_initiator(&[0x85, 0, 0, 0]);
     p.feed_initiator(&nbss(&t));
     assert_eq!(p.encrypted(), 2);
+    assert_eq!(p.next_event().map(|e| e.event), Some("encrypted_session"));
     assert!(p.next_event().is_none());
 }
 
