@@ -348,9 +348,7 @@ fn create_request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
         delete_on_close: options & 0x1000 != 0,
         ..Create::default()
     };
-    let i = open(p, h, SmbDetail::Create(Box::new(c)));
-    // Answered by the response, not the request.
-    p.waiting[i].request_done = true;
+    open(p, h, SmbDetail::Create(Box::new(c)));
     true
 }
 

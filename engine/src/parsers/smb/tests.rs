@@ -628,3 +628,101 @@ fn long_names_are_cut_and_reported() {
     };
     assert_eq!(c.filename.len(), MAX_NAME);
 }
+
+/// A BER element: `tag`, its length (long form past 127), `content`.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut v = vec![tag];
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        v.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+#[test]
+fn spnego_kerberos_names_the_ticket() {
+    let int = |n: u8| tlv(0x02, &[n]);
+    let sname = tlv(
+        0x30,
+        &[
+            tlv(0xa0, &int(2)),
+            tlv(
+                0xa1,
+                &tlv(
+                    0x30,
+                    &[tlv(0x1b, b"cifs"), tlv(0x1b, b"srv.example")].concat(),
+                ),
+            ),
+        ]
+        .concat(),
+    );
+    let enc = tlv(
+        0x30,
+        &[tlv(0xa0, &int(18)), tlv(0xa2, &tlv(0x04, &[0; 8]))].concat(),
+    );
+    let ticket = tlv(
+        0x61,
+        &tlv(
+            0x30,
+            &[
+                tlv(0xa0, &int(5)),
+                tlv(0xa1, &tlv(0x1b, b"EXAMPLE.ORG")),
+                tlv(0xa2, &sname),
+                tlv(0xa3, &enc),
+            ]
+            .concat(),
+        ),
+    );
+    let ap_req = tlv(
+        0x6e,
+        &tlv(
+            0x30,
+            &[
+                tlv(0xa0, &int(5)),
+                tlv(0xa1, &int(14)),
+                tlv(0xa2, &tlv(0x03, &[0, 0, 0, 0, 0])),
+                tlv(0xa3, &ticket),
+                tlv(0xa4, &enc),
+            ]
+            .concat(),
+        ),
+    );
+    let krb5_oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
+    let gss = tlv(0x60, &[tlv(0x06, &krb5_oid), vec![1, 0], ap_req].concat());
+    let mechs = tlv(0x30, &tlv(0x06, &krb5_oid));
+    let init = tlv(
+        0x30,
+        &[tlv(0xa0, &mechs), tlv(0xa2, &tlv(0x04, &gss))].concat(),
+    );
+    let blob = tlv(
+        0x60,
+        &[
+            tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]),
+            tlv(0xa0, &init),
+        ]
+        .concat(),
+    );
+    let id = auth::secblob(&blob);
+    let k = id.kerberos.expect("kerberos");
+    assert_eq!(&*k.realm, "EXAMPLE.ORG");
+    assert_eq!(k.snames, vec![Box::from("cifs"), Box::from("srv.example")]);
+    assert_eq!(id.ntlmssp, None);
+    // Without the Kerberos mechanism listed, the token is not read as one.
+    let other = tlv(0x30, &tlv(0x06, &[0x2b, 0x06, 0x01]));
+    let init = tlv(
+        0x30,
+        &[tlv(0xa0, &other), tlv(0xa2, &tlv(0x04, &gss))].concat(),
+    );
+    let blob = tlv(
+        0x60,
+        &[
+            tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]),
+            tlv(0xa0, &init),
+        ]
+        .concat(),
+    );
+    assert_eq!(auth::secblob(&blob).kerberos, None);
+}
