@@ -6,7 +6,9 @@
 # the srvsvc pipe: the share list), directory listings, a file written and
 # read back (several multi-credit reads and writes), a directory made and
 # removed, a rename, a delete, a file that does not exist, a refused login,
-# an SMB1 negotiation (NT1), an SMB 2.1 session, and an encrypted SMB 3
+# an SMB 2.1 session, an SMB1 (NT1) session with the same file operations
+# (a file written, read back, renamed and deleted, a large file read, a
+# directory made and removed, a missing file), and an encrypted SMB 3
 # session.
 # Needs root, iproute2, tcpdump and Samba (samba, smbclient).
 #
@@ -103,7 +105,8 @@ smb -U fssmbuser%smbpw1 "//$S_IP/data" -c 'ls; put small.txt; put big.bin; get b
 smb -U fssmbuser%wrong "//$S_IP/data" -c 'ls'
 # SMB 2.1 and SMB1 (NT1) sessions.
 smb -U fssmbuser%smbpw1 -m SMB2_10 "//$S_IP/data" -c 'ls'
-smb -U fssmbuser%smbpw1 -m NT1 --option='client min protocol=NT1' "//$S_IP/data" -c 'ls'
+smb -U fssmbuser%smbpw1 -m NT1 --option='client min protocol=NT1' "//$S_IP/data" \
+    -c 'ls; put small.txt; get small.txt s1.copy; get big.bin b1.copy; rename small.txt r1.txt; del r1.txt; mkdir d1; rmdir d1; get missing.txt'
 # An encrypted SMB 3 session.
 smb -U fssmbuser%smbpw1 --client-protection=encrypt "//$S_IP/data" -c 'ls; get big.bin enc.copy'
 sleep 1

@@ -312,6 +312,11 @@ fn take<K: PartialEq, V>(map: &mut Vec<(K, V)>, k: &K) -> Option<V> {
     Some(map.remove(i).1)
 }
 
+/// A FILETIME (100 ns since 1601) as Unix seconds (0 before 1970).
+fn filetime(t: u64) -> u64 {
+    (t / 10_000_000).saturating_sub(11_644_473_600)
+}
+
 /// Bytes as text with the zero bytes left out (Suricata's reading of
 /// UTF-16LE names), cut at [`MAX_NAME`] bytes.
 pub(crate) fn strip_zeros(b: &[u8]) -> Box<str> {

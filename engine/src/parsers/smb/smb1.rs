@@ -2,14 +2,16 @@
 //! Suricata 7 gives details: NEGOTIATE (the dialects offered and the one
 //! chosen, the server's GUID), SESSION_SETUP_ANDX (the security blob's
 //! identity, the native OS and LAN manager of both sides),
-//! TREE_CONNECT_ANDX (the path and services); every other command but
-//! READ_ANDX, WRITE_ANDX, TRANS and TRANS2 makes a generic transaction.
-//! AndX chains are followed. File transfers and DCE/RPC over SMB1's
-//! TRANS are not decoded (see docs/parsers.md).
+//! TREE_CONNECT_ANDX (the path and services), NT_CREATE_ANDX (the file,
+//! its times, allocation size and FID), RENAME (both names); a file's
+//! READ_ANDXs and WRITE_ANDXs are one transaction each, finished by its
+//! CLOSE; every other command but TRANS and TRANS2 makes a generic
+//! transaction. AndX chains are followed. DCE/RPC over SMB1 pipes and
+//! TRANS2's SET_*_INFO are not decoded (see docs/parsers.md).
 
 use super::{
-    Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus, TreeConnect,
-    auth, strip_zeros,
+    Create, Fid, FileTx, Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser,
+    SmbStatus, TreeConnect, auth, filetime, recall, remember, strip_zeros, take,
 };
 use crate::parsers::reader::Reader;
 
@@ -19,6 +21,16 @@ const NEGOTIATE: u8 = 0x72;
 const SESSION_SETUP: u8 = 0x73;
 /// TREE_CONNECT_ANDX.
 const TREE_CONNECT: u8 = 0x75;
+/// NT_CREATE_ANDX.
+const NT_CREATE: u8 = 0xa2;
+/// CLOSE.
+const CLOSE: u8 = 0x04;
+/// RENAME.
+const RENAME: u8 = 0x07;
+/// READ_ANDX.
+const READ_ANDX: u8 = 0x2e;
+/// WRITE_ANDX.
+const WRITE_ANDX: u8 = 0x2f;
 /// READ_ANDX, WRITE_ANDX, TRANS, TRANS2: no transaction of their own.
 const NO_TX: [u8; 4] = [0x2e, 0x2f, 0x25, 0x32];
 /// The commands whose words open with an AndX block.
@@ -335,6 +347,64 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
                 }
             }
         }
+        NT_CREATE => match create_request(b, h) {
+            Some(c) => {
+                let mid = u64::from(h.mid);
+                if remember(&mut p.state.create_names, mid, c.filename.clone()) {
+                    p.event("too_many_names");
+                }
+                SmbDetail::Create(Box::new(c))
+            }
+            None => {
+                p.event("malformed_data");
+                SmbDetail::Generic
+            }
+        },
+        RENAME => {
+            // Two names, each after a buffer format byte (4).
+            let mut r = Reader::new(b.bytes);
+            let names = (|| {
+                r.u8()?;
+                let from = string(&mut r, b.bytes_at, h.unicode)?;
+                r.u8()?;
+                let to = string(&mut r, b.bytes_at, h.unicode)?;
+                Some((from, to))
+            })();
+            match names {
+                Some((from, to)) => SmbDetail::Rename(Box::new((from, to, Vec::new()))),
+                None => {
+                    p.event("malformed_data");
+                    SmbDetail::Generic
+                }
+            }
+        }
+        CLOSE => {
+            if let Some(fid) = b.words.get(..2) {
+                let f = fid_key(fid, h.user_id);
+                for dir in [false, true] {
+                    if let Some(i) = p.find(&Key::File(f, dir)) {
+                        p.waiting[i].request_done = true;
+                        p.waiting[i].response_done = true;
+                    }
+                }
+            }
+            SmbDetail::Generic
+        }
+        READ_ANDX => {
+            if let Some(fid) = b.words.get(4..6) {
+                let f = fid_key(fid, h.user_id);
+                if remember(&mut p.state.reads, u64::from(h.mid), f) {
+                    p.event("too_many_names");
+                }
+            }
+            return;
+        }
+        WRITE_ANDX => {
+            if let Some(fid) = b.words.get(4..6) {
+                file_tx(p, h, WRITE_ANDX, fid, false);
+            }
+            return;
+        }
         c if NO_TX.contains(&c) => return,
         _ => SmbDetail::Generic,
     };
@@ -347,7 +417,80 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
     }
 }
 
+/// An NT_CREATE_ANDX request's name, disposition and options.
+fn create_request(b: &Block<'_>, h: &Hdr) -> Option<Create> {
+    let mut w = Reader::new(b.words);
+    w.take(35)?;
+    let disposition = w.u32_le()?;
+    let options = w.u32_le()?;
+    let filename = string(&mut Reader::new(b.bytes), b.bytes_at, h.unicode)?;
+    Some(Create {
+        filename,
+        directory: options & 0x1 != 0,
+        disposition,
+        delete_on_close: options & 0x1000 != 0,
+        ..Create::default()
+    })
+}
+
+/// An SMB1 file's key: its FID and the user's id (Suricata's
+/// "frankenFID"), marked apart from SMB2 file ids.
+fn fid_key(fid: &[u8], user_id: u16) -> Fid {
+    let mut k = [0u8; 16];
+    k[..2].copy_from_slice(&fid[..2.min(fid.len())]);
+    k[2..4].copy_from_slice(&user_id.to_le_bytes());
+    k[15] = 1;
+    k
+}
+
+/// The file transaction of FID `fid`'s reads (`reads`) or writes, opened
+/// unless it is open: the file's name, its tree's share. As Suricata's, it
+/// names no session or tree and gets no status; its CLOSE finishes it. A
+/// pipe's data is not decoded over SMB1 (no transaction).
+fn file_tx(p: &mut SmbParser, h: &Hdr, cmd: u8, fid: &[u8], reads: bool) {
+    let f = fid_key(fid, h.user_id);
+    if p.find(&Key::File(f, reads)).is_some() {
+        return;
+    }
+    let tree = recall(
+        &p.state.trees,
+        &(u64::from(h.user_id), u32::from(h.tree_id)),
+    )
+    .cloned();
+    let (share, is_pipe) = tree.unwrap_or_default();
+    if is_pipe {
+        return;
+    }
+    let name = recall(&p.state.names, &f)
+        .cloned()
+        .unwrap_or_else(|| "<unknown>".into());
+    let t = FileTx {
+        filename: name,
+        share,
+        fuid: fid.to_vec(),
+    };
+    let i = p.open(
+        1,
+        Some(u16::from(cmd)),
+        Key::File(f, reads),
+        SmbDetail::File(Box::new(t)),
+    );
+    p.waiting[i].request_done = false;
+}
+
 fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
+    if cmd == READ_ANDX {
+        let f = take(&mut p.state.reads, &u64::from(h.mid));
+        if let Some(f) = f
+            && h.status == SmbStatus::Nt(0)
+        {
+            file_tx(p, h, READ_ANDX, &f[..2], true);
+        }
+        return;
+    }
+    let create_name = (cmd == NT_CREATE)
+        .then(|| take(&mut p.state.create_names, &u64::from(h.mid)))
+        .flatten();
     let key = Key::Command(1, u16::from(cmd), u64::from(h.mid));
     let Some(i) = p.find(&key) else {
         return;
@@ -398,9 +541,48 @@ fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
             if ok {
                 w.tx.tree_id = u32::from(h.tree_id);
             }
+            let mut tree = None;
             if let SmbDetail::TreeConnect(t) = &mut w.tx.detail {
                 t.is_pipe = service.as_deref() == Some("IPC");
                 t.res_service = service;
+                tree = Some((t.share.clone(), t.is_pipe));
+            }
+            let k = (u64::from(h.user_id), u32::from(h.tree_id));
+            if let Some(tree) = tree.filter(|_| ok)
+                && remember(&mut p.state.trees, k, tree)
+            {
+                p.event("too_many_names");
+            }
+        }
+        NT_CREATE if h.status == SmbStatus::Nt(0) => {
+            // FID, then the four times, attributes and allocation size
+            // (Suricata's `size`).
+            let mut w = Reader::new(b.words);
+            let fields = (|| {
+                w.take(5)?;
+                let fid = w.take(2)?;
+                w.take(4)?;
+                let mut times = [0u64; 4];
+                for t in &mut times {
+                    *t = filetime(w.u64_le()?);
+                }
+                w.take(4)?;
+                Some((fid, times, w.u64_le()?))
+            })();
+            match fields {
+                Some((fid, times, size)) => {
+                    if let Some(name) = create_name
+                        && remember(&mut p.state.names, fid_key(fid, h.user_id), name)
+                    {
+                        p.event("too_many_names");
+                    }
+                    if let SmbDetail::Create(c) = &mut p.waiting[i].tx.detail {
+                        [c.created, c.accessed, c.modified, c.changed] = times;
+                        c.size = size;
+                        c.fuid = fid.to_vec();
+                    }
+                }
+                None => p.event("malformed_data"),
             }
         }
         _ => {}

@@ -8,7 +8,7 @@
 use super::status::{BUFFER_OVERFLOW, END_OF_FILE, PENDING, SUCCESS};
 use super::{
     Create, Fid, FileTx, Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus,
-    TreeConnect, auth, pipe, recall, remember, take,
+    TreeConnect, auth, filetime, pipe, recall, remember, take,
 };
 use crate::parsers::reader::Reader;
 
@@ -570,7 +570,7 @@ fn create_response(p: &mut SmbParser, h: &Hdr, rec: &[u8], name: Option<Box<str>
         let mut times = [0u64; 4];
         for t in &mut times {
             // FILETIME (100 ns since 1601) as Unix seconds.
-            *t = (r.u64_le()? / 10_000_000).saturating_sub(11_644_473_600);
+            *t = filetime(r.u64_le()?);
         }
         r.u64_le()?;
         let size = r.u64_le()?;

@@ -726,3 +726,63 @@ fn spnego_kerberos_names_the_ticket() {
     );
     assert_eq!(auth::secblob(&blob).kerberos, None);
 }
+
+/// An SMB1 message (NT status codes, 8-bit strings), user 7, tree 9.
+fn smb1_msg(cmd: u8, reply: bool, mid: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xff, b'S', b'M', b'B', cmd, 0, 0, 0, 0];
+    v.push(if reply { 0x98 } else { 0x18 });
+    v.extend_from_slice(&0x4001u16.to_le_bytes());
+    v.extend_from_slice(&[0; 12]);
+    v.extend_from_slice(&[9, 0, 1, 0, 7, 0]);
+    v.extend_from_slice(&mid.to_le_bytes());
+    v.push((words.len() / 2) as u8);
+    v.extend_from_slice(words);
+    v.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    v.extend_from_slice(bytes);
+    nbss(&v)
+}
+
+#[test]
+fn smb1_creates_and_writes_a_file() {
+    let mut p = SmbParser::default();
+    let mut create = [0u8; 48];
+    create[0] = 0xff;
+    create[35] = 5; // FILE_OVERWRITE_IF
+    p.feed_initiator(&smb1_msg(0xa2, false, 1, &create, b"\\f.txt\0"));
+    let mut answer = [0u8; 68];
+    answer[0] = 0xff;
+    answer[5..7].copy_from_slice(&[0x8b, 0xfe]);
+    let ft = (1_609_459_200u64 + 11_644_473_600) * 10_000_000;
+    answer[11..19].copy_from_slice(&ft.to_le_bytes());
+    answer[47..55].copy_from_slice(&4096u64.to_le_bytes());
+    let out = txs(p.feed_responder(&smb1_msg(0xa2, true, 1, &answer, &[])));
+    let SmbDetail::Create(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((&*c.filename, c.disposition, c.size), ("\\f.txt", 5, 4096));
+    assert_eq!(
+        (c.created, c.fuid.as_slice()),
+        (1_609_459_200, &[0x8b, 0xfe][..])
+    );
+    // Two WRITE_ANDXs: one transaction, finished by the CLOSE.
+    let mut write = [0u8; 24];
+    write[0] = 0xff;
+    write[4..6].copy_from_slice(&[0x8b, 0xfe]);
+    for mid in [2, 3] {
+        let out = txs(p.feed_initiator(&smb1_msg(0x2f, false, mid, &write, b"data")));
+        assert!(out.is_empty());
+    }
+    let out = txs(p.feed_initiator(&smb1_msg(0x04, false, 4, &[0x8b, 0xfe, 0, 0, 0, 0], &[])));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].command, out[0].status), (Some(0x2f), None));
+    assert_eq!((out[0].session_id, out[0].tree_id), (0, 0));
+    let SmbDetail::File(f) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!(
+        (&*f.filename, f.fuid.as_slice()),
+        ("\\f.txt", &[0x8b, 0xfe][..])
+    );
+    let out = txs(p.feed_responder(&smb1_msg(0x04, true, 4, &[], &[])));
+    assert_eq!(out[0].command, Some(0x04));
+}

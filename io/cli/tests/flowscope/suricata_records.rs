@@ -924,7 +924,8 @@ fn nfs_records_match_suricata() {
 /// Samba's smbd and smbclient (SMB 3.1.1 and 2.1 sessions with NTLMSSP,
 /// the share list over the srvsvc pipe, files written and read in several
 /// multi-credit READs and WRITEs, a rename, a delete, a missing file, a
-/// refused login, an SMB1 session, an encrypted session) and the corpus's
+/// refused login, an SMB1 session with file creates, reads, writes, a
+/// rename and a delete, an encrypted session) and the corpus's
 /// three SMB captures (compounded CREATE/FIND/CLOSE and deletes over
 /// SMB2, SMB1 session setups with and without a security blob): every
 /// transaction matched, in order, with every field equal, `app_proto: smb`
@@ -952,7 +953,7 @@ fn smb_records_match_suricata() {
         ],
     );
     assert!(text.contains("captures with smb records: 4"), "{text}");
-    assert!(text.contains("smb records matched 158/158"), "{text}");
+    assert!(text.contains("smb records matched 172/172"), "{text}");
     assert!(text.contains("smb order equal 4/4"), "{text}");
     assert_all_equal(
         &text,
