@@ -337,3 +337,67 @@ fn fsctl_name(f: u32) -> String {
     };
     n.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowscope_engine::parsers::smb::FileTx;
+
+    fn render(t: &SmbTx) -> String {
+        let mut out = Vec::new();
+        let mut o = JsonObject::new(&mut out);
+        write_smb(&mut o, t);
+        o.finish_line();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn tx(status: Option<SmbStatus>, detail: SmbDetail) -> SmbTx {
+        SmbTx {
+            id: 3,
+            dialect: "3.11".into(),
+            version: 2,
+            command: Some(8),
+            status,
+            session_id: 5,
+            tree_id: 6,
+            detail,
+        }
+    }
+
+    #[test]
+    fn file_ids_and_statuses_as_suricata_writes_them() {
+        let f = FileTx {
+            filename: "a.txt".into(),
+            share: "\\\\srv\\data".into(),
+            fuid: (1..=16).collect(),
+        };
+        let t = tx(
+            Some(SmbStatus::Nt(0xc000_0034)),
+            SmbDetail::File(Box::new(f)),
+        );
+        assert_eq!(
+            render(&t),
+            concat!(
+                r#"{"smb":{"id":3,"dialect":"3.11","command":"SMB2_COMMAND_READ","#,
+                r#""status":"STATUS_OBJECT_NAME_NOT_FOUND","status_code":"0xc0000034","#,
+                r#""session_id":5,"tree_id":6,"filename":"a.txt","share":"\\\\srv\\data","#,
+                r#""fuid":"04030201-0605-0807-0a09-0c0b100f0e0d"}}"#,
+                "\n"
+            )
+        );
+        // A code without a name: its number; SMB1's FID in hex.
+        let mut t = tx(Some(SmbStatus::Nt(0x1234)), SmbDetail::Ioctl(0x0014_0204));
+        t.command = Some(99);
+        let s = render(&t);
+        assert!(
+            s.contains(r#""command":"99","status":"4660","status_code":"0x1234""#),
+            "{s}"
+        );
+        assert!(
+            s.contains(r#""function":"FSCTL_VALIDATE_NEGOTIATE_INFO""#),
+            "{s}"
+        );
+        assert_eq!(fuid_text(&[0x8b, 0xfe]), "fe8b");
+        assert_eq!(fuid_text(&[]), "");
+    }
+}
