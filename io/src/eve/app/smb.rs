@@ -7,6 +7,7 @@
 //! `size` and `fuid`, a file's `filename`, `share` and `fuid`, a `rename`
 //! (`set_info`), a delete, an IOCTL's `function`, a pipe's `dcerpc` call.
 
+use super::dcerpc::uuid_text;
 use crate::json::JsonObject;
 use flowscope_engine::parsers::dcerpc::{ptype, ptype_name};
 use flowscope_engine::parsers::smb::{
@@ -14,30 +15,14 @@ use flowscope_engine::parsers::smb::{
     command_name, nt_status_name,
 };
 
-/// A GUID as Suricata writes it: its first three fields little-endian.
+/// A GUID as Suricata writes it: its bytes in the order 3 2 1 0 - 5 4 -
+/// 7 6 - 9 8 - 11 10 15 14 13 12.
 fn guid_text(g: &[u8]) -> String {
     let Ok(g) = <&[u8; 16]>::try_from(g) else {
         return String::new();
     };
-    format!(
-        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        g[3],
-        g[2],
-        g[1],
-        g[0],
-        g[5],
-        g[4],
-        g[7],
-        g[6],
-        g[9],
-        g[8],
-        g[11],
-        g[10],
-        g[15],
-        g[14],
-        g[13],
-        g[12]
-    )
+    const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 15, 14, 13, 12];
+    uuid_text(&ORDER.map(|i| g[i]))
 }
 
 /// A file id as Suricata writes it: an SMB2 GUID, an SMB1 FID.
@@ -46,19 +31,6 @@ fn fuid_text(f: &[u8]) -> String {
         [a, b] | [a, b, _, _, _, _] => format!("{b:02x}{a:02x}"),
         _ => guid_text(f),
     }
-}
-
-/// A UUID in its canonical text form.
-fn uuid_text(u: &[u8; 16]) -> String {
-    let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 pub(super) fn write_smb(o: &mut JsonObject<'_>, t: &SmbTx) {
