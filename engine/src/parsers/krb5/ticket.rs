@@ -1,7 +1,7 @@
 //! The ticket inside a GSS-API Kerberos 5 AP-REQ token (RFC 4121 §4.1:
 //! `[APPLICATION 0]` holding the mechanism OID, the token id `01 00` and
 //! the AP-REQ), as SMB's session setup carries it in SPNEGO: the ticket's
-//! realm and server name components, read with this module's BER helpers.
+//! realm and server name components, read with this module's BER readers.
 
 use super::{Fields, Found, body, principal_parts, realm, seq};
 use crate::parsers::ber;
