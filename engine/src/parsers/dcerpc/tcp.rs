@@ -10,7 +10,8 @@ use crate::session::SessionParser;
 const MAX_PENDING_EVENTS: usize = 64;
 /// The common header's length.
 pub(crate) const HEADER: usize = 16;
-/// `pfc_flags`: the first fragment of a call's PDUs.
+/// `pfc_flags`: the first fragment of a call's PDUs (SMB's pipes read it).
+#[cfg_attr(not(feature = "smb"), allow(dead_code))]
 pub(crate) const FIRST_FRAG: u8 = 0x01;
 /// `pfc_flags`: the last fragment of a call's PDUs.
 pub(crate) const LAST_FRAG: u8 = 0x02;
@@ -174,13 +175,9 @@ impl DcerpcTcpParser {
     /// One whole PDU from `side` (0 the client).
     fn pdu(&mut self, side: usize, pdu: &[u8], out: &mut Vec<L7Message>) {
         let Some(h) = Header::read(pdu) else { return };
-        let mut body = Body {
-            r: Reader::new(pdu.get(HEADER..).unwrap_or_default()),
-            le: h.le,
-        };
         match (side, h.ptype) {
             (0, ptype::BIND | ptype::ALTER_CONTEXT) => {
-                let Some(items) = bind_items(&mut body) else {
+                let Some(items) = pdu_bind_items(pdu, &h) else {
                     self.event("malformed_bind");
                     return;
                 };
@@ -199,7 +196,7 @@ impl DcerpcTcpParser {
                 let results = if h.ptype == ptype::BINDNAK {
                     Some(Vec::new())
                 } else {
-                    ack_results(&mut body)
+                    pdu_ack_results(pdu, &h)
                 };
                 let Some(results) = results else {
                     self.event("malformed_bindack");
