@@ -8,8 +8,8 @@
 # removed, a rename, a delete, a file that does not exist, a refused login,
 # an SMB 2.1 session, an SMB1 (NT1) session with the same file operations
 # (a file written, read back, renamed and deleted, a large file read, a
-# directory made and removed, a missing file), and an encrypted SMB 3
-# session.
+# directory made and removed, a missing file), SMB 3.1.1 and SMB1 sessions
+# over NetBIOS (port 139), and an encrypted SMB 3 session.
 # Needs root, iproute2, tcpdump and Samba (samba, smbclient).
 #
 # Usage: scripts/make-smb-capture.sh [OUT.pcap]
@@ -66,7 +66,7 @@ cat >"$WORK/smb.conf" <<EOF
   security = user
   map to guest = never
   server min protocol = NT1
-  smb ports = 445
+  smb ports = 445 139
   pid directory = $WORK/run
   lock directory = $WORK/lock
   state directory = $WORK/state
@@ -84,10 +84,10 @@ cat >"$WORK/smb.conf" <<EOF
 EOF
 id fssmbuser >/dev/null 2>&1 || useradd -M fssmbuser
 printf 'smbpw1\nsmbpw1\n' | smbpasswd -c "$WORK/smb.conf" -s -a fssmbuser >/dev/null
-head -c 300000 /dev/urandom >"$WORK/client/big.bin"
+head -c 200000 /dev/urandom >"$WORK/client/big.bin"
 printf 'hello smb\n' >"$WORK/client/small.txt"
 
-ip netns exec "$NS_S" tcpdump -i fssmb-s -s 0 -U -w "$WORK/out.pcap" tcp port 445 2>/dev/null &
+ip netns exec "$NS_S" tcpdump -i fssmb-s -s 0 -U -w "$WORK/out.pcap" tcp port 445 or tcp port 139 2>/dev/null &
 DUMP_PID=$!
 ip netns exec "$NS_S" smbd -s "$WORK/smb.conf" -D
 sleep 2
@@ -107,6 +107,9 @@ smb -U fssmbuser%wrong "//$S_IP/data" -c 'ls'
 smb -U fssmbuser%smbpw1 -m SMB2_10 "//$S_IP/data" -c 'ls'
 smb -U fssmbuser%smbpw1 -m NT1 --option='client min protocol=NT1' "//$S_IP/data" \
     -c 'ls; put small.txt; get small.txt s1.copy; get big.bin b1.copy; rename small.txt r1.txt; del r1.txt; mkdir d1; rmdir d1; get missing.txt'
+# NetBIOS (port 139): a session request first, then SMB 3.1.1 and SMB1.
+smb -U fssmbuser%smbpw1 -p 139 "//$S_IP/data" -c 'ls; get big.bin b2.copy'
+smb -U fssmbuser%smbpw1 -p 139 -m NT1 --option='client min protocol=NT1' "//$S_IP/data" -c 'ls'
 # An encrypted SMB 3 session.
 smb -U fssmbuser%smbpw1 --client-protection=encrypt "//$S_IP/data" -c 'ls; get big.bin enc.copy'
 sleep 1

@@ -34,6 +34,8 @@ mod smb2;
 mod status;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_smb1;
 
 pub use auth::Kerberos;
 pub use ntlmssp::Ntlmssp;
@@ -614,8 +616,29 @@ impl SmbParser {
 
 /// The probe: an NBSS session message (type 0, a length of at least an
 /// SMB header) whose content opens with `0xFF 'SMB'`, `0xFE 'SMB'` or
-/// `0xFD 'SMB'`.
+/// `0xFD 'SMB'`; on NetBIOS (139) behind one first small NBSS message of
+/// another type (a session request or its answer, a keepalive), as
+/// Suricata's probe accepts it.
 pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
+    match bytes.first() {
+        Some(0x81..=0x83 | 0x85) => {}
+        _ => return probe_message(bytes),
+    }
+    let Some(h) = bytes.get(..4) else {
+        return Probe::NeedMore;
+    };
+    let len = usize::from(h[2]) << 8 | usize::from(h[3]);
+    if h[1] & 0xfe != 0 || len >= 256 {
+        return Probe::No;
+    }
+    match bytes.get(4 + len..) {
+        Some(next) => probe_message(next),
+        None => Probe::NeedMore,
+    }
+}
+
+/// [`probe`] on an NBSS session message.
+fn probe_message(bytes: &[u8]) -> Probe {
     let Some(h) = bytes.get(..8) else {
         return match bytes.first() {
             Some(&t) if t != NBSS_MESSAGE => Probe::No,

@@ -673,6 +673,10 @@ fn read_response(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
         }
         return;
     }
+    if h.status == PENDING {
+        // The final (async) answer follows.
+        return;
+    }
     if h.status != SUCCESS && h.status != BUFFER_OVERFLOW {
         take(&mut p.state.reads, &h.msg_id);
         return;

@@ -925,7 +925,8 @@ fn nfs_records_match_suricata() {
 /// the share list over the srvsvc pipe, files written and read in several
 /// multi-credit READs and WRITEs, a rename, a delete, a missing file, a
 /// refused login, an SMB1 session with file creates, reads, writes, a
-/// rename and a delete, an encrypted session) and the corpus's
+/// rename and a delete, SMB 3.1.1 and SMB1 over NetBIOS on port 139, an
+/// encrypted session) and the corpus's
 /// three SMB captures (compounded CREATE/FIND/CLOSE and deletes over
 /// SMB2, SMB1 session setups with and without a security blob): every
 /// transaction matched, in order, with every field equal, `app_proto: smb`
@@ -953,7 +954,7 @@ fn smb_records_match_suricata() {
         ],
     );
     assert!(text.contains("captures with smb records: 4"), "{text}");
-    assert!(text.contains("smb records matched 172/172"), "{text}");
+    assert!(text.contains("smb records matched 196/196"), "{text}");
     assert!(text.contains("smb order equal 4/4"), "{text}");
     assert_all_equal(
         &text,
