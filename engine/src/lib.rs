@@ -96,6 +96,7 @@
 //! | `rdp` | `parsers::rdp`: RDP's connection sequence (X.224, MCS Connect-Initial's GCC data, the certificate serials after the move to TLS), the `L7Message::Rdp` transactions | x509-parser (serials) |
 //! | `dnp3` | `parsers::dnp3`: DNP3 over TCP (link frames and CRCs, transport reassembly, application headers and objects), the `L7Message::Dnp3` messages | none |
 //! | `nfs` | `parsers::nfs`: NFS v2, v3 and v4 calls, replies and file transfers over ONC RPC (TCP and UDP), the `L7Message::Nfs` messages | none |
+//! | `smb` | `parsers::smb`: SMB 2/3 and SMB1 transactions over TCP (NBSS framing), NTLMSSP and Kerberos identities, file reads and writes, DCE/RPC over named pipes, the `L7Message::Smb` messages | `dcerpc`, `krb5` |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

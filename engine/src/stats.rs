@@ -241,7 +241,7 @@ impl AppProtoCounters {
 /// Protocols [`AppCounters`] keeps apart; the counts of any further ones
 /// are summed under `other`. Room for every built-in parser's names (over
 /// TCP and UDP, `failed`) with some to spare for a program's own.
-pub(crate) const MAX_APP_PROTOS: usize = 31;
+pub(crate) const MAX_APP_PROTOS: usize = 33;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct AppEntry {
@@ -255,9 +255,17 @@ struct AppEntry {
 /// transport, in the order the names were first seen (the driver enters
 /// its routes' names when they are registered, so every shard holds the
 /// same names in the same order).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppCounters {
     entries: [AppEntry; MAX_APP_PROTOS + 1],
+}
+
+impl Default for AppCounters {
+    fn default() -> Self {
+        AppCounters {
+            entries: [AppEntry::default(); MAX_APP_PROTOS + 1],
+        }
+    }
 }
 
 impl AppCounters {

@@ -40,7 +40,9 @@ use crate::session::Sessions;
 /// Request or Confirm (port 3389 first), DNP3 on every TCP flow whose
 /// first bytes are a link header with a right CRC (port 20000 first),
 /// NFS over TCP and UDP whose first message is an RPC call of program
-/// 100003 or a reply accepting one (port 2049 first).
+/// 100003 or a reply accepting one (port 2049 first), SMB on every TCP
+/// flow whose first bytes are an NBSS session message holding an SMB1,
+/// SMB2 or transform header (ports 445 and 139 first).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -104,6 +106,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_dnp3(s, &cfg.dnp3);
     #[cfg(feature = "nfs")]
     let s = with_nfs(s, &cfg.nfs);
+    #[cfg(feature = "smb")]
+    let s = with_smb(s, &cfg.smb);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -616,6 +620,25 @@ fn with_nfs<K: Send + 'static>(
     .tcp(
         nfs::NfsTcpParser::new(cfg),
         ports().probe(nfs::probe_tcp).named("nfs"),
+    )
+}
+
+/// SMB over TCP: port hints and the NBSS + SMB header probe; transactions
+/// written as acknowledged.
+#[cfg(feature = "smb")]
+fn with_smb<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &SmbConfig,
+) -> Sessions<K, L7Message> {
+    use crate::session::Route;
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        smb::SmbParser::new(cfg).timed_by_acks(),
+        Route::ports(cfg.ports.iter().copied())
+            .probe(smb::probe)
+            .named("smb"),
     )
 }
 

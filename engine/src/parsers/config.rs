@@ -520,6 +520,34 @@ impl Default for NfsConfig {
     }
 }
 
+/// `[parsers.smb]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmbConfig {
+    /// Parse SMB (SMB 2/3 and SMB1 over TCP, NetBIOS session framing).
+    pub enabled: bool,
+    /// Port hints (the header probe finds SMB on other ports too).
+    pub ports: Vec<u16>,
+    /// Longest message kept, in bytes; the rest of a longer one is
+    /// skipped (`record_too_long`; a READ response's or WRITE request's
+    /// data is skipped past its first 4 KiB whatever its length).
+    pub max_record: usize,
+    /// Transactions waiting at once per flow; one more writes the oldest
+    /// as it stands (`too_many_transactions`).
+    pub max_tx: usize,
+}
+
+impl Default for SmbConfig {
+    fn default() -> Self {
+        SmbConfig {
+            enabled: true,
+            ports: vec![445, 139],
+            max_record: 1 << 20,
+            max_tx: 1024,
+        }
+    }
+}
+
 /// `[parsers.pgsql]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

@@ -13,8 +13,9 @@
 //! the PostgreSQL protocol (`pgsql`), SNMP and Kerberos with a bounded BER reader they share (`ber`),
 //! IKEv1 and IKEv2 over UDP 500 and 4500 (`ike`), DCE/RPC over TCP and
 //! UDP (`dcerpc`), Modbus/TCP (`modbus`), DNP3 over TCP (`dnp3`), RDP's
-//! connection sequence (`rdp`), and NFS v2, v3 and v4 over ONC RPC on TCP
-//! and UDP (`nfs`). They are
+//! connection sequence (`rdp`), NFS v2, v3 and v4 over ONC RPC on TCP
+//! and UDP (`nfs`), and SMB 2/3 and SMB1 with NTLMSSP, Kerberos tickets
+//! and DCE/RPC over named pipes (`smb`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -25,7 +26,7 @@
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
-#[cfg(any(feature = "snmp", feature = "krb5"))]
+#[cfg(any(feature = "snmp", feature = "krb5", feature = "smb"))]
 mod ber;
 #[cfg(feature = "dcerpc")]
 pub mod dcerpc;
@@ -86,13 +87,16 @@ pub mod rdp;
     feature = "modbus",
     feature = "rdp",
     feature = "dnp3",
-    feature = "nfs"
+    feature = "nfs",
+    feature = "smb"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
 pub mod rfb;
 #[cfg(feature = "sip")]
 pub mod sip;
+#[cfg(feature = "smb")]
+pub mod smb;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "snmp")]
@@ -113,7 +117,7 @@ pub use builtin::builtin;
 pub use config::{
     DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig,
     Krb5Config, ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig,
-    RfbConfig, SipConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    RfbConfig, SipConfig, SmbConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -198,6 +202,10 @@ pub enum L7Message {
     /// An NFS transaction: a call and its reply, or a file transfer.
     #[cfg(feature = "nfs")]
     Nfs(Box<nfs::NfsRecord>),
+    /// An SMB transaction: a command and its answer, a file read or
+    /// written, or a DCE/RPC call over a pipe.
+    #[cfg(feature = "smb")]
+    Smb(Box<smb::SmbTx>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -253,6 +261,8 @@ pub struct ParsersConfig {
     pub dnp3: Dnp3Config,
     /// NFS.
     pub nfs: NfsConfig,
+    /// SMB.
+    pub smb: SmbConfig,
 }
 
 impl Default for ParsersConfig {
@@ -282,6 +292,7 @@ impl Default for ParsersConfig {
             rdp: RdpConfig::default(),
             dnp3: Dnp3Config::default(),
             nfs: NfsConfig::default(),
+            smb: SmbConfig::default(),
         }
     }
 }
@@ -460,6 +471,7 @@ impl ParsersConfig {
             ("parsers.rdp.ports", &self.rdp.ports),
             ("parsers.dnp3.ports", &self.dnp3.ports),
             ("parsers.nfs.ports", &self.nfs.ports),
+            ("parsers.smb.ports", &self.smb.ports),
         ] {
             check_ports(key, ports)?;
         }
@@ -550,6 +562,14 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.nfs.max_tx", self.nfs.max_tx, 1, 1 << 20, "")?;
+        check_range(
+            "parsers.smb.max_record",
+            self.smb.max_record,
+            1024,
+            16 << 20,
+            " bytes",
+        )?;
+        check_range("parsers.smb.max_tx", self.smb.max_tx, 1, 1 << 20, "")?;
         Ok(())
     }
 
@@ -581,6 +601,7 @@ impl ParsersConfig {
             rdp,
             dnp3,
             nfs,
+            smb,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -606,6 +627,7 @@ impl ParsersConfig {
         rdp.enabled = false;
         dnp3.enabled = false;
         nfs.enabled = false;
+        smb.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -626,7 +648,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 23] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 24] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -651,6 +673,7 @@ impl ParsersConfig {
             ("rdp", self.rdp.enabled, cfg!(feature = "rdp")),
             ("dnp3", self.dnp3.enabled, cfg!(feature = "dnp3")),
             ("nfs", self.nfs.enabled, cfg!(feature = "nfs")),
+            ("smb", self.smb.enabled, cfg!(feature = "smb")),
         ]
     }
 }
@@ -689,6 +712,7 @@ mod tests {
             ("rdp", cfg!(feature = "rdp")),
             ("dnp3", cfg!(feature = "dnp3")),
             ("nfs", cfg!(feature = "nfs")),
+            ("smb", cfg!(feature = "smb")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,5 +1,5 @@
 //! The byte cursor every built-in parser decodes with ([`Reader`]):
-//! big-endian integers (little-endian ones for DCE/RPC, RDP and DNP3), QUIC variable-length integers, slices by length or
+//! big-endian integers (little-endian ones for DCE/RPC, RDP, DNP3 and SMB), QUIC variable-length integers, slices by length or
 //! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
@@ -69,7 +69,8 @@ impl<'a> Reader<'a> {
         feature = "http2",
         feature = "pgsql",
         feature = "ike",
-        feature = "dnp3"
+        feature = "dnp3",
+        feature = "smb"
     ))]
     #[inline]
     pub(super) fn any_left(&self) -> bool {
@@ -91,7 +92,8 @@ impl<'a> Reader<'a> {
         feature = "quic",
         feature = "http2",
         feature = "pgsql",
-        feature = "ike"
+        feature = "ike",
+        feature = "smb"
     ))]
     #[inline]
     pub(super) fn rest(&mut self) -> &'a [u8] {
@@ -183,11 +185,18 @@ impl<'a> Reader<'a> {
         self.array().map(u16::from_le_bytes)
     }
 
-    /// A little-endian `u32` (DCE/RPC, RDP's GCC data, DNP3).
-    #[cfg(any(feature = "dcerpc", feature = "rdp", feature = "dnp3"))]
+    /// A little-endian `u32` (DCE/RPC, RDP's GCC data, DNP3, SMB).
+    #[cfg(any(feature = "dcerpc", feature = "rdp", feature = "dnp3", feature = "smb"))]
     #[inline]
     pub(super) fn u32_le(&mut self) -> Option<u32> {
         self.array().map(u32::from_le_bytes)
+    }
+
+    /// A little-endian `u64` (SMB).
+    #[cfg(feature = "smb")]
+    #[inline]
+    pub(super) fn u64_le(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
     }
 
     /// A QUIC variable-length integer (RFC 9000 §16: the first byte's two

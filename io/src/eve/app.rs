@@ -5,7 +5,7 @@
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
 //! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
 //! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`), `dnp3` (module
-//! `dnp3`), `rdp` (module `rdp`) and `nfs` (module `nfs`) records from
+//! `dnp3`), `rdp` (module `rdp`), `nfs` (module `nfs`) and `smb` (module `smb`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -38,6 +38,7 @@ mod pgsql;
 mod rdp;
 mod rfb;
 mod sip;
+mod smb;
 mod smtp;
 mod snmp;
 mod ssh;
@@ -106,6 +107,7 @@ impl EveMessage for L7Message {
             L7Message::Rdp(_) => "rdp",
             L7Message::Dnp3(_) => "dnp3",
             L7Message::Nfs(_) => "nfs",
+            L7Message::Smb(_) => "smb",
             _ => return None,
         })
     }
@@ -137,6 +139,7 @@ impl EveMessage for L7Message {
             L7Message::Rdp(t) => rdp::write_rdp(o, t),
             L7Message::Dnp3(m) => dnp3::write_dnp3(o, m),
             L7Message::Nfs(r) => nfs::write_nfs(o, r),
+            L7Message::Smb(t) => smb::write_smb(o, t),
             _ => {}
         }
     }

@@ -20,6 +20,10 @@ mod udp;
 mod tests;
 
 pub use tcp::DcerpcTcpParser;
+#[cfg(feature = "smb")]
+pub(crate) use tcp::{
+    FIRST_FRAG, Header as PduHeader, LAST_FRAG, pdu_ack_results, pdu_bind_items, pdu_request_fields,
+};
 pub use udp::DcerpcUdpParser;
 
 use super::L7Message;

@@ -9,25 +9,37 @@ use crate::session::SessionParser;
 /// Anomalies kept until the driver takes them.
 const MAX_PENDING_EVENTS: usize = 64;
 /// The common header's length.
-const HEADER: usize = 16;
+pub(crate) const HEADER: usize = 16;
+/// `pfc_flags`: the first fragment of a call's PDUs (SMB's pipes read it).
+#[cfg_attr(not(feature = "smb"), allow(dead_code))]
+pub(crate) const FIRST_FRAG: u8 = 0x01;
 /// `pfc_flags`: the last fragment of a call's PDUs.
-const LAST_FRAG: u8 = 0x02;
+pub(crate) const LAST_FRAG: u8 = 0x02;
 /// `pfc_flags`: an object UUID follows a request's header.
 const OBJECT_UUID: u8 = 0x80;
 
-/// The common header.
+/// The common header (SMB's named pipes carry the same PDUs: its parser
+/// reads them with this and the functions below).
 #[derive(Debug, Clone, Copy)]
-struct Header {
-    minor: u8,
-    ptype: u8,
-    flags: u8,
-    le: bool,
-    frag_len: usize,
-    call_id: u32,
+pub(crate) struct Header {
+    /// The minor version (0 or 1).
+    pub(crate) minor: u8,
+    /// The PDU type.
+    pub(crate) ptype: u8,
+    /// `pfc_flags`.
+    pub(crate) flags: u8,
+    /// Little-endian data representation.
+    pub(crate) le: bool,
+    /// The fragment's length, header included.
+    pub(crate) frag_len: usize,
+    /// The call id.
+    pub(crate) call_id: u32,
 }
 
 impl Header {
-    fn read(b: &[u8]) -> Option<Header> {
+    /// The header at the start of `b`: version 5.0 or 5.1, a fragment at
+    /// least a header long.
+    pub(crate) fn read(b: &[u8]) -> Option<Header> {
         let mut r = Reader::new(b);
         let major = r.u8()?;
         let minor = r.u8()?;
@@ -163,13 +175,9 @@ impl DcerpcTcpParser {
     /// One whole PDU from `side` (0 the client).
     fn pdu(&mut self, side: usize, pdu: &[u8], out: &mut Vec<L7Message>) {
         let Some(h) = Header::read(pdu) else { return };
-        let mut body = Body {
-            r: Reader::new(pdu.get(HEADER..).unwrap_or_default()),
-            le: h.le,
-        };
         match (side, h.ptype) {
             (0, ptype::BIND | ptype::ALTER_CONTEXT) => {
-                let Some(items) = bind_items(&mut body) else {
+                let Some(items) = pdu_bind_items(pdu, &h) else {
                     self.event("malformed_bind");
                     return;
                 };
@@ -188,7 +196,7 @@ impl DcerpcTcpParser {
                 let results = if h.ptype == ptype::BINDNAK {
                     Some(Vec::new())
                 } else {
-                    ack_results(&mut body)
+                    pdu_ack_results(pdu, &h)
                 };
                 let Some(results) = results else {
                     self.event("malformed_bindack");
@@ -208,11 +216,7 @@ impl DcerpcTcpParser {
             }
             (0, ptype::REQUEST) => {
                 // alloc_hint, context id, opnum, then the object UUID.
-                let fields = (|| {
-                    body.u32()?;
-                    Some((body.u16()?, body.u16()?))
-                })();
-                let Some((context_id, opnum)) = fields else {
+                let Some((context_id, opnum)) = pdu_request_fields(pdu, &h) else {
                     self.event("malformed_request");
                     return;
                 };
@@ -341,6 +345,33 @@ fn ack_results(b: &mut Body<'_>) -> Option<Vec<u16>> {
         b.r.take(2 + 20)?;
     }
     Some(results)
+}
+
+/// A BIND's or ALTER_CONTEXT's interfaces, from the whole PDU `pdu` whose
+/// header is `h`.
+pub(crate) fn pdu_bind_items(pdu: &[u8], h: &Header) -> Option<Vec<DcerpcInterface>> {
+    bind_items(&mut Body {
+        r: Reader::new(pdu.get(HEADER..)?),
+        le: h.le,
+    })
+}
+
+/// A BIND_ACK's or ALTER_CONTEXT_RESP's results, from the whole PDU.
+pub(crate) fn pdu_ack_results(pdu: &[u8], h: &Header) -> Option<Vec<u16>> {
+    ack_results(&mut Body {
+        r: Reader::new(pdu.get(HEADER..)?),
+        le: h.le,
+    })
+}
+
+/// A REQUEST's context id and operation number, from the whole PDU.
+pub(crate) fn pdu_request_fields(pdu: &[u8], h: &Header) -> Option<(u16, u16)> {
+    let mut body = Body {
+        r: Reader::new(pdu.get(HEADER..)?),
+        le: h.le,
+    };
+    body.u32()?;
+    Some((body.u16()?, body.u16()?))
 }
 
 impl SessionParser for DcerpcTcpParser {

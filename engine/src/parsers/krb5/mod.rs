@@ -18,6 +18,11 @@
 
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "smb")]
+mod ticket;
+
+#[cfg(feature = "smb")]
+pub use ticket::{ApReqTicket, gss_ap_req_ticket};
 
 use super::ber::{self, Tlv};
 use super::reader::Reader;
@@ -407,24 +412,26 @@ fn realm(t: Tlv<'_>, found: &mut Found) -> Option<Name> {
 /// A `PrincipalName` (a SEQUENCE of `name-type` [0] and `name-string`
 /// [1], a SEQUENCE OF KerberosString) as its components joined with `/`.
 fn principal(t: Tlv<'_>, found: &mut Found) -> Option<Name> {
+    Some(principal_parts(t, found)?.join("/").into())
+}
+
+/// A `PrincipalName`'s components, at most [`MAX_NAME_PARTS`].
+fn principal_parts(t: Tlv<'_>, found: &mut Found) -> Option<Vec<Name>> {
     let f = Fields::of(seq(t)?)?;
     f.int32(0)?;
     let mut r = Reader::new(seq(f.need(1)?)?);
-    let mut s = String::new();
-    let mut parts = 0;
+    let mut parts = Vec::new();
     while r.left() > 0 {
         let part = ber::tlv(&mut r)?;
-        if parts == MAX_NAME_PARTS {
+        if parts.len() == MAX_NAME_PARTS {
             found.long_name = true;
             continue;
         }
-        if parts > 0 {
-            s.push('/');
-        }
+        let mut s = String::new();
         push_string(&mut s, part, found)?;
-        parts += 1;
+        parts.push(s.into());
     }
-    Some(s.into())
+    Some(parts)
 }
 
 /// An `EncryptedData`'s `etype` (its `cipher` must be there).

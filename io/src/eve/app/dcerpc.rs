@@ -9,8 +9,8 @@ use super::hex;
 use crate::json::JsonObject;
 use flowscope_engine::parsers::dcerpc::{DcerpcCall, ptype, ptype_name};
 
-/// A UUID in its canonical text form.
-fn uuid_text(u: &[u8; 16]) -> String {
+/// A UUID in its canonical text form (SMB's records write theirs so too).
+pub(super) fn uuid_text(u: &[u8; 16]) -> String {
     let (a, rest) = u.split_at(4);
     let (b, rest) = rest.split_at(2);
     let (c, rest) = rest.split_at(2);
