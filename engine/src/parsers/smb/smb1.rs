@@ -437,7 +437,8 @@ fn create_request(b: &Block<'_>, h: &Hdr) -> Option<Create> {
 /// "frankenFID"), marked apart from SMB2 file ids.
 fn fid_key(fid: &[u8], user_id: u16) -> Fid {
     let mut k = [0u8; 16];
-    k[..2].copy_from_slice(&fid[..2.min(fid.len())]);
+    let n = fid.len().min(2);
+    k[..n].copy_from_slice(&fid[..n]);
     k[2..4].copy_from_slice(&user_id.to_le_bytes());
     k[15] = 1;
     k
