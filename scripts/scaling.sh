@@ -4,11 +4,12 @@
 # the same flags give the same bytes on every machine), then measures the full pipeline and
 # flow tracking alone (--no-parsers) at each shard count with `flowscope-bench run`: Mpps,
 # speed-up over one shard, each thread's busy share of the wall time, and the ingest→event
-# latency percentiles (one packet in 16 sampled). Then the same full pipeline with a keying pool
-# in the ingest (`[pipeline] ingest_threads`, POOL_SHARDS x POOL_THREADS), and the ingest alone
-# (read + key + dispatch into a shard that drops its batches) per ingest thread count.
+# latency percentiles (one packet in 16 sampled), with the default ingest (`[pipeline]
+# ingest_threads = 0`: one ingest thread per two shards, 1 to 4). Then the same full pipeline
+# with a fixed number of ingest threads (POOL_SHARDS x POOL_THREADS; 1: no keying pool), and the
+# ingest alone (read + key + dispatch into a shard that drops its batches) per ingest thread count.
 #
-#   [POOL_SHARDS=8,12] [POOL_THREADS=2,4] [INGEST_THREADS=1,2,4,8] [REPORT_DIR=DIR] \
+#   [POOL_SHARDS=8,12] [POOL_THREADS=1,4] [INGEST_THREADS=1,2,4,8] [REPORT_DIR=DIR] \
 #     scripts/scaling.sh [BIN_DIR] [SHARDS] [FLOWS]
 #
 #   BIN_DIR  where flowscope-bench is (default: target/release; build it with
@@ -49,7 +50,7 @@ done
 
 pool_shards=${POOL_SHARDS-8,12}
 if [ -n "$pool_shards" ]; then
-  for t in $(tr ',' ' ' <<<"${POOL_THREADS:-2,4}"); do
+  for t in $(tr ',' ' ' <<<"${POOL_THREADS:-1,4}"); do
     echo
     echo "== full, ingest_threads = $t =="
     printf '[pipeline]\ningest_threads = %s\n' "$t" > "$work/ingest$t.toml"

@@ -158,7 +158,7 @@ enum Command {
         /// N: the ingest thread and a keying pool of N - 1); every sharded
         /// and ingest-only configuration runs with each, passes
         /// interleaved. Default: `[pipeline] ingest_threads` (0: one per
-        /// four shards, 1 to 4).
+        /// two shards, 1 to 4).
         #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(0..=64))]
         ingest_threads: Vec<u16>,
         /// Skip the latency passes.

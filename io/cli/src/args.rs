@@ -277,7 +277,7 @@ pub(crate) struct RunArgs {
     /// Threads that read a capture file (0 to 64): with N > 1 the ingest
     /// thread walks the records and dispatches them in order while N − 1
     /// pool threads decode and hash them; 0 chooses from the shard count
-    /// (one per four shards, 1 to 4). Default: `[pipeline]
+    /// (one per two shards, 1 to 4). Default: `[pipeline]
     /// ingest_threads`, else 0. Live capture always uses one. The output
     /// is the same for every value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=64))]

@@ -217,7 +217,7 @@ mod tests {
         let e = Config::parse("[pipeline]\ningest_threads = 65\n").unwrap_err();
         assert!(e.contains("ingest_threads"), "{e}");
         let c = Config::parse("[pipeline]\ningest_threads = 0\n").unwrap();
-        assert_eq!(c.pipeline.ingest_threads_for(14), 3);
+        assert_eq!(c.pipeline.ingest_threads_for(6), 3);
         let c = Config::parse("[pipeline]\ningest_threads = 4\n").unwrap();
         assert_eq!(c.pipeline.ingest_threads, 4);
         let c = Config::parse("[pipeline]\nshards = 3\npin = false\n").unwrap();

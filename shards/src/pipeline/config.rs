@@ -51,7 +51,7 @@ pub struct PipelineConfig {
     /// Threads the ingest uses to read a capture file (`ingest_threads`,
     /// 0 to [`PipelineConfig::MAX_INGEST_THREADS`]). 0, the default:
     /// chosen from the shard count ([`PipelineConfig::ingest_threads_for`]:
-    /// one per four shards, 1 to 4), since from about eight shards on one
+    /// one per two shards, 1 to 4), since from about eight shards on one
     /// thread cannot feed them. 1: the ingest thread reads, decodes,
     /// hashes and dispatches every packet itself. N > 1: the ingest thread
     /// walks the records into chunks and dispatches them in read order,
@@ -137,13 +137,13 @@ impl PipelineConfig {
     pub const MAX_INGEST_THREADS: usize = 64;
 
     /// The ingest threads a pipeline of `shards` shards runs: the
-    /// configured number, or for 0 one per four shards, at least 1 and at
-    /// most 4 (measured on 16 cores: one thread feeds at most about 5–8
-    /// Mpps, which 8 shards exceed; four lift 14 shards from 5.3 to 9.7
-    /// Mpps).
+    /// configured number, or for 0 one per two shards, at least 1 and at
+    /// most 4 (measured on 16 cores: one thread feeds about 5.4–5.9 Mpps,
+    /// which 8 shards exceed; four lift 8 shards to 7.8 Mpps and 14 to
+    /// 9.4, where three give 7.7).
     pub fn ingest_threads_for(&self, shards: usize) -> usize {
         match self.ingest_threads {
-            0 => (shards / 4).clamp(1, 4),
+            0 => (shards / 2).clamp(1, 4),
             n => n.min(Self::MAX_INGEST_THREADS),
         }
     }
@@ -202,14 +202,14 @@ mod tests {
     use super::PipelineConfig;
 
     #[test]
-    fn ingest_threads_zero_is_one_per_four_shards() {
+    fn ingest_threads_zero_is_one_per_two_shards() {
         let auto = PipelineConfig::default();
         assert_eq!(auto.ingest_threads, 0);
         let got: Vec<usize> = [0, 1, 4, 7, 8, 12, 14, 16, 64]
             .iter()
             .map(|&n| auto.ingest_threads_for(n))
             .collect();
-        assert_eq!(got, [1, 1, 1, 1, 2, 3, 3, 4, 4]);
+        assert_eq!(got, [1, 1, 2, 3, 4, 4, 4, 4, 4]);
         let fixed = PipelineConfig {
             ingest_threads: 6,
             ..PipelineConfig::default()
