@@ -7,7 +7,6 @@
 //! response read in pieces (`STATUS_BUFFER_OVERFLOW`) is held until whole,
 //! up to one PDU's length ([`MAX_PDU`]).
 
-use super::smb2::{self, IOCTL};
 use super::status::{BUFFER_OVERFLOW, SUCCESS};
 use super::{Fid, Key, SmbDetail, SmbParser, SmbStatus, recall};
 use crate::parsers::dcerpc::{
@@ -53,29 +52,20 @@ pub struct PipeCall {
 /// The SMB message a PDU came in.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Ctx {
-    version: u8,
-    command: u16,
-    session_id: u64,
-    tree_id: u32,
-    msg_id: u64,
+    pub(super) version: u8,
+    pub(super) command: u16,
+    /// An SMB2 IOCTL (FSCTL_PIPE_TRANSCEIVE).
+    pub(super) ioctl: bool,
+    pub(super) session_id: u64,
+    pub(super) tree_id: u32,
+    pub(super) msg_id: u64,
 }
 
 impl Ctx {
-    /// An SMB2 message's.
-    pub(super) fn of2(h: &smb2::Hdr) -> Ctx {
-        Ctx {
-            version: 2,
-            command: h.command,
-            session_id: h.session_id,
-            tree_id: h.tree_id,
-            msg_id: h.msg_id,
-        }
-    }
-
     /// An IOCTL's call is its message's (whose final async answer names
     /// no tree); a READ answers a WRITE on the same tree.
     fn key(&self, call_id: u32) -> Key {
-        if self.version == 2 && self.command == IOCTL {
+        if self.ioctl {
             Key::Pipe(self.session_id, 0, call_id, Some(self.msg_id))
         } else {
             Key::Pipe(self.session_id, self.tree_id, call_id, None)

@@ -462,7 +462,7 @@ fn write_request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
     }
     let data = blob(rec, usize::from(off), len as usize);
     match dest(p, h, &fuid, data) {
-        Dest::Rpc => pipe::write(p, pipe::Ctx::of2(h), data),
+        Dest::Rpc => pipe::write(p, pipe_ctx(h), data),
         Dest::OtherPipe => {}
         // Suricata leaves a written file's share out.
         Dest::File(_) => {
@@ -512,7 +512,7 @@ fn ioctl_request(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
     };
     if ctl == PIPE_TRANSCEIVE && pipe::is_dcerpc_service(p, &fuid) {
         let data = blob(rec, off as usize, len as usize);
-        pipe::write(p, pipe::Ctx::of2(h), data);
+        pipe::write(p, pipe_ctx(h), data);
     } else {
         open(p, h, SmbDetail::Ioctl(ctl));
     }
@@ -694,7 +694,7 @@ fn read_response(p: &mut SmbParser, h: &Hdr, rec: &[u8]) {
     }
     let data = blob(rec, usize::from(off), len as usize);
     match dest(p, h, &fuid, data) {
-        Dest::Rpc => pipe::read(p, pipe::Ctx::of2(h), data, h.status),
+        Dest::Rpc => pipe::read(p, pipe_ctx(h), data, h.status),
         Dest::OtherPipe => {}
         Dest::File(share) => {
             let name = recall(&p.state.names, &fuid)
@@ -721,9 +721,21 @@ fn ioctl_response(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
                 && pipe::is_dcerpc_service(p, &fuid) =>
         {
             let data = blob(rec, off as usize, len as usize);
-            pipe::read(p, pipe::Ctx::of2(h), data, h.status);
+            pipe::read(p, pipe_ctx(h), data, h.status);
         }
         _ => answer(p, h),
     }
     true
+}
+
+/// Where a pipe's DCE/RPC PDUs of this message belong.
+fn pipe_ctx(h: &Hdr) -> pipe::Ctx {
+    pipe::Ctx {
+        version: 2,
+        command: h.command,
+        ioctl: h.command == IOCTL,
+        session_id: h.session_id,
+        tree_id: h.tree_id,
+        msg_id: h.msg_id,
+    }
 }
