@@ -121,7 +121,7 @@ pub struct QuicConfig {
     pub enabled: bool,
     /// UDP ports on which a flow first seen after its handshake (short
     /// headers only) is still recognised as QUIC, by the shape of its
-    /// first datagram ([`quic::probe_mid_connection`](crate::parsers::quic::probe_mid_connection)): it gets
+    /// first datagram (`quic::probe_mid_connection`): it gets
     /// `app_proto` `quic` and no record. Empty: only flows with an
     /// Initial are QUIC.
     pub mid_connection_ports: Vec<u16>,
