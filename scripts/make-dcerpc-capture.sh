@@ -88,10 +88,5 @@ rpc -U fsrpcuser%rpcpw1 "ncacn_ip_tcp:$S_IP[sign]" -c 'srvinfo'
 # A wrong password on a signed bind.
 rpc -U fsrpcuser%wrong "ncacn_ip_tcp:$S_IP[sign]" -c 'srvinfo'
 sleep 1
-kill "$DUMP_PID"
-wait "$DUMP_PID" 2>/dev/null || true
+capture_save "$DUMP_PID" "$WORK/out.pcap" "$OUT"
 DUMP_PID=
-
-mkdir -p "$(dirname "$OUT")"
-cp "$WORK/out.pcap" "$OUT"
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"

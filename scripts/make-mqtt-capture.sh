@@ -100,9 +100,5 @@ kill "$BROKER_PID"
 wait "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=
 sleep 0.5
-kill "$DUMP_PID"
-wait "$DUMP_PID" 2>/dev/null || true
+capture_save "$DUMP_PID" "$WORK/out.pcap" "$OUT"
 DUMP_PID=
-mkdir -p "$(dirname "$OUT")"
-cp "$WORK/out.pcap" "$OUT"
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"

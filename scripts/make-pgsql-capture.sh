@@ -121,9 +121,5 @@ sleep 0.5
 
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -m fast stop >/dev/null
 sleep 0.5
-kill "$DUMP_PID"
-wait "$DUMP_PID" 2>/dev/null || true
+capture_save "$DUMP_PID" "$WORK/out.pcap" "$OUT"
 DUMP_PID=
-mkdir -p "$(dirname "$OUT")"
-cp "$WORK/out.pcap" "$OUT"
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"

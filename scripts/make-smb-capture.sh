@@ -113,10 +113,5 @@ smb -U fssmbuser%smbpw1 -p 139 -m NT1 --option='client min protocol=NT1' "//$S_I
 # An encrypted SMB 3 session.
 smb -U fssmbuser%smbpw1 --client-protection=encrypt "//$S_IP/data" -c 'ls; get big.bin enc.copy'
 sleep 1
-kill "$DUMP_PID"
-wait "$DUMP_PID" 2>/dev/null || true
+capture_save "$DUMP_PID" "$WORK/out.pcap" "$OUT"
 DUMP_PID=
-
-mkdir -p "$(dirname "$OUT")"
-cp "$WORK/out.pcap" "$OUT"
-echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"

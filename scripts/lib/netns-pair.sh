@@ -28,3 +28,13 @@ netns_pair() {
     ip netns exec "$ns_s" ethtool -K "$if_s" tso off gso off gro off 2>/dev/null || true
     ip netns exec "$ns_c" ethtool -K "$if_c" tso off gso off gro off 2>/dev/null || true
 }
+
+#   capture_save DUMP_PID FROM.pcap OUT.pcap
+# Stops the tcpdump writing FROM, then copies FROM to OUT.
+capture_save() {
+    kill "$1"
+    wait "$1" 2>/dev/null || true
+    mkdir -p "$(dirname "$3")"
+    cp "$2" "$3"
+    echo "wrote $3 ($(stat -c %s "$3") bytes)"
+}

@@ -795,32 +795,37 @@ fn modbus_records_match_suricata() {
     );
 }
 
-/// `rdp` records against Suricata 7's on the corpus's RDP captures
-/// (scripts/suricata_compare.py): standard RDP security (request with its
-/// cookie, confirm, the MCS Connect-Initial's client data and channels,
-/// Connect-Response) and two connections that move to TLS (CredSSP), whose
-/// certificate serials are the `tls_handshake` record; every record for
-/// the same flows in the same order, every field equal, and `app_proto:
-/// rdp` on the same flows (the TLS ones too). rdp2.pcap is RDP over UDP,
-/// which neither reads.
+/// `rdp` records against Suricata 7's on the corpus's RDP captures and a
+/// capture of xrdp and FreeRDP (scripts/make-rdp-capture.sh):
+/// standard RDP security (request with its cookie or a routing token,
+/// confirm, the MCS Connect-Initial's client data and channels,
+/// Connect-Response), connections that move to TLS (CredSSP; TLS 1.2,
+/// whose certificate serials are the `tls_handshake` record, and TLS 1.3,
+/// whose certificate is encrypted) and one whose client gives up after the
+/// negotiation; every record for the same flows in the same order, every
+/// field equal, and `app_proto: rdp` on the same flows (the TLS ones too).
+/// rdp2.pcap is RDP over UDP, which neither reads.
 #[test]
 fn rdp_records_match_suricata() {
     let Some(corpus) = corpus() else { return };
     if !have_suricata("the RDP record cross-check") {
         return;
     }
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/rdp-xrdp.pcap");
     let text = suricata_compare(
         &corpus,
         "rdp",
-        &captures(&[
-            "ndpi/pcap/rdp.pcap",
-            "ndpi/pcap/rdp2.pcap",
-            "ndpi/pcap/rdp3.pcap",
-            "ndpi/pcap/rdp_over_tls.pcap",
-        ]),
+        &[
+            own.as_os_str(),
+            "ndpi/pcap/rdp.pcap".as_ref(),
+            "ndpi/pcap/rdp2.pcap".as_ref(),
+            "ndpi/pcap/rdp3.pcap".as_ref(),
+            "ndpi/pcap/rdp_over_tls.pcap".as_ref(),
+        ],
     );
-    assert!(text.contains("captures with rdp records: 3"), "{text}");
-    assert!(text.contains("rdp records matched 10/10"), "{text}");
+    assert!(text.contains("captures with rdp records: 4"), "{text}");
+    assert!(text.contains("rdp records matched 25/25"), "{text}");
+    assert!(text.contains("field rdp.cookie equal 6/6"), "{text}");
     assert_all_equal(
         &text,
         &[
