@@ -8,7 +8,8 @@ and multiple writes, mask write, read/write multiple registers,
 diagnostics, MEI (device identification), exceptions, a request with
 quantity 0, a write of a coil with an odd value, an unassigned function
 code, a response nothing asked for, and a connection on port 5020 (found
-by content). Usage: make-modbus-capture.py [OUT]
+by content). The TCP and pcap framing is scripts/lib/tcpcraft.py's.
+Usage: make-modbus-capture.py [OUT]
 """
 import os
 import struct
@@ -16,74 +17,13 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "io", "cli", "tests", "captures", "modbus-crafted.pcap")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def packet(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
-    pseudo = bytes(src) + bytes(dst) + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp + payload)) + tcp[18:]
-    total = 20 + len(tcp) + len(payload)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 0, 0x4000, 64, 6, 0, bytes(src), bytes(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
-    return eth + ip + tcp + payload
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from tcpcraft import conversation, write_pcap  # noqa: E402
 
 
 def adu(tid, unit, pdu, proto=0):
     return struct.pack("!HHHB", tid, proto, len(pdu) + 1, unit) + pdu
-
-
-class Conn:
-    def __init__(self, out, client, server, sport, dport, t):
-        self.out, self.c, self.s, self.sp, self.dp = out, client, server, sport, dport
-        self.cseq, self.sseq, self.t = 1000, 5000, t
-        self.emit(True, 0x02)
-        self.cseq += 1
-        self.emit(False, 0x12)
-        self.sseq += 1
-        self.emit(True, 0x10)
-
-    def emit(self, from_client, flags, payload=b""):
-        self.t += 0.001
-        if from_client:
-            p = packet(self.c, self.s, self.sp, self.dp, self.cseq, self.sseq if flags != 0x02 else 0,
-                       flags, payload)
-        else:
-            p = packet(self.s, self.c, self.dp, self.sp, self.sseq, self.cseq, flags, payload)
-        self.out.append((self.t, p))
-
-    def send(self, from_client, payload):
-        self.emit(from_client, 0x18, payload)
-        if from_client:
-            self.cseq += len(payload)
-        else:
-            self.sseq += len(payload)
-        # The peer acknowledges it.
-        self.emit(not from_client, 0x10)
-
-    def close(self):
-        self.emit(True, 0x11)
-        self.cseq += 1
-        self.emit(False, 0x11)
-        self.sseq += 1
-        self.emit(True, 0x10)
-
-
-def conversation(out, t, sport, dport, exchanges):
-    c = Conn(out, [10, 0, 5, 1], [10, 0, 5, 2], sport, dport, t)
-    for from_client, payload in exchanges:
-        c.send(from_client, payload)
-    c.close()
-    return c.t + 1
 
 
 def main():
@@ -158,15 +98,7 @@ def main():
         (True, adu(2, 7, b"\x06\x00\x10\x00\x09")),
         (False, adu(2, 7, b"\x06\x00\x10\x00\x09")),
     ])
-    path = sys.argv[1] if len(sys.argv) > 1 else OUT
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for ts, p in out:
-            sec = int(ts)
-            usec = int(round((ts - sec) * 1e6))
-            f.write(struct.pack("<IIII", sec, usec, len(p), len(p)))
-            f.write(p)
-    print(f"wrote {path}: {len(out)} packets")
+    write_pcap(sys.argv[1] if len(sys.argv) > 1 else OUT, out)
 
 
 if __name__ == "__main__":

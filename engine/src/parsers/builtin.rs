@@ -38,7 +38,8 @@ use crate::session::Sessions;
 /// function code (port 502 first), RDP on every TCP flow whose
 /// first bytes (either side) are a TPKT holding an X.224 Connection
 /// Request or Confirm (port 3389 first), DNP3 on every TCP flow whose
-/// first bytes are a link header with a right CRC (port 20000 first),
+/// first bytes are a link header with a right CRC or a server's banner
+/// (port 20000 first, where a wrong CRC is DNP3 too),
 /// NFS over TCP and UDP whose first message is an RPC call of program
 /// 100003 or a reply accepting one (port 2049 first), SMB on every TCP
 /// flow whose first bytes are an NBSS session message holding an SMB1,

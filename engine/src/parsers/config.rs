@@ -595,17 +595,17 @@ pub struct Dnp3Config {
     /// Port hints (the link header probe finds DNP3 on other ports too).
     pub ports: Vec<u16>,
     /// Application fragments being put together at once per flow; at this
-    /// many the oldest is dropped (`flooded`, Suricata's request flood
+    /// many the oldest is dropped (`FLOODED`, Suricata's request flood
     /// count).
     pub max_tx: usize,
     /// Bytes of one application fragment; a longer one is dropped
-    /// (`fragment_too_long`).
+    /// (`FRAGMENT_TOO_LONG`).
     pub max_fragment: usize,
     /// Objects decoded per fragment; decoding stops there
-    /// (`too_many_objects`, the fragment not `complete`).
+    /// (`TOO_MANY_OBJECTS`, the fragment not `complete`).
     pub max_objects: usize,
     /// Points decoded per object; decoding stops there
-    /// (`too_many_points`, the fragment not `complete`).
+    /// (`TOO_MANY_POINTS`, the fragment not `complete`).
     pub max_points: usize,
 }
 

@@ -8,18 +8,20 @@
 //! objects). Each fragment is one of Suricata's (one-way) transactions
 //! and one message, reported once its FIN segment is read; a request's
 //! confirmations (function 0) are not. Suricata's events are raised as
-//! anomalies (`bad_link_crc`, `bad_transport_crc`, `len_too_small`,
-//! `malformed`, `unknown_object`, `flooded`); a wrong start or link CRC
+//! anomalies (`BAD_LINK_CRC`, `BAD_TRANSPORT_CRC`, `LEN_TOO_SMALL`,
+//! `MALFORMED`, `UNKNOWN_OBJECT`, `FLOODED`); a wrong start or link CRC
 //! stops the reading, as it stops Suricata's. Caps ([`Dnp3Config`]):
 //! fragments being put together at once (`max_tx`: the oldest is
-//! dropped, `flooded`), the bytes of one fragment (`max_fragment`:
-//! dropped, `fragment_too_long`), objects per fragment (`max_objects`)
+//! dropped, `FLOODED`), the bytes of one fragment (`max_fragment`:
+//! dropped, `FRAGMENT_TOO_LONG`), objects per fragment (`max_objects`)
 //! and points per object (`max_points`): decoding stops there, the
-//! fragment is not `complete`, `too_many_objects` / `too_many_points`.
+//! fragment is not `complete`, `TOO_MANY_OBJECTS` / `TOO_MANY_POINTS`.
 //! Bytes held per direction are at most one link frame (292 bytes).
 //! [`probe`]: a link header with its start bytes, a sane length and a
-//! right CRC (port 20000 is a hint). With [`Dnp3Parser::timed_by_acks`]
-//! each direction is read once acknowledged, as Suricata in IDS mode.
+//! right CRC, or a server's banner (port 20000 is a hint). With
+//! [`Dnp3Parser::timed_by_acks`] each direction is read once
+//! acknowledged, as Suricata in IDS mode; the messages a chunk completes
+//! come in fragment order, as Suricata logs its transactions.
 
 mod link;
 mod objects;
@@ -81,9 +83,35 @@ struct Open {
     buf: Vec<u8>,
 }
 
-/// The content probe: a link header with the right start bytes, a length
-/// of 5 at least and a right header CRC.
-pub fn probe(bytes: &[u8], _side: crate::FlowSide) -> Probe {
+/// The text Suricata takes for an outstation's banner.
+const BANNER: &[u8] = b"DNP3";
+/// The bytes of a banner Suricata's probe checks are printable.
+const BANNER_CHECKED: usize = 256;
+
+/// The content probe, after Suricata 7's: a link header with the right
+/// start bytes and a length of 5 at least, certain with a right header
+/// CRC. With a wrong one it waits ([`Probe::NeedMore`]): the flow is DNP3
+/// on the route's ports once the probe must decide (Suricata's probe,
+/// used on port 20000 only, does not check the CRC), and two start bytes
+/// alone take no flow on other ports. A server's bytes holding the text
+/// `DNP3` are a banner: certain when their first 256 bytes are printable
+/// (Suricata's check), else they wait for the client's frames (there
+/// Suricata's probe of the server's direction fails and the client's
+/// decides).
+pub fn probe(bytes: &[u8], side: crate::FlowSide) -> Probe {
+    let banner = side == crate::FlowSide::Responder && has_banner(bytes);
+    let head = bytes.get(..BANNER_CHECKED).unwrap_or(bytes);
+    if banner && head.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return Probe::Certain;
+    }
+    match probe_frame(bytes) {
+        Probe::No if banner => Probe::NeedMore,
+        p => p,
+    }
+}
+
+/// The probe of a link header at the start of `bytes`.
+fn probe_frame(bytes: &[u8]) -> Probe {
     match bytes {
         [] => return Probe::NeedMore,
         [0x05] => return Probe::NeedMore,
@@ -103,7 +131,21 @@ pub fn probe(bytes: &[u8], _side: crate::FlowSide) -> Probe {
     if link::header_crc_ok(bytes) {
         Probe::Certain
     } else {
-        Probe::No
+        Probe::NeedMore
+    }
+}
+
+/// Whether `bytes` hold the text Suricata takes for a banner.
+fn has_banner(bytes: &[u8]) -> bool {
+    bytes.windows(BANNER.len()).any(|w| w == BANNER)
+}
+
+/// A message's fragment number (0 for another protocol's).
+fn id_of(m: &L7Message) -> u64 {
+    match m {
+        L7Message::Dnp3(m) => m.id,
+        #[allow(unreachable_patterns)]
+        _ => 0,
     }
 }
 
@@ -190,7 +232,7 @@ impl Dnp3Parser {
         }
         // Suricata skips a server's chunk that holds a banner when no
         // frame is pending.
-        if k == 1 && self.pending[1].is_empty() && bytes.windows(4).any(|w| w == b"DNP3") {
+        if k == 1 && self.pending[1].is_empty() && has_banner(bytes) {
             return out;
         }
         if self.pending[k].is_empty() {
@@ -207,6 +249,10 @@ impl Dnp3Parser {
                 self.pending[k] = buf;
             }
         }
+        // Suricata logs the transactions a chunk completes after reading
+        // it, in transaction order: a fragment opened later but ended
+        // first in the same chunk comes after.
+        out.sort_by_key(id_of);
         out
     }
 
@@ -218,11 +264,11 @@ impl Dnp3Parser {
                 return self.stop();
             };
             if !link::header_crc_ok(rest) {
-                self.event("bad_link_crc", None);
+                self.event("BAD_LINK_CRC", None);
                 return self.stop();
             }
             let Some(total) = link::frame_len(h.len) else {
-                self.event("len_too_small", None);
+                self.event("LEN_TOO_SMALL", None);
                 return self.stop();
             };
             let Some(frame) = rest.get(..total) else {
@@ -235,7 +281,7 @@ impl Dnp3Parser {
             // The transport header and the application header (and the
             // IIN from the server) at least.
             if h.user_len() < if k == 0 { 3 } else { 5 } {
-                self.event("len_too_small", None);
+                self.event("LEN_TOO_SMALL", None);
                 if k == 0 {
                     continue;
                 }
@@ -243,7 +289,7 @@ impl Dnp3Parser {
             }
             let body = frame.get(link::HEADER_LEN..).unwrap_or_default();
             if !link::body_crcs_ok(body) {
-                self.event("bad_transport_crc", None);
+                self.event("BAD_TRANSPORT_CRC", None);
                 continue;
             }
             self.user_data(k, h, body, out);
@@ -295,7 +341,7 @@ impl Dnp3Parser {
             };
             if self.open.len() >= self.cfg.max_tx {
                 let dropped = self.open.pop_front().map(|(_, o)| o.msg.id);
-                self.event("flooded", dropped);
+                self.event("FLOODED", dropped);
             }
             self.tx_id += 1;
             self.open.push_back((
@@ -322,7 +368,7 @@ impl Dnp3Parser {
         };
         let id = o.msg.id;
         if !link::append_user_data(body, &mut o.buf) {
-            self.event("malformed", Some(id));
+            self.event("MALFORMED", Some(id));
             // A request is done as it stands, a response left open, as
             // Suricata leaves them.
             if request && let Some((_, o)) = self.open.remove(i) {
@@ -332,7 +378,7 @@ impl Dnp3Parser {
         }
         if o.buf.len() > max {
             self.open.remove(i);
-            self.event("fragment_too_long", Some(id));
+            self.event("FRAGMENT_TOO_LONG", Some(id));
             return;
         }
         if th & 0x80 == 0 {
@@ -344,7 +390,7 @@ impl Dnp3Parser {
                     if self.late.len() < self.cfg.max_tx {
                         self.late.push(L7Message::Dnp3(m));
                     } else {
-                        self.event("flooded", Some(m.id));
+                        self.event("FLOODED", Some(m.id));
                     }
                 }
                 m => out.push(m),
@@ -366,9 +412,9 @@ impl Dnp3Parser {
             );
             msg.complete = r.is_ok();
             match r {
-                Err(objects::Stop::Unknown) => self.event("unknown_object", Some(msg.id)),
-                Err(objects::Stop::TooManyObjects) => self.event("too_many_objects", Some(msg.id)),
-                Err(objects::Stop::TooManyPoints) => self.event("too_many_points", Some(msg.id)),
+                Err(objects::Stop::Unknown) => self.event("UNKNOWN_OBJECT", Some(msg.id)),
+                Err(objects::Stop::TooManyObjects) => self.event("TOO_MANY_OBJECTS", Some(msg.id)),
+                Err(objects::Stop::TooManyPoints) => self.event("TOO_MANY_POINTS", Some(msg.id)),
                 _ => {}
             }
         }
@@ -405,12 +451,15 @@ impl SessionParser for Dnp3Parser {
     }
 
     /// Any end: what is held is read (the client's first), then the
-    /// fragments not `complete` are reported; fragments still without
-    /// their FIN segment are not (Suricata logs a transaction once done).
+    /// fragments not `complete` are reported, all in fragment order (at
+    /// the end Suricata logs every transaction left, in transaction
+    /// order); fragments still without their FIN segment are not
+    /// (Suricata logs a transaction once done).
     fn flow_end(&mut self) -> Vec<L7Message> {
         let mut out = self.release(0);
         out.extend(self.release(1));
         out.append(&mut self.late);
+        out.sort_by_key(id_of);
         out
     }
 

@@ -90,11 +90,122 @@ fn probe_takes_a_header_with_its_crc() {
         Probe::NeedMore
     );
     assert_eq!(probe(b"GET / HTTP/1.1\r\n", FlowSide::Initiator), Probe::No);
-    let mut bad = WRITE_TIME.to_vec();
-    bad[9] ^= 1;
-    assert_eq!(probe(&bad, FlowSide::Initiator), Probe::No);
     let short = [0x05, 0x64, 0x04, 0xc4, 0x04, 0x00, 0x03, 0x00, 0x00, 0x00];
     assert_eq!(probe(&short, FlowSide::Initiator), Probe::No);
+}
+
+#[test]
+fn probe_waits_on_a_wrong_header_crc() {
+    // Suricata's probe takes start bytes and a length (on port 20000);
+    // a wrong CRC waits, so the route's ports decide, and stays waiting
+    // however many frames follow.
+    let mut bad = WRITE_TIME.to_vec();
+    bad[9] ^= 1;
+    assert_eq!(probe(&bad, FlowSide::Initiator), Probe::NeedMore);
+    bad.extend_from_slice(WRITE_TIME);
+    assert_eq!(probe(&bad, FlowSide::Initiator), Probe::NeedMore);
+    assert_eq!(probe(&bad, FlowSide::Responder), Probe::NeedMore);
+}
+
+#[test]
+fn probe_takes_a_server_banner() {
+    // Printable text naming DNP3 from the server: certain.
+    assert_eq!(
+        probe(b"DNP3 outstation 4", FlowSide::Responder),
+        Probe::Certain
+    );
+    // With a line end (not printable): the client's frames decide.
+    let banner = b"DNP3 outstation ready\r\n";
+    assert_eq!(probe(banner, FlowSide::Responder), Probe::NeedMore);
+    // Only the first 256 bytes must be printable.
+    let mut long = b"DNP3 ".to_vec();
+    long.resize(256, b'x');
+    long.extend_from_slice(b"\r\n");
+    assert_eq!(probe(&long, FlowSide::Responder), Probe::Certain);
+    // A frame holding the text is still a frame.
+    assert_eq!(probe(RESPONSE, FlowSide::Responder), Probe::Certain);
+    let mut frame_with_text = frame(0x44, 3, 4, &[0xc0, 0xc0, 0x81, 0, 0, 0x44]);
+    frame_with_text.extend_from_slice(b"DNP3");
+    assert_eq!(probe(&frame_with_text, FlowSide::Responder), Probe::Certain);
+    // Not from the client, and not text without the name.
+    assert_eq!(probe(b"DNP3 outstation 4", FlowSide::Initiator), Probe::No);
+    assert_eq!(probe(b"220 ready\r\n", FlowSide::Responder), Probe::No);
+}
+
+#[test]
+fn a_banner_then_frames() {
+    // The server's banner is skipped while no frame is pending; frames
+    // after it are read.
+    let mut p = parser();
+    assert!(messages(p.feed_responder(b"DNP3 outstation ready\r\n")).is_empty());
+    assert_eq!(messages(p.feed_initiator(WRITE_TIME)).len(), 1);
+    assert_eq!(messages(p.feed_responder(RESPONSE)).len(), 1);
+}
+
+#[test]
+fn messages_of_one_chunk_come_in_fragment_order() {
+    // Two outstations' responses in two segments each; the one opened
+    // second ends first, both FIN segments in one chunk: Suricata logs
+    // the transactions in their order.
+    let mut p = parser();
+    // (A later segment too holds five bytes at least, as a response
+    // frame must.)
+    let app = |seq: u8| {
+        [
+            0xc0 | seq,
+            0x81,
+            0x00,
+            0x00,
+            0x3c,
+            0x01,
+            0x06,
+            0x3c,
+            0x02,
+            0x06,
+        ]
+    };
+    let (a, b) = (app(1), app(2));
+    let first = |d: u16, s: u8, part: &[u8]| {
+        let mut u = vec![0x40 | s];
+        u.extend_from_slice(part);
+        frame(0x44, 1, d, &u)
+    };
+    let last = |d: u16, s: u8, part: &[u8]| {
+        let mut u = vec![0x80 | s];
+        u.extend_from_slice(part);
+        frame(0x44, 1, d, &u)
+    };
+    let mut bytes = first(10, 5, &a[..4]);
+    bytes.extend(first(11, 9, &b[..4]));
+    assert!(messages(p.feed_responder(&bytes)).is_empty());
+    let mut bytes = last(11, 10, &b[4..]);
+    bytes.extend(last(10, 6, &a[4..]));
+    let m = messages(p.feed_responder(&bytes));
+    assert_eq!(
+        m.iter().map(|m| (m.id, m.link.src)).collect::<Vec<_>>(),
+        vec![(1, 10), (2, 11)]
+    );
+    assert!(m.iter().all(|m| m.complete && m.objects.len() == 2));
+}
+
+#[test]
+fn incomplete_fragments_come_in_fragment_order_at_the_end() {
+    // A fragment opened first and ended last: both incomplete (g70v3 is
+    // not decoded), reported at the end in fragment order.
+    let mut p = parser();
+    let user = |th: u8, seq: u8| vec![th, 0xc0 | seq, 0x01, 0x46, 0x03, 0x07, 0x01, 0x00];
+    let mut open = user(0x40, 1);
+    open.truncate(4);
+    assert!(messages(p.feed_initiator(&frame(0xc4, 10, 1, &open))).is_empty());
+    assert!(messages(p.feed_initiator(&frame(0xc4, 11, 1, &user(0xc0, 2)))).is_empty());
+    let rest = [vec![0x81], user(0, 1)[4..].to_vec()].concat();
+    assert!(messages(p.feed_initiator(&frame(0xc4, 10, 1, &rest))).is_empty());
+    let m = messages(p.flow_end());
+    assert_eq!(
+        m.iter().map(|m| (m.id, m.link.dst)).collect::<Vec<_>>(),
+        vec![(1, 10), (2, 11)]
+    );
+    assert!(m.iter().all(|m| !m.complete));
 }
 
 #[test]
@@ -214,7 +325,7 @@ fn a_bad_block_crc_drops_the_frame_and_reading_goes_on() {
     bytes.extend_from_slice(WRITE_TIME);
     let m = messages(p.feed_initiator(&bytes));
     assert_eq!(m.len(), 1);
-    assert_eq!(p.next_event().map(|e| e.event), Some("bad_transport_crc"));
+    assert_eq!(p.next_event().map(|e| e.event), Some("BAD_TRANSPORT_CRC"));
 }
 
 #[test]
@@ -224,7 +335,7 @@ fn a_bad_header_crc_stops_reading() {
     bad[8] ^= 0xff;
     bad.extend_from_slice(WRITE_TIME);
     assert!(messages(p.feed_initiator(&bad)).is_empty());
-    assert_eq!(p.next_event().map(|e| e.event), Some("bad_link_crc"));
+    assert_eq!(p.next_event().map(|e| e.event), Some("BAD_LINK_CRC"));
     assert!(messages(p.feed_initiator(WRITE_TIME)).is_empty());
 }
 
@@ -248,7 +359,7 @@ fn an_unknown_object_leaves_the_fragment_incomplete_until_the_end() {
         0xc0, 0xc2, 0x01, 0x3c, 0x02, 0x06, 0x46, 0x03, 0x07, 0x01, 0x00,
     ];
     assert!(messages(p.feed_initiator(&frame(0xc4, 4, 3, &user))).is_empty());
-    assert_eq!(p.next_event().map(|e| e.event), Some("unknown_object"));
+    assert_eq!(p.next_event().map(|e| e.event), Some("UNKNOWN_OBJECT"));
     let m = messages(p.flow_end());
     assert_eq!(m.len(), 1);
     assert!(!m[0].complete);
@@ -318,7 +429,7 @@ fn fragments_at_once_are_capped() {
         assert!(messages(p.feed_initiator(&f)).is_empty());
     }
     assert_eq!(p.open.len(), 2);
-    assert_eq!(p.next_event().map(|e| e.event), Some("flooded"));
+    assert_eq!(p.next_event().map(|e| e.event), Some("FLOODED"));
 }
 
 #[test]

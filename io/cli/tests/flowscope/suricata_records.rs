@@ -846,23 +846,41 @@ fn rdp_records_match_suricata() {
 
 /// `dnp3` records against Suricata 7's (its parser and logger turned on)
 /// on nDPI's DNP3 capture (TCP retransmissions, unsolicited responses,
-/// requests with reserved range codes): every application fragment
-/// matched in order with every field equal (objects and their points
-/// included; the fragments whose objects could not all be read come at
-/// the flow's end, where Suricata logs them), and `app_proto: dnp3` on
-/// the same flows. Records are paired per flow and by their place in it, so
-/// every field equal is the order within each flow; the order across
-/// flows is not asserted: Suricata's end-of-run logging of those late
-/// fragments interleaves the flows differently from run to run.
+/// requests with reserved range codes) and a crafted one
+/// (scripts/make-dnp3-capture.py: class reads, several object groups,
+/// SELECT/OPERATE and DIRECT_OPERATE, writes, a cold restart, unsolicited
+/// responses and their confirmations, a response over three transport
+/// segments, frames with a wrong header or block CRC, frames split across
+/// and sharing TCP segments, two outstations on one connection, a server
+/// banner, a response frame too short, a connection on port 20500): every
+/// application fragment matched in order with every field equal (objects
+/// and their points included; the fragments whose objects could not all
+/// be read come at the flow's end, where Suricata logs them), and
+/// `app_proto: dnp3` on the same flows. Records are paired per flow and
+/// by their place in it, so every field equal is the order within each
+/// flow; the order across flows is not asserted: Suricata's end-of-run
+/// logging of those late fragments interleaves nDPI's flows differently
+/// from run to run. The 2 records only flowscope writes are the port
+/// 20500 connection's: Suricata probes for DNP3 on port 20000 only.
 #[test]
 fn dnp3_records_match_suricata() {
     let Some(corpus) = corpus() else { return };
     if !have_suricata("the DNP3 record cross-check") {
         return;
     }
-    let text = suricata_compare(&corpus, "dnp3", &["ndpi/pcap/dnp3.pcap".as_ref()]);
-    assert!(text.contains("captures with dnp3 records: 1"), "{text}");
-    assert!(text.contains("dnp3 records matched 80/80"), "{text}");
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/dnp3-crafted.pcap");
+    let text = suricata_compare(
+        &corpus,
+        "dnp3",
+        &["ndpi/pcap/dnp3.pcap".as_ref(), own.as_os_str()],
+    );
+    assert!(text.contains("captures with dnp3 records: 2"), "{text}");
+    assert!(text.contains("dnp3 records matched 126/126"), "{text}");
+    assert!(
+        text.contains("dnp3 records only Suricata 0, only flowscope 2\n"),
+        "{text}"
+    );
+    assert!(text.contains("app_proto dnp3 equal 16/16"), "{text}");
     assert_all_equal(
         &text,
         &[
@@ -870,6 +888,23 @@ fn dnp3_records_match_suricata() {
             "dnp3 fields equal (worst field)",
             "app_proto dnp3 equal",
         ],
+    );
+    // Every field of every record equal, the 17 of Suricata's records.
+    let fields: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("field dnp3."))
+        .collect();
+    assert_eq!(fields.len(), 17, "{text}");
+    for line in fields {
+        assert!(line.ends_with("= 100.0 %"), "{line}");
+    }
+    assert!(
+        text.contains("field dnp3.application.objects equal 76/76 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("field dnp3.iin.indicators equal 25/25 "),
+        "{text}"
     );
 }
 
