@@ -1,6 +1,7 @@
-//! NTSTATUS names (MS-ERREF §2.3.1) as Suricata writes them: the codes
-//! SMB servers answer with commonly; Suricata's table is the whole list,
-//! so a code not here is written as its number (see docs/parsers.md).
+//! NTSTATUS names (MS-ERREF §2.3.1) as Suricata writes them: the
+//! `STATUS_*`, `RPC_NT_*` and `EPT_NT_*` codes, about 850 of them
+//! (`names`); a code not there is written as its number (see
+//! docs/parsers.md).
 
 /// `STATUS_SUCCESS`.
 pub const SUCCESS: u32 = 0;
@@ -11,100 +12,8 @@ pub const BUFFER_OVERFLOW: u32 = 0x8000_0005;
 /// `STATUS_END_OF_FILE`.
 pub const END_OF_FILE: u32 = 0xc000_0011;
 
-/// Codes and names, sorted by code.
-const NAMES: &[(u32, &str)] = &[
-    (0x0000_0000, "STATUS_SUCCESS"),
-    (0x0000_0103, "STATUS_PENDING"),
-    (0x0000_0104, "STATUS_REPARSE"),
-    (0x0000_0105, "STATUS_MORE_ENTRIES"),
-    (0x0000_010b, "STATUS_NOTIFY_CLEANUP"),
-    (0x0000_010c, "STATUS_NOTIFY_ENUM_DIR"),
-    (0x8000_0005, "STATUS_BUFFER_OVERFLOW"),
-    (0x8000_0006, "STATUS_NO_MORE_FILES"),
-    (0x8000_001a, "STATUS_NO_MORE_ENTRIES"),
-    (0x8000_002d, "STATUS_STOPPED_ON_SYMLINK"),
-    (0xc000_0001, "STATUS_UNSUCCESSFUL"),
-    (0xc000_0002, "STATUS_NOT_IMPLEMENTED"),
-    (0xc000_0003, "STATUS_INVALID_INFO_CLASS"),
-    (0xc000_0004, "STATUS_INFO_LENGTH_MISMATCH"),
-    (0xc000_0008, "STATUS_INVALID_HANDLE"),
-    (0xc000_000d, "STATUS_INVALID_PARAMETER"),
-    (0xc000_000e, "STATUS_NO_SUCH_DEVICE"),
-    (0xc000_000f, "STATUS_NO_SUCH_FILE"),
-    (0xc000_0010, "STATUS_INVALID_DEVICE_REQUEST"),
-    (0xc000_0011, "STATUS_END_OF_FILE"),
-    (0xc000_0016, "STATUS_MORE_PROCESSING_REQUIRED"),
-    (0xc000_0017, "STATUS_NO_MEMORY"),
-    (0xc000_0022, "STATUS_ACCESS_DENIED"),
-    (0xc000_0023, "STATUS_BUFFER_TOO_SMALL"),
-    (0xc000_0024, "STATUS_OBJECT_TYPE_MISMATCH"),
-    (0xc000_0033, "STATUS_OBJECT_NAME_INVALID"),
-    (0xc000_0034, "STATUS_OBJECT_NAME_NOT_FOUND"),
-    (0xc000_0035, "STATUS_OBJECT_NAME_COLLISION"),
-    (0xc000_0039, "STATUS_OBJECT_PATH_INVALID"),
-    (0xc000_003a, "STATUS_OBJECT_PATH_NOT_FOUND"),
-    (0xc000_003b, "STATUS_OBJECT_PATH_SYNTAX_BAD"),
-    (0xc000_0043, "STATUS_SHARING_VIOLATION"),
-    (0xc000_004f, "STATUS_EAS_NOT_SUPPORTED"),
-    (0xc000_0054, "STATUS_FILE_LOCK_CONFLICT"),
-    (0xc000_0055, "STATUS_LOCK_NOT_GRANTED"),
-    (0xc000_0056, "STATUS_DELETE_PENDING"),
-    (0xc000_005f, "STATUS_NO_SUCH_LOGON_SESSION"),
-    (0xc000_0061, "STATUS_PRIVILEGE_NOT_HELD"),
-    (0xc000_0064, "STATUS_NO_SUCH_USER"),
-    (0xc000_006a, "STATUS_WRONG_PASSWORD"),
-    (0xc000_006d, "STATUS_LOGON_FAILURE"),
-    (0xc000_006e, "STATUS_ACCOUNT_RESTRICTION"),
-    (0xc000_006f, "STATUS_INVALID_LOGON_HOURS"),
-    (0xc000_0070, "STATUS_INVALID_WORKSTATION"),
-    (0xc000_0071, "STATUS_PASSWORD_EXPIRED"),
-    (0xc000_0072, "STATUS_ACCOUNT_DISABLED"),
-    (0xc000_007f, "STATUS_DISK_FULL"),
-    (0xc000_008e, "STATUS_FLOAT_DIVIDE_BY_ZERO"),
-    (0xc000_009a, "STATUS_INSUFFICIENT_RESOURCES"),
-    (0xc000_00a2, "STATUS_MEDIA_WRITE_PROTECTED"),
-    (0xc000_00ac, "STATUS_PIPE_NOT_AVAILABLE"),
-    (0xc000_00ad, "STATUS_INVALID_PIPE_STATE"),
-    (0xc000_00ae, "STATUS_PIPE_BUSY"),
-    (0xc000_00b0, "STATUS_PIPE_DISCONNECTED"),
-    (0xc000_00b1, "STATUS_PIPE_CLOSING"),
-    (0xc000_00b5, "STATUS_IO_TIMEOUT"),
-    (0xc000_00ba, "STATUS_FILE_IS_A_DIRECTORY"),
-    (0xc000_00bb, "STATUS_NOT_SUPPORTED"),
-    (0xc000_00c3, "STATUS_INVALID_NETWORK_RESPONSE"),
-    (0xc000_00c9, "STATUS_NETWORK_NAME_DELETED"),
-    (0xc000_00cc, "STATUS_BAD_NETWORK_NAME"),
-    (0xc000_00cd, "STATUS_TOO_MANY_NAMES"),
-    (0xc000_00d0, "STATUS_REQUEST_NOT_ACCEPTED"),
-    (0xc000_00d4, "STATUS_NOT_SAME_DEVICE"),
-    (0xc000_00d5, "STATUS_FILE_RENAMED"),
-    (0xc000_0101, "STATUS_DIRECTORY_NOT_EMPTY"),
-    (0xc000_0103, "STATUS_NOT_A_DIRECTORY"),
-    (0xc000_0120, "STATUS_CANCELLED"),
-    (0xc000_0128, "STATUS_FILE_CLOSED"),
-    (0xc000_015b, "STATUS_LOGON_TYPE_NOT_GRANTED"),
-    (0xc000_0184, "STATUS_INVALID_DEVICE_STATE"),
-    (0xc000_018d, "STATUS_TRUSTED_RELATIONSHIP_FAILURE"),
-    (0xc000_0192, "STATUS_NETLOGON_NOT_STARTED"),
-    (0xc000_0193, "STATUS_ACCOUNT_EXPIRED"),
-    (0xc000_0199, "STATUS_NOLOGON_WORKSTATION_TRUST_ACCOUNT"),
-    (0xc000_01ad, "STATUS_NO_TRUST_SAM_ACCOUNT"),
-    (0xc000_0203, "STATUS_USER_SESSION_DELETED"),
-    (0xc000_0205, "STATUS_INSUFF_SERVER_RESOURCES"),
-    (0xc000_0224, "STATUS_PASSWORD_MUST_CHANGE"),
-    (0xc000_0225, "STATUS_NOT_FOUND"),
-    (0xc000_0234, "STATUS_ACCOUNT_LOCKED_OUT"),
-    (0xc000_0257, "STATUS_PATH_NOT_COVERED"),
-    (0xc000_0275, "STATUS_NOT_A_REPARSE_POINT"),
-    (0xc000_035c, "STATUS_NETWORK_SESSION_EXPIRED"),
-    (0xc000_0388, "STATUS_DOWNGRADE_DETECTED"),
-    (0xc000_03a5, "STATUS_FS_DRIVER_REQUIRED"),
-    (0xc000_0466, "STATUS_SERVER_UNAVAILABLE"),
-    (0xc000_0467, "STATUS_FILE_NOT_AVAILABLE"),
-    (0xc000_0480, "STATUS_SHARE_UNAVAILABLE"),
-    (0xc000_a100, "STATUS_HASH_NOT_SUPPORTED"),
-    (0xc000_a101, "STATUS_HASH_NOT_PRESENT"),
-];
+mod names;
+use names::NAMES;
 
 /// An NTSTATUS's name; `None` for a code not in this table.
 pub fn nt_status_name(code: u32) -> Option<&'static str> {
@@ -113,4 +22,43 @@ pub fn nt_status_name(code: u32) -> Option<&'static str> {
         .ok()
         .and_then(|i| NAMES.get(i))
         .map(|&(_, n)| n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_without_repeats_and_names_statuses() {
+        assert!(NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(NAMES.len() > 800);
+        assert!(NAMES.iter().all(|&(_, n)| {
+            ["STATUS_", "RPC_NT_", "EPT_NT_"]
+                .iter()
+                .any(|p| n.starts_with(p))
+                && n.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        }));
+    }
+
+    #[test]
+    fn names_of_codes_smb_servers_answer_with() {
+        assert_eq!(nt_status_name(SUCCESS), Some("STATUS_SUCCESS"));
+        assert_eq!(nt_status_name(0xc000_0022), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(nt_status_name(0xc000_006d), Some("STATUS_LOGON_FAILURE"));
+        assert_eq!(nt_status_name(0xc000_00cc), Some("STATUS_BAD_NETWORK_NAME"));
+        assert_eq!(
+            nt_status_name(0xc000_0043),
+            Some("STATUS_SHARING_VIOLATION")
+        );
+        assert_eq!(
+            nt_status_name(0xc000_a100),
+            Some("STATUS_HASH_NOT_SUPPORTED")
+        );
+        assert_eq!(
+            nt_status_name(0xc002_0001),
+            Some("RPC_NT_INVALID_STRING_BINDING")
+        );
+        assert_eq!(nt_status_name(0xdead_beef), None);
+    }
 }
