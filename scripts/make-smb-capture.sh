@@ -24,11 +24,12 @@ C_IP=10.80.0.2
 WORK=$(mktemp -d)
 DUMP_PID=
 
+. "$(dirname "$0")/lib/netns-pair.sh"
+
 cleanup() {
     ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
     [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    ip netns del "$NS_S" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
+    netns_pair_del "$NS_S" "$NS_C"
     userdel fssmbuser 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -38,22 +39,7 @@ for tool in ip tcpdump smbd smbclient smbpasswd; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 
-ip netns del "$NS_S" 2>/dev/null || true
-ip netns del "$NS_C" 2>/dev/null || true
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add fssmb-s type veth peer name fssmb-c
-ip link set fssmb-s netns "$NS_S"
-ip link set fssmb-c netns "$NS_C"
-ip -n "$NS_S" addr add "$S_IP/24" dev fssmb-s
-ip -n "$NS_C" addr add "$C_IP/24" dev fssmb-c
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_S" link set fssmb-s up
-ip -n "$NS_C" link set fssmb-c up
-ip netns exec "$NS_S" ethtool -K fssmb-s tso off gso off gro off 2>/dev/null || true
-ip netns exec "$NS_C" ethtool -K fssmb-c tso off gso off gro off 2>/dev/null || true
+netns_pair "$NS_S" "$NS_C" fssmb-s fssmb-c "$S_IP" "$C_IP"
 
 mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share,client}
 chmod 755 "$WORK"
