@@ -3,7 +3,8 @@
 # Samba's smbd and smbclient, in two network namespaces joined by a veth
 # pair, captured with tcpdump on the server's side. Exercises SMB 3.1.1
 # with NTLMSSP logins, tree connects to a share and to IPC$ (DCE/RPC over
-# the srvsvc pipe: the share list), directory listings, a file written and
+# the srvsvc pipe: the share list, over SMB 3.1.1 IOCTLs and over SMB1
+# TRANS TransactNmPipe), directory listings, a file written and
 # read back (several multi-credit reads and writes), a directory made and
 # removed, a rename, a delete, a file that does not exist, a refused login,
 # an SMB 2.1 session, an SMB1 (NT1) session with the same file operations
@@ -83,8 +84,10 @@ smb() {
         >/dev/null 2>&1 || true
     sleep 0.3
 }
-# The share list (IPC$, DCE/RPC over the srvsvc pipe).
+# The share list (IPC$, DCE/RPC over the srvsvc pipe), over SMB 3.1.1
+# (IOCTLs) and over SMB1 (TRANS TransactNmPipe).
 smb -U fssmbuser%smbpw1 -L "//$S_IP"
+smb -U fssmbuser%smbpw1 -m NT1 --option='client min protocol=NT1' -L "//$S_IP"
 # Files and directories on the share, SMB 3.1.1.
 smb -U fssmbuser%smbpw1 "//$S_IP/data" -c 'ls; put small.txt; put big.bin; get big.bin big.copy; mkdir newdir; ls newdir/*; rename small.txt renamed.txt; del renamed.txt; rmdir newdir; get missing.txt; ls'
 # A refused login.

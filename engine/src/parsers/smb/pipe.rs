@@ -1,7 +1,9 @@
 //! DCE/RPC over SMB named pipes, as Suricata 7 pairs it: a PDU written to
-//! a pipe (WRITE, or an IOCTL's FSCTL_PIPE_TRANSCEIVE input) opens a call,
-//! the PDU read back (READ, the IOCTL's output) answers it, matched by
-//! session, tree and call id (and message id for IOCTL). PDUs are decoded
+//! a pipe (SMB2 WRITE, an SMB2 IOCTL's FSCTL_PIPE_TRANSCEIVE input, an
+//! SMB1 TRANS's TransactNmPipe data) opens a call, the PDU read back
+//! (READ, the IOCTL's output, the TRANS response's data) answers it,
+//! matched by session, tree and call id (and message id for the
+//! transceives). PDUs are decoded
 //! by `parsers::dcerpc`; stub sizes are counted as Suricata's SMB code
 //! counts them (the fragment's length less 24 bytes), never kept. A
 //! response read in pieces (`STATUS_BUFFER_OVERFLOW`) is held until whole,
@@ -54,18 +56,19 @@ pub struct PipeCall {
 pub(super) struct Ctx {
     pub(super) version: u8,
     pub(super) command: u16,
-    /// An SMB2 IOCTL (FSCTL_PIPE_TRANSCEIVE).
-    pub(super) ioctl: bool,
+    /// A write and a read in one exchange (an SMB2 IOCTL's
+    /// FSCTL_PIPE_TRANSCEIVE, an SMB1 TRANS's TransactNmPipe).
+    pub(super) transceive: bool,
     pub(super) session_id: u64,
     pub(super) tree_id: u32,
     pub(super) msg_id: u64,
 }
 
 impl Ctx {
-    /// An IOCTL's call is its message's (whose final async answer names
-    /// no tree); a READ answers a WRITE on the same tree.
+    /// A transceive's call is its message's (an IOCTL's final async
+    /// answer names no tree); a READ answers a WRITE on the same tree.
     fn key(&self, call_id: u32) -> Key {
-        if self.ioctl {
+        if self.transceive {
             Key::Pipe(self.session_id, 0, call_id, Some(self.msg_id))
         } else {
             Key::Pipe(self.session_id, self.tree_id, call_id, None)

@@ -5,13 +5,15 @@
 //! TREE_CONNECT_ANDX (the path and services), NT_CREATE_ANDX (the file,
 //! its times, allocation size and FID), RENAME (both names); a file's
 //! READ_ANDXs and WRITE_ANDXs are one transaction each, finished by its
-//! CLOSE; every other command but TRANS and TRANS2 makes a generic
-//! transaction. AndX chains are followed. DCE/RPC over SMB1 pipes and
-//! TRANS2's SET_*_INFO are not decoded (see docs/parsers.md).
+//! CLOSE; a TRANS that is a TransactNmPipe on a DCE/RPC service's pipe
+//! is a DCE/RPC call (`pipe`); every other command but TRANS and TRANS2
+//! makes a generic transaction. AndX chains are followed. DCE/RPC in
+//! READ_ANDX and WRITE_ANDX on pipes and TRANS2's SET_*_INFO are not
+//! decoded (see docs/parsers.md).
 
 use super::{
     Create, Fid, FileTx, Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser,
-    SmbStatus, TreeConnect, auth, filetime, recall, remember, strip_zeros, take,
+    SmbStatus, TreeConnect, auth, filetime, pipe, recall, remember, strip_zeros, take,
 };
 use crate::parsers::reader::Reader;
 
@@ -31,6 +33,12 @@ const RENAME: u8 = 0x07;
 const READ_ANDX: u8 = 0x2e;
 /// WRITE_ANDX.
 const WRITE_ANDX: u8 = 0x2f;
+/// TRANS (SMB_COM_TRANSACTION).
+const TRANS: u8 = 0x25;
+/// TRANS's TransactNmPipe subcommand (MS-CIFS §2.2.5.6): a write and a
+/// read of a named pipe in one exchange; the pipe's FID is its second
+/// setup word.
+const TRANSACT_NMPIPE: u16 = 0x0026;
 /// READ_ANDX, WRITE_ANDX, TRANS, TRANS2: no transaction of their own.
 const NO_TX: [u8; 4] = [0x2e, 0x2f, 0x25, 0x32];
 /// The commands whose words open with an AndX block.
@@ -145,6 +153,8 @@ impl Hdr {
 /// (strings are aligned from the header's start), and all of it from its
 /// word count on.
 struct Block<'a> {
+    /// The whole message, from its header (TRANS's offsets count from it).
+    msg: &'a [u8],
     words: &'a [u8],
     bytes: &'a [u8],
     bytes_at: usize,
@@ -160,6 +170,7 @@ fn block(msg: &[u8], at: usize) -> Option<Block<'_>> {
     let bytes_at = at + 1 + wc * 2 + 2;
     let bytes = msg.get(bytes_at..)?;
     Some(Block {
+        msg,
         words,
         bytes: bytes.get(..bc).unwrap_or(bytes),
         bytes_at,
@@ -405,6 +416,10 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
             }
             return;
         }
+        TRANS => {
+            trans_request(p, h, b);
+            return;
+        }
         c if NO_TX.contains(&c) => return,
         _ => SmbDetail::Generic,
     };
@@ -479,7 +494,82 @@ fn file_tx(p: &mut SmbParser, h: &Hdr, cmd: u8, fid: &[u8], reads: bool) {
     p.waiting[i].request_done = false;
 }
 
+/// A TRANS request: a TransactNmPipe on a DCE/RPC service's pipe writes
+/// its data (MS-CIFS §2.2.4.33.1: the data's count and offset at word
+/// bytes 22 and 24, the setup count at 26, the setup words from 28) to
+/// the pipe; any other TRANS makes no transaction, as in Suricata.
+fn trans_request(p: &mut SmbParser, h: &Hdr, b: &Block<'_>) {
+    let mut w = Reader::new(b.words);
+    let parsed = (|| {
+        w.take(22)?;
+        let count = usize::from(w.u16_le()?);
+        let offset = usize::from(w.u16_le()?);
+        let setup = w.u8()?;
+        w.u8()?;
+        if setup < 2 || w.u16_le()? != TRANSACT_NMPIPE {
+            return None;
+        }
+        let fid = w.take(2)?;
+        Some((fid, b.msg.get(offset..offset.checked_add(count)?)))
+    })();
+    let Some((fid, data)) = parsed else {
+        return;
+    };
+    let f = fid_key(fid, h.user_id);
+    if !pipe::is_dcerpc_service(p, &f) {
+        return;
+    }
+    let Some(data) = data else {
+        p.event("malformed_data");
+        return;
+    };
+    if remember(&mut p.state.reads, u64::from(h.mid), f) {
+        p.event("too_many_names");
+    }
+    pipe::write(p, pipe_ctx(h), data);
+}
+
+/// A TRANS response to a TransactNmPipe request on a DCE/RPC pipe: its
+/// data (count and offset at word bytes 12 and 14) is read from the pipe.
+fn trans_response(p: &mut SmbParser, h: &Hdr, b: &Block<'_>) {
+    if take(&mut p.state.reads, &u64::from(h.mid)).is_none() {
+        return;
+    }
+    let SmbStatus::Nt(status) = h.status else {
+        return;
+    };
+    let mut w = Reader::new(b.words);
+    let data = (|| {
+        w.take(12)?;
+        let count = usize::from(w.u16_le()?);
+        let offset = usize::from(w.u16_le()?);
+        b.msg.get(offset..offset.checked_add(count)?)
+    })();
+    match data {
+        Some(data) => pipe::read(p, pipe_ctx(h), data, status),
+        // An error answer has no words.
+        None if status != 0 => {}
+        None => p.event("malformed_data"),
+    }
+}
+
+/// The pipe call context of a TRANS: the call is its message's.
+fn pipe_ctx(h: &Hdr) -> pipe::Ctx {
+    pipe::Ctx {
+        version: 1,
+        command: u16::from(TRANS),
+        transceive: true,
+        session_id: u64::from(h.user_id),
+        tree_id: u32::from(h.tree_id),
+        msg_id: u64::from(h.mid),
+    }
+}
+
 fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
+    if cmd == TRANS {
+        trans_response(p, h, b);
+        return;
+    }
     if cmd == READ_ANDX {
         let f = take(&mut p.state.reads, &u64::from(h.mid));
         if let Some(f) = f

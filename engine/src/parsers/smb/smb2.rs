@@ -733,7 +733,7 @@ fn pipe_ctx(h: &Hdr) -> pipe::Ctx {
     pipe::Ctx {
         version: 2,
         command: h.command,
-        ioctl: h.command == IOCTL,
+        transceive: h.command == IOCTL,
         session_id: h.session_id,
         tree_id: h.tree_id,
         msg_id: h.msg_id,

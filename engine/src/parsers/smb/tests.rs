@@ -364,7 +364,7 @@ fn transceive(msg: u64, resp: bool, pdu: &[u8]) -> Vec<u8> {
 }
 
 /// A little-endian DCE/RPC header of type `t`, call 1, `body` after it.
-fn pdu(t: u8, body: &[u8]) -> Vec<u8> {
+pub(super) fn pdu(t: u8, body: &[u8]) -> Vec<u8> {
     let mut v = vec![5, 0, t, 3, 0x10, 0, 0, 0];
     v.extend_from_slice(&((16 + body.len()) as u16).to_le_bytes());
     v.extend_from_slice(&[0, 0, 1, 0, 0, 0]);

@@ -1,7 +1,7 @@
 //! SMB parser tests, SMB1 and security blobs: messages built field by
 //! field from byte literals.
 
-use super::tests::{nbss, txs};
+use super::tests::{nbss, pdu, txs};
 use super::*;
 use crate::session::SessionParser;
 
@@ -253,4 +253,69 @@ fn smb1_creates_and_writes_a_file() {
     );
     let out = txs(p.feed_responder(&smb1_msg(0x04, true, 4, &[], &[])));
     assert_eq!(out[0].command, Some(0x04));
+}
+
+/// A TRANS TransactNmPipe on FID 0x1234 carrying `data`, or its response.
+fn transact_nmpipe(reply: bool, data: &[u8]) -> Vec<u8> {
+    let n = (data.len() as u16).to_le_bytes();
+    if reply {
+        // Ten words; the data right after the byte count (offset 55).
+        let mut w = [0u8; 20];
+        w[12..14].copy_from_slice(&n);
+        w[14..16].copy_from_slice(&55u16.to_le_bytes());
+        return smb1_msg(0x25, true, 3, &w, data);
+    }
+    // Sixteen words (two setup words); the data after the pipe's name.
+    let mut w = [0u8; 32];
+    w[22..24].copy_from_slice(&n);
+    w[24..26].copy_from_slice(&74u16.to_le_bytes());
+    w[26] = 2;
+    w[28..30].copy_from_slice(&0x26u16.to_le_bytes());
+    w[30..32].copy_from_slice(&0x1234u16.to_le_bytes());
+    let mut b = b"\\PIPE\\\0".to_vec();
+    b.extend_from_slice(data);
+    smb1_msg(0x25, false, 3, &w, &b)
+}
+
+#[test]
+fn dcerpc_over_an_smb1_pipe_in_trans() {
+    let mut p = SmbParser::default();
+    // NT_CREATE_ANDX of \srvsvc, answered with FID 0x1234.
+    let mut w = [0u8; 48];
+    w[0] = 0xff;
+    p.feed_initiator(&smb1_msg(0xa2, false, 2, &w, b"\\srvsvc\0"));
+    let mut w = [0u8; 68];
+    w[0] = 0xff;
+    w[5..7].copy_from_slice(&0x1234u16.to_le_bytes());
+    p.feed_responder(&smb1_msg(0xa2, true, 2, &w, &[]));
+    // A BIND written and its BIND_ACK read in one TRANS.
+    let mut bind = vec![0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+    bind.extend_from_slice(&[0x4b; 16]);
+    bind.extend_from_slice(&[3, 0, 0, 0]);
+    bind.extend_from_slice(&[0; 20]);
+    p.feed_initiator(&transact_nmpipe(false, &pdu(11, &bind)));
+    let mut ack = vec![0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0, 0];
+    ack.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    ack.extend_from_slice(&[0; 25]);
+    let out = txs(p.feed_responder(&transact_nmpipe(true, &pdu(12, &ack))));
+    let SmbDetail::Dcerpc(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((out[0].version, out[0].command), (1, Some(0x25)));
+    assert_eq!((out[0].session_id, out[0].tree_id), (7, 9));
+    assert_eq!((c.request, c.response), (Some(11), Some(12)));
+    assert_eq!(c.interfaces.len(), 1);
+    assert_eq!(c.interfaces[0].ack_result, Some(0));
+    // The same TRANS on a FID that is no DCE/RPC pipe makes no transaction.
+    let mut q = SmbParser::default();
+    q.feed_initiator(&transact_nmpipe(false, &pdu(11, &bind)));
+    assert!(txs(q.feed_responder(&transact_nmpipe(true, &pdu(12, &ack)))).is_empty());
+    assert!(txs(q.flow_end()).is_empty());
+    // Cut anywhere, it never panics.
+    let m = transact_nmpipe(false, &pdu(11, &bind));
+    for cut in 0..m.len() {
+        let mut q = SmbParser::default();
+        q.feed_initiator(&m[..cut]);
+        q.flow_end();
+    }
 }
