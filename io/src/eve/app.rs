@@ -213,6 +213,21 @@ fn write_headers(
     o.end();
 }
 
+/// Suricata's `content_range`: the raw value, and its numbers when it
+/// reads.
+fn write_content_range(o: &mut JsonObject<'_>, raw: &[u8]) {
+    o.begin("content_range");
+    o.bytes("raw", raw);
+    if let Some(r) = flowscope_engine::parsers::http::content_range(raw) {
+        for (k, v) in [("start", r.start), ("end", r.end), ("size", r.size)] {
+            if let Some(v) = v {
+                o.u64(k, v);
+            }
+        }
+    }
+    o.end();
+}
+
 fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
     o.u64("tx_id", t.tx_id);
     o.begin("http");
@@ -226,6 +241,9 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
         // Suricata keeps the media type: the value up to its first `;`.
         let end = ct.iter().position(|&c| c == b';').unwrap_or(ct.len());
         o.bytes("http_content_type", &ct[..end]);
+    }
+    if let Some(raw) = &t.content_range {
+        write_content_range(o, raw);
     }
     opt_bytes(o, "http_refer", &t.referer);
     opt_bytes(o, "http_method", &t.method);

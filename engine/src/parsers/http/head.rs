@@ -515,6 +515,8 @@ pub(super) fn response_fields(
             tx.content_type.get_or_insert_with(|| boxed(h.value));
         } else if name.eq_ignore_ascii_case(b"location") {
             tx.location.get_or_insert_with(|| boxed(h.value));
+        } else if name.eq_ignore_ascii_case(b"content-range") {
+            tx.content_range.get_or_insert_with(|| boxed(h.value));
         }
         if cfg.headers {
             tx.response_headers.push((boxed(name), boxed(h.value)));

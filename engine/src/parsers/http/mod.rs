@@ -17,10 +17,12 @@ mod events;
 #[cfg(feature = "http2")]
 mod h2c;
 mod head;
+mod range;
 mod udp;
 
 pub use events::event;
 pub use head::probe;
+pub use range::{ContentRange, content_range};
 pub use udp::HttpUdpParser;
 
 use super::{HttpConfig, L7Message};
@@ -102,6 +104,8 @@ pub struct HttpTransaction {
     pub content_type: Option<Box<[u8]>>,
     /// Response Location (redirects).
     pub location: Option<Box<[u8]>>,
+    /// Response Content-Range, as sent ([`content_range`] reads it).
+    pub content_range: Option<Box<[u8]>>,
     /// Response body bytes (decoded).
     pub response_body_len: u64,
     /// Response message-body bytes as transferred: for a chunked body the

@@ -46,6 +46,21 @@ fn get_with_content_length() {
 }
 
 #[test]
+fn a_partial_response_keeps_its_content_range() {
+    let mut p = HttpParser::default();
+    let t = run(
+        &mut p,
+        b"GET /f HTTP/1.1\r\nHost: a\r\nRange: bytes=0-4\r\n\r\n",
+        b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/1000\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!(t[0].status, Some(206));
+    let raw = t[0].content_range.as_deref().unwrap();
+    assert_eq!(raw, b"bytes 0-4/1000");
+    let r = content_range(raw).unwrap();
+    assert_eq!((r.start, r.end, r.size), (Some(0), Some(4), Some(1000)));
+}
+
+#[test]
 fn pipelined_requests_pair_in_order() {
     let mut p = HttpParser::default();
     let t = run(
