@@ -3,26 +3,19 @@
 //! PASV and `229 … (|||port|)` EPSV replies, read as Suricata reads them.
 //! `None` for anything malformed or a port of 0.
 
-/// A decimal number of at most 5 digits at the start of `b`, and the rest.
-fn number(b: &[u8]) -> Option<(u32, &[u8])> {
-    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if n == 0 || n > 5 {
-        return None;
-    }
-    let v = b[..n]
-        .iter()
-        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
-    Some((v, &b[n..]))
-}
+use crate::parsers::reader::decimal_prefix;
+
+/// The most digits a number of these lines may have.
+const DIGITS: usize = 5;
 
 /// `h1,h2,h3,h4,p1,p2`: the port, and what follows.
 fn six(mut b: &[u8]) -> Option<(u16, &[u8])> {
-    let mut v = [0u32; 6];
+    let mut v = [0u64; 6];
     for (i, slot) in v.iter_mut().enumerate() {
         if i > 0 {
             b = b.strip_prefix(b",")?;
         }
-        let (n, rest) = number(b)?;
+        let (n, rest) = decimal_prefix(b, DIGITS)?;
         *slot = n;
         b = rest;
     }
@@ -47,7 +40,7 @@ pub fn active_eprt(line: &[u8]) -> Option<u16> {
     let _af = fields.next()?;
     let _addr = fields.next()?;
     let port = fields.next()?;
-    let (v, tail) = number(port)?;
+    let (v, tail) = decimal_prefix(port, DIGITS)?;
     if !tail.is_empty() {
         return None;
     }
@@ -65,7 +58,7 @@ pub fn pasv_reply(line: &[u8]) -> Option<u16> {
 pub fn epsv_reply(line: &[u8]) -> Option<u16> {
     const OPEN: &[u8] = b"(|||";
     let at = line.windows(OPEN.len()).position(|w| w == OPEN)?;
-    let (v, rest) = number(&line[at + OPEN.len()..])?;
+    let (v, rest) = decimal_prefix(&line[at + OPEN.len()..], DIGITS)?;
     if !rest.starts_with(b"|)") {
         return None;
     }

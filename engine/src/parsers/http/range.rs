@@ -2,6 +2,8 @@
 //! its `http.content_range` object (RFC 9110 §14.4): a unit, then either
 //! `START-END/SIZE` (SIZE may be `*`) or `*/SIZE`.
 
+use crate::parsers::reader::decimal_prefix;
+
 /// A `Content-Range` value's numbers; `None` where the value has none
 /// (`*`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,17 +50,10 @@ fn trim_spaces(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-/// The digits at the start of `b` and what follows them.
+/// The digits at the start of `b` (a signed 64-bit number, as
+/// Suricata's) and what follows them.
 fn number(b: &[u8]) -> Option<(u64, &[u8])> {
-    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if n == 0 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in &b[..n] {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    (v <= i64::MAX as u64).then_some((v, &b[n..]))
+    decimal_prefix(b, usize::MAX).filter(|&(v, _)| v <= i64::MAX as u64)
 }
 
 #[cfg(test)]
