@@ -32,6 +32,8 @@ mod ber;
 pub mod dcerpc;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
+#[cfg(any(feature = "ftp", feature = "http"))]
+mod digits;
 #[cfg(feature = "dnp3")]
 pub mod dnp3;
 #[cfg(feature = "dns")]

@@ -3,7 +3,7 @@
 //! PASV and `229 … (|||port|)` EPSV replies, read as Suricata reads them.
 //! `None` for anything malformed or a port of 0.
 
-use crate::parsers::reader::decimal_prefix;
+use crate::parsers::digits::decimal_prefix;
 
 /// The most digits a number of these lines may have.
 const DIGITS: usize = 5;

@@ -2,7 +2,7 @@
 //! its `http.content_range` object (RFC 9110 §14.4): a unit, then either
 //! `START-END/SIZE` (SIZE may be `*`) or `*/SIZE`.
 
-use crate::parsers::reader::decimal_prefix;
+use crate::parsers::digits::decimal_prefix;
 
 /// A `Content-Range` value's numbers; `None` where the value has none
 /// (`*`).
