@@ -283,7 +283,8 @@ struct State {
     /// SMB2 CREATE requests' names by message id (for the response and
     /// compounded requests).
     create_names: Vec<(u64, Box<str>)>,
-    /// SMB2 READ requests' file ids by message id.
+    /// The file ids of requests whose answer carries the file's data, by
+    /// message id: SMB2 READ, SMB1 READ_ANDX, and SMB1 TRANS on a pipe.
     reads: Vec<(u64, Fid)>,
     /// The interfaces of the last bind over a pipe.
     ifaces: Vec<super::dcerpc::DcerpcInterface>,

@@ -8,41 +8,25 @@ use crate::session::SessionParser;
 #[test]
 fn smb1_negotiation_and_tree_connect() {
     let mut p = SmbParser::default();
-    let smb1 = |cmd: u8, reply: bool, status: u32, tid: u16, words: &[u8], bytes: &[u8]| {
-        let mut v = vec![0xff, b'S', b'M', b'B', cmd];
-        v.extend_from_slice(&status.to_le_bytes());
-        v.push(if reply { 0x98 } else { 0x18 });
-        v.extend_from_slice(&0x4001u16.to_le_bytes());
-        v.extend_from_slice(&[0; 12]);
-        v.extend_from_slice(&tid.to_le_bytes());
-        v.extend_from_slice(&[1, 0, 0x61, 0x62, 3, 0]);
-        v.push((words.len() / 2) as u8);
-        v.extend_from_slice(words);
-        v.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
-        v.extend_from_slice(bytes);
-        nbss(&v)
-    };
-    p.feed_initiator(&smb1(
+    p.feed_initiator(&smb1_msg(
         0x72,
         false,
-        0,
-        0,
+        3,
         &[],
         b"\x02NT LANMAN 1.0\0\x02NT LM 0.12\0",
     ));
-    let out = txs(p.feed_responder(&smb1(0x72, true, 0, 0, &[1, 0], &[])));
+    let out = txs(p.feed_responder(&smb1_msg(0x72, true, 3, &[1, 0], &[])));
     assert_eq!((&*out[0].dialect, out[0].version), ("NT LM 0.12", 1));
     assert_eq!((out[0].session_id, out[0].tree_id), (0, 0));
     let words = [0xff, 0, 0, 0, 0, 0, 1, 0];
-    p.feed_initiator(&smb1(
+    p.feed_initiator(&smb1_msg(
         0x75,
         false,
-        0,
-        0,
+        3,
         &words,
         b"\0\\\\srv\\IPC$\0?????\0",
     ));
-    let out = txs(p.feed_responder(&smb1(0x75, true, 0, 9, &[0xff, 0, 0, 0, 0, 0], b"IPC\0")));
+    let out = txs(p.feed_responder(&smb1_msg(0x75, true, 3, &[0xff, 0, 0, 0, 0, 0], b"IPC\0")));
     assert_eq!(out[0].tree_id, 9);
     let SmbDetail::TreeConnect(t) = &out[0].detail else {
         panic!("{:?}", out[0].detail)
@@ -160,39 +144,29 @@ fn spnego_kerberos_names_the_ticket() {
     );
     let krb5_oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
     let gss = tlv(0x60, &[tlv(0x06, &krb5_oid), vec![1, 0], ap_req].concat());
-    let mechs = tlv(0x30, &tlv(0x06, &krb5_oid));
-    let init = tlv(
-        0x30,
-        &[tlv(0xa0, &mechs), tlv(0xa2, &tlv(0x04, &gss))].concat(),
-    );
-    let blob = tlv(
-        0x60,
-        &[
-            tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]),
-            tlv(0xa0, &init),
-        ]
-        .concat(),
-    );
-    let id = auth::secblob(&blob);
+    // SPNEGO's NegTokenInit listing `mechs`, with the GSS token.
+    let spnego = |mechs: Vec<u8>| {
+        let init = tlv(
+            0x30,
+            &[tlv(0xa0, &mechs), tlv(0xa2, &tlv(0x04, &gss))].concat(),
+        );
+        tlv(
+            0x60,
+            &[
+                tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]),
+                tlv(0xa0, &init),
+            ]
+            .concat(),
+        )
+    };
+    let id = auth::secblob(&spnego(tlv(0x30, &tlv(0x06, &krb5_oid))));
     let k = id.kerberos.expect("kerberos");
     assert_eq!(&*k.realm, "EXAMPLE.ORG");
     assert_eq!(k.snames, vec![Box::from("cifs"), Box::from("srv.example")]);
     assert_eq!(id.ntlmssp, None);
     // Without the Kerberos mechanism listed, the token is not read as one.
     let other = tlv(0x30, &tlv(0x06, &[0x2b, 0x06, 0x01]));
-    let init = tlv(
-        0x30,
-        &[tlv(0xa0, &other), tlv(0xa2, &tlv(0x04, &gss))].concat(),
-    );
-    let blob = tlv(
-        0x60,
-        &[
-            tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]),
-            tlv(0xa0, &init),
-        ]
-        .concat(),
-    );
-    assert_eq!(auth::secblob(&blob).kerberos, None);
+    assert_eq!(auth::secblob(&spnego(other)).kerberos, None);
 }
 
 /// An SMB1 message (NT status codes, 8-bit strings), user 7, tree 9.
