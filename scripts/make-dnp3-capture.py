@@ -215,10 +215,14 @@ def class0_objects(n=1):
             + range16(30, 1, 10, ai32) + range8(30, 2, 0, ai16))
 
 
+def stations():
+    """Master 1 and outstation 1024, each framing what it sends."""
+    return Station(MASTER, OUTSTATION, M_UNCONFIRMED), Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+
+
 def main_conversation(out, t):
     c = Conn(out, CLIENT, SERVER, 41001, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
 
     # Link layer only: request link status, link status.
     c.send(True, link(M_LINK_STATUS, OUTSTATION, MASTER))
@@ -307,8 +311,7 @@ def main_conversation(out, t):
 
 def bad_header_conversation(out, t):
     c = Conn(out, CLIENT, SERVER, 41002, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     c.send(True, m.frame(request(0, READ, every(60, 1))))
     c.send(False, o.frame(response(0, NEED_TIME, range8(1, 2, 0, [flags(), flags(state=True)]))))
     # A read whose link header CRC is wrong, then reads that follow it.
@@ -321,8 +324,7 @@ def bad_header_conversation(out, t):
 
 def other_port_conversation(out, t):
     c = Conn(out, CLIENT, SERVER, 41003, 20500, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     c.send(True, m.frame(request(0, READ, every(60, 1))))
     c.send(False, o.frame(response(0, 0, range8(20, 1, 0, [flags() + struct.pack("<I", 42)]))))
     c.close()
@@ -363,8 +365,7 @@ def server_first_conversation(out, t, sport, banner=None):
     """The outstation speaks first: a banner, or an unsolicited null
     response."""
     c = Conn(out, CLIENT, SERVER, sport, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     if banner:
         c.send(False, banner)
     else:
@@ -379,8 +380,7 @@ def server_first_conversation(out, t, sport, banner=None):
 def outstation_client_conversation(out, t):
     """The outstation is the TCP client (it dials the master)."""
     c = Conn(out, CLIENT, SERVER, 41007, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     c.send(True, o.frame(unsolicited(0, DEVICE_RESTART)))
     c.send(False, m.frame(confirm(0, uns=True)))
     c.send(False, m.frame(request(0, READ, every(60, 1))))
@@ -392,8 +392,7 @@ def outstation_client_conversation(out, t):
 def damaged_start_conversation(out, t):
     """The first frame's link header CRC is wrong."""
     c = Conn(out, CLIENT, SERVER, 41008, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     c.send(True, m.frame(request(0, READ, every(60, 1)), bad_header=True))
     c.send(True, m.frame(request(1, READ, every(60, 1))))
     c.send(False, o.frame(response(1, 0)))
@@ -404,8 +403,7 @@ def damaged_start_conversation(out, t):
 def short_response_conversation(out, t):
     """A response frame too short for its IIN."""
     c = Conn(out, CLIENT, SERVER, 41009, 20000, t)
-    m = Station(MASTER, OUTSTATION, M_UNCONFIRMED)
-    o = Station(OUTSTATION, MASTER, O_UNCONFIRMED)
+    m, o = stations()
     c.send(True, m.frame(request(0, READ, every(60, 1))))
     c.send(False, o.frame(response(0, 0)))
     c.send(True, m.frame(request(1, READ, every(60, 1))))
