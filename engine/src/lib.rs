@@ -97,6 +97,7 @@
 //! | `dnp3` | `parsers::dnp3`: DNP3 over TCP (link frames and CRCs, transport reassembly, application headers and objects), the `L7Message::Dnp3` messages | none |
 //! | `nfs` | `parsers::nfs`: NFS v2, v3 and v4 calls, replies and file transfers over ONC RPC (TCP and UDP), the `L7Message::Nfs` messages | none |
 //! | `smb` | `parsers::smb`: SMB 2/3 and SMB1 transactions over TCP (NBSS framing), NTLMSSP and Kerberos identities, file reads and writes, DCE/RPC over named pipes, the `L7Message::Smb` messages | `dcerpc`, `krb5` |
+//! | `bittorrent-dht` | `parsers::bittorrent_dht`: BitTorrent DHT (BEP 5) queries, responses and errors over UDP, read with a bounded bencode reader, the `L7Message::BittorrentDht` messages | none |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

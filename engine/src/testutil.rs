@@ -1,5 +1,6 @@
 //! Packet builders shared by the unit tests: etherparse builds the common
-//! headers; tunnels and oddities are assembled by hand.
+//! headers; tunnels and oddities are assembled by hand. Also the bytes of
+//! hex test data ([`unhex`]).
 
 use crate::config::EngineConfig;
 use crate::engine::{Engine, EventBuf};
@@ -238,4 +239,12 @@ pub fn run_eth(packets: &[(f64, Vec<u8>)]) -> EventBuf<FiveTupleKey> {
         .map(|(t, f)| (*t, LinkType::ETHERNET, f.clone()))
         .collect();
     run_with(&EngineConfig::default(), &p, 64).0
+}
+
+/// The bytes a hex string spells, two digits a byte (test data: payloads
+/// as tshark prints them).
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }

@@ -43,7 +43,9 @@ use crate::session::Sessions;
 /// NFS over TCP and UDP whose first message is an RPC call of program
 /// 100003 or a reply accepting one (port 2049 first), SMB on every TCP
 /// flow whose first bytes are an NBSS session message holding an SMB1,
-/// SMB2 or transform header (ports 445 and 139 first).
+/// SMB2 or transform header (ports 445 and 139 first), BitTorrent DHT
+/// on every UDP flow whose first datagram (either side's) starts as a
+/// query does (`d1:ad2:id20:`, Suricata's pattern).
 /// A parser
 /// whose Cargo feature is off is not registered, enabled or not
 /// ([`ParsersConfig::not_built`] names them); with no parser features the
@@ -109,6 +111,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_nfs(s, &cfg.nfs);
     #[cfg(feature = "smb")]
     let s = with_smb(s, &cfg.smb);
+    #[cfg(feature = "bittorrent-dht")]
+    let s = with_bittorrent_dht(s, &cfg.bittorrent_dht);
     // FTP by content on other ports last: its probe waits for the client's
     // first line after a server greeting, so it must not hold back the
     // probes that decide on the server's (RFB's among them).
@@ -476,6 +480,23 @@ fn with_tftp<K: Send + 'static>(
             .probe(tftp::probe)
             .only_ports()
             .named("tftp"),
+    )
+}
+
+/// BitTorrent DHT over UDP: any port, the query probe (DHT has no port).
+#[cfg(feature = "bittorrent-dht")]
+fn with_bittorrent_dht<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &BittorrentDhtConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.udp(
+        bittorrent_dht::BittorrentDhtParser::new(cfg.clone()),
+        crate::session::Route::any()
+            .probe(bittorrent_dht::probe)
+            .named("bittorrent-dht"),
     )
 }
 

@@ -1,5 +1,5 @@
 //! Each built-in parser's `[parsers.NAME]` table ([`HttpConfig`] ...
-//! [`Krb5Config`]): its switch, ports, caps and options, with their
+//! [`BittorrentDhtConfig`]): its switch, ports, caps and options, with their
 //! defaults. Always built, whatever the features, so a config file reads
 //! the same in every build; [`ParsersConfig`](super::ParsersConfig) holds
 //! them and checks their ranges.
@@ -706,6 +706,36 @@ impl Default for IkeConfig {
             max_transforms: 64,
             max_value_bytes: 1024,
             max_messages: 65_536,
+        }
+    }
+}
+
+/// `[parsers.bittorrent_dht]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BittorrentDhtConfig {
+    /// Parse BitTorrent DHT (UDP, any port: a flow whose first datagram
+    /// is a query is DHT).
+    pub enabled: bool,
+    /// Longest string kept (transaction id, version, node ids, info
+    /// hashes, tokens, the query's name, an error's message), in bytes; a
+    /// longer one is cut (`long_string`).
+    pub max_string_bytes: usize,
+    /// Nodes kept per `nodes` and per `nodes6` list; the rest are left
+    /// out (`too_many_nodes`).
+    pub max_nodes: usize,
+    /// Peers kept per `values` list; the rest are left out
+    /// (`too_many_values`).
+    pub max_values: usize,
+}
+
+impl Default for BittorrentDhtConfig {
+    fn default() -> Self {
+        BittorrentDhtConfig {
+            enabled: true,
+            max_string_bytes: 1024,
+            max_nodes: 64,
+            max_values: 256,
         }
     }
 }

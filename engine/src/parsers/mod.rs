@@ -15,7 +15,8 @@
 //! UDP (`dcerpc`), Modbus/TCP (`modbus`), DNP3 over TCP (`dnp3`), RDP's
 //! connection sequence (`rdp`), NFS v2, v3 and v4 over ONC RPC on TCP
 //! and UDP (`nfs`), and SMB 2/3 and SMB1 with NTLMSSP, Kerberos tickets
-//! and DCE/RPC over named pipes (`smb`). They are
+//! and DCE/RPC over named pipes (`smb`), and BitTorrent DHT queries,
+//! responses and errors over UDP (`bittorrent-dht`). They are
 //! session API parsers ([`SessionParser`](crate::SessionParser)s and
 //! [`DatagramParser`](crate::DatagramParser)s) and decode bytes with one
 //! cursor (`reader`). Always here, whatever the features: their options
@@ -28,11 +29,13 @@
 
 #[cfg(any(feature = "snmp", feature = "krb5", feature = "smb"))]
 mod ber;
+#[cfg(feature = "bittorrent-dht")]
+pub mod bittorrent_dht;
 #[cfg(feature = "dcerpc")]
 pub mod dcerpc;
 #[cfg(feature = "dhcp")]
 pub mod dhcp;
-#[cfg(any(feature = "ftp", feature = "http"))]
+#[cfg(any(feature = "ftp", feature = "http", feature = "bittorrent-dht"))]
 mod digits;
 #[cfg(feature = "dnp3")]
 pub mod dnp3;
@@ -90,7 +93,8 @@ pub mod rdp;
     feature = "rdp",
     feature = "dnp3",
     feature = "nfs",
-    feature = "smb"
+    feature = "smb",
+    feature = "bittorrent-dht"
 ))]
 mod reader;
 #[cfg(feature = "rfb")]
@@ -117,9 +121,10 @@ mod config;
 use crate::session::Sessions;
 pub use builtin::builtin;
 pub use config::{
-    DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config, HttpConfig, IkeConfig,
-    Krb5Config, ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig, QuicConfig, RdpConfig,
-    RfbConfig, SipConfig, SmbConfig, SmtpConfig, SnmpConfig, SshConfig, TftpConfig, TlsConfig,
+    BittorrentDhtConfig, DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config,
+    HttpConfig, IkeConfig, Krb5Config, ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig,
+    QuicConfig, RdpConfig, RfbConfig, SipConfig, SmbConfig, SmtpConfig, SnmpConfig, SshConfig,
+    TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -208,6 +213,9 @@ pub enum L7Message {
     /// written, or a DCE/RPC call over a pipe.
     #[cfg(feature = "smb")]
     Smb(Box<smb::SmbTx>),
+    /// A BitTorrent DHT message (a query, a response or an error).
+    #[cfg(feature = "bittorrent-dht")]
+    BittorrentDht(Box<bittorrent_dht::DhtMessage>),
 }
 
 /// `[parsers]`: the built-in parsers' options.
@@ -265,6 +273,8 @@ pub struct ParsersConfig {
     pub nfs: NfsConfig,
     /// SMB.
     pub smb: SmbConfig,
+    /// BitTorrent DHT.
+    pub bittorrent_dht: BittorrentDhtConfig,
 }
 
 impl Default for ParsersConfig {
@@ -295,6 +305,7 @@ impl Default for ParsersConfig {
             dnp3: Dnp3Config::default(),
             nfs: NfsConfig::default(),
             smb: SmbConfig::default(),
+            bittorrent_dht: BittorrentDhtConfig::default(),
         }
     }
 }
@@ -572,6 +583,28 @@ impl ParsersConfig {
             " bytes",
         )?;
         check_range("parsers.smb.max_tx", self.smb.max_tx, 1, 1 << 20, "")?;
+        let bt = &self.bittorrent_dht;
+        check_range(
+            "parsers.bittorrent_dht.max_string_bytes",
+            bt.max_string_bytes,
+            20,
+            65_536,
+            " bytes",
+        )?;
+        check_range(
+            "parsers.bittorrent_dht.max_nodes",
+            bt.max_nodes,
+            1,
+            65_536,
+            "",
+        )?;
+        check_range(
+            "parsers.bittorrent_dht.max_values",
+            bt.max_values,
+            1,
+            65_536,
+            "",
+        )?;
         Ok(())
     }
 
@@ -604,6 +637,7 @@ impl ParsersConfig {
             dnp3,
             nfs,
             smb,
+            bittorrent_dht,
         } = self;
         // The destructuring names every table: a new one must be added.
         http.enabled = false;
@@ -630,6 +664,7 @@ impl ParsersConfig {
         dnp3.enabled = false;
         nfs.enabled = false;
         smb.enabled = false;
+        bittorrent_dht.enabled = false;
     }
 
     /// Whether any parser is on: enabled here and built into this crate
@@ -650,7 +685,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 24] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 25] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -676,6 +711,11 @@ impl ParsersConfig {
             ("dnp3", self.dnp3.enabled, cfg!(feature = "dnp3")),
             ("nfs", self.nfs.enabled, cfg!(feature = "nfs")),
             ("smb", self.smb.enabled, cfg!(feature = "smb")),
+            (
+                "bittorrent-dht",
+                self.bittorrent_dht.enabled,
+                cfg!(feature = "bittorrent-dht"),
+            ),
         ]
     }
 }
@@ -715,6 +755,7 @@ mod tests {
             ("dnp3", cfg!(feature = "dnp3")),
             ("nfs", cfg!(feature = "nfs")),
             ("smb", cfg!(feature = "smb")),
+            ("bittorrent-dht", cfg!(feature = "bittorrent-dht")),
         ];
         for (name, built) in built {
             assert_eq!(missing.contains(&name), !built, "{name}");

@@ -1,6 +1,7 @@
 //! The byte cursor every built-in parser decodes with ([`Reader`]):
 //! big-endian integers (little-endian ones for DCE/RPC, RDP, DNP3 and SMB), QUIC variable-length integers, slices by length or
-//! behind a 1-, 2- or 3-byte length prefix, the rest, and positions (DNS
+//! behind a 1-, 2- or 3-byte length prefix, runs of bytes of one kind
+//! (bencode's digits), the rest, and positions (DNS
 //! compression pointers jump back to one). Every read is bounds-checked and
 //! returns `None` past the end, consuming nothing then; nothing allocates.
 //! A method only some parsers read with is built with their features.
@@ -33,7 +34,12 @@ impl<'a> Reader<'a> {
 
     /// The position: bytes read since the slice's start.
     #[cfg_attr(
-        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        not(any(
+            feature = "dns",
+            feature = "tls",
+            feature = "rdp",
+            feature = "bittorrent-dht"
+        )),
         allow(dead_code)
     )]
     #[inline]
@@ -129,10 +135,21 @@ impl<'a> Reader<'a> {
     }
 
     /// The next byte, not consumed.
-    #[cfg(feature = "http2")]
+    #[cfg(any(feature = "http2", feature = "bittorrent-dht"))]
     #[inline]
     pub(super) fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
+    }
+
+    /// The bytes from here for which `f` holds (none at all, or up to the
+    /// end).
+    #[cfg(feature = "bittorrent-dht")]
+    #[inline]
+    pub(super) fn take_while(&mut self, f: impl Fn(&u8) -> bool) -> &'a [u8] {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        let n = rest.iter().take_while(|&b| f(b)).count();
+        self.pos += n;
+        &rest[..n]
     }
 
     /// One byte.
@@ -145,7 +162,12 @@ impl<'a> Reader<'a> {
 
     /// A big-endian `u16`.
     #[cfg_attr(
-        not(any(feature = "dns", feature = "tls", feature = "rdp")),
+        not(any(
+            feature = "dns",
+            feature = "tls",
+            feature = "rdp",
+            feature = "bittorrent-dht"
+        )),
         allow(dead_code)
     )]
     #[inline]
