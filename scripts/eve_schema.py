@@ -248,7 +248,10 @@ def resolve(node, root):
 
 def lookup(root, parts):
     """The schema node at path `parts` (member names, `[]` for array
-    items) of `root`, or None."""
+    items) of `root`, or None. An array's object items that name no
+    member but hold an `items` of their own are read through it: Suricata
+    7's schema nests the members of `bittorrent_dht.response.nodes` items
+    one level too deep so."""
     node = resolve(root, root)
     for part in parts:
         if part == "[]":
@@ -256,6 +259,9 @@ def lookup(root, parts):
             if not isinstance(items, dict):
                 return None
             node = resolve(items, root)
+            inner = node.get("items")
+            if "properties" not in node and isinstance(inner, dict):
+                node = resolve(inner, root)
         else:
             props = node.get("properties", {})
             if part not in props:

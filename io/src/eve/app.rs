@@ -5,7 +5,8 @@
 //! (module `rfb`), `mqtt` (module `mqtt`), `snmp` (module `snmp`),
 //! `krb5` (module `krb5`), `pgsql` (module `pgsql`), `ike` (module `ike`),
 //! `dcerpc` (module `dcerpc`), `modbus` (module `modbus`), `dnp3` (module
-//! `dnp3`), `rdp` (module `rdp`), `nfs` (module `nfs`) and `smb` (module `smb`) records from
+//! `dnp3`), `rdp` (module `rdp`), `nfs` (module `nfs`), `smb` (module `smb`) and
+//! `bittorrent_dht` (module `bittorrent_dht`) records from
 //! the built-in parsers' [`L7Message`]s, shaped like Suricata 7's (DNS: EVE
 //! v2 answers), plus flowscope's documented extensions (`rtt_us`,
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
@@ -23,6 +24,7 @@ use flowscope_engine::parsers::http::{HttpTransaction, HttpTunnel};
 use flowscope_engine::parsers::quic;
 use flowscope_engine::parsers::tls::{TlsHandshake, TlsStop, version_name};
 
+mod bittorrent_dht;
 mod dcerpc;
 mod dhcp;
 mod dnp3;
@@ -108,6 +110,7 @@ impl EveMessage for L7Message {
             L7Message::Dnp3(_) => "dnp3",
             L7Message::Nfs(_) => "nfs",
             L7Message::Smb(_) => "smb",
+            L7Message::BittorrentDht(_) => "bittorrent_dht",
             _ => return None,
         })
     }
@@ -140,13 +143,14 @@ impl EveMessage for L7Message {
             L7Message::Dnp3(m) => dnp3::write_dnp3(o, m),
             L7Message::Nfs(r) => nfs::write_nfs(o, r),
             L7Message::Smb(t) => smb::write_smb(o, t),
+            L7Message::BittorrentDht(m) => bittorrent_dht::write_bittorrent_dht(o, m),
             _ => {}
         }
     }
 
     fn sender_is_source(&self) -> bool {
-        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP), ike and nfs records
-        // name the packet's sender as `src_ip`.
+        // Suricata's quic (gQUIC's too), dhcp, sip, snmp, krb5 (over UDP), ike, nfs and
+        // bittorrent_dht records name the packet's sender as `src_ip`.
         matches!(self, L7Message::Tls(t) if t.quic_version.is_some())
             || matches!(
                 self,
@@ -157,6 +161,7 @@ impl EveMessage for L7Message {
                     | L7Message::Krb5(_)
                     | L7Message::Ike(_)
                     | L7Message::Nfs(_)
+                    | L7Message::BittorrentDht(_)
             )
     }
 

@@ -8,8 +8,9 @@
 //! `"x-suricata": true` is kept when its value has one of the schema's
 //! types; every other member is dropped, with its subtree, and an object
 //! left empty goes too. IPv6 addresses — the endpoints (`src_ip`,
-//! `dest_ip`), AAAA answers' `rdata` and `dns.grouped.AAAA` — are written
-//! as Suricata 7 writes them, every group in four hex digits.
+//! `dest_ip`), AAAA answers' `rdata`, `dns.grouped.AAAA` and the DHT's
+//! `bittorrent_dht.response.nodes6[].ip` — are written as Suricata 7
+//! writes them, every group in four hex digits.
 //!
 //! [`StrictFilter::filter`] rewrites one finished record; it reads only
 //! flowscope's own well-formed JSON lines and allocates nothing after the
@@ -278,7 +279,10 @@ impl Walk<'_> {
     /// expand (`aaaa`: the object's `rrtype` is AAAA).
     fn ipv6_here(&self, aaaa: bool) -> bool {
         match &self.path[..self.plen] {
-            b"src_ip" | b"dest_ip" | b"dns.grouped.AAAA[]" => true,
+            b"src_ip"
+            | b"dest_ip"
+            | b"dns.grouped.AAAA[]"
+            | b"bittorrent_dht.response.nodes6[].ip" => true,
             p => aaaa && p.ends_with(b"[].rdata"),
         }
     }
@@ -509,6 +513,27 @@ mod tests {
         assert_eq!(
             strict(r#"{"src_ip":"2001:db8::1","ours":"::1"}"#),
             "{\"src_ip\":\"2001:0db8:0000:0000:0000:0000:0000:0001\"}\n"
+        );
+    }
+
+    /// The compiled-in schema: a DHT response's nodes keep their members,
+    /// IPv6 addresses expanded; Suricata's schema names no member of
+    /// `values` items, so those are written as `{}`.
+    #[test]
+    fn dht_nodes_are_kept_and_their_ipv6_addresses_expanded() {
+        let f = StrictFilter::new();
+        let mut out = br#"{"bittorrent_dht":{"transaction_id":"6161","response":{"id":"00","nodes":[{"id":"01","ip":"1.2.3.4","port":1}],"nodes6":[{"id":"02","ip":"2001:db8::3","port":2}],"values":[{"ip":"::1","port":3}]}}}"#.to_vec();
+        out.push(b'\n');
+        f.filter(&mut out, 0);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            concat!(
+                r#"{"bittorrent_dht":{"transaction_id":"6161","response":{"id":"00","#,
+                r#""nodes":[{"id":"01","ip":"1.2.3.4","port":1}],"#,
+                r#""nodes6":[{"id":"02","ip":"2001:0db8:0000:0000:0000:0000:0000:0003","port":2}],"#,
+                r#""values":[{}]}}}"#,
+                "\n"
+            )
         );
     }
 
