@@ -202,6 +202,52 @@ fn tftp_records_match_suricata() {
     );
 }
 
+/// `bittorrent_dht` records against Suricata 7's on the corpus's three
+/// captures where it writes them (scripts/suricata_compare.py; the
+/// records are compared on flows of `app_proto: bittorrent-dht`): every
+/// query and response record for the same flows in the same order with
+/// equal fields, and `app_proto: bittorrent-dht` on the same six flows —
+/// among them one whose uTP datagrams, on the same ports, are passed
+/// over.
+#[test]
+fn bittorrent_dht_records_match_suricata() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the BitTorrent DHT record cross-check") {
+        return;
+    }
+    let mut args: Vec<&OsStr> = vec!["--event-type".as_ref(), "bittorrent_dht".as_ref()];
+    args.extend(captures(&[
+        "ndpi/pcap/lru_ipv6_caches.pcapng",
+        "ndpi/pcap/bittorrent_utp.pcap",
+        "ndpi/pcap/targusdataspeed_false_positives.pcap",
+    ]));
+    let text = suricata_compare(&corpus, "bittorrent-dht", &args);
+    assert!(
+        text.contains("captures with bittorrent-dht records: 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bittorrent-dht records matched 12/12 = 100.0 %"),
+        "{text}"
+    );
+    assert_all_equal(
+        &text,
+        &[
+            "bittorrent-dht order equal",
+            "bittorrent-dht fields equal (worst field)",
+            "app_proto bittorrent-dht equal",
+        ],
+    );
+    assert!(
+        text.contains("app_proto bittorrent-dht equal 6/6"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only Suricata 0, only flowscope 0\n"),
+        "{text}"
+    );
+}
+
 /// NTP flows named as Suricata 7 names them (it writes no `ntp` record):
 /// every flow Suricata calls `ntp` on the corpus's NTP captures, and the
 /// version 2 one neither calls so.
