@@ -107,7 +107,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         let mut ended = Vec::new();
         for i in self.table.indexes() {
             let e = self.table.get(i);
-            if e.ended {
+            if e.ended() {
                 ended.push(i);
             } else {
                 open.push((e.flow_id(), i));

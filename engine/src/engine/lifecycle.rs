@@ -4,8 +4,8 @@
 
 use super::{Engine, EventBuf, LINGER_CLASS};
 use crate::event::{Cause, FlowEvent, FlowStats};
+use crate::flow::FlowEntry;
 use crate::flow::tcp::{self, ConnProto, Endpoint, TcpStep, tcp_step};
-use crate::flow::{FlowEntry, SideCounters};
 use crate::hook::{FlowHook, HookPacket, TcpInfo, Verdict};
 use crate::key::FlowExtractor;
 use crate::packet::{PacketView, Transport};
@@ -24,15 +24,18 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let now_sec = self.now_sec();
-        let e = self.table.get_mut(idx);
-        let side = if orientation == e.initiator {
+        let mut e = self.table.get_mut(idx);
+        let side = if orientation == e.initiator() {
             FlowSide::Initiator
         } else {
             FlowSide::Responder
         };
+        let first_of_side = !e.sent(side);
+        if e.add_packets(side, view.frames) {
+            self.table.carry_packets(idx, side);
+            e = self.table.get_mut(idx);
+        }
         let s = e.side_mut(side);
-        let first_of_side = s.packets == 0;
-        s.packets += u64::from(view.frames);
         s.bytes += u64::from(view.flow_len());
         s.payload += view.payload.len() as u64;
         s.ip_bytes += u64::from(view.ip_len);
@@ -56,7 +59,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         // Coarse state.
         if e.state == FlowState::New {
             let handshake = e.endpoints == [Endpoint::Established; 2];
-            let both_seen = e.sides[0].packets > 0 && e.sides[1].packets > 0;
+            let both_seen = e.sent(FlowSide::Initiator) && e.sent(FlowSide::Responder);
             let syn_seen = e.history.has(Letter::Syn, FlowSide::Initiator);
             if handshake || (both_seen && !syn_seen) {
                 e.state = FlowState::Established;
@@ -67,7 +70,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         }
         let now_closing = e.endpoints == [Endpoint::Closed; 2] && e.class != LINGER_CLASS;
         if now_closing {
-            e.last_fin = Some(side);
+            e.flags.set_last_fin(side);
         }
         let state = e.state;
         if now_closing {
@@ -149,7 +152,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         };
         let verdict = self.hook.on_packet(&pkt, &mut self.hook_items);
         if !self.hook_items.is_empty() {
-            let flow = (e.key.clone(), e.flow_id(), e.initiator, u32::from(e.iface));
+            let flow = (
+                e.key.clone(),
+                e.flow_id(),
+                e.initiator(),
+                u32::from(e.iface),
+            );
             self.emit_hook_items(seq, Cause::Packet, flow, view.ts, out);
         }
         verdict
@@ -168,18 +176,24 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let now_sec = self.now_sec();
+        let packets = self.table.packets(idx);
         let e = self.table.get_mut(idx);
         let final_state = match reason {
             EndReason::Fin | EndReason::Rst => FlowState::Closed,
             _ => e.state,
         };
-        let mut stats = flow_stats(e, final_state);
+        let mut stats = flow_stats(e, packets, final_state);
         if H::ACTIVE {
             let flow = e.hook_flow(idx);
             self.hook
                 .on_end(&flow, reason, ts, &mut stats, &mut self.hook_items);
             if !self.hook_items.is_empty() {
-                let flow = (e.key.clone(), e.flow_id(), e.initiator, u32::from(e.iface));
+                let flow = (
+                    e.key.clone(),
+                    e.flow_id(),
+                    e.initiator(),
+                    u32::from(e.iface),
+                );
                 self.emit_hook_items(seq, cause, flow, ts, out);
             }
         }
@@ -188,7 +202,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         let event = FlowEvent::Ended {
             key: e.key.clone(),
             flow_id: e.flow_id(),
-            initiator: e.initiator,
+            initiator: e.initiator(),
             reason,
             stats: Box::new(stats),
             tunnel,
@@ -202,9 +216,9 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 // Report and restart: connection state carries on, counters
                 // and history start afresh under a new id.
                 self.stats.flows_created += 1;
+                self.table.reset_counters(idx);
                 let e = self.table.get_mut(idx);
                 e.start = ts;
-                e.sides = [SideCounters::default(); 2];
                 e.history = History::default();
                 e.tcp_flags = [0; 2];
                 self.table.unlink_active(idx);
@@ -217,7 +231,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 if tcp && self.linger =>
             {
                 let e = self.table.get_mut(idx);
-                e.ended = true;
+                e.flags.set_ended();
                 e.state = FlowState::Closed;
                 self.table.unlink_active(idx);
                 self.table.set_class(idx, LINGER_CLASS, now_sec);
@@ -228,7 +242,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
 }
 
 /// Builds the reported statistics of a flow.
-fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
+fn flow_stats<K>(e: &FlowEntry<K>, packets: [u64; 2], state: FlowState) -> FlowStats {
     let history = e.history;
     let conn_state = tcp::conn_state(
         e.conn_proto,
@@ -239,8 +253,8 @@ fn flow_stats<K>(e: &FlowEntry<K>, state: FlowState) -> FlowStats {
         e.sides[1].payload,
     );
     FlowStats {
-        initiator: e.sides[0].to_stats(e.tcp_flags[0], e.icmp_code[0]),
-        responder: e.sides[1].to_stats(e.tcp_flags[1], e.icmp_code[1]),
+        initiator: e.sides[0].to_stats(packets[0], e.tcp_flags[0], e.icmp_code[0]),
+        responder: e.sides[1].to_stats(packets[1], e.tcp_flags[1], e.icmp_code[1]),
         started: e.start,
         last_seen: e.last_seen().max(e.start),
         state,

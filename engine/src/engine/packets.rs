@@ -7,7 +7,7 @@ use crate::decode::Decoder;
 use crate::defrag::{DefragOutcome, FragmentPath, walk};
 use crate::event::{AnomalyKind, Cause, FlowEvent};
 use crate::flow::tcp::{ConnProto, Endpoint};
-use crate::flow::{FlowEntry, NIL, SideCounters, idle_expired};
+use crate::flow::{Flags, FlowEntry, NIL, SideCounters, idle_expired};
 use crate::hook::FlowHook;
 use crate::key::{Extracted, FlowExtractor, icmp_is_reply};
 use crate::packet::{PacketView, Transport};
@@ -100,12 +100,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 let e = self.table.get(idx);
                 let timeout = self.table.idle_timeout(e, self.emergency);
                 let expired = idle_expired(e.activity_sec, timeout, now_sec);
-                if e.ended && (expired || new_syn) {
+                if e.ended() && (expired || new_syn) {
                     // The linger is over, or a new connection reuses the
                     // ports: the old connection is gone.
                     self.table.remove(idx);
                     None
-                } else if e.ended {
+                } else if e.ended() {
                     self.absorb_after_close(idx, view);
                     return;
                 } else if expired {
@@ -182,7 +182,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             let Some(victim) = self.table.eviction_victim(LINGER_CLASS) else {
                 break;
             };
-            if self.table.get(victim).ended {
+            if self.table.get(victim).ended() {
                 self.table.remove(victim);
             } else {
                 self.evicted_pending += 1;
@@ -215,16 +215,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             hash: x.hash,
             start: view.ts,
             sides: [SideCounters::default(); 2],
+            packets: [0; 2],
             history,
-            tunnelled: false,
-            initiator,
+            flags: Flags::new(initiator),
             endpoints: [Endpoint::Inactive; 2],
             tcp_flags: [0; 2],
             icmp_code: [0; 2],
             conn_proto,
             state: FlowState::New,
-            ended: false,
-            last_fin: None,
             prev: NIL,
             next: NIL,
             activity_sec: now_sec,

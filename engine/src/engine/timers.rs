@@ -49,7 +49,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 let ts = e
                     .last_seen()
                     .saturating_add(Duration::from_secs(u64::from(timeout)));
-                if e.ended {
+                if e.ended() {
                     self.table.remove(i);
                 } else {
                     let reason = if e.class == LINGER_CLASS {

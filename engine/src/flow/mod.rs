@@ -24,107 +24,20 @@
 //! table is full. A separate list in creation order serves the optional
 //! active timeout.
 
+mod entry;
 pub mod tcp;
 
-use crate::event::SideStats;
-use crate::hook::HookFlow;
+pub(crate) use entry::{Flags, FlowEntry, SideCounters};
+
 use crate::packet::Tunnel;
-use crate::timestamp::Timestamp;
-use crate::vocab::{FlowSide, FlowState, History, Orientation, flow_id};
+use crate::vocab::{FlowSide, FlowState};
 use hashbrown::HashTable;
+use std::collections::HashMap;
 
 /// "No entry" in the intrusive lists.
 pub(crate) const NIL: u32 = u32::MAX;
 const CHUNK_SHIFT: u32 = 12;
 const CHUNK: usize = 1 << CHUNK_SHIFT;
-
-/// Per-side counters kept hot in the table.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SideCounters {
-    pub packets: u64,
-    pub bytes: u64,
-    pub payload: u64,
-    /// IP-level bytes ([`crate::PacketView::ip_len`]).
-    pub ip_bytes: u64,
-    pub last_seen: Timestamp,
-}
-
-impl SideCounters {
-    pub(crate) fn to_stats(self, tcp_flags: u8, icmp_code: u8) -> SideStats {
-        SideStats {
-            packets: self.packets,
-            bytes: self.bytes,
-            payload_bytes: self.payload,
-            ip_bytes: self.ip_bytes,
-            last_seen: self.last_seen,
-            tcp_flags,
-            icmp_code,
-            ..SideStats::default()
-        }
-    }
-}
-
-/// One tracked flow.
-#[derive(Debug, Clone)]
-pub(crate) struct FlowEntry<K> {
-    pub key: K,
-    pub hash: u64,
-    pub start: Timestamp,
-    /// Initiator then responder.
-    pub sides: [SideCounters; 2],
-    pub history: History,
-    /// The table holds the tunnel of its first packet
-    /// ([`FlowTable::tunnel`]): rare, so kept out of the entry.
-    pub tunnelled: bool,
-    pub initiator: Orientation,
-    /// TCP endpoint states, initiator then responder (UDP/other use
-    /// `Inactive` vs `Partial` for "sent something").
-    pub endpoints: [tcp::Endpoint; 2],
-    pub tcp_flags: [u8; 2],
-    /// ICMP: the code of each side's first message.
-    pub icmp_code: [u8; 2],
-    pub conn_proto: tcp::ConnProto,
-    pub state: FlowState,
-    /// Reported already; kept only to absorb trailing packets.
-    pub ended: bool,
-    /// Side that sent the last FIN while closing.
-    pub last_fin: Option<FlowSide>,
-    // Activity-wheel links.
-    pub prev: u32,
-    pub next: u32,
-    pub activity_sec: u32,
-    pub class: u8,
-    /// Capture interface of the first packet (`RawPacket::iface`, clamped).
-    pub iface: u16,
-}
-
-impl<K> FlowEntry<K> {
-    /// The flow's id: derived from its hash and start time rather than
-    /// stored, which keeps an entry at 200 bytes.
-    pub(crate) fn flow_id(&self) -> u64 {
-        flow_id(self.hash, self.start.as_nanos())
-    }
-
-    /// The flow as a [`FlowHook`](crate::FlowHook) sees it, at table slot
-    /// `slot`.
-    pub(crate) fn hook_flow(&self, slot: u32) -> HookFlow<'_, K> {
-        HookFlow {
-            slot,
-            key: &self.key,
-            hash: self.hash,
-            start: self.start,
-        }
-    }
-
-    pub(crate) fn side_mut(&mut self, side: FlowSide) -> &mut SideCounters {
-        &mut self.sides[side.index()]
-    }
-
-    /// Latest packet time from either side.
-    pub(crate) fn last_seen(&self) -> Timestamp {
-        self.sides[0].last_seen.max(self.sides[1].last_seen)
-    }
-}
 
 /// Head and tail of one intrusive list.
 #[derive(Debug, Clone, Copy)]
@@ -166,7 +79,8 @@ pub(crate) struct TimeoutClass {
 pub(crate) struct FlowTable<K> {
     map: HashTable<u32>,
     chunks: Vec<Vec<FlowEntry<K>>>,
-    free: Vec<u32>,
+    /// Head of the free slots, linked through their `next`.
+    free: u32,
     len: usize,
     pub classes: Vec<TimeoutClass>,
     pub active: List,
@@ -174,7 +88,9 @@ pub(crate) struct FlowTable<K> {
     /// when an active timeout is set, so the entry stays within budget.
     act: Vec<[u32; 2]>,
     /// The tunnel of each tunnelled flow's first packet, by slot.
-    tunnels: std::collections::HashMap<u32, Tunnel>,
+    tunnels: HashMap<u32, Tunnel>,
+    /// The high words of packet counts past 2^32, by slot.
+    spill: HashMap<u32, [u32; 2]>,
 }
 
 impl<K: Eq> FlowTable<K> {
@@ -186,7 +102,7 @@ impl<K: Eq> FlowTable<K> {
             // control bytes and miss the cache on every lookup.
             map: HashTable::with_capacity(expected_flows.min(1024)),
             chunks: Vec::new(),
-            free: Vec::new(),
+            free: NIL,
             len: 0,
             classes: class_timeouts
                 .iter()
@@ -197,7 +113,8 @@ impl<K: Eq> FlowTable<K> {
                 .collect(),
             active: List::default(),
             act: Vec::new(),
-            tunnels: std::collections::HashMap::new(),
+            tunnels: HashMap::new(),
+            spill: HashMap::new(),
         }
     }
 
@@ -233,13 +150,9 @@ impl<K: Eq> FlowTable<K> {
     /// class list.
     pub fn insert(&mut self, mut entry: FlowEntry<K>, tunnel: Option<Tunnel>) -> u32 {
         let hash = entry.hash;
-        entry.tunnelled = tunnel.is_some();
-        let idx = match self.free.pop() {
-            Some(idx) => {
-                *self.get_mut(idx) = entry;
-                idx
-            }
-            None => {
+        entry.flags.set_tunnelled(tunnel.is_some());
+        let idx = match self.free {
+            NIL => {
                 if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }
@@ -247,6 +160,11 @@ impl<K: Eq> FlowTable<K> {
                 let chunk = &mut self.chunks[chunk_no];
                 chunk.push(entry);
                 ((chunk_no << CHUNK_SHIFT) | (chunk.len() - 1)) as u32
+            }
+            idx => {
+                self.free = self.get(idx).next;
+                *self.get_mut(idx) = entry;
+                idx
             }
         };
         let chunks = &self.chunks;
@@ -264,7 +182,7 @@ impl<K: Eq> FlowTable<K> {
 
     /// The tunnel of an entry's first packet.
     pub fn tunnel(&self, idx: u32) -> Option<Tunnel> {
-        if self.get(idx).tunnelled {
+        if self.get(idx).flags.tunnelled() {
             self.tunnels.get(&idx).copied()
         } else {
             None
@@ -282,11 +200,52 @@ impl<K: Eq> FlowTable<K> {
         }
         self.unlink(class, idx);
         self.unlink_active(idx);
-        if std::mem::take(&mut self.get_mut(idx).tunnelled) {
+        let flags = self.get(idx).flags;
+        if flags.tunnelled() {
             self.tunnels.remove(&idx);
         }
-        self.free.push(idx);
+        if flags.any_spilled() {
+            self.spill.remove(&idx);
+        }
+        let free = self.free;
+        let e = self.get_mut(idx);
+        e.flags = Flags::default();
+        e.next = free;
+        self.free = idx;
         self.len -= 1;
+    }
+
+    /// Carries one into the high word of `side`'s packet count, after
+    /// [`FlowEntry::add_packets`] wrapped.
+    #[cold]
+    pub fn carry_packets(&mut self, idx: u32, side: FlowSide) {
+        let i = side.index();
+        self.get_mut(idx).flags.set_spilled(i, true);
+        self.spill.entry(idx).or_default()[i] += 1;
+    }
+
+    /// The packet counts of an entry, initiator then responder.
+    pub fn packets(&self, idx: u32) -> [u64; 2] {
+        let e = self.get(idx);
+        let high = if e.flags.any_spilled() {
+            self.spill.get(&idx).copied().unwrap_or_default()
+        } else {
+            [0; 2]
+        };
+        [0, 1].map(|i| u64::from(high[i]) << 32 | u64::from(e.packets[i]))
+    }
+
+    /// Zeroes an entry's counters (an active timeout's restart).
+    pub fn reset_counters(&mut self, idx: u32) {
+        let e = self.get_mut(idx);
+        e.sides = [SideCounters::default(); 2];
+        e.packets = [0; 2];
+        let spilled = e.flags.any_spilled();
+        e.flags.set_spilled(0, false);
+        e.flags.set_spilled(1, false);
+        if spilled {
+            self.spill.remove(&idx);
+        }
     }
 
     /// Moves an entry to the tail of its class list when its activity
@@ -421,7 +380,7 @@ impl<K: Eq> FlowTable<K> {
         let timeout = self.classes[usize::from(e.class)].timeout;
         match emergency {
             None => timeout,
-            Some(m) if e.ended || e.state == FlowState::New => m.new.min(timeout),
+            Some(m) if e.ended() || e.state == FlowState::New => m.new.min(timeout),
             Some(m) => m.established.min(timeout),
         }
     }
@@ -472,7 +431,7 @@ impl<K: Eq> FlowTable<K> {
     }
 
     /// Heap bytes held by the table structures (slab chunks, hash index,
-    /// free list), for memory reports.
+    /// side maps), for memory reports.
     pub fn heap_bytes(&self) -> usize {
         let slab: usize = self
             .chunks
@@ -480,9 +439,9 @@ impl<K: Eq> FlowTable<K> {
             .map(|c| c.capacity() * size_of::<FlowEntry<K>>())
             .sum();
         slab + self.map.allocation_size()
-            + self.free.capacity() * 4
             + self.act.capacity() * 8
             + self.tunnels.capacity() * (size_of::<(u32, Tunnel)>() + 1)
+            + self.spill.capacity() * (size_of::<(u32, [u32; 2])>() + 1)
     }
 }
 

@@ -210,7 +210,7 @@ pub(crate) fn tcp_step<K>(
     // Both sides closed before this packet: the first pure ACK from the
     // side that did not send the last FIN completes the close.
     if closing_before
-        && e.last_fin.is_some_and(|s| s != side)
+        && e.flags.last_fin().is_some_and(|s| s != side)
         && ack
         && !syn
         && !fin
