@@ -259,6 +259,7 @@ class Every:
         # Flows Suricata names `proto`, and those flowscope names so too.
         self.proto_equal = self.proto_flows = 0
         self.differ = collections.Counter()
+        self.where = collections.defaultdict(list)
 
 
 def app_proto_pairs(sur, fs):
@@ -272,9 +273,10 @@ def app_proto_pairs(sur, fs):
             yield k, want, (f_flows.get(k) or {}).get("app_proto")
 
 
-def app_protos(sur, fs, every):
-    """Counts the flows of `app_proto_pairs` and those that agree."""
-    for _, want, got in app_proto_pairs(sur, fs):
+def app_protos(sur, fs, every, name):
+    """Counts the flows of `app_proto_pairs` and those that agree, and
+    keeps where the others are (capture `name` and flow)."""
+    for k, want, got in app_proto_pairs(sur, fs):
         every.flows += 1
         if want == every.proto:
             every.proto_flows += 1
@@ -283,6 +285,7 @@ def app_protos(sur, fs, every):
             every.equal += 1
         else:
             every.differ[(want, got)] += 1
+            every.where[(want, got)].append(f"{name}: {k[0]} #{k[1]}")
 
 
 def report(proto, label, t, out):
@@ -350,7 +353,7 @@ def main():
         name = os.path.relpath(path, args.corpus) if path.startswith(args.corpus) else path
         fs = flowscope(args.bin, path)
         every.tried += 1
-        app_protos(sur, fs, every)
+        app_protos(sur, fs, every, name)
         if not by_flow(sur, args.event_type or args.proto,
                        args.proto if args.event_type else None):
             continue
@@ -378,6 +381,8 @@ def main():
           f" {every.proto_equal}/{every.proto_flows} = {pct(every.proto_equal, every.proto_flows):.1f} %")
     for (want, got), n in every.differ.most_common(None if args.verbose else 12):
         print(f"  app_proto Suricata {want!r}, flowscope {got!r}: {n} flows")
+        if args.verbose:
+            print("\n".join(f"    {w}" for w in every.where[(want, got)]))
     diffs = total.diffs if args.verbose else total.diffs[:40]
     if diffs:
         print("differences:")
