@@ -241,10 +241,25 @@ pub fn run_eth(packets: &[(f64, Vec<u8>)]) -> EventBuf<FiveTupleKey> {
     run_with(&EngineConfig::default(), &p, 64).0
 }
 
-/// The bytes a hex string spells, two digits a byte (test data: payloads
-/// as tshark prints them).
+/// The bytes a hex string spells, two digits a byte, white space between
+/// them passed over (test data: payloads as tshark prints them).
+#[cfg_attr(
+    not(any(
+        feature = "bittorrent-dht",
+        feature = "dhcp",
+        feature = "krb5",
+        feature = "quic",
+        feature = "rdp",
+        feature = "snmp",
+        feature = "tftp",
+        feature = "tls"
+    )),
+    allow(dead_code)
+)]
 pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    digits
+        .chunks(2)
+        .map(|d| u8::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap())
         .collect()
 }

@@ -27,6 +27,32 @@
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
+#[cfg(any(
+    feature = "bittorrent-dht",
+    feature = "dcerpc",
+    feature = "dhcp",
+    feature = "dnp3",
+    feature = "dns",
+    feature = "ftp",
+    feature = "http",
+    feature = "http2",
+    feature = "ike",
+    feature = "krb5",
+    feature = "modbus",
+    feature = "mqtt",
+    feature = "nfs",
+    feature = "pgsql",
+    feature = "quic",
+    feature = "rdp",
+    feature = "rfb",
+    feature = "sip",
+    feature = "smb",
+    feature = "smtp",
+    feature = "snmp",
+    feature = "ssh",
+    feature = "tftp",
+))]
+mod anomalies;
 #[cfg(any(feature = "snmp", feature = "krb5", feature = "smb"))]
 mod ber;
 #[cfg(feature = "bittorrent-dht")]

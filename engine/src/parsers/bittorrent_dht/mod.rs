@@ -29,6 +29,7 @@ pub use message::{
 use super::{BittorrentDhtConfig, L7Message};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe};
 use bencode::{List, Malformed, Value};
 use message::{Parts, ResponseParts, peer};
@@ -247,7 +248,7 @@ impl Found {
 #[derive(Debug, Clone, Default)]
 pub struct BittorrentDhtParser {
     cfg: BittorrentDhtConfig,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     next_tx: u64,
 }
@@ -273,13 +274,7 @@ impl BittorrentDhtParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "bittorrent-dht",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("bittorrent-dht", name, tx_id);
     }
 
     /// `s` cut at the string cap (a text at a character boundary).
@@ -384,10 +379,6 @@ impl DatagramParser for BittorrentDhtParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{DcerpcCall, DcerpcConfig, DcerpcInterface, L7Message, ptype, uuid};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::parsers::reader::Reader;
 use crate::session::SessionParser;
 
@@ -110,7 +111,7 @@ pub struct DcerpcTcpParser {
     sides: [Side; 2],
     /// Calls waiting for their answer, oldest first.
     calls: Vec<DcerpcCall>,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 impl Default for DcerpcTcpParser {
@@ -126,18 +127,12 @@ impl DcerpcTcpParser {
             max_tx: cfg.max_tx.max(1),
             sides: Default::default(),
             calls: Vec::new(),
-            events: Vec::new(),
+            events: Anomalies::default(),
         }
     }
 
     fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "dcerpc",
-                event: name,
-                tx_id: None,
-            });
-        }
+        self.events.push("dcerpc", name, None);
     }
 
     fn feed(&mut self, side: usize, mut bytes: &[u8]) -> Vec<L7Message> {
@@ -400,6 +395,6 @@ impl SessionParser for DcerpcTcpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        (!self.events.is_empty()).then(|| self.events.remove(0))
+        self.events.next()
     }
 }

@@ -15,6 +15,7 @@ use super::reader::Reader;
 use super::{DhcpConfig, L7Message};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe};
 
 #[cfg(test)]
@@ -187,7 +188,7 @@ pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
 #[derive(Debug, Clone, Default)]
 pub struct DhcpParser {
     cfg: DhcpConfig,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     /// The next message's number in the flow (the anomalies' `tx_id`).
     next_tx: u64,
@@ -209,13 +210,7 @@ impl DhcpParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "dhcp",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("dhcp", name, tx_id);
     }
 }
 
@@ -379,10 +374,6 @@ impl DatagramParser for DhcpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 }

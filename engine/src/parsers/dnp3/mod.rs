@@ -29,6 +29,7 @@ mod objects;
 use super::held::AckTiming;
 use super::{Dnp3Config, L7Message};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 pub use link::{LinkHeader, crc};
 pub use objects::{Field, Layout, Object, Point, Value, layout, suricata_only};
@@ -166,7 +167,7 @@ pub struct Dnp3Parser {
     /// Whole fragments whose objects could not all be read: reported at
     /// the flow's end, where Suricata logs them (at most `max_tx`).
     late: Vec<L7Message>,
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
 }
 
 impl Dnp3Parser {
@@ -216,13 +217,8 @@ impl Dnp3Parser {
     /// Queues an anomaly (of transaction `id`, written with Suricata's
     /// 0-based `tx_id`).
     fn event(&mut self, name: &'static str, id: Option<u64>) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            self.events.push_back(AppEvent {
-                proto: "dnp3",
-                event: name,
-                tx_id: id.and_then(|i| i.checked_sub(1)),
-            });
-        }
+        self.events
+            .push("dnp3", name, id.and_then(|i| i.checked_sub(1)));
     }
 
     fn feed(&mut self, k: usize, bytes: &[u8]) -> Vec<L7Message> {
@@ -476,7 +472,7 @@ impl SessionParser for Dnp3Parser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 }
 

@@ -5,11 +5,16 @@
 //! with a name cut to 1025 bytes raises Suricata's `name_too_long` event.
 
 use super::{DnsKind, DnsMessage, parse_message};
+use crate::parsers::anomalies::Anomalies;
 use crate::parsers::{DnsConfig, L7Message};
 use crate::session::{DatagramParser, SessionParser};
 use crate::timestamp::Timestamp;
 use crate::{AppEvent, FlowSide};
 use std::collections::VecDeque;
+
+/// Anomalies held between two takes by the driver (one datagram's or
+/// chunk's).
+const MAX_PENDING_EVENTS: usize = 64;
 
 fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -27,7 +32,7 @@ struct Correlator {
     /// Messages decoded (each one a transaction, numbered from 0).
     txs: u64,
     /// Protocol anomalies not yet taken.
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 /// Suricata's event for a name over 1025 bytes.
@@ -41,7 +46,7 @@ impl Correlator {
             pending: VecDeque::new(),
             malformed: 0,
             txs: 0,
-            events: VecDeque::new(),
+            events: Anomalies::default(),
         }
     }
 
@@ -76,11 +81,7 @@ impl Correlator {
             }
         };
         if m.has_cut_name() {
-            self.events.push_back(AppEvent {
-                proto: "dns",
-                event: NAME_TOO_LONG,
-                tx_id: Some(self.txs),
-            });
+            self.events.push("dns", NAME_TOO_LONG, Some(self.txs));
         }
         m.tx_id = self.txs;
         self.txs += 1;
@@ -172,7 +173,7 @@ impl DatagramParser for DnsUdpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.corr.events.pop_front()
+        self.corr.events.next()
     }
 }
 
@@ -307,6 +308,6 @@ impl SessionParser for DnsTcpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.corr.events.pop_front()
+        self.corr.events.next()
     }
 }

@@ -28,6 +28,7 @@
 
 use super::{FtpConfig, L7Message};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 
 mod port;
@@ -202,7 +203,7 @@ pub struct FtpParser {
     /// Handed over to TLS after `AUTH TLS` / `234`.
     #[cfg(feature = "tls")]
     tls: Option<Box<super::tls::TlsParser>>,
-    events: std::collections::VecDeque<AppEvent>,
+    events: Anomalies<MAX_EVENTS>,
 }
 
 impl FtpParser {
@@ -215,13 +216,7 @@ impl FtpParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_EVENTS {
-            self.events.push_back(AppEvent {
-                proto: "ftp",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("ftp", name, tx_id);
     }
 
     fn max_line(&self) -> usize {
@@ -633,7 +628,7 @@ impl SessionParser for FtpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

@@ -10,7 +10,6 @@
 
 use super::HttpParser;
 use super::head::{trim, uri_host};
-use crate::AppEvent;
 use std::borrow::Cow;
 
 /// The event names, as Suricata writes them in `anomaly.event`.
@@ -319,11 +318,7 @@ fn valid_host(h: &[u8]) -> bool {
 impl HttpParser {
     /// Queues a protocol anomaly of transaction `tx_id`.
     pub(super) fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        self.events.push_back(AppEvent {
-            proto: "http",
-            event: name,
-            tx_id,
-        });
+        self.events.push("http", name, tx_id);
     }
 
     /// A parsed request head's events: `line` and the head's bytes

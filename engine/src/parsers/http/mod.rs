@@ -27,6 +27,7 @@ pub use udp::HttpUdpParser;
 
 use super::{HttpConfig, L7Message};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::SessionParser;
 use head::{find_request_start, find_response_start};
 use sha2::{Digest, Sha256};
@@ -61,6 +62,8 @@ pub const METHODS: &[&[u8]] = &[
 pub use super::MAX_HEADERS_LIMIT;
 /// Requests waiting for their responses, at most (pipelining depth).
 const MAX_PENDING: usize = 64;
+/// Anomalies held between two takes by the driver (one chunk's).
+const MAX_PENDING_EVENTS: usize = 64;
 
 /// Why parsing stopped for good on a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,7 +314,7 @@ pub struct HttpParser {
     /// The next transaction's `tx_id`.
     next_tx: u64,
     /// Protocol anomalies not yet taken by the driver.
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     /// A `100 Continue` was seen for the request waiting for its response.
     seen_100: bool,
     /// HTTP/2's options, when an upgrade to h2c is followed (feature
@@ -351,7 +354,7 @@ impl HttpParser {
             errors: HttpErrors::default(),
             inner: None,
             next_tx: 0,
-            events: VecDeque::new(),
+            events: Anomalies::default(),
             seen_100: false,
             #[cfg(feature = "http2")]
             h2c: None,
@@ -685,7 +688,7 @@ impl SessionParser for HttpParser {
     type Message = L7Message;
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        let own = self.events.pop_front();
+        let own = self.events.next();
         #[cfg(feature = "http2")]
         if own.is_none()
             && let Some(Inner::Http2(p)) = &mut self.inner

@@ -23,7 +23,7 @@ mod session;
 
 use super::Http2Config;
 use super::L7Message;
-use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::Probe;
 pub use hpack::HeaderField;
 
@@ -242,7 +242,7 @@ pub struct Http2Parser {
     /// Transactions completed by the bytes being fed.
     done: Vec<Http2Stream>,
     next_tx: u64,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
     /// Acknowledgement timing (module `session`), when on.
     acks: Option<Box<super::held::Held>>,
     /// Took over an HTTP/1.1 connection after an h2c upgrade.
@@ -273,7 +273,7 @@ impl Http2Parser {
             streams: Vec::new(),
             done: Vec::new(),
             next_tx: 0,
-            events: Vec::new(),
+            events: Anomalies::default(),
             acks: None,
             upgraded: false,
         }
@@ -320,13 +320,7 @@ impl Http2Parser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            self.events.push(AppEvent {
-                proto: "http2",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("http2", name, tx_id);
     }
 
     /// Side `k` stops reading.

@@ -135,11 +135,7 @@ impl SessionParser for Http2Parser {
     }
 
     fn next_event(&mut self) -> Option<crate::AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

@@ -30,6 +30,7 @@ use super::reader::Reader;
 use super::{IkeConfig, L7Message};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe};
 
 /// Anomalies kept per flow before they are taken (the driver takes them
@@ -273,7 +274,7 @@ pub struct IkeParser {
     v2_state: V2State,
     v1: v1::V1State,
     messages: u64,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     esp: u64,
     over_cap: bool,
@@ -305,13 +306,7 @@ impl IkeParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "ike",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("ike", name, tx_id);
     }
 
     fn limits(&self) -> Limits {
@@ -582,10 +577,6 @@ impl DatagramParser for IkeParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 }

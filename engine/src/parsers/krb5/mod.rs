@@ -29,6 +29,7 @@ use super::reader::Reader;
 use super::{Krb5Config, L7Message};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe, SessionParser};
 
 /// Components of a principal name kept; the rest are left out
@@ -529,28 +530,18 @@ struct Flow {
     /// The flow's last request type (AS-REQ, TGS-REQ, AP-REQ), 0 after a
     /// reply: the request an error answers, as Suricata tells it.
     last_request: u32,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     next_tx: u64,
 }
 
 impl Flow {
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "krb5",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("krb5", name, tx_id);
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 
     /// The message in `b` (one whole message), if it is one a record is

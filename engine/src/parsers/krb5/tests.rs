@@ -5,13 +5,7 @@
 //! names), the probes, TCP records split and joined, hostile input.
 
 use super::*;
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
+use crate::testutil::unhex;
 
 /// The corpus's AS-REQ for `host/mus-n-cj0709@LINUX.SHELL.COM`, service
 /// `krbtgt/LINUX.SHELL.COM`.

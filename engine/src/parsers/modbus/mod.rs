@@ -23,6 +23,7 @@ mod wire;
 use super::held::AckTiming;
 use super::{L7Message, ModbusConfig};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 use std::collections::VecDeque;
 pub use wire::{
@@ -98,7 +99,7 @@ pub struct ModbusParser {
     stopped: bool,
     /// With the acknowledgement timing: the bytes not acknowledged yet.
     acks: AckTiming,
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
 }
 
 impl ModbusParser {
@@ -148,13 +149,7 @@ impl ModbusParser {
     /// Queues an anomaly of transaction `id` (written with Suricata's
     /// 0-based `tx_id`).
     fn event(&mut self, name: &'static str, id: u64) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            self.events.push_back(AppEvent {
-                proto: "modbus",
-                event: name,
-                tx_id: id.checked_sub(1),
-            });
-        }
+        self.events.push("modbus", name, id.checked_sub(1));
     }
 
     /// The anomalies a message's error flags raise.
@@ -373,7 +368,7 @@ impl SessionParser for ModbusParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 }
 

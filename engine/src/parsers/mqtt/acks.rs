@@ -117,7 +117,7 @@ impl SessionParser for MqttParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

@@ -21,8 +21,8 @@ mod wire;
 
 use super::reader::Reader;
 use super::{L7Message, MqttConfig};
-use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::Probe;
 use std::collections::VecDeque;
 
@@ -338,7 +338,7 @@ pub struct MqttParser {
     stopped: bool,
     open: VecDeque<Open>,
     next_tx: u64,
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_EVENTS>,
     acks: Option<Box<super::held::Held>>,
 }
 
@@ -369,19 +369,13 @@ impl MqttParser {
             stopped: false,
             open: VecDeque::new(),
             next_tx: 0,
-            events: VecDeque::new(),
+            events: Anomalies::default(),
             acks: None,
         }
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_EVENTS {
-            self.events.push_back(AppEvent {
-                proto: "mqtt",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("mqtt", name, tx_id);
     }
 
     /// A new transaction for `msg`; past `max_tx` open ones, the oldest

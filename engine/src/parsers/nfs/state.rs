@@ -7,6 +7,7 @@ use super::rpc::{Call, Creds, Reply};
 use super::{NfsFile, NfsRecord, OP4_READ, OP4_WRITE, message, proc3};
 use crate::AppEvent;
 use crate::parsers::L7Message;
+use crate::parsers::anomalies::Anomalies;
 use crate::parsers::reader::Reader;
 use std::collections::{HashMap, VecDeque};
 
@@ -70,7 +71,7 @@ pub(super) struct NfsState {
     txs: Vec<Tx>,
     tx_id: u64,
     pub(super) version: u16,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 fn clip(b: &[u8], max: usize) -> Vec<u8> {
@@ -102,22 +103,16 @@ impl NfsState {
             txs: Vec::new(),
             tx_id: 0,
             version: 0,
-            events: Vec::new(),
+            events: Anomalies::default(),
         }
     }
 
     pub(super) fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "nfs",
-                event: name,
-                tx_id: None,
-            });
-        }
+        self.events.push("nfs", name, None);
     }
 
     pub(super) fn next_event(&mut self) -> Option<AppEvent> {
-        (!self.events.is_empty()).then(|| self.events.remove(0))
+        self.events.next()
     }
 
     /// A new transaction (not yet stored); past the cap the oldest

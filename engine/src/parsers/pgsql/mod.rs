@@ -22,6 +22,7 @@ mod wire;
 
 use super::{L7Message, PgsqlConfig};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 use std::collections::VecDeque;
 pub use wire::{CANCEL_REQUEST, GSSENC_REQUEST, PROTOCOL_3, SSL_REQUEST};
@@ -255,7 +256,7 @@ pub struct PgsqlParser {
     /// After an accepted SSLRequest: TLS, when configured.
     #[cfg(feature = "tls")]
     tls: super::tls::Handover,
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
 }
 
 impl PgsqlParser {
@@ -277,14 +278,8 @@ impl PgsqlParser {
     }
 
     fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            let tx_id = self.txs.back().map(|t| t.tx_id);
-            self.events.push_back(AppEvent {
-                proto: "pgsql",
-                event: name,
-                tx_id,
-            });
-        }
+        let tx_id = self.txs.back().map(|t| t.tx_id);
+        self.events.push("pgsql", name, tx_id);
     }
 
     /// Suricata's `find_or_create_tx`: a new transaction when the state
@@ -593,7 +588,7 @@ impl SessionParser for PgsqlParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 
     /// PostgreSQL transactions (not the TLS handshake after an accepted

@@ -12,6 +12,7 @@
 
 use super::{Keys, MAX_INITIALS, VersionParams, decrypt, initial_keys};
 use crate::parsers::L7Message;
+use crate::parsers::anomalies::Anomalies;
 use crate::parsers::fingerprint::{Ja3, ja3_of};
 use crate::parsers::reader::Reader;
 use crate::{AppEvent, FlowSide};
@@ -244,27 +245,17 @@ pub(super) struct Gquic {
     packets: [u32; 2],
     /// The next record's number in the flow (the anomalies' `tx_id`).
     next_tx: u64,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 impl Gquic {
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "quic",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("quic", name, tx_id);
     }
 
     /// The next anomaly.
     pub(super) fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 
     /// The packets of one datagram from `side`: a record for each that

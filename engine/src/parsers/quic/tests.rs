@@ -1,4 +1,5 @@
 use super::*;
+use crate::testutil::unhex;
 
 /// The handshake of a QUIC record (every message QUIC reports is one).
 fn handshake(m: &L7Message) -> &TlsHandshake {
@@ -7,13 +8,6 @@ fn handshake(m: &L7Message) -> &TlsHandshake {
         #[allow(unreachable_patterns)]
         other => panic!("not TLS: {other:?}"),
     }
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// RFC 9001 Appendix A.1: the client's Initial keys for DCID

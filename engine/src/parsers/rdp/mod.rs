@@ -29,8 +29,8 @@ pub use wire::{MAX_CERTS, MAX_CHANNELS};
 use super::{L7Message, RdpConfig};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
-use std::collections::VecDeque;
 use wire::{Fail, Frame, Handshake, Tpkt};
 
 /// Anomalies queued per flow before later ones are dropped.
@@ -188,7 +188,7 @@ pub struct RdpParser {
     tls: bool,
     /// Side `k` is not read any more.
     done: [bool; 2],
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
 }
 
 impl RdpParser {
@@ -201,14 +201,8 @@ impl RdpParser {
     }
 
     fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            let tx_id = (self.tx_id > 0).then_some(self.tx_id);
-            self.events.push_back(AppEvent {
-                proto: "rdp",
-                event: name,
-                tx_id,
-            });
-        }
+        let tx_id = (self.tx_id > 0).then_some(self.tx_id);
+        self.events.push("rdp", name, tx_id);
     }
 
     /// Suricata stops reading both sides (a parser error, a gap).
@@ -376,7 +370,7 @@ impl SessionParser for RdpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

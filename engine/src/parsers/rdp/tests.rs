@@ -4,6 +4,7 @@
 
 use super::wire::serial_hex;
 use super::*;
+use crate::testutil::unhex;
 
 /// A self-signed P-256 certificate made with `openssl req -x509
 /// -set_serial 0xf1` for these tests (CN rdp.test; the serial is encoded
@@ -18,13 +19,6 @@ const CERT_DER_HEX: &str = concat!(
     "040302034800304502200940566c7be397ca727b7c6cb58bf788df347d4b7d492b7d707303575dcbd4aa022100f9a6d9",
     "fe813ca5b9752a5c01b9ea58894e77b697794c80754c70a8fb932a3ce4",
 );
-
-fn unhex(s: &str) -> Vec<u8> {
-    s.as_bytes()
-        .chunks(2)
-        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-        .collect()
-}
 
 /// A TPKT around `body`.
 fn tpkt(body: &[u8]) -> Vec<u8> {

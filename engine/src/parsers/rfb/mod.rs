@@ -16,6 +16,7 @@ use super::L7Message;
 use super::reader::Reader;
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 
 /// Longest desktop name read from `ServerInit`; a longer one is a
@@ -176,7 +177,7 @@ pub struct RfbParser {
     pending: [Vec<u8>; 2],
     hs: RfbHandshake,
     emitted: bool,
-    events: Vec<AppEvent>,
+    events: Anomalies<8>,
 }
 
 fn version(b: &[u8]) -> Result<Option<(RfbVersion, usize)>, ()> {
@@ -209,13 +210,7 @@ fn number(d: &[u8]) -> u16 {
 impl RfbParser {
     fn event(&mut self, name: &'static str) {
         // A handful per flow at most: each stops the handshake.
-        if self.events.len() < 8 {
-            self.events.push(AppEvent {
-                proto: "rfb",
-                event: name,
-                tx_id: Some(0),
-            });
-        }
+        self.events.push("rfb", name, Some(0));
     }
 
     /// `ServerInit`: 24 bytes and the name.
@@ -456,11 +451,7 @@ impl SessionParser for RfbParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

@@ -15,6 +15,7 @@ mod grammar;
 use super::{L7Message, SipConfig};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe, SessionParser};
 use grammar::{Caps, Head, Start};
 
@@ -158,30 +159,6 @@ pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
     }
 }
 
-/// Pending anomalies, bounded.
-#[derive(Debug, Clone, Default)]
-struct Events(Vec<AppEvent>);
-
-impl Events {
-    fn push(&mut self, name: &'static str) {
-        if self.0.len() < MAX_PENDING_EVENTS {
-            self.0.push(AppEvent {
-                proto: "sip",
-                event: name,
-                tx_id: None,
-            });
-        }
-    }
-
-    fn next(&mut self) -> Option<AppEvent> {
-        if self.0.is_empty() {
-            None
-        } else {
-            Some(self.0.remove(0))
-        }
-    }
-}
-
 fn caps(cfg: &SipConfig) -> Caps {
     Caps {
         max_line: cfg.max_line,
@@ -194,7 +171,7 @@ fn caps(cfg: &SipConfig) -> Caps {
 #[derive(Debug, Clone, Default)]
 pub struct SipUdpParser {
     cfg: SipConfig,
-    events: Events,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 impl SipUdpParser {
@@ -202,7 +179,7 @@ impl SipUdpParser {
     pub fn new(cfg: SipConfig) -> Self {
         SipUdpParser {
             cfg,
-            events: Events::default(),
+            events: Anomalies::default(),
         }
     }
 }
@@ -220,11 +197,11 @@ impl DatagramParser for SipUdpParser {
                 vec![L7Message::Sip(Box::new(SipMessage::new(&start, payload)))]
             }
             Head::Incomplete => {
-                self.events.push("incomplete_data");
+                self.events.push("sip", "incomplete_data", None);
                 Vec::new()
             }
             Head::Invalid(e) => {
-                self.events.push(e);
+                self.events.push("sip", e, None);
                 Vec::new()
             }
         }
@@ -262,7 +239,7 @@ struct Side {
 pub struct SipTcpParser {
     cfg: SipConfig,
     sides: [Side; 2],
-    events: Events,
+    events: Anomalies<MAX_PENDING_EVENTS>,
 }
 
 impl SipTcpParser {
@@ -276,7 +253,7 @@ impl SipTcpParser {
 
     fn stop(&mut self, k: usize, event: Option<&'static str>) {
         if let Some(e) = event {
-            self.events.push(e);
+            self.events.push("sip", e, None);
         }
         let s = &mut self.sides[k];
         s.stage = Stage::Done;

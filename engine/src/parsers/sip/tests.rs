@@ -271,7 +271,7 @@ fn arbitrary_bytes_stay_bounded() {
             let _ = t.feed_responder(c);
         }
         assert!(t.sides.iter().all(|s| s.buf.len() <= t.cfg.max_message));
-        assert!(t.events.0.len() <= MAX_PENDING_EVENTS);
+        assert!(t.events.len() <= MAX_PENDING_EVENTS);
         let _ = probe(&bytes, FlowSide::Initiator);
     }
 }

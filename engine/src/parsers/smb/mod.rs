@@ -46,6 +46,7 @@ use super::L7Message;
 use super::config::SmbConfig;
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 
 /// Bytes of a READ response's or WRITE request's message read (the
@@ -348,7 +349,7 @@ pub struct SmbParser {
     timed: bool,
     /// Per side, the stream offset of the next byte (gaps included).
     fed: [u64; 2],
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     out: Vec<L7Message>,
 }
 
@@ -369,7 +370,7 @@ impl SmbParser {
             waiting: Vec::new(),
             next_id: 1,
             encrypted: 0,
-            events: Vec::new(),
+            events: Anomalies::default(),
             out: Vec::new(),
             timed: false,
             fed: [0; 2],
@@ -401,13 +402,7 @@ impl SmbParser {
     }
 
     fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "smb",
-                event: name,
-                tx_id: None,
-            });
-        }
+        self.events.push("smb", name, None);
     }
 
     /// The dialect's text as Suricata writes it.
@@ -695,6 +690,6 @@ impl SessionParser for SmbParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        (!self.events.is_empty()).then(|| self.events.remove(0))
+        self.events.next()
     }
 }

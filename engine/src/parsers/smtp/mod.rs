@@ -22,6 +22,7 @@ pub use mime::{Email, MimeStatus, comma_list, header_token};
 
 use super::{L7Message, SmtpConfig};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 use std::collections::VecDeque;
 
@@ -146,7 +147,7 @@ pub struct SmtpParser {
     /// not read).
     #[cfg(feature = "tls")]
     tls: super::tls::Handover,
-    events: VecDeque<AppEvent>,
+    events: Anomalies<MAX_QUEUED_EVENTS>,
 }
 
 impl SmtpParser {
@@ -167,14 +168,8 @@ impl SmtpParser {
     }
 
     fn event(&mut self, name: &'static str) {
-        if self.events.len() < MAX_QUEUED_EVENTS {
-            let tx_id = self.tx.as_ref().map(|t| t.msg.tx_id);
-            self.events.push_back(AppEvent {
-                proto: "smtp",
-                event: name,
-                tx_id,
-            });
-        }
+        let tx_id = self.tx.as_ref().map(|t| t.msg.tx_id);
+        self.events.push("smtp", name, tx_id);
     }
 
     /// Bytes of side `k` (0: the client).
@@ -548,7 +543,7 @@ impl SessionParser for SmtpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        self.events.pop_front()
+        self.events.next()
     }
 
     fn acked_initiator(&mut self, offset: u64) -> Vec<L7Message> {

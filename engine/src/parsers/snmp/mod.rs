@@ -25,6 +25,7 @@ use super::reader::Reader;
 use super::{L7Message, SnmpConfig};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe};
 use ber::{INTEGER, IP_ADDRESS, OCTET_STRING, OID, OidText, SEQUENCE, TIME_TICKS, Tlv};
 pub use ber::{MAX_DEPTH, MAX_OID_ARCS};
@@ -309,7 +310,7 @@ pub struct SnmpParser {
     cfg: SnmpConfig,
     /// The flow's version (its first envelope's).
     version: Option<u32>,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     next_tx: u64,
 }
@@ -334,13 +335,7 @@ impl SnmpParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "snmp",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("snmp", name, tx_id);
     }
 
     /// The message in `b`, `None` when `b` holds none whole.
@@ -507,10 +502,6 @@ impl DatagramParser for SnmpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 }

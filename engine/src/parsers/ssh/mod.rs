@@ -13,6 +13,7 @@
 
 use super::{L7Message, SshConfig};
 use crate::AppEvent;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{Probe, SessionParser};
 use md5::{Digest, Md5};
 
@@ -120,7 +121,7 @@ pub struct SshParser {
     sides: [Side; 2],
     conn: SshConnection,
     emitted: bool,
-    events: Vec<AppEvent>,
+    events: Anomalies<8>,
 }
 
 impl SshParser {
@@ -142,13 +143,7 @@ impl SshParser {
 
     fn event(&mut self, name: &'static str) {
         // A handful per flow at most: each stops the side.
-        if self.events.len() < 8 {
-            self.events.push(AppEvent {
-                proto: "ssh",
-                event: name,
-                tx_id: Some(0),
-            });
-        }
+        self.events.push("ssh", name, Some(0));
     }
 
     /// Side `k` stops reading, after `event` when one is given.
@@ -394,11 +389,7 @@ impl SessionParser for SshParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 
     fn is_transaction(msg: &L7Message) -> bool {

@@ -16,6 +16,7 @@
 use super::{L7Message, TftpConfig};
 use crate::AppEvent;
 use crate::FlowSide;
+use crate::parsers::anomalies::Anomalies;
 use crate::session::{DatagramParser, Probe};
 
 #[cfg(test)]
@@ -116,7 +117,7 @@ pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
 #[derive(Debug, Clone, Default)]
 pub struct TftpParser {
     cfg: TftpConfig,
-    events: Vec<AppEvent>,
+    events: Anomalies<MAX_PENDING_EVENTS>,
     malformed: u64,
     next_tx: u64,
 }
@@ -142,13 +143,7 @@ impl TftpParser {
     }
 
     fn event(&mut self, name: &'static str, tx_id: Option<u64>) {
-        if self.events.len() < MAX_PENDING_EVENTS {
-            self.events.push(AppEvent {
-                proto: "tftp",
-                event: name,
-                tx_id,
-            });
-        }
+        self.events.push("tftp", name, tx_id);
     }
 }
 
@@ -180,10 +175,6 @@ impl DatagramParser for TftpParser {
     }
 
     fn next_event(&mut self) -> Option<AppEvent> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.events.remove(0))
-        }
+        self.events.next()
     }
 }

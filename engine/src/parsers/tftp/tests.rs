@@ -3,12 +3,7 @@
 //! responder's datagrams, hostile names.
 
 use super::*;
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
+use crate::testutil::unhex;
 
 /// The corpus's requests: RRQ `rfc1350.txt` octet; WRQ `zz.bin`
 /// netascii; WRQ `empty100KB` octet with the blksize and tsize options

@@ -2,6 +2,7 @@ use super::*;
 use crate::parsers::fingerprint::{ja3, ja4};
 use crate::parsers::hello::{HRR_RANDOM, parse_client_hello, parse_server_hello};
 use crate::session::Probe;
+use crate::testutil::unhex;
 use proptest::prelude::*;
 
 /// A self-signed P-256 certificate made with `openssl req -x509` for these
@@ -20,13 +21,6 @@ const CERT_DER_HEX: &str = concat!(
     "34ccdea009773ef4b3606533ccabf1d1030fca4e2f5ddc4e0415b0022100bc5d6c2acdfe078bc574eb917d4b969508c5",
     "d829b6c4158b6995289c41a2e92c",
 );
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn ext(ty: u16, data: &[u8]) -> Vec<u8> {
     let mut v = ty.to_be_bytes().to_vec();
