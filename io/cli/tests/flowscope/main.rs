@@ -6,7 +6,7 @@
 //! ([`inputs`]), the ingest's keying pool ([`ingest_threads`]), `streams` ([`streams`]), fragmented tunnels over every
 //! shard count ([`tunnels`]), protocol anomalies and Suricata's counters
 //! ([`applayer`]), the capture corpus and the peer
-//! tools ([`corpus`]), application-layer records against Suricata 7's ([`suricata_records`]) and Google QUIC's records against Suricata's ([`gquic`]), Suricata 7's record formats ([`eve_format`]), the
+//! tools ([`corpus`]), application-layer records against Suricata 7's ([`suricata_records`], [`enterprise_records`]) and Google QUIC's records against Suricata's ([`gquic`]), Suricata 7's record formats ([`eve_format`]), the
 //! EVE JSON Schema and its Suricata markers ([`schema`]), golden files of
 //! both output profiles ([`golden`]), live
 //! capture ([`live`]), hostile surroundings ([`hostile`]), where `-o`
@@ -23,6 +23,7 @@ use std::process::Command;
 
 mod applayer;
 mod corpus;
+mod enterprise_records;
 mod eve_format;
 mod exits;
 mod faults;
