@@ -27,7 +27,7 @@ pub fn community_id_v1(
     dst: IpAddr,
     dport: u16,
     seed: u16,
-) -> String {
+) -> CommunityId {
     let has_ports = matches!(
         proto,
         PROTO_TCP | PROTO_UDP | PROTO_SCTP | PROTO_ICMP | PROTO_ICMPV6
@@ -50,20 +50,69 @@ pub fn community_id_v1(
         (d, s, dport, sport)
     };
 
-    let mut h = Sha1::new();
-    h.update(seed.to_be_bytes());
-    h.update(s.as_slice());
-    h.update(d.as_slice());
-    h.update([proto, 0]);
-    if has_ports {
-        h.update(sport.to_be_bytes());
-        h.update(dport.to_be_bytes());
+    // The hash input in one buffer: one SHA-1 update of at most 40 bytes.
+    let mut input = [0u8; 40];
+    let mut n = 0;
+    for part in [
+        &seed.to_be_bytes()[..],
+        s.as_slice(),
+        d.as_slice(),
+        &[proto, 0],
+    ] {
+        input[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
     }
-    let digest = h.finalize();
-    let mut out = String::with_capacity(30);
-    out.push_str("1:");
-    base64::engine::general_purpose::STANDARD.encode_string(digest, &mut out);
-    out
+    if has_ports {
+        input[n..n + 2].copy_from_slice(&sport.to_be_bytes());
+        input[n + 2..n + 4].copy_from_slice(&dport.to_be_bytes());
+        n += 4;
+    }
+    let digest = Sha1::digest(&input[..n]);
+    let mut text = [0u8; CommunityId::LEN];
+    text[..2].copy_from_slice(b"1:");
+    // 20 bytes are 28 base64 characters: the buffer always fits them.
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(digest, &mut text[2..]);
+    CommunityId(text)
+}
+
+/// A Community ID v1 string, `1:` and 28 base64 characters, held inline:
+/// records compute one each, and an allocation per record is not needed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommunityId([u8; CommunityId::LEN]);
+
+impl CommunityId {
+    /// Length of the text: `1:` and the base64 of a SHA-1 digest.
+    pub const LEN: usize = 30;
+
+    /// The text, e.g. `1:LQU9qZlK+B5F3KDmev6m5PMibrg=`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for CommunityId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for CommunityId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for CommunityId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for CommunityId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 enum AddrBytes {
@@ -88,7 +137,7 @@ fn addr_bytes(a: IpAddr) -> AddrBytes {
 }
 
 /// Community ID v1 of a 5-tuple flow, from its initiator's point of view.
-pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> String {
+pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> CommunityId {
     let (src, dst) = key.oriented(initiator);
     community_id_v1(key.proto(), src.addr, src.port, dst.addr, dst.port, seed)
 }
@@ -312,6 +361,6 @@ mod tests {
         let a = community_id_v1(6, ip("10.0.0.1"), 1234, ip("10.0.0.2"), 80, 0);
         let b = community_id_v1(6, ip("10.0.0.1"), 1234, ip("10.0.0.2"), 80, 1);
         assert_ne!(a, b);
-        assert!(a.starts_with("1:") && a.len() == 30);
+        assert!(a.as_str().starts_with("1:") && a.as_str().len() == 30);
     }
 }

@@ -143,7 +143,7 @@ pub use config::{
 pub use engine::{Engine, EventBuf};
 
 // What an engine emits: ordered events, their vocabulary and their counters.
-pub use community_id::{community_id, community_id_v1};
+pub use community_id::{CommunityId, community_id, community_id_v1};
 pub use defrag::{DefragCounters, DefragDrop};
 pub use event::{
     AnomalyKind, AppEvent, AppProto, Cause, FlowEvent, FlowStats, NoMessage, OrderKey, Ordered,

@@ -130,7 +130,7 @@ impl EveKey for FiveTupleKey {
                 o.u64("icmp_code", u64::from(dst.port));
             }
         }
-        o.str("community_id", &community_id(self, initiator, seed));
+        o.str("community_id", community_id(self, initiator, seed).as_str());
     }
 
     fn ip_proto(&self) -> Option<u8> {

@@ -557,7 +557,7 @@ impl Writer {
             let mut line = Vec::with_capacity(256);
             let mut o = JsonObject::new(&mut line);
             o.u64("flow_id", flow_id)
-                .str("community_id", &cid)
+                .str("community_id", cid.as_str())
                 .ip("src_ip", src.addr)
                 .u64("src_port", u64::from(src.port))
                 .ip("dest_ip", dst.addr)
