@@ -274,6 +274,16 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 /// byte as `\u00XX`.
 pub fn write_bytes(out: &mut Vec<u8>, mut v: &[u8]) {
     out.push(b'"');
+    // Most values (names, paths, agents) are printable ASCII: one pass
+    // that checks both UTF-8 and escaping, then one copy.
+    // (A fold, not `all`: no early exit, so the loop vectorises.)
+    if v.iter().fold(true, |ok, &b| {
+        ok & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    }) {
+        out.extend_from_slice(v);
+        out.push(b'"');
+        return;
+    }
     loop {
         match std::str::from_utf8(v) {
             Ok(s) => {
@@ -310,8 +320,8 @@ fn needs_escape(b: u8) -> bool {
 
 fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
     // Most strings (names, reasons, addresses) need nothing: one pass that
-    // the compiler vectorizes, then one copy.
-    if !s.iter().any(|&b| needs_escape(b)) {
+    // the compiler vectorizes (a fold: no early exit), then one copy.
+    if !s.iter().fold(false, |any, &b| any | needs_escape(b)) {
         out.extend_from_slice(s);
         return;
     }
