@@ -64,7 +64,7 @@ pub(super) fn leaf_decodes(msg: &[u8]) -> bool {
     let mut l = Reader::new(chain(msg));
     l.u24()
         .and_then(|n| l.take(n))
-        .is_some_and(|der| x509_parser::parse_x509_certificate(der).is_ok())
+        .is_some_and(|der| parse(der).is_some())
 }
 
 /// The certificate list of a Certificate message (cut to what is there).
@@ -92,26 +92,52 @@ fn colon_hex(b: &[u8], upper: bool) -> String {
     s
 }
 
+/// Parses a DER certificate, its extensions split but not decoded: only
+/// the subjectAltName is read, and decoding every extension (key usage,
+/// policies, CRL and OCSP locations...) was most of the decoder's work.
+/// Whether a certificate parses does not change: a deep parse keeps an
+/// extension it cannot decode as a parse error too.
+pub(crate) fn parse(der: &[u8]) -> Option<x509_parser::certificate::X509Certificate<'_>> {
+    use x509_parser::nom::Parser as _;
+    x509_parser::certificate::X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
+        .ok()
+        .map(|(_, cert)| cert)
+}
+
+/// The DNS names of a certificate's subjectAltName extension (none when
+/// it is absent, present twice or does not decode).
+fn dns_names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::prelude::{FromDer, GeneralName, SubjectAlternativeName};
+    let oid = x509_parser::oid_registry::OID_X509_EXT_SUBJECT_ALT_NAME;
+    let Ok(Some(ext)) = cert.get_extension_unique(&oid) else {
+        return Vec::new();
+    };
+    let Ok((_, names)) = SubjectAlternativeName::from_der(ext.value) else {
+        return Vec::new();
+    };
+    names
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(n) => Some((*n).to_string()),
+            _ => None,
+        })
+        .take(64)
+        .collect()
+}
+
 /// Decodes one DER certificate.
 pub fn certificate(der: &[u8]) -> Option<Certificate> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let mut san = Vec::new();
-    if let Ok(Some(ext)) = cert.subject_alternative_name() {
-        for name in &ext.value.general_names {
-            if let x509_parser::extensions::GeneralName::DNSName(n) = name
-                && san.len() < 64
-            {
-                san.push((*n).to_string());
-            }
-        }
-    }
+    let cert = parse(der)?;
     Some(Certificate {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         serial: colon_hex(cert.raw_serial(), true),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
-        san,
+        san: dns_names(&cert),
         fingerprint: colon_hex(&Sha1::digest(der), false),
         der: Box::default(),
     })
