@@ -49,7 +49,7 @@ impl HttpParser {
             }
             ChunkState::Size | ChunkState::DataEnd | ChunkState::Trailer => {
                 let side = self.side_mut(request);
-                let Some(nl) = b.iter().position(|&c| c == b'\n') else {
+                let Some(nl) = memchr::memchr(b'\n', b) else {
                     if side.buf.len() + b.len() > MAX_LINE {
                         self.errors.bad_chunks += 1;
                         self.lose(request);

@@ -164,7 +164,7 @@ fn framing(headers: &[httparse::Header<'_>]) -> Framing {
 /// Index just past the head (`\r\n\r\n` or bare `\n\n`), if complete.
 fn head_end(b: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'\n') {
+    while let Some(p) = memchr::memchr(b'\n', &b[i..]) {
         let at = i + p;
         match b.get(at + 1) {
             Some(b'\n') => return Some(at + 2),
@@ -188,24 +188,17 @@ pub(super) fn find_request_start(b: &[u8]) -> Option<usize> {
         {
             return Some(i);
         }
-        i += rest.iter().position(|&c| c == b'\n')? + 1;
+        i += memchr::memchr(b'\n', rest)? + 1;
     }
     None
 }
 
 /// Where a response starts in `b`, if anywhere: `HTTP/1.` is distinctive
 /// enough to be taken mid-line (after a gap the bytes rarely start at one).
-/// Candidates are found by their first byte.
+/// A lost direction is often a response body: the search runs over every
+/// byte of it, so it is a vectorised substring search.
 pub(super) fn find_response_start(b: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'H') {
-        let at = i + p;
-        if b[at..].starts_with(b"HTTP/1.") {
-            return Some(at);
-        }
-        i = at + 1;
-    }
-    None
+    memchr::memmem::find(b, b"HTTP/1.")
 }
 
 /// Content probe: an HTTP request line (whitespace before it, and a tab
