@@ -653,9 +653,6 @@ fn bench_engine(
     Ok(results)
 }
 
-/// How many packets ahead the timed loop prefetches.
-const PREFETCH_AHEAD: usize = 8;
-
 struct Pass {
     seconds: f64,
     flows_created: u64,
@@ -686,10 +683,10 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     let (mut peak_entries, mut peak_bytes) = (0u64, 0usize);
     let start = Instant::now();
     for (i, r) in records.iter().enumerate() {
-        // A real driver reads the next records' headers ahead; so does this
-        // one (io's file reader does the same).
-        if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
-            flowscope_shards::prefetch(&data[ahead.offset..]);
+        // A shard prefetches the packets ahead of the one it processes
+        // (the ingest touched them on another core); so does this loop.
+        if let Some(ahead) = records.get(i + flowscope_shards::PREFETCH_AHEAD) {
+            flowscope_shards::prefetch_packet(&data[ahead.offset..], ahead.len);
         }
         let raw = RawPacket {
             ts: r.ts,

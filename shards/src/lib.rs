@@ -129,6 +129,23 @@ pub fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
+/// How many packets ahead a shard prefetches ([`prefetch_packet`]).
+pub const PREFETCH_AHEAD: usize = 4;
+/// How much of a packet a shard prefetches: every cache line of it up to
+/// this many bytes, payload included (the reassembler and parsers read it
+/// all, and the ingest, on another core, touched only the headers).
+pub const PREFETCH_BYTES: usize = 2048;
+
+/// Prefetches the packet of `len` bytes at the start of `bytes`: every
+/// cache line of it up to [`PREFETCH_BYTES`], what a shard does
+/// [`PREFETCH_AHEAD`] packets before it processes one.
+pub fn prefetch_packet(bytes: &[u8], len: usize) {
+    let len = len.min(bytes.len()).min(PREFETCH_BYTES);
+    for line in (0..len).step_by(64) {
+        prefetch(&bytes[line..]);
+    }
+}
+
 /// Default packets per epoch: timers fire this often (in packets).
 pub const DEFAULT_EPOCH_PACKETS: u64 = 4096;
 

@@ -141,13 +141,6 @@ pub(super) fn shard_main<
     }
 }
 
-/// How many packets ahead a shard prefetches.
-const PREFETCH_AHEAD: usize = 4;
-/// How much of a packet a shard prefetches: every cache line of it up to
-/// this many bytes, payload included (the reassembler and parsers read it
-/// all, and the ingest, on another core, touched only the headers).
-const PREFETCH_BYTES: usize = 2048;
-
 struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> {
     k: usize,
     engine: Engine<E, H>,
@@ -170,15 +163,10 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             let bytes = if h.copied { &b.copied[..] } else { shared };
             // The ingest touched these bytes on another core: ask for the
             // next packets' headers before they are needed.
-            if let Some(ahead) = b.handles.get(i + PREFETCH_AHEAD) {
+            if let Some(ahead) = b.handles.get(i + crate::PREFETCH_AHEAD) {
                 let from = if ahead.copied { &b.copied[..] } else { shared };
                 let bytes = from.get(ahead.packet.offset..).unwrap_or(&[]);
-                let len = (ahead.packet.len as usize)
-                    .min(bytes.len())
-                    .min(PREFETCH_BYTES);
-                for line in (0..len).step_by(64) {
-                    crate::prefetch(&bytes[line..]);
-                }
+                crate::prefetch_packet(bytes, ahead.packet.len as usize);
             }
             if h.defrag_steps > 0 {
                 let to = step + usize::from(h.defrag_steps);
