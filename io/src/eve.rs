@@ -595,8 +595,14 @@ fn write_flow(o: &mut JsonObject<'_>, reason: EndReason, s: &FlowStats, tcp: boo
         .bool("alerted", false);
     o.str("end_reason", reason.as_str());
     o.str("conn_state", s.conn_state.as_str());
-    let history = s.history.to_string();
-    o.str("history", &history);
+    // At most 25 ASCII letters: no allocation per record.
+    let mut history = [0u8; 32];
+    let mut n = 0;
+    for (slot, c) in history.iter_mut().zip(s.history.chars()) {
+        *slot = c as u8;
+        n += 1;
+    }
+    o.bytes("history", &history[..n]);
     o.end();
     let (ts_flags, tc_flags) = (s.initiator.tcp_flags, s.responder.tcp_flags);
     if tcp || ts_flags | tc_flags != 0 {

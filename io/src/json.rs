@@ -113,24 +113,7 @@ impl<'a> JsonObject<'a> {
     pub fn ip(&mut self, k: &str, v: IpAddr) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
-        match v {
-            // Dotted quads without the formatting machinery: every record
-            // has two.
-            IpAddr::V4(a) => {
-                let mut b = itoa::Buffer::new();
-                for (i, octet) in a.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b'.');
-                    }
-                    self.out.extend_from_slice(b.format(octet).as_bytes());
-                }
-            }
-            IpAddr::V6(_) => {
-                use std::io::Write;
-                // Writing to a Vec cannot fail.
-                let _ = write!(self.out, "{v}");
-            }
-        }
+        write_ip(self.out, v);
         self.out.push(b'"');
         self
     }
@@ -145,6 +128,16 @@ impl<'a> JsonObject<'a> {
             HEX[usize::from(v & 0xf)],
             b'"',
         ]);
+        self
+    }
+
+    /// `"k":"h..."`: a 16-bit value in lower-case hex without leading
+    /// zeros (`0` for zero).
+    pub fn hex_u16(&mut self, k: &str, v: u16) -> &mut Self {
+        self.key(k);
+        let mut t = [b'"'; 6];
+        let n = hex_group(&mut t[1..], v);
+        self.out.extend_from_slice(&t[..n + 2]);
         self
     }
 
@@ -350,37 +343,97 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
 /// Suricata 7 writes in EVE records (ISO 8601 basic offset, no colon).
 pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     let secs = ts.secs();
-    let days = secs / 86_400;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    let two = |out: &mut Vec<u8>, n: u64| {
-        out.push(b'0' + (n / 10 % 10) as u8);
-        out.push(b'0' + (n % 10) as u8);
-    };
-    let mut b = itoa::Buffer::new();
-    let year = b.format(y);
-    for _ in year.len()..4 {
-        out.push(b'0');
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    // Every record has one or three: the text is composed in place, one
+    // copy into the output. A timestamp (u64 nanoseconds) ends in 2554:
+    // the year has four digits.
+    let mut t = *b"0000-00-00T00:00:00.000000+0000";
+    decimal(&mut t[0..4], y.unsigned_abs());
+    decimal(&mut t[5..7], m);
+    decimal(&mut t[8..10], d);
+    decimal(&mut t[11..13], rem / 3600);
+    decimal(&mut t[14..16], rem / 60 % 60);
+    decimal(&mut t[17..19], rem % 60);
+    decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
+    out.extend_from_slice(&t);
+}
+
+/// Writes `n` as decimal digits filling `into`, zero-padded on the left
+/// (the lowest digits when `n` has more).
+fn decimal(into: &mut [u8], mut n: u64) {
+    for c in into.iter_mut().rev() {
+        *c = b'0' + (n % 10) as u8;
+        n /= 10;
     }
-    out.extend_from_slice(year.as_bytes());
-    out.push(b'-');
-    two(out, m);
-    out.push(b'-');
-    two(out, d);
-    out.push(b'T');
-    two(out, rem / 3600);
-    out.push(b':');
-    two(out, rem / 60 % 60);
-    out.push(b':');
-    two(out, rem % 60);
-    out.push(b'.');
-    let us = ts.subsec_micros();
-    let digits = b.format(us);
-    for _ in digits.len()..6 {
-        out.push(b'0');
+}
+
+/// Writes an address as Rust's `Display` does — dotted quad; RFC 5952
+/// for IPv6 (lower-case hex, the first longest run of two or more zero
+/// groups as `::`, `::ffff:a.b.c.d` for IPv4-mapped) — composed in place
+/// without the formatting machinery: every record has two.
+pub fn write_ip(out: &mut Vec<u8>, v: IpAddr) {
+    match v {
+        IpAddr::V4(a) => write_ipv4(out, a.octets()),
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                out.extend_from_slice(b"::ffff:");
+                return write_ipv4(out, v4.octets());
+            }
+            let groups = a.segments();
+            // The first longest run of zero groups.
+            let (mut best, mut best_len, mut run) = (0, 0, 0);
+            for (i, &g) in groups.iter().enumerate() {
+                run = if g == 0 { run + 1 } else { 0 };
+                if run > best_len {
+                    (best, best_len) = (i + 1 - run, run);
+                }
+            }
+            let mut t = [0u8; 39];
+            let mut n = 0;
+            let mut i = 0;
+            while i < groups.len() {
+                if best_len > 1 && i == best {
+                    t[n..n + 2].copy_from_slice(b"::");
+                    n += 2;
+                    i += best_len;
+                    continue;
+                }
+                if i > 0 && !(best_len > 1 && i == best + best_len) {
+                    t[n] = b':';
+                    n += 1;
+                }
+                n += hex_group(&mut t[n..], groups[i]);
+                i += 1;
+            }
+            out.extend_from_slice(&t[..n]);
+        }
     }
-    out.extend_from_slice(digits.as_bytes());
-    out.extend_from_slice(b"+0000");
+}
+
+fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
+    let mut t = [0u8; 15];
+    let mut n = 0;
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            t[n] = b'.';
+            n += 1;
+        }
+        let digits = 1 + usize::from(o >= 10) + usize::from(o >= 100);
+        decimal(&mut t[n..n + digits], u64::from(o));
+        n += digits;
+    }
+    out.extend_from_slice(&t[..n]);
+}
+
+/// Writes a group as lower-case hex without leading zeros; its length.
+fn hex_group(into: &mut [u8], g: u16) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (4 - g.leading_zeros() as usize / 4).max(1);
+    for (k, c) in into[..digits].iter_mut().enumerate() {
+        *c = HEX[usize::from(g >> (4 * (digits - 1 - k)) & 0xf)];
+    }
+    digits
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
@@ -390,6 +443,18 @@ pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
 pub fn write_datetime_secs(out: &mut Vec<u8>, secs: i64) {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
+    if let Ok(year @ 0..=9999) = u64::try_from(y) {
+        let rem = rem.unsigned_abs();
+        let mut t = *b"0000-00-00T00:00:00";
+        decimal(&mut t[0..4], year);
+        decimal(&mut t[5..7], m);
+        decimal(&mut t[8..10], d);
+        decimal(&mut t[11..13], rem / 3600);
+        decimal(&mut t[14..16], rem / 60 % 60);
+        decimal(&mut t[17..19], rem % 60);
+        out.extend_from_slice(&t);
+        return;
+    }
     use std::io::Write;
     // Writing to a Vec cannot fail.
     let _ = write!(
@@ -439,6 +504,10 @@ mod tests {
             ts_str(Timestamp::new(4_102_444_799, 999_999_000)),
             "2099-12-31T23:59:59.999999+0000"
         );
+        assert_eq!(
+            ts_str(Timestamp::new(18_446_744_073, 709_551_000)),
+            "2554-07-21T23:34:33.709551+0000"
+        );
         // Cross-check every day boundary of a leap cycle against a naive count.
         let mut day = 0i64;
         for y in 1970..2001i64 {
@@ -465,6 +534,96 @@ mod tests {
                     day += 1;
                 }
             }
+        }
+    }
+
+    #[test]
+    fn addresses_as_rust_writes_them() {
+        let cases = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.9.100",
+            "::",
+            "::1",
+            "1::",
+            "2001:db8::1",
+            "2001:db8:0:1:0:0:0:1",
+            "2001:0:0:1:0:0:0:1",
+            "1:0:2:0:3:0:4:0",
+            "0:0:1:0:0:1:0:0",
+            "fe80::200:86ff:fe05:80da",
+            "::ffff:192.0.2.1",
+            "::192.0.2.1",
+            "64:ff9b::c000:221",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ];
+        for c in cases {
+            let a: IpAddr = c.parse().unwrap();
+            let mut v = Vec::new();
+            write_ip(&mut v, a);
+            assert_eq!(String::from_utf8(v).unwrap(), a.to_string(), "{c}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ipv6_as_rust_writes_it(groups in proptest::array::uniform8(
+            proptest::prop_oneof![proptest::strategy::Just(0u16), 0u16..0x20, proptest::num::u16::ANY]
+        )) {
+            let a = IpAddr::from(std::net::Ipv6Addr::from(groups));
+            let mut v = Vec::new();
+            write_ip(&mut v, a);
+            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), a.to_string());
+        }
+
+        #[test]
+        fn any_time_as_fmt_writes_it(secs in 0u64..18_446_744_073, nanos in 0u32..1_000_000_000) {
+            let t = Timestamp::new(secs, nanos);
+            let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+            let rem = secs % 86_400;
+            let want = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}+0000",
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60,
+                nanos / 1000
+            );
+            proptest::prop_assert_eq!(ts_str(t), want);
+        }
+    }
+
+    #[test]
+    fn datetimes_and_hex() {
+        for secs in [
+            0i64,
+            -1,
+            -62_135_596_800,
+            -62_135_596_801,
+            253_402_300_799,
+            253_402_300_800,
+            1_576_545_448,
+        ] {
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let rem = secs.rem_euclid(86_400);
+            let want = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60
+            );
+            let mut v = Vec::new();
+            write_datetime_secs(&mut v, secs);
+            assert_eq!(String::from_utf8(v).unwrap(), want, "{secs}");
+        }
+        for v in [0u16, 1, 0xf, 0x10, 0x8180, 0xffff] {
+            let mut b = Vec::new();
+            let mut o = JsonObject::new(&mut b);
+            o.hex_u16("f", v);
+            o.finish_line();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                format!("{{\"f\":\"{v:x}\"}}\n")
+            );
         }
     }
 

@@ -324,8 +324,14 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
     buf.clear();
     // Writing to a Vec cannot fail.
     let _ = match d {
-        RData::A(a) => write!(buf, "{a}"),
-        RData::Aaaa(a) => write!(buf, "{a}"),
+        RData::A(a) => {
+            crate::json::write_ip(buf, (*a).into());
+            Ok(())
+        }
+        RData::Aaaa(a) => {
+            crate::json::write_ip(buf, (*a).into());
+            Ok(())
+        }
         RData::Name(n) => buf.write_all(n),
         RData::Mx { exchange, .. } => buf.write_all(exchange),
         RData::Txt(strings) => {
@@ -445,7 +451,7 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
     o.u64("version", 2);
     o.str("type", kind).u64("id", u64::from(d.id));
     if d.kind == DnsKind::Answer {
-        o.str("flags", &format!("{:x}", d.flags));
+        o.hex_u16("flags", d.flags);
         for (bit, flag) in [
             (0x8000, "qr"),
             (0x0400, "aa"),
