@@ -50,10 +50,11 @@ impl<'a> JsonObject<'a> {
 
     fn key(&mut self, k: &str) {
         self.separator();
-        // Keys are this crate's own field names: nothing to escape.
-        debug_assert!(!k.bytes().any(needs_escape), "{k:?}");
+        // Most keys are this crate's own field names, but some come from
+        // the traffic (PostgreSQL startup parameters, MQTT user
+        // properties): escaped like any string, so a record stays JSON.
         self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
+        escape_into(self.out, k.as_bytes());
         self.out.extend_from_slice(b"\":");
     }
 
@@ -625,6 +626,17 @@ mod tests {
                 format!("{{\"f\":\"{v:x}\"}}\n")
             );
         }
+    }
+
+    #[test]
+    fn keys_from_the_traffic_are_escaped() {
+        let mut v = Vec::new();
+        let mut o = JsonObject::new(&mut v);
+        o.str("server_version*\u{7f}", "x").str("a\"b\\c\n", "y");
+        o.finish_line();
+        let parsed: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        assert_eq!(parsed["server_version*\u{7f}"], "x");
+        assert_eq!(parsed["a\"b\\c\n"], "y");
     }
 
     #[test]

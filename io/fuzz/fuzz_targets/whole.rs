@@ -4,7 +4,7 @@
 //! with every built-in parser on (and their optional outputs) driven with
 //! epoch boundaries, every event rendered as an EVE line, then the final
 //! flush and the stats record. The output is discarded; every line must be
-//! one line of JSON-looking text.
+//! one JSON object, valid to a strict parser.
 #![no_main]
 
 use flowscope_engine::parsers::{ParsersConfig, builtin};
@@ -22,6 +22,9 @@ fn drain(out: &mut Vec<u8>) {
             String::from_utf8_lossy(line)
         );
         assert!(std::str::from_utf8(line).is_ok(), "not UTF-8");
+        if let Err(e) = serde_json::from_slice::<serde_json::Value>(line) {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(line));
+        }
     }
     assert!(out.is_empty() || out.last() == Some(&b'\n'));
     out.clear();
