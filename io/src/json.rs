@@ -16,6 +16,9 @@ pub struct JsonObject<'a> {
     depth: usize,
 }
 
+/// Lower-case hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Deepest nesting of a record (DNS answers with SOA data reach 5).
 const MAX_DEPTH: usize = 16;
 
@@ -121,7 +124,6 @@ impl<'a> JsonObject<'a> {
 
     /// `"k":"hh"`: a byte as two lower-case hex digits.
     pub fn hex_u8(&mut self, k: &str, v: u8) -> &mut Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.key(k);
         self.out.extend_from_slice(&[
             b'"',
@@ -299,7 +301,6 @@ pub fn write_bytes(out: &mut Vec<u8>, mut v: &[u8]) {
 }
 
 fn push_u_escape(out: &mut Vec<u8>, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"\\u00");
     out.push(HEX[usize::from(b >> 4)]);
     out.push(HEX[usize::from(b & 0xf)]);
@@ -429,7 +430,6 @@ fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
 
 /// Writes a group as lower-case hex without leading zeros; its length.
 fn hex_group(into: &mut [u8], g: u16) -> usize {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digits = (4 - g.leading_zeros() as usize / 4).max(1);
     for (k, c) in into[..digits].iter_mut().enumerate() {
         *c = HEX[usize::from(g >> (4 * (digits - 1 - k)) & 0xf)];
