@@ -263,3 +263,23 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|d| u8::from_str_radix(std::str::from_utf8(d).unwrap(), 16).unwrap())
         .collect()
 }
+
+/// The messages of one [`L7Message`](crate::parsers::L7Message) variant
+/// among `msgs`, unboxed, in order: `messages_of!(msgs, Tftp)`. A message
+/// of any other variant fails the test (with one parser's feature alone,
+/// every message is of its variant).
+#[allow(unused_macros)]
+macro_rules! messages_of {
+    ($msgs:expr, $variant:ident) => {
+        $msgs
+            .into_iter()
+            .map(|m| match m {
+                $crate::parsers::L7Message::$variant(inner) => *inner,
+                #[allow(unreachable_patterns)]
+                other => panic!(concat!("not ", stringify!($variant), ": {:?}"), other),
+            })
+            .collect::<Vec<_>>()
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use messages_of;

@@ -26,14 +26,8 @@ const PONG: &[u8] = b"d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re";
 
 /// The messages among `msgs` (with the `bittorrent-dht` feature alone,
 /// every message is one).
-#[allow(unreachable_patterns)]
 fn messages(msgs: Vec<L7Message>) -> Vec<DhtMessage> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::BittorrentDht(d) => *d,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, BittorrentDht)
 }
 
 /// The one message of datagram `b` (either side's), and the events it

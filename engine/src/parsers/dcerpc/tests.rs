@@ -48,13 +48,7 @@ fn bindack_body() -> Vec<u8> {
 }
 
 fn calls(msgs: Vec<L7Message>) -> Vec<DcerpcCall> {
-    #[allow(unreachable_patterns)]
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Dcerpc(c) => *c,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Dcerpc)
 }
 
 #[test]

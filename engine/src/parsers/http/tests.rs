@@ -2,13 +2,7 @@ use super::*;
 use proptest::prelude::*;
 
 fn txs(msgs: Vec<L7Message>) -> Vec<HttpTransaction> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Http(t) => *t,
-            #[allow(unreachable_patterns)]
-            other => panic!("not HTTP: {other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Http)
 }
 
 /// Feeds a whole request stream then a whole response stream, then ends

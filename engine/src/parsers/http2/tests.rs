@@ -208,13 +208,7 @@ fn server_bytes() -> Vec<u8> {
 }
 
 fn streams(msgs: Vec<L7Message>) -> Vec<Http2Stream> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Http2(s) => *s,
-            #[allow(unreachable_patterns)]
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Http2)
 }
 
 #[test]

@@ -157,14 +157,8 @@ fn krb_error(code: i64) -> Vec<u8> {
     der(0x7e, &der(0x30, &body))
 }
 
-#[allow(unreachable_patterns)]
 fn messages(msgs: Vec<L7Message>) -> Vec<Krb5Message> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Krb5(m) => *m,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Krb5)
 }
 
 fn udp(datagrams: &[Vec<u8>]) -> (Vec<Krb5Message>, Vec<&'static str>) {

@@ -43,13 +43,7 @@ fn record(m: &[u8]) -> Vec<u8> {
 }
 
 fn records(msgs: Vec<L7Message>) -> Vec<NfsRecord> {
-    #[allow(unreachable_patterns)]
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Nfs(r) => *r,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Nfs)
 }
 
 const DIR: &[u8] = &[0xd1; 8];

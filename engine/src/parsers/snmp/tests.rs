@@ -62,14 +62,8 @@ fn v12(version: i64, community: &[u8], tag: u8, error: i64, vbs: &[Vec<u8>]) -> 
 
 /// The messages among `msgs` (with the `snmp` feature alone, every
 /// message is one).
-#[allow(unreachable_patterns)]
 fn messages(msgs: Vec<L7Message>) -> Vec<SnmpMessage> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Snmp(m) => *m,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Snmp)
 }
 
 fn one(p: &mut SnmpParser, b: &[u8]) -> SnmpMessage {

@@ -17,14 +17,8 @@ const NO_MODE: &str = "000100000000000000000000006f6374657400";
 
 /// The requests among `msgs` (with the `tftp` feature alone, every
 /// message is one).
-#[allow(unreachable_patterns)]
 fn requests(msgs: Vec<L7Message>) -> Vec<TftpRequest> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Tftp(r) => *r,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Tftp)
 }
 
 fn parse(p: &mut TftpParser, b: &[u8], side: FlowSide) -> Vec<TftpRequest> {

@@ -4,13 +4,7 @@ use aes_gcm::AeadInOut;
 
 /// The gQUIC records of `msgs` (every message gQUIC reports is one).
 fn records(msgs: Vec<L7Message>) -> Vec<GquicPacket> {
-    msgs.into_iter()
-        .map(|m| match m {
-            L7Message::Gquic(p) => *p,
-            #[allow(unreachable_patterns)]
-            other => panic!("not gQUIC: {other:?}"),
-        })
-        .collect()
+    crate::testutil::messages_of!(msgs, Gquic)
 }
 
 fn events(g: &mut Gquic) -> Vec<(&'static str, Option<u64>)> {
