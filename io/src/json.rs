@@ -351,14 +351,21 @@ pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     // copy into the output. A timestamp (u64 nanoseconds) ends in 2554:
     // the year has four digits.
     let mut t = *b"0000-00-00T00:00:00.000000+0000";
-    decimal(&mut t[0..4], y.unsigned_abs());
-    decimal(&mut t[5..7], m);
-    decimal(&mut t[8..10], d);
+    datetime(&mut t, (y.unsigned_abs(), m, d), rem);
+    decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
+    out.extend_from_slice(&t);
+}
+
+/// Fills the digits of `YYYY-MM-DDTHH:MM:SS` at the start of `t` (its
+/// separators already there): a four-digit year, the date, and the time
+/// of day `rem` seconds after midnight.
+fn datetime(t: &mut [u8], (year, month, day): (u64, u64, u64), rem: u64) {
+    decimal(&mut t[0..4], year);
+    decimal(&mut t[5..7], month);
+    decimal(&mut t[8..10], day);
     decimal(&mut t[11..13], rem / 3600);
     decimal(&mut t[14..16], rem / 60 % 60);
     decimal(&mut t[17..19], rem % 60);
-    decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
-    out.extend_from_slice(&t);
 }
 
 /// Writes `n` as decimal digits filling `into`, zero-padded on the left
@@ -445,14 +452,8 @@ pub fn write_datetime_secs(out: &mut Vec<u8>, secs: i64) {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
     if let Ok(year @ 0..=9999) = u64::try_from(y) {
-        let rem = rem.unsigned_abs();
         let mut t = *b"0000-00-00T00:00:00";
-        decimal(&mut t[0..4], year);
-        decimal(&mut t[5..7], m);
-        decimal(&mut t[8..10], d);
-        decimal(&mut t[11..13], rem / 3600);
-        decimal(&mut t[14..16], rem / 60 % 60);
-        decimal(&mut t[17..19], rem % 60);
+        datetime(&mut t, (year, m, d), rem.unsigned_abs());
         out.extend_from_slice(&t);
         return;
     }
