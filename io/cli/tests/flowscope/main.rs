@@ -111,6 +111,23 @@ fn write_udp_capture(path: &Path, n: u32, flows: u32) {
     w.into_inner().unwrap();
 }
 
+/// Writes `capture` into `stdin` once and then its packets over and over
+/// until the reader goes away.
+pub(crate) fn endless_feed(
+    capture: &Path,
+    mut stdin: std::process::ChildStdin,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Write;
+    const PCAP_HEADER: usize = 24;
+    let bytes = std::fs::read(capture).unwrap();
+    std::thread::spawn(move || {
+        if stdin.write_all(&bytes).is_err() {
+            return;
+        }
+        while stdin.write_all(&bytes[PCAP_HEADER..]).is_ok() {}
+    })
+}
+
 /// A new µs pcap file of raw IP packets at `path`.
 fn raw_ip_pcap(path: &Path) -> PcapWriter<std::fs::File> {
     PcapWriter::new(
