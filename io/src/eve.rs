@@ -11,7 +11,7 @@ pub use app::EveMessage;
 pub use ftp_data::{FtpDataCounters, FtpDataStage};
 pub use strict::{EveProfile, SCHEMA, StrictFilter};
 
-use crate::json::JsonObject;
+use crate::json::{JsonObject, Key};
 use flowscope_engine::{
     AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EndReason, EngineStats,
     FiveTupleKey, FlowEvent, FlowSide, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation,
@@ -541,11 +541,11 @@ fn write_app_counters(o: &mut JsonObject<'_>, app: &AppCounters) {
     let is_failed = |n: &str| n.starts_with("failed_");
     o.begin("flow");
     for (n, c) in &rows {
-        o.u64(n, c.flows);
+        o.u64(Key::escaped(n), c.flows);
     }
     o.end();
     type Field = fn(&AppProtoCounters) -> u64;
-    let fields: [(&str, Field); 3] = [
+    let fields: [(&'static str, Field); 3] = [
         ("tx", |c| c.tx),
         ("events", |c| c.events),
         ("events_capped", |c| c.events_capped),
@@ -553,13 +553,13 @@ fn write_app_counters(o: &mut JsonObject<'_>, app: &AppCounters) {
     for (k, f) in fields {
         o.begin(k);
         for (n, c) in rows.iter().filter(|r| !is_failed(&r.0)) {
-            o.u64(n, f(c));
+            o.u64(Key::escaped(n), f(c));
         }
         o.end();
     }
     o.begin("error");
     for (n, c) in rows.iter().filter(|r| !is_failed(&r.0)) {
-        o.begin(n);
+        o.begin(Key::escaped(n));
         o.u64("parser", c.parser_errors);
         o.end();
     }

@@ -6,6 +6,41 @@
 use flowscope_engine::Timestamp;
 use std::net::IpAddr;
 
+/// A member name. This crate's own field names are `&'static str`
+/// literals, written as they are (checked in debug builds); a name taken
+/// from the traffic (PostgreSQL startup parameters, MQTT user properties)
+/// or one composed at run time is a [`Key::escaped`], escaped like any string, so the record
+/// stays JSON. A name borrowed for less than `'static` is not a `Key`
+/// without saying which it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'k> {
+    name: &'k str,
+    from_traffic: bool,
+}
+
+impl<'k> Key<'k> {
+    /// A name that came from the traffic: escaped when written.
+    pub fn escaped(name: &'k str) -> Self {
+        Key {
+            name,
+            from_traffic: true,
+        }
+    }
+}
+
+impl From<&'static str> for Key<'static> {
+    fn from(name: &'static str) -> Self {
+        debug_assert!(
+            !name.bytes().any(needs_escape),
+            "field name {name:?} needs escaping: use Key::escaped"
+        );
+        Key {
+            name,
+            from_traffic: false,
+        }
+    }
+}
+
 /// Builds one JSON object at a time into a caller-owned buffer.
 #[derive(Debug)]
 pub struct JsonObject<'a> {
@@ -51,32 +86,36 @@ impl<'a> JsonObject<'a> {
         *first = false;
     }
 
-    fn key(&mut self, k: &str) {
+    fn key<'k>(&mut self, k: impl Into<Key<'k>>) {
         self.separator();
-        // Most keys are this crate's own field names, but some come from
-        // the traffic (PostgreSQL startup parameters, MQTT user
-        // properties): escaped like any string, so a record stays JSON.
+        let Key { name, from_traffic } = k.into();
+        let name = name.as_bytes();
+        self.out.reserve(name.len() + 3);
         self.out.push(b'"');
-        escape_into(self.out, k.as_bytes());
+        if from_traffic {
+            escape_into(self.out, name);
+        } else {
+            self.out.extend_from_slice(name);
+        }
         self.out.extend_from_slice(b"\":");
     }
 
     /// `"k":"v"`.
-    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
+    pub fn str<'k>(&mut self, k: impl Into<Key<'k>>, v: &str) -> &mut Self {
         self.key(k);
         write_str(self.out, v);
         self
     }
 
     /// `"k":"v"` for raw bytes (escaped where not UTF-8).
-    pub fn bytes(&mut self, k: &str, v: &[u8]) -> &mut Self {
+    pub fn bytes<'k>(&mut self, k: impl Into<Key<'k>>, v: &[u8]) -> &mut Self {
         self.key(k);
         write_bytes(self.out, v);
         self
     }
 
     /// `"k":n`.
-    pub fn u64(&mut self, k: &str, v: u64) -> &mut Self {
+    pub fn u64<'k>(&mut self, k: impl Into<Key<'k>>, v: u64) -> &mut Self {
         self.key(k);
         let mut b = itoa::Buffer::new();
         self.out.extend_from_slice(b.format(v).as_bytes());
@@ -84,7 +123,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":n` for a signed number.
-    pub fn i64(&mut self, k: &str, v: i64) -> &mut Self {
+    pub fn i64<'k>(&mut self, k: impl Into<Key<'k>>, v: i64) -> &mut Self {
         self.key(k);
         let mut b = itoa::Buffer::new();
         self.out.extend_from_slice(b.format(v).as_bytes());
@@ -93,7 +132,7 @@ impl<'a> JsonObject<'a> {
 
     /// `"k":x` for a float, as Rust writes it shortest (`1`, `0.5`,
     /// `1.100000023841858`); `null` when not finite.
-    pub fn f64(&mut self, k: &str, v: f64) -> &mut Self {
+    pub fn f64<'k>(&mut self, k: impl Into<Key<'k>>, v: f64) -> &mut Self {
         use std::io::Write;
         self.key(k);
         if v.is_finite() {
@@ -106,7 +145,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":true|false`.
-    pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
+    pub fn bool<'k>(&mut self, k: impl Into<Key<'k>>, v: bool) -> &mut Self {
         self.key(k);
         self.out
             .extend_from_slice(if v { b"true" } else { b"false" });
@@ -114,7 +153,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":"<address>"`.
-    pub fn ip(&mut self, k: &str, v: IpAddr) -> &mut Self {
+    pub fn ip<'k>(&mut self, k: impl Into<Key<'k>>, v: IpAddr) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
         write_ip(self.out, v);
@@ -123,7 +162,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":"hh"`: a byte as two lower-case hex digits.
-    pub fn hex_u8(&mut self, k: &str, v: u8) -> &mut Self {
+    pub fn hex_u8<'k>(&mut self, k: impl Into<Key<'k>>, v: u8) -> &mut Self {
         self.key(k);
         self.out.extend_from_slice(&[
             b'"',
@@ -136,7 +175,7 @@ impl<'a> JsonObject<'a> {
 
     /// `"k":"h..."`: a 16-bit value in lower-case hex without leading
     /// zeros (`0` for zero).
-    pub fn hex_u16(&mut self, k: &str, v: u16) -> &mut Self {
+    pub fn hex_u16<'k>(&mut self, k: impl Into<Key<'k>>, v: u16) -> &mut Self {
         self.key(k);
         let mut t = [b'"'; 6];
         let n = hex_group(&mut t[1..], v);
@@ -146,7 +185,7 @@ impl<'a> JsonObject<'a> {
 
     /// `"k":"<EVE time>"`: ISO 8601 with microseconds and Suricata's
     /// `+0000` offset (as `write_eve_time` writes it).
-    pub fn ts(&mut self, k: &str, v: Timestamp) -> &mut Self {
+    pub fn ts<'k>(&mut self, k: impl Into<Key<'k>>, v: Timestamp) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
         write_eve_time(self.out, v);
@@ -155,7 +194,11 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":[n,...]`.
-    pub fn u64_array(&mut self, k: &str, v: impl IntoIterator<Item = u64>) -> &mut Self {
+    pub fn u64_array<'k>(
+        &mut self,
+        k: impl Into<Key<'k>>,
+        v: impl IntoIterator<Item = u64>,
+    ) -> &mut Self {
         self.key(k);
         self.out.push(b'[');
         let mut b = itoa::Buffer::new();
@@ -170,10 +213,10 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":[{"a":n,"b":m},...]`: an array of objects of two numbers.
-    pub fn pair_array(
+    pub fn pair_array<'k>(
         &mut self,
-        k: &str,
-        names: (&str, &str),
+        k: impl Into<Key<'k>>,
+        names: (&'static str, &'static str),
         v: impl IntoIterator<Item = (u64, u64)>,
     ) -> &mut Self {
         self.key(k);
@@ -191,7 +234,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Opens a nested object under `k`; close it with [`JsonObject::end`].
-    pub fn begin(&mut self, k: &str) -> &mut Self {
+    pub fn begin<'k>(&mut self, k: impl Into<Key<'k>>) -> &mut Self {
         self.key(k);
         self.out.push(b'{');
         self.push(b'}');
@@ -201,7 +244,7 @@ impl<'a> JsonObject<'a> {
     /// Opens an array under `k`; fill it with [`JsonObject::item_object`],
     /// [`JsonObject::item_bytes`] or [`JsonObject::item_u64`], close it
     /// with [`JsonObject::end`].
-    pub fn begin_array(&mut self, k: &str) -> &mut Self {
+    pub fn begin_array<'k>(&mut self, k: impl Into<Key<'k>>) -> &mut Self {
         self.key(k);
         self.out.push(b'[');
         self.push(b']');
@@ -232,7 +275,11 @@ impl<'a> JsonObject<'a> {
     }
 
     /// `"k":["v",...]` of byte strings.
-    pub fn bytes_array<'v>(&mut self, k: &str, v: impl IntoIterator<Item = &'v [u8]>) -> &mut Self {
+    pub fn bytes_array<'k, 'v>(
+        &mut self,
+        k: impl Into<Key<'k>>,
+        v: impl IntoIterator<Item = &'v [u8]>,
+    ) -> &mut Self {
         self.begin_array(k);
         for s in v {
             self.item_bytes(s);
@@ -306,7 +353,6 @@ fn push_u_escape(out: &mut Vec<u8>, b: u8) {
     out.push(HEX[usize::from(b & 0xf)]);
 }
 
-/// Escapes UTF-8 text (already validated by the caller's type).
 /// Whether a byte must be escaped in a JSON string.
 #[inline]
 fn needs_escape(b: u8) -> bool {
@@ -633,11 +679,31 @@ mod tests {
     fn keys_from_the_traffic_are_escaped() {
         let mut v = Vec::new();
         let mut o = JsonObject::new(&mut v);
-        o.str("server_version*\u{7f}", "x").str("a\"b\\c\n", "y");
+        let (a, b) = (
+            String::from("server_version*\u{7f}"),
+            String::from("a\"b\\c\n"),
+        );
+        o.str(Key::escaped(&a), "x").u64(Key::escaped(&b), 1);
+        o.begin(Key::escaped(&b)).end();
         o.finish_line();
         let parsed: serde_json::Value = serde_json::from_slice(&v).unwrap();
-        assert_eq!(parsed["server_version*\u{7f}"], "x");
-        assert_eq!(parsed["a\"b\\c\n"], "y");
+        assert_eq!(parsed[&a], "x");
+        assert_eq!(
+            parsed[&b],
+            serde_json::json!({}),
+            "the last member of a name wins"
+        );
+        assert!(v.starts_with(br#"{"server_version*\u007f":"x","a\"b\\c\n":1,"#));
+    }
+
+    /// This crate's own names are written as they are; one that would
+    /// need escaping is a programming error caught in debug builds.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "needs escaping")]
+    fn a_literal_name_that_needs_escaping_is_caught() {
+        let mut v = Vec::new();
+        JsonObject::new(&mut v).str("a\"b", "x");
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //! - Live capture (feature `live`, libpcap): [`LiveSource`],
 //!   [`LiveOptions`], [`CaptureCounters`], [`OfflineFilter`].
 //! - EVE output: [`EveRenderer`], [`OutputConfig`], [`EveKey`],
-//!   [`EveMessage`], and the JSON writer under it, [`JsonObject`].
+//!   [`EveMessage`], and the JSON writer under it, [`JsonObject`] (member
+//!   names as [`Key`]s).
 //! - Writing captures: [`PcapWriter`], [`PcapngWriter`], [`RotatingPcapng`].
 //! - IPFIX export (RFC 7011, bidirectional records per RFC 5103):
 //!   [`IpfixFlow`] from an ended flow whose key is an [`IpfixKey`],
@@ -83,7 +84,7 @@ pub use ipfix::{
     IpfixCounters, IpfixEncoder, IpfixEndpoints, IpfixFlow, IpfixKey, IpfixOptions, MAX_MESSAGE,
     MIN_MESSAGE, TEMPLATE_V4, TEMPLATE_V6,
 };
-pub use json::JsonObject;
+pub use json::{JsonObject, Key};
 #[cfg(feature = "live")]
 pub use live::{
     CaptureCounters, CaptureCounts, CaptureDirection, InterfaceCounts, InterfaceInfo, LiveError,

@@ -12,7 +12,7 @@
 //! `incomplete`, `tunnel`, `unanswered` DNS reports...).
 
 use super::OutputConfig;
-use crate::json::{JsonObject, write_datetime_secs};
+use crate::json::{JsonObject, Key, write_datetime_secs};
 use base64::Engine as _;
 use flowscope_engine::parsers::L7Message;
 use flowscope_engine::parsers::dns::{
@@ -196,7 +196,7 @@ fn text(v: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn opt_bytes(o: &mut JsonObject<'_>, k: &str, v: &Option<Box<[u8]>>) {
+fn opt_bytes(o: &mut JsonObject<'_>, k: &'static str, v: &Option<Box<[u8]>>) {
     if let Some(v) = v {
         o.bytes(k, v);
     }
@@ -206,7 +206,7 @@ use flowscope_engine::parsers::fingerprint::{hex, is_grease};
 
 fn write_headers(
     o: &mut JsonObject<'_>,
-    k: &str,
+    k: &'static str,
     headers: &[flowscope_engine::parsers::http::Header],
 ) {
     o.begin_array(k);
@@ -302,7 +302,7 @@ fn write_http(o: &mut JsonObject<'_>, t: &HttpTransaction) {
 /// Writes a name, and `flag: true` after it when it was cut (Suricata's
 /// `rrname_truncated`, `rdata_truncated`...). The root is the empty
 /// string, as Suricata 7 writes it.
-fn write_name(o: &mut JsonObject<'_>, k: &str, n: &DnsName, flag: &str) {
+fn write_name(o: &mut JsonObject<'_>, k: &'static str, n: &DnsName, flag: &'static str) {
     o.bytes(k, n);
     if n.truncated {
         o.bool(flag, true);
@@ -348,7 +348,7 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
     true
 }
 
-fn write_edns(o: &mut JsonObject<'_>, k: &str, e: &flowscope_engine::parsers::dns::Edns) {
+fn write_edns(o: &mut JsonObject<'_>, k: &'static str, e: &flowscope_engine::parsers::dns::Edns) {
     o.begin(k);
     o.u64("udp_size", u64::from(e.udp_size))
         .u64("version", u64::from(e.version))
@@ -529,7 +529,7 @@ fn write_dns(o: &mut JsonObject<'_>, d: &DnsMessage) {
             for r in d.answers.iter().filter(|r| r.rrtype == t) {
                 if rdata_text(&r.data, &mut buf) {
                     if !open {
-                        o.begin_array(&rrtype_str(t));
+                        o.begin_array(Key::escaped(&rrtype_str(t)));
                         open = true;
                     }
                     o.item_bytes(&buf);

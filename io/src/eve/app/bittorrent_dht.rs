@@ -10,14 +10,14 @@ use crate::json::JsonObject;
 use flowscope_engine::parsers::bittorrent_dht::{DhtMessage, Node};
 use flowscope_engine::parsers::fingerprint::hex;
 
-fn opt_hex(o: &mut JsonObject<'_>, k: &str, v: Option<&[u8]>) {
+fn opt_hex(o: &mut JsonObject<'_>, k: &'static str, v: Option<&[u8]>) {
     if let Some(v) = v {
         o.str(k, &hex(v));
     }
 }
 
 /// `nodes` or `nodes6`, when there is a node.
-fn write_nodes<'a>(o: &mut JsonObject<'_>, k: &str, nodes: impl Iterator<Item = Node<'a>>) {
+fn write_nodes<'a>(o: &mut JsonObject<'_>, k: &'static str, nodes: impl Iterator<Item = Node<'a>>) {
     let mut nodes = nodes.peekable();
     if nodes.peek().is_none() {
         return;

@@ -78,7 +78,7 @@ pub(super) fn write_http2(o: &mut JsonObject<'_>, t: &Http2Stream) {
 
 fn write_fields<'a>(
     o: &mut JsonObject<'_>,
-    k: &str,
+    k: &'static str,
     fields: &'a [HeaderField],
     common: &mut [Option<&'a [u8]>; 6],
 ) {
@@ -107,7 +107,7 @@ fn write_fields<'a>(
     o.end();
 }
 
-fn write_side(o: &mut JsonObject<'_>, k: &str, s: &Http2Side) {
+fn write_side(o: &mut JsonObject<'_>, k: &'static str, s: &Http2Side) {
     o.begin(k);
     if !s.settings.is_empty() {
         o.begin_array("settings");

@@ -107,7 +107,7 @@ fn attributes(o: &mut JsonObject<'_>, attrs: &[SaAttribute]) {
     }
 }
 
-fn proposals(o: &mut JsonObject<'_>, k: &str, t: &[Vec<SaAttribute>]) {
+fn proposals(o: &mut JsonObject<'_>, k: &'static str, t: &[Vec<SaAttribute>]) {
     o.begin_array(k);
     for attrs in t {
         o.item_object();
@@ -117,7 +117,7 @@ fn proposals(o: &mut JsonObject<'_>, k: &str, t: &[Vec<SaAttribute>]) {
     o.end();
 }
 
-fn value(o: &mut JsonObject<'_>, k: &str, k_len: &str, v: &Value) {
+fn value(o: &mut JsonObject<'_>, k: &'static str, k_len: &'static str, v: &Value) {
     if !v.is_empty() {
         o.str(k, &hex(&v.bytes));
         o.u64(k_len, u64::from(v.len));

@@ -11,7 +11,7 @@
 //! Extensions: `message_truncated` where `max_message_bytes` cut a
 //! message.
 
-use crate::json::JsonObject;
+use crate::json::{JsonObject, Key};
 use flowscope_engine::parsers::mqtt::{
     MqttBody, MqttConnect, MqttMessage, MqttTransaction, PropValue, Properties, property_name,
 };
@@ -36,7 +36,7 @@ fn properties(o: &mut JsonObject<'_>, props: &Properties) {
                 o.bytes(name, v);
             }
             (PropValue::Pair(k, v), _) => {
-                o.str(&text(k), &text(v));
+                o.str(Key::escaped(&text(k)), &text(v));
             }
             _ => {}
         }

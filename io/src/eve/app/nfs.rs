@@ -68,7 +68,7 @@ pub(super) fn write_nfs(o: &mut JsonObject<'_>, r: &NfsRecord) {
         .str("type", "response")
         .str("status", &named(status_name(r.status), r.status));
     if r.version <= 3 {
-        let file = |o: &mut JsonObject<'_>, key: &str| {
+        let file = |o: &mut JsonObject<'_>, key: &'static str| {
             o.begin(key).bool("first", r.first).bool("last", r.last);
             if let Some(f) = &r.file {
                 o.u64("last_xid", u64::from(f.last_xid))

@@ -17,7 +17,7 @@
 //! (`gssenc_accepted`), which Suricata 7 does not read.
 
 use super::text;
-use crate::json::JsonObject;
+use crate::json::{JsonObject, Key};
 use flowscope_engine::parsers::pgsql::{PgsqlRequest, PgsqlResponse, PgsqlTransaction};
 use std::borrow::Cow;
 
@@ -63,7 +63,7 @@ fn field_name(t: u8) -> &'static str {
 
 fn param(o: &mut JsonObject<'_>, name: &[u8], value: &[u8]) {
     o.item_object();
-    o.str(&param_name(name), &text(value));
+    o.str(Key::escaped(&param_name(name)), &text(value));
     o.end();
 }
 

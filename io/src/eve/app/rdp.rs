@@ -14,7 +14,7 @@ use flowscope_engine::parsers::rdp::{ClientCore, Negotiation, RdpItem, RdpTransa
 /// Suricata writes a flag field with only unnamed bits set).
 fn names_array<'a>(
     o: &mut JsonObject<'_>,
-    k: &str,
+    k: &'static str,
     any: bool,
     items: impl IntoIterator<Item = &'a str>,
 ) {

@@ -8,7 +8,7 @@ use crate::json::JsonObject;
 use flowscope_engine::parsers::fingerprint::hex;
 use flowscope_engine::parsers::rfb::{RfbHandshake, RfbVersion};
 
-fn version(o: &mut JsonObject<'_>, k: &str, v: &Option<RfbVersion>) {
+fn version(o: &mut JsonObject<'_>, k: &'static str, v: &Option<RfbVersion>) {
     if let Some(v) = v {
         o.begin(k);
         o.bytes("major", &v.major).bytes("minor", &v.minor);

@@ -33,7 +33,7 @@ fn write_email(o: &mut JsonObject<'_>, e: &Email) {
     o.end();
 }
 
-fn list(o: &mut JsonObject<'_>, k: &str, items: &[Box<[u8]>]) {
+fn list(o: &mut JsonObject<'_>, k: &'static str, items: &[Box<[u8]>]) {
     if items.is_empty() {
         return;
     }

@@ -15,7 +15,7 @@ pub(super) fn write_ssh(o: &mut JsonObject<'_>, c: &SshConnection) {
     o.end();
 }
 
-fn write_endpoint(o: &mut JsonObject<'_>, k: &str, e: &SshEndpoint) {
+fn write_endpoint(o: &mut JsonObject<'_>, k: &'static str, e: &SshEndpoint) {
     let Some(proto) = &e.proto_version else {
         return;
     };
