@@ -68,6 +68,7 @@ pub(super) fn run_merger<T>(
         done: vec![None; n],
         finished: vec![false; n],
         out_closed: false,
+        ready: Vec::new(),
         stop,
         report: MergerReport::default(),
     };
@@ -167,6 +168,8 @@ struct Merger<T> {
     done: Vec<Option<u64>>,
     finished: Vec<bool>,
     out_closed: bool,
+    /// Items released by the pass under way, in order, to hand on.
+    ready: Vec<T>,
     stop: Arc<AtomicBool>,
     report: MergerReport,
 }
@@ -228,10 +231,18 @@ impl<T> Merger<T> {
             (self.renumber)(&mut item, self.next_sub);
             self.next_sub += 1;
             if !self.out_closed {
-                let t = Instant::now();
-                let taken = emit(item);
-                emitting += t.elapsed();
-                if taken {
+                self.ready.push(item);
+            }
+        }
+        // Handed on together: the consumer's time is read once per
+        // release, not twice per item.
+        if !self.ready.is_empty() {
+            let t = Instant::now();
+            for item in self.ready.drain(..) {
+                if self.out_closed {
+                    continue;
+                }
+                if emit(item) {
                     self.report.items += 1;
                 } else {
                     // Nobody reads any more: stop the input, finish quietly.
@@ -239,6 +250,7 @@ impl<T> Merger<T> {
                     self.stop.store(true, Ordering::Relaxed);
                 }
             }
+            emitting += t.elapsed();
         }
         emitting
     }
