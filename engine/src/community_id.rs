@@ -4,7 +4,6 @@
 //! 5-tuple key seen from its initiator.
 
 use base64::Engine as _;
-use sha1::{Digest, Sha1};
 use std::net::IpAddr;
 
 use crate::key::{FiveTupleKey, icmp_port_equivalents};
@@ -15,6 +14,15 @@ const PROTO_TCP: u8 = 6;
 const PROTO_UDP: u8 = 17;
 const PROTO_ICMPV6: u8 = 58;
 const PROTO_SCTP: u8 = 132;
+
+/// SHA-1's initial state (FIPS 180-4, 5.3.1).
+const SHA1_INIT: [u32; 5] = [
+    0x6745_2301,
+    0xefcd_ab89,
+    0x98ba_dcfe,
+    0x1032_5476,
+    0xc3d2_e1f0,
+];
 
 /// Community ID v1 of a flow seen from its initiator: `src`/`sport` are the
 /// initiator's. For ICMP the ports are the Zeek port equivalents the flow
@@ -50,7 +58,7 @@ pub fn community_id_v1(
         (d, s, dport, sport)
     };
 
-    // The hash input in one buffer: one SHA-1 update of at most 40 bytes.
+    // The hash input in one buffer, at most 40 bytes.
     let mut input = [0u8; 40];
     let mut n = 0;
     for part in [
@@ -67,12 +75,30 @@ pub fn community_id_v1(
         input[n + 2..n + 4].copy_from_slice(&dport.to_be_bytes());
         n += 4;
     }
-    let digest = Sha1::digest(&input[..n]);
+    let digest = sha1_one_block(&input[..n]);
     let mut text = [0u8; CommunityId::LEN];
     text[..2].copy_from_slice(b"1:");
     // 20 bytes are 28 base64 characters: the buffer always fits them.
     let _ = base64::engine::general_purpose::STANDARD.encode_slice(digest, &mut text[2..]);
     CommunityId(text)
+}
+
+/// SHA-1 of at most 55 bytes: the input and its padding fill one 64-byte
+/// block, so one compression and no hasher state to carry.
+fn sha1_one_block(input: &[u8]) -> [u8; 20] {
+    let n = input.len();
+    debug_assert!(n <= 55, "one block holds at most 55 bytes");
+    let mut block = [0u8; 64];
+    block[..n].copy_from_slice(input);
+    block[n] = 0x80;
+    block[56..].copy_from_slice(&(8 * n as u64).to_be_bytes());
+    let mut state = SHA1_INIT;
+    sha1::block_api::compress(&mut state, &[block]);
+    let mut digest = [0u8; 20];
+    for (out, word) in digest.chunks_exact_mut(4).zip(state) {
+        out.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
 }
 
 /// A Community ID v1 string, `1:` and 28 base64 characters, held inline:
@@ -145,6 +171,17 @@ pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every length one block holds, against the hasher.
+    #[test]
+    fn one_block_is_sha1() {
+        use sha1::Digest;
+        let bytes: Vec<u8> = (0..55u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for n in 0..=55 {
+            let want: [u8; 20] = sha1::Sha1::digest(&bytes[..n]).into();
+            assert_eq!(sha1_one_block(&bytes[..n]), want, "{n} bytes");
+        }
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
