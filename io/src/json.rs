@@ -7,11 +7,31 @@ use flowscope_engine::Timestamp;
 use std::net::IpAddr;
 
 /// A member name. This crate's own field names are `&'static str`
-/// literals, written as they are (checked in debug builds); a name taken
-/// from the traffic (PostgreSQL startup parameters, MQTT user properties)
-/// or one composed at run time is a [`Key::escaped`], escaped like any string, so the record
-/// stays JSON. A name borrowed for less than `'static` is not a `Key`
-/// without saying which it is.
+/// literals, written as they are (a debug assertion checks that they need
+/// no escaping). A name taken from the traffic (PostgreSQL startup
+/// parameters, MQTT user properties) or composed at run time is a
+/// [`Key::escaped`], escaped like any string, so the record stays JSON:
+/// a name borrowed for less than `'static` does not convert to a `Key`
+/// without saying so.
+///
+/// ```
+/// use flowscope_io::{JsonObject, Key};
+/// let mut out = Vec::new();
+/// let from_traffic = String::from("user\"name");
+/// let mut o = JsonObject::new(&mut out);
+/// o.str("proto", "TCP").str(Key::escaped(&from_traffic), "x");
+/// o.finish_line();
+/// assert_eq!(out, b"{\"proto\":\"TCP\",\"user\\\"name\":\"x\"}\n");
+/// ```
+///
+/// A name that is not `'static` must say where it came from:
+///
+/// ```compile_fail
+/// use flowscope_io::JsonObject;
+/// let mut out = Vec::new();
+/// let from_traffic = String::from("user\"name");
+/// JsonObject::new(&mut out).str(from_traffic.as_str(), "x");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Key<'k> {
     name: &'k str,
@@ -19,7 +39,8 @@ pub struct Key<'k> {
 }
 
 impl<'k> Key<'k> {
-    /// A name that came from the traffic: escaped when written.
+    /// A name that came from the traffic, or was composed at run time:
+    /// escaped when written.
     pub fn escaped(name: &'k str) -> Self {
         Key {
             name,
