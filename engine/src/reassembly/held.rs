@@ -92,9 +92,10 @@ impl Reassembler {
     ) -> SegmentOutcome {
         let mut outcome = SegmentOutcome::default();
         let end = start + payload.len() as u64;
-        // The parts of [start, end) not already held, and how the overlaps
-        // compare.
-        let mut uncovered: Vec<(u64, u64)> = Vec::new();
+        // How many parts of [start, end) are not already held and their
+        // bytes (counted here, cut out below: no list per segment), and
+        // how the overlaps compare.
+        let (mut uncovered, mut uncovered_bytes) = (0usize, 0usize);
         let mut covered_any = false;
         let mut cur = start;
         let first = self.held.partition_point(|h| h.end() <= start);
@@ -103,7 +104,8 @@ impl Reassembler {
                 break;
             }
             if h.off > cur {
-                uncovered.push((cur, h.off));
+                uncovered += 1;
+                uncovered_bytes += (h.off - cur) as usize;
             }
             let (a, b) = (h.off.max(start), h.end().min(end));
             covered_any = true;
@@ -115,7 +117,8 @@ impl Reassembler {
             cur = cur.max(h.end());
         }
         if cur < end {
-            uncovered.push((cur, end));
+            uncovered += 1;
+            uncovered_bytes += (end - cur) as usize;
         }
         if outcome.inconsistent {
             self.counters.inconsistent += 1;
@@ -124,7 +127,7 @@ impl Reassembler {
             self.counters.overlaps += 1;
         }
         let last_wins = cfg.overlap == OverlapPolicy::Last && covered_any;
-        if uncovered.is_empty() && !last_wins {
+        if uncovered == 0 && !last_wins {
             self.counters.retransmits += 1;
             return outcome;
         }
@@ -132,7 +135,7 @@ impl Reassembler {
         let added: usize = if last_wins {
             payload.len()
         } else {
-            uncovered.iter().map(|&(a, b)| (b - a) as usize).sum()
+            uncovered_bytes
         };
         let freed: usize = if last_wins {
             self.held[first..]
@@ -143,7 +146,7 @@ impl Reassembler {
         } else {
             0
         };
-        let new_segments = if last_wins { 2 } else { uncovered.len() };
+        let new_segments = if last_wins { 2 } else { uncovered };
         let hit = if self.held_bytes + added - freed > cfg.max_ooo_bytes {
             Some(CapHit::SideBytes)
         } else if self.held.len() + new_segments > cfg.max_ooo_segments {
@@ -197,12 +200,25 @@ impl Reassembler {
             self.held_bytes += payload.len();
             mem.add(payload.len());
         } else {
-            for (a, b) in uncovered {
-                let at = self.held.partition_point(|h| h.off < a);
-                let data = payload[(a - start) as usize..(b - start) as usize].to_vec();
+            // The gaps between the held segments that [start, end) spans,
+            // each held as its own segment, in order.
+            let mut cur = start;
+            let mut i = self.held.partition_point(|h| h.end() <= start);
+            while cur < end {
+                if let Some(h) = self.held.get(i)
+                    && h.off <= cur
+                {
+                    cur = cur.max(h.end());
+                    i += 1;
+                    continue;
+                }
+                let gap_end = self.held.get(i).map_or(end, |h| h.off.min(end));
+                let data = payload[(cur - start) as usize..(gap_end - start) as usize].to_vec();
                 self.held_bytes += data.len();
                 mem.add(data.len());
-                self.held.insert(at, Held { off: a, data });
+                self.held.insert(i, Held { off: cur, data });
+                i += 1;
+                cur = gap_end;
             }
         }
         outcome
