@@ -35,17 +35,15 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy)]
 pub struct Key<'k> {
     name: &'k str,
-    from_traffic: bool,
+    /// Whether the name is escaped when written.
+    escape: bool,
 }
 
 impl<'k> Key<'k> {
     /// A name that came from the traffic, or was composed at run time:
     /// escaped when written.
     pub fn escaped(name: &'k str) -> Self {
-        Key {
-            name,
-            from_traffic: true,
-        }
+        Key { name, escape: true }
     }
 }
 
@@ -57,7 +55,7 @@ impl From<&'static str> for Key<'static> {
         );
         Key {
             name,
-            from_traffic: false,
+            escape: false,
         }
     }
 }
@@ -109,11 +107,11 @@ impl<'a> JsonObject<'a> {
 
     fn key<'k>(&mut self, k: impl Into<Key<'k>>) {
         self.separator();
-        let Key { name, from_traffic } = k.into();
+        let Key { name, escape } = k.into();
         let name = name.as_bytes();
         self.out.reserve(name.len() + 3);
         self.out.push(b'"');
-        if from_traffic {
+        if escape {
             escape_into(self.out, name);
         } else {
             self.out.extend_from_slice(name);

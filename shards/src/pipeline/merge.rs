@@ -238,17 +238,15 @@ impl<T> Merger<T> {
         // release, not twice per item.
         if !self.ready.is_empty() {
             let t = Instant::now();
+            // Leaving the loop early drops the rest of the drain.
             for item in self.ready.drain(..) {
-                if self.out_closed {
-                    continue;
-                }
-                if emit(item) {
-                    self.report.items += 1;
-                } else {
+                if !emit(item) {
                     // Nobody reads any more: stop the input, finish quietly.
                     self.out_closed = true;
                     self.stop.store(true, Ordering::Relaxed);
+                    break;
                 }
+                self.report.items += 1;
             }
             emitting += t.elapsed();
         }
