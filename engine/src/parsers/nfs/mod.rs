@@ -20,6 +20,7 @@ mod state;
 mod tcp;
 mod udp;
 mod v4;
+mod v4ops;
 
 #[cfg(test)]
 mod tests;

@@ -300,3 +300,232 @@ fn caps_are_counted() {
     assert!(p.feed_initiator(&[0, 0, 0, 1, 0xff]).is_empty());
     assert_eq!(p.next_event().map(|e| e.event), Some("malformed_data"));
 }
+
+/// A v4 COMPOUND's arguments: an empty tag, the minor version, the
+/// operations.
+fn compound(minor: u32, ops: &[Vec<u8>]) -> Vec<u8> {
+    let mut a = opaque(b"");
+    a.extend(be(&[minor, ops.len() as u32]));
+    ops.iter().for_each(|op| a.extend(op));
+    a
+}
+
+/// A v4 COMPOUND's results: status, empty tag, the results.
+fn compound_reply(status: u32, results: &[Vec<u8>]) -> Vec<u8> {
+    let mut r = be(&[status]);
+    r.extend(opaque(b""));
+    r.extend(be(&[results.len() as u32]));
+    results.iter().for_each(|res| r.extend(res));
+    r
+}
+
+fn op(num: u32, args: &[&[u8]]) -> Vec<u8> {
+    let mut v = be(&[num]);
+    args.iter().for_each(|a| v.extend_from_slice(a));
+    v
+}
+
+/// SEQUENCE's arguments and its result.
+fn sequence() -> Vec<u8> {
+    op(53, &[&[0x5e; 16], &be(&[1, 0, 0, 0])])
+}
+fn sequence_ok() -> Vec<u8> {
+    op(53, &[&be(&[0]), &[0x5e; 16], &be(&[1, 0, 0, 15, 0])])
+}
+
+fn events(p: &mut NfsTcpParser) -> Vec<&'static str> {
+    std::iter::from_fn(|| p.next_event().map(|e| e.event)).collect()
+}
+
+/// A file handle whose length is not a multiple of four (NFS-Ganesha's
+/// are 23 bytes): the padding after it must be skipped.
+const ODD_FH: &[u8] = &[0xf4; 23];
+const STATEID: &[u8] = &[0x57; 16];
+
+#[test]
+fn a_v4_1_read_on_an_odd_length_handle_is_named_by_its_open() {
+    let mut p = NfsTcpParser::default();
+    let open_args = [
+        &be(&[0, 1, 0])[..],
+        &[0xc1; 8],
+        &opaque(b"owner"),
+        &be(&[0, 0]),
+        &opaque(b"a.txt"),
+    ]
+    .concat();
+    let ops = [
+        sequence(),
+        op(22, &[&opaque(DIR)]),
+        op(18, &[&open_args]),
+        op(10, &[]),
+    ];
+    p.feed_initiator(&record(&call(70, 4, 1, &compound(1, &ops))));
+    // OPEN's result with a read delegation (stateid, recall, an ACE).
+    let open_res = [
+        &be(&[0])[..],
+        STATEID,
+        &[0; 20],
+        &be(&[4, 0, 1])[..],
+        STATEID,
+        &be(&[0, 0, 0, 0]),
+        &opaque(b"EVERYONE@"),
+    ]
+    .concat();
+    let res = [
+        sequence_ok(),
+        op(22, &[&be(&[0])]),
+        op(18, &[&open_res]),
+        op(10, &[&be(&[0]), &opaque(ODD_FH)]),
+    ];
+    p.feed_responder(&record(&reply(70, &compound_reply(0, &res))));
+    let read_args = [STATEID, &[0; 8], &be(&[100])[..]].concat();
+    let ops = [
+        sequence(),
+        op(22, &[&opaque(ODD_FH)]),
+        op(25, &[&read_args]),
+        op(9, &[&be(&[1, 0x10])]),
+    ];
+    p.feed_initiator(&record(&call(71, 4, 1, &compound(1, &ops))));
+    // READ's data (5 bytes, padded), then GETATTR's after it.
+    let res = [
+        sequence_ok(),
+        op(22, &[&be(&[0])]),
+        op(25, &[&be(&[0, 1]), &opaque(b"hello")]),
+        op(9, &[&be(&[0, 1, 0x10]), &opaque(&[0; 8])]),
+    ];
+    let got = records(p.feed_responder(&record(&reply(71, &compound_reply(0, &res)))));
+    assert_eq!(events(&mut p), Vec::<&str>::new());
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].version, got[0].procedure), (4, 25));
+    assert_eq!(got[0].file_name, b"a.txt");
+    assert_eq!(got[0].file_handle, ODD_FH);
+}
+
+#[test]
+fn v4_1_session_setup_locks_and_teardown_read_without_anomalies() {
+    let mut p = NfsTcpParser::default();
+    /// A COMPOUND's operations and its results.
+    type Exchange = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+    let mut exchanges: Vec<Exchange> = Vec::new();
+    // EXCHANGE_ID: owner, flags, SP4_NONE, one implementation id; the
+    // result with SP4_NONE, the server owner and scope, no id.
+    let impl_id = [
+        &be(&[1])[..],
+        &opaque(b"example.org"),
+        &opaque(b"client 1.0"),
+        &[0; 12],
+    ]
+    .concat();
+    exchanges.push((
+        vec![op(
+            42,
+            &[&[9; 8], &opaque(b"client-7"), &be(&[0, 0]), &impl_id],
+        )],
+        vec![op(
+            42,
+            &[
+                &be(&[0])[..],
+                &[0xc1; 8],
+                &be(&[1, 0x10000, 0]),
+                &[0; 8],
+                &opaque(b"srv"),
+                &opaque(b"scope"),
+                &be(&[0]),
+            ],
+        )],
+    ));
+    // CREATE_SESSION with one RDMA depth in the fore channel and an
+    // AUTH_SYS callback; its result.
+    let fore = be(&[0, 1 << 20, 1 << 20, 4096, 8, 16, 1, 0]);
+    let back = be(&[0, 4096, 4096, 0, 2, 1, 0]);
+    let sys = [&be(&[1, 1, 0])[..], &opaque(b"host"), &be(&[0, 0, 1, 100])].concat();
+    exchanges.push((
+        vec![op(
+            43,
+            &[
+                &[0xc1; 8],
+                &be(&[1, 0]),
+                &fore,
+                &back,
+                &be(&[0x4000_0000, 1]),
+                &sys,
+            ],
+        )],
+        vec![op(
+            43,
+            &[&be(&[0]), &[0x5e; 16], &be(&[1, 0]), &fore, &back],
+        )],
+    ));
+    exchanges.push((
+        vec![sequence(), op(58, &[&be(&[0])])],
+        vec![sequence_ok(), op(58, &[&be(&[0])])],
+    ));
+    // LOCK with a new owner, then LOCKT refused (NFS4ERR_DENIED with the
+    // conflicting lock): the results end at it.
+    let lock = [
+        &be(&[1, 0, 0, 0, 0, 10, 1, 0])[..],
+        STATEID,
+        &be(&[0]),
+        &[0xc1; 8],
+        &opaque(b"lock-owner"),
+    ]
+    .concat();
+    exchanges.push((
+        vec![sequence(), op(22, &[&opaque(ODD_FH)]), op(12, &[&lock])],
+        vec![
+            sequence_ok(),
+            op(22, &[&be(&[0])]),
+            op(12, &[&be(&[0]), STATEID]),
+        ],
+    ));
+    let denied = [
+        &be(&[10010, 0, 0, 0, 10, 1])[..],
+        &[0xc1; 8],
+        &opaque(b"other"),
+    ]
+    .concat();
+    exchanges.push((
+        vec![
+            sequence(),
+            op(22, &[&opaque(ODD_FH)]),
+            op(13, &[&be(&[2, 0, 0, 0, 10]), &[0xc1; 8], &opaque(b"other")]),
+        ],
+        vec![sequence_ok(), op(22, &[&be(&[0])]), op(13, &[&denied])],
+    ));
+    exchanges.push((
+        vec![sequence(), op(55, &[&be(&[2]), STATEID, STATEID])],
+        vec![sequence_ok(), op(55, &[&be(&[0, 2, 0, 10025])])],
+    ));
+    // v4.2: SEEK and its result.
+    exchanges.push((
+        vec![
+            sequence(),
+            op(22, &[&opaque(ODD_FH)]),
+            op(69, &[STATEID, &be(&[0, 0, 0])]),
+        ],
+        vec![
+            sequence_ok(),
+            op(22, &[&be(&[0])]),
+            op(69, &[&be(&[0, 0, 0, 512])]),
+        ],
+    ));
+    exchanges.push((vec![op(44, &[&[0x5e; 16]])], vec![op(44, &[&be(&[0])])]));
+    for (xid, (ops, res)) in (80..).zip(exchanges) {
+        let status = if xid == 84 { 10010 } else { 0 };
+        assert!(
+            p.feed_initiator(&record(&call(xid, 4, 1, &compound(1, &ops))))
+                .is_empty()
+        );
+        let got = p.feed_responder(&record(&reply(xid, &compound_reply(status, &res))));
+        assert!(got.is_empty(), "{xid}");
+        assert_eq!(events(&mut p), Vec::<&str>::new(), "{xid}");
+    }
+}
+
+#[test]
+fn an_unknown_v4_operation_is_malformed_data() {
+    let mut p = NfsTcpParser::default();
+    let ops = [sequence(), op(9999, &[])];
+    p.feed_initiator(&record(&call(90, 4, 1, &compound(1, &ops))));
+    assert_eq!(events(&mut p), ["malformed_data"]);
+}

@@ -3,16 +3,15 @@
 //! LOOKUP's, CREATE's and REMOVE's names), one transaction per COMPOUND
 //! that CREATEs or REMOVEs, answered by that operation's status; READ
 //! results feed the file transfer, an OPEN's GETFH maps the handle to the
-//! name. A COMPOUND with an operation this module does not read is left
-//! whole, as Suricata leaves one it cannot parse.
+//! name. The operations' arguments and results are read by `v4ops`, every
+//! one of v4.0 to v4.2; a COMPOUND with one it cannot read is left whole
+//! (`malformed_data`), as Suricata leaves one it cannot parse.
 
 use super::rpc::{Call, Creds, Reply};
-use super::state::{NfsState, ReadReply, Write, XidMap, opaque, u64};
+use super::state::{NfsState, ReadReply, Write, XidMap};
+use super::v4ops::{CREATE, Op, REMOVE, Res, opaque, request_op, result_op};
 use crate::parsers::reader::Reader;
 
-use super::OP4_WRITE as WRITE;
-const CREATE: u32 = 6;
-const REMOVE: u32 = 28;
 /// Operations read per COMPOUND.
 const MAX_OPS: usize = 128;
 
@@ -65,168 +64,6 @@ pub(super) fn op_name(p: u32) -> Option<&'static str> {
         10044 => Some("ILLEGAL"),
         _ => OPS.get(p as usize).copied(),
     }
-}
-
-/// A request operation's effect.
-enum Op<'a> {
-    PutFh(&'a [u8]),
-    Read(u64),
-    Name(&'a [u8]),
-    Write(Write<'a>),
-    Commit,
-    Close,
-    Create(&'a [u8]),
-    Remove(&'a [u8]),
-    Other,
-}
-
-fn bitmap(r: &mut Reader<'_>) -> Option<()> {
-    let n = r.u32()? as usize;
-    r.take(n.checked_mul(4)?).map(|_| ())
-}
-
-fn fattr(r: &mut Reader<'_>) -> Option<()> {
-    bitmap(r)?;
-    opaque(r).map(|_| ())
-}
-
-fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
-    Some(match r.u32()? {
-        3 => {
-            r.u32()?;
-            Op::Other
-        }
-        4 => {
-            r.take(4 + 16)?;
-            Op::Close
-        }
-        5 => {
-            r.take(12)?;
-            Op::Commit
-        }
-        6 => {
-            match r.u32()? {
-                5 => {
-                    opaque(r)?;
-                }
-                3 | 4 => {
-                    r.take(8)?;
-                }
-                _ => {}
-            }
-            let name = opaque(r)?;
-            fattr(r)?;
-            Op::Create(name)
-        }
-        9 => {
-            bitmap(r)?;
-            Op::Other
-        }
-        10 | 16 | 23 | 27 | 31 | 32 => Op::Other,
-        15 => Op::Name(opaque(r)?),
-        18 => {
-            r.take(12)?;
-            r.take(8)?;
-            opaque(r)?;
-            if r.u32()? == 1 {
-                match r.u32()? {
-                    0 | 1 => fattr(r)?,
-                    2 => {
-                        r.take(8)?;
-                    }
-                    3 => {
-                        r.take(8)?;
-                        fattr(r)?;
-                    }
-                    _ => return None,
-                }
-            }
-            match r.u32()? {
-                0 => Op::Name(opaque(r)?),
-                1 => {
-                    r.u32()?;
-                    Op::Other
-                }
-                2 => {
-                    r.take(16)?;
-                    Op::Name(opaque(r)?)
-                }
-                3 => Op::Name(opaque(r)?),
-                4 | 6 => Op::Other,
-                5 => {
-                    r.take(16)?;
-                    Op::Other
-                }
-                _ => return None,
-            }
-        }
-        20 => {
-            r.take(20)?;
-            Op::Other
-        }
-        22 => Op::PutFh(opaque(r)?),
-        24 => Op::Other,
-        25 => {
-            r.take(16)?;
-            let offset = u64(r)?;
-            r.u32()?;
-            Op::Read(offset)
-        }
-        26 => {
-            r.take(8 + 8 + 8)?;
-            bitmap(r)?;
-            Op::Other
-        }
-        28 => Op::Remove(opaque(r)?),
-        29 => {
-            opaque(r)?;
-            opaque(r)?;
-            Op::Other
-        }
-        30 => {
-            r.take(8)?;
-            Op::Other
-        }
-        33 => {
-            opaque(r)?;
-            Op::Other
-        }
-        34 => {
-            r.take(16)?;
-            fattr(r)?;
-            Op::Other
-        }
-        35 => {
-            r.take(8)?;
-            opaque(r)?;
-            r.u32()?;
-            opaque(r)?;
-            opaque(r)?;
-            r.u32()?;
-            Op::Other
-        }
-        36 => {
-            r.take(16)?;
-            Op::Other
-        }
-        38 => {
-            r.take(16)?;
-            u64(r)?;
-            let stable = r.u32()?;
-            let data = opaque(r)?;
-            Op::Write(Write {
-                handle: &[],
-                count: data.len() as u32,
-                stable,
-                data,
-            })
-        }
-        53 => {
-            r.take(16 + 16)?;
-            Op::Other
-        }
-        _ => return None,
-    })
 }
 
 /// The COMPOUND's operations, all or none.
@@ -331,98 +168,6 @@ fn compound(st: &mut NfsState, c: &Call<'_>, ops: &[Op<'_>], x: &mut XidMap) {
     }
 }
 
-/// A result's effect.
-enum Res<'a> {
-    Status(u32),
-    Read(u32, bool, &'a [u8]),
-    Open,
-    GetFh(&'a [u8]),
-    RootFh(u32),
-    Other,
-}
-
-fn result_op<'a>(r: &mut Reader<'a>) -> Option<Res<'a>> {
-    let op = r.u32()?;
-    let s = r.u32()?;
-    if s != 0 {
-        return Some(match op {
-            CREATE | REMOVE => Res::Status(s),
-            24 => Res::RootFh(s),
-            34 => {
-                bitmap(r)?;
-                Res::Other
-            }
-            _ => Res::Other,
-        });
-    }
-    Some(match op {
-        3 => {
-            r.take(8)?;
-            Res::Other
-        }
-        4 | 36 => {
-            if op == 4 {
-                r.take(16)?;
-            }
-            Res::Other
-        }
-        5 => {
-            r.take(8)?;
-            Res::Other
-        }
-        CREATE => {
-            r.take(20)?;
-            bitmap(r)?;
-            Res::Status(s)
-        }
-        9 => {
-            fattr(r)?;
-            Res::Other
-        }
-        10 => Res::GetFh(opaque(r)?),
-        15 | 16 | 22 | 23 | 30 | 31 | 32 => Res::Other,
-        24 => Res::RootFh(s),
-        18 => {
-            r.take(16 + 20 + 4)?;
-            bitmap(r)?;
-            if r.u32()? != 0 {
-                return None;
-            }
-            Res::Open
-        }
-        25 => {
-            let eof = r.u32()?;
-            let data = opaque(r)?;
-            Res::Read(s, eof != 0, data)
-        }
-        REMOVE => {
-            r.take(20)?;
-            Res::Status(s)
-        }
-        29 => {
-            r.take(40)?;
-            Res::Other
-        }
-        34 => {
-            bitmap(r)?;
-            Res::Other
-        }
-        35 => {
-            r.take(16)?;
-            Res::Other
-        }
-        WRITE => {
-            r.take(16)?;
-            Res::Other
-        }
-        53 => {
-            r.take(16 + 20)?;
-            Res::Other
-        }
-        _ => return None,
-    })
-}
-
 /// A v4 reply.
 pub(super) fn reply(st: &mut NfsState, r: &Reply<'_>, x: &mut XidMap) {
     if x.procedure != 1 {
@@ -445,7 +190,11 @@ pub(super) fn reply(st: &mut NfsState, r: &Reply<'_>, x: &mut XidMap) {
         let n = b.u32()? as usize;
         let mut v = Vec::with_capacity(n.min(16));
         for _ in 0..n.min(MAX_OPS) {
-            v.push(result_op(&mut b)?);
+            let (res, failed) = result_op(&mut b)?;
+            v.push(res);
+            if failed {
+                break;
+            }
         }
         Some(v)
     })();

@@ -3,7 +3,7 @@
 //! and flagged (with its `name_too_long` anomaly), the per-protocol `app_layer` counters, the per-flow cap,
 //! and the same bytes for every shard count.
 
-use super::{bin, records, tmpdir};
+use super::{records, replay_stdout as replay, tmpdir};
 use flowscope_engine::unstable::internet_checksum;
 use flowscope_engine::{LinkType, Timestamp};
 use flowscope_io::{PcapPrecision, PcapWriter};
@@ -131,21 +131,6 @@ fn write_capture(path: &Path) {
             .unwrap();
     }
     w.into_inner().unwrap();
-}
-
-fn replay(args: &[&str], pcap: &Path) -> Vec<u8> {
-    let out = bin()
-        .args(["replay", "-q"])
-        .args(args)
-        .arg(pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 #[test]

@@ -62,6 +62,22 @@ fn send_signal(pid: u32, name: &str) {
     assert!(ok.success(), "kill -s {name} {pid}");
 }
 
+/// `flowscope replay -q ARGS PCAP`'s standard output; the run must succeed.
+fn replay_stdout(args: &[&str], pcap: &Path) -> Vec<u8> {
+    let out = bin()
+        .args(["replay", "-q"])
+        .args(args)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn records(stdout: &[u8]) -> Vec<Value> {
     std::str::from_utf8(stdout)
         .expect("output is UTF-8")
