@@ -24,6 +24,7 @@ WORK=$(mktemp -d)
 DUMP_PID=
 
 . "$(dirname "$0")/lib/netns-pair.sh"
+. "$(dirname "$0")/lib/samba.sh"
 
 cleanup() {
     ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -41,35 +42,16 @@ done
 
 netns_pair "$NS_S" "$NS_C" fsrpc-s fsrpc-c "$S_IP" "$C_IP"
 
-mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
+mkdir -p "$WORK/share"
 {
-    cat <<EOF
-[global]
-  workgroup = FSTEST
-  netbios name = FSRPC
-  server role = standalone server
-  security = user
-  map to guest = never
-  rpc start on demand helpers = no
-  pid directory = $WORK/run
-  lock directory = $WORK/lock
-  state directory = $WORK/state
-  cache directory = $WORK/cache
-  private dir = $WORK/private
-  ncalrpc dir = $WORK/ncalrpc
-  log file = $WORK/log.%m
-  passdb backend = tdbsam:$WORK/private/passdb.tdb
-  load printers = no
-  disable spoolss = yes
-EOF
+    samba_global "$WORK" FSRPC 'rpc start on demand helpers = no'
     # Enough shares that NetShareEnumAll's response spans several PDUs.
     for i in $(seq 1 120); do
         printf '[share%03d]\n  path = %s/share\n  comment = a share with a long comment %s\n' \
             "$i" "$WORK" "$(printf 'x%.0s' $(seq 1 40))"
     done
 } >"$WORK/smb.conf"
-id fsrpcuser >/dev/null 2>&1 || useradd -M fsrpcuser
-printf 'rpcpw1\nrpcpw1\n' | smbpasswd -c "$WORK/smb.conf" -s -a fsrpcuser >/dev/null
+samba_user "$WORK/smb.conf" fsrpcuser rpcpw1
 
 ip netns exec "$NS_S" tcpdump -i fsrpc-s -s 0 -U -w "$WORK/out.pcap" tcp 2>/dev/null &
 DUMP_PID=$!

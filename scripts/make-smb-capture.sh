@@ -26,6 +26,7 @@ WORK=$(mktemp -d)
 DUMP_PID=
 
 . "$(dirname "$0")/lib/netns-pair.sh"
+. "$(dirname "$0")/lib/samba.sh"
 
 cleanup() {
     ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -42,35 +43,14 @@ done
 
 netns_pair "$NS_S" "$NS_C" fssmb-s fssmb-c "$S_IP" "$C_IP"
 
-mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share,client}
+mkdir -p "$WORK"/{share,client}
 chmod 755 "$WORK"
 chmod 777 "$WORK/share"
-cat >"$WORK/smb.conf" <<EOF
-[global]
-  workgroup = FSTEST
-  netbios name = FSSMB
-  server role = standalone server
-  security = user
-  map to guest = never
-  server min protocol = NT1
-  smb ports = 445 139
-  pid directory = $WORK/run
-  lock directory = $WORK/lock
-  state directory = $WORK/state
-  cache directory = $WORK/cache
-  private dir = $WORK/private
-  ncalrpc dir = $WORK/ncalrpc
-  log file = $WORK/log.%m
-  passdb backend = tdbsam:$WORK/private/passdb.tdb
-  load printers = no
-  disable spoolss = yes
-[data]
-  path = $WORK/share
-  read only = no
-  comment = test data
-EOF
-id fssmbuser >/dev/null 2>&1 || useradd -M fssmbuser
-printf 'smbpw1\nsmbpw1\n' | smbpasswd -c "$WORK/smb.conf" -s -a fssmbuser >/dev/null
+{
+    samba_global "$WORK" FSSMB 'server min protocol = NT1' 'smb ports = 445 139'
+    printf '[data]\n  path = %s/share\n  read only = no\n  comment = test data\n' "$WORK"
+} >"$WORK/smb.conf"
+samba_user "$WORK/smb.conf" fssmbuser smbpw1
 head -c 200000 /dev/urandom >"$WORK/client/big.bin"
 printf 'hello smb\n' >"$WORK/client/small.txt"
 

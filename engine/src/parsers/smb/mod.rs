@@ -168,6 +168,21 @@ pub struct FileTx {
     pub fuid: Vec<u8>,
 }
 
+/// A file's delete-on-close set or cleared: SMB2 SET_INFO's
+/// FileDispositionInformation, or SMB1 TRANS2 SET_FILE_INFO or
+/// SET_PATH_INFO at the pass-through level 1013.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Disposition {
+    /// The file's name (SET_PATH_INFO's path).
+    pub filename: Box<str>,
+    /// Delete on close.
+    pub delete: bool,
+    /// The file id (none for SET_PATH_INFO).
+    pub fuid: Vec<u8>,
+    /// The TRANS2 subcommand over SMB1: 8 SET_FILE_INFO, 6 SET_PATH_INFO.
+    pub trans2: Option<u16>,
+}
+
 /// What a transaction is about, beyond the common fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmbDetail {
@@ -185,8 +200,8 @@ pub enum SmbDetail {
     File(Box<FileTx>),
     /// A rename: old name, new name, file id.
     Rename(Box<(Box<str>, Box<str>, Vec<u8>)>),
-    /// SET_INFO's disposition: file name, delete-on-close, file id.
-    Delete(Box<(Box<str>, bool, Vec<u8>)>),
+    /// A disposition set (a delete on close, or its undoing).
+    Delete(Box<Disposition>),
     /// A DCE/RPC call over a named pipe.
     Dcerpc(Box<PipeCall>),
     /// IOCTL: its function code.

@@ -7,8 +7,8 @@
 
 use super::status::{BUFFER_OVERFLOW, END_OF_FILE, PENDING, SUCCESS};
 use super::{
-    Create, Fid, FileTx, Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser, SmbStatus,
-    TreeConnect, auth, filetime, pipe, recall, remember, take,
+    Create, Disposition, Fid, FileTx, Key, MAX_LIST, Negotiate, SessionSetup, SmbDetail, SmbParser,
+    SmbStatus, TreeConnect, auth, filetime, pipe, recall, remember, take,
 };
 use crate::parsers::reader::Reader;
 
@@ -401,7 +401,12 @@ fn set_info(p: &mut SmbParser, h: &Hdr, rec: &[u8]) -> bool {
             open(
                 p,
                 h,
-                SmbDetail::Delete(Box::new((name, delete != 0, fuid.to_vec()))),
+                SmbDetail::Delete(Box::new(Disposition {
+                    filename: name,
+                    delete: delete != 0,
+                    fuid: fuid.to_vec(),
+                    trans2: None,
+                })),
             );
             true
         }

@@ -293,3 +293,169 @@ fn dcerpc_over_an_smb1_pipe_in_trans() {
         q.flow_end();
     }
 }
+
+/// A TREE_CONNECT_ANDX to IPC$ (tree 9) and an NT_CREATE_ANDX of `name`
+/// answered with FID `fid`.
+fn smb1_open(p: &mut SmbParser, ipc: bool, name: &[u8], fid: u16) {
+    let words = [0xff, 0, 0, 0, 0, 0, 1, 0];
+    let path: &[u8] = if ipc {
+        b"\0\\\\srv\\IPC$\0?????\0"
+    } else {
+        b"\0\\\\srv\\data\0?????\0"
+    };
+    let service: &[u8] = if ipc { b"IPC\0" } else { b"A:\0" };
+    p.feed_initiator(&smb1_msg(0x75, false, 1, &words, path));
+    p.feed_responder(&smb1_msg(0x75, true, 1, &[0xff, 0, 0, 0, 0, 0], service));
+    let mut w = [0u8; 48];
+    w[0] = 0xff;
+    p.feed_initiator(&smb1_msg(0xa2, false, 2, &w, name));
+    let mut w = [0u8; 68];
+    w[0] = 0xff;
+    w[5..7].copy_from_slice(&fid.to_le_bytes());
+    p.feed_responder(&smb1_msg(0xa2, true, 2, &w, &[]));
+}
+
+/// A WRITE_ANDX of `data` to FID 0x1234 (fourteen words, the data right
+/// after the byte count, at offset 63), or a READ_ANDX answering with it
+/// (twelve words, offset 59).
+fn write_andx(mid: u16, data: &[u8]) -> Vec<u8> {
+    let mut w = [0u8; 28];
+    w[0] = 0xff;
+    w[4..6].copy_from_slice(&0x1234u16.to_le_bytes());
+    w[20..22].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    w[22..24].copy_from_slice(&63u16.to_le_bytes());
+    smb1_msg(0x2f, false, mid, &w, data)
+}
+fn read_andx(mid: u16, data: &[u8]) -> Vec<u8> {
+    let mut w = [0u8; 24];
+    w[0] = 0xff;
+    w[10..12].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    w[12..14].copy_from_slice(&59u16.to_le_bytes());
+    smb1_msg(0x2e, true, mid, &w, data)
+}
+fn read_andx_request(mid: u16) -> Vec<u8> {
+    let mut w = [0u8; 24];
+    w[0] = 0xff;
+    w[4..6].copy_from_slice(&0x1234u16.to_le_bytes());
+    smb1_msg(0x2e, false, mid, &w, &[])
+}
+
+#[test]
+fn dcerpc_over_an_smb1_pipe_in_write_andx_and_read_andx() {
+    let mut p = SmbParser::default();
+    smb1_open(&mut p, true, b"\\srvsvc\0", 0x1234);
+    let mut bind = vec![0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+    bind.extend_from_slice(&[0x4b; 16]);
+    bind.extend_from_slice(&[3, 0, 0, 0]);
+    bind.extend_from_slice(&[0; 20]);
+    p.feed_initiator(&write_andx(3, &pdu(11, &bind)));
+    p.feed_responder(&smb1_msg(0x2f, true, 3, &[0xff, 0, 0, 0, 0, 0], &[]));
+    p.feed_initiator(&read_andx_request(4));
+    let mut ack = vec![0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0, 0];
+    ack.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    ack.extend_from_slice(&[0; 25]);
+    let out = txs(p.feed_responder(&read_andx(4, &pdu(12, &ack))));
+    assert_eq!(out.len(), 1, "{out:?}");
+    let SmbDetail::Dcerpc(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((out[0].version, out[0].command), (1, Some(0x2f)));
+    assert_eq!((out[0].session_id, out[0].tree_id), (7, 9));
+    assert_eq!((c.request, c.response), (Some(11), Some(12)));
+    assert_eq!(c.interfaces[0].ack_result, Some(0));
+    // A REQUEST (opnum 15) written in two fragments, its RESPONSE read.
+    let mut first = pdu(0, &[8, 0, 0, 0, 0, 0, 15, 0, 1, 2, 3, 4]);
+    first[3] = 1;
+    let mut last = pdu(0, &[8, 0, 0, 0, 0, 0, 15, 0, 5, 6, 7, 8]);
+    last[3] = 2;
+    p.feed_initiator(&write_andx(5, &first));
+    p.feed_initiator(&write_andx(6, &last));
+    p.feed_initiator(&read_andx_request(7));
+    let out = txs(p.feed_responder(&read_andx(
+        7,
+        &pdu(2, &[4, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9]),
+    )));
+    let SmbDetail::Dcerpc(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((c.opnum, c.req_frags, c.res_frags), (15, 2, 1));
+    assert_eq!(out[0].status, Some(SmbStatus::Nt(0)));
+    // The same writes to a file on a disk share are a file transfer.
+    let mut q = SmbParser::default();
+    smb1_open(&mut q, false, b"\\f.bin\0", 0x1234);
+    q.feed_initiator(&write_andx(3, &pdu(11, &bind)));
+    let out = txs(q.flow_end());
+    assert!(
+        matches!(out.last().map(|t| &t.detail), Some(SmbDetail::File(_))),
+        "{out:?}"
+    );
+}
+
+/// A TRANS2 request (fifteen words, one setup word: `sub`) with its
+/// parameters at offset 68 (a name byte and two pad bytes after the byte
+/// count, as Windows lays them out) and its data 4-byte aligned after them.
+fn trans2(mid: u16, sub: u16, params: &[u8], data: &[u8]) -> Vec<u8> {
+    let data_at = 68 + params.len().next_multiple_of(4);
+    let mut w = [0u8; 30];
+    w[18..20].copy_from_slice(&(params.len() as u16).to_le_bytes());
+    w[20..22].copy_from_slice(&68u16.to_le_bytes());
+    w[22..24].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    w[24..26].copy_from_slice(&(data_at as u16).to_le_bytes());
+    w[26] = 1;
+    w[28..30].copy_from_slice(&sub.to_le_bytes());
+    let mut b = vec![0; 3];
+    b.extend_from_slice(params);
+    b.resize(data_at - 65, 0);
+    b.extend_from_slice(data);
+    smb1_msg(0x32, false, mid, &w, &b)
+}
+
+#[test]
+fn smb1_trans2_set_info_deletes_and_renames() {
+    let mut p = SmbParser::default();
+    smb1_open(&mut p, false, b"f.txt\0", 0x4321);
+    let fid = 0x4321u16.to_le_bytes();
+    let set_file = |level: u16| [&fid[..], &level.to_le_bytes(), &[0, 0]].concat();
+    let answer =
+        |p: &mut SmbParser, mid: u16| txs(p.feed_responder(&smb1_msg(0x32, true, mid, &[], &[])));
+    // Delete on close, by FID.
+    p.feed_initiator(&trans2(3, 8, &set_file(1013), &[1]));
+    let out = answer(&mut p, 3);
+    let SmbDetail::Delete(d) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!(out[0].command, Some(0x32));
+    assert_eq!((&*d.filename, d.delete, d.trans2), ("f.txt", true, Some(8)));
+    assert_eq!(d.fuid, fid);
+    // A rename, by FID: replace flag, reserved, root, length, UTF-16 name.
+    let new: Vec<u8> = "n.txt".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let rename = [&[0u8; 8][..], &(new.len() as u32).to_le_bytes(), &new].concat();
+    p.feed_initiator(&trans2(4, 8, &set_file(1010), &rename));
+    let out = answer(&mut p, 4);
+    let SmbDetail::Rename(r) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((&*r.0, &*r.1, &r.2[..]), ("f.txt", "n.txt", &fid[..]));
+    // Delete on close by path: no FID.
+    let path = [
+        &1013u16.to_le_bytes()[..],
+        &[0; 4],
+        &[b'p', 0, b'.', 0, b'x', 0, 0, 0],
+    ]
+    .concat();
+    p.feed_initiator(&trans2(5, 6, &path, &[1]));
+    let out = answer(&mut p, 5);
+    let SmbDetail::Delete(d) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((&*d.filename, d.trans2, d.fuid.len()), ("p.x", Some(6), 0));
+    // Another level (SMB_SET_FILE_BASIC_INFO) makes no transaction; a
+    // SET_FILE_INFO whose parameters lie past the message is malformed.
+    p.feed_initiator(&trans2(6, 8, &set_file(0x101), &[0; 40]));
+    assert!(answer(&mut p, 6).is_empty());
+    let mut cut = trans2(7, 8, &set_file(1013), &[1]);
+    let at = 4 + 33 + 20;
+    cut[at..at + 2].copy_from_slice(&4000u16.to_le_bytes());
+    p.feed_initiator(&cut);
+    assert_eq!(p.next_event().map(|e| e.event), Some("malformed_data"));
+}

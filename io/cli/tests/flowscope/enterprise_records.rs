@@ -505,8 +505,11 @@ fn nfs_records_match_suricata() {
 /// rename and a delete, SMB 3.1.1 and SMB1 over NetBIOS on port 139, an
 /// encrypted session), a capture of a Samba Active Directory domain
 /// controller and smbclient with Kerberos (scripts/make-smb-kerberos-capture.sh:
-/// the session setups' tickets, `kerberos.realm` and `snames`) and the
-/// corpus's three SMB captures (compounded CREATE/FIND/CLOSE and deletes
+/// the session setups' tickets, `kerberos.realm` and `snames`), an SMB1
+/// capture of Samba and an impacket client (scripts/make-smb1-pipe-capture.sh:
+/// DCE/RPC in WRITE_ANDX and READ_ANDX on four pipes, a request in four
+/// fragments, TRANS2 SET_FILE_INFO and SET_PATH_INFO deletes and renames,
+/// one refused) and the corpus's three SMB captures (compounded CREATE/FIND/CLOSE and deletes
 /// over SMB2, SMB1 session setups with and without a security blob): every
 /// transaction matched, in order, with every field equal, `app_proto: smb`
 /// on the same flows. flowscope also writes the Kerberos ticket of
@@ -521,12 +524,14 @@ fn smb_records_match_suricata() {
     }
     let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/smb-smbclient.pcap");
     let krb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/smb-kerberos.pcap");
+    let smb1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/smb1-impacket.pcap");
     let text = suricata_compare(
         &corpus,
         "smb",
         &[
             own.as_os_str(),
             krb.as_os_str(),
+            smb1.as_os_str(),
             "ndpi/pcap/smb_frags.pcap".as_ref(),
             "ndpi/pcap/smb_deletefile.pcap".as_ref(),
             "ndpi/pcap/smbv1.pcap".as_ref(),
@@ -534,9 +539,12 @@ fn smb_records_match_suricata() {
             "stream.midstream=true".as_ref(),
         ],
     );
-    assert!(text.contains("captures with smb records: 5"), "{text}");
-    assert!(text.contains("smb records matched 233/233"), "{text}");
-    assert!(text.contains("smb order equal 5/5"), "{text}");
+    assert!(text.contains("captures with smb records: 6"), "{text}");
+    assert!(text.contains("smb records matched 277/277"), "{text}");
+    assert!(text.contains("smb order equal 6/6"), "{text}");
+    for field in ["smb.subcmd equal 2/2", "smb.level_of_interest equal 2/2"] {
+        assert!(text.contains(&format!("field {field}")), "{text}");
+    }
     assert!(
         text.contains("field smb.kerberos.snames equal 2/2"),
         "{text}"

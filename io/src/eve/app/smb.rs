@@ -82,17 +82,32 @@ pub(super) fn write_smb(o: &mut JsonObject<'_>, t: &SmbTx) {
             o.str("fuid", &fuid_text(fuid));
         }
         SmbDetail::Delete(d) => {
-            let (name, delete, fuid) = &**d;
             o.str(
                 "filename",
-                if name.is_empty() {
+                if d.filename.is_empty() {
                     "<share_root>"
                 } else {
-                    name
+                    &d.filename
                 },
             );
-            o.str("access", if *delete { "delete on close" } else { "normal" });
-            o.str("fuid", &fuid_text(fuid));
+            o.str(
+                "access",
+                if d.delete {
+                    "delete on close"
+                } else {
+                    "normal"
+                },
+            );
+            if let Some(sub) = d.trans2 {
+                let sub = if sub == 8 {
+                    "SET_FILE_INFO"
+                } else {
+                    "SET_PATH_INFO"
+                };
+                o.str("subcmd", sub)
+                    .str("level_of_interest", "Set Disposition Information");
+            }
+            o.str("fuid", &fuid_text(&d.fuid));
         }
         SmbDetail::Dcerpc(c) => dcerpc(o, c),
         SmbDetail::Ioctl(f) => {

@@ -5,17 +5,21 @@
 //! TREE_CONNECT_ANDX (the path and services), NT_CREATE_ANDX (the file,
 //! its times, allocation size and FID), RENAME (both names); a file's
 //! READ_ANDXs and WRITE_ANDXs are one transaction each, finished by its
-//! CLOSE; a TRANS that is a TransactNmPipe on a DCE/RPC service's pipe
-//! is a DCE/RPC call (`pipe`); every other command but TRANS and TRANS2
-//! makes a generic transaction. AndX chains are followed. DCE/RPC in
-//! READ_ANDX and WRITE_ANDX on pipes and TRANS2's SET_*_INFO are not
-//! decoded (see docs/parsers.md).
+//! CLOSE; on a pipe (an IPC$ tree) their data are DCE/RPC PDUs, written
+//! and read back (`pipe`), as is a TRANS that is a TransactNmPipe on a
+//! DCE/RPC service's pipe; TRANS2 SET_FILE_INFO and SET_PATH_INFO at the
+//! pass-through levels of a disposition (1013) and a rename (1010) are a
+//! delete or a rename; every other command but TRANS and TRANS2 makes a
+//! generic transaction. AndX chains are followed.
 
 use super::{
     Create, Fid, FileTx, Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser,
     SmbStatus, TreeConnect, auth, filetime, pipe, recall, remember, strip_zeros, take,
 };
 use crate::parsers::reader::Reader;
+use transact::{trans_request, trans_response, trans2_request};
+
+mod transact;
 
 /// NEGOTIATE.
 const NEGOTIATE: u8 = 0x72;
@@ -35,10 +39,8 @@ const READ_ANDX: u8 = 0x2e;
 const WRITE_ANDX: u8 = 0x2f;
 /// TRANS (SMB_COM_TRANSACTION).
 const TRANS: u8 = 0x25;
-/// TRANS's TransactNmPipe subcommand (MS-CIFS §2.2.5.6): a write and a
-/// read of a named pipe in one exchange; the pipe's FID is its second
-/// setup word.
-const TRANSACT_NMPIPE: u16 = 0x0026;
+/// TRANS2 (SMB_COM_TRANSACTION2).
+const TRANS2: u8 = 0x32;
 /// READ_ANDX, WRITE_ANDX, TRANS, TRANS2: no transaction of their own.
 const NO_TX: [u8; 4] = [0x2e, 0x2f, 0x25, 0x32];
 /// The commands whose words open with an AndX block.
@@ -412,7 +414,16 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
         }
         WRITE_ANDX => {
             if let Some(fid) = b.words.get(4..6) {
-                file_tx(p, h, WRITE_ANDX, fid, false);
+                if on_pipe(p, h) {
+                    // Data length (high and low words) and offset, MS-CIFS
+                    // §2.2.4.43.1.
+                    match io_data(b, 20, 18, 22) {
+                        Some(data) => pipe::write(p, io_ctx(h, WRITE_ANDX), data),
+                        None => p.event("malformed_data"),
+                    }
+                } else {
+                    file_tx(p, h, WRITE_ANDX, fid, false);
+                }
             }
             return;
         }
@@ -420,6 +431,10 @@ fn request(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
             trans_request(p, h, b);
             return;
         }
+        TRANS2 => match trans2_request(p, h, b) {
+            Some(detail) => detail,
+            None => return,
+        },
         c if NO_TX.contains(&c) => return,
         _ => SmbDetail::Generic,
     };
@@ -459,10 +474,42 @@ fn fid_key(fid: &[u8], user_id: u16) -> Fid {
     k
 }
 
-/// The file transaction of FID `fid`'s reads (`reads`) or writes, opened
-/// unless it is open: the file's name, its tree's share. As Suricata's, it
-/// names no session or tree and gets no status; its CLOSE finishes it. A
-/// pipe's data is not decoded over SMB1 (no transaction).
+/// Whether `h`'s tree is a pipe (IPC$).
+fn on_pipe(p: &SmbParser, h: &Hdr) -> bool {
+    recall(
+        &p.state.trees,
+        &(u64::from(h.user_id), u32::from(h.tree_id)),
+    )
+    .is_some_and(|(_, is_pipe)| *is_pipe)
+}
+
+/// A READ_ANDX's or WRITE_ANDX's data: its length's low and high words
+/// and its offset (from the header) at these word bytes; the bytes kept
+/// of it (a large one is cut at [`super::IO_PREFIX`]).
+fn io_data<'a>(b: &Block<'a>, len_at: usize, high_at: usize, off_at: usize) -> Option<&'a [u8]> {
+    let word = |at: usize| {
+        b.words
+            .get(at..at + 2)
+            .map(|w| usize::from(u16::from_le_bytes([w[0], w[1]])))
+    };
+    let len = word(len_at)? | word(high_at).unwrap_or(0) << 16;
+    let data = b.msg.get(word(off_at)?..)?;
+    Some(&data[..len.min(data.len())])
+}
+
+/// The pipe call context of a WRITE_ANDX or READ_ANDX: a READ answers a
+/// WRITE on the same tree by call id.
+fn io_ctx(h: &Hdr, cmd: u8) -> pipe::Ctx {
+    pipe::Ctx {
+        version: 1,
+        command: u16::from(cmd),
+        transceive: false,
+        session_id: u64::from(h.user_id),
+        tree_id: u32::from(h.tree_id),
+        msg_id: u64::from(h.mid),
+    }
+}
+
 fn file_tx(p: &mut SmbParser, h: &Hdr, cmd: u8, fid: &[u8], reads: bool) {
     let f = fid_key(fid, h.user_id);
     if p.find(&Key::File(f, reads)).is_some() {
@@ -494,77 +541,6 @@ fn file_tx(p: &mut SmbParser, h: &Hdr, cmd: u8, fid: &[u8], reads: bool) {
     p.waiting[i].request_done = false;
 }
 
-/// A TRANS request: a TransactNmPipe on a DCE/RPC service's pipe writes
-/// its data (MS-CIFS §2.2.4.33.1: the data's count and offset at word
-/// bytes 22 and 24, the setup count at 26, the setup words from 28) to
-/// the pipe; any other TRANS makes no transaction, as in Suricata.
-fn trans_request(p: &mut SmbParser, h: &Hdr, b: &Block<'_>) {
-    let mut w = Reader::new(b.words);
-    let parsed = (|| {
-        w.take(22)?;
-        let count = usize::from(w.u16_le()?);
-        let offset = usize::from(w.u16_le()?);
-        let setup = w.u8()?;
-        w.u8()?;
-        if setup < 2 || w.u16_le()? != TRANSACT_NMPIPE {
-            return None;
-        }
-        let fid = w.take(2)?;
-        Some((fid, b.msg.get(offset..offset.checked_add(count)?)))
-    })();
-    let Some((fid, data)) = parsed else {
-        return;
-    };
-    let f = fid_key(fid, h.user_id);
-    if !pipe::is_dcerpc_service(p, &f) {
-        return;
-    }
-    let Some(data) = data else {
-        p.event("malformed_data");
-        return;
-    };
-    if remember(&mut p.state.reads, u64::from(h.mid), f) {
-        p.event("too_many_names");
-    }
-    pipe::write(p, pipe_ctx(h), data);
-}
-
-/// A TRANS response to a TransactNmPipe request on a DCE/RPC pipe: its
-/// data (count and offset at word bytes 12 and 14) is read from the pipe.
-fn trans_response(p: &mut SmbParser, h: &Hdr, b: &Block<'_>) {
-    if take(&mut p.state.reads, &u64::from(h.mid)).is_none() {
-        return;
-    }
-    let SmbStatus::Nt(status) = h.status else {
-        return;
-    };
-    let mut w = Reader::new(b.words);
-    let data = (|| {
-        w.take(12)?;
-        let count = usize::from(w.u16_le()?);
-        let offset = usize::from(w.u16_le()?);
-        b.msg.get(offset..offset.checked_add(count)?)
-    })();
-    match data {
-        Some(data) => pipe::read(p, pipe_ctx(h), data, status),
-        // An error answer has no words.
-        None if status != 0 => {}
-        None => p.event("malformed_data"),
-    }
-}
-
-/// The pipe call context of a TRANS: the call is its message's.
-fn pipe_ctx(h: &Hdr) -> pipe::Ctx {
-    pipe::Ctx {
-        version: 1,
-        command: u16::from(TRANS),
-        transceive: true,
-        session_id: u64::from(h.user_id),
-        tree_id: u32::from(h.tree_id),
-        msg_id: u64::from(h.mid),
-    }
-}
-
 fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
     if cmd == TRANS {
         trans_response(p, h, b);
@@ -575,7 +551,16 @@ fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
         if let Some(f) = f
             && h.status == SmbStatus::Nt(0)
         {
-            file_tx(p, h, READ_ANDX, &f[..2], true);
+            if on_pipe(p, h) {
+                // Data length and offset, its length's high word, MS-CIFS
+                // §2.2.4.42.2.
+                match io_data(b, 10, 14, 12) {
+                    Some(data) => pipe::read(p, io_ctx(h, READ_ANDX), data, 0),
+                    None => p.event("malformed_data"),
+                }
+            } else {
+                file_tx(p, h, READ_ANDX, &f[..2], true);
+            }
         }
         return;
     }
