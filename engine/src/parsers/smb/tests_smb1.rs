@@ -380,6 +380,26 @@ fn dcerpc_over_an_smb1_pipe_in_write_andx_and_read_andx() {
     };
     assert_eq!((c.opnum, c.req_frags, c.res_frags), (15, 2, 1));
     assert_eq!(out[0].status, Some(SmbStatus::Nt(0)));
+    // A RESPONSE read in two READ_ANDXs, the first answered
+    // STATUS_BUFFER_OVERFLOW: one call, answered whole.
+    p.feed_initiator(&write_andx(
+        8,
+        &pdu(0, &[8, 0, 0, 0, 0, 0, 21, 0, 1, 2, 3, 4]),
+    ));
+    let response = pdu(
+        2,
+        &[16, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9],
+    );
+    p.feed_initiator(&read_andx_request(9));
+    let mut partial = read_andx(9, &response[..20]);
+    partial[9..13].copy_from_slice(&0x8000_0005u32.to_le_bytes());
+    assert!(txs(p.feed_responder(&partial)).is_empty());
+    p.feed_initiator(&read_andx_request(10));
+    let out = txs(p.feed_responder(&read_andx(10, &response[20..])));
+    let SmbDetail::Dcerpc(c) = &out[0].detail else {
+        panic!("{:?}", out[0].detail)
+    };
+    assert_eq!((c.opnum, c.response, c.res_stub), (21, Some(2), 12));
     // The same writes to a file on a disk share are a file transfer.
     let mut q = SmbParser::default();
     smb1_open(&mut q, false, b"\\f.bin\0", 0x1234);

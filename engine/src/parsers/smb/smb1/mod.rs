@@ -12,6 +12,7 @@
 //! delete or a rename; every other command but TRANS and TRANS2 makes a
 //! generic transaction. AndX chains are followed.
 
+use super::status::{BUFFER_OVERFLOW, SUCCESS};
 use super::{
     Create, Fid, FileTx, Key, MAX_LIST, MAX_NAME, Negotiate, SessionSetup, SmbDetail, SmbParser,
     SmbStatus, TreeConnect, auth, filetime, pipe, recall, remember, strip_zeros, take,
@@ -548,19 +549,21 @@ fn response(p: &mut SmbParser, cmd: u8, h: &Hdr, b: &Block<'_>) {
     }
     if cmd == READ_ANDX {
         let f = take(&mut p.state.reads, &u64::from(h.mid));
-        if let Some(f) = f
-            && h.status == SmbStatus::Nt(0)
-        {
-            if on_pipe(p, h) {
+        let Some(f) = f else { return };
+        match h.status {
+            // A pipe's PDU, or a piece of it (`STATUS_BUFFER_OVERFLOW`: the
+            // client reads the rest next, and `pipe` holds the piece; here
+            // flowscope reads on where Suricata 7 drops the call).
+            SmbStatus::Nt(status @ (SUCCESS | BUFFER_OVERFLOW)) if on_pipe(p, h) => {
                 // Data length and offset, its length's high word, MS-CIFS
                 // §2.2.4.42.2.
                 match io_data(b, 10, 14, 12) {
-                    Some(data) => pipe::read(p, io_ctx(h, READ_ANDX), data, 0),
+                    Some(data) => pipe::read(p, io_ctx(h, READ_ANDX), data, status),
                     None => p.event("malformed_data"),
                 }
-            } else {
-                file_tx(p, h, READ_ANDX, &f[..2], true);
             }
+            SmbStatus::Nt(SUCCESS) => file_tx(p, h, READ_ANDX, &f[..2], true),
+            _ => {}
         }
         return;
     }
