@@ -27,18 +27,13 @@ DUMP_PID=
 . "$(dirname "$0")/lib/samba.sh"
 
 cleanup() {
-    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    netns_pair_del "$NS_S" "$NS_C"
     pdbedit -s "$WORK/smb.conf" -x fsrpcuser >/dev/null 2>&1 || true
     userdel fsrpcuser 2>/dev/null || true
-    rm -rf "$WORK"
+    netns_capture_cleanup
 }
 trap cleanup EXIT
 
-for tool in ip tcpdump rpcclient smbpasswd "$DCERPCD"; do
-    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
-done
+need_tools ip tcpdump rpcclient smbpasswd "$DCERPCD"
 
 netns_pair "$NS_S" "$NS_C" fsrpc-s fsrpc-c "$S_IP" "$C_IP"
 

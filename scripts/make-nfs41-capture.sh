@@ -29,17 +29,9 @@ DUMP_PID=
 
 . "$(dirname "$0")/lib/netns-pair.sh"
 
-cleanup() {
-    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    netns_pair_del "$NS_S" "$NS_C"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap netns_capture_cleanup EXIT
 
-for tool in ip tcpdump python3 ganesha.nfsd; do
-    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
-done
+need_tools ip tcpdump python3 ganesha.nfsd
 
 netns_pair "$NS_S" "$NS_C" fsnfs41-s fsnfs41-c "$S_IP" "$C_IP"
 

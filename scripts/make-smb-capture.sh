@@ -29,17 +29,12 @@ DUMP_PID=
 . "$(dirname "$0")/lib/samba.sh"
 
 cleanup() {
-    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    netns_pair_del "$NS_S" "$NS_C"
     userdel fssmbuser 2>/dev/null || true
-    rm -rf "$WORK"
+    netns_capture_cleanup
 }
 trap cleanup EXIT
 
-for tool in ip tcpdump smbd smbclient smbpasswd; do
-    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
-done
+need_tools ip tcpdump smbd smbclient smbpasswd
 
 netns_pair "$NS_S" "$NS_C" fssmb-s fssmb-c "$S_IP" "$C_IP"
 

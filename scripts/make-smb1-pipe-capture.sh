@@ -26,17 +26,12 @@ DUMP_PID=
 . "$(dirname "$0")/lib/samba.sh"
 
 cleanup() {
-    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    [ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null || true
-    netns_pair_del "$NS_S" "$NS_C"
     userdel fssmb1user 2>/dev/null || true
-    rm -rf "$WORK"
+    netns_capture_cleanup
 }
 trap cleanup EXIT
 
-for tool in ip tcpdump smbd smbpasswd /usr/bin/python3; do
-    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
-done
+need_tools ip tcpdump smbd smbpasswd /usr/bin/python3
 /usr/bin/python3 -c 'import impacket' 2>/dev/null || { echo "missing python3-impacket" >&2; exit 1; }
 
 netns_pair "$NS_S" "$NS_C" fssmb1-s fssmb1-c "$S_IP" "$C_IP"

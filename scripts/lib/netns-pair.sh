@@ -38,3 +38,22 @@ capture_save() {
     cp "$2" "$3"
     echo "wrote $3 ($(stat -c %s "$3") bytes)"
 }
+
+#   netns_capture_cleanup
+# What a capture script's EXIT trap undoes: the processes left in $NS_S,
+# the tcpdump $DUMP_PID (when still set), both namespaces, $WORK.
+netns_capture_cleanup() {
+    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    [ -n "${DUMP_PID:-}" ] && kill "$DUMP_PID" 2>/dev/null || true
+    netns_pair_del "$NS_S" "$NS_C"
+    rm -rf "$WORK"
+}
+
+#   need_tools TOOL...
+# Stops the script, naming the first TOOL that is not installed.
+need_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+    done
+}
