@@ -207,30 +207,34 @@ fn ike_records_match_suricata() {
     );
 }
 
-/// IKEv1 `ike` records against Suricata 7's on a capture of strongSwan's
-/// charon answering ike-scan (scripts/make-ike1-capture.sh: Main Mode
-/// offers taken with AES-256/SHA-1, AES-128/SHA-256 and 3DES/SHA-1 out of
+/// `ike` records against Suricata 7's on a capture of strongSwan's charon
+/// answering ike-scan (scripts/make-ike-capture.sh: IKEv1 Main Mode offers
+/// taken with AES-256/SHA-1, AES-128/SHA-256 and 3DES/SHA-1 out of
 /// ike-scan's eight defaults, one refused with NO-PROPOSAL-CHOSEN, an
-/// Aggressive Mode offer answered AUTHENTICATION-FAILED): every record
-/// matched, in order, every field equal, the chosen transform's
-/// attributes, the client's proposals, the key exchange and nonce, the
-/// vendor IDs among them. Suricata lists IKEv1 payload types from a hash
+/// Aggressive Mode offer answered AUTHENTICATION-FAILED; an IKEv2
+/// IKE_SA_INIT answered with the chosen AES-128/HMAC-SHA1/group 2 and a
+/// notify type without a name): every record matched, in order, every
+/// field equal, the chosen transform's attributes and algorithms, the
+/// client's proposals, the key exchange and nonce, the vendor IDs and the
+/// notify types among them. Suricata lists IKEv1 payload types from a hash
 /// set, so `ike.payload` is compared as a set there (the script says so).
 #[test]
-fn ikev1_records_match_suricata() {
+fn ike_records_of_strongswan_match_suricata() {
     let Some(corpus) = corpus() else { return };
-    if !have_suricata("the IKEv1 record cross-check") {
+    if !have_suricata("the strongSwan IKE record cross-check") {
         return;
     }
-    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/ike1-strongswan.pcap");
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/ike-strongswan.pcap");
     let text = suricata_compare(&corpus, "ike", &[own.as_os_str()]);
-    assert!(text.contains("ike records matched 10/10"), "{text}");
+    assert!(text.contains("ike records matched 12/12"), "{text}");
     assert!(
         text.contains("ike records only Suricata 0, only flowscope 0"),
         "{text}"
     );
     for field in [
-        "alg_enc equal 9/9",
+        "alg_enc equal 10/10",
+        "alg_prf equal 1/1",
+        "ikev2.notify equal 1/1",
         "ikev1.vendor_ids equal 3/3",
         "ikev1.client.proposals equal 5/5",
     ] {

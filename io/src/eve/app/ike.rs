@@ -169,7 +169,8 @@ fn write_v2(o: &mut JsonObject<'_>, v: &IkeV2) {
         for &t in &v.notify {
             match notify_name(t) {
                 Some(name) => o.item_bytes(name.as_bytes()),
-                None => o.item_bytes(format!("Notify({t})").as_bytes()),
+                // As Suricata's parser prints a type it has no name for.
+                None => o.item_bytes(format!("NotifyType({t} / 0x{t:x})").as_bytes()),
             };
         }
         o.end();

@@ -752,3 +752,30 @@ fn ike_v1_attributes_raw_as_the_schema_types_them() {
     assert!(got.starts_with(want), "{got}");
     assert!(!got.contains("sa_life_duration_raw"), "{got}");
 }
+
+#[test]
+fn ike_v2_notify_types_without_a_name_as_suricata_prints_them() {
+    use flowscope_engine::parsers::ike::{IkeAlgs, IkeDetail, IkeMessage, IkeV2};
+    let m = IkeMessage {
+        version_major: 2,
+        version_minor: 0,
+        init_spi: 1,
+        resp_spi: 2,
+        message_id: 0,
+        exchange_type: 34,
+        flags: 0x20,
+        nat_t: false,
+        payloads: vec![41, 41],
+        detail: IkeDetail::V2(IkeV2 {
+            initiator: false,
+            algs: IkeAlgs::default(),
+            errors: 0,
+            notify: vec![16418, 16404],
+        }),
+    };
+    let got = body(&L7Message::Ike(Box::new(m)));
+    assert!(
+        got.contains(r#""notify":["NotifyType(16418 / 0x4022)","MULTIPLE_AUTH_SUPPORTED"]"#),
+        "{got}"
+    );
+}
