@@ -73,6 +73,11 @@ fn opaque<'a>(r: &mut Reader<'a>, max: u32) -> Option<&'a [u8]> {
 }
 
 /// xid and message type (at most 1).
+/// An RPC message's type: a call.
+pub(super) const CALL: u32 = 0;
+/// An RPC message's type: a reply.
+pub(super) const REPLY: u32 = 1;
+
 fn head(r: &mut Reader<'_>) -> Option<(u32, u32)> {
     let xid = r.u32()?;
     let msgtype = r.u32()?;

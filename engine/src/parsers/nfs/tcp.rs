@@ -188,18 +188,22 @@ impl NfsTcpParser {
         })
     }
 
-    /// One whole record from `side` (0 the client).
+    /// One whole record from `side` (0 the client). A call from the
+    /// server and the client's reply to it are NFSv4.1's backchannel on
+    /// the client's connection (CB_NULL, CB_RECALL...), no NFS call or
+    /// reply: passed over, not malformed.
     fn record(&mut self, side: usize, b: &[u8]) {
-        if side == 0 {
-            match rpc::call(b) {
+        match (side, rpc::xid_and_type(b).map(|(_, t)| t)) {
+            (0, Some(rpc::CALL)) => match rpc::call(b) {
                 Some(c) => super::on_call(&mut self.state, &c, false),
                 None => self.state.event("malformed_data"),
-            }
-        } else {
-            match rpc::reply_tcp(b) {
+            },
+            (_, Some(rpc::REPLY)) if side == 1 => match rpc::reply_tcp(b) {
                 Some(r) => super::on_reply(&mut self.state, &r),
                 None => self.state.event("malformed_data"),
-            }
+            },
+            (_, Some(_)) => {}
+            (_, None) => self.state.event("malformed_data"),
         }
     }
 }

@@ -529,3 +529,24 @@ fn an_unknown_v4_operation_is_malformed_data() {
     p.feed_initiator(&record(&call(90, 4, 1, &compound(1, &ops))));
     assert_eq!(events(&mut p), ["malformed_data"]);
 }
+
+#[test]
+fn the_v4_1_backchannel_on_the_clients_connection_is_passed_over() {
+    let mut p = NfsTcpParser::default();
+    // The server's CB_NULL (program 0x40000000, as CREATE_SESSION named
+    // it) and the client's accepting reply.
+    let mut cb = be(&[7, 0, 2, 0x4000_0000, 1, 0, 0, 0, 0, 0]);
+    cb.truncate(40);
+    assert!(p.feed_responder(&record(&cb)).is_empty());
+    assert!(p.feed_initiator(&record(&reply(7, &[]))).is_empty());
+    assert_eq!(events(&mut p), Vec::<&str>::new());
+    // NFS on the same connection is read as before.
+    let ops = [sequence(), op(28, &[&opaque(b"x")])];
+    p.feed_initiator(&record(&call(8, 4, 1, &compound(1, &ops))));
+    let res = [sequence_ok(), op(28, &[&be(&[0]), &[0; 20]])];
+    let got = records(p.feed_responder(&record(&reply(8, &compound_reply(0, &res)))));
+    assert_eq!((got.len(), events(&mut p).len()), (1, 0));
+    // A message of no RPC type is malformed.
+    p.feed_responder(&record(&be(&[9, 5, 0, 0, 0, 0, 0, 0])));
+    assert_eq!(events(&mut p), ["malformed_data"]);
+}
