@@ -198,7 +198,7 @@ impl NfsTcpParser {
                 Some(c) => super::on_call(&mut self.state, &c, false),
                 None => self.state.event("malformed_data"),
             },
-            (_, Some(rpc::REPLY)) if side == 1 => match rpc::reply_tcp(b) {
+            (1, Some(rpc::REPLY)) => match rpc::reply_tcp(b) {
                 Some(r) => super::on_reply(&mut self.state, &r),
                 None => self.state.event("malformed_data"),
             },

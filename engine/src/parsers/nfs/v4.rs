@@ -9,7 +9,7 @@
 
 use super::rpc::{Call, Creds, Reply};
 use super::state::{NfsState, ReadReply, Write, XidMap};
-use super::v4ops::{CREATE, Op, REMOVE, Res, opaque, request_op, result_op};
+use super::v4ops::{CREATE, Op, REMOVE, Res, padded, request_op, result_op};
 use crate::parsers::reader::Reader;
 
 /// Operations read per COMPOUND.
@@ -69,7 +69,7 @@ pub(super) fn op_name(p: u32) -> Option<&'static str> {
 /// The COMPOUND's operations, all or none.
 fn ops<'a>(data: &'a [u8]) -> Option<Vec<Op<'a>>> {
     let mut r = Reader::new(data);
-    opaque(&mut r)?;
+    padded(&mut r)?;
     r.u32()?;
     let n = r.u32()? as usize;
     let mut v = Vec::with_capacity(n.min(16));
@@ -186,7 +186,7 @@ pub(super) fn reply(st: &mut NfsState, r: &Reply<'_>, x: &mut XidMap) {
     let parsed = (|| {
         let mut b = Reader::new(data);
         b.u32()?;
-        opaque(&mut b)?;
+        padded(&mut b)?;
         let n = b.u32()? as usize;
         let mut v = Vec::with_capacity(n.min(16));
         for _ in 0..n.min(MAX_OPS) {

@@ -7,7 +7,7 @@
 //! number outside these, or bytes that do not fit its shape, end the
 //! COMPOUND's reading (`None`).
 
-use super::state::{Write, u64};
+use super::state::{self, Write, pad, u64};
 use crate::parsers::reader::Reader;
 
 pub(super) const CREATE: u32 = 6;
@@ -41,12 +41,12 @@ pub(super) enum Res<'a> {
     Other,
 }
 
-/// An XDR variable-length opaque (or string): length, bytes, padding to
-/// four bytes.
-pub(super) fn opaque<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
-    let n = r.u32()? as usize;
-    let b = r.take(n)?;
-    r.take((4 - n % 4) % 4)?;
+/// An XDR variable-length opaque (or string) and the padding after it
+/// (`state::opaque` leaves the padding to its v2/v3 callers, which skip it
+/// where Suricata does).
+pub(super) fn padded<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+    let b = state::opaque(r)?;
+    pad(r, b.len())?;
     Some(b)
 }
 
@@ -78,14 +78,14 @@ fn fixed_array(r: &mut Reader<'_>, size: usize) -> Option<()> {
     skip(r, n.checked_mul(size)?)
 }
 
-pub(super) fn bitmap(r: &mut Reader<'_>) -> Option<()> {
+fn bitmap(r: &mut Reader<'_>) -> Option<()> {
     fixed_array(r, 4)
 }
 
 /// `fattr4`: the attribute mask and the attributes' bytes.
-pub(super) fn fattr(r: &mut Reader<'_>) -> Option<()> {
+fn fattr(r: &mut Reader<'_>) -> Option<()> {
     bitmap(r)?;
-    opaque(r).map(|_| ())
+    padded(r).map(|_| ())
 }
 
 /// `stateid4`: a seqid and 12 bytes.
@@ -100,13 +100,13 @@ const ID16: usize = 16;
 /// `state_owner4` (open and lock owners): a client id and an opaque.
 fn owner(r: &mut Reader<'_>) -> Option<()> {
     skip(r, 8)?;
-    opaque(r).map(|_| ())
+    padded(r).map(|_| ())
 }
 
 /// `nfsace4`: type, flag, mask, who.
 fn nfsace(r: &mut Reader<'_>) -> Option<()> {
     skip(r, 12)?;
-    opaque(r).map(|_| ())
+    padded(r).map(|_| ())
 }
 
 /// `channel_attrs4`: six counts and at most one RDMA read depth.
@@ -121,14 +121,14 @@ fn cb_sec_parms(r: &mut Reader<'_>) -> Option<()> {
         0 => Some(()),
         1 => {
             r.u32()?;
-            opaque(r)?;
+            padded(r)?;
             skip(r, 8)?;
             fixed_array(r, 4)
         }
         RPCSEC_GSS => {
             r.u32()?;
-            opaque(r)?;
-            opaque(r).map(|_| ())
+            padded(r)?;
+            padded(r).map(|_| ())
         }
         _ => None,
     }
@@ -137,7 +137,7 @@ fn cb_sec_parms(r: &mut Reader<'_>) -> Option<()> {
 /// `secinfo4`: a flavour, with RPCSEC_GSS's OID, QOP and service.
 fn secinfo(r: &mut Reader<'_>) -> Option<()> {
     if r.u32()? == RPCSEC_GSS {
-        opaque(r)?;
+        padded(r)?;
         skip(r, 8)?;
     }
     Some(())
@@ -146,10 +146,10 @@ fn secinfo(r: &mut Reader<'_>) -> Option<()> {
 /// `netloc4`: a name, a URL or a network address.
 fn netloc(r: &mut Reader<'_>) -> Option<()> {
     match r.u32()? {
-        1 | 2 => opaque(r).map(|_| ()),
+        1 | 2 => padded(r).map(|_| ()),
         3 => {
-            opaque(r)?;
-            opaque(r).map(|_| ())
+            padded(r)?;
+            padded(r).map(|_| ())
         }
         _ => None,
     }
@@ -159,7 +159,7 @@ fn netloc(r: &mut Reader<'_>) -> Option<()> {
 /// `layout_content4`).
 fn typed_body(r: &mut Reader<'_>) -> Option<()> {
     r.u32()?;
-    opaque(r).map(|_| ())
+    padded(r).map(|_| ())
 }
 
 /// `state_protect_ops4`: two bitmaps.
@@ -171,8 +171,8 @@ fn protect_ops(r: &mut Reader<'_>) -> Option<()> {
 /// `nfs_impl_id4<1>`: domain, name, date.
 fn impl_id(r: &mut Reader<'_>) -> Option<()> {
     array(r, |r| {
-        opaque(r)?;
-        opaque(r)?;
+        padded(r)?;
+        padded(r)?;
         skip(r, NFSTIME)
     })
 }
@@ -232,12 +232,12 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         CREATE => {
             match r.u32()? {
                 5 => {
-                    opaque(r)?;
+                    padded(r)?;
                 }
                 3 | 4 => skip(r, 8)?,
                 _ => {}
             }
-            let name = opaque(r)?;
+            let name = padded(r)?;
             fattr(r)?;
             return Some(Op::Create(name));
         }
@@ -251,7 +251,7 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         // SAVEFH, ILLEGAL: nothing.
         10 | 16 | 23 | PUTROOTFH | 27 | 31 | 32 | 10044 => Some(()),
         // LINK, SECINFO, GETXATTR, REMOVEXATTR: a name.
-        11 | 33 | 72 | 75 => opaque(r).map(|_| ()),
+        11 | 33 | 72 | 75 => padded(r).map(|_| ()),
         // LOCK: type, reclaim, offset, length, a new or existing owner.
         12 => {
             skip(r, 4)?;
@@ -271,7 +271,7 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         }
         // LOCKU: type, seqid, stateid, offset, length.
         14 => skip(r, 4 + 4 + STATEID + 16),
-        15 => return Some(Op::Name(opaque(r)?)),
+        15 => return Some(Op::Name(padded(r)?)),
         // NVERIFY, VERIFY
         17 | 37 => fattr(r),
         18 => return open(r),
@@ -279,7 +279,7 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         20 => skip(r, STATEID + 4),
         // OPEN_DOWNGRADE
         21 => skip(r, STATEID + 12),
-        22 => return Some(Op::PutFh(opaque(r)?)),
+        22 => return Some(Op::PutFh(padded(r)?)),
         READ => {
             skip(r, STATEID)?;
             let offset = u64(r)?;
@@ -290,10 +290,10 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
             skip(r, 24)?;
             bitmap(r)
         }
-        REMOVE => return Some(Op::Remove(opaque(r)?)),
+        REMOVE => return Some(Op::Remove(padded(r)?)),
         29 => {
-            opaque(r)?;
-            opaque(r).map(|_| ())
+            padded(r)?;
+            padded(r).map(|_| ())
         }
         SETATTR => {
             skip(r, STATEID)?;
@@ -303,10 +303,10 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         // callback ident.
         35 => {
             skip(r, 8)?;
-            opaque(r)?;
+            padded(r)?;
             r.u32()?;
-            opaque(r)?;
-            opaque(r)?;
+            padded(r)?;
+            padded(r)?;
             skip(r, 4)
         }
         36 => skip(r, 16),
@@ -314,7 +314,7 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
             skip(r, STATEID)?;
             u64(r)?;
             let stable = r.u32()?;
-            let data = opaque(r)?;
+            let data = padded(r)?;
             return Some(Op::Write(Write {
                 handle: &[],
                 count: data.len() as u32,
@@ -388,7 +388,7 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
             match r.u32()? {
                 1 => {
                     skip(r, 16 + STATEID)?;
-                    opaque(r).map(|_| ())
+                    padded(r).map(|_| ())
                 }
                 2 | 3 => Some(()),
                 _ => None,
@@ -401,8 +401,8 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         }
         // SET_SSV: the SSV and its digest.
         54 => {
-            opaque(r)?;
-            opaque(r).map(|_| ())
+            padded(r)?;
+            padded(r).map(|_| ())
         }
         // TEST_STATEID
         55 => fixed_array(r, STATEID),
@@ -452,15 +452,15 @@ pub(super) fn request_op<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         // WRITE_SAME: stateid, stable, the block and its pattern.
         70 => {
             skip(r, STATEID + 4 + 32 + 4 + 8)?;
-            opaque(r).map(|_| ())
+            padded(r).map(|_| ())
         }
         // CLONE: both stateids, offsets, count.
         71 => skip(r, 2 * STATEID + 24),
         // SETXATTR: option, name, value.
         73 => {
             r.u32()?;
-            opaque(r)?;
-            opaque(r).map(|_| ())
+            padded(r)?;
+            padded(r).map(|_| ())
         }
         // LISTXATTRS: cookie, maximum.
         74 => skip(r, 12),
@@ -486,14 +486,14 @@ fn open<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
         }
     }
     Some(match r.u32()? {
-        0 | 3 => Op::Name(opaque(r)?),
+        0 | 3 => Op::Name(padded(r)?),
         1 => {
             r.u32()?;
             Op::Other
         }
         2 => {
             skip(r, STATEID)?;
-            Op::Name(opaque(r)?)
+            Op::Name(padded(r)?)
         }
         4 | 6 => Op::Other,
         5 => {
@@ -508,15 +508,15 @@ fn open<'a>(r: &mut Reader<'a>) -> Option<Op<'a>> {
 /// the implementation.
 fn exchange_id(r: &mut Reader<'_>) -> Option<()> {
     skip(r, 8)?;
-    opaque(r)?;
+    padded(r)?;
     r.u32()?;
     match r.u32()? {
         0 => {}
         1 => protect_ops(r)?,
         2 => {
             protect_ops(r)?;
-            array(r, |r| opaque(r).map(|_| ()))?;
-            array(r, |r| opaque(r).map(|_| ()))?;
+            array(r, |r| padded(r).map(|_| ()))?;
+            array(r, |r| padded(r).map(|_| ()))?;
             skip(r, 8)?;
         }
         _ => return None,
@@ -555,7 +555,7 @@ pub(super) fn result_op<'a>(r: &mut Reader<'a>) -> Option<(Res<'a>, bool)> {
         7 | 8 | 13 | 15 | 16 | 17 | 19 | 22 | 23 | 30 | 31 | 32 | 36 | 37 | 39 | 40 | 44 | 45
         | 57 | 58 | 59 | 62 | 64 | 65 | 66 | 71 | 10044 => Some(()),
         9 => fattr(r),
-        10 => return Some((Res::GetFh(opaque(r)?), false)),
+        10 => return Some((Res::GetFh(padded(r)?), false)),
         // LINK, SETXATTR, REMOVEXATTR: the directory's change.
         11 | 73 | 75 => skip(r, CHANGE_INFO),
         PUTROOTFH => return Some((Res::RootFh(s), false)),
@@ -567,7 +567,7 @@ pub(super) fn result_op<'a>(r: &mut Reader<'a>) -> Option<(Res<'a>, bool)> {
         }
         READ => {
             let eof = boolean(r)?;
-            let data = opaque(r)?;
+            let data = padded(r)?;
             return Some((Res::Read(s, eof, data), false));
         }
         // READDIR: the verifier, the entries, end of directory.
@@ -575,13 +575,13 @@ pub(super) fn result_op<'a>(r: &mut Reader<'a>) -> Option<(Res<'a>, bool)> {
             skip(r, 8)?;
             while boolean(r)? {
                 skip(r, 8)?;
-                opaque(r)?;
+                padded(r)?;
                 fattr(r)?;
             }
             boolean(r).map(|_| ())
         }
         // READLINK: the link; GETXATTR: the value; SET_SSV: a digest.
-        27 | 72 | 54 => opaque(r).map(|_| ()),
+        27 | 72 | 54 => padded(r).map(|_| ()),
         REMOVE => {
             skip(r, CHANGE_INFO)?;
             return Some((Res::Status(s), false));
@@ -678,7 +678,7 @@ pub(super) fn result_op<'a>(r: &mut Reader<'a>) -> Option<(Res<'a>, bool)> {
             array(r, |r| match r.u32()? {
                 0 => {
                     skip(r, 8)?;
-                    opaque(r).map(|_| ())
+                    padded(r).map(|_| ())
                 }
                 1 => skip(r, 16),
                 _ => None,
@@ -692,7 +692,7 @@ pub(super) fn result_op<'a>(r: &mut Reader<'a>) -> Option<(Res<'a>, bool)> {
         // LISTXATTRS: cookie, names, end of list.
         74 => {
             skip(r, 8)?;
-            array(r, |r| opaque(r).map(|_| ()))?;
+            array(r, |r| padded(r).map(|_| ()))?;
             boolean(r).map(|_| ())
         }
         _ => None,
@@ -710,12 +710,12 @@ fn exchange_id_result(r: &mut Reader<'_>) -> Option<()> {
         2 => {
             protect_ops(r)?;
             skip(r, 16)?;
-            array(r, |r| opaque(r).map(|_| ()))?;
+            array(r, |r| padded(r).map(|_| ()))?;
         }
         _ => return None,
     }
     skip(r, 8)?;
-    opaque(r)?;
-    opaque(r)?;
+    padded(r)?;
+    padded(r)?;
     impl_id(r)
 }

@@ -619,18 +619,18 @@ fn smb_records_match_suricata() {
 #[test]
 fn nfs_v4_1_compounds_are_read_whole() {
     let pcap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/nfs41-client.pcap");
-    let records = super::records(&super::replay_stdout(&[], &pcap));
+    let records = super::records(&super::replay_stdout::<&str>(&[], &pcap));
     let anomalies: Vec<_> = records
         .iter()
         .filter(|r| r["event_type"] == "anomaly")
         .collect();
     assert!(anomalies.is_empty(), "{anomalies:?}");
-    let nfs: Vec<(u64, String, String, String, String)> = records
+    let nfs: Vec<_> = records
         .iter()
         .filter(|r| r["event_type"] == "nfs")
         .map(|r| {
             let n = &r["nfs"];
-            let s = |k: &str| n[k].as_str().unwrap_or("").to_owned();
+            let s = |k: &str| n[k].as_str().unwrap_or("");
             (
                 r["pcap_cnt"].as_u64().unwrap(),
                 s("procedure"),
@@ -648,10 +648,6 @@ fn nfs_v4_1_compounds_are_read_whole() {
         (51, "REMOVE", "missing41.txt", "ERR_NOENT", ""),
         (58, "WRITE", "written41.txt", "OK", "7c3033"),
     ];
-    let want: Vec<_> = want
-        .iter()
-        .map(|&(c, p, f, s, h)| (c, p.to_owned(), f.to_owned(), s.to_owned(), h.to_owned()))
-        .collect();
     assert_eq!(nfs, want);
     let flow = records.iter().find(|r| r["event_type"] == "flow").unwrap();
     assert_eq!(flow["app_proto"], "nfs");

@@ -63,7 +63,7 @@ fn send_signal(pid: u32, name: &str) {
 }
 
 /// `flowscope replay -q ARGS PCAP`'s standard output; the run must succeed.
-fn replay_stdout(args: &[&str], pcap: &Path) -> Vec<u8> {
+fn replay_stdout<S: AsRef<std::ffi::OsStr>>(args: &[S], pcap: &Path) -> Vec<u8> {
     let out = bin()
         .args(["replay", "-q"])
         .args(args)

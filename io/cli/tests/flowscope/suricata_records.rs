@@ -7,7 +7,7 @@
 use super::corpus::{
     assert_all_equal, assert_figures, captures, have_suricata, run_check_script, suricata_compare,
 };
-use super::{bin, corpus, records, tmpdir};
+use super::{corpus, records, replay_stdout, tmpdir};
 use std::ffi::OsStr;
 use std::path::Path;
 
@@ -420,18 +420,7 @@ fn alpn_h2_names_http2_when_asked() {
     let config = tmpdir("alpn").join("alpn.toml");
     std::fs::write(&config, "[parsers.tls]\napp_proto_from_alpn = true\n").unwrap();
     let protos = |extra: &[&OsStr]| -> Vec<(String, String)> {
-        let out = bin()
-            .args(["replay", "-q"])
-            .args(extra)
-            .arg(&cap)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        records(&out.stdout)
+        records(&replay_stdout(extra, &cap))
             .into_iter()
             .filter(|r| r["event_type"] == "flow" && r["proto"] == "TCP")
             .map(|r| {

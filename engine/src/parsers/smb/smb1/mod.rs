@@ -475,13 +475,18 @@ fn fid_key(fid: &[u8], user_id: u16) -> Fid {
     k
 }
 
-/// Whether `h`'s tree is a pipe (IPC$).
-fn on_pipe(p: &SmbParser, h: &Hdr) -> bool {
+/// `h`'s tree: its share's name and whether it is a pipe (IPC$); none
+/// when its connect was not seen.
+fn tree<'p>(p: &'p SmbParser, h: &Hdr) -> Option<&'p (Box<str>, bool)> {
     recall(
         &p.state.trees,
         &(u64::from(h.user_id), u32::from(h.tree_id)),
     )
-    .is_some_and(|(_, is_pipe)| *is_pipe)
+}
+
+/// Whether `h`'s tree is a pipe.
+fn on_pipe(p: &SmbParser, h: &Hdr) -> bool {
+    tree(p, h).is_some_and(|(_, is_pipe)| *is_pipe)
 }
 
 /// A READ_ANDX's or WRITE_ANDX's data: its length's low and high words
@@ -511,20 +516,18 @@ fn io_ctx(h: &Hdr, cmd: u8) -> pipe::Ctx {
     }
 }
 
+/// The file transaction of FID `fid`'s reads (`reads`) or writes on a
+/// tree that is no pipe, opened unless it is open: the file's name, its
+/// tree's share. As Suricata's, it names no session or tree and gets no
+/// status; its CLOSE finishes it.
 fn file_tx(p: &mut SmbParser, h: &Hdr, cmd: u8, fid: &[u8], reads: bool) {
     let f = fid_key(fid, h.user_id);
     if p.find(&Key::File(f, reads)).is_some() {
         return;
     }
-    let tree = recall(
-        &p.state.trees,
-        &(u64::from(h.user_id), u32::from(h.tree_id)),
-    )
-    .cloned();
-    let (share, is_pipe) = tree.unwrap_or_default();
-    if is_pipe {
-        return;
-    }
+    let share = tree(p, h)
+        .map(|(share, _)| share.clone())
+        .unwrap_or_default();
     let name = recall(&p.state.names, &f)
         .cloned()
         .unwrap_or_else(|| "<unknown>".into());
