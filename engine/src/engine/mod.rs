@@ -285,7 +285,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     }
 
     fn now_sec(&self) -> u32 {
-        u32::try_from(self.clock.secs()).unwrap_or(u32::MAX)
+        crate::flow::sec_of(self.clock)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::decode::Decoder;
 use crate::defrag::{DefragOutcome, FragmentPath, walk};
 use crate::event::{AnomalyKind, Cause, FlowEvent};
 use crate::flow::tcp::{ConnProto, Endpoint};
-use crate::flow::{Flags, FlowEntry, NIL, SideCounters, idle_expired};
+use crate::flow::{Flags, FlowEntry, NIL, SideCounters, idle_expired, sec_of};
 use crate::hook::FlowHook;
 use crate::key::{Extracted, FlowExtractor, icmp_is_reply};
 use crate::packet::{PacketView, Transport};
@@ -99,7 +99,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             Some(idx) => {
                 let e = self.table.get(idx);
                 let timeout = self.table.idle_timeout(e, self.emergency);
-                let expired = idle_expired(e.activity_sec, timeout, now_sec);
+                // Idle by the packet clock, or (a flow not yet reported) by
+                // its own packets' times: after the capture's clock steps
+                // back, the packet clock stands still until the packets
+                // catch up with it, and a flow's gaps are measured on its
+                // packets. A linger entry's packets are absorbed, not
+                // timed: the clock alone ends it.
+                let expired = idle_expired(e.activity_sec, timeout, now_sec)
+                    || (!e.ended() && idle_expired(sec_of(e.last_seen()), timeout, view.ts.secs()));
                 if e.ended() && (expired || new_syn) {
                     // The linger is over, or a new connection reuses the
                     // ports: the old connection is gone.

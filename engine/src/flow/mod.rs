@@ -30,6 +30,7 @@ pub mod tcp;
 pub(crate) use entry::{Flags, FlowEntry, SideCounters};
 
 use crate::packet::Tunnel;
+use crate::timestamp::Timestamp;
 use crate::vocab::{FlowSide, FlowState};
 use hashbrown::HashTable;
 use std::collections::HashMap;
@@ -391,7 +392,7 @@ impl<K: Eq> FlowTable<K> {
         let mut idx = self.active.head;
         while idx != NIL {
             let e = self.get(idx);
-            let started = u32::try_from(e.start.secs()).unwrap_or(u32::MAX);
+            let started = sec_of(e.start);
             if !idle_expired(started, timeout, now_sec) {
                 break;
             }
@@ -443,6 +444,12 @@ impl<K: Eq> FlowTable<K> {
             + self.tunnels.capacity() * (size_of::<(u32, Tunnel)>() + 1)
             + self.spill.capacity() * (size_of::<(u32, [u32; 2])>() + 1)
     }
+}
+
+/// A time's whole seconds as the table keeps them (saturated).
+#[inline]
+pub(crate) fn sec_of(ts: Timestamp) -> u32 {
+    u32::try_from(ts.secs()).unwrap_or(u32::MAX)
 }
 
 /// The idle rule shared by the timers and the lazy check on packet arrival:

@@ -212,22 +212,28 @@ fn deadline_s(activity_ns: u64, timeout_s: u64) -> u64 {
 }
 
 /// Why flowscope still had the flow that 0.3 expired idle as `p` when it
-/// next looked at it (at packet clock `check_clock`, for a packet stamped
-/// `check_ts`), or `None` when flowscope's own rule expires it too: its
-/// activity is the packet clock at the flow's last packet. The cause is
-/// the packet clock when the same rule on the packets' own timestamps
-/// would have expired it, else the rounding.
+/// next looked at it (at packet clock `check_clock`; at a packet stamped
+/// `check_ts`, or at the end of the capture when `None`), or `None` when
+/// flowscope's own rules expire it too: its activity is the packet clock
+/// at the flow's last packet, and at a packet also the latest of the
+/// flow's own timestamps. The cause is the packet clock when the rule on
+/// the last packet's own timestamp would have expired it, else the
+/// rounding.
 fn kept_idle(
     p: &Sess,
     check_clock: u64,
-    check_ts: u64,
+    check_ts: Option<u64>,
     timeout_s: u64,
     ev: &Evidence,
 ) -> Option<Exception> {
     let last = *p.packets.last()?;
-    if check_clock / NS >= deadline_s(ev.clock(last), timeout_s) {
+    let latest = p.packets.iter().map(|&s| ev.ts(s)).max()?;
+    let at = check_ts.unwrap_or(check_clock);
+    if check_clock / NS >= deadline_s(ev.clock(last), timeout_s)
+        || check_ts.is_some_and(|ts| ts / NS >= deadline_s(latest, timeout_s))
+    {
         None
-    } else if check_ts / NS >= deadline_s(ev.ts(last), timeout_s) {
+    } else if at / NS >= deadline_s(ev.ts(last), timeout_s) {
         Some(Exception::ClockBehind)
     } else {
         Some(Exception::IdleRounding)
@@ -237,10 +243,15 @@ fn kept_idle(
 /// Whether flowscope's flow starting at `start` began where a packet of
 /// 0.3's flow `x` (not its first) found flowscope's flow past its deadline:
 /// the packet clock at that packet reached the deadline of the clock at
-/// `x`'s packet before it.
+/// `x`'s packet before it, or the packet's own time the deadline of the
+/// latest time of `x`'s packets before it.
 fn lookup_split(x: &Sess, start: u64, timeout_s: u64, ev: &Evidence) -> bool {
+    let mut latest = 0;
     x.packets.windows(2).any(|w| {
-        ev.ts(w[1]) == start && ev.clock(w[1]) / NS >= deadline_s(ev.clock(w[0]), timeout_s)
+        latest = latest.max(ev.ts(w[0]));
+        ev.ts(w[1]) == start
+            && (ev.clock(w[1]) / NS >= deadline_s(ev.clock(w[0]), timeout_s)
+                || ev.ts(w[1]) / NS >= deadline_s(latest, timeout_s))
     })
 }
 
@@ -338,7 +349,13 @@ fn group(
             && b.iter()
                 .any(|y| y.start <= a[i - 1].start && x.start <= y.end)
         {
-            kept_idle(&a[i - 1], ev.clock(x.packets[0]), x.start, timeout_s, ev)
+            kept_idle(
+                &a[i - 1],
+                ev.clock(x.packets[0]),
+                Some(x.start),
+                timeout_s,
+                ev,
+            )
         } else {
             None
         };
@@ -461,13 +478,7 @@ fn pair(
             .any(|&g| x.start < g && g <= x.end && g > y.end);
     // 0.3 expired it at the final sweep, flowscope kept it to the end.
     let idle_at_end = if x.close == Close::Idle && y.close == Close::End {
-        kept_idle(
-            x,
-            ev.final_clock,
-            ev.final_clock,
-            idle_timeout_s(t.proto),
-            ev,
-        )
+        kept_idle(x, ev.final_clock, None, idle_timeout_s(t.proto), ev)
     } else {
         None
     };

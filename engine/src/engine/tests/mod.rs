@@ -763,3 +763,5 @@ proptest! {
         prop_assert_eq!(first, second);
     }
 }
+
+mod clock;
