@@ -136,8 +136,11 @@ struct Datagram {
     wire_bytes: u64,
     encap_bytes: u64,
     ip_bytes: u64,
-    /// Key of this datagram in the expiry index.
+    /// Key of this datagram in the expiry index: the packet clock at its
+    /// first fragment, and a serial.
     expiry: (Timestamp, u64),
+    /// Its first fragment's own time.
+    first_ts: Timestamp,
     /// Dropped for overlap: later fragments are discarded until timeout.
     poisoned: bool,
 }
@@ -227,9 +230,13 @@ impl Defrag {
         self.cfg.enabled
     }
 
-    /// Adds one fragment. `view` must be a fragment (`view.ip.fragment` set,
-    /// payload = the fragment's data).
-    pub fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
+    /// Adds one fragment, read at packet clock `now`. `view` must be a
+    /// fragment (`view.ip.fragment` set, payload = the fragment's data).
+    /// A datagram's timeout counts from the packet clock at its first
+    /// fragment, the time base of every timer (after a capture's clock
+    /// steps back, the packet's own time is behind it); its report
+    /// carries the first fragment's own time plus the timeout.
+    pub fn insert(&mut self, view: &PacketView<'_>, now: Timestamp) -> DefragOutcome {
         let (Some(ip), ts) = (view.ip, view.ts) else {
             return DefragOutcome::Dropped(DefragDrop::InvalidLength);
         };
@@ -251,7 +258,8 @@ impl Defrag {
             let serial = self.serial;
             self.serial += 1;
             let buf = self.pool.pop().unwrap_or_default();
-            self.by_age.insert((ts, serial), key);
+            let aged = now.max(ts);
+            self.by_age.insert((aged, serial), key);
             self.table.insert(
                 key,
                 Datagram {
@@ -264,7 +272,8 @@ impl Defrag {
                     wire_bytes: 0,
                     encap_bytes: 0,
                     ip_bytes: 0,
-                    expiry: (ts, serial),
+                    expiry: (aged, serial),
+                    first_ts: ts,
                     poisoned: false,
                 },
             );
@@ -370,10 +379,11 @@ impl Defrag {
                 // Already reported when it was dropped for overlap.
                 self.remove(&key);
             } else {
+                let first = self.table.get(&key).map_or(created, |d| d.first_ts);
                 self.drop_datagram(
                     &key,
                     DefragDrop::Timeout,
-                    created.saturating_add(timeout),
+                    first.saturating_add(timeout),
                     false,
                 );
             }

@@ -120,9 +120,10 @@ impl Fragments {
         }
     }
 
-    pub(crate) fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
+    /// A fragment read at packet clock `now`.
+    pub(crate) fn insert(&mut self, view: &PacketView<'_>, now: Timestamp) -> DefragOutcome {
         match self {
-            Fragments::Own(d) => d.insert(view),
+            Fragments::Own(d) => d.insert(view, now),
             Fragments::Replay(r) => match r.next() {
                 Some(d) => DefragOutcome::Complete(d),
                 None => DefragOutcome::Pending,
@@ -351,12 +352,13 @@ impl FragmentRouter {
         }
     }
 
-    /// Takes a decoded fragment through reassembly, recording each step in
-    /// `log`.
+    /// Takes a decoded fragment, read at packet clock `now`, through
+    /// reassembly, recording each step in `log`.
     pub fn route<E: FlowExtractor>(
         &mut self,
         extractor: &E,
         view: &PacketView<'_>,
+        now: Timestamp,
         log: &mut DefragLog,
     ) -> Routed {
         let steps = log.len();
@@ -365,6 +367,7 @@ impl FragmentRouter {
             extractor,
             log,
             hash: None,
+            now,
         };
         walk(&mut path, view, 0);
         let hash = path.hash;
@@ -400,6 +403,7 @@ struct RouterPath<'r, 'l, E> {
     extractor: &'r E,
     log: &'l mut DefragLog,
     hash: Option<u64>,
+    now: Timestamp,
 }
 
 impl<E: FlowExtractor> FragmentPath for RouterPath<'_, '_, E> {
@@ -414,7 +418,7 @@ impl<E: FlowExtractor> FragmentPath for RouterPath<'_, '_, E> {
         self.log.record(self.router.defrag.drain_events(), None);
     }
     fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
-        let outcome = self.router.defrag.insert(view);
+        let outcome = self.router.defrag.insert(view, self.now);
         let datagram = match &outcome {
             DefragOutcome::Complete(d) => Some(d),
             _ => None,

@@ -25,7 +25,7 @@ fn feed(d: &mut Defrag, pkt: &[u8], t: u64) -> DefragOutcome {
         data: pkt,
     };
     let v = dec.decode(&raw).expect("decodes");
-    d.insert(&v)
+    d.insert(&v, v.ts)
 }
 
 fn datagram(len: usize) -> Vec<u8> {

@@ -318,7 +318,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> FragmentPath for EnginePath<'_, E, H
         self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
     }
     fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
-        let outcome = self.engine.frags.insert(view);
+        let outcome = self.engine.frags.insert(view, self.engine.clock);
         self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
         outcome
     }

@@ -349,13 +349,16 @@ impl<E: FlowExtractor> Ingest<E> {
             // with their own addresses.
             let ctx = &mut self.ctx;
             let routed = match view {
-                Some(v) => ctx.router.route(&ctx.extractor, v, &mut self.steps),
+                Some(v) => ctx
+                    .router
+                    .route(&ctx.extractor, v, stamp.now, &mut self.steps),
                 None => {
                     let mut v = PacketView::empty(raw);
                     // Routed whatever the result, as the view stands (as
                     // when it was keyed).
                     let _ = ctx.decoder.decode_into(raw, &mut v);
-                    ctx.router.route(&ctx.extractor, &v, &mut self.steps)
+                    ctx.router
+                        .route(&ctx.extractor, &v, stamp.now, &mut self.steps)
                 }
             };
             dispatch_hash = routed.hash.or(dispatch_hash);
