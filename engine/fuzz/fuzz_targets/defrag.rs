@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut events: EventBuf<FiveTupleKey> = Vec::new();
     let mut frame = Vec::with_capacity(512);
-    let mut secs = 1_000;
+    let mut secs: u64 = 1_000;
     let mut seq = 0;
     while !input.is_empty() {
         let flags = input.u8();
@@ -82,7 +82,13 @@ fuzz_target!(|data: &[u8]| {
             frame.len()
         };
 
-        secs += u64::from(time & 0x07);
+        // Forward by 0 to 6 s, or back by 100 s (a capture whose clock
+        // steps back: the packet clock stands still).
+        if time & 0x07 == 0x07 {
+            secs = secs.saturating_sub(100).max(1);
+        } else {
+            secs += u64::from(time & 0x07);
+        }
         let ts = Timestamp::new(secs, u32::from(time >> 3) * 1_000_000);
         packets::feed(
             &mut engine,
