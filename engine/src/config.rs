@@ -230,7 +230,23 @@ impl Default for FlowConfig {
             tcp_timeout: 300,
             udp_timeout: 60,
             other_timeout: 30,
-            port_timeouts: Vec::new(),
+            // IKE (ISAKMP, and its NAT traversal port): an IKE SA's
+            // exchanges (rekeys, liveness checks) come minutes apart, and
+            // the algorithms its records report are chosen at its start; a
+            // UDP flow's 60 s would split it and lose them. 300 s is
+            // Suricata's timeout of a UDP flow with replies.
+            port_timeouts: vec![
+                PortTimeout {
+                    proto: PortProto::Udp,
+                    port: 500,
+                    timeout: 300,
+                },
+                PortTimeout {
+                    proto: PortProto::Udp,
+                    port: 4500,
+                    timeout: 300,
+                },
+            ],
             tcp_closed_linger: 60,
             active_timeout: 0,
             server_ports: vec![

@@ -21,13 +21,14 @@ use super::parsers::{FrameParser, HeaderParser, LineParser};
 /// differences 0.3 cannot follow turned off (see docs/parity.md):
 /// no tunnel decapsulation and no defragmentation (0.3 does neither: it
 /// keys an IP fragment as a port-less flow and parses nothing of it), no
-/// VLAN ids in the key (0.3's key has none). `Started` events are on by
-/// default, as in 0.3.
+/// VLAN ids in the key (0.3's key has none), no per-port timeouts (0.3's
+/// are per protocol). `Started` events are on by default, as in 0.3.
 pub fn engine_config() -> EngineConfig {
     let mut cfg = EngineConfig::default();
     cfg.tunnel.decapsulate = false;
     cfg.defrag.enabled = false;
     cfg.flow.vlan_in_key = false;
+    cfg.flow.port_timeouts.clear();
     cfg.flow.max_flows = 1_000_000;
     cfg
 }
