@@ -37,6 +37,7 @@ NO_TIMEOUT = """
 tcp_timeout = 4000000000
 udp_timeout = 4000000000
 other_timeout = 4000000000
+port_timeouts = []
 """
 NO_CONTEXT = """
 [flow]
