@@ -292,6 +292,12 @@ fn outer_frames(
 /// fragmented in that order. Inner addresses differ per conversation; the
 /// outer pair is one for the whole capture.
 fn write_trace(path: &Path, kind: Kind, outer_v6: bool, inner_v6: bool) {
+    write_trace_after(path, kind, outer_v6, inner_v6, None);
+}
+
+/// [`write_trace`], after one unrelated datagram stamped `first` seconds
+/// after the conversations when given (so the capture's clock steps back).
+fn write_trace_after(path: &Path, kind: Kind, outer_v6: bool, inner_v6: bool, first: Option<u64>) {
     let mut w = PcapWriter::new(
         std::fs::File::create(path).unwrap(),
         flowscope_engine::LinkType::ETHERNET,
@@ -309,6 +315,11 @@ fn write_trace(path: &Path, kind: Kind, outer_v6: bool, inner_v6: bool) {
     };
     let mut t = 1_700_000_000_000_000u64;
     let mut ident = 100u16;
+    if let Some(ahead) = first {
+        let lone = ip(&[192, 0, 2, 1], &[192, 0, 2, 2], 17, 1, &udp(1, 2, b"x"));
+        let at = flowscope_engine::Timestamp::from_micros(t + ahead * 1_000_000);
+        w.write_packet(at, &ethernet(true, &lone)).unwrap();
+    }
     for (n, &order) in ORDERS.iter().enumerate() {
         let n = n as u8;
         let (client, server): (Vec<u8>, Vec<u8>) = if inner_v6 {
@@ -384,8 +395,13 @@ fn write_trace(path: &Path, kind: Kind, outer_v6: bool, inner_v6: bool) {
 }
 
 fn replay(trace: &Path, shards: usize) -> Vec<u8> {
+    replay_with(trace, shards, &[])
+}
+
+fn replay_with(trace: &Path, shards: usize, extra: &[&std::ffi::OsStr]) -> Vec<u8> {
     let out = bin()
         .args(["replay", "-q", "--shards", &shards.to_string()])
+        .args(extra)
         .arg(trace)
         .output()
         .unwrap();
@@ -487,6 +503,44 @@ fn fragmented_tunnels_give_the_same_bytes_for_every_shard_count() {
         assert!(
             overlaps > 0,
             "{name}: the overlapping datagrams are reported"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A capture whose clock steps back ten hours before the fragmented
+/// tunnels, with timers fired after every packet: a datagram's timeout
+/// counts from the packet clock at its first fragment, so every datagram
+/// still completes (no `defrag.timeout`), and the output is the same for
+/// every shard count (the pipeline's ingest reassembles on the same clock
+/// as an inline engine).
+#[test]
+fn fragments_read_after_the_clock_steps_back_complete_for_every_shard_count() {
+    let dir = tmpdir("frag-step-back");
+    let trace = dir.join("vxlan-step-back.pcap");
+    write_trace_after(&trace, Kind::Vxlan, false, false, Some(36_000));
+    let config = dir.join("epochs.toml");
+    std::fs::write(&config, "[pipeline]\nepoch_packets = 1\n").unwrap();
+    let args = ["-c".as_ref(), config.as_os_str()];
+    let reference = replay_with(&trace, 0, &args);
+    for shards in [1, 2, 4] {
+        assert!(
+            replay_with(&trace, shards, &args) == reference,
+            "--shards {shards} differs from --shards 0"
+        );
+    }
+    let recs = records(&reference);
+    let text = String::from_utf8_lossy(&reference);
+    assert!(!text.contains("defrag.timeout"), "{text}");
+    for (n, order) in ORDERS.iter().enumerate() {
+        if *order == Order::Overlapping {
+            continue;
+        }
+        let url = format!("/order-{n}");
+        assert!(
+            recs.iter()
+                .any(|r| r["event_type"] == "http" && r["http"]["url"] == url.as_str()),
+            "no http record for {url}"
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
