@@ -241,7 +241,7 @@ impl AppProtoCounters {
 /// Protocols [`AppCounters`] keeps apart; the counts of any further ones
 /// are summed under `other`. Room for every built-in parser's names (over
 /// TCP and UDP, `failed`) with some to spare for a program's own.
-pub(crate) const MAX_APP_PROTOS: usize = 33;
+pub(crate) const MAX_APP_PROTOS: usize = 40;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct AppEntry {

@@ -87,6 +87,8 @@ pub fn builtin<K: Send + 'static>(
     let s = with_tftp(s, &cfg.tftp);
     #[cfg(feature = "ntp")]
     let s = with_ntp(s, &cfg.ntp);
+    #[cfg(feature = "telnet")]
+    let s = with_telnet(s, &cfg.telnet);
     #[cfg(feature = "http2")]
     let s = with_http2(s, &cfg.http2);
     #[cfg(feature = "sip")]
@@ -516,6 +518,25 @@ fn with_ntp<K: Send + 'static>(
             .probe(ntp::probe)
             .only_ports()
             .named("ntp"),
+    )
+}
+
+/// Telnet over TCP: its ports only, confirmed by negotiation or terminal
+/// text in the first bytes; names the flow, writes no record.
+#[cfg(feature = "telnet")]
+fn with_telnet<K: Send + 'static>(
+    s: Sessions<K, L7Message>,
+    cfg: &TelnetConfig,
+) -> Sessions<K, L7Message> {
+    if !cfg.enabled {
+        return s;
+    }
+    s.tcp(
+        telnet::TelnetParser::new(cfg.clone()),
+        crate::session::Route::ports(cfg.ports.iter().copied())
+            .probe(telnet::probe)
+            .only_ports()
+            .named("telnet"),
     )
 }
 

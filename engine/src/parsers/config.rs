@@ -253,6 +253,25 @@ impl Default for NtpConfig {
     }
 }
 
+/// `[parsers.telnet]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelnetConfig {
+    /// Name Telnet flows (`app_proto: telnet`; no record is written).
+    pub enabled: bool,
+    /// Ports Telnet is recognised on (TCP; the first bytes confirm it).
+    pub ports: Vec<u16>,
+}
+
+impl Default for TelnetConfig {
+    fn default() -> Self {
+        TelnetConfig {
+            enabled: true,
+            ports: vec![23],
+        }
+    }
+}
+
 /// `[parsers.smtp]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]

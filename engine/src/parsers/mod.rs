@@ -135,6 +135,8 @@ pub mod smtp;
 pub mod snmp;
 #[cfg(feature = "ssh")]
 pub mod ssh;
+#[cfg(feature = "telnet")]
+pub mod telnet;
 #[cfg(feature = "tftp")]
 pub mod tftp;
 #[cfg(feature = "tls")]
@@ -150,7 +152,7 @@ pub use config::{
     BittorrentDhtConfig, DcerpcConfig, DhcpConfig, Dnp3Config, DnsConfig, FtpConfig, Http2Config,
     HttpConfig, IkeConfig, Krb5Config, ModbusConfig, MqttConfig, NfsConfig, NtpConfig, PgsqlConfig,
     QuicConfig, RdpConfig, RfbConfig, SipConfig, SmbConfig, SmtpConfig, SnmpConfig, SshConfig,
-    TftpConfig, TlsConfig,
+    TelnetConfig, TftpConfig, TlsConfig,
 };
 use serde::Deserialize;
 
@@ -269,6 +271,8 @@ pub struct ParsersConfig {
     pub tftp: TftpConfig,
     /// `[parsers.ntp]`.
     pub ntp: NtpConfig,
+    /// `[parsers.telnet]`.
+    pub telnet: TelnetConfig,
     /// SMTP.
     pub smtp: SmtpConfig,
     /// Cleartext HTTP/2.
@@ -316,6 +320,7 @@ impl Default for ParsersConfig {
             dhcp: DhcpConfig::default(),
             tftp: TftpConfig::default(),
             ntp: NtpConfig::default(),
+            telnet: TelnetConfig::default(),
             smtp: SmtpConfig::default(),
             http2: Http2Config::default(),
             sip: SipConfig::default(),
@@ -496,6 +501,7 @@ impl ParsersConfig {
             ("parsers.dhcp.ports", &self.dhcp.ports),
             ("parsers.tftp.ports", &self.tftp.ports),
             ("parsers.ntp.ports", &self.ntp.ports),
+            ("parsers.telnet.ports", &self.telnet.ports),
             ("parsers.smtp.ports", &self.smtp.ports),
             ("parsers.http2.ports", &h2.ports),
             ("parsers.sip.ports", &self.sip.ports),
@@ -648,6 +654,7 @@ impl ParsersConfig {
             dhcp,
             tftp,
             ntp,
+            telnet,
             smtp,
             http2,
             sip,
@@ -675,6 +682,7 @@ impl ParsersConfig {
         dhcp.enabled = false;
         tftp.enabled = false;
         ntp.enabled = false;
+        telnet.enabled = false;
         smtp.enabled = false;
         http2.enabled = false;
         sip.enabled = false;
@@ -711,7 +719,7 @@ impl ParsersConfig {
 
     /// Each built-in parser (the name of its feature), whether this config
     /// enables it, and whether its feature is on.
-    fn parsers(&self) -> [(&'static str, bool, bool); 25] {
+    fn parsers(&self) -> [(&'static str, bool, bool); 26] {
         [
             ("http", self.http.enabled, cfg!(feature = "http")),
             ("dns", self.dns.enabled, cfg!(feature = "dns")),
@@ -722,6 +730,7 @@ impl ParsersConfig {
             ("dhcp", self.dhcp.enabled, cfg!(feature = "dhcp")),
             ("tftp", self.tftp.enabled, cfg!(feature = "tftp")),
             ("ntp", self.ntp.enabled, cfg!(feature = "ntp")),
+            ("telnet", self.telnet.enabled, cfg!(feature = "telnet")),
             ("smtp", self.smtp.enabled, cfg!(feature = "smtp")),
             ("http2", self.http2.enabled, cfg!(feature = "http2")),
             ("sip", self.sip.enabled, cfg!(feature = "sip")),
@@ -766,6 +775,7 @@ mod tests {
             ("dhcp", cfg!(feature = "dhcp")),
             ("tftp", cfg!(feature = "tftp")),
             ("ntp", cfg!(feature = "ntp")),
+            ("telnet", cfg!(feature = "telnet")),
             ("smtp", cfg!(feature = "smtp")),
             ("http2", cfg!(feature = "http2")),
             ("sip", cfg!(feature = "sip")),

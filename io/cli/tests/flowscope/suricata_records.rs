@@ -271,6 +271,23 @@ fn ntp_flows_are_named_as_suricata_names_them() {
     );
 }
 
+/// Telnet is named (`app_proto: telnet`, no record) on the flow Suricata
+/// calls `telnet` in the corpus's Telnet capture.
+#[test]
+fn telnet_flows_are_named_as_suricata_names_them() {
+    let Some(corpus) = corpus() else { return };
+    if !have_suricata("the Telnet app_proto cross-check") {
+        return;
+    }
+    let mut args = captures(&["ndpi/pcap/telnet.pcap"]);
+    args.push("--no-records".as_ref());
+    let text = suricata_compare(&corpus, "telnet", &args);
+    assert!(
+        text.contains("app_proto telnet equal over every capture tried: 1/1 = 100.0 %"),
+        "{text}"
+    );
+}
+
 /// `smtp` records against Suricata 7's on the corpus's SMTP captures
 /// (scripts/suricata_compare.py): every transaction record Suricata writes
 /// (a plain message, a STARTTLS flow over IPv4 and one over VLAN IPv6, an
