@@ -105,14 +105,15 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 // catch up with it, and a flow's gaps are measured on its
                 // packets. A linger entry's packets are absorbed, not
                 // timed: the clock alone ends it.
+                let ended = e.ended();
                 let expired = idle_expired(e.activity_sec, timeout, now_sec)
-                    || (!e.ended() && idle_expired(sec_of(e.last_seen()), timeout, view.ts.secs()));
-                if e.ended() && (expired || new_syn) {
+                    || (!ended && idle_expired(sec_of(e.last_seen()), timeout, view.ts.secs()));
+                if ended && (expired || new_syn) {
                     // The linger is over, or a new connection reuses the
                     // ports: the old connection is gone.
                     self.table.remove(idx);
                     None
-                } else if e.ended() {
+                } else if ended {
                     self.absorb_after_close(idx, view);
                     return;
                 } else if expired {
