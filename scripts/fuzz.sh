@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes flowscope with libFuzzer. Two crates hold the targets:
 #
-#   engine/fuzz  http dns tls quic ssh ftp dhcp tftp smtp http2 sip rfb mqtt snmp krb5 pgsql ike dcerpc modbus rdp dnp3 nfs smb bittorrent_dht (the parsers), decoder (every link type and
+#   engine/fuzz  http dns tls quic ssh ftp dhcp tftp smtp http2 sip rfb mqtt snmp krb5 pgsql ike dcerpc modbus rdp dnp3 nfs smb bittorrent_dht (the parsers), probes (every content probe), decoder (every link type and
 #                tunnel), defrag (IP fragments through the engine), reassembly
 #                (TCP segments through the engine, parsers on)
 #   io/fuzz      pcap, pcapng (the capture reader), whole (a capture file through
