@@ -4,7 +4,7 @@
 //! take long (a signal still stops the run at once; an over-long one is
 //! refused before compiling).
 
-use super::{bin, send_signal, tmpdir};
+use super::{TestDir, bin, send_signal, tmpdir};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -19,8 +19,9 @@ fn streams(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A fresh directory (removed first if a previous run left it).
-fn fresh(name: &str) -> PathBuf {
+/// A path of its own that does not exist yet (whatever is made there is
+/// removed when the test is done with it).
+fn fresh(name: &str) -> TestDir {
     let d = tmpdir(name);
     std::fs::remove_dir_all(&d).unwrap();
     d
@@ -46,19 +47,21 @@ fn first_flow_file() -> String {
 }
 
 /// A symbolic link named `name` in a new directory, pointing at a file
-/// outside it; returns the directory and the target.
-fn plant(case: &str, name: &str) -> (PathBuf, PathBuf) {
+/// outside it; returns the directory, the target and the target's
+/// directory.
+fn plant(case: &str, name: &str) -> (TestDir, PathBuf, TestDir) {
     let dir = fresh(&format!("hostile-{case}"));
     std::fs::create_dir_all(&dir).unwrap();
-    let target = tmpdir(&format!("hostile-{case}-victim")).join("victim");
+    let victim = tmpdir(&format!("hostile-{case}-victim"));
+    let target = victim.join("victim");
     std::fs::write(&target, b"precious").unwrap();
     std::os::unix::fs::symlink(&target, dir.join(name)).unwrap();
-    (dir, target)
+    (dir, target, victim)
 }
 
 #[test]
 fn streams_refuses_a_planted_index_symlink() {
-    let (dir, target) = plant("index", "index.jsonl");
+    let (dir, target, _victim) = plant("index", "index.jsonl");
     for (args, code, says) in [
         (&[][..], 2, "not empty"),
         (&["--force"][..], 1, "index.jsonl: is a symbolic link"),
@@ -75,7 +78,7 @@ fn streams_refuses_a_planted_index_symlink() {
 #[test]
 fn streams_refuses_a_planted_flow_file_symlink() {
     let name = first_flow_file();
-    let (dir, target) = plant("flowfile", &name);
+    let (dir, target, _victim) = plant("flowfile", &name);
     for (args, code) in [(&[][..], 2), (&["--force"][..], 1)] {
         let out = streams(&dir, args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -137,7 +140,8 @@ fn streams_needs_force_for_a_directory_that_is_not_empty() {
 #[test]
 fn streams_creates_a_missing_directory_private() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = fresh("hostile-new").join("sub");
+    let base = fresh("hostile-new");
+    let dir = base.join("sub");
     assert!(streams(&dir, &[]).status.success());
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);

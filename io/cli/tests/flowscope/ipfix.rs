@@ -129,7 +129,8 @@ fn udp_flows_that_cannot_be_sent_are_counted_and_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let cfg = tmpdir("ipfix-udp-lost").join("small.toml");
+    let dir = tmpdir("ipfix-udp-lost");
+    let cfg = dir.join("small.toml");
     // Small messages: several sends, so the refusal is seen.
     std::fs::write(&cfg, "[ipfix]\nmax_message = 512\n").unwrap();
     let o = bin()

@@ -5,7 +5,7 @@
 //! strict profile validates against Suricata's schema itself, through
 //! `scripts/eve_schema.py`.
 
-use super::{corpus, tmpdir};
+use super::{TestDir, corpus, tmpdir};
 use crate::corpus::run_script;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -104,13 +104,15 @@ fn opt_in_fields_validate_against_flowscope_schema_on_the_whole_corpus() {
     if !have_jsonschema("the schema validation of opt-in fields") {
         return;
     }
-    let config = opt_in("default");
+    let (_dir, config) = opt_in("default");
     check_corpus(&corpus, &ours(), &["--config".as_ref(), config.as_os_str()]);
 }
 
-/// The configuration of every opt-in field, in `profile`.
-fn opt_in(profile: &str) -> PathBuf {
-    let config = tmpdir("schema").join(format!("opt-in-{profile}.toml"));
+/// The configuration of every opt-in field, in `profile`: its directory
+/// and the file.
+fn opt_in(profile: &str) -> (TestDir, PathBuf) {
+    let dir = tmpdir("schema");
+    let config = dir.join(format!("opt-in-{profile}.toml"));
     std::fs::write(
         &config,
         format!(
@@ -121,7 +123,7 @@ fn opt_in(profile: &str) -> PathBuf {
         ),
     )
     .unwrap();
-    config
+    (dir, config)
 }
 
 /// The strict profile (`[output] profile = "strict"`, every opt-in field
@@ -136,7 +138,8 @@ fn strict_profile_validates_against_suricatas_schema() {
     if !have_jsonschema("the strict profile's validation") {
         return;
     }
-    let config = tmpdir("schema").join("strict.toml");
+    let dir = tmpdir("schema");
+    let config = dir.join("strict.toml");
     std::fs::write(&config, "[output]\nprofile = \"strict\"\n").unwrap();
     let records = check_corpus(
         &corpus,
@@ -144,7 +147,7 @@ fn strict_profile_validates_against_suricatas_schema() {
         &["--config".as_ref(), config.as_os_str()],
     );
     assert!(records > 20_000, "only {records} records");
-    let config = opt_in("strict");
+    let (_dir, config) = opt_in("strict");
     check_corpus(
         &corpus,
         &suricata,

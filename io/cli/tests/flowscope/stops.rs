@@ -6,9 +6,9 @@
 //! tmpfs: one clear error, exit 1, the file cut after its last whole
 //! line), `streams` on a full disk, and a closed stdout.
 
-use super::{bin, endless_feed, records, send_signal, tmpdir, write_udp_capture};
+use super::{TestDir, bin, endless_feed, records, send_signal, tmpdir, write_udp_capture};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -114,8 +114,9 @@ fn a_signal_at_any_point_leaves_whole_lines_and_stats_last() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A tmpfs of `kib` KiB, mounted for the test (root only), unmounted on drop.
-struct SmallDisk(PathBuf);
+/// A tmpfs of `kib` KiB, mounted for the test (root only), unmounted on
+/// drop (and its mount point removed after).
+struct SmallDisk(TestDir);
 
 impl SmallDisk {
     fn mount(name: &str, kib: u32) -> Option<SmallDisk> {
@@ -136,8 +137,7 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = Command::new("umount").arg(&*self.0).status();
     }
 }
 

@@ -434,7 +434,8 @@ fn h2c_upgrade_records_match_suricata() {
 fn alpn_h2_names_http2_when_asked() {
     let Some(corpus) = corpus() else { return };
     let cap = corpus.join("ndpi/pcap/443-firefox.pcap");
-    let config = tmpdir("alpn").join("alpn.toml");
+    let dir = tmpdir("alpn");
+    let config = dir.join("alpn.toml");
     std::fs::write(&config, "[parsers.tls]\napp_proto_from_alpn = true\n").unwrap();
     let protos = |extra: &[&OsStr]| -> Vec<(String, String)> {
         records(&replay_stdout(extra, &cap))
