@@ -12,10 +12,13 @@
 //!
 //! - Reading files: [`CaptureFile`], [`CaptureBytes`], [`PacketReader`],
 //!   [`RecordCursor`], [`OpenError`], [`CaptureError`].
-//! - Reading streams (standard input, pipes, FIFOs, any `Read`) through a
-//!   bounded buffer: [`CaptureStream`], the cursor's [`WindowStep`].
+//! - Reading streams (standard input, pipes, FIFOs, any `Read`, or a
+//!   regular file read once: [`CaptureStream::open_file`]) through a
+//!   bounded buffer: [`CaptureStream`], the cursor's [`WindowStep`];
+//!   [`MAX_RECORD`], the longest record either reader takes.
 //! - Inputs as a pipeline source: [`CaptureInput`] (a file or a stream,
-//!   [`CaptureInput::open`] decides), [`FileSource`], [`DamagedInput`],
+//!   [`CaptureInput::open`] decides, or [`CaptureInput::open_buffered`]
+//!   for one pass on one thread), [`FileSource`], [`DamagedInput`],
 //!   [`InputStarts`].
 //! - Live capture (feature `live`, libpcap): [`LiveSource`],
 //!   [`LiveOptions`], [`CaptureCounters`], [`OfflineFilter`].
@@ -93,8 +96,8 @@ pub use live::{
 pub use pcap_writer::{PcapPrecision, PcapWriter};
 pub use pcapng_writer::{InterfaceDesc, PcapngWriter, RotatingPcapng, rotation_path};
 pub use reader::{
-    CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, MappedFile, OpenError, PacketReader,
-    RecordCursor, WindowStep,
+    CaptureBytes, CaptureError, CaptureErrorKind, CaptureFile, MAX_RECORD, MappedFile, OpenError,
+    PacketReader, RecordCursor, WindowStep,
 };
 pub use source::{CaptureInput, DamagedInput, FileSource, FilterFn, InputStarts, ProgressFn};
 pub use stream::{CaptureStream, STDIN_NAME, STREAM_BUFFER, STREAM_WAIT};

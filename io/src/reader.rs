@@ -272,6 +272,13 @@ const PCAPNG_EPB: u32 = 0x0000_0006;
 /// libpcap's largest snapshot length; longer records are damage.
 const MAX_CAPLEN: u32 = 262_144;
 
+/// The longest record (a pcap record with its header, a pcapng block) a
+/// capture may hold: longer ones are damage, whether the file is mapped or
+/// read through a buffer, so both read every file alike. Far above any
+/// packet (libpcap's 256 KiB) and any real block (name resolution,
+/// decryption secrets: a few MiB).
+pub const MAX_RECORD: usize = 64 << 20;
+
 #[derive(Debug, Clone, Copy)]
 struct Interface {
     linktype: LinkType,
@@ -431,7 +438,7 @@ impl RecordCursor {
                 nanos: magic == PCAP_MAGIC_NS,
                 record_header: if magic == PCAP_MAGIC_MODIFIED { 24 } else { 16 },
                 linktype: LinkType(raw_linktype & 0xffff),
-                caplen_limit: header.snaplen.max(MAX_CAPLEN),
+                caplen_limit: header.snaplen.max(MAX_CAPLEN).min((MAX_RECORD - 24) as u32),
             },
             failed: false,
         })
@@ -574,7 +581,7 @@ impl RecordCursor {
             let block_type = u32_at(rest, 0, be);
             let length = u32_at(rest, 4, be);
             let len = length as usize;
-            if len < 12 || !len.is_multiple_of(4) {
+            if len < 12 || !len.is_multiple_of(4) || len > MAX_RECORD {
                 return self.fail(CaptureErrorKind::BadBlock { block_type, length });
             }
             if len > rest.len() {

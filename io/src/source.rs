@@ -81,6 +81,19 @@ impl CaptureInput {
         }
     }
 
+    /// Opens `path` for one pass on one thread: a regular file is read
+    /// through a buffer ([`CaptureStream::open_file`]: the packets and
+    /// errors of the mapped file, without a page fault and a page table
+    /// entry for every 4 KiB), anything else as [`open`](Self::open) opens
+    /// it. Readers that hand packets to other threads map files, so their
+    /// bytes are shared rather than copied.
+    pub fn open_buffered(path: &Path) -> Result<Self, OpenError> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => CaptureStream::open_file(path).map(CaptureInput::Stream),
+            _ => Self::open(path),
+        }
+    }
+
     /// Where it came from (for messages).
     pub fn path(&self) -> &Path {
         match self {

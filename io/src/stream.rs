@@ -14,7 +14,9 @@
 //! pauses costs no CPU, and the caller gets control back
 //! ([`Poll::Pending`]) often enough to notice a stop request.
 
-use crate::reader::{CaptureError, CaptureErrorKind, OpenError, RecordCursor, WindowStep};
+use crate::reader::{
+    CaptureError, CaptureErrorKind, MAX_RECORD, OpenError, RecordCursor, WindowStep,
+};
 use flowscope_engine::RawPacket;
 use flowscope_shards::PacketRef;
 use std::fs::File;
@@ -58,6 +60,11 @@ pub struct CaptureStream {
     finished: bool,
     read: u64,
     size: Option<u64>,
+    /// A regular file read through the buffer ([`CaptureStream::open_file`]):
+    /// its length when opened, which is all that is read of it; reading
+    /// less means it shrank. Its buffer grows for a record longer than
+    /// itself, up to [`MAX_RECORD`].
+    file_len: Option<u64>,
 }
 
 impl std::fmt::Debug for CaptureStream {
@@ -90,7 +97,35 @@ impl CaptureStream {
             finished: false,
             read: 0,
             size: None,
+            file_len: None,
         }
+    }
+
+    /// Reads a regular file through the buffer rather than mapping it:
+    /// what a one-pass reader on one thread does fastest (no page mapped,
+    /// faulted in and unmapped for every 4 KiB). The packets, their
+    /// numbering and every error are those of the mapped file
+    /// ([`CaptureFile`](crate::CaptureFile)): only the bytes the
+    /// file had when opened are read, a record longer than the buffer
+    /// grows it (up to [`MAX_RECORD`], the longest record either reads),
+    /// and a file that shrinks while read is
+    /// [`Shrank`](CaptureErrorKind::Shrank) damage at the record the cut
+    /// falls in (or after).
+    pub fn open_file(path: &Path) -> Result<Self, OpenError> {
+        let err = |source| OpenError {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::open(path).map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
+        if !meta.is_file() {
+            return Err(err(io::Error::other("not a regular file")));
+        }
+        let len = meta.len();
+        let mut stream = Self::from_reader(path, file.take(len));
+        stream.size = Some(len);
+        stream.file_len = Some(len);
+        Ok(stream)
     }
 
     /// Opens a FIFO, device or other file that is not mapped. Opening does
@@ -204,9 +239,33 @@ impl CaptureStream {
                     WindowStep::Read(Some(Ok(raw))) => {
                         return Poll::Ready(Some(Ok(PacketRef::within(&raw, window))));
                     }
+                    WindowStep::Read(end)
+                        if self.ended
+                            && self.file_len.is_some_and(|l| self.read < l)
+                            && end.as_ref().is_none_or(|r| {
+                                r.as_ref().is_err_and(|e| {
+                                    matches!(e.kind, CaptureErrorKind::RecordTruncated { .. })
+                                })
+                            }) =>
+                    {
+                        // A file that ended before the length it had, in
+                        // or after the record at the cursor: it shrank, as
+                        // the mapped file reports it.
+                        let offset = match end {
+                            Some(Err(e)) => e.offset,
+                            _ => cursor.offset(),
+                        };
+                        return Poll::Ready(Some(Err(CaptureError {
+                            kind: CaptureErrorKind::Shrank,
+                            offset,
+                        })));
+                    }
                     WindowStep::Read(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                     WindowStep::Read(None) => return Poll::Ready(None),
                     WindowStep::Incomplete { bytes } => {
+                        if self.file_len.is_some() && bytes <= MAX_RECORD as u64 {
+                            self.capacity = self.capacity.max(bytes as usize);
+                        }
                         if bytes > self.capacity as u64 {
                             return Poll::Ready(Some(Err(CaptureError {
                                 kind: CaptureErrorKind::StreamRecordTooLong {
@@ -242,8 +301,8 @@ impl CaptureStream {
 
     /// One read into the free end of the buffer.
     fn fill(&mut self) -> Poll<Result<(), CaptureError>> {
-        if self.buf.is_empty() {
-            self.buf = vec![0; self.capacity];
+        if self.buf.len() < self.capacity {
+            self.buf.resize(self.capacity, 0);
         }
         let offset = self.read;
         let failed = |kind| Poll::Ready(Err(CaptureError { kind, offset }));

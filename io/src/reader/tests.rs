@@ -339,3 +339,42 @@ fn mapped_file_cut_while_read_ends_as_damage() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A record longer than [`MAX_RECORD`] is damage whatever the snapshot
+/// length says, and so is a pcapng block: a file mapped and the same file
+/// read through a buffer stop at the same record.
+#[test]
+fn records_longer_than_the_longest_allowed_are_damage() {
+    let mut pcap_big_snap = pcap(PcapPrecision::Micros);
+    pcap_big_snap[16..20].copy_from_slice(&(128u32 << 20).to_le_bytes());
+    // The first record: caplen one byte past the limit (the bytes need not
+    // be there: the length is judged first).
+    let over = (MAX_RECORD - 24) as u32 + 1;
+    pcap_big_snap[24 + 8..24 + 12].copy_from_slice(&over.to_le_bytes());
+    let err = all(&pcap_big_snap).1.unwrap();
+    assert_eq!(
+        err.kind,
+        CaptureErrorKind::RecordTooLong {
+            caplen: over,
+            limit: over - 1
+        }
+    );
+    assert_eq!(err.offset, 24);
+
+    let mut ng = shb(false, 1, 0);
+    ng.extend(idb(false, 1, None));
+    let at = ng.len() as u64;
+    let length = MAX_RECORD as u32 + 4;
+    ng.extend(0x0000_0006u32.to_le_bytes());
+    ng.extend(length.to_le_bytes());
+    ng.extend([0u8; 64]);
+    let err = all(&ng).1.unwrap();
+    assert_eq!(
+        err.kind,
+        CaptureErrorKind::BadBlock {
+            block_type: 6,
+            length
+        }
+    );
+    assert_eq!(err.offset, at);
+}

@@ -354,3 +354,103 @@ fn a_file_source_reads_a_stream_then_a_file() {
     assert_eq!(damaged[0].source.offset, 48);
     assert_eq!(source.input_bytes(), 48 + data.len() as u64);
 }
+
+/// A directory of its own under the temporary one, removed by the caller.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowscope-stream-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// A regular file read through the buffer ([`CaptureStream::open_file`])
+/// reads as the file reader reads it whole: every fixture, whole and
+/// damaged, with a buffer smaller than its records (the buffer grows for
+/// them, where a pipe's stream would stop) and with the default one.
+#[test]
+fn a_file_read_through_the_buffer_reads_as_mapped() {
+    let dir = scratch("open-file");
+    let path = dir.join("capture");
+    for (what, data) in fixtures() {
+        std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
+        let (want, want_err) = all(&data);
+        for capacity in [64, STREAM_BUFFER] {
+            let mut s = CaptureStream::open_file(&path)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_capacity(capacity);
+            assert_eq!(s.size_hint(), Some(data.len() as u64), "{what}");
+            let (got, err, pending) = streamed(&mut s);
+            assert_eq!(pending, 0, "{what}: a file never makes the reader wait");
+            assert_eq!(got.len(), want.len(), "{what}, {capacity}: packet count");
+            assert!(got == want, "{what}, {capacity}: packets differ");
+            assert_eq!(err, want_err, "{what}, {capacity}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file cut short while it is read through the buffer: whole packets,
+/// then `Shrank` damage at the first record it does not have, as the
+/// mapped file reports it; bytes written after it was opened are not read.
+#[test]
+fn a_file_cut_while_read_through_the_buffer_ends_as_shrank_damage() {
+    const RECORD: u64 = 16 + 100;
+    const BUFFER: usize = 1000;
+    let dir = scratch("open-file-cut");
+    let path = dir.join("capture.pcap");
+    let mut w = PcapWriter::new(Vec::new(), LinkType::RAW, 65535, PcapPrecision::Micros)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..2000u64 {
+        w.write_packet(Timestamp::new(1 + i, 0), &[0xab; 100])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let data = w.into_inner().unwrap_or_else(|e| panic!("{e}"));
+    for (name, cut) in [("ahead", 3 * 4096 + 50), ("behind", 100), ("empty", 0)] {
+        std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = CaptureStream::open_file(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_capacity(BUFFER);
+        for _ in 0..10 {
+            assert!(matches!(s.next_packet(), Poll::Ready(Some(Ok(_)))));
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(cut))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut read = 10u64;
+        let err = loop {
+            match s.next_packet() {
+                Poll::Ready(Some(Ok(p))) => {
+                    assert_eq!(p.data, &[0xab; 100][..], "{name}: packet {read} is whole");
+                    read += 1;
+                }
+                Poll::Ready(Some(Err(e))) => break e,
+                Poll::Ready(None) => panic!("{name}: the cut went unnoticed"),
+                Poll::Pending => panic!("{name}: a file never makes the reader wait"),
+            }
+        };
+        assert_eq!(err.kind, CaptureErrorKind::Shrank, "{name}");
+        assert_eq!(
+            err.offset,
+            24 + read * RECORD,
+            "{name}: the first unread record"
+        );
+        assert!(
+            err.offset <= (cut + RECORD).max(24 + 10 * RECORD + BUFFER as u64),
+            "{name}: {err}"
+        );
+        assert!(matches!(s.next_packet(), Poll::Ready(None)), "{name}");
+    }
+    // Grown after opening: only the bytes it had are read.
+    std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = CaptureStream::open_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut more = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    io::Write::write_all(&mut more, &data[24..24 + RECORD as usize])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (got, err, _) = streamed(&mut s);
+    assert_eq!((got.len(), err), (2000, None));
+    let _ = std::fs::remove_dir_all(&dir);
+}
