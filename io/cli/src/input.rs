@@ -1,8 +1,9 @@
 //! The inputs of `replay` and `streams`: capture files, standard input
 //! (`-`) or the bundled demo, all opened up front so a missing or
 //! unreadable file is reported before any output. Regular files are
-//! memory-mapped; standard input, pipes, FIFOs and devices are read as
-//! streams through a bounded buffer ([`CaptureStream`]). Opening a FIFO
+//! memory-mapped, or read through a buffer when one thread reads them
+//! once ([`FileReading`]); standard input, pipes, FIFOs and devices are
+//! read as streams through a bounded buffer ([`CaptureStream`]). Opening a FIFO
 //! does not wait for its writer: reading does, and a stop request (Ctrl-C)
 //! still ends that wait.
 
@@ -59,8 +60,20 @@ pub fn check_inputs(inputs: &[Input]) -> Result<(), String> {
     Ok(())
 }
 
+/// How regular files are read: the packets, their order and every error
+/// are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileReading {
+    /// Mapped: the bytes are shared with the threads packets are handed
+    /// to, never copied.
+    Mapped,
+    /// Read through a buffer ([`CaptureInput::open_buffered`]): faster for
+    /// one pass on one thread (the inline engine, `--shards 0`).
+    Buffered,
+}
+
 /// Opens every input, or reports every one that does not open.
-pub fn open_all(inputs: &[Input]) -> Result<Vec<CaptureInput>, RunError> {
+pub fn open_all(inputs: &[Input], files: FileReading) -> Result<Vec<CaptureInput>, RunError> {
     let mut opened = Vec::with_capacity(inputs.len());
     let mut errors = Vec::new();
     let mut stdin_taken = false;
@@ -77,7 +90,10 @@ pub fn open_all(inputs: &[Input]) -> Result<Vec<CaptureInput>, RunError> {
                 stdin_taken = true;
                 CaptureStream::stdin().map(CaptureInput::from)
             }
-            Input::File(p) => CaptureInput::open(p),
+            Input::File(p) => match files {
+                FileReading::Mapped => CaptureInput::open(p),
+                FileReading::Buffered => CaptureInput::open_buffered(p),
+            },
         };
         match result {
             Ok(i) => opened.push(i),

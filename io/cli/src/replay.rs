@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use crate::error::RunError;
-use crate::input::{Input, open_all};
+use crate::input::{FileReading, Input, open_all};
 use crate::ipfix::IpfixExport;
 use crate::output::{EveSink, Output, PcapNames, Rendered};
 use crate::progress::progress_bar;
@@ -148,7 +148,15 @@ where
     W: Write,
 {
     let started = Instant::now();
-    let files = open_all(&opts.inputs)?;
+    let shards = opts.run.shard_count();
+    // The inline engine reads each file once on this thread: through a
+    // buffer; the pipeline shares the mapped bytes with its shards.
+    let reading = if shards == 0 {
+        FileReading::Buffered
+    } else {
+        FileReading::Mapped
+    };
+    let files = open_all(&opts.inputs, reading)?;
     let mut source = FileSource::new(files);
     let names = opts.run.config.sink.pcap_filename.then(|| {
         let starts = Arc::new(InputStarts::new(opts.inputs.len()));
@@ -175,7 +183,6 @@ where
         filter_report = Some(report);
     }
     let renderer = EveRenderer::new(opts.run.config.output.clone());
-    let shards = opts.run.shard_count();
     let mut out = Output::new(out);
     out.counters = opts.run.output_counters.clone();
     out.strict = renderer.strict().cloned();

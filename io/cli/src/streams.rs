@@ -16,7 +16,7 @@
 
 use crate::config::Config;
 use crate::error::RunError;
-use crate::input::{Input, open_all};
+use crate::input::{FileReading, Input, open_all};
 use crate::run::shard_count;
 use flowscope_engine::{
     Engine, FiveTuple, FiveTupleKey, FlowEvent, FlowSide, FlowStats, KeyKind, KeyOptions, Ordered,
@@ -616,7 +616,7 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
     engine_cfg.flow.started_events = true;
     engine_cfg.flow.active_timeout = 0;
     engine_cfg.validate().map_err(RunError::Config)?;
-    let files = open_all(&opts.inputs)?;
+    let files = open_all(&opts.inputs, FileReading::Mapped)?;
     let source = FileSource::new(files);
     let mut writer = Writer::new(&opts.out_dir, opts)?;
     let extractor = FiveTuple::new(KeyOptions::from_config(&engine_cfg));

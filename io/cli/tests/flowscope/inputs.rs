@@ -19,11 +19,21 @@ use std::time::{Duration, Instant};
 const RECORDS: u32 = 400_000;
 const RECORD: u64 = 44;
 
-/// Replays `path` paced (about two seconds), cuts the file to `cut` bytes
-/// half a second in, and returns the exit status, stdout and stderr.
-fn replay_cut_at(path: &Path, cut: u64) -> (std::process::ExitStatus, Vec<u8>, String) {
+/// The shard counts the cut tests run with: the inline engine, which
+/// reads a file through a buffer, and the default pipeline, which maps it.
+const CUT_SHARDS: [&[&str]; 2] = [&["--shards", "0"], &[]];
+
+/// Replays `path` paced (about two seconds) with `shards`, cuts the file
+/// to `cut` bytes half a second in, and returns the exit status, stdout
+/// and stderr.
+fn replay_cut_at(
+    path: &Path,
+    shards: &[&str],
+    cut: u64,
+) -> (std::process::ExitStatus, Vec<u8>, String) {
     let child = bin()
         .args(["replay", "-q", "--rate", "200000", "--max-late-ms", "60000"])
+        .args(shards)
         .arg(path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -80,35 +90,41 @@ fn assert_damaged(status: std::process::ExitStatus, stdout: &[u8], stderr: &str,
 fn input_truncated_behind_the_reader_is_damage_not_a_crash() {
     let dir = tmpdir("shrink-behind");
     let path = dir.join("shrinking.pcap");
-    write_udp_capture(&path, RECORDS, 1000);
-    // Half a second in, the reader is about 100 000 records (4.4 MB) in:
-    // the cut leaves it reading pages past the file's end.
-    let (status, stdout, stderr) = replay_cut_at(&path, 3 * 4096 + 100);
-    assert_damaged(status, &stdout, &stderr, &path);
+    for shards in CUT_SHARDS {
+        write_udp_capture(&path, RECORDS, 1000);
+        // Half a second in, the reader is about 100 000 records (4.4 MB)
+        // in: the cut leaves it reading pages past the file's end (or,
+        // through a buffer, at most 4 MiB ahead of them).
+        let (status, stdout, stderr) = replay_cut_at(&path, shards, 3 * 4096 + 100);
+        assert_damaged(status, &stdout, &stderr, &path);
+    }
 }
 
 #[test]
 fn input_truncated_ahead_of_the_reader_ends_at_the_cut() {
     let dir = tmpdir("shrink-ahead");
     let path = dir.join("shrinking.pcap");
-    write_udp_capture(&path, RECORDS, 1000);
-    // The cut is far ahead of the reader and not on a page boundary: the
-    // reader reaches it, then meets the zeros of the page cut short.
-    let cut = 24 + RECORD * (u64::from(RECORDS) * 3 / 4) + 7;
-    let (status, stdout, stderr) = replay_cut_at(&path, cut);
-    assert_damaged(status, &stdout, &stderr, &path);
-    let offset = reported_offset(&stderr);
-    assert!(
-        offset <= cut && cut < offset + RECORD,
-        "reading stops at the record the cut ({cut}) falls in, not at {offset}"
-    );
-    let stats = records(&stdout).pop().unwrap_or_default();
-    let read = stats["stats"]["packets"].as_u64().unwrap_or(0)
-        + stats["stats"]["capture"]["dropped"].as_u64().unwrap_or(0);
-    assert!(
-        read <= (offset - 24) / RECORD,
-        "no record from the cut on is read: {stats}"
-    );
+    for shards in CUT_SHARDS {
+        write_udp_capture(&path, RECORDS, 1000);
+        // The cut is far ahead of the reader and not on a page boundary:
+        // the reader reaches it, then meets the zeros of the page cut
+        // short (or, through a buffer, the file's early end).
+        let cut = 24 + RECORD * (u64::from(RECORDS) * 3 / 4) + 7;
+        let (status, stdout, stderr) = replay_cut_at(&path, shards, cut);
+        assert_damaged(status, &stdout, &stderr, &path);
+        let offset = reported_offset(&stderr);
+        assert!(
+            offset <= cut && cut < offset + RECORD,
+            "{shards:?}: reading stops at the record the cut ({cut}) falls in, not at {offset}"
+        );
+        let stats = records(&stdout).pop().unwrap_or_default();
+        let read = stats["stats"]["packets"].as_u64().unwrap_or(0)
+            + stats["stats"]["capture"]["dropped"].as_u64().unwrap_or(0);
+        assert!(
+            read <= (offset - 24) / RECORD,
+            "{shards:?}: no record from the cut on is read: {stats}"
+        );
+    }
 }
 
 /// How a capture reaches the binary.
