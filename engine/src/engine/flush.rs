@@ -100,7 +100,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         self.fire_timers(now, seq, Cause::Flush, &mut fired);
         self.frags.flush(self.clock);
         self.drain_defrag(seq, Cause::Flush, &mut fired);
-        fired.sort_by_key(|o| (o.time, o.tiebreak));
+        super::output::sort_time_driven(&mut fired);
         // The one allocation of the flush that grows with the table: 16
         // bytes per open flow.
         let mut open = Vec::with_capacity(self.table.len());

@@ -162,6 +162,23 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     }
 }
 
+/// Sorts time-driven events by `(time, tiebreak)`, equal keys in the order
+/// they were emitted (a flow's end before what its end flushed), as a
+/// stable sort would, but in place: `sub`, numbered after the sort, holds
+/// each event's place while it sorts. A stable sort's scratch buffer, half
+/// the batch at 168 bytes an event, was fresh memory the kernel zeroed for
+/// every large batch of timeouts (5 % of a `--no-parsers` run's time).
+pub(super) fn sort_time_driven<K, M>(batch: &mut [Ordered<FlowEvent<K, M>>]) {
+    if u32::try_from(batch.len()).is_err() {
+        batch.sort_by_key(|o| (o.time, o.tiebreak));
+        return;
+    }
+    for (i, o) in (0u32..).zip(batch.iter_mut()) {
+        o.sub = i;
+    }
+    batch.sort_unstable_by_key(|o| (o.time, o.tiebreak, o.sub));
+}
+
 /// `(time, tiebreak)` of a time-driven event: its own time, and a value
 /// derived from its content that does not depend on which engine made it.
 fn time_order<K, M>(event: &FlowEvent<K, M>) -> (Timestamp, u64) {

@@ -90,7 +90,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
         let batch = &mut out[start..];
-        batch.sort_by_key(|o| (o.time, o.tiebreak));
+        super::output::sort_time_driven(batch);
         for o in batch {
             debug_assert_eq!((o.seq, o.cause), (seq, cause));
             o.sub = self.next_sub_for(seq);
