@@ -263,10 +263,18 @@ impl CaptureStream {
                     WindowStep::Read(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                     WindowStep::Read(None) => return Poll::Ready(None),
                     WindowStep::Incomplete { bytes } => {
-                        if self.file_len.is_some() && bytes <= MAX_RECORD as u64 {
-                            self.capacity = self.capacity.max(bytes as usize);
+                        // A file's record needs no more room than the file
+                        // has from it on (past that it is cut short: the
+                        // reader says so once the file has ended), and
+                        // the reader takes none over MAX_RECORD.
+                        let needed = match self.file_len {
+                            Some(len) => bytes.min(len.saturating_sub(cursor.offset())),
+                            None => bytes,
+                        };
+                        if self.file_len.is_some() && needed <= MAX_RECORD as u64 {
+                            self.capacity = self.capacity.max(needed as usize);
                         }
-                        if bytes > self.capacity as u64 {
+                        if needed > self.capacity as u64 {
                             return Poll::Ready(Some(Err(CaptureError {
                                 kind: CaptureErrorKind::StreamRecordTooLong {
                                     length: bytes,

@@ -454,3 +454,35 @@ fn a_file_cut_while_read_through_the_buffer_ends_as_shrank_damage() {
     assert_eq!((got.len(), err), (2000, None));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file whose last record claims far more than the file holds is cut
+/// short, as mapped, without the buffer growing to the claimed length.
+#[test]
+fn a_file_s_record_cut_short_does_not_grow_the_buffer_to_its_claim() {
+    let dir = scratch("open-file-claim");
+    let path = dir.join("capture.pcap");
+    let mut data = pcap(PcapPrecision::Micros);
+    // A last record claiming 60 MiB (the snapshot length allows it), with
+    // 10 bytes of it in the file.
+    data[16..20].copy_from_slice(&(128u32 << 20).to_le_bytes());
+    let at = data.len();
+    data.extend([0u8; 8]);
+    data.extend((60u32 << 20).to_le_bytes());
+    data.extend((60u32 << 20).to_le_bytes());
+    data.extend([7u8; 10]);
+    std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
+    let (want, want_err) = all(&data);
+    let mut s = CaptureStream::open_file(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_capacity(64);
+    let (got, err, _) = streamed(&mut s);
+    assert!(got == want);
+    let err = err.unwrap_or_else(|| panic!("no damage"));
+    assert!(
+        matches!(err.kind, CaptureErrorKind::RecordTruncated { .. }),
+        "{err}"
+    );
+    assert_eq!((Some(err.clone()), err.offset), (want_err, at as u64));
+    assert!(s.capacity <= data.len().max(64), "{}", s.capacity);
+    let _ = std::fs::remove_dir_all(&dir);
+}
