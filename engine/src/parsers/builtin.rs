@@ -513,7 +513,7 @@ fn with_ntp<K: Send + 'static>(
         return s;
     }
     s.udp(
-        ntp::NtpParser::new(cfg.clone()),
+        name_only::NameOnly,
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(ntp::probe)
             .only_ports()
@@ -532,7 +532,7 @@ fn with_telnet<K: Send + 'static>(
         return s;
     }
     s.tcp(
-        telnet::TelnetParser::new(cfg.clone()),
+        name_only::NameOnly,
         crate::session::Route::ports(cfg.ports.iter().copied())
             .probe(telnet::probe)
             .only_ports()

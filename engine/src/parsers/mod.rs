@@ -93,6 +93,8 @@ pub mod krb5;
 pub mod modbus;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(any(feature = "ntp", feature = "telnet"))]
+pub mod name_only;
 #[cfg(feature = "nfs")]
 pub mod nfs;
 #[cfg(feature = "ntp")]

@@ -1,15 +1,17 @@
-//! NTP over UDP ([`NtpParser`]): recognised, not logged. Suricata 7 names
-//! a flow `ntp` when its first datagram on the NTP port parses as an NTP
-//! version 3 or 4 packet (RFC 1305 / RFC 5905: the 48-byte header, then
+//! NTP over UDP: recognised, not logged (the route's parser is
+//! [`NameOnly`](super::name_only::NameOnly)). Suricata 7 names a flow
+//! `ntp` when its first datagram on the NTP port parses as an NTP version
+//! 3 or 4 packet (RFC 1305 / RFC 5905: the 48-byte header, then
 //! for version 4 optional extension fields and a MAC) and writes no `ntp`
 //! record; flowscope does the same: [`probe`] decides, on the ports of
 //! [`NtpConfig::ports`] only (123), and the parser produces no messages.
 //! Versions 1 and 2, and datagrams shorter than the header, are not NTP
 //! to Suricata either (the flow stays `failed`).
 
-use super::{L7Message, NtpConfig};
+#[cfg(doc)]
+use super::NtpConfig;
 use crate::FlowSide;
-use crate::session::{DatagramParser, Probe};
+use crate::session::Probe;
 
 #[cfg(test)]
 mod tests;
@@ -29,32 +31,5 @@ pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
     match bytes.first() {
         Some(&b) if bytes.len() >= HEADER_LEN && matches!(version(b), 3 | 4) => Probe::Certain,
         _ => Probe::No,
-    }
-}
-
-/// The NTP datagram parser: names the flow, writes nothing (Suricata 7
-/// has no `ntp` record).
-#[derive(Debug, Clone, Default)]
-pub struct NtpParser {
-    cfg: NtpConfig,
-}
-
-impl NtpParser {
-    /// A parser with these options.
-    pub fn new(cfg: NtpConfig) -> Self {
-        NtpParser { cfg }
-    }
-
-    /// Its options.
-    pub fn config(&self) -> &NtpConfig {
-        &self.cfg
-    }
-}
-
-impl DatagramParser for NtpParser {
-    type Message = L7Message;
-
-    fn parse(&mut self, _payload: &[u8], _side: FlowSide) -> Vec<L7Message> {
-        Vec::new()
     }
 }

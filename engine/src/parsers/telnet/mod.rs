@@ -1,6 +1,7 @@
-//! Telnet over TCP ([`TelnetParser`]): recognised, not logged. Suricata 7
-//! names a flow `telnet` when it carries data on the Telnet port and writes
-//! no `telnet` record. flowscope names it on the ports of
+//! Telnet over TCP: recognised, not logged (the route's parser is
+//! [`NameOnly`](super::name_only::NameOnly)). Suricata 7 names a flow
+//! `telnet` when it carries data on the Telnet port and writes no
+//! `telnet` record. flowscope names it on the ports of
 //! [`TelnetConfig::ports`] only (23), and only when the first data of
 //! either side reads as Telnet (RFC 854): option negotiation (IAC followed
 //! by a command) or network virtual terminal text (printable ASCII, the
@@ -9,9 +10,10 @@
 //! binary protocol on port 23 is left unnamed. The parser produces no
 //! messages.
 
-use super::{L7Message, TelnetConfig};
+#[cfg(doc)]
+use super::TelnetConfig;
 use crate::FlowSide;
-use crate::session::{Probe, SessionParser};
+use crate::session::Probe;
 
 #[cfg(test)]
 mod tests;
@@ -66,36 +68,5 @@ pub fn probe(bytes: &[u8], _side: FlowSide) -> Probe {
         Probe::NeedMore
     } else {
         Probe::Certain
-    }
-}
-
-/// The Telnet stream parser: names the flow, writes nothing (Suricata 7
-/// has no `telnet` record).
-#[derive(Debug, Clone, Default)]
-pub struct TelnetParser {
-    cfg: TelnetConfig,
-}
-
-impl TelnetParser {
-    /// A parser with these options.
-    pub fn new(cfg: TelnetConfig) -> Self {
-        TelnetParser { cfg }
-    }
-
-    /// Its options.
-    pub fn config(&self) -> &TelnetConfig {
-        &self.cfg
-    }
-}
-
-impl SessionParser for TelnetParser {
-    type Message = L7Message;
-
-    fn feed_initiator(&mut self, _bytes: &[u8]) -> Vec<L7Message> {
-        Vec::new()
-    }
-
-    fn feed_responder(&mut self, _bytes: &[u8]) -> Vec<L7Message> {
-        Vec::new()
     }
 }
