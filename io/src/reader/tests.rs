@@ -284,33 +284,49 @@ proptest::proptest! {
     }
 }
 
+/// Bytes of each record of [`cut_capture`], its header included.
+pub(crate) const CUT_RECORD: u64 = 16 + 100;
+
+/// Where the cut tests cut their capture: ahead of the reader, behind it,
+/// to nothing.
+pub(crate) const CUTS: [(&str, u64); 3] = [("ahead", 3 * 4096 + 50), ("behind", 100), ("empty", 0)];
+
+/// The capture the cut tests read: 2000 records of 100 bytes of 0xab.
+pub(crate) fn cut_capture() -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), LinkType::RAW, 65535, PcapPrecision::Micros)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..2000u64 {
+        w.write_packet(Timestamp::new(1 + i, 0), &[0xab; 100])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    w.into_inner().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Cuts the file at `path` to `len` bytes, as another process would.
+pub(crate) fn cut_file(path: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_len(len))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// A mapped capture cut short while it is read: reading ends with
 /// `Shrank` damage near the cut, after only whole packets, never SIGBUS.
 #[test]
 fn mapped_file_cut_while_read_ends_as_damage() {
-    const RECORD: u64 = 16 + 100;
+    const RECORD: u64 = CUT_RECORD;
     let dir = std::env::temp_dir().join(format!("flowscope-reader-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, cut) in [("ahead", 3 * 4096 + 50), ("behind", 100), ("empty", 0)] {
+    for (name, cut) in CUTS {
         let path = dir.join(format!("{name}.pcap"));
-        let mut w =
-            PcapWriter::new(Vec::new(), LinkType::RAW, 65535, PcapPrecision::Micros).unwrap();
-        for i in 0..2000u64 {
-            w.write_packet(Timestamp::new(1 + i, 0), &[0xab; 100])
-                .unwrap();
-        }
-        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+        std::fs::write(&path, cut_capture()).unwrap();
         let file = CaptureFile::open(&path).unwrap();
         let mut reader = file.packets().unwrap();
         for _ in 0..10 {
             assert!(matches!(reader.next_packet(), Some(Ok(_))));
         }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(cut)
-            .unwrap();
+        cut_file(&path, cut);
         let mut read = 10u64;
         let err = loop {
             match reader.next_packet() {

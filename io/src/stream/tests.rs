@@ -7,7 +7,9 @@
 
 use super::*;
 use crate::pcap_writer::{PcapPrecision, PcapWriter};
-use crate::reader::tests::{Got, all, block, epb, idb, pcap, shb};
+use crate::reader::tests::{
+    CUT_RECORD, CUTS, Got, all, block, cut_capture, cut_file, epb, idb, pcap, shb,
+};
 use flowscope_engine::{LinkType, Timestamp};
 
 /// A reader handing out `data` in chunks of the sizes `sizes` gives,
@@ -393,18 +395,12 @@ fn a_file_read_through_the_buffer_reads_as_mapped() {
 /// mapped file reports it; bytes written after it was opened are not read.
 #[test]
 fn a_file_cut_while_read_through_the_buffer_ends_as_shrank_damage() {
-    const RECORD: u64 = 16 + 100;
+    const RECORD: u64 = CUT_RECORD;
     const BUFFER: usize = 1000;
     let dir = scratch("open-file-cut");
     let path = dir.join("capture.pcap");
-    let mut w = PcapWriter::new(Vec::new(), LinkType::RAW, 65535, PcapPrecision::Micros)
-        .unwrap_or_else(|e| panic!("{e}"));
-    for i in 0..2000u64 {
-        w.write_packet(Timestamp::new(1 + i, 0), &[0xab; 100])
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    let data = w.into_inner().unwrap_or_else(|e| panic!("{e}"));
-    for (name, cut) in [("ahead", 3 * 4096 + 50), ("behind", 100), ("empty", 0)] {
+    let data = cut_capture();
+    for (name, cut) in CUTS {
         std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
         let mut s = CaptureStream::open_file(&path)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -412,11 +408,7 @@ fn a_file_cut_while_read_through_the_buffer_ends_as_shrank_damage() {
         for _ in 0..10 {
             assert!(matches!(s.next_packet(), Poll::Ready(Some(Ok(_)))));
         }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_len(cut))
-            .unwrap_or_else(|e| panic!("{e}"));
+        cut_file(&path, cut);
         let mut read = 10u64;
         let err = loop {
             match s.next_packet() {
