@@ -3,9 +3,9 @@
 //! unreadable file is reported before any output. Regular files are
 //! memory-mapped, or read through a buffer when one thread reads them
 //! once ([`FileReading`]); standard input, pipes, FIFOs and devices are
-//! read as streams through a bounded buffer ([`CaptureStream`]). Opening a FIFO
-//! does not wait for its writer: reading does, and a stop request (Ctrl-C)
-//! still ends that wait.
+//! read as streams through a bounded buffer ([`CaptureStream`]). Opening
+//! a FIFO does not wait for its writer: reading does, and a stop request
+//! (Ctrl-C) still ends that wait.
 
 use crate::error::RunError;
 use flowscope_io::{
