@@ -105,18 +105,22 @@ impl<'a> JsonObject<'a> {
         *first = false;
     }
 
+    #[inline]
     fn key<'k>(&mut self, k: impl Into<Key<'k>>) {
-        self.separator();
         let Key { name, escape } = k.into();
-        let name = name.as_bytes();
-        self.out.reserve(name.len() + 3);
-        self.out.push(b'"');
+        let first = &mut self.open[self.depth - 1].0;
+        let comma = !*first;
+        *first = false;
         if escape {
-            escape_into(self.out, name);
+            if comma {
+                self.out.push(b',');
+            }
+            self.out.push(b'"');
+            escape_into(self.out, name.as_bytes());
+            self.out.extend_from_slice(b"\":");
         } else {
-            self.out.extend_from_slice(name);
+            put_key(self.out, comma, name.as_bytes());
         }
-        self.out.extend_from_slice(b"\":");
     }
 
     /// `"k":"v"`.
@@ -136,16 +140,17 @@ impl<'a> JsonObject<'a> {
     /// `"k":n`.
     pub fn u64<'k>(&mut self, k: impl Into<Key<'k>>, v: u64) -> &mut Self {
         self.key(k);
-        let mut b = itoa::Buffer::new();
-        self.out.extend_from_slice(b.format(v).as_bytes());
+        put_u64(self.out, v);
         self
     }
 
     /// `"k":n` for a signed number.
     pub fn i64<'k>(&mut self, k: impl Into<Key<'k>>, v: i64) -> &mut Self {
         self.key(k);
-        let mut b = itoa::Buffer::new();
-        self.out.extend_from_slice(b.format(v).as_bytes());
+        if v < 0 {
+            self.out.push(b'-');
+        }
+        put_u64(self.out, v.unsigned_abs());
         self
     }
 
@@ -198,7 +203,7 @@ impl<'a> JsonObject<'a> {
         self.key(k);
         let mut t = [b'"'; 6];
         let n = hex_group(&mut t[1..], v);
-        self.out.extend_from_slice(&t[..n + 2]);
+        put(self.out, &t[..n + 2]);
         self
     }
 
@@ -220,12 +225,11 @@ impl<'a> JsonObject<'a> {
     ) -> &mut Self {
         self.key(k);
         self.out.push(b'[');
-        let mut b = itoa::Buffer::new();
         for (i, n) in v.into_iter().enumerate() {
             if i > 0 {
                 self.out.push(b',');
             }
-            self.out.extend_from_slice(b.format(n).as_bytes());
+            put_u64(self.out, n);
         }
         self.out.push(b']');
         self
@@ -288,8 +292,7 @@ impl<'a> JsonObject<'a> {
     /// A number item of the open array.
     pub fn item_u64(&mut self, v: u64) -> &mut Self {
         self.separator();
-        let mut b = itoa::Buffer::new();
-        self.out.extend_from_slice(b.format(v).as_bytes());
+        put_u64(self.out, v);
         self
     }
 
@@ -342,7 +345,7 @@ pub fn write_bytes(out: &mut Vec<u8>, mut v: &[u8]) {
     if v.iter().fold(true, |ok, &b| {
         ok & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
     }) {
-        out.extend_from_slice(v);
+        put(out, v);
         out.push(b'"');
         return;
     }
@@ -366,6 +369,113 @@ pub fn write_bytes(out: &mut Vec<u8>, mut v: &[u8]) {
     out.push(b'"');
 }
 
+/// `,"name":` (the comma when asked): one capacity check, and a name of
+/// up to 32 bytes copied in place of a call to `memcpy`.
+#[inline]
+fn put_key(out: &mut Vec<u8>, comma: bool, name: &[u8]) {
+    let n = name.len();
+    out.reserve(n + 4);
+    let len = out.len();
+    let c = usize::from(comma);
+    #[allow(unsafe_code)]
+    // SAFETY: `reserve` made room for `n + 4` bytes past `len`; every write
+    // below lands in `len..len + c + n + 3` (c ≤ 1), and the reads are of
+    // `name` within its bounds; the bytes are initialised before
+    // `set_len` covers them.
+    unsafe {
+        let p = out.as_mut_ptr().add(len);
+        *p = b',';
+        let q = p.add(c);
+        *q = b'"';
+        small_copy(q.add(1), name);
+        *q.add(1 + n) = b'"';
+        *q.add(2 + n) = b':';
+        out.set_len(len + c + n + 3);
+    }
+}
+
+/// `out.extend_from_slice(s)` without a call to `memcpy` for short `s`.
+#[inline]
+fn put(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len());
+    let len = out.len();
+    #[allow(unsafe_code)]
+    // SAFETY: `reserve` made room for `s.len()` bytes past `len`, which
+    // `small_copy` initialises before `set_len` covers them.
+    unsafe {
+        small_copy(out.as_mut_ptr().add(len), s);
+        out.set_len(len + s.len());
+    }
+}
+
+/// Writes `n` in decimal into `out`: its digits composed where they end
+/// up (in the spare capacity), not in a buffer copied from.
+#[inline]
+pub(crate) fn put_u64(out: &mut Vec<u8>, mut n: u64) {
+    let digits = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    out.reserve(digits);
+    let len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..digits];
+    let mut i = digits;
+    while i >= 2 {
+        let [hi, lo] = low_pair(n);
+        spare[i - 2].write(hi);
+        spare[i - 1].write(lo);
+        n /= 100;
+        i -= 2;
+    }
+    if i == 1 {
+        spare[0].write(low_pair(n)[1]);
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: the `digits` bytes past `len` were all written just above.
+    unsafe {
+        out.set_len(len + digits);
+    }
+}
+
+/// Copies `src` to `dst`: two overlapping word loads and stores for up to
+/// 32 bytes, `copy_nonoverlapping` beyond.
+///
+/// # Safety
+/// `dst` is valid for `src.len()` bytes of writes and does not overlap `src`.
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn small_copy(dst: *mut u8, src: &[u8]) {
+    let n = src.len();
+    let s = src.as_ptr();
+    // SAFETY: each read is of `src` at offsets within `0..n`, each write of
+    // `dst` within `0..n` (the caller's promise); unaligned accesses.
+    unsafe {
+        match n {
+            0..=3 => {
+                for i in 0..n {
+                    *dst.add(i) = *s.add(i);
+                }
+            }
+            4..=7 => {
+                let a = s.cast::<u32>().read_unaligned();
+                let b = s.add(n - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(n - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=15 => {
+                let a = s.cast::<u64>().read_unaligned();
+                let b = s.add(n - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(n - 8).cast::<u64>().write_unaligned(b);
+            }
+            16..=32 => {
+                let a = s.cast::<u128>().read_unaligned();
+                let b = s.add(n - 16).cast::<u128>().read_unaligned();
+                dst.cast::<u128>().write_unaligned(a);
+                dst.add(n - 16).cast::<u128>().write_unaligned(b);
+            }
+            _ => std::ptr::copy_nonoverlapping(s, dst, n),
+        }
+    }
+}
+
 fn push_u_escape(out: &mut Vec<u8>, b: u8) {
     out.extend_from_slice(b"\\u00");
     out.push(HEX[usize::from(b >> 4)]);
@@ -382,7 +492,7 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
     // Most strings (names, reasons, addresses) need nothing: one pass that
     // the compiler vectorizes (a fold: no early exit), then one copy.
     if !s.iter().fold(false, |any, &b| any | needs_escape(b)) {
-        out.extend_from_slice(s);
+        put(out, s);
         return;
     }
     let mut start = 0;
@@ -396,14 +506,14 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
             0..=0x1f | 0x7f => None,
             _ => continue,
         };
-        out.extend_from_slice(&s[start..i]);
+        put(out, &s[start..i]);
         match esc {
             Some(e) => out.extend_from_slice(e),
             None => push_u_escape(out, b),
         }
         start = i + 1;
     }
-    out.extend_from_slice(&s[start..]);
+    put(out, &s[start..]);
 }
 
 /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+0000` (UTC, microseconds): the form
@@ -418,7 +528,7 @@ pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     let mut t = *b"0000-00-00T00:00:00.000000+0000";
     datetime(&mut t, (y.unsigned_abs(), m, d), rem);
     decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
-    out.extend_from_slice(&t);
+    put(out, &t);
 }
 
 /// Fills the digits of `YYYY-MM-DDTHH:MM:SS` at the start of `t` (its
@@ -436,11 +546,32 @@ fn datetime(t: &mut [u8], (year, month, day): (u64, u64, u64), rem: u64) {
 /// Writes `n` as decimal digits filling `into`, zero-padded on the left
 /// (the lowest digits when `n` has more).
 fn decimal(into: &mut [u8], mut n: u64) {
-    for c in into.iter_mut().rev() {
-        *c = b'0' + (n % 10) as u8;
-        n /= 10;
+    // Two digits per division, from a table of the pairs 00..99.
+    let mut i = into.len();
+    while i >= 2 {
+        into[i - 2..i].copy_from_slice(&low_pair(n));
+        n /= 100;
+        i -= 2;
+    }
+    if i == 1 {
+        into[0] = low_pair(n)[1];
     }
 }
+
+/// The last two decimal digits of `n`.
+#[inline(always)]
+fn low_pair(n: u64) -> [u8; 2] {
+    let p = (n % 100) as usize * 2;
+    [PAIRS[p], PAIRS[p + 1]]
+}
+
+/// The decimal pairs `00` to `99`, concatenated.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Writes an address as Rust's `Display` does — dotted quad; RFC 5952
 /// for IPv6 (lower-case hex, the first longest run of two or more zero
@@ -480,7 +611,7 @@ pub fn write_ip(out: &mut Vec<u8>, v: IpAddr) {
                 n += hex_group(&mut t[n..], groups[i]);
                 i += 1;
             }
-            out.extend_from_slice(&t[..n]);
+            put(out, &t[..n]);
         }
     }
 }
@@ -497,7 +628,7 @@ fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
         decimal(&mut t[n..n + digits], u64::from(o));
         n += digits;
     }
-    out.extend_from_slice(&t[..n]);
+    put(out, &t[..n]);
 }
 
 /// Writes a group as lower-case hex without leading zeros; its length.
@@ -656,6 +787,49 @@ mod tests {
                 nanos / 1000
             );
             proptest::prop_assert_eq!(ts_str(t), want);
+        }
+    }
+
+    #[test]
+    fn numbers_at_every_width() {
+        let mut cases = vec![0u64, u64::MAX, u64::MAX - 1];
+        for p in 0..20 {
+            let t = 10u64.pow(p);
+            cases.extend([t - 1, t, t + 1, t * 9 / 7 + t]);
+        }
+        for n in cases {
+            let mut v = b"x".to_vec();
+            put_u64(&mut v, n);
+            assert_eq!(v, format!("x{n}").into_bytes());
+            for i in [n as i64, (n as i64).wrapping_neg(), i64::MIN] {
+                let mut v = Vec::new();
+                let mut o = JsonObject::new(&mut v);
+                o.i64("i", i);
+                o.finish_line();
+                assert_eq!(v, format!("{{\"i\":{i}}}\n").into_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn strings_and_names_of_every_short_length_copy_whole() {
+        // Every length the word copies handle, either side of each width,
+        // into a buffer whose capacity ends right after them.
+        let text: String = (0..40).map(|i| char::from(b'a' + i % 26)).collect();
+        for n in 0..=text.len() {
+            let s = &text[..n];
+            let mut v = Vec::with_capacity(1);
+            write_str(&mut v, s);
+            assert_eq!(v, format!("\"{s}\"").into_bytes());
+            let mut v = Vec::new();
+            write_bytes(&mut v, s.as_bytes());
+            assert_eq!(v, format!("\"{s}\"").into_bytes());
+            let mut v = Vec::new();
+            let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+            let mut o = JsonObject::new(&mut v);
+            o.u64(leaked, 1).u64(leaked, 2);
+            o.finish_line();
+            assert_eq!(v, format!("{{\"{s}\":1,\"{s}\":2}}\n").into_bytes());
         }
     }
 

@@ -234,7 +234,7 @@ fn relabel(line: &[u8], e: &Expect) -> Option<Vec<u8>> {
     }
     let mut parent = Vec::with_capacity(32);
     parent.extend_from_slice(b",\"parent_id\":");
-    parent.extend_from_slice(itoa::Buffer::new().format(e.flow_id).as_bytes());
+    crate::json::put_u64(&mut parent, e.flow_id);
 
     let mut out = Vec::with_capacity(line.len() * 2);
     // The ftp_data record: the flow record's envelope, then the body.
