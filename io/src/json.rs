@@ -775,6 +775,30 @@ mod tests {
         }
 
         #[test]
+        fn any_text_reads_back(
+            text in "\\PC{0,40}",
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            spare in 0usize..40,
+        ) {
+            // Strings and names of any length, into buffers with any room
+            // left: what is read back is what was written.
+            let mut v = Vec::with_capacity(spare);
+            let mut o = JsonObject::new(&mut v);
+            o.begin("t").str(Key::escaped(&text), &text).end();
+            o.bytes("raw", &raw).u64("n", raw.len() as u64);
+            o.finish_line();
+            let back: serde_json::Value = serde_json::from_slice(&v).unwrap();
+            proptest::prop_assert_eq!(back["t"][text.as_str()].as_str(), Some(text.as_str()));
+            // Valid UTF-8 reads back as it was; other bytes as some string
+            // (`escaping` checks what each invalid byte becomes).
+            match std::str::from_utf8(&raw) {
+                Ok(s) => proptest::prop_assert_eq!(back["raw"].as_str(), Some(s)),
+                Err(_) => proptest::prop_assert!(back["raw"].is_string()),
+            }
+            proptest::prop_assert_eq!(back["n"].as_u64(), Some(raw.len() as u64));
+        }
+
+        #[test]
         fn any_time_as_fmt_writes_it(secs in 0u64..18_446_744_073, nanos in 0u32..1_000_000_000) {
             let t = Timestamp::new(secs, nanos);
             let (y, m, d) = civil_from_days((secs / 86_400) as i64);
