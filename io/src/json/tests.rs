@@ -141,7 +141,7 @@ fn numbers_at_every_width() {
     let mut cases = vec![0u64, u64::MAX, u64::MAX - 1];
     for p in 0..20 {
         let t = 10u64.pow(p);
-        cases.extend([t - 1, t, t + 1, t * 9 / 7 + t]);
+        cases.extend([t - 1, t, t + 1, t + t / 2]);
     }
     for n in cases {
         let mut v = b"x".to_vec();
