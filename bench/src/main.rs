@@ -119,8 +119,9 @@ enum Command {
         /// Also measure the full pipeline of one shard: reassembly, the
         /// built-in HTTP/DNS/TLS/QUIC parsers and EVE rendering of every
         /// record into a reused buffer (what `flowscope replay` does per
-        /// shard, without the file and the output), and the same without
-        /// the rendering, interleaved with the other passes.
+        /// shard, without the file and the output), the same without the
+        /// rendering, and the rendering alone (of events an untimed pass
+        /// collected), interleaved with the other passes.
         #[arg(long)]
         full: bool,
         /// Also print the result as one JSON object.
@@ -249,6 +250,8 @@ struct EngineResult {
     table_bytes_at_peak: usize,
     table_bytes_per_flow_at_peak: f64,
     events: u64,
+    /// Bytes of EVE rendered per pass (the rendering-alone mode only).
+    rendered_bytes: u64,
 }
 
 /// `flowscope-bench gen`'s options.
@@ -452,7 +455,7 @@ fn main() -> anyhow::Result<()> {
                 print_engine(r);
             }
             if let [plain, rest @ ..] = &results[..] {
-                for other in rest {
+                for other in rest.iter().filter(|r| r.mode != RENDER) {
                     println!(
                         "{} vs flow tracking alone: {:.3}x the time (best), {:.1} % slower; median {:.1} % slower",
                         other.mode,
@@ -565,6 +568,7 @@ fn bench_engine(
     if full {
         modes.push(PARSERS);
         modes.push(FULL);
+        modes.push(RENDER);
     }
     let renderer = flowscope_io::EveRenderer::new(cfg.output.clone());
     // Round-robin: pass r of each mode before pass r + 1 of any, so a noisy
@@ -576,6 +580,28 @@ fn bench_engine(
             let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
                 if mode == "flow tracking" {
                     timed_pass(&data, &records, engine_cfg, x, epoch, || NoHook, |_| {})
+                } else if mode == RENDER {
+                    let (r, p) = (engine_cfg.reassembly.clone(), cfg.parsers.clone());
+                    let mut events = Vec::new();
+                    let mut pass = timed_pass(
+                        &data,
+                        &records,
+                        engine_cfg,
+                        x,
+                        epoch,
+                        move || flowscope_engine::parsers::builtin(&r, &p),
+                        |evs| events.extend_from_slice(evs),
+                    )?;
+                    let mut line = Vec::with_capacity(64 * 1024);
+                    let start = Instant::now();
+                    for ev in &events {
+                        renderer.render(ev, &mut line);
+                        pass.rendered_bytes += line.len() as u64;
+                        std::hint::black_box(&line);
+                        line.clear();
+                    }
+                    pass.seconds = start.elapsed().as_secs_f64();
+                    Ok(pass)
                 } else if mode == FULL || mode == PARSERS {
                     let r = engine_cfg.reassembly.clone();
                     let p = cfg.parsers.clone();
@@ -648,6 +674,7 @@ fn bench_engine(
             table_bytes_per_flow_at_peak: last.peak_table_bytes as f64
                 / last.peak_entries.max(1) as f64,
             events: last.events,
+            rendered_bytes: last.rendered_bytes,
         });
     }
     Ok(results)
@@ -655,6 +682,8 @@ fn bench_engine(
 
 struct Pass {
     seconds: f64,
+    /// Bytes of EVE rendered (the rendering-alone mode only).
+    rendered_bytes: u64,
     flows_created: u64,
     peak_entries: u64,
     peak_table_bytes: usize,
@@ -666,6 +695,9 @@ struct Pass {
 const FULL: &str = "reassembly + built-in parsers + EVE rendering";
 /// The same without rendering: the difference is what rendering costs.
 const PARSERS: &str = "reassembly + built-in parsers";
+/// Rendering by itself: the full mode's events, collected by an untimed
+/// pass, rendered into a reused buffer (only the rendering is timed).
+const RENDER: &str = "EVE rendering alone";
 
 fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     data: &[u8],
@@ -723,6 +755,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     }
     Ok(Pass {
         seconds,
+        rendered_bytes: 0,
         flows_created: engine.stats().flows_created,
         peak_entries,
         peak_table_bytes: peak_bytes,
@@ -732,7 +765,12 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
 }
 
 fn print_engine(r: &EngineResult) {
-    if r.mode == FULL || r.mode == PARSERS {
+    if r.mode == RENDER {
+        println!(
+            "one shard's work, {}: the events of the full mode, rendered",
+            r.mode
+        );
+    } else if r.mode == FULL || r.mode == PARSERS {
         println!(
             "one shard's work on one thread: decode + flow tracking + {}",
             r.mode
@@ -759,6 +797,13 @@ fn print_engine(r: &EngineResult) {
         r.best_mpps, r.median_mpps, r.best_gbit_per_s
     );
     println!("  per packet       {:.1} ns (best)", r.best_ns_per_packet);
+    if r.rendered_bytes > 0 {
+        println!(
+            "  rendered         {:.1} MB, {:.2} bytes per ns (best)",
+            r.rendered_bytes as f64 / 1e6,
+            r.rendered_bytes as f64 / r.best_seconds / 1e9
+        );
+    }
     println!(
         "  flows            {} created, {} held at peak",
         r.flows_created, r.peak_flows

@@ -527,3 +527,51 @@ fn have_chromium() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+#[test]
+fn engine_full_times_each_stage_and_renders_what_replay_writes() {
+    let dir = scratch("engine-full");
+    let trace = dir.join("t.pcap");
+    generate(&trace, SMALL);
+    let out = bench_bin()
+        .args(["engine", "--repeat", "1", "--full", "--json"])
+        .arg(&trace)
+        .output()
+        .expect("run flowscope-bench engine");
+    assert!(
+        out.status.success(),
+        "engine failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let json = text.lines().last().expect("the JSON line");
+    let results: Vec<Value> = serde_json::from_str(json).expect("JSON");
+    let modes: Vec<&str> = results.iter().filter_map(|r| r["mode"].as_str()).collect();
+    assert_eq!(
+        modes,
+        [
+            "flow tracking",
+            "reassembly + built-in parsers",
+            "reassembly + built-in parsers + EVE rendering",
+            "EVE rendering alone"
+        ]
+    );
+    for r in &results {
+        assert!(r["best_seconds"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["packets"].as_u64().unwrap() > 0, "{r}");
+    }
+    // The rendering-alone mode renders exactly the records a replay writes
+    // (all but its closing stats record), byte for byte in size.
+    let mut opts = ReplayOptions::new(vec![Input::File(trace.clone())], Config::default());
+    opts.run.shards = Some(0);
+    let mut eve = Vec::new();
+    replay(&opts, &mut eve).expect("replay");
+    let records: u64 = eve
+        .split_inclusive(|b| *b == b'\n')
+        .filter(|l| !l.windows(20).any(|w| w == b"\"event_type\":\"stats\""))
+        .map(|l| l.len() as u64)
+        .sum();
+    assert!(records > 0);
+    assert_eq!(results[3]["rendered_bytes"].as_u64(), Some(records));
+    let _ = std::fs::remove_dir_all(&dir);
+}
