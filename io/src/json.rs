@@ -617,19 +617,45 @@ pub fn write_ip(out: &mut Vec<u8>, v: IpAddr) {
 }
 
 fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
-    let mut t = [0u8; 15];
+    // Each octet as a four-byte store (its digits and a dot); the next
+    // octet's store lands right after the digits and dot it needs.
+    out.reserve(16);
+    let len = out.len();
+    let spare = &mut out.spare_capacity_mut()[..16];
     let mut n = 0;
-    for (i, o) in octets.into_iter().enumerate() {
-        if i > 0 {
-            t[n] = b'.';
-            n += 1;
+    for o in octets {
+        let (text, used) = OCTETS[usize::from(o)];
+        for (slot, b) in spare[n..n + 4].iter_mut().zip(text) {
+            slot.write(b);
         }
-        let digits = 1 + usize::from(o >= 10) + usize::from(o >= 100);
-        decimal(&mut t[n..n + digits], u64::from(o));
-        n += digits;
+        n += usize::from(used);
     }
-    put(out, &t[..n]);
+    #[allow(unsafe_code)]
+    // SAFETY: the `n - 1` bytes past `len` (the four octets and the dots
+    // between them, not the last dot) were all written just above.
+    unsafe {
+        out.set_len(len + n - 1);
+    }
 }
+
+/// Each octet's text followed by a dot (padded to four bytes), and how
+/// many of those bytes it uses.
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            ([b'0' + h, b'0' + d, b'0' + u, b'.'], 4)
+        } else if i >= 10 {
+            ([b'0' + d, b'0' + u, b'.', 0], 3)
+        } else {
+            ([b'0' + u, b'.', 0, 0], 2)
+        };
+        i += 1;
+    }
+    t
+};
 
 /// Writes a group as lower-case hex without leading zeros; its length.
 fn hex_group(into: &mut [u8], g: u16) -> usize {

@@ -83,6 +83,21 @@ fn addresses_as_rust_writes_them() {
         write_ip(&mut v, a);
         assert_eq!(String::from_utf8(v).unwrap(), a.to_string(), "{c}");
     }
+    // Every octet in every place, after other text.
+    for o in 0..=255u8 {
+        for octets in [
+            [o, 0, 0, 0],
+            [9, o, 99, 1],
+            [255, 10, o, 100],
+            [1, 2, 3, o],
+            [o; 4],
+        ] {
+            let a = std::net::Ipv4Addr::from(octets);
+            let mut v = b"x".to_vec();
+            write_ip(&mut v, IpAddr::V4(a));
+            assert_eq!(v, format!("x{a}").into_bytes());
+        }
+    }
 }
 
 proptest::proptest! {
