@@ -521,14 +521,39 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
 pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     let secs = ts.secs();
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     // Every record has one or three: the text is composed in place, one
-    // copy into the output. A timestamp (u64 nanoseconds) ends in 2554:
-    // the year has four digits.
+    // copy into the output; the date is the last one's more often than
+    // not.
     let mut t = *b"0000-00-00T00:00:00.000000+0000";
-    datetime(&mut t, (y.unsigned_abs(), m, d), rem);
+    t[..10].copy_from_slice(&date_text(secs / 86_400));
+    decimal(&mut t[11..13], rem / 3600);
+    decimal(&mut t[14..16], rem / 60 % 60);
+    decimal(&mut t[17..19], rem % 60);
     decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
     put(out, &t);
+}
+
+/// `YYYY-MM-DD` of the day `day` days after 1970-01-01, remembered per
+/// thread for the next record. A timestamp (u64 nanoseconds) ends in
+/// 2554: the year has four digits.
+fn date_text(day: u64) -> [u8; 10] {
+    thread_local! {
+        static LAST: std::cell::Cell<(u64, [u8; 10])> =
+            const { std::cell::Cell::new((u64::MAX, [0; 10])) };
+    }
+    LAST.with(|last| {
+        let (known, text) = last.get();
+        if known == day {
+            return text;
+        }
+        let (y, m, d) = civil_from_days(day as i64);
+        let mut text = *b"0000-00-00";
+        decimal(&mut text[0..4], y.unsigned_abs());
+        decimal(&mut text[5..7], m);
+        decimal(&mut text[8..10], d);
+        last.set((day, text));
+        text
+    })
 }
 
 /// Fills the digits of `YYYY-MM-DDTHH:MM:SS` at the start of `t` (its

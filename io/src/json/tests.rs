@@ -10,6 +10,27 @@ fn ts_str(t: Timestamp) -> String {
 }
 
 #[test]
+fn times_on_the_same_day_and_the_next_read_right_in_any_order() {
+    // The date is remembered between calls: back and forth across
+    // midnight, and the same day again after another.
+    let seq = [
+        (86_399, "1970-01-01T23:59:59"),
+        (86_400, "1970-01-02T00:00:00"),
+        (86_399, "1970-01-01T23:59:59"),
+        (0, "1970-01-01T00:00:00"),
+        (1_259_097_229, "2009-11-24T21:13:49"),
+        (1_259_097_230, "2009-11-24T21:13:50"),
+        (0, "1970-01-01T00:00:00"),
+    ];
+    for (secs, want) in seq {
+        assert_eq!(
+            ts_str(Timestamp::new(secs, 0)),
+            format!("{want}.000000+0000")
+        );
+    }
+}
+
+#[test]
 fn eve_time() {
     assert_eq!(ts_str(Timestamp::ZERO), "1970-01-01T00:00:00.000000+0000");
     assert_eq!(
