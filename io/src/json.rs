@@ -98,27 +98,27 @@ impl<'a> JsonObject<'a> {
 
     /// A comma unless this is the container's first member.
     fn separator(&mut self) {
-        let first = &mut self.open[self.depth - 1].0;
-        if !*first {
+        if self.comma_due() {
             self.out.push(b',');
         }
-        *first = false;
+    }
+
+    /// Whether the next member needs a comma before it (not the open
+    /// container's first); it is no longer the first after this.
+    fn comma_due(&mut self) -> bool {
+        !std::mem::replace(&mut self.open[self.depth - 1].0, false)
     }
 
     #[inline]
     fn key<'k>(&mut self, k: impl Into<Key<'k>>) {
         let Key { name, escape } = k.into();
-        let first = &mut self.open[self.depth - 1].0;
-        let comma = !*first;
-        *first = false;
         if escape {
-            if comma {
-                self.out.push(b',');
-            }
+            self.separator();
             self.out.push(b'"');
             escape_into(self.out, name.as_bytes());
             self.out.extend_from_slice(b"\":");
         } else {
+            let comma = self.comma_due();
             put_key(self.out, comma, name.as_bytes());
         }
     }
@@ -526,9 +526,7 @@ pub fn write_eve_time(out: &mut Vec<u8>, ts: Timestamp) {
     // not.
     let mut t = *b"0000-00-00T00:00:00.000000+0000";
     t[..10].copy_from_slice(&date_text(secs / 86_400));
-    decimal(&mut t[11..13], rem / 3600);
-    decimal(&mut t[14..16], rem / 60 % 60);
-    decimal(&mut t[17..19], rem % 60);
+    time_of_day(&mut t[11..19], rem);
     decimal(&mut t[20..26], u64::from(ts.subsec_micros()));
     put(out, &t);
 }
@@ -548,24 +546,26 @@ fn date_text(day: u64) -> [u8; 10] {
         }
         let (y, m, d) = civil_from_days(day as i64);
         let mut text = *b"0000-00-00";
-        decimal(&mut text[0..4], y.unsigned_abs());
-        decimal(&mut text[5..7], m);
-        decimal(&mut text[8..10], d);
+        date(&mut text, (y.unsigned_abs(), m, d));
         last.set((day, text));
         text
     })
 }
 
-/// Fills the digits of `YYYY-MM-DDTHH:MM:SS` at the start of `t` (its
-/// separators already there): a four-digit year, the date, and the time
-/// of day `rem` seconds after midnight.
-fn datetime(t: &mut [u8], (year, month, day): (u64, u64, u64), rem: u64) {
+/// Fills the digits of `YYYY-MM-DD` at the start of `t` (its dashes
+/// already there): a four-digit year, the month and the day.
+fn date(t: &mut [u8], (year, month, day): (u64, u64, u64)) {
     decimal(&mut t[0..4], year);
     decimal(&mut t[5..7], month);
     decimal(&mut t[8..10], day);
-    decimal(&mut t[11..13], rem / 3600);
-    decimal(&mut t[14..16], rem / 60 % 60);
-    decimal(&mut t[17..19], rem % 60);
+}
+
+/// Fills the digits of `HH:MM:SS` at the start of `t` (its colons already
+/// there): the time of day `rem` seconds after midnight.
+fn time_of_day(t: &mut [u8], rem: u64) {
+    decimal(&mut t[0..2], rem / 3600);
+    decimal(&mut t[3..5], rem / 60 % 60);
+    decimal(&mut t[6..8], rem % 60);
 }
 
 /// Writes `n` as decimal digits filling `into`, zero-padded on the left
@@ -700,7 +700,8 @@ pub fn write_datetime_secs(out: &mut Vec<u8>, secs: i64) {
     let rem = secs.rem_euclid(86_400);
     if let Ok(year @ 0..=9999) = u64::try_from(y) {
         let mut t = *b"0000-00-00T00:00:00";
-        datetime(&mut t, (year, m, d), rem.unsigned_abs());
+        date(&mut t, (year, m, d));
+        time_of_day(&mut t[11..], rem.unsigned_abs());
         out.extend_from_slice(&t);
         return;
     }
