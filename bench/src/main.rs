@@ -581,7 +581,6 @@ fn bench_engine(
                 if mode == "flow tracking" {
                     timed_pass(&data, &records, engine_cfg, x, epoch, || NoHook, |_| {})
                 } else if mode == RENDER {
-                    let (r, p) = (engine_cfg.reassembly.clone(), cfg.parsers.clone());
                     let mut events = Vec::new();
                     let mut pass = timed_pass(
                         &data,
@@ -589,7 +588,7 @@ fn bench_engine(
                         engine_cfg,
                         x,
                         epoch,
-                        move || flowscope_engine::parsers::builtin(&r, &p),
+                        || flowscope_engine::parsers::builtin(&engine_cfg.reassembly, &cfg.parsers),
                         |evs| events.extend_from_slice(evs),
                     )?;
                     let mut line = Vec::with_capacity(64 * 1024);
@@ -603,8 +602,6 @@ fn bench_engine(
                     pass.seconds = start.elapsed().as_secs_f64();
                     Ok(pass)
                 } else if mode == FULL || mode == PARSERS {
-                    let r = engine_cfg.reassembly.clone();
-                    let p = cfg.parsers.clone();
                     let render = mode == FULL;
                     // Rendered into one reused buffer, as a shard renders
                     // into the batches it hands the merger.
@@ -615,7 +612,7 @@ fn bench_engine(
                         engine_cfg,
                         x,
                         epoch,
-                        move || flowscope_engine::parsers::builtin(&r, &p),
+                        || flowscope_engine::parsers::builtin(&engine_cfg.reassembly, &cfg.parsers),
                         |events| {
                             if render {
                                 for ev in events {
