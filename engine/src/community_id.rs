@@ -3,7 +3,7 @@
 //! one string; [`community_id_v1`] over a tuple, [`community_id`] over a
 //! 5-tuple key seen from its initiator.
 
-use base64::Engine as _;
+use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use crate::key::{FiveTupleKey, icmp_port_equivalents};
@@ -48,48 +48,76 @@ pub fn community_id_v1(
         }
         _ => false,
     };
-    let (s, d) = (addr_bytes(src), addr_bytes(dst));
-    let ordered = one_way
-        || s.as_slice() < d.as_slice()
-        || (s.as_slice() == d.as_slice() && has_ports && sport < dport);
-    let (s, d, sport, dport) = if ordered {
-        (s, d, sport, dport)
-    } else {
-        (d, s, dport, sport)
+    // The hash input, at most 40 bytes, written straight into the one
+    // SHA-1 block: seed, the ordered addresses, protocol, a zero byte, and
+    // the ports.
+    let mut block = [0u8; 64];
+    block[..2].copy_from_slice(&seed.to_be_bytes());
+    let ports_in_order = has_ports && sport < dport;
+    let in_order = |o: Ordering| one_way || o.is_lt() || (o.is_eq() && ports_in_order);
+    let (n, swap) = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => lay_out(&mut block, &s.octets(), &d.octets(), in_order),
+        (IpAddr::V6(s), IpAddr::V6(d)) => lay_out(&mut block, &s.octets(), &d.octets(), in_order),
+        // Mixed families (no flow key has them).
+        (s, d) => lay_out(
+            &mut block,
+            addr_bytes(s).as_slice(),
+            addr_bytes(d).as_slice(),
+            in_order,
+        ),
     };
-
-    // The hash input in one buffer, at most 40 bytes.
-    let mut input = [0u8; 40];
-    let mut n = 0;
-    for part in [
-        &seed.to_be_bytes()[..],
-        s.as_slice(),
-        d.as_slice(),
-        &[proto, 0],
-    ] {
-        input[n..n + part.len()].copy_from_slice(part);
-        n += part.len();
-    }
+    let (sport, dport) = if swap { (dport, sport) } else { (sport, dport) };
+    block[n] = proto;
+    let mut n = n + 2;
     if has_ports {
-        input[n..n + 2].copy_from_slice(&sport.to_be_bytes());
-        input[n + 2..n + 4].copy_from_slice(&dport.to_be_bytes());
+        block[n..n + 2].copy_from_slice(&sport.to_be_bytes());
+        block[n + 2..n + 4].copy_from_slice(&dport.to_be_bytes());
         n += 4;
     }
-    let digest = sha1_one_block(&input[..n]);
-    let mut text = [0u8; CommunityId::LEN];
-    text[..2].copy_from_slice(b"1:");
-    // 20 bytes are 28 base64 characters: the buffer always fits them.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(digest, &mut text[2..]);
-    CommunityId(text)
+    CommunityId(text_of(&sha1_one_block(block, n)))
 }
 
-/// SHA-1 of at most 55 bytes: the input and its padding fill one 64-byte
-/// block, so one compression and no hasher state to carry.
-fn sha1_one_block(input: &[u8]) -> [u8; 20] {
-    let n = input.len();
+/// Lays the two addresses out from byte 2 of `block`, in the spec's
+/// order: as given when `in_order` says so of their byte-wise comparison,
+/// else swapped. Returns where they end and whether they were swapped.
+/// Inlined, so a family's fixed lengths make the comparison and the copies
+/// a few loads and stores.
+#[inline(always)]
+fn lay_out(
+    block: &mut [u8; 64],
+    s: &[u8],
+    d: &[u8],
+    in_order: impl Fn(Ordering) -> bool,
+) -> (usize, bool) {
+    let swap = !in_order(s.cmp(d));
+    let (a, b) = if swap { (d, s) } else { (s, d) };
+    block[2..2 + a.len()].copy_from_slice(a);
+    block[2 + a.len()..2 + a.len() + b.len()].copy_from_slice(b);
+    (2 + a.len() + b.len(), swap)
+}
+
+/// `1:` and the standard base64 of a digest: six groups of three bytes
+/// and a last one of two, padded with one `=`.
+fn text_of(digest: &[u8; 20]) -> [u8; CommunityId::LEN] {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sextet = |v: u32, shift: u32| ALPHABET[((v >> shift) & 63) as usize];
+    let mut text = *b"1:0000000000000000000000000000";
+    let (groups, last) = digest.as_chunks::<3>();
+    for (g, out) in groups.iter().zip(text[2..].chunks_exact_mut(4)) {
+        let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+        out.copy_from_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
+    }
+    let v = u32::from(last[0]) << 16 | u32::from(last[1]) << 8;
+    text[26..].copy_from_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), b'=']);
+    text
+}
+
+/// SHA-1 of the first `n` bytes of `block` (at most 55, the rest zero):
+/// with its padding the input fills the one 64-byte block, so one
+/// compression and no hasher state to carry.
+fn sha1_one_block(mut block: [u8; 64], n: usize) -> [u8; 20] {
     debug_assert!(n <= 55, "one block holds at most 55 bytes");
-    let mut block = [0u8; 64];
-    block[..n].copy_from_slice(input);
+    debug_assert!(block[n..].iter().all(|&b| b == 0));
     block[n] = 0x80;
     block[56..].copy_from_slice(&(8 * n as u64).to_be_bytes());
     let mut state = SHA1_INIT;
@@ -179,7 +207,9 @@ mod tests {
         let bytes: Vec<u8> = (0..55u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
         for n in 0..=55 {
             let want: [u8; 20] = sha1::Sha1::digest(&bytes[..n]).into();
-            assert_eq!(sha1_one_block(&bytes[..n]), want, "{n} bytes");
+            let mut block = [0u8; 64];
+            block[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(sha1_one_block(block, n), want, "{n} bytes");
         }
     }
 
@@ -390,6 +420,74 @@ mod tests {
                 want,
                 "{proto} {s} {d}"
             );
+        }
+    }
+
+    /// The spec's definition written out plainly (addresses compared and
+    /// laid out as byte strings, the SHA-1 hasher): the fixed-offset paths
+    /// of either family and the mixed one give its text, either way round,
+    /// equal addresses included.
+    #[test]
+    fn both_families_match_the_spec_either_way_round() {
+        use base64::Engine as _;
+        use sha1::Digest;
+        fn spec(proto: u8, s: IpAddr, sp: u16, d: IpAddr, dp: u16, seed: u16) -> String {
+            let (s, d) = (addr_bytes(s), addr_bytes(d));
+            let (s, d) = (s.as_slice().to_vec(), d.as_slice().to_vec());
+            let (s, d, sp, dp) = if s < d || (s == d && sp < dp) {
+                (s, d, sp, dp)
+            } else {
+                (d, s, dp, sp)
+            };
+            let mut input = seed.to_be_bytes().to_vec();
+            input.extend([s, d].concat());
+            input.extend([proto, 0]);
+            input.extend(sp.to_be_bytes());
+            input.extend(dp.to_be_bytes());
+            let digest = sha1::Sha1::digest(&input);
+            format!(
+                "1:{}",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        }
+        let addrs = [
+            "10.0.0.1",
+            "10.0.0.2",
+            "192.168.1.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "::1",
+            "2001:db8::1",
+            "2001:db8::2",
+            "ffff::ffff",
+        ];
+        for (i, a) in addrs.iter().enumerate() {
+            for b in &addrs[i..] {
+                for (sp, dp) in [(1234, 80), (80, 1234), (53, 53), (0, 65535)] {
+                    for (proto, seed) in [(6, 0), (17, 9), (132, 0xffff)] {
+                        let (a, b) = (ip(a), ip(b));
+                        let want = spec(proto, a, sp, b, dp, seed);
+                        assert_eq!(community_id_v1(proto, a, sp, b, dp, seed), want.as_str());
+                        assert_eq!(community_id_v1(proto, b, dp, a, sp, seed), want.as_str());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The digest's text against the base64 crate, for digests of every
+    /// byte value in every place.
+    #[test]
+    fn text_is_standard_base64() {
+        use base64::Engine as _;
+        for v in 0..=255u8 {
+            for rot in 0..20 {
+                let mut d: [u8; 20] = std::array::from_fn(|i| (i as u8).wrapping_mul(53) ^ v);
+                d.rotate_left(rot);
+                d[rot] = v;
+                let want = format!("1:{}", base64::engine::general_purpose::STANDARD.encode(d));
+                assert_eq!(&text_of(&d)[..], want.as_bytes());
+            }
         }
     }
 
