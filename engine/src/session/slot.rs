@@ -321,6 +321,15 @@ impl<K, M> Feeder<'_, K, M> {
                 let Probing {
                     pending, sample, ..
                 } = &mut **pr;
+                if let Chunk::Data(b) = chunk
+                    && pending.is_empty()
+                    && sample.iter().all(Vec::is_empty)
+                {
+                    // The flow's first bytes are probed where they lie, and
+                    // copied only when the choice has to wait for more.
+                    self.decide_on(parser, false, Some((side, b)));
+                    return;
+                }
                 let s = &mut sample[side.index()];
                 match chunk {
                     Chunk::Data(b) => {
@@ -375,6 +384,14 @@ impl<K, M> Feeder<'_, K, M> {
     /// Runs a selection round; on a choice, builds the parser and replays
     /// what was pending.
     pub(super) fn decide(&mut self, parser: &mut Parser<M>, force: bool) {
+        self.decide_on(parser, force, None);
+    }
+
+    /// [`Feeder::decide`], with a side's first bytes not yet buffered
+    /// (`first`; nothing is pending then): the probes see them in place,
+    /// the chosen parser is fed them, and they are buffered only when the
+    /// choice waits.
+    fn decide_on(&mut self, parser: &mut Parser<M>, force: bool, first: Option<(FlowSide, &[u8])>) {
         let Parser::Probing(pr) = parser else {
             return;
         };
@@ -384,18 +401,26 @@ impl<K, M> Feeder<'_, K, M> {
             sample,
             ..
         } = &mut **pr;
-        let sample_side = if !sample[0].is_empty() {
+        let sample_side = if let Some((side, b)) = first {
+            Some((&b[..b.len().min(self.probe_bytes)], side))
+        } else if !sample[0].is_empty() {
             Some((&sample[0][..], FlowSide::Initiator))
         } else if !sample[1].is_empty() {
             Some((&sample[1][..], FlowSide::Responder))
         } else {
             None
         };
-        let full = sample.iter().any(|s| s.len() >= self.probe_bytes);
+        let full = sample_side.is_some_and(|(s, _)| s.len() >= self.probe_bytes)
+            || sample.iter().any(|s| s.len() >= self.probe_bytes);
         let routes = &*self.routes;
         let route_of = |c: u16| &routes[usize::from(c)].0;
         match choose(route_of, cands, sample_side, force || full) {
-            Choice::Wait => {}
+            Choice::Wait => {
+                if let Some((side, b)) = first {
+                    sample[side.index()].extend_from_slice(&b[..b.len().min(self.probe_bytes)]);
+                    pending.push((side, Pending::Data(b.to_vec())));
+                }
+            }
             Choice::Nothing => {
                 self.unclassified = true;
                 self.chosen = Some("failed");
@@ -415,6 +440,9 @@ impl<K, M> Feeder<'_, K, M> {
                         Pending::Fin => p.eof(side, self.ts, self.items),
                         Pending::Datagram(..) => {}
                     }
+                }
+                if let Some((side, b)) = first {
+                    p.feed(side, b, self.ts, self.items);
                 }
                 *parser = Parser::Stream(p);
             }

@@ -473,7 +473,14 @@ fn probe_prefix(p: &'static [u8]) -> impl Fn(&[u8], FlowSide) -> Probe + Send + 
 }
 
 fn two_protocols() -> Sessions<FiveTupleKey, Seen> {
-    Sessions::new(&EngineConfig::default().reassembly)
+    two_protocols_probing(EngineConfig::default().reassembly.probe_bytes)
+}
+
+/// [`two_protocols`], the probes seeing at most `probe_bytes` of a side.
+fn two_protocols_probing(probe_bytes: usize) -> Sessions<FiveTupleKey, Seen> {
+    let mut cfg = EngineConfig::default().reassembly;
+    cfg.probe_bytes = probe_bytes;
+    Sessions::new(&cfg)
         .tcp(
             Tagged("alpha", Lines::default()),
             Route::ports([80]).probe(probe_prefix(b"ALPHA")),
@@ -520,6 +527,33 @@ fn a_port_hint_decides_when_the_probe_cannot() {
     let (ev, counters) = run_counted(two_protocols(), &[(true, ACK | PSH, 0, 0, b"AL\n")], 80);
     assert_eq!(messages(&ev), vec![]);
     assert_eq!((counters.flows_parsed, counters.flows_unclassified), (0, 1));
+}
+
+#[test]
+fn the_first_bytes_are_probed_where_they_lie_and_fed_whole() {
+    // The probes see the first `probe_bytes` of a longer first segment;
+    // the parser they choose gets all of it.
+    let segs: &[Seg<'_>] = &[(true, ACK | PSH, 0, 0, b"BETA 1\nBETA 2\n")];
+    let ev = run(two_protocols_probing(4), segs, 80);
+    assert_eq!(
+        messages(&ev),
+        vec![line(I, "beta:BETA 1"), line(I, "beta:BETA 2")]
+    );
+    // A first segment as long as the probes may see ends the waiting: the
+    // port-matched route is taken though its probe would need more.
+    let segs: &[Seg<'_>] = &[
+        (true, ACK | PSH, 0, 0, b"ALP"),
+        (true, ACK | PSH, 3, 0, b"HA 1\n"),
+    ];
+    let ev = run(two_protocols_probing(3), segs, 80);
+    assert_eq!(messages(&ev), vec![line(I, "alpha:ALPHA 1")]);
+    // The responder speaking first is probed the same way.
+    let segs: &[Seg<'_>] = &[
+        (false, ACK | PSH, 0, 0, b"BETA"),
+        (true, ACK | PSH, 0, 4, b"hello\n"),
+    ];
+    let (_, counters) = run_counted(two_protocols(), segs, 9999);
+    assert_eq!((counters.flows_parsed, counters.flows_unclassified), (1, 0));
 }
 
 #[test]
