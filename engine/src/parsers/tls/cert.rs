@@ -3,8 +3,10 @@
 //! subject, issuer, serial, validity, DNS SANs, SHA-1 fingerprint.
 
 use super::TlsParser;
+use super::cert_cache::Cache;
 use crate::parsers::reader::Reader;
 use sha1::{Digest, Sha1};
+use std::cell::RefCell;
 
 /// Certificates decoded per chain.
 const MAX_CERTS: usize = 10;
@@ -45,7 +47,7 @@ impl TlsParser {
                 // rest of the chain only when asked for.
                 break;
             }
-            match certificate(der) {
+            match CERTS.with(|c| c.borrow_mut().decoded(der, certificate)) {
                 Some(mut c) => {
                     if self.cfg.chain {
                         c.der = der.into();
@@ -56,6 +58,25 @@ impl TlsParser {
             }
         }
     }
+}
+
+thread_local! {
+    /// Certificates decoded on this thread, remembered for the flows that
+    /// bring them again (`cert_cache`).
+    static CERTS: RefCell<Cache<Certificate>> = const { RefCell::new(Cache::new()) };
+}
+
+/// Forgets this thread's decoded certificates. Done when a set of
+/// built-in parsers is made, so an engine starts cold whatever ran on its
+/// thread before.
+pub(crate) fn forget_certificates() {
+    CERTS.with(|c| *c.borrow_mut() = Cache::new());
+}
+
+/// Certificates this thread remembers now.
+#[cfg(test)]
+pub(super) fn certificates_remembered() -> usize {
+    CERTS.with(|c| c.borrow().len())
 }
 
 /// Whether the leaf of a Certificate message decodes (the client's,

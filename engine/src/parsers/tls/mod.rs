@@ -10,12 +10,14 @@
 //! [`StartTlsParser`] (`starttls`) finds TLS after a plaintext phase.
 
 mod cert;
+mod cert_cache;
 mod handover;
 mod handshake;
 mod record;
 mod starttls;
 mod timing;
 
+pub(crate) use cert::forget_certificates;
 pub use cert::{Certificate, certificate};
 pub use handover::Handover;
 pub use record::probe;

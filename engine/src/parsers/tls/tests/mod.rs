@@ -178,6 +178,41 @@ fn tls12_handshake_with_certificate() {
 }
 
 #[test]
+fn a_certificate_seen_again_decodes_the_same_from_the_cache() {
+    // Flows of one thread share the cache: the second handshake's
+    // certificate is the first's, with or without the chain kept.
+    let (client, server) = tls12_streams();
+    let want = certificate(&unhex(CERT_DER_HEX)).unwrap();
+    crate::parsers::builtin::<crate::key::FiveTupleKey>(
+        &crate::reassembly::ReassemblyConfig::default(),
+        &crate::parsers::ParsersConfig::default(),
+    );
+    assert_eq!(
+        cert::certificates_remembered(),
+        0,
+        "a new parser set starts cold"
+    );
+    for chain in [false, true, false] {
+        let mut p = TlsParser::new(TlsConfig {
+            chain,
+            ..TlsConfig::default()
+        });
+        assert!(p.feed_initiator(&client).is_empty());
+        let hs = one(p.feed_responder(&server));
+        let c = &hs.certificates[0];
+        assert_eq!(c.der.is_empty(), !chain);
+        assert_eq!(
+            Certificate {
+                der: Box::default(),
+                ..c.clone()
+            },
+            want
+        );
+        assert_eq!(cert::certificates_remembered(), 1);
+    }
+}
+
+#[test]
 fn client_hello_split_over_records_and_segments() {
     let hello = handshake(1, &client_hello_body());
     // Two records, the second cut across three segments.
