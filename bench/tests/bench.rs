@@ -573,5 +573,28 @@ fn engine_full_times_each_stage_and_renders_what_replay_writes() {
         .sum();
     assert!(records > 0);
     assert_eq!(results[3]["rendered_bytes"].as_u64(), Some(records));
+
+    // `--full-only`: that one mode, the same events, and no comparison
+    // with a flow-tracking pass that did not run.
+    let out = bench_bin()
+        .args(["engine", "--repeat", "2", "--full-only", "--json"])
+        .arg(&trace)
+        .output()
+        .expect("run flowscope-bench engine --full-only");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(!text.contains("vs flow tracking alone"), "{text}");
+    let only: Vec<Value> = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["mode"], results[2]["mode"]);
+    assert_eq!(only[0]["events"], results[2]["events"]);
+    assert_eq!(only[0]["repeats"], 2);
+    // It is a mode of its own: not with the others.
+    let clash = bench_bin()
+        .args(["engine", "--full-only", "--full"])
+        .arg(&trace)
+        .output()
+        .expect("run flowscope-bench engine");
+    assert_eq!(clash.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
