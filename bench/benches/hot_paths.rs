@@ -124,26 +124,43 @@ fn table_lookup(b: Bencher, flows: u32) {
 /// delivered).
 #[divan::bench(args = [false, true])]
 fn reassembly(b: Bencher, swapped: bool) {
-    let payload = vec![0x42u8; 1460];
     let mut order: Vec<u32> = (0..1000).collect();
     if swapped {
         for pair in order.chunks_mut(2) {
             pair.swap(0, 1);
         }
     }
+    segments(b, &order, 1460);
+}
+
+/// 1 000 segments of 100 bytes, last to first: each is held (the hold
+/// list at its longest, 999 segments, under the default caps) until the
+/// first arrives and releases them all.
+#[divan::bench]
+fn reassembly_reversed(b: Bencher) {
+    let order: Vec<u32> = (0..1000).rev().collect();
+    segments(b, &order, 100);
+}
+
+/// Segments of `size` bytes, the `k`th of the stream for each `k` of
+/// `order`, through a fresh reassembler per iteration.
+fn segments(b: Bencher, order: &[u32], size: u32) {
+    let payload = vec![0x42u8; size as usize];
     let cfg = ReassemblyConfig::default();
-    b.counter(divan::counter::BytesCount::new(1460usize * 1000))
+    let total = size as usize * order.len();
+    b.counter(divan::counter::BytesCount::new(total))
         .bench_local(|| {
             let mut r = Reassembler::from_isn(1000);
             let mut mem = Memory::default();
             let mut delivered = 0usize;
-            for &k in &order {
-                r.segment(1001 + k * 1460, &payload, false, &cfg, &mut mem, &mut |c| {
+            for &k in order {
+                r.segment(1001 + k * size, &payload, false, &cfg, &mut mem, &mut |c| {
                     if let flowscope_engine::Chunk::Data(d) = c {
                         delivered += d.len();
                     }
                 });
             }
+            assert_eq!(delivered, total);
             black_box(delivered);
         });
 }

@@ -32,6 +32,7 @@ pub use outcome::{CapHit, Chunk, SegmentOutcome, StreamCounters};
 
 use held::Held;
 use retransmit::{Digest, RECENT, TAIL};
+use std::collections::VecDeque;
 
 /// Largest forward jump of an acknowledgement taken as proof that the
 /// bytes before it were lost to the capture (a window's worth); a larger
@@ -55,7 +56,7 @@ pub struct Reassembler {
     fin_reported: bool,
     recent_at: u8,
     /// Held segments: sorted, non-overlapping, all starting after `next`.
-    held: Vec<Held>,
+    held: VecDeque<Held>,
     held_bytes: usize,
     /// The last segments delivered, newest at `recent_at - 1`.
     recent: [Digest; RECENT],
@@ -302,7 +303,7 @@ impl Reassembler {
     /// Gives up every hole before stream offset `to`.
     fn skip_to(&mut self, to: u64, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
         while self.next < to {
-            match self.held.first() {
+            match self.held.front() {
                 Some(h) if h.off < to => self.skip_hole(sink, mem),
                 _ => {
                     let hole = to - self.next;

@@ -7,6 +7,7 @@ use super::Reassembler;
 use super::config::{OverflowPolicy, OverlapPolicy, ReassemblyConfig};
 use super::memory::Memory;
 use super::outcome::{CapHit, Chunk, SegmentOutcome};
+use std::collections::VecDeque;
 
 /// A held out-of-order segment.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl Reassembler {
         let mut inconsistent = false;
         while !data.is_empty() {
             let end = self.next + data.len() as u64;
-            let Some(h) = self.held.first() else {
+            let Some(h) = self.held.front() else {
                 self.deliver(data, sink);
                 break;
             };
@@ -47,7 +48,9 @@ impl Reassembler {
             let lead = (h.off - self.next) as usize;
             self.deliver(&data[..lead], sink);
             data = &data[lead..];
-            let h = self.held.remove(0);
+            let Some(h) = self.held.pop_front() else {
+                break;
+            };
             self.held_bytes -= h.data.len();
             mem.sub(h.data.len());
             let covered = data.len().min(h.data.len());
@@ -70,8 +73,7 @@ impl Reassembler {
 
     /// Delivers held segments that now start at the next byte.
     pub(super) fn release(&mut self, mem: &mut Memory, sink: &mut impl FnMut(Chunk<'_>)) {
-        while self.held.first().is_some_and(|h| h.off <= self.next) {
-            let h = self.held.remove(0);
+        while let Some(h) = self.held.pop_front_if(|h| h.off <= self.next) {
             self.held_bytes -= h.data.len();
             mem.sub(h.data.len());
             // Held segments never start before `next` (they would have been
@@ -99,7 +101,7 @@ impl Reassembler {
         let mut covered_any = false;
         let mut cur = start;
         let first = self.held.partition_point(|h| h.end() <= start);
-        for h in &self.held[first..] {
+        for h in self.held.range(first..) {
             if h.off >= end {
                 break;
             }
@@ -138,8 +140,8 @@ impl Reassembler {
             uncovered_bytes
         };
         let freed: usize = if last_wins {
-            self.held[first..]
-                .iter()
+            self.held
+                .range(first..)
                 .take_while(|h| h.off < end)
                 .map(|h| (h.end().min(end) - h.off.max(start)) as usize)
                 .sum()
@@ -239,10 +241,10 @@ impl Reassembler {
     /// Removes the bytes in `[start, end)` from the held segments, keeping
     /// what lies either side.
     fn cut_out(&mut self, start: u64, end: u64, mem: &mut Memory) {
-        let mut kept = Vec::with_capacity(self.held.len() + 1);
+        let mut kept = VecDeque::with_capacity(self.held.len() + 1);
         for h in self.held.drain(..) {
             if h.end() <= start || h.off >= end {
-                kept.push(h);
+                kept.push_back(h);
                 continue;
             }
             let before = h.data.len();
@@ -250,7 +252,7 @@ impl Reassembler {
             if h.off < start {
                 let d = h.data[..(start - h.off) as usize].to_vec();
                 after += d.len();
-                kept.push(Held {
+                kept.push_back(Held {
                     off: h.off,
                     data: d,
                 });
@@ -258,7 +260,7 @@ impl Reassembler {
             if h.end() > end {
                 let d = h.data[(end - h.off) as usize..].to_vec();
                 after += d.len();
-                kept.push(Held { off: end, data: d });
+                kept.push_back(Held { off: end, data: d });
             }
             self.held_bytes -= before - after;
             mem.sub(before - after);
@@ -269,7 +271,7 @@ impl Reassembler {
     /// Gives up the hole before the first held segment: reports it as a gap
     /// and delivers the held bytes behind it up to the next hole.
     pub(super) fn skip_hole(&mut self, sink: &mut impl FnMut(Chunk<'_>), mem: &mut Memory) {
-        if let Some(h) = self.held.first() {
+        if let Some(h) = self.held.front() {
             let hole = h.off.saturating_sub(self.next);
             self.gap(hole, sink);
             self.release(mem, sink);

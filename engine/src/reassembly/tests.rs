@@ -48,6 +48,27 @@ fn in_order_bytes_come_straight_through() {
 }
 
 #[test]
+fn a_thousand_segments_last_to_first_are_held_then_released_in_order() {
+    // The hold list at its longest under the default caps: each segment
+    // goes in at its front, the first releases all 999 behind it.
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let mut c = Collector::default();
+    let stream: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    for (k, seg) in stream.chunks(100).enumerate().rev() {
+        feed(&mut r, &mut mem, &cfg, &mut c, 1 + 100 * k as u32, seg);
+        if k > 0 {
+            assert_eq!(r.held_segments(), 1000 - k);
+        }
+    }
+    assert_eq!(c.0, vec![Seen::Data(stream)]);
+    assert_eq!((r.held_segments(), r.held_bytes(), mem.used), (0, 0, 0));
+    let n = r.counters();
+    assert_eq!((n.delivered, n.out_of_order, n.gaps), (100_000, 999, 0));
+}
+
+#[test]
 fn a_hole_is_held_then_filled() {
     let cfg = ReassemblyConfig::default();
     let mut mem = Memory::default();
