@@ -35,13 +35,18 @@ fn digest_of(bytes: &[u8]) -> u64 {
     for (lane, w) in lanes.iter_mut().zip(blocks.remainder()) {
         *lane = (*lane ^ u64::from_le_bytes(*w)).rotate_left(23);
     }
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    lanes[3] ^= u64::from_le_bytes(last);
+    lanes[3] ^= last_word(tail);
     let folded =
         lanes[0] ^ lanes[1].rotate_left(16) ^ lanes[2].rotate_left(32) ^ lanes[3].rotate_left(48);
     // The high half is the best mixed.
     (folded ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+}
+
+/// Up to 7 bytes as the low bytes of a little-endian word, zero above
+/// them, composed in registers (a copy of a length known only at run time
+/// would be a library call).
+fn last_word(tail: &[u8]) -> u64 {
+    tail.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b))
 }
 
 impl Reassembler {
@@ -91,5 +96,39 @@ impl Reassembler {
             .iter()
             .find(|d| d.len > 0 && d.off == off && d.len as usize == bytes.len())
             .is_some_and(|d| d.hash != digest_of(bytes) as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digest_of, last_word};
+
+    #[test]
+    fn the_last_bytes_make_a_zero_padded_little_endian_word() {
+        let bytes = [0x81, 0x02, 0xf3, 0x04, 0x75, 0x06, 0xa7];
+        for n in 0..=bytes.len() {
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(
+                last_word(&bytes[..n]),
+                u64::from_le_bytes(padded),
+                "{n} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn any_changed_byte_of_any_length_shows() {
+        let bytes: Vec<u8> = (0..80u8).map(|i| i.wrapping_mul(151) ^ 0x5a).collect();
+        for n in 0..=bytes.len() {
+            let b = &bytes[..n];
+            for i in 0..n {
+                let mut changed = b.to_vec();
+                changed[i] ^= 0x80;
+                assert_ne!(digest_of(&changed), digest_of(b), "{n} bytes, byte {i}");
+            }
+        }
+        // A trailing zero byte is not the same segment.
+        assert_ne!(digest_of(b"abc"), digest_of(b"abc\0"));
     }
 }
