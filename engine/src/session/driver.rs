@@ -7,12 +7,12 @@
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Candidate, Choice, PortIndex, Route, choose};
 use super::slot::{
-    Acks, AppProtos, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked,
+    Acks, AppProtos, FAILED, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked,
     tell_chosen,
 };
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
-use crate::event::{AnomalyKind, FlowStats, SideStats};
+use crate::event::{AnomalyKind, AppProto, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
 use crate::reassembly::{Memory, Reassembler, ReassemblyConfig, StreamCounters};
 use crate::stats::{SessionCounters, add_counters};
@@ -40,6 +40,9 @@ pub struct Sessions<K, M> {
     counters: SessionCounters,
     /// Protocol anomalies reported per flow, at most.
     max_events: u32,
+    /// Candidates of a UDP flow's first datagram, probed before the flow
+    /// has any state (reused: no allocation for a flow no parser takes).
+    scratch: Vec<Candidate>,
 }
 
 /// Protocol anomalies reported per flow by default (Suricata stops at as
@@ -77,6 +80,7 @@ impl<K, M> Sessions<K, M> {
             mem: Memory::default(),
             counters: SessionCounters::default(),
             max_events: DEFAULT_MAX_EVENTS_PER_FLOW,
+            scratch: Vec::new(),
         }
     }
 
@@ -93,7 +97,7 @@ impl<K, M> Sessions<K, M> {
     /// of the transport takes) in the per-protocol counters, so every
     /// driver lists the same protocols.
     fn enter_names(&mut self, name: Option<&'static str>, tcp: bool) {
-        self.counters.app.entry("failed", tcp);
+        self.counters.app.entry(FAILED, tcp);
         if let Some(name) = name {
             self.counters.app.entry(name, tcp);
         }
@@ -158,10 +162,11 @@ impl<K, M> Sessions<K, M> {
     }
 
     /// Priority order of registrations for a flow with these ports: the
-    /// port-matched ones first, each group in registration order.
-    fn candidates(&self, tcp: bool, ports: (u16, u16)) -> Vec<Candidate> {
+    /// port-matched ones first, each group in registration order; into
+    /// `cands` (emptied first).
+    fn candidates(&self, tcp: bool, ports: (u16, u16), cands: &mut Vec<Candidate>) {
         let n = self.route_count(tcp);
-        let mut cands: Vec<Candidate> = Vec::with_capacity(n);
+        cands.clear();
         cands.extend(self.port_index(tcp).matching(ports).map(|route| Candidate {
             route,
             port_matched: true,
@@ -179,7 +184,6 @@ impl<K, M> Sessions<K, M> {
                 });
             }
         }
-        cands
     }
 
     /// The registration a flow with these ports takes without seeing a
@@ -217,12 +221,16 @@ impl<K, M> Sessions<K, M> {
                     Parser::Dgram(self.udp[c].1.make(key, self.max_events))
                 }
             }
-            None => Parser::Probing(Box::new(Probing {
-                cands: self.candidates(tcp, ports),
-                pending: Vec::new(),
-                sample: [Vec::new(), Vec::new()],
-                datagrams: 0,
-            })),
+            None => {
+                let mut cands = Vec::with_capacity(self.route_count(tcp));
+                self.candidates(tcp, ports, &mut cands);
+                Parser::Probing(Box::new(Probing {
+                    cands,
+                    pending: Vec::new(),
+                    sample: [Vec::new(), Vec::new()],
+                    datagrams: 0,
+                }))
+            }
         };
         Box::new(FlowApp {
             streams: Streams::default(),
@@ -263,6 +271,62 @@ impl<K, M> Sessions<K, M> {
             }
         }
         slot.set_done();
+    }
+
+    /// A UDP flow's first datagram, when no registration takes the flow
+    /// by its ports alone: the probes see it before the flow has any
+    /// state, so a flow no parser wants (the commonest case) costs no
+    /// allocation. Gives the flow's state: its parser, chosen and not yet
+    /// fed this datagram, or the search for one with this datagram
+    /// pending; `None` when no parser will take it (the flow is then done,
+    /// counted as the probing path counts it).
+    fn first_datagram(&mut self, pkt: &HookPacket<'_, K>) -> Option<Box<FlowApp<M>>> {
+        let mut cands = std::mem::take(&mut self.scratch);
+        self.candidates(false, pkt.ports, &mut cands);
+        // The first of at most `probe_datagrams`.
+        let force = self.cfg.probe_datagrams <= 1;
+        let udp = &self.udp;
+        let choice = choose(
+            |c| &udp[usize::from(c)].0,
+            &mut cands,
+            Some((pkt.payload, pkt.side)),
+            force,
+        );
+        match choice {
+            Choice::Take(c) => {
+                self.scratch = cands;
+                let app = self.new_app(false, pkt.ports, pkt.flow.key, Some(usize::from(c)));
+                Some(app)
+            }
+            Choice::Wait => Some(Box::new(FlowApp {
+                streams: Streams::default(),
+                parser: Parser::Probing(Box::new(Probing {
+                    cands,
+                    pending: vec![(pkt.side, Pending::Datagram(pkt.payload.to_vec(), pkt.ts))],
+                    sample: [Vec::new(), Vec::new()],
+                    datagrams: 1,
+                })),
+                inconsistent_reported: [false; 2],
+                proto: None,
+                tcp: false,
+                acks: Acks::default(),
+            })),
+            Choice::Nothing => {
+                self.scratch = cands;
+                self.counters.flows_unclassified += 1;
+                let Sessions {
+                    slots,
+                    protos,
+                    counters,
+                    ..
+                } = self;
+                let slot = &mut slots[pkt.flow.slot as usize];
+                slot.set_proto(protos, Some(AppProto::from(FAILED)));
+                counters.app.entry(FAILED, false).flows += 1;
+                slot.set_done();
+                None
+            }
+        }
     }
 
     /// A flow's first packet: when its parser is certain without seeing
@@ -481,8 +545,18 @@ impl<K, M> Sessions<K, M> {
             }
         } else if self.slot(pkt.flow.slot).app.is_none() {
             let decided = self.decided_now(false, pkt.ports);
-            let app = self.new_app(false, pkt.ports, pkt.flow.key, decided);
+            let app = match decided {
+                Some(_) => self.new_app(false, pkt.ports, pkt.flow.key, decided),
+                None => match self.first_datagram(pkt) {
+                    Some(app) => app,
+                    None => return Verdict::Continue,
+                },
+            };
+            let waits = matches!(app.parser, Parser::Probing(_));
             self.slot(pkt.flow.slot).app = Some(app);
+            if waits {
+                return Verdict::Continue;
+            }
         }
         let Sessions {
             cfg,
@@ -516,7 +590,7 @@ impl<K, M> Sessions<K, M> {
                 }
                 Choice::Nothing => {
                     counters.flows_unclassified += 1;
-                    app.proto = Some("failed");
+                    app.proto = Some(FAILED);
                     Self::retire(slot, (mem, protos), counters);
                     return Verdict::Continue;
                 }

@@ -12,6 +12,9 @@ use crate::stats::SessionCounters;
 use crate::timestamp::Timestamp;
 use crate::vocab::FlowSide;
 
+/// The `app_proto` of a flow no parser of its transport takes.
+pub(super) const FAILED: &str = "failed";
+
 /// Bytes seen before a parser was chosen, replayed to it once it is.
 #[derive(Debug)]
 pub(super) enum Pending {
@@ -423,7 +426,7 @@ impl<K, M> Feeder<'_, K, M> {
             }
             Choice::Nothing => {
                 self.unclassified = true;
-                self.chosen = Some("failed");
+                self.chosen = Some(FAILED);
                 pending.clear();
             }
             Choice::Take(c) => {

@@ -593,26 +593,73 @@ impl DatagramParser for Echo {
     }
 }
 
-#[test]
-fn udp_payloads_go_to_the_datagram_parser() {
+/// The frames through an engine whose only parser is [`Echo`] on `route`:
+/// the datagrams it echoed and the driver's counters.
+fn echoed(route: Route, frames: &[Vec<u8>]) -> (Vec<(FlowSide, Vec<u8>)>, SessionCounters) {
     let cfg = EngineConfig::default();
     let sessions: Sessions<FiveTupleKey, (FlowSide, Vec<u8>)> =
-        Sessions::new(&cfg.reassembly).udp(Echo, Route::ports([53]));
+        Sessions::new(&cfg.reassembly).udp(Echo, route);
     let mut engine = engine_with(&cfg, sessions);
     let mut out = Vec::new();
+    feed_frames(&mut engine, frames, 1, &mut out);
+    (app_messages(&out), engine.hook().counters())
+}
+
+#[test]
+fn udp_payloads_go_to_the_datagram_parser() {
     let frames = [
         udp4(C, 3333, S, 53, b"query"),
         udp4(S, 53, C, 3333, b"answer"),
         udp4(C, 3334, S, 9999, b"other port"),
     ];
-    feed_frames(&mut engine, &frames, 1, &mut out);
-    let got = app_messages(&out);
+    let (got, c) = echoed(Route::ports([53]), &frames);
     assert_eq!(got, vec![(I, b"query".to_vec()), (R, b"answer".to_vec())]);
-    let c = engine.hook().counters();
     assert_eq!(
         (c.flows_parsed, c.flows_unclassified, c.messages),
         (1, 1, 2)
     );
+}
+
+#[test]
+fn udp_probes_decide_on_the_first_datagram_or_wait_for_more() {
+    let probe = |b: &[u8], _| {
+        if b == b"wait" {
+            Probe::NeedMore
+        } else if b.starts_with(b"ECHO") {
+            Probe::Certain
+        } else {
+            Probe::No
+        }
+    };
+    let frames = [
+        // Waits, then is taken: the parser gets both, in order.
+        udp4(C, 1001, S, 7, b"wait"),
+        udp4(S, 7, C, 1001, b"ECHO reply"),
+        // Taken at once.
+        udp4(C, 1002, S, 7, b"ECHO first"),
+        // No parser wants it: done, later datagrams go nowhere.
+        udp4(C, 1003, S, 7, b"nope"),
+        udp4(C, 1003, S, 7, b"ECHO late"),
+        // Never decides: given up after `probe_datagrams` (4).
+        udp4(C, 1004, S, 7, b"wait"),
+        udp4(C, 1004, S, 7, b"wait"),
+        udp4(C, 1004, S, 7, b"wait"),
+        udp4(C, 1004, S, 7, b"wait"),
+    ];
+    let (got, c) = echoed(Route::any().probe(probe).named("echo"), &frames);
+    assert_eq!(
+        got,
+        vec![
+            (I, b"wait".to_vec()),
+            (R, b"ECHO reply".to_vec()),
+            (I, b"ECHO first".to_vec()),
+        ]
+    );
+    assert_eq!((c.flows_parsed, c.flows_unclassified), (2, 2));
+    // The two failed flows are counted under `failed` as they give up (the
+    // parsed ones when they end).
+    let entries: Vec<_> = c.app.iter().map(|(n, tcp, k)| (n, tcp, k.flows)).collect();
+    assert!(entries.contains(&("failed", false, 2)), "{entries:?}");
 }
 
 #[test]
