@@ -5,6 +5,7 @@
 
 use super::DnsError;
 use crate::parsers::reader::Reader;
+use std::cell::RefCell;
 
 /// Longest name in presentation form kept: longer ones are cut to it and
 /// flagged, as Suricata does (the length dnsmasq accepts; RFC 1035 allows
@@ -56,11 +57,19 @@ pub fn read_name(msg: &[u8], pos: usize, out: &mut Vec<u8>) -> Result<usize, Dns
 
 /// The name at `r`'s position, `r` moved past its wire form.
 pub(super) fn name(r: &mut Reader<'_>) -> Result<DnsName, DnsError> {
-    let mut out = Vec::new();
-    let truncated = name_into(r, &mut out)?;
-    Ok(DnsName {
-        bytes: out.into_boxed_slice(),
-        truncated,
+    thread_local! {
+        /// Where names are decoded before they are copied out at their
+        /// length: one allocation per name instead of one per growth.
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        let mut out = scratch.borrow_mut();
+        out.clear();
+        let truncated = name_into(r, &mut out)?;
+        Ok(DnsName {
+            bytes: Box::from(&out[..]),
+            truncated,
+        })
     })
 }
 
