@@ -7,8 +7,7 @@
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Candidate, Choice, PortIndex, Route, choose};
 use super::slot::{
-    Acks, AppProtos, FAILED, Feeder, FlowApp, Parser, Pending, Probing, Slot, Streams, tell_acked,
-    tell_chosen,
+    AppProtos, FAILED, Feeder, FlowApp, Parser, Pending, Probing, Slot, tell_acked, tell_chosen,
 };
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
@@ -232,14 +231,7 @@ impl<K, M> Sessions<K, M> {
                 }))
             }
         };
-        Box::new(FlowApp {
-            streams: Streams::default(),
-            parser,
-            inconsistent_reported: [false; 2],
-            proto,
-            tcp,
-            acks: Acks::default(),
-        })
+        FlowApp::boxed(parser, proto, tcp)
     }
 
     /// Stops work on a slot, returning its held bytes to the memcap; the
@@ -298,19 +290,19 @@ impl<K, M> Sessions<K, M> {
                 let app = self.new_app(false, pkt.ports, pkt.flow.key, Some(usize::from(c)));
                 Some(app)
             }
-            Choice::Wait => Some(Box::new(FlowApp {
-                streams: Streams::default(),
-                parser: Parser::Probing(Box::new(Probing {
+            Choice::Wait => {
+                let probing = Probing {
                     cands,
                     pending: vec![(pkt.side, Pending::Datagram(pkt.payload.to_vec(), pkt.ts))],
                     sample: [Vec::new(), Vec::new()],
                     datagrams: 1,
-                })),
-                inconsistent_reported: [false; 2],
-                proto: None,
-                tcp: false,
-                acks: Acks::default(),
-            })),
+                };
+                Some(FlowApp::boxed(
+                    Parser::Probing(Box::new(probing)),
+                    None,
+                    false,
+                ))
+            }
             Choice::Nothing => {
                 self.scratch = cands;
                 self.counters.flows_unclassified += 1;

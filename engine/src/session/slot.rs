@@ -77,6 +77,19 @@ impl Default for Acks {
 }
 
 impl<M> FlowApp<M> {
+    /// A flow's state with this parser (or search for one): no stream yet,
+    /// nothing reported, acknowledgements wanted.
+    pub(super) fn boxed(parser: Parser<M>, proto: Option<&'static str>, tcp: bool) -> Box<Self> {
+        Box::new(FlowApp {
+            streams: Streams::default(),
+            parser,
+            inconsistent_reported: [false; 2],
+            proto,
+            tcp,
+            acks: Acks::default(),
+        })
+    }
+
     /// The flow's application protocol: the chosen route's name, or the
     /// protocol its parser handed over to.
     pub(super) fn app_proto(&self) -> Option<AppProto> {
