@@ -36,21 +36,15 @@ impl Reassembler {
         let mut inconsistent = false;
         while !data.is_empty() {
             let end = self.next + data.len() as u64;
-            let Some(h) = self.held.front() else {
+            // The first held segment, when this data reaches it.
+            let Some(h) = self.held.pop_front_if(|h| h.off < end) else {
                 self.deliver(data, sink);
                 break;
             };
-            if h.off >= end {
-                self.deliver(data, sink);
-                break;
-            }
             // Packet bytes up to the held segment, then the overlap.
             let lead = (h.off - self.next) as usize;
             self.deliver(&data[..lead], sink);
             data = &data[lead..];
-            let Some(h) = self.held.pop_front() else {
-                break;
-            };
             self.held_bytes -= h.data.len();
             mem.sub(h.data.len());
             let covered = data.len().min(h.data.len());

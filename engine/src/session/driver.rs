@@ -254,12 +254,7 @@ impl<K, M> Sessions<K, M> {
                     Parser::Dgram(p) => (p.notes(), p.poisoned().is_some()),
                     Parser::Probing(_) => (Notes::default(), false),
                 };
-                let c = counters.app.entry(name, app.tcp);
-                c.flows += 1;
-                c.tx += notes.tx;
-                c.events += notes.events;
-                c.events_capped += notes.capped;
-                c.parser_errors += u64::from(poisoned);
+                count_app(counters, (name, app.tcp), notes, poisoned);
             }
         }
         slot.set_done();
@@ -314,7 +309,7 @@ impl<K, M> Sessions<K, M> {
                 } = self;
                 let slot = &mut slots[pkt.flow.slot as usize];
                 slot.set_proto(protos, Some(AppProto::from(FAILED)));
-                counters.app.entry(FAILED, false).flows += 1;
+                count_app(counters, (FAILED, false), Notes::default(), false);
                 slot.set_done();
                 None
             }
@@ -611,6 +606,22 @@ impl<K, M> Sessions<K, M> {
         }
         Verdict::Continue
     }
+}
+
+/// Counts a flow whose work stopped under its route's name (and
+/// transport), with what its parser noted and whether it failed.
+fn count_app(
+    counters: &mut SessionCounters,
+    (name, tcp): (&'static str, bool),
+    notes: Notes,
+    poisoned: bool,
+) {
+    let c = counters.app.entry(name, tcp);
+    c.flows += 1;
+    c.tx += notes.tx;
+    c.events += notes.events;
+    c.events_capped += notes.capped;
+    c.parser_errors += u64::from(poisoned);
 }
 
 fn fill_side(stats: &mut SideStats, c: &StreamCounters) {
