@@ -10,10 +10,22 @@ use flowscope_cli::replay::{ReplayOptions, replay};
 use flowscope_cli::summary::Summary;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 fn bench_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowscope-bench"))
+}
+
+/// Runs `cmd` (`what` names it) and asserts that it succeeded, its
+/// stderr in the failure; its output.
+fn succeeded(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -26,19 +38,15 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs `flowscope-bench gen` with `args`, returns its manifest.
 fn generate(out: &Path, args: &[&str]) -> Value {
     let manifest = out.with_extension("json");
-    let st = bench_bin()
-        .arg("gen")
-        .arg("-o")
-        .arg(out)
-        .arg("--manifest")
-        .arg(&manifest)
-        .args(args)
-        .output()
-        .expect("run flowscope-bench gen");
-    assert!(
-        st.status.success(),
-        "gen failed: {}",
-        String::from_utf8_lossy(&st.stderr)
+    succeeded(
+        bench_bin()
+            .arg("gen")
+            .arg("-o")
+            .arg(out)
+            .arg("--manifest")
+            .arg(&manifest)
+            .args(args),
+        "flowscope-bench gen",
     );
     serde_json::from_slice(&std::fs::read(&manifest).expect("manifest")).expect("manifest JSON")
 }
@@ -225,10 +233,8 @@ fn tshark_and_suricata_read_generated_traces_without_complaint() {
     );
     let mut checked = 0;
     if have("tshark") {
-        let out = Command::new("tshark")
-            .args(["-n", "-r"])
-            .arg(&pcap)
-            .args([
+        let out = succeeded(
+            Command::new("tshark").args(["-n", "-r"]).arg(&pcap).args([
                 "-o",
                 "tcp.check_checksum:TRUE",
                 "-o",
@@ -246,13 +252,8 @@ fn tshark_and_suricata_read_generated_traces_without_complaint() {
                 "frame.protocols",
                 "-e",
                 "_ws.expert.message",
-            ])
-            .output()
-            .expect("run tshark");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            ]),
+            "tshark",
         );
         let bad = String::from_utf8_lossy(&out.stdout);
         assert!(bad.trim().is_empty(), "tshark reports:\n{bad}");
@@ -269,17 +270,13 @@ fn tshark_and_suricata_read_generated_traces_without_complaint() {
     if have("suricata") {
         let logs = dir.join("suricata");
         std::fs::create_dir_all(&logs).unwrap();
-        let st = Command::new("suricata")
-            .arg("-r")
-            .arg(&pcap)
-            .args(["-S", "/dev/null", "--runmode", "single", "-l"])
-            .arg(&logs)
-            .output()
-            .expect("run suricata");
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
+        succeeded(
+            Command::new("suricata")
+                .arg("-r")
+                .arg(&pcap)
+                .args(["-S", "/dev/null", "--runmode", "single", "-l"])
+                .arg(&logs),
+            "suricata",
         );
         let eve = std::fs::read_to_string(logs.join("eve.json")).expect("eve.json");
         let stats = eve
@@ -326,22 +323,18 @@ fn run_reports_throughput_memory_and_latency_per_shard_count_and_load() {
     let m = generate(&pcap, SMALL);
     let json = dir.join("r.json");
     let report = dir.join("report");
-    let out = bench_bin()
-        .arg("run")
-        .arg(&pcap)
-        .args([
-            "--shards", "1,2", "--repeat", "2", "--rate", "50%", "--no-pin",
-        ])
-        .arg("--json")
-        .arg(&json)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .expect("run flowscope-bench run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bench_bin()
+            .arg("run")
+            .arg(&pcap)
+            .args([
+                "--shards", "1,2", "--repeat", "2", "--rate", "50%", "--no-pin",
+            ])
+            .arg("--json")
+            .arg(&json)
+            .arg("--report")
+            .arg(&report),
+        "flowscope-bench run",
     );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("ingest→event"), "{table}");
@@ -476,20 +469,16 @@ fn check_report(dir: &Path, rows: &[Value]) {
     }
     let url = format!("file://{}", dir.join("index.html").display());
     let chromium = |args: &[&str]| {
-        let out = Command::new("chromium")
-            .args(CHROMIUM_FLAGS)
-            .arg(format!(
-                "--user-data-dir={}",
-                dir.join("chromium-profile").display()
-            ))
-            .args(args)
-            .arg(&url)
-            .output()
-            .expect("run chromium");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeded(
+            Command::new("chromium")
+                .args(CHROMIUM_FLAGS)
+                .arg(format!(
+                    "--user-data-dir={}",
+                    dir.join("chromium-profile").display()
+                ))
+                .args(args)
+                .arg(&url),
+            "chromium",
         );
         out.stdout
     };
@@ -533,15 +522,11 @@ fn engine_full_times_each_stage_and_renders_what_replay_writes() {
     let dir = scratch("engine-full");
     let trace = dir.join("t.pcap");
     generate(&trace, SMALL);
-    let out = bench_bin()
-        .args(["engine", "--repeat", "1", "--full", "--json"])
-        .arg(&trace)
-        .output()
-        .expect("run flowscope-bench engine");
-    assert!(
-        out.status.success(),
-        "engine failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bench_bin()
+            .args(["engine", "--repeat", "1", "--full", "--json"])
+            .arg(&trace),
+        "flowscope-bench engine",
     );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     let json = text.lines().last().expect("the JSON line");
@@ -576,12 +561,12 @@ fn engine_full_times_each_stage_and_renders_what_replay_writes() {
 
     // `--full-only`: that one mode, the same events, and no comparison
     // with a flow-tracking pass that did not run.
-    let out = bench_bin()
-        .args(["engine", "--repeat", "2", "--full-only", "--json"])
-        .arg(&trace)
-        .output()
-        .expect("run flowscope-bench engine --full-only");
-    assert!(out.status.success());
+    let out = succeeded(
+        bench_bin()
+            .args(["engine", "--repeat", "2", "--full-only", "--json"])
+            .arg(&trace),
+        "flowscope-bench engine --full-only",
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(!text.contains("vs flow tracking alone"), "{text}");
     let only: Vec<Value> = serde_json::from_str(text.lines().last().unwrap()).unwrap();

@@ -32,23 +32,27 @@ fn times_on_the_same_day_and_the_next_read_right_in_any_order() {
 
 #[test]
 fn eve_time() {
-    assert_eq!(ts_str(Timestamp::ZERO), "1970-01-01T00:00:00.000000+0000");
-    assert_eq!(
-        ts_str(Timestamp::new(1_259_097_229, 534_255_999)),
-        "2009-11-24T21:13:49.534255+0000"
-    );
-    assert_eq!(
-        ts_str(Timestamp::new(951_782_400, 0)),
-        "2000-02-29T00:00:00.000000+0000"
-    );
-    assert_eq!(
-        ts_str(Timestamp::new(4_102_444_799, 999_999_000)),
-        "2099-12-31T23:59:59.999999+0000"
-    );
-    assert_eq!(
-        ts_str(Timestamp::new(18_446_744_073, 709_551_000)),
-        "2554-07-21T23:34:33.709551+0000"
-    );
+    for (t, want) in [
+        (Timestamp::ZERO, "1970-01-01T00:00:00.000000+0000"),
+        (
+            Timestamp::new(1_259_097_229, 534_255_999),
+            "2009-11-24T21:13:49.534255+0000",
+        ),
+        (
+            Timestamp::new(951_782_400, 0),
+            "2000-02-29T00:00:00.000000+0000",
+        ),
+        (
+            Timestamp::new(4_102_444_799, 999_999_000),
+            "2099-12-31T23:59:59.999999+0000",
+        ),
+        (
+            Timestamp::new(18_446_744_073, 709_551_000),
+            "2554-07-21T23:34:33.709551+0000",
+        ),
+    ] {
+        assert_eq!(ts_str(t), want);
+    }
     // Cross-check every day boundary of a leap cycle against a naive count.
     let mut day = 0i64;
     for y in 1970..2001i64 {
