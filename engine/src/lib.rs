@@ -63,7 +63,7 @@
 //! Each built-in parser is a feature, and all of them are on by default.
 //! Without them (`default-features = false`) the crate is the engine and
 //! the session API: decoding, defragmentation, flows and their events,
-//! Community ID (SHA-1, always built), TCP reassembly, the
+//! Community ID (SHA-1 and base64, always built), TCP reassembly, the
 //! parser traits, [`Sessions`] and its [`Route`]s, plus the parsers'
 //! options ([`parsers::ParsersConfig`], so a `[parsers]` table reads the
 //! same in every build) and [`parsers::builtin`], which then registers
