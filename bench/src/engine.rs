@@ -18,7 +18,8 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Which modes a run times besides flow tracking alone.
+/// Which modes a run times: flow tracking alone and these, or with
+/// `full_only` one shard's full work alone.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Modes {
     /// Reassembly with a no-op parser on these flows.
