@@ -89,12 +89,15 @@ pub(super) fn trim(mut b: &[u8]) -> &[u8] {
 }
 
 /// The host of an absolute URI (`http://host:port/...`), if it is one.
+/// Only the scheme's letters and the `://` after them are read to tell:
+/// most request targets are origin-form (`/path`), and a long one is not
+/// scanned.
 pub(super) fn uri_host(uri: &[u8]) -> Option<&[u8]> {
-    let scheme_end = uri.windows(3).position(|w| w == b"://")?;
-    if !uri[..scheme_end].iter().all(|c| c.is_ascii_alphabetic()) {
-        return None;
-    }
-    let rest = &uri[scheme_end + 3..];
+    let scheme_end = uri
+        .iter()
+        .position(|c| !c.is_ascii_alphabetic())
+        .unwrap_or(uri.len());
+    let rest = uri[scheme_end..].strip_prefix(b"://")?;
     let end = rest
         .iter()
         .position(|&c| matches!(c, b'/' | b'?' | b'#'))

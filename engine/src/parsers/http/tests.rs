@@ -285,6 +285,28 @@ fn absolute_uri_host_wins() {
 }
 
 #[test]
+fn an_absolute_uri_is_told_by_its_scheme_alone() {
+    use head::uri_host;
+    let cases: [(&[u8], Option<&[u8]>); 12] = [
+        (b"http://a.example/x", Some(b"a.example")),
+        (b"HTTP://Host:80?q", Some(b"Host:80")),
+        (b"http://user@host#f", Some(b"host")),
+        (b"http://", Some(b"")),
+        (b"://h/", Some(b"h")),
+        (b"abc://d://e", Some(b"d:")),
+        (b"/path?to=http://elsewhere/", None),
+        (b"h1tp://x/", None),
+        (b"http:/x", None),
+        (b"http", None),
+        (b"*", None),
+        (b"", None),
+    ];
+    for (uri, host) in cases {
+        assert_eq!(uri_host(uri), host, "{:?}", String::from_utf8_lossy(uri));
+    }
+}
+
+#[test]
 fn probe_recognises_methods_and_status_lines() {
     use crate::session::Probe;
     assert_eq!(probe(b"GET / HTTP/1.1\r\n"), Probe::Certain);
@@ -292,6 +314,24 @@ fn probe_recognises_methods_and_status_lines() {
     assert_eq!(probe(b"PO"), Probe::NeedMore);
     assert_eq!(probe(b"\x16\x03\x01"), Probe::No);
     assert_eq!(probe(b"GETX / HTTP/1.1"), Probe::No);
+}
+
+proptest! {
+    /// The host of an absolute URI is found as by its definition: the
+    /// first `://`, with only letters before it.
+    #[test]
+    fn uri_host_follows_the_scheme_rule(uri in proptest::collection::vec(
+        prop::sample::select(&b"ab1:/@?#"[..]), 0..24)) {
+        let by_rule = uri.windows(3).position(|w| w == b"://")
+            .filter(|&i| uri[..i].iter().all(u8::is_ascii_alphabetic))
+            .map(|i| {
+                let rest = &uri[i + 3..];
+                let end = rest.iter().position(|c| b"/?#".contains(c)).unwrap_or(rest.len());
+                let auth = &rest[..end];
+                auth.iter().rposition(|&c| c == b'@').map_or(auth, |at| &auth[at + 1..])
+            });
+        prop_assert_eq!(head::uri_host(&uri), by_rule);
+    }
 }
 
 proptest! {
