@@ -7,7 +7,7 @@ use super::ingest::{IngestCtx, ingest_main};
 use super::merge::{MergerInput, run_merger};
 use super::messages::{Keyed, MergerMsg, PacketBatch, ShardMsg};
 use super::report::LiveCounters;
-use super::shard::{ShardChannels, shard_main};
+use super::shard::{ShardChannels, Work, shard_main};
 use super::sink::{EventSink, Events};
 use super::{MergerRun, Pipeline, PipelineError};
 use crate::latency::{Clock, ReadTimes};
@@ -170,6 +170,7 @@ where
         // Offline input with `ingest_threads` > 1: a pool decodes and
         // hashes for the ingest thread. Its threads are not pinned: they
         // only ever wait for the ingest thread or work for it.
+        let shard_keys = cfg.shard_keys(n);
         let keyers = match cfg.ingest_threads_for(n) {
             t if t > 1 && !source.is_live() => Some(
                 rayon::ThreadPoolBuilder::new()
@@ -235,7 +236,14 @@ where
                         item_returns: ret_rx,
                         credits: credit_rx,
                     };
-                    shard_main(k, engine, sink, channels, noop, &shard_live, shard_latency);
+                    let work = if noop {
+                        Work::Noop
+                    } else if shard_keys {
+                        Work::Keys
+                    } else {
+                        Work::Keyed
+                    };
+                    shard_main(k, engine, sink, channels, work, &shard_live, shard_latency);
                 })
                 .map_err(PipelineError::Spawn)?;
             shard_handles.push(h);
@@ -294,6 +302,7 @@ where
                     decoder,
                     keyers,
                     router,
+                    shard_keys,
                     extractor,
                     shards: shard_txs,
                     pool: pool_rx,
@@ -315,6 +324,7 @@ where
             shards: shard_handles,
             merger,
             pinned: pin,
+            shard_keys,
             started: Instant::now(),
         })
     }

@@ -57,7 +57,8 @@ pub struct PipelineConfig {
     /// walks the records into chunks and dispatches them in read order,
     /// and a pool of N − 1 threads decodes and hashes the chunks meanwhile
     /// (not pinned). The output is the same for every value. Live sources
-    /// always use one thread.
+    /// always use one thread. With one shard and one thread the shard
+    /// keys its own packets ([`PipelineConfig::shard_keys`]).
     pub ingest_threads: usize,
     /// Packets per batch sent to a shard (`batch_packets`): the smallest
     /// batch, and the size each shard's batches start at.
@@ -101,7 +102,8 @@ pub struct PipelineConfig {
     #[cfg_attr(feature = "serde", serde(skip))]
     pub backpressure: Option<Backpressure>,
     /// Benchmark mode: shards receive and recycle batches without
-    /// processing them (measures the ingest alone).
+    /// processing them (measures the ingest alone: it keys every packet,
+    /// as for several shards, even when there is one).
     #[cfg_attr(feature = "serde", serde(skip))]
     pub noop_shards: bool,
     /// Record latency histograms for every this-many-th packet (0: off);
@@ -146,6 +148,18 @@ impl PipelineConfig {
             0 => (shards / 2).clamp(1, 4),
             n => n.min(Self::MAX_INGEST_THREADS),
         }
+    }
+
+    /// Whether a pipeline of `shards` shards leaves keying to its shard:
+    /// with one shard and one ingest thread (the default for one shard)
+    /// there is nothing to choose, so the ingest only reads and numbers
+    /// packets, and the shard decodes, hashes and reassembles fragments
+    /// itself, as the inline engine does: each packet is decoded once, and
+    /// the ingest needs a fraction of a core, which is what it leaves to
+    /// the shard when cores are shared. Not with `noop_shards`, which
+    /// measures the keying ingest.
+    pub fn shard_keys(&self, shards: usize) -> bool {
+        shards == 1 && self.ingest_threads_for(shards) == 1 && !self.noop_shards
     }
 
     /// Rejects values a `[pipeline]` table may not hold; the message names

@@ -35,6 +35,9 @@ pub(super) struct IngestCtx<E> {
     /// Reassembly for every shard: a datagram's packets go where its
     /// rebuilt content is keyed.
     pub(super) router: FragmentRouter,
+    /// The one shard keys its packets and reassembles fragments itself:
+    /// packets are read and numbered, not decoded.
+    pub(super) shard_keys: bool,
     pub(super) extractor: E,
     pub(super) shards: Vec<Sender<ShardMsg>>,
     pub(super) pool: Receiver<PacketBatch>,
@@ -315,7 +318,11 @@ impl<E: FlowExtractor> Ingest<E> {
             };
             let read_ns = self.read_time(self.seq.next_seq());
             let mut view = PacketView::empty(&pkt.raw);
-            let keying = key(&self.ctx.decoder, &self.ctx.extractor, &pkt.raw, &mut view);
+            let keying = if self.ctx.shard_keys {
+                Keying::default()
+            } else {
+                key(&self.ctx.decoder, &self.ctx.extractor, &pkt.raw, &mut view)
+            };
             if self.dispatch(&pkt, keying, Some(&view), read_ns)
                 && let Some(t) = read_at
             {

@@ -95,6 +95,9 @@ pub struct Pipeline<T, S> {
     shards: Vec<JoinHandle<()>>,
     merger: MergerRun<T>,
     pinned: bool,
+    /// The shard keys its packets and reassembles fragments itself
+    /// ([`PipelineConfig::shard_keys`]).
+    shard_keys: bool,
     started: Instant,
 }
 
@@ -186,6 +189,7 @@ impl<T, S> Pipeline<T, S> {
             shards,
             merger,
             pinned,
+            shard_keys,
             started,
         } = self;
         // Whatever the consumer left unread is discarded; the merger stops
@@ -214,8 +218,11 @@ impl<T, S> Pipeline<T, S> {
         for r in &shard_reports {
             engine.merge(&r.engine);
         }
-        // The shards replay the ingest's reassembly and count none of it.
-        engine.defrag = ingest.defrag.clone();
+        // The shards replay the ingest's reassembly and count none of it
+        // (unless the one shard reassembled itself).
+        if !shard_keys {
+            engine.defrag = ingest.defrag.clone();
+        }
         let report = PipelineReport {
             source,
             ingest,

@@ -112,7 +112,9 @@ pub struct IngestReport {
     pub clock: Timestamp,
     /// Fragment reassembly's counters: the ingest reassembles for every
     /// shard (they are also the run's [`PipelineReport::engine`]
-    /// `defrag`).
+    /// `defrag`), except where one shard keys its own packets
+    /// ([`PipelineConfig::shard_keys`](crate::PipelineConfig::shard_keys)):
+    /// then they are zero, and the shard's count.
     pub defrag: DefragCounters,
     /// Its latency recordings (ingest stage), when on.
     pub latency: Option<Box<LatencyReport>>,

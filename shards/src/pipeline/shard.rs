@@ -33,7 +33,7 @@ pub(super) fn shard_main<
     engine: Engine<E, H>,
     sink: S,
     channels: ShardChannels<S::Item>,
-    noop: bool,
+    work: Work,
     live: &LiveCounters,
     latency: Option<(Clock, u32)>,
 ) {
@@ -46,11 +46,15 @@ pub(super) fn shard_main<
     } = channels;
     let merger = merger_tx.clone();
     let mut engine = engine;
-    // The ingest reassembles fragments for every shard.
-    engine.reassemble_upstream();
+    if work == Work::Keyed {
+        // The ingest reassembles fragments for every shard.
+        engine.reassemble_upstream();
+    }
+    let noop = work == Work::Noop;
     let run = catch_unwind(AssertUnwindSafe(move || {
         let mut shard = Shard {
             k,
+            keys: work == Work::Keys,
             engine,
             sink,
             events: Vec::new(),
@@ -141,8 +145,22 @@ pub(super) fn shard_main<
     }
 }
 
+/// What a shard does with the packets it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Work {
+    /// Processes packets the ingest keyed, replaying its reassembly.
+    Keyed,
+    /// Keys them itself and reassembles fragments (the one shard of a
+    /// pipeline: see `PipelineConfig::shard_keys`).
+    Keys,
+    /// Recycles the batches untouched (`noop_shards`).
+    Noop,
+}
+
 struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> {
     k: usize,
+    /// [`Work::Keys`].
+    keys: bool,
     engine: Engine<E, H>,
     sink: S,
     events: EventBuf<E::Key, H::Message>,
@@ -176,8 +194,12 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             let Some(raw) = h.packet.resolve(bytes) else {
                 continue;
             };
-            self.engine
-                .process_hashed(h.seq, h.now, &raw, h.dispatch_hash(), &mut self.events);
+            if self.keys {
+                self.engine.process(h.seq, h.now, &raw, &mut self.events);
+            } else {
+                self.engine
+                    .process_hashed(h.seq, h.now, &raw, h.dispatch_hash(), &mut self.events);
+            }
         }
         self.map_events();
     }
