@@ -43,12 +43,22 @@ fn join_dec<T: Into<u32> + Copy>(out: &mut String, v: impl IntoIterator<Item = T
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
+    let mut out = Vec::new();
+    hex_into(&mut out, bytes);
+    // Only hex digits were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the lower-case hex of `bytes` to `out`: both digits of a byte
+/// stored into room made once (a `char` pushed at a time is checked for
+/// its UTF-8 length and for capacity twice a byte).
+pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), 0);
+    for (pair, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
-    s
 }
 
 /// A fingerprint: the string and its hash.
@@ -116,10 +126,9 @@ fn ja4_version(v: u16) -> &'static str {
     }
 }
 
+/// The first 12 hex digits of the SHA-256 of `s`: its first 6 bytes.
 fn first_12_of_sha256(s: &str) -> String {
-    let mut h = hex(&Sha256::digest(s.as_bytes()));
-    h.truncate(12);
-    h
+    hex(&Sha256::digest(s.as_bytes())[..6])
 }
 
 fn hex4_list(v: &[u16]) -> String {
@@ -207,6 +216,26 @@ pub fn ja4_for(ch: &ClientHello, transport: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte_appended() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        let mut out = b"x=".to_vec();
+        hex_into(&mut out, &[0xde, 0xad]);
+        hex_into(&mut out, &[]);
+        hex_into(&mut out, &[0x01]);
+        assert_eq!(out, b"x=dead01");
+        let all: Vec<u8> = (0..=255).collect();
+        let text = hex(&all);
+        assert_eq!(text.len(), 512);
+        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+            assert_eq!(
+                u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap(),
+                i as u8
+            );
+        }
+    }
 
     #[test]
     fn grease_values() {

@@ -5,7 +5,7 @@ use crate::json::{JsonObject, Key};
 use flowscope_engine::parsers::dns::{
     DnsKind, DnsMessage, DnsName, DnsRecord, RData, rcode_name, rrtype_name,
 };
-use flowscope_engine::parsers::fingerprint::hex;
+use flowscope_engine::parsers::fingerprint::hex_into;
 
 /// Writes a name, and `flag: true` after it when it was cut (Suricata's
 /// `rrname_truncated`, `rdata_truncated`...). The root is the empty
@@ -50,7 +50,10 @@ fn rdata_text(d: &RData, buf: &mut Vec<u8>) -> bool {
         }
         RData::Caa { value, .. } => buf.write_all(value),
         RData::Svcb { target, .. } => buf.write_all(target),
-        RData::Raw(b) => buf.write_all(hex(b).as_bytes()),
+        RData::Raw(b) => {
+            hex_into(buf, b);
+            Ok(())
+        }
         _ => return false,
     };
     true
