@@ -167,10 +167,10 @@ where
             Backpressure::Block
         });
 
+        let shard_keys = cfg.shard_keys(n);
         // Offline input with `ingest_threads` > 1: a pool decodes and
         // hashes for the ingest thread. Its threads are not pinned: they
         // only ever wait for the ingest thread or work for it.
-        let shard_keys = cfg.shard_keys(n);
         let keyers = match cfg.ingest_threads_for(n) {
             t if t > 1 && !source.is_live() => Some(
                 rayon::ThreadPoolBuilder::new()

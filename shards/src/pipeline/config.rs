@@ -57,7 +57,7 @@ pub struct PipelineConfig {
     /// walks the records into chunks and dispatches them in read order,
     /// and a pool of N − 1 threads decodes and hashes the chunks meanwhile
     /// (not pinned). The output is the same for every value. Live sources
-    /// always use one thread. With one shard and one thread the shard
+    /// always use one thread. With one shard and 0 or 1 here, the shard
     /// keys its own packets ([`PipelineConfig::shard_keys`]).
     pub ingest_threads: usize,
     /// Packets per batch sent to a shard (`batch_packets`): the smallest
@@ -151,8 +151,8 @@ impl PipelineConfig {
     }
 
     /// Whether a pipeline of `shards` shards leaves keying to its shard:
-    /// with one shard and one ingest thread (the default for one shard)
-    /// there is nothing to choose, so the ingest only reads and numbers
+    /// with one shard and `ingest_threads` 0 or 1 (the default) there is
+    /// nothing to choose, so the ingest only reads and numbers
     /// packets, and the shard decodes, hashes and reassembles fragments
     /// itself, as the inline engine does: each packet is decoded once, and
     /// the ingest needs a fraction of a core, which is what it leaves to
