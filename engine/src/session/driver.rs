@@ -223,12 +223,7 @@ impl<K, M> Sessions<K, M> {
             None => {
                 let mut cands = Vec::with_capacity(self.route_count(tcp));
                 self.candidates(tcp, ports, &mut cands);
-                Parser::Probing(Box::new(Probing {
-                    cands,
-                    pending: Vec::new(),
-                    sample: [Vec::new(), Vec::new()],
-                    datagrams: 0,
-                }))
+                Parser::Probing(Box::new(Probing::new(cands)))
             }
         };
         FlowApp::boxed(parser, proto, tcp)
@@ -286,12 +281,10 @@ impl<K, M> Sessions<K, M> {
                 Some(app)
             }
             Choice::Wait => {
-                let probing = Probing {
-                    cands,
-                    pending: vec![(pkt.side, Pending::Datagram(pkt.payload.to_vec(), pkt.ts))],
-                    sample: [Vec::new(), Vec::new()],
-                    datagrams: 1,
-                };
+                let mut probing = Probing::new(cands);
+                let datagram = Pending::Datagram(pkt.payload.to_vec(), pkt.ts);
+                probing.pending.push((pkt.side, datagram));
+                probing.datagrams = 1;
                 Some(FlowApp::boxed(
                     Parser::Probing(Box::new(probing)),
                     None,

@@ -36,6 +36,18 @@ pub(super) struct Probing {
     pub(super) datagrams: u32,
 }
 
+impl Probing {
+    /// A search among `cands` that has seen nothing yet.
+    pub(super) fn new(cands: Vec<Candidate>) -> Self {
+        Probing {
+            cands,
+            pending: Vec::new(),
+            sample: [Vec::new(), Vec::new()],
+            datagrams: 0,
+        }
+    }
+}
+
 /// A flow's parser, or the search for one (boxed: most flows never probe).
 pub(super) enum Parser<M> {
     Probing(Box<Probing>),
