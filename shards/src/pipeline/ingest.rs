@@ -317,13 +317,13 @@ impl<E: FlowExtractor> Ingest<E> {
                 Some(Ok(p)) => p,
             };
             let read_ns = self.read_time(self.seq.next_seq());
-            let mut view = PacketView::empty(&pkt.raw);
-            let keying = if self.ctx.shard_keys {
-                Keying::default()
-            } else {
-                key(&self.ctx.decoder, &self.ctx.extractor, &pkt.raw, &mut view)
+            // No view at all when the shard keys: nothing here reads one.
+            let mut view = (!self.ctx.shard_keys).then(|| PacketView::empty(&pkt.raw));
+            let keying = match view.as_mut() {
+                Some(v) => key(&self.ctx.decoder, &self.ctx.extractor, &pkt.raw, v),
+                None => Keying::default(),
             };
-            if self.dispatch(&pkt, keying, Some(&view), read_ns)
+            if self.dispatch(&pkt, keying, view.as_ref(), read_ns)
                 && let Some(t) = read_at
             {
                 last_epoch = t;

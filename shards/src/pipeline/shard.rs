@@ -54,7 +54,7 @@ pub(super) fn shard_main<
     let run = catch_unwind(AssertUnwindSafe(move || {
         let mut shard = Shard {
             k,
-            keys: work == Work::Keys,
+            work,
             engine,
             sink,
             events: Vec::new(),
@@ -159,8 +159,7 @@ pub(super) enum Work {
 
 struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> {
     k: usize,
-    /// [`Work::Keys`].
-    keys: bool,
+    work: Work,
     engine: Engine<E, H>,
     sink: S,
     events: EventBuf<E::Key, H::Message>,
@@ -194,7 +193,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             let Some(raw) = h.packet.resolve(bytes) else {
                 continue;
             };
-            if self.keys {
+            if self.work == Work::Keys {
                 self.engine.process(h.seq, h.now, &raw, &mut self.events);
             } else {
                 self.engine
