@@ -517,20 +517,29 @@ fn have_chromium() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `flowscope-bench engine TRACE ARGS --json`: its whole stdout, and the
+/// results of its last line.
+fn engine_json(trace: &Path, args: &[&str]) -> (String, Vec<Value>) {
+    let out = succeeded(
+        bench_bin()
+            .arg("engine")
+            .args(args)
+            .arg("--json")
+            .arg(trace),
+        &format!("flowscope-bench engine {}", args.join(" ")),
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let json = text.lines().last().expect("the JSON line");
+    let results = serde_json::from_str(json).expect("JSON");
+    (text, results)
+}
+
 #[test]
 fn engine_full_times_each_stage_and_renders_what_replay_writes() {
     let dir = scratch("engine-full");
     let trace = dir.join("t.pcap");
     generate(&trace, SMALL);
-    let out = succeeded(
-        bench_bin()
-            .args(["engine", "--repeat", "1", "--full", "--json"])
-            .arg(&trace),
-        "flowscope-bench engine",
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    let json = text.lines().last().expect("the JSON line");
-    let results: Vec<Value> = serde_json::from_str(json).expect("JSON");
+    let (_, results) = engine_json(&trace, &["--repeat", "1", "--full"]);
     let modes: Vec<&str> = results.iter().filter_map(|r| r["mode"].as_str()).collect();
     assert_eq!(
         modes,
@@ -561,15 +570,8 @@ fn engine_full_times_each_stage_and_renders_what_replay_writes() {
 
     // `--full-only`: that one mode, the same events, and no comparison
     // with a flow-tracking pass that did not run.
-    let out = succeeded(
-        bench_bin()
-            .args(["engine", "--repeat", "2", "--full-only", "--json"])
-            .arg(&trace),
-        "flowscope-bench engine --full-only",
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let (text, only) = engine_json(&trace, &["--repeat", "2", "--full-only"]);
     assert!(!text.contains("vs flow tracking alone"), "{text}");
-    let only: Vec<Value> = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(only.len(), 1);
     assert_eq!(only[0]["mode"], results[2]["mode"]);
     assert_eq!(only[0]["events"], results[2]["events"]);
