@@ -158,6 +158,11 @@ enum Command {
         /// two shards, 1 to 4).
         #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(0..=64))]
         ingest_threads: Vec<u16>,
+        /// Offer the trace as live input: each packet copied out of a
+        /// buffer reused at the next read (as libpcap hands them out),
+        /// epochs closed by wall time, shard queues waited on (no drops).
+        #[arg(long)]
+        live: bool,
         /// Skip the latency passes.
         #[arg(long)]
         no_latency: bool,
@@ -429,6 +434,7 @@ fn main() -> anyhow::Result<()> {
             no_pin,
             ingest_only,
             ingest_threads,
+            live,
             no_latency,
             reassembly,
             config,
@@ -450,6 +456,7 @@ fn main() -> anyhow::Result<()> {
                 latency: !no_latency,
                 reassembly,
                 ingest_threads: ingest_threads.into_iter().map(usize::from).collect(),
+                live,
             };
             let r = pipeline::run(&file, &cfg, &opts)?;
             pipeline::print(&r);

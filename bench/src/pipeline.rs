@@ -12,11 +12,12 @@
 use anyhow::{Context as _, bail};
 use flowscope_cli::config::Config;
 use flowscope_engine::{
-    Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, NoHook, with_extractor,
+    Engine, EngineConfig, FlowExtractor, FlowHook, KeyOptions, NoHook, RawPacket, with_extractor,
 };
 use flowscope_io::{CaptureBytes, CaptureFile, FileSource};
 use flowscope_shards::{
-    InlineRunner, PacketSource, Pipeline, PipelineConfig, SourceError, SourcePacket,
+    Backpressure, InlineRunner, PacketSource, Pipeline, PipelineConfig, SourceError, SourcePacket,
+    Storage,
 };
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -57,6 +58,8 @@ pub struct PipelineBench {
     /// The pipeline's ingest thread counts to run every sharded and
     /// ingest-only configuration with (empty: the configuration's).
     pub ingest_threads: Vec<usize>,
+    /// Offer the trace as live input (see [`Stamped`]).
+    pub live: bool,
 }
 
 /// One configuration's figures.
@@ -120,6 +123,8 @@ pub struct PipelineResult {
     pub cores: usize,
     /// Passes per configuration.
     pub repeats: usize,
+    /// The trace was offered as live input (`--live`).
+    pub live: bool,
     /// One row per configuration.
     pub rows: Vec<PipelineRow>,
 }
@@ -136,9 +141,14 @@ struct Pass {
 }
 
 /// Records when the ingest read each packet, so the consumer can compute
-/// each event's ingest→event latency from its seq.
+/// each event's ingest→event latency from its seq. With `live`, offers
+/// the trace as a live capture does: each packet copied into a buffer the
+/// next read reuses ([`Storage::Transient`], what libpcap's buffer is),
+/// and the source live (epochs closed by wall time).
 struct Stamped<S> {
     inner: S,
+    live: bool,
+    buf: Vec<u8>,
     /// Off in the timed passes: reading the clock per packet costs the
     /// ingest about 20 ns.
     on: bool,
@@ -157,12 +167,36 @@ impl<S: PacketSource> PacketSource for Stamped<S> {
             slot.store(self.start.elapsed().as_nanos() as u64, Ordering::Relaxed);
             self.next += 1;
         }
-        Some(p)
+        if !self.live {
+            return Some(p);
+        }
+        let raw = match p {
+            Ok(p) => p.raw,
+            Err(e) => return Some(Err(e)),
+        };
+        self.buf.clear();
+        self.buf.extend_from_slice(raw.data);
+        Some(Ok(SourcePacket {
+            raw: RawPacket {
+                data: &self.buf,
+                ..raw
+            },
+            storage: Storage::Transient,
+        }))
     }
 
-    // Walked in parts only when no packet's read time is wanted.
+    fn is_live(&self) -> bool {
+        self.live
+    }
+
+    // Walked in parts only when no packet's read time is wanted (and
+    // never live: a capture has no file to walk).
     fn stretch(&mut self) -> Option<flowscope_shards::Stretch> {
-        if self.on { None } else { self.inner.stretch() }
+        if self.on || self.live {
+            None
+        } else {
+            self.inner.stretch()
+        }
     }
 
     fn walked(&mut self, at: usize, packets: u64) {
@@ -239,6 +273,7 @@ pub fn run(path: &Path, cfg: &Config, opts: &PipelineBench) -> anyhow::Result<Pi
         wire_bytes,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         repeats: opts.repeat,
+        live: opts.live,
         rows,
     })
 }
@@ -406,6 +441,8 @@ impl Ctx<'_> {
         let start = Instant::now();
         let src = Stamped {
             inner: source(self.data, self.name),
+            live: self.opts.live,
+            buf: Vec::new(),
             on,
             start,
             read_at: read_at.clone(),
@@ -508,6 +545,9 @@ impl Ctx<'_> {
             queue_batches: p.queue_batches,
             noop_shards: noop,
             merger_thread: mode != MergeMode::Consumer,
+            // Live input drops by default when a shard falls behind; a
+            // benchmark measures lossless throughput.
+            backpressure: Some(Backpressure::Block),
             ..PipelineConfig::default()
         };
         let (src, read_at, t0) = self.stamped(hist.is_some());
@@ -554,10 +594,15 @@ fn record(h: &mut Histogram<u64>, read_at: &[AtomicU64], t0: Instant, seq: u64) 
 /// Prints the result as a table.
 pub fn print(r: &PipelineResult) {
     println!(
-        "pipeline: {} ({} packets, {:.1} MB on the wire), {} cores, best / median of {} passes",
+        "pipeline: {} ({} packets, {:.1} MB on the wire{}), {} cores, best / median of {} passes",
         r.file,
         r.packets,
         r.wire_bytes as f64 / 1e6,
+        if r.live {
+            ", offered as live input"
+        } else {
+            ""
+        },
         r.cores,
         r.repeats
     );

@@ -274,12 +274,13 @@ pub(crate) struct RunArgs {
     /// every value.
     #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub(crate) shards: Option<u16>,
-    /// Threads that read a capture file (0 to 64): with N > 1 the ingest
-    /// thread walks the records and dispatches them in order while N − 1
-    /// pool threads decode and hash them; 0 chooses from the shard count
-    /// (one per two shards, 1 to 4). Default: `[pipeline]
-    /// ingest_threads`, else 0. Live capture always uses one. The output
-    /// is the same for every value.
+    /// Threads that read the input (0 to 64): with N > 1 the ingest
+    /// thread reads the packets (a file's records, or a live capture's
+    /// packets copied out of libpcap's buffer) and dispatches them in
+    /// order while N − 1 pool threads decode and hash them; 0 chooses
+    /// from the shard count (one per two shards, 1 to 4). Default:
+    /// `[pipeline] ingest_threads`, else 0. The output of a file is the
+    /// same for every value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=64))]
     pub(crate) ingest_threads: Option<u16>,
     /// Pin the ingest, shard and merger threads to cores (default: when

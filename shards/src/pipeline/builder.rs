@@ -168,11 +168,11 @@ where
         });
 
         let shard_keys = cfg.shard_keys(n);
-        // Offline input with `ingest_threads` > 1: a pool decodes and
-        // hashes for the ingest thread. Its threads are not pinned: they
-        // only ever wait for the ingest thread or work for it.
+        // `ingest_threads` > 1: a pool decodes and hashes for the ingest
+        // thread. Its threads are not pinned: they only ever wait for the
+        // ingest thread or work for it.
         let keyers = match cfg.ingest_threads_for(n) {
-            t if t > 1 && !source.is_live() => Some(
+            t if t > 1 => Some(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(t - 1)
                     .thread_name(|i| format!("flowscope-key-{i}"))

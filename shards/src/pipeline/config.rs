@@ -48,17 +48,18 @@ pub struct PipelineConfig {
     /// Pin threads to cores (`pin`). `None`: pin when `shards + 2` cores
     /// exist, a core for every thread.
     pub pin: Option<bool>,
-    /// Threads the ingest uses to read a capture file (`ingest_threads`,
-    /// 0 to [`PipelineConfig::MAX_INGEST_THREADS`]). 0, the default:
-    /// chosen from the shard count ([`PipelineConfig::ingest_threads_for`]:
-    /// one per two shards, 1 to 4), since from about eight shards on one
+    /// Threads the ingest uses to read its source (`ingest_threads`, 0 to
+    /// [`PipelineConfig::MAX_INGEST_THREADS`]). 0, the default: chosen
+    /// from the shard count ([`PipelineConfig::ingest_threads_for`]: one
+    /// per two shards, 1 to 4), since from about eight shards on one
     /// thread cannot feed them. 1: the ingest thread reads, decodes,
     /// hashes and dispatches every packet itself. N > 1: the ingest thread
-    /// walks the records into chunks and dispatches them in read order,
+    /// reads the packets into chunks and dispatches them in read order,
     /// and a pool of N − 1 threads decodes and hashes the chunks meanwhile
-    /// (not pinned). The output is the same for every value. Live sources
-    /// always use one thread. With one shard and 0 or 1 here, the shard
-    /// keys its own packets ([`PipelineConfig::shard_keys`]).
+    /// (not pinned). The output is the same for every value; a live
+    /// source's epochs still close every `epoch_interval`, after every
+    /// packet read before. With one shard and 0 or 1 here, the shard keys
+    /// its own packets ([`PipelineConfig::shard_keys`]).
     pub ingest_threads: usize,
     /// Packets per batch sent to a shard (`batch_packets`): the smallest
     /// batch, and the size each shard's batches start at.

@@ -29,8 +29,8 @@ const MAX_SOURCE_ERRORS: usize = 64;
 pub(super) struct IngestCtx<E> {
     pub(super) live: Arc<LiveCounters>,
     pub(super) decoder: Decoder,
-    /// With `ingest_threads` > 1 and an offline source: the pool that
-    /// decodes and hashes chunks of packets (see [`pool`]).
+    /// With `ingest_threads` > 1: the pool that decodes and hashes chunks
+    /// of packets (see [`pool`]).
     pub(super) keyers: Option<rayon::ThreadPool>,
     /// Reassembly for every shard: a datagram's packets go where its
     /// rebuilt content is keyed.
@@ -169,7 +169,7 @@ pub(super) fn ingest_main<Src: PacketSource, E: FlowExtractor + Clone>(
     let keyers = ctx.keyers.take();
     let mut ingest = Ingest::new(ctx, epoch_packets);
     match keyers {
-        Some(keyers) if !source.is_live() => pool::pooled(&mut source, &mut ingest, &keyers),
+        Some(keyers) => pool::pooled(&mut source, &mut ingest, &keyers, epoch_interval),
         _ => ingest.serial(&mut source, epoch_interval),
     }
     (source, ingest.finish(started))
@@ -280,27 +280,20 @@ impl<E: FlowExtractor> Ingest<E> {
         }
     }
 
-    /// One thread does everything, packet by packet (live sources, and
-    /// `ingest_threads = 1`).
+    /// One thread does everything, packet by packet (`ingest_threads = 1`).
     fn serial<Src: PacketSource>(&mut self, source: &mut Src, epoch_interval: Duration) {
-        let live = source.is_live();
-        let mut last_epoch = Instant::now();
+        let mut wall = source.is_live().then(|| WallEpochs::new(epoch_interval));
         while !self.stopping() {
             // Live input: one clock read per read serves both the wall-time
             // epoch (flows time out and output flows while the link is
             // quiet) and the idle accounting (waiting on a quiet link is
             // not work).
-            let read_at = live.then(Instant::now);
-            if let Some(now) = read_at
-                && now.duration_since(last_epoch) >= epoch_interval
+            let read_at = wall.as_ref().map(|_| Instant::now());
+            if let (Some(w), Some(now)) = (&mut wall, read_at)
+                && w.due(now)
             {
-                last_epoch = now;
-                if let Some(clock) = source.clock_now() {
-                    self.seq.advance_clock(clock);
-                }
-                if let Some(boundary) = self.seq.close_epoch_now() {
-                    self.end_epoch(boundary);
-                }
+                w.closed(now);
+                self.close_wall_epoch(source);
             }
             let pkt = match source.next_packet() {
                 None => break,
@@ -324,10 +317,22 @@ impl<E: FlowExtractor> Ingest<E> {
                 None => Keying::default(),
             };
             if self.dispatch(&pkt, keying, view.as_ref(), read_ns)
-                && let Some(t) = read_at
+                && let (Some(w), Some(t)) = (&mut wall, read_at)
             {
-                last_epoch = t;
+                w.closed(t);
             }
+        }
+    }
+
+    /// Closes an epoch by wall time (live input): the source's clock, when
+    /// it has one, moves the packet clock first, so flows time out while
+    /// the link is quiet.
+    pub(super) fn close_wall_epoch<Src: PacketSource>(&mut self, source: &Src) {
+        if let Some(clock) = source.clock_now() {
+            self.seq.advance_clock(clock);
+        }
+        if let Some(boundary) = self.seq.close_epoch_now() {
+            self.end_epoch(boundary);
         }
     }
 
@@ -468,6 +473,38 @@ impl<E: FlowExtractor> Ingest<E> {
             .saturating_sub(report.idle)
             .saturating_sub(report.pool_wait);
         self.report
+    }
+}
+
+/// When live input closes its epochs: every `interval` of wall time since
+/// the last one closed (by time, or by packet count).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WallEpochs {
+    interval: Duration,
+    last: Instant,
+}
+
+impl WallEpochs {
+    pub(super) fn new(interval: Duration) -> Self {
+        WallEpochs {
+            interval,
+            last: Instant::now(),
+        }
+    }
+
+    /// Whether an epoch is due at `now`.
+    pub(super) fn due(&self, now: Instant) -> bool {
+        now.duration_since(self.last) >= self.interval
+    }
+
+    /// When the next epoch is due.
+    pub(super) fn deadline(&self) -> Instant {
+        self.last + self.interval
+    }
+
+    /// An epoch closed at `now`.
+    pub(super) fn closed(&mut self, now: Instant) {
+        self.last = now;
     }
 }
 

@@ -21,7 +21,7 @@
 //! boundary was wrong it walks that span again itself from the right one.
 //! So the records and their order are the source's, whatever the guesses.
 
-use super::{Ingest, Keying, base_of, key, same_storage};
+use super::{Ingest, Keying, WallEpochs, base_of, key, same_storage};
 use crate::source::{
     PacketRef, PacketSource, RecordWalk, SharedBytes, SourceError, SourcePacket, Storage, Stretch,
     shared_slice,
@@ -32,11 +32,17 @@ use flowscope_engine::{FlowExtractor, PacketView};
 use rayon::ThreadPool;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Packets per chunk: enough that a job's overhead (a few hundred ns) is
 /// lost in its work (tens of µs), few enough that the pool starts early.
 const CHUNK_PACKETS: usize = 1024;
+
+/// Bytes copied into a chunk (packets of a stream or a live capture, whose
+/// buffers the source reuses) before it is handed over, whatever its
+/// packet count: a chunk's memory stays bounded with jumbo frames or
+/// offloaded segments of 64 KiB.
+const CHUNK_COPIED_BYTES: usize = 2 << 20;
 
 /// Chunks beyond one per pool thread: one being dispatched, one being
 /// filled, one keyed and waiting.
@@ -250,6 +256,10 @@ struct Walker {
     /// (so damage where a walk stopped is read, and reported, by the
     /// source).
     after_stretch: bool,
+    /// Live input: when the next wall-time epoch is due. A chunk is handed
+    /// over then, however full, and nothing more is read until everything
+    /// read before is dispatched and the epoch closed.
+    deadline: Option<Instant>,
 }
 
 impl Walker {
@@ -257,9 +267,10 @@ impl Walker {
         !self.done || self.carry.is_some()
     }
 
-    /// Fills `c` until it is full, the input ends, the stop flag is set,
-    /// the storage changes, or a stream has nothing to give right now (so
-    /// what was read is not held back).
+    /// Fills `c` until it is full (packets, or bytes copied), the input
+    /// ends, the stop flag is set, the storage changes, a stream has
+    /// nothing to give right now (so what was read is not held back), or
+    /// live input's next epoch is due.
     fn fill<Src: PacketSource, E: FlowExtractor>(
         &mut self,
         source: &mut Src,
@@ -271,9 +282,17 @@ impl Walker {
             c.share(bytes);
             c.push(packet, false, read_ns);
         }
-        while !self.done && c.slots.len() < CHUNK_PACKETS {
+        while !self.done && c.slots.len() < CHUNK_PACKETS && c.copied.len() < CHUNK_COPIED_BYTES {
             if ingest.stopping() {
                 self.done = true;
+                break;
+            }
+            // Live: one clock read per read, for the epoch and for the
+            // idle accounting, as with one ingest thread.
+            let read_at = self.deadline.map(|_| Instant::now());
+            if let (Some(deadline), Some(now)) = (self.deadline, read_at)
+                && now >= deadline
+            {
                 break;
             }
             let pkt = match source.next_packet() {
@@ -281,7 +300,12 @@ impl Walker {
                     self.done = true;
                     break;
                 }
-                Some(Err(SourceError::Idle)) => break,
+                Some(Err(SourceError::Idle)) => {
+                    if let Some(t) = read_at {
+                        ingest.report.idle += t.elapsed();
+                    }
+                    break;
+                }
                 Some(Err(e)) => {
                     ingest.source_error(e);
                     continue;
@@ -321,10 +345,16 @@ impl Walker {
 /// thread has started it), the ingest thread keys it itself rather than
 /// wait, so a pool that gets no CPU (a busy machine) does not stall the
 /// input.
+///
+/// Live input closes an epoch every `epoch_interval` of wall time, as with
+/// one ingest thread: when one is due, reading stops, the chunks read
+/// are keyed and dispatched, and the epoch closes after the last packet
+/// read, so its timers see every packet read before them.
 pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     source: &mut Src,
     ingest: &mut Ingest<E>,
     pool: &ThreadPool,
+    epoch_interval: Duration,
 ) {
     let threads = pool.current_num_threads();
     ingest.report.pool_threads = threads;
@@ -354,11 +384,27 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     let mut walker = Walker::default();
     let mut walking: Option<Walking> = None;
     let mut stretches = 0u64;
+    let mut wall = source.is_live().then(|| WallEpochs::new(epoch_interval));
     // Chunks handed to the pool, and dispatched.
     let (mut handed, mut dispatched) = (0usize, 0usize);
     loop {
+        // Live input: an epoch due waits for every chunk read to be
+        // dispatched, then closes (not once a stop is asked for: the input
+        // ends instead).
+        let epoch_due = match &mut wall {
+            Some(w) if !ingest.stopping() => {
+                let now = Instant::now();
+                if w.due(now) && dispatched == handed {
+                    w.closed(now);
+                    ingest.close_wall_epoch(source);
+                }
+                walker.deadline = Some(w.deadline());
+                w.due(now)
+            }
+            _ => false,
+        };
         // Keep the pool busy: fill every free buffer and queue it.
-        while walker.has_more() {
+        while walker.has_more() && !epoch_due {
             let c = if let Some(w) = &mut walking {
                 // A stretch's spans, and nothing after them until its walk
                 // is done (where it ends is known only then).
@@ -416,7 +462,7 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
             }
         }
         if dispatched == handed {
-            if walker.has_more() {
+            if walker.has_more() || epoch_due {
                 continue;
             }
             break;
@@ -464,10 +510,17 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         if let Some(panic) = c.panic.take() {
             std::panic::resume_unwind(panic);
         }
-        if c.span.is_some() {
+        let closed = if c.span.is_some() {
+            // Only offline input offers stretches: no wall-time epochs.
             walk_in_order(source, ingest, &mut walker, &mut walking, &mut c);
+            false
         } else {
-            dispatch_all(ingest, &c);
+            dispatch_all(ingest, &c)
+        };
+        // An epoch closed by packet count restarts the wall-time one, as
+        // with one ingest thread.
+        if closed && let Some(w) = &mut wall {
+            w.closed(Instant::now());
         }
         c.clear();
         free.push(c);
@@ -475,14 +528,16 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     }
 }
 
-/// Dispatches a chunk's packets in order.
-fn dispatch_all<E: FlowExtractor>(ingest: &mut Ingest<E>, c: &Chunk<E>) {
+/// Dispatches a chunk's packets in order; whether an epoch closed.
+fn dispatch_all<E: FlowExtractor>(ingest: &mut Ingest<E>, c: &Chunk<E>) -> bool {
     let shared = c.shared.as_ref().map(|s| (s, shared_slice(s)));
+    let mut closed = false;
     for s in &c.slots {
         if let Some(pkt) = c.packet(s, shared) {
-            ingest.dispatch(&pkt, s.key, None, s.read_ns);
+            closed |= ingest.dispatch(&pkt, s.key, None, s.read_ns);
         }
     }
+    closed
 }
 
 /// A span whose turn it is: checked to start where the walk reached (else

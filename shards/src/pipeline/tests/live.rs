@@ -1,6 +1,9 @@
 //! Live input: drops (counted) or a bounded wait when a shard falls behind,
-//! and epochs that close on wall time while the link is quiet.
+//! epochs that close on wall time while the link is quiet, and the keying
+//! pool (`ingest_threads` > 1) behind a live source — each with one ingest
+//! thread and with a pool.
 
+use super::storage::TransientSource;
 use super::*;
 
 /// A sink that works slowly, so shards fall behind a live source.
@@ -16,10 +19,10 @@ impl EventSink<FiveTupleKey> for Slow {
     }
 }
 
-/// Packets held in memory, offered as a live source.
-pub(super) struct Live(pub(super) MemorySource);
+/// A source offered as a live one.
+pub(super) struct Live<S>(pub(super) S);
 
-impl PacketSource for Live {
+impl<S: PacketSource> PacketSource for Live<S> {
     fn next_packet(&mut self) -> Option<Result<SourcePacket<'_>, SourceError>> {
         self.0.next_packet()
     }
@@ -30,7 +33,10 @@ impl PacketSource for Live {
 
 /// The busy trace as live input into one slow shard with a one-batch
 /// queue: items delivered, packets offered, and the report.
-fn slow_live_run(drop_wait: Duration) -> (usize, u64, PipelineReport<Live>) {
+fn slow_live_run(
+    drop_wait: Duration,
+    ingest_threads: usize,
+) -> (usize, u64, PipelineReport<Live<MemorySource>>) {
     let packets = busy_trace();
     let ecfg = EngineConfig::default();
     let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
@@ -40,6 +46,7 @@ fn slow_live_run(drop_wait: Duration) -> (usize, u64, PipelineReport<Live>) {
             batch_packets: 4,
             queue_batches: 1,
             drop_wait,
+            ingest_threads,
             merger_thread: true,
             ..PipelineConfig::default()
         })
@@ -52,27 +59,72 @@ fn slow_live_run(drop_wait: Duration) -> (usize, u64, PipelineReport<Live>) {
 
 #[test]
 fn live_input_drops_and_counts_instead_of_blocking() {
-    let (items, offered, report) = slow_live_run(Duration::ZERO);
-    let dropped: u64 = report.ingest.dropped.iter().sum();
-    assert!(dropped > 0, "the slow shard made the ingest drop");
-    assert_eq!(
-        report.ingest.sent[0] + dropped,
-        offered,
-        "every packet sent or counted"
-    );
-    assert_eq!(report.shards[0].packets, report.ingest.sent[0]);
-    assert_eq!(items as u64, report.merger.items);
+    for threads in [1, 3] {
+        let (items, offered, report) = slow_live_run(Duration::ZERO, threads);
+        let dropped: u64 = report.ingest.dropped.iter().sum();
+        assert!(dropped > 0, "the slow shard made the ingest drop");
+        assert_eq!(
+            report.ingest.sent[0] + dropped,
+            offered,
+            "every packet sent or counted, ingest_threads={threads}"
+        );
+        assert_eq!(report.shards[0].packets, report.ingest.sent[0]);
+        assert_eq!(items as u64, report.merger.items);
+        assert_eq!(report.ingest.pool_threads, threads - 1);
+    }
 }
 
 #[test]
 fn live_input_waits_a_bounded_time_before_dropping() {
     // The same slow shard, but each full queue is waited on long enough
     // for it to catch up: nothing is lost, and the wait shows as blocked.
-    let (_, offered, report) = slow_live_run(Duration::from_secs(10));
-    assert_eq!(report.ingest.dropped.iter().sum::<u64>(), 0);
-    assert_eq!(report.ingest.sent[0], offered);
-    assert!(report.ingest.stalls[0] > 0, "the queue was full at times");
-    assert!(report.ingest.blocked > Duration::ZERO);
+    for threads in [1, 3] {
+        let (_, offered, report) = slow_live_run(Duration::from_secs(10), threads);
+        assert_eq!(report.ingest.dropped.iter().sum::<u64>(), 0);
+        assert_eq!(report.ingest.sent[0], offered, "ingest_threads={threads}");
+        assert!(report.ingest.stalls[0] > 0, "the queue was full at times");
+        assert!(report.ingest.blocked > Duration::ZERO);
+    }
+}
+
+#[test]
+fn a_live_source_is_keyed_by_the_pool_with_the_inline_output() {
+    // Packets in a buffer the source reuses (as libpcap's), all there at
+    // once, and an epoch interval no run reaches: epochs close by packet
+    // count alone, so the output is the inline engine's whatever the pool.
+    let packets = busy_rounds(2);
+    for epoch in [64, 4096] {
+        let want = render(&inline(&packets, epoch));
+        for threads in 1..=3 {
+            for shards in 1..=3 {
+                let src = Live(TransientSource {
+                    packets: packets.clone(),
+                    next: 0,
+                    buf: Vec::new(),
+                });
+                let ecfg = EngineConfig::default();
+                let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+                    .config(PipelineConfig {
+                        shards: Some(shards),
+                        pin: Some(false),
+                        epoch_packets: epoch,
+                        epoch_interval: Duration::from_secs(3600),
+                        ingest_threads: threads,
+                        backpressure: Some(Backpressure::Block),
+                        merger_thread: true,
+                        ..PipelineConfig::default()
+                    })
+                    .build(src)
+                    .unwrap();
+                let got: Vec<Event> = p.into_iter().collect();
+                let report = p.join().unwrap();
+                let what = format!("ingest_threads={threads} shards={shards} epoch={epoch}");
+                assert_eq!(render(&got), want, "{what}");
+                assert_eq!(report.ingest.pool_threads, threads - 1, "{what}");
+                assert_eq!(report.ingest.packets, packets.len() as u64, "{what}");
+            }
+        }
+    }
 }
 
 /// A live source: one packet at `ts`, then quiet (Idle) until the test
@@ -133,6 +185,12 @@ impl PacketSource for QuietLink {
 
 #[test]
 fn live_epochs_close_on_time_while_the_link_is_quiet() {
+    for threads in [1, 3] {
+        quiet_link_releases_by_time(threads);
+    }
+}
+
+fn quiet_link_releases_by_time(ingest_threads: usize) {
     let seen = Arc::new(AtomicBool::new(false));
     let src = QuietLink::new(vec![0x45, 0, 0, 1], Timestamp::new(1, 0), false, &seen);
     let ecfg = EngineConfig::default();
@@ -141,6 +199,7 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
             shards: Some(2),
             pin: Some(false),
             epoch_interval: Duration::from_millis(5),
+            ingest_threads,
             merger_thread: true,
             ..PipelineConfig::default()
         })
@@ -164,10 +223,17 @@ fn live_epochs_close_on_time_while_the_link_is_quiet() {
         "idle is not an error"
     );
     assert_eq!(report.ingest.packets, 1);
+    assert_eq!(report.ingest.pool_threads, ingest_threads - 1);
 }
 
 #[test]
 fn a_quiet_live_link_still_times_flows_out() {
+    for threads in [1, 3] {
+        quiet_link_times_flows_out(threads);
+    }
+}
+
+fn quiet_link_times_flows_out(ingest_threads: usize) {
     let seen = Arc::new(AtomicBool::new(false));
     // No second packet ever comes: only the source's clock can end the flow.
     let udp_packet = ipv4(1, 2, 17, 1, 0, &udp(1000, 53, 10));
@@ -178,6 +244,7 @@ fn a_quiet_live_link_still_times_flows_out() {
             shards: Some(2),
             pin: Some(false),
             epoch_interval: Duration::from_millis(2),
+            ingest_threads,
             merger_thread: true,
             ..PipelineConfig::default()
         })
@@ -204,4 +271,5 @@ fn a_quiet_live_link_still_times_flows_out() {
         report.ingest.idle > Duration::ZERO,
         "waiting on the quiet link is counted as idle, not busy"
     );
+    assert_eq!(report.ingest.pool_threads, ingest_threads - 1);
 }

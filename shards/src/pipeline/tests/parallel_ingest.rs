@@ -4,7 +4,6 @@
 //! chunk boundaries, source errors and quiet streams mid-input, several
 //! storages, copied packets, a stop request and latency sampling.
 
-use super::live::Live;
 use super::storage::{TransientSource, TwoBuffers};
 use super::*;
 
@@ -195,6 +194,27 @@ fn copied_packets_and_several_storages_go_through_the_pool() {
     assert_eq!(render(&got), want, "copied");
     assert_eq!(report.ingest.pool_threads, 2);
 
+    // Datagrams of 60 KB (offloaded segments, jumbo frames): chunks are
+    // handed over by the bytes copied, long before 1 024 packets.
+    let big: Vec<(Timestamp, Vec<u8>)> = (0..400u32)
+        .map(|i| {
+            let l4 = udp(1000 + (i % 7) as u16, 53, 60_000);
+            let p = ipv4((i % 5) as u8, 9, 17, i as u16, 0, &l4);
+            (Timestamp::new(1 + u64::from(i / 50), 0), p)
+        })
+        .collect();
+    let want = render(&inline(&big, 64));
+    for threads in [2, 3] {
+        let src = TransientSource {
+            packets: big.clone(),
+            next: 0,
+            buf: Vec::new(),
+        };
+        let (got, report) = pooled_run(src, 2, threads, 64, None);
+        assert_eq!(render(&got), want, "60 KB copied, ingest_threads={threads}");
+        assert_eq!(report.ingest.packets, big.len() as u64);
+    }
+
     let (first, second) = packets.split_at(packets.len() / 2);
     let two = || TwoBuffers {
         a: MemorySource::new(raws(first)),
@@ -245,12 +265,7 @@ fn latency_sampling_covers_every_stage_with_a_pool() {
 }
 
 #[test]
-fn live_sources_keep_one_ingest_thread_and_the_option_is_checked() {
-    let packets = busy_trace();
-    let (_, report) = pooled_run(Live(MemorySource::new(raws(&packets))), 1, 3, 64, None);
-    assert_eq!(report.ingest.pool_threads, 0);
-    assert_eq!(report.ingest.packets, packets.len() as u64);
-
+fn the_ingest_threads_option_is_checked() {
     let bad = |n| {
         PipelineConfig {
             ingest_threads: n,

@@ -3,7 +3,7 @@
 //! (Python's HTTP/1.1 server, a small UDP DNS responder, `openssl
 //! s_server`), real clients in the other (curl with keep-alive, DNS
 //! queries, `openssl s_client` with SNI), `flowscope capture --shards 2
-//! -w` on the client's end, stopped with SIGINT. The records are checked,
+//! --ingest-threads 2 -w` on the client's end, stopped with SIGINT. The records are checked,
 //! and the written capture, replayed, must give the same HTTP/DNS/TLS
 //! records.
 //!
@@ -346,7 +346,10 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     let out_json = dir.join("live.json");
     let pcapng = dir.join("cap.pcapng");
     let mut cap = lab.cmd(false, env!("CARGO_BIN_EXE_flowscope"));
+    // Two ingest threads: the packets read out of libpcap's buffer are
+    // decoded and hashed by a pool thread.
     cap.args(["capture", "-i", lab.iface(), "--shards", "2", "--no-pin"])
+        .args(["--ingest-threads", "2"])
         .arg("-c")
         .arg(&config)
         .args(["--stats-interval", "0.5"])
@@ -480,6 +483,7 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
     );
     let summary = stderr_lines.join("\n");
     assert!(summary.contains("captured"), "{summary}");
+    assert!(summary.contains("keying pool of 1 thread(s)"), "{summary}");
 
     if let Some(uid) = nobody_uid {
         use std::os::unix::fs::MetadataExt;
