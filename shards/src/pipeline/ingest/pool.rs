@@ -21,12 +21,12 @@
 //! boundary was wrong it walks that span again itself from the right one.
 //! So the records and their order are the source's, whatever the guesses.
 
-use super::{Ingest, Keying, WallEpochs, base_of, key, same_storage};
+use super::{Ingest, Keying, WallClock, base_of, key, same_storage};
 use crate::source::{
     PacketRef, PacketSource, RecordWalk, SharedBytes, SourceError, SourcePacket, Storage, Stretch,
     shared_slice,
 };
-use crossbeam_channel::bounded;
+use crossbeam_channel::{Receiver, Sender, bounded};
 use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{FlowExtractor, PacketView};
 use rayon::ThreadPool;
@@ -90,6 +90,48 @@ struct Slot {
     key: Keying,
 }
 
+/// A chunk's copied packets once dispatched: the storage the batches of
+/// its packets point into. When the last batch lets go, the buffer goes
+/// back to the ingest to be filled again (or is freed when enough are
+/// spare), so copied packets are copied once, into the chunk, and no
+/// buffer is allocated per chunk once running.
+struct CopiedBytes {
+    bytes: Vec<u8>,
+    home: Sender<Vec<u8>>,
+}
+
+impl AsRef<[u8]> for CopiedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for CopiedBytes {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.clear();
+        let _ = self.home.try_send(bytes);
+    }
+}
+
+/// Buffers for copied packets, back from the batches that shared them.
+struct Spares {
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl Spares {
+    fn new(most: usize) -> Self {
+        let (tx, rx) = bounded(most);
+        Spares { tx, rx }
+    }
+
+    /// A spare buffer, or a new empty one.
+    fn take(&self) -> Vec<u8> {
+        self.rx.try_recv().unwrap_or_default()
+    }
+}
+
 /// Packets read in a row, keyed together.
 struct Chunk<E> {
     /// Its place in read order.
@@ -139,25 +181,18 @@ impl<E: FlowExtractor> Chunk<E> {
         self.shared = Some(storage);
     }
 
-    /// Slot `s`'s packet as the source handed it out, given the chunk's
-    /// shared storage and its bytes.
-    fn packet<'a>(
-        &'a self,
-        s: &Slot,
-        shared: Option<(&'a SharedBytes, &'a [u8])>,
-    ) -> Option<SourcePacket<'a>> {
-        if s.copied {
-            Some(SourcePacket {
-                raw: s.packet.resolve(&self.copied)?,
-                storage: Storage::Transient,
-            })
-        } else {
-            let (storage, bytes) = shared?;
-            Some(SourcePacket {
-                raw: s.packet.resolve(bytes)?,
-                storage: Storage::Shared(storage),
-            })
+    /// Hands its copied bytes over as storage the batches can share (so
+    /// the dispatch copies nothing), taking a spare buffer to fill next.
+    fn share_copied(&mut self, spares: &Spares) -> Option<SharedBytes> {
+        if self.copied.is_empty() {
+            return None;
         }
+        let fresh = spares.take();
+        let bytes = std::mem::replace(&mut self.copied, fresh);
+        Some(Arc::new(CopiedBytes {
+            bytes,
+            home: spares.tx.clone(),
+        }))
     }
 
     /// Walks its span, if any, and keys every packet, keeping a panic to
@@ -256,10 +291,10 @@ struct Walker {
     /// (so damage where a walk stopped is read, and reported, by the
     /// source).
     after_stretch: bool,
-    /// Live input: when the next wall-time epoch is due. A chunk is handed
-    /// over then, however full, and nothing more is read until everything
-    /// read before is dispatched and the epoch closed.
-    deadline: Option<Instant>,
+    /// Live input's wall clock. When an epoch is due a chunk is handed
+    /// over, however full, and nothing more is read until everything read
+    /// before is dispatched and the epoch closed.
+    wall: Option<WallClock>,
 }
 
 impl Walker {
@@ -287,13 +322,11 @@ impl Walker {
                 self.done = true;
                 break;
             }
-            // Live: one clock read per read, for the epoch and for the
-            // idle accounting, as with one ingest thread.
-            let read_at = self.deadline.map(|_| Instant::now());
-            if let (Some(deadline), Some(now)) = (self.deadline, read_at)
-                && now >= deadline
-            {
-                break;
+            if let Some(w) = &mut self.wall {
+                w.now();
+                if w.due() {
+                    break;
+                }
             }
             let pkt = match source.next_packet() {
                 None => {
@@ -301,8 +334,8 @@ impl Walker {
                     break;
                 }
                 Some(Err(SourceError::Idle)) => {
-                    if let Some(t) = read_at {
-                        ingest.report.idle += t.elapsed();
+                    if let Some(w) = &mut self.wall {
+                        ingest.report.idle += w.quiet();
                     }
                     break;
                 }
@@ -312,6 +345,9 @@ impl Walker {
                 }
                 Some(Ok(p)) => p,
             };
+            if let Some(w) = &mut self.wall {
+                w.packet();
+            }
             let read_ns = ingest.read_time(self.next_seq);
             self.next_seq += 1;
             match pkt.storage {
@@ -365,6 +401,7 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     // Keyed chunks by number modulo the ring, until their turn.
     let mut keyed: Vec<Option<Chunk<E>>> = (0..ring).map(|_| None).collect();
     // Each holds every chunk at once at most: sending never waits.
+    let spares = Spares::new(ring);
     let (todo_tx, todo_rx) = bounded::<Chunk<E>>(ring);
     let (done_tx, done_rx) = bounded::<Chunk<E>>(ring);
     for _ in 0..threads {
@@ -384,22 +421,21 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     let mut walker = Walker::default();
     let mut walking: Option<Walking> = None;
     let mut stretches = 0u64;
-    let mut wall = source.is_live().then(|| WallEpochs::new(epoch_interval));
+    walker.wall = source.is_live().then(|| WallClock::new(epoch_interval));
     // Chunks handed to the pool, and dispatched.
     let (mut handed, mut dispatched) = (0usize, 0usize);
     loop {
         // Live input: an epoch due waits for every chunk read to be
         // dispatched, then closes (not once a stop is asked for: the input
         // ends instead).
-        let epoch_due = match &mut wall {
+        let epoch_due = match &mut walker.wall {
             Some(w) if !ingest.stopping() => {
-                let now = Instant::now();
-                if w.due(now) && dispatched == handed {
-                    w.closed(now);
+                w.now();
+                if w.due() && dispatched == handed {
+                    w.closed();
                     ingest.close_wall_epoch(source);
                 }
-                walker.deadline = Some(w.deadline());
-                w.due(now)
+                w.due()
             }
             _ => false,
         };
@@ -512,15 +548,15 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         }
         let closed = if c.span.is_some() {
             // Only offline input offers stretches: no wall-time epochs.
-            walk_in_order(source, ingest, &mut walker, &mut walking, &mut c);
+            walk_in_order(source, ingest, &mut walker, &mut walking, &mut c, &spares);
             false
         } else {
-            dispatch_all(ingest, &c)
+            dispatch_all(ingest, &mut c, &spares)
         };
         // An epoch closed by packet count restarts the wall-time one, as
         // with one ingest thread.
-        if closed && let Some(w) = &mut wall {
-            w.closed(Instant::now());
+        if closed && let Some(w) = &mut walker.wall {
+            w.closed();
         }
         c.clear();
         free.push(c);
@@ -528,12 +564,26 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
     }
 }
 
-/// Dispatches a chunk's packets in order; whether an epoch closed.
-fn dispatch_all<E: FlowExtractor>(ingest: &mut Ingest<E>, c: &Chunk<E>) -> bool {
+/// Dispatches a chunk's packets in order; whether an epoch closed. Its
+/// copied packets go out as shared storage ([`CopiedBytes`]).
+fn dispatch_all<E: FlowExtractor>(
+    ingest: &mut Ingest<E>,
+    c: &mut Chunk<E>,
+    spares: &Spares,
+) -> bool {
+    let copied = c.share_copied(spares);
     let shared = c.shared.as_ref().map(|s| (s, shared_slice(s)));
+    let copied = copied.as_ref().map(|s| (s, shared_slice(s)));
     let mut closed = false;
     for s in &c.slots {
-        if let Some(pkt) = c.packet(s, shared) {
+        let Some((storage, bytes)) = (if s.copied { copied } else { shared }) else {
+            continue;
+        };
+        if let Some(raw) = s.packet.resolve(bytes) {
+            let pkt = SourcePacket {
+                raw,
+                storage: Storage::Shared(storage),
+            };
             closed |= ingest.dispatch(&pkt, s.key, None, s.read_ns);
         }
     }
@@ -550,6 +600,7 @@ fn walk_in_order<Src: PacketSource, E: FlowExtractor>(
     walker: &mut Walker,
     walking: &mut Option<Walking>,
     c: &mut Chunk<E>,
+    spares: &Spares,
 ) {
     let (Some(w), Some(span)) = (walking.as_mut(), c.span.as_ref()) else {
         return;
@@ -569,7 +620,7 @@ fn walk_in_order<Src: PacketSource, E: FlowExtractor>(
             s.read_ns = ingest.read_time(walker.next_seq);
             walker.next_seq += 1;
         }
-        dispatch_all(ingest, c);
+        dispatch_all(ingest, c, spares);
         let Some(span) = &c.span else { return };
         w.packets += c.slots.len() as u64;
         w.at = span.end;
@@ -579,5 +630,42 @@ fn walk_in_order<Src: PacketSource, E: FlowExtractor>(
         source.walked(w.at, w.packets);
         *walking = None;
         walker.after_stretch = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copied_bytes_go_back_to_the_spares_when_the_last_batch_lets_go() {
+        let spares = Spares::new(2);
+        let mut buf = spares.take();
+        assert_eq!(buf.capacity(), 0, "none spare yet: a new buffer");
+        buf.extend_from_slice(b"\x45\x00\x00\x14packet");
+        let cap = buf.capacity();
+        let shared: SharedBytes = Arc::new(CopiedBytes {
+            bytes: buf,
+            home: spares.tx.clone(),
+        });
+        let batch = shared.clone();
+        assert_eq!(shared_slice(&batch), b"\x45\x00\x00\x14packet");
+        drop(shared);
+        assert!(spares.rx.is_empty(), "a batch still points into it");
+        drop(batch);
+        let back = spares.take();
+        assert_eq!(
+            (back.len(), back.capacity()),
+            (0, cap),
+            "emptied, room kept"
+        );
+        // More than the spares hold are freed, not queued.
+        for _ in 0..3 {
+            drop(CopiedBytes {
+                bytes: vec![0; 8],
+                home: spares.tx.clone(),
+            });
+        }
+        assert_eq!(spares.rx.len(), 2);
     }
 }
