@@ -2,9 +2,11 @@
 # Load check for live capture: replays a trace with tcpreplay across a veth
 # pair between two network namespaces while `flowscope capture` reads the
 # receiving end, at each rate given, and reports what was sent, what the
-# capture read, kernel drops, interface drops and flowscope's own drops
-# (shard queues full). Needs root, iproute2 and tcpreplay (Debian:
-# `apt-get install tcpreplay`); builds flowscope in release mode.
+# capture read, kernel drops, interface drops, flowscope's own drops
+# (shard queues full) and the ingest thread's busy time (from the stderr
+# summary: waiting on a quiet link excluded). Needs root, iproute2 and
+# tcpreplay (Debian: `apt-get install tcpreplay`); builds flowscope in
+# release mode.
 #
 #   scripts/live-load.sh TRACE [--shards N] [--senders K] [--write] [--config FILE] [RATE...]
 #
@@ -65,11 +67,12 @@ import sys; s=sys.argv[1].lower(); m={'k':1e3,'m':1e6}
 print(int(float(s[:-1])*m[s[-1]]) if s[-1] in m else int(float(s)))" "$1"
 }
 
-printf '%-8s %10s %10s %10s %10s %10s %10s %10s %10s\n' rate sent_pps sent read kernel_drop if_drop queue_drop flows wall_s
+printf '%-8s %10s %10s %10s %10s %10s %10s %10s %10s %12s\n' rate sent_pps sent read kernel_drop if_drop queue_drop flows wall_s ingest_busy_s
 for rate in "${rates[@]}"; do
   out=$work/out-$rate.json
-  ip netns exec "$rx" "$bin" capture -i vrx -q --shards "$shards" --no-pin \
-    --stats-interval 0 --buffer-size 64M -o "$out" "${write[@]/WORK/$work}" "${config[@]}" &
+  ip netns exec "$rx" "$bin" capture -i vrx --shards "$shards" --no-pin \
+    --stats-interval 0 --buffer-size 64M -o "$out" "${write[@]/WORK/$work}" "${config[@]}" \
+    2>"$work/summary-$rate.txt" &
   cap=$!
   sleep 1
   if [ "$rate" = top ]; then
@@ -88,9 +91,12 @@ for rate in "${rates[@]}"; do
   sleep 2
   kill -INT "$cap"
   wait "$cap" || true
-  python3 - "$out" "$work/tcpreplay.txt" "$rate" <<'EOF'
+  python3 - "$out" "$work/tcpreplay.txt" "$rate" "$work/summary-$rate.txt" <<'EOF'
 import json, re, sys
-out, log, rate = sys.argv[1:4]
+out, log, rate, summary = sys.argv[1:5]
+# The ingest thread's busy time from the stderr summary (waiting on a
+# quiet link and on full shard queues excluded).
+busy = re.search(r"^  ingest: .*?busy ([\d.]+) s", open(summary).read(), re.M)
 text = open(log).read()
 sends = re.findall(r"Actual: (\d+) packets .* in ([\d.]+) seconds", text)
 failed = sum(int(n) for n in re.findall(r"Failed packets:\s+(\d+)", text))
@@ -106,6 +112,7 @@ d = cap["drops"]
 flows = sum(1 for line in open(out) if '"event_type":"flow"' in line)
 print(f"{rate:<8} {sent_n / max(secs, 1e-9):>10.0f} {sent_n:>10} {cap['packets']:>10} {d['kernel']:>10} "
       f"{d['interface']:>10} {d['shard_queue_full']:>10} {flows:>10} {secs:>10.2f}"
+      f" {busy.group(1) if busy else '-':>12}"
       + (f"  (tcpreplay failed to send {failed})" if failed else ""))
 EOF
 done
