@@ -93,7 +93,8 @@ pub struct PipelineConfig {
     )]
     pub drop_wait: Duration,
     /// Live sources also close an epoch when this much wall time has passed
-    /// since the last boundary (offline input never looks at the clock).
+    /// since the last boundary (offline input never looks at the clock);
+    /// zero closes one after every packet.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub epoch_interval: Duration,
     /// Items queued between the merger and the consumer.

@@ -1,16 +1,20 @@
-//! The offline ingest with a keying pool (`ingest_threads` > 1): the
-//! ingest thread walks the source's records into chunks of packet
-//! references, a rayon pool decodes and hashes whole chunks meanwhile, and
-//! the ingest thread dispatches each keyed chunk in read order with
-//! [`Ingest::dispatch`] — numbering, fragment reassembly, shard choice,
-//! epochs — exactly as the single-threaded ingest does packet by packet.
-//! What the pool computes depends only on each packet's bytes, and
-//! everything that depends on the order stays on one thread, so the output
-//! does not depend on the pool's size or timing.
+//! The ingest with a keying pool (`ingest_threads` > 1): the ingest
+//! thread walks the source's records into chunks of packet references (a
+//! stream's or a live capture's packets copied into the chunk), a rayon
+//! pool decodes and hashes whole chunks meanwhile, and the ingest thread
+//! dispatches each keyed chunk in read order with [`Ingest::dispatch`] —
+//! numbering, fragment reassembly, shard choice, epochs — exactly as the
+//! single-threaded ingest does packet by packet. What the pool computes
+//! depends only on each packet's bytes, and everything that depends on the
+//! order stays on one thread, so the output does not depend on the pool's
+//! size or timing.
 //!
 //! Chunks are a small ring of buffers that go round (ingest thread → pool
 //! → back) on two bounded channels, each with its own decoder and
-//! extractor: nothing is allocated per packet or per chunk once running.
+//! extractor; a chunk's copied bytes are lent to the batches that point
+//! into them and come back when they are done ([`CopiedBytes`]). Nothing
+//! is allocated per packet once running, and per chunk only the handle
+//! its copied bytes are shared through.
 //!
 //! When the source offers the input ahead as a [`Stretch`] of capture
 //! bytes (a pcap file read flat out), the ingest thread does not walk its
@@ -322,9 +326,12 @@ impl Walker {
                 self.done = true;
                 break;
             }
+            // What was read goes now; an empty chunk reads one packet
+            // first, so even an epoch due all the time (an interval of 0)
+            // lets the input move on.
             if let Some(w) = &mut self.wall {
                 w.now();
-                if w.due() {
+                if w.due() && !c.slots.is_empty() {
                     break;
                 }
             }
@@ -428,14 +435,16 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         // Live input: an epoch due waits for every chunk read to be
         // dispatched, then closes (not once a stop is asked for: the input
         // ends instead).
-        let epoch_due = match &mut walker.wall {
+        let mut epoch_due = match &mut walker.wall {
             Some(w) if !ingest.stopping() => {
                 w.now();
                 if w.due() && dispatched == handed {
                     w.closed();
                     ingest.close_wall_epoch(source);
+                    false
+                } else {
+                    w.due()
                 }
-                w.due()
             }
             _ => false,
         };
@@ -496,6 +505,8 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
                 let at = c.number % ring;
                 keyed[at] = Some(c);
             }
+            // The chunk that found an epoch due is its epoch's last.
+            epoch_due = walker.wall.as_ref().is_some_and(WallClock::due);
         }
         if dispatched == handed {
             if walker.has_more() || epoch_due {

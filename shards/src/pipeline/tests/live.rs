@@ -88,6 +88,38 @@ fn live_input_waits_a_bounded_time_before_dropping() {
 }
 
 #[test]
+fn an_epoch_interval_of_zero_closes_an_epoch_after_every_packet() {
+    // Due all the time: the input still moves on, one packet per epoch,
+    // which is the inline engine's output with one-packet epochs.
+    let packets = busy_trace();
+    let want = render(&inline(&packets, 1));
+    for threads in 1..=3 {
+        let src = Live(TransientSource {
+            packets: packets.clone(),
+            next: 0,
+            buf: Vec::new(),
+        });
+        let ecfg = EngineConfig::default();
+        let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+            .config(PipelineConfig {
+                shards: Some(2),
+                pin: Some(false),
+                epoch_interval: Duration::ZERO,
+                ingest_threads: threads,
+                backpressure: Some(Backpressure::Block),
+                merger_thread: true,
+                ..PipelineConfig::default()
+            })
+            .build(src)
+            .unwrap();
+        let got: Vec<Event> = p.into_iter().collect();
+        let report = p.join().unwrap();
+        assert_eq!(render(&got), want, "ingest_threads={threads}");
+        assert_eq!(report.ingest.packets, packets.len() as u64);
+    }
+}
+
+#[test]
 fn a_live_source_is_keyed_by_the_pool_with_the_inline_output() {
     // Packets in a buffer the source reuses (as libpcap's), all there at
     // once, and an epoch interval no run reaches: epochs close by packet
