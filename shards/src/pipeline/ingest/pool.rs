@@ -425,10 +425,12 @@ pub(super) fn pooled<Src: PacketSource, E: FlowExtractor + Clone>(
         });
     }
     drop(done_tx);
-    let mut walker = Walker::default();
+    let mut walker = Walker {
+        wall: source.is_live().then(|| WallClock::new(epoch_interval)),
+        ..Walker::default()
+    };
     let mut walking: Option<Walking> = None;
     let mut stretches = 0u64;
-    walker.wall = source.is_live().then(|| WallClock::new(epoch_interval));
     // Chunks handed to the pool, and dispatched.
     let (mut handed, mut dispatched) = (0usize, 0usize);
     loop {

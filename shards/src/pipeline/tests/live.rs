@@ -87,33 +87,43 @@ fn live_input_waits_a_bounded_time_before_dropping() {
     }
 }
 
+/// `packets` as a live capture hands them out (one buffer the next read
+/// reuses), all there at once, queues waited on: every event and the
+/// report.
+fn lossless_live_run(
+    packets: &[(Timestamp, Vec<u8>)],
+    shards: usize,
+    ingest_threads: usize,
+    epoch_packets: u64,
+    epoch_interval: Duration,
+) -> (Vec<Event>, PipelineReport<Live<TransientSource>>) {
+    let ecfg = EngineConfig::default();
+    let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
+        .config(PipelineConfig {
+            shards: Some(shards),
+            pin: Some(false),
+            epoch_packets,
+            epoch_interval,
+            ingest_threads,
+            backpressure: Some(Backpressure::Block),
+            merger_thread: true,
+            ..PipelineConfig::default()
+        })
+        .build(Live(TransientSource::new(packets)))
+        .unwrap();
+    let got: Vec<Event> = p.into_iter().collect();
+    (got, p.join().unwrap())
+}
+
 #[test]
 fn an_epoch_interval_of_zero_closes_an_epoch_after_every_packet() {
     // Due all the time: the input still moves on, one packet per epoch,
     // which is the inline engine's output with one-packet epochs.
     let packets = busy_trace();
     let want = render(&inline(&packets, 1));
+    let epoch_packets = PipelineConfig::default().epoch_packets;
     for threads in 1..=3 {
-        let src = Live(TransientSource {
-            packets: packets.clone(),
-            next: 0,
-            buf: Vec::new(),
-        });
-        let ecfg = EngineConfig::default();
-        let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
-            .config(PipelineConfig {
-                shards: Some(2),
-                pin: Some(false),
-                epoch_interval: Duration::ZERO,
-                ingest_threads: threads,
-                backpressure: Some(Backpressure::Block),
-                merger_thread: true,
-                ..PipelineConfig::default()
-            })
-            .build(src)
-            .unwrap();
-        let got: Vec<Event> = p.into_iter().collect();
-        let report = p.join().unwrap();
+        let (got, report) = lossless_live_run(&packets, 2, threads, epoch_packets, Duration::ZERO);
         assert_eq!(render(&got), want, "ingest_threads={threads}");
         assert_eq!(report.ingest.packets, packets.len() as u64);
     }
@@ -125,31 +135,12 @@ fn a_live_source_is_keyed_by_the_pool_with_the_inline_output() {
     // once, and an epoch interval no run reaches: epochs close by packet
     // count alone, so the output is the inline engine's whatever the pool.
     let packets = busy_rounds(2);
+    let hour = Duration::from_secs(3600);
     for epoch in [64, 4096] {
         let want = render(&inline(&packets, epoch));
         for threads in 1..=3 {
             for shards in 1..=3 {
-                let src = Live(TransientSource {
-                    packets: packets.clone(),
-                    next: 0,
-                    buf: Vec::new(),
-                });
-                let ecfg = EngineConfig::default();
-                let p = Pipeline::builder(ecfg.clone(), extractor(&ecfg))
-                    .config(PipelineConfig {
-                        shards: Some(shards),
-                        pin: Some(false),
-                        epoch_packets: epoch,
-                        epoch_interval: Duration::from_secs(3600),
-                        ingest_threads: threads,
-                        backpressure: Some(Backpressure::Block),
-                        merger_thread: true,
-                        ..PipelineConfig::default()
-                    })
-                    .build(src)
-                    .unwrap();
-                let got: Vec<Event> = p.into_iter().collect();
-                let report = p.join().unwrap();
+                let (got, report) = lossless_live_run(&packets, shards, threads, epoch, hour);
                 let what = format!("ingest_threads={threads} shards={shards} epoch={epoch}");
                 assert_eq!(render(&got), want, "{what}");
                 assert_eq!(report.ingest.pool_threads, threads - 1, "{what}");

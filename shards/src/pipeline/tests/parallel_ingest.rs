@@ -185,11 +185,7 @@ fn the_stop_flag_ends_the_input_after_the_same_packet() {
 fn copied_packets_and_several_storages_go_through_the_pool() {
     let packets = long_trace();
     let want = render(&inline(&packets, 4096));
-    let src = TransientSource {
-        packets: packets.clone(),
-        next: 0,
-        buf: Vec::new(),
-    };
+    let src = TransientSource::new(&packets);
     let (got, report) = pooled_run(src, 2, 3, 4096, None);
     assert_eq!(render(&got), want, "copied");
     assert_eq!(report.ingest.pool_threads, 2);
@@ -205,11 +201,7 @@ fn copied_packets_and_several_storages_go_through_the_pool() {
         .collect();
     let want = render(&inline(&big, 64));
     for threads in [2, 3] {
-        let src = TransientSource {
-            packets: big.clone(),
-            next: 0,
-            buf: Vec::new(),
-        };
+        let src = TransientSource::new(&big);
         let (got, report) = pooled_run(src, 2, threads, 64, None);
         assert_eq!(render(&got), want, "60 KB copied, ingest_threads={threads}");
         assert_eq!(report.ingest.packets, big.len() as u64);

@@ -8,9 +8,20 @@ use crate::pipeline::messages::Handle;
 /// A source whose packets live in a buffer it overwrites: the ingest must
 /// copy them.
 pub(super) struct TransientSource {
-    pub(super) packets: Vec<(Timestamp, Vec<u8>)>,
-    pub(super) next: usize,
-    pub(super) buf: Vec<u8>,
+    packets: Vec<(Timestamp, Vec<u8>)>,
+    next: usize,
+    buf: Vec<u8>,
+}
+
+impl TransientSource {
+    /// `packets`, each handed out from one buffer the next read reuses.
+    pub(super) fn new(packets: &[(Timestamp, Vec<u8>)]) -> Self {
+        TransientSource {
+            packets: packets.to_vec(),
+            next: 0,
+            buf: Vec::new(),
+        }
+    }
 }
 
 impl PacketSource for TransientSource {
@@ -36,11 +47,7 @@ impl PacketSource for TransientSource {
 fn transient_packets_are_copied() {
     let packets = busy_trace();
     let want = inline(&packets, 4096);
-    let src = TransientSource {
-        packets: packets.clone(),
-        next: 0,
-        buf: Vec::new(),
-    };
+    let src = TransientSource::new(&packets);
     assert_eq!(render(&drain(src, 3)), render(&want));
 }
 
