@@ -13,7 +13,7 @@ use flowscope_engine::parsers::{dns::DnsUdpParser, http::HttpParser, tls::TlsPar
 use flowscope_engine::unstable::Decoder;
 use flowscope_engine::{
     DatagramParser, Engine, EngineConfig, FiveTuple, FlowExtractor, FlowSide, KeyOptions, LinkType,
-    PacketView, RawPacket, Reassembler, ReassemblyConfig, SessionParser, Timestamp,
+    PacketView, RawPacket, Reassembler, ReassemblyConfig, Segment, SessionParser, Timestamp,
 };
 
 #[global_allocator]
@@ -154,11 +154,16 @@ fn segments(b: Bencher, order: &[u32], size: u32) {
             let mut mem = Memory::default();
             let mut delivered = 0usize;
             for &k in order {
-                r.segment(1001 + k * size, &payload, false, &cfg, &mut mem, &mut |c| {
-                    if let flowscope_engine::Chunk::Data(d) = c {
-                        delivered += d.len();
-                    }
-                });
+                r.segment(
+                    Segment::data(1001 + k * size, &payload),
+                    &cfg,
+                    &mut mem,
+                    &mut |c| {
+                        if let flowscope_engine::Chunk::Data(d) = c {
+                            delivered += d.len();
+                        }
+                    },
+                );
             }
             assert_eq!(delivered, total);
             black_box(delivered);

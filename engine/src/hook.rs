@@ -40,6 +40,15 @@ pub struct TcpInfo {
     pub ack: u32,
     /// Flag byte.
     pub flags: u8,
+    /// The one's-complement sum of the payload that the segment's checksum
+    /// states (the complement of the sum of its pseudo-header and header,
+    /// checksum included), read from the headers alone: equal to the
+    /// payload's own sum exactly when the checksum verifies. Reassembly
+    /// remembers delivered segments by it instead of a digest of their
+    /// bytes. `None` without payload or for a segment the
+    /// capture cut, and unless the hook asks for it
+    /// ([`FlowHook::wants_payload_sums`]).
+    pub payload_sum: Option<u16>,
 }
 
 /// One packet of a flow.
@@ -97,6 +106,13 @@ pub trait FlowHook<K>: Send + 'static {
     fn wants(&self, proto: u8) -> bool {
         let _ = proto;
         true
+    }
+
+    /// Whether [`TcpInfo::payload_sum`] is worked out for the hook (a few
+    /// dozen instructions per TCP segment with payload); `None` is passed
+    /// otherwise. Asked once, when the engine is built.
+    fn wants_payload_sums(&self) -> bool {
+        false
     }
 
     /// Cuts the hook's process-wide memory budgets to its engine's part

@@ -170,7 +170,7 @@ pub use key::{
 // built on it.
 pub use hook::{FlowHook, HookFlow, HookItem, HookPacket, NoHook, TcpInfo, Verdict};
 pub use reassembly::{
-    CapHit, Chunk, Memory, OverflowPolicy, OverlapPolicy, Reassembler, ReassemblyConfig,
+    CapHit, Chunk, Memory, OverflowPolicy, OverlapPolicy, Reassembler, ReassemblyConfig, Segment,
     SegmentOutcome, StreamCounters,
 };
 pub use session::{

@@ -17,7 +17,8 @@
 //! bytes), out-of-order segments (held), overlaps (segments that partly
 //! cover bytes already delivered or held), inconsistent overlaps (covered
 //! bytes that differ — an evasion signal; compared against held bytes, the
-//! last 32 bytes delivered and, by checksum, the last 4 segments delivered:
+//! last 32 bytes delivered and the last 4 segments delivered, by the
+//! payload sum their TCP checksums state or by a digest of their bytes:
 //! delivered bytes are otherwise not kept), gaps and gap bytes.
 
 mod config;
@@ -28,7 +29,7 @@ mod retransmit;
 
 pub use config::{OverflowPolicy, OverlapPolicy, ReassemblyConfig};
 pub use memory::Memory;
-pub use outcome::{CapHit, Chunk, SegmentOutcome, StreamCounters};
+pub use outcome::{CapHit, Chunk, Segment, SegmentOutcome, StreamCounters};
 
 use held::Held;
 use retransmit::{Digest, RECENT, TAIL};
@@ -160,17 +161,21 @@ impl Reassembler {
         }
     }
 
-    /// Feeds one segment: its sequence number, payload and FIN flag.
-    /// In-order bytes (and held bytes the segment releases) go to `sink`.
+    /// Feeds one segment. In-order bytes (and held bytes the segment
+    /// releases) go to `sink`.
     pub fn segment(
         &mut self,
-        seq: u32,
-        payload: &[u8],
-        fin: bool,
+        seg: Segment<'_>,
         cfg: &ReassemblyConfig,
         mem: &mut Memory,
         sink: &mut impl FnMut(Chunk<'_>),
     ) -> SegmentOutcome {
+        let Segment {
+            seq,
+            payload,
+            fin,
+            payload_sum,
+        } = seg;
         let mut outcome = SegmentOutcome::default();
         if !self.anchored {
             if payload.is_empty() && !fin {
@@ -192,7 +197,8 @@ impl Reassembler {
             self.counters.retransmits += 1;
             if cfg.check_retransmissions
                 && (self.differs_from_tail(start, payload)
-                    || start >= 0 && self.differs_from_delivered(start as u64, payload))
+                    || start >= 0
+                        && self.differs_from_delivered(start as u64, payload, payload_sum))
             {
                 self.counters.inconsistent += 1;
                 outcome.inconsistent = true;
@@ -214,7 +220,7 @@ impl Reassembler {
         }
         let skip = (next - start) as usize;
         if cfg.check_retransmissions && skip == 0 {
-            self.remember(self.next, payload);
+            self.remember(self.next, payload, payload_sum, cfg);
         }
         outcome.inconsistent |= self.deliver_in_order(&payload[skip..], cfg, mem, sink);
         self.release(mem, sink);
@@ -272,19 +278,26 @@ impl Reassembler {
     }
 
     /// Takes the payload of a segment for which [`Reassembler::is_next`]
-    /// held: exactly what [`Reassembler::segment`] does with it, without a
-    /// sink (the caller hands the same bytes to its consumer).
+    /// held (with the payload sum its checksum states, when known): exactly
+    /// what [`Reassembler::segment`] does with it, without a sink (the
+    /// caller hands the same bytes to its consumer).
     #[inline]
-    pub fn take_in_order(&mut self, payload: &[u8], cfg: &ReassemblyConfig) {
+    pub fn take_in_order(
+        &mut self,
+        payload: &[u8],
+        payload_sum: Option<u16>,
+        cfg: &ReassemblyConfig,
+    ) {
         debug_assert!(self.held.is_empty());
         if payload.is_empty() {
             return;
         }
         if cfg.check_retransmissions {
-            self.remember(self.next, payload);
+            self.remember(self.next, payload, payload_sum, cfg);
+            // Only the check reads the last bytes delivered.
+            self.keep_tail(payload);
         }
         self.advance(payload.len() as u64);
-        self.keep_tail(payload);
     }
 
     /// [`Reassembler::acked`], and whether that leaves no hole for

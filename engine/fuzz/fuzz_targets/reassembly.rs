@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         OverflowPolicy::SlidingWindow
     };
     r.check_retransmissions = setup & 0x04 == 0;
+    r.digest_delivered_bytes = setup & 0x08 != 0;
     r.max_ooo_bytes = 64 << ((setup >> 3) & 0x03);
     r.max_ooo_segments = 2 + usize::from((setup >> 5) & 0x03);
     // Below two flows' worth of held bytes: the engine-wide cap is hit too.

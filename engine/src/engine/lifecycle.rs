@@ -146,6 +146,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 seq: t.seq(),
                 ack: t.ack(),
                 flags: t.flags(),
+                payload_sum: match view.ip {
+                    Some(ip)
+                        if self.payload_sums && !view.payload.is_empty() && !view.truncated =>
+                    {
+                        Some(t.stated_payload_sum(ip.src, ip.dst))
+                    }
+                    _ => None,
+                },
             }),
             payload: view.payload,
             first,

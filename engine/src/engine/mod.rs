@@ -67,6 +67,8 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     started_events: bool,
     anomaly_events: bool,
     transport_state: bool,
+    /// The hook asked for [`TcpInfo::payload_sum`](crate::TcpInfo::payload_sum).
+    payload_sums: bool,
     reported_linktypes: Vec<u32>,
     evicted_pending: u64,
     /// The seq of the last event emitted, and the next `sub` for that seq:
@@ -108,6 +110,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         Ok(Engine {
             decoder: Decoder::new(&cfg.decode, &cfg.tunnel),
             transport_state: extractor.transport_state(),
+            payload_sums: hook.wants_payload_sums(),
             extractor,
             table: FlowTable::new(&timeouts.seconds, cfg.flow.max_flows),
             frags: Fragments::Own(Defrag::new(cfg.defrag.clone())),

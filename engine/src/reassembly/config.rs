@@ -47,10 +47,17 @@ pub struct ReassemblyConfig {
     /// Most datagrams per flow shown to UDP probes before giving up.
     pub probe_datagrams: u32,
     /// Compare re-sent data with what was delivered: the last 32 bytes
-    /// byte for byte, the last 4 segments by checksum; a difference is an
-    /// inconsistent overlap (the classic insertion evasion). Costs a
-    /// checksum of every delivered byte.
+    /// byte for byte, the last 4 segments by the payload sum their TCP
+    /// checksums state (a re-sent copy whose own checksum verifies is
+    /// compared); a difference is an inconsistent overlap (the classic
+    /// insertion evasion).
     pub check_retransmissions: bool,
+    /// Remember the last 4 segments by a digest of their bytes instead of
+    /// the sum their checksums state: re-sent copies are then compared
+    /// whatever their checksums, as on captures taken on the sending host
+    /// whose checksums the NIC fills in, at the cost of reading every
+    /// delivered byte.
+    pub digest_delivered_bytes: bool,
 }
 
 impl Default for ReassemblyConfig {
@@ -64,6 +71,7 @@ impl Default for ReassemblyConfig {
             probe_bytes: 2048,
             probe_datagrams: 4,
             check_retransmissions: true,
+            digest_delivered_bytes: false,
         }
     }
 }

@@ -1,6 +1,6 @@
-//! What reassembly hands back: the stream as [`Chunk`]s, what one segment
-//! did ([`SegmentOutcome`], [`CapHit`]) and the per-direction
-//! [`StreamCounters`].
+//! What reassembly takes and hands back: a [`Segment`] in, the stream as
+//! [`Chunk`]s, what one segment did ([`SegmentOutcome`], [`CapHit`]) and
+//! the per-direction [`StreamCounters`].
 
 /// A piece of the reassembled stream, in stream order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +9,35 @@ pub enum Chunk<'a> {
     Data(&'a [u8]),
     /// This many bytes are missing here and will never be delivered.
     Gap(u64),
+}
+
+/// One TCP segment as the reassembler takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// Wire sequence number of the first payload byte (of the FIN, for a
+    /// FIN without payload).
+    pub seq: u32,
+    /// Payload bytes.
+    pub payload: &'a [u8],
+    /// The FIN flag.
+    pub fin: bool,
+    /// The one's-complement sum of the payload that the segment's TCP
+    /// checksum states ([`TcpInfo::payload_sum`](crate::TcpInfo::payload_sum)),
+    /// when known: the last segments delivered are remembered by it, which
+    /// reads no payload byte; without it, by a digest of their bytes.
+    pub payload_sum: Option<u16>,
+}
+
+impl<'a> Segment<'a> {
+    /// Payload at `seq`, no FIN, no stated sum.
+    pub fn data(seq: u32, payload: &'a [u8]) -> Self {
+        Segment {
+            seq,
+            payload,
+            fin: false,
+            payload_sum: None,
+        }
+    }
 }
 
 /// Per-direction reassembly counters.

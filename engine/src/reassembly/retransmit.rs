@@ -1,8 +1,17 @@
 //! The retransmission check: the last bytes and the last segments
 //! delivered, remembered per direction so re-sent data that differs from
 //! what was delivered is caught.
+//!
+//! A segment is remembered by the one's-complement sum of its payload that
+//! its TCP checksum states (read from the headers: no payload byte is
+//! touched on the in-order path), or, where that is unknown or
+//! `digest_delivered_bytes` asks for it, by a digest of its bytes. A re-sent
+//! copy is compared with a stated sum only when its own checksum verifies
+//! (its bytes are summed then: re-sends are rare), so a capture whose
+//! checksums were left to the NIC raises no false alarm.
 
-use super::Reassembler;
+use super::{Reassembler, ReassemblyConfig};
+use crate::wire::transport::payload_sum;
 
 /// Delivered segments remembered per direction for retransmission checks.
 pub(super) const RECENT: usize = 4;
@@ -10,19 +19,24 @@ pub(super) const RECENT: usize = 4;
 /// overlaps the delivery edge can be compared byte for byte.
 pub(super) const TAIL: usize = 32;
 
-/// A delivered segment: where, how long, and a hash of its bytes.
+/// The bit of [`Digest::len`] that says `hash` is a stated payload sum
+/// (a payload is far shorter than 2 GiB).
+const STATED: u32 = 1 << 31;
+
+/// A delivered segment: where, how long, and what its bytes came to.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Digest {
     off: u64,
+    /// The payload length, with [`STATED`] set when `hash` is the payload
+    /// sum the segment's checksum stated rather than [`digest_of`] its bytes.
     len: u32,
     hash: u32,
 }
 
 /// A fast 64-bit checksum of a segment's bytes: four independent
 /// rotate-xor lanes over 8-byte words (so the CPU runs them in parallel),
-/// folded with the length. Cheap enough for every delivered byte; it tells
-/// a resent segment with other bytes from the original, not a crafted
-/// collision.
+/// folded with the length. It tells a resent segment with other bytes from
+/// the original, not a crafted collision.
 fn digest_of(bytes: &[u8]) -> u64 {
     let (words, tail) = bytes.as_chunks::<8>();
     let mut lanes = [0u64, 1, 2, 3];
@@ -79,23 +93,54 @@ impl Reassembler {
         ours != theirs
     }
 
-    pub(super) fn remember(&mut self, off: u64, bytes: &[u8]) {
+    /// Remembers a segment delivered whole at `off`: by the payload sum its
+    /// checksum states when known, else by a digest of its bytes.
+    pub(super) fn remember(
+        &mut self,
+        off: u64,
+        bytes: &[u8],
+        stated: Option<u16>,
+        cfg: &ReassemblyConfig,
+    ) {
         let i = usize::from(self.recent_at) % RECENT;
-        self.recent[i] = Digest {
-            off,
-            len: bytes.len() as u32,
-            hash: digest_of(bytes) as u32,
+        let len = bytes.len() as u32 & !STATED;
+        self.recent[i] = match stated {
+            Some(sum) if !cfg.digest_delivered_bytes => Digest {
+                off,
+                len: len | STATED,
+                hash: u32::from(sum),
+            },
+            _ => Digest {
+                off,
+                len,
+                hash: digest_of(bytes) as u32,
+            },
         };
         self.recent_at = self.recent_at.wrapping_add(1);
     }
 
-    /// A retransmission of a delivered segment: whether its bytes differ
-    /// from the ones delivered (when that segment is still remembered).
-    pub(super) fn differs_from_delivered(&self, off: u64, bytes: &[u8]) -> bool {
-        self.recent
+    /// A retransmission of a delivered segment (`stated`: the payload sum
+    /// its checksum states): whether its bytes differ from the ones
+    /// delivered, when that segment is still remembered. Against a stated
+    /// sum, only a copy whose own checksum verifies is judged.
+    pub(super) fn differs_from_delivered(
+        &self,
+        off: u64,
+        bytes: &[u8],
+        stated: Option<u16>,
+    ) -> bool {
+        let Some(d) = self
+            .recent
             .iter()
-            .find(|d| d.len > 0 && d.off == off && d.len as usize == bytes.len())
-            .is_some_and(|d| d.hash != digest_of(bytes) as u32)
+            .find(|d| d.len & !STATED == bytes.len() as u32 && d.len != 0 && d.off == off)
+        else {
+            return false;
+        };
+        if d.len & STATED == 0 {
+            return d.hash != digest_of(bytes) as u32;
+        }
+        let sum = payload_sum(bytes);
+        stated == Some(sum) && u32::from(sum) != d.hash
     }
 }
 

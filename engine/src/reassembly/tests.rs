@@ -30,7 +30,7 @@ fn feed(
     seq: u32,
     data: &[u8],
 ) -> SegmentOutcome {
-    r.segment(seq, data, false, cfg, mem, &mut |ch| c.push(ch))
+    r.segment(Segment::data(seq, data), cfg, mem, &mut |ch| c.push(ch))
 }
 
 #[test]
@@ -128,6 +128,61 @@ fn a_retransmission_with_other_bytes_is_an_inconsistency() {
         ..cfg
     };
     assert!(!feed(&mut r, &mut mem, &off, &mut c, 1, b"GET /b").inconsistent);
+}
+
+#[test]
+fn segments_remembered_by_their_stated_sums_judge_copies_that_verify() {
+    use crate::wire::transport::payload_sum;
+    // A segment as sent with a correct checksum: the sum it states.
+    fn sent(seq: u32, payload: &[u8]) -> Segment<'_> {
+        Segment {
+            payload_sum: Some(payload_sum(payload)),
+            ..Segment::data(seq, payload)
+        }
+    }
+    let cfg = ReassemblyConfig::default();
+    let mut mem = Memory::default();
+    let mut r = Reassembler::from_isn(0);
+    let first: Vec<u8> = (0..64u8).collect();
+    let mut changed = first.clone();
+    changed.swap(0, 1);
+    let mut sink = |_: Chunk<'_>| {};
+    r.segment(sent(1, &first), &cfg, &mut mem, &mut sink);
+    r.take_in_order(&[9; 64], Some(payload_sum(&[9; 64])), &cfg);
+    // The same bytes, however their headers changed: consistent.
+    assert!(
+        !r.segment(sent(1, &first), &cfg, &mut mem, &mut sink)
+            .inconsistent
+    );
+    // Other bytes with a checksum that verifies: inconsistent.
+    assert!(
+        r.segment(sent(1, &changed), &cfg, &mut mem, &mut sink)
+            .inconsistent
+    );
+    // Other bytes whose checksum states the first ones' sum (it does not
+    // verify), or a copy cut by the capture (no stated sum): not judged.
+    let unverified = Segment {
+        payload_sum: Some(payload_sum(&first) ^ 1),
+        ..Segment::data(1, &changed)
+    };
+    assert!(
+        !r.segment(unverified, &cfg, &mut mem, &mut sink)
+            .inconsistent
+    );
+    assert!(
+        !r.segment(Segment::data(1, &changed), &cfg, &mut mem, &mut sink)
+            .inconsistent
+    );
+    // A segment delivered without a stated sum is remembered by a digest
+    // of its bytes, which judges any copy.
+    let mut r = Reassembler::from_isn(0);
+    r.segment(Segment::data(1, &first), &cfg, &mut mem, &mut sink);
+    r.take_in_order(&[9; 64], None, &cfg);
+    assert!(
+        r.segment(Segment::data(1, &changed), &cfg, &mut mem, &mut sink)
+            .inconsistent
+    );
+    assert_eq!(r.counters().inconsistent, 1);
 }
 
 #[test]
@@ -248,7 +303,11 @@ fn flush_reports_holes_and_a_missing_tail_before_fin() {
     let mut r = Reassembler::from_isn(0);
     let mut c = Collector::default();
     feed(&mut r, &mut mem, &cfg, &mut c, 4, b"d");
-    r.segment(10, &[], true, &cfg, &mut mem, &mut |ch| c.push(ch));
+    let fin = Segment {
+        fin: true,
+        ..Segment::data(10, &[])
+    };
+    r.segment(fin, &cfg, &mut mem, &mut |ch| c.push(ch));
     assert!(!r.take_fin());
     r.flush(&mut mem, &mut |ch| c.push(ch));
     assert_eq!(
@@ -390,14 +449,21 @@ fn run_case(c: &Case, cfg: &ReassemblyConfig) -> (Vec<Seen>, Vec<bool>) {
     let base = c.isn.wrapping_add(1);
     for (_, (a, b)) in keyed {
         let seq = base.wrapping_add(a as u32);
-        r.segment(seq, &c.data[a..b], false, cfg, &mut mem, &mut |ch| {
-            col.push(ch)
-        });
+        r.segment(
+            Segment::data(seq, &c.data[a..b]),
+            cfg,
+            &mut mem,
+            &mut |ch| col.push(ch),
+        );
         assert!(mem.used <= cfg.memcap);
         assert_eq!(mem.used, r.held_bytes());
     }
     let fin_seq = base.wrapping_add(n as u32);
-    r.segment(fin_seq, &[], true, cfg, &mut mem, &mut |ch| col.push(ch));
+    let fin = Segment {
+        fin: true,
+        ..Segment::data(fin_seq, &[])
+    };
+    r.segment(fin, cfg, &mut mem, &mut |ch| col.push(ch));
     r.flush(&mut mem, &mut |ch| col.push(ch));
     assert!(r.take_fin());
     assert_eq!(mem.used, 0);
@@ -470,7 +536,8 @@ proptest! {
             }
             let data: Vec<u8> = payload[..len].iter().map(|_| fill).collect();
             let before = sides[i].next_offset();
-            let o = sides[i].segment(seq % 200_000, &data, false, &cfg, &mut mem, &mut |_| {});
+            let seg = Segment::data(seq % 200_000, &data);
+            let o = sides[i].segment(seg, &cfg, &mut mem, &mut |_| {});
             prop_assert!(sides[i].next_offset() >= before);
             if o.drop_flow {
                 sides[i].discard(&mut mem);

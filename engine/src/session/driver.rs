@@ -13,7 +13,7 @@ use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserF
 use crate::config::Share;
 use crate::event::{AnomalyKind, AppProto, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
-use crate::reassembly::{Memory, Reassembler, ReassemblyConfig, StreamCounters};
+use crate::reassembly::{Memory, Reassembler, ReassemblyConfig, Segment, StreamCounters};
 use crate::stats::{SessionCounters, add_counters};
 use crate::timestamp::Timestamp;
 use crate::vocab::EndReason;
@@ -402,7 +402,7 @@ impl<K, M> Sessions<K, M> {
             let (Some(s), Parser::Stream(p)) = (app.streams.get_mut(me), &mut app.parser) else {
                 return Verdict::Continue;
             };
-            s.take_in_order(pkt.payload, cfg);
+            s.take_in_order(pkt.payload, t.payload_sum, cfg);
             p.feed(pkt.side, pkt.payload, pkt.ts, out);
             let Some(reason) = p.poisoned() else {
                 return Verdict::Continue;
@@ -458,9 +458,13 @@ impl<K, M> Sessions<K, M> {
                 t.seq
             };
             let side = pkt.side;
-            let outcome = stream.segment(seq, pkt.payload, fin, cfg, mem, &mut |c| {
-                feeder.chunk(parser, side, c)
-            });
+            let seg = Segment {
+                seq,
+                payload: pkt.payload,
+                fin,
+                payload_sum: t.payload_sum,
+            };
+            let outcome = stream.segment(seg, cfg, mem, &mut |c| feeder.chunk(parser, side, c));
             if outcome.inconsistent && !inconsistent_reported[me] {
                 inconsistent_reported[me] = true;
                 feeder
@@ -639,6 +643,11 @@ where
     /// The slots in use (one per table slot a flow has used).
     fn slot_bytes(&self) -> usize {
         self.slots.len() * size_of::<Slot<M>>()
+    }
+
+    /// Delivered segments are remembered by the sums their checksums state.
+    fn wants_payload_sums(&self) -> bool {
+        self.cfg.check_retransmissions && !self.cfg.digest_delivered_bytes
     }
 
     /// The reassembly memcap is process-wide: this driver holds its part.

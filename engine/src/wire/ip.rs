@@ -142,23 +142,43 @@ impl<'a> Ipv4Packet<'a> {
 /// One's-complement sum folded to 16 bits and inverted (RFC 1071). A header
 /// that includes its own correct checksum sums to zero.
 pub fn internet_checksum(data: &[u8]) -> u16 {
+    !fold(ones_sum(data))
+}
+
+/// The one's-complement sum of `data` as 16-bit big-endian words (an odd
+/// last byte padded with zero), not yet folded: sums of parts that each
+/// start at an even offset add up to the sum of the whole.
+pub(crate) fn ones_sum(data: &[u8]) -> u64 {
     // Sum 32-bit big-endian words into 64 bits and fold at the end: the
     // one's-complement sum is the same whatever the word size.
-    let mut sum: u64 = 0;
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
-    }
-    match *words.remainder() {
+    let (words, rest) = data.as_chunks::<4>();
+    let mut sum: u64 = words
+        .iter()
+        .map(|w| u64::from(u32::from_be_bytes(*w)))
+        .sum();
+    match *rest {
         [a, b, c] => sum += (u64::from(a) << 24) | (u64::from(b) << 16) | (u64::from(c) << 8),
         [a, b] => sum += (u64::from(a) << 24) | (u64::from(b) << 16),
         [a] => sum += u64::from(a) << 24,
         _ => {}
     }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+    sum
+}
+
+/// A [`ones_sum`] folded to 16 bits (end-around carries added back).
+pub(crate) fn fold(sum: u64) -> u16 {
+    // Four folds take any 64-bit value to 16 bits, without a branch.
+    let sum = (sum & 0xffff_ffff) + (sum >> 32);
+    let sum = (sum & 0xffff) + (sum >> 16);
+    let sum = (sum & 0xffff) + (sum >> 16);
+    let sum = (sum & 0xffff) + (sum >> 16);
+    sum as u16
+}
+
+/// A folded one's-complement sum in its one form: `0xffff` (negative zero)
+/// is 0, so two sums of the same bytes compare equal.
+pub(crate) fn canonical(sum: u16) -> u16 {
+    if sum == 0xffff { 0 } else { sum }
 }
 
 /// The fixed 40-byte IPv6 header.

@@ -1,7 +1,9 @@
 //! Transport-layer views: TCP (with its options), UDP, ICMP/ICMPv6 and the
 //! SCTP common header.
 
+use super::ip::{canonical, fold, ones_sum};
 use super::{DecodeError, be16, be32};
+use std::net::IpAddr;
 
 /// TCP flag bits (the low byte of the flags field).
 pub mod tcp_flags {
@@ -38,6 +40,7 @@ impl<'a> TcpSegment<'a> {
     const DATA_OFF: usize = 12;
     const FLAGS: usize = 13;
     const WINDOW: usize = 14;
+    const CHECKSUM: usize = 16;
     const URGENT: usize = 18;
     /// Minimum header length.
     pub const MIN_HEADER_LEN: usize = 20;
@@ -118,6 +121,59 @@ impl<'a> TcpSegment<'a> {
     /// Bytes after the header.
     pub fn payload(&self) -> &'a [u8] {
         &self.buf[self.header_len..]
+    }
+    /// Checksum field.
+    pub fn checksum(&self) -> u16 {
+        be16(self.buf, Self::CHECKSUM)
+    }
+
+    /// The one's-complement sum of the payload that the checksum field
+    /// states, read from the headers alone: the complement of the sum of
+    /// the pseudo-header (`src`, `dst`, protocol 6, segment length) and the
+    /// TCP header with its checksum. It equals [`payload_sum`] of the
+    /// payload exactly when the checksum verifies. Meaningful for a whole
+    /// segment (one the capture did not cut).
+    pub fn stated_payload_sum(&self, src: IpAddr, dst: IpAddr) -> u16 {
+        // Summed as native-endian words and byte-swapped once at the end
+        // (RFC 1071: the sum of byte-swapped words is the swapped sum).
+        let addrs = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                u64::from(u32::from_ne_bytes(s.octets()))
+                    + u64::from(u32::from_ne_bytes(d.octets()))
+            }
+            (s, d) => ne_sum(&ip6_bits(s).to_be_bytes()) + ne_sum(&ip6_bits(d).to_be_bytes()),
+        };
+        // Protocol 6 and the segment length as 16-bit words (two for a
+        // length past 64 KiB, as an offloaded capture can have).
+        let l = (self.buf.len() as u32).to_be_bytes();
+        let rest = ne_sum(&[0, 6, l[0], l[1], l[2], l[3], 0, 0]);
+        // The header is whole 32-bit words (its length is in words).
+        let header = ne_sum(&self.buf[..self.header_len]);
+        canonical(!fold(addrs + rest + header).swap_bytes())
+    }
+}
+
+/// The one's-complement sum of whole 32-bit words read in native byte
+/// order (bytes past the last whole word are not summed).
+#[inline]
+fn ne_sum(b: &[u8]) -> u64 {
+    let (words, _) = b.as_chunks::<4>();
+    words
+        .iter()
+        .map(|w| u64::from(u32::from_ne_bytes(*w)))
+        .sum()
+}
+
+/// The one's-complement sum of a segment's payload, in the form
+/// [`TcpSegment::stated_payload_sum`] gives.
+pub fn payload_sum(payload: &[u8]) -> u16 {
+    canonical(fold(ones_sum(payload)))
+}
+
+fn ip6_bits(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().to_bits(),
+        IpAddr::V6(v6) => v6.to_bits(),
     }
 }
 
@@ -469,6 +525,91 @@ mod tests {
             TcpSegment::new_cut(&bad).unwrap_err(),
             DecodeError::TcpBadDataOffset
         );
+    }
+
+    // A captured IPv4 segment, 125.169.58.248:53406 -> 149.40.108.60:443,
+    // ACK|PSH, 12 payload bytes, checksum 0x8460 (verified by tshark).
+    const V4_SRC: [u8; 4] = [125, 169, 58, 248];
+    const V4_DST: [u8; 4] = [149, 40, 108, 60];
+    const V4_SEGMENT: [u8; 32] = [
+        0xd0, 0x9e, 0x01, 0xbb, 0xe5, 0xf2, 0xcd, 0x86, 0x41, 0x2b, 0x0c, 0x2c, 0x50, 0x18, 0x1d,
+        0xf2, 0x84, 0x60, 0x00, 0x00, // header
+        0x80, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x31,
+    ];
+    // A captured IPv6 segment (from a 6in4 tunnel), port 53234 -> 443,
+    // timestamps option, 38 payload bytes of a TLS record, checksum 0x7359.
+    const V6_SRC: [u8; 16] = [
+        0x20, 0x01, 0x04, 0x70, 0x1f, 0x17, 0x01, 0x3f, 0x3e, 0x97, 0x0e, 0xff, 0xfe, 0x73, 0x4d,
+        0xec,
+    ];
+    const V6_DST: [u8; 16] = [
+        0x2a, 0x03, 0x28, 0x80, 0x10, 0x10, 0x6f, 0x03, 0xfa, 0xce, 0xb0, 0x0c, 0, 0, 0, 0x02,
+    ];
+    const V6_SEGMENT: [u8; 70] = [
+        0xcf, 0xf2, 0x01, 0xbb, 0x27, 0x75, 0x66, 0x83, 0xcb, 0xb3, 0x1a, 0xbf, 0x80, 0x18, 0x01,
+        0x2a, 0x73, 0x59, 0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x27, 0x79, 0xe4, 0x3e, 0x29, 0xc5,
+        0x38, 0xed, // header with options
+        0x17, 0x03, 0x03, 0x00, 0x21, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0xd3, 0x7c,
+        0x07, 0x40, 0x23, 0xb0, 0xfb, 0x0a, 0xad, 0x47, 0x06, 0x17, 0x16, 0xe9, 0x76, 0x5d, 0x67,
+        0x3a, 0x92, 0x7c, 0x9d, 0x25, 0x0c, 0xb7, 0x76,
+    ];
+
+    #[test]
+    fn the_checksum_states_the_payload_sum() {
+        let v4 = (IpAddr::from(V4_SRC), IpAddr::from(V4_DST));
+        let v6 = (IpAddr::from(V6_SRC), IpAddr::from(V6_DST));
+        for ((src, dst), seg) in [(v4, &V4_SEGMENT[..]), (v6, &V6_SEGMENT[..])] {
+            let t = TcpSegment::new_checked(seg).unwrap();
+            let stated = t.stated_payload_sum(src, dst);
+            assert_eq!(stated, payload_sum(t.payload()), "{src}");
+            // Other bytes, a header field or the checksum changed: the
+            // checksum no longer states the payload's sum.
+            for at in [t.header_len(), seg.len() - 1, 8, 17] {
+                let mut other = seg.to_vec();
+                other[at] ^= 0x40;
+                let o = TcpSegment::new_checked(&other).unwrap();
+                assert_ne!(o.stated_payload_sum(src, dst), payload_sum(o.payload()));
+            }
+            // Addresses are in the pseudo-header.
+            assert_ne!(t.stated_payload_sum(dst, dst), stated);
+        }
+        // A header change made with its checksum (a re-sent copy with
+        // another acknowledgement number) states the same payload sum.
+        let mut resent = V4_SEGMENT;
+        resent[11] = resent[11].wrapping_add(1);
+        resent[17] = resent[17].wrapping_sub(1);
+        let r = TcpSegment::new_checked(&resent).unwrap();
+        assert_eq!(
+            r.stated_payload_sum(v4.0, v4.1),
+            payload_sum(&V4_SEGMENT[20..])
+        );
+    }
+
+    #[test]
+    fn a_segment_past_64_kib_states_its_sum_too() {
+        // As an offloaded capture can hold: the length takes two words of
+        // the pseudo-header (RFC 8200's 32-bit upper-layer length).
+        let mut seg = V6_SEGMENT[..32].to_vec();
+        seg.extend((0..70_000u32).map(|i| (i * 7 % 251) as u8));
+        seg[16..18].fill(0);
+        let mut pseudo = V6_SRC.to_vec();
+        pseudo.extend_from_slice(&V6_DST);
+        pseudo.extend_from_slice(&(seg.len() as u32).to_be_bytes());
+        pseudo.extend_from_slice(&[0, 0, 0, 6]);
+        pseudo.extend_from_slice(&seg);
+        let c = crate::wire::ip::internet_checksum(&pseudo);
+        seg[16..18].copy_from_slice(&c.to_be_bytes());
+        let t = TcpSegment::new_checked(&seg).unwrap();
+        let (src, dst) = (IpAddr::from(V6_SRC), IpAddr::from(V6_DST));
+        assert_eq!(t.stated_payload_sum(src, dst), payload_sum(t.payload()));
+    }
+
+    #[test]
+    fn payload_sums_have_one_zero() {
+        assert_eq!(payload_sum(&[]), 0);
+        assert_eq!(payload_sum(&[0xff, 0xff]), 0);
+        assert_eq!(payload_sum(&[0x12, 0x34, 0x56]), 0x6834);
+        assert_eq!(payload_sum(&[0xff, 0xff, 0x00, 0x01]), 1);
     }
 
     #[test]

@@ -859,3 +859,4 @@ fn tunnelled_datagrams_reach_the_parser_with_their_inner_payload() {
 }
 
 mod acks;
+mod retransmit;
