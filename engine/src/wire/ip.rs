@@ -145,34 +145,33 @@ pub fn internet_checksum(data: &[u8]) -> u16 {
     !fold(ones_sum(data))
 }
 
-/// The one's-complement sum of `data` as 16-bit big-endian words (an odd
+/// The one's-complement sum of `data` (16-bit big-endian words, an odd
 /// last byte padded with zero), not yet folded: sums of parts that each
-/// start at an even offset add up to the sum of the whole.
+/// start at an even offset add up to the sum of the whole. Read as
+/// native-endian 32-bit words, with no byte swap per word; [`fold`] puts
+/// the result in network order (RFC 1071: the sum of byte-swapped words
+/// is the byte-swapped sum).
 pub(crate) fn ones_sum(data: &[u8]) -> u64 {
-    // Sum 32-bit big-endian words into 64 bits and fold at the end: the
-    // one's-complement sum is the same whatever the word size.
     let (words, rest) = data.as_chunks::<4>();
     let mut sum: u64 = words
         .iter()
-        .map(|w| u64::from(u32::from_be_bytes(*w)))
+        .map(|w| u64::from(u32::from_ne_bytes(*w)))
         .sum();
-    match *rest {
-        [a, b, c] => sum += (u64::from(a) << 24) | (u64::from(b) << 16) | (u64::from(c) << 8),
-        [a, b] => sum += (u64::from(a) << 24) | (u64::from(b) << 16),
-        [a] => sum += u64::from(a) << 24,
-        _ => {}
-    }
+    let mut last = [0u8; 4];
+    last[..rest.len()].copy_from_slice(rest);
+    sum += u64::from(u32::from_ne_bytes(last));
     sum
 }
 
-/// A [`ones_sum`] folded to 16 bits (end-around carries added back).
+/// A [`ones_sum`] folded to 16 bits (end-around carries added back), in
+/// network order.
 pub(crate) fn fold(sum: u64) -> u16 {
     // Four folds take any 64-bit value to 16 bits, without a branch.
     let sum = (sum & 0xffff_ffff) + (sum >> 32);
     let sum = (sum & 0xffff) + (sum >> 16);
     let sum = (sum & 0xffff) + (sum >> 16);
     let sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+    u16::from_be(sum as u16)
 }
 
 /// A folded one's-complement sum in its one form: `0xffff` (negative zero)

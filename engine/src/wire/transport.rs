@@ -40,7 +40,6 @@ impl<'a> TcpSegment<'a> {
     const DATA_OFF: usize = 12;
     const FLAGS: usize = 13;
     const WINDOW: usize = 14;
-    const CHECKSUM: usize = 16;
     const URGENT: usize = 18;
     /// Minimum header length.
     pub const MIN_HEADER_LEN: usize = 20;
@@ -122,10 +121,6 @@ impl<'a> TcpSegment<'a> {
     pub fn payload(&self) -> &'a [u8] {
         &self.buf[self.header_len..]
     }
-    /// Checksum field.
-    pub fn checksum(&self) -> u16 {
-        be16(self.buf, Self::CHECKSUM)
-    }
 
     /// The one's-complement sum of the payload that the checksum field
     /// states, read from the headers alone: the complement of the sum of
@@ -134,34 +129,13 @@ impl<'a> TcpSegment<'a> {
     /// payload exactly when the checksum verifies. Meaningful for a whole
     /// segment (one the capture did not cut).
     pub fn stated_payload_sum(&self, src: IpAddr, dst: IpAddr) -> u16 {
-        // Summed as native-endian words and byte-swapped once at the end
-        // (RFC 1071: the sum of byte-swapped words is the swapped sum).
-        let addrs = match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                u64::from(u32::from_ne_bytes(s.octets()))
-                    + u64::from(u32::from_ne_bytes(d.octets()))
-            }
-            (s, d) => ne_sum(&ip6_bits(s).to_be_bytes()) + ne_sum(&ip6_bits(d).to_be_bytes()),
-        };
         // Protocol 6 and the segment length as 16-bit words (two for a
         // length past 64 KiB, as an offloaded capture can have).
         let l = (self.buf.len() as u32).to_be_bytes();
-        let rest = ne_sum(&[0, 6, l[0], l[1], l[2], l[3], 0, 0]);
-        // The header is whole 32-bit words (its length is in words).
-        let header = ne_sum(&self.buf[..self.header_len]);
-        canonical(!fold(addrs + rest + header).swap_bytes())
+        let pseudo = addr_sum(src) + addr_sum(dst) + ones_sum(&[0, 6, l[0], l[1], l[2], l[3]]);
+        let header = ones_sum(&self.buf[..self.header_len]);
+        canonical(!fold(pseudo + header))
     }
-}
-
-/// The one's-complement sum of whole 32-bit words read in native byte
-/// order (bytes past the last whole word are not summed).
-#[inline]
-fn ne_sum(b: &[u8]) -> u64 {
-    let (words, _) = b.as_chunks::<4>();
-    words
-        .iter()
-        .map(|w| u64::from(u32::from_ne_bytes(*w)))
-        .sum()
 }
 
 /// The one's-complement sum of a segment's payload, in the form
@@ -170,10 +144,10 @@ pub fn payload_sum(payload: &[u8]) -> u16 {
     canonical(fold(ones_sum(payload)))
 }
 
-fn ip6_bits(a: IpAddr) -> u128 {
+fn addr_sum(a: IpAddr) -> u64 {
     match a {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().to_bits(),
-        IpAddr::V6(v6) => v6.to_bits(),
+        IpAddr::V4(v4) => ones_sum(&v4.octets()),
+        IpAddr::V6(v6) => ones_sum(&v6.octets()),
     }
 }
 
