@@ -89,6 +89,12 @@ pub enum Verdict {
     Continue,
     /// End the flow now with this reason.
     End(EndReason),
+    /// Carry on without the hook: `on_packet` is not called again for
+    /// this flow (nor its argument built); each of its later packets is
+    /// only counted to [`FlowHook::on_detached`]. `on_end` still comes.
+    /// An active timeout, which reports the flow and restarts it in
+    /// place, shows the restarted flow's packets to `on_packet` again.
+    Detach,
 }
 
 /// Extends an engine per flow. All calls for one flow come from one engine,
@@ -106,6 +112,12 @@ pub trait FlowHook<K>: Send + 'static {
     fn wants(&self, proto: u8) -> bool {
         let _ = proto;
         true
+    }
+
+    /// A packet of a flow the hook detached from ([`Verdict::Detach`]),
+    /// in `on_packet`'s place: its IP protocol and payload length.
+    fn on_detached(&mut self, proto: u8, payload: usize) {
+        let _ = (proto, payload);
     }
 
     /// Whether [`TcpInfo::payload_sum`] is worked out for the hook (a few
@@ -180,5 +192,110 @@ impl<K> FlowHook<K> for NoHook {
         _: &mut FlowStats,
         _: &mut Vec<HookItem<NoMessage>>,
     ) {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::EngineConfig;
+    use crate::engine::Engine;
+    use crate::event::FlowEvent;
+    use crate::key::{FiveTuple, FiveTupleKey, KeyOptions};
+    use crate::packet::{LinkType, RawPacket};
+    use crate::testutil::udp4;
+
+    /// Detaches from every flow at its first packet shown, and records
+    /// every call.
+    #[derive(Default, Clone)]
+    struct Detaching {
+        shown: usize,
+        detached: Vec<(u8, usize)>,
+        ends: Vec<EndReason>,
+    }
+
+    impl FlowHook<FiveTupleKey> for Detaching {
+        type Message = NoMessage;
+
+        fn on_packet(
+            &mut self,
+            _: &HookPacket<'_, FiveTupleKey>,
+            _: &mut Vec<HookItem<NoMessage>>,
+        ) -> Verdict {
+            self.shown += 1;
+            Verdict::Detach
+        }
+
+        fn on_detached(&mut self, proto: u8, payload: usize) {
+            self.detached.push((proto, payload));
+        }
+
+        fn on_end(
+            &mut self,
+            _: &HookFlow<'_, FiveTupleKey>,
+            reason: EndReason,
+            _: Timestamp,
+            _: &mut FlowStats,
+            _: &mut Vec<HookItem<NoMessage>>,
+        ) {
+            self.ends.push(reason);
+        }
+    }
+
+    /// Ten one-second-apart datagrams of one flow, through an engine with
+    /// `active_timeout` (0: none).
+    /// Gives the hook and each flow record's packet count.
+    fn run(active_timeout: u32) -> (Detaching, Vec<u64>) {
+        let mut cfg = EngineConfig::default();
+        cfg.flow.active_timeout = active_timeout;
+        let keys = FiveTuple::new(KeyOptions::from_config(&cfg));
+        let mut engine = Engine::with_hook(&cfg, keys, Detaching::default()).unwrap();
+        let mut out = Vec::new();
+        let frame = udp4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2, b"abc");
+        let mut ts = Timestamp::ZERO;
+        for seq in 0..10 {
+            ts = Timestamp::from_nanos(seq * 1_000_000_000);
+            let raw = RawPacket {
+                ts,
+                linktype: LinkType::ETHERNET,
+                wire_len: frame.len() as u32,
+                iface: 0,
+                data: &frame,
+            };
+            engine.process(seq, ts, &raw, &mut out);
+            engine.advance(ts, seq, &mut out);
+        }
+        engine.finish(ts, 9, &mut out);
+        let packets = out
+            .iter()
+            .filter_map(|o| match &o.event {
+                FlowEvent::Ended { stats, .. } => Some(stats.initiator.packets),
+                _ => None,
+            })
+            .collect();
+        (engine.hook().clone(), packets)
+    }
+
+    #[test]
+    fn a_detached_flow_is_counted_not_shown_and_still_ends() {
+        let (hook, packets) = run(0);
+        assert_eq!(packets, [10]);
+        assert_eq!(hook.shown, 1);
+        assert_eq!(hook.detached, vec![(17, 3); 9]);
+        assert_eq!(hook.ends, vec![EndReason::Shutdown]);
+    }
+
+    #[test]
+    fn an_active_timeout_shows_the_restarted_flow_again() {
+        let (hook, packets) = run(4);
+        assert!(packets.len() >= 2, "the flow restarted: {packets:?}");
+        assert_eq!(hook.ends.len(), packets.len());
+        assert_eq!(hook.ends[0], EndReason::ActiveTimeout);
+        let records_with_packets = packets.iter().filter(|&&n| n > 0).count();
+        assert_eq!(
+            hook.shown, records_with_packets,
+            "each record's first packet: {packets:?}"
+        );
+        assert_eq!(hook.shown + hook.detached.len(), 10);
     }
 }

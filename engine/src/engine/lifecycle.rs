@@ -73,6 +73,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             e.flags.set_last_fin(side);
         }
         let state = e.state;
+        let detached = e.flags.detached();
         if now_closing {
             self.table.set_class(idx, LINGER_CLASS, now_sec);
         } else {
@@ -81,10 +82,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
 
         // Taken whether or not the hook runs: it belongs to this packet.
         let first = std::mem::take(&mut self.created_now);
-        let verdict = if H::ACTIVE && self.hook.wants(view.ip.map_or(0, |i| i.protocol)) {
-            self.run_hook(seq, idx, view, side, first, out)
-        } else {
+        let proto = view.ip.map_or(0, |i| i.protocol);
+        let verdict = if !H::ACTIVE || !self.hook.wants(proto) {
             Verdict::Continue
+        } else if detached {
+            self.hook.on_detached(proto, view.payload.len());
+            Verdict::Continue
+        } else {
+            self.run_hook(seq, idx, view, side, first, out)
         };
 
         if self.lifecycle_events && state != before {
@@ -112,6 +117,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.end(idx, EndReason::Fin, view.ts, seq, Cause::Packet, out);
         } else if let Verdict::End(reason) = verdict {
             self.end(idx, reason, view.ts, seq, Cause::Packet, out);
+        } else if verdict == Verdict::Detach {
+            self.table.get_mut(idx).flags.set_detached(true);
         }
     }
 
@@ -229,6 +236,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                 e.start = ts;
                 e.history = History::default();
                 e.tcp_flags = [0; 2];
+                e.flags.set_detached(false);
                 self.table.unlink_active(idx);
                 self.table.link_active(idx);
             }

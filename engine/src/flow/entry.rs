@@ -51,6 +51,10 @@ impl Flags {
     const FIN_BY_RESPONDER: u8 = 1 << 5;
     /// The initiator is the key's second endpoint.
     const REVERSE: u8 = 1 << 6;
+    /// The hook wants no more of the flow's packets ([`Verdict::Detach`]).
+    ///
+    /// [`Verdict::Detach`]: crate::hook::Verdict::Detach
+    const DETACHED: u8 = 1 << 7;
 
     /// A new flow's flags.
     pub fn new(initiator: Orientation) -> Self {
@@ -79,6 +83,14 @@ impl Flags {
 
     pub fn ended(self) -> bool {
         self.0 & Self::ENDED != 0
+    }
+
+    pub fn detached(self) -> bool {
+        self.0 & Self::DETACHED != 0
+    }
+
+    pub fn set_detached(&mut self, on: bool) {
+        self.set(Self::DETACHED, on);
     }
 
     pub fn set_ended(&mut self) {

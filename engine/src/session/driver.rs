@@ -512,6 +512,7 @@ impl<K, M> Sessions<K, M> {
         } else if unclassified {
             counters.flows_unclassified += 1;
             Self::retire(slot, (mem, protos), counters);
+            return Verdict::Detach;
         }
         verdict
     }
@@ -533,7 +534,7 @@ impl<K, M> Sessions<K, M> {
                 Some(_) => self.new_app(false, pkt.ports, pkt.flow.key, decided),
                 None => match self.first_datagram(pkt) {
                     Some(app) => app,
-                    None => return Verdict::Continue,
+                    None => return Verdict::Detach,
                 },
             };
             let waits = matches!(app.parser, Parser::Probing(_));
@@ -576,7 +577,7 @@ impl<K, M> Sessions<K, M> {
                     counters.flows_unclassified += 1;
                     app.proto = Some(FAILED);
                     Self::retire(slot, (mem, protos), counters);
-                    return Verdict::Continue;
+                    return Verdict::Detach;
                 }
                 Choice::Take(c) => {
                     app.proto = udp[usize::from(c)].0.name;
@@ -673,10 +674,8 @@ where
         }
         let slot = &mut self.slots[pkt.flow.slot as usize];
         if slot.done() {
-            if pkt.proto == ipproto::TCP {
-                self.counters.skipped_bytes += pkt.payload.len() as u64;
-            }
-            return Verdict::Continue;
+            self.on_detached(pkt.proto, pkt.payload.len());
+            return Verdict::Detach;
         }
         let before = out.len();
         let verdict = match pkt.proto {
@@ -689,6 +688,12 @@ where
             .filter(|i| matches!(i, HookItem::Message(..)))
             .count() as u64;
         verdict
+    }
+
+    fn on_detached(&mut self, proto: u8, payload: usize) {
+        if proto == ipproto::TCP {
+            self.counters.skipped_bytes += payload as u64;
+        }
     }
 
     fn on_end(
