@@ -150,7 +150,8 @@ pub trait FlowHook<K>: Send + 'static {
         0
     }
 
-    /// One packet, after the flow table counted it.
+    /// One packet, after the flow table counted it (for a flow the hook
+    /// has not detached from: [`Verdict::Detach`]).
     fn on_packet(
         &mut self,
         pkt: &HookPacket<'_, K>,
