@@ -16,7 +16,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `n` in decimal (no formatting machinery: fingerprints are built
 /// per connection on the hot path).
-fn push_dec(out: &mut String, mut n: u32) {
+fn push_dec(out: &mut Vec<u8>, mut n: u32) {
     let mut buf = [0u8; 10];
     let mut i = buf.len();
     loop {
@@ -27,18 +27,21 @@ fn push_dec(out: &mut String, mut n: u32) {
             break;
         }
     }
-    for &d in &buf[i..] {
-        out.push(char::from(d));
-    }
+    out.extend_from_slice(&buf[i..]);
 }
 
-fn join_dec<T: Into<u32> + Copy>(out: &mut String, v: impl IntoIterator<Item = T>) {
+fn join_dec<T: Into<u32> + Copy>(out: &mut Vec<u8>, v: impl IntoIterator<Item = T>) {
     for (i, x) in v.into_iter().enumerate() {
         if i > 0 {
-            out.push('-');
+            out.push(b'-');
         }
         push_dec(out, x.into());
     }
+}
+
+/// The text of a fingerprint built of ASCII bytes.
+fn ascii_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Lower-case hex of `bytes`.
@@ -78,37 +81,37 @@ pub(crate) fn ja3_of(string: String) -> Ja3 {
 
 /// JA3 of a ClientHello: `version,ciphers,extensions,groups,point formats`.
 pub fn ja3(ch: &ClientHello) -> Ja3 {
-    let mut s = String::with_capacity(256);
+    let mut s = Vec::with_capacity(256);
     push_dec(&mut s, u32::from(ch.version));
-    s.push(',');
+    s.push(b',');
     join_dec(
         &mut s,
         ch.ciphers.iter().copied().filter(|&c| !is_grease(c)),
     );
-    s.push(',');
+    s.push(b',');
     join_dec(
         &mut s,
         ch.extensions.iter().copied().filter(|&e| !is_grease(e)),
     );
-    s.push(',');
+    s.push(b',');
     join_dec(&mut s, ch.groups.iter().copied().filter(|&g| !is_grease(g)));
-    s.push(',');
+    s.push(b',');
     join_dec(&mut s, ch.ec_point_formats.iter().copied());
-    ja3_of(s)
+    ja3_of(ascii_text(s))
 }
 
 /// JA3S of a ServerHello: `version,cipher,extensions`.
 pub fn ja3s(sh: &ServerHello) -> Ja3 {
-    let mut s = String::with_capacity(64);
+    let mut s = Vec::with_capacity(64);
     push_dec(&mut s, u32::from(sh.version));
-    s.push(',');
+    s.push(b',');
     push_dec(&mut s, u32::from(sh.cipher));
-    s.push(',');
+    s.push(b',');
     join_dec(
         &mut s,
         sh.extensions.iter().copied().filter(|&e| !is_grease(e)),
     );
-    ja3_of(s)
+    ja3_of(ascii_text(s))
 }
 
 fn ja4_version(v: u16) -> &'static str {
@@ -126,22 +129,33 @@ fn ja4_version(v: u16) -> &'static str {
     }
 }
 
-/// The first 12 hex digits of the SHA-256 of `s`: its first 6 bytes.
-fn first_12_of_sha256(s: &str) -> String {
-    hex(&Sha256::digest(s.as_bytes())[..6])
+/// Appends the first 12 hex digits of the SHA-256 of `text` (its first 6
+/// bytes), or twelve zeros for an empty list.
+fn push_first_12_of_sha256(out: &mut Vec<u8>, text: &[u8]) {
+    if text.is_empty() {
+        out.extend_from_slice(b"000000000000");
+    } else {
+        hex_into(out, &Sha256::digest(text)[..6]);
+    }
 }
 
-fn hex4_list(v: &[u16]) -> String {
-    let mut s = String::with_capacity(v.len() * 5);
+/// Appends `v` as comma-separated 4-digit lower-case hex.
+fn hex4_list(out: &mut Vec<u8>, v: &[u16]) {
+    out.reserve(v.len() * 5);
     for (i, x) in v.iter().enumerate() {
         if i > 0 {
-            s.push(',');
+            out.push(b',');
         }
         for shift in [12, 8, 4, 0] {
-            s.push(char::from(HEX[usize::from((x >> shift) & 0xf)]));
+            out.push(HEX[usize::from((x >> shift) & 0xf)]);
         }
     }
-    s
+}
+
+/// Appends `n` (at most 99) as two decimal digits.
+fn push_2_digits(out: &mut Vec<u8>, n: usize) {
+    let n = n.min(99) as u8;
+    out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
 }
 
 /// JA4 of a ClientHello sent over TCP (`t`), e.g.
@@ -151,6 +165,8 @@ pub fn ja4(ch: &ClientHello) -> String {
 }
 
 /// JA4 with the transport letter given: `t` TCP, `q` QUIC, `d` DTLS.
+/// Composed in one buffer; the sorted lists share one scratch list and
+/// their hashed text one scratch buffer.
 pub fn ja4_for(ch: &ClientHello, transport: char) -> String {
     let version = ch
         .supported_versions
@@ -159,58 +175,55 @@ pub fn ja4_for(ch: &ClientHello, transport: char) -> String {
         .filter(|&v| !is_grease(v))
         .max()
         .unwrap_or(ch.version);
-    let mut ciphers: Vec<u16> = ch
-        .ciphers
-        .iter()
-        .copied()
-        .filter(|&c| !is_grease(c))
-        .collect();
-    let exts: Vec<u16> = ch
-        .extensions
-        .iter()
-        .copied()
-        .filter(|&e| !is_grease(e))
-        .collect();
-    let alpn = match ch.alpn.first() {
+    let mut values: Vec<u16> = Vec::with_capacity(ch.ciphers.len().max(ch.extensions.len()));
+    values.extend(ch.ciphers.iter().copied().filter(|&c| !is_grease(c)));
+    let extensions = ch.extensions.iter().filter(|&&e| !is_grease(e)).count();
+    // `t13d1516h2_` and two 12-digit hashes.
+    let mut out = Vec::with_capacity(36);
+    let mut letter = [0u8; 4];
+    out.extend_from_slice(transport.encode_utf8(&mut letter).as_bytes());
+    out.extend_from_slice(ja4_version(version).as_bytes());
+    out.push(if ch.sni.is_some() { b'd' } else { b'i' });
+    push_2_digits(&mut out, values.len());
+    push_2_digits(&mut out, extensions);
+    match ch.alpn.first() {
         Some(a) if !a.is_empty() => {
             let (f, l) = (a[0], a[a.len() - 1]);
             if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
-                format!("{}{}", f as char, l as char)
+                out.extend_from_slice(&[f, l]);
             } else {
-                let h = hex(a);
-                let hb = h.as_bytes();
-                format!("{}{}", hb[0] as char, hb[hb.len() - 1] as char)
+                // The first and last digits of the value's hex.
+                out.extend_from_slice(&[HEX[usize::from(f >> 4)], HEX[usize::from(l & 0xf)]]);
             }
         }
-        _ => "00".to_string(),
-    };
-    let a = format!(
-        "{transport}{}{}{:02}{:02}{}",
-        ja4_version(version),
-        if ch.sni.is_some() { 'd' } else { 'i' },
-        ciphers.len().min(99),
-        exts.len().min(99),
-        alpn
+        _ => out.extend_from_slice(b"00"),
+    }
+    let mut text = Vec::with_capacity(
+        5 * (ch.ciphers.len() + ch.extensions.len() + ch.signature_algorithms.len()),
     );
-    ciphers.sort_unstable();
-    let b = if ciphers.is_empty() {
-        "000000000000".to_string()
-    } else {
-        first_12_of_sha256(&hex4_list(&ciphers))
-    };
-    let mut sorted: Vec<u16> = exts.into_iter().filter(|&e| e != 0 && e != 16).collect();
-    sorted.sort_unstable();
-    let c = if sorted.is_empty() {
-        "000000000000".to_string()
-    } else {
-        let mut s = hex4_list(&sorted);
+    values.sort_unstable();
+    hex4_list(&mut text, &values);
+    out.push(b'_');
+    push_first_12_of_sha256(&mut out, &text);
+    values.clear();
+    values.extend(
+        ch.extensions
+            .iter()
+            .copied()
+            .filter(|&e| !is_grease(e) && e != 0 && e != 16),
+    );
+    values.sort_unstable();
+    text.clear();
+    if !values.is_empty() {
+        hex4_list(&mut text, &values);
         if !ch.signature_algorithms.is_empty() {
-            s.push('_');
-            s.push_str(&hex4_list(&ch.signature_algorithms));
+            text.push(b'_');
+            hex4_list(&mut text, &ch.signature_algorithms);
         }
-        first_12_of_sha256(&s)
-    };
-    format!("{a}_{b}_{c}")
+    }
+    out.push(b'_');
+    push_first_12_of_sha256(&mut out, &text);
+    ascii_text(out)
 }
 
 #[cfg(test)]
