@@ -244,8 +244,8 @@ mod tests {
     }
 
     /// Ten one-second-apart datagrams of one flow, through an engine with
-    /// `active_timeout` (0: none).
-    /// Gives the hook and each flow record's packet count.
+    /// `active_timeout` (0: none): the hook after them, and each of the
+    /// flow's records' packet counts.
     fn run(active_timeout: u32) -> (Detaching, Vec<u64>) {
         let mut cfg = EngineConfig::default();
         cfg.flow.active_timeout = active_timeout;
