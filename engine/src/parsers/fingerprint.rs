@@ -48,8 +48,7 @@ fn ascii_text(bytes: Vec<u8>) -> String {
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = Vec::new();
     hex_into(&mut out, bytes);
-    // Only hex digits were written.
-    String::from_utf8(out).unwrap_or_default()
+    ascii_text(out)
 }
 
 /// Appends the lower-case hex of `bytes` to `out`: both digits of a byte
