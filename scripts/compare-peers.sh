@@ -17,7 +17,8 @@
 # that still fail, the runner falls back to ${FLOWSCOPE_FALLBACK:-0.22.0} (same Driver API), and
 # the table says which.
 # flowscope itself: `flowscope replay` full pipeline inline on one thread (`--shards 0`), with
-# 1 and N shards, and flow tracking only (`--no-parsers`) inline and with 1 shard.
+# 1 and N shards, and flow tracking only (`--no-parsers`) inline and with 1 shard; the release
+# build of this checkout, or the binary $FLOWSCOPE_BIN names (say, scripts/pgo-build.sh's).
 #
 # Installs what is missing (as root, Debian): tshark, libndpi-bin, suricata from
 # the release's backports suite (scripts/apt-backports.sh); the crates need the Rust package registry once.
@@ -191,8 +192,13 @@ for v in 0.26.0 "${FLOWSCOPE_FALLBACK:-0.22.0}"; do
     fi
     echo "flowscope $v runner did not build (toolchain too old, or the package registry unreachable)" >&2
 done
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
-flowscope=$root/target/release/flowscope
+if [ -n "${FLOWSCOPE_BIN:-}" ]; then
+    flowscope=$(realpath "$FLOWSCOPE_BIN")
+    [ -x "$flowscope" ] || { echo "FLOWSCOPE_BIN=$FLOWSCOPE_BIN is not an executable" >&2; exit 2; }
+else
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin flowscope
+    flowscope=$root/target/release/flowscope
+fi
 packets=$(capinfos -Mc "$trace" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}' || true)
 [ -n "$packets" ] || packets=$("$flowscope" replay --shards 0 --no-parsers "$trace" -o /dev/null 2>&1 | awk '/packets,/ {print $2; exit}')
 
@@ -327,6 +333,7 @@ for i in "${!cmds[@]}"; do
 done
 
 echo "trace: $trace ($packets packets); $(nproc) cores: $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //')"
+echo "flowscope: $flowscope"
 echo "$rounds interleaved rounds (tshark: one run after them); wall s = median over the rounds (min), RSS = peak over them"
 echo "load average (1, 5, 15 min): before the rounds $load_before; after $load_after"
 printf '%-40s %7s %8s %8s %7s %11s %9s %9s %9s %9s %8s\n' tool threads "wall s" "min s" Mpps "flowscope×" "RSS MB" flows HTTP DNS TLS

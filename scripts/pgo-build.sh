@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds `flowscope` and `flowscope-bench` with profile-guided optimisation (PGO): an
+# instrumented build runs a training workload, LLVM merges the profiles it wrote, and a second
+# build lays out and inlines the code by them. Same sources, same output bytes: only the
+# machine code differs (docs/performance.md, "Profile-guided build", has the figures).
+#
+#   scripts/pgo-build.sh [--check] [CAPTURE...]
+#
+# The binaries land in target/pgo/<host>/release/ (flowscope, flowscope-bench); the profile is
+# target/pgo/flowscope.profdata. With --check, the PGO binary then replays the bundled demo
+# and a generated trace with 0, 1 and 4 shards and must print the same bytes as a release
+# build of the same checkout (target/release/flowscope, built if missing).
+#
+# Training, on inputs the repository makes itself (never the trace the figures are taken on):
+# the bundled demo capture, and a synthetic trace from the instrumented `flowscope-bench gen`
+# (HTTP, TLS, DNS, bulk TCP, UDP, tunnels, loss, reordering, a SYN flood; about 200 MB,
+# deleted at the end), each replayed inline and with two shards. CAPTURE files given are
+# replayed the same way, one by one: captures like the traffic the build will see make a better
+# profile (one that fails to read is reported and left out of the training).
+#
+# Needs `llvm-profdata` of the LLVM that rustc was built with (`rustc -vV`, "LLVM version"):
+# rustup's `llvm-tools` component, or Debian's `llvm-N` package for that major version N.
+# Set $LLVM_PROFDATA to use another path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+check=0
+if [ "${1:-}" = --check ]; then
+  check=1
+  shift
+fi
+for f in "$@"; do
+  case $f in
+    -*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+  [ -r "$f" ] || { echo "pgo-build: cannot read $f" >&2; exit 2; }
+done
+captures=()
+for f in "$@"; do
+  captures+=("$(realpath "$f")")
+done
+set -- "${captures[@]}"
+cd "$root"
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+profdata=${LLVM_PROFDATA:-}
+if [ -z "$profdata" ]; then
+  sysroot_tool="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
+  for cand in "$sysroot_tool" "llvm-profdata-$llvm_major" llvm-profdata; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+      "$cand" --version 2>/dev/null | grep -q "LLVM version $llvm_major\."; then
+      profdata=$cand
+      break
+    fi
+  done
+fi
+if [ -z "$profdata" ]; then
+  echo "pgo-build: no llvm-profdata for LLVM $llvm_major (rustc's): install rustup's" \
+    "llvm-tools component or the llvm-$llvm_major package, or set LLVM_PROFDATA" >&2
+  exit 2
+fi
+
+dir=$root/target/pgo
+raw=$dir/profraw
+rm -rf "$raw"
+mkdir -p "$raw"
+# `--target` keeps RUSTFLAGS off build scripts and proc macros: only the binaries are
+# instrumented, and only they read the profile.
+build() {
+  RUSTFLAGS="${RUSTFLAGS:-} $1" cargo build --release --quiet --target "$host" \
+    --target-dir "$2" -p flowscope-cli -p flowscope-bench
+}
+
+echo "pgo-build: instrumented build" >&2
+build "-Cprofile-generate=$raw" "$dir/instrumented"
+bin=$dir/instrumented/$host/release
+trace=$dir/train.pcap
+"$bin/flowscope-bench" gen -o "$trace" --flows 12k --max-bulk 256KB --max-object 64KB \
+  --loss 0.001 --reorder 0.002 --retrans 0.002 --syn-flood 1000 --seed 7 >/dev/null
+echo "pgo-build: training on the demo capture, a generated trace and $# capture(s)" >&2
+failed=0
+for shards in 0 2; do
+  "$bin/flowscope" replay -q --shards "$shards" -o /dev/null
+  "$bin/flowscope" replay -q --shards "$shards" "$trace" -o /dev/null
+  for f in "$@"; do
+    "$bin/flowscope" replay -q --shards "$shards" "$f" -o /dev/null 2>/dev/null ||
+      failed=$((failed + 1))
+  done
+done
+[ "$failed" = 0 ] || echo "pgo-build: $((failed / 2)) capture(s) failed to replay, left out" >&2
+"$profdata" merge -o "$dir/flowscope.profdata" "$raw"
+
+echo "pgo-build: optimised build" >&2
+# Cargo does not see a new profile behind the same flags: build from scratch.
+rm -rf "${dir:?}/$host"
+build "-Cprofile-use=$dir/flowscope.profdata -Cllvm-args=-pgo-warn-missing-function=false" "$dir"
+out=$dir/$host/release
+echo "$out/flowscope"
+echo "$out/flowscope-bench"
+
+if [ "$check" = 1 ]; then
+  cargo build --release --quiet --target-dir "$root/target" -p flowscope-cli
+  ref=$root/target/release/flowscope
+  a=$(mktemp) b=$(mktemp)
+  trap 'rm -f "$a" "$b" "$trace"' EXIT
+  for shards in 0 1 4; do
+    for f in "" "$trace"; do
+      "$ref" replay -q --shards "$shards" $f >"$a"
+      "$out/flowscope" replay -q --shards "$shards" $f >"$b"
+      if ! cmp -s "$a" "$b"; then
+        echo "pgo-build: the PGO build's output differs (--shards $shards ${f:-demo})" >&2
+        exit 1
+      fi
+    done
+  done
+  echo "pgo-build: same output as the release build (demo and generated trace, 0/1/4 shards)" >&2
+fi
+rm -f "$trace"
