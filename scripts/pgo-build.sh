@@ -78,16 +78,28 @@ trace=$dir/train.pcap
 "$bin/flowscope-bench" gen -o "$trace" --flows 12k --max-bulk 256KB --max-object 64KB \
   --loss 0.001 --reorder 0.002 --retrans 0.002 --syn-flood 1000 --seed 7 >/dev/null
 echo "pgo-build: training on the demo capture, a generated trace and $# capture(s)" >&2
+fs=$bin/flowscope
 failed=0
 for shards in 0 2; do
-  "$bin/flowscope" replay -q --shards "$shards" -o /dev/null
-  "$bin/flowscope" replay -q --shards "$shards" "$trace" -o /dev/null
+  "$fs" replay -q --shards "$shards" -o /dev/null
+  "$fs" replay -q --shards "$shards" "$trace" -o /dev/null
   for f in "$@"; do
-    "$bin/flowscope" replay -q --shards "$shards" "$f" -o /dev/null 2>/dev/null ||
-      failed=$((failed + 1))
+    "$fs" replay -q --shards "$shards" "$f" -o /dev/null 2>/dev/null || failed=$((failed + 1))
   done
 done
 [ "$failed" = 0 ] || echo "pgo-build: $((failed / 2)) capture(s) failed to replay, left out" >&2
+# The other modes, so that none of their code is taken for cold: flow tracking alone,
+# Suricata's fields only, streams to files, and the benchmark's own loops (the engine's
+# generic code is compiled again in each binary, and profiled per binary).
+"$fs" replay -q --no-parsers --shards 1 "$trace" -o /dev/null
+"$fs" replay -q --eve-profile strict --shards 1 "$trace" -o /dev/null
+streams=$(mktemp -d)
+"$fs" streams -q --shards 1 --out "$streams" "$trace"
+rm -rf "$streams"
+"$bin/flowscope-bench" engine "$trace" --repeat 1 --reassembly --full >/dev/null
+"$bin/flowscope-bench" pipeline "$trace" --shards 0,1,2 --repeat 1 >/dev/null
+"$bin/flowscope-bench" pipeline "$trace" --ingest-only --ingest-threads 1,2 --repeat 1 >/dev/null
+"$bin/flowscope-bench" run "$trace" --shards 1,2 --repeat 1 --in-process >/dev/null
 "$profdata" merge -o "$dir/flowscope.profdata" "$raw"
 
 echo "pgo-build: optimised build" >&2
