@@ -14,7 +14,9 @@
 # Training, on inputs the repository makes itself (never the trace the figures are taken on):
 # the bundled demo capture, and a synthetic trace from the instrumented `flowscope-bench gen`
 # (HTTP, TLS, DNS, bulk TCP, UDP, tunnels, loss, reordering, a SYN flood; about 200 MB,
-# deleted at the end), each replayed inline and with two shards. CAPTURE files given are
+# deleted at the end), each replayed inline and with two shards; the trace also goes through
+# --no-parsers, --eve-profile strict, `flowscope streams` and the benchmark's engine, pipeline
+# and run (code no training run reaches is built as cold). CAPTURE files given are
 # replayed the same way, one by one: captures like the traffic the build will see make a better
 # profile (one that fails to read is reported and left out of the training).
 #
@@ -30,7 +32,7 @@ if [ "${1:-}" = --check ]; then
 fi
 for f in "$@"; do
   case $f in
-    -*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    -*) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
   [ -r "$f" ] || { echo "pgo-build: cannot read $f" >&2; exit 2; }
 done
@@ -44,6 +46,10 @@ cd "$root"
 host=$(rustc -vV | sed -n 's/^host: //p')
 llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
 profdata=${LLVM_PROFDATA:-}
+if [ -n "$profdata" ] && ! "$profdata" --version >/dev/null 2>&1; then
+  echo "pgo-build: LLVM_PROFDATA=$profdata does not run" >&2
+  exit 2
+fi
 if [ -z "$profdata" ]; then
   sysroot_tool="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
   for cand in "$sysroot_tool" "llvm-profdata-$llvm_major" llvm-profdata; do
