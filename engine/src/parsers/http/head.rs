@@ -253,12 +253,11 @@ impl HttpParser {
             Ok(done) => done,
             Err(used) => return used,
         };
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
-        let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
+        let mut slots = HeaderSlots::new();
         let (line, rest) = first_line(&head);
-        let parsed = request_line(line).map(|l| (l, parse_headers(rest, &mut headers[..max])));
+        let parsed = request_line(line).map(|l| (l, slots.parse(rest, self.cfg.max_headers)));
         let ((method, uri, version), req_headers) = match parsed {
-            Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
+            Some((l, Ok(httparse::Status::Complete(h)))) => (l, h),
             other => {
                 let too_many = matches!(other, Some((_, Err(httparse::Error::TooManyHeaders))));
                 self.reject_head(true, too_many);
@@ -303,12 +302,11 @@ impl HttpParser {
             Ok(done) => done,
             Err(used) => return used,
         };
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
-        let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
+        let mut slots = HeaderSlots::new();
         let (line, rest) = first_line(&head);
-        let parsed = status_line(line).map(|l| (l, parse_headers(rest, &mut headers[..max])));
+        let parsed = status_line(line).map(|l| (l, slots.parse(rest, self.cfg.max_headers)));
         let ((version, status), resp_headers) = match parsed {
-            Some((l, Ok(httparse::Status::Complete((_, n))))) => (l, &headers[..n]),
+            Some((l, Ok(httparse::Status::Complete(h)))) => (l, h),
             other => {
                 let too_many = matches!(other, Some((_, Err(httparse::Error::TooManyHeaders))));
                 self.reject_head(false, too_many);
@@ -414,11 +412,61 @@ enum Collect {
     Done(Vec<u8>, usize),
 }
 
+/// Header slots a head's parse fills in before it needs more: real heads
+/// carry 5 to 20 headers.
+const FEW_HEADERS: usize = 32;
+
+/// Room for a head's headers: [`FEW_HEADERS`] slots made ready at once, and
+/// the most a head may have ([`MAX_HEADERS_LIMIT`], 8 KiB of slots) made
+/// ready only for a head with more. Readying all of them was 8 KiB of
+/// stores for every head.
+pub(super) struct HeaderSlots<'b> {
+    few: [httparse::Header<'b>; FEW_HEADERS],
+    many: Option<[httparse::Header<'b>; MAX_HEADERS_LIMIT]>,
+}
+
+impl<'b> HeaderSlots<'b> {
+    // Inlined, the slots are readied where they stay: not readied, then
+    // copied there.
+    #[inline(always)]
+    pub(super) fn new() -> Self {
+        HeaderSlots {
+            few: [httparse::EMPTY_HEADER; FEW_HEADERS],
+            many: None,
+        }
+    }
+
+    /// `src`'s headers, at most `max` of them (capped at
+    /// [`MAX_HEADERS_LIMIT`]), by [`parse_headers`]: the same answer as one
+    /// parse into `max` slots. A parse into fewer slots differs from it only
+    /// by running out of them, and then the head is parsed again into all.
+    pub(super) fn parse(
+        &mut self,
+        src: &'b [u8],
+        max: usize,
+    ) -> httparse::Result<&[httparse::Header<'b>]> {
+        let max = max.min(MAX_HEADERS_LIMIT);
+        let HeaderSlots { few, many } = self;
+        let (answer, slots): (_, &[httparse::Header<'b>]) =
+            match parse_headers(src, &mut few[..max.min(FEW_HEADERS)]) {
+                Err(httparse::Error::TooManyHeaders) if max > FEW_HEADERS => {
+                    let many = many.insert([httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT]);
+                    (parse_headers(src, &mut many[..max]), many)
+                }
+                answer => (answer, few),
+            };
+        answer.map(|status| match status {
+            httparse::Status::Complete((_, n)) => httparse::Status::Complete(&slots[..n]),
+            httparse::Status::Partial => httparse::Status::Partial,
+        })
+    }
+}
+
 /// Headers by httparse; where it rejects a byte (control characters in a
 /// value, a space before the colon...) a lenient line parser takes over, as
 /// servers and Suricata's libhtp accept such heads. Names that are not
 /// UTF-8 are dropped.
-pub(super) fn parse_headers<'b>(
+fn parse_headers<'b>(
     src: &'b [u8],
     dst: &mut [httparse::Header<'b>],
 ) -> httparse::Result<(usize, usize)> {

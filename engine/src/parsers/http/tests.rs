@@ -708,3 +708,70 @@ mod h2c {
         assert_eq!(ids, [(1, 1, 0), (2, 1, 0), (3, 0, 1), (0, 0, 0)]);
     }
 }
+
+/// A head of `n` headers `H<i>: <i>`, the 38th `User-Agent: ua` (if there
+/// are that many) and, with `lenient`, the 35th with a space before its
+/// colon, which httparse rejects and the line parser takes.
+fn head_of(n: usize, lenient: bool) -> Vec<u8> {
+    let mut head = b"GET /many HTTP/1.1\r\n".to_vec();
+    for i in 1..=n {
+        let line = match i {
+            38 => "User-Agent: ua\r\n".to_string(),
+            35 if lenient => format!("H{i} : {i}\r\n"),
+            _ => format!("H{i}: {i}\r\n"),
+        };
+        head.extend_from_slice(line.as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+#[test]
+fn heads_with_more_headers_than_the_first_slots_are_parsed_whole() {
+    use super::head::{HeaderSlots, first_line};
+    for lenient in [false, true] {
+        let head = head_of(40, lenient);
+        let (_, rest) = first_line(&head);
+        for (max, want) in [(128, Some(40)), (40, Some(40)), (39, None), (2, None)] {
+            let mut slots = HeaderSlots::new();
+            match slots.parse(rest, max) {
+                Ok(httparse::Status::Complete(h)) => {
+                    assert_eq!(Some(h.len()), want, "max {max}, lenient {lenient}");
+                    assert_eq!((h[0].name, h[0].value), ("H1", &b"1"[..]));
+                    assert_eq!((h[34].name, h[34].value), ("H35", &b"35"[..]));
+                    assert_eq!((h[39].name, h[39].value), ("H40", &b"40"[..]));
+                }
+                Err(httparse::Error::TooManyHeaders) => assert_eq!(want, None, "max {max}"),
+                other => panic!("max {max}, lenient {lenient}: {other:?}"),
+            }
+        }
+        // Fewer than the first slots, and a head cut short.
+        let small = head_of(5, lenient);
+        let mut slots = HeaderSlots::new();
+        let got = slots.parse(first_line(&small).1, 128);
+        assert!(matches!(got, Ok(httparse::Status::Complete(h)) if h.len() == 5));
+        let cut = &head[..head.len() - 2];
+        let mut slots = HeaderSlots::new();
+        assert!(matches!(
+            slots.parse(first_line(cut).1, 128),
+            Ok(httparse::Status::Partial)
+        ));
+    }
+
+    // Through the parser: every header kept, the 38th's user agent found,
+    // and a limit under the count still refuses the head.
+    let mut p = HttpParser::new(HttpConfig {
+        headers: true,
+        ..HttpConfig::default()
+    });
+    let t = run(&mut p, &head_of(40, true), b"");
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].request_headers.len(), 40);
+    assert_eq!(t[0].user_agent.as_deref(), Some(&b"ua"[..]));
+    let mut p = HttpParser::new(HttpConfig {
+        max_headers: 36,
+        ..HttpConfig::default()
+    });
+    run(&mut p, &head_of(40, false), b"");
+    assert_eq!(p.errors().oversized_heads, 1);
+}

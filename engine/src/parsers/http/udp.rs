@@ -1,9 +1,9 @@
 //! HTTP over UDP ([`HttpUdpParser`]): SSDP's one-head datagrams.
 
 use super::head::{
-    first_line, parse_headers, request_line, request_tx, response_fields, status_line,
+    HeaderSlots, first_line, request_line, request_tx, response_fields, status_line,
 };
-use super::{HttpTransaction, L7Message, MAX_HEADERS_LIMIT};
+use super::{HttpTransaction, L7Message};
 use crate::parsers::HttpConfig;
 
 /// HTTP over UDP (SSDP's `M-SEARCH` / `NOTIFY` and their responses): each
@@ -34,12 +34,10 @@ impl crate::session::DatagramParser for HttpUdpParser {
         if payload.is_empty() {
             return Vec::new();
         }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS_LIMIT];
-        let max = self.cfg.max_headers.min(MAX_HEADERS_LIMIT);
+        let mut slots = HeaderSlots::new();
         let (line, rest) = first_line(payload);
-        let tx = match parse_headers(rest, &mut headers[..max]) {
-            Ok(httparse::Status::Complete((_, n))) => {
-                let h = &headers[..n];
+        let tx = match slots.parse(rest, self.cfg.max_headers) {
+            Ok(httparse::Status::Complete(h)) => {
                 if let Some(req) = request_line(line) {
                     Some(request_tx(&self.cfg, req, h))
                 } else if let Some(st) = status_line(line) {
