@@ -81,6 +81,9 @@ echo "pgo-build: instrumented build" >&2
 build "-Cprofile-generate=$raw" "$dir/instrumented"
 bin=$dir/instrumented/$host/release
 trace=$dir/train.pcap
+streams=$(mktemp -d)
+a=$(mktemp) b=$(mktemp)
+trap 'rm -rf "$trace" "$streams" "$a" "$b"' EXIT
 "$bin/flowscope-bench" gen -o "$trace" --flows 12k --max-bulk 256KB --max-object 64KB \
   --loss 0.001 --reorder 0.002 --retrans 0.002 --syn-flood 1000 --seed 7 >/dev/null
 echo "pgo-build: training on the demo capture, a generated trace and $# capture(s)" >&2
@@ -99,9 +102,7 @@ done
 # generic code is compiled again in each binary, and profiled per binary).
 "$fs" replay -q --no-parsers --shards 1 "$trace" -o /dev/null
 "$fs" replay -q --eve-profile strict --shards 1 "$trace" -o /dev/null
-streams=$(mktemp -d)
 "$fs" streams -q --shards 1 --out "$streams" "$trace"
-rm -rf "$streams"
 "$bin/flowscope-bench" engine "$trace" --repeat 1 --reassembly --full >/dev/null
 "$bin/flowscope-bench" pipeline "$trace" --shards 0,1,2 --repeat 1 >/dev/null
 "$bin/flowscope-bench" pipeline "$trace" --ingest-only --ingest-threads 1,2 --repeat 1 >/dev/null
@@ -119,18 +120,17 @@ echo "$out/flowscope-bench"
 if [ "$check" = 1 ]; then
   cargo build --release --quiet --target-dir "$root/target" -p flowscope-cli
   ref=$root/target/release/flowscope
-  a=$(mktemp) b=$(mktemp)
-  trap 'rm -f "$a" "$b" "$trace"' EXIT
   for shards in 0 1 4; do
-    for f in "" "$trace"; do
-      "$ref" replay -q --shards "$shards" $f >"$a"
-      "$out/flowscope" replay -q --shards "$shards" $f >"$b"
+    for input in demo "$trace"; do
+      files=("$input")
+      [ "$input" = demo ] && files=()
+      "$ref" replay -q --shards "$shards" "${files[@]}" >"$a"
+      "$out/flowscope" replay -q --shards "$shards" "${files[@]}" >"$b"
       if ! cmp -s "$a" "$b"; then
-        echo "pgo-build: the PGO build's output differs (--shards $shards ${f:-demo})" >&2
+        echo "pgo-build: the PGO build's output differs (--shards $shards, $input)" >&2
         exit 1
       fi
     done
   done
   echo "pgo-build: same output as the release build (demo and generated trace, 0/1/4 shards)" >&2
 fi
-rm -f "$trace"

@@ -412,8 +412,8 @@ enum Collect {
     Done(Vec<u8>, usize),
 }
 
-/// Header slots a head's parse fills in before it needs more: real heads
-/// carry 5 to 20 headers.
+/// Header slots a head's parse fills in before it needs more: most heads
+/// carry far fewer headers.
 const FEW_HEADERS: usize = 32;
 
 /// Room for a head's headers: [`FEW_HEADERS`] slots made ready at once, and
@@ -426,9 +426,6 @@ pub(super) struct HeaderSlots<'b> {
 }
 
 impl<'b> HeaderSlots<'b> {
-    // Inlined, the slots are readied where they stay: not readied, then
-    // copied there.
-    #[inline(always)]
     pub(super) fn new() -> Self {
         HeaderSlots {
             few: [httparse::EMPTY_HEADER; FEW_HEADERS],
