@@ -43,26 +43,19 @@ done
 set -- "${captures[@]}"
 cd "$root"
 
+# shellcheck source=scripts/lib/llvm-profdata.sh
+. "$root/scripts/lib/llvm-profdata.sh"
 host=$(rustc -vV | sed -n 's/^host: //p')
-llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
 profdata=${LLVM_PROFDATA:-}
 if [ -n "$profdata" ] && ! "$profdata" --version >/dev/null 2>&1; then
   echo "pgo-build: LLVM_PROFDATA=$profdata does not run" >&2
   exit 2
 fi
+[ -n "$profdata" ] || profdata=$(llvm_profdata)
 if [ -z "$profdata" ]; then
-  sysroot_tool="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
-  for cand in "$sysroot_tool" "llvm-profdata-$llvm_major" llvm-profdata; do
-    if command -v "$cand" >/dev/null 2>&1 &&
-      "$cand" --version 2>/dev/null | grep -q "LLVM version $llvm_major\."; then
-      profdata=$cand
-      break
-    fi
-  done
-fi
-if [ -z "$profdata" ]; then
-  echo "pgo-build: no llvm-profdata for LLVM $llvm_major (rustc's): install rustup's" \
-    "llvm-tools component or the llvm-$llvm_major package, or set LLVM_PROFDATA" >&2
+  major=$(llvm_major)
+  echo "pgo-build: no llvm-profdata for LLVM $major (rustc's): install rustup's" \
+    "llvm-tools component or the llvm-$major package, or set LLVM_PROFDATA" >&2
   exit 2
 fi
 
