@@ -157,8 +157,13 @@ pub(crate) fn ones_sum(data: &[u8]) -> u64 {
         .iter()
         .map(|w| u64::from(u32::from_ne_bytes(*w)))
         .sum();
-    let mut last = [0u8; 4];
-    last[..rest.len()].copy_from_slice(rest);
+    // The last one to three bytes, zero-padded, without a call to `memcpy`.
+    let last = match *rest {
+        [a] => [a, 0, 0, 0],
+        [a, b] => [a, b, 0, 0],
+        [a, b, c] => [a, b, c, 0],
+        _ => [0; 4],
+    };
     sum += u64::from(u32::from_ne_bytes(last));
     sum
 }

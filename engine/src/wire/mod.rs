@@ -111,16 +111,21 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Big-endian u16 at `at`. Callers have checked the length in `new_checked`.
+// Callers have checked the lengths in `new_checked`; these panic (a bug,
+// not bad input) if not. One range check and one load each: indexing the
+// bytes one by one costs a check per byte, which the compiler cannot merge
+// (each would panic with its own index).
+
+/// Big-endian u16 at `at`.
 #[inline(always)]
 pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
+    u16::from_be_bytes(b[at..at + 2].try_into().unwrap_or_default())
 }
 
-/// Big-endian u32 at `at`. Callers have checked the length in `new_checked`.
+/// Big-endian u32 at `at`.
 #[inline(always)]
 pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    u32::from_be_bytes(b[at..at + 4].try_into().unwrap_or_default())
 }
 
 /// Six bytes at `at` as a MAC address.

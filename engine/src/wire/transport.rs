@@ -132,8 +132,15 @@ impl<'a> TcpSegment<'a> {
         // Protocol 6 and the segment length as 16-bit words (two for a
         // length past 64 KiB, as an offloaded capture can have).
         let l = (self.buf.len() as u32).to_be_bytes();
-        let pseudo = addr_sum(src) + addr_sum(dst) + ones_sum(&[0, 6, l[0], l[1], l[2], l[3]]);
-        let header = ones_sum(&self.buf[..self.header_len]);
+        let pseudo = addr_sum(src)
+            + addr_sum(dst)
+            + u64::from(u32::from_ne_bytes([0, 6, l[0], l[1]]))
+            + u64::from(u32::from_ne_bytes([l[2], l[3], 0, 0]));
+        // The fixed header as five words in a row, then the options (a
+        // header is never shorter: `new_checked` and `new_cut` see to it).
+        let (fixed, options) = self.buf[..self.header_len].split_at(Self::MIN_HEADER_LEN);
+        let header =
+            ones_sum_fixed::<{ TcpSegment::MIN_HEADER_LEN / 4 }>(fixed) + ones_sum(options);
         canonical(!fold(pseudo + header))
     }
 }
@@ -146,9 +153,21 @@ pub fn payload_sum(payload: &[u8]) -> u16 {
 
 fn addr_sum(a: IpAddr) -> u64 {
     match a {
-        IpAddr::V4(v4) => ones_sum(&v4.octets()),
-        IpAddr::V6(v6) => ones_sum(&v6.octets()),
+        IpAddr::V4(v4) => ones_sum_fixed::<1>(&v4.octets()),
+        IpAddr::V6(v6) => ones_sum_fixed::<4>(&v6.octets()),
     }
+}
+
+/// [`ones_sum`] of the first `N` words of `data`, which has them: a
+/// straight run of loads and adds, no loop.
+#[inline(always)]
+fn ones_sum_fixed<const N: usize>(data: &[u8]) -> u64 {
+    let (words, _) = data.as_chunks::<4>();
+    let words: &[[u8; 4]; N] = words[..N].try_into().unwrap_or(&[[0; 4]; N]);
+    words
+        .iter()
+        .map(|w| u64::from(u32::from_ne_bytes(*w)))
+        .sum()
 }
 
 /// One parsed TCP option.
