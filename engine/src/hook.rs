@@ -6,6 +6,7 @@
 
 use crate::config::Share;
 use crate::event::{AnomalyKind, FlowStats, NoMessage};
+use crate::packet::PacketView;
 use crate::stats::SessionCounters;
 use crate::timestamp::Timestamp;
 use crate::vocab::{EndReason, FlowSide, flow_id};
@@ -58,8 +59,6 @@ pub struct HookPacket<'a, K> {
     pub flow: HookFlow<'a, K>,
     /// IP protocol.
     pub proto: u8,
-    /// The initiator's port and the responder's (zero without ports).
-    pub ports: (u16, u16),
     /// The sender's side.
     pub side: FlowSide,
     /// Packet time.
@@ -70,6 +69,20 @@ pub struct HookPacket<'a, K> {
     pub payload: &'a [u8],
     /// The first packet of the flow.
     pub first: bool,
+    /// The decoded packet, for what is read from it on demand.
+    pub(crate) view: &'a PacketView<'a>,
+}
+
+impl<K> HookPacket<'_, K> {
+    /// The initiator's port and the responder's (zero without ports). Read
+    /// from the headers when asked: most packets of a flow never need them.
+    pub fn ports(&self) -> (u16, u16) {
+        let (sport, dport) = self.view.ports().unwrap_or((0, 0));
+        match self.side {
+            FlowSide::Initiator => (sport, dport),
+            FlowSide::Responder => (dport, sport),
+        }
+    }
 }
 
 /// What a hook emits for the engine to put in its output, in order.

@@ -163,6 +163,7 @@ impl Reassembler {
 
     /// Feeds one segment. In-order bytes (and held bytes the segment
     /// releases) go to `sink`.
+    #[inline]
     pub fn segment(
         &mut self,
         seg: Segment<'_>,

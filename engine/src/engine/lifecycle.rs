@@ -89,7 +89,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.hook.on_detached(proto, view.payload.len());
             Verdict::Continue
         } else {
-            self.run_hook(seq, idx, view, side, first, out)
+            self.run_hook(seq, idx, view, (proto, side), first, out)
         };
 
         if self.lifecycle_events && state != before {
@@ -128,7 +128,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         seq: u64,
         idx: u32,
         view: &PacketView<'_>,
-        side: FlowSide,
+        (proto, side): (u8, FlowSide),
         first: bool,
         out: &mut EventBuf<E::Key, H::Message>,
     ) -> Verdict {
@@ -138,15 +138,9 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             None
         };
         let e = self.table.get(idx);
-        let (sport, dport) = view.ports().unwrap_or((0, 0));
-        let ports = match side {
-            FlowSide::Initiator => (sport, dport),
-            FlowSide::Responder => (dport, sport),
-        };
         let pkt = HookPacket {
             flow: e.hook_flow(idx),
-            proto: view.ip.map_or(0, |i| i.protocol),
-            ports,
+            proto,
             side,
             ts: view.ts,
             tcp: tcp.map(|t| TcpInfo {
@@ -164,6 +158,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             }),
             payload: view.payload,
             first,
+            view,
         };
         let verdict = self.hook.on_packet(&pkt, &mut self.hook_items);
         if !self.hook_items.is_empty() {

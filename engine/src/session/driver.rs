@@ -4,21 +4,20 @@
 //! RSTs, ends the flow when the parser poisons or a `DropFlow` cap is hit,
 //! and reports every cap hit and inconsistent overlap as an anomaly.
 
+mod tcp;
+
 use super::adapters::{DgramFactory, DgramRoute, Factory, Notes, StreamRoute};
 use super::route::{Candidate, Choice, PortIndex, Route, choose};
-use super::slot::{
-    AppProtos, FAILED, Feeder, FlowApp, Parser, Pending, Probing, Slot, tell_acked, tell_chosen,
-};
+use super::slot::{AppProtos, FAILED, Feeder, FlowApp, Parser, Pending, Probing, Slot};
 use super::{DatagramParser, DatagramParserFactory, SessionParser, SessionParserFactory};
 use crate::config::Share;
 use crate::event::{AnomalyKind, AppProto, FlowStats, SideStats};
 use crate::hook::{FlowHook, HookFlow, HookItem, HookPacket, Verdict};
-use crate::reassembly::{Memory, Reassembler, ReassemblyConfig, Segment, StreamCounters};
+use crate::reassembly::{Memory, ReassemblyConfig, StreamCounters};
 use crate::stats::{SessionCounters, add_counters};
 use crate::timestamp::Timestamp;
 use crate::vocab::EndReason;
 use crate::wire::ipproto;
-use crate::wire::transport::tcp_flags;
 
 /// Runs parsers on an engine's flows: register parser factories for TCP
 /// ([`SessionParser`]) and UDP ([`DatagramParser`]) with the [`Route`]
@@ -111,7 +110,7 @@ impl<K, M> Sessions<K, M> {
     {
         assert!(self.tcp.len() < usize::from(u16::MAX), "too many routes");
         self.enter_names(route.name, true);
-        self.ports[0].add(self.tcp.len() as u16, &route.ports);
+        self.ports[0].add(self.tcp.len() as u16, &route);
         self.tcp.push((route, Box::new(Factory(factory))));
         self
     }
@@ -125,7 +124,7 @@ impl<K, M> Sessions<K, M> {
     {
         assert!(self.udp.len() < usize::from(u16::MAX), "too many routes");
         self.enter_names(route.name, false);
-        self.ports[1].add(self.udp.len() as u16, &route.ports);
+        self.ports[1].add(self.udp.len() as u16, &route);
         self.udp.push((route, Box::new(DgramFactory(factory))));
         self
     }
@@ -141,9 +140,17 @@ impl<K, M> Sessions<K, M> {
     fn slot(&mut self, idx: u32) -> &mut Slot<M> {
         let i = idx as usize;
         if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, Slot::default);
+            self.grow_slots(i);
         }
         &mut self.slots[i]
+    }
+
+    /// Slots up to `i`: once per table slot over the run, so kept out of
+    /// the per-packet path.
+    #[cold]
+    #[inline(never)]
+    fn grow_slots(&mut self, i: usize) {
+        self.slots.resize_with(i + 1, Slot::default);
     }
 
     /// Registration `i` of the TCP or the UDP list.
@@ -164,23 +171,27 @@ impl<K, M> Sessions<K, M> {
     /// port-matched ones first, each group in registration order; into
     /// `cands` (emptied first).
     fn candidates(&self, tcp: bool, ports: (u16, u16), cands: &mut Vec<Candidate>) {
-        let n = self.route_count(tcp);
+        let index = self.port_index(tcp);
         cands.clear();
-        cands.extend(self.port_index(tcp).matching(ports).map(|route| Candidate {
+        cands.extend(index.matching(ports).map(|route| Candidate {
             route,
             port_matched: true,
         }));
         cands.sort_unstable_by_key(|c| c.route);
         cands.dedup();
         let matched = cands.len();
-        for route in 0..n as u16 {
-            if !cands[..matched].iter().any(|c| c.route == route)
-                && !self.route(tcp, usize::from(route)).only_ports
-            {
-                cands.push(Candidate {
-                    route,
-                    port_matched: false,
-                });
+        let others = index.any_port().iter().map(|&route| Candidate {
+            route,
+            port_matched: false,
+        });
+        if matched == 0 {
+            // Most flows: no route lists either port.
+            cands.extend(others);
+        } else {
+            for o in others {
+                if !cands[..matched].iter().any(|c| c.route == o.route) {
+                    cands.push(o);
+                }
             }
         }
     }
@@ -264,7 +275,7 @@ impl<K, M> Sessions<K, M> {
     /// counted as the probing path counts it).
     fn first_datagram(&mut self, pkt: &HookPacket<'_, K>) -> Option<Box<FlowApp<M>>> {
         let mut cands = std::mem::take(&mut self.scratch);
-        self.candidates(false, pkt.ports, &mut cands);
+        self.candidates(false, pkt.ports(), &mut cands);
         // The first of at most `probe_datagrams`.
         let force = self.cfg.probe_datagrams <= 1;
         let udp = &self.udp;
@@ -277,7 +288,7 @@ impl<K, M> Sessions<K, M> {
         match choice {
             Choice::Take(c) => {
                 self.scratch = cands;
-                let app = self.new_app(false, pkt.ports, pkt.flow.key, Some(usize::from(c)));
+                let app = self.new_app(false, pkt.ports(), pkt.flow.key, Some(usize::from(c)));
                 Some(app)
             }
             Choice::Wait => {
@@ -320,201 +331,11 @@ impl<K, M> Sessions<K, M> {
             ipproto::UDP => false,
             _ => return,
         };
-        let decided = self.decided_now(tcp, pkt.ports);
+        let decided = self.decided_now(tcp, pkt.ports());
         if decided.is_some() {
-            let app = self.new_app(tcp, pkt.ports, pkt.flow.key, decided);
+            let app = self.new_app(tcp, pkt.ports(), pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
-    }
-
-    fn on_tcp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
-        let Some(t) = pkt.tcp else {
-            return Verdict::Continue;
-        };
-        let me = pkt.side.index();
-        let has_app = {
-            let slot = self.slot(pkt.flow.slot);
-            if t.flags & tcp_flags::SYN != 0
-                && slot
-                    .app
-                    .as_ref()
-                    .is_none_or(|a| a.streams.get(me).is_none())
-            {
-                slot.set_isn(me, t.seq);
-            }
-            slot.app.is_some()
-        };
-        let fin = t.flags & tcp_flags::FIN != 0;
-        let rst = t.flags & tcp_flags::RST != 0;
-        if pkt.payload.is_empty()
-            && t.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) == 0
-        {
-            // A pure ACK (the commonest packet): it only moves the mark of
-            // what the peer's stream has been acknowledged up to.
-            if t.flags & tcp_flags::ACK != 0
-                && let Some(app) = self.slots[pkt.flow.slot as usize].app.as_deref_mut()
-                && let Some(s) = app.streams.get_mut(1 - me)
-            {
-                s.acked(t.ack);
-                app.acked(pkt.side.other(), t.ack, pkt.ts, out);
-            }
-            return Verdict::Continue;
-        }
-        if !has_app {
-            if pkt.payload.is_empty() {
-                return Verdict::Continue;
-            }
-            let decided = self.decided_now(true, pkt.ports);
-            let app = self.new_app(true, pkt.ports, pkt.flow.key, decided);
-            self.slot(pkt.flow.slot).app = Some(app);
-        }
-        let i = pkt.flow.slot as usize;
-        let Sessions {
-            cfg,
-            tcp,
-            slots,
-            protos,
-            mem,
-            counters,
-            max_events,
-            ..
-        } = self;
-        let slot = &mut slots[i];
-        let isn = slot.isn(me);
-        let Some(app) = slot.app.as_deref_mut() else {
-            return Verdict::Continue;
-        };
-        // The common case in one short path: the next bytes of a stream
-        // whose parser is chosen, nothing held, no flag but ACK/PSH, and an
-        // acknowledgement that gives up no hole of the peer's.
-        if t.flags & (tcp_flags::SYN | tcp_flags::FIN | tcp_flags::RST) == 0
-            && matches!(app.parser, Parser::Stream(_))
-            && app.streams.get(me).is_some_and(|s| s.is_next(t.seq))
-            && (t.flags & tcp_flags::ACK == 0
-                || app
-                    .streams
-                    .get_mut(1 - me)
-                    .is_none_or(|s| s.acked_quietly(t.ack)))
-        {
-            if t.flags & tcp_flags::ACK != 0 {
-                app.acked(pkt.side.other(), t.ack, pkt.ts, out);
-            }
-            let (Some(s), Parser::Stream(p)) = (app.streams.get_mut(me), &mut app.parser) else {
-                return Verdict::Continue;
-            };
-            s.take_in_order(pkt.payload, t.payload_sum, cfg);
-            p.feed(pkt.side, pkt.payload, pkt.ts, out);
-            let Some(reason) = p.poisoned() else {
-                return Verdict::Continue;
-            };
-            counters.parser_errors += 1;
-            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
-            Self::retire(slot, (mem, protos), counters);
-            return Verdict::End(EndReason::ParseError);
-        }
-        let mut feeder = Feeder {
-            key: pkt.flow.key,
-            routes: tcp,
-            probe_bytes: cfg.probe_bytes.max(1),
-            items: out,
-            counters,
-            unclassified: false,
-            ts: pkt.ts,
-            fed: false,
-            chosen: None,
-            max_events: *max_events,
-        };
-        let FlowApp {
-            streams,
-            parser,
-            inconsistent_reported,
-            proto,
-            acks,
-            ..
-        } = app;
-        let peer = 1 - me;
-        // The ACK speaks for the other direction: what it acknowledged and
-        // the capture never showed is lost.
-        if t.flags & tcp_flags::ACK != 0
-            && let Some(s) = streams.get_mut(peer)
-        {
-            s.acked(t.ack);
-            let side = pkt.side.other();
-            if !pkt.payload.is_empty() || fin {
-                s.peer_moved_on(mem, &mut |c| feeder.chunk(parser, side, c));
-            }
-            tell_acked(acks, parser, streams, side, t.ack, pkt.ts, feeder.items);
-        }
-        let mut verdict = Verdict::Continue;
-        if !pkt.payload.is_empty() || fin {
-            let stream = streams.slot_mut(me).get_or_insert_with(|| match isn {
-                Some(isn) => Reassembler::from_isn(isn),
-                None => Reassembler::mid_stream(),
-            });
-            // Data on a SYN (TCP Fast Open) starts after the SYN's number.
-            let seq = if t.flags & tcp_flags::SYN != 0 {
-                t.seq.wrapping_add(1)
-            } else {
-                t.seq
-            };
-            let side = pkt.side;
-            let seg = Segment {
-                seq,
-                payload: pkt.payload,
-                fin,
-                payload_sum: t.payload_sum,
-            };
-            let outcome = stream.segment(seg, cfg, mem, &mut |c| feeder.chunk(parser, side, c));
-            if outcome.inconsistent && !inconsistent_reported[me] {
-                inconsistent_reported[me] = true;
-                feeder
-                    .items
-                    .push(HookItem::Anomaly(AnomalyKind::InconsistentOverlap { side }));
-            }
-            if let Some(cap) = outcome.cap_hit {
-                feeder
-                    .items
-                    .push(HookItem::Anomaly(AnomalyKind::ReassemblyCap { side, cap }));
-            }
-            if outcome.drop_flow {
-                verdict = Verdict::End(EndReason::BufferOverflow);
-            }
-            if stream.take_fin() {
-                feeder.eof(parser, side);
-            }
-        }
-        if feeder.chosen.is_some() {
-            tell_chosen(acks, parser, streams, pkt.ts, feeder.items);
-        }
-        if rst && verdict == Verdict::Continue {
-            // Nothing more will come: what is held goes out now (the flow
-            // ends at this packet, and the parser hears of the reset then).
-            feeder.flush_streams(streams, parser, mem);
-        }
-        let unclassified = feeder.unclassified;
-        if feeder.chosen.is_some() {
-            *proto = feeder.chosen;
-        }
-        let poisoned = match parser {
-            Parser::Stream(p) if feeder.fed => p.poisoned(),
-            _ => None,
-        };
-        if let Some(reason) = poisoned {
-            counters.parser_errors += 1;
-            out.push(HookItem::Anomaly(AnomalyKind::ParserPoisoned { reason }));
-            verdict = Verdict::End(EndReason::ParseError);
-        }
-        if verdict == Verdict::End(EndReason::BufferOverflow) {
-            // Retired when the flow ends, after the parser hears of it.
-            counters.flows_dropped += 1;
-        } else if verdict != Verdict::Continue {
-            Self::retire(slot, (mem, protos), counters);
-        } else if unclassified {
-            counters.flows_unclassified += 1;
-            Self::retire(slot, (mem, protos), counters);
-            return Verdict::Detach;
-        }
-        verdict
     }
 
     fn on_udp(&mut self, pkt: &HookPacket<'_, K>, out: &mut Vec<HookItem<M>>) -> Verdict {
@@ -529,9 +350,9 @@ impl<K, M> Sessions<K, M> {
                 return Verdict::Continue;
             }
         } else if self.slot(pkt.flow.slot).app.is_none() {
-            let decided = self.decided_now(false, pkt.ports);
+            let decided = self.decided_now(false, pkt.ports());
             let app = match decided {
-                Some(_) => self.new_app(false, pkt.ports, pkt.flow.key, decided),
+                Some(_) => self.new_app(false, pkt.ports(), pkt.flow.key, decided),
                 None => match self.first_datagram(pkt) {
                     Some(app) => app,
                     None => return Verdict::Detach,
@@ -683,10 +504,12 @@ where
             ipproto::UDP if !self.udp.is_empty() => self.on_udp(pkt, out),
             _ => Verdict::Continue,
         };
-        self.counters.messages += out[before..]
-            .iter()
-            .filter(|i| matches!(i, HookItem::Message(..)))
-            .count() as u64;
+        if out.len() > before {
+            self.counters.messages += out[before..]
+                .iter()
+                .filter(|i| matches!(i, HookItem::Message(..)))
+                .count() as u64;
+        }
         verdict
     }
 

@@ -109,18 +109,31 @@ impl Route {
 
 /// The routes of one transport by port: `(port, route)` pairs sorted by
 /// port, then route (registration order), so a flow's two ports find their
-/// routes with two binary searches however many routes list ports.
+/// routes with two binary searches however many routes list ports; and the
+/// routes offered to flows on any port, in registration order.
 #[derive(Debug, Default, Clone)]
 pub(super) struct PortIndex {
     pairs: Vec<(u16, u16)>,
+    any_port: Vec<u16>,
 }
 
 impl PortIndex {
-    /// Enters route number `route`'s ports.
-    pub(super) fn add(&mut self, route: u16, ports: &[u16]) {
-        self.pairs.extend(ports.iter().map(|&p| (p, route)));
+    /// Enters route number `route`, registered after every route entered
+    /// before it.
+    pub(super) fn add(&mut self, route_no: u16, route: &Route) {
+        self.pairs
+            .extend(route.ports.iter().map(|&p| (p, route_no)));
         self.pairs.sort_unstable();
         self.pairs.dedup();
+        if !route.only_ports {
+            self.any_port.push(route_no);
+        }
+    }
+
+    /// The routes offered to flows on any port (not [`Route::only_ports`]),
+    /// in registration order.
+    pub(super) fn any_port(&self) -> &[u16] {
+        &self.any_port
     }
 
     /// The routes listing `port`, in registration order.
@@ -208,15 +221,17 @@ pub(super) fn choose<'r>(
 
 #[cfg(test)]
 mod tests {
-    use super::PortIndex;
+    use super::{PortIndex, Route};
 
     #[test]
     fn port_index_finds_the_routes_of_either_port_in_registration_order() {
         let mut index = PortIndex::default();
-        index.add(0, &[80, 8080]);
-        index.add(1, &[53]);
-        index.add(2, &[80, 443, 80]);
-        index.add(3, &[]);
+        index.add(0, &Route::ports([80, 8080]));
+        index.add(1, &Route::ports([53]).only_ports());
+        index.add(2, &Route::ports([80, 443, 80]));
+        index.add(3, &Route::any());
+        index.add(4, &Route::ports([443]).only_ports());
+        assert_eq!(index.any_port(), [0, 2, 3]);
         assert_eq!(index.first((80, 53)), Some(0));
         assert_eq!(index.first((40000, 53)), Some(1));
         assert_eq!(index.first((443, 40000)), Some(2));
