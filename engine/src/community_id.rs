@@ -3,7 +3,6 @@
 //! one string; [`community_id_v1`] over a tuple, [`community_id`] over a
 //! 5-tuple key seen from its initiator.
 
-use base64::Engine as _;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -78,9 +77,33 @@ pub fn community_id_v1(
     let digest = sha1_one_block(block, n);
     let mut text = [0u8; CommunityId::LEN];
     text[..2].copy_from_slice(b"1:");
-    // 20 bytes are 28 base64 characters: the buffer always fits them.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(digest, &mut text[2..]);
+    base64_digest(&digest, &mut text[2..]);
     CommunityId(text)
+}
+
+/// The standard base64 alphabet (RFC 4648, section 4).
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A SHA-1 digest in padded standard base64: six groups of three bytes,
+/// then two bytes as three characters and `=`. Written out for the one
+/// length, a table lookup per character.
+fn base64_digest(digest: &[u8; 20], out: &mut [u8]) {
+    let (groups, tail) = digest.as_chunks::<3>();
+    let (quads, last) = out.as_chunks_mut::<4>();
+    for (g, q) in groups.iter().zip(quads.iter_mut()) {
+        let n = u32::from_be_bytes([0, g[0], g[1], g[2]]);
+        *q = [18, 12, 6, 0].map(|s| BASE64[(n >> s) as usize & 63]);
+    }
+    if let ([a, b], [.., q]) = (tail, quads) {
+        let n = u32::from_be_bytes([0, *a, *b, 0]);
+        *q = [
+            BASE64[(n >> 18) as usize & 63],
+            BASE64[(n >> 12) as usize & 63],
+            BASE64[(n >> 6) as usize & 63],
+            b'=',
+        ];
+    }
+    debug_assert!(last.is_empty());
 }
 
 /// Lays the two addresses out from byte 2 of `block`, in the spec's
@@ -189,6 +212,27 @@ pub fn community_id(key: &FiveTupleKey, initiator: Orientation, seed: u16) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Digests of every byte value in every position, and the all-zero and
+    /// all-one ones, against the base64 crate.
+    #[test]
+    fn digests_in_base64() {
+        use base64::Engine as _;
+        let mut digests = vec![[0u8; 20], [0xff; 20]];
+        for v in 0..=255u8 {
+            let mut d = [0u8; 20];
+            for (i, b) in d.iter_mut().enumerate() {
+                *b = v.wrapping_add((i as u8).wrapping_mul(53));
+            }
+            digests.push(d);
+        }
+        for d in digests {
+            let mut text = [0u8; 28];
+            base64_digest(&d, &mut text);
+            let want = base64::engine::general_purpose::STANDARD.encode(d);
+            assert_eq!(std::str::from_utf8(&text).unwrap(), want, "{d:?}");
+        }
+    }
 
     /// Every length one block holds, against the hasher.
     #[test]
