@@ -17,7 +17,7 @@
 //!   bounded buffer: [`CaptureStream`], the cursor's [`WindowStep`];
 //!   [`MAX_RECORD`], the longest record either reader takes.
 //! - Inputs as a pipeline source: [`CaptureInput`] (a file or a stream,
-//!   [`CaptureInput::open`] decides, or [`CaptureInput::open_buffered`]
+//!   [`CaptureInput::open`] decides, or [`CaptureInput::open_one_pass`]
 //!   for one pass on one thread), [`FileSource`], [`DamagedInput`],
 //!   [`InputStarts`].
 //! - Live capture (feature `live`, libpcap): [`LiveSource`],

@@ -19,9 +19,12 @@ use std::path::{Path, PathBuf};
 
 use flowscope_shards::prefetch;
 
+mod map_cost;
 mod shrink;
 mod split;
 mod window;
+
+pub(crate) use map_cost::PROBE_BYTES;
 
 pub use window::WindowStep;
 
@@ -133,6 +136,20 @@ impl CaptureFile {
             path: path.to_owned(),
             bytes: CaptureBytes::Mapped(MappedFile { registration, map }),
         })
+    }
+
+    /// Whether this file, read once on one thread, costs less where it is
+    /// mapped than copied through a buffer, on this system: a 2 MiB window
+    /// touched through the mapping and another copied out are timed (see
+    /// the `map_cost` module). `false` for a file under 8 MiB, one that no
+    /// longer opens, and bytes held in memory.
+    pub fn maps_cheaply(&self) -> bool {
+        match &self.bytes {
+            CaptureBytes::Mapped(m) => {
+                File::open(&self.path).is_ok_and(|file| map_cost::maps_cheaply(&m.map, &file))
+            }
+            _ => false,
+        }
     }
 
     /// A capture held in memory under a display name.

@@ -67,9 +67,10 @@ pub enum FileReading {
     /// Mapped: the bytes are shared with the threads packets are handed
     /// to, never copied.
     Mapped,
-    /// Read through a buffer ([`CaptureInput::open_buffered`]): faster for
-    /// one pass on one thread (the inline engine, `--shards 0`).
-    Buffered,
+    /// Mapped or read through a buffer, whichever costs less on this system
+    /// for one pass on one thread (the inline engine, `--shards 0`):
+    /// [`CaptureInput::open_one_pass`].
+    OnePass,
 }
 
 /// Opens every input, or reports every one that does not open.
@@ -92,7 +93,7 @@ pub fn open_all(inputs: &[Input], files: FileReading) -> Result<Vec<CaptureInput
             }
             Input::File(p) => match files {
                 FileReading::Mapped => CaptureInput::open(p),
-                FileReading::Buffered => CaptureInput::open_buffered(p),
+                FileReading::OnePass => CaptureInput::open_one_pass(p),
             },
         };
         match result {

@@ -149,10 +149,10 @@ where
 {
     let started = Instant::now();
     let shards = opts.run.shard_count();
-    // The inline engine reads each file once on this thread: through a
-    // buffer; the pipeline shares the mapped bytes with its shards.
+    // The inline engine reads each file once on this thread, the cheaper
+    // way; the pipeline shares the mapped bytes with its shards.
     let reading = if shards == 0 {
-        FileReading::Buffered
+        FileReading::OnePass
     } else {
         FileReading::Mapped
     };

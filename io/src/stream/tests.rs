@@ -478,3 +478,56 @@ fn a_file_s_record_cut_short_does_not_grow_the_buffer_to_its_claim() {
     assert!(s.capacity <= data.len().max(64), "{}", s.capacity);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file of 8 MiB or more opened for one pass reads as the mapped file
+/// reads, whichever way this system's faults chose for it: whole, and cut
+/// inside its last record.
+#[test]
+fn a_large_file_opened_for_one_pass_reads_as_mapped() {
+    use crate::CaptureInput;
+    use crate::reader::PROBE_BYTES;
+    let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 65535, PcapPrecision::Nanos)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A 24-byte file header, then 16 bytes of record header a packet.
+    let mut n = 0u32;
+    while 24 + n as usize * (16 + 1400) <= PROBE_BYTES {
+        let payload: Vec<u8> = (0..1400u32)
+            .map(|i| (i ^ n.wrapping_mul(31)) as u8)
+            .collect();
+        w.write_packet(Timestamp::new(u64::from(n), n), &payload)
+            .unwrap_or_else(|e| panic!("{e}"));
+        n += 1;
+    }
+    let whole = w.into_inner().unwrap_or_else(|e| panic!("{e}"));
+    let cut = whole[..whole.len() - 10].to_vec();
+    let dir = scratch("one-pass");
+    let path = dir.join("capture");
+    for (what, data) in [("whole", whole), ("cut", cut)] {
+        std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
+        let (want, want_err) = all(&data);
+        let (got, err) = match CaptureInput::open_one_pass(&path) {
+            Ok(CaptureInput::File(f)) => {
+                let mut got = Vec::new();
+                let mut err = None;
+                for p in f.packets().unwrap_or_else(|e| panic!("{e}")) {
+                    match p {
+                        Ok(p) => {
+                            got.push((p.ts.as_nanos(), p.linktype.0, p.wire_len, p.data.to_vec()))
+                        }
+                        Err(e) => err = Some(e),
+                    }
+                }
+                (got, err)
+            }
+            Ok(CaptureInput::Stream(mut s)) => {
+                let (got, err, _) = streamed(&mut s);
+                (got, err)
+            }
+            Err(e) => panic!("{what}: {e}"),
+        };
+        assert_eq!(got.len(), want.len(), "{what}: packet count");
+        assert!(got == want, "{what}: packets differ");
+        assert_eq!(err, want_err, "{what}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
