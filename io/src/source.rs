@@ -95,11 +95,13 @@ impl CaptureInput {
     pub fn open_one_pass(path: &Path) -> Result<Self, OpenError> {
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() => {
-                if m.len() >= PROBE_BYTES as u64 {
-                    let file = CaptureFile::open(path)?;
-                    if file.maps_cheaply() {
-                        return Ok(CaptureInput::File(file));
-                    }
+                // A file that does not map is read through the buffer,
+                // which reports whatever else is wrong with it.
+                if m.len() >= PROBE_BYTES as u64
+                    && let Ok(file) = CaptureFile::open(path)
+                    && file.maps_cheaply()
+                {
+                    return Ok(CaptureInput::File(file));
                 }
                 CaptureStream::open_file(path).map(CaptureInput::Stream)
             }

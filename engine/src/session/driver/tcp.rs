@@ -11,6 +11,9 @@ use crate::vocab::EndReason;
 use crate::wire::transport::tcp_flags;
 
 impl<K, M> Sessions<K, M> {
+    /// A TCP packet: a pure ACK, or the next bytes of a stream whose parser
+    /// is chosen with nothing held, here; anything else in
+    /// [`on_tcp_segment`](Self::on_tcp_segment).
     pub(super) fn on_tcp(
         &mut self,
         pkt: &HookPacket<'_, K>,
