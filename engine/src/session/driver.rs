@@ -180,18 +180,12 @@ impl<K, M> Sessions<K, M> {
         cands.sort_unstable_by_key(|c| c.route);
         cands.dedup();
         let matched = cands.len();
-        let others = index.any_port().iter().map(|&route| Candidate {
-            route,
-            port_matched: false,
-        });
-        if matched == 0 {
-            // Most flows: no route lists either port.
-            cands.extend(others);
-        } else {
-            for o in others {
-                if !cands[..matched].iter().any(|c| c.route == o.route) {
-                    cands.push(o);
-                }
+        for &route in index.any_port() {
+            if !cands[..matched].iter().any(|c| c.route == route) {
+                cands.push(Candidate {
+                    route,
+                    port_matched: false,
+                });
             }
         }
     }
@@ -274,8 +268,9 @@ impl<K, M> Sessions<K, M> {
     /// pending; `None` when no parser will take it (the flow is then done,
     /// counted as the probing path counts it).
     fn first_datagram(&mut self, pkt: &HookPacket<'_, K>) -> Option<Box<FlowApp<M>>> {
+        let ports = pkt.ports();
         let mut cands = std::mem::take(&mut self.scratch);
-        self.candidates(false, pkt.ports(), &mut cands);
+        self.candidates(false, ports, &mut cands);
         // The first of at most `probe_datagrams`.
         let force = self.cfg.probe_datagrams <= 1;
         let udp = &self.udp;
@@ -288,7 +283,7 @@ impl<K, M> Sessions<K, M> {
         match choice {
             Choice::Take(c) => {
                 self.scratch = cands;
-                let app = self.new_app(false, pkt.ports(), pkt.flow.key, Some(usize::from(c)));
+                let app = self.new_app(false, ports, pkt.flow.key, Some(usize::from(c)));
                 Some(app)
             }
             Choice::Wait => {
@@ -331,9 +326,10 @@ impl<K, M> Sessions<K, M> {
             ipproto::UDP => false,
             _ => return,
         };
-        let decided = self.decided_now(tcp, pkt.ports());
+        let ports = pkt.ports();
+        let decided = self.decided_now(tcp, ports);
         if decided.is_some() {
-            let app = self.new_app(tcp, pkt.ports(), pkt.flow.key, decided);
+            let app = self.new_app(tcp, ports, pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
     }
@@ -350,9 +346,10 @@ impl<K, M> Sessions<K, M> {
                 return Verdict::Continue;
             }
         } else if self.slot(pkt.flow.slot).app.is_none() {
-            let decided = self.decided_now(false, pkt.ports());
+            let ports = pkt.ports();
+            let decided = self.decided_now(false, ports);
             let app = match decided {
-                Some(_) => self.new_app(false, pkt.ports(), pkt.flow.key, decided),
+                Some(_) => self.new_app(false, ports, pkt.flow.key, decided),
                 None => match self.first_datagram(pkt) {
                     Some(app) => app,
                     None => return Verdict::Detach,

@@ -7,13 +7,17 @@ use crate::pcap_writer::{PcapPrecision, PcapWriter};
 pub(crate) type Got = (u64, u32, u32, Vec<u8>);
 
 pub(crate) fn all(data: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
-    let mut r = match PacketReader::new(data) {
-        Ok(r) => r,
-        Err(e) => return (Vec::new(), Some(e)),
-    };
+    match PacketReader::new(data) {
+        Ok(r) => read_all(r),
+        Err(e) => (Vec::new(), Some(e)),
+    }
+}
+
+/// Every packet `r` gives, and the error it ends with.
+pub(crate) fn read_all(r: PacketReader<'_>) -> (Vec<Got>, Option<CaptureError>) {
     let mut pkts = Vec::new();
     let mut err = None;
-    for p in &mut r {
+    for p in r {
         match p {
             Ok(p) => pkts.push((p.ts.as_nanos(), p.linktype.0, p.wire_len, p.data.to_vec())),
             Err(e) => err = Some(e),

@@ -8,7 +8,7 @@
 use super::*;
 use crate::pcap_writer::{PcapPrecision, PcapWriter};
 use crate::reader::tests::{
-    CUT_RECORD, CUTS, Got, all, block, cut_capture, cut_file, epb, idb, pcap, shb,
+    CUT_RECORD, CUTS, Got, all, block, cut_capture, cut_file, epb, idb, pcap, read_all, shb,
 };
 use flowscope_engine::{LinkType, Timestamp};
 
@@ -506,19 +506,7 @@ fn a_large_file_opened_for_one_pass_reads_as_mapped() {
         std::fs::write(&path, &data).unwrap_or_else(|e| panic!("{e}"));
         let (want, want_err) = all(&data);
         let (got, err) = match CaptureInput::open_one_pass(&path) {
-            Ok(CaptureInput::File(f)) => {
-                let mut got = Vec::new();
-                let mut err = None;
-                for p in f.packets().unwrap_or_else(|e| panic!("{e}")) {
-                    match p {
-                        Ok(p) => {
-                            got.push((p.ts.as_nanos(), p.linktype.0, p.wire_len, p.data.to_vec()))
-                        }
-                        Err(e) => err = Some(e),
-                    }
-                }
-                (got, err)
-            }
+            Ok(CaptureInput::File(f)) => read_all(f.packets().unwrap_or_else(|e| panic!("{e}"))),
             Ok(CaptureInput::Stream(mut s)) => {
                 let (got, err, _) = streamed(&mut s);
                 (got, err)

@@ -53,8 +53,9 @@ impl<K, M> Sessions<K, M> {
             if pkt.payload.is_empty() {
                 return Verdict::Continue;
             }
-            let decided = self.decided_now(true, pkt.ports());
-            let app = self.new_app(true, pkt.ports(), pkt.flow.key, decided);
+            let ports = pkt.ports();
+            let decided = self.decided_now(true, ports);
+            let app = self.new_app(true, ports, pkt.flow.key, decided);
             self.slot(pkt.flow.slot).app = Some(app);
         }
         let Sessions {
