@@ -128,6 +128,8 @@ pub(crate) fn bench_engine(
                         |evs| events.extend_from_slice(evs),
                     )?;
                     let mut line = Vec::with_capacity(64 * 1024);
+                    // A fresh renderer per pass, as a fresh engine.
+                    let mut renderer = renderer.clone();
                     let start = Instant::now();
                     for ev in &events {
                         renderer.render(ev, &mut line);
@@ -139,9 +141,11 @@ pub(crate) fn bench_engine(
                     Ok(pass)
                 } else if mode == FULL || mode == PARSERS {
                     let render = mode == FULL;
-                    // Rendered into one reused buffer, as a shard renders
-                    // into the batches it hands the merger.
+                    // Rendered into one reused buffer, as the inline engine
+                    // renders into the output's (a pipeline's shard gives
+                    // each record a buffer of its own).
                     let mut line = Vec::with_capacity(64 * 1024);
+                    let mut renderer = renderer.clone();
                     timed_pass(
                         &data,
                         &records,

@@ -3,6 +3,7 @@
 //! documented in the README (schema version [`SCHEMA_VERSION`]).
 
 mod app;
+mod endpoints;
 mod ftp_data;
 mod strict;
 mod suricata;
@@ -12,6 +13,7 @@ pub use ftp_data::{FtpDataCounters, FtpDataStage};
 pub use strict::{EveProfile, SCHEMA, StrictFilter};
 
 use crate::json::{JsonObject, Key};
+use endpoints::EndpointCache;
 use flowscope_engine::{
     AnomalyKind, AppCounters, AppEvent, AppProtoCounters, DecodeError, EndReason, EngineStats,
     FiveTupleKey, FlowEvent, FlowSide, FlowStats, IpPairKey, MacPairKey, Ordered, Orientation,
@@ -56,8 +58,9 @@ impl Default for OutputConfig {
     }
 }
 
-/// How a key type appears in a record.
-pub trait EveKey {
+/// How a key type appears in a record. A renderer holds the keys of the
+/// flows whose fields it keeps, and compares them.
+pub trait EveKey: Clone + PartialEq + Send + 'static {
     /// Writes the endpoint fields (`src_ip` ... `proto`, `vlan`,
     /// `community_id`) with the initiator as source.
     fn write_endpoints(&self, initiator: Orientation, o: &mut JsonObject<'_>, seed: u16);
@@ -202,6 +205,16 @@ impl EveKey for MacPairKey {
     }
 }
 
+/// `in_iface`, when interfaces are named.
+fn write_iface(names: Option<&[String]>, o: &mut JsonObject<'_>, iface: u32) {
+    if let Some(names) = names {
+        o.str(
+            "in_iface",
+            names.get(iface as usize).map_or("", String::as_str),
+        );
+    }
+}
+
 /// Renders events as EVE lines.
 #[derive(Debug, Clone)]
 pub struct EveRenderer {
@@ -211,6 +224,8 @@ pub struct EveRenderer {
     interfaces: Option<std::sync::Arc<[String]>>,
     /// The strict profile's filter.
     strict: Option<std::sync::Arc<StrictFilter>>,
+    /// Each open flow's `flow_id` and endpoint fields as last rendered.
+    endpoints: EndpointCache,
 }
 
 impl EveRenderer {
@@ -221,6 +236,7 @@ impl EveRenderer {
             cfg,
             interfaces: None,
             strict,
+            endpoints: EndpointCache::default(),
         }
     }
 
@@ -238,20 +254,10 @@ impl EveRenderer {
         self
     }
 
-    /// `in_iface`, when interfaces are named.
-    fn write_iface(&self, o: &mut JsonObject<'_>, iface: u32) {
-        if let Some(names) = &self.interfaces {
-            o.str(
-                "in_iface",
-                names.get(iface as usize).map_or("", String::as_str),
-            );
-        }
-    }
-
     /// Appends the line for `ev` to `out` (nothing for events that have no
     /// record, or whose records are switched off).
     pub fn render<K: EveKey, M: EveMessage>(
-        &self,
+        &mut self,
         ev: &Ordered<FlowEvent<K, M>>,
         out: &mut Vec<u8>,
     ) {
@@ -264,7 +270,7 @@ impl EveRenderer {
 
     /// [`EveRenderer::render`] in the default profile.
     fn render_profile<K: EveKey, M: EveMessage>(
-        &self,
+        &mut self,
         ev: &Ordered<FlowEvent<K, M>>,
         out: &mut Vec<u8>,
     ) {
@@ -280,12 +286,24 @@ impl EveRenderer {
                 ts,
             } => {
                 let mut o = JsonObject::new(out);
-                o.ts("timestamp", *ts)
-                    .u64("flow_id", *flow_id)
-                    .u64("pcap_cnt", pcap_cnt);
-                self.write_iface(&mut o, stats.iface);
+                o.ts("timestamp", *ts);
+                // The flow's last record: its fields as held, if they are,
+                // and its slot freed.
+                let cached = self.endpoints.find(*flow_id, key, *initiator);
+                match cached {
+                    Some(c) => o.raw_members(c.flow_id),
+                    None => o.u64("flow_id", *flow_id),
+                };
+                o.u64("pcap_cnt", pcap_cnt);
+                write_iface(self.interfaces.as_deref(), &mut o, stats.iface);
                 o.str("event_type", "flow");
-                key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed);
+                match cached {
+                    Some(c) => {
+                        o.raw_members(c.endpoints);
+                    }
+                    None => key.write_endpoints(*initiator, &mut o, self.cfg.community_id_seed),
+                }
+                self.endpoints.forget::<K>(*flow_id);
                 key.write_icmp(*initiator, stats, &mut o);
                 if let Some(a) = stats.app_proto {
                     o.str("app_proto", a.name);
@@ -339,18 +357,36 @@ impl EveRenderer {
                 let Some(event_type) = message.event_type() else {
                     return;
                 };
-                let mut o = JsonObject::new(out);
-                o.ts("timestamp", *ts)
-                    .u64("flow_id", *flow_id)
-                    .u64("pcap_cnt", pcap_cnt);
-                self.write_iface(&mut o, *iface);
-                o.str("event_type", event_type);
                 let source = match side {
                     _ if message.source_is_responder() => initiator.flip(),
                     FlowSide::Responder if message.sender_is_source() => initiator.flip(),
                     _ => *initiator,
                 };
-                key.write_endpoints(source, &mut o, self.cfg.community_id_seed);
+                let mut o = JsonObject::new(out);
+                o.ts("timestamp", *ts);
+                match self.endpoints.find(*flow_id, key, source) {
+                    Some(c) => {
+                        o.raw_members(c.flow_id).u64("pcap_cnt", pcap_cnt);
+                        write_iface(self.interfaces.as_deref(), &mut o, *iface);
+                        o.str("event_type", event_type).raw_members(c.endpoints);
+                    }
+                    None => {
+                        let id_at = o.mark();
+                        o.u64("flow_id", *flow_id);
+                        let id_end = o.mark();
+                        o.u64("pcap_cnt", pcap_cnt);
+                        write_iface(self.interfaces.as_deref(), &mut o, *iface);
+                        o.str("event_type", event_type);
+                        let at = o.mark();
+                        key.write_endpoints(source, &mut o, self.cfg.community_id_seed);
+                        let id = o.written_since(id_at);
+                        let runs = endpoints::Cached {
+                            flow_id: &id[..id_end - id_at],
+                            endpoints: o.written_since(at),
+                        };
+                        self.endpoints.keep(*flow_id, key, source, runs);
+                    }
+                }
                 message.write_body(&mut o, &self.cfg);
                 o.finish_line();
             }

@@ -309,6 +309,27 @@ impl<'a> JsonObject<'a> {
         self.end()
     }
 
+    /// Where the next byte goes: with [`JsonObject::written_since`], what a
+    /// run of member calls wrote.
+    pub(crate) fn mark(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The bytes written since `mark` (empty if `mark` is past the end).
+    pub(crate) fn written_since(&self, mark: usize) -> &[u8] {
+        self.out.get(mark..).unwrap_or_default()
+    }
+
+    /// Appends members written earlier by member calls of another object
+    /// at the same depth, each after a first member (so `members` starts
+    /// with its comma). This container must have a member already: its
+    /// comma state is then the same after as after those calls.
+    pub(crate) fn raw_members(&mut self, members: &[u8]) -> &mut Self {
+        debug_assert!(!self.open[self.depth - 1].0 && members.first() == Some(&b','));
+        put(self.out, members);
+        self
+    }
+
     /// Closes the innermost open object or array (the outermost object
     /// included).
     pub fn end(&mut self) -> &mut Self {

@@ -182,12 +182,12 @@ where
         source = filtered;
         filter_report = Some(report);
     }
-    let renderer = EveRenderer::new(opts.run.config.output.clone());
+    let mut renderer = EveRenderer::new(opts.run.config.output.clone());
     let mut out = Output::new(out);
     out.counters = opts.run.output_counters.clone();
     out.strict = renderer.strict().cloned();
 
-    let render = (&renderer, names, &mut ipfix);
+    let render = (&mut renderer, names, &mut ipfix);
     let mut summary = if shards == 0 {
         run_inline(opts, extractor, source, render, &stop, &mut out)?
     } else {
@@ -209,7 +209,7 @@ where
 /// How records leave: the EVE renderer, the input names stamped on them,
 /// the IPFIX export.
 type Render<'a> = (
-    &'a EveRenderer,
+    &'a mut EveRenderer,
     Option<Arc<PcapNames>>,
     &'a mut Option<IpfixExport>,
 );

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut runner = InlineRunner::new(engine, 64);
-    let renderer = EveRenderer::new(OutputConfig {
+    let mut renderer = EveRenderer::new(OutputConfig {
         tls_client_handshake: true,
         ..OutputConfig::default()
     })
