@@ -142,8 +142,8 @@ pub(crate) fn bench_engine(
                 } else if mode == FULL || mode == PARSERS {
                     let render = mode == FULL;
                     // Rendered into one reused buffer, as the inline engine
-                    // renders into the output's (a pipeline's shard gives
-                    // each record a buffer of its own).
+                    // renders into the output's and a pipeline's shard into
+                    // the buffer of the items it hands the merge.
                     let mut line = Vec::with_capacity(64 * 1024);
                     let mut renderer = renderer.clone();
                     timed_pass(

@@ -66,7 +66,9 @@
 //!   [`Backpressure`], [`default_shards`], [`MAX_SHARDS`] and
 //!   [`DEFAULT_EPOCH_PACKETS`].
 //! - Output: an [`EventSink`] maps the engines' events on the shard
-//!   threads; [`Events`] and [`SessionEvents`] are the built-in ones.
+//!   threads, writing the bytes it makes (rendered records) into its
+//!   shard's buffer; [`Events`] and [`SessionEvents`] are the built-in
+//!   ones.
 //! - Input: a [`PacketSource`] yields [`SourcePacket`]s whose bytes live in
 //!   a [`Storage`] ([`SharedBytes`], read with [`shared_slice`]) or fails
 //!   with a [`SourceError`]; [`PacketRef`] names a packet in its storage

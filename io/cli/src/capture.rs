@@ -388,8 +388,10 @@ where
                 if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
                     x.flow(f);
                 }
-                out.buf.extend_from_slice(&r.line);
-                if !out.wrote(u64::from(!r.line.is_empty()))? {
+                // Read from the merge's thread: the line is its own.
+                let line = r.line(&[]);
+                out.buf.extend_from_slice(line);
+                if !out.wrote(u64::from(!line.is_empty()))? {
                     break;
                 }
             }

@@ -190,13 +190,32 @@ pub(crate) struct EveSink(
 /// none) and, with IPFIX export on, an ended flow's export.
 #[derive(Debug)]
 pub(crate) struct Rendered {
-    pub(crate) line: Vec<u8>,
+    line: Line,
     pub(crate) ipfix: Option<Box<IpfixFlow>>,
+}
+
+/// Where a line is: in the byte buffer of its shard's items (as the shard
+/// rendered it), or its own bytes (once detached).
+#[derive(Debug)]
+enum Line {
+    In(std::ops::Range<usize>),
+    Own(Vec<u8>),
+}
+
+impl Rendered {
+    /// The line, given the buffer of its shard's items (any buffer, or
+    /// none, once detached).
+    pub(crate) fn line<'a>(&'a self, bytes: &'a [u8]) -> &'a [u8] {
+        match &self.line {
+            Line::In(r) => bytes.get(r.clone()).unwrap_or_default(),
+            Line::Own(v) => v,
+        }
+    }
 }
 
 impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Rendered;
-    fn map(&mut self, event: Ordered<FlowEvent<K, M>>) -> Option<Rendered> {
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>, bytes: &mut Vec<u8>) -> Option<Rendered> {
         // No record for a flow's start or its state changes: no buffer.
         if matches!(
             event.event,
@@ -211,12 +230,23 @@ impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
         } else {
             None
         };
-        // Room for a typical flow record, so rendering does not regrow it.
-        let mut line = Vec::with_capacity(768);
-        self.0.render(&event, &mut line);
+        // Rendered straight into the buffer of the shard's items.
+        let at = bytes.len();
+        self.0.render(&event, bytes);
         if let Some(names) = &self.1 {
-            names.stamp(event.seq, &mut line, 0);
+            names.stamp(event.seq, bytes, at);
         }
-        (!line.is_empty() || ipfix.is_some()).then_some(Rendered { line, ipfix })
+        let line = Line::In(at..bytes.len());
+        (bytes.len() > at || ipfix.is_some()).then_some(Rendered { line, ipfix })
+    }
+
+    fn detach(r: Rendered, bytes: &[u8]) -> Rendered {
+        match r.line {
+            Line::In(_) => Rendered {
+                line: Line::Own(r.line(bytes).to_vec()),
+                ipfix: r.ipfix,
+            },
+            Line::Own(_) => r,
+        }
     }
 }

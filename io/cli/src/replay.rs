@@ -354,12 +354,13 @@ where
         .map_err(RunError::from_pipeline)?;
     // Returning false stops the input; the write error, if any, is kept.
     let mut write_error = None;
-    let mut write = |r: Rendered| {
+    let mut write = |r: Rendered, bytes: &[u8]| {
         if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
             x.flow(f);
         }
-        out.buf.extend_from_slice(&r.line);
-        match out.wrote(u64::from(!r.line.is_empty())) {
+        let line = r.line(bytes);
+        out.buf.extend_from_slice(line);
+        match out.wrote(u64::from(!line.is_empty())) {
             Ok(open) => open,
             Err(e) => {
                 write_error = Some(e);
@@ -367,7 +368,7 @@ where
             }
         }
     };
-    pipeline.consume(&mut write);
+    pipeline.consume_with_bytes(&mut write);
     if let Some(e) = write_error {
         let _ = pipeline.join();
         return Err(e);

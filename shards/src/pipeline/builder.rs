@@ -22,8 +22,12 @@ use std::time::Instant;
 /// Builds one hook per shard.
 type MakeHook<H> = Arc<dyn Fn() -> H + Send + Sync>;
 
-/// Emptied item buffers kept for reuse per shard (more are freed).
+/// Emptied item lists kept for reuse per shard (more are freed).
 const RETURNED_ITEM_BUFFERS: usize = 8;
+
+/// Emptied byte buffers kept for reuse per shard: a shard fills one at a
+/// time, so two cover one in the merge's hands (more are freed).
+const RETURNED_BYTE_BUFFERS: usize = 8;
 
 /// Configures and starts a pipeline.
 pub struct PipelineBuilder<E, S, H = NoHook> {
@@ -202,12 +206,15 @@ where
         let mut shard_txs = Vec::with_capacity(n);
         let mut shard_handles = Vec::with_capacity(n);
         let mut item_returns = Vec::with_capacity(n);
+        let mut byte_returns = Vec::with_capacity(n);
         let mut credits = Vec::with_capacity(n);
         for k in 0..n {
             let (tx, rx) = bounded::<ShardMsg>(cfg.queue_batches.max(1));
             let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
+            let (bytes_tx, bytes_rx) = bounded::<Vec<u8>>(RETURNED_BYTE_BUFFERS);
+            byte_returns.push(bytes_tx);
             let (credit_tx, credit_rx) = bounded::<()>(1);
             credits.push(credit_tx);
             // Budgets are process-wide: each shard holds its part of them.
@@ -234,6 +241,7 @@ where
                         pool_tx,
                         merger_tx,
                         item_returns: ret_rx,
+                        byte_returns: bytes_rx,
                         credits: credit_rx,
                     };
                     let work = if noop {
@@ -256,6 +264,7 @@ where
             n,
             rx: merger_rx,
             returns: item_returns,
+            byte_returns,
             credits,
             stop: self.stop.clone(),
             renumber: S::renumber,
@@ -272,7 +281,9 @@ where
                     if let Some(c) = merger_core {
                         core_affinity::set_for_current(c);
                     }
-                    run_merger(merger_input, &mut |item| out_tx.send(item).is_ok())
+                    run_merger(merger_input, &mut |item, bytes| {
+                        out_tx.send(S::detach(item, bytes)).is_ok()
+                    })
                 })
                 .map_err(PipelineError::Spawn)?;
             MergerRun::Thread(h)
@@ -325,6 +336,7 @@ where
             merger,
             pinned: pin,
             shard_keys,
+            detach: S::detach,
             started: Instant::now(),
         })
     }

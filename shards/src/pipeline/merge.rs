@@ -1,10 +1,12 @@
 //! The merge: puts the shards' items back into [`OrderKey`] order, releasing
 //! an item once no shard can still send one before it (every shard has
 //! finished an epoch past it or sent a later item: a shard's items come in
-//! order), renumbers `sub` so the output is the inline engine's, and paces
-//! the shards' end-of-input flush with credits.
+//! order), renumbers `sub` so the output is the inline engine's, hands each
+//! item on with the buffer its bytes are in and gives a buffer back to its
+//! shard once every item in it is handed on, and paces the shards'
+//! end-of-input flush with credits.
 
-use super::messages::{Keyed, MergerMsg};
+use super::messages::{ItemBatch, Keyed, MergerMsg};
 use super::report::{LiveCounters, MergerReport, ShardReport};
 use crate::latency::{Clock, LatencyReport, ReadTimes, record};
 use crossbeam_channel::{Receiver, Sender};
@@ -26,6 +28,8 @@ pub(super) struct MergerInput<T> {
     pub(super) n: usize,
     pub(super) rx: Receiver<MergerMsg<T>>,
     pub(super) returns: Vec<Sender<Vec<Keyed<T>>>>,
+    /// Per shard: its emptied byte buffers, for reuse.
+    pub(super) byte_returns: Vec<Sender<Vec<u8>>>,
     /// Per shard: credits for the steps of its end-of-input flush.
     pub(super) credits: Vec<Sender<()>>,
     pub(super) stop: Arc<AtomicBool>,
@@ -33,18 +37,24 @@ pub(super) struct MergerInput<T> {
     pub(super) latency: Option<(Clock, Arc<ReadTimes>)>,
 }
 
-/// Runs the merge to the end, handing every item to `emit` in order;
-/// `emit` returns false once nobody wants more (the input is then stopped
-/// and the rest discarded).
+/// A byte buffer that grew past this is freed rather than handed back for
+/// reuse: batches of evictions in a flood, or a step of the end-of-input
+/// flush, fill a few MiB, which a shard would otherwise keep.
+const MAX_REUSED_BYTES: usize = 1 << 20;
+
+/// Runs the merge to the end, handing every item to `emit` in order, with
+/// the buffer its bytes are in; `emit` returns false once nobody wants
+/// more (the input is then stopped and the rest discarded).
 pub(super) fn run_merger<T>(
     input: MergerInput<T>,
-    emit: &mut dyn FnMut(T) -> bool,
+    emit: &mut dyn FnMut(T, &[u8]) -> bool,
 ) -> MergerOutcome {
     let MergerInput {
         live,
         n,
         rx,
         returns,
+        byte_returns,
         credits,
         stop,
         renumber,
@@ -63,6 +73,7 @@ pub(super) fn run_merger<T>(
         next_sub: 0,
         renumber,
         queues: (0..n).map(|_| VecDeque::new()).collect(),
+        buffers: (0..n).map(|_| Buffers::default()).collect(),
         last: vec![None; n],
         owed: vec![false; n],
         done: vec![None; n],
@@ -77,7 +88,7 @@ pub(super) fn run_merger<T>(
     while let Ok(msg) = rx.recv() {
         let t = Instant::now();
         match msg {
-            MergerMsg::Items(k, mut items, at, credit) => {
+            MergerMsg::Items(k, ItemBatch { mut items, bytes }, at, credit) => {
                 if let Some(lat) = &mut m.latency {
                     lat.pushed[k] += items.len() as u64;
                     lat.handed[k].push_back((lat.pushed[k], at));
@@ -86,6 +97,7 @@ pub(super) fn run_merger<T>(
                     m.last[k] = Some(*key);
                 }
                 m.owed[k] |= credit;
+                m.buffers[k].add(items.len() as u64, bytes);
                 m.queues[k].extend(items.drain(..));
                 let _ = returns[k].try_send(items);
                 let held: usize = m.queues.iter().map(VecDeque::len).sum();
@@ -104,6 +116,7 @@ pub(super) fn run_merger<T>(
             }
         }
         let emitted = m.release(emit);
+        m.give_back(&byte_returns);
         m.grant(&credits);
         m.report.busy += t.elapsed().saturating_sub(emitted);
         live.merged.store(m.report.items, Ordering::Relaxed);
@@ -114,6 +127,7 @@ pub(super) fn run_merger<T>(
     // Whatever is left (every shard finished, or failed): in order.
     m.finished.iter_mut().for_each(|f| *f = true);
     m.release(emit);
+    m.give_back(&byte_returns);
     live.merged.store(m.report.items, Ordering::Relaxed);
     m.report.latency = m.latency.map(|l| Box::new(l.report));
     (reports, m.report, failures)
@@ -154,6 +168,45 @@ impl MergeLatency {
     }
 }
 
+/// One shard's byte buffers held here, oldest first, each with the count of
+/// the shard's items received up to and including its batch; the shard's
+/// items released so far, and the place in `held` of the buffer of the
+/// next one.
+#[derive(Default)]
+struct Buffers {
+    held: VecDeque<(u64, Vec<u8>)>,
+    received: u64,
+    released: u64,
+    next: usize,
+}
+
+impl Buffers {
+    fn add(&mut self, items: u64, bytes: Vec<u8>) {
+        self.received += items;
+        self.held.push_back((self.received, bytes));
+    }
+
+    /// Where the shard's next item's bytes are (its buffer's place in
+    /// `held`), counting it released.
+    fn release_next(&mut self) -> usize {
+        let i = self.released;
+        self.released += 1;
+        while self.held.get(self.next).is_some_and(|&(end, _)| end <= i) {
+            self.next += 1;
+        }
+        self.next
+    }
+
+    /// The oldest buffer, once every item in it is released.
+    fn pop_spent(&mut self) -> Option<Vec<u8>> {
+        if self.held.front()?.0 > self.released {
+            return None;
+        }
+        self.next = self.next.saturating_sub(1);
+        self.held.pop_front().map(|(_, bytes)| bytes)
+    }
+}
+
 struct Merger<T> {
     latency: Option<MergeLatency>,
     /// The seq of the last item released and the next `sub` for it.
@@ -161,6 +214,8 @@ struct Merger<T> {
     next_sub: u32,
     renumber: fn(&mut T, u32),
     queues: Vec<VecDeque<Keyed<T>>>,
+    /// Per shard: the byte buffers of its items held or being handed on.
+    buffers: Vec<Buffers>,
     /// Per shard: the key of the last item received (its next ones sort
     /// after it), and whether it waits for a flush credit.
     last: Vec<Option<OrderKey>>,
@@ -168,13 +223,28 @@ struct Merger<T> {
     done: Vec<Option<u64>>,
     finished: Vec<bool>,
     out_closed: bool,
-    /// Items released by the pass under way, in order, to hand on.
-    ready: Vec<T>,
+    /// Items released by the pass under way, in order, to hand on: each
+    /// with its shard and its buffer's place among the shard's `buffers`.
+    ready: Vec<(T, usize, usize)>,
     stop: Arc<AtomicBool>,
     report: MergerReport,
 }
 
 impl<T> Merger<T> {
+    /// Gives every buffer whose items have all been handed on back to its
+    /// shard, emptied (or drops it, when the shard has enough or it grew
+    /// past [`MAX_REUSED_BYTES`]).
+    fn give_back(&mut self, returns: &[Sender<Vec<u8>>]) {
+        for (b, ret) in self.buffers.iter_mut().zip(returns) {
+            while let Some(mut bytes) = b.pop_spent() {
+                if bytes.capacity() > 0 && bytes.capacity() <= MAX_REUSED_BYTES {
+                    bytes.clear();
+                    let _ = ret.try_send(bytes);
+                }
+            }
+        }
+    }
+
     /// Sends a credit to every shard that waits for one and whose items
     /// held here are fewer than a flush step's flows.
     fn grant(&mut self, credits: &[Sender<()>]) {
@@ -191,7 +261,7 @@ impl<T> Merger<T> {
     /// epoch boundary it has completed or the last item it has sent,
     /// whichever is later. Returns the time spent in `emit` (the
     /// consumer's time, or waiting for it), which is not merge work.
-    fn release(&mut self, emit: &mut dyn FnMut(T) -> bool) -> Duration {
+    fn release(&mut self, emit: &mut dyn FnMut(T, &[u8]) -> bool) -> Duration {
         let mut emitting = Duration::ZERO;
         // An epoch done at seq `s` means every packet up to `s` and the
         // timers at `s` are in; the end-of-input flush at `s`, which sorts
@@ -230,8 +300,9 @@ impl<T> Merger<T> {
             }
             (self.renumber)(&mut item, self.next_sub);
             self.next_sub += 1;
+            let at = self.buffers[k].release_next();
             if !self.out_closed {
-                self.ready.push(item);
+                self.ready.push((item, k, at));
             }
         }
         // Handed on together: the consumer's time is read once per
@@ -239,8 +310,9 @@ impl<T> Merger<T> {
         if !self.ready.is_empty() {
             let t = Instant::now();
             // Leaving the loop early drops the rest of the drain.
-            for item in self.ready.drain(..) {
-                if !emit(item) {
+            for (item, k, at) in self.ready.drain(..) {
+                let bytes = self.buffers[k].held.get(at).map_or(&[][..], |(_, b)| b);
+                if !emit(item, bytes) {
                     // Nobody reads any more: stop the input, finish quietly.
                     self.out_closed = true;
                     self.stop.store(true, Ordering::Relaxed);
@@ -251,5 +323,36 @@ impl<T> Merger<T> {
             emitting += t.elapsed();
         }
         emitting
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buffers;
+
+    #[test]
+    fn a_buffer_goes_back_only_once_every_item_in_it_is_released() {
+        let mut b = Buffers::default();
+        // Batches of 2 and 3 items, then one of none.
+        b.add(2, b"ab".to_vec());
+        b.add(3, b"cde".to_vec());
+        b.add(0, Vec::new());
+        assert_eq!(b.release_next(), 0);
+        assert!(b.pop_spent().is_none(), "the first batch has an item left");
+        assert_eq!(b.release_next(), 0);
+        assert_eq!(b.release_next(), 1, "the third item is the second batch's");
+        assert_eq!(b.pop_spent().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(
+            b.release_next(),
+            0,
+            "places move with the buffers given back"
+        );
+        assert_eq!(b.release_next(), 0);
+        assert!(b.pop_spent().is_some_and(|v| v == b"cde"));
+        assert!(
+            b.pop_spent().is_some_and(|v| v.is_empty()),
+            "an empty batch goes too"
+        );
+        assert!(b.pop_spent().is_none());
     }
 }

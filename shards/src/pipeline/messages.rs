@@ -81,12 +81,19 @@ pub(super) enum ShardMsg {
 
 pub(super) type Keyed<T> = (OrderKey, T);
 
+/// A shard's items as handed to the merge, with the buffer their bytes are
+/// in (see `EventSink::map`).
+pub(super) struct ItemBatch<T> {
+    pub(super) items: Vec<Keyed<T>>,
+    pub(super) bytes: Vec<u8>,
+}
+
 pub(super) enum MergerMsg<T> {
     /// A shard's items, and when it handed them over (pipeline clock, ns;
     /// 0 when latency is not recorded). The last field is set by a step of
     /// the end-of-input flush: the shard waits for a credit before its next
     /// step.
-    Items(usize, Vec<Keyed<T>>, u64, bool),
+    Items(usize, ItemBatch<T>, u64, bool),
     EpochDone(usize, u64),
     Finished(Box<ShardReport>),
     Failed(usize, String),

@@ -98,6 +98,8 @@ pub struct Pipeline<T, S> {
     /// The shard keys its packets and reassembles fragments itself
     /// ([`PipelineConfig::shard_keys`]).
     shard_keys: bool,
+    /// The sink's [`EventSink::detach`].
+    detach: fn(T, &[u8]) -> T,
     started: Instant,
 }
 
@@ -122,9 +124,10 @@ impl<T> std::fmt::Debug for MergerRun<T> {
 }
 
 impl<T, S> Pipeline<T, S> {
-    /// The merged, ordered items. Iteration ends when the pipeline is done.
-    /// Empty when the merge runs on the consumer's thread
-    /// ([`PipelineConfig::merger_thread`] off): use [`Pipeline::merge_here`].
+    /// The merged, ordered items (each [`EventSink::detach`]ed: owning its
+    /// bytes). Iteration ends when the pipeline is done. Empty when the
+    /// merge runs on the consumer's thread ([`PipelineConfig::merger_thread`]
+    /// off): use [`Pipeline::consume`].
     pub fn receiver(&self) -> &Receiver<T> {
         &self.receiver
     }
@@ -146,11 +149,18 @@ impl<T, S> Pipeline<T, S> {
     }
 
     /// Without [`PipelineConfig::merger_thread`], runs the merge on this
-    /// thread, handing each item to `consume` in order until the pipeline
-    /// is done or `consume` returns false (the input then stops). Returns
-    /// false, doing nothing, when the merge runs on its own thread or has
-    /// already run.
+    /// thread, handing each item ([`EventSink::detach`]ed) to `consume` in
+    /// order until the pipeline is done or `consume` returns false (the
+    /// input then stops). Returns false, doing nothing, when the merge runs
+    /// on its own thread or has already run.
     pub fn merge_here(&mut self, mut consume: impl FnMut(T) -> bool) -> bool {
+        let detach = self.detach;
+        self.merge_here_with_bytes(&mut |item, bytes| consume(detach(item, bytes)))
+    }
+
+    /// [`Pipeline::merge_here`], each item handed over as the sink made it,
+    /// with the buffer its bytes are in (see [`EventSink`]).
+    fn merge_here_with_bytes(&mut self, consume: &mut dyn FnMut(T, &[u8]) -> bool) -> bool {
         if !matches!(self.merger, MergerRun::Deferred(_)) {
             return false;
         }
@@ -160,19 +170,30 @@ impl<T, S> Pipeline<T, S> {
         ) else {
             return false;
         };
-        let outcome = run_merger(*input, &mut consume);
+        let outcome = run_merger(*input, consume);
         self.merger = MergerRun::Ran(outcome);
         true
     }
 
-    /// Hands every output item to `consume`, in order, until the output
-    /// ends or `consume` returns false (the input then stops), wherever
-    /// the merge runs: here without [`PipelineConfig::merger_thread`]
-    /// ([`Pipeline::merge_here`]), else read from its channel.
+    /// Hands every output item ([`EventSink::detach`]ed) to `consume`, in
+    /// order, until the output ends or `consume` returns false (the input
+    /// then stops), wherever the merge runs: here without
+    /// [`PipelineConfig::merger_thread`] ([`Pipeline::merge_here`]), else
+    /// read from its channel.
     pub fn consume(&mut self, mut consume: impl FnMut(T) -> bool) {
-        if !self.merge_here(&mut consume) {
+        let detach = self.detach;
+        self.consume_with_bytes(|item, bytes| consume(detach(item, bytes)));
+    }
+
+    /// [`Pipeline::consume`], each item handed over with the buffer its
+    /// bytes are in, as its shard's sink wrote them (see [`EventSink`]):
+    /// where the merge runs here, no item is given bytes of its own. Items
+    /// read from the merge's channel own theirs already and come with an
+    /// empty buffer.
+    pub fn consume_with_bytes(&mut self, mut consume: impl FnMut(T, &[u8]) -> bool) {
+        if !self.merge_here_with_bytes(&mut consume) {
             for item in self.receiver.iter() {
-                if !consume(item) {
+                if !consume(item, &[]) {
                     break;
                 }
             }
@@ -190,6 +211,7 @@ impl<T, S> Pipeline<T, S> {
             merger,
             pinned,
             shard_keys,
+            detach: _,
             started,
         } = self;
         // Whatever the consumer left unread is discarded; the merger stops
@@ -200,7 +222,7 @@ impl<T, S> Pipeline<T, S> {
                 .join()
                 .map_err(|p| PipelineError::IngestPanicked(panic_text(&*p)))?,
             // Never merged: discard everything (which stops the input).
-            MergerRun::Deferred(input) => run_merger(*input, &mut |_| false),
+            MergerRun::Deferred(input) => run_merger(*input, &mut |_, _| false),
             MergerRun::Ran(outcome) => outcome,
         };
         let wall = started.elapsed();

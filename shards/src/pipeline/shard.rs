@@ -2,7 +2,7 @@
 //! timers at epoch markers, maps events through the sink and hands the
 //! items to the merge.
 
-use super::messages::{Keyed, MergerMsg, PacketBatch, ShardMsg};
+use super::messages::{ItemBatch, Keyed, MergerMsg, PacketBatch, ShardMsg};
 use super::panic_text;
 use super::report::{LiveCounters, ShardReport};
 use super::sink::EventSink;
@@ -20,6 +20,8 @@ pub(super) struct ShardChannels<T> {
     pub(super) pool_tx: Sender<PacketBatch>,
     pub(super) merger_tx: Sender<MergerMsg<T>>,
     pub(super) item_returns: Receiver<Vec<Keyed<T>>>,
+    /// Byte buffers the merge is done with.
+    pub(super) byte_returns: Receiver<Vec<u8>>,
     /// Credits from the merge: one per step of the end-of-input flush.
     pub(super) credits: Receiver<()>,
 }
@@ -42,9 +44,15 @@ pub(super) fn shard_main<
         pool_tx,
         merger_tx,
         item_returns,
+        byte_returns,
         credits,
     } = channels;
     let merger = merger_tx.clone();
+    let to_merge = ToMerge {
+        tx: merger_tx.clone(),
+        item_returns,
+        byte_returns,
+    };
     let mut engine = engine;
     if work == Work::Keyed {
         // The ingest reassembles fragments for every shard.
@@ -59,6 +67,8 @@ pub(super) fn shard_main<
             sink,
             events: Vec::new(),
             items: Vec::new(),
+            bytes: Vec::new(),
+            to_merge,
             clock: latency.map(|(c, _)| c),
             report: ShardReport {
                 shard: k,
@@ -78,7 +88,7 @@ pub(super) fn shard_main<
                     shard.report.packets += b.handles.len() as u64;
                     b.clear();
                     let _ = pool_tx.try_send(b);
-                    shard.flush(&merger_tx, &item_returns);
+                    shard.hand_over(false, false);
                     shard.processed(sampled, taken_at);
                 }
                 ShardMsg::Epoch(st, drops) => {
@@ -93,7 +103,7 @@ pub(super) fn shard_main<
                             .max(shard.engine.table_bytes() as u64);
                     }
                     shard.map_events();
-                    shard.flush(&merger_tx, &item_returns);
+                    shard.hand_over(false, false);
                     let _ = merger_tx.send(MergerMsg::EpochDone(k, st.seq));
                     live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
                     live.shard_flows[k].store(shard.engine.active_flows(), Ordering::Relaxed);
@@ -113,10 +123,13 @@ pub(super) fn shard_main<
                                 crate::FLUSH_STEP_FLOWS,
                                 &mut shard.events,
                             );
+                        let before = shard.report.items;
                         shard.map_events();
-                        // Every step but the last asks for a credit; a
+                        // Every step but the last asks for a credit, also
+                        // when its items all went in parts already; a
                         // merge that is gone (recv fails) reads no more.
-                        let sent = shard.hand_over(&merger_tx, &item_returns, !done);
+                        let parts = shard.report.items != before;
+                        let sent = shard.hand_over(!done, parts && !done);
                         if done || (sent && credits.recv().is_err()) {
                             break;
                         }
@@ -164,6 +177,9 @@ struct Shard<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Mess
     sink: S,
     events: EventBuf<E::Key, H::Message>,
     items: Vec<Keyed<S::Item>>,
+    /// The bytes of `items` (see `EventSink::map`).
+    bytes: Vec<u8>,
+    to_merge: ToMerge<S::Item>,
     /// Set when latency is recorded.
     clock: Option<Clock>,
     report: ShardReport,
@@ -228,35 +244,67 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
         }
     }
 
+    /// Maps the events gathered into items. Once the items' bytes reach
+    /// [`HANDOVER_BYTES`] they go to the merge there and then: no buffer
+    /// grows much past that (a flood's evictions and a step of the
+    /// end-of-input flush make thousands of records at once), so each can
+    /// be filled again.
     fn map_events(&mut self) {
-        for ev in self.events.drain(..) {
+        let mut events = std::mem::take(&mut self.events);
+        for ev in events.drain(..) {
             let key = ev.key();
-            if let Some(item) = self.sink.map(ev) {
+            if let Some(item) = self.sink.map(ev, &mut self.bytes) {
                 self.items.push((key, item));
+                if self.bytes.len() >= HANDOVER_BYTES {
+                    self.hand_over(false, false);
+                }
             }
         }
+        self.events = events;
     }
 
-    fn flush(&mut self, tx: &Sender<MergerMsg<S::Item>>, returns: &Receiver<Vec<Keyed<S::Item>>>) {
-        self.hand_over(tx, returns, false);
-    }
-
-    /// Sends the items to the merge, if there are any, asking for a credit
-    /// when `credit` (a step of the end-of-input flush); whether it sent
-    /// them (and so, with `credit`, must wait for one).
-    fn hand_over(
-        &mut self,
-        tx: &Sender<MergerMsg<S::Item>>,
-        returns: &Receiver<Vec<Keyed<S::Item>>>,
-        credit: bool,
-    ) -> bool {
-        if self.items.is_empty() {
+    /// Sends the items to the merge, if there are any (or, with
+    /// `even_empty`, none), asking for a credit when `credit` (a step of
+    /// the end-of-input flush); whether it sent them (and so, with
+    /// `credit`, must wait for one).
+    fn hand_over(&mut self, credit: bool, even_empty: bool) -> bool {
+        if self.items.is_empty() && !even_empty {
+            // Bytes without an item are nobody's.
+            self.bytes.clear();
             return false;
         }
+        let ToMerge {
+            tx,
+            item_returns,
+            byte_returns,
+        } = &self.to_merge;
         self.report.items += self.items.len() as u64;
-        let fresh = returns.try_recv().unwrap_or_default();
-        let items = std::mem::replace(&mut self.items, fresh);
+        let items = std::mem::replace(&mut self.items, item_returns.try_recv().unwrap_or_default());
+        // No bytes, no buffer to swap (sinks that write none).
+        let bytes = if self.bytes.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::replace(&mut self.bytes, byte_returns.try_recv().unwrap_or_default())
+        };
         let at = self.clock.as_ref().map_or(0, Clock::now);
-        tx.send(MergerMsg::Items(self.k, items, at, credit)).is_ok()
+        tx.send(MergerMsg::Items(
+            self.k,
+            ItemBatch { items, bytes },
+            at,
+            credit,
+        ))
+        .is_ok()
     }
+}
+
+/// Item bytes at which a shard hands its items over without waiting for
+/// the end of the batch.
+const HANDOVER_BYTES: usize = 32 << 10;
+
+/// A shard's way to the merge: where its items go, and where emptied item
+/// lists and byte buffers come back from.
+struct ToMerge<T> {
+    tx: Sender<MergerMsg<T>>,
+    item_returns: Receiver<Vec<Keyed<T>>>,
+    byte_returns: Receiver<Vec<u8>>,
 }

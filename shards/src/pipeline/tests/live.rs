@@ -12,7 +12,7 @@ struct Slow(Arc<AtomicUsize>);
 
 impl EventSink<FiveTupleKey> for Slow {
     type Item = ();
-    fn map(&mut self, _: Event) -> Option<()> {
+    fn map(&mut self, _: Event, _: &mut Vec<u8>) -> Option<()> {
         self.0.fetch_add(1, Ordering::Relaxed);
         std::thread::sleep(Duration::from_micros(200));
         Some(())

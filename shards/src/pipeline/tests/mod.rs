@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 type Event = Ordered<FlowEvent<FiveTupleKey>>;
 
 mod budgets;
+mod bytes;
 mod equivalence;
 mod flush;
 mod live;

@@ -188,12 +188,13 @@ fn a_custom_session_parser_gives_the_same_messages_for_0_1_and_4_shards() {
     let mut runner = InlineRunner::new(engine, 64);
     let mut inline_items = Vec::new();
     let mut sink = SessionEvents::default().with_emit_anomalies(true);
+    let mut bytes = Vec::new();
     for raw in raws(&packets) {
         runner.push(&raw);
-        inline_items.extend(runner.events().filter_map(|e| sink.map(e)));
+        inline_items.extend(runner.events().filter_map(|e| sink.map(e, &mut bytes)));
     }
     runner.finish();
-    inline_items.extend(runner.events().filter_map(|e| sink.map(e)));
+    inline_items.extend(runner.events().filter_map(|e| sink.map(e, &mut bytes)));
     // Renumber `sub` over the session events of each seq, as the merger does.
     let mut last = None;
     let mut sub = 0;
