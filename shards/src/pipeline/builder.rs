@@ -22,12 +22,9 @@ use std::time::Instant;
 /// Builds one hook per shard.
 type MakeHook<H> = Arc<dyn Fn() -> H + Send + Sync>;
 
-/// Emptied item lists kept for reuse per shard (more are freed).
-const RETURNED_ITEM_BUFFERS: usize = 8;
-
-/// Emptied byte buffers kept for reuse per shard: a shard fills one at a
-/// time, so two cover one in the merge's hands (more are freed).
-const RETURNED_BYTE_BUFFERS: usize = 8;
+/// Emptied item lists, and emptied byte buffers, kept for reuse per shard
+/// (more are freed).
+const RETURNED_BUFFERS: usize = 8;
 
 /// Configures and starts a pipeline.
 pub struct PipelineBuilder<E, S, H = NoHook> {
@@ -210,10 +207,10 @@ where
         let mut credits = Vec::with_capacity(n);
         for k in 0..n {
             let (tx, rx) = bounded::<ShardMsg>(cfg.queue_batches.max(1));
-            let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_ITEM_BUFFERS);
+            let (ret_tx, ret_rx) = bounded::<Vec<Keyed<S::Item>>>(RETURNED_BUFFERS);
             shard_txs.push(tx);
             item_returns.push(ret_tx);
-            let (bytes_tx, bytes_rx) = bounded::<Vec<u8>>(RETURNED_BYTE_BUFFERS);
+            let (bytes_tx, bytes_rx) = bounded::<Vec<u8>>(RETURNED_BUFFERS);
             byte_returns.push(bytes_tx);
             let (credit_tx, credit_rx) = bounded::<()>(1);
             credits.push(credit_tx);
