@@ -32,6 +32,7 @@ use crate::session::SessionParser;
 use head::{find_request_start, find_response_start};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Request methods recognised when probing and resynchronising.
 pub const METHODS: &[&[u8]] = &[
@@ -296,7 +297,8 @@ impl Side {
 /// transaction, when its response is complete (or at the flow's end).
 #[derive(Debug, Clone)]
 pub struct HttpParser {
-    cfg: HttpConfig,
+    /// Shared by every flow's copy of the registered parser.
+    cfg: Arc<HttpConfig>,
     req: Side,
     resp: Side,
     /// Requests whose response has not started, oldest first.
@@ -320,7 +322,7 @@ pub struct HttpParser {
     /// HTTP/2's options, when an upgrade to h2c is followed (feature
     /// `http2`; [`HttpParser::with_h2c`]).
     #[cfg(feature = "http2")]
-    h2c: Option<std::sync::Arc<super::Http2Config>>,
+    h2c: Option<Arc<super::Http2Config>>,
     /// The last request that offered h2c.
     #[cfg(feature = "http2")]
     offer: Option<Box<h2c::Offer>>,
@@ -343,7 +345,7 @@ impl HttpParser {
     /// A parser with these options.
     pub fn new(cfg: HttpConfig) -> Self {
         HttpParser {
-            cfg,
+            cfg: Arc::new(cfg),
             req: Side::new(),
             resp: Side::new(),
             pending: VecDeque::new(),
@@ -378,7 +380,7 @@ impl HttpParser {
     #[cfg(feature = "http2")]
     pub fn with_h2c(mut self, cfg: super::Http2Config, timed_by_acks: bool) -> Self {
         // Shared by every flow's copy of the registered parser.
-        self.h2c = Some(std::sync::Arc::new(cfg));
+        self.h2c = Some(Arc::new(cfg));
         self.acks = if timed_by_acks {
             h2c::Acks::Pending
         } else {

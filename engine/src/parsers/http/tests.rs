@@ -775,3 +775,13 @@ fn heads_with_more_headers_than_the_first_slots_are_parsed_whole() {
     run(&mut p, &head_of(40, false), b"");
     assert_eq!(p.errors().oversized_heads, 1);
 }
+
+#[test]
+fn a_flows_copy_of_the_registered_parser_shares_its_options() {
+    // Every flow's parser is a clone of the registered one: the options
+    // (with their port lists) are shared, not copied per flow.
+    let p = HttpParser::new(HttpConfig::default());
+    assert!(Arc::ptr_eq(&p.cfg, &p.clone().cfg));
+    let u = HttpUdpParser::new(HttpConfig::default());
+    assert!(Arc::ptr_eq(&u.cfg, &u.clone().cfg));
+}

@@ -5,19 +5,24 @@ use super::head::{
 };
 use super::{HttpTransaction, L7Message};
 use crate::parsers::HttpConfig;
+use std::sync::Arc;
 
 /// HTTP over UDP (SSDP's `M-SEARCH` / `NOTIFY` and their responses): each
 /// datagram is one request or response head, reported on its own.
 #[derive(Debug, Clone, Default)]
 pub struct HttpUdpParser {
-    cfg: HttpConfig,
+    /// Shared by every flow's copy of the registered parser.
+    pub(super) cfg: Arc<HttpConfig>,
     malformed: u64,
 }
 
 impl HttpUdpParser {
     /// A parser with these options.
     pub fn new(cfg: HttpConfig) -> Self {
-        HttpUdpParser { cfg, malformed: 0 }
+        HttpUdpParser {
+            cfg: Arc::new(cfg),
+            malformed: 0,
+        }
     }
 
     /// Datagrams that were not an HTTP head (skipped).

@@ -10,12 +10,13 @@ use super::TlsParser;
 use crate::AppProto;
 use crate::parsers::{L7Message, TlsConfig};
 use crate::session::SessionParser;
+use std::sync::Arc;
 
 /// TLS after a plaintext phase, run by the plaintext protocol's parser.
 #[derive(Debug, Clone, Default)]
 pub struct Handover {
     /// The options TLS is read with; none: the switch ends the reading.
-    cfg: Option<TlsConfig>,
+    cfg: Option<Arc<TlsConfig>>,
     /// After the switch, with options: the TLS parser.
     tls: Option<Box<TlsParser>>,
     /// Stream bytes per direction (gaps included) before the switch.
@@ -25,7 +26,7 @@ pub struct Handover {
 impl Handover {
     /// TLS after the switch is read with these options.
     pub fn configure(&mut self, cfg: TlsConfig) {
-        self.cfg = Some(cfg);
+        self.cfg = Some(Arc::new(cfg));
     }
 
     /// Whether TLS would be read after a switch.
@@ -38,7 +39,7 @@ impl Handover {
     /// Suricata does ([`TlsParser::timed_by_acks`]).
     pub fn start(&mut self, from: &'static str, timed_by_acks: bool, before: [u64; 2]) {
         if let Some(cfg) = self.cfg.clone() {
-            let t = TlsParser::new(cfg);
+            let t = TlsParser::shared(cfg);
             let t = if timed_by_acks { t.timed_by_acks() } else { t };
             self.tls = Some(Box::new(t.handed_over_from(from)));
             self.before = before;
@@ -92,5 +93,24 @@ impl Handover {
     /// Once on: `tls` (the route's protocol is the original).
     pub fn app_proto(&self) -> Option<AppProto> {
         self.tls.as_ref().map(|_| "tls".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_copy_and_the_parser_after_the_switch_share_the_options() {
+        // The plaintext protocol's parser (and so this) is cloned per flow.
+        let mut h = Handover::default();
+        h.configure(TlsConfig::default());
+        let mut copy = h.clone();
+        let (a, b) = (h.cfg.as_ref().unwrap(), copy.cfg.as_ref().unwrap());
+        assert!(Arc::ptr_eq(a, b));
+        copy.start("smtp", true, [10, 20]);
+        let tls = copy.tls.as_ref().unwrap();
+        assert!(Arc::ptr_eq(&tls.cfg, h.cfg.as_ref().unwrap()));
+        assert_eq!(copy.app_proto(), Some("tls".into()));
     }
 }

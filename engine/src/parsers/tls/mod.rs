@@ -28,6 +28,7 @@ use super::hello::{ClientHello, ServerHello};
 use super::{L7Message, TlsConfig};
 use crate::FlowSide;
 use crate::session::SessionParser;
+use std::sync::Arc;
 
 /// An alert seen in clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +198,8 @@ struct Dir {
 /// The TLS session parser.
 #[derive(Debug, Clone)]
 pub struct TlsParser {
-    cfg: TlsConfig,
+    /// Shared by every flow's copy of the registered parser.
+    cfg: Arc<TlsConfig>,
     dirs: [Dir; 2],
     hs: TlsHandshake,
     /// The handshake message was emitted.
@@ -228,6 +230,11 @@ impl Default for TlsParser {
 impl TlsParser {
     /// A parser with these options.
     pub fn new(cfg: TlsConfig) -> Self {
+        Self::shared(Arc::new(cfg))
+    }
+
+    /// A parser with options shared with other parsers.
+    pub(crate) fn shared(cfg: Arc<TlsConfig>) -> Self {
         TlsParser {
             cfg,
             dirs: [

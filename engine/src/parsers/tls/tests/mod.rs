@@ -409,3 +409,11 @@ fn starttls_switches_at_the_first_tls_record() {
 
 mod timing;
 mod versions;
+
+#[test]
+fn a_flows_copy_of_the_registered_parser_shares_its_options() {
+    // Every flow's parser is a clone of the registered one: the options
+    // are shared, not copied per flow.
+    let p = TlsParser::new(TlsConfig::default());
+    assert!(Arc::ptr_eq(&p.cfg, &p.clone().cfg));
+}
