@@ -778,10 +778,13 @@ fn heads_with_more_headers_than_the_first_slots_are_parsed_whole() {
 
 #[test]
 fn a_flows_copy_of_the_registered_parser_shares_its_options() {
-    // Every flow's parser is a clone of the registered one: the options
-    // (with their port lists) are shared, not copied per flow.
-    let p = HttpParser::new(HttpConfig::default());
-    assert!(Arc::ptr_eq(&p.cfg, &p.clone().cfg));
-    let u = HttpUdpParser::new(HttpConfig::default());
-    assert!(Arc::ptr_eq(&u.cfg, &u.clone().cfg));
+    // Each flow's parser comes from the registered one's factory: the
+    // options (with their port lists) are shared, not copied per flow.
+    use crate::session::{DatagramParserFactory, SessionParserFactory};
+    let mut p = HttpParser::new(HttpConfig::default());
+    let flow = SessionParserFactory::<()>::new_parser(&mut p, &());
+    assert!(Arc::ptr_eq(&p.cfg, &flow.cfg));
+    let mut u = HttpUdpParser::new(HttpConfig::default());
+    let flow = DatagramParserFactory::<()>::new_parser(&mut u, &());
+    assert!(Arc::ptr_eq(&u.cfg, &flow.cfg));
 }

@@ -407,13 +407,15 @@ fn starttls_switches_at_the_first_tls_record() {
     assert!(p.flow_end().is_empty());
 }
 
-mod timing;
-mod versions;
-
 #[test]
 fn a_flows_copy_of_the_registered_parser_shares_its_options() {
-    // Every flow's parser is a clone of the registered one: the options
-    // are shared, not copied per flow.
-    let p = TlsParser::new(TlsConfig::default());
-    assert!(Arc::ptr_eq(&p.cfg, &p.clone().cfg));
+    // Each flow's parser comes from the registered one's factory: the
+    // options are shared, not copied per flow.
+    use crate::session::SessionParserFactory;
+    let mut p = TlsParser::new(TlsConfig::default());
+    let flow = SessionParserFactory::<()>::new_parser(&mut p, &());
+    assert!(Arc::ptr_eq(&p.cfg, &flow.cfg));
 }
+
+mod timing;
+mod versions;
