@@ -55,10 +55,14 @@ pub fn builtin<K: Send + 'static>(
     cfg: &ParsersConfig,
 ) -> Sessions<K, L7Message> {
     // A new set of parsers (a new engine) starts with this thread's
-    // decoded certificates forgotten, so what ran on the thread before
-    // changes neither its output (it never could) nor its speed.
+    // decoded certificates and fingerprints forgotten, so what ran on the
+    // thread before changes neither its output (it never could) nor its
+    // speed.
     #[cfg(feature = "tls")]
-    tls::forget_certificates();
+    {
+        tls::forget_certificates();
+        fingerprint::forget_fingerprints();
+    }
     let s = Sessions::new(reassembly).max_events_per_flow(cfg.max_events_per_flow);
     // FTP's own ports first (before the STARTTLS ports, which hold 21 too).
     #[cfg(feature = "ftp")]

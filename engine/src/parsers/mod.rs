@@ -89,6 +89,8 @@ pub mod http2;
 pub mod ike;
 #[cfg(feature = "krb5")]
 pub mod krb5;
+#[cfg(feature = "tls")]
+mod memo;
 #[cfg(feature = "modbus")]
 pub mod modbus;
 #[cfg(feature = "mqtt")]

@@ -9,8 +9,8 @@
 //! [`gquic`].
 
 use super::L7Message;
+use super::fingerprint::client_fingerprints;
 use super::fingerprint::ja3s;
-use super::fingerprint::{ja3, ja4_for};
 use super::hello::{ClientHello, parse_client_hello, parse_server_hello};
 use super::reader::Reader;
 use super::tls::{TlsHandshake, TlsStop};
@@ -458,9 +458,10 @@ impl QuicParser {
     fn report(&mut self, ch: ClientHello, out: &mut Vec<L7Message>) {
         self.dirs[0].finish();
         let version = self.state.as_ref().map_or(0, |s| s.0);
+        let (ja3, ja4) = client_fingerprints(&ch, 'q');
         let hs = TlsHandshake {
-            ja3: Some(ja3(&ch)),
-            ja4: Some(ja4_for(&ch, 'q')),
+            ja3: Some(ja3),
+            ja4: Some(ja4),
             client_hello: Some(ch),
             client_hellos: 1,
             quic_version: Some(version),

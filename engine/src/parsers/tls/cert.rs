@@ -3,7 +3,7 @@
 //! subject, issuer, serial, validity, DNS SANs, SHA-1 fingerprint.
 
 use super::TlsParser;
-use super::cert_cache::Cache;
+use crate::parsers::memo::Memo;
 use crate::parsers::reader::Reader;
 use sha1::{Digest, Sha1};
 use std::cell::RefCell;
@@ -47,7 +47,7 @@ impl TlsParser {
                 // rest of the chain only when asked for.
                 break;
             }
-            match CERTS.with(|c| c.borrow_mut().decoded(der, certificate)) {
+            match CERTS.with(|c| c.borrow_mut().remembered(der, certificate)) {
                 Some(mut c) => {
                     if self.cfg.chain {
                         c.der = der.into();
@@ -60,17 +60,28 @@ impl TlsParser {
     }
 }
 
+/// Certificates remembered per thread, in one set (every hash compared:
+/// a decoding costs far more), and the longest remembered: larger ones are
+/// decoded every time, so the memo holds at most 2 MiB of DER.
+const REMEMBERED: usize = 256;
+const MAX_DER: usize = 8 * 1024;
+
+const fn no_certificates() -> Memo<Certificate> {
+    Memo::new(REMEMBERED, REMEMBERED, MAX_DER, 0x6365_7274)
+}
+
 thread_local! {
     /// Certificates decoded on this thread, remembered for the flows that
-    /// bring them again (`cert_cache`).
-    static CERTS: RefCell<Cache<Certificate>> = const { RefCell::new(Cache::new()) };
+    /// bring them again (`crate::parsers::memo`).
+    static CERTS: RefCell<Memo<Certificate>> =
+        const { RefCell::new(no_certificates()) };
 }
 
 /// Forgets this thread's decoded certificates. Done when a set of
 /// built-in parsers is made, so an engine starts cold whatever ran on its
 /// thread before.
 pub(crate) fn forget_certificates() {
-    CERTS.with(|c| *c.borrow_mut() = Cache::new());
+    CERTS.with(|c| *c.borrow_mut() = no_certificates());
 }
 
 /// Certificates this thread remembers now.

@@ -5,7 +5,7 @@
 
 use super::TlsParser;
 use crate::parsers::L7Message;
-use crate::parsers::fingerprint::{ja3, ja3s, ja4};
+use crate::parsers::fingerprint::{client_fingerprints, ja3s};
 use crate::parsers::hello::{ClientHello, parse_client_hello, parse_server_hello};
 use crate::parsers::reader::Reader;
 
@@ -58,8 +58,9 @@ impl TlsParser {
     pub(super) fn client_hello(&mut self, ch: ClientHello) {
         self.hs.client_hellos += 1;
         if self.hs.client_hello.is_none() {
-            self.hs.ja3 = Some(ja3(&ch));
-            self.hs.ja4 = Some(ja4(&ch));
+            let (ja3, ja4) = client_fingerprints(&ch, 't');
+            self.hs.ja3 = Some(ja3);
+            self.hs.ja4 = Some(ja4);
             self.hs.client_hello = Some(ch);
         }
     }

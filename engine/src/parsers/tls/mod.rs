@@ -10,7 +10,6 @@
 //! [`StartTlsParser`] (`starttls`) finds TLS after a plaintext phase.
 
 mod cert;
-mod cert_cache;
 mod handover;
 mod handshake;
 mod record;
