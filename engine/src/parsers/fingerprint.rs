@@ -245,7 +245,7 @@ struct Remembered {
     input: Vec<u8>,
 }
 
-const fn remembered() -> Remembered {
+const fn no_fingerprints() -> Remembered {
     Remembered {
         clients: Memo::new(REMEMBERED, 4, MAX_INPUT, 0x6a61_3334),
         input: Vec::new(),
@@ -253,7 +253,7 @@ const fn remembered() -> Remembered {
 }
 
 thread_local! {
-    static FINGERPRINTS: RefCell<Remembered> = const { RefCell::new(remembered()) };
+    static FINGERPRINTS: RefCell<Remembered> = const { RefCell::new(no_fingerprints()) };
 }
 
 /// A ClientHello's JA3 and its JA4 for `transport` (as in [`ja4_for`]),
@@ -280,7 +280,7 @@ pub(crate) fn client_fingerprints(ch: &ClientHello, transport: char) -> (Ja3, St
 /// Forgets this thread's fingerprints (with its certificates, when a set
 /// of built-in parsers is made).
 pub(crate) fn forget_fingerprints() {
-    FINGERPRINTS.with(|r| *r.borrow_mut() = remembered());
+    FINGERPRINTS.with(|r| *r.borrow_mut() = no_fingerprints());
 }
 
 /// Writes into `out` every field of `ch` that [`ja3`] and [`ja4_for`]

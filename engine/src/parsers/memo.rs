@@ -1,4 +1,5 @@
-//! Results remembered by the bytes they were computed from, per thread.
+//! Results remembered by the bytes they were computed from (each user
+//! keeps its memo per thread).
 //! Some per-connection work repeats across connections: a server sends
 //! the same certificate on every full handshake (decoding one — the X.509
 //! parse, its names' text, the SHA-1 fingerprint — takes microseconds),
@@ -27,7 +28,7 @@ struct Entry<T> {
 
 /// A memo of `T`s; see the module documentation.
 pub(crate) struct Memo<T> {
-    /// `sets × WAYS` hashes, the entries' beside them (compact to compare);
+    /// `sets × ways` hashes, the entries' beside them (compact to compare);
     /// a way is taken when its entry is `Some`.
     hashes: Vec<u64>,
     entries: Vec<Option<Entry<T>>>,
