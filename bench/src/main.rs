@@ -425,7 +425,9 @@ fn main() -> anyhow::Result<()> {
                 reassembly: reassembly.then_some(parsers),
                 full,
                 full_only,
-                events_every: events_every.map_or(cfg.pipeline.batch_packets, |n| n as usize),
+                events_every: events_every
+                    .map_or(cfg.pipeline.batch_packets, |n| n as usize)
+                    .max(1),
             };
             let results = engine::bench_engine(&file, repeat.max(1), &cfg, modes)?;
             engine::print_results(&results);
