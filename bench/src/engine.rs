@@ -257,6 +257,8 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
     let mut engine = Engine::with_hook(cfg, extractor, make_hook())?;
     let mut seq = Sequencer::new(epoch);
     let mut out = Vec::with_capacity(1024);
+    // Packets until the events gathered are handed on.
+    let mut left = every;
     let mut events = 0u64;
     let (mut peak_entries, mut peak_bytes) = (0u64, 0usize);
     let start = Instant::now();
@@ -284,10 +286,15 @@ fn timed_pass<E: FlowExtractor, H: FlowHook<E::Key>>(
                 peak_bytes = engine.table_bytes();
             }
         }
-        if !out.is_empty() && (i + 1) % every == 0 {
-            consume(&out);
-            events += out.len() as u64;
-            out.clear();
+        // A count down, not a division per packet.
+        left -= 1;
+        if left == 0 {
+            left = every;
+            if !out.is_empty() {
+                consume(&out);
+                events += out.len() as u64;
+                out.clear();
+            }
         }
     }
     engine.finish(seq.clock(), seq.last_seq().unwrap_or(0), &mut out);

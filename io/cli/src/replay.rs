@@ -16,7 +16,9 @@ use crate::output::{EveSink, Output, PcapNames, Rendered};
 use crate::progress::progress_bar;
 use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
 use crate::summary::{FilterReport, Summary};
-use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
+use flowscope_engine::{
+    Engine, FlowEvent, FlowExtractor, FlowHook, KeyOptions, Ordered, with_extractor,
+};
 use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts, IpfixFlow, IpfixKey};
 use flowscope_shards::{
     InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig, SourceError,
@@ -217,7 +219,7 @@ type Render<'a> = (
 /// Hands an ended flow to the IPFIX export, when there is one.
 fn export<K: IpfixKey, M>(
     ipfix: &mut Option<IpfixExport>,
-    event: &flowscope_engine::FlowEvent<K, M>,
+    event: &FlowEvent<K, M>,
 ) {
     if let Some(x) = ipfix
         && let Some(f) = IpfixFlow::from_event(event)
@@ -229,11 +231,29 @@ fn export<K: IpfixKey, M>(
 /// Packets the inline engine pushes before it renders their events. The
 /// renderer's code then runs over a run of records instead of between
 /// every two packets, as a shard renders a batch's events after the batch
-/// (in the simulated caches of `valgrind --tool=cachegrind`, a third fewer
+/// (in the simulated caches of `valgrind --tool=cachegrind`, 38 % fewer
 /// instruction-cache misses than rendering after each packet); the
 /// records and their order are the same. Whatever was gathered is also
 /// rendered whenever the input has nothing to read at once.
-const RENDER_EVERY: u32 = 64;
+const RENDER_EVERY: u64 = 64;
+
+/// Hands one event to the IPFIX export and renders it into `buf`, stamped
+/// with its input's name; whether it made a line.
+fn render_one<K: EveKey + IpfixKey, M: flowscope_io::EveMessage>(
+    ev: &Ordered<FlowEvent<K, M>>,
+    renderer: &mut EveRenderer,
+    names: Option<&PcapNames>,
+    ipfix: &mut Option<IpfixExport>,
+    buf: &mut Vec<u8>,
+) -> bool {
+    export(ipfix, &ev.event);
+    let at = buf.len();
+    renderer.render(ev, buf);
+    if let Some(n) = names {
+        n.stamp(ev.seq, buf, at);
+    }
+    buf.len() > at
+}
 
 /// Renders and writes the events the inline engine gathered; whether the
 /// output is still open. `sampled`: the packets, among those gathered,
@@ -260,13 +280,13 @@ where
     let mut lines = 0;
     let mut latency = latency.filter(|_| !sampled.is_empty());
     for ev in runner.events() {
-        export(ipfix, &ev.event);
-        let at = out.buf.len();
-        renderer.render(&ev, &mut out.buf);
-        if let Some(n) = names {
-            n.stamp(ev.seq, &mut out.buf, at);
-        }
-        lines += u64::from(out.buf.len() > at);
+        lines += u64::from(render_one(
+            &ev,
+            renderer,
+            names.as_deref(),
+            ipfix,
+            &mut out.buf,
+        ));
         if let Some(l) = latency.as_deref_mut()
             && let Some((_, read_at)) = sampled.iter().find(|(seq, _)| *seq == ev.seq)
         {
@@ -298,12 +318,10 @@ where
     let mut summary = Summary::new(0);
     let engine = Engine::with_hook(&run.config.engine, extractor, session_maker(run)())?;
     let mut runner = InlineRunner::new(engine, run.config.pipeline.epoch_packets);
-    // Inline, a packet's events come out of its own push: only the total
-    // latency (read → rendered) exists.
+    // Inline there are no stages: only the total latency (read → rendered)
+    // exists.
     let mut latency = (run.latency_sample > 0).then(|| LatencyReport::new(run.latency_sample));
-    // Packets pushed since their events were last rendered, and the
-    // sampled ones among them.
-    let mut gathered = 0;
+    // The sampled packets among those whose events wait to be rendered.
     let mut sampled = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -314,7 +332,6 @@ where
             None => break,
             Some(Err(SourceError::Idle)) => {
                 // Nothing to read at once: what was gathered goes out.
-                gathered = 0;
                 let lat = (&mut sampled, latency.as_mut());
                 if !render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)? {
                     break;
@@ -332,9 +349,7 @@ where
             sampled.push((seq, Instant::now()));
         }
         runner.push(&packet.raw);
-        gathered += 1;
-        if gathered >= RENDER_EVERY {
-            gathered = 0;
+        if runner.packets().is_multiple_of(RENDER_EVERY) {
             let lat = (&mut sampled, latency.as_mut());
             if !render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)? {
                 break;
@@ -347,13 +362,7 @@ where
         // Flushed, rendered and written a step at a time: the flush of a
         // full table is millions of records.
         runner.finish_each(|ev| {
-            export(ipfix, &ev.event);
-            let at = out.buf.len();
-            renderer.render(&ev, &mut out.buf);
-            if let Some(n) = &names {
-                n.stamp(ev.seq, &mut out.buf, at);
-            }
-            if out.buf.len() > at {
+            if render_one(&ev, renderer, names.as_deref(), ipfix, &mut out.buf) {
                 out.wrote(1)
             } else {
                 Ok(true)
