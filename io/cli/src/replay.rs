@@ -217,10 +217,7 @@ type Render<'a> = (
 );
 
 /// Hands an ended flow to the IPFIX export, when there is one.
-fn export<K: IpfixKey, M>(
-    ipfix: &mut Option<IpfixExport>,
-    event: &FlowEvent<K, M>,
-) {
+fn export<K: IpfixKey, M>(ipfix: &mut Option<IpfixExport>, event: &FlowEvent<K, M>) {
     if let Some(x) = ipfix
         && let Some(f) = IpfixFlow::from_event(event)
     {
