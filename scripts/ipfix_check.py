@@ -171,6 +171,7 @@ def main():
                     or os.path.join(ROOT, "..", "shared", "corpus"))
     ap.add_argument("--max-bytes", type=int, default=20_000_000)
     ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--shards", help="flowscope's --shards (default: its own default)")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     for tool in ("nfcapd", "nfdump"):
@@ -204,7 +205,8 @@ def main():
                       else f"udp://127.0.0.1:{port}")
             eve = os.path.join(tmp, f"{i}.eve.json")
             run = subprocess.run(
-                [a.bin, "replay", "-q", path, "-o", eve, "--ipfix", target],
+                [a.bin, "replay", "-q", path, "-o", eve, "--ipfix", target]
+                + (["--shards", a.shards] if a.shards else []),
                 capture_output=True, text=True)
             if relay:
                 deadline = time.time() + 5

@@ -12,14 +12,14 @@
 
 use crate::error::RunError;
 use crate::ipfix::IpfixExport;
-use crate::output::{EveSink, Output};
+use crate::output::{EveSink, Output, RecordEvents, Rendered, render_one};
 use crate::run::{RunOptions, finish_run, join_pipeline, session_maker};
 use crate::summary::Summary;
 use crossbeam_channel::RecvTimeoutError;
 use flowscope_engine::{FlowExtractor, KeyOptions, Timestamp, with_extractor};
 use flowscope_io::{
-    CaptureCounts, EveKey, EveRenderer, InterfaceInfo, IpfixKey, JsonObject, LiveError,
-    LiveOptions, LiveSource, SCHEMA_VERSION,
+    CaptureCounters, CaptureCounts, EveKey, EveRenderer, InterfaceInfo, IpfixKey, JsonObject,
+    LiveError, LiveOptions, LiveSource, SCHEMA_VERSION,
 };
 use flowscope_shards::{Pipeline, PipelineConfig, PipelineStats, SourceError};
 use std::io::Write;
@@ -307,6 +307,74 @@ fn render_live_stats(
     o.finish_line();
 }
 
+/// What the writing loop of a capture needs besides the pipeline.
+struct Live<'a> {
+    started: Instant,
+    stats_interval: Option<Duration>,
+    counters: &'a CaptureCounters,
+}
+
+impl Live<'_> {
+    /// Writes what the pipeline releases, each item through `write` (which
+    /// appends its line, if any, and says whether the output is still
+    /// open), a `stats` record every `stats_interval`, and flushes whenever
+    /// no record waits or `FLUSH_EVERY` has passed; until the pipeline ends
+    /// or the reader goes away.
+    fn write<T, W: Write>(
+        &self,
+        pipeline: &Pipeline<T, LiveSource>,
+        out: &mut Output<W>,
+        mut write: impl FnMut(T, &mut Output<W>) -> Result<bool, RunError>,
+    ) -> Result<(), RunError> {
+        let mut next_stats = self.stats_interval.map(|i| self.started + i);
+        let mut last_flush = Instant::now();
+        loop {
+            let now = Instant::now();
+            if let (Some(at), Some(every)) = (next_stats, self.stats_interval)
+                && now >= at
+            {
+                let from = out.buf.len();
+                render_live_stats(
+                    &mut out.buf,
+                    self.started.elapsed(),
+                    false,
+                    &self.counters.snapshot(),
+                    &pipeline.stats(),
+                );
+                out.stats_rendered(from);
+                if !out.wrote(1)? {
+                    return Ok(());
+                }
+                // Catch up without a burst of records after a stall.
+                let mut next = at + every;
+                while next <= now {
+                    next += every;
+                }
+                next_stats = Some(next);
+            }
+            let receiver = pipeline.receiver();
+            if !out.buf.is_empty() && (receiver.is_empty() || now >= last_flush + FLUSH_EVERY) {
+                last_flush = now;
+                if !out.finish()? {
+                    return Ok(());
+                }
+            }
+            let wait = next_stats
+                .map_or(FLUSH_EVERY, |at| at.saturating_duration_since(now))
+                .min(FLUSH_EVERY);
+            match receiver.recv_timeout(wait) {
+                Ok(item) => {
+                    if !write(item, out)? {
+                        return Ok(());
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+    }
+}
+
 fn run<E, W>(
     opts: &CaptureOptions,
     source: LiveSource,
@@ -337,69 +405,48 @@ where
         ..ropts.config.pipeline.clone()
     };
     let mut summary = Summary::new(shards);
-    let pipeline = Pipeline::builder(ropts.config.engine.clone(), extractor)
+    let builder = Pipeline::builder(ropts.config.engine.clone(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
-        .hook(session_maker(ropts))
-        .sink(EveSink(renderer.clone(), None, ipfix.is_some()))
-        .build(source)
-        .map_err(RunError::from_pipeline)?;
+        .hook(session_maker(ropts));
     let mut out = Output::new(out);
     out.counters = ropts.output_counters.clone();
     out.strict = renderer.strict().cloned();
-    let mut next_stats = opts.stats_interval.map(|i| started + i);
-    let mut last_flush = Instant::now();
-    loop {
-        let now = Instant::now();
-        if let (Some(at), Some(every)) = (next_stats, opts.stats_interval)
-            && now >= at
-        {
-            let from = out.buf.len();
-            render_live_stats(
-                &mut out.buf,
-                started.elapsed(),
-                false,
-                &counters.snapshot(),
-                &pipeline.stats(),
-            );
-            out.stats_rendered(from);
-            if !out.wrote(1)? {
-                break;
+    let live = Live {
+        started,
+        stats_interval: opts.stats_interval,
+        counters: &counters,
+    };
+    let joined = if shards == 1 {
+        // As in a one-shard replay: the shard hands on its events, and they
+        // are rendered here, off the one busy thread.
+        let mut here = renderer.clone();
+        let pipeline = builder
+            .sink(RecordEvents)
+            .build(source)
+            .map_err(RunError::from_pipeline)?;
+        live.write(&pipeline, &mut out, |ev, out| {
+            let line = render_one(&ev, &mut here, None, ipfix, &mut out.buf);
+            out.wrote(u64::from(line))
+        })?;
+        join_pipeline(pipeline, &mut summary, &mut out)?
+    } else {
+        let pipeline = builder
+            .sink(EveSink(renderer.clone(), None, ipfix.is_some()))
+            .build(source)
+            .map_err(RunError::from_pipeline)?;
+        live.write(&pipeline, &mut out, |r: Rendered, out| {
+            if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
+                x.flow(f);
             }
-            // Catch up without a burst of records after a stall.
-            let mut next = at + every;
-            while next <= now {
-                next += every;
-            }
-            next_stats = Some(next);
-        }
-        let receiver = pipeline.receiver();
-        if !out.buf.is_empty() && (receiver.is_empty() || now >= last_flush + FLUSH_EVERY) {
-            last_flush = now;
-            if !out.finish()? {
-                break;
-            }
-        }
-        let wait = next_stats
-            .map_or(FLUSH_EVERY, |at| at.saturating_duration_since(now))
-            .min(FLUSH_EVERY);
-        match receiver.recv_timeout(wait) {
-            Ok(r) => {
-                if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
-                    x.flow(f);
-                }
-                // Read from the merge's thread: the line is its own.
-                let line = r.line(&[]);
-                out.buf.extend_from_slice(line);
-                if !out.wrote(u64::from(!line.is_empty()))? {
-                    break;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    let Some((mut source, report)) = join_pipeline(pipeline, &mut summary, &mut out)? else {
+            // Read from the merge's thread: the line is its own.
+            let line = r.line(&[]);
+            out.buf.extend_from_slice(line);
+            out.wrote(u64::from(!line.is_empty()))
+        })?;
+        join_pipeline(pipeline, &mut summary, &mut out)?
+    };
+    let Some((mut source, report)) = joined else {
         return Ok(CaptureSummary {
             run: summary,
             interfaces,

@@ -1,9 +1,13 @@
 //! How EVE lines are written: [`Output`], the buffered writer that notices the
-//! reader going away (`| head`), [`EveSink`], which renders records on
-//! the shard threads of a sharded run, and [`PcapNames`], which adds
-//! `pcap_filename` to them.
+//! reader going away (`| head`); [`render_one`], which renders an event
+//! (and hands an ended flow to the IPFIX export) on the consuming thread:
+//! inline, and after a one-shard pipeline, whose sink [`RecordEvents`]
+//! hands the events on unrendered; [`EveSink`], which renders records on
+//! the shard threads of a run with several shards; and [`PcapNames`],
+//! which adds `pcap_filename` to them.
 
 use crate::error::RunError;
+use crate::ipfix::IpfixExport;
 use crate::sink::SinkCounters;
 use flowscope_engine::{FlowEvent, Ordered};
 use flowscope_io::{
@@ -213,16 +217,20 @@ impl Rendered {
     }
 }
 
+/// Whether an event makes no record and no export: a flow's start and its
+/// state changes.
+fn makes_nothing<K, M>(event: &FlowEvent<K, M>) -> bool {
+    matches!(
+        event,
+        FlowEvent::Started { .. } | FlowEvent::Established { .. } | FlowEvent::StateChange { .. }
+    )
+}
+
 impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
     type Item = Rendered;
     fn map(&mut self, event: Ordered<FlowEvent<K, M>>, bytes: &mut Vec<u8>) -> Option<Rendered> {
         // No record for a flow's start or its state changes: no buffer.
-        if matches!(
-            event.event,
-            FlowEvent::Started { .. }
-                | FlowEvent::Established { .. }
-                | FlowEvent::StateChange { .. }
-        ) {
+        if makes_nothing(&event.event) {
             return None;
         }
         let ipfix = if self.2 {
@@ -249,4 +257,44 @@ impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
             Line::Own(_) => r,
         }
     }
+}
+
+/// Hands on, unrendered, the events that make a record or an export: the
+/// sink of a one-shard replay, whose records the consuming thread renders
+/// (see `replay::run_sharded`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordEvents;
+
+impl<K: Send + 'static, M: Send + 'static> EventSink<K, M> for RecordEvents {
+    type Item = Ordered<FlowEvent<K, M>>;
+    fn map(&mut self, event: Ordered<FlowEvent<K, M>>, _: &mut Vec<u8>) -> Option<Self::Item> {
+        (!makes_nothing(&event.event)).then_some(event)
+    }
+}
+
+/// Hands an ended flow to the IPFIX export, when there is one.
+fn export<K: IpfixKey, M>(ipfix: &mut Option<IpfixExport>, event: &FlowEvent<K, M>) {
+    if let Some(x) = ipfix
+        && let Some(f) = IpfixFlow::from_event(event)
+    {
+        x.flow(&f);
+    }
+}
+
+/// Hands one event to the IPFIX export and renders it into `buf`, stamped
+/// with its input's name; whether it made a line.
+pub(crate) fn render_one<K: EveKey + IpfixKey, M: EveMessage>(
+    ev: &Ordered<FlowEvent<K, M>>,
+    renderer: &mut EveRenderer,
+    names: Option<&PcapNames>,
+    ipfix: &mut Option<IpfixExport>,
+    buf: &mut Vec<u8>,
+) -> bool {
+    export(ipfix, &ev.event);
+    let at = buf.len();
+    renderer.render(ev, buf);
+    if let Some(n) = names {
+        n.stamp(ev.seq, buf, at);
+    }
+    buf.len() > at
 }

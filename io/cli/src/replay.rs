@@ -12,17 +12,15 @@ use crate::config::Config;
 use crate::error::RunError;
 use crate::input::{FileReading, Input, open_all};
 use crate::ipfix::IpfixExport;
-use crate::output::{EveSink, Output, PcapNames, Rendered};
+use crate::output::{EveSink, Output, PcapNames, RecordEvents, Rendered, render_one};
 use crate::progress::progress_bar;
 use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
 use crate::summary::{FilterReport, Summary};
-use flowscope_engine::{
-    Engine, FlowEvent, FlowExtractor, FlowHook, KeyOptions, Ordered, with_extractor,
-};
-use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts, IpfixFlow, IpfixKey};
+use flowscope_engine::{Engine, FlowExtractor, FlowHook, KeyOptions, with_extractor};
+use flowscope_io::{EveKey, EveRenderer, FileSource, InputStarts, IpfixKey};
 use flowscope_shards::{
-    InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig, SourceError,
-    is_sampled,
+    InlineRunner, LatencyReport, Pace, Pacer, PacketSource, Pipeline, PipelineConfig,
+    PipelineReport, SourceError, is_sampled,
 };
 use std::io::Write;
 use std::sync::Arc;
@@ -216,15 +214,6 @@ type Render<'a> = (
     &'a mut Option<IpfixExport>,
 );
 
-/// Hands an ended flow to the IPFIX export, when there is one.
-fn export<K: IpfixKey, M>(ipfix: &mut Option<IpfixExport>, event: &FlowEvent<K, M>) {
-    if let Some(x) = ipfix
-        && let Some(f) = IpfixFlow::from_event(event)
-    {
-        x.flow(&f);
-    }
-}
-
 /// Packets the inline engine pushes before it renders their events. The
 /// renderer's code then runs over a run of records instead of between
 /// every two packets, as a shard renders a batch's events after the batch
@@ -233,24 +222,6 @@ fn export<K: IpfixKey, M>(ipfix: &mut Option<IpfixExport>, event: &FlowEvent<K, 
 /// records and their order are the same. Whatever was gathered is also
 /// rendered whenever the input has nothing to read at once.
 const RENDER_EVERY: u64 = 64;
-
-/// Hands one event to the IPFIX export and renders it into `buf`, stamped
-/// with its input's name; whether it made a line.
-fn render_one<K: EveKey + IpfixKey, M: flowscope_io::EveMessage>(
-    ev: &Ordered<FlowEvent<K, M>>,
-    renderer: &mut EveRenderer,
-    names: Option<&PcapNames>,
-    ipfix: &mut Option<IpfixExport>,
-    buf: &mut Vec<u8>,
-) -> bool {
-    export(ipfix, &ev.event);
-    let at = buf.len();
-    renderer.render(ev, buf);
-    if let Some(n) = names {
-        n.stamp(ev.seq, buf, at);
-    }
-    buf.len() > at
-}
 
 /// Renders and writes the events the inline engine gathered; whether the
 /// output is still open. `sampled`: the packets, among those gathered,
@@ -387,7 +358,40 @@ where
     Ok(summary)
 }
 
-/// `shards >= 1`: the threaded pipeline, rendering on the shard threads.
+/// Whether the output is still open after a write; a write error is kept
+/// in `error` and stops the input.
+fn still_open(wrote: Result<bool, RunError>, error: &mut Option<RunError>) -> bool {
+    match wrote {
+        Ok(open) => open,
+        Err(e) => {
+            *error = Some(e);
+            false
+        }
+    }
+}
+
+/// Waits for the pipeline once its output is consumed: the write error
+/// first, if there was one; `None` when a shard failed (reported in
+/// `summary`).
+fn join_written<T, W: Write>(
+    pipeline: Pipeline<T, FileSource>,
+    write_error: Option<RunError>,
+    summary: &mut Summary,
+    out: &mut Output<W>,
+) -> Result<Option<(FileSource, PipelineReport<()>)>, RunError> {
+    if let Some(e) = write_error {
+        let _ = pipeline.join();
+        return Err(e);
+    }
+    join_pipeline(pipeline, summary, out)
+}
+
+/// `shards >= 1`: the threaded pipeline. With several shards the records
+/// are rendered on the shard threads. With one, the shard is the stage
+/// every packet waits for, while this thread only writes what it is
+/// handed: the shard hands on its events unrendered and they are rendered
+/// here, taking the renderer's quarter of the work off the one busy
+/// thread. The records are the same bytes either way.
 fn run_sharded<E, W>(
     opts: &ReplayOptions,
     extractor: E,
@@ -410,35 +414,38 @@ where
         latency_sample: run.latency_sample,
         ..run.config.pipeline.clone()
     };
-    let mut pipeline = Pipeline::builder(run.config.engine.clone(), extractor)
+    let builder = Pipeline::builder(run.config.engine.clone(), extractor)
         .config(cfg)
         .stop_flag(stop.clone())
-        .hook(session_maker(run))
-        .sink(EveSink(renderer.clone(), names.clone(), ipfix.is_some()))
-        .build(source)
-        .map_err(RunError::from_pipeline)?;
+        .hook(session_maker(run));
     // Returning false stops the input; the write error, if any, is kept.
     let mut write_error = None;
-    let mut write = |r: Rendered, bytes: &[u8]| {
-        if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
-            x.flow(f);
-        }
-        let line = r.line(bytes);
-        out.buf.extend_from_slice(line);
-        match out.wrote(u64::from(!line.is_empty())) {
-            Ok(open) => open,
-            Err(e) => {
-                write_error = Some(e);
-                false
+    let joined = if shards == 1 {
+        let mut pipeline = builder
+            .sink(RecordEvents)
+            .build(source)
+            .map_err(RunError::from_pipeline)?;
+        pipeline.consume(|ev| {
+            let line = render_one(&ev, renderer, names.as_deref(), ipfix, &mut out.buf);
+            still_open(out.wrote(u64::from(line)), &mut write_error)
+        });
+        join_written(pipeline, write_error, &mut summary, out)?
+    } else {
+        let mut pipeline = builder
+            .sink(EveSink(renderer.clone(), names.clone(), ipfix.is_some()))
+            .build(source)
+            .map_err(RunError::from_pipeline)?;
+        pipeline.consume_with_bytes(|r: Rendered, bytes: &[u8]| {
+            if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
+                x.flow(f);
             }
-        }
+            let line = r.line(bytes);
+            out.buf.extend_from_slice(line);
+            still_open(out.wrote(u64::from(!line.is_empty())), &mut write_error)
+        });
+        join_written(pipeline, write_error, &mut summary, out)?
     };
-    pipeline.consume_with_bytes(&mut write);
-    if let Some(e) = write_error {
-        let _ = pipeline.join();
-        return Err(e);
-    }
-    let Some((mut source, report)) = join_pipeline(pipeline, &mut summary, out)? else {
+    let Some((mut source, report)) = joined else {
         return Ok(summary);
     };
     finish_run(run, renderer, &report, &mut summary, out, |_| 0)?;

@@ -45,18 +45,21 @@ fn check(extra: &[&str], captures: &[&str]) -> String {
 /// Every TCP and UDP flow of every corpus capture up to 4 MB (IPv4 and
 /// IPv6, VLANs, tunnels, fragments) comes back from nfdump once, with the
 /// EVE record's endpoints, times, packets and IP-level bytes each way.
+/// One shard: its flows are exported where its records are rendered, on
+/// the consuming thread.
 #[test]
 fn every_corpus_flow_reads_back_from_nfcapd_as_its_eve_record() {
     let Some(_) = corpus() else { return };
     if !have_nfdump("the IPFIX export check against nfcapd") {
         return;
     }
-    let text = check(&["--max-bytes", "4000000"], &[]);
+    let text = check(&["--max-bytes", "4000000", "--shards", "1"], &[]);
     assert!(text.contains(" 0 captures differ"), "{text}");
 }
 
 /// Over TCP the same records arrive: the stream, cut into messages by
-/// their length fields, is read by the same collector.
+/// their length fields, is read by the same collector. Two shards: each
+/// takes its flows' exports where it renders their records.
 #[test]
 fn the_tcp_export_is_a_stream_of_whole_messages() {
     let Some(_) = corpus() else { return };
@@ -64,7 +67,7 @@ fn the_tcp_export_is_a_stream_of_whole_messages() {
         return;
     }
     let text = check(
-        &["--tcp"],
+        &["--tcp", "--shards", "2"],
         &[
             "dpkt/http.pcap",
             "dpkt/dns_icmp.pcap",

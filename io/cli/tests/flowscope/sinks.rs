@@ -414,6 +414,9 @@ fn pcap_filename_names_the_input_each_record_was_made_in() {
         out.stdout
     };
     let inline = run("0", true);
+    // One shard: stamped where the records are rendered, on the consuming
+    // thread; two: on the shards.
+    assert_eq!(run("1", true), inline, "the same with one shard");
     assert_eq!(run("2", true), inline, "the same for any shard count");
     let recs = records(&inline);
     let plain = records(&run("0", false));

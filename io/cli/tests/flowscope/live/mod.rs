@@ -3,9 +3,10 @@
 //! (Python's HTTP/1.1 server, a small UDP DNS responder, `openssl
 //! s_server`), real clients in the other (curl with keep-alive, DNS
 //! queries, `openssl s_client` with SNI), `flowscope capture --shards 2
-//! --ingest-threads 2 -w` on the client's end, stopped with SIGINT. The records are checked,
-//! and the written capture, replayed, must give the same HTTP/DNS/TLS
-//! records.
+//! --ingest-threads 2 -w` on the client's end and beside it `flowscope
+//! capture --shards 1` (whose records are rendered on the writing thread),
+//! both stopped with SIGINT. The records of both are checked, and the
+//! written capture, replayed, must give the same HTTP/DNS/TLS records.
 //!
 //! Where network namespaces cannot be made (no CAP_SYS_ADMIN) the test
 //! runs on `lo` instead, if it may capture there, and says so; where it
@@ -13,12 +14,17 @@
 //! `FLOWSCOPE_REQUIRE_LIVE` is set (CI), where that is a failure.
 //! `FLOWSCOPE_LIVE_MODE=lo` forces the loopback run.
 
+mod checks;
+mod running;
+
 use super::{bin, records, tmpdir};
+use checks::{Ports, check_records, of_kind};
+use running::Running;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SERVER: &str = "10.213.0.2";
 const CLIENT: &str = "10.213.0.1";
@@ -187,13 +193,6 @@ pub(crate) fn skip_or_fail(why: &str) {
         panic!("live capture test cannot run here, and FLOWSCOPE_REQUIRE_LIVE is set: {why}");
     }
     eprintln!("\n*** SKIPPED: live capture test did NOT run: {why} ***\n");
-}
-
-/// The records of one kind, as full lines, in output order.
-fn of_kind<'a>(recs: &'a [Value], kinds: &[&str]) -> Vec<&'a Value> {
-    recs.iter()
-        .filter(|r| kinds.contains(&r["event_type"].as_str().unwrap_or("")))
-        .collect()
 }
 
 #[test]
@@ -376,43 +375,30 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         cap.args(["--user", "nobody"]);
     }
     let two_interfaces = matches!(lab, Lab::Netns { .. });
-    if two_interfaces {
-        // A second interface: the client namespace's own loopback.
-        cap.args(["-i", "lo"]);
-    } else {
-        cap.arg(format!(
-            "port {http_port} or port {tls_port} or port {dns_port}"
-        ));
-    }
-    let mut capture = cap
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let cap_err = capture.stderr.take().unwrap();
-    let (err_tx, err_rx) = std::sync::mpsc::channel::<String>();
-    let err_reader = std::thread::spawn(move || {
-        for line in BufReader::new(cap_err).lines().map_while(Result::ok) {
-            let _ = err_tx.send(line);
+    // What both captures read: a second interface, the client namespace's
+    // own loopback; on the host's loopback, only the servers' ports.
+    let what = |cmd: &mut Command| {
+        if two_interfaces {
+            cmd.args(["-i", "lo"]);
+        } else {
+            cmd.arg(format!(
+                "port {http_port} or port {tls_port} or port {dns_port}"
+            ));
         }
-    });
-    let started = Instant::now();
-    let mut stderr_lines = Vec::new();
-    loop {
-        match err_rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) => {
-                let ready = line.contains("capturing on");
-                stderr_lines.push(line);
-                if ready {
-                    break;
-                }
-            }
-            Err(_) => panic!(
-                "capture did not start within {:?}: {stderr_lines:?}",
-                started.elapsed()
-            ),
-        }
-    }
+    };
+    what(&mut cap);
+    let capture = Running::start(&mut cap);
+    // Beside it, the same interfaces through one shard, whose records are
+    // rendered on the writing thread instead of the shards.
+    let one_json = dir.join("one-shard.json");
+    let mut one = lab.cmd(false, env!("CARGO_BIN_EXE_flowscope"));
+    one.args(["capture", "-i", lab.iface(), "--shards", "1", "--no-pin"])
+        .arg("-c")
+        .arg(&config)
+        .args(["--stats-interval", "0.5", "-o"])
+        .arg(&one_json);
+    what(&mut one);
+    let one_shard = Running::start(&mut one);
 
     // Clients: two HTTP requests on one keep-alive connection, one on
     // another; three DNS queries; one TLS handshake with SNI.
@@ -471,17 +457,9 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
 
     // Let the last packets reach the capture, then stop it as a user would.
     std::thread::sleep(Duration::from_millis(1500));
-    interrupt(&capture);
-    let status = capture.wait().unwrap();
-    // Every line, the summary included: the reader thread ends at the end
-    // of stderr, after the last one has been sent.
-    err_reader.join().unwrap();
-    stderr_lines.extend(err_rx.iter());
-    assert!(
-        status.success(),
-        "capture exited {status}: {stderr_lines:#?}"
-    );
-    let summary = stderr_lines.join("\n");
+    let summary = capture.stop();
+    let one_summary = one_shard.stop();
+    assert!(one_summary.contains("captured"), "{one_summary}");
     assert!(summary.contains("captured"), "{summary}");
     assert!(summary.contains("keying pool of 1 thread(s)"), "{summary}");
 
@@ -495,71 +473,25 @@ fn live_capture_of_real_clients_and_servers_matches_its_replay() {
         assert_eq!(std::fs::metadata(&out_json).unwrap().uid(), uid);
     }
     let live = records(&std::fs::read(&out_json).unwrap());
-    let http = of_kind(&live, &["http"]);
-    let urls: Vec<&str> = http
-        .iter()
-        .map(|r| r["http"]["url"].as_str().unwrap())
-        .collect();
-    assert_eq!(urls, ["/one", "/two?x=1", "/three"], "{http:#?}");
-    for r in &http {
-        assert_eq!(r["http"]["hostname"], WEB_HOST);
-        assert_eq!(r["http"]["status"], 200);
-        assert_eq!(r["dest_port"], http_port);
-    }
+    let ports = Ports {
+        http: http_port,
+        dns: dns_port,
+    };
+    check_records(&live, lab.iface(), ports, two_interfaces);
+    let one = records(&std::fs::read(&one_json).unwrap());
+    check_records(&one, lab.iface(), ports, two_interfaces);
+    let one_final = of_kind(&one, &["stats"])
+        .into_iter()
+        .rev()
+        .find(|s| s["stats"]["capture"].is_object())
+        .expect("a final live stats record of the one-shard capture");
+    assert_eq!(one_final["stats"]["capture"]["final"], true);
     assert_eq!(
-        http[0]["flow_id"], http[1]["flow_id"],
-        "/one and /two shared a keep-alive connection"
-    );
-    assert_ne!(http[0]["flow_id"], http[2]["flow_id"]);
-
-    let dns: Vec<&Value> = of_kind(&live, &["dns"]);
-    for name in NAMES {
-        let answered = dns.iter().any(|r| {
-            r["dns"]["rrname"] == name
-                && r["dns"]["type"] == "answer"
-                && r["dns"].to_string().contains("10.213.0.99")
-        });
-        assert!(answered, "no answer record for {name}: {dns:#?}");
-        assert!(
-            dns.iter()
-                .any(|r| r["dns"]["rrname"] == name && r["dns"]["type"] == "query"),
-            "no query record for {name}"
-        );
-    }
-
-    let tls = of_kind(&live, &["tls"]);
-    assert_eq!(tls.len(), 1, "{tls:#?}");
-    assert_eq!(tls[0]["tls"]["sni"], SNI);
-
-    // A flow record for every connection: two HTTP, one TLS, and the DNS
-    // exchange (UDP, open at shutdown unless it timed out).
-    let flows = of_kind(&live, &["flow"]);
-    for r in http.iter().chain(&tls) {
-        let flow = flows
-            .iter()
-            .find(|f| f["flow_id"] == r["flow_id"])
-            .unwrap_or_else(|| panic!("no flow record for {r}"));
-        let reason = flow["flow"]["end_reason"].as_str().unwrap();
-        assert!(
-            ["fin", "shutdown"].contains(&reason),
-            "TCP connection ended by {reason}: {flow}"
-        );
-        assert_eq!(flow["proto"], "TCP");
-        assert_eq!(flow["in_iface"], lab.iface(), "{flow}");
-    }
-    if two_interfaces {
-        let on_lo = flows
-            .iter()
-            .find(|f| f["dest_port"] == 9)
-            .expect("a flow record for the datagram on lo");
-        assert_eq!(on_lo["in_iface"], "lo");
-        assert_eq!(on_lo["proto"], "UDP");
-    }
-    assert!(
-        flows
-            .iter()
-            .any(|f| f["proto"] == "UDP" && f["dest_port"] == dns_port),
-        "no flow record for the DNS exchange"
+        one_final["stats"]["capture"]["shards"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 
     // Periodic stats records, then a final one and the engine's.
