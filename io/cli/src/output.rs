@@ -260,8 +260,8 @@ impl<K: EveKey + IpfixKey, M: EveMessage> EventSink<K, M> for EveSink {
 }
 
 /// Hands on, unrendered, the events that make a record or an export: the
-/// sink of a one-shard replay, whose records the consuming thread renders
-/// (see `replay::run_sharded`).
+/// sink of a one-shard run (`replay` and `capture`), whose records the
+/// writing thread renders with [`render_one`] (see `replay::run_sharded`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RecordEvents;
 

@@ -13,7 +13,7 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// [`line`] with `format!` arguments.
+/// [`line()`] with `format!` arguments.
 macro_rules! say {
     ($($arg:tt)*) => {
         $crate::say::line(format_args!($($arg)*))
