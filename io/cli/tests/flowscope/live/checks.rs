@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-/// The servers' ports (the TLS port is only in the records checked).
+/// The ports of the HTTP and DNS servers, as their records must name them.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Ports {
     pub(super) http: u16,
