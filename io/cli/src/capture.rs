@@ -12,7 +12,7 @@
 
 use crate::error::RunError;
 use crate::ipfix::IpfixExport;
-use crate::output::{EveSink, Output, RecordEvents, Rendered, render_one};
+use crate::output::{EveSink, Output, RecordEvents, Rendered, render_one, writer_renders};
 use crate::run::{RunOptions, finish_run, join_pipeline, session_maker};
 use crate::summary::Summary;
 use crossbeam_channel::RecvTimeoutError;
@@ -417,9 +417,9 @@ where
         stats_interval: opts.stats_interval,
         counters: &counters,
     };
-    let joined = if shards == 1 {
+    let joined = if writer_renders(shards) {
         // As in a one-shard replay: the shard hands on its events, and they
-        // are rendered here, off the one busy thread.
+        // are rendered here.
         let mut here = renderer.clone();
         let pipeline = builder
             .sink(RecordEvents)
@@ -435,14 +435,9 @@ where
             .sink(EveSink(renderer.clone(), None, ipfix.is_some()))
             .build(source)
             .map_err(RunError::from_pipeline)?;
+        // Read from the merge's thread: each line is its own.
         live.write(&pipeline, &mut out, |r: Rendered, out| {
-            if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
-                x.flow(f);
-            }
-            // Read from the merge's thread: the line is its own.
-            let line = r.line(&[]);
-            out.buf.extend_from_slice(line);
-            out.wrote(u64::from(!line.is_empty()))
+            r.write(&[], ipfix, out)
         })?;
         join_pipeline(pipeline, &mut summary, &mut out)?
     };

@@ -215,6 +215,33 @@ impl Rendered {
             Line::Own(v) => v,
         }
     }
+
+    /// Hands its flow to the IPFIX export, if it carries one, and appends
+    /// its line, if it has one, to `out`; whether `out` is still open.
+    /// `bytes`: as for [`Rendered::line`].
+    pub(crate) fn write<W: Write>(
+        &self,
+        bytes: &[u8],
+        ipfix: &mut Option<IpfixExport>,
+        out: &mut Output<W>,
+    ) -> Result<bool, RunError> {
+        if let (Some(x), Some(f)) = (ipfix.as_mut(), &self.ipfix) {
+            x.flow(f);
+        }
+        let line = self.line(bytes);
+        out.buf.extend_from_slice(line);
+        out.wrote(u64::from(!line.is_empty()))
+    }
+}
+
+/// Whether a sharded run renders its records on the thread that writes
+/// them rather than on the shards: with one shard. That shard is the stage
+/// every packet waits for and has nothing to render in parallel with,
+/// while the writing thread otherwise only copies lines; with several,
+/// the writing thread would become the serial stage (docs/pipeline.md,
+/// Shards).
+pub(crate) fn writer_renders(shards: usize) -> bool {
+    shards == 1
 }
 
 /// Whether an event makes no record and no export: a flow's start and its

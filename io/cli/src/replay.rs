@@ -12,7 +12,9 @@ use crate::config::Config;
 use crate::error::RunError;
 use crate::input::{FileReading, Input, open_all};
 use crate::ipfix::IpfixExport;
-use crate::output::{EveSink, Output, PcapNames, RecordEvents, Rendered, render_one};
+use crate::output::{
+    EveSink, Output, PcapNames, RecordEvents, Rendered, render_one, writer_renders,
+};
 use crate::progress::progress_bar;
 use crate::run::{RunOptions, counters_if_parsing, finish_run, join_pipeline, session_maker};
 use crate::summary::{FilterReport, Summary};
@@ -387,11 +389,9 @@ fn join_written<T, W: Write>(
 }
 
 /// `shards >= 1`: the threaded pipeline. With several shards the records
-/// are rendered on the shard threads. With one, the shard is the stage
-/// every packet waits for, while this thread only writes what it is
-/// handed: the shard hands on its events unrendered and they are rendered
-/// here, taking the renderer's quarter of the work off the one busy
-/// thread. The records are the same bytes either way.
+/// are rendered on the shard threads; with one ([`writer_renders`]) the
+/// shard hands on its events unrendered and they are rendered here. The
+/// records are the same bytes either way.
 fn run_sharded<E, W>(
     opts: &ReplayOptions,
     extractor: E,
@@ -420,7 +420,7 @@ where
         .hook(session_maker(run));
     // Returning false stops the input; the write error, if any, is kept.
     let mut write_error = None;
-    let joined = if shards == 1 {
+    let joined = if writer_renders(shards) {
         let mut pipeline = builder
             .sink(RecordEvents)
             .build(source)
@@ -436,12 +436,7 @@ where
             .build(source)
             .map_err(RunError::from_pipeline)?;
         pipeline.consume_with_bytes(|r: Rendered, bytes: &[u8]| {
-            if let (Some(x), Some(f)) = (ipfix.as_mut(), &r.ipfix) {
-                x.flow(f);
-            }
-            let line = r.line(bytes);
-            out.buf.extend_from_slice(line);
-            still_open(out.wrote(u64::from(!line.is_empty())), &mut write_error)
+            still_open(r.write(bytes, ipfix, out), &mut write_error)
         });
         join_written(pipeline, write_error, &mut summary, out)?
     };
