@@ -270,8 +270,9 @@ pub(crate) struct RunArgs {
     pub(crate) quiet: bool,
     /// Shard threads (each owns a flow table; an ingest thread feeds them).
     /// 0 runs one engine on the main thread. Default: `[pipeline] shards`,
-    /// else one per core but one, at least 1. The output is the same for
-    /// every value.
+    /// else one per core but one, at least 1, and 0 when the process may
+    /// use one core only (`capture`: 1). The output is the same for every
+    /// value.
     #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub(crate) shards: Option<u16>,
     /// Threads that read the input (0 to 64): with N > 1 the ingest

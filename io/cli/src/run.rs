@@ -23,8 +23,8 @@ pub struct RunOptions {
     /// Configuration.
     pub config: Config,
     /// Shard threads, overriding the configuration: `0` runs one engine on
-    /// the calling thread; `None` takes `[pipeline] shards`, else one per
-    /// core but one (for the ingest), at least one.
+    /// the calling thread; `None` takes `[pipeline] shards`, else
+    /// [`default_shard_count`].
     pub shards: Option<usize>,
     /// Pin threads to cores, overriding the configuration (`None`: pin when
     /// there are cores for every thread).
@@ -71,11 +71,28 @@ impl RunOptions {
 }
 
 /// The shard count of a run: `asked`, else `[pipeline] shards`, else
-/// [`default_shards`] (0: inline).
+/// [`default_shard_count`] (0: inline).
 pub fn shard_count(asked: Option<usize>, config: &Config) -> usize {
     asked
         .or(config.pipeline.shards)
-        .unwrap_or_else(default_shards)
+        .unwrap_or_else(default_shard_count)
+}
+
+/// The shard count when none is asked for: [`default_shards`] (one per
+/// core but one, at least 1) when the process may use two cores or more;
+/// 0, one engine on the main thread, when it may use one (an affinity
+/// mask, a cgroup's CPU quota or a one-core machine, as
+/// [`std::thread::available_parallelism`] reports it). On one core the
+/// pipeline's three threads (ingest, shard, writer) take turns doing the
+/// inline engine's work and hand it over besides: 8–18 % slower with
+/// every parser on and 20–22 % with `--no-parsers`
+/// (docs/performance.md, "Pipeline per shard count"). Live capture, which
+/// always runs the pipeline, takes at least one shard.
+pub fn default_shard_count() -> usize {
+    match std::thread::available_parallelism() {
+        Ok(cores) if cores.get() > 1 => default_shards(),
+        _ => 0,
+    }
 }
 
 /// The parsers a run has: the built-in ones the config enables, for

@@ -1,7 +1,8 @@
 //! `flowscope replay`'s output: the demo's records, reruns and files
 //! identical, the summary on stderr, any shard count and merge placement
-//! giving the same bytes, the library matching the binary, the parsers'
-//! records, the configuration's effect, latency and pacing.
+//! giving the same bytes, the default shard count on one core, the
+//! library matching the binary, the parsers' records, the
+//! configuration's effect, latency and pacing.
 
 use super::{bin, records, tmpdir};
 use flowscope_cli::config::Config;
@@ -178,14 +179,19 @@ fn config_changes_behaviour() {
     assert!(web[0]["src_port"].is_null());
 }
 
+/// The demo replayed by the inline engine (`--shards 0`), records only.
+fn inline_demo() -> std::process::Output {
+    bin()
+        .args(["replay", "-q", "--shards", "0"])
+        .output()
+        .unwrap()
+}
+
 /// Every shard count, either merge placement and pinning give the same
 /// bytes as the single engine on the demo.
 #[test]
 fn shard_counts_and_merge_placement_do_not_change_the_output() {
-    let inline = bin()
-        .args(["replay", "-q", "--shards", "0"])
-        .output()
-        .unwrap();
+    let inline = inline_demo();
     assert!(inline.status.success());
     let dir = tmpdir("merger");
     let cfg = dir.join("merger.toml");
@@ -228,6 +234,64 @@ fn shard_counts_and_merge_placement_do_not_change_the_output() {
         Some(2),
         "out-of-range --shards is a usage error"
     );
+}
+
+/// `flowscope replay` (the bundled demo) run with its CPU affinity set
+/// to `cores` by `taskset`; `None` when there is no `taskset` or the
+/// machine lacks those cores.
+fn replay_on_cores(cores: &str, args: &[&str]) -> Option<std::process::Output> {
+    let out = std::process::Command::new("taskset")
+        .args(["-c", cores, env!("CARGO_BIN_EXE_flowscope"), "replay"])
+        .args(args)
+        .output()
+        .ok()?;
+    // taskset itself fails (status 1, its own message) on cores the
+    // machine does not have.
+    let err = String::from_utf8_lossy(&out.stderr);
+    (!err.starts_with("taskset:")).then_some(out)
+}
+
+#[test]
+fn one_core_runs_inline_by_default_and_the_output_stays_the_same() {
+    let inline = inline_demo();
+    let Some(one) = replay_on_cores("0", &["-o", "-"]) else {
+        eprintln!("SKIPPED: no taskset (util-linux) to restrict the run to one core");
+        return;
+    };
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let summary = String::from_utf8_lossy(&one.stderr);
+    assert!(
+        summary.contains("inline: one engine on the main thread"),
+        "one core, no shard count given: inline\n{summary}"
+    );
+    assert_eq!(one.stdout, inline.stdout);
+
+    // A shard count given, on the command line or in the configuration,
+    // is kept.
+    let asked = replay_on_cores("0", &["--shards", "1"]).unwrap();
+    let summary = String::from_utf8_lossy(&asked.stderr);
+    assert!(summary.contains("pipeline: 1 shard(s)"), "{summary}");
+    assert_eq!(asked.stdout, inline.stdout);
+    let dir = tmpdir("one-core");
+    let cfg = dir.join("shards.toml");
+    std::fs::write(&cfg, "[pipeline]\nshards = 1\n").unwrap();
+    let configured = replay_on_cores("0", &["-c", cfg.to_str().unwrap()]).unwrap();
+    let summary = String::from_utf8_lossy(&configured.stderr);
+    assert!(summary.contains("pipeline: 1 shard(s)"), "{summary}");
+
+    // Two cores: the pipeline, one shard per core but one.
+    match replay_on_cores("0,1", &[]) {
+        Some(two) => {
+            let summary = String::from_utf8_lossy(&two.stderr);
+            assert!(summary.contains("pipeline: 1 shard(s)"), "{summary}");
+            assert_eq!(two.stdout, inline.stdout);
+        }
+        None => eprintln!("SKIPPED (in part): this machine has one core"),
+    }
 }
 
 #[test]
