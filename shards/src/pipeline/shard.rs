@@ -251,6 +251,9 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
     /// be filled again.
     fn map_events(&mut self) {
         let mut events = std::mem::take(&mut self.events);
+        // Room for them all at once: a timer's batch of flow ends would
+        // otherwise grow the list (and copy it) several times over.
+        self.items.reserve(events.len());
         for ev in events.drain(..) {
             let key = ev.key();
             if let Some(item) = self.sink.map(ev, &mut self.bytes) {
@@ -279,12 +282,18 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             byte_returns,
         } = &self.to_merge;
         self.report.items += self.items.len() as u64;
-        let items = std::mem::replace(&mut self.items, item_returns.try_recv().unwrap_or_default());
+        // The next list and buffer: one the merge gave back, else a new one
+        // as large as the one sent (grown from nothing, each would be
+        // copied over and over as it fills: the merge, on a shared core,
+        // often has given none back yet).
+        let next = refill(item_returns, self.items.len());
+        let items = std::mem::replace(&mut self.items, next);
         // No bytes, no buffer to swap (sinks that write none).
         let bytes = if self.bytes.is_empty() {
             Vec::new()
         } else {
-            std::mem::replace(&mut self.bytes, byte_returns.try_recv().unwrap_or_default())
+            let next = refill(byte_returns, self.bytes.len());
+            std::mem::replace(&mut self.bytes, next)
         };
         let at = self.clock.as_ref().map_or(0, Clock::now);
         tx.send(MergerMsg::Items(
@@ -295,6 +304,14 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
         ))
         .is_ok()
     }
+}
+
+/// A list the merge gave back through `returns`, else a new one with room
+/// for `len` elements.
+fn refill<T>(returns: &Receiver<Vec<T>>, len: usize) -> Vec<T> {
+    returns
+        .try_recv()
+        .unwrap_or_else(|_| Vec::with_capacity(len))
 }
 
 /// Item bytes at which a shard hands its items over without waiting for
