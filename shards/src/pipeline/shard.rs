@@ -283,9 +283,11 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
         } = &self.to_merge;
         self.report.items += self.items.len() as u64;
         // The next list and buffer: one the merge gave back, else a new one
-        // as large as the one sent (grown from nothing, each would be
-        // copied over and over as it fills: the merge, on a shared core,
-        // often has given none back yet).
+        // as large as the one sent (the merge, on a shared core, often has
+        // given none back yet). `map_events` reserves a batch's items, but
+        // not what follows a hand-over in the middle of a batch, nor the
+        // bytes rendered: grown from nothing, those would be copied over
+        // and over as they fill.
         let next = refill(item_returns, self.items.len());
         let items = std::mem::replace(&mut self.items, next);
         // No bytes, no buffer to swap (sinks that write none).
