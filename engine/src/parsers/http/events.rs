@@ -92,6 +92,15 @@ fn is_htp_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
+/// Whether `b` holds libhtp whitespace other than SP (HT, LF, VT, FF,
+/// CR: 0x09–0x0d). Every byte is read without stopping early, so the loop
+/// runs many bytes a step: a request target is scanned whole either way,
+/// and is seldom short.
+fn has_control_space(b: &[u8]) -> bool {
+    b.iter()
+        .fold(false, |any, &c| any | (c.wrapping_sub(0x09) < 5))
+}
+
 fn trim_htp(mut b: &[u8]) -> &[u8] {
     while let [c, rest @ ..] = b
         && is_htp_space(*c)
@@ -139,7 +148,7 @@ fn request_line_events(line: &[u8], after: &[u8], ev: &mut impl FnMut(&'static s
         None => (remaining, &[][..]),
     };
     let (uri, mut protocol) = split(|c| c == b' ');
-    if uri.iter().any(|&c| is_htp_space(c) && c != b' ') {
+    if has_control_space(uri) {
         ev(event::URI_DELIM_NON_COMPLIANT);
         if uri.len() == remaining.len() {
             protocol = split(is_htp_space).1;
@@ -255,8 +264,17 @@ pub(super) struct HostPort<'a> {
     host: &'a [u8],
     /// The port, when one was given and is a number in 1–65535.
     pub(super) port: Option<u16>,
-    /// A valid host name (or IPv6 literal) and, if given, a valid port.
-    valid: bool,
+    /// No port was given, or a valid one.
+    port_ok: bool,
+}
+
+impl HostPort<'_> {
+    /// A valid host name (or IPv6 literal) and, if given, a valid port
+    /// (the host's labels are read only when asked: a port is wanted
+    /// for every request, validity only for its anomaly events).
+    fn valid(&self) -> bool {
+        self.port_ok && valid_host(self.host)
+    }
 }
 
 /// Reads `host[:port]` (the host ends at the first colon, or after an
@@ -289,7 +307,7 @@ pub(super) fn host_port(v: &[u8]) -> Option<HostPort<'_>> {
     Some(HostPort {
         host,
         port: number.flatten(),
-        valid: valid_host(host) && number.is_none_or(|n| n.is_some()),
+        port_ok: number.is_none_or(|n| n.is_some()),
     })
 }
 
@@ -347,13 +365,13 @@ impl HttpParser {
             ev(event::INVALID_CONTENT_LENGTH_FIELD_IN_REQUEST);
         }
         let uri = uri_host(uri).and_then(host_port);
-        if uri.as_ref().is_some_and(|u| !u.valid) {
+        if uri.as_ref().is_some_and(|u| !u.valid()) {
             ev(event::REQUEST_URI_HOST_INVALID);
         }
         match joined(headers, "host") {
             Some(value) => {
                 let header = host_port(&value);
-                if header.as_ref().is_none_or(|h| !h.valid) {
+                if header.as_ref().is_none_or(|h| !h.valid()) {
                     ev(event::REQUEST_HEADER_HOST_INVALID);
                 }
                 if let Some(u) = &uri {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 /// The first line of a head, without its line end.
 pub(super) fn first_line(head: &[u8]) -> (&[u8], &[u8]) {
-    let nl = head.iter().position(|&c| c == b'\n').unwrap_or(head.len());
+    let nl = memchr::memchr(b'\n', head).unwrap_or(head.len());
     let line = &head[..nl];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     (line, head.get(nl + 1..).unwrap_or(&[]))

@@ -246,3 +246,23 @@ fn transactions_are_http_messages() {
     let tls = crate::parsers::tls::TlsHandshake::default();
     assert!(!HttpParser::is_transaction(&L7Message::Tls(Box::new(tls))));
 }
+
+/// libhtp's whitespace other than SP, anywhere in a target of any length
+/// (the scan reads many bytes a step); SP and the bytes around 0x09–0x0d
+/// are not.
+#[test]
+fn control_space_is_found_anywhere_and_only_it() {
+    use super::has_control_space;
+    assert!(!has_control_space(b""));
+    assert!(!has_control_space(b"/a b/c?d=e"));
+    assert!(!has_control_space(&[0x08, 0x0e, 0x20, 0x89, 0xff]));
+    for c in [b'\t', b'\n', 0x0b, 0x0c, b'\r'] {
+        for len in [1, 15, 16, 31, 32, 33, 200] {
+            for at in [0, len / 2, len - 1] {
+                let mut uri = vec![b'a'; len];
+                uri[at] = c;
+                assert!(has_control_space(&uri), "{c:#04x} at {at} of {len}");
+            }
+        }
+    }
+}
