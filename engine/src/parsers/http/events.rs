@@ -92,13 +92,13 @@ fn is_htp_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
-/// Whether `b` holds libhtp whitespace other than SP (HT, LF, VT, FF,
-/// CR: 0x09–0x0d). Every byte is read without stopping early, so the loop
-/// runs many bytes a step: a request target is scanned whole either way,
-/// and is seldom short.
+/// Whether `b` holds [libhtp whitespace](is_htp_space) other than SP.
+/// Every byte is read without stopping early, so the loop runs many bytes
+/// a step: a request target is scanned whole either way, and is seldom
+/// short.
 fn has_control_space(b: &[u8]) -> bool {
     b.iter()
-        .fold(false, |any, &c| any | (c.wrapping_sub(0x09) < 5))
+        .fold(false, |any, &c| any | (is_htp_space(c) & (c != b' ')))
 }
 
 fn trim_htp(mut b: &[u8]) -> &[u8] {
