@@ -40,7 +40,7 @@
 //!   payloads ([`FlowStats`], [`SideStats`], [`AnomalyKind`],
 //!   [`DecodeError`], [`DefragDrop`], [`CapHit`]) and the words they use
 //!   ([`FlowSide`], [`Orientation`], [`EndReason`], [`FlowState`],
-//!   [`ConnState`], [`History`], [`flow_id`], [`community_id`]);
+//!   [`ConnState`], [`History`], [`flow_id`], [`community_id()`]);
 //! - counters: [`EngineStats`], [`SessionCounters`] and their parts;
 //! - packets: [`RawPacket`], [`LinkType`], [`Timestamp`], and the decoded
 //!   [`PacketView`] an extractor reads;

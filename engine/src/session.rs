@@ -354,7 +354,7 @@ where
 /// The session-level view of a flow: its start, its parsers' messages, its
 /// end, and anomalies. `K` is the flow key, `M` the message type.
 ///
-/// Get it from an engine's [`FlowEvent`](crate::FlowEvent)s with
+/// Get it from an engine's [`FlowEvent`]s with
 /// [`FlowEvent::into_session_event`](crate::FlowEvent::into_session_event)
 /// (a pipeline does this on its shards, with its `SessionEvents` sink).
 /// `Started` comes for every flow unless `flow.started_events` is off; the

@@ -1,4 +1,4 @@
-//! [`builtin`]: the built-in parsers registered with a [`Sessions`]
+//! [`builtin()`]: the built-in parsers registered with a [`Sessions`]
 //! driver, each with its route (ports, content probe, name) in the order
 //! that decides which parser a flow gets (docs/parsers.md, "Which parser a
 //! flow gets").

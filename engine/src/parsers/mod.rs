@@ -23,7 +23,7 @@
 //! ([`ParsersConfig`], the `[parsers]` config table and its per-parser
 //! tables (module `config`), read the same way in
 //! every build), their common message type [`L7Message`] (one variant per
-//! parser built), and [`builtin`], which registers the parsers built in
+//! parser built), and [`builtin()`], which registers the parsers built in
 //! with a [`Sessions`] driver: port hints plus content probes, so HTTP on
 //! 8081 and TLS on 8443 are found too.
 
@@ -706,13 +706,13 @@ impl ParsersConfig {
     }
 
     /// Whether any parser is on: enabled here and built into this crate
-    /// (its Cargo feature on), so [`builtin`] registers it.
+    /// (its Cargo feature on), so [`builtin()`] registers it.
     pub fn any_enabled(&self) -> bool {
         self.parsers().into_iter().any(|(_, on, built)| on && built)
     }
 
     /// The parsers this config enables that this build lacks (their Cargo
-    /// feature is off): [`builtin`] does not register them. Empty with the
+    /// feature is off): [`builtin()`] does not register them. Empty with the
     /// default features; a front end can warn about each.
     pub fn not_built(&self) -> impl Iterator<Item = &'static str> {
         self.parsers()

@@ -410,8 +410,8 @@ fn realm(t: Tlv<'_>, found: &mut Found) -> Option<Name> {
     Some(s.into())
 }
 
-/// A `PrincipalName` (a SEQUENCE of `name-type` [0] and `name-string`
-/// [1], a SEQUENCE OF KerberosString) as its components joined with `/`.
+/// A `PrincipalName` (a SEQUENCE of `name-type` `[0]` and `name-string`
+/// `[1]`, a SEQUENCE OF KerberosString) as its components joined with `/`.
 fn principal(t: Tlv<'_>, found: &mut Found) -> Option<Name> {
     Some(principal_parts(t, found)?.join("/").into())
 }

@@ -4,7 +4,7 @@
 //! the way Suricata 7 reads them (properties only when the connection's
 //! CONNECT said version 5; the short forms of v5 acknowledgements and
 //! DISCONNECT). Every list kept is capped ([`Caps`]); what a cap drops is
-//! reported by [`Body`]'s caller through the flags returned.
+//! reported by [`body`]'s caller through the [`Dropped`] flags returned.
 
 use super::super::reader::Reader;
 use super::{MqttBody, MqttConnect, MqttProperty, MqttPublish, PropValue, Properties};

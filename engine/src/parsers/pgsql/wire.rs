@@ -1,7 +1,7 @@
 //! PostgreSQL wire messages (protocol 3.0): framing (the untyped startup
 //! packets, the typed `tag + length` messages, the one-byte answers to
 //! SSLRequest and GSSENCRequest) and the decoding of one framed message
-//! into a [`Request`] or [`Response`], as Suricata 7's nom parsers read
+//! into a [`PgsqlRequest`] or [`PgsqlResponse`], as Suricata 7's nom parsers read
 //! them (the same messages accepted and refused).
 
 use super::super::reader::Reader;
