@@ -34,9 +34,9 @@ struct Slot<K> {
 /// The table of one key type.
 struct Table<K> {
     /// Each slot's flow id, 0 when empty (flow ids are never 0): apart
-    /// from the slots (8 KiB against about 100), so that a flow's last
-    /// record, for about half the flows their only one, finds the slot
-    /// held by another flow without reading the slot itself.
+    /// from the slots (8 KiB against about 100 KiB), so that a flow's
+    /// last record, for about half the flows their only one, finds the
+    /// slot held by another flow without reading the slot itself.
     ids: Box<[u64]>,
     slots: Box<[Slot<K>]>,
 }
