@@ -35,12 +35,10 @@ echo "# $(date -u +%FT%TZ) $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 read -r -a extra <<< "${REPLAY_ARGS:-}"
+src=$trace input=/dev/null
+[ "${STDIN:-0}" = 1 ] && src=- input=$trace
 pass() { # BIN SHARDS: one pass's summary line
-  if [ "${STDIN:-0}" = 1 ]; then
-    "$1" replay --shards "$2" "${extra[@]}" - -o /dev/null < "$trace" 2>&1 | head -1
-  else
-    "$1" replay --shards "$2" "${extra[@]}" "$trace" -o /dev/null 2>&1 | head -1
-  fi
+  "$1" replay --shards "$2" "${extra[@]}" "$src" -o /dev/null < "$input" 2>&1 | head -1
 }
 for ((i = 1; i <= passes; i++)); do
   order="A B"
