@@ -79,6 +79,9 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     /// computed it.
     known_hash: Option<u64>,
     scratch_idx: Vec<u32>,
+    /// The idle-expired part of `scratch_idx`, sorted, when active
+    /// timeouts are due in the same batch.
+    scratch_idle: Vec<u32>,
     hook: H,
     hook_items: Vec<HookItem<H::Message>>,
     /// The flow being updated was created by this packet.
@@ -137,6 +140,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             next_sub: 0,
             known_hash: None,
             scratch_idx: Vec::new(),
+            scratch_idle: Vec::new(),
             hook,
             hook_items: Vec::new(),
             created_now: false,

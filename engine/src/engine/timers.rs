@@ -42,6 +42,16 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             self.table
                 .collect_active(self.active_timeout, now_sec, &mut idx);
         }
+        // A flow due by both timers ends once, as idle: the active pass
+        // skips the idle ones, looked up in a sorted copy (a scan of the
+        // idle list per active flow would be quadratic, hours for a batch
+        // of millions after a gap in the capture's time).
+        let mut idle = std::mem::take(&mut self.scratch_idle);
+        idle.clear();
+        if idx.len() > idle_count {
+            idle.extend_from_slice(&idx[..idle_count]);
+            idle.sort_unstable();
+        }
         for (n, &i) in idx.iter().enumerate() {
             let e = self.table.get(i);
             if n < idle_count {
@@ -59,12 +69,13 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
                     };
                     self.end(i, reason, ts, seq, cause, out);
                 }
-            } else if !idx[..idle_count].contains(&i) {
+            } else if idle.binary_search(&i).is_err() {
                 let ts = Timestamp::new(e.start.secs() + u64::from(self.active_timeout), 0);
                 self.end(i, EndReason::ActiveTimeout, ts, seq, cause, out);
             }
         }
         self.scratch_idx = idx;
+        self.scratch_idle = idle;
         if self.emergency.is_some() && self.table.len() <= self.recovered_len {
             self.emergency = None;
             self.stats.emergency_over += 1;

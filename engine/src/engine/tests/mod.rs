@@ -765,3 +765,4 @@ proptest! {
 }
 
 mod clock;
+mod timeouts;
