@@ -208,6 +208,49 @@ pub fn run_with(
     packets: &[(f64, LinkType, Vec<u8>)],
     epoch: usize,
 ) -> (EventBuf<FiveTupleKey>, Engine<FiveTuple>) {
+    let (out, engine, _) = run_stepped(cfg, packets, epoch, usize::MAX);
+    (out, engine)
+}
+
+/// [`run_with`] with each timer batch fired [`Engine::advance_some`]'s way,
+/// at most `step` flows ended per call; also returns the most flow ends
+/// one call produced.
+pub fn run_stepped(
+    cfg: &EngineConfig,
+    packets: &[(f64, LinkType, Vec<u8>)],
+    epoch: usize,
+    step: usize,
+) -> (EventBuf<FiveTupleKey>, Engine<FiveTuple>, usize) {
+    let mut most = 0;
+    let (mut engine, mut out, clock) = run_each(cfg, packets, |engine, seq, clock, out| {
+        if (seq + 1) % epoch == 0 {
+            loop {
+                let start = out.len();
+                let done = engine.advance_some(clock, seq as u64, step, out);
+                let ends = out[start..]
+                    .iter()
+                    .filter(|o| matches!(o.event, crate::FlowEvent::Ended { .. }))
+                    .count();
+                most = most.max(ends);
+                if done {
+                    break;
+                }
+            }
+        }
+    });
+    let last = packets.len().saturating_sub(1) as u64;
+    engine.finish(clock, last, &mut out);
+    (out, engine, most)
+}
+
+/// Runs an engine over `(seconds, linktype, frame)` triples, calling
+/// `after(engine, seq, clock, events)` after each packet; returns the
+/// engine, its events and the clock, not flushed.
+pub fn run_each(
+    cfg: &EngineConfig,
+    packets: &[(f64, LinkType, Vec<u8>)],
+    mut after: impl FnMut(&mut Engine<FiveTuple>, usize, Timestamp, &mut EventBuf<FiveTupleKey>),
+) -> (Engine<FiveTuple>, EventBuf<FiveTupleKey>, Timestamp) {
     let mut engine =
         Engine::new(cfg, FiveTuple::new(KeyOptions::from_config(cfg))).expect("config");
     let mut out = Vec::new();
@@ -223,13 +266,9 @@ pub fn run_with(
             data: frame,
         };
         engine.process(seq as u64, clock, &raw, &mut out);
-        if (seq + 1) % epoch == 0 {
-            engine.advance(clock, seq as u64, &mut out);
-        }
+        after(&mut engine, seq, clock, &mut out);
     }
-    let last = packets.len().saturating_sub(1) as u64;
-    engine.finish(clock, last, &mut out);
-    (out, engine)
+    (engine, out, clock)
 }
 
 /// [`run_with`] on Ethernet frames with the default configuration.

@@ -151,9 +151,10 @@ pub fn prefetch_packet(bytes: &[u8], len: usize) {
 /// Default packets per epoch: timers fire this often (in packets).
 pub const DEFAULT_EPOCH_PACKETS: u64 = 4096;
 
-/// Flows ended per step of the end-of-input flush (by the shards, and by
-/// [`InlineRunner::finish_some`]'s callers): a full table is flushed, and
-/// its records rendered and written, this many flows at a time.
+/// Flows ended per step of a timer batch and of the end-of-input flush (by
+/// the shards, by [`InlineRunner`], and by [`InlineRunner::finish_some`]'s
+/// callers): a full table is expired or flushed, and its records rendered
+/// and written, this many flows at a time.
 pub const FLUSH_STEP_FLOWS: usize = 4096;
 
 /// One engine driven on the caller's thread.
@@ -163,6 +164,8 @@ pub struct InlineRunner<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     sequencer: Sequencer,
     out: EventBuf<E::Key, H::Message>,
     finished: bool,
+    /// The boundary of a timer batch under way.
+    expiring: Option<Stamp>,
 }
 
 impl<E: FlowExtractor, H: FlowHook<E::Key>> InlineRunner<E, H> {
@@ -173,18 +176,44 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> InlineRunner<E, H> {
             sequencer: Sequencer::new(epoch_packets),
             out: Vec::new(),
             finished: false,
+            expiring: None,
         }
     }
 
     /// Processes the next packet; its events (and those of an epoch boundary
-    /// it closes) become available through [`InlineRunner::events`].
+    /// it closes, up to [`FLUSH_STEP_FLOWS`] flows' ends: see
+    /// [`InlineRunner::timers_pending`]) become available through
+    /// [`InlineRunner::events`].
     pub fn push(&mut self, raw: &RawPacket<'_>) {
         let stamp = self.sequencer.stamp(raw.ts);
+        // The engine completes a batch under way before the packet.
+        self.expiring = None;
         self.engine
             .process(stamp.seq, stamp.now, raw, &mut self.out);
         if let Some(boundary) = self.sequencer.close_epoch_if_due() {
-            self.engine
-                .advance(boundary.now, boundary.seq, &mut self.out);
+            self.expiring = Some(boundary);
+            self.step_timers();
+        }
+    }
+
+    /// Whether the timer batch of the last boundary has more flows to end
+    /// (after a gap in the capture's time, the whole table may be due):
+    /// take the events, then call [`InlineRunner::step_timers`] until it is
+    /// false, so the batch's records are never all held at once. Pushing a
+    /// packet instead completes the batch at once.
+    pub fn timers_pending(&self) -> bool {
+        self.expiring.is_some()
+    }
+
+    /// The next step of the timer batch under way: at most
+    /// [`FLUSH_STEP_FLOWS`] more flows ended.
+    pub fn step_timers(&mut self) {
+        if let Some(b) = self.expiring
+            && self
+                .engine
+                .advance_some(b.now, b.seq, FLUSH_STEP_FLOWS, &mut self.out)
+        {
+            self.expiring = None;
         }
     }
 
@@ -203,6 +232,8 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> InlineRunner<E, H> {
         }
         let last = self.sequencer.last_seq().unwrap_or(0);
         let now = self.sequencer.clock();
+        // The engine completes a timer batch under way first.
+        self.expiring = None;
         self.finished = self.engine.finish_some(now, last, max_flows, &mut self.out);
         self.finished
     }

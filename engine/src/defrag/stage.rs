@@ -160,6 +160,14 @@ impl Fragments {
         }
     }
 
+    /// Puts `events` back, to be drained again later.
+    pub(crate) fn keep_events(&mut self, events: Vec<DefragEvent>) {
+        match self {
+            Fragments::Own(d) => d.events.extend(events),
+            Fragments::Replay(r) => r.ready.extend(events),
+        }
+    }
+
     /// The counters (a replay counts nothing: its reassembler does).
     pub(crate) fn counters(&self) -> DefragCounters {
         match self {

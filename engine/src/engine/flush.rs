@@ -1,7 +1,8 @@
-//! The end-of-input flush, in bounded steps: the timers due at the end, the
-//! fragment buffers, then every open flow in output order, at most a given
-//! number of flows per step, so the events (and whatever a caller renders
-//! from them) of a full table never exist all at once.
+//! The end-of-input flush, in bounded steps: the timers due at the end (a
+//! timer batch, stepped as at an epoch boundary), the fragment buffers,
+//! then every open flow in output order, at most a given number of flows
+//! per step, so the events (and whatever a caller renders from them) of a
+//! full table never exist all at once.
 
 use super::{Engine, EventBuf};
 use crate::event::{Cause, FlowEvent, Ordered};
@@ -20,25 +21,27 @@ pub(super) struct Flush<K, M> {
     /// end at the same time), and how many have ended.
     open: Vec<(u64, u32)>,
     next: usize,
-    /// The events of the timers and fragment buffers the flush fired, in
-    /// output order, not yet emitted.
+    /// The events of the fragment buffers the flush dropped, in output
+    /// order, not yet emitted.
     pending: VecDeque<Ordered<FlowEvent<K, M>>>,
 }
 
 impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
-    /// End of input after packet `seq` at packet time `now`: fires due
-    /// timers, ends every open flow with [`EndReason::Shutdown`]
-    /// ([`EndReason::Fin`] when both sides had already closed) and drops
-    /// unfinished fragment datagrams, all as one [`Cause::Flush`] batch in
-    /// time order. [`Engine::finish_some`] does the same in bounded steps.
+    /// End of input after packet `seq` at packet time `now`: fires the
+    /// timers due, as a [`Cause::Timer`] batch at `seq` (what an epoch
+    /// boundary after the last packet fires), then ends every open flow
+    /// with [`EndReason::Shutdown`] ([`EndReason::Fin`] when both sides had
+    /// already closed) and drops unfinished fragment datagrams, as one
+    /// [`Cause::Flush`] batch in time order. [`Engine::finish_some`] does
+    /// the same in bounded steps.
     pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut EventBuf<E::Key, H::Message>) {
         while !self.finish_some(now, seq, usize::MAX, out) {}
     }
 
     /// One step of the end-of-input flush: the same events as
     /// [`Engine::finish`], in the same order and numbering, but ending at
-    /// most `max_flows` open flows per call (the first call also fires the
-    /// timers due and drops unfinished fragment datagrams). Returns true
+    /// most `max_flows` flows per call (first the timers' as
+    /// [`Engine::advance_some`] does, then the open ones). Returns true
     /// once the flush is complete; call it again (with the same `now` and
     /// `seq`, and no packets in between) until then.
     pub fn finish_some(
@@ -50,7 +53,13 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
     ) -> bool {
         let mut flush = match self.flush.take() {
             Some(f) if f.seq == seq => f,
-            _ => Box::new(self.begin_flush(now, seq)),
+            _ => {
+                // The timers first; the open flows from the next call on.
+                if self.expire_some(now, seq, max_flows, true, out) {
+                    self.flush = Some(Box::new(self.begin_flush(seq)));
+                }
+                return false;
+            }
         };
         let start = out.len();
         let ts = self.clock;
@@ -93,13 +102,13 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         done
     }
 
-    /// Starts a flush: fires the timers and fragment buffers (their events
-    /// held, sorted) and lists the open flows in the order they end.
-    fn begin_flush(&mut self, now: Timestamp, seq: u64) -> Flush<E::Key, H::Message> {
+    /// Starts a flush, once the timers due have fired: drops the fragment
+    /// buffers (their events held, sorted) and lists the open flows in the
+    /// order they end.
+    fn begin_flush(&mut self, seq: u64) -> Flush<E::Key, H::Message> {
         let mut fired = Vec::new();
-        self.fire_timers(now, seq, Cause::Flush, &mut fired);
         self.frags.flush(self.clock);
-        self.drain_defrag(seq, Cause::Flush, &mut fired);
+        self.drain_defrag(seq, Cause::Flush, true, &mut fired);
         super::output::sort_time_driven(&mut fired);
         // The one allocation of the flush that grows with the table: 16
         // bytes per open flow.

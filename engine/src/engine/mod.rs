@@ -88,6 +88,8 @@ pub struct Engine<E: FlowExtractor, H: FlowHook<E::Key> = NoHook> {
     created_now: bool,
     /// The end-of-input flush, between two of its steps.
     flush: Option<Box<flush::Flush<E::Key, H::Message>>>,
+    /// A timer batch, between two of its steps.
+    expiry: Option<Box<timers::Expiry<E::Key, H::Message>>>,
 }
 
 /// The table length at or below which emergency mode ends: `recovery`
@@ -145,6 +147,7 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
             hook_items: Vec::new(),
             created_now: false,
             flush: None,
+            expiry: None,
         })
     }
 
@@ -218,6 +221,9 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         dispatch_hash: Option<u64>,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
+        if self.expiry.is_some() {
+            self.complete_expiry(out);
+        }
         self.clock = self.clock.max(now).max(raw.ts);
         self.stats.packets += 1;
         self.stats.bytes += u64::from(raw.wire_len);

@@ -4,7 +4,7 @@
 
 use super::{Engine, EventBuf, LINGER_CLASS};
 use crate::decode::Decoder;
-use crate::defrag::{DefragOutcome, FragmentPath, walk};
+use crate::defrag::{DefragDrop, DefragOutcome, FragmentPath, walk};
 use crate::event::{AnomalyKind, Cause, FlowEvent};
 use crate::flow::tcp::{ConnProto, Endpoint};
 use crate::flow::{Flags, FlowEntry, NIL, SideCounters, idle_expired, sec_of};
@@ -42,13 +42,24 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         );
     }
 
+    /// The fragment buffers' events as anomalies; the drops of datagrams
+    /// unfinished at the end of input only with `unfinished` (the timers
+    /// the end fires leave them to the flush).
     pub(super) fn drain_defrag(
         &mut self,
         seq: u64,
         cause: Cause,
+        unfinished: bool,
         out: &mut EventBuf<E::Key, H::Message>,
     ) {
-        let events: Vec<_> = self.frags.drain_events().collect();
+        let mut events: Vec<_> = self.frags.drain_events().collect();
+        if !unfinished && events.iter().any(|e| e.drop == DefragDrop::Unfinished) {
+            let (held, now): (Vec<_>, Vec<_>) = events
+                .into_iter()
+                .partition(|e| e.drop == DefragDrop::Unfinished);
+            self.frags.keep_events(held);
+            events = now;
+        }
         for ev in events {
             let kind = AnomalyKind::Defrag {
                 drop: ev.drop,
@@ -316,11 +327,13 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> FragmentPath for EnginePath<'_, E, H
     }
     fn truncated(&mut self, view: &PacketView<'_>) {
         self.engine.frags.note_truncated(view);
-        self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
+        self.engine
+            .drain_defrag(self.seq, Cause::Packet, true, self.out);
     }
     fn insert(&mut self, view: &PacketView<'_>) -> DefragOutcome {
         let outcome = self.engine.frags.insert(view, self.engine.clock);
-        self.engine.drain_defrag(self.seq, Cause::Packet, self.out);
+        self.engine
+            .drain_defrag(self.seq, Cause::Packet, true, self.out);
         outcome
     }
     fn recycle(&mut self, data: Vec<u8>) {

@@ -319,6 +319,18 @@ where
             sampled.push((seq, Instant::now()));
         }
         runner.push(&packet.raw);
+        // A timer batch of more flows than a step ends: rendered and
+        // written a step at a time (after a gap in the capture's time the
+        // whole table may be due).
+        let mut open = true;
+        while open && runner.timers_pending() {
+            let lat = (&mut sampled, latency.as_mut());
+            open = render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)?;
+            runner.step_timers();
+        }
+        if !open {
+            break;
+        }
         if runner.packets().is_multiple_of(RENDER_EVERY) {
             let lat = (&mut sampled, latency.as_mut());
             if !render_gathered(&mut runner, (renderer, &names, ipfix), lat, out)? {

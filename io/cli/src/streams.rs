@@ -647,8 +647,14 @@ pub fn streams(opts: &StreamsOptions) -> Result<StreamsSummary, StreamsError> {
                 Some(Ok(p)) => p,
             };
             runner.push(&packet.raw);
-            for ev in runner.events() {
-                writer.event(ev.event)?;
+            loop {
+                for ev in runner.events() {
+                    writer.event(ev.event)?;
+                }
+                if !runner.timers_pending() {
+                    break;
+                }
+                runner.step_timers();
             }
         }
         runner.finish_each(|ev| writer.event(ev.event).map(|()| true))?;

@@ -3,8 +3,8 @@
 //! finished an epoch past it or sent a later item: a shard's items come in
 //! order), renumbers `sub` so the output is the inline engine's, hands each
 //! item on with the buffer its bytes are in and gives a buffer back to its
-//! shard once every item in it is handed on, and paces the shards'
-//! end-of-input flush with credits.
+//! shard once every item in it is handed on, and paces the shards' timer
+//! batches and end-of-input flush with credits.
 
 use super::messages::{ItemBatch, Keyed, MergerMsg};
 use super::report::{LiveCounters, MergerReport, ShardReport};
@@ -30,7 +30,8 @@ pub(super) struct MergerInput<T> {
     pub(super) returns: Vec<Sender<Vec<Keyed<T>>>>,
     /// Per shard: its emptied byte buffers, for reuse.
     pub(super) byte_returns: Vec<Sender<Vec<u8>>>,
-    /// Per shard: credits for the steps of its end-of-input flush.
+    /// Per shard: credits for the steps of its timer batches and its
+    /// end-of-input flush.
     pub(super) credits: Vec<Sender<()>>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) renumber: fn(&mut T, u32),

@@ -22,7 +22,8 @@ pub(super) struct ShardChannels<T> {
     pub(super) item_returns: Receiver<Vec<Keyed<T>>>,
     /// Byte buffers the merge is done with.
     pub(super) byte_returns: Receiver<Vec<u8>>,
-    /// Credits from the merge: one per step of the end-of-input flush.
+    /// Credits from the merge: one per step of a timer batch or of the
+    /// end-of-input flush.
     pub(super) credits: Receiver<()>,
 }
 
@@ -94,7 +95,13 @@ pub(super) fn shard_main<
                 ShardMsg::Epoch(st, drops) => {
                     if !noop {
                         shard.engine.replay_defrag_events(&drops);
-                        shard.engine.advance(st.now, st.seq, &mut shard.events);
+                    }
+                    // A step at a time, as the flush below: after a gap in
+                    // the capture's time the whole table may be due.
+                    shard.in_steps(&credits, |engine, events| {
+                        noop || engine.advance_some(st.now, st.seq, crate::FLUSH_STEP_FLOWS, events)
+                    });
+                    if !noop {
                         shard.report.peak_flows =
                             shard.report.peak_flows.max(shard.engine.active_flows());
                         shard.report.peak_table_bytes = shard
@@ -102,8 +109,6 @@ pub(super) fn shard_main<
                             .peak_table_bytes
                             .max(shard.engine.table_bytes() as u64);
                     }
-                    shard.map_events();
-                    shard.hand_over(false, false);
                     let _ = merger_tx.send(MergerMsg::EpochDone(k, st.seq));
                     live.shard_packets[k].store(shard.report.packets, Ordering::Relaxed);
                     live.shard_flows[k].store(shard.engine.active_flows(), Ordering::Relaxed);
@@ -112,28 +117,9 @@ pub(super) fn shard_main<
                     if !noop {
                         shard.engine.replay_defrag_events(&drops);
                     }
-                    // A step at a time, each after the merge has released
-                    // most of the one before: the records of a full table
-                    // are never all held at once.
-                    loop {
-                        let done = noop
-                            || shard.engine.finish_some(
-                                st.now,
-                                st.seq,
-                                crate::FLUSH_STEP_FLOWS,
-                                &mut shard.events,
-                            );
-                        let before = shard.report.items;
-                        shard.map_events();
-                        // Every step but the last asks for a credit, also
-                        // when its items all went in parts already; a
-                        // merge that is gone (recv fails) reads no more.
-                        let parts = shard.report.items != before;
-                        let sent = shard.hand_over(!done, parts && !done);
-                        if done || (sent && credits.recv().is_err()) {
-                            break;
-                        }
-                    }
+                    shard.in_steps(&credits, |engine, events| {
+                        noop || engine.finish_some(st.now, st.seq, crate::FLUSH_STEP_FLOWS, events)
+                    });
                     shard.report.busy += t.elapsed();
                     shard.report.engine = shard.engine.stats();
                     shard.report.sessions = shard.engine.hook().session_counters();
@@ -217,6 +203,31 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>, S: EventSink<E::Key, H::Message>> Sh
             }
         }
         self.map_events();
+    }
+
+    /// Runs `step` (one step of a timer batch or of the end-of-input
+    /// flush, true once that is complete) until it completes, each step's
+    /// items handed to the merge and each next step taken after the merge
+    /// has released most of them (its credit): the records of a batch as
+    /// large as the table are never all held at once. A merge that is gone
+    /// reads no more, and the steps stop.
+    fn in_steps(
+        &mut self,
+        credits: &Receiver<()>,
+        mut step: impl FnMut(&mut Engine<E, H>, &mut EventBuf<E::Key, H::Message>) -> bool,
+    ) {
+        loop {
+            let done = step(&mut self.engine, &mut self.events);
+            let before = self.report.items;
+            self.map_events();
+            // Every step but the last asks for a credit, also when its
+            // items all went in parts already.
+            let parts = self.report.items != before;
+            let sent = self.hand_over(!done, parts && !done);
+            if done || (sent && credits.recv().is_err()) {
+                return;
+            }
+        }
     }
 
     /// Latency: a batch with `sampled` sampled packets, queued at

@@ -53,31 +53,64 @@ fn a_full_table_flushes_in_steps_in_the_inline_order() {
         "the unfinished datagrams are dropped at the end"
     );
     for (shards, on_consumer) in [(1, false), (2, true), (3, false)] {
-        let cfg = PipelineConfig {
-            shards: Some(shards),
-            pin: Some(false),
-            epoch_packets: epoch,
-            // Small batches in short queues: before the end, no shard runs
-            // far ahead of another, so what the merge holds at its most is
-            // the flush's doing.
-            batch_packets: 64,
-            batch_packets_max: 64,
-            queue_batches: 1,
-            output_capacity: 16,
-            merger_thread: !on_consumer,
-            ..PipelineConfig::default()
-        };
-        let (got, report) = piped(&packets, cfg);
-        assert_strictly_increasing(&got);
-        assert_eq!(render(&got), render(&want), "shards={shards}");
-        // Each shard's queue at the merge: under a step when it is granted
-        // the next, plus that step (the first one also carries what the
-        // end's timers fired: at most the 500 early flows and 20 drops).
-        assert!(
-            report.merger.held_high_water < shards * 2 * step + 520,
-            "shards={shards}: {} items held at once",
-            report.merger.held_high_water
-        );
+        same_in_steps(&packets, &want, shards, epoch, on_consumer);
+    }
+}
+
+/// The pipeline's output on `packets` with `shards` shards is `want`, and
+/// the merge never held more than about two steps' items per shard (each
+/// shard's queue is under a step when it is granted the next, plus that
+/// step, plus the 20 drops, which go with the first step of the open
+/// flows).
+fn same_in_steps(
+    packets: &[(Timestamp, Vec<u8>)],
+    want: &[Event],
+    shards: usize,
+    epoch: u64,
+    on_consumer: bool,
+) {
+    let step = crate::FLUSH_STEP_FLOWS;
+    let cfg = PipelineConfig {
+        shards: Some(shards),
+        pin: Some(false),
+        epoch_packets: epoch,
+        // Small batches in short queues: before the end, no shard runs far
+        // ahead of another, so what the merge holds at its most is the
+        // steps' doing.
+        batch_packets: 64,
+        batch_packets_max: 64,
+        queue_batches: 1,
+        output_capacity: 16,
+        merger_thread: !on_consumer,
+        ..PipelineConfig::default()
+    };
+    let (got, report) = piped(packets, cfg);
+    assert_strictly_increasing(&got);
+    assert_eq!(render(&got), render(want), "shards={shards}");
+    assert!(
+        report.merger.held_high_water < shards * 2 * step + 520,
+        "shards={shards}: {} items held at once",
+        report.merger.held_high_water
+    );
+}
+
+#[test]
+fn a_timer_batch_larger_than_a_step_goes_in_steps_in_the_inline_order() {
+    let step = crate::FLUSH_STEP_FLOWS;
+    // The early flows, three steps and more, are all due at the first
+    // epoch boundary after the late packets begin.
+    let packets = open_at_end(3 * step as u32 + 123, 2000);
+    let epoch = 1024;
+    let want = inline(&packets, epoch);
+    let timed_out = want
+        .iter()
+        .filter(|e| e.cause == flowscope_engine::Cause::Timer)
+        .filter(|e| matches!(e.event, FlowEvent::Ended { .. }))
+        .count();
+    // All but the two on IKE's ports, whose timeout is 300 s.
+    assert_eq!(timed_out, 3 * step + 121);
+    for (shards, on_consumer) in [(1, false), (2, false), (3, true)] {
+        same_in_steps(&packets, &want, shards, epoch, on_consumer);
     }
 }
 
@@ -103,11 +136,13 @@ fn the_inline_flush_gives_the_same_events_in_any_step_size() {
         (render(&out), steps)
     };
     let (whole, steps) = run(usize::MAX);
-    assert_eq!(steps, 0);
+    // The timers due at the end, then the open flows.
+    assert_eq!(steps, 1);
     for max_flows in [1, 7, 64] {
         let (stepped, steps) = run(max_flows);
         assert_eq!(stepped, whole, "steps of {max_flows}");
-        // The early flows time out before the flush's steps begin.
-        assert_eq!(steps, 90usize.div_ceil(max_flows) - 1);
+        // The early flows time out in steps before the open flows' begin.
+        let want = 40usize.div_ceil(max_flows) + 90usize.div_ceil(max_flows) - 1;
+        assert_eq!(steps, want, "steps of {max_flows}");
     }
 }
