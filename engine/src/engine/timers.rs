@@ -82,21 +82,22 @@ impl<E: FlowExtractor, H: FlowHook<E::Key>> Engine<E, H> {
         at_end: bool,
         out: &mut EventBuf<E::Key, H::Message>,
     ) -> bool {
+        // Boxed only when a step is left over: most batches end in one.
         let mut expiry = match self.expiry.take() {
-            Some(x) if x.seq == seq && x.at_end == at_end => x,
+            Some(x) if x.seq == seq && x.at_end == at_end => *x,
             other => {
                 if let Some(x) = other {
                     self.expiry = Some(x);
                     self.complete_expiry(out);
                 }
-                Box::new(self.begin_expiry(now, seq, at_end))
+                self.begin_expiry(now, seq, at_end)
             }
         };
         let start = out.len();
         let done = self.expire_step(&mut expiry, max_flows, out);
         self.number(seq, start, out);
         if !done {
-            self.expiry = Some(expiry);
+            self.expiry = Some(Box::new(expiry));
         }
         done
     }
