@@ -27,8 +27,9 @@
 # machine; tshark, tens of times slower, runs once after the rounds. Wall times are whole
 # processes (start-up and reading the file included): the table shows the median over the
 # rounds (the mean of the middle two for an even count) and the min; Mpps and the ratios use
-# the median; RSS is the peak over the rounds. The header prints /proc/loadavg before and after
-# the rounds, to tell how busy the machine was.
+# the median; RSS is the peak over the rounds. The targets' ratios are given twice: from the
+# medians, and paired by round (the median of each round's own ratio, with their range). The
+# header prints /proc/loadavg before and after the rounds, to tell how busy the machine was.
 # Counts (from each tool's last run): flows = flow records (Suricata, flowscope), TCP+UDP streams (tshark), flows
 # (ndpiReader, flowscope 0.3/0.26); HTTP = requests; DNS = queries; TLS = ClientHellos (tshark,
 # flowscope 0.26) or TLS records (Suricata, flowscope: one per connection). ndpiReader counts
@@ -320,7 +321,7 @@ counts() { # COUNTER DIR -> flows http dns tls, from the last run's output in DI
 }
 
 # Per tool: median and min wall, and the peak RSS, over its runs.
-declare -A med=()
+declare -A med=() times=()
 rows=()
 for i in "${!cmds[@]}"; do
     [ -z "${failed[i]:-}" ] && [ -s "$work/t$i.times" ] || continue
@@ -328,6 +329,7 @@ for i in "${!cmds[@]}"; do
         { w[NR] = $1; if ($2 > kb) kb = $2 }
         END { print (NR % 2 ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2), w[1], kb }')
     med[${keys[i]}]=$m
+    times[${keys[i]}]=$work/t$i.times
     read -r f h d t < <(counts "${counters[i]}" "$work/t$i")
     rows+=("$i|$m|$mn|$kb|$f|$h|$d|$t")
 done
@@ -345,13 +347,24 @@ for r in "${rows[@]}"; do
         printf "%-40s %7s %8.3f %8.3f %7.3f %s %9.1f %9s %9s %9s %8s\n", tool, th, w, mn, p / w / 1e6, ratio, kb / 1024, f, h, d, t }'
 done
 
-# The targets: how many times faster flowscope is, from the medians above.
+# The targets: how many times faster flowscope is, from the medians above; then paired by
+# round (each round's peer wall over flowscope's wall in the same round, line r of each
+# times file being round r): the median of those ratios and their range, which a machine
+# whose speed drifts between rounds moves less than the ratio of the medians.
 target() { # LABEL PEER_KEY FLOWSCOPE_KEY TARGET
-    awk -v l="$1" -v p="${med[$2]:-}" -v f="${med[$3]:-}" -v t="$4" 'BEGIN {
+    local paired="n/a"
+    if [ -n "${times[$2]:-}" ] && [ -n "${times[$3]:-}" ]; then
+        paired=$(paste -d' ' "${times[$2]}" "${times[$3]}" | awk '$3 > 0 { print $1 / $3 }' | sort -g | awk '
+            { r[NR] = $1 }
+            END { if (NR == 0) { print "n/a"; exit }
+                  m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+                  printf "%.2fx (%.2f-%.2f over %d rounds)", m, r[1], r[NR], NR }')
+    fi
+    awk -v l="$1" -v p="${med[$2]:-}" -v f="${med[$3]:-}" -v t="$4" -v q="$paired" 'BEGIN {
         r = (p > 0 && f > 0) ? sprintf("%6.2fx", p / f) : sprintf("%7s", "n/a")
-        printf "  %-72s %s  (target ≥ %s×)\n", l, r, t }'
+        printf "  %-72s %s  paired %s  (target ≥ %s×)\n", l, r, q, t }'
 }
-echo "targets (peer median wall / flowscope median wall):"
+echo "targets (peer median wall / flowscope median wall; paired: median of the rounds' own ratios):"
 target "full pipeline --shards 1 vs flowscope crate ${latest:-0.26.0} (parsers)" fs26parsers fs:shards1 4
 target "full pipeline --shards 1 vs Suricata ${suri_v:-} single" suri1 fs:shards1 8
 target "flow tracking --no-parsers --shards 0 vs flowscope crate 0.3.0 tracker" fs03 fs:noparsersshards0 2
